@@ -1,0 +1,110 @@
+import type { SourceDocument } from '../documents/load.js';
+
+/** A quotable piece of a document: one paragraph, a few short ones, or part of a long one. */
+export interface Chunk {
+  /** Document file name. */
+  doc: string;
+  title: string;
+  /** 1-based paragraph number as a reader counts the document's body (title excluded). */
+  paragraph: number;
+  /** Last paragraph the chunk covers (same as `paragraph` unless short ones were merged). */
+  paragraphEnd: number;
+  /** Clean text: hard wraps joined, paragraphs of a merged chunk separated by a blank line. */
+  text: string;
+  /** Offsets in the original file: `sameText(source.slice(start, end), text)` holds. */
+  start: number;
+  end: number;
+}
+
+export interface ChunkOptions {
+  /** Paragraphs shorter than this (headings, list items) are merged with their neighbours. */
+  minChars: number;
+  /** Longer paragraphs are split at sentence boundaries, with one sentence of overlap. */
+  maxChars: number;
+}
+
+export const DEFAULT_CHUNKING: ChunkOptions = { minChars: 120, maxChars: 1000 };
+
+/** Joins hard-wrapped lines: "Commander-in-\nChief" → "Commander-in-Chief", other line breaks → space. */
+export function joinWraps(raw: string): string {
+  return raw
+    .replace(/(\p{L}-)[ \t]*\r?\n\s*(?=\p{L})/gu, '$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** True when a chunk's text is its source slice up to hard wraps, paragraph breaks and spacing. */
+export function sameText(sourceSlice: string, chunkText: string): boolean {
+  return joinWraps(sourceSlice) === joinWraps(chunkText);
+}
+
+interface Piece {
+  paragraph: number;
+  start: number;
+  end: number;
+}
+
+const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
+
+/** Sentence spans of source[start, end), as offsets into source. */
+export function sentenceSpans(source: string, start: number, end: number): { start: number; end: number }[] {
+  // A single newline is a hard wrap, not a sentence end: hide it from the segmenter (same length).
+  const text = source.slice(start, end).replace(/\r?\n(?!\s*\n)/g, (m) => ' '.repeat(m.length));
+  const spans: { start: number; end: number }[] = [];
+  for (const seg of sentenceSegmenter.segment(text)) {
+    const lead = seg.segment.length - seg.segment.trimStart().length;
+    const body = seg.segment.trim();
+    if (body) spans.push({ start: start + seg.index + lead, end: start + seg.index + lead + body.length });
+  }
+  return spans;
+}
+
+/** Splits one paragraph into pieces of at most maxChars, overlapping by one sentence. */
+function splitLong(source: string, paragraph: number, span: { start: number; end: number }, maxChars: number): Piece[] {
+  if (span.end - span.start <= maxChars) return [{ paragraph, ...span }];
+  const sentences = sentenceSpans(source, span.start, span.end);
+  const pieces: Piece[] = [];
+  let first = 0;
+  while (first < sentences.length) {
+    let last = first;
+    while (last + 1 < sentences.length && sentences[last + 1]!.end - sentences[first]!.start <= maxChars) last++;
+    pieces.push({ paragraph, start: sentences[first]!.start, end: sentences[last]!.end });
+    if (last + 1 >= sentences.length) break;
+    first = last > first ? last : last + 1; // overlap by one sentence unless it alone fills a piece
+  }
+  return pieces;
+}
+
+export function chunkDocument(doc: SourceDocument, opts: ChunkOptions = DEFAULT_CHUNKING): Chunk[] {
+  const pieces = doc.paragraphs.flatMap((span, i) => splitLong(doc.source, i + 1, span, opts.maxChars));
+  const groups: Piece[][] = [];
+  const size = (g: Piece[]) => g.reduce((n, p) => n + p.end - p.start, 0);
+  for (const piece of pieces) {
+    const current = groups.at(-1);
+    if (current && size(current) < opts.minChars && size(current) + piece.end - piece.start <= opts.maxChars) {
+      current.push(piece);
+    } else {
+      groups.push([piece]);
+    }
+  }
+  // A short tail (a signature, a closing line) belongs with what precedes it.
+  const tail = groups.at(-1);
+  const beforeTail = groups.at(-2);
+  if (tail && beforeTail && size(tail) < opts.minChars && size(beforeTail) + size(tail) <= opts.maxChars + opts.minChars) {
+    beforeTail.push(...groups.pop()!);
+  }
+  return groups.map((g) => toChunk(doc, g));
+}
+
+function toChunk(doc: SourceDocument, group: Piece[]): Chunk {
+  const text = group.map((p) => joinWraps(doc.source.slice(p.start, p.end))).join('\n\n');
+  return {
+    doc: doc.file,
+    title: doc.title,
+    paragraph: group[0]!.paragraph,
+    paragraphEnd: group.at(-1)!.paragraph,
+    text,
+    start: group[0]!.start,
+    end: group.at(-1)!.end,
+  };
+}

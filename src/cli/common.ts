@@ -1,0 +1,51 @@
+import 'dotenv/config';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { Engine } from '../engine.js';
+import type { BuildProgress, BuildSummary } from '../index/build.js';
+import { IndexError } from '../index/store.js';
+import { log } from '../log.js';
+import { ModelLoadError } from '../vectors/embedder.js';
+import { ProgressBar } from './progress.js';
+
+/** Progress of an index build: a bar on a terminal, log lines otherwise. */
+export function progressReporter(): (p: BuildProgress) => void {
+  const bar = new ProgressBar('embedding');
+  return (p) => {
+    if (p.stage === 'documents') log.info(`read ${p.documents} document(s), skipped ${p.skipped}`);
+    else if (p.stage === 'embedding') bar.update(p.done, p.total);
+    else {
+      bar.stop();
+      log.info(`writing the index (${p.chunks} chunks)`);
+    }
+  };
+}
+
+export function describeBuild(s: BuildSummary): string {
+  const lines = [
+    `Indexed ${s.documents} document(s), ${s.chunks} chunks in ${(s.totalMs / 1000).toFixed(1)} s ` +
+      `(embedding ${s.embeddedChunks} chunks took ${(s.embedMs / 1000).toFixed(1)} s).`,
+    `  re-embedded: ${s.embedded.length ? s.embedded.join(', ') : 'none'}`,
+    `  reused unchanged: ${s.reused.length ? s.reused.join(', ') : 'none'}`,
+  ];
+  if (s.removed.length) lines.push(`  removed: ${s.removed.join(', ')}`);
+  for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
+  return lines.join('\n');
+}
+
+export async function openEngine(config: Config): Promise<Engine> {
+  return Engine.open(config, progressReporter());
+}
+
+/** Runs a command; known failures print their message (no stack trace) and exit 1. */
+export async function run(main: (config: Config) => Promise<void>): Promise<void> {
+  try {
+    await main(loadConfig());
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError) {
+      process.stderr.write(`\n${err.message}\n`);
+    } else {
+      log.error(err);
+    }
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,39 @@
+import { parseArgs } from 'node:util';
+import { calibrate, readQuestions, score, type EvalReport } from '../retrieval/evaluate.js';
+import type { SearchMode } from '../retrieval/search.js';
+import { openEngine, run } from './common.js';
+
+// `npm run eval -- <qa.jsonl> [--mode hybrid|dense|lexical]`: retrieval quality on a question set.
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { mode: { type: 'string', default: 'hybrid' } } });
+
+export function formatReport(r: EvalReport): string {
+  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const rows = Object.entries(r.groups).map(
+    ([g, m]) => `  ${g.padEnd(9)} n=${String(m.questions).padEnd(3)} recall@1 ${pct(m.recall1).padStart(6)}  recall@5 ${pct(m.recall5).padStart(6)}  MRR ${m.mrr.toFixed(3)}`,
+  );
+  return [
+    `mode: ${r.mode}`,
+    ...rows,
+    `  unanswerable declined: ${pct(r.declined)} of ${r.unanswerable}; answerable wrongly declined: ${pct(r.wronglyDeclined)}`,
+  ].join('\n');
+}
+
+await run(async (config) => {
+  const file = positionals[0];
+  const mode = values.mode as SearchMode;
+  if (!file || !['hybrid', 'dense', 'lexical'].includes(mode)) {
+    process.stderr.write('Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical]\n');
+    process.exitCode = 2;
+    return;
+  }
+  const items = readQuestions(file);
+  const engine = await openEngine(config);
+  const answers = [];
+  for (const item of items) answers.push(await engine.ask(item.q, 10, mode));
+  process.stdout.write(formatReport(score(items, answers, mode)) + '\n');
+  const c = calibrate(items, answers, config.TOP_K);
+  process.stdout.write(
+    `  best thresholds on this set (top ${config.TOP_K}): DENSE_THRESHOLD=${c.dense.toFixed(3)} LEXICAL_THRESHOLD=${c.lexical.toFixed(3)} ` +
+      `(decides ${(100 * c.accuracy).toFixed(0)}% right; in use: ${config.DENSE_THRESHOLD} / ${config.LEXICAL_THRESHOLD})\n`,
+  );
+});

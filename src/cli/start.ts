@@ -1,0 +1,30 @@
+import { Engine } from '../engine.js';
+import { log } from '../log.js';
+import { COMMANDS, createBot } from '../telegram/bot.js';
+import { consoleChat } from './chat.js';
+import { progressReporter, run } from './common.js';
+
+// `npm start`: the Telegram bot, or the console chat when no token is configured.
+await run(async (config) => {
+  const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
+  const token = config.TELEGRAM_BOT_TOKEN;
+  if (!token) {
+    process.stderr.write(
+      'No TELEGRAM_BOT_TOKEN set, so starting the console chat instead of the Telegram bot.\n' +
+        'To run the bot: talk to @BotFather in Telegram, send /newbot, and put the token it gives you\n' +
+        'into .env as TELEGRAM_BOT_TOKEN=... (see .env.example).\n\n',
+    );
+    await consoleChat(engine);
+    return;
+  }
+  const { bot } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
+  await bot.api.setMyCommands(COMMANDS);
+  const shutdown = (signal: string) => {
+    log.info(`${signal}: finishing in-flight replies and stopping`);
+    void bot.stop(); // waits for the update being handled, then stops polling
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  await bot.start({ onStart: (me) => log.info(`@${me.username} is online (${engine.manifest.chunkCount} passages indexed)`) });
+  log.info('stopped');
+});

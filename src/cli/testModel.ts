@@ -1,0 +1,31 @@
+/**
+ * Writes the tiny offline test embedding model (see src/vectors/testModel.ts).
+ *   tsx src/cli/testModel.ts <dir> [--corpus <folder>]
+ * Messages go to stderr; stdout stays empty.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { writeTestModel } from '../vectors/testModel.js';
+
+const usage = 'usage: tsx src/cli/testModel.ts <dir> [--corpus <folder>]  (corpus defaults to seeds)';
+
+try {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { corpus: { type: 'string', default: 'seeds' } },
+  });
+  if (positionals.length !== 1) {
+    console.error(usage);
+    process.exit(2);
+  }
+  const dir = path.resolve(positionals[0]!);
+  await writeTestModel(dir, values.corpus);
+  console.error(
+    `Wrote a tiny bag-of-words test embedding model to ${dir} (vocabulary from ${path.resolve(values.corpus)}).\n` +
+      `Use it instead of the real model (offline, deterministic):\n  EMBED_MODEL=${dir}`,
+  );
+} catch (err) {
+  console.error(err instanceof Error ? err.message : err);
+  console.error(usage);
+  process.exit(1);
+}

@@ -1,0 +1,73 @@
+import { z } from 'zod';
+
+const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+
+/** Every setting comes from the environment (or .env); see .env.example. */
+const schema = z.object({
+  TELEGRAM_BOT_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^\d+:[\w-]{20,}$/, 'looks like 123456789:AA... (get one from @BotFather)')
+    .optional()
+    .or(z.literal('').transform(() => undefined)),
+  TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
+  ADMIN_IDS: z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids, comma-separated').transform(Number))),
+  SEEDS_DIR: z.string().default('seeds'),
+  /** Larger documents are skipped with a warning: embedding them would take hours on a CPU. */
+  DOC_MAX_BYTES: int(1, 2_000_000),
+  INDEX_DIR: z.string().default('index'),
+  EMBED_MODEL: z.string().min(1).default('Xenova/multilingual-e5-small'),
+  EMBED_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']).default('auto'),
+  EMBED_LOCAL_DIR: z.string().optional(),
+  EMBED_CACHE_DIR: z.string().default('models'),
+  EMBED_ALLOW_DOWNLOAD: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
+  EMBED_BATCH: int(1, 16),
+  QUERY_PREFIX: z.string().default('query: '),
+  PASSAGE_PREFIX: z.string().default('passage: '),
+  HNSW_M: int(2, 16),
+  HNSW_EF_CONSTRUCTION: int(10, 200),
+  HNSW_EF_SEARCH: int(10, 64),
+  TOP_K: int(1, 3),
+  /**
+   * "The documents do not answer" unless a top passage reaches one of these (see README, calibrated
+   * with `npm run eval`): cosine similarity to the question (model-specific), or the share of the
+   * question's rare words it contains.
+   */
+  DENSE_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.85),
+  LEXICAL_THRESHOLD: z.coerce.number().min(0).max(1).default(0.25),
+  MAX_QUESTION_CHARS: int(20, 1000),
+  RATE_LIMIT_PER_MINUTE: int(1, 20),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+/** Validates the environment; every bad value is named in one message. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(source);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration (environment or .env):\n${lines.join('\n')}`);
+}
+
+export function embedderOptions(config: Config) {
+  return {
+    model: config.EMBED_MODEL,
+    cacheDir: config.EMBED_CACHE_DIR,
+    localDir: config.EMBED_LOCAL_DIR,
+    dtype: config.EMBED_DTYPE,
+    batchSize: config.EMBED_BATCH,
+    allowRemote: config.EMBED_ALLOW_DOWNLOAD,
+    queryPrefix: config.QUERY_PREFIX,
+    passagePrefix: config.PASSAGE_PREFIX,
+  };
+}

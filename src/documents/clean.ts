@@ -1,0 +1,80 @@
+/** A paragraph of a document: offsets of its text in the original file (end exclusive). */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * Comment forms, share widgets and similar page furniture scraped along with articles.
+ * Phrases, not whole files: they recur across blogs and news sites.
+ */
+const BOILERPLATE = [
+  /^leave a (reply|comment)\b/i,
+  /your email address will not be published/i,
+  /required fields are marked/i,
+  /^save my name,? email/i,
+  /be the first to (recommend|comment|like)/i,
+  /^(post comment|submit comment|cancel reply|reply|share( this)?|like this|related|tags?|print)\s*:?$/i,
+  /^(name|e-?mail|website|comment)\s*\*?\s*:?$/i,
+  /^(click|tap) (here )?to share/i,
+  /\d*\s*°\s*[CF]?$/, // weather widget ("İstanbul °C")
+];
+
+interface RawLine extends Span {
+  text: string;
+}
+
+/** Lines of `source` with offsets of their trimmed text; blank lines have empty text. */
+function splitLines(source: string): RawLine[] {
+  const lines: RawLine[] = [];
+  const re = /[^\n]*(\n|$)/g;
+  for (let m = re.exec(source); m && m[0] !== ''; m = re.exec(source)) {
+    const raw = m[0].replace(/\r?\n$/, '');
+    const lead = raw.length - raw.trimStart().length;
+    const text = raw.trim();
+    lines.push({ text, start: m.index + lead, end: m.index + lead + text.length });
+  }
+  return lines;
+}
+
+/** Lower-case letters and digits only: "Title:" and "title" are the same line repeated. */
+const key = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
+/** A long run of capitalised words with no punctuation: a list of place names or tags, not prose. */
+function isWordList(text: string): boolean {
+  const words = text.split(/\s+/);
+  return words.length >= 12 && !/[,;:!?]|\.\s/.test(text) && words.every((w) => /^[\p{Lu}\p{N}]/u.test(w));
+}
+
+function isJunk(text: string): boolean {
+  const letters = text.match(/\p{L}/gu)?.length ?? 0;
+  return letters < 3 || BOILERPLATE.some((re) => re.test(text)) || isWordList(text);
+}
+
+/**
+ * Removes page junk and returns the title (first real line) and the body paragraphs.
+ * A removed line also ends a paragraph, so every paragraph is one contiguous slice of the file.
+ */
+export function cleanDocument(source: string): { title: string; paragraphs: Span[] } {
+  const seen = new Set<string>();
+  const paragraphs: Span[] = [];
+  let title = '';
+  let open: Span | undefined;
+  for (const line of splitLines(source)) {
+    const k = key(line.text);
+    // Short lines seen before are repeated headings or titles; repeated prose is kept.
+    const repeated = seen.has(k) && line.text.length < 150;
+    if (line.text === '' || isJunk(line.text) || repeated) {
+      open = undefined;
+      continue;
+    }
+    seen.add(k);
+    if (!title) {
+      title = line.text;
+      continue;
+    }
+    if (open) open.end = line.end;
+    else paragraphs.push((open = { start: line.start, end: line.end }));
+  }
+  return { title, paragraphs };
+}

@@ -1,0 +1,63 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { cleanDocument, type Span } from './clean.js';
+
+export interface SourceDocument {
+  /** File name inside the documents folder, e.g. `000_92e0.txt`. */
+  file: string;
+  title: string;
+  /** The file's full original text; chunk offsets point into it. */
+  source: string;
+  /** sha256 of the file's bytes: unchanged hash = reuse the stored vectors. */
+  hash: string;
+  /** Body paragraphs that survived cleaning, as offsets into `source`. */
+  paragraphs: Span[];
+}
+
+export interface LoadResult {
+  documents: SourceDocument[];
+  /** Files that were skipped, with the reason (shown to the user, never thrown). */
+  skipped: { file: string; reason: string }[];
+}
+
+const TEXT_FILE = /\.(txt|md)$/i;
+
+export function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY): LoadResult {
+  const result: LoadResult = { documents: [], skipped: [] };
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => TEXT_FILE.test(n)).sort();
+  } catch (err) {
+    throw new Error(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
+  }
+  for (const file of names) {
+    const outcome = readDocument(path.join(dir, file), file, maxBytes);
+    if (typeof outcome === 'string') result.skipped.push({ file, reason: outcome });
+    else result.documents.push(outcome);
+  }
+  return result;
+}
+
+/** A document, or the reason it cannot be used. */
+function readDocument(full: string, file: string, maxBytes: number): SourceDocument | string {
+  let bytes: Buffer;
+  try {
+    if (!statSync(full).isFile()) return 'not a regular file';
+    bytes = readFileSync(full);
+  } catch (err) {
+    return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  if (bytes.length > maxBytes) return `too large (${bytes.length} bytes; the limit DOC_MAX_BYTES is ${maxBytes})`;
+  if (bytes.includes(0)) return 'binary file (contains NUL bytes)';
+  let source: string;
+  try {
+    source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return 'not valid UTF-8 text';
+  }
+  if (source.startsWith('\uFEFF')) source = ' ' + source.slice(1); // keep offsets, drop the BOM
+  const { title, paragraphs } = cleanDocument(source);
+  if (!title || paragraphs.length === 0) return 'no text left after removing page boilerplate';
+  return { file, title, source, hash: createHash('sha256').update(bytes).digest('hex'), paragraphs };
+}

@@ -1,0 +1,112 @@
+import { readFileSync } from 'node:fs';
+import type { Answer, SearchMode } from './search.js';
+
+/** One line of a question set: `gold: []` means the documents do not answer it. */
+export interface EvalItem {
+  id: string;
+  lang: string;
+  q: string;
+  gold: { doc: string; text: string }[];
+}
+
+export function readQuestions(file: string): EvalItem[] {
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as EvalItem);
+}
+
+const squash = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+
+/** 1-based rank of the first hit containing a gold snippet from the gold document, or 0. */
+export function goldRank(item: EvalItem, answer: Answer): number {
+  const i = answer.hits.findIndex((h) => item.gold.some((g) => h.doc.startsWith(g.doc) && squash(h.text).includes(squash(g.text))));
+  return i + 1;
+}
+
+export interface GroupMetrics {
+  questions: number;
+  recall1: number;
+  recall5: number;
+  mrr: number;
+}
+
+export interface EvalReport {
+  mode: SearchMode;
+  groups: Record<string, GroupMetrics>;
+  /** Unanswerable questions that were declined, share. */
+  declined: number;
+  /** Answerable questions that were wrongly declined, share. */
+  wronglyDeclined: number;
+  unanswerable: number;
+}
+
+/** Language group: English, or the other languages together (cross-lingual questions). */
+const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
+
+export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): EvalReport {
+  const groups: Record<string, GroupMetrics> = {};
+  let declined = 0;
+  let wronglyDeclined = 0;
+  let answerable = 0;
+  items.forEach((item, i) => {
+    const answer = answers[i]!;
+    if (item.gold.length === 0) {
+      if (!answer.answered) declined++;
+      return;
+    }
+    answerable++;
+    if (!answer.answered) wronglyDeclined++;
+    const rank = goldRank(item, answer);
+    for (const g of ['all', groupOf(item.lang)]) {
+      const m = (groups[g] ??= { questions: 0, recall1: 0, recall5: 0, mrr: 0 });
+      m.questions++;
+      if (rank === 1) m.recall1++;
+      if (rank >= 1 && rank <= 5) m.recall5++;
+      if (rank >= 1) m.mrr += 1 / rank;
+    }
+  });
+  for (const m of Object.values(groups)) {
+    m.recall1 /= m.questions;
+    m.recall5 /= m.questions;
+    m.mrr /= m.questions;
+  }
+  const unanswerable = items.length - answerable;
+  return {
+    mode,
+    groups,
+    declined: unanswerable ? declined / unanswerable : 1,
+    wronglyDeclined: answerable ? wronglyDeclined / answerable : 0,
+    unanswerable,
+  };
+}
+
+/**
+ * Thresholds that decide answered/declined best on this question set: each threshold is tried at
+ * the midpoints between observed values. Quoting noise for an unanswerable question counts a little
+ * worse than declining an answerable one, so ties go to the stricter thresholds.
+ */
+export function calibrate(items: EvalItem[], answers: Answer[], topK: number) {
+  const observed = answers.map((a) => ({
+    sim: Math.max(-1, ...a.hits.slice(0, topK).map((h) => h.similarity)),
+    cov: Math.max(0, ...a.hits.slice(0, topK).map((h) => h.coverage)),
+  }));
+  const cuts = (xs: number[]) => {
+    const s = [...new Set(xs)].sort((a, b) => a - b);
+    return [...s.map((x, i) => (i ? (x + s[i - 1]!) / 2 : x - 1e-6)), (s.at(-1) ?? 0) + 1e-6];
+  };
+  let best = { dense: 1, lexical: 1, correct: 0, cost: Infinity };
+  for (const dense of cuts(observed.map((o) => o.sim))) {
+    for (const lexical of cuts(observed.map((o) => o.cov))) {
+      let correct = 0;
+      let cost = 0;
+      items.forEach((item, i) => {
+        const answered = observed[i]!.sim >= dense || observed[i]!.cov >= lexical;
+        if (answered === item.gold.length > 0) correct++;
+        else cost += answered ? 1.01 : 1;
+      });
+      if (cost < best.cost) best = { dense, lexical, correct, cost };
+    }
+  }
+  return { dense: best.dense, lexical: best.lexical, accuracy: best.correct / items.length };
+}

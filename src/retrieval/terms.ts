@@ -1,0 +1,28 @@
+/** Words too common to say anything about relevance (English: the documents' language). */
+const STOPWORDS = new Set(
+  `a an and are as at be been by did do does for from had has have he how in into is it its of on or that the their
+  them they this to was were what when where which who whom why will with would about after all also any can
+  could many much more most not our so such than then there these those through under until us we you your i`.split(/\s+/),
+);
+
+/** Folds case and accents ("İstanbul" → "istanbul", "Azərbaycan" → "azərbaycan" minus marks). */
+export function fold(word: string): string {
+  return word
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .replace(/ı/g, 'i');
+}
+
+/**
+ * Search terms of a text: letter runs and numbers. "5,000" and "5000" are the same number;
+ * "1948-1953" gives 1948 and 1953.
+ */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const [token] of text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*|[\p{L}\p{M}]+/gu)) {
+    const term = /^\p{N}/u.test(token) ? token.replace(/[.,]/g, '') : fold(token);
+    if (!STOPWORDS.has(term)) out.push(term);
+  }
+  return out;
+}

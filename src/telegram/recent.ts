@@ -1,0 +1,24 @@
+import type { Answer } from '../retrieval/search.js';
+
+/**
+ * Recent answers, so "More results" and "Full passage" buttons can page through them. Bounded:
+ * the oldest is forgotten first, and its buttons then answer "expired".
+ */
+export class RecentAnswers {
+  private readonly answers = new Map<string, Answer>();
+  private next = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Stores an answer and returns its short id (fits Telegram's 64-byte callback data). */
+  add(answer: Answer): string {
+    const id = (this.next++).toString(36);
+    this.answers.set(id, answer);
+    if (this.answers.size > this.capacity) this.answers.delete(this.answers.keys().next().value!);
+    return id;
+  }
+
+  get(id: string): Answer | undefined {
+    return this.answers.get(id);
+  }
+}

@@ -1,0 +1,126 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { ProgressBar } from '../cli/progress.js';
+
+/** Turns text into unit-length vectors; cosine similarity = dot product. */
+export interface Embedder {
+  readonly modelId: string;
+  readonly dim: number;
+  embedPassages(texts: string[], onBatch?: (done: number) => void): Promise<Float32Array[]>;
+  embedQuery(text: string): Promise<Float32Array>;
+}
+
+export interface EmbedderOptions {
+  /** Hub id (e.g. Xenova/multilingual-e5-small) or a path to a local model folder. */
+  model: string;
+  /** Where downloaded models are cached. */
+  cacheDir: string;
+  /** Folder searched for `<model id>/` before the hub. */
+  localDir?: string;
+  /** onnx weights variant; "auto" = the model folder's own choice, else q8 for hub models. */
+  dtype: string;
+  batchSize: number;
+  /** Allow downloading from the hub (first run only; cached afterwards). */
+  allowRemote: boolean;
+  /** e5-style prefixes; the model was trained with them. */
+  queryPrefix: string;
+  passagePrefix: string;
+}
+
+export class ModelLoadError extends Error {}
+
+export function isLocalModelPath(model: string): boolean {
+  return model.startsWith('.') || path.isAbsolute(model) || existsSync(path.join(model, 'config.json'));
+}
+
+type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
+
+export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
+  const local = isLocalModelPath(opts.model);
+  let modelId = opts.model;
+  env.cacheDir = opts.cacheDir;
+  if (local) {
+    // transformers.js resolves local models as `<localModelPath>/<id>`, so split the folder path.
+    const folder = path.resolve(opts.model);
+    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+      throw new ModelLoadError(
+        `Embedding model folder "${folder}" does not exist. Create one with \`npm run test-model -- ${opts.model}\` ` +
+          `or set EMBED_MODEL to a hub id such as Xenova/multilingual-e5-small.`,
+      );
+    }
+    env.localModelPath = path.dirname(folder) + path.sep;
+    modelId = path.basename(folder);
+    env.allowRemoteModels = false;
+  } else {
+    if (opts.localDir) env.localModelPath = path.resolve(opts.localDir) + path.sep;
+    env.allowRemoteModels = opts.allowRemote;
+  }
+  env.allowLocalModels = true;
+
+  const dtype = opts.dtype === 'auto' ? (local ? declaredDtype(opts.model) : 'q8') : opts.dtype;
+  const bar = new ProgressBar('download');
+  let extractor: FeatureExtractionPipeline;
+  try {
+    extractor = (await pipeline('feature-extraction', modelId, {
+      dtype: dtype as Dtype | undefined,
+      progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
+        if (p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
+      },
+    })) as FeatureExtractionPipeline;
+  } catch (err) {
+    throw new ModelLoadError(modelLoadHelp(opts, local, err));
+  } finally {
+    bar.stop();
+  }
+
+  const embed = async (texts: string[]): Promise<Float32Array[]> => {
+    const out = await extractor(texts, { pooling: 'mean', normalize: true });
+    const [rows, dim] = out.dims as [number, number];
+    const data = out.data as Float32Array;
+    return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));
+  };
+  const probe = await embed(['dimension probe']);
+  const dim = probe[0]!.length;
+
+  return {
+    modelId: opts.model,
+    dim,
+    async embedPassages(texts, onBatch) {
+      const vectors: Float32Array[] = [];
+      for (let i = 0; i < texts.length; i += opts.batchSize) {
+        const batch = texts.slice(i, i + opts.batchSize).map((t) => opts.passagePrefix + t);
+        vectors.push(...(await embed(batch)));
+        onBatch?.(vectors.length);
+      }
+      return vectors;
+    },
+    async embedQuery(text) {
+      return (await embed([opts.queryPrefix + text]))[0]!;
+    },
+  };
+}
+
+/** The dtype a local model folder declares for transformers.js, if any. */
+function declaredDtype(folder: string): Dtype | undefined {
+  try {
+    const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
+    return config['transformers.js_config']?.dtype;
+  } catch {
+    return undefined;
+  }
+}
+
+function modelLoadHelp(opts: EmbedderOptions, local: boolean, err: unknown): string {
+  const cause = err instanceof Error ? err.message : String(err);
+  const where = local
+    ? `the local folder ${path.resolve(opts.model)}`
+    : `the cache ${path.resolve(opts.cacheDir)}` +
+      (opts.localDir ? `, the local folder ${path.resolve(opts.localDir)}` : '') +
+      (opts.allowRemote ? ' and the Hugging Face hub' : ' (hub downloads disabled)');
+  return (
+    `Could not load the embedding model "${opts.model}" (looked in ${where}): ${cause}\n` +
+    `Fix: run \`npm run index\` once on a machine with internet access (the model is cached in ${opts.cacheDir}), ` +
+    `or download the model folder (config.json, tokenizer.json, onnx/) and set EMBED_MODEL=/path/to/folder.`
+  );
+}

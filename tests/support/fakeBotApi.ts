@@ -1,0 +1,428 @@
+/**
+ * A fake Telegram Bot API server for tests. A real grammY bot talks to it over
+ * HTTP (`new Bot(token, { client: { apiRoot: fake.apiRoot } })`), so the whole
+ * client stack — transformers like auto-retry, error classes, long polling —
+ * runs exactly as in production. Tests feed updates in and assert on what the
+ * bot sent. It rejects what Telegram rejects (bad HTML, too long, unchanged
+ * edits, oversized callback data), because those are the failures that only
+ * show up in production otherwise.
+ */
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { MessageEntity, Update } from "grammy/types";
+
+export interface SentMessage {
+  message_id: number;
+  chat_id: number;
+  text: string; // current text exactly as the bot sent it (markup included), edits applied
+  plain: string; // current text as the user sees it: tags removed, HTML entities decoded
+  entities: MessageEntity[];
+  parse_mode?: string;
+  reply_markup?: any;
+  reply_to_message_id?: number;
+  edits: string[]; // texts from editMessageText, in order
+  deleted?: boolean;
+}
+
+export type Fault =
+  | { kind: "retry_after"; seconds: number }
+  | { kind: "status"; code: 500 | 502 }
+  | { kind: "error"; code: number; description: string } // e.g. 403 "Forbidden: bot was blocked by the user"
+  | { kind: "drop" };
+
+export interface ApiCall { method: string; params: Record<string, any>; fault?: Fault["kind"] }
+export interface FakeUser { id: number; first_name?: string; username?: string }
+export interface FakeChat { id: number; type: "private" | "group" | "supergroup"; title?: string }
+
+/** Long polls are held at most this long, whatever `timeout` the bot asks for. */
+const POLL_CAP_SECONDS = 2;
+/** Update types Telegram leaves out when allowed_updates is empty. */
+const NOT_DEFAULT = ["chat_member", "message_reaction", "message_reaction_count"];
+/** Parameters that arrive JSON-serialized when sent as form or query fields. */
+const JSON_FIELDS = ["reply_markup", "reply_parameters", "allowed_updates", "commands", "entities", "link_preview_options", "scope"];
+const NOT_MODIFIED = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
+
+class ApiError extends Error { constructor(readonly code: number, description: string) { super(description); } }
+const bad = (what: string) => new ApiError(400, `Bad Request: ${what}`);
+const now = () => Math.floor(Date.now() / 1000);
+const json = (v: unknown) => JSON.stringify(v ?? null);
+
+// ---------------------------------------------------------------- HTML check
+
+const ENTITY_TYPES: Record<string, string> = {
+  b: "bold", strong: "bold", i: "italic", em: "italic", u: "underline", ins: "underline",
+  s: "strikethrough", strike: "strikethrough", del: "strikethrough", a: "text_link", code: "code",
+  pre: "pre", blockquote: "blockquote", "tg-spoiler": "spoiler", span: "spoiler", "tg-emoji": "custom_emoji",
+};
+const NAMED: Record<string, string> = { lt: "<", gt: ">", amp: "&", quot: '"' };
+const ENTITY = /&(?:(lt|gt|amp|quot)|#(\d{1,7})|#[xX]([\da-fA-F]{1,6}));/y;
+
+/** Decodes one HTML entity at `i`, or returns undefined if there is none. */
+function entityAt(s: string, i: number): { char: string; end: number } | undefined {
+  ENTITY.lastIndex = i;
+  const m = ENTITY.exec(s);
+  if (!m) return undefined;
+  if (m[1]) return { char: NAMED[m[1]]!, end: ENTITY.lastIndex };
+  const cp = m[2] ? Number(m[2]) : parseInt(m[3]!, 16);
+  return cp > 0 && cp <= 0x10ffff ? { char: String.fromCodePoint(cp), end: ENTITY.lastIndex } : undefined;
+}
+const decode = (s: string) => s.replace(/&[^;]{1,9};/g, (e) => entityAt(e, 0)?.char ?? e);
+
+/**
+ * Parses Telegram-flavoured HTML into the text the user sees plus entities,
+ * throwing `can't parse entities: ...` (Telegram's wording, byte offsets in
+ * UTF-8) on markup the Bot API rejects. Deliberately stricter than Telegram in
+ * one way: a bare `&` or `>` is an error here, while Telegram lets them through
+ * — the docs require escaping, and an unescaped one means unescaped user input
+ * that will break on the next `<`.
+ */
+export function parseTelegramHtml(html: string): { text: string; entities: MessageEntity[] } {
+  const fail = (what: string): never => { throw new Error(`can't parse entities: ${what}`); };
+  const at = (i: number) => Buffer.byteLength(html.slice(0, i));
+  const open: OpenTag[] = [];
+  const entities: any[] = [];
+  let text = "";
+  let i = 0;
+  while (i < html.length) {
+    const c = html[i]!;
+    if (c === "&") {
+      const e = entityAt(html, i) ?? fail(`unescaped "&" at byte offset ${at(i)}; write &amp;`);
+      text += e.char;
+      i = e.end;
+    } else if (c === ">") {
+      fail(`unescaped ">" at byte offset ${at(i)}; write &gt;`);
+    } else if (c !== "<") {
+      text += c;
+      i++;
+    } else if (html[i + 1] === "/") {
+      const m = /<\/([^\s>]*)\s*>/y;
+      m.lastIndex = i;
+      const end = m.exec(html) ?? fail(`Unclosed end tag at byte offset ${at(i)}`);
+      const name = end[1]!.toLowerCase();
+      const top = open.pop() ?? fail(`Unexpected end tag at byte offset ${at(i)}`);
+      if (top.tag !== name) fail(`Unmatched end tag at byte offset ${at(i)}, expected "</${top.tag}>", found "</${name}>"`);
+      closeEntity(top, text, open, entities);
+      i = m.lastIndex;
+    } else {
+      // Like Telegram, read the tag name up to whitespace or '>' and judge it first.
+      const name = /[^\s>]*/y;
+      name.lastIndex = i + 1;
+      const tag = name.exec(html)![0].toLowerCase();
+      if (!(tag in ENTITY_TYPES)) fail(`Unsupported start tag "${tag}" at byte offset ${at(i)}`);
+      const attrs: Record<string, string> = {};
+      const attr = /\s*(?:(>)|([^\s=>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?)/y;
+      attr.lastIndex = name.lastIndex;
+      for (;;) {
+        const from = attr.lastIndex;
+        const m = attr.exec(html);
+        if (!m) fail(/^\s*$/.test(html.slice(from)) ? `Unclosed start tag at byte offset ${at(i)}` : `Empty attribute name in the tag "${tag}" at byte offset ${at(i)}`);
+        if (m![1]) break;
+        attrs[m![2]!.toLowerCase()] = decode(m![3] ?? m![4] ?? m![5] ?? "");
+      }
+      if (tag === "span" && attrs.class !== "tg-spoiler") fail(`Tag "span" must have class "tg-spoiler" at byte offset ${at(i)}`);
+      open.push({ tag, start: text.length, attrs });
+      i = attr.lastIndex;
+    }
+  }
+  if (open.length) fail(`Can't find end tag corresponding to start tag "${open[open.length - 1]!.tag}"`);
+  entities.sort((a, b) => a.offset - b.offset || b.length - a.length);
+  return { text, entities };
+}
+
+type OpenTag = { tag: string; start: number; attrs: Record<string, string> };
+
+function closeEntity(top: OpenTag, text: string, open: OpenTag[], out: any[]) {
+  const length = text.length - top.start;
+  const lang = /^language-(.+)$/.exec(top.attrs.class ?? "")?.[1];
+  const parent = open[open.length - 1];
+  if (top.tag === "code" && lang && parent?.tag === "pre") return void (parent.attrs.language = lang); // <pre><code class="language-x"> is one pre entity
+  if (length === 0 || (top.tag === "a" && !top.attrs.href)) return; // Telegram drops these silently
+  const e: any = { type: ENTITY_TYPES[top.tag], offset: top.start, length };
+  if (top.tag === "a") e.url = top.attrs.href;
+  if (top.tag === "pre" && top.attrs.language) e.language = top.attrs.language;
+  if (top.tag === "blockquote" && "expandable" in top.attrs) e.type = "expandable_blockquote";
+  if (top.tag === "tg-emoji") e.custom_emoji_id = top.attrs["emoji-id"];
+  out.push(e);
+}
+
+/** What sendMessage/editMessageText validate before accepting text. */
+function renderText(text: unknown, parseMode: unknown): { text: string; entities: MessageEntity[] } {
+  if (typeof text !== "string") throw bad("message text is empty");
+  let parsed = { text, entities: [] as MessageEntity[] };
+  const mode = typeof parseMode === "string" ? parseMode.toLowerCase() : "";
+  if (mode && !["html", "markdown", "markdownv2"].includes(mode)) throw bad(`unsupported parse_mode`);
+  if (mode === "html") try { parsed = parseTelegramHtml(text); } catch (e) { throw bad((e as Error).message); }
+  if (!parsed.text.trim()) throw bad("message text is empty");
+  if (parsed.text.length > 4096) throw bad("message is too long"); // UTF-16 code units, after parsing
+  return parsed;
+}
+
+function checkMarkup(markup: any) {
+  for (const b of markup?.inline_keyboard?.flat() ?? []) {
+    const bytes = "callback_data" in b ? Buffer.byteLength(String(b.callback_data)) : 1;
+    if (bytes < 1 || bytes > 64) throw bad("BUTTON_DATA_INVALID"); // 1-64 bytes, not characters
+  }
+}
+
+async function readParams(req: http.IncomingMessage, url: URL): Promise<Record<string, any>> {
+  let body = "";
+  for await (const chunk of req.setEncoding("utf8")) body += chunk; // the decoder keeps multi-byte characters split across chunks intact
+  const type = req.headers["content-type"] ?? "";
+  const params: Record<string, any> = Object.fromEntries(url.searchParams);
+  if (type.includes("json") && body) Object.assign(params, JSON.parse(body));
+  else if (type.includes("urlencoded")) Object.assign(params, Object.fromEntries(new URLSearchParams(body)));
+  for (const k of JSON_FIELDS) if (typeof params[k] === "string") params[k] = JSON.parse(params[k]);
+  return params;
+}
+
+// ---------------------------------------------------------------- server
+
+export class FakeBotApi {
+  readonly apiRoot: string;
+  readonly calls: ApiCall[] = [];
+  readonly messages: SentMessage[] = [];
+  commands: any[] = []; // from the last setMyCommands
+  readonly callbackAnswers: { callback_query_id: string; text?: string; show_alert?: boolean }[] = [];
+  readonly me: { id: number; is_bot: true; first_name: string; username: string; [k: string]: unknown };
+
+  private updates: Update[] = []; // not yet confirmed by a getUpdates offset
+  private allowedUpdates: string[] = [];
+  private readonly wakePolls = new Set<() => void>();
+  private readonly faults = new Map<string, Fault[]>();
+  private readonly chats = new Map<number, Record<string, unknown>>();
+  private readonly callbackIds = new Set<string>();
+  private nextUpdateId = 1;
+  private nextMessageId = 1; // shared by user and bot messages, so ids are unique across chats
+  private stopped = false;
+
+  private constructor(private readonly server: http.Server, readonly token: string, username: string) {
+    this.apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    this.me = { id: 1000, is_bot: true, first_name: "Test Bot", username, can_join_groups: true, can_read_all_group_messages: false, supports_inline_queries: false };
+  }
+
+  static async start(opts: { token?: string; botUsername?: string } = {}): Promise<FakeBotApi> {
+    const server = http.createServer();
+    // grammY keeps connections alive; a server-side idle close racing a reused socket would look like a network error.
+    server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
+    const fake = new FakeBotApi(server, opts.token ?? "123456:TEST-TOKEN", opts.botUsername ?? "cite_test_bot");
+    server.on("request", (req, res) => void fake.handle(req, res));
+    return fake;
+  }
+
+  // ------------------------------------------------------------ feeding updates
+
+  /** A user sends text. Like Telegram, /commands and @mentions get entities unless `extra.entities` is given. */
+  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[] } = {}): Update {
+    const user = { is_bot: false, first_name: "User", ...from };
+    const c = chat ?? { id: from.id, type: "private" as const };
+    const chatObj = c.type === "private"
+      ? { id: c.id, type: "private", first_name: user.first_name, ...(user.username ? { username: user.username } : {}) }
+      : { id: c.id, type: c.type, title: c.title ?? "Test group" };
+    this.chats.set(c.id, chatObj);
+    const entities = extra.entities ?? [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)]
+      .map((m) => ({ type: m[0][0] === "/" ? "bot_command" : "mention", offset: m.index!, length: m[0].length }));
+    const reply = extra.reply_to_message;
+    const message = {
+      message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, text,
+      ...(entities.length ? { entities } : {}),
+      ...(reply ? { reply_to_message: "edits" in reply ? this.toMessage(reply) : reply } : {}),
+    };
+    return this.push({ message });
+  }
+
+  /** `/command args`; in groups Telegram clients address the bot explicitly, so `@botname` is appended there. */
+  sendCommand(from: FakeUser, command: string, args = "", chat?: FakeChat): Update {
+    const at = chat && chat.type !== "private" ? `@${this.me.username}` : "";
+    return this.sendText(from, `/${command}${at}${args ? ` ${args}` : ""}`, chat);
+  }
+
+  /** A user presses an inline button; throws if `message` has no such button (a user could not press it). */
+  pressButton(from: FakeUser, message: SentMessage, data: string): string {
+    const buttons: any[] = message.reply_markup?.inline_keyboard?.flat() ?? [];
+    if (message.deleted || !buttons.some((b) => b.callback_data === data)) throw new Error(`message ${message.message_id} has no button with callback_data ${JSON.stringify(data)}; markup: ${json(message.reply_markup)}`);
+    const id = String(9_000_000 + this.nextUpdateId);
+    this.callbackIds.add(id);
+    const user = { is_bot: false, first_name: "User", ...from };
+    this.push({ callback_query: { id, from: user, message: this.toMessage(message), chat_instance: `ci${message.chat_id}`, data } });
+    return id;
+  }
+
+  // ------------------------------------------------------------ waiting & faults
+
+  /** Polls `predicate` until it returns something truthy, and returns that. */
+  async waitFor<T>(predicate: () => T | undefined | null | false, timeoutMs = 2000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = predicate();
+      if (value) return value;
+      if (Date.now() > deadline) {
+        const last = this.calls.filter((c) => c.method !== "getUpdates").slice(-8);
+        const lines = last.map((c) => `  ${c.method}${c.fault ? ` [fault: ${c.fault}]` : ""} ${json(c.params).slice(0, 300)}`);
+        throw new Error(`waitFor timed out after ${timeoutMs} ms. Last API calls (getUpdates omitted):\n${lines.join("\n") || "  (none)"}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  /** The next `times` calls to `method` fail as described, then normal service resumes. */
+  failNext(method: string, how: Fault, times = 1): void {
+    const key = method.toLowerCase();
+    this.faults.set(key, [...(this.faults.get(key) ?? []), ...Array<Fault>(times).fill(how)]);
+  }
+
+  /** Answers pending long polls with [] and closes every socket, so nothing keeps the test process waiting. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const wake of [...this.wakePolls]) wake();
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Let the woken polls write their answers first, then cut whatever is left (idle keep-alive sockets included).
+    setImmediate(() => this.server.closeAllConnections());
+    await closed;
+  }
+
+  // ------------------------------------------------------------ HTTP
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    const send = (status: number, body: object) => {
+      if (res.headersSent || res.destroyed) return;
+      res.writeHead(status, { "content-type": "application/json", ...(this.stopped ? { connection: "close" } : {}) });
+      res.end(JSON.stringify(body));
+    };
+    const fail = (code: number, description: string, extra?: object) => send(code, { ok: false, error_code: code, description, ...extra });
+    const url = new URL(req.url ?? "/", this.apiRoot);
+    const route = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
+    if (!route) return fail(404, "Not Found");
+    if (route[1] !== this.token) return fail(401, "Unauthorized");
+    const method = route[2]!;
+    let params: Record<string, any>;
+    try { params = await readParams(req, url); } catch (e) { return fail(400, `Bad Request: can't parse request: ${(e as Error).message}`); }
+    const fault = this.faults.get(method.toLowerCase())?.shift();
+    this.calls.push({ method, params, ...(fault ? { fault: fault.kind } : {}) });
+    if (fault?.kind === "drop") return void req.socket.destroy();
+    if (fault?.kind === "retry_after") return fail(429, `Too Many Requests: retry after ${fault.seconds}`, { parameters: { retry_after: fault.seconds } });
+    if (fault?.kind === "status") return fail(fault.code, fault.code === 502 ? "Bad Gateway" : "Internal Server Error");
+    if (fault?.kind === "error") return fail(fault.code, fault.description);
+    try { send(200, { ok: true, result: await this.dispatch(method, params, res) }); } catch (e) {
+      if (e instanceof ApiError) fail(e.code, e.message);
+      else fail(500, `Internal Server Error: fake Bot API crashed: ${(e as Error).stack}`);
+    }
+  }
+
+  private async dispatch(method: string, p: Record<string, any>, res: http.ServerResponse): Promise<unknown> {
+    switch (method.toLowerCase()) {
+      case "getme": return this.me;
+      case "getupdates": return this.getUpdates(p, res);
+      case "deletewebhook":
+        if (String(p.drop_pending_updates) === "true") this.updates = [];
+        return true;
+      case "setwebhook": case "close": case "logout": case "sendchataction": return true;
+      case "getwebhookinfo": return { url: "", has_custom_certificate: false, pending_update_count: this.updates.length };
+      case "sendmessage": return this.sendMessage(p);
+      case "editmessagetext": return this.editMessage(p, true);
+      case "editmessagereplymarkup": return this.editMessage(p, false);
+      case "deletemessage": {
+        const msg = this.findMessage(p);
+        if (msg) msg.deleted = true;
+        else if (Number(p.message_id) >= this.nextMessageId) throw bad("message to delete not found");
+        return true;
+      }
+      case "answercallbackquery": {
+        const id = String(p.callback_query_id);
+        if (!this.callbackIds.has(id)) throw bad("query is too old and response timeout expired or query ID is invalid");
+        this.callbackAnswers.push({ callback_query_id: id, ...(p.text !== undefined ? { text: p.text } : {}), ...(p.show_alert ? { show_alert: true } : {}) });
+        return true;
+      }
+      case "setmycommands": {
+        const commands = Array.isArray(p.commands) ? p.commands : [];
+        if (commands.some((c) => !/^[a-z0-9_]{1,32}$/.test(c?.command))) throw bad("BOT_COMMAND_INVALID");
+        if (commands.some((c) => !c.description || c.description.length > 256)) throw bad("BOT_COMMAND_DESCRIPTION_INVALID");
+        this.commands = commands;
+        return true;
+      }
+      case "getmycommands": return this.commands;
+      case "deletemycommands": this.commands = []; return true;
+      default: throw new ApiError(404, "Not Found: method not found");
+    }
+  }
+
+  private async getUpdates(p: Record<string, any>, res: http.ServerResponse): Promise<Update[]> {
+    const offset = Number(p.offset ?? 0);
+    const limit = Math.min(Math.max(Number(p.limit ?? 100) || 100, 1), 100);
+    if (Array.isArray(p.allowed_updates)) this.allowedUpdates = p.allowed_updates; // sticky, as on Telegram
+    // An offset confirms (forgets) every earlier update; a negative one keeps only the last -offset.
+    if (offset > 0) this.updates = this.updates.filter((u) => u.update_id >= offset);
+    else if (offset < 0) this.updates = this.updates.slice(offset);
+    const allowed = (u: Update) => {
+      const type = Object.keys(u).find((k) => k !== "update_id")!;
+      return this.allowedUpdates.length ? this.allowedUpdates.includes(type) : !NOT_DEFAULT.includes(type);
+    };
+    // Telegram never delivers (or keeps) filtered-out updates.
+    const pick = () => (this.updates = this.updates.filter(allowed)).slice(0, limit);
+    const timeout = Math.min(Number(p.timeout ?? 0) || 0, POLL_CAP_SECONDS);
+    if (!pick().length && timeout > 0 && !this.stopped) {
+      // Hold the request until an update arrives, the timeout passes, the client gives up, or we stop.
+      await new Promise<void>((resolve) => {
+        const wake = () => { clearTimeout(timer); this.wakePolls.delete(wake); res.off("close", wake); resolve(); };
+        const timer = setTimeout(wake, timeout * 1000);
+        this.wakePolls.add(wake);
+        res.on("close", wake);
+      });
+    }
+    return this.stopped ? [] : pick();
+  }
+
+  private sendMessage(p: Record<string, any>) {
+    const parsed = renderText(p.text, p.parse_mode);
+    checkMarkup(p.reply_markup);
+    const chatId = Number(p.chat_id);
+    if (!Number.isInteger(chatId)) throw bad("chat not found"); // @channel usernames are not modelled
+    const replyTo = Number(p.reply_parameters?.message_id ?? p.reply_to_message_id) || undefined;
+    const msg: SentMessage = {
+      message_id: this.nextMessageId++, chat_id: chatId, text: p.text, plain: parsed.text, entities: parsed.entities, edits: [],
+      ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}),
+      ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
+      ...(replyTo ? { reply_to_message_id: replyTo } : {}),
+    };
+    this.messages.push(msg);
+    return this.toMessage(msg);
+  }
+
+  private editMessage(p: Record<string, any>, withText: boolean) {
+    const msg = this.findMessage(p);
+    if (!msg) throw bad("message to edit not found");
+    const parsed = withText ? renderText(p.text, p.parse_mode) : { text: msg.plain, entities: msg.entities };
+    checkMarkup(p.reply_markup);
+    // Telegram compares what the user would see, not the raw markup.
+    if (parsed.text === msg.plain && json(parsed.entities) === json(msg.entities) && json(p.reply_markup) === json(msg.reply_markup)) throw bad(NOT_MODIFIED);
+    if (withText) {
+      Object.assign(msg, { text: p.text, plain: parsed.text, entities: parsed.entities, parse_mode: p.parse_mode });
+      if (!p.parse_mode) delete msg.parse_mode;
+      msg.edits.push(p.text);
+    }
+    if (p.reply_markup) msg.reply_markup = p.reply_markup;
+    else delete msg.reply_markup; // an edit without reply_markup removes the inline keyboard
+    return { ...this.toMessage(msg), edit_date: now() };
+  }
+
+  private findMessage(p: Record<string, any>) {
+    return this.messages.find((m) => m.chat_id === Number(p.chat_id) && m.message_id === Number(p.message_id) && !m.deleted);
+  }
+
+  /** A bot message as the Bot API returns it. */
+  private toMessage(m: SentMessage) {
+    const chat = this.chats.get(m.chat_id) ?? { id: m.chat_id, type: "private", first_name: "User" };
+    return {
+      message_id: m.message_id, date: now(), chat, from: this.me, text: m.plain, ...(m.entities.length ? { entities: m.entities } : {}),
+      ...(m.reply_markup?.inline_keyboard ? { reply_markup: m.reply_markup } : {}),
+    };
+  }
+
+  private push(body: Record<string, unknown>): Update {
+    const update = { update_id: this.nextUpdateId++, ...body } as Update;
+    this.updates.push(update);
+    for (const wake of [...this.wakePolls]) wake();
+    return update;
+  }
+}
