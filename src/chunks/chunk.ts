@@ -70,7 +70,10 @@ function splitLong(source: string, paragraph: number, span: { start: number; end
     while (last + 1 < sentences.length && sentences[last + 1]!.end - sentences[first]!.start <= maxChars) last++;
     pieces.push({ paragraph, start: sentences[first]!.start, end: sentences[last]!.end });
     if (last + 1 >= sentences.length) break;
-    first = last > first ? last : last + 1; // overlap by one sentence unless it alone fills a piece
+    // Overlap by one sentence unless it alone fills a piece, or the next sentence cannot join it
+    // (the next piece would be that sentence alone: a repeat of the end of this one).
+    const overlap = last > first && sentences[last + 1]!.end - sentences[last]!.start <= maxChars;
+    first = overlap ? last : last + 1;
   }
   return pieces;
 }
@@ -79,9 +82,16 @@ export function chunkDocument(doc: SourceDocument, opts: ChunkOptions = DEFAULT_
   const pieces = doc.paragraphs.flatMap((span, i) => splitLong(doc.source, i + 1, span, opts.maxChars));
   const groups: Piece[][] = [];
   const size = (g: Piece[]) => g.reduce((n, p) => n + p.end - p.start, 0);
+  // Overlapping pieces of a split paragraph never share a chunk: its text would repeat a sentence.
+  const overlaps = (g: Piece[], p: Piece) => p.start < g.at(-1)!.end;
   for (const piece of pieces) {
     const current = groups.at(-1);
-    if (current && size(current) < opts.minChars && size(current) + piece.end - piece.start <= opts.maxChars) {
+    if (
+      current &&
+      !overlaps(current, piece) &&
+      size(current) < opts.minChars &&
+      size(current) + piece.end - piece.start <= opts.maxChars
+    ) {
       current.push(piece);
     } else {
       groups.push([piece]);
@@ -90,7 +100,13 @@ export function chunkDocument(doc: SourceDocument, opts: ChunkOptions = DEFAULT_
   // A short tail (a signature, a closing line) belongs with what precedes it.
   const tail = groups.at(-1);
   const beforeTail = groups.at(-2);
-  if (tail && beforeTail && size(tail) < opts.minChars && size(beforeTail) + size(tail) <= opts.maxChars + opts.minChars) {
+  if (
+    tail &&
+    beforeTail &&
+    !overlaps(beforeTail, tail[0]!) &&
+    size(tail) < opts.minChars &&
+    size(beforeTail) + size(tail) <= opts.maxChars + opts.minChars
+  ) {
     beforeTail.push(...groups.pop()!);
   }
   return groups.map((g) => toChunk(doc, g));

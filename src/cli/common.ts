@@ -39,7 +39,9 @@ export async function openEngine(config: Config): Promise<Engine> {
 /** Runs a command; known failures print their message (no stack trace) and exit 1. */
 export async function run(main: (config: Config) => Promise<void>): Promise<void> {
   try {
-    await main(loadConfig());
+    const config = loadConfig();
+    log.level = config.LOG_LEVEL; // .env may be read after the logger was created
+    await main(config);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError) {
       process.stderr.write(`\n${err.message}\n`);

@@ -46,9 +46,13 @@ function isWordList(text: string): boolean {
   return words.length >= 12 && !/[,;:!?]|\.\s/.test(text) && words.every((w) => /^[\p{Lu}\p{N}]/u.test(w));
 }
 
+/** Widget and form lines are short; a long line that happens to match a phrase is prose. */
+const WIDGET_MAX_CHARS = 100;
+
 function isJunk(text: string): boolean {
   const letters = text.match(/\p{L}/gu)?.length ?? 0;
-  return letters < 3 || BOILERPLATE.some((re) => re.test(text)) || isWordList(text);
+  const boilerplate = text.length <= WIDGET_MAX_CHARS && BOILERPLATE.some((re) => re.test(text));
+  return letters < 3 || boilerplate || isWordList(text);
 }
 
 /**

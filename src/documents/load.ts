@@ -27,11 +27,15 @@ export function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY):
   const result: LoadResult = { documents: [], skipped: [] };
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => TEXT_FILE.test(n)).sort();
+    names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort(); // hidden files: .gitkeep, .DS_Store
   } catch (err) {
     throw new Error(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
   }
   for (const file of names) {
+    if (!TEXT_FILE.test(file)) {
+      result.skipped.push({ file, reason: 'not a .txt or .md file' });
+      continue;
+    }
     const outcome = readDocument(path.join(dir, file), file, maxBytes);
     if (typeof outcome === 'string') result.skipped.push({ file, reason: outcome });
     else result.documents.push(outcome);
@@ -43,20 +47,23 @@ export function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY):
 function readDocument(full: string, file: string, maxBytes: number): SourceDocument | string {
   let bytes: Buffer;
   try {
-    if (!statSync(full).isFile()) return 'not a regular file';
+    const stat = statSync(full);
+    if (!stat.isFile()) return 'not a regular file';
+    if (stat.size > maxBytes) return `too large (${stat.size} bytes; the limit DOC_MAX_BYTES is ${maxBytes})`;
     bytes = readFileSync(full);
   } catch (err) {
     return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
-  if (bytes.length > maxBytes) return `too large (${bytes.length} bytes; the limit DOC_MAX_BYTES is ${maxBytes})`;
   if (bytes.includes(0)) return 'binary file (contains NUL bytes)';
   let source: string;
   try {
-    source = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    source = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch {
     return 'not valid UTF-8 text';
   }
-  if (source.startsWith('\uFEFF')) source = ' ' + source.slice(1); // keep offsets, drop the BOM
+  // ignoreBOM above keeps the BOM in the text (by default TextDecoder strips it, shifting every offset
+  // by one against the file as other tools read it); replace it with a space: same offsets, no BOM.
+  if (source.startsWith('\uFEFF')) source = ' ' + source.slice(1);
   const { title, paragraphs } = cleanDocument(source);
   if (!title || paragraphs.length === 0) return 'no text left after removing page boilerplate';
   return { file, title, source, hash: createHash('sha256').update(bytes).digest('hex'), paragraphs };

@@ -122,10 +122,15 @@ export function readIndex(dir: string): IndexData {
     }
     if (sha256(contents[file]) !== manifest.checksums[file]) throw corrupt(`${file} does not match its checksum`);
   }
-  const chunks = JSON.parse(contents['chunks.json'].toString('utf8')) as Chunk[];
+  let chunks: Chunk[];
+  try {
+    chunks = JSON.parse(contents['chunks.json'].toString('utf8')) as Chunk[];
+  } catch (err) {
+    throw corrupt(`chunks.json unreadable: ${(err as Error).message.split('\n')[0]}`);
+  }
   const raw = contents['vectors.f32'];
   const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  if (chunks.length !== manifest.chunkCount || vectors.length !== manifest.chunkCount * manifest.dim) {
+  if (!Array.isArray(chunks) || chunks.length !== manifest.chunkCount || vectors.length !== manifest.chunkCount * manifest.dim) {
     throw corrupt(`expected ${manifest.chunkCount} chunks of dimension ${manifest.dim}`);
   }
   const hnsw = new HierarchicalNSW('cosine', manifest.dim);

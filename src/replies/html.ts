@@ -52,24 +52,64 @@ export function packMessages(blocks: string[], limit = TELEGRAM_LIMIT): string[]
   return messages;
 }
 
-/** Splits an over-long block into well-formed pieces (tags are balanced per piece). */
+/** Tags, words (entities such as `&amp;` are part of a word, never cut) with their following space, spaces. */
+const TOKENS = /<[^>]+>|(?:&[#\w]+;|[^<\s])+\s*|\s+/g;
+
+/** Splits an over-long block into well-formed pieces (tags are balanced per piece, no piece without text). */
 function splitBlock(block: string, limit: number): string[] {
   if (block.length <= limit) return [block];
   const pieces: string[] = [];
-  let open: string[] = []; // tags open at the current position, outermost first
+  const open: string[] = []; // tags open at the current position, outermost first
+  const closing = (tag: string) => `</${tag.match(/^<(\w[\w-]*)/)![1]}>`;
+  const closeAll = () => [...open].reverse().map(closing).join('');
   let piece = '';
-  const closeAll = () => [...open].reverse().map((t) => `</${t.match(/^<(\w[\w-]*)/)![1]}>`).join('');
-  // Tokens: tags, entities, and words with their following space (never split inside one).
-  for (const [token] of block.matchAll(/<[^>]+>|&[#\w]+;|[^<&\s]+\s*|\s+/g)) {
-    const reserve = closeAll().length + 16;
-    if (piece.length + token.length + reserve > limit && piece.trim()) {
-      pieces.push(piece + closeAll());
-      piece = open.join('');
+  let hasText = false;
+  const flush = () => {
+    if (hasText) pieces.push(piece + closeAll());
+    piece = open.join('');
+    hasText = false;
+  };
+  for (const [token] of block.matchAll(TOKENS)) {
+    if (token.startsWith('</')) {
+      piece += token;
+      open.pop();
+      continue;
     }
-    piece += token;
-    if (token.startsWith('</')) open = open.slice(0, -1);
-    else if (token.startsWith('<')) open.push(token);
+    if (token.startsWith('<')) {
+      if (hasText && piece.length + token.length + closing(token).length + closeAll().length > limit) flush();
+      piece += token;
+      open.push(token);
+      continue;
+    }
+    let rest = token;
+    while (rest) {
+      const room = limit - piece.length - closeAll().length;
+      if (rest.length <= room) {
+        piece += rest;
+        hasText ||= /\S/.test(rest);
+        break;
+      }
+      if (hasText) {
+        flush(); // the word goes whole to the next message
+        continue;
+      }
+      // A single "word" longer than a whole message (a scraped blob): cut it, but not inside an entity or a character.
+      const cut = safeCut(rest, room);
+      piece += rest.slice(0, cut);
+      hasText = true;
+      rest = rest.slice(cut);
+      flush();
+    }
   }
-  if (piece.trim()) pieces.push(piece);
+  if (hasText) pieces.push(piece);
   return pieces;
+}
+
+/** A cut position in `text` at or before `at` (at least 1) that splits no entity and no surrogate pair. */
+function safeCut(text: string, at: number): number {
+  let i = Math.max(1, at);
+  const amp = text.lastIndexOf('&', i - 1);
+  if (amp >= 0 && text.indexOf(';', amp) >= i) i = amp > 0 ? amp : text.indexOf(';', amp) + 1;
+  if (i > 1 && /[\uD800-\uDBFF]/.test(text[i - 1]!)) i--;
+  return i;
 }

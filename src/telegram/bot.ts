@@ -57,21 +57,22 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     }
     const started = performance.now();
     await ctx.replyWithChatAction('typing').catch(() => {}); // cosmetic: never fail a reply over it
-    const answer = await engine.ask(prepared.question, HITS_PER_QUESTION);
+    const answer = quotedFirst(await engine.ask(prepared.question, HITS_PER_QUESTION), shown);
     const titles = engine.manifest.documents.map((d) => d.title);
     const blocks = renderHtmlBlocks(answer, titles, shown);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS))}</i>`);
-    const keyboard = answer.answered ? buttons(recent.add(answer), answer, shown) : undefined;
+    const quoted = Math.min(shown, answer.hits.filter((h) => h.relevant).length);
+    const keyboard = answer.answered ? buttons(recent.add(answer), answer, 0, quoted) : undefined;
     const messages = packMessages(blocks);
     for (const [i, message] of messages.entries()) await html(ctx, message, i === messages.length - 1 ? keyboard : undefined);
     stats.record(performance.now() - started, answer.answered);
   }
 
-  /** "More results" pages after `offset` hits; "Full passage" of the first hit shown. */
-  function buttons(id: string, answer: Answer, offset: number): InlineKeyboard | undefined {
+  /** Buttons under a page showing hits [first, next): "Full passage" of its first hit, "More results" from `next`. */
+  function buttons(id: string, answer: Answer, first: number, next: number): InlineKeyboard | undefined {
     const keyboard = new InlineKeyboard();
-    if (answer.hits.length > 0) keyboard.text('Full passage', `full:${id}:${Math.max(0, offset - shown)}`);
-    if (answer.hits.length > offset) keyboard.text('More results', `more:${id}:${offset}`);
+    if (answer.hits.length > first) keyboard.text('Full passage', `full:${id}:${first}`);
+    if (answer.hits.length > next) keyboard.text('More results', `more:${id}:${next}`);
     return keyboard;
   }
 
@@ -158,7 +159,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     const next = entry.hits.slice(offset, offset + shown);
     const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1));
     const messages = packMessages(blocks);
-    const keyboard = buttons(m[2]!, entry, offset + next.length);
+    const keyboard = buttons(m[2]!, entry, offset, offset + next.length);
     for (const [i, message] of messages.entries()) await html(ctx, message, i === messages.length - 1 ? keyboard : undefined);
   });
 
@@ -191,21 +192,42 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   return { bot, stats };
 }
 
+/**
+ * The hits in the order the user sees them: the first page quotes only relevant hits (up to
+ * `shown`), so those come first and "More results" goes on with the rest in ranking order —
+ * no hit is shown twice or skipped, and numbering and "Full passage" match what is on screen.
+ */
+function quotedFirst(answer: Answer, shown: number): Answer {
+  const quoted = answer.hits.filter((h) => h.relevant).slice(0, shown);
+  return { ...answer, hits: [...quoted, ...answer.hits.filter((h) => !quoted.includes(h))] };
+}
+
 function progressText(p: BuildProgress): string {
   if (p.stage === 'documents') return `Re-indexing: read ${p.documents} documents (${p.skipped} skipped)…`;
   if (p.stage === 'embedding') return `Re-indexing: embedded ${p.done}/${p.total} passages…`;
   return `Re-indexing: writing the index (${p.chunks} passages)…`;
 }
 
-/** Edits one status message, at most once a second (Telegram rate-limits edits), never failing. */
+/**
+ * Edits one status message, at most once a second (Telegram rate-limits edits), never failing.
+ * Edits are sent one after another, so a progress edit delayed by a retry cannot land after
+ * (and overwrite) the final result.
+ */
 function throttledEditor(ctx: Context, chatId: number, messageId: number) {
   let last = 0;
   let lastText = '';
-  return async (text: string, final = false) => {
+  let queue = Promise.resolve();
+  return (text: string, final = false): Promise<void> => {
     const now = Date.now();
-    if ((!final && now - last < 1000) || text === lastText) return;
+    if ((!final && now - last < 1000) || text === lastText) return queue;
     last = now;
     lastText = text;
-    await ctx.api.editMessageText(chatId, messageId, text).catch((err) => log.warn({ err }, 'status edit failed'));
+    queue = queue.then(() =>
+      ctx.api.editMessageText(chatId, messageId, text).then(
+        () => {},
+        (err) => log.warn({ err }, 'status edit failed'),
+      ),
+    );
+    return queue;
   };
 }

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import type { Answer } from '../retrieval/search.js';
 
 /**
@@ -7,12 +8,17 @@ import type { Answer } from '../retrieval/search.js';
 export class RecentAnswers {
   private readonly answers = new Map<string, Answer>();
   private next = 0;
+  /**
+   * Differs per process: buttons sent before a restart must read as expired, not page through
+   * whichever new answer happens to get the same counter value.
+   */
+  private readonly run = randomInt(36 ** 4).toString(36).padStart(4, '0');
 
   constructor(private readonly capacity: number) {}
 
   /** Stores an answer and returns its short id (fits Telegram's 64-byte callback data). */
   add(answer: Answer): string {
-    const id = (this.next++).toString(36);
+    const id = this.run + (this.next++).toString(36);
     this.answers.set(id, answer);
     if (this.answers.size > this.capacity) this.answers.delete(this.answers.keys().next().value!);
     return id;

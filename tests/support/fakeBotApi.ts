@@ -214,12 +214,7 @@ export class FakeBotApi {
 
   /** A user sends text. Like Telegram, /commands and @mentions get entities unless `extra.entities` is given. */
   sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[] } = {}): Update {
-    const user = { is_bot: false, first_name: "User", ...from };
-    const c = chat ?? { id: from.id, type: "private" as const };
-    const chatObj = c.type === "private"
-      ? { id: c.id, type: "private", first_name: user.first_name, ...(user.username ? { username: user.username } : {}) }
-      : { id: c.id, type: c.type, title: c.title ?? "Test group" };
-    this.chats.set(c.id, chatObj);
+    const { user, chatObj } = this.userAndChat(from, chat);
     const entities = extra.entities ?? [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)]
       .map((m) => ({ type: m[0][0] === "/" ? "bot_command" : "mention", offset: m.index!, length: m[0].length }));
     const reply = extra.reply_to_message;
@@ -229,6 +224,22 @@ export class FakeBotApi {
       ...(reply ? { reply_to_message: "edits" in reply ? this.toMessage(reply) : reply } : {}),
     };
     return this.push({ message });
+  }
+
+  /** A message without text (photo, sticker, location, ...): `fields` are merged into the message. */
+  sendMessageWith(from: FakeUser, fields: Record<string, unknown>, chat?: FakeChat): Update {
+    const { user, chatObj } = this.userAndChat(from, chat);
+    return this.push({ message: { message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, ...fields } });
+  }
+
+  private userAndChat(from: FakeUser, chat?: FakeChat) {
+    const user = { is_bot: false, first_name: "User", ...from };
+    const c = chat ?? { id: from.id, type: "private" as const };
+    const chatObj = c.type === "private"
+      ? { id: c.id, type: "private", first_name: user.first_name, ...(user.username ? { username: user.username } : {}) }
+      : { id: c.id, type: c.type, title: c.title ?? "Test group" };
+    this.chats.set(c.id, chatObj);
+    return { user, chatObj };
   }
 
   /** `/command args`; in groups Telegram clients address the bot explicitly, so `@botname` is appended there. */
@@ -241,11 +252,24 @@ export class FakeBotApi {
   pressButton(from: FakeUser, message: SentMessage, data: string): string {
     const buttons: any[] = message.reply_markup?.inline_keyboard?.flat() ?? [];
     if (message.deleted || !buttons.some((b) => b.callback_data === data)) throw new Error(`message ${message.message_id} has no button with callback_data ${JSON.stringify(data)}; markup: ${json(message.reply_markup)}`);
+    return this.pressRaw(from, message, data);
+  }
+
+  /**
+   * A callback query with any `data`, whether or not `message` has such a button: what a modified
+   * client (or a button from an older bot version) can send. Telegram does not check it either.
+   */
+  pressRaw(from: FakeUser, message: SentMessage, data: string): string {
     const id = String(9_000_000 + this.nextUpdateId);
     this.callbackIds.add(id);
     const user = { is_bot: false, first_name: "User", ...from };
     this.push({ callback_query: { id, from: user, message: this.toMessage(message), chat_instance: `ci${message.chat_id}`, data } });
     return id;
+  }
+
+  /** The id of the most recent update fed in (0 before the first). */
+  get lastUpdateId(): number {
+    return this.nextUpdateId - 1;
   }
 
   // ------------------------------------------------------------ waiting & faults

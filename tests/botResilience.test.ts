@@ -1,0 +1,152 @@
+/**
+ * Issue "resilience": the real bot under load, under a flood from one user, and while Telegram
+ * misbehaves (429 flood control, 5xx, dropped connections, a user who blocked the bot).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GrammyError } from 'grammy';
+import { Engine } from '../src/engine.js';
+import { startBot, user, type RunningBot } from './support/botHarness.js';
+import { parseTelegramHtml, type Fault, type SentMessage } from './support/fakeBotApi.js';
+import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
+
+const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
+const SEPTEMBER = 'What happened on 27 September 2020?';
+const OFF_TOPIC = 'What is the boiling point of water at sea level?';
+const KARABAKH = 'What is the target of the attacks on Karabakh?';
+const RATE_LIMIT = 5;
+
+const tmp = tempDirs('cite-resilience-');
+let env: { EMBED_MODEL: string; INDEX_DIR: string; RATE_LIMIT_PER_MINUTE: string };
+let engine: Engine;
+let run: RunningBot;
+
+beforeAll(async () => {
+  env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: tmp(), RATE_LIMIT_PER_MINUTE: String(RATE_LIMIT) };
+  engine = await Engine.open(testConfig(env));
+  run = await startBot(engine, env);
+}, 30_000);
+
+afterAll(async () => {
+  await run?.stop();
+});
+
+/** Waits until every update fed so far has been handled (confirmed by a later getUpdates offset). */
+async function drained(r: RunningBot, timeoutMs = 20_000): Promise<void> {
+  const last = r.fake.lastUpdateId;
+  await r.fake.waitFor(() => r.fake.calls.some((c) => c.method === 'getUpdates' && Number(c.params.offset) > last), timeoutMs);
+}
+
+const chat = (r: RunningBot, id: number) => r.fake.messages.filter((m) => m.chat_id === id);
+const isQuote = (m: SentMessage) => /^1\. According to «/.test(m.plain);
+const RATE_LIMITED = 'You are asking faster than I can answer well. Please wait a minute and ask again.';
+
+describe('load', () => {
+  it('answers 50 users asking at once, each exactly once, with bounded memory', async () => {
+    const questions = [EXPELLED, SEPTEMBER, OFF_TOPIC, KARABAKH];
+    const ids = Array.from({ length: 50 }, (_, i) => 10_001 + i);
+    const heapBefore = process.memoryUsage().heapUsed;
+    const t0 = Date.now();
+    for (const [i, id] of ids.entries()) run.fake.sendText(user(id), questions[i % questions.length]!); // one burst
+    await drained(run);
+    const elapsed = Date.now() - t0;
+
+    const replies = new Map<string, string>();
+    for (const [i, id] of ids.entries()) {
+      const sent = chat(run, id);
+      expect(sent, `chat ${id}`).toHaveLength(1);
+      const m = sent[0]!;
+      expect(parseTelegramHtml(m.text).text).toBe(m.plain);
+      expect(m.plain).not.toMatch(/something went wrong/);
+      // Same question, same answer, whoever asks and however busy the bot is.
+      const q = questions[i % questions.length]!;
+      expect(m.plain, q).toBe(replies.get(q) ?? m.plain);
+      replies.set(q, m.plain);
+      expect(run.fake.calls.filter((c) => c.method === 'sendChatAction' && Number(c.params.chat_id) === id)).toHaveLength(1);
+    }
+    expect([...replies.entries()].filter(([, text]) => text.startsWith('1. According to')).length).toBe(3);
+    expect(replies.get(OFF_TOPIC)).toMatch(/^The documents do not cover this question/);
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    expect(heapGrowth).toBeLessThan(100 * 1024 * 1024);
+    expect(elapsed).toBeLessThan(15_000);
+    expect(run.errors).toEqual([]);
+  }, 30_000);
+
+  it('rate-limits a flooding user with one friendly message, while another user is still answered', async () => {
+    const flooder = user(20_001);
+    const other = user(20_002);
+    for (let i = 0; i < 10; i++) {
+      run.fake.sendText(flooder, EXPELLED);
+      if (i % 3 === 0) run.fake.sendText(other, SEPTEMBER); // interleaved with the flood
+    }
+    await drained(run);
+    const flood = chat(run, flooder.id);
+    expect(flood.filter(isQuote)).toHaveLength(RATE_LIMIT);
+    expect(flood.filter((m) => m.plain === RATE_LIMITED)).toHaveLength(1); // told once, then ignored
+    expect(flood).toHaveLength(RATE_LIMIT + 1);
+    expect(flood.at(-1)!.plain).toBe(RATE_LIMITED);
+    const others = chat(run, other.id);
+    expect(others).toHaveLength(4);
+    expect(others.every(isQuote)).toBe(true);
+    expect(run.errors).toEqual([]);
+  }, 20_000);
+});
+
+describe('Telegram failures', () => {
+  // Each case gets its own bot and fake server so they run in parallel: grammY handles updates one
+  // at a time, and auto-retry's first backoff after a 5xx or a dropped connection is 3 s.
+  const retried: [string, Fault, number][] = [
+    ['429 retry_after 1', { kind: 'retry_after', seconds: 1 }, 1000],
+    ['500', { kind: 'status', code: 500 }, 3000],
+    ['502', { kind: 'status', code: 502 }, 3000],
+    ['a dropped connection', { kind: 'drop' }, 3000],
+  ];
+
+  it('delivers the reply exactly once after 429, 5xx or a dropped connection on sendMessage', async () => {
+    const t0 = Date.now();
+    await Promise.all(
+      retried.map(async ([name, fault, delay]) => {
+        const r = await startBot(engine, env);
+        try {
+          const u = user(30_001);
+          r.fake.failNext('sendMessage', fault);
+          const started = Date.now();
+          const x = await r.exchange(() => r.fake.sendText(u, EXPELLED), 10_000);
+          expect(Date.now() - started, name).toBeGreaterThanOrEqual(delay - 50);
+          expect(x.sent, name).toHaveLength(1); // nothing lost, nothing doubled
+          expect(isQuote(x.sent[0]!), name).toBe(true);
+          const attempts = x.calls.filter((c) => c.method === 'sendMessage').map((c) => c.fault ?? 'ok');
+          expect(attempts, name).toEqual([fault.kind, 'ok']);
+          // Service is normal afterwards.
+          const y = await r.exchange(() => r.fake.sendText(user(30_002), SEPTEMBER));
+          expect(y.sent.map(isQuote), name).toEqual([true]);
+          expect(r.errors, name).toEqual([]);
+        } finally {
+          await r.stop();
+        }
+      }),
+    );
+    expect(Date.now() - t0).toBeLessThan(8000); // in parallel: about one 3 s backoff
+  }, 20_000);
+
+  it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
+    const r = await startBot(engine, env);
+    try {
+      r.fake.failNext('sendMessage', { kind: 'error', code: 403, description: 'Forbidden: bot was blocked by the user' });
+      const blocked = await r.exchange(() => r.fake.sendText(user(40_001), EXPELLED));
+      expect(blocked.sent).toEqual([]);
+      expect(blocked.calls.filter((c) => c.method === 'sendMessage')).toHaveLength(1); // no apology to a blocked chat
+
+      r.fake.failNext('sendMessage', { kind: 'error', code: 400, description: 'Bad Request: something unexpected' });
+      await r.exchange(() => r.fake.sendText(user(40_002), EXPELLED));
+      const apology = await r.fake.waitFor(() => chat(r, 40_002)[0]); // sent from bot.catch, not awaited there
+      expect(apology.plain).toBe('Sorry, something went wrong while answering. Please try again.');
+
+      const ok = await r.exchange(() => r.fake.sendText(user(40_003), EXPELLED));
+      expect(ok.sent.map(isQuote)).toEqual([true]);
+      expect(r.errors.map((e) => (e as GrammyError).error_code)).toEqual([403, 400]);
+      expect(r.errors.every((e) => e instanceof GrammyError)).toBe(true);
+    } finally {
+      await r.stop();
+    }
+  });
+});

@@ -1,0 +1,210 @@
+/**
+ * The command-line contract, tested on real child processes (the same `tsx` loader as `npm run ask`),
+ * offline with the test model and temp index folders.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sameText } from '../src/chunks/chunk.js';
+import { buildSettings } from '../src/engine.js';
+import { buildIndex } from '../src/index/build.js';
+import { liveBuildDir } from '../src/index/store.js';
+import { readQuestions } from '../src/retrieval/evaluate.js';
+import { loadEmbedder, ModelLoadError } from '../src/vectors/embedder.js';
+import { embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-cli-');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const DEV_SET = path.resolve(REPO, '../shared/eval/dev.jsonl');
+const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
+const HOUSES = 'Were 5000 houses destroyed?';
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Settings the developer's shell or .env might carry: none of them may leak into the runs. */
+const CONFIG_VARS =
+  /^(TELEGRAM_|ADMIN_IDS$|SEEDS_DIR$|DOC_MAX_BYTES$|INDEX_DIR$|EMBED_|QUERY_PREFIX$|PASSAGE_PREFIX$|HNSW_|TOP_K$|DENSE_THRESHOLD$|LEXICAL_THRESHOLD$|MAX_QUESTION_CHARS$|RATE_LIMIT_PER_MINUTE$|LOG_LEVEL$)/;
+
+let modelDir: string;
+let indexDir: string;
+
+function envFor(overrides: Record<string, string>): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARS.test(k)));
+  return {
+    ...env,
+    SEEDS_DIR: SEEDS,
+    EMBED_MODEL: modelDir,
+    EMBED_CACHE_DIR: path.join(tempDir(), 'cache'),
+    EMBED_ALLOW_DOWNLOAD: 'false',
+    INDEX_DIR: indexDir,
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  };
+}
+
+/** At most two child processes at a time: the tests run concurrently, the machine may have 2 cores. */
+let running = 0;
+const waiting: (() => void)[] = [];
+async function limited<T>(task: () => Promise<T>): Promise<T> {
+  if (running >= 2) await new Promise<void>((r) => waiting.push(r)); // the finisher hands its slot over
+  else running++;
+  try {
+    return await task();
+  } finally {
+    const next = waiting.shift();
+    if (next) next();
+    else running--;
+  }
+}
+
+/** Runs `src/cli/<script>` like `npm run <script>` does (node + the tsx loader), in an empty folder. */
+function cli(script: string, args: string[], overrides: Record<string, string> = {}, input = ''): Promise<Run> {
+  return limited(() => spawnCli(script, args, overrides, input));
+}
+
+/** Children still running when the file ends (a timed-out test) are stopped before the temp dirs go. */
+const children = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+function spawnCli(script: string, args: string[], overrides: Record<string, string>, input: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    // cwd is a fresh temp folder: no .env of the checkout is read, every path is absolute.
+    const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'src/cli', script), ...args], {
+      cwd: tempDir(),
+      env: envFor(overrides),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      children.delete(child);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(input);
+  });
+}
+
+const HIT_KEYS = ['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 'sentence'];
+
+/** Checks one `ask --json` object against the contract; returns it typed. */
+function expectAnswer(value: unknown, question: string) {
+  expect(value).toBeTypeOf('object');
+  const answer = value as { question: unknown; answered: unknown; hits: Record<string, unknown>[] };
+  expect(Object.keys(answer).sort()).toEqual(['answered', 'hits', 'question']);
+  expect(answer.question).toBe(question);
+  expect(answer.answered).toBeTypeOf('boolean');
+  expect(Array.isArray(answer.hits)).toBe(true);
+  for (const hit of answer.hits) {
+    expect(Object.keys(hit).sort()).toEqual([...HIT_KEYS].sort());
+    for (const k of ['doc', 'title', 'text', 'sentence']) expect(hit[k], k).toBeTypeOf('string');
+    for (const k of ['paragraph', 'start', 'end']) expect(Number.isInteger(hit[k]), k).toBe(true);
+    expect(hit.score).toBeTypeOf('number');
+    expect(hit.score as number).toBeGreaterThan(0);
+    expect(hit.score as number).toBeLessThanOrEqual(1);
+    expect(hit.paragraph as number).toBeGreaterThanOrEqual(1);
+    // Offsets point into the document file as it is on disk.
+    const source = readFileSync(path.join(SEEDS, hit.doc as string), 'utf8');
+    expect(sameText(source.slice(hit.start as number, hit.end as number), hit.text as string)).toBe(true);
+    expect(hit.text as string).toContain(hit.sentence as string);
+  }
+  return answer as { question: string; answered: boolean; hits: { doc: string; sentence: string; text: string }[] };
+}
+
+/** stdout holds exactly `n` newline-terminated lines of JSON and nothing else. */
+function jsonLines(stdout: string, n: number): unknown[] {
+  expect(stdout.endsWith('\n')).toBe(true);
+  const lines = stdout.slice(0, -1).split('\n');
+  expect(lines).toHaveLength(n);
+  return lines.map((l) => JSON.parse(l));
+}
+
+beforeAll(async () => {
+  modelDir = await testModelDir();
+  indexDir = path.join(tempDir(), 'index');
+  // Built in-process with exactly the settings the CLI derives from the same environment.
+  const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: indexDir, SEEDS_DIR: SEEDS });
+  await buildIndex(buildSettings(config), await testEmbedder());
+}, 60_000);
+
+// Each run starts node + tsx + onnxruntime (≈2 s of CPU); generous limits for a loaded CI machine.
+describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
+  it('--json prints exactly one JSON object with the contract fields, building a missing index first', async () => {
+    const fresh = path.join(tempDir(), 'new-index');
+    const run = await cli('ask.ts', ['--json', EXPELLED], { INDEX_DIR: fresh });
+    expect(run.code).toBe(0);
+    const [value] = jsonLines(run.stdout, 1); // build progress and logs never reach stdout
+    const answer = expectAnswer(value, EXPELLED);
+    expect(answer.answered).toBe(true);
+    expect(answer.hits).toHaveLength(3); // TOP_K default
+    expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
+    expect(answer.hits[0]!.text).toContain('150 thousand Azerbaijanis were expelled');
+    expect(existsSync(path.join(fresh, 'CURRENT'))).toBe(true);
+  });
+
+  it('--jsonl answers stdin lines in order, one JSON line each, skipping blank lines; --top limits the hits', async () => {
+    const before = liveBuildDir(indexDir);
+    const run = await cli('ask.ts', ['--jsonl', '--top', '2'], {}, `${EXPELLED}\n\n  ${HOUSES}  \n`);
+    expect(run.code).toBe(0);
+    const [first, second] = jsonLines(run.stdout, 2);
+    const a = expectAnswer(first, EXPELLED);
+    const b = expectAnswer(second, HOUSES);
+    expect(a.hits).toHaveLength(2);
+    expect(b.hits).toHaveLength(2);
+    expect(b.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
+    expect(liveBuildDir(indexDir)).toBe(before); // an up-to-date index is used, not rebuilt
+  });
+
+  it('a bad EMBED_MODEL folder: exit code 1, a message naming it, no stack trace', async () => {
+    const broken = path.join(tempDir(), 'broken-model');
+    mkdirSync(path.join(broken, 'onnx'), { recursive: true });
+    writeFileSync(path.join(broken, 'config.json'), '{"model_type": "bert"}');
+    writeFileSync(path.join(broken, 'onnx', 'model.onnx'), 'not an onnx file');
+    const run = await cli('ask.ts', ['--json', EXPELLED], { EMBED_MODEL: broken, INDEX_DIR: path.join(tempDir(), 'i') });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`Could not load the embedding model "${broken}"`);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it.skipIf(!existsSync(DEV_SET))('eval prints recall@1 per language group for ../shared/eval/dev.jsonl', async () => {
+    const items = readQuestions(DEV_SET);
+    const answerable = items.filter((i) => i.gold.length > 0);
+    const run = await cli('eval.ts', [DEV_SET]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('mode: hybrid');
+    const row = (group: string) => lines.find((l) => l.trimStart().startsWith(group + ' '));
+    const all = row('all');
+    expect(all).toMatch(new RegExp(`n=${answerable.length}\\s+recall@1\\s+\\d+\\.\\d%\\s+recall@5\\s+\\d+\\.\\d%\\s+MRR \\d\\.\\d{3}$`));
+    const en = answerable.filter((i) => i.lang === 'en').length;
+    expect(row('en')).toMatch(new RegExp(`n=${en}\\s+recall@1`));
+    // The test model still finds most English answers first (a retrieval regression would show here).
+    const recall1 = Number(/recall@1\s+([\d.]+)%/.exec(row('en')!)![1]);
+    expect(recall1).toBeGreaterThanOrEqual(50);
+    expect(run.stdout).toMatch(/unanswerable declined: [\d.]+% of \d+/);
+    expect(run.stdout).toMatch(/DENSE_THRESHOLD=-?\d\.\d{3} LEXICAL_THRESHOLD=\d\.\d{3}/);
+  });
+});
+
+describe('model errors name the model', () => {
+  it('a missing EMBED_MODEL folder is a ModelLoadError naming it (printed by the CLI like the broken one above)', async () => {
+    const missing = path.join(tempDir(), 'no-such-model');
+    const error = await loadEmbedder(embedderOptions(missing)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ModelLoadError);
+    expect((error as Error).message).toContain(`Embedding model folder "${missing}" does not exist`);
+    expect((error as Error).message).toContain(`npm run test-model -- ${missing}`);
+  });
+});

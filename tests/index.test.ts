@@ -1,0 +1,231 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { chunkDocument } from '../src/chunks/chunk.js';
+import { loadDocuments } from '../src/documents/load.js';
+import { buildSettings, Engine } from '../src/engine.js';
+import { buildIndex, type BuildSummary } from '../src/index/build.js';
+import { IndexError, liveBuildDir, readIndex, writeIndex, type Hnsw, type IndexData } from '../src/index/store.js';
+import { log } from '../src/log.js';
+import type { Embedder } from '../src/vectors/embedder.js';
+import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-index-');
+const QUESTION = 'How many Azerbaijanis were expelled in 1948-1953?';
+
+let embedder: Embedder;
+let modelDir: string;
+/** A complete index of the seeds, built once; tests copy it before changing anything. */
+let pristine: string;
+let summary: BuildSummary;
+let original: IndexData;
+
+function settings(indexDir: string) {
+  return buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: indexDir }));
+}
+
+/** A copy of the pristine index folder. */
+function copyOfPristine(): string {
+  const dir = path.join(tempDir(), 'index');
+  cpSync(pristine, dir, { recursive: true });
+  return dir;
+}
+
+const entries = (dir: string) => readdirSync(dir).sort();
+
+beforeAll(async () => {
+  modelDir = await testModelDir();
+  embedder = await testEmbedder();
+  pristine = path.join(tempDir(), 'index');
+  summary = await buildIndex(settings(pristine), embedder);
+  original = readIndex(pristine);
+}, 60_000);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('index round trip', () => {
+  const { documents } = loadDocuments(SEEDS);
+  const expectedChunks = documents.flatMap((d) => chunkDocument(d));
+
+  it('summarises a first build: everything embedded, nothing reused', () => {
+    expect(summary.documents).toBe(5);
+    expect(summary.chunks).toBe(expectedChunks.length);
+    expect(summary.embedded).toEqual(documents.map((d) => d.file));
+    expect(summary.reused).toEqual([]);
+    expect(summary.removed).toEqual([]);
+    expect(summary.skipped).toEqual([]);
+    expect(summary.embeddedChunks).toBe(expectedChunks.length);
+    expect(summary.buildDir).toBe(liveBuildDir(pristine));
+  });
+
+  it('writes CURRENT and one complete build folder', () => {
+    expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
+    expect(entries(summary.buildDir)).toEqual(['chunks.json', 'hnsw.bin', 'manifest.json', 'vectors.f32']);
+  });
+
+  it('reads back the same chunks, manifest and vectors', async () => {
+    const index = readIndex(pristine);
+    expect(index.chunks).toEqual(expectedChunks);
+    expect(index.manifest.model).toBe(modelDir);
+    expect(index.manifest.dim).toBe(384);
+    expect(index.manifest.chunkCount).toBe(expectedChunks.length);
+    expect(index.manifest.documents).toEqual(
+      documents.map((d) => ({ file: d.file, title: d.title, hash: d.hash, chunks: expectedChunks.filter((c) => c.doc === d.file).length })),
+    );
+    expect(index.vectors.length).toBe(expectedChunks.length * 384);
+    expect(index.hnsw.getCurrentCount()).toBe(expectedChunks.length);
+
+    // Row i is chunk i's embedding (re-embed a few and compare), and every row is a unit vector.
+    const rows = [0, 7, expectedChunks.length - 1];
+    const fresh = await embedder.embedPassages(rows.map((i) => expectedChunks[i]!.text));
+    rows.forEach((row, k) => {
+      const stored = index.vectors.subarray(row * 384, (row + 1) * 384);
+      const maxDiff = Math.max(...stored.map((x, j) => Math.abs(x - fresh[k]![j]!)));
+      expect(maxDiff).toBeLessThan(1e-5);
+    });
+    for (let i = 0; i < expectedChunks.length; i++) {
+      const v = index.vectors.subarray(i * 384, (i + 1) * 384);
+      expect(v.reduce((s, x) => s + x * x, 0)).toBeCloseTo(1, 4);
+    }
+  });
+
+  it('HNSW finds each chunk’s own vector first', () => {
+    const { hnsw, vectors, manifest } = readIndex(pristine);
+    hnsw.setEf(64);
+    for (let i = 0; i < manifest.chunkCount; i++) {
+      const { neighbors, distances } = hnsw.searchKnn(Array.from(vectors.subarray(i * manifest.dim, (i + 1) * manifest.dim)), 2);
+      expect(neighbors[0]).toBe(i);
+      expect(distances[0]).toBeLessThan(1e-4);
+      expect(distances[1]).toBeGreaterThan(1e-3); // no duplicate chunk masquerading as chunk i
+    }
+  });
+});
+
+describe('atomic writes', { timeout: 30_000 }, () => {
+  it('ignores the leftovers of a crashed build and removes them on the next build', async () => {
+    const dir = copyOfPristine();
+    const live = liveBuildDir(dir);
+    mkdirSync(path.join(dir, 'build-1-dead00'));
+    writeFileSync(path.join(dir, 'build-1-dead00', 'chunks.json'), '[{"doc":"half-writ');
+    writeFileSync(path.join(dir, `CURRENT.4242.tmp`), 'build-1-dead00');
+
+    const index = readIndex(dir);
+    expect(liveBuildDir(dir)).toBe(live);
+    expect(index.manifest.builtAt).toBe(original.manifest.builtAt);
+    expect(index.chunks).toEqual(original.chunks);
+
+    const next = await buildIndex(settings(dir), embedder);
+    expect(next.reused).toHaveLength(5); // the previous build was still usable
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
+    expect(next.buildDir).not.toBe(live);
+    expect(readIndex(dir).chunks).toEqual(original.chunks);
+  });
+
+  it('keeps the previous build live when writing a new one fails midway', async () => {
+    const dir = copyOfPristine();
+    const live = liveBuildDir(dir);
+    const { checksums: _, ...manifest } = original.manifest;
+    const failing = {
+      writeIndexSync(file: string) {
+        writeFileSync(file, 'partial'); // half a file, then the "crash"
+        throw new Error('ENOSPC: no space left on device');
+      },
+    } as unknown as Hnsw;
+    expect(() =>
+      writeIndex(dir, { manifest: { ...manifest, chunkCount: 1 }, chunks: original.chunks.slice(0, 1), vectors: original.vectors.slice(0, 384), hnsw: failing }),
+    ).toThrow('ENOSPC');
+
+    // A half-written build folder is left behind, but CURRENT still names the old build.
+    const halfWritten = entries(dir).filter((e) => e.startsWith('build-') && path.join(dir, e) !== live);
+    expect(halfWritten).toHaveLength(1);
+    expect(existsSync(path.join(dir, halfWritten[0]!, 'manifest.json'))).toBe(false);
+    expect(liveBuildDir(dir)).toBe(live);
+    const index = readIndex(dir);
+    expect(index.manifest.chunkCount).toBe(original.manifest.chunkCount);
+    expect(index.chunks).toEqual(original.chunks);
+
+    const next = await buildIndex(settings(dir), embedder);
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
+  });
+});
+
+describe('corrupt or missing index', { timeout: 30_000 }, () => {
+  const build = (dir: string) => liveBuildDir(dir)!;
+  const cases: [string, (dir: string) => void, IndexError['kind'], RegExp][] = [
+    [
+      'truncated hnsw.bin',
+      (dir) => truncateSync(path.join(build(dir), 'hnsw.bin'), Math.floor(statSync(path.join(build(dir), 'hnsw.bin')).size / 2)),
+      'corrupt',
+      /damaged \(hnsw\.bin does not match its checksum\)/,
+    ],
+    ['random bytes in chunks.json', (dir) => writeFileSync(path.join(build(dir), 'chunks.json'), randomBytes(4096)), 'corrupt', /chunks\.json/],
+    [
+      'wrong dim in manifest.json',
+      (dir) => {
+        const file = path.join(build(dir), 'manifest.json');
+        writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), dim: 383 }));
+      },
+      'corrupt',
+      /dimension 383/,
+    ],
+    ['manifest.json not JSON', (dir) => writeFileSync(path.join(build(dir), 'manifest.json'), '{"formatVersion": 1,'), 'corrupt', /manifest\.json unreadable/],
+    ['CURRENT deleted', (dir) => rmSync(path.join(dir, 'CURRENT')), 'missing', /^No index in /],
+    ['CURRENT names a missing build', (dir) => rmSync(build(dir), { recursive: true }), 'corrupt', /manifest\.json unreadable/],
+  ];
+
+  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
+    const dir = copyOfPristine();
+    damage(dir);
+    let error: unknown;
+    try {
+      readIndex(dir);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(IndexError);
+    expect((error as IndexError).kind).toBe(kind);
+    expect((error as IndexError).message).toMatch(why);
+    expect((error as IndexError).message).toContain(path.resolve(dir));
+    expect((error as IndexError).message).toContain('`npm run index`');
+
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
+    expect(warn).toHaveBeenCalledTimes(1);
+    expect(String(warn.mock.calls[0]![0])).toContain('Building the index now');
+    const answer = await engine.ask(QUESTION);
+    expect(answer.answered).toBe(true);
+    expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
+    const rebuilt = readIndex(dir);
+    expect(rebuilt.chunks).toEqual(original.chunks);
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());
+  });
+
+  it('Engine.open uses an up-to-date index as it is (no rebuild)', async () => {
+    const dir = copyOfPristine();
+    const live = liveBuildDir(dir);
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
+    expect(warn).not.toHaveBeenCalled();
+    expect(liveBuildDir(dir)).toBe(live);
+    expect(engine.manifest.builtAt).toBe(original.manifest.builtAt);
+  });
+
+  it('Engine.open rebuilds an index that no longer matches the documents', async () => {
+    const dir = copyOfPristine();
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    const changed = readdirSync(seeds).find((f) => f.startsWith('001'))!;
+    writeFileSync(path.join(seeds, changed), readFileSync(path.join(seeds, changed), 'utf8') + '\nA new closing paragraph was added to this statement later on.\n');
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 1 document\(s\) new or changed, 0 removed/);
+    const stored = engine.manifest.documents.find((d) => d.file === changed)!;
+    expect(stored.hash).toBe(loadDocuments(seeds).documents.find((d) => d.file === changed)!.hash);
+    expect(readIndex(dir).chunks.filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
+    const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
+    expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
+  });
+});

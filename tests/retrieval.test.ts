@@ -1,0 +1,228 @@
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { sameText } from '../src/chunks/chunk.js';
+import { loadDocuments } from '../src/documents/load.js';
+import { buildSettings } from '../src/engine.js';
+import { buildIndex } from '../src/index/build.js';
+import { readIndex } from '../src/index/store.js';
+import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
+import { LexicalIndex } from '../src/retrieval/lexical.js';
+import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
+import { fold, terms } from '../src/retrieval/terms.js';
+import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-retrieval-');
+const sources = new Map(loadDocuments(SEEDS).documents.map((d) => [d.file, d.source]));
+
+let retriever: Retriever;
+
+beforeAll(async () => {
+  const indexDir = path.join(tempDir(), 'index');
+  // Thresholds, efSearch and top K exactly as shipped (defaults), only the model is the test one.
+  const config = testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: indexDir });
+  expect([config.DENSE_THRESHOLD, config.LEXICAL_THRESHOLD, config.TOP_K]).toEqual([0.85, 0.25, 3]);
+  const embedder = await testEmbedder();
+  await buildIndex(buildSettings(config), embedder);
+  retriever = new Retriever(readIndex(indexDir), embedder, {
+    efSearch: config.HNSW_EF_SEARCH,
+    denseThreshold: config.DENSE_THRESHOLD,
+    lexicalThreshold: config.LEXICAL_THRESHOLD,
+  });
+}, 60_000);
+
+function expectQuotable(hit: Hit) {
+  expect(sameText(sources.get(hit.doc)!.slice(hit.start, hit.end), hit.text)).toBe(true);
+  expect(hit.text).toContain(hit.sentence);
+}
+
+describe('hybrid search on the seeds', () => {
+  it('answers the 1948-1953 expulsion question from doc 000 with the exact sentence', async () => {
+    const answer = await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 3);
+    expect(answer.answered).toBe(true);
+    expect(answer.hits).toHaveLength(3);
+    const top = answer.hits[0]!;
+    expect(top.doc.startsWith('000')).toBe(true);
+    expect(top.paragraph).toBe(4);
+    expect(top.text).toContain('150 thousand Azerbaijanis were expelled');
+    expect(top.sentence).toBe(
+      'In 1948-1953, 150 thousand Azerbaijanis were expelled from their historical lands in Armenia, ' +
+        'and in 1988 another 250 thousand Azerbaijanis were expelled.',
+    );
+    expect(top.score).toBe(1); // first in both rankings
+    expect(top.relevant).toBe(true);
+    expect(top.coverage).toBe(1); // every informative word of the question is in the chunk
+    for (const h of answer.hits) expectQuotable(h);
+    // Scores are fused ranks: descending and within (0, 1].
+    const scores = answer.hits.map((h) => h.score);
+    expect([...scores].sort((a, b) => b - a)).toEqual(scores);
+    expect(scores.every((s) => s > 0 && s <= 1)).toBe(true);
+  });
+
+  it.each(['Were 5000 houses destroyed?', 'How many houses were destroyed — 5,000?'])(
+    'matches numbers written with or without a thousands separator: %s',
+    async (question) => {
+      const answer = await retriever.search(question, 3);
+      expect(answer.answered).toBe(true);
+      const top = answer.hits[0]!;
+      expect(top.doc.startsWith('000')).toBe(true);
+      expect(top.sentence).toBe(
+        'As a result, about 100 civilians were killed, more than 400 civilians were injured, and more than 5,000 houses were destroyed.',
+      );
+      expectQuotable(top);
+    },
+  );
+
+  it.each(['5000', '5,000'])('finds "5,000" from the bare number %s (lexical only, no help from "houses")', async (n) => {
+    const answer = await retriever.search(n, 1, 'lexical');
+    expect(answer.hits).toHaveLength(1);
+    expect(answer.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
+    expect(answer.hits[0]!.coverage).toBe(1);
+  });
+
+  it('finds the 002 "50 political parties" paragraph', async () => {
+    const answer = await retriever.search('How many political parties issued a joint statement?', 3);
+    expect(answer.hits[0]!.doc.startsWith('002')).toBe(true);
+    expect(answer.hits[0]!.sentence).toMatch(/^In this regard, 50 political parties in Azerbaijan issued a joint statement/);
+  });
+
+  it('declines an off-topic question with the default thresholds (but still lists the nearest passages)', async () => {
+    const answer = await retriever.search('What is the boiling point of water at sea level?', 3);
+    expect(answer.answered).toBe(false);
+    expect(answer.hits).toHaveLength(3);
+    for (const h of answer.hits) {
+      expect(h.relevant).toBe(false);
+      expect(h.similarity).toBeLessThan(0.85);
+      expect(h.coverage).toBeLessThan(0.25);
+    }
+  });
+
+  it('returns at most topK hits, and distinct chunks', async () => {
+    for (const k of [1, 2, 5]) {
+      const answer = await retriever.search('Karabakh conflict OSCE Minsk Group', k);
+      expect(answer.hits).toHaveLength(k);
+      expect(new Set(answer.hits.map((h) => `${h.doc}:${h.start}`)).size).toBe(k);
+    }
+  });
+
+  it('dense-only and lexical-only modes each still find the railway workers’ union', async () => {
+    for (const mode of ['dense', 'lexical'] as const) {
+      const answer = await retriever.search('Which trade union represents railway workers?', 3, mode);
+      expect(answer.hits[0]!.sentence, mode).toBe('Azerbaijan Independent Trade Union Republican Committee Railway-Workers');
+      expect(answer.hits[0]!.score).toBe(1);
+    }
+  });
+
+  it('toJson keeps exactly the public fields', async () => {
+    const json = toJson(await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 2));
+    expect(Object.keys(json)).toEqual(['question', 'answered', 'hits']);
+    expect(Object.keys(json.hits[0]!)).toEqual(['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 'sentence']);
+  });
+});
+
+describe('terms and lexical coverage', () => {
+  it('normalises numbers, ranges, case and accents, and drops stopwords', () => {
+    expect(terms('In 1948-1953, 150 thousand; 5,000 and 5000 and 1.500.000 houses')).toEqual([
+      '1948', '1953', '150', 'thousand', '5000', '5000', '1500000', 'houses',
+    ]);
+    expect(terms('İstanbul Azərbaycan Şuşa')).toEqual(['istanbul', 'azərbaycan', 'susa']);
+    expect(fold('IĞDIR')).toBe('igdir');
+    expect(terms('What is the number of the')).toEqual(['number']);
+  });
+
+  it('weighs rare words more in coverage', () => {
+    const chunk = (text: string) => ({ doc: 'd', title: 't', paragraph: 1, paragraphEnd: 1, text, start: 0, end: text.length });
+    const lex = new LexicalIndex([
+      chunk('Common word appears here with Khojaly.'),
+      chunk('Common word appears here too.'),
+      chunk('Common word again.'),
+    ]);
+    // "common" is in every chunk (low weight), "khojaly" in one (high weight), "zebra" in none (as high
+    // as the rarest word: a question about it is not covered by a text about the others).
+    const withRare = lex.coverage('common khojaly', 'Khojaly');
+    const withCommon = lex.coverage('common khojaly', 'common');
+    expect(withRare).toBeGreaterThan(0.6);
+    expect(withCommon).toBeLessThan(0.4);
+    expect(withRare + withCommon).toBeCloseTo(1, 10);
+    expect(lex.coverage('zebra khojaly', 'Khojaly')).toBeCloseTo(0.5, 10);
+    expect(lex.coverage('zebra common', 'common')).toBeLessThan(0.4);
+    expect(lex.coverage('Khojaly, common!', 'KHOJALY common')).toBe(1);
+    expect(lex.coverage('the of and', 'anything')).toBe(0);
+    expect(lex.query('khojaly', 3)).toEqual([0]);
+  });
+});
+
+describe('eval scoring', () => {
+  const hit = (doc: string, text: string, similarity = 0, coverage = 0): Hit => ({
+    doc, title: '', paragraph: 1, score: 0, text, start: 0, end: 0, sentence: text, similarity, coverage, relevant: false,
+  });
+  const answer = (answered: boolean, hits: Hit[]): Answer => ({ question: '', answered, hits });
+  const item = (id: string, lang: string, gold: EvalItem['gold']): EvalItem => ({ id, lang, q: id, gold });
+
+  it('goldRank needs the gold document and the gold text (whitespace and case folded)', () => {
+    const it1 = item('a', 'en', [{ doc: '000', text: 'Foo  bar' }]);
+    expect(goldRank(it1, answer(true, [hit('000_x.txt', 'xx foo\nBAR yy')]))).toBe(1);
+    expect(goldRank(it1, answer(true, [hit('001_x.txt', 'foo bar'), hit('000_x.txt', 'foo bar')]))).toBe(2);
+    expect(goldRank(it1, answer(true, [hit('001_x.txt', 'foo bar'), hit('000_x.txt', 'foo baz')]))).toBe(0);
+  });
+
+  it('score computes recall@1, recall@5, MRR per language group and the decline rates', () => {
+    const items = [
+      item('a', 'en', [{ doc: '000', text: 'alpha' }]),
+      item('b', 'ru', [{ doc: '001', text: 'beta' }]),
+      item('c', 'en', []),
+      item('d', 'en', [{ doc: '002', text: 'delta' }]),
+      item('e', 'az', [{ doc: '003', text: 'eps' }]),
+      item('f', 'en', []),
+    ];
+    const miss = hit('009_x.txt', 'nothing');
+    const answers = [
+      answer(true, [hit('000_a.txt', 'Alpha!')]), // rank 1
+      answer(true, [miss, hit('001_b.txt', 'beta')]), // rank 2
+      answer(false, [miss]), // unanswerable, declined
+      answer(false, [miss]), // answerable, wrongly declined, rank 0
+      answer(true, [miss, miss, miss, miss, miss, hit('003_e.txt', 'eps')]), // rank 6: not in recall@5
+      answer(true, [miss]), // unanswerable, answered anyway
+    ];
+    const report = score(items, answers, 'hybrid');
+    expect(report.mode).toBe('hybrid');
+    expect(report.unanswerable).toBe(2);
+    expect(report.declined).toBe(0.5);
+    expect(report.wronglyDeclined).toBe(0.25);
+    expect(Object.keys(report.groups).sort()).toEqual(['all', 'en', 'ru/az/tr']);
+    const all = report.groups.all!;
+    expect(all.questions).toBe(4);
+    expect(all.recall1).toBeCloseTo(1 / 4);
+    expect(all.recall5).toBeCloseTo(2 / 4);
+    expect(all.mrr).toBeCloseTo((1 + 1 / 2 + 0 + 1 / 6) / 4);
+    expect(report.groups.en).toEqual({ questions: 2, recall1: 0.5, recall5: 0.5, mrr: 0.5 });
+    expect(report.groups['ru/az/tr']!.questions).toBe(2);
+    expect(report.groups['ru/az/tr']!.recall1).toBe(0);
+    expect(report.groups['ru/az/tr']!.recall5).toBe(0.5);
+    expect(report.groups['ru/az/tr']!.mrr).toBeCloseTo((1 / 2 + 1 / 6) / 2);
+  });
+
+  it('calibrate finds thresholds that separate answerable from unanswerable, looking only at the top K', () => {
+    const items = [item('a', 'en', [{ doc: '0', text: 'x' }]), item('b', 'en', [{ doc: '0', text: 'x' }]), item('c', 'en', []), item('d', 'en', [])];
+    const answers = [
+      answer(true, [hit('0', 'x', 0.9, 0)]),
+      answer(true, [hit('0', 'x', 0.8, 0)]),
+      answer(true, [hit('0', 'x', 0.5, 0), hit('0', 'x', 0.99, 1)]), // the strong second hit is beyond topK = 1
+      answer(true, [hit('0', 'x', 0.7, 0)]),
+    ];
+    const c = calibrate(items, answers, 1);
+    expect(c.accuracy).toBe(1);
+    expect(c.dense).toBeCloseTo(0.75, 10); // midpoint between 0.7 (declined) and 0.8 (answered)
+    expect(c.lexical).toBeGreaterThan(0); // coverage 0 must not answer
+    // With topK = 2, item c looks answerable (0.99): no threshold is perfect any more.
+    expect(calibrate(items, answers, 2).accuracy).toBe(0.75);
+  });
+
+  it('calibrate prefers declining when answerable and unanswerable look the same', () => {
+    const items = [item('a', 'en', [{ doc: '0', text: 'x' }]), item('b', 'en', [])];
+    const answers = [answer(true, [hit('0', 'x', 0.6, 0.2)]), answer(true, [hit('0', 'x', 0.6, 0.2)])];
+    const c = calibrate(items, answers, 3);
+    expect(c.accuracy).toBe(0.5);
+    expect(c.dense).toBeGreaterThan(0.6);
+    expect(c.lexical).toBeGreaterThan(0.2);
+  });
+});
