@@ -208,13 +208,18 @@ describe('buttons', () => {
     expect(numbers(page4.sent)).toEqual([10]);
     expect(buttonData(lastAnswer(page4), 'More results')).toBeUndefined(); // all 10 hits shown
 
-    // Full passage of the first answer: the whole chunk, not the excerpt.
-    const full = single(await press(u, lastAnswer(first), buttonData(lastAnswer(first), 'Full passage')!));
+    // One numbered "Full passage" button per quotation on a page, each showing its whole chunk.
+    expect(buttonData(lastAnswer(first), 'Full passage')).toBeUndefined();
+    const full = single(await press(u, lastAnswer(first), buttonData(lastAnswer(first), 'Full passage 1')!));
     const top = expected.hits.find((h) => h.relevant)!;
     expect(full.plain).toBe(`Full passage. According to «${top.title}», ¶${top.paragraph} (${top.doc}):\n\n${top.text}`);
     expect(full.entities.some((e) => e.type === 'blockquote')).toBe(true);
+    const fifth = single(await press(u, lastAnswer(page2), buttonData(lastAnswer(page2), 'Full passage 5')!));
+    const firstPage = expected.hits.filter((h) => h.relevant).slice(0, 3);
+    const quotedOrder = [...firstPage, ...expected.hits.filter((h) => !firstPage.includes(h))];
+    expect(fifth.plain).toContain(quotedOrder[4]!.text);
     // Every press was answered (the spinner stops), with no text.
-    const presses = fake.calls.filter((c) => c.method === 'answerCallbackQuery').slice(-4);
+    const presses = fake.calls.filter((c) => c.method === 'answerCallbackQuery').slice(-5);
     expect(presses.every((c) => c.params.text === undefined)).toBe(true);
   });
 

@@ -68,11 +68,17 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     stats.record(performance.now() - started, answer.answered);
   }
 
-  /** Buttons under a page showing hits [first, next): "Full passage" of its first hit, "More results" from `next`. */
+  /**
+   * Buttons under a page showing hits [first, next): "Full passage" for each quotation on it
+   * (numbered when there are several), then "More results" from `next`.
+   */
   function buttons(id: string, answer: Answer, first: number, next: number): InlineKeyboard | undefined {
     const keyboard = new InlineKeyboard();
-    if (answer.hits.length > first) keyboard.text('Full passage', `full:${id}:${first}`);
-    if (answer.hits.length > next) keyboard.text('More results', `more:${id}:${next}`);
+    const last = Math.min(Math.max(next, first + 1), answer.hits.length);
+    for (let i = first; i < last; i++) {
+      keyboard.text(last - first > 1 ? `Full passage ${i + 1}` : 'Full passage', `full:${id}:${i}`);
+    }
+    if (answer.hits.length > next) keyboard.row().text('More results', `more:${id}:${next}`);
     return keyboard;
   }
 
