@@ -1,0 +1,185 @@
+/**
+ * Deterministic synthetic data for the benchmark and the resilience tests: text in the seeds'
+ * vocabulary (documents and chunks), and clustered unit vectors. Same seed, same output.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Chunk } from '../chunks/chunk.js';
+
+/** A small, fast, seedable PRNG (uniform in [0, 1)). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box–Muller). */
+export function gaussian(rand: () => number): () => number {
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const r = Math.sqrt(-2 * Math.log(1 - rand()));
+    const theta = 2 * Math.PI * rand();
+    spare = r * Math.sin(theta);
+    return r * Math.cos(theta);
+  };
+}
+
+/** Words with a sampling weight; `sample` draws one by weight. */
+export interface Vocabulary {
+  words: string[];
+  sample(rand: () => number): string;
+}
+
+function weighted(words: string[], weights: number[]): Vocabulary {
+  const cumulative = new Float64Array(weights.length);
+  let total = 0;
+  weights.forEach((w, i) => (cumulative[i] = total += w));
+  return {
+    words,
+    sample(rand) {
+      const x = rand() * total;
+      let lo = 0;
+      let hi = cumulative.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (cumulative[mid]! > x) hi = mid;
+        else lo = mid + 1;
+      }
+      return words[lo]!;
+    },
+  };
+}
+
+/** The words of the .txt/.md files in `dir`, weighted by how often they occur there. */
+export function vocabularyOf(dir: string): Vocabulary {
+  const counts = new Map<string, number>();
+  for (const name of readdirSync(dir).filter((n) => /\.(txt|md)$/i.test(n)).sort()) {
+    const text = readFileSync(path.join(dir, name), 'utf8');
+    for (const [w] of text.matchAll(/\p{L}[\p{L}'’-]*\p{L}|\p{L}/gu)) {
+      const word = w.toLowerCase();
+      counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+  }
+  if (counts.size === 0) throw new Error(`No words in ${dir}`);
+  const words = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || (a < b ? -1 : 1));
+  return weighted(words, words.map((w) => counts.get(w)!));
+}
+
+/**
+ * A larger vocabulary for corpus-scale text: the seeds' words (most frequent first) followed by
+ * made-up words, `size` in all, with Zipf frequencies by rank (as natural text has).
+ */
+export function zipfVocabulary(base: Vocabulary, size: number, seed = 7): Vocabulary {
+  const rand = mulberry32(seed);
+  const syllables = ['ka', 'ri', 'mo', 'ta', 'le', 'sun', 'dor', 'vi', 'ne', 'pa', 'zu', 'gol', 'mar', 'in', 'es', 'ur'];
+  const words = base.words.slice(0, size);
+  const seen = new Set(words);
+  while (words.length < size) {
+    const n = 2 + Math.floor(rand() * 3);
+    let w = '';
+    for (let i = 0; i < n; i++) w += syllables[Math.floor(rand() * syllables.length)];
+    if (!seen.has(w)) {
+      seen.add(w);
+      words.push(w);
+    }
+  }
+  return weighted(words, words.map((_, rank) => 1 / Math.pow(rank + 1, 1.07)));
+}
+
+function sentence(vocab: Vocabulary, rand: () => number, min: number, max: number): string {
+  const n = min + Math.floor(rand() * (max - min + 1));
+  const words = Array.from({ length: n }, (_, i) => {
+    const w = vocab.sample(rand);
+    return i > 0 && i < n - 1 && rand() < 0.08 ? `${w},` : w;
+  });
+  const first = words[0]!;
+  words[0] = first.charAt(0).toUpperCase() + first.slice(1);
+  return words.join(' ') + '.';
+}
+
+/** A paragraph of `sentences` sentences of 8–22 words. */
+export function syntheticParagraph(vocab: Vocabulary, rand: () => number, sentences: number): string {
+  return Array.from({ length: sentences }, () => sentence(vocab, rand, 8, 22)).join(' ');
+}
+
+/** A document the loader accepts: a title line, then `paragraphs` paragraphs separated by blank lines. */
+export function syntheticDocument(vocab: Vocabulary, seed: number, paragraphs = 12): string {
+  const rand = mulberry32(seed);
+  const title = sentence(vocab, rand, 4, 8).slice(0, -1);
+  const body = Array.from({ length: paragraphs }, () => syntheticParagraph(vocab, rand, 2 + Math.floor(rand() * 5)));
+  return `${title} (synthetic ${seed})\n\n${body.join('\n\n')}\n`;
+}
+
+/** `n` chunks of 40–120 words (title included) for BM25 at scale. */
+export function syntheticChunks(vocab: Vocabulary, n: number, seed = 11): Chunk[] {
+  const rand = mulberry32(seed);
+  const chunks: Chunk[] = [];
+  for (let i = 0; i < n; i++) {
+    const words = Array.from({ length: 40 + Math.floor(rand() * 81) }, () => vocab.sample(rand));
+    const text = words.join(' ');
+    chunks.push({
+      doc: `synthetic-${Math.floor(i / 20)}.txt`,
+      title: `Synthetic ${Math.floor(i / 20)}`,
+      paragraph: (i % 20) + 1,
+      paragraphEnd: (i % 20) + 1,
+      text,
+      start: 0,
+      end: text.length,
+    });
+  }
+  return chunks;
+}
+
+/**
+ * `n` unit vectors of dimension `dim`, in `clusters` loose clusters: each is a random centroid
+ * plus Gaussian noise of the same norm (cosine ≈ 0.7 to its centroid, ≈ 0.5 within a cluster,
+ * ≈ 0 across clusters). Row-major, like the index's vectors.
+ */
+export function clusteredVectors(n: number, dim: number, seed: number, clusters = 200): Float32Array {
+  return clusteredAround(centroidsFor(dim, seed, clusters), n, dim, seed ^ 0x5bd1e995);
+}
+
+/** More vectors from the same clusters as `clusteredVectors(…, seed, clusters)` (for queries). */
+export function clusteredQueries(n: number, dim: number, seed: number, clusters = 200, querySeed = 99): Float32Array {
+  return clusteredAround(centroidsFor(dim, seed, clusters), n, dim, querySeed);
+}
+
+function centroidsFor(dim: number, seed: number, clusters: number): Float32Array {
+  const normal = gaussian(mulberry32(seed));
+  const centroids = new Float32Array(clusters * dim);
+  for (let c = 0; c < clusters; c++) unitRow(centroids, c, dim, () => normal());
+  return centroids;
+}
+
+function clusteredAround(centroids: Float32Array, n: number, dim: number, seed: number): Float32Array {
+  const normal = gaussian(mulberry32(seed));
+  const pick = mulberry32(seed ^ 0x9e3779b9);
+  const clusters = centroids.length / dim;
+  const out = new Float32Array(n * dim);
+  const scale = 1 / Math.sqrt(dim); // noise of norm ≈ 1, like the unit centroid
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor(pick() * clusters);
+    unitRow(out, i, dim, (j) => centroids[c * dim + j]! + normal() * scale);
+  }
+  return out;
+}
+
+function unitRow(out: Float32Array, row: number, dim: number, value: (j: number) => number): void {
+  let norm = 0;
+  for (let j = 0; j < dim; j++) {
+    const x = value(j);
+    out[row * dim + j] = x;
+    norm += x * x;
+  }
+  const inv = 1 / Math.sqrt(norm);
+  for (let j = 0; j < dim; j++) out[row * dim + j]! *= inv;
+}

@@ -1,0 +1,204 @@
+/**
+ * Smoke test of the benchmark (`npm run bench`): every section runs at tiny sizes with the offline
+ * test model and gives sane numbers. No timing assertions: only shapes, ranges and invariants.
+ */
+import { existsSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  bruteForceTopK,
+  chooseModel,
+  declineAccuracy,
+  makeCorpus,
+  percentiles,
+  recommendEf,
+  renderMarkdown,
+  runBench,
+  type BenchResult,
+} from '../src/bench/bench.js';
+import { clusteredVectors, mulberry32, syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
+import { loadDocuments } from '../src/documents/load.js';
+import { readQuestions } from '../src/retrieval/evaluate.js';
+import { REPO, SEEDS, tempDirs, testModelDir } from './support/testModel.js';
+
+const QA = path.resolve(REPO, '../shared/eval/dev.jsonl');
+const hasQa = existsSync(QA);
+const tmp = tempDirs('cite-bench-test-');
+const inUnit = (x: number) => x >= 0 && x <= 1;
+
+describe('bench helpers', () => {
+  it('percentiles are nearest-rank and ordered', () => {
+    const p = percentiles(Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(p.p50).toBe(50);
+    expect(p.p95).toBe(95);
+    expect(p.mean).toBeCloseTo(50.5);
+    expect(Number.isNaN(percentiles([]).p50)).toBe(true);
+  });
+
+  it('brute force top-k matches a full sort', () => {
+    const dim = 16;
+    const vectors = clusteredVectors(500, dim, 3, 10);
+    const q = vectors.slice(7 * dim, 8 * dim);
+    const all = Array.from({ length: 500 }, (_, i) => {
+      let s = 0;
+      for (let j = 0; j < dim; j++) s += vectors[i * dim + j]! * q[j]!;
+      return { i, s };
+    }).sort((a, b) => b.s - a.s);
+    expect(bruteForceTopK(vectors, dim, q, 10)).toEqual(all.slice(0, 10).map((x) => x.i));
+    expect(bruteForceTopK(vectors, dim, q, 1)).toEqual([7]); // a vector is its own nearest neighbour
+  });
+
+  it('clustered vectors are unit length and deterministic', () => {
+    const a = clusteredVectors(50, 32, 1);
+    expect(clusteredVectors(50, 32, 1)).toEqual(a);
+    for (let i = 0; i < 50; i++) {
+      let norm = 0;
+      for (let j = 0; j < 32; j++) norm += a[i * 32 + j]! ** 2;
+      expect(norm).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('recommends the smallest efSearch reaching the target recall', () => {
+    const row = (ef: number, recall10: number) => ({ ef, recall10, recall50: recall10, p50: ef / 100, p95: ef / 50, speedup: 10 });
+    expect(recommendEf([row(64, 0.99), row(16, 0.8), row(32, 0.96)]).ef).toBe(32);
+    const none = recommendEf([row(16, 0.5), row(32, 0.6)]);
+    expect(none.ef).toBeUndefined();
+    expect(none.reason).toMatch(/no tested efSearch/);
+  });
+
+  it('decline accuracy counts both kinds of decision', () => {
+    const report = { mode: 'hybrid' as const, groups: { all: { questions: 8, recall1: 0, recall5: 0, mrr: 0 } }, declined: 0.5, wronglyDeclined: 0.25, unanswerable: 2 };
+    expect(declineAccuracy(report)).toBeCloseTo((1 + 6) / 10);
+  });
+
+  it('generated documents are deterministic and accepted by the loader', () => {
+    const vocab = vocabularyOf(SEEDS);
+    expect(syntheticDocument(vocab, 5)).toBe(syntheticDocument(vocab, 5));
+    expect(syntheticDocument(vocab, 5)).not.toBe(syntheticDocument(vocab, 6));
+    const dir = tmp();
+    const added = makeCorpus(SEEDS, dir, 9);
+    const { documents, skipped } = loadDocuments(dir);
+    expect(skipped).toEqual([]);
+    expect(documents).toHaveLength(9);
+    expect(added).toHaveLength(9 - loadDocuments(SEEDS).documents.length);
+    expect(mulberry32(1)()).toBe(mulberry32(1)());
+  });
+});
+
+describe('bench run (tiny sizes, test model)', () => {
+  let result: BenchResult;
+
+  beforeAll(async () => {
+    const model = await testModelDir();
+    result = await runBench(
+      {
+        quick: true,
+        qaFile: QA,
+        env: { EMBED_MODEL: model, SEEDS_DIR: SEEDS, EMBED_CACHE_DIR: path.join(os.tmpdir(), 'cite-test-cache'), EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'silent' },
+        sizes: { scaleVectors: 2000, scaleQueries: 30, latencyQueries: 20, incrementalDocs: 8, efSearch: [16, 64, 256], buildBudgetMs: 60_000 },
+      },
+      () => {},
+    );
+  }, 120_000);
+
+  it('reports the machine and the configured model', () => {
+    expect(result.machine.cores).toBeGreaterThan(0);
+    expect(result.model.dim).toBe(384);
+    expect(result.model.note).toMatch(/configured model/);
+  });
+
+  it.runIf(hasQa)('scores quality for the three modes; hybrid MRR is at least that of either alone', () => {
+    const quality = result.quality!;
+    expect(quality.map((q) => q.mode)).toEqual(['hybrid', 'dense', 'lexical']);
+    const items = readQuestions(QA);
+    for (const q of quality) {
+      const all = q.report.groups.all!;
+      expect(all.questions).toBe(items.filter((i) => i.gold.length > 0).length);
+      for (const x of [all.recall1, all.recall5, all.mrr, q.report.declined, q.report.wronglyDeclined, q.declineAccuracy]) expect(inUnit(x)).toBe(true);
+      expect(all.recall5).toBeGreaterThanOrEqual(all.recall1);
+      expect(all.mrr).toBeGreaterThanOrEqual(all.recall1);
+    }
+    const mrr = (mode: string) => quality.find((q) => q.mode === mode)!.report.groups.all!.mrr;
+    expect(mrr('hybrid')).toBeGreaterThanOrEqual(mrr('dense'));
+    expect(mrr('hybrid')).toBeGreaterThanOrEqual(mrr('lexical'));
+  });
+
+  it('measures the query path with an embedding / rest split', () => {
+    const q = result.queryPath;
+    expect(q.queries).toBeGreaterThanOrEqual(17);
+    expect(q.total.p95).toBeGreaterThanOrEqual(q.total.p50);
+    expect(q.embed.p50).toBeGreaterThan(0);
+    expect(q.rest.p50).toBeGreaterThanOrEqual(0);
+    expect(q.embed.mean + q.rest.mean).toBeCloseTo(q.total.mean, 6);
+    expect(inUnit(q.embedShare)).toBe(true);
+    expect(q.messages).toBeGreaterThanOrEqual(q.queries); // at least one message per reply
+  });
+
+  it('measures full builds', () => {
+    expect(result.builds).toHaveLength(2);
+    for (const b of result.builds) {
+      expect(b.chunks).toBeGreaterThan(0);
+      expect(b.chunksPerSecond).toBeGreaterThan(0);
+      expect(inUnit(b.embedShare)).toBe(true);
+      expect(b.embedMs).toBeLessThanOrEqual(b.totalMs);
+    }
+    expect(result.builds[1]!.documents).toBe(8);
+  });
+
+  it('measures HNSW and BM25 at (small) scale against exact search', () => {
+    const s = result.scale;
+    expect(s.vectors).toBe(2000);
+    expect(s.efConstruction).toBe(200); // no budget reduction at this size
+    expect(s.efConstructionNote).toBeUndefined();
+    expect(s.efRows.map((r) => r.ef)).toEqual([16, 64, 256]);
+    for (const r of s.efRows) {
+      expect(inUnit(r.recall10)).toBe(true);
+      expect(inUnit(r.recall50)).toBe(true);
+      expect(r.p95).toBeGreaterThanOrEqual(r.p50);
+      expect(r.speedup).toBeGreaterThan(0);
+    }
+    expect(s.efRows.at(-1)!.recall10).toBeGreaterThanOrEqual(0.9); // 2000 points, ef 256: near exact
+    expect(s.recommended.ef === undefined || [16, 64, 256].includes(s.recommended.ef)).toBe(true);
+    expect(s.hnswFileBytes).toBeGreaterThan(s.vectorsBytes); // the graph stores the vectors plus links
+    expect(s.hnswFreshRssBytes).toBeDefined(); // the fresh-process probe ran
+    expect(s.hnswFreshRssBytes!).toBeGreaterThan(s.vectorsBytes / 2);
+    expect(s.lexical.chunks).toBe(2000);
+    expect(s.lexical.query.p95).toBeGreaterThanOrEqual(s.lexical.query.p50);
+  });
+
+  it('re-embeds only the changed document', () => {
+    const inc = result.incremental;
+    expect(inc.documents).toBe(8);
+    expect(inc.unchanged.embedded).toEqual([]);
+    expect(inc.incremental.embedded).toEqual([inc.changedFile]);
+    expect(inc.incremental.reused).toBe(7);
+    expect(inc.incremental.embeddedChunks).toBeLessThan(inc.full.chunks);
+    expect(inc.ratio).toBeGreaterThan(0);
+  });
+
+  it('renders every section as markdown tables', () => {
+    const md = renderMarkdown(result);
+    for (const h of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', 'Recommended efSearch', 'hybrid / dense']) {
+      if (h === 'hybrid / dense' && !hasQa) continue;
+      expect(md).toContain(h);
+    }
+    expect(md).toMatch(/^\| --- \|/m);
+    expect(md).not.toMatch(/NaN|undefined/);
+  });
+});
+
+describe('model choice', () => {
+  it('falls back to the test model (and says so) when EMBED_MODEL is unset and the hub model is not cached', async () => {
+    const cache = tmp();
+    const choice = await chooseModel({ SEEDS_DIR: SEEDS, EMBED_CACHE_DIR: cache, EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'silent' }, () => {});
+    try {
+      expect(choice.note).toMatch(/FALLBACK/);
+      expect(choice.embedder.dim).toBe(384);
+      expect(choice.config.EMBED_MODEL.startsWith(choice.temp[0]!)).toBe(true);
+      expect(choice.config.INDEX_DIR.startsWith(choice.temp[0]!)).toBe(true); // never the live index
+    } finally {
+      for (const d of choice.temp) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

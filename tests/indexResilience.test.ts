@@ -1,0 +1,401 @@
+/**
+ * The index survives what happens to real processes and files:
+ *  - the indexer (a child process) is SIGKILLed while embedding, while writing its build folder,
+ *    and at fixed points of the write (half a file written, everything but the switch): the
+ *    previous index stays live and loadable, an Engine answers from it, the next build cleans up;
+ *  - each index file is damaged in turn (truncated, emptied, random bytes, deleted, inconsistent
+ *    manifest): readIndex throws an IndexError naming the file, Engine.open rebuilds and answers;
+ *  - unusable documents (empty, not UTF-8, binary, UTF-16, 10 MB) and documents deleted between
+ *    runs are reported by a real `npm run index`-style run, which succeeds with the good ones.
+ * (tests/index.test.ts covers in-process write failures and a few corruptions with the seeds.)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, watch, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { makeCorpus } from '../src/bench/bench.js';
+import { mulberry32 } from '../src/bench/synthetic.js';
+import { buildSettings, Engine } from '../src/engine.js';
+import { buildIndex } from '../src/index/build.js';
+import { buildHnsw, IndexError, liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
+import { log } from '../src/log.js';
+import type { Embedder } from '../src/vectors/embedder.js';
+import { REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-resilience-');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const INDEX_CLI = path.join(REPO, 'src/cli/index.ts');
+const CACHE = path.join(os.tmpdir(), 'cite-test-cache');
+const QUESTION = 'How many Azerbaijanis were expelled in 1948-1953?';
+/** Generated documents added to the seeds for the builds that get killed: a few seconds of embedding. */
+const BIG_CORPUS = 100;
+
+let modelDir: string;
+let embedder: Embedder;
+/** The seeds as they were for the first (successful) build. */
+let seedsA: string;
+/** seedsA + generated documents + unusable files: the build that gets killed. */
+let seedsB: string;
+/** A complete index of seedsA, never modified: tests work on copies. */
+let pristine: string;
+let pristineBuiltAt: string;
+
+const entries = (dir: string) => readdirSync(dir).sort();
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+function copyOfPristine(): string {
+  const dir = path.join(tempDir(), 'index');
+  cpSync(pristine, dir, { recursive: true });
+  return dir;
+}
+
+/** The unusable documents put next to the good ones, with the reason the loader must give. */
+const BAD_DOCUMENTS: [string, () => Buffer, RegExp][] = [
+  ['empty.txt', () => Buffer.alloc(0), /no text/],
+  ['latin1.txt', () => Buffer.from('Caf\xe9 Men\xfc\n\nNa\xefve paragraph in Latin-1, not UTF-8 at all.\n', 'latin1'), /not valid UTF-8/],
+  ['image.txt', () => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]), /binary/],
+  ['utf16.txt', () => Buffer.from('\ufeffA Windows Notepad Title\r\n\r\nSaved as UTF-16, so every other byte is zero.\r\n', 'utf16le'), /binary/],
+  [
+    'huge.txt',
+    () => {
+      const paragraph = 'A very long report paragraph that repeats itself for the sake of size, again and again. '.repeat(20) + '\n\n';
+      return Buffer.from('A Ten Megabyte Report\n\n' + paragraph.repeat(Math.ceil((10 * 2 ** 20) / paragraph.length)));
+    },
+    /too large/,
+  ],
+];
+
+// ------------------------------------------------------------------ child processes
+
+interface Child {
+  process: ChildProcess;
+  stderr: () => string;
+  /** Resolves when the process and every descendant holding its pipes are gone. */
+  closed: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const children: ChildProcess[] = [];
+
+/**
+ * Runs the indexer. `npx`: exactly `npx tsx src/cli/index.ts` (npx → tsx → node, in a process
+ * group of its own, so a kill reaches the grandchild doing the work). `node`: node + the tsx
+ * loader in one process, with extra `--import` hooks.
+ */
+function indexer(how: 'npx' | 'node', env: Record<string, string>, imports: string[] = []): Child {
+  const [cmd, args] =
+    how === 'npx'
+      ? ['npx', ['tsx', INDEX_CLI]]
+      : [process.execPath, ['--import', TSX, ...imports.flatMap((i) => ['--import', i]), INDEX_CLI]];
+  const child = spawn(cmd, args, {
+    cwd: REPO,
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: {
+      ...process.env,
+      EMBED_MODEL: modelDir,
+      EMBED_CACHE_DIR: CACHE,
+      EMBED_ALLOW_DOWNLOAD: 'false',
+      LOG_LEVEL: 'info',
+      NODE_OPTIONS: '',
+      ...env,
+    },
+  });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal }));
+  });
+  return { process: child, stderr: () => stderr, closed };
+}
+
+/** SIGKILL to the child's whole process group (npx, tsx and the node running the indexer). */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) killGroup(c);
+});
+
+async function until(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+  const start = Date.now();
+  while (!condition()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** The previous index is live, loads, and an Engine (documents unchanged) answers from it without rebuilding. */
+async function expectPreviousIndexServes(dir: string, live: string): Promise<void> {
+  expect(liveBuildDir(dir)).toBe(live);
+  const index = readIndex(dir);
+  expect(index.manifest.builtAt).toBe(pristineBuiltAt);
+  const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+  const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA }));
+  expect(warn).not.toHaveBeenCalled(); // no rebuild: it is the old index answering
+  expect(liveBuildDir(dir)).toBe(live);
+  const answer = await engine.ask(QUESTION);
+  expect(answer.answered).toBe(true);
+  expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
+}
+
+beforeAll(async () => {
+  modelDir = await testModelDir();
+  embedder = await testEmbedder();
+  seedsA = path.join(tempDir(), 'seeds');
+  cpSync(SEEDS, seedsA, { recursive: true });
+  seedsB = path.join(tempDir(), 'seeds');
+  makeCorpus(seedsA, seedsB, BIG_CORPUS);
+  for (const [name, bytes] of BAD_DOCUMENTS) writeFileSync(path.join(seedsB, name), bytes());
+  pristine = path.join(tempDir(), 'index');
+  await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: pristine, SEEDS_DIR: seedsA })), embedder);
+  pristineBuiltAt = readIndex(pristine).manifest.builtAt;
+}, 120_000);
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('indexer killed with SIGKILL (child process)', () => {
+  /** One index folder shared by the external kills and the final build, like a real deployment. */
+  let dir: string;
+  let live: string;
+
+  beforeAll(() => {
+    dir = copyOfPristine();
+    live = liveBuildDir(dir)!;
+  });
+
+  it('while embedding: the previous index stays live and answers', async () => {
+    const run = indexer('npx', { INDEX_DIR: dir, SEEDS_DIR: seedsB });
+    // The "read N document(s)" line comes after the model loaded, right before chunking and embedding.
+    await until(() => /read \d+ document\(s\)/.test(run.stderr()), 'the indexer to start');
+    await new Promise((r) => setTimeout(r, 300));
+    killGroup(run.process);
+    const exit = await run.closed;
+    expect(exit.signal).toBe('SIGKILL');
+    expect(run.stderr()).not.toMatch(/Indexed \d+ document/);
+    await expectPreviousIndexServes(dir, live);
+  }, 120_000);
+
+  it('while writing its build folder: the index is the old or the complete new one, never a mix', async () => {
+    const run = indexer('npx', { INDEX_DIR: dir, SEEDS_DIR: seedsB });
+    const before = new Set(entries(dir));
+    let killed = false;
+    const fire = () => {
+      if (killed || !entries(dir).some((e) => e.startsWith('build-') && !before.has(e))) return;
+      killGroup(run.process); // as soon as the new build folder appears
+      killed = true;
+    };
+    const watcher = watch(dir, fire);
+    const poll = setInterval(fire, 2);
+    try {
+      const exit = await run.closed;
+      expect(exit.signal === 'SIGKILL' || exit.code === 0).toBe(true);
+    } finally {
+      watcher.close();
+      clearInterval(poll);
+    }
+    expect(killed, 'the build folder never appeared').toBe(true);
+
+    const switched = liveBuildDir(dir) !== live;
+    const index = readIndex(dir); // whichever it is, it loads completely
+    if (!switched) {
+      // Killed mid-write (the usual case): the half-written folder is ignored.
+      if (process.env.CITE_TEST_DEBUG) process.stderr.write(`mid-write kill landed before the switch\n`);
+      await expectPreviousIndexServes(dir, live);
+      expect(entries(dir).filter((e) => e.startsWith('build-') && path.join(dir, e) !== live)).toHaveLength(1);
+    } else {
+      // Killed after the atomic switch: the new index is complete.
+      if (process.env.CITE_TEST_DEBUG) process.stderr.write('mid-write kill landed after the switch\n');
+      expect(index.manifest.documents).toHaveLength(BIG_CORPUS);
+    }
+  }, 120_000);
+
+  it('the next run succeeds, reports the unusable documents and removes the leftovers', async () => {
+    const run = indexer('npx', { INDEX_DIR: dir, SEEDS_DIR: seedsB });
+    const exit = await run.closed;
+    const stderr = run.stderr();
+    expect(exit, stderr).toEqual({ code: 0, signal: null });
+    expect(stderr).toMatch(new RegExp(`Indexed ${BIG_CORPUS} document\\(s\\)`));
+    for (const [name, , reason] of BAD_DOCUMENTS) expect(stderr).toMatch(new RegExp(`skipped ${name.replace('.', '\\.')}: .*${reason.source}`));
+    const now = liveBuildDir(dir)!;
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(now)]);
+    const index = readIndex(dir);
+    expect(index.manifest.documents).toHaveLength(BIG_CORPUS);
+    expect(index.manifest.documents.map((d) => d.file)).not.toContain('huge.txt');
+
+    // Documents deleted between runs are reported as removed; the build succeeds with the rest.
+    const gone = ['002_84da63443e126025.txt', 'synthetic_010.txt'].filter((f) => existsSync(path.join(seedsB, f)));
+    expect(gone).toHaveLength(2);
+    for (const f of gone) rmSync(path.join(seedsB, f));
+    const summary = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsB })), embedder);
+    expect(summary.removed.sort()).toEqual(gone.sort());
+    expect(summary.embedded).toEqual([]);
+    expect(summary.documents).toBe(BIG_CORPUS - 2);
+    expect(summary.skipped.map((s) => s.file).sort()).toEqual(BAD_DOCUMENTS.map(([n]) => n).sort());
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsB }));
+    expect(engine.manifest.documents.map((d) => d.file)).not.toContain(gone[0]);
+    expect((await engine.ask(QUESTION)).answered).toBe(true);
+  }, 120_000);
+
+  describe('at fixed points of the write (the process kills itself with SIGKILL)', () => {
+    let hook: string;
+
+    beforeAll(() => {
+      // Preloaded into the indexer: when it writes CITE_KILL_AT, it writes half the bytes and dies;
+      // for CITE_KILL_AT=CURRENT it dies just before the atomic rename that switches builds.
+      hook = path.join(tempDir(), 'kill-hook.mjs');
+      writeFileSync(
+        hook,
+        `import fs from 'node:fs';
+import path from 'node:path';
+import { syncBuiltinESMExports } from 'node:module';
+const at = process.env.CITE_KILL_AT;
+const die = () => { process.kill(process.pid, 'SIGKILL'); for (;;) {} };
+const { writeFileSync, renameSync } = fs;
+fs.writeFileSync = function (file, data, ...rest) {
+  if (typeof file === 'string' && path.basename(file) === at) {
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(String(data));
+    writeFileSync(file, bytes.subarray(0, bytes.length >> 1));
+    die();
+  }
+  return writeFileSync.call(this, file, data, ...rest);
+};
+fs.renameSync = function (from, to) {
+  if (at === 'CURRENT' && path.basename(String(to)) === 'CURRENT') die();
+  return renameSync.call(this, from, to);
+};
+syncBuiltinESMExports();
+`,
+      );
+    });
+
+    const points: [string, string][] = [
+      ['chunks.json', 'half of chunks.json written (the first file)'],
+      ['vectors.f32', 'half of vectors.f32 written'],
+      ['manifest.json', 'data files complete, half of manifest.json written'],
+      ['CURRENT', 'everything written, killed right before the switch'],
+    ];
+
+    it.each(points)('%s: %s → the previous index serves, the next build cleans up', async (at) => {
+      const dir = copyOfPristine();
+      const live = liveBuildDir(dir)!;
+      const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seedsA, CITE_KILL_AT: at }, [pathToFileURL(hook).href]);
+      const exit = await run.closed;
+      expect(exit.signal, run.stderr()).toBe('SIGKILL');
+
+      const leftovers = entries(dir).filter((e) => e !== 'CURRENT' && path.join(dir, e) !== live);
+      const half = leftovers.find((e) => e.startsWith('build-'))!;
+      expect(half, 'a half-written build folder').toBeDefined();
+      if (at === 'CURRENT') {
+        expect(leftovers.some((e) => e.startsWith('CURRENT.'))).toBe(true); // the pointer that was never renamed
+        expect(entries(path.join(dir, half))).toEqual(['chunks.json', 'hnsw.bin', 'manifest.json', 'vectors.f32']);
+      } else {
+        expect(entries(path.join(dir, half))).toContain(at);
+        expect(statSync(path.join(dir, half, at)).size).toBeGreaterThan(0);
+      }
+      await expectPreviousIndexServes(dir, live);
+
+      const next = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA })), embedder);
+      expect(next.reused).toHaveLength(5); // the previous build was intact: nothing re-embedded
+      expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]);
+    }, 120_000);
+  });
+});
+
+// ------------------------------------------------------------------ corruption matrix
+
+describe('each index file damaged in turn', () => {
+  const FILES = ['manifest.json', 'chunks.json', 'vectors.f32', 'hnsw.bin'] as const;
+  const build = (dir: string) => liveBuildDir(dir)!;
+  const file = (dir: string, name: string) => path.join(build(dir), name);
+  const seededBytes = (n: number) => {
+    const rand = mulberry32(n);
+    return Buffer.from(Array.from({ length: n }, () => Math.floor(rand() * 256)));
+  };
+  /** Rewrites the manifest (keeping it valid JSON), e.g. to make a damaged file's checksum match. */
+  const editManifest = (dir: string, edit: (m: Manifest) => object) =>
+    writeFileSync(file(dir, 'manifest.json'), JSON.stringify(edit(JSON.parse(readFileSync(file(dir, 'manifest.json'), 'utf8')) as Manifest)));
+  const replaceWithChecksum = (dir: string, name: string, data: Buffer) => {
+    writeFileSync(file(dir, name), data);
+    editManifest(dir, (m) => ({ ...m, checksums: { ...m.checksums, [name]: sha256(data) } }));
+  };
+
+  const expected = (name: string, damage: string): RegExp => {
+    if (name === 'manifest.json') return /manifest\.json unreadable/;
+    if (damage === 'deleted') return new RegExp(`${name.replace('.', '\\.')} is missing`);
+    return new RegExp(`${name.replace('.', '\\.')} does not match its checksum`);
+  };
+
+  type Case = [string, (dir: string) => void, RegExp];
+  const cases: Case[] = [];
+  for (const name of FILES) {
+    cases.push(
+      [`${name} truncated to half`, (d) => truncateSync(file(d, name), Math.floor(statSync(file(d, name)).size / 2)), expected(name, 'truncated')],
+      [`${name} emptied`, (d) => truncateSync(file(d, name), 0), expected(name, 'emptied')],
+      [`${name} overwritten with random bytes`, (d) => writeFileSync(file(d, name), seededBytes(statSync(file(d, name)).size)), expected(name, 'random')],
+      [`${name} deleted`, (d) => rmSync(file(d, name)), expected(name, 'deleted')],
+    );
+  }
+  cases.push(
+    ['manifest.json: wrong dimension', (d) => editManifest(d, (m) => ({ ...m, dim: m.dim - 1 })), /of dimension 383/],
+    ['manifest.json: wrong chunk count', (d) => editManifest(d, (m) => ({ ...m, chunkCount: m.chunkCount + 1 })), /expected \d+ chunks/],
+    ['manifest.json: unknown format version', (d) => editManifest(d, (m) => ({ ...m, formatVersion: 2 })), /manifest\.json unreadable/],
+    ['manifest.json: no checksums', (d) => editManifest(d, ({ checksums: _, ...m }) => m), /manifest\.json unreadable/],
+    // Damage the checksums cannot see (the manifest was updated to match): the deeper checks.
+    ['chunks.json not JSON, checksum matching', (d) => replaceWithChecksum(d, 'chunks.json', Buffer.from('[{"doc": "000_')), /chunks\.json/],
+    ['chunks.json valid JSON of the wrong shape, checksum matching', (d) => replaceWithChecksum(d, 'chunks.json', Buffer.from('{"chunks": []}')), /expected \d+ chunks/],
+    ['chunks.json `null`, checksum matching', (d) => replaceWithChecksum(d, 'chunks.json', Buffer.from('null')), /expected \d+ chunks/],
+    ['vectors.f32 a row short, checksum matching', (d) => replaceWithChecksum(d, 'vectors.f32', readFileSync(file(d, 'vectors.f32')).subarray(384 * 4)), /expected \d+ chunks of dimension 384/],
+    ['hnsw.bin random bytes, checksum matching', (d) => replaceWithChecksum(d, 'hnsw.bin', seededBytes(statSync(file(d, 'hnsw.bin')).size)), /hnsw\.bin/],
+    [
+      'hnsw.bin of another index, checksum matching',
+      (d) => {
+        const other = buildHnsw(readIndex(d).vectors.subarray(0, 10 * 384), 384, 16, 50);
+        const tmp = path.join(tempDir(), 'other.bin');
+        other.writeIndexSync(tmp);
+        replaceWithChecksum(d, 'hnsw.bin', readFileSync(tmp));
+      },
+      /hnsw\.bin holds a different number of chunks/,
+    ],
+    ['CURRENT empty', (d) => writeFileSync(path.join(d, 'CURRENT'), ''), /manifest\.json unreadable/],
+  );
+
+  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, why) => {
+    const dir = copyOfPristine();
+    damage(dir);
+    let error: unknown;
+    try {
+      readIndex(dir);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(IndexError);
+    const e = error as IndexError;
+    expect(e.kind).toBe('corrupt');
+    expect(e.message).toMatch(why);
+    expect(e.message).toContain(`The index in ${path.resolve(dir)} is damaged`);
+    expect(e.message).toContain('Run `npm run index` to rebuild it.');
+    expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
+
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA }));
+    expect(String(warn.mock.calls[0]?.[0])).toContain('Building the index now');
+    const answer = await engine.ask(QUESTION);
+    expect(answer.answered).toBe(true);
+    expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
+    expect(readIndex(dir).manifest.chunkCount).toBe(readIndex(pristine).manifest.chunkCount);
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)]);
+  });
+});
