@@ -229,3 +229,27 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
   });
 });
+
+describe('one build at a time', () => {
+  it('refuses to build while another live process holds the lock, and leaves the live index alone', async () => {
+    const dir = copyOfPristine();
+    const live = liveBuildDir(dir);
+    writeFileSync(path.join(dir, 'LOCK'), String(process.ppid)); // the parent process is certainly alive
+    const err = await buildIndex(settings(dir), embedder).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IndexError);
+    expect((err as IndexError).kind).toBe('busy');
+    expect((err as Error).message).toContain(`process ${process.ppid}`);
+    expect(liveBuildDir(dir)).toBe(live);
+    expect(readIndex(dir).chunks).toEqual(original.chunks);
+  });
+
+  it('takes over the lock of a build that was killed, and releases it when done', async () => {
+    const dir = copyOfPristine();
+    const { spawnSync } = await import('node:child_process');
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))']).stdout.toString();
+    writeFileSync(path.join(dir, 'LOCK'), dead);
+    const again = await buildIndex(settings(dir), embedder);
+    expect(again.reused).toHaveLength(5);
+    expect(existsSync(path.join(dir, 'LOCK'))).toBe(false);
+  });
+});

@@ -1,7 +1,7 @@
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { loadDocuments } from '../documents/load.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { buildHnsw, IndexError, readIndex, writeIndex, type IndexData, type Manifest } from './store.js';
+import { buildHnsw, IndexError, lockIndex, readIndex, writeIndex, type IndexData, type Manifest } from './store.js';
 
 export interface BuildSettings {
   seedsDir: string;
@@ -51,6 +51,15 @@ export async function buildIndex(
   embedder: Embedder,
   onProgress: (p: BuildProgress) => void = () => {},
 ): Promise<BuildSummary> {
+  const unlock = lockIndex(settings.indexDir);
+  try {
+    return await build(settings, embedder, onProgress);
+  } finally {
+    unlock();
+  }
+}
+
+async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<BuildSummary> {
   const started = performance.now();
   const key = `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
   const { documents, skipped } = loadDocuments(settings.seedsDir, settings.maxDocBytes);

@@ -45,7 +45,7 @@ export interface IndexData {
 export class IndexError extends Error {
   constructor(
     message: string,
-    readonly kind: 'missing' | 'corrupt',
+    readonly kind: 'missing' | 'corrupt' | 'busy',
   ) {
     super(message);
   }
@@ -92,6 +92,40 @@ function removeStaleBuilds(dir: string, keep: string): void {
     if ((entry.startsWith('build-') || entry.startsWith('CURRENT.')) && entry !== keep) {
       rmSync(path.join(dir, entry), { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * One build at a time per index folder: two would delete each other's build folders. The lock
+ * file holds the builder's pid; a lock left by a killed build (dead pid) is taken over.
+ * Returns the function that releases it.
+ */
+export function lockIndex(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, 'LOCK');
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    const holder = Number(readFileSync(lock, 'utf8'));
+    if (holder && isAlive(holder)) {
+      throw new IndexError(
+        `Another index build (process ${holder}) is writing ${path.resolve(dir)}; wait for it to finish ` +
+          `(if no build is running, delete ${path.resolve(lock)}).`,
+        'busy',
+      );
+    }
+    writeFileSync(lock, String(process.pid));
+  }
+  return () => rmSync(lock, { force: true });
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0); // signal 0: only checks that the process exists
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
