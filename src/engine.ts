@@ -28,8 +28,8 @@ export class Engine {
       const reason = staleReason(config, embedder, index.manifest);
       if (reason) throw new IndexError(`The index is out of date: ${reason}.`, 'missing');
     } catch (err) {
-      if (!(err instanceof IndexError)) throw err;
-      log.warn(`${err.message} Building the index now.`);
+      if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
+      log.warn(`${err.detail} Building the index now.`);
       await buildIndex(buildSettings(config), embedder, onProgress);
       index = readIndex(config.INDEX_DIR);
     }

@@ -5,7 +5,7 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/store.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
-import { ProgressBar } from './progress.js';
+import { ProgressBar } from '../progress.js';
 
 /** Progress of an index build: a bar on a terminal, log lines otherwise. */
 export function progressReporter(): (p: BuildProgress) => void {

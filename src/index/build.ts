@@ -1,5 +1,6 @@
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { loadDocuments } from '../documents/load.js';
+import { log } from '../log.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { buildHnsw, IndexError, lockIndex, readIndex, writeIndex, type IndexData, type Manifest } from './store.js';
 
@@ -64,6 +65,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   const key = `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
   const { documents, skipped } = loadDocuments(settings.seedsDir, settings.maxDocBytes);
   onProgress({ stage: 'documents', documents: documents.length, skipped: skipped.length });
+  for (const { file, reason } of skipped) log.warn(`skipped ${file}: ${reason}`);
   if (documents.length === 0) {
     throw new Error(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
   }

@@ -42,12 +42,15 @@ export interface IndexData {
   hnsw: Hnsw;
 }
 
+const REBUILD_HINT = 'Run `npm run index` to rebuild it.';
+
+/** What is wrong with the index (`detail`), plus what to do about it in the message. */
 export class IndexError extends Error {
   constructor(
-    message: string,
+    readonly detail: string,
     readonly kind: 'missing' | 'corrupt' | 'busy',
   ) {
-    super(message);
+    super(kind === 'busy' ? detail : `${detail} ${REBUILD_HINT}`);
   }
 }
 
@@ -137,9 +140,8 @@ export function liveBuildDir(dir: string): string | undefined {
 
 export function readIndex(dir: string): IndexData {
   const build = liveBuildDir(dir);
-  const rebuild = 'Run `npm run index` to rebuild it.';
-  if (!build) throw new IndexError(`No index in ${path.resolve(dir)} yet. ${rebuild}`, 'missing');
-  const corrupt = (why: string) => new IndexError(`The index in ${path.resolve(dir)} is damaged (${why}). ${rebuild}`, 'corrupt');
+  if (!build) throw new IndexError(`No index in ${path.resolve(dir)} yet.`, 'missing');
+  const corrupt = (why: string) => new IndexError(`The index in ${path.resolve(dir)} is damaged (${why}).`, 'corrupt');
 
   let manifest: Manifest;
   try {

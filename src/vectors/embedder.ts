@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
-import { ProgressBar } from '../cli/progress.js';
+import { ProgressBar } from '../progress.js';
+import { log } from '../log.js';
 
 /** Turns text into unit-length vectors; cosine similarity = dot product. */
 export interface Embedder {
@@ -65,6 +66,7 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     extractor = (await pipeline('feature-extraction', modelId, {
       dtype: dtype as Dtype | undefined,
       progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
+        if (p.status === 'download') log.info(`downloading ${opts.model} ${p.file ?? ''} (first run only; cached in ${opts.cacheDir})`);
         if (p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
       },
     })) as FeatureExtractionPipeline;
