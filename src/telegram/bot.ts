@@ -32,7 +32,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   const shown = config.TOP_K;
 
   // Telegram's 429 (flood control) and 5xx answers are retried after the delay it asks for.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
 
   bot.use(
     limit({
