@@ -30,11 +30,7 @@ afterAll(async () => {
   await run?.stop();
 });
 
-/** Waits until every update fed so far has been handled (confirmed by a later getUpdates offset). */
-async function drained(r: RunningBot, timeoutMs = 20_000): Promise<void> {
-  const last = r.fake.lastUpdateId;
-  await r.fake.waitFor(() => r.fake.calls.some((c) => c.method === 'getUpdates' && Number(c.params.offset) > last), timeoutMs);
-}
+const drained = (r: RunningBot, timeoutMs = 20_000) => r.drained(timeoutMs);
 
 const chat = (r: RunningBot, id: number) => r.fake.messages.filter((m) => m.chat_id === id);
 const isQuote = (m: SentMessage) => /^1\. According to «/.test(m.plain);
@@ -92,8 +88,8 @@ describe('load', () => {
 });
 
 describe('Telegram failures', () => {
-  // Each case gets its own bot and fake server so they run in parallel: grammY handles updates one
-  // at a time, and auto-retry's first backoff after a 5xx or a dropped connection is 3 s.
+  // Each case gets its own bot and fake server, so the fault sequences cannot mix; they run in
+  // parallel because auto-retry's first backoff after a 5xx or a dropped connection is 3 s.
   const retried: [string, Fault, number][] = [
     ['429 retry_after 1', { kind: 'retry_after', seconds: 1 }, 1000],
     ['500', { kind: 'status', code: 500 }, 3000],
@@ -127,6 +123,47 @@ describe('Telegram failures', () => {
     );
     expect(Date.now() - t0).toBeLessThan(8000); // in parallel: about one 3 s backoff
   }, 20_000);
+
+  it('keeps answering other users while one reply waits for a retry (updates are handled concurrently)', async () => {
+    const r = await startBot(engine, env);
+    try {
+      const slow = user(50_001);
+      const quick = user(50_002);
+      r.fake.failNext('sendMessage', { kind: 'status', code: 500 }); // the slow user's reply: ≥ 3 s backoff
+      const t0 = Date.now();
+      r.fake.sendText(slow, EXPELLED);
+      await r.fake.waitFor(() => r.fake.calls.some((c) => c.fault === 'status'));
+      r.fake.sendText(quick, SEPTEMBER);
+      const quickReply = await r.fake.waitFor(() => chat(r, quick.id)[0], 2500);
+      const quickAt = Date.now() - t0;
+      const slowReply = await r.fake.waitFor(() => chat(r, slow.id)[0], 8000);
+      const slowAt = Date.now() - t0;
+      expect(isQuote(quickReply)).toBe(true);
+      expect(isQuote(slowReply)).toBe(true);
+      expect(quickAt).toBeLessThan(slowAt); // not queued behind the retry
+      await r.drained();
+      expect(r.errors).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+  }, 15_000);
+
+  it('answers one chat in order even when its first reply is delayed', async () => {
+    const r = await startBot(engine, env);
+    try {
+      const u = user(50_003);
+      r.fake.failNext('sendMessage', { kind: 'retry_after', seconds: 1 });
+      r.fake.sendText(u, EXPELLED);
+      r.fake.sendText(u, OFF_TOPIC);
+      await r.drained(8000);
+      const replies = chat(r, u.id).map((m) => m.plain);
+      expect(replies).toHaveLength(2);
+      expect(replies[0]).toMatch(/^1\. According to «/);
+      expect(replies[1]).toMatch(/^The documents do not cover this question/);
+    } finally {
+      await r.stop();
+    }
+  }, 15_000);
 
   it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
     const r = await startBot(engine, env);

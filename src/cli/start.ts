@@ -17,14 +17,17 @@ await run(async (config) => {
     await consoleChat(engine);
     return;
   }
-  const { bot } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
+  const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
+  await bot.init();
   await bot.api.setMyCommands(COMMANDS);
+  const polling = start();
+  log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
   const shutdown = (signal: string) => {
     log.info(`${signal}: finishing in-flight replies and stopping`);
-    void bot.stop(); // waits for the update being handled, then stops polling
+    if (polling.isRunning()) void polling.stop(); // stops polling, resolves when replies in flight are sent
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  await bot.start({ onStart: (me) => log.info(`@${me.username} is online (${engine.manifest.chunkCount} passages indexed)`) });
+  await polling.task();
   log.info('stopped');
 });

@@ -1,5 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { limit } from '@grammyjs/ratelimiter';
+import { run, sequentialize } from '@grammyjs/runner';
 import { Bot, GrammyError, InlineKeyboard, type Context } from 'grammy';
 import type { Config } from '../config.js';
 import type { Engine } from '../engine.js';
@@ -30,6 +31,10 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   const stats = new Stats();
   const admins = new Set(config.ADMIN_IDS);
   const shown = config.TOP_K;
+
+  // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
+  // question is never answered before the first.
+  bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
 
   // Telegram's 429 (flood control) and 5xx answers are retried after the delay it asks for.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
@@ -195,7 +200,14 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) ctx.reply(apology).catch(() => {});
   });
 
-  return { bot, stats };
+  /**
+   * Long polling with concurrent handling (grammY's runner): one slow reply or one retry after a
+   * Telegram error does not hold up everybody else. `stop()` on the handle stops polling and
+   * resolves once the replies in flight are sent.
+   */
+  const start = () => run(bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
+
+  return { bot, stats, start };
 }
 
 /**

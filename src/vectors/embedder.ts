@@ -60,13 +60,13 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   env.allowLocalModels = true;
 
   const dtype = opts.dtype === 'auto' ? (local ? declaredDtype(opts.model) : 'q8') : opts.dtype;
+  log.info(`loading the embedding model ${opts.model}` + (local ? '' : ` (downloaded into ${opts.cacheDir}/ on first use)`));
   const bar = new ProgressBar('download');
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await pipeline('feature-extraction', modelId, {
       dtype: dtype as Dtype | undefined,
       progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
-        if (p.status === 'download') log.info(`downloading ${opts.model} ${p.file ?? ''} (first run only; cached in ${opts.cacheDir})`);
         if (p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
       },
     })) as FeatureExtractionPipeline;

@@ -27,6 +27,8 @@ export interface RunningBot {
   errors: unknown[];
   /** Feeds one update (message, button press, ...) and waits until the bot has finished handling it. */
   exchange(push: () => unknown, timeoutMs?: number): Promise<Exchange>;
+  /** Waits until every update fed so far has been fetched and handled. */
+  drained(timeoutMs?: number): Promise<void>;
   /** Stops the bot, then the fake (the other order hangs auto-retry) unless `keepFake`. */
   stop(keepFake?: boolean): Promise<void>;
 }
@@ -51,20 +53,28 @@ export async function startBot(
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
   });
-  const { bot } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: fake.token });
+  const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: fake.token });
   const errors: unknown[] = [];
   const handler = bot.errorHandler; // createBot's: logs and apologises
   bot.catch(async (err) => {
     errors.push(err.error);
     await handler(err);
   });
-  let running: Promise<void> = Promise.resolve();
-  await new Promise<void>((started) => {
-    running = bot.start({ onStart: () => started() });
-  });
+  await bot.init();
+  const polling = start(); // the runner, exactly as `npm start` runs it
   const f = fake;
+  const drained = async (timeoutMs = 5000) => {
+    const last = f.lastUpdateId;
+    // The runner hands fetched updates to its sink before it polls again, so once a later poll
+    // has been made, the update counts in `size()` until its handling is finished.
+    await f.waitFor(
+      () => f.calls.some((c) => c.method === 'getUpdates' && Number(c.params.offset) > last) && polling.size() === 0,
+      timeoutMs,
+    );
+  };
   return {
     fake: f,
+    drained,
     bot,
     config,
     errors,
@@ -73,11 +83,7 @@ export async function startBot(
       const callsFrom = f.calls.length;
       push();
       const updateId = f.lastUpdateId;
-      // grammY confirms an update (getUpdates offset past it) only once its handler has returned.
-      await f.waitFor(
-        () => f.calls.slice(callsFrom).some((c) => c.method === 'getUpdates' && Number(c.params.offset) > updateId),
-        timeoutMs,
-      );
+      await drained(timeoutMs);
       return {
         updateId,
         sent: f.messages.slice(messagesFrom),
@@ -85,8 +91,7 @@ export async function startBot(
       };
     },
     async stop(keepFake = false) {
-      await bot.stop();
-      await running;
+      if (polling.isRunning()) await polling.stop();
       if (!keepFake) await f.stop();
     },
   };
