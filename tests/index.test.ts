@@ -253,3 +253,17 @@ describe('one build at a time', () => {
     expect(existsSync(path.join(dir, 'LOCK'))).toBe(false);
   });
 });
+
+describe('unusable documents folder', () => {
+  it('rejects with a DocumentsError (a message, not a crash) when no document is usable or the folder is missing', async () => {
+    const { DocumentsError } = await import('../src/documents/load.js');
+    const empty = tempDir();
+    const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch((e: unknown) => e);
+    expect(noDocs).toBeInstanceOf(DocumentsError);
+    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt or .md files).`);
+    const missing = path.join(empty, 'nope');
+    const noFolder = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: missing }, embedder).catch((e: unknown) => e);
+    expect(noFolder).toBeInstanceOf(DocumentsError);
+    expect((noFolder as Error).message).toContain(`Cannot read the documents folder "${missing}"`);
+  });
+});

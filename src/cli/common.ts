@@ -1,5 +1,6 @@
 import 'dotenv/config';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DocumentsError } from '../documents/load.js';
 import { Engine } from '../engine.js';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/store.js';
@@ -43,7 +44,7 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
     log.level = config.LOG_LEVEL; // .env may be read after the logger was created
     await main(config);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError) {
+    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError) {
       process.stderr.write(`\n${err.message}\n`);
     } else {
       log.error(err);

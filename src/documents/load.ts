@@ -23,13 +23,16 @@ export interface LoadResult {
 
 const TEXT_FILE = /\.(txt|md)$/i;
 
+/** The documents folder itself is unusable: the user must fix it, a stack trace would not help. */
+export class DocumentsError extends Error {}
+
 export function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY): LoadResult {
   const result: LoadResult = { documents: [], skipped: [] };
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort(); // hidden files: .gitkeep, .DS_Store
   } catch (err) {
-    throw new Error(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
+    throw new DocumentsError(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
   }
   for (const file of names) {
     if (!TEXT_FILE.test(file)) {

@@ -1,5 +1,5 @@
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
-import { loadDocuments } from '../documents/load.js';
+import { DocumentsError, loadDocuments } from '../documents/load.js';
 import { log } from '../log.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { buildHnsw, IndexError, lockIndex, readIndex, writeIndex, type IndexData, type Manifest } from './store.js';
@@ -67,7 +67,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   onProgress({ stage: 'documents', documents: documents.length, skipped: skipped.length });
   for (const { file, reason } of skipped) log.warn(`skipped ${file}: ${reason}`);
   if (documents.length === 0) {
-    throw new Error(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
+    throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
   }
 
   const previous = reusable(settings.indexDir, embedder, key);
