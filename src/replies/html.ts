@@ -35,8 +35,8 @@ export function renderHtmlBlocks(answer: Answer, titles: string[], shown: number
 
 /**
  * Packs HTML blocks into as few messages as fit the limit, splitting only between blocks
- * (paragraph boundaries). A block that alone is too long is split between its lines, then
- * between words, with its tags closed and reopened so every message stays well-formed.
+ * (paragraph boundaries). A block that alone is too long is split between words, with its tags
+ * closed and reopened so every message stays well-formed.
  */
 export function packMessages(blocks: string[], limit = TELEGRAM_LIMIT): string[] {
   const messages: string[] = [];
