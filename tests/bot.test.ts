@@ -68,7 +68,6 @@ const ask = (from: { id: number }, text: string, chat?: FakeChat, extra?: { repl
 const command = (from: { id: number }, name: string, args = '', chat?: FakeChat) =>
   run.exchange(() => fake.sendCommand(from, name, args, chat));
 const press = (from: { id: number }, message: SentMessage, data: string) => run.exchange(() => fake.pressRaw(from, message, data));
-const inChat = (x: Exchange, chatId: number) => x.sent.filter((m) => m.chat_id === chatId);
 /** The only message sent in reply, checked to be well-formed HTML. */
 function single(x: Exchange): SentMessage {
   expect(x.sent, x.sent.map((m) => m.plain).join('\n---\n')).toHaveLength(1);
@@ -83,7 +82,6 @@ function wellFormed(m: SentMessage): SentMessage {
 const numbers = (messages: SentMessage[]) =>
   messages.flatMap((m) => [...m.plain.matchAll(/^(\d+)\. According to/gm)].map((x) => Number(x[1])));
 const lastAnswer = (x: Exchange) => x.sent.at(-1)!;
-const callbackText = (id: string) => fake.callbackAnswers.find((a) => a.callback_query_id === id);
 
 describe('questions in a private chat', () => {
   it('quotes the passage verbatim, attributed, bold inside a blockquote, after a typing action', async () => {

@@ -9,10 +9,10 @@ import { buildIndex, type BuildSummary } from '../src/index/build.js';
 import { IndexError, liveBuildDir, readIndex, writeIndex, type Hnsw, type IndexData } from '../src/index/store.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
+import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-index-');
-const QUESTION = 'How many Azerbaijanis were expelled in 1948-1953?';
 
 let embedder: Embedder;
 let modelDir: string;
@@ -179,25 +179,12 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
   it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
     const dir = copyOfPristine();
     damage(dir);
-    let error: unknown;
-    try {
-      readIndex(dir);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(IndexError);
-    expect((error as IndexError).kind).toBe(kind);
-    expect((error as IndexError).message).toMatch(why);
-    expect((error as IndexError).message).toContain(path.resolve(dir));
-    expect((error as IndexError).message).toContain('`npm run index`');
-
-    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
-    expect(warn).toHaveBeenCalledTimes(1);
-    expect(String(warn.mock.calls[0]![0])).toContain('Building the index now');
-    const answer = await engine.ask(QUESTION);
-    expect(answer.answered).toBe(true);
-    expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
+    const error = indexErrorOf(dir);
+    expect(error.kind).toBe(kind);
+    expect(error.message).toMatch(why);
+    expect(error.message).toContain(path.resolve(dir));
+    expect(error.message).toContain('`npm run index`');
+    await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
     const rebuilt = readIndex(dir);
     expect(rebuilt.chunks).toEqual(original.chunks);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());

@@ -21,9 +21,10 @@ import { makeCorpus } from '../src/bench/bench.js';
 import { mulberry32 } from '../src/bench/synthetic.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { buildHnsw, IndexError, liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
+import { buildHnsw, liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
+import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-resilience-');
@@ -375,26 +376,13 @@ describe('each index file damaged in turn', () => {
   it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, why) => {
     const dir = copyOfPristine();
     damage(dir);
-    let error: unknown;
-    try {
-      readIndex(dir);
-    } catch (err) {
-      error = err;
-    }
-    expect(error).toBeInstanceOf(IndexError);
-    const e = error as IndexError;
+    const e = indexErrorOf(dir);
     expect(e.kind).toBe('corrupt');
     expect(e.message).toMatch(why);
     expect(e.message).toContain(`The index in ${path.resolve(dir)} is damaged`);
     expect(e.message).toContain('Run `npm run index` to rebuild it.');
     expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
-
-    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA }));
-    expect(String(warn.mock.calls[0]?.[0])).toContain('Building the index now');
-    const answer = await engine.ask(QUESTION);
-    expect(answer.answered).toBe(true);
-    expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
+    await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA }));
     expect(readIndex(dir).manifest.chunkCount).toBe(readIndex(pristine).manifest.chunkCount);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)]);
   });
