@@ -31,6 +31,7 @@ await run(async (config) => {
   const answers = [];
   for (const item of items) answers.push(await engine.ask(item.q, 10, mode));
   process.stdout.write(formatReport(score(items, answers, mode)) + '\n');
+  if (mode !== 'hybrid') return; // the thresholds decide for the product, which is hybrid
   const c = calibrate(items, answers, config.TOP_K);
   process.stdout.write(
     `  best thresholds on this set (top ${config.TOP_K}): DENSE_THRESHOLD=${c.dense.toFixed(3)} LEXICAL_THRESHOLD=${c.lexical.toFixed(3)} ` +
