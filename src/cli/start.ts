@@ -1,3 +1,5 @@
+import { GrammyError } from 'grammy';
+import { ConfigError } from '../config.js';
 import { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { COMMANDS, createBot } from '../telegram/bot.js';
@@ -18,7 +20,19 @@ await run(async (config) => {
     return;
   }
   const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
-  await bot.init();
+  // Network errors are retried without end (Telegram may be down when the machine boots): say so.
+  const waiting = setInterval(() => log.warn(`still trying to reach the Telegram Bot API at ${config.TELEGRAM_API_ROOT}…`), 15_000);
+  try {
+    await bot.init();
+  } catch (err) {
+    throw new ConfigError(
+      err instanceof GrammyError && err.error_code === 401
+        ? 'Telegram rejected TELEGRAM_BOT_TOKEN (401 Unauthorized): check the token @BotFather gave you.'
+        : `The Telegram Bot API at ${config.TELEGRAM_API_ROOT} failed: ${(err as Error).message}`,
+    );
+  } finally {
+    clearInterval(waiting);
+  }
   await bot.api.setMyCommands(COMMANDS);
   const polling = start();
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
