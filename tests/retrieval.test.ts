@@ -8,7 +8,7 @@ import { readIndex } from '../src/index/store.js';
 import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
 import { LexicalIndex } from '../src/retrieval/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
-import { fold, terms } from '../src/retrieval/terms.js';
+import { focusQuestion, fold, terms } from '../src/retrieval/terms.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-retrieval-');
@@ -224,5 +224,24 @@ describe('eval scoring', () => {
     expect(c.accuracy).toBe(0.5);
     expect(c.dense).toBeGreaterThan(0.6);
     expect(c.lexical).toBeGreaterThan(0.2);
+  });
+});
+
+describe('questions about "the documents"', () => {
+  it('drops the words about the documents and keeps the subject', () => {
+    expect(focusQuestion('What do the documents say about the Council of Europe?')).toBe('the Council of Europe?');
+    expect(focusQuestion('According to the documents, how many houses were destroyed?')).toBe('how many houses were destroyed?');
+    expect(focusQuestion('What does the text tell us about mines?')).toBe('mines?');
+    expect(focusQuestion('What do the documents say about')).toBe('What do the documents say about'); // nothing left: unchanged
+    expect(focusQuestion('Which documents were signed in 1992?')).toBe('Which documents were signed in 1992?');
+  });
+
+  it('answers from passages about the subject, not from a passage that mentions documents (regression)', async () => {
+    // 004 ¶11 speaks of "the documents of these bodies": it used to win every such question.
+    const answer = await retriever.search('What do the documents say about the Council of Europe?', 3);
+    expect(answer.question).toBe('What do the documents say about the Council of Europe?');
+    expect(answer.answered).toBe(true);
+    expect(answer.hits[0]!.text).toContain('Council of Europe');
+    expect(answer.hits[0]!.paragraph).not.toBe(11);
   });
 });

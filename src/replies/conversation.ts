@@ -1,5 +1,4 @@
 import type { Engine } from '../engine.js';
-import { terms } from '../retrieval/terms.js';
 
 /** What the user typed, made into a question: trimmed to a size the model handles well. */
 export function prepareQuestion(text: string, maxChars: number): { question: string; trimmed: boolean } | undefined {
@@ -15,37 +14,32 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
 export const trimmedNote = (maxChars: number) => `(Your message was long; only its first ${maxChars} characters were used.)`;
 
 /**
- * Example questions built from the documents themselves: for each document, the word it repeats
- * most that no other document uses, so the examples always match what is indexed.
+ * Capitalised names of 2–4 words inside a sentence ("Council of Europe", "Second Karabakh War"),
+ * not at its start; lists joined by "and" are left out.
+ */
+const NAME = /(?<=[\p{Ll},;:–-]\s)\p{Lu}[\p{L}-]+(?:\s(?:of\s|the\s)?\p{Lu}[\p{L}-]+){1,3}/gu;
+
+/**
+ * Example questions built from the documents themselves: each document's most frequent name
+ * that no other document uses, from the documents with the most telling names. They always
+ * match what is indexed, whatever the documents are.
  */
 export function exampleQuestions(engine: Engine, count = 3): string[] {
   const perDoc = new Map<string, Map<string, number>>();
   const docsOf = new Map<string, Set<string>>();
   for (const c of engine.chunks) {
-    const tf = perDoc.get(c.doc) ?? new Map<string, number>();
-    perDoc.set(c.doc, tf);
-    for (const t of terms(c.text).filter((t) => /^\p{L}{5,}$/u.test(t))) {
-      tf.set(t, (tf.get(t) ?? 0) + 1);
-      docsOf.set(t, (docsOf.get(t) ?? new Set()).add(c.doc));
+    const counts = perDoc.get(c.doc) ?? new Map<string, number>();
+    perDoc.set(c.doc, counts);
+    for (const [name] of c.text.matchAll(NAME)) {
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+      docsOf.set(name, (docsOf.get(name) ?? new Set()).add(c.doc));
     }
   }
-  const examples: string[] = [];
-  for (const doc of engine.manifest.documents) {
-    const candidates = [...(perDoc.get(doc.file) ?? [])].filter(([t]) => docsOf.get(t)!.size === 1);
-    const best = candidates.sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0];
-    if (best) examples.push(`What do the documents say about ${originalCase(engine, doc.file, best[0])}?`);
-    if (examples.length === count) break;
-  }
-  return examples;
-}
-
-/** The word as the document writes it ("ecpa" → "ECPA"). */
-function originalCase(engine: Engine, file: string, term: string): string {
-  for (const c of engine.chunks.filter((c) => c.doc === file)) {
-    const word = c.text.match(/[\p{L}\p{M}]+/gu)?.find((w) => terms(w)[0] === term);
-    if (word) return word;
-  }
-  return term;
+  const best = [...perDoc.values()]
+    .map((counts) => [...counts].filter(([name]) => docsOf.get(name)!.size === 1).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0])
+    .filter((top): top is [string, number] => top !== undefined)
+    .sort((a, b) => b[1] - a[1]);
+  return best.slice(0, count).map(([name]) => `What do the documents say about the ${name}?`);
 }
 
 export function helpText(engine: Engine): string {

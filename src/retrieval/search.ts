@@ -2,6 +2,7 @@ import { sentenceSpans } from '../chunks/chunk.js';
 import type { IndexData } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { LexicalIndex } from './lexical.js';
+import { focusQuestion } from './terms.js';
 
 export interface Hit {
   doc: string;
@@ -56,8 +57,9 @@ export class Retriever {
     index.hnsw.setEf(Math.max(settings.efSearch, CANDIDATES));
   }
 
-  async search(question: string, topK: number, mode: SearchMode = 'hybrid'): Promise<Answer> {
+  async search(asked: string, topK: number, mode: SearchMode = 'hybrid'): Promise<Answer> {
     const { chunks, hnsw, vectors, manifest } = this.index;
+    const question = focusQuestion(asked);
     const q = await this.embedder.embedQuery(question);
     const n = Math.min(CANDIDATES, chunks.length);
     const dense = mode === 'lexical' ? [] : hnsw.searchKnn(Array.from(q), n).neighbors;
@@ -90,7 +92,7 @@ export class Retriever {
           (mode !== 'dense' && coverage >= this.settings.lexicalThreshold),
       });
     }
-    return { question, answered: hits.some((h) => h.relevant), hits };
+    return { question: asked, answered: hits.some((h) => h.relevant), hits };
   }
 
   /** The sentence sharing the most rare words with the question; by meaning when none share any. */

@@ -26,3 +26,15 @@ export function terms(text: string): string[] {
   }
   return out;
 }
+
+/**
+ * Removes what a question says about the documents rather than about its subject ("What do the
+ * documents say about X?" → "X?"): those words would match passages that mention documents.
+ */
+export function focusQuestion(question: string): string {
+  const focused = question
+    .replace(/\b(what|how)\s+(do|does|did)\s+(the|these|your)\s+(documents?|texts?|sources?)\s+(say|tell( us)?|mention|write)\s+(about|on|regarding|of)\s+/gi, '')
+    .replace(/\b(according to|in)\s+(the|these|your)\s+(documents?|texts?|sources?),?\s*/gi, '')
+    .trim();
+  return /[\p{L}\p{N}]/u.test(focused) ? focused : question;
+}
