@@ -125,7 +125,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
 
   bot.command('reindex', async (ctx) => {
     if (!isAdmin(ctx)) return refuse(ctx, 'reindex');
-    if (engine.isReindexing) return ctx.reply('A re-index is already running; I will post its result here when it is done.');
+    if (engine.isReindexing) return ctx.reply('A re-index is already running; its status message shows the progress and the result.');
     const status = await ctx.reply('Re-indexing: reading documents…');
     const edit = throttledEditor(ctx, status.chat.id, status.message_id);
     log.info({ admin: ctx.from?.id }, 'reindex started');
