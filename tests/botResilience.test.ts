@@ -87,6 +87,24 @@ describe('load', () => {
   }, 20_000);
 });
 
+describe('button floods', () => {
+  it('answers every button press, also past the per-user limit, and questions stay unaffected', async () => {
+    const u = user(60_001);
+    run.fake.sendText(u, EXPELLED);
+    await drained(run);
+    const answer = chat(run, u.id)[0]!;
+    const data = answer.reply_markup.inline_keyboard.flat()[0].callback_data as string;
+    const before = run.fake.callbackAnswers.length;
+    const presses = Array.from({ length: 35 }, () => run.fake.pressRaw(u, answer, data));
+    await drained(run);
+    const answered = run.fake.callbackAnswers.slice(before);
+    expect(answered.map((a) => a.callback_query_id).sort()).toEqual([...presses].sort()); // no spinner left
+    const refused = answered.filter((a) => a.text === 'Too many requests, please wait a minute.');
+    expect(refused).toHaveLength(5); // 30 a minute are served
+    expect(run.errors).toEqual([]);
+  }, 20_000);
+});
+
 describe('Telegram failures', () => {
   // Each case gets its own bot and fake server, so the fault sequences cannot mix; they run in
   // parallel because auto-retry's first backoff after a 5xx or a dropped connection is 3 s.

@@ -13,6 +13,9 @@ import type { Answer } from '../retrieval/search.js';
 import { RecentAnswers } from './recent.js';
 import { Stats } from './stats.js';
 
+/** Each press sends a message; more than this per user and minute is a flood. */
+const BUTTON_PRESSES_PER_MINUTE = 30;
+
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
 const HITS_PER_QUESTION = 10;
 
@@ -39,15 +42,25 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   // Telegram's 429 (flood control) and 5xx answers are retried after the delay it asks for.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
 
-  bot.use(
+  // Questions are rate-limited per user (the user is told once per window). Button presses are
+  // limited separately and always answered, so a Telegram client never keeps a spinner going.
+  bot.on(
+    'message',
     limit({
       timeFrame: 60_000,
       limit: config.RATE_LIMIT_PER_MINUTE,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
-      onLimitExceeded: async (ctx: Context) => {
-        if (ctx.callbackQuery) await ctx.answerCallbackQuery({ text: 'Too many requests, please wait a minute.' });
-        else await ctx.reply('You are asking faster than I can answer well. Please wait a minute and ask again.');
-      },
+      onLimitExceeded: (ctx: Context) => ctx.reply('You are asking faster than I can answer well. Please wait a minute and ask again.'),
+    }),
+  );
+  bot.on(
+    'callback_query',
+    limit({
+      timeFrame: 60_000,
+      limit: BUTTON_PRESSES_PER_MINUTE,
+      alwaysReply: true,
+      keyGenerator: (ctx) => ctx.from?.id.toString(),
+      onLimitExceeded: (ctx: Context) => ctx.answerCallbackQuery({ text: 'Too many requests, please wait a minute.' }),
     }),
   );
 
