@@ -1,9 +1,11 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import { loadEmbedder } from '../src/vectors/embedder.js';
 import { writeTestModel } from '../src/vectors/testModel.js';
+import { embedderOptions, testModelDir } from './support/testModel.js';
 
 const SEEDS = path.resolve('seeds');
 let tmp: string;
@@ -79,5 +81,23 @@ describe('test embedding model', () => {
     const [a, b] = await embed(['passage: Karabakh Khojaly genocide', 'passage: quarterly revenue spreadsheet']);
     expect(Math.abs(dot(a!, b!))).toBeLessThan(0.3);
     expect(scores[target]!).toBeGreaterThan(0.3);
+  });
+});
+
+describe('a local model folder copied from the hub (regression)', () => {
+  it('loads onnx/model_quantized.onnx when that is the only weights file and config.json declares no dtype', async () => {
+    const copy = path.join(await mkdtemp(path.join(os.tmpdir(), 'cite-hub-like-')), 'model');
+    try {
+      await cp(await testModelDir(), copy, { recursive: true });
+      await rename(path.join(copy, 'onnx/model.onnx'), path.join(copy, 'onnx/model_quantized.onnx'));
+      const config = JSON.parse(await readFile(path.join(copy, 'config.json'), 'utf8'));
+      delete config['transformers.js_config'];
+      await writeFile(path.join(copy, 'config.json'), JSON.stringify(config));
+      const embedder = await loadEmbedder(embedderOptions(copy));
+      expect(embedder.dim).toBe(384);
+      expect((await embedder.embedQuery('expelled')).length).toBe(384);
+    } finally {
+      await rm(path.dirname(copy), { recursive: true, force: true });
+    }
   });
 });

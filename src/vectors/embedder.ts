@@ -59,7 +59,7 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   }
   env.allowLocalModels = true;
 
-  const dtype = opts.dtype === 'auto' ? (local ? declaredDtype(opts.model) : 'q8') : opts.dtype;
+  const dtype = opts.dtype === 'auto' ? (local ? localDtype(opts.model) : 'q8') : opts.dtype;
   log.info(`loading the embedding model ${opts.model}` + (local ? '' : ` (downloaded into ${opts.cacheDir}/ on first use)`));
   const bar = new ProgressBar('download');
   let extractor: FeatureExtractionPipeline;
@@ -103,14 +103,19 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   };
 }
 
-/** The dtype a local model folder declares for transformers.js, if any. */
-function declaredDtype(folder: string): Dtype | undefined {
+/**
+ * The weights to load from a local folder: the dtype its config declares for transformers.js,
+ * else the quantized file if the folder has it (a copied hub model often has only that one),
+ * else transformers.js's default (onnx/model.onnx).
+ */
+function localDtype(folder: string): Dtype | undefined {
   try {
-    const config = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'));
-    return config['transformers.js_config']?.dtype;
+    const declared = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'))['transformers.js_config']?.dtype;
+    if (declared) return declared;
   } catch {
-    return undefined;
+    // no readable config.json: transformers.js reports that itself, with the path
   }
+  return existsSync(path.join(folder, 'onnx', 'model_quantized.onnx')) ? 'q8' : undefined;
 }
 
 function modelLoadHelp(opts: EmbedderOptions, local: boolean, err: unknown): string {
