@@ -32,6 +32,16 @@ afterAll(async () => {
 
 const drained = (r: RunningBot, timeoutMs = 20_000) => r.drained(timeoutMs);
 
+/** Runs `body` against a bot and fake server of its own (its faults cannot reach other tests). */
+async function withOwnBot(body: (r: RunningBot) => Promise<void>): Promise<void> {
+  const r = await startBot(engine, env);
+  try {
+    await body(r);
+  } finally {
+    await r.stop();
+  }
+}
+
 const chat = (r: RunningBot, id: number) => r.fake.messages.filter((m) => m.chat_id === id);
 const isQuote = (m: SentMessage) => /^1\. According to «/.test(m.plain);
 const RATE_LIMITED = 'You are asking faster than I can answer well. Please wait a minute and ask again.';
@@ -119,8 +129,7 @@ describe('Telegram failures', () => {
     const t0 = Date.now();
     await Promise.all(
       retried.map(async ([name, fault, delay]) => {
-        const r = await startBot(engine, env);
-        try {
+        await withOwnBot(async (r) => {
           const u = user(30_001);
           r.fake.failNext('sendMessage', fault);
           const started = Date.now();
@@ -134,17 +143,14 @@ describe('Telegram failures', () => {
           const y = await r.exchange(() => r.fake.sendText(user(30_002), SEPTEMBER));
           expect(y.sent.map(isQuote), name).toEqual([true]);
           expect(r.errors, name).toEqual([]);
-        } finally {
-          await r.stop();
-        }
+        });
       }),
     );
     expect(Date.now() - t0).toBeLessThan(8000); // in parallel: about one 3 s backoff
   }, 20_000);
 
   it('keeps answering other users while one reply waits for a retry (updates are handled concurrently)', async () => {
-    const r = await startBot(engine, env);
-    try {
+    await withOwnBot(async (r) => {
       const slow = user(50_001);
       const quick = user(50_002);
       r.fake.failNext('sendMessage', { kind: 'status', code: 500 }); // the slow user's reply: ≥ 3 s backoff
@@ -161,14 +167,11 @@ describe('Telegram failures', () => {
       expect(quickAt).toBeLessThan(slowAt); // not queued behind the retry
       await r.drained();
       expect(r.errors).toEqual([]);
-    } finally {
-      await r.stop();
-    }
+    });
   }, 15_000);
 
   it('answers one chat in order even when its first reply is delayed', async () => {
-    const r = await startBot(engine, env);
-    try {
+    await withOwnBot(async (r) => {
       const u = user(50_003);
       r.fake.failNext('sendMessage', { kind: 'retry_after', seconds: 1 });
       r.fake.sendText(u, EXPELLED);
@@ -178,14 +181,11 @@ describe('Telegram failures', () => {
       expect(replies).toHaveLength(2);
       expect(replies[0]).toMatch(/^1\. According to «/);
       expect(replies[1]).toMatch(/^The documents do not cover this question/);
-    } finally {
-      await r.stop();
-    }
+    });
   }, 15_000);
 
   it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
-    const r = await startBot(engine, env);
-    try {
+    await withOwnBot(async (r) => {
       r.fake.failNext('sendMessage', { kind: 'error', code: 403, description: 'Forbidden: bot was blocked by the user' });
       const blocked = await r.exchange(() => r.fake.sendText(user(40_001), EXPELLED));
       expect(blocked.sent).toEqual([]);
@@ -200,8 +200,6 @@ describe('Telegram failures', () => {
       expect(ok.sent.map(isQuote)).toEqual([true]);
       expect(r.errors.map((e) => (e as GrammyError).error_code)).toEqual([403, 400]);
       expect(r.errors.every((e) => e instanceof GrammyError)).toBe(true);
-    } finally {
-      await r.stop();
-    }
+    });
   });
 });
