@@ -1,15 +1,16 @@
 import { embedderOptions, type Config } from './config.js';
-import { loadDocuments } from './documents/load.js';
-import { buildIndex, type BuildProgress, type BuildSummary } from './index/build.js';
-import { IndexError, readIndex } from './index/store.js';
+import { buildIndex, fullEmbeddingKey, type BuildProgress, type BuildSummary } from './index/build.js';
+import { buildInWorker } from './index/buildInWorker.js';
+import { documentsChangedSince } from './index/changes.js';
+import { IndexError, loadIndex, readManifest, type Manifest } from './index/store.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
 
 /**
  * The whole retrieval pipeline behind one object, shared by the terminal and the bot.
- * Re-indexing builds beside the live index and swaps the retriever only when the new one is
- * complete, so questions keep being answered from the old index meanwhile.
+ * Re-indexing runs in a worker thread and writes beside the live index; the retriever is swapped
+ * only when the new index is complete and loaded, so questions keep being answered meanwhile.
  */
 export class Engine {
   private reindexing: Promise<BuildSummary> | undefined;
@@ -22,42 +23,48 @@ export class Engine {
 
   static async open(config: Config, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
     const embedder = await loadEmbedder(embedderOptions(config));
-    let index;
     try {
-      index = readIndex(config.INDEX_DIR);
-      const reason = staleReason(config, embedder, index.manifest);
+      const reason = staleReason(config, embedder, readManifest(config.INDEX_DIR).manifest);
       if (reason) throw new IndexError(`The index is out of date: ${reason}.`, 'missing');
+      return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
     } catch (err) {
       if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
       log.warn(`${err.detail} Building the index now.`);
-      await buildIndex(buildSettings(config), embedder, onProgress);
-      index = readIndex(config.INDEX_DIR);
     }
-    return new Engine(config, embedder, new Retriever(index, embedder, retrievalSettings(config)));
+    await buildIndex(buildSettings(config), embedder, onProgress);
+    return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
   }
 
-  get manifest() {
+  get manifest(): Manifest {
     return this.retriever.index.manifest;
-  }
-
-  get chunks() {
-    return this.retriever.index.chunks;
   }
 
   get isReindexing(): boolean {
     return this.reindexing !== undefined;
   }
 
-  ask(question: string, topK = this.config.TOP_K, mode: SearchMode = 'hybrid'): Promise<Answer> {
-    return this.retriever.search(question, topK, mode);
+  /** The best passages; the first `described` (default: all) get their best sentence. */
+  ask(question: string, topK = this.config.TOP_K, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
+    return this.retriever.search(question, topK, mode, described);
   }
 
-  /** Rebuilds and swaps in the new index; a second call while one runs gets the running one's result. */
+  /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
+  describe(answer: Answer, from: number, to: number): Promise<void> {
+    return this.retriever.describe(answer, from, to);
+  }
+
+  /**
+   * Rebuilds in a worker thread and swaps in the new index once it is loaded; a second call while
+   * one runs gets the running one's result.
+   */
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
-        const summary = await buildIndex(buildSettings(this.config), this.embedder, onProgress);
-        this.retriever = new Retriever(readIndex(this.config.INDEX_DIR), this.embedder, retrievalSettings(this.config));
+        const summary = await buildInWorker(this.config, onProgress);
+        // Another process may have rebuilt since this index was loaded: load whatever is live.
+        if (summary.buildDir !== this.retriever.index.build) {
+          this.retriever = new Retriever(await loadIndex(this.config.INDEX_DIR), this.embedder, retrievalSettings(this.config));
+        }
         return summary;
       } finally {
         this.reindexing = undefined;
@@ -90,20 +97,11 @@ function retrievalSettings(config: Config) {
   };
 }
 
-/** Why the stored index no longer fits the model or the documents, if it does not. */
-function staleReason(
-  config: Config,
-  embedder: Embedder,
-  manifest: { model: string; dim: number; embeddingKey: string; documents: { file: string; hash: string }[] },
-): string | undefined {
-  if (manifest.model !== embedder.modelId || manifest.dim !== embedder.dim) {
+/** Why the stored index no longer fits the model, the settings or the documents, if it does not. */
+function staleReason(config: Config, embedder: Embedder, manifest: Manifest): string | undefined {
+  if (manifest.modelIdentity !== embedder.identity || manifest.dim !== embedder.dim) {
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
-  if (!manifest.embeddingKey.startsWith(embeddingKey(config))) return 'the embedding settings changed';
-  const current = loadDocuments(config.SEEDS_DIR, config.DOC_MAX_BYTES).documents;
-  const stored = new Map(manifest.documents.map((d) => [d.file, d.hash]));
-  const changed = current.filter((d) => stored.get(d.file) !== d.hash).length;
-  const removed = manifest.documents.length - current.filter((d) => stored.has(d.file)).length;
-  if (changed || removed) return `${changed} document(s) new or changed, ${removed} removed since it was built`;
-  return undefined;
+  if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
+  return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

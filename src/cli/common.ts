@@ -22,6 +22,7 @@ export function progressReporter(): (p: BuildProgress) => void {
 }
 
 export function describeBuild(s: BuildSummary): string {
+  if (s.upToDate) return `The index is up to date (${s.documents} document(s), ${s.chunks} chunks; checked in ${(s.totalMs / 1000).toFixed(1)} s).`;
   const lines = [
     `Indexed ${s.documents} document(s), ${s.chunks} chunks in ${(s.totalMs / 1000).toFixed(1)} s ` +
       `(embedding ${s.embeddedChunks} chunks took ${(s.embedMs / 1000).toFixed(1)} s).`,

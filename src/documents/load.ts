@@ -28,26 +28,43 @@ export class DocumentsError extends Error {}
 
 export function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY): LoadResult {
   const result: LoadResult = { documents: [], skipped: [] };
+  for (const entry of listDocumentFiles(dir)) {
+    const outcome = readDocument(dir, entry, maxBytes);
+    if (typeof outcome === 'string') result.skipped.push({ file: entry.file, reason: outcome });
+    else result.documents.push(outcome);
+  }
+  return result;
+}
+
+/** A file in the documents folder, with what tells whether it changed since the last build. */
+export interface DocumentFile {
+  file: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/** The files of the documents folder (names sorted), without reading them. */
+export function listDocumentFiles(dir: string): DocumentFile[] {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort(); // hidden files: .gitkeep, .DS_Store
   } catch (err) {
     throw new DocumentsError(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
   }
-  for (const file of names) {
-    if (!TEXT_FILE.test(file)) {
-      result.skipped.push({ file, reason: 'not a .txt or .md file' });
-      continue;
+  return names.map((file) => {
+    try {
+      const stat = statSync(path.join(dir, file));
+      return { file, size: stat.size, mtimeMs: stat.mtimeMs };
+    } catch {
+      return { file, size: -1, mtimeMs: -1 }; // vanished or unreadable: readDocument says why
     }
-    const outcome = readDocument(path.join(dir, file), file, maxBytes);
-    if (typeof outcome === 'string') result.skipped.push({ file, reason: outcome });
-    else result.documents.push(outcome);
-  }
-  return result;
+  });
 }
 
 /** A document, or the reason it cannot be used. */
-function readDocument(full: string, file: string, maxBytes: number): SourceDocument | string {
+export function readDocument(dir: string, { file }: DocumentFile, maxBytes: number): SourceDocument | string {
+  if (!TEXT_FILE.test(file)) return 'not a .txt or .md file';
+  const full = path.join(dir, file);
   let bytes: Buffer;
   try {
     const stat = statSync(full);

@@ -1,8 +1,14 @@
+import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
-import { DocumentsError, loadDocuments } from '../documents/load.js';
+import { DocumentsError } from '../documents/load.js';
 import { log } from '../log.js';
+import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { buildHnsw, IndexError, lockIndex, readIndex, writeIndex, type IndexData, type Manifest } from './store.js';
+import { planChanges, type Plan } from './changes.js';
+import { buildHnsw, EXACT_SEARCH_MAX, emptyHnsw, tuneEfSearch, type Hnsw } from './dense.js';
+import { LexicalIndex } from './lexical.js';
+import { BuildWriter, ChunkStore, FILES, IndexError, lockIndex, readManifest, sha256, type Manifest, type ManifestDocument } from './store.js';
 
 export interface BuildSettings {
   seedsDir: string;
@@ -22,7 +28,7 @@ export type BuildProgress =
 export interface BuildSummary {
   documents: number;
   chunks: number;
-  /** Documents whose content hash was unchanged: their stored vectors were reused. */
+  /** Documents whose content was unchanged: their stored chunks and vectors were kept. */
   reused: string[];
   /** Documents (new or changed) that were chunked and embedded. */
   embedded: string[];
@@ -32,20 +38,20 @@ export interface BuildSummary {
   embeddedChunks: number;
   embedMs: number;
   totalMs: number;
+  /** The live build folder afterwards. */
   buildDir: string;
+  /** Nothing had changed: no new build was written. */
+  upToDate: boolean;
+  /** Labels were renumbered and the vector index rebuilt (first build, or deletions piled up). */
+  rebuilt: boolean;
 }
 
-/** The previous index if it can be reused with this model and settings, else undefined. */
-function reusable(indexDir: string, embedder: Embedder, key: string): IndexData | undefined {
-  try {
-    const previous = readIndex(indexDir);
-    const m = previous.manifest;
-    return m.model === embedder.modelId && m.dim === embedder.dim && m.embeddingKey === key ? previous : undefined;
-  } catch (err) {
-    if (err instanceof IndexError) return undefined; // missing or damaged: embed everything
-    throw err;
-  }
-}
+/** A build renumbers everything once this share of the label slots belongs to deleted chunks. */
+const COMPACT_AT = 0.25;
+/** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
+const RETUNE_AT = 0.1;
+/** Sampled passages used to measure HNSW recall. */
+const TUNING_QUERIES = 50;
 
 export async function buildIndex(
   settings: BuildSettings,
@@ -60,81 +66,284 @@ export async function buildIndex(
   }
 }
 
+/** The live build, if its vectors can be reused with this model and these settings. */
+function reusable(indexDir: string, embedder: Embedder, key: string): { build: string; manifest: Manifest } | undefined {
+  try {
+    const live = readManifest(indexDir);
+    const m = live.manifest;
+    return m.modelIdentity === embedder.identity && m.dim === embedder.dim && m.embeddingKey === key ? live : undefined;
+  } catch (err) {
+    if (err instanceof IndexError) return undefined; // missing or damaged: embed everything
+    throw err;
+  }
+}
+
+export function fullEmbeddingKey(settings: BuildSettings): string {
+  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
+}
+
 async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<BuildSummary> {
   const started = performance.now();
-  const key = `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
-  const { documents, skipped } = loadDocuments(settings.seedsDir, settings.maxDocBytes);
-  onProgress({ stage: 'documents', documents: documents.length, skipped: skipped.length });
-  for (const { file, reason } of skipped) log.warn(`skipped ${file}: ${reason}`);
-  if (documents.length === 0) {
-    throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
-  }
-
+  const key = fullEmbeddingKey(settings);
   const previous = reusable(settings.indexDir, embedder, key);
-  // Builds store documents contiguously and in manifest order, so each one's rows are a slice.
-  const previousByHash = new Map<string, { chunks: Chunk[]; vectors: Float32Array }>();
-  if (previous) {
-    const { dim } = previous.manifest;
-    let row = 0;
-    for (const d of previous.manifest.documents) {
-      const chunks = previous.chunks.slice(row, row + d.chunks);
-      previousByHash.set(d.hash, { chunks, vectors: previous.vectors.slice(row * dim, (row + d.chunks) * dim) });
-      row += d.chunks;
-    }
-  }
+  const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
+  onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
+  for (const { file, reason } of plan.newlySkipped) log.warn(`skipped ${file}: ${reason}`);
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
 
-  const plan = documents.map((doc) => {
-    const old = previousByHash.get(doc.hash);
-    // Titles and file names are re-read even when vectors are reused (a renamed file keeps its vectors).
-    const chunks = old ? old.chunks.map((c) => ({ ...c, doc: doc.file, title: doc.title })) : chunkDocument(doc);
-    return { doc, chunks, vectors: old?.vectors };
-  });
-
-  const toEmbed = plan.filter((p) => !p.vectors);
-  const texts = toEmbed.flatMap((p) => p.chunks.map((c) => c.text));
-  const embedStart = performance.now();
-  onProgress({ stage: 'embedding', done: 0, total: texts.length });
-  const fresh = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
-  const embedMs = performance.now() - embedStart;
-  let next = 0;
-  for (const p of toEmbed) {
-    p.vectors = new Float32Array(p.chunks.length * embedder.dim);
-    p.chunks.forEach((_, j) => p.vectors!.set(fresh[next++]!, j * embedder.dim));
-  }
-
-  const chunks = plan.flatMap((p) => p.chunks);
-  const vectors = new Float32Array(chunks.length * embedder.dim);
-  let offset = 0;
-  for (const p of plan) {
-    vectors.set(p.vectors!, offset);
-    offset += p.vectors!.length;
-  }
-  onProgress({ stage: 'writing', chunks: chunks.length });
-  const hnsw = buildHnsw(vectors, embedder.dim, settings.M, settings.efConstruction);
-  const totalMs = performance.now() - started;
-  const manifest: Omit<Manifest, 'checksums'> = {
-    formatVersion: 1,
-    model: embedder.modelId,
-    dim: embedder.dim,
-    embeddingKey: key,
-    hnsw: { M: settings.M, efConstruction: settings.efConstruction },
-    documents: plan.map((p) => ({ file: p.doc.file, title: p.doc.title, hash: p.doc.hash, chunks: p.chunks.length })),
-    chunkCount: chunks.length,
-    builtAt: new Date().toISOString(),
-    buildMs: Math.round(totalMs),
-  };
-  const buildDir = writeIndex(settings.indexDir, { manifest, chunks, vectors, hnsw });
-  const current = new Set(documents.map((d) => d.file));
-  return {
-    documents: documents.length,
-    chunks: chunks.length,
-    reused: plan.filter((p) => !toEmbed.includes(p)).map((p) => p.doc.file),
-    embedded: toEmbed.map((p) => p.doc.file),
-    removed: (previous?.manifest.documents ?? []).map((d) => d.file).filter((f) => !current.has(f)),
-    skipped,
-    embeddedChunks: texts.length,
-    embedMs,
+  const summary = (buildDir: string, m: Pick<Manifest, 'chunkCount'>, extra: Partial<BuildSummary>): BuildSummary => ({
+    documents: documentCount,
+    chunks: m.chunkCount,
+    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file)].sort(),
+    embedded: plan.fresh.map((d) => d.file),
+    removed: plan.removed.map((d) => d.file),
+    skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
+    embeddedChunks: 0,
+    embedMs: 0,
     totalMs: performance.now() - started,
     buildDir,
+    upToDate: false,
+    rebuilt: false,
+    ...extra,
+  });
+  if (previous && plan.unchanged) return summary(previous.build, previous.manifest, { upToDate: true });
+
+  // Embed the new and changed documents.
+  const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
+  const texts = freshChunks.flat().map((c) => c.text);
+  const embedStart = performance.now();
+  onProgress({ stage: 'embedding', done: 0, total: texts.length });
+  const vectorsOf = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
+  const embedMs = performance.now() - embedStart;
+  const freshVectors = new Float32Array(texts.length * embedder.dim);
+  vectorsOf.forEach((v, i) => freshVectors.set(v, i * embedder.dim));
+
+  const writer = new BuildWriter(settings.indexDir);
+  try {
+    const input = { settings, embedder, key, plan, freshChunks, freshVectors, onProgress };
+    const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
+    const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
+    writer.commit(done);
+    return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt });
+  } catch (err) {
+    writer.abandon();
+    throw err;
+  }
+}
+
+interface BuildInput {
+  settings: BuildSettings;
+  embedder: Embedder;
+  key: string;
+  plan: Plan;
+  freshChunks: Chunk[][];
+  freshVectors: Float32Array;
+  onProgress: (p: BuildProgress) => void;
+}
+
+type Draft = Omit<Manifest, 'checksums' | 'builtAt' | 'buildMs'>;
+
+/** Manifest fields shared by both kinds of build. */
+function draft(input: BuildInput, documents: ManifestDocument[], labels: number, hnsw: Manifest['hnsw']): Draft {
+  return {
+    formatVersion: 2,
+    model: input.embedder.modelId,
+    modelIdentity: input.embedder.identity,
+    dim: input.embedder.dim,
+    embeddingKey: input.key,
+    documents,
+    skipped: input.plan.skipped,
+    labels,
+    chunkCount: documents.reduce((n, d) => n + d.chunks, 0),
+    hnsw,
+    examples: [],
   };
+}
+
+/** Reads a data file of the previous build, checked against its checksum. */
+function readPrevious(build: string, manifest: Manifest, file: string): Buffer {
+  const data = readFileSync(path.join(build, file));
+  if (sha256(data) !== manifest.checksums[file]) throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
+  return data;
+}
+
+/**
+ * Everything from scratch with dense labels: the first build, or a compaction (the previous build's
+ * chunks and vectors are reused, nothing is embedded again).
+ */
+async function fullBuild(
+  writer: BuildWriter,
+  input: BuildInput,
+  previous?: { build: string; manifest: Manifest; chunks: ChunkStore; vectors: Float32Array },
+): Promise<{ manifest: Draft; rebuilt: boolean }> {
+  const { embedder, plan } = input;
+  const dim = embedder.dim;
+  const chunks: Chunk[] = [];
+  const rows: Float32Array[] = [];
+  const documents: ManifestDocument[] = [];
+  const addDocument = (entry: Omit<ManifestDocument, 'firstLabel' | 'chunks'>, docChunks: Chunk[], vectors: Float32Array) => {
+    const names = entry.names ?? documentNames(docChunks.map((c) => c.text));
+    documents.push({ ...entry, firstLabel: chunks.length, chunks: docChunks.length, names });
+    chunks.push(...docChunks);
+    rows.push(vectors);
+  };
+  if (previous) {
+    const oldRows = (d: ManifestDocument) => previous.vectors.subarray(d.firstLabel * dim, (d.firstLabel + d.chunks) * dim);
+    const oldChunks = (d: ManifestDocument, file: string, title: string) =>
+      Array.from({ length: d.chunks }, (_, i) => ({ ...previous.chunks.get(d.firstLabel + i)!, doc: file, title }));
+    for (const { entry } of plan.kept) addDocument(entry, oldChunks(entry, entry.file, entry.title), oldRows(entry));
+    for (const { doc, previous: old, stat } of plan.reused) {
+      addDocument({ file: doc.file, title: doc.title, hash: doc.hash, ...stat, names: old.names }, oldChunks(old, doc.file, doc.title), oldRows(old));
+    }
+  }
+  let offset = 0;
+  plan.fresh.forEach((doc, i) => {
+    const docChunks = input.freshChunks[i]!;
+    addDocument({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)! }, docChunks, input.freshVectors.subarray(offset * dim, (offset + docChunks.length) * dim));
+    offset += docChunks.length;
+  });
+  const vectors = new Float32Array(chunks.length * dim);
+  let row = 0;
+  for (const r of rows) vectors.set(r, row), (row += r.length);
+
+  input.onProgress({ stage: 'writing', chunks: chunks.length });
+  writer.put(FILES.chunks, ChunkStore.serialize(chunks.map(ChunkStore.line)));
+  writer.put(FILES.vectors, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+  writer.put(FILES.lexical, LexicalIndex.build(chunks.map((c, label) => ({ label, text: c.text, title: c.title })), chunks.length).serialize());
+  let hnsw: Manifest['hnsw'] = null;
+  if (chunks.length > EXACT_SEARCH_MAX) {
+    const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
+    hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...tune(graph, vectors, dim, () => true, chunks.length) };
+    await writeHnsw(writer, graph);
+  }
+  return { manifest: withExamples(draft(input, sortDocuments(documents), chunks.length, hnsw)), rebuilt: true };
+}
+
+/**
+ * An update of the previous build in place of its labels: removed documents' labels are emptied
+ * (and marked deleted in HNSW), new chunks get labels at the end; unchanged files are hard links.
+ * Falls back to a full build (compaction) when deleted labels pile up or the search kind changes.
+ */
+async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: { build: string; manifest: Manifest } }): Promise<{ manifest: Draft; rebuilt: boolean }> {
+  const { plan, embedder, previous } = input;
+  const dim = embedder.dim;
+  const prev = previous.manifest;
+  const prevFile = (f: string) => path.join(previous.build, f);
+  const chunks = ChunkStore.parse(readPrevious(previous.build, prev, FILES.chunks));
+  const freshCount = input.freshChunks.reduce((n, c) => n + c.length, 0);
+  const labels = prev.labels + freshCount;
+  const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
+  const hnswWanted = live > EXACT_SEARCH_MAX;
+  if (labels - live > COMPACT_AT * labels || hnswWanted !== (prev.hnsw !== null)) {
+    const vectors = readPrevious(previous.build, prev, FILES.vectors);
+    const old = { ...previous, chunks, vectors: new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength)) };
+    return fullBuild(writer, input, old);
+  }
+
+  // Documents: kept ones as they were, reused ones (same content, new name or time) on their old labels.
+  const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
+  const relabelled: { label: number; chunk: Chunk }[] = [];
+  for (const { doc, previous: old, stat } of plan.reused) {
+    documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat });
+    if (old.file === doc.file && old.title === doc.title) continue;
+    for (let label = old.firstLabel; label < old.firstLabel + old.chunks; label++) {
+      relabelled.push({ label, chunk: { ...chunks.get(label)!, doc: doc.file, title: doc.title } });
+    }
+  }
+  const added: { label: number; chunk: Chunk }[] = [];
+  plan.fresh.forEach((doc, i) => {
+    const docChunks = input.freshChunks[i]!;
+    documents.push({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)!, firstLabel: prev.labels + added.length, chunks: docChunks.length, names: documentNames(docChunks.map((c) => c.text)) });
+    for (const chunk of docChunks) added.push({ label: prev.labels + added.length, chunk });
+  });
+  const deleted = plan.removed.flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i));
+  const deletedSet = new Set(deleted);
+  const isLive = (label: number) => label >= prev.labels || (chunks.has(label) && !deletedSet.has(label));
+  input.onProgress({ stage: 'writing', chunks: live });
+
+  // chunks.jsonl: the same lines, emptied for deleted labels, rewritten for renamed documents.
+  const lines = new Map<number, string>([...deleted.map((l) => [l, ''] as const), ...relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const)]);
+  if (lines.size === 0 && added.length === 0) writer.reuse(FILES.chunks, prevFile(FILES.chunks), prev.checksums[FILES.chunks]!);
+  else {
+    const all = function* () {
+      for (let label = 0; label < prev.labels; label++) yield lines.get(label) ?? chunks.raw(label);
+      for (const { chunk } of added) yield ChunkStore.line(chunk);
+    };
+    writer.put(FILES.chunks, ChunkStore.serialize(all()));
+  }
+
+  // vectors.f32: the previous rows, then the new ones.
+  if (added.length === 0) writer.reuse(FILES.vectors, prevFile(FILES.vectors), prev.checksums[FILES.vectors]!);
+  else {
+    copyFileSync(prevFile(FILES.vectors), writer.file(FILES.vectors));
+    appendFileSync(writer.file(FILES.vectors), Buffer.from(input.freshVectors.buffer, input.freshVectors.byteOffset, input.freshVectors.byteLength));
+    await writer.written(FILES.vectors);
+  }
+
+  // lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in.
+  const lexicalChanges = [...relabelled, ...added];
+  if (deleted.length === 0 && lexicalChanges.length === 0) writer.reuse(FILES.lexical, prevFile(FILES.lexical), prev.checksums[FILES.lexical]!);
+  else {
+    const lexical = LexicalIndex.deserialize(readPrevious(previous.build, prev, FILES.lexical));
+    const updated = lexical.update(deleted, lexicalChanges.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title })), labels);
+    writer.put(FILES.lexical, updated.serialize());
+  }
+
+  // hnsw.bin: deleted labels marked, new ones added; efSearch measured again when the size moved.
+  let hnsw = prev.hnsw;
+  if (hnsw && (deleted.length > 0 || added.length > 0)) {
+    readPrevious(previous.build, prev, FILES.hnsw);
+    const graph = emptyHnsw(dim);
+    graph.readIndexSync(prevFile(FILES.hnsw));
+    if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));
+    for (const label of deleted) graph.markDelete(label);
+    added.forEach(({ label }, i) => graph.addPoint(Array.from(input.freshVectors.subarray(i * dim, (i + 1) * dim)), label));
+    if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
+      const raw = readFileSync(writer.file(FILES.vectors));
+      const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      hnsw = { ...hnsw, ...tune(graph, vectors, dim, isLive, live) };
+    }
+    await writeHnsw(writer, graph);
+  } else if (hnsw) {
+    writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
+  }
+  return { manifest: withExamples(draft(input, sortDocuments(documents), labels, hnsw)), rebuilt: false };
+}
+
+async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
+  await graph.writeIndex(writer.file(FILES.hnsw));
+  await writer.written(FILES.hnsw);
+}
+
+/** efSearch for this graph, measured on a deterministic sample of its own passages. */
+function tune(graph: Hnsw, vectors: Float32Array, dim: number, live: (label: number) => boolean, liveCount: number) {
+  const slots = vectors.length / dim;
+  const queries: number[] = [];
+  for (let i = 0; queries.length < Math.min(TUNING_QUERIES, liveCount) && i < slots * 4; i++) {
+    const label = Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * slots); // spread, repeatable
+    if (live(label) && !queries.includes(label)) queries.push(label);
+  }
+  return { ...tuneEfSearch(graph, vectors, dim, live, queries), tunedAtChunks: liveCount };
+}
+
+const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+
+function withExamples(m: Draft): Draft {
+  return { ...m, examples: exampleSubjects(m.documents) };
+}
+
+/**
+ * Subjects for /help's example questions: each document's most frequent name that no other
+ * document uses, from the documents with the most telling names.
+ */
+function exampleSubjects(documents: ManifestDocument[], count = 3): string[] {
+  const docsOf = new Map<string, number>();
+  for (const d of documents) for (const [name] of d.names ?? []) docsOf.set(name, (docsOf.get(name) ?? 0) + 1);
+  return documents
+    .map((d) => (d.names ?? []).find(([name]) => docsOf.get(name) === 1))
+    .filter((top): top is [string, number] => top !== undefined)
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .slice(0, count)
+    .map(([name]) => name);
 }

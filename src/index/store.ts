@@ -1,45 +1,138 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, linkSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import hnswlib from 'hnswlib-node';
 import { z } from 'zod';
 import type { Chunk } from '../chunks/chunk.js';
-
-const { HierarchicalNSW } = hnswlib;
-export type Hnsw = InstanceType<typeof HierarchicalNSW>;
+import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex, type Hnsw } from './dense.js';
+import { LexicalIndex } from './lexical.js';
 
 /*
  * Layout of the index folder:
  *   CURRENT            name of the live build folder (replaced by an atomic rename)
- *   build-<id>/        manifest.json, chunks.json, vectors.f32, hnsw.bin
- * A build is written completely into a fresh folder, then CURRENT is switched to it, so a crash
- * at any moment leaves the previous build live. Stale build folders are removed after a switch.
+ *   build-<id>/        manifest.json, chunks.jsonl, vectors.f32, lexical.bin, and hnsw.bin when the
+ *                      corpus is too large for exact search
+ * A build is written completely into a fresh folder, then CURRENT is switched to it, so a crash at
+ * any moment leaves the previous build live. Files a build does not change are hard links to the
+ * previous build's (never modified in place). Stale build folders are removed after a switch.
+ *
+ * Chunks have stable labels: label = line of chunks.jsonl = row of vectors.f32 = HNSW label = BM25
+ * label. Removing a document empties its lines (and marks its labels deleted in HNSW); new chunks
+ * get new labels at the end. When deleted labels pile up, a build compacts (relabels densely).
  */
 
-const FILES = ['chunks.json', 'vectors.f32', 'hnsw.bin'] as const;
+export const FILES = { manifest: 'manifest.json', chunks: 'chunks.jsonl', vectors: 'vectors.f32', lexical: 'lexical.bin', hnsw: 'hnsw.bin' } as const;
+
+const statFields = { size: z.number().int().nonnegative(), mtimeMs: z.number() };
 
 const manifestSchema = z.object({
-  formatVersion: z.literal(1),
+  formatVersion: z.literal(2),
+  /** The model as configured (for people) and its identity (what decides whether vectors can be reused). */
   model: z.string(),
+  modelIdentity: z.string(),
   dim: z.number().int().positive(),
   /** Everything else that changes the vectors (prefixes, dtype, chunking): a mismatch means re-embed. */
   embeddingKey: z.string(),
-  hnsw: z.object({ M: z.number().int(), efConstruction: z.number().int() }),
-  documents: z.array(z.object({ file: z.string(), title: z.string(), hash: z.string(), chunks: z.number().int() })),
+  documents: z.array(
+    z.object({
+      file: z.string(),
+      title: z.string(),
+      hash: z.string(),
+      ...statFields,
+      firstLabel: z.number().int().nonnegative(),
+      chunks: z.number().int().nonnegative(),
+      /** The document's most frequent names, for /help's example questions. */
+      names: z.array(z.tuple([z.string(), z.number()])).optional(),
+    }),
+  ),
+  /** Files that were not usable, with their size and time: they are not read again until they change. */
+  skipped: z.array(z.object({ file: z.string(), reason: z.string(), ...statFields })),
+  /** Label slots (lines of chunks.jsonl, rows of vectors.f32), including deleted ones. */
+  labels: z.number().int().nonnegative(),
+  /** Live chunks. */
   chunkCount: z.number().int().nonnegative(),
+  /** HNSW settings when the corpus is searched through HNSW; null = exact search. */
+  hnsw: z
+    .object({ M: z.number().int(), efConstruction: z.number().int(), efSearch: z.number().int(), recallAt10: z.number(), tunedAtChunks: z.number().int() })
+    .nullable(),
+  /** Example questions for /help, drawn from the documents at build time. */
+  examples: z.array(z.string()).default([]),
+  /** How "not covered" is decided for this model and corpus (see retrieval/calibration). */
+  calibration: z.unknown().optional(),
   builtAt: z.string(),
   buildMs: z.number(),
   /** sha256 of each data file: corruption is reported instead of crashing the native reader. */
   checksums: z.record(z.string(), z.string()),
 });
 export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestDocument = Manifest['documents'][number];
+
+/** Chunk metadata, one JSON line per label, parsed only when a chunk is used. */
+export class ChunkStore {
+  private constructor(
+    private readonly buf: Buffer,
+    /** Line of label i is buf[offsets[i], offsets[i + 1] - 1). */
+    private readonly offsets: Uint32Array,
+  ) {}
+
+  static parse(buf: Buffer): ChunkStore {
+    const offsets: number[] = [0];
+    for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) offsets.push(at + 1);
+    if (offsets.at(-1) !== buf.length) throw new Error('the last line is not terminated');
+    return new ChunkStore(buf, Uint32Array.from(offsets));
+  }
+
+  static serialize(lines: Iterable<string | Buffer>): Buffer {
+    const parts: Buffer[] = [];
+    for (const line of lines) parts.push(typeof line === 'string' ? Buffer.from(line) : line, NEWLINE);
+    return Buffer.concat(parts);
+  }
+
+  static line(chunk: Chunk | undefined): string {
+    return chunk ? JSON.stringify(chunk) : '';
+  }
+
+  get labels(): number {
+    return this.offsets.length - 1;
+  }
+
+  /** The raw line of a label (empty for a deleted label). */
+  raw(label: number): Buffer {
+    return this.buf.subarray(this.offsets[label]!, this.offsets[label + 1]! - 1);
+  }
+
+  has(label: number): boolean {
+    return label >= 0 && label < this.labels && this.offsets[label + 1]! - this.offsets[label]! > 1;
+  }
+
+  get(label: number): Chunk | undefined {
+    return this.has(label) ? (JSON.parse(this.raw(label).toString('utf8')) as Chunk) : undefined;
+  }
+
+  /** Live chunks with their labels, in label order. */
+  *entries(): Generator<[number, Chunk]> {
+    for (let label = 0; label < this.labels; label++) {
+      const chunk = this.get(label);
+      if (chunk) yield [label, chunk];
+    }
+  }
+
+  liveCount(): number {
+    let n = 0;
+    for (let label = 0; label < this.labels; label++) if (this.has(label)) n++;
+    return n;
+  }
+}
+
+const NEWLINE = Buffer.from('\n');
 
 export interface IndexData {
+  /** The build folder it was read from. */
+  build: string;
   manifest: Manifest;
-  chunks: Chunk[];
-  /** chunkCount × dim floats, row i = chunk i = HNSW label i. */
-  vectors: Float32Array;
-  hnsw: Hnsw;
+  chunks: ChunkStore;
+  lexical: LexicalIndex;
+  dense: DenseIndex;
 }
 
 const REBUILD_HINT = 'Run `npm run index` to rebuild it.';
@@ -54,39 +147,67 @@ export class IndexError extends Error {
   }
 }
 
-const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
+export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
-export function buildHnsw(vectors: Float32Array, dim: number, M: number, efConstruction: number): Hnsw {
-  const count = vectors.length / dim;
-  const hnsw = new HierarchicalNSW('cosine', dim);
-  hnsw.initIndex({ maxElements: Math.max(1, count), m: M, efConstruction, randomSeed: 42 });
-  for (let i = 0; i < count; i++) hnsw.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
-  return hnsw;
+/** sha256 of a file, read in pieces: large files never block the event loop for long. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer);
+  return hash.digest('hex');
 }
 
-/** Writes a complete build and makes it the live one. Returns the build folder. */
-export function writeIndex(dir: string, data: Omit<IndexData, 'manifest'> & { manifest: Omit<Manifest, 'checksums'> }): string {
-  mkdirSync(dir, { recursive: true });
-  const name = `build-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const build = path.join(dir, name);
-  mkdirSync(build);
-  const contents: Record<(typeof FILES)[number], Buffer> = {
-    'chunks.json': Buffer.from(JSON.stringify(data.chunks)),
-    'vectors.f32': Buffer.from(data.vectors.buffer, data.vectors.byteOffset, data.vectors.byteLength),
-    'hnsw.bin': Buffer.alloc(0),
-  };
-  writeFileSync(path.join(build, 'chunks.json'), contents['chunks.json']);
-  writeFileSync(path.join(build, 'vectors.f32'), contents['vectors.f32']);
-  data.hnsw.writeIndexSync(path.join(build, 'hnsw.bin'));
-  contents['hnsw.bin'] = readFileSync(path.join(build, 'hnsw.bin'));
-  const checksums = Object.fromEntries(FILES.map((f) => [f, sha256(contents[f])]));
-  writeFileSync(path.join(build, 'manifest.json'), JSON.stringify({ ...data.manifest, checksums }, null, 2));
-  // The switch: rename is atomic, so readers see either the old build or the new one.
-  const pointer = path.join(dir, `CURRENT.${process.pid}.tmp`);
-  writeFileSync(pointer, name);
-  renameSync(pointer, path.join(dir, 'CURRENT'));
-  removeStaleBuilds(dir, name);
-  return build;
+/**
+ * Writes one build folder. Every file is either new data or a hard link to the previous build's
+ * unchanged file; `commit` writes the manifest with all checksums and makes the build live.
+ */
+export class BuildWriter {
+  readonly name = `build-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  readonly dir: string;
+  private readonly checksums: Record<string, string> = {};
+
+  constructor(private readonly indexDir: string) {
+    mkdirSync(indexDir, { recursive: true });
+    this.dir = path.join(indexDir, this.name);
+    mkdirSync(this.dir);
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  put(name: string, data: Buffer | Uint8Array): void {
+    writeFileSync(this.file(name), data);
+    this.checksums[name] = sha256(data);
+  }
+
+  /** Reuses an unchanged file of the previous build (its checksum is already known). */
+  reuse(name: string, from: string, checksum: string): void {
+    try {
+      linkSync(from, this.file(name));
+    } catch {
+      copyFileSync(from, this.file(name)); // file systems without hard links
+    }
+    this.checksums[name] = checksum;
+  }
+
+  /** A file written by other code (the native HNSW writer), checksummed after the fact. */
+  async written(name: string): Promise<void> {
+    this.checksums[name] = await sha256File(this.file(name));
+  }
+
+  commit(manifest: Omit<Manifest, 'checksums'>): void {
+    writeFileSync(this.file(FILES.manifest), JSON.stringify({ ...manifest, checksums: this.checksums }, null, 2));
+    // The switch: rename is atomic, so readers see either the old build or the new one.
+    const pointer = path.join(this.indexDir, `CURRENT.${process.pid}.tmp`);
+    writeFileSync(pointer, this.name);
+    renameSync(pointer, path.join(this.indexDir, 'CURRENT'));
+    removeStaleBuilds(this.indexDir, this.name);
+  }
+
+  /** Removes this unfinished build (the live one is untouched). */
+  abandon(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }
 
 /** Removes half-written builds of crashed runs and superseded builds. */
@@ -138,43 +259,113 @@ export function liveBuildDir(dir: string): string | undefined {
   return path.join(dir, readFileSync(pointer, 'utf8').trim());
 }
 
-export function readIndex(dir: string): IndexData {
+const corruptError = (dir: string, why: string) => new IndexError(`The index in ${path.resolve(dir)} is damaged (${why}).`, 'corrupt');
+
+/** The live build's manifest (no data files read): enough to decide whether a rebuild is needed. */
+export function readManifest(dir: string): { build: string; manifest: Manifest } {
   const build = liveBuildDir(dir);
   if (!build) throw new IndexError(`No index in ${path.resolve(dir)} yet.`, 'missing');
-  const corrupt = (why: string) => new IndexError(`The index in ${path.resolve(dir)} is damaged (${why}).`, 'corrupt');
+  try {
+    return { build, manifest: manifestSchema.parse(JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8'))) };
+  } catch (err) {
+    throw corruptError(dir, `manifest.json unreadable: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
 
-  let manifest: Manifest;
-  try {
-    manifest = manifestSchema.parse(JSON.parse(readFileSync(path.join(build, 'manifest.json'), 'utf8')));
-  } catch (err) {
-    throw corrupt(`manifest.json unreadable: ${(err as Error).message.split('\n')[0]}`);
-  }
-  const contents = {} as Record<(typeof FILES)[number], Buffer>;
-  for (const file of FILES) {
+/** The files a reader loads: the vectors only for exact search (HNSW holds its own copy). */
+function loadedFiles(m: Manifest): string[] {
+  return [FILES.chunks, FILES.lexical, m.hnsw ? FILES.hnsw : FILES.vectors];
+}
+
+/** Reads the live index synchronously (terminal commands, tests). */
+export function readIndex(dir: string): IndexData {
+  const { build, manifest } = readManifest(dir);
+  const contents = new Map<string, Buffer>();
+  for (const file of loadedFiles(manifest)) {
+    let data: Buffer;
     try {
-      contents[file] = readFileSync(path.join(build, file));
+      data = readFileSync(path.join(build, file));
     } catch {
-      throw corrupt(`${file} is missing`);
+      throw corruptError(dir, `${file} is missing`);
     }
-    if (sha256(contents[file]) !== manifest.checksums[file]) throw corrupt(`${file} does not match its checksum`);
+    if (sha256(data) !== manifest.checksums[file]) throw corruptError(dir, `${file} does not match its checksum`);
+    contents.set(file, data);
   }
-  let chunks: Chunk[];
+  let hnsw: Hnsw | undefined;
+  if (manifest.hnsw) {
+    hnsw = emptyHnsw(manifest.dim);
+    try {
+      hnsw.readIndexSync(path.join(build, FILES.hnsw));
+    } catch (err) {
+      throw corruptError(dir, `hnsw.bin: ${(err as Error).message}`);
+    }
+  }
+  return assemble(dir, build, manifest, contents, hnsw);
+}
+
+/**
+ * Reads the live index without blocking the event loop for long: files are read and checksummed
+ * in pieces and the HNSW graph is loaded on a native thread. Used to swap in a new index while the
+ * bot keeps answering.
+ */
+export async function loadIndex(dir: string): Promise<IndexData> {
+  const { build, manifest } = readManifest(dir);
+  const contents = new Map<string, Buffer>();
+  for (const file of loadedFiles(manifest)) {
+    const full = path.join(build, file);
+    if (!existsSync(full)) throw corruptError(dir, `${file} is missing`);
+    if ((await sha256File(full)) !== manifest.checksums[file]) throw corruptError(dir, `${file} does not match its checksum`);
+    if (file !== FILES.hnsw) contents.set(file, await readFile(full));
+  }
+  let hnsw: Hnsw | undefined;
+  if (manifest.hnsw) {
+    hnsw = emptyHnsw(manifest.dim);
+    try {
+      await hnsw.readIndex(path.join(build, FILES.hnsw));
+    } catch (err) {
+      throw corruptError(dir, `hnsw.bin: ${(err as Error).message}`);
+    }
+  }
+  return assemble(dir, build, manifest, contents, hnsw);
+}
+
+function assemble(dir: string, build: string, manifest: Manifest, contents: Map<string, Buffer>, hnsw: Hnsw | undefined): IndexData {
+  const corrupt = (why: string) => corruptError(dir, why);
+  let chunks: ChunkStore;
   try {
-    chunks = JSON.parse(contents['chunks.json'].toString('utf8')) as Chunk[];
+    chunks = ChunkStore.parse(contents.get(FILES.chunks)!);
   } catch (err) {
-    throw corrupt(`chunks.json unreadable: ${(err as Error).message.split('\n')[0]}`);
+    throw corrupt(`chunks.jsonl unreadable: ${(err as Error).message}`);
   }
-  const raw = contents['vectors.f32'];
-  const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-  if (!Array.isArray(chunks) || chunks.length !== manifest.chunkCount || vectors.length !== manifest.chunkCount * manifest.dim) {
-    throw corrupt(`expected ${manifest.chunkCount} chunks of dimension ${manifest.dim}`);
+  if (chunks.labels !== manifest.labels || chunks.liveCount() !== manifest.chunkCount) {
+    throw corrupt(`expected ${manifest.chunkCount} chunks in ${manifest.labels} lines of chunks.jsonl`);
   }
-  const hnsw = new HierarchicalNSW('cosine', manifest.dim);
+  for (const d of manifest.documents.slice(0, 1)) {
+    // One chunk parsed as a sample: the file has the shape this version writes.
+    let sample: Chunk | undefined;
+    try {
+      sample = chunks.get(d.firstLabel);
+    } catch (err) {
+      throw corrupt(`chunks.jsonl unreadable: ${(err as Error).message}`);
+    }
+    if (!sample || typeof sample.text !== 'string' || sample.doc !== d.file) throw corrupt(`chunks.jsonl does not match manifest.json`);
+  }
+  let lexical: LexicalIndex;
   try {
-    hnsw.readIndexSync(path.join(build, 'hnsw.bin'));
+    lexical = LexicalIndex.deserialize(contents.get(FILES.lexical)!);
   } catch (err) {
-    throw corrupt(`hnsw.bin: ${(err as Error).message}`);
+    throw corrupt(`lexical.bin: ${(err as Error).message}`);
   }
-  if (hnsw.getCurrentCount() !== manifest.chunkCount) throw corrupt('hnsw.bin holds a different number of chunks');
-  return { manifest, chunks, vectors, hnsw };
+  if (lexical.labels !== manifest.labels) throw corrupt('lexical.bin does not match manifest.json');
+  let dense: DenseIndex;
+  if (hnsw) {
+    if (hnsw.getCurrentCount() !== manifest.labels) throw corrupt('hnsw.bin holds a different number of chunks');
+    dense = new HnswIndex(hnsw, manifest.hnsw!.efSearch);
+  } else {
+    const raw = contents.get(FILES.vectors)!;
+    if (raw.byteLength !== manifest.labels * manifest.dim * 4) throw corrupt(`expected ${manifest.labels} vectors of dimension ${manifest.dim}`);
+    const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    dense = new ExactIndex(vectors, manifest.dim, (label) => chunks.has(label));
+  }
+  return { build, manifest, chunks, lexical, dense };
 }

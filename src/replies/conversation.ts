@@ -13,33 +13,9 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
 
 export const trimmedNote = (maxChars: number) => `(Your message was long; only its first ${maxChars} characters were used.)`;
 
-/**
- * Capitalised names of 2–4 words inside a sentence ("Council of Europe", "Second Karabakh War"),
- * not at its start; lists joined by "and" are left out.
- */
-const NAME = /(?<=[\p{Ll},;:–-]\s)\p{Lu}[\p{L}-]+(?:\s(?:of\s|the\s)?\p{Lu}[\p{L}-]+){1,3}/gu;
-
-/**
- * Example questions built from the documents themselves: each document's most frequent name
- * that no other document uses, from the documents with the most telling names. They always
- * match what is indexed, whatever the documents are.
- */
-export function exampleQuestions(engine: Engine, count = 3): string[] {
-  const perDoc = new Map<string, Map<string, number>>();
-  const docsOf = new Map<string, Set<string>>();
-  for (const c of engine.chunks) {
-    const counts = perDoc.get(c.doc) ?? new Map<string, number>();
-    perDoc.set(c.doc, counts);
-    for (const [name] of c.text.matchAll(NAME)) {
-      counts.set(name, (counts.get(name) ?? 0) + 1);
-      docsOf.set(name, (docsOf.get(name) ?? new Set()).add(c.doc));
-    }
-  }
-  const best = [...perDoc.values()]
-    .map((counts) => [...counts].filter(([name]) => docsOf.get(name)!.size === 1).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0])
-    .filter((top): top is [string, number] => top !== undefined)
-    .sort((a, b) => b[1] - a[1]);
-  return best.slice(0, count).map(([name]) => `What do the documents say about the ${name}?`);
+/** Example questions built from the documents themselves (subjects chosen at index time). */
+export function exampleQuestions(engine: Engine): string[] {
+  return engine.manifest.examples.map((name) => `What do the documents say about the ${name}?`);
 }
 
 export function helpText(engine: Engine): string {

@@ -1,7 +1,7 @@
 import { sentenceSpans } from '../chunks/chunk.js';
+import { dot, HnswIndex } from '../index/dense.js';
 import type { IndexData } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { LexicalIndex } from './lexical.js';
 import { focusQuestion } from './terms.js';
 
 export interface Hit {
@@ -13,7 +13,7 @@ export interface Hit {
   text: string;
   start: number;
   end: number;
-  /** The sentence of `text` that best matches the question. */
+  /** The sentence of `text` that best matches the question ('' until described, see `describe`). */
   sentence: string;
   /** Cosine similarity of the chunk to the question (model-specific scale). */
   similarity: number;
@@ -28,12 +28,15 @@ export interface Answer {
   /** False when nothing in the documents is relevant enough: say so instead of quoting noise. */
   answered: boolean;
   hits: Hit[];
+  /** The focused question and its vector, for describing more hits later (best sentences). */
+  focus?: { text: string; vector: Float32Array };
 }
 
 export type SearchMode = 'hybrid' | 'dense' | 'lexical';
 
 export interface RetrievalSettings {
-  efSearch: number;
+  /** Overrides the efSearch measured at build time (HNSW only). */
+  efSearch?: number;
   /** Cosine similarity (model-specific) at which a passage counts as answering. */
   denseThreshold: number;
   /** Share of the question's rare words a passage must contain to count as answering. */
@@ -46,37 +49,37 @@ const RRF_K = 60;
 const CANDIDATES = 50;
 
 export class Retriever {
-  readonly lexical: LexicalIndex;
-
   constructor(
     readonly index: IndexData,
     private readonly embedder: Embedder,
     private readonly settings: RetrievalSettings,
   ) {
-    this.lexical = new LexicalIndex(index.chunks);
-    index.hnsw.setEf(Math.max(settings.efSearch, CANDIDATES));
+    if (settings.efSearch && index.dense instanceof HnswIndex) index.dense.setEfSearch(settings.efSearch);
   }
 
-  async search(asked: string, topK: number, mode: SearchMode = 'hybrid'): Promise<Answer> {
-    const { chunks, hnsw, vectors, manifest } = this.index;
+  /**
+   * The `topK` best passages for a question. Only the first `described` get their best sentence
+   * now (the ones shown first; one batched embedding call at most); `describe` does the rest.
+   */
+  async search(asked: string, topK: number, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
+    const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
     const q = await this.embedder.embedQuery(question);
-    const n = Math.min(CANDIDATES, chunks.length);
-    const dense = mode === 'lexical' ? [] : hnsw.searchKnn(Array.from(q), n).neighbors;
-    const lexical = mode === 'dense' ? [] : this.lexical.query(question, n);
+    const denseHits = mode === 'lexical' ? { labels: [], sims: [] } : dense.nearest(q, CANDIDATES);
+    const lexicalHits = mode === 'dense' ? [] : lexical.query(question, CANDIDATES).labels;
+    const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
 
     const fused = new Map<number, number>();
-    const lists = [dense, lexical].filter((l) => mode === 'hybrid' || l.length > 0);
-    for (const list of lists) list.forEach((id, rank) => fused.set(id, (fused.get(id) ?? 0) + 1 / (RRF_K + rank + 1)));
+    const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
+    for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
-    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1]).slice(0, topK);
+    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, topK);
 
-    const hits: Hit[] = [];
-    for (const [id, score] of ranked) {
-      const c = chunks[id]!;
-      const similarity = dot(q, vectors.subarray(id * manifest.dim, (id + 1) * manifest.dim));
-      const coverage = this.lexical.coverage(question, c.text);
-      hits.push({
+    const hits: Hit[] = ranked.map(([label, score]) => {
+      const c = chunks.get(label)!;
+      const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
+      const coverage = lexical.coverage(question, c.text);
+      return {
         doc: c.doc,
         title: c.title,
         paragraph: c.paragraph,
@@ -84,28 +87,47 @@ export class Retriever {
         text: c.text,
         start: c.start,
         end: c.end,
-        sentence: await this.bestSentence(question, q, c.text),
+        sentence: '',
         similarity,
         coverage,
         relevant:
           (mode !== 'lexical' && similarity >= this.settings.denseThreshold) ||
           (mode !== 'dense' && coverage >= this.settings.lexicalThreshold),
-      });
-    }
-    return { question: asked, answered: hits.some((h) => h.relevant), hits };
+      };
+    });
+    const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };
+    await this.describe(answer, 0, described);
+    return answer;
   }
 
-  /** The sentence sharing the most rare words with the question; by meaning when none share any. */
-  private async bestSentence(question: string, q: Float32Array, text: string): Promise<string> {
-    const sentences = sentenceSpans(text, 0, text.length).map((s) => text.slice(s.start, s.end));
-    if (sentences.length <= 1) return sentences[0] ?? text;
-    const lexical = sentences.map((s) => this.lexical.coverage(question, s));
-    const top = Math.max(...lexical);
-    if (top > 0) return sentences[lexical.indexOf(top)]!;
-    // A question in another language shares no words with the text: compare meanings instead.
-    const vectors = await this.embedder.embedPassages(sentences);
-    const sims = vectors.map((v) => dot(q, v));
-    return sentences[sims.indexOf(Math.max(...sims))]!;
+  /**
+   * Fills in the best sentence of hits [from, to): the one sharing the most rare words with the
+   * question; by meaning when none shares any (all such sentences embedded in one call).
+   */
+  async describe(answer: Answer, from: number, to: number): Promise<void> {
+    const focus = answer.focus;
+    const pending = answer.hits.slice(from, to).filter((h) => !h.sentence);
+    if (!focus || pending.length === 0) return;
+    const byMeaning: { hit: Hit; sentences: string[] }[] = [];
+    for (const hit of pending) {
+      const sentences = sentenceSpans(hit.text, 0, hit.text.length).map((s) => hit.text.slice(s.start, s.end));
+      if (sentences.length <= 1) {
+        hit.sentence = sentences[0] ?? hit.text;
+        continue;
+      }
+      const lexical = sentences.map((s) => this.index.lexical.coverage(focus.text, s));
+      const top = Math.max(...lexical);
+      if (top > 0) hit.sentence = sentences[lexical.indexOf(top)]!;
+      // A question in another language shares no words with the text: compare meanings instead.
+      else byMeaning.push({ hit, sentences });
+    }
+    if (byMeaning.length === 0) return;
+    const vectors = await this.embedder.embedPassages(byMeaning.flatMap((b) => b.sentences));
+    let next = 0;
+    for (const { hit, sentences } of byMeaning) {
+      const sims = sentences.map(() => dot(focus.vector, vectors[next++]!));
+      hit.sentence = sentences[sims.indexOf(Math.max(...sims))]!;
+    }
   }
 }
 
@@ -118,10 +140,4 @@ export function toJson(answer: Answer) {
       doc, title, paragraph, score, text, start, end, sentence,
     })),
   };
-}
-
-function dot(a: Float32Array, b: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
 }

@@ -7,6 +7,8 @@ import { log } from '../log.js';
 /** Turns text into unit-length vectors; cosine similarity = dot product. */
 export interface Embedder {
   readonly modelId: string;
+  /** What decides whether stored vectors can be reused with this model. */
+  readonly identity: string;
   readonly dim: number;
   embedPassages(texts: string[], onBatch?: (done: number) => void): Promise<Float32Array[]>;
   embedQuery(text: string): Promise<Float32Array>;
@@ -87,6 +89,7 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
 
   return {
     modelId: opts.model,
+    identity: opts.model,
     dim,
     async embedPassages(texts, onBatch) {
       const vectors: Float32Array[] = [];

@@ -1,0 +1,47 @@
+import { Worker } from 'node:worker_threads';
+import type { Config } from '../config.js';
+import { DocumentsError } from '../documents/load.js';
+import { ModelLoadError } from '../vectors/embedder.js';
+import type { BuildProgress, BuildSummary } from './build.js';
+import { IndexError } from './store.js';
+
+/** Messages from the worker (src/index/worker.ts). */
+export type WorkerMessage =
+  | { type: 'progress'; progress: BuildProgress }
+  | { type: 'done'; summary: BuildSummary }
+  | { type: 'failed'; name: string; message: string; detail?: string; kind?: IndexError['kind'] };
+
+/**
+ * Runs an index build in a worker thread, so reading, embedding and writing never stall the event
+ * loop of the process that keeps answering questions. The worker loads its own copy of the model.
+ * Errors come back as the same error classes (with their messages) as an in-process build.
+ */
+export function buildInWorker(config: Config, onProgress: (p: BuildProgress) => void = () => {}): Promise<BuildSummary> {
+  return new Promise((resolve, reject) => {
+    // A plain .mjs entry: it registers the TypeScript loader inside the worker, then loads worker.ts.
+    const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
+      workerData: { entry: new URL('./worker.ts', import.meta.url).href, config },
+    });
+    let settled = false;
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') return onProgress(m.progress);
+      settled = true;
+      if (m.type === 'done') resolve(m.summary);
+      else reject(rebuildError(m));
+    });
+    worker.on('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`The index build worker stopped unexpectedly (exit code ${code}).`));
+    });
+  });
+}
+
+function rebuildError(m: Extract<WorkerMessage, { type: 'failed' }>): Error {
+  if (m.name === 'IndexError') return new IndexError(m.detail ?? m.message, m.kind ?? 'corrupt');
+  if (m.name === 'DocumentsError') return new DocumentsError(m.message);
+  if (m.name === 'ModelLoadError') return new ModelLoadError(m.message);
+  return new Error(m.message);
+}

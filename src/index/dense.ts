@@ -1,0 +1,125 @@
+import hnswlib from 'hnswlib-node';
+
+const { HierarchicalNSW } = hnswlib;
+export type Hnsw = InstanceType<typeof HierarchicalNSW>;
+
+/**
+ * Up to this many passages the vectors are searched exhaustively: exact, and at 384 dimensions
+ * still only a few milliseconds (see the benchmark); beyond it HNSW, whose cost barely grows.
+ */
+export const EXACT_SEARCH_MAX = 10_000;
+
+/** Nearest passages by cosine similarity (vectors are unit length, so cosine = dot product). */
+export interface DenseIndex {
+  nearest(q: Float32Array, k: number): { labels: number[]; sims: number[] };
+  /** The stored vector of a label. */
+  vector(label: number): Float32Array;
+}
+
+export function dot(a: Float32Array, b: Float32Array, offset = 0): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i]! * b[offset + i]!;
+  return s;
+}
+
+/** Exhaustive search over the label rows of `vectors`, skipping labels that hold no chunk. */
+export class ExactIndex implements DenseIndex {
+  constructor(
+    private readonly vectors: Float32Array,
+    private readonly dim: number,
+    private readonly live: (label: number) => boolean,
+  ) {}
+
+  nearest(q: Float32Array, k: number) {
+    const n = this.vectors.length / this.dim;
+    const sims = new Float32Array(n);
+    const labels: number[] = [];
+    for (let label = 0; label < n; label++) {
+      if (!this.live(label)) continue;
+      sims[label] = dot(q, this.vectors, label * this.dim);
+      labels.push(label);
+    }
+    labels.sort((a, b) => sims[b]! - sims[a]! || a - b);
+    const top = labels.slice(0, k);
+    return { labels: top, sims: top.map((l) => sims[l]!) };
+  }
+
+  vector(label: number): Float32Array {
+    return this.vectors.subarray(label * this.dim, (label + 1) * this.dim);
+  }
+}
+
+/** Approximate search in an HNSW graph (the graph holds the only copy of the vectors). */
+export class HnswIndex implements DenseIndex {
+  constructor(
+    readonly hnsw: Hnsw,
+    efSearch: number,
+  ) {
+    this.setEfSearch(efSearch);
+  }
+
+  /** efSearch below the number of results asked for would return fewer: it is raised to that. */
+  setEfSearch(ef: number): void {
+    this.hnsw.setEf(Math.max(ef, 50));
+  }
+
+  nearest(q: Float32Array, k: number) {
+    const { neighbors, distances } = this.hnsw.searchKnn(Array.from(q), Math.min(k, this.hnsw.getCurrentCount()));
+    return { labels: neighbors, sims: distances.map((d) => 1 - d) };
+  }
+
+  vector(label: number): Float32Array {
+    return Float32Array.from(this.hnsw.getPoint(label));
+  }
+}
+
+export function newHnsw(dim: number, capacity: number, M: number, efConstruction: number): Hnsw {
+  const hnsw = new HierarchicalNSW('cosine', dim);
+  hnsw.initIndex({ maxElements: Math.max(1, capacity), m: M, efConstruction, randomSeed: 42 });
+  return hnsw;
+}
+
+export function emptyHnsw(dim: number): Hnsw {
+  return new HierarchicalNSW('cosine', dim);
+}
+
+/** An HNSW graph over the given label rows of `vectors`. */
+export function buildHnsw(vectors: Float32Array, dim: number, M: number, efConstruction: number, labels?: Iterable<number>): Hnsw {
+  const count = vectors.length / dim;
+  const hnsw = newHnsw(dim, count, M, efConstruction);
+  for (const i of labels ?? Array.from({ length: count }, (_, i) => i)) hnsw.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
+  return hnsw;
+}
+
+/**
+ * The smallest efSearch whose recall@10 against exact search reaches `target`, measured on the
+ * index's own vectors: `queries` sampled label rows search the graph, the exact answer comes from a
+ * full scan. The product's vectors are what matters: synthetic clusters are far easier.
+ */
+export function tuneEfSearch(
+  hnsw: Hnsw,
+  vectors: Float32Array,
+  dim: number,
+  live: (label: number) => boolean,
+  queries: number[],
+  target = 0.95,
+): { efSearch: number; recallAt10: number } {
+  // A sampled passage is its own nearest neighbour: recall is measured on the 10 after it.
+  const k = 10;
+  const exact = new ExactIndex(vectors, dim, live);
+  const others = (labels: number[], self: number) => labels.filter((l) => l !== self).slice(0, k);
+  const truth = queries.map((label) => others(exact.nearest(exact.vector(label), k + 1).labels, label));
+  const count = hnsw.getCurrentCount();
+  let last = { efSearch: 0, recallAt10: 0 };
+  for (const ef of [32, 64, 100, 150, 200, 300, 400, 600, 800, 1200, 1600]) {
+    hnsw.setEf(ef);
+    let found = 0;
+    queries.forEach((label, i) => {
+      const got = new Set(others(hnsw.searchKnn(Array.from(exact.vector(label)), Math.min(k + 1, count)).neighbors, label));
+      found += truth[i]!.filter((l) => got.has(l)).length;
+    });
+    last = { efSearch: ef, recallAt10: found / Math.max(1, truth.reduce((n, t) => n + t.length, 0)) };
+    if (last.recallAt10 >= target) break;
+  }
+  return last;
+}

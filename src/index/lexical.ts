@@ -1,0 +1,305 @@
+import { terms } from '../retrieval/terms.js';
+
+/**
+ * BM25 over chunk texts and titles, kept as typed-array postings so it is built with the index,
+ * written next to it (`lexical.bin`) and loaded in milliseconds. Labels are the chunk labels of the
+ * index (deleted labels simply have no postings). A query scores only the postings of its terms and
+ * keeps the best `limit` with a small heap, so its cost grows with how many chunks contain the
+ * question's words, not with the corpus.
+ */
+
+/** BM25 parameters (Robertson's usual values). */
+const K1 = 1.2;
+const B = 0.75;
+/**
+ * Text counts twice as much as the title (a title's words are in all of its document's chunks); a
+ * title word counts once however often it appears, so an odd weight means "also in the title" and
+ * a weight of 2 or more "in the text".
+ */
+const TEXT_WEIGHT = 2;
+const TITLE_WEIGHT = 1;
+/** Query words of at least this length also match longer words they start ("expel" → "expelled"), … */
+const PREFIX_MIN = 5;
+/** … weighted lower than an exact match, and only the most frequent expansions (bounded cost). */
+const PREFIX_WEIGHT = 0.375;
+const PREFIX_EXPANSIONS = 20;
+
+export interface LexicalChunk {
+  label: number;
+  text: string;
+  title: string;
+}
+
+interface Postings {
+  /** Sorted (by UTF-16 code units) distinct terms. */
+  terms: string[];
+  /** Postings of terms[i] are [termStart[i], termStart[i + 1]). */
+  termStart: Uint32Array;
+  postLabel: Uint32Array;
+  postTf: Uint16Array;
+  /** Weighted length of each label's chunk (0 = no chunk). */
+  docLen: Uint16Array;
+}
+
+const MAGIC = 'CITEBM25';
+const FORMAT = 1;
+
+export class LexicalIndex {
+  private readonly avgLen: number;
+  private readonly liveCount: number;
+  /** Per term, the number of chunks whose text (not only title) has it: rarity for `coverage`. */
+  private readonly textDf: Uint32Array;
+  /** Scratch space for queries, one slot per label (queries are synchronous, so it is never shared). */
+  private readonly scores: Float32Array;
+  private readonly touched: Uint32Array;
+
+  private constructor(private readonly p: Postings) {
+    let total = 0;
+    let live = 0;
+    for (const len of p.docLen) if (len > 0) (total += len), live++;
+    this.liveCount = live;
+    this.avgLen = live ? total / live : 1;
+    this.textDf = new Uint32Array(p.terms.length);
+    for (let i = 0; i < p.terms.length; i++) {
+      for (let j = p.termStart[i]!; j < p.termStart[i + 1]!; j++) if (p.postTf[j]! >= TEXT_WEIGHT) this.textDf[i]!++;
+    }
+    this.scores = new Float32Array(p.docLen.length);
+    this.touched = new Uint32Array(p.docLen.length);
+  }
+
+  /** Builds from scratch; `labels` is the number of label slots (highest label + 1). */
+  static build(chunks: Iterable<LexicalChunk>, labels: number): LexicalIndex {
+    return LexicalIndex.empty(labels).update([], chunks, labels);
+  }
+
+  static empty(labels = 0): LexicalIndex {
+    return new LexicalIndex({ terms: [], termStart: new Uint32Array(1), postLabel: new Uint32Array(0), postTf: new Uint16Array(0), docLen: new Uint16Array(labels) });
+  }
+
+  /**
+   * A new index without the postings of `removed` labels and with those of `added` chunks (a label
+   * may be in both: re-titled chunk). Costs one pass over the existing postings plus tokenizing
+   * only the added chunks.
+   */
+  update(removed: Iterable<number>, added: Iterable<LexicalChunk>, labels: number): LexicalIndex {
+    const old = this.p;
+    const docLen = new Uint16Array(labels);
+    docLen.set(old.docLen.subarray(0, Math.min(labels, old.docLen.length)));
+    const drop = new Uint8Array(Math.max(labels, old.docLen.length));
+    for (const label of removed) (drop[label] = 1), (docLen[label] = 0);
+
+    // Postings of the added chunks, per term.
+    const fresh = new Map<string, number[]>(); // term → [label, tf, label, tf, …]
+    for (const c of added) {
+      drop[c.label] = 1; // whatever it had before is replaced
+      const counts = new Map<string, number>();
+      for (const t of terms(c.text)) counts.set(t, (counts.get(t) ?? 0) + TEXT_WEIGHT);
+      for (const t of new Set(terms(c.title))) counts.set(t, (counts.get(t) ?? 0) + TITLE_WEIGHT);
+      let len = 0;
+      for (const [t, tf] of counts) {
+        const list = fresh.get(t) ?? [];
+        if (list.length === 0) fresh.set(t, list);
+        list.push(c.label, Math.min(tf, 0xffff));
+        len += tf;
+      }
+      docLen[c.label] = Math.max(1, Math.min(len, 0xffff));
+    }
+
+    // Merge old (minus dropped labels) and fresh postings in term order.
+    const allTerms = [...new Set([...old.terms, ...fresh.keys()])].sort(byCodeUnits);
+    const oldIndex = new Map(old.terms.map((t, i) => [t, i]));
+    const termStart = new Uint32Array(allTerms.length + 1);
+    let capacity = old.postLabel.length;
+    for (const list of fresh.values()) capacity += list.length / 2;
+    const postLabel = new Uint32Array(capacity);
+    const postTf = new Uint16Array(capacity);
+    const kept: string[] = [];
+    let n = 0;
+    for (const term of allTerms) {
+      const start = n;
+      const i = oldIndex.get(term);
+      if (i !== undefined) {
+        for (let j = old.termStart[i]!; j < old.termStart[i + 1]!; j++) {
+          const label = old.postLabel[j]!;
+          if (drop[label]) continue;
+          postLabel[n] = label;
+          postTf[n++] = old.postTf[j]!;
+        }
+      }
+      const list = fresh.get(term) ?? [];
+      for (let j = 0; j < list.length; j += 2) (postLabel[n] = list[j]!), (postTf[n++] = list[j + 1]!);
+      if (n > start) {
+        termStart[kept.length] = start;
+        kept.push(term);
+      }
+    }
+    termStart[kept.length] = n;
+    return new LexicalIndex({
+      terms: kept,
+      termStart: termStart.slice(0, kept.length + 1),
+      postLabel: postLabel.slice(0, n),
+      postTf: postTf.slice(0, n),
+      docLen,
+    });
+  }
+
+  /** Number of label slots. */
+  get labels(): number {
+    return this.p.docLen.length;
+  }
+
+  /** Labels of the best-scoring chunks, best first, with their BM25 scores. */
+  query(question: string, limit: number): { labels: number[]; scores: number[] } {
+    const { termStart, postLabel, postTf, docLen } = this.p;
+    const scores = this.scores;
+    let touchedCount = 0;
+    for (const [i, weight] of this.expand(question)) {
+      const df = termStart[i + 1]! - termStart[i]!;
+      const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
+      for (let j = termStart[i]!; j < termStart[i + 1]!; j++) {
+        const label = postLabel[j]!;
+        const tf = postTf[j]!;
+        const norm = tf + K1 * (1 - B + (B * docLen[label]!) / this.avgLen);
+        if (scores[label] === 0) this.touched[touchedCount++] = label;
+        scores[label] = scores[label]! + (weight * idf * tf * (K1 + 1)) / norm;
+      }
+    }
+    const best = topByScore(this.touched, touchedCount, scores, limit);
+    const result = { labels: best, scores: best.map((l) => scores[l]!) };
+    for (let j = 0; j < touchedCount; j++) scores[this.touched[j]!] = 0;
+    return result;
+  }
+
+  /** Term indexes a question matches, with weights: its own terms, and prefix expansions of long ones. */
+  private expand(question: string): Map<number, number> {
+    const matched = new Map<number, number>();
+    const add = (i: number, w: number) => matched.set(i, Math.max(matched.get(i) ?? 0, w));
+    for (const term of new Set(terms(question))) {
+      const lo = lowerBound(this.p.terms, term);
+      if (this.p.terms[lo] === term) add(lo, 1);
+      if (term.length < PREFIX_MIN || /^\d/.test(term)) continue;
+      const expansions: number[] = [];
+      for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
+      const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
+      expansions.sort((a, b) => df(b) - df(a));
+      for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) add(i, PREFIX_WEIGHT);
+    }
+    return matched;
+  }
+
+  /** Inverse document frequency of a term; terms the documents never use weigh the most. */
+  idf(term: string): number {
+    const i = lowerBound(this.p.terms, term);
+    const df = this.p.terms[i] === term ? this.textDf[i]! : 0;
+    return Math.log(1 + this.liveCount / Math.max(df, 1));
+  }
+
+  /**
+   * Share (0..1) of the question's informative words found in `text`, weighted by rarity.
+   * Words the documents never use weigh the most: a question about them is not covered.
+   */
+  coverage(question: string, text: string): number {
+    const asked = [...new Set(terms(question))];
+    if (asked.length === 0) return 0;
+    const present = new Set(terms(text));
+    let total = 0;
+    let found = 0;
+    for (const t of asked) {
+      const w = this.idf(t);
+      total += w;
+      if (present.has(t)) found += w;
+    }
+    return found / total;
+  }
+
+  serialize(): Buffer {
+    const dict = Buffer.from(this.p.terms.join('\n'), 'utf8');
+    const header = Buffer.alloc(32);
+    header.write(MAGIC, 0, 'latin1');
+    header.writeUInt32LE(FORMAT, 8);
+    header.writeUInt32LE(this.p.docLen.length, 12);
+    header.writeUInt32LE(this.p.terms.length, 16);
+    header.writeUInt32LE(this.p.postLabel.length, 20);
+    header.writeUInt32LE(dict.length, 24);
+    const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+    return Buffer.concat([header, bytes(this.p.termStart), bytes(this.p.postLabel), bytes(this.p.postTf), bytes(this.p.docLen), dict]);
+  }
+
+  /** Reads `serialize()` output; throws on anything else (the caller reports a damaged index). */
+  static deserialize(buf: Buffer): LexicalIndex {
+    if (buf.length < 32 || buf.toString('latin1', 0, 8) !== MAGIC || buf.readUInt32LE(8) !== FORMAT) throw new Error('not a lexical index');
+    const labels = buf.readUInt32LE(12);
+    const termCount = buf.readUInt32LE(16);
+    const postings = buf.readUInt32LE(20);
+    const dictBytes = buf.readUInt32LE(24);
+    let at = 32;
+    // Copies: a Buffer's offset need not be aligned for typed-array views.
+    const take = <T>(make: (ab: ArrayBuffer) => T, count: number, size: number): T => {
+      const end = at + count * size;
+      if (end > buf.length) throw new Error('lexical index truncated');
+      const copy = new ArrayBuffer(count * size);
+      new Uint8Array(copy).set(buf.subarray(at, end));
+      at = end;
+      return make(copy);
+    };
+    const termStart = take((ab) => new Uint32Array(ab), termCount + 1, 4);
+    const postLabel = take((ab) => new Uint32Array(ab), postings, 4);
+    const postTf = take((ab) => new Uint16Array(ab), postings, 2);
+    const docLen = take((ab) => new Uint16Array(ab), labels, 2);
+    if (at + dictBytes !== buf.length) throw new Error('lexical index has the wrong size');
+    const dict = buf.toString('utf8', at, at + dictBytes);
+    const termList = termCount ? dict.split('\n') : [];
+    if (termList.length !== termCount || termStart[termCount] !== postings) throw new Error('lexical index is inconsistent');
+    for (const label of postLabel) if (label >= labels) throw new Error('lexical index is inconsistent');
+    return new LexicalIndex({ terms: termList, termStart, postLabel, postTf, docLen });
+  }
+}
+
+const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** First index whose term is ≥ `term`. */
+function lowerBound(sorted: string[], term: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (sorted[mid]! < term) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The `limit` labels of `candidates[0..count)` with the highest scores, best first (ties: lower label). */
+export function topByScore(candidates: Uint32Array | number[], count: number, scores: Float32Array | number[], limit: number): number[] {
+  // A min-heap of the best so far: O(count · log limit).
+  const heap: number[] = [];
+  const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);
+  const siftDown = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l]!, heap[m]!)) m = l;
+      if (r < heap.length && worse(heap[r]!, heap[m]!)) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+      i = m;
+    }
+  };
+  for (let j = 0; j < count; j++) {
+    const label = candidates[j]!;
+    if (heap.length < limit) {
+      heap.push(label);
+      for (let i = heap.length - 1; i > 0; ) {
+        const parent = (i - 1) >> 1;
+        if (!worse(heap[i]!, heap[parent]!)) break;
+        [heap[i], heap[parent]] = [heap[parent]!, heap[i]!];
+        i = parent;
+      }
+    } else if (limit > 0 && worse(heap[0]!, label)) {
+      heap[0] = label;
+      siftDown(0);
+    }
+  }
+  return heap.sort((a, b) => (worse(a, b) ? 1 : worse(b, a) ? -1 : 0));
+}
