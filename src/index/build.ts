@@ -18,6 +18,8 @@ export interface BuildSettings {
   efConstruction: number;
   /** Anything besides the model that changes vectors (prefixes, dtype): part of the reuse key. */
   embeddingKey: string;
+  /** Corpora up to this many chunks are searched exactly, larger ones through HNSW. */
+  exactSearchMax?: number;
 }
 
 export type BuildProgress =
@@ -212,7 +214,7 @@ async function fullBuild(
   writer.put(FILES.vectors, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
   writer.put(FILES.lexical, LexicalIndex.build(chunks.map((c, label) => ({ label, text: c.text, title: c.title })), chunks.length).serialize());
   let hnsw: Manifest['hnsw'] = null;
-  if (chunks.length > EXACT_SEARCH_MAX) {
+  if (chunks.length > (input.settings.exactSearchMax ?? EXACT_SEARCH_MAX)) {
     const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
     hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...tune(graph, vectors, dim, () => true, chunks.length) };
     await writeHnsw(writer, graph);
@@ -234,7 +236,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const freshCount = input.freshChunks.reduce((n, c) => n + c.length, 0);
   const labels = prev.labels + freshCount;
   const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
-  const hnswWanted = live > EXACT_SEARCH_MAX;
+  const hnswWanted = live > (input.settings.exactSearchMax ?? EXACT_SEARCH_MAX);
   if (labels - live > COMPACT_AT * labels || hnswWanted !== (prev.hnsw !== null)) {
     const vectors = readPrevious(previous.build, prev, FILES.vectors);
     const old = { ...previous, chunks, vectors: new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength)) };

@@ -117,6 +117,11 @@ export class ChunkStore {
     }
   }
 
+  /** All live chunks in label order (small indexes and tests; large ones iterate `entries`). */
+  list(): Chunk[] {
+    return [...this.entries()].map(([, chunk]) => chunk);
+  }
+
   liveCount(): number {
     let n = 0;
     for (let label = 0; label < this.labels; label++) if (this.has(label)) n++;
