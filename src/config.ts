@@ -31,6 +31,11 @@ const schema = z.object({
   EMBED_BATCH: int(1, 16),
   QUERY_PREFIX: z.string().default('query: '),
   PASSAGE_PREFIX: z.string().default('passage: '),
+  /**
+   * Up to this many passages the vectors are searched exhaustively: exact, and at 384 dimensions
+   * only a few milliseconds (see the benchmark); beyond it HNSW, whose cost barely grows.
+   */
+  EXACT_SEARCH_MAX: int(0, 10_000),
   HNSW_M: int(2, 16),
   HNSW_EF_CONSTRUCTION: int(10, 200),
   /** Unset: the smallest efSearch reaching recall@10 ≥ 0.95 on the index's own vectors, measured at build. */

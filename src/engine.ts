@@ -86,6 +86,7 @@ export function buildSettings(config: Config) {
     M: config.HNSW_M,
     efConstruction: config.HNSW_EF_CONSTRUCTION,
     embeddingKey: embeddingKey(config),
+    exactSearchMax: config.EXACT_SEARCH_MAX,
   };
 }
 

@@ -6,7 +6,7 @@ import { log } from '../log.js';
 import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, type Plan } from './changes.js';
-import { buildHnsw, EXACT_SEARCH_MAX, emptyHnsw, tuneEfSearch, type Hnsw } from './dense.js';
+import { buildHnsw, emptyHnsw, tuneEfSearch, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { BuildWriter, ChunkStore, FILES, IndexError, lockIndex, readManifest, sha256, type Manifest, type ManifestDocument } from './store.js';
 
@@ -19,7 +19,7 @@ export interface BuildSettings {
   /** Anything besides the model that changes vectors (prefixes, dtype): part of the reuse key. */
   embeddingKey: string;
   /** Corpora up to this many chunks are searched exactly, larger ones through HNSW. */
-  exactSearchMax?: number;
+  exactSearchMax: number;
 }
 
 export type BuildProgress =
@@ -214,7 +214,7 @@ async function fullBuild(
   writer.put(FILES.vectors, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
   writer.put(FILES.lexical, LexicalIndex.build(chunks.map((c, label) => ({ label, text: c.text, title: c.title })), chunks.length).serialize());
   let hnsw: Manifest['hnsw'] = null;
-  if (chunks.length > (input.settings.exactSearchMax ?? EXACT_SEARCH_MAX)) {
+  if (chunks.length > input.settings.exactSearchMax) {
     const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
     hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...tune(graph, vectors, dim, () => true, chunks.length) };
     await writeHnsw(writer, graph);
@@ -236,7 +236,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const freshCount = input.freshChunks.reduce((n, c) => n + c.length, 0);
   const labels = prev.labels + freshCount;
   const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
-  const hnswWanted = live > (input.settings.exactSearchMax ?? EXACT_SEARCH_MAX);
+  const hnswWanted = live > input.settings.exactSearchMax;
   if (labels - live > COMPACT_AT * labels || hnswWanted !== (prev.hnsw !== null)) {
     const vectors = readPrevious(previous.build, prev, FILES.vectors);
     const old = { ...previous, chunks, vectors: new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength)) };

@@ -3,12 +3,6 @@ import hnswlib from 'hnswlib-node';
 const { HierarchicalNSW } = hnswlib;
 export type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
-/**
- * Up to this many passages the vectors are searched exhaustively: exact, and at 384 dimensions
- * still only a few milliseconds (see the benchmark); beyond it HNSW, whose cost barely grows.
- */
-export const EXACT_SEARCH_MAX = 10_000;
-
 /** Nearest passages by cosine similarity (vectors are unit length, so cosine = dot product). */
 export interface DenseIndex {
   nearest(q: Float32Array, k: number): { labels: number[]; sims: number[] };

@@ -8,9 +8,10 @@ import { terms } from '../retrieval/terms.js';
  * question's words, not with the corpus.
  */
 
-/** BM25 parameters (Robertson's usual values). */
+/** BM25+ parameters (MiniSearch's, which the product used before: rankings stay comparable). */
 const K1 = 1.2;
-const B = 0.75;
+const B = 0.7;
+const DELTA = 0.5;
 /**
  * Text counts twice as much as the title (a title's words are in all of its document's chunks); a
  * title word counts once however often it appears, so an odd weight means "also in the title" and
@@ -20,7 +21,7 @@ const TEXT_WEIGHT = 2;
 const TITLE_WEIGHT = 1;
 /** Query words of at least this length also match longer words they start ("expel" → "expelled"), … */
 const PREFIX_MIN = 5;
-/** … weighted lower than an exact match, and only the most frequent expansions (bounded cost). */
+/** … weighted lower than an exact match (less the longer the expansion), and only the most frequent ones (bounded cost). */
 const PREFIX_WEIGHT = 0.375;
 const PREFIX_EXPANSIONS = 20;
 
@@ -161,7 +162,7 @@ export class LexicalIndex {
         const tf = postTf[j]!;
         const norm = tf + K1 * (1 - B + (B * docLen[label]!) / this.avgLen);
         if (scores[label] === 0) this.touched[touchedCount++] = label;
-        scores[label] = scores[label]! + (weight * idf * tf * (K1 + 1)) / norm;
+        scores[label] = scores[label]! + weight * idf * (DELTA + (tf * (K1 + 1)) / norm);
       }
     }
     const best = topByScore(this.touched, touchedCount, scores, limit);
@@ -182,7 +183,9 @@ export class LexicalIndex {
       for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
       const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
       expansions.sort((a, b) => df(b) - df(a));
-      for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) add(i, PREFIX_WEIGHT);
+      for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) {
+        add(i, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (this.p.terms[i]!.length - term.length)));
+      }
     }
     return matched;
   }

@@ -1,0 +1,154 @@
+/** Shared pieces of the benchmark: timing helpers, the machine, the model, markdown tables. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import { embedderOptions, loadConfig, type Config } from '../config.js';
+import type { SearchMode } from '../retrieval/search.js';
+import { loadEmbedder, ModelLoadError, type Embedder } from '../vectors/embedder.js';
+import { writeTestModel } from '../vectors/testModel.js';
+
+export const MODES: SearchMode[] = ['hybrid', 'dense', 'lexical'];
+
+/** Messages for the person running the bench: stderr, so stdout is only the report. */
+export type Logger = (message: string) => void;
+export const stderrLogger: Logger = (m) => process.stderr.write(`[bench] ${m}\n`);
+export const silent: Logger = () => {};
+
+// ---------------------------------------------------------------- small helpers
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  mean: number;
+}
+
+/** Nearest-rank percentiles (ms). */
+export function percentiles(samples: number[]): Percentiles {
+  if (samples.length === 0) return { p50: NaN, p95: NaN, mean: NaN };
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
+  return { p50: at(0.5), p95: at(0.95), mean: s.reduce((a, b) => a + b, 0) / s.length };
+}
+
+let gcFn: (() => void) | undefined | null = null;
+/** A full garbage collection when the runtime allows one (memory deltas are noise otherwise). */
+export function forceGc(): boolean {
+  if (gcFn === null) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gcFn = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gcFn = undefined;
+    }
+  }
+  gcFn?.();
+  gcFn?.();
+  return gcFn !== undefined;
+}
+
+
+// ---------------------------------------------------------------- machine and model
+
+export interface MachineInfo {
+  cpu: string;
+  cores: number;
+  ramGb: number;
+  node: string;
+  os: string;
+  date: string;
+  /** 1-minute load average when the run started: above 0.5 or so, other processes share the CPU. */
+  load1: number;
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    ramGb: os.totalmem() / 2 ** 30,
+    node: process.version,
+    os: `${os.platform()} ${os.release()} ${os.arch()}`,
+    date: new Date().toISOString(),
+    load1: os.loadavg()[0] ?? NaN,
+  };
+}
+
+export interface ModelChoice {
+  config: Config;
+  embedder: Embedder;
+  /** How the model was chosen (e.g. the fallback to the test model), for the report. */
+  note: string;
+  /** Temp folders to remove at the end. */
+  temp: string[];
+}
+
+/**
+ * The configured model (EMBED_MODEL); when it is unset or cannot be loaded (no network, not
+ * cached), the offline test model written into a temp dir, said so in `note`. The config's
+ * INDEX_DIR is always a temp dir: the bench never touches the live index.
+ */
+export async function chooseModel(env: NodeJS.ProcessEnv, log: Logger = stderrLogger): Promise<ModelChoice> {
+  const base = loadConfig(env);
+  const temp = [mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'))];
+  try {
+    return await pickModel(env, base, temp, log);
+  } catch (err) {
+    for (const d of temp) rmSync(d, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+async function pickModel(env: NodeJS.ProcessEnv, base: Config, temp: string[], log: Logger): Promise<ModelChoice> {
+  const indexDir = path.join(temp[0]!, 'index');
+  let note: string;
+  if (env.EMBED_MODEL) {
+    try {
+      const config = { ...base, INDEX_DIR: indexDir };
+      const embedder = await loadEmbedder(embedderOptions(config));
+      return { config, embedder, note: `configured model (EMBED_MODEL=${env.EMBED_MODEL})`, temp };
+    } catch (err) {
+      if (!(err instanceof ModelLoadError)) throw err;
+      note = `EMBED_MODEL=${env.EMBED_MODEL} cannot be loaded (${err.message.split('\n')[0]!.replace(/^.*\): /, '').slice(0, 120)})`;
+    }
+  } else {
+    // The default hub model: from the cache, or downloaded if EMBED_ALLOW_DOWNLOAD allows and the network works.
+    try {
+      const config = { ...base, INDEX_DIR: indexDir };
+      const embedder = await loadEmbedder(embedderOptions(config));
+      return { config, embedder, note: `default model ${base.EMBED_MODEL} (EMBED_MODEL unset)`, temp };
+    } catch (err) {
+      if (!(err instanceof ModelLoadError)) throw err;
+      const cause = err.message.split('\n')[0]!.replace(/^.*\): /, '').slice(0, 120);
+      note = `EMBED_MODEL is unset and the default ${base.EMBED_MODEL} cannot be loaded (${cause})`;
+    }
+  }
+  const modelDir = path.join(temp[0]!, 'test-model');
+  log(`${note}: writing the offline test model to ${modelDir}`);
+  await writeTestModel(modelDir, base.SEEDS_DIR);
+  const config = { ...base, INDEX_DIR: indexDir, EMBED_MODEL: modelDir, EMBED_DTYPE: 'auto' as const };
+  const embedder = await loadEmbedder(embedderOptions(config));
+  return {
+    config,
+    embedder,
+    note:
+      `${note}; FALLBACK: the offline bag-of-words test model (src/vectors/testModel.ts, vocabulary of ${base.SEEDS_DIR}) ` +
+      'written to a temp dir. Its quality and speed are NOT those of a real embedding model.',
+    temp,
+  };
+}
+
+// ---------------------------------------------------------------- markdown
+
+export const f = (x: number, digits = 3) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+export const pct = (x: number) => (Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : 'n/a');
+export const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
+export const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+export const secs = (x: number) => `${(x / 1000).toFixed(2)} s`;
+
+export function table(header: string[], rows: (string | number)[][]): string {
+  const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+

@@ -1,0 +1,93 @@
+import type { Engine } from '../engine.js';
+import { packMessages, renderHtmlBlocks } from '../replies/html.js';
+import type { Embedder } from '../vectors/embedder.js';
+import { percentiles, silent, type Logger, type Percentiles } from './common.js';
+
+// ---------------------------------------------------------------- 2. query path
+
+export interface QueryPathResult {
+  queries: number;
+  /** question → reply text (ask + renderHtmlBlocks + packMessages), ms */
+  total: Percentiles;
+  /** time inside the embedder (the query, plus sentences compared by meaning) */
+  embed: Percentiles;
+  /** everything else: HNSW, BM25, fusion, reply rendering */
+  rest: Percentiles;
+  /** share of the summed time spent embedding */
+  embedShare: number;
+  answered: number;
+  messages: number;
+}
+
+/** Times the embedder's calls by wrapping them (the Engine's own embedder object). */
+function instrument(embedder: Embedder): { elapsed: () => number; restore: () => void } {
+  let ms = 0;
+  const { embedQuery, embedPassages } = embedder;
+  embedder.embedQuery = async (text) => {
+    const t = performance.now();
+    try {
+      return await embedQuery.call(embedder, text);
+    } finally {
+      ms += performance.now() - t;
+    }
+  };
+  embedder.embedPassages = async (texts, onBatch) => {
+    const t = performance.now();
+    try {
+      return await embedPassages.call(embedder, texts, onBatch);
+    } finally {
+      ms += performance.now() - t;
+    }
+  };
+  return {
+    elapsed: () => ms,
+    restore: () => {
+      embedder.embedQuery = embedQuery;
+      embedder.embedPassages = embedPassages;
+    },
+  };
+}
+
+/** Questions cycled to about `target` queries, after one untimed warm-up pass. */
+export async function queryPathSection(engine: Engine, questions: string[], target: number, log: Logger = silent): Promise<QueryPathResult> {
+  if (questions.length === 0) throw new Error('No questions for the query-path benchmark.');
+  const rounds = Math.max(1, Math.round(target / questions.length));
+  const titles = engine.manifest.documents.map((d) => d.title);
+  const shown = engine.config.TOP_K;
+  const reply = async (q: string) => {
+    const answer = await engine.ask(q, 10); // the bot fetches 10 hits and shows TOP_K
+    return { answer, messages: packMessages(renderHtmlBlocks(answer, titles, shown)) };
+  };
+  for (const q of questions) await reply(q); // warm-up: JIT, tokenizer and ONNX session caches
+  log(`query path: ${rounds * questions.length} queries`);
+  const timer = instrument(engine.embedder);
+  const total: number[] = [];
+  const embed: number[] = [];
+  let answered = 0;
+  let messages = 0;
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (const q of questions) {
+        const e0 = timer.elapsed();
+        const t0 = performance.now();
+        const out = await reply(q);
+        total.push(performance.now() - t0);
+        embed.push(timer.elapsed() - e0);
+        if (out.answer.answered) answered++;
+        messages += out.messages.length;
+      }
+    }
+  } finally {
+    timer.restore();
+  }
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return {
+    queries: total.length,
+    total: percentiles(total),
+    embed: percentiles(embed),
+    rest: percentiles(total.map((t, i) => t - embed[i]!)),
+    embedShare: sum(embed) / sum(total),
+    answered,
+    messages,
+  };
+}
