@@ -24,6 +24,13 @@ const PREFIX_MIN = 5;
 /** … weighted lower than an exact match (less the longer the expansion), and only the most frequent ones (bounded cost). */
 const PREFIX_WEIGHT = 0.375;
 const PREFIX_EXPANSIONS = 20;
+/**
+ * Words of at least this length also match words within an edit distance of 15 % of their length
+ * ("Azerbaycan" → "azerbaijan"), weighted lower still: spelling variants and transliterations.
+ */
+const FUZZY_MIN = 7;
+const FUZZY_SHARE = 0.15;
+const FUZZY_WEIGHT = 0.45;
 
 export interface LexicalChunk {
   label: number;
@@ -53,6 +60,8 @@ export class LexicalIndex {
   /** Scratch space for queries, one slot per label (queries are synchronous, so it is never shared). */
   private readonly scores: Float32Array;
   private readonly touched: Uint32Array;
+  private readonly matchedWords: Uint8Array;
+  private readonly lastWord: Uint16Array;
 
   private constructor(private readonly p: Postings) {
     let total = 0;
@@ -66,6 +75,8 @@ export class LexicalIndex {
     }
     this.scores = new Float32Array(p.docLen.length);
     this.touched = new Uint32Array(p.docLen.length);
+    this.matchedWords = new Uint8Array(p.docLen.length);
+    this.lastWord = new Uint16Array(p.docLen.length);
   }
 
   /** Builds from scratch; `labels` is the number of label slots (highest label + 1). */
@@ -149,45 +160,75 @@ export class LexicalIndex {
     return this.p.docLen.length;
   }
 
-  /** Labels of the best-scoring chunks, best first, with their BM25 scores. */
+  /**
+   * Labels of the best-scoring chunks, best first, with their scores: BM25+ summed over the
+   * question's words, times the number of its words a chunk matches (as MiniSearch ranks).
+   */
   query(question: string, limit: number): { labels: number[]; scores: number[] } {
     const { termStart, postLabel, postTf, docLen } = this.p;
-    const scores = this.scores;
+    const { scores, matchedWords, lastWord, touched } = this;
     let touchedCount = 0;
-    for (const [i, weight] of this.expand(question)) {
-      const df = termStart[i + 1]! - termStart[i]!;
-      const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
-      for (let j = termStart[i]!; j < termStart[i + 1]!; j++) {
-        const label = postLabel[j]!;
-        const tf = postTf[j]!;
-        const norm = tf + K1 * (1 - B + (B * docLen[label]!) / this.avgLen);
-        if (scores[label] === 0) this.touched[touchedCount++] = label;
-        scores[label] = scores[label]! + weight * idf * (DELTA + (tf * (K1 + 1)) / norm);
+    this.expand(question).forEach((matches, word) => {
+      for (const [i, weight] of matches) {
+        const df = termStart[i + 1]! - termStart[i]!;
+        const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
+        for (let j = termStart[i]!; j < termStart[i + 1]!; j++) {
+          const label = postLabel[j]!;
+          const tf = postTf[j]!;
+          const norm = tf + K1 * (1 - B + (B * docLen[label]!) / this.avgLen);
+          if (matchedWords[label] === 0) touched[touchedCount++] = label;
+          if (matchedWords[label] === 0 || lastWord[label] !== word) (matchedWords[label] = matchedWords[label]! + 1), (lastWord[label] = word);
+          scores[label] = scores[label]! + weight * idf * (DELTA + (tf * (K1 + 1)) / norm);
+        }
       }
-    }
-    const best = topByScore(this.touched, touchedCount, scores, limit);
+    });
+    for (let j = 0; j < touchedCount; j++) scores[touched[j]!] = scores[touched[j]!]! * matchedWords[touched[j]!]!;
+    const best = topByScore(touched, touchedCount, scores, limit);
     const result = { labels: best, scores: best.map((l) => scores[l]!) };
-    for (let j = 0; j < touchedCount; j++) scores[this.touched[j]!] = 0;
+    for (let j = 0; j < touchedCount; j++) (scores[touched[j]!] = 0), (matchedWords[touched[j]!] = 0);
     return result;
   }
 
-  /** Term indexes a question matches, with weights: its own terms, and prefix expansions of long ones. */
-  private expand(question: string): Map<number, number> {
-    const matched = new Map<number, number>();
-    const add = (i: number, w: number) => matched.set(i, Math.max(matched.get(i) ?? 0, w));
+  /**
+   * For each distinct word of the question, the terms it matches with their weights: the word
+   * itself, and prefix expansions of long words.
+   */
+  private expand(question: string): Map<number, number>[] {
+    const out: Map<number, number>[] = [];
     for (const term of new Set(terms(question))) {
+      const matches = new Map<number, number>();
       const lo = lowerBound(this.p.terms, term);
-      if (this.p.terms[lo] === term) add(lo, 1);
-      if (term.length < PREFIX_MIN || /^\d/.test(term)) continue;
-      const expansions: number[] = [];
-      for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
-      const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
-      expansions.sort((a, b) => df(b) - df(a));
-      for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) {
-        add(i, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (this.p.terms[i]!.length - term.length)));
+      if (this.p.terms[lo] === term) matches.set(lo, 1);
+      if (term.length >= PREFIX_MIN && !/^\d/.test(term)) {
+        const expansions: number[] = [];
+        for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
+        const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
+        expansions.sort((a, b) => df(b) - df(a));
+        for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) {
+          matches.set(i, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (this.p.terms[i]!.length - term.length)));
+        }
       }
+      if (term.length >= FUZZY_MIN && !/^\d/.test(term)) {
+        const maxDistance = Math.round(term.length * FUZZY_SHARE);
+        for (const [i, distance] of this.nearTerms(term, maxDistance)) {
+          if (!matches.has(i)) matches.set(i, (FUZZY_WEIGHT * term.length) / (term.length + distance));
+        }
+      }
+      if (matches.size) out.push(matches);
     }
-    return matched;
+    return out;
+  }
+
+  /** Dictionary terms within `maxDistance` edits of `term` (not itself), the most frequent first. */
+  private nearTerms(term: string, maxDistance: number): [number, number][] {
+    const near: [number, number][] = [];
+    this.p.terms.forEach((candidate, i) => {
+      if (candidate === term || Math.abs(candidate.length - term.length) > maxDistance) return;
+      const d = boundedEditDistance(term, candidate, maxDistance);
+      if (d <= maxDistance) near.push([i, d]);
+    });
+    const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
+    return near.sort((a, b) => df(b[0]) - df(a[0])).slice(0, PREFIX_EXPANSIONS);
   }
 
   /** Inverse document frequency of a term; terms the documents never use weigh the most. */
@@ -256,6 +297,22 @@ export class LexicalIndex {
     for (const label of postLabel) if (label >= labels) throw new Error('lexical index is inconsistent');
     return new LexicalIndex({ terms: termList, termStart, postLabel, postTf, docLen });
   }
+}
+
+/** Levenshtein distance, or `max + 1` as soon as it must exceed `max`. */
+function boundedEditDistance(a: string, b: string, max: number): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      best = Math.min(best, row[j]!);
+    }
+    if (best > max) return max + 1;
+    prev = row;
+  }
+  return prev[b.length]!;
 }
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
