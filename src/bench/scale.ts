@@ -15,6 +15,7 @@ import { buildSettings } from '../engine.js';
 import { buildIndex, type BuildSummary } from '../index/build.js';
 import { ExactIndex, HnswIndex } from '../index/dense.js';
 import { LexicalIndex } from '../index/lexical.js';
+import { pseudoQuestions } from '../index/sample.js';
 import { FILES, readIndex } from '../index/store.js';
 import { terms } from '../retrieval/terms.js';
 import type { Embedder } from '../vectors/embedder.js';
@@ -56,15 +57,10 @@ export function makeScaleCorpus(seedsDir: string, dir: string, documents: number
   return names;
 }
 
-/** Questions made of 6–12 consecutive words of sampled passages (deterministic). */
-function pseudoQuestions(texts: string[], count: number): string[] {
+/** `count` questions made from passages sampled evenly (deterministic). */
+function questionsFrom(texts: string[], count: number): string[] {
   const rand = mulberry32(4242);
-  return Array.from({ length: count }, () => {
-    const words = texts[Math.floor(rand() * texts.length)]!.split(/\s+/);
-    const len = 6 + Math.floor(rand() * 7);
-    const from = Math.floor(rand() * Math.max(1, words.length - len));
-    return words.slice(from, from + len).join(' ').replace(/[.,]$/, '') + '?';
-  });
+  return pseudoQuestions(Array.from({ length: count }, () => texts[Math.floor(rand() * texts.length)]!), 77);
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -94,7 +90,7 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
   const index = readIndex(indexDir);
   const chunks = index.chunks.list();
   const [, loadMs] = timed(() => LexicalIndex.deserialize(readFileSync(path.join(summary.buildDir, FILES.lexical))));
-  const questions = pseudoQuestions(
+  const questions = questionsFrom(
     chunks.map((c) => c.text),
     opts.questions,
   );

@@ -6,6 +6,7 @@ import { log } from '../log.js';
 import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, type Plan } from './changes.js';
+import { pseudoQuestions } from './sample.js';
 import { buildHnsw, emptyHnsw, tuneEfSearch, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { BuildWriter, ChunkStore, FILES, IndexError, lockIndex, readManifest, sha256, type Manifest, type ManifestDocument } from './store.js';
@@ -216,7 +217,7 @@ async function fullBuild(
   let hnsw: Manifest['hnsw'] = null;
   if (chunks.length > input.settings.exactSearchMax) {
     const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
-    hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...tune(graph, vectors, dim, () => true, chunks.length) };
+    hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...(await tune(graph, vectors, embedder, () => true, chunks.length, (l) => chunks[l]!.text)) };
     await writeHnsw(writer, graph);
   }
   return { manifest: withExamples(draft(input, sortDocuments(documents), chunks.length, hnsw)), rebuilt: true };
@@ -304,7 +305,8 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
       const raw = readFileSync(writer.file(FILES.vectors));
       const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-      hnsw = { ...hnsw, ...tune(graph, vectors, dim, isLive, live) };
+      const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
+      hnsw = { ...hnsw, ...(await tune(graph, vectors, embedder, isLive, live, (l) => addedText.get(l) ?? chunks.get(l)!.text)) };
     }
     await writeHnsw(writer, graph);
   } else if (hnsw) {
@@ -318,15 +320,16 @@ async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
   await writer.written(FILES.hnsw);
 }
 
-/** efSearch for this graph, measured on a deterministic sample of its own passages. */
-function tune(graph: Hnsw, vectors: Float32Array, dim: number, live: (label: number) => boolean, liveCount: number) {
-  const slots = vectors.length / dim;
-  const queries: number[] = [];
-  for (let i = 0; queries.length < Math.min(TUNING_QUERIES, liveCount) && i < slots * 4; i++) {
-    const label = Math.floor(((i * 2654435761) % 4294967296) / 4294967296 * slots); // spread, repeatable
-    if (live(label) && !queries.includes(label)) queries.push(label);
+/** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
+async function tune(graph: Hnsw, vectors: Float32Array, embedder: Embedder, live: (label: number) => boolean, liveCount: number, textOf: (label: number) => string) {
+  const slots = vectors.length / embedder.dim;
+  const labels: number[] = [];
+  for (let i = 0; labels.length < Math.min(TUNING_QUERIES, liveCount) && i < slots * 4; i++) {
+    const label = Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * slots); // spread, repeatable
+    if (live(label) && !labels.includes(label)) labels.push(label);
   }
-  return { ...tuneEfSearch(graph, vectors, dim, live, queries), tunedAtChunks: liveCount };
+  const queries = await Promise.all(pseudoQuestions(labels.map(textOf)).map((q) => embedder.embedQuery(q)));
+  return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }
 
 const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));

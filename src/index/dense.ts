@@ -86,30 +86,27 @@ export function buildHnsw(vectors: Float32Array, dim: number, M: number, efConst
 }
 
 /**
- * The smallest efSearch whose recall@10 against exact search reaches `target`, measured on the
- * index's own vectors: `queries` sampled label rows search the graph, the exact answer comes from a
- * full scan. The product's vectors are what matters: synthetic clusters are far easier.
+ * The smallest efSearch whose recall@10 against exact search reaches `target`, measured with
+ * `queries` (question-like vectors made from the index's own passages) on this graph: the
+ * product's vectors are what matters, synthetic clusters are far easier.
  */
 export function tuneEfSearch(
   hnsw: Hnsw,
   vectors: Float32Array,
   dim: number,
   live: (label: number) => boolean,
-  queries: number[],
+  queries: Float32Array[],
   target = 0.95,
 ): { efSearch: number; recallAt10: number } {
-  // A sampled passage is its own nearest neighbour: recall is measured on the 10 after it.
-  const k = 10;
+  const k = Math.min(10, hnsw.getCurrentCount());
   const exact = new ExactIndex(vectors, dim, live);
-  const others = (labels: number[], self: number) => labels.filter((l) => l !== self).slice(0, k);
-  const truth = queries.map((label) => others(exact.nearest(exact.vector(label), k + 1).labels, label));
-  const count = hnsw.getCurrentCount();
+  const truth = queries.map((q) => exact.nearest(q, k).labels);
   let last = { efSearch: 0, recallAt10: 0 };
-  for (const ef of [32, 64, 100, 150, 200, 300, 400, 600, 800, 1200, 1600]) {
+  for (const ef of [50, 64, 100, 150, 200, 300, 400, 600, 800, 1200, 1600]) {
     hnsw.setEf(ef);
     let found = 0;
-    queries.forEach((label, i) => {
-      const got = new Set(others(hnsw.searchKnn(Array.from(exact.vector(label)), Math.min(k + 1, count)).neighbors, label));
+    queries.forEach((q, i) => {
+      const got = new Set(hnsw.searchKnn(Array.from(q), k).neighbors);
       found += truth[i]!.filter((l) => got.has(l)).length;
     });
     last = { efSearch: ef, recallAt10: found / Math.max(1, truth.reduce((n, t) => n + t.length, 0)) };
