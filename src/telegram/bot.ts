@@ -75,7 +75,8 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     }
     const started = performance.now();
     await ctx.replyWithChatAction('typing').catch(() => {}); // cosmetic: never fail a reply over it
-    const answer = quotedFirst(await engine.ask(prepared.question, HITS_PER_QUESTION), shown);
+    const answer = quotedFirst(await engine.ask(prepared.question, HITS_PER_QUESTION, 'hybrid', shown), shown);
+    await engine.describe(answer, 0, shown); // quotedFirst may have moved undescribed hits up
     const titles = engine.manifest.documents.map((d) => d.title);
     const blocks = renderHtmlBlocks(answer, titles, shown);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS))}</i>`);
@@ -180,6 +181,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
       for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`])) await html(ctx, message);
       return;
     }
+    await engine.describe(entry, offset, offset + shown); // best sentences only for the page shown
     const next = entry.hits.slice(offset, offset + shown);
     const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1));
     const messages = packMessages(blocks);
