@@ -1,4 +1,5 @@
 import hnswlib from 'hnswlib-node';
+import { topByScore } from './topK.js';
 
 const { HierarchicalNSW } = hnswlib;
 export type Hnsw = InstanceType<typeof HierarchicalNSW>;
@@ -18,23 +19,23 @@ export function dot(a: Float32Array, b: Float32Array, offset = 0): number {
 
 /** Exhaustive search over the label rows of `vectors`, skipping labels that hold no chunk. */
 export class ExactIndex implements DenseIndex {
+  private readonly labels: Uint32Array;
+  private readonly sims: Float32Array;
+
   constructor(
     private readonly vectors: Float32Array,
     private readonly dim: number,
-    private readonly live: (label: number) => boolean,
-  ) {}
+    live: (label: number) => boolean,
+  ) {
+    const slots = vectors.length / dim;
+    this.labels = Uint32Array.from({ length: slots }, (_, i) => i).filter(live);
+    this.sims = new Float32Array(slots);
+  }
 
   nearest(q: Float32Array, k: number) {
-    const n = this.vectors.length / this.dim;
-    const sims = new Float32Array(n);
-    const labels: number[] = [];
-    for (let label = 0; label < n; label++) {
-      if (!this.live(label)) continue;
-      sims[label] = dot(q, this.vectors, label * this.dim);
-      labels.push(label);
-    }
-    labels.sort((a, b) => sims[b]! - sims[a]! || a - b);
-    const top = labels.slice(0, k);
+    const { labels, sims, vectors, dim } = this;
+    for (const label of labels) sims[label] = dot(q, vectors, label * dim);
+    const top = topByScore(labels, labels.length, sims, k);
     return { labels: top, sims: top.map((l) => sims[l]!) };
   }
 
