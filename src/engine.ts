@@ -104,5 +104,6 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
+  if (manifest.hnsw && (manifest.hnsw.M !== config.HNSW_M || manifest.hnsw.efConstruction !== config.HNSW_EF_CONSTRUCTION)) return 'the HNSW settings changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

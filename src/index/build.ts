@@ -238,7 +238,8 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const labels = prev.labels + freshCount;
   const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
   const hnswWanted = live > input.settings.exactSearchMax;
-  if (labels - live > COMPACT_AT * labels || hnswWanted !== (prev.hnsw !== null)) {
+  const graphSettingsChanged = prev.hnsw !== null && (prev.hnsw.M !== input.settings.M || prev.hnsw.efConstruction !== input.settings.efConstruction);
+  if (labels - live > COMPACT_AT * labels || hnswWanted !== (prev.hnsw !== null) || graphSettingsChanged) {
     const vectors = readPrevious(previous.build, prev, FILES.vectors);
     const old = { ...previous, chunks, vectors: new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength)) };
     return fullBuild(writer, input, old);
