@@ -23,15 +23,17 @@ export class Engine {
 
   static async open(config: Config, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
     const embedder = await loadEmbedder(embedderOptions(config));
+    let reuse = true;
     try {
       const reason = staleReason(config, embedder, readManifest(config.INDEX_DIR).manifest);
-      if (reason) throw new IndexError(`The index is out of date: ${reason}.`, 'missing');
-      return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
+      if (!reason) return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
+      log.warn(`The index is out of date: ${reason}. Building the index now.`);
     } catch (err) {
       if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
       log.warn(`${err.detail} Building the index now.`);
+      reuse = err.kind !== 'corrupt'; // damaged files are not trusted for reuse
     }
-    await buildIndex(buildSettings(config), embedder, onProgress);
+    await buildIndex(buildSettings(config), embedder, onProgress, { reuse });
     return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
   }
 

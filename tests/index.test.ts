@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,7 +6,7 @@ import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
-import { IndexError, liveBuildDir, readIndex, writeIndex, type Hnsw, type IndexData } from '../src/index/store.js';
+import { BuildWriter, IndexError, liveBuildDir, readIndex, type IndexData } from '../src/index/store.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
@@ -63,43 +63,48 @@ describe('index round trip', () => {
 
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
-    expect(entries(summary.buildDir)).toEqual(['chunks.json', 'hnsw.bin', 'manifest.json', 'vectors.f32']);
+    // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
+    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'vectors.f32']);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
     const index = readIndex(pristine);
-    expect(index.chunks).toEqual(expectedChunks);
+    expect(index.chunks.list()).toEqual(expectedChunks);
     expect(index.manifest.model).toBe(modelDir);
     expect(index.manifest.dim).toBe(384);
     expect(index.manifest.chunkCount).toBe(expectedChunks.length);
-    expect(index.manifest.documents).toEqual(
-      documents.map((d) => ({ file: d.file, title: d.title, hash: d.hash, chunks: expectedChunks.filter((c) => c.doc === d.file).length })),
+    expect(index.manifest.labels).toBe(expectedChunks.length);
+    let firstLabel = 0;
+    expect(index.manifest.documents.map(({ file, title, hash, firstLabel, chunks }) => ({ file, title, hash, firstLabel, chunks }))).toEqual(
+      documents.map((d) => {
+        const chunks = expectedChunks.filter((c) => c.doc === d.file).length;
+        firstLabel += chunks;
+        return { file: d.file, title: d.title, hash: d.hash, firstLabel: firstLabel - chunks, chunks };
+      }),
     );
-    expect(index.vectors.length).toBe(expectedChunks.length * 384);
-    expect(index.hnsw.getCurrentCount()).toBe(expectedChunks.length);
+    expect(index.manifest.hnsw).toBeNull();
 
     // Row i is chunk i's embedding (re-embed a few and compare), and every row is a unit vector.
     const rows = [0, 7, expectedChunks.length - 1];
     const fresh = await embedder.embedPassages(rows.map((i) => expectedChunks[i]!.text));
     rows.forEach((row, k) => {
-      const stored = index.vectors.subarray(row * 384, (row + 1) * 384);
+      const stored = index.dense.vector(row);
       const maxDiff = Math.max(...stored.map((x, j) => Math.abs(x - fresh[k]![j]!)));
       expect(maxDiff).toBeLessThan(1e-5);
     });
     for (let i = 0; i < expectedChunks.length; i++) {
-      const v = index.vectors.subarray(i * 384, (i + 1) * 384);
+      const v = index.dense.vector(i);
       expect(v.reduce((s, x) => s + x * x, 0)).toBeCloseTo(1, 4);
     }
   });
 
-  it('HNSW finds each chunk’s own vector first', () => {
-    const { hnsw, vectors, manifest } = readIndex(pristine);
-    hnsw.setEf(64);
+  it('vector search finds each chunk’s own vector first', () => {
+    const { dense, manifest } = readIndex(pristine);
     for (let i = 0; i < manifest.chunkCount; i++) {
-      const { neighbors, distances } = hnsw.searchKnn(Array.from(vectors.subarray(i * manifest.dim, (i + 1) * manifest.dim)), 2);
-      expect(neighbors[0]).toBe(i);
-      expect(distances[0]).toBeLessThan(1e-4);
-      expect(distances[1]).toBeGreaterThan(1e-3); // no duplicate chunk masquerading as chunk i
+      const { labels, sims } = dense.nearest(dense.vector(i), 2);
+      expect(labels[0]).toBe(i);
+      expect(sims[0]).toBeGreaterThan(1 - 1e-4);
+      expect(sims[1]).toBeLessThan(1 - 1e-3); // no duplicate chunk masquerading as chunk i
     }
   });
 });
@@ -109,45 +114,44 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     const dir = copyOfPristine();
     const live = liveBuildDir(dir);
     mkdirSync(path.join(dir, 'build-1-dead00'));
-    writeFileSync(path.join(dir, 'build-1-dead00', 'chunks.json'), '[{"doc":"half-writ');
+    writeFileSync(path.join(dir, 'build-1-dead00', 'chunks.jsonl'), '{"doc":"half-writ');
     writeFileSync(path.join(dir, `CURRENT.4242.tmp`), 'build-1-dead00');
 
     const index = readIndex(dir);
     expect(liveBuildDir(dir)).toBe(live);
     expect(index.manifest.builtAt).toBe(original.manifest.builtAt);
-    expect(index.chunks).toEqual(original.chunks);
+    expect(index.chunks.list()).toEqual(original.chunks.list());
 
-    const next = await buildIndex(settings(dir), embedder);
+    // The next build that writes anything removes the leftovers (here: a new document).
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    writeFileSync(path.join(seeds, 'zz_new.txt'), 'A new statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n');
+    const next = await buildIndex({ ...settings(dir), seedsDir: seeds }, embedder);
     expect(next.reused).toHaveLength(5); // the previous build was still usable
+    expect(next.embedded).toEqual(['zz_new.txt']);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
     expect(next.buildDir).not.toBe(live);
-    expect(readIndex(dir).chunks).toEqual(original.chunks);
+    expect(readIndex(dir).chunks.list().slice(0, original.manifest.chunkCount)).toEqual(original.chunks.list());
   });
 
   it('keeps the previous build live when writing a new one fails midway', async () => {
     const dir = copyOfPristine();
     const live = liveBuildDir(dir);
-    const { checksums: _, ...manifest } = original.manifest;
-    const failing = {
-      writeIndexSync(file: string) {
-        writeFileSync(file, 'partial'); // half a file, then the "crash"
-        throw new Error('ENOSPC: no space left on device');
-      },
-    } as unknown as Hnsw;
-    expect(() =>
-      writeIndex(dir, { manifest: { ...manifest, chunkCount: 1 }, chunks: original.chunks.slice(0, 1), vectors: original.vectors.slice(0, 384), hnsw: failing }),
-    ).toThrow('ENOSPC');
-
-    // A half-written build folder is left behind, but CURRENT still names the old build.
+    const writer = new BuildWriter(dir);
+    writer.put('chunks.jsonl', Buffer.from('{"doc":"half'));
+    // The "crash": no commit. A half-written build folder is left behind, CURRENT still names the old build.
     const halfWritten = entries(dir).filter((e) => e.startsWith('build-') && path.join(dir, e) !== live);
-    expect(halfWritten).toHaveLength(1);
+    expect(halfWritten).toEqual([writer.name]);
     expect(existsSync(path.join(dir, halfWritten[0]!, 'manifest.json'))).toBe(false);
     expect(liveBuildDir(dir)).toBe(live);
     const index = readIndex(dir);
     expect(index.manifest.chunkCount).toBe(original.manifest.chunkCount);
-    expect(index.chunks).toEqual(original.chunks);
+    expect(index.chunks.list()).toEqual(original.chunks.list());
 
-    const next = await buildIndex(settings(dir), embedder);
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    rmSync(path.join(seeds, readdirSync(seeds).sort()[0]!));
+    const next = await buildIndex({ ...settings(dir), seedsDir: seeds }, embedder);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
   });
 });
@@ -155,13 +159,14 @@ describe('atomic writes', { timeout: 30_000 }, () => {
 describe('corrupt or missing index', { timeout: 30_000 }, () => {
   const build = (dir: string) => liveBuildDir(dir)!;
   const cases: [string, (dir: string) => void, IndexError['kind'], RegExp][] = [
+    ['random bytes in chunks.jsonl', (dir) => writeFileSync(path.join(build(dir), 'chunks.jsonl'), randomBytes(4096)), 'corrupt', /chunks\.jsonl/],
+    ['random bytes in lexical.bin', (dir) => writeFileSync(path.join(build(dir), 'lexical.bin'), randomBytes(4096)), 'corrupt', /lexical\.bin/],
     [
-      'truncated hnsw.bin',
-      (dir) => truncateSync(path.join(build(dir), 'hnsw.bin'), Math.floor(statSync(path.join(build(dir), 'hnsw.bin')).size / 2)),
+      'truncated vectors.f32',
+      (dir) => truncateSync(path.join(build(dir), 'vectors.f32'), 1000),
       'corrupt',
-      /damaged \(hnsw\.bin does not match its checksum\)/,
+      /damaged \(vectors\.f32 does not match its checksum\)/,
     ],
-    ['random bytes in chunks.json', (dir) => writeFileSync(path.join(build(dir), 'chunks.json'), randomBytes(4096)), 'corrupt', /chunks\.json/],
     [
       'wrong dim in manifest.json',
       (dir) => {
@@ -171,7 +176,16 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
       'corrupt',
       /dimension 383/,
     ],
-    ['manifest.json not JSON', (dir) => writeFileSync(path.join(build(dir), 'manifest.json'), '{"formatVersion": 1,'), 'corrupt', /manifest\.json unreadable/],
+    ['manifest.json not JSON', (dir) => writeFileSync(path.join(build(dir), 'manifest.json'), '{"formatVersion": 2,'), 'corrupt', /manifest\.json unreadable/],
+    [
+      'an index of the previous format',
+      (dir) => {
+        const file = path.join(build(dir), 'manifest.json');
+        writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), formatVersion: 1 }));
+      },
+      'corrupt',
+      /manifest\.json unreadable/,
+    ],
     ['CURRENT deleted', (dir) => rmSync(path.join(dir, 'CURRENT')), 'missing', /^No index in /],
     ['CURRENT names a missing build', (dir) => rmSync(build(dir), { recursive: true }), 'corrupt', /manifest\.json unreadable/],
   ];
@@ -186,7 +200,7 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     expect(error.message).toContain('`npm run index`');
     await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
     const rebuilt = readIndex(dir);
-    expect(rebuilt.chunks).toEqual(original.chunks);
+    expect(rebuilt.chunks.list()).toEqual(original.chunks.list());
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());
   });
 
@@ -208,10 +222,11 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     writeFileSync(path.join(seeds, changed), readFileSync(path.join(seeds, changed), 'utf8') + '\nA new closing paragraph was added to this statement later on.\n');
     const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
     const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
-    expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 1 document\(s\) new or changed, 0 removed/);
+    // Copies have new times: all 5 are re-read (by size and time), only the changed one is embedded.
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 5 file\(s\) new or changed, 0 removed/);
     const stored = engine.manifest.documents.find((d) => d.file === changed)!;
     expect(stored.hash).toBe(loadDocuments(seeds).documents.find((d) => d.file === changed)!.hash);
-    expect(readIndex(dir).chunks.filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
+    expect(readIndex(dir).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
   });
@@ -227,7 +242,7 @@ describe('one build at a time', () => {
     expect((err as IndexError).kind).toBe('busy');
     expect((err as Error).message).toContain(`process ${process.ppid}`);
     expect(liveBuildDir(dir)).toBe(live);
-    expect(readIndex(dir).chunks).toEqual(original.chunks);
+    expect(readIndex(dir).chunks.list()).toEqual(original.chunks.list());
   });
 
   it('takes over the lock of a build that was killed, and releases it when done', async () => {
@@ -237,6 +252,7 @@ describe('one build at a time', () => {
     writeFileSync(path.join(dir, 'LOCK'), dead);
     const again = await buildIndex(settings(dir), embedder);
     expect(again.reused).toHaveLength(5);
+    expect(again.upToDate).toBe(true);
     expect(existsSync(path.join(dir, 'LOCK'))).toBe(false);
   });
 });

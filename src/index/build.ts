@@ -56,14 +56,19 @@ const RETUNE_AT = 0.1;
 /** Sampled passages used to measure HNSW recall. */
 const TUNING_QUERIES = 50;
 
+/**
+ * Builds or updates the index. `reuse: false` ignores the live build (its files were found
+ * damaged): everything is embedded again.
+ */
 export async function buildIndex(
   settings: BuildSettings,
   embedder: Embedder,
   onProgress: (p: BuildProgress) => void = () => {},
+  { reuse = true }: { reuse?: boolean } = {},
 ): Promise<BuildSummary> {
   const unlock = lockIndex(settings.indexDir);
   try {
-    return await build(settings, embedder, onProgress);
+    return await build(settings, embedder, onProgress, reuse);
   } finally {
     unlock();
   }
@@ -85,10 +90,10 @@ export function fullEmbeddingKey(settings: BuildSettings): string {
   return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
 }
 
-async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<BuildSummary> {
+async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
-  const previous = reusable(settings.indexDir, embedder, key);
+  const previous = reuse ? reusable(settings.indexDir, embedder, key) : undefined;
   const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
   const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
