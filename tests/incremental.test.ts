@@ -6,6 +6,7 @@ import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
 import { readIndex, type IndexData } from '../src/index/store.js';
+import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
@@ -34,17 +35,20 @@ function workspace() {
 
 const file = (prefix: string) => files.find((f) => f.startsWith(prefix))!;
 
-/** The stored vectors of one document, as a copy. */
+/** The stored vectors of one document, concatenated. */
 function vectorsOf(index: IndexData, doc: string): Float32Array {
-  const rows = index.chunks.flatMap((c, i) => (c.doc === doc ? [i] : []));
-  expect(rows.length).toBeGreaterThan(0);
-  const { dim } = index.manifest;
-  return index.vectors.slice(rows[0]! * dim, (rows.at(-1)! + 1) * dim);
+  const labels = [...index.chunks.entries()].filter(([, c]) => c.doc === doc).map(([label]) => label);
+  expect(labels.length).toBeGreaterThan(0);
+  const out = new Float32Array(labels.length * index.manifest.dim);
+  labels.forEach((label, i) => out.set(index.dense.vector(label), i * index.manifest.dim));
+  return out;
 }
+
+const chunksOf = (index: IndexData) => index.chunks.list();
 
 /** Same model, different name: stored vectors must not be trusted. */
 function renamedModel(inner: Embedder, modelId: string): Embedder {
-  return { modelId, dim: inner.dim, embedPassages: (t, cb) => inner.embedPassages(t, cb), embedQuery: (t) => inner.embedQuery(t) };
+  return { modelId, identity: modelId, dim: inner.dim, embedPassages: (t, cb) => inner.embedPassages(t, cb), embedQuery: (t) => inner.embedQuery(t) };
 }
 
 /** A deterministic stand-in with another dimension (hash-seeded unit vectors). */
@@ -56,7 +60,7 @@ function smallEmbedder(modelId: string, dim: number): Embedder {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
   };
-  return { modelId, dim, embedPassages: async (t) => t.map(vec), embedQuery: async (t) => vec(t) };
+  return { modelId, identity: `${modelId}#${dim}`, dim, embedPassages: async (t) => t.map(vec), embedQuery: async (t) => vec(t) };
 }
 
 beforeAll(async () => {
@@ -74,13 +78,18 @@ beforeAll(async () => {
 describe('incremental re-index', { timeout: 30_000 }, () => {
   it('re-embeds nothing when nothing changed, and stores the same chunks and vectors', async () => {
     const ws = workspace();
+    // The copies have new times: they are read again, found unchanged, and only the manifest is new.
+    const touched = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    expect([touched.embedded, touched.reused, touched.upToDate]).toEqual([[], files, false]);
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect(s.embedded).toEqual([]);
     expect(s.reused).toEqual(files);
     expect(s.embeddedChunks).toBe(0);
+    expect(s.upToDate).toBe(true);
+    expect(s.buildDir).toBe(touched.buildDir); // no new build written
     const after = readIndex(ws.index);
-    expect(after.chunks).toEqual(base.chunks);
-    expect(Buffer.from(after.vectors.buffer).equals(Buffer.from(base.vectors.buffer))).toBe(true);
+    expect(chunksOf(after)).toEqual(chunksOf(base));
+    for (const f of files) expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
   });
 
   it('re-embeds exactly the modified document and reuses the others’ vectors', async () => {
@@ -102,10 +111,10 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.embeddedChunks).toBe(newChunks.length);
 
     const after = readIndex(ws.index);
-    expect(after.chunks.filter((c) => c.doc === changed)).toEqual(newChunks);
-    expect(after.chunks.some((c) => c.text.includes('51 political parties'))).toBe(true);
+    expect(chunksOf(after).filter((c) => c.doc === changed)).toEqual(newChunks);
+    expect(chunksOf(after).some((c) => c.text.includes('51 political parties'))).toBe(true);
     for (const f of files.filter((f) => f !== changed)) {
-      expect(after.chunks.filter((c) => c.doc === f)).toEqual(base.chunks.filter((c) => c.doc === f));
+      expect(chunksOf(after).filter((c) => c.doc === f)).toEqual(chunksOf(base).filter((c) => c.doc === f));
       expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
     }
     expect(after.manifest.documents.find((d) => d.file === changed)!.hash).toBe(doc.hash);
@@ -122,8 +131,8 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.reused).toEqual(files.filter((f) => f !== gone));
     const after = readIndex(ws.index);
     expect(after.manifest.documents.map((d) => d.file)).toEqual(files.filter((f) => f !== gone));
-    expect(after.chunks.filter((c) => c.doc === gone)).toEqual([]);
-    expect(after.chunks).toHaveLength(base.chunks.length - base.chunks.filter((c) => c.doc === gone).length);
+    expect(chunksOf(after).filter((c) => c.doc === gone)).toEqual([]);
+    expect(chunksOf(after)).toHaveLength(chunksOf(base).length - chunksOf(base).filter((c) => c.doc === gone).length);
   });
 
   it('keeps the vectors of a renamed document under its new name', async () => {
@@ -135,8 +144,10 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.reused).toContain('001_renamed.txt');
     expect(s.removed).toEqual([old]);
     const after = readIndex(ws.index);
-    expect(after.chunks.filter((c) => c.doc === old)).toEqual([]);
-    expect(after.chunks.filter((c) => c.doc === '001_renamed.txt')).toHaveLength(base.chunks.filter((c) => c.doc === old).length);
+    expect(chunksOf(after).filter((c) => c.doc === old)).toEqual([]);
+    expect(chunksOf(after).filter((c) => c.doc === '001_renamed.txt')).toHaveLength(chunksOf(base).filter((c) => c.doc === old).length);
+    expect(vectorsOf(after, '001_renamed.txt')).toEqual(vectorsOf(base, old));
+    expect((await new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 }).search('refugees and internally displaced persons', 3, 'lexical')).hits[0]!.doc).toBe('001_renamed.txt');
   });
 
   it('re-embeds everything when the model changes', async () => {
@@ -144,7 +155,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s = await buildIndex(settings(ws.seeds, ws.index), renamedModel(embedder, 'another-model'));
     expect(s.embedded).toEqual(files);
     expect(s.reused).toEqual([]);
-    expect(s.embeddedChunks).toBe(base.chunks.length);
+    expect(s.embeddedChunks).toBe(chunksOf(base).length);
     expect(readIndex(ws.index).manifest.model).toBe('another-model');
   });
 
@@ -153,10 +164,10 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const small = smallEmbedder(modelDir, 16); // same model id, other dimension
     const s1 = await buildIndex(settings(ws.seeds, ws.index), small);
     expect(s1.embedded).toEqual(files);
-    expect(s1.embeddedChunks).toBe(base.chunks.length);
+    expect(s1.embeddedChunks).toBe(chunksOf(base).length);
     const mid = readIndex(ws.index);
     expect(mid.manifest.dim).toBe(16);
-    expect(mid.vectors.length).toBe(base.chunks.length * 16);
+    expect(mid.dense.vector(0)).toHaveLength(16);
 
     const s2 = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect(s2.embedded).toEqual(files);
@@ -172,5 +183,56 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s = await buildIndex(changed, embedder);
     expect(s.embedded).toEqual(files);
     expect(s.reused).toEqual([]);
+  });
+});
+
+describe('incremental updates of an HNSW index (exactSearchMax below the corpus size)', { timeout: 60_000 }, () => {
+  const hnswSettings = (seeds: string, index: string) => ({ ...settings(seeds, index), exactSearchMax: 20 });
+
+  it('marks a changed document’s old labels deleted, adds new ones at the end, and keeps the rest', async () => {
+    const ws = workspace();
+    const first = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    expect(first.rebuilt).toBe(true); // exact → HNSW: a full build of the graph
+    const before = readIndex(ws.index);
+    expect(before.manifest.hnsw).toMatchObject({ M: 32, efConstruction: 200 });
+    expect(before.manifest.hnsw!.recallAt10).toBeGreaterThanOrEqual(0.95);
+    const changed = file('002');
+    const oldLabels = [...before.chunks.entries()].filter(([, c]) => c.doc === changed).map(([l]) => l);
+    const oldVectors = oldLabels.map((l) => before.dense.vector(l));
+
+    const full = path.join(ws.seeds, changed);
+    writeFileSync(full, readFileSync(full, 'utf8') + '\nA paragraph added later names the zebrafish committee of the parties, which nobody else mentions.\n');
+    const s = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    expect(s.rebuilt).toBe(false);
+    expect(s.embedded).toEqual([changed]);
+    const after = readIndex(ws.index);
+    expect(after.manifest.labels).toBe(before.manifest.labels + after.manifest.documents.find((d) => d.file === changed)!.chunks);
+    expect(after.manifest.documents.find((d) => d.file === changed)!.firstLabel).toBe(before.manifest.labels);
+    for (const l of oldLabels) expect(after.chunks.has(l)).toBe(false);
+    // HNSW never returns a deleted label, even for the deleted chunk's own vector.
+    for (const v of oldVectors) for (const l of after.dense.nearest(v, 10).labels) expect(after.chunks.has(l)).toBe(true);
+    for (const f of files.filter((f) => f !== changed)) expect(vectorsOf(after, f)).toEqual(vectorsOf(before, f));
+    const retriever = new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 });
+    expect((await retriever.search('zebrafish committee', 3, 'lexical')).hits[0]!.text).toContain('zebrafish committee');
+    for (let l = before.manifest.labels; l < after.manifest.labels; l++) expect(after.dense.nearest(after.dense.vector(l), 1).labels).toEqual([l]);
+    expect((await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 3)).hits[0]!.text).toContain('150 thousand');
+    expect((await buildIndex(hnswSettings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
+  });
+
+  it('compacts (renumbers, rebuilds the graph, embeds nothing) once a quarter of the labels are deleted', async () => {
+    const ws = workspace();
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    const before = readIndex(ws.index);
+    const gone = [file('000'), file('004')]; // the two largest documents: well over 25 % of the labels
+    for (const f of gone) rmSync(path.join(ws.seeds, f));
+    const s = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    expect(s.rebuilt).toBe(true);
+    expect(s.embeddedChunks).toBe(0);
+    expect(s.removed).toEqual(gone);
+    const after = readIndex(ws.index);
+    expect(after.manifest.labels).toBe(after.manifest.chunkCount);
+    for (const f of files.filter((f) => !gone.includes(f))) expect(vectorsOf(after, f)).toEqual(vectorsOf(before, f));
+    const retriever = new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 });
+    expect((await retriever.search('How many mine victims were police officers?', 3)).hits[0]!.text).toContain('Four police officers');
   });
 });

@@ -100,12 +100,13 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   for (const { file, reason } of plan.newlySkipped) log.warn(`skipped ${file}: ${reason}`);
   if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
 
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
   const summary = (buildDir: string, m: Pick<Manifest, 'chunkCount'>, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks: m.chunkCount,
     reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file)].sort(),
     embedded: plan.fresh.map((d) => d.file),
-    removed: plan.removed.map((d) => d.file),
+    removed: (previous?.manifest.documents ?? []).map((d) => d.file).filter((f) => !present.has(f)),
     skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
     embeddedChunks: 0,
     embedMs: 0,
