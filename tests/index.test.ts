@@ -255,6 +255,29 @@ describe('one build at a time', () => {
     expect(again.upToDate).toBe(true);
     expect(existsSync(path.join(dir, 'LOCK'))).toBe(false);
   });
+  it('takes over the lock of a killed build that is still a zombie (not yet reaped)', async () => {
+    const dir = copyOfPristine();
+    const { spawn } = await import('node:child_process');
+    // `sleep 0` exits at once, but its parent execs `sleep 30` and never reaps it: a zombie.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      const state = () => readFileSync(`/proc/${zombie}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+      while (state() !== 'Z') await new Promise((r) => setImmediate(r));
+      writeFileSync(path.join(dir, 'LOCK'), String(zombie));
+      const again = await buildIndex(settings(dir), embedder);
+      expect(again.upToDate).toBe(true);
+      expect(existsSync(path.join(dir, 'LOCK'))).toBe(false);
+    } finally {
+      parent.kill('SIGKILL');
+    }
+  });
+
+  it('takes over a lock whose pid now belongs to another process (pid reused)', async () => {
+    const dir = copyOfPristine();
+    writeFileSync(path.join(dir, 'LOCK'), `${process.ppid} 1`); // alive, but started at another time
+    expect((await buildIndex(settings(dir), embedder)).upToDate).toBe(true);
+  });
 });
 
 describe('unusable documents folder', () => {

@@ -17,11 +17,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { makeCorpus } from '../src/bench/bench.js';
+import { makeCorpus } from '../src/bench/builds.js';
 import { mulberry32 } from '../src/bench/synthetic.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { buildHnsw, liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
+import { buildHnsw } from '../src/index/dense.js';
+import { liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
@@ -41,6 +42,8 @@ let embedder: Embedder;
 let seedsA: string;
 /** seedsA + generated documents + unusable files: the build that gets killed. */
 let seedsB: string;
+/** seedsA + one new document: an incremental build. */
+let seedsA2: string;
 /** A complete index of seedsA, never modified: tests work on copies. */
 let pristine: string;
 let pristineBuiltAt: string;
@@ -155,6 +158,9 @@ beforeAll(async () => {
   embedder = await testEmbedder();
   seedsA = path.join(tempDir(), 'seeds');
   cpSync(SEEDS, seedsA, { recursive: true });
+  seedsA2 = path.join(tempDir(), 'seeds');
+  cpSync(seedsA, seedsA2, { recursive: true });
+  writeFileSync(path.join(seedsA2, 'zz_added.txt'), 'An added statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n');
   seedsB = path.join(tempDir(), 'seeds');
   makeCorpus(seedsA, seedsB, BIG_CORPUS);
   for (const [name, bytes] of BAD_DOCUMENTS) writeFileSync(path.join(seedsB, name), bytes());
@@ -264,7 +270,7 @@ import path from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 const at = process.env.CITE_KILL_AT;
 const die = () => { process.kill(process.pid, 'SIGKILL'); for (;;) {} };
-const { writeFileSync, renameSync } = fs;
+const { writeFileSync, renameSync, linkSync } = fs;
 fs.writeFileSync = function (file, data, ...rest) {
   if (typeof file === 'string' && path.basename(file) === at) {
     const bytes = Buffer.isBuffer(data) ? data : Buffer.from(String(data));
@@ -272,6 +278,10 @@ fs.writeFileSync = function (file, data, ...rest) {
     die();
   }
   return writeFileSync.call(this, file, data, ...rest);
+};
+fs.linkSync = function (from, to) {
+  if (path.basename(String(to)) === at) die(); // before a reused file is linked into the new build
+  return linkSync.call(this, from, to);
 };
 fs.renameSync = function (from, to) {
   if (at === 'CURRENT' && path.basename(String(to)) === 'CURRENT') die();
@@ -282,9 +292,12 @@ syncBuiltinESMExports();
       );
     });
 
+    // The killed build adds one document to seedsA: an incremental build that writes new
+    // chunks.jsonl, vectors.f32 and lexical.bin (the previous build's files are read, never changed).
     const points: [string, string][] = [
-      ['chunks.json', 'half of chunks.json written (the first file)'],
+      ['chunks.jsonl', 'half of chunks.jsonl written (the first file)'],
       ['vectors.f32', 'half of vectors.f32 written'],
+      ['lexical.bin', 'half of lexical.bin written'],
       ['manifest.json', 'data files complete, half of manifest.json written'],
       ['CURRENT', 'everything written, killed right before the switch'],
     ];
@@ -292,7 +305,7 @@ syncBuiltinESMExports();
     it.each(points)('%s: %s → the previous index serves, the next build cleans up', async (at) => {
       const dir = copyOfPristine();
       const live = liveBuildDir(dir)!;
-      const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seedsA, CITE_KILL_AT: at }, [pathToFileURL(hook).href]);
+      const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seedsA2, CITE_KILL_AT: at }, [pathToFileURL(hook).href]);
       const exit = await run.closed;
       expect(exit.signal, run.stderr()).toBe('SIGKILL');
 
@@ -301,15 +314,16 @@ syncBuiltinESMExports();
       expect(half, 'a half-written build folder').toBeDefined();
       if (at === 'CURRENT') {
         expect(leftovers.some((e) => e.startsWith('CURRENT.'))).toBe(true); // the pointer that was never renamed
-        expect(entries(path.join(dir, half))).toEqual(['chunks.json', 'hnsw.bin', 'manifest.json', 'vectors.f32']);
+        expect(entries(path.join(dir, half))).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'vectors.f32']);
       } else {
         expect(entries(path.join(dir, half))).toContain(at);
         expect(statSync(path.join(dir, half, at)).size).toBeGreaterThan(0);
       }
       await expectPreviousIndexServes(dir, live);
 
-      const next = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA })), embedder);
-      expect(next.reused).toHaveLength(5); // the previous build was intact: nothing re-embedded
+      const next = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA2 })), embedder);
+      expect(next.reused).toHaveLength(5); // the previous build was intact: only the new document embedded
+      expect(next.embedded).toEqual(['zz_added.txt']);
       expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]);
     }, 120_000);
   });
@@ -318,7 +332,24 @@ syncBuiltinESMExports();
 // ------------------------------------------------------------------ corruption matrix
 
 describe('each index file damaged in turn', () => {
-  const FILES = ['manifest.json', 'chunks.json', 'vectors.f32', 'hnsw.bin'] as const;
+  /** The pristine index built with HNSW (exactSearchMax below the seeds' size), for hnsw.bin's cases. */
+  let pristineHnsw: string;
+  beforeAll(async () => {
+    pristineHnsw = path.join(tempDir(), 'index-hnsw');
+    hnswDirs.add(pristineHnsw);
+    await buildIndex(buildSettings(configFor(pristineHnsw)), embedder);
+    expect(readIndex(pristineHnsw).manifest.hnsw).not.toBeNull();
+  }, 60_000);
+  const copyOf = (from: string, name: string) => {
+    const dir = path.join(tempDir(), name);
+    cpSync(from, dir, { recursive: true });
+    hnswDirs.add(dir);
+    return dir;
+  };
+  const FILES = ['manifest.json', 'chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'] as const;
+  /** hnsw.bin only exists above EXACT_SEARCH_MAX: those cases run on an index built with HNSW. */
+  const hnswDirs = new Set<string>();
+  const configFor = (dir: string) => testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA, EXACT_SEARCH_MAX: hnswDirs.has(dir) ? '20' : '10000' });
   const build = (dir: string) => liveBuildDir(dir)!;
   const file = (dir: string, name: string) => path.join(build(dir), name);
   const seededBytes = (n: number) => {
@@ -352,18 +383,25 @@ describe('each index file damaged in turn', () => {
   cases.push(
     ['manifest.json: wrong dimension', (d) => editManifest(d, (m) => ({ ...m, dim: m.dim - 1 })), /of dimension 383/],
     ['manifest.json: wrong chunk count', (d) => editManifest(d, (m) => ({ ...m, chunkCount: m.chunkCount + 1 })), /expected \d+ chunks/],
-    ['manifest.json: unknown format version', (d) => editManifest(d, (m) => ({ ...m, formatVersion: 2 })), /manifest\.json unreadable/],
+    ['manifest.json: unknown format version', (d) => editManifest(d, (m) => ({ ...m, formatVersion: 3 })), /manifest\.json unreadable/],
     ['manifest.json: no checksums', (d) => editManifest(d, ({ checksums: _, ...m }) => m), /manifest\.json unreadable/],
     // Damage the checksums cannot see (the manifest was updated to match): the deeper checks.
-    ['chunks.json not JSON, checksum matching', (d) => replaceWithChecksum(d, 'chunks.json', Buffer.from('[{"doc": "000_')), /chunks\.json/],
-    ['chunks.json valid JSON of the wrong shape, checksum matching', (d) => replaceWithChecksum(d, 'chunks.json', Buffer.from('{"chunks": []}')), /expected \d+ chunks/],
-    ['chunks.json `null`, checksum matching', (d) => replaceWithChecksum(d, 'chunks.json', Buffer.from('null')), /expected \d+ chunks/],
-    ['vectors.f32 a row short, checksum matching', (d) => replaceWithChecksum(d, 'vectors.f32', readFileSync(file(d, 'vectors.f32')).subarray(384 * 4)), /expected \d+ chunks of dimension 384/],
+    ['chunks.jsonl not JSON lines, checksum matching', (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('[{"doc": "000_')), /chunks\.jsonl/],
+    ['chunks.jsonl valid JSON of the wrong shape, checksum matching', (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('{"chunks": []}\n')), /expected \d+ chunks/],
+    ['chunks.jsonl `null`, checksum matching', (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('null\n')), /expected \d+ chunks/],
+    [
+      'chunks.jsonl lines of another shape, checksum matching',
+      (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from(readFileSync(file(d, 'chunks.jsonl'), 'utf8').replace(/"text":/g, '"txt":'))),
+      /chunks\.jsonl does not match manifest\.json/,
+    ],
+    ['lexical.bin random bytes, checksum matching', (d) => replaceWithChecksum(d, 'lexical.bin', seededBytes(statSync(file(d, 'lexical.bin')).size)), /lexical\.bin/],
+    ['vectors.f32 a row short, checksum matching', (d) => replaceWithChecksum(d, 'vectors.f32', readFileSync(file(d, 'vectors.f32')).subarray(384 * 4)), /expected \d+ vectors of dimension 384/],
     ['hnsw.bin random bytes, checksum matching', (d) => replaceWithChecksum(d, 'hnsw.bin', seededBytes(statSync(file(d, 'hnsw.bin')).size)), /hnsw\.bin/],
     [
       'hnsw.bin of another index, checksum matching',
       (d) => {
-        const other = buildHnsw(readIndex(d).vectors.subarray(0, 10 * 384), 384, 16, 50);
+        const index = readIndex(d);
+        const other = buildHnsw(Float32Array.from({ length: 10 * 384 }, (_, i) => index.dense.vector(Math.floor(i / 384))[i % 384]!), 384, 16, 50);
         const tmp = path.join(tempDir(), 'other.bin');
         other.writeIndexSync(tmp);
         replaceWithChecksum(d, 'hnsw.bin', readFileSync(tmp));
@@ -373,8 +411,8 @@ describe('each index file damaged in turn', () => {
     ['CURRENT empty', (d) => writeFileSync(path.join(d, 'CURRENT'), ''), /manifest\.json unreadable/],
   );
 
-  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, why) => {
-    const dir = copyOfPristine();
+  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (name, damage, why) => {
+    const dir = name.startsWith('hnsw.bin') ? copyOf(pristineHnsw, 'index') : copyOfPristine();
     damage(dir);
     const e = indexErrorOf(dir);
     expect(e.kind).toBe('corrupt');
@@ -382,7 +420,7 @@ describe('each index file damaged in turn', () => {
     expect(e.message).toContain(`The index in ${path.resolve(dir)} is damaged`);
     expect(e.message).toContain('Run `npm run index` to rebuild it.');
     expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
-    await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA }));
+    await expectRebuildAndAnswer(configFor(dir));
     expect(readIndex(dir).manifest.chunkCount).toBe(readIndex(pristine).manifest.chunkCount);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)]);
   });

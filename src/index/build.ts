@@ -1,4 +1,4 @@
-import { appendFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
@@ -283,12 +283,13 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     writer.put(FILES.chunks, ChunkStore.serialize(all()));
   }
 
-  // vectors.f32: the previous rows, then the new ones.
+  // vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones.
+  let vectorBytes: Buffer | undefined;
   if (added.length === 0) writer.reuse(FILES.vectors, prevFile(FILES.vectors), prev.checksums[FILES.vectors]!);
   else {
-    copyFileSync(prevFile(FILES.vectors), writer.file(FILES.vectors));
-    appendFileSync(writer.file(FILES.vectors), Buffer.from(input.freshVectors.buffer, input.freshVectors.byteOffset, input.freshVectors.byteLength));
-    await writer.written(FILES.vectors);
+    const fresh = Buffer.from(input.freshVectors.buffer, input.freshVectors.byteOffset, input.freshVectors.byteLength);
+    vectorBytes = Buffer.concat([readPrevious(previous.build, prev, FILES.vectors), fresh]);
+    writer.put(FILES.vectors, vectorBytes);
   }
 
   // lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in.
@@ -310,8 +311,8 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     for (const label of deleted) graph.markDelete(label);
     added.forEach(({ label }, i) => graph.addPoint(Array.from(input.freshVectors.subarray(i * dim, (i + 1) * dim)), label));
     if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
-      const raw = readFileSync(writer.file(FILES.vectors));
-      const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+      const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
+      const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
       const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
       hnsw = { ...hnsw, ...(await tune(graph, vectors, embedder, isLive, live, (l) => addedText.get(l) ?? chunks.get(l)!.text)) };
     }
