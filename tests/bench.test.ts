@@ -6,18 +6,11 @@ import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import {
-  bruteForceTopK,
-  chooseModel,
-  declineAccuracy,
-  makeCorpus,
-  percentiles,
-  recommendEf,
-  renderMarkdown,
-  runBench,
-  type BenchResult,
-} from '../src/bench/bench.js';
-import { clusteredVectors, mulberry32, syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
+import { renderMarkdown, runBench, type BenchResult } from '../src/bench/bench.js';
+import { makeCorpus } from '../src/bench/builds.js';
+import { chooseModel, percentiles } from '../src/bench/common.js';
+import { declineAccuracy } from '../src/bench/quality.js';
+import { mulberry32, syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { REPO, SEEDS, tempDirs, testModelDir } from './support/testModel.js';
@@ -34,37 +27,6 @@ describe('bench helpers', () => {
     expect(p.p95).toBe(95);
     expect(p.mean).toBeCloseTo(50.5);
     expect(Number.isNaN(percentiles([]).p50)).toBe(true);
-  });
-
-  it('brute force top-k matches a full sort', () => {
-    const dim = 16;
-    const vectors = clusteredVectors(500, dim, 3, 10);
-    const q = vectors.slice(7 * dim, 8 * dim);
-    const all = Array.from({ length: 500 }, (_, i) => {
-      let s = 0;
-      for (let j = 0; j < dim; j++) s += vectors[i * dim + j]! * q[j]!;
-      return { i, s };
-    }).sort((a, b) => b.s - a.s);
-    expect(bruteForceTopK(vectors, dim, q, 10)).toEqual(all.slice(0, 10).map((x) => x.i));
-    expect(bruteForceTopK(vectors, dim, q, 1)).toEqual([7]); // a vector is its own nearest neighbour
-  });
-
-  it('clustered vectors are unit length and deterministic', () => {
-    const a = clusteredVectors(50, 32, 1);
-    expect(clusteredVectors(50, 32, 1)).toEqual(a);
-    for (let i = 0; i < 50; i++) {
-      let norm = 0;
-      for (let j = 0; j < 32; j++) norm += a[i * 32 + j]! ** 2;
-      expect(norm).toBeCloseTo(1, 5);
-    }
-  });
-
-  it('recommends the smallest efSearch reaching the target recall', () => {
-    const row = (ef: number, recall10: number) => ({ ef, recall10, recall50: recall10, p50: ef / 100, p95: ef / 50, speedup: 10 });
-    expect(recommendEf([row(64, 0.99), row(16, 0.8), row(32, 0.96)]).ef).toBe(32);
-    const none = recommendEf([row(16, 0.5), row(32, 0.6)]);
-    expect(none.ef).toBeUndefined();
-    expect(none.reason).toMatch(/no tested efSearch/);
   });
 
   it('decline accuracy counts both kinds of decision', () => {
@@ -96,11 +58,11 @@ describe('bench run (tiny sizes, test model)', () => {
         quick: true,
         qaFile: QA,
         env: { EMBED_MODEL: model, SEEDS_DIR: SEEDS, EMBED_CACHE_DIR: path.join(os.tmpdir(), 'cite-test-cache'), EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'silent' },
-        sizes: { scaleVectors: 2000, scaleQueries: 30, latencyQueries: 20, incrementalDocs: 8, efSearch: [16, 64, 256], buildBudgetMs: 60_000 },
+        sizes: { scale: { documents: 12, paragraphs: 30, questions: 20, efSearch: [50, 200], exactSearchMax: 100 }, latencyQueries: 20, incrementalDocs: 8 },
       },
       () => {},
     );
-  }, 120_000);
+  }, 180_000);
 
   it('reports the machine and the configured model', () => {
     expect(result.machine.cores).toBeGreaterThan(0);
@@ -146,25 +108,28 @@ describe('bench run (tiny sizes, test model)', () => {
     expect(result.builds[1]!.documents).toBe(8);
   });
 
-  it('measures HNSW and BM25 at (small) scale against exact search', () => {
+  it('serves the generated collection from a fresh process: start, queries, memory, re-index while answering', () => {
     const s = result.scale;
-    expect(s.vectors).toBe(2000);
-    expect(s.efConstruction).toBe(200); // no budget reduction at this size
-    expect(s.efConstructionNote).toBeUndefined();
-    expect(s.efRows.map((r) => r.ef)).toEqual([16, 64, 256]);
-    for (const r of s.efRows) {
+    expect(s.documents).toBe(12);
+    expect(s.chunks).toBeGreaterThan(100); // above exactSearchMax: HNSW is used
+    expect(Object.keys(s.files).sort()).toEqual(['chunks.jsonl', 'hnsw.bin', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+    expect(s.dense.tunedEf).not.toBeNull();
+    expect(s.dense.rows.map((r) => r.ef)).toEqual([...new Set([50, 200, s.dense.tunedEf!])].sort((a, b) => a - b));
+    for (const r of s.dense.rows) {
       expect(inUnit(r.recall10)).toBe(true);
-      expect(inUnit(r.recall50)).toBe(true);
       expect(r.p95).toBeGreaterThanOrEqual(r.p50);
-      expect(r.speedup).toBeGreaterThan(0);
     }
-    expect(s.efRows.at(-1)!.recall10).toBeGreaterThanOrEqual(0.9); // 2000 points, ef 256: near exact
-    expect(s.recommended.ef === undefined || [16, 64, 256].includes(s.recommended.ef)).toBe(true);
-    expect(s.hnswFileBytes).toBeGreaterThan(s.vectorsBytes); // the graph stores the vectors plus links
-    expect(s.hnswFreshRssBytes).toBeDefined(); // the fresh-process probe ran
-    expect(s.hnswFreshRssBytes!).toBeGreaterThan(s.vectorsBytes / 2);
-    expect(s.lexical.chunks).toBe(2000);
+    expect(inUnit(s.lexical.agreementAt10)).toBe(true);
     expect(s.lexical.query.p95).toBeGreaterThanOrEqual(s.lexical.query.p50);
+    if ('error' in s.serve) throw new Error(s.serve.error);
+    const serve = s.serve;
+    expect(serve.queries).toBe(20);
+    expect(serve.startToFirstAnswerMs).toBeGreaterThan(serve.openMs);
+    expect(serve.rssSteadyBytes).toBeGreaterThan(0);
+    expect(serve.reindexUnchanged.upToDate).toBe(true);
+    expect(serve.reindexOneChanged.embeddedChunks).toBeGreaterThan(0);
+    expect(serve.reindexOneChanged.answered).toBe(serve.reindexOneChanged.asked); // every question answered during the re-index
+    expect(serve.reindexOneChanged.foundNewText).toBe(true);
   });
 
   it('re-embeds only the changed document', () => {
@@ -179,7 +144,7 @@ describe('bench run (tiny sizes, test model)', () => {
 
   it('renders every section as markdown tables', () => {
     const md = renderMarkdown(result);
-    for (const h of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', 'Recommended efSearch', 'hybrid / dense']) {
+    for (const h of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', '(chosen)', 'start to first answer', 'hybrid / dense']) {
       if (h === 'hybrid / dense' && !hasQa) continue;
       expect(md).toContain(h);
     }

@@ -1,10 +1,9 @@
 /**
- * Deterministic synthetic data for the benchmark and the resilience tests: text in the seeds'
- * vocabulary (documents and chunks), and clustered unit vectors. Same seed, same output.
+ * Deterministic synthetic text for the benchmark and the resilience tests, in the seeds'
+ * vocabulary (Zipf-distributed). Same seed, same output.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Chunk } from '../chunks/chunk.js';
 
 /** A small, fast, seedable PRNG (uniform in [0, 1)). */
 export function mulberry32(seed: number): () => number {
@@ -17,21 +16,6 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-/** Standard normal samples (Box–Muller). */
-export function gaussian(rand: () => number): () => number {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const r = Math.sqrt(-2 * Math.log(1 - rand()));
-    const theta = 2 * Math.PI * rand();
-    spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  };
-}
 
 /** Words with a sampling weight; `sample` draws one by weight. */
 export interface Vocabulary {
@@ -117,69 +101,4 @@ export function syntheticDocument(vocab: Vocabulary, seed: number, paragraphs = 
   const title = sentence(vocab, rand, 4, 8).slice(0, -1);
   const body = Array.from({ length: paragraphs }, () => syntheticParagraph(vocab, rand, 2 + Math.floor(rand() * 5)));
   return `${title} (synthetic ${seed})\n\n${body.join('\n\n')}\n`;
-}
-
-/** `n` chunks of 40–120 words (title included) for BM25 at scale. */
-export function syntheticChunks(vocab: Vocabulary, n: number, seed = 11): Chunk[] {
-  const rand = mulberry32(seed);
-  const chunks: Chunk[] = [];
-  for (let i = 0; i < n; i++) {
-    const words = Array.from({ length: 40 + Math.floor(rand() * 81) }, () => vocab.sample(rand));
-    const text = words.join(' ');
-    chunks.push({
-      doc: `synthetic-${Math.floor(i / 20)}.txt`,
-      title: `Synthetic ${Math.floor(i / 20)}`,
-      paragraph: (i % 20) + 1,
-      paragraphEnd: (i % 20) + 1,
-      text,
-      start: 0,
-      end: text.length,
-    });
-  }
-  return chunks;
-}
-
-/**
- * `n` unit vectors of dimension `dim`, in `clusters` loose clusters: each is a random centroid
- * plus Gaussian noise of the same norm (cosine ≈ 0.7 to its centroid, ≈ 0.5 within a cluster,
- * ≈ 0 across clusters). Row-major, like the index's vectors.
- */
-export function clusteredVectors(n: number, dim: number, seed: number, clusters = 200): Float32Array {
-  return clusteredAround(centroidsFor(dim, seed, clusters), n, dim, seed ^ 0x5bd1e995);
-}
-
-/** More vectors from the same clusters as `clusteredVectors(…, seed, clusters)` (for queries). */
-export function clusteredQueries(n: number, dim: number, seed: number, clusters = 200, querySeed = 99): Float32Array {
-  return clusteredAround(centroidsFor(dim, seed, clusters), n, dim, querySeed);
-}
-
-function centroidsFor(dim: number, seed: number, clusters: number): Float32Array {
-  const normal = gaussian(mulberry32(seed));
-  const centroids = new Float32Array(clusters * dim);
-  for (let c = 0; c < clusters; c++) unitRow(centroids, c, dim, () => normal());
-  return centroids;
-}
-
-function clusteredAround(centroids: Float32Array, n: number, dim: number, seed: number): Float32Array {
-  const normal = gaussian(mulberry32(seed));
-  const pick = mulberry32(seed ^ 0x9e3779b9);
-  const clusters = centroids.length / dim;
-  const out = new Float32Array(n * dim);
-  const scale = 1 / Math.sqrt(dim); // noise of norm ≈ 1, like the unit centroid
-  for (let i = 0; i < n; i++) {
-    const c = Math.floor(pick() * clusters);
-    unitRow(out, i, dim, (j) => centroids[c * dim + j]! + normal() * scale);
-  }
-  return out;
-}
-
-function unitRow(out: Float32Array, row: number, dim: number, value: (j: number) => number): void {
-  let norm = 0;
-  for (let j = 0; j < dim; j++) {
-    const x = value(j);
-    out[row * dim + j] = x;
-    norm += x * x;
-  }
-  const inv = 1 / Math.sqrt(norm);
-  for (let j = 0; j < dim; j++) out[row * dim + j]! *= inv;
 }
