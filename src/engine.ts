@@ -14,6 +14,8 @@ import { loadEmbedder, type Embedder } from './vectors/embedder.js';
  */
 export class Engine {
   private reindexing: Promise<BuildSummary> | undefined;
+  /** How `reindex` builds: in a worker thread (replaceable, e.g. to hold a build at a given point in a test). */
+  runBuild: typeof buildInWorker = buildInWorker;
 
   private constructor(
     readonly config: Config,
@@ -62,7 +64,7 @@ export class Engine {
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
-        const summary = await buildInWorker(this.config, onProgress);
+        const summary = await this.runBuild(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir !== this.retriever.index.build) {
           this.retriever = new Retriever(await loadIndex(this.config.INDEX_DIR), this.embedder, retrievalSettings(this.config));

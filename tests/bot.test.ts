@@ -416,14 +416,14 @@ describe('/reindex', () => {
     writeFileSync(path.join(seeds, NEW_FILE), NEW_DOC);
     expect(single(await ask(user(601), NEW_QUESTION)).plain).toMatch(/^The documents do not cover this question/);
 
-    // Hold the re-index in its embedding step (only build passes a progress callback).
-    const embedder = engine.embedder;
-    const original = embedder.embedPassages;
+    // The real build runs in its worker thread; its result is held back, so the engine keeps the old index until released.
+    const original = engine.runBuild;
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    embedder.embedPassages = async (texts, onBatch) => {
-      if (onBatch) await gate;
-      return original.call(embedder, texts, onBatch);
+    engine.runBuild = async (config, onProgress) => {
+      const summary = await original(config, onProgress);
+      await gate;
+      return summary;
     };
     try {
       const started = await command(ADMIN, 'reindex');
@@ -444,7 +444,7 @@ describe('/reindex', () => {
       expect(status.plain).toMatch(/^Re-index done in \d+\.\d s: 8 documents, \d+ passages\.\nRe-embedded: 007_new\.txt\nReused: 7 unchanged$/);
       expect(status.edits.at(-1)).toBe(status.text);
     } finally {
-      embedder.embedPassages = original;
+      engine.runBuild = original;
       release();
     }
     const after = single(await ask(user(604), NEW_QUESTION));
