@@ -248,6 +248,7 @@ describe('buttons', () => {
     let tested = 0;
     for (const [i, q] of candidates.entries()) {
       const answer = await engine.ask(q, 10);
+      expect(answer.hits).toHaveLength(10); // ten distinct passages (overlapping pieces are not repeated)
       if (!answer.answered || answer.hits.slice(0, 3).every((h) => h.relevant)) continue;
       tested++;
       const u = user(210 + i);
@@ -256,7 +257,7 @@ describe('buttons', () => {
       const firstPage = numbers(x.sent);
       expect(firstPage.length).toBe(Math.min(3, answer.hits.filter((h) => h.relevant).length));
       for (;;) {
-        for (const m of x.sent) seen.push(...[...m.plain.matchAll(/^\d+\. According to .*, (¶\d+ \(\S+\)):/gm)].map((r) => r[1]!));
+        for (const m of x.sent) seen.push(...[...m.plain.matchAll(/^\d+\. According to .*, (¶\d+)(?: \(excerpt ¶\d+–\d+\))? (\(\S+\)):/gm)].map((r) => `${r[1]} ${r[2]}`));
         const more = buttonData(lastAnswer(x), 'More results');
         if (!more) break;
         x = await press(u, lastAnswer(x), more);

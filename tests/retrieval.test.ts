@@ -6,7 +6,7 @@ import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
 import { readIndex } from '../src/index/store.js';
 import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
-import { LexicalIndex } from '../src/retrieval/lexical.js';
+import { LexicalIndex } from '../src/index/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
 import { focusQuestion, fold, terms } from '../src/retrieval/terms.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
@@ -24,7 +24,6 @@ beforeAll(async () => {
   const embedder = await testEmbedder();
   await buildIndex(buildSettings(config), embedder);
   retriever = new Retriever(readIndex(indexDir), embedder, {
-    efSearch: config.HNSW_EF_SEARCH,
     denseThreshold: config.DENSE_THRESHOLD,
     lexicalThreshold: config.LEXICAL_THRESHOLD,
   });
@@ -119,6 +118,44 @@ describe('hybrid search on the seeds', () => {
   });
 });
 
+describe('citations point at the quoted text', () => {
+  /** The blank-line-separated block of the file that a reader finds at ¶n (counted after the title's block). */
+  const block = (doc: string, n: number) => {
+    const source = sources.get(doc)!;
+    const blocks = source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
+    const title = blocks.findIndex((b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(loadDocuments(SEEDS).documents.find((d) => d.file === doc)!.title));
+    return blocks[title + n]!.replace(/\s+/g, ' ');
+  };
+
+  it.each([
+    ['Which trade union represents customs workers?', 'Trade Union Of Customs Workers', 29],
+    ['Who is the chairman of the Azerbaijan Trade Unions Confederation?', 'Chairman of the Azerbaijan Trade Unions Confederation', 37],
+  ])('%s → the marked line and its own ¶', async (question, line, paragraph) => {
+    const hit = (await retriever.search(question, 3)).hits.find((h) => h.sentence === line)!;
+    expect(hit, `marked: ${(await retriever.search(question, 3)).hits.map((h) => h.sentence).join(' | ')}`).toBeDefined();
+    expect(hit.paragraph).toBe(paragraph);
+    expect(block(hit.doc, hit.paragraph)).toContain(line);
+  });
+
+  it('marks the sentence that answers, even in another word form ("remain unimplemented" → "remained on paper for 27 years")', async () => {
+    const answer = await retriever.search('How long did the UN resolutions on Karabakh remain unimplemented?', 3);
+    expect(answer.hits[0]!.sentence).toContain('remained on paper for 27 years');
+    expect(block(answer.hits[0]!.doc, answer.hits[0]!.paragraph)).toContain('remained on paper for 27 years');
+  });
+
+  it.each(['UN resolutions', 'What did the OSCE Minsk Group do?', 'How long did the UN resolutions on Karabakh remain unimplemented?'])(
+    'quotes no passage twice: %s',
+    async (question) => {
+      const hits = (await retriever.search(question, 10)).hits;
+      for (const [i, a] of hits.entries()) {
+        for (const b of hits.slice(i + 1)) expect(a.doc === b.doc && a.start < b.end && b.start < a.end, `${a.doc} ${a.start}-${a.end} / ${b.start}-${b.end}`).toBe(false);
+      }
+      const marked = hits.map((h) => `${h.doc}|${h.sentence}`);
+      expect(new Set(marked).size).toBe(marked.length);
+    },
+  );
+});
+
 describe('terms and lexical coverage', () => {
   it('normalises numbers, ranges, case and accents, and drops stopwords', () => {
     expect(terms('In 1948-1953, 150 thousand; 5,000 and 5000 and 1.500.000 houses')).toEqual([
@@ -129,13 +166,10 @@ describe('terms and lexical coverage', () => {
     expect(terms('What is the number of the')).toEqual(['number']);
   });
 
+  const lexicalOf = (texts: string[]) => LexicalIndex.build(texts.map((text, label) => ({ label, text, title: 't' })), texts.length);
+
   it('weighs rare words more in coverage', () => {
-    const chunk = (text: string) => ({ doc: 'd', title: 't', paragraph: 1, paragraphEnd: 1, text, start: 0, end: text.length });
-    const lex = new LexicalIndex([
-      chunk('Common word appears here with Khojaly.'),
-      chunk('Common word appears here too.'),
-      chunk('Common word again.'),
-    ]);
+    const lex = lexicalOf(['Common word appears here with Khojaly.', 'Common word appears here too.', 'Common word again.']);
     // "common" is in every chunk (low weight), "khojaly" in one (high weight), "zebra" in none (as high
     // as the rarest word: a question about it is not covered by a text about the others).
     const withRare = lex.coverage('common khojaly', 'Khojaly');
@@ -147,13 +181,37 @@ describe('terms and lexical coverage', () => {
     expect(lex.coverage('zebra common', 'common')).toBeLessThan(0.4);
     expect(lex.coverage('Khojaly, common!', 'KHOJALY common')).toBe(1);
     expect(lex.coverage('the of and', 'anything')).toBe(0);
-    expect(lex.query('khojaly', 3)).toEqual([0]);
+    expect(lex.query('khojaly', 3).labels).toEqual([0]);
+  });
+
+  it('counts word forms in coverage: "remain" is in "remained", "resolution" in "resolutions"', () => {
+    const lex = lexicalOf(['The resolutions remained on paper.', 'Something else entirely.']);
+    expect(lex.coverage('remain resolution', 'The resolutions remained on paper.')).toBe(1);
+    expect(lex.coverage('rem', 'remained')).toBe(0); // short words must match exactly
+  });
+
+  it('matches prefixes and close spellings of long words, below exact matches', () => {
+    const lex = lexicalOf(['Thousands were expelled from their lands.', 'The organizations were informed.', 'An expel order.']);
+    expect(lex.query('expel', 3).labels).toEqual([2, 0]); // exact first, then the longer form
+    expect(lex.query('organisations', 3).labels).toEqual([1]); // one edit away
+  });
+
+  it('an update (remove + add) ranks exactly like a fresh build of the same chunks; serialize round-trips', () => {
+    const texts = ['Armenia occupied Karabakh for thirty years.', 'Refugees left their homes in 1988.', 'The OSCE Minsk Group met.', 'Trade unions of Azerbaijan appealed.'];
+    const updated = lexicalOf(texts.slice(0, 3)).update([1], [{ label: 3, text: texts[3]!, title: 't' }, { label: 1, text: 'Refugees returned home in 2021.', title: 't' }], 4);
+    const fresh = LexicalIndex.build([0, 1, 2, 3].map((label) => ({ label, text: label === 1 ? 'Refugees returned home in 2021.' : texts[label]!, title: 't' })), 4);
+    for (const q of ['refugees 1988', 'refugees 2021 home', 'trade unions appeal', 'karabakh occupied years']) {
+      expect(updated.query(q, 4)).toEqual(fresh.query(q, 4));
+      expect(LexicalIndex.deserialize(updated.serialize()).query(q, 4)).toEqual(fresh.query(q, 4));
+    }
+    expect(updated.query('1988', 4).labels).toEqual([]); // the removed text is gone
+    expect(() => LexicalIndex.deserialize(Buffer.from('not an index'))).toThrow();
   });
 });
 
 describe('eval scoring', () => {
   const hit = (doc: string, text: string, similarity = 0, coverage = 0): Hit => ({
-    doc, title: '', paragraph: 1, score: 0, text, start: 0, end: 0, sentence: text, similarity, coverage, relevant: false,
+    doc, title: '', paragraph: 1, parts: [1], score: 0, text, start: 0, end: 0, sentence: text, similarity, coverage, relevant: false,
   });
   const answer = (answered: boolean, hits: Hit[]): Answer => ({ question: '', answered, hits });
   const item = (id: string, lang: string, gold: EvalItem['gold']): EvalItem => ({ id, lang, q: id, gold });

@@ -5,12 +5,14 @@ export interface Chunk {
   /** Document file name. */
   doc: string;
   title: string;
-  /** 1-based paragraph number as a reader counts the document's body (title excluded). */
+  /** Paragraph number (¶, see documents/clean.ts) of the chunk's first part. */
   paragraph: number;
   /** Last paragraph the chunk covers (same as `paragraph` unless short ones were merged). */
   paragraphEnd: number;
   /** Clean text: hard wraps joined, paragraphs of a merged chunk separated by a blank line. */
   text: string;
+  /** The paragraph number of each blank-line-separated part of `text`, in order. */
+  parts: number[];
   /** Offsets in the original file: `sameText(source.slice(start, end), text)` holds. */
   start: number;
   end: number;
@@ -46,6 +48,13 @@ interface Piece {
 
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
+/** The paragraph number of the part of `chunk.text` that holds position `at`. */
+export function paragraphAt(chunk: Pick<Chunk, 'text' | 'parts' | 'paragraph'>, at: number): number {
+  let part = 0;
+  for (let i = chunk.text.indexOf('\n\n'); i >= 0 && i < at; i = chunk.text.indexOf('\n\n', i + 2)) part++;
+  return chunk.parts?.[part] ?? chunk.paragraph;
+}
+
 /** Sentence spans of source[start, end), as offsets into source. */
 export function sentenceSpans(source: string, start: number, end: number): { start: number; end: number }[] {
   // A single newline is a hard wrap, not a sentence end: hide it from the segmenter (same length).
@@ -61,7 +70,7 @@ export function sentenceSpans(source: string, start: number, end: number): { sta
 
 /** Splits one paragraph into pieces of at most maxChars, overlapping by one sentence. */
 function splitLong(source: string, paragraph: number, span: { start: number; end: number }, maxChars: number): Piece[] {
-  if (span.end - span.start <= maxChars) return [{ paragraph, ...span }];
+  if (span.end - span.start <= maxChars) return [{ paragraph, start: span.start, end: span.end }];
   const sentences = sentenceSpans(source, span.start, span.end);
   const pieces: Piece[] = [];
   let first = 0;
@@ -79,7 +88,7 @@ function splitLong(source: string, paragraph: number, span: { start: number; end
 }
 
 export function chunkDocument(doc: SourceDocument, opts: ChunkOptions = DEFAULT_CHUNKING): Chunk[] {
-  const pieces = doc.paragraphs.flatMap((span, i) => splitLong(doc.source, i + 1, span, opts.maxChars));
+  const pieces = doc.paragraphs.flatMap((span) => splitLong(doc.source, span.paragraph, span, opts.maxChars));
   const groups: Piece[][] = [];
   const size = (g: Piece[]) => g.reduce((n, p) => n + p.end - p.start, 0);
   // Overlapping pieces of a split paragraph never share a chunk: its text would repeat a sentence.
@@ -120,6 +129,7 @@ function toChunk(doc: SourceDocument, group: Piece[]): Chunk {
     paragraph: group[0]!.paragraph,
     paragraphEnd: group.at(-1)!.paragraph,
     text,
+    parts: group.map((p) => p.paragraph),
     start: group[0]!.start,
     end: group.at(-1)!.end,
   };

@@ -2,6 +2,11 @@
 export interface Span {
   start: number;
   end: number;
+  /**
+   * Its number as a reader counts them in the file: the blank-line-separated blocks after the
+   * title's block, from 1. Junk removed inside a block does not change the numbering.
+   */
+  paragraph: number;
 }
 
 /**
@@ -20,19 +25,27 @@ const BOILERPLATE = [
   /\d*\s*°\s*[CF]?$/, // weather widget ("İstanbul °C")
 ];
 
-interface RawLine extends Span {
+interface RawLine {
   text: string;
+  start: number;
+  end: number;
+  /** Blank-line-separated block of the file the line is in (the first block is 1). */
+  block: number;
 }
 
-/** Lines of `source` with offsets of their trimmed text; blank lines have empty text. */
+/** Lines of `source` with offsets of their trimmed text and their block; blank lines have empty text. */
 function splitLines(source: string): RawLine[] {
   const lines: RawLine[] = [];
   const re = /[^\n]*(\n|$)/g;
+  let block = 0;
+  let previousBlank = true;
   for (let m = re.exec(source); m && m[0] !== ''; m = re.exec(source)) {
     const raw = m[0].replace(/\r?\n$/, '');
     const lead = raw.length - raw.trimStart().length;
     const text = raw.trim();
-    lines.push({ text, start: m.index + lead, end: m.index + lead + text.length });
+    if (text && previousBlank) block++;
+    previousBlank = !text;
+    lines.push({ text, start: m.index + lead, end: m.index + lead + text.length, block });
   }
   return lines;
 }
@@ -56,13 +69,15 @@ function isJunk(text: string): boolean {
 }
 
 /**
- * Removes page junk and returns the title (first real line) and the body paragraphs.
- * A removed line also ends a paragraph, so every paragraph is one contiguous slice of the file.
+ * Removes page junk and returns the title (first real line) and the body paragraphs, numbered as
+ * the file's blank-line-separated blocks after the title's. A removed line also ends a span, so
+ * every span is one contiguous slice of the file (a block split by junk gives two spans, same ¶).
  */
 export function cleanDocument(source: string): { title: string; paragraphs: Span[] } {
   const seen = new Set<string>();
   const paragraphs: Span[] = [];
   let title = '';
+  let titleBlock = 0;
   let open: Span | undefined;
   for (const line of splitLines(source)) {
     const k = key(line.text);
@@ -75,10 +90,13 @@ export function cleanDocument(source: string): { title: string; paragraphs: Span
     seen.add(k);
     if (!title) {
       title = line.text;
+      titleBlock = line.block;
       continue;
     }
-    if (open) open.end = line.end;
-    else paragraphs.push((open = { start: line.start, end: line.end }));
+    // A line under the title in the title's own block (a subtitle) counts with ¶1.
+    const paragraph = Math.max(line.block - titleBlock, 1);
+    if (open && open.paragraph === paragraph) open.end = line.end;
+    else paragraphs.push((open = { start: line.start, end: line.end, paragraph }));
   }
   return { title, paragraphs };
 }

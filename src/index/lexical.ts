@@ -247,12 +247,15 @@ export class LexicalIndex {
     const asked = [...new Set(terms(question))];
     if (asked.length === 0) return 0;
     const present = new Set(terms(text));
+    // Word forms count too: "remain" is in "remained", "resolutions" covers "resolution".
+    const sameStem = (t: string, p: string) => Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p));
+    const has = (t: string) => present.has(t) || (!/^\d/.test(t) && [...present].some((p) => sameStem(t, p)));
     let total = 0;
     let found = 0;
     for (const t of asked) {
       const w = this.idf(t);
       total += w;
-      if (present.has(t)) found += w;
+      if (has(t)) found += w;
     }
     return found / total;
   }

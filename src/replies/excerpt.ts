@@ -1,3 +1,5 @@
+import { sentenceSpans } from '../chunks/chunk.js';
+
 /** A quotation cut around its best sentence: `before` + `highlight` + `after` is verbatim text. */
 export interface Excerpt {
   cutStart: boolean;
@@ -5,42 +7,47 @@ export interface Excerpt {
   highlight: string;
   after: string;
   cutEnd: boolean;
+  /** Offsets of the shown text in the passage text. */
+  from: number;
+  to: number;
 }
 
 /**
- * Quotes `text` in at most about `maxChars`, keeping the best sentence whole and trimming the
- * context on either side at word boundaries (the caller shows "…" where it was cut).
+ * Quotes `text` in at most about `maxChars` by whole sentences: the best sentence, then its
+ * neighbours (the one before first: it usually introduces it) while they fit. A sentence is never
+ * cut, so the one that answers is shown whole; the caller shows "…" where sentences were left out.
  */
 export function excerpt(text: string, sentence: string, maxChars: number): Excerpt {
-  let at = text.indexOf(sentence);
-  if (at < 0 || !sentence) at = 0;
-  const highlight = at === 0 && !text.startsWith(sentence) ? '' : sentence;
-  const end = at + highlight.length;
-  const room = Math.max(0, maxChars - highlight.length);
-  let from = Math.max(0, at - Math.floor(room / 2));
-  let to = Math.min(text.length, end + (room - (at - from)));
-  from = Math.max(0, at - (room - (to - end))); // give unused room on one side to the other
-  if (from > 0) from = wordStart(text, from, at);
-  if (to < text.length) to = wordEnd(text, to, end);
+  let at = sentence ? text.indexOf(sentence) : -1;
+  const highlight = at < 0 ? '' : sentence;
+  if (at < 0) at = 0;
+  const spans = sentenceSpans(text, 0, text.length);
+  let from = at;
+  let to = at + highlight.length;
+  let before = spans.filter((s) => s.end <= from).reverse();
+  let after = spans.filter((s) => s.start >= to);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const side of [before, after]) {
+      const next = side[0];
+      if (!next) continue;
+      const start = Math.min(from, next.start);
+      const end = Math.max(to, next.end);
+      if (end - start > maxChars && to > from) continue;
+      [from, to] = [start, end];
+      side.shift();
+      grew = true;
+    }
+    before = before.filter((s) => s.end <= from);
+    after = after.filter((s) => s.start >= to);
+  }
   return {
-    cutStart: from > 0,
+    cutStart: text.slice(0, from).trim() !== '',
     before: text.slice(from, at),
     highlight,
-    after: text.slice(end, to),
-    cutEnd: to < text.length,
+    after: text.slice(at + highlight.length, to),
+    cutEnd: text.slice(to).trim() !== '',
+    from,
+    to,
   };
-}
-
-/** First word start at or after i (but not past limit). */
-function wordStart(text: string, i: number, limit: number): number {
-  if (/\s/.test(text[i - 1] ?? '')) return i;
-  const space = text.slice(i, limit).search(/\s/);
-  return space < 0 ? limit : i + space + 1;
-}
-
-/** Last word end at or before i (but not before limit). */
-function wordEnd(text: string, i: number, limit: number): number {
-  if (/\s/.test(text[i] ?? '')) return i;
-  const space = text.slice(limit, i + 1).search(/\s\S*$/);
-  return space < 0 ? limit : limit + space;
 }

@@ -1,5 +1,5 @@
 import type { Answer } from '../retrieval/search.js';
-import { composeReply, NOT_COVERED, type Quote } from './compose.js';
+import { composeReply, NOT_COVERED, paragraphLabel, type Quote } from './compose.js';
 
 /** Telegram rejects longer messages (counted after entity parsing; counting markup too is safer). */
 export const TELEGRAM_LIMIT = 4096;
@@ -19,7 +19,7 @@ export function htmlQuote(q: Quote, index?: number): string {
     escapeHtml(e.after) +
     (e.cutEnd ? ' …' : '');
   const n = index === undefined ? '' : `${index}. `;
-  return `${n}According to <b>«${escapeHtml(q.title)}»</b>, ¶${q.paragraph} (<code>${escapeHtml(q.doc)}</code>):\n<blockquote>${body}</blockquote>`;
+  return `${n}According to <b>«${escapeHtml(q.title)}»</b>, ${paragraphLabel(q)} (<code>${escapeHtml(q.doc)}</code>):\n<blockquote>${body}</blockquote>`;
 }
 
 export function notCoveredHtml(titles: string[]): string {

@@ -1,4 +1,4 @@
-import { sentenceSpans } from '../chunks/chunk.js';
+import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
 import type { IndexData } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
@@ -7,7 +7,10 @@ import { focusQuestion } from './terms.js';
 export interface Hit {
   doc: string;
   title: string;
+  /** The paragraph (¶) of `sentence` once described; before that, of the passage's start. */
   paragraph: number;
+  /** The paragraph number of each blank-line-separated part of `text`. */
+  parts: number[];
   /** Fused relevance, 0..1 (1 = first in both the dense and the lexical ranking). */
   score: number;
   text: string;
@@ -73,16 +76,19 @@ export class Retriever {
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
     for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
-    const ranked = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, topK);
+    const ranked = distinctPassages(
+      [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
+      topK,
+    );
 
-    const hits: Hit[] = ranked.map(([label, score]) => {
-      const c = chunks.get(label)!;
+    const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
       const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
       const coverage = lexical.coverage(question, c.text);
       return {
         doc: c.doc,
         title: c.title,
         paragraph: c.paragraph,
+        parts: c.parts ?? [c.paragraph],
         score: Number((score / best).toFixed(4)),
         text: c.text,
         start: c.start,
@@ -112,12 +118,12 @@ export class Retriever {
     for (const hit of pending) {
       const sentences = sentenceSpans(hit.text, 0, hit.text.length).map((s) => hit.text.slice(s.start, s.end));
       if (sentences.length <= 1) {
-        hit.sentence = sentences[0] ?? hit.text;
+        mark(hit, sentences[0] ?? hit.text);
         continue;
       }
       const lexical = sentences.map((s) => this.index.lexical.coverage(focus.text, s));
       const top = Math.max(...lexical);
-      if (top > 0) hit.sentence = sentences[lexical.indexOf(top)]!;
+      if (top > 0) mark(hit, sentences[lexical.indexOf(top)]!);
       // A question in another language shares no words with the text: compare meanings instead.
       else byMeaning.push({ hit, sentences });
     }
@@ -126,9 +132,29 @@ export class Retriever {
     let next = 0;
     for (const { hit, sentences } of byMeaning) {
       const sims = sentences.map(() => dot(focus.vector, vectors[next++]!));
-      hit.sentence = sentences[sims.indexOf(Math.max(...sims))]!;
+      mark(hit, sentences[sims.indexOf(Math.max(...sims))]!);
     }
   }
+}
+
+/** Sets a hit's best sentence, and its ¶ to the paragraph that sentence is in. */
+function mark(hit: Hit, sentence: string): void {
+  hit.sentence = sentence;
+  hit.paragraph = paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, Math.max(0, hit.text.indexOf(sentence)));
+}
+
+/**
+ * The first `count` candidates (best first) that share no text with a better one: overlapping
+ * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence.
+ */
+export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(ranked: T[], count: number): T[] {
+  const kept: T[] = [];
+  for (const candidate of ranked) {
+    if (kept.length >= count) break;
+    const { doc, start, end } = candidate.chunk;
+    if (!kept.some(({ chunk: c }) => c.doc === doc && c.start < end && start < c.end)) kept.push(candidate);
+  }
+  return kept;
 }
 
 /** The `ask --json` contract: exactly these fields, whatever else a hit carries internally. */

@@ -177,7 +177,9 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     }
     await ctx.answerCallbackQuery();
     if (m[1] === 'full') {
-      const header = `Full passage. According to <b>«${escapeHtml(hit.title)}»</b>, ¶${hit.paragraph} (<code>${escapeHtml(hit.doc)}</code>):`;
+      const [first, last] = [hit.parts[0] ?? hit.paragraph, hit.parts.at(-1) ?? hit.paragraph];
+      const where = first === last ? `¶${first}` : `¶${first}–${last}`;
+      const header = `Full passage. According to <b>«${escapeHtml(hit.title)}»</b>, ${where} (<code>${escapeHtml(hit.doc)}</code>):`;
       for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`])) await html(ctx, message);
       return;
     }
