@@ -1,6 +1,12 @@
 import { z } from 'zod';
 
-const int = (min: number, fallback: number) => z.coerce.number().int().min(min).default(fallback);
+const int = (min: number, fallback: number) =>
+  z.coerce.number({ message: 'must be a number' }).int(`must be a whole number ≥ ${min}`).min(min, `must be a whole number ≥ ${min}`).default(fallback);
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Settings where an empty value is a value (a model without e5 prefixes); elsewhere empty = default. */
+const EMPTY_IS_A_VALUE = new Set(['QUERY_PREFIX', 'PASSAGE_PREFIX']);
 
 /** Every setting comes from the environment (or .env); see .env.example. */
 const schema = z.object({
@@ -47,11 +53,11 @@ const schema = z.object({
    * with `npm run eval`): cosine similarity to the question (model-specific), or the share of the
    * question's rare words it contains.
    */
-  DENSE_THRESHOLD: z.coerce.number().min(-1).max(1).default(0.85),
-  LEXICAL_THRESHOLD: z.coerce.number().min(0).max(1).default(0.25),
+  DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').default(0.85),
+  LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -60,9 +66,11 @@ export class ConfigError extends Error {}
 
 /** Validates the environment; every bad value is named in one message. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
-  const result = schema.safeParse(source);
+  // `TOP_K=` in .env means "not set": the default, never 0 (z.coerce would make '' a 0).
+  const given = Object.fromEntries(Object.entries(source).filter(([k, v]) => v !== undefined && (v.trim() !== '' || EMPTY_IS_A_VALUE.has(k))));
+  const result = schema.safeParse(given);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(source[String(i.path[0])] ?? '')}: ${i.message}`);
   throw new ConfigError(`Invalid configuration (environment or .env):\n${lines.join('\n')}`);
 }
 

@@ -1,5 +1,6 @@
 import pino from 'pino';
 import pretty from 'pino-pretty';
+import { LOG_LEVELS } from './config.js';
 
 /**
  * Structured logs on stderr (stdout stays clean for `ask --json`), readable on a terminal, JSON
@@ -11,7 +12,8 @@ const destination = process.stderr.isTTY
 
 export const log = pino(
   {
-    level: process.env.LOG_LEVEL ?? 'info',
+    // Read before the configuration is validated: an invalid value is reported by loadConfig, not by a pino crash.
+    level: (LOG_LEVELS as readonly string[]).includes(process.env.LOG_LEVEL?.toLowerCase() ?? '') ? process.env.LOG_LEVEL!.toLowerCase() : 'info',
     redact: { paths: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN'], censor: '[redacted]' },
   },
   destination,

@@ -208,3 +208,106 @@ describe('model errors name the model', () => {
     expect((error as Error).message).toContain(`npm run test-model -- ${missing}`);
   });
 });
+
+describe('the README’s terminal commands, pasted literally', () => {
+  /** Every `npm run …` command of the README's terminal-command table that promises JSON. */
+  const readmeCommands = () =>
+    [...readFileSync(path.join(REPO, 'README.md'), 'utf8').matchAll(/^\| `(npm run [^`]*--jsonl?[^`]*)` \|/gm)].map((m) => m[1]!);
+
+  /** Runs a command line through a shell in the repo, as a user pastes it. */
+  const shell = (command: string, env: Record<string, string>, input = '') =>
+    limited(
+      () =>
+        new Promise<Run>((resolve, reject) => {
+          const child = spawn('sh', ['-c', command], { cwd: REPO, env: envFor(env), stdio: ['pipe', 'pipe', 'pipe'] });
+          children.add(child);
+          let stdout = '';
+          let stderr = '';
+          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+          child.on('error', reject);
+          child.on('close', (code) => (children.delete(child), resolve({ code, stdout, stderr })));
+          child.stdin.end(input);
+        }),
+    );
+
+  it('documents the JSON commands with npm run -s (npm prints a banner on stdout otherwise)', () => {
+    expect(readmeCommands()).toEqual(['npm run -s ask -- --json [--top K] "question"', 'npm run -s ask -- --jsonl [--top K] < questions.txt']);
+  });
+
+  it('`npm run -s ask -- --json …` prints exactly one JSON object; `--jsonl` one per line', async () => {
+    const [json, jsonl] = readmeCommands().map((c) => c.replace(' [--top K]', ' --top 2'));
+    const one = await shell(json!.replace('"question"', JSON.stringify(EXPELLED)), {});
+    expect(one.code, one.stderr).toBe(0);
+    expect(expectAnswer(jsonLines(one.stdout, 1)[0], EXPELLED).hits).toHaveLength(2);
+    const questionsFile = path.join(tempDir(), 'questions.txt');
+    writeFileSync(questionsFile, `${EXPELLED}\n${HOUSES}\n`);
+    const many = await shell(jsonl!.replace('questions.txt', JSON.stringify(questionsFile)), {});
+    expect(many.code, many.stderr).toBe(0);
+    jsonLines(many.stdout, 2).forEach((v, i) => expectAnswer(v, [EXPELLED, HOUSES][i]!));
+  });
+});
+
+describe('wrong usage and bad settings: one clear message, never a stack trace', () => {
+  const noStack = (r: Run) => expect(r.stderr).not.toMatch(/\n\s+at |Error:/);
+
+  it.each([
+    [['--top', '0', EXPELLED], /--top takes a whole number ≥ 1, got "0"/],
+    [['--top', 'abc', EXPELLED], /got "abc"/],
+    [['--top', '2.5', EXPELLED], /got "2\.5"/],
+    [['--top'], /argument missing/],
+    [['--verbose', EXPELLED], /Unknown option '--verbose'/],
+    [['--json', '--jsonl', EXPELLED], /cannot be combined/],
+    [['  ?!  '], /No question given/],
+  ])('ask %j → usage, exit code 2', async (args, message) => {
+    const r = await cli('ask.ts', args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toContain('Usage: npm run -s ask');
+    expect(r.stdout).toBe('');
+    noStack(r);
+  });
+
+  it('ask trims an over-long question like the bot, and says so on stderr', async () => {
+    const r = await cli('ask.ts', ['--json', `${EXPELLED} ${'padding '.repeat(200)}`], { MAX_QUESTION_CHARS: '60' });
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout) as { question: string };
+    expect(answer.question.length).toBeLessThanOrEqual(60);
+    expect(answer.question.startsWith(EXPELLED)).toBe(true);
+    expect(r.stderr).toMatch(/only its first 60 characters were used/);
+  });
+
+  it.each([
+    [{ LOG_LEVEL: 'verbose' }, /LOG_LEVEL="verbose": must be one of fatal, error, warn, info, debug, trace, silent/],
+    [{ TOP_K: 'abc' }, /TOP_K="abc": must be a number/],
+    [{ DENSE_THRESHOLD: '2' }, /DENSE_THRESHOLD="2": must be between -1 and 1/],
+  ])('%j → the variable named, exit code 1', async (env, message) => {
+    const r = await cli('ask.ts', [EXPELLED], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    noStack(r);
+  });
+
+  it('an empty value means the default (never 0), and LOG_LEVEL is case-insensitive', async () => {
+    const r = await cli('ask.ts', ['--json', 'How do I bake sourdough bread?'], { DENSE_THRESHOLD: '', LEXICAL_THRESHOLD: '', TOP_K: '', LOG_LEVEL: 'SILENT' });
+    expect(r.code, r.stderr).toBe(0);
+    const answer = JSON.parse(r.stdout) as { answered: boolean; hits: unknown[] };
+    expect(answer.answered).toBe(false); // thresholds of 0 would quote noise
+    expect(answer.hits).toHaveLength(3);
+    expect(r.stderr).toBe('');
+  });
+
+  it('eval: a missing file and a bad line are named (with the line number)', async () => {
+    const missing = await cli('eval.ts', ['missing.jsonl']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/Cannot read the question file "missing\.jsonl": ENOENT/);
+    noStack(missing);
+    const bad = path.join(tempDir(), 'bad.jsonl');
+    writeFileSync(bad, '{"q": "ok?", "gold": []}\n\n{"q": "no gold"}\n');
+    const r = await cli('eval.ts', [bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/bad\.jsonl, line 3: not a question/);
+    noStack(r);
+    expect((await cli('eval.ts', [])).code).toBe(2);
+  });
+});

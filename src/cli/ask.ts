@@ -1,33 +1,34 @@
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import { prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { renderPlain } from '../replies/plain.js';
 import { toJson } from '../retrieval/search.js';
-import { openEngine, run } from './common.js';
+import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
-// `npm run ask -- [--json | --jsonl] [--top K] "question"`; stdout carries only the answer(s).
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { json: { type: 'boolean' }, jsonl: { type: 'boolean' }, top: { type: 'string' } },
-});
+// `npm run -s ask -- [--json | --jsonl] [--top K] "question"`; stdout carries only the answer(s).
+const USAGE = 'Usage: npm run -s ask -- [--json] [--top K] "your question"\n       npm run -s ask -- --jsonl [--top K] < questions.txt';
 
 await run(async (config) => {
+  const { values, positionals } = parseCommandLine({ json: { type: 'boolean' }, jsonl: { type: 'boolean' }, top: { type: 'string' } }, USAGE);
   const top = values.top === undefined ? config.TOP_K : Number(values.top);
-  if (!Number.isInteger(top) || top < 1) throw new Error(`--top takes a whole number ≥ 1, got "${values.top}"`);
-  const question = positionals.join(' ').trim();
-  if (!values.jsonl && !question) {
-    process.stderr.write('Usage: npm run ask -- [--json] [--top K] "your question"\n       npm run ask -- --jsonl < questions.txt\n');
-    process.exitCode = 2;
-    return;
-  }
+  if (!/^\d+$/.test(values.top ?? '1') || top < 1) throw new UsageError(`--top takes a whole number ≥ 1, got "${values.top}".`, USAGE);
+  if (values.json && values.jsonl) throw new UsageError('--json and --jsonl cannot be combined.', USAGE);
+  // The same limits as the bot's: a question is trimmed to MAX_QUESTION_CHARS, and must say something.
+  const prepare = (text: string) => {
+    const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
+    if (prepared?.trimmed) process.stderr.write(trimmedNote(config.MAX_QUESTION_CHARS) + '\n');
+    return prepared?.question;
+  };
+  const question = values.jsonl ? undefined : prepare(positionals.join(' '));
+  if (!values.jsonl && !question) throw new UsageError('No question given (letters or digits needed).', USAGE);
   const engine = await openEngine(config);
   if (values.jsonl) {
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-      if (!line.trim()) continue;
-      process.stdout.write(JSON.stringify(toJson(await engine.ask(line.trim(), top))) + '\n');
+      const q = line.trim() ? prepare(line) : undefined;
+      if (q) process.stdout.write(JSON.stringify(toJson(await engine.ask(q, top))) + '\n');
     }
   } else if (values.json) {
-    process.stdout.write(JSON.stringify(toJson(await engine.ask(question, top))) + '\n');
+    process.stdout.write(JSON.stringify(toJson(await engine.ask(question!, top))) + '\n');
   } else {
-    process.stdout.write(renderPlain(await engine.ask(question, top), engine.manifest.documents) + '\n');
+    process.stdout.write(renderPlain(await engine.ask(question!, top), engine.manifest.documents) + '\n');
   }
 });

@@ -1,4 +1,5 @@
 import 'dotenv/config';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DocumentsError } from '../documents/load.js';
 import { Engine } from '../engine.js';
@@ -6,6 +7,7 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/store.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
+import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
 
 /** Progress of an index build: a bar on a terminal, log lines otherwise. */
@@ -38,14 +40,38 @@ export async function openEngine(config: Config): Promise<Engine> {
   return Engine.open(config, progressReporter());
 }
 
-/** Runs a command; known failures print their message (no stack trace) and exit 1. */
+/** The command was called wrongly: its message and the usage are printed, exit code 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly usage: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Command-line options parsed with node's parseArgs; its errors (unknown flag, missing value) become UsageErrors. */
+export function parseCommandLine<T extends ParseArgsConfig['options']>(options: T, usage: string) {
+  try {
+    return parseArgs({ allowPositionals: true, options });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]!, usage);
+  }
+}
+
+/** Runs a command; known failures print their message (no stack trace) and exit 1 (2 for wrong usage). */
 export async function run(main: (config: Config) => Promise<void>): Promise<void> {
   try {
     const config = loadConfig();
     log.level = config.LOG_LEVEL; // .env may be read after the logger was created
     await main(config);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n${err.usage}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError || err instanceof QuestionsError) {
       process.stderr.write(`\n${err.message}\n`);
     } else {
       log.error(err);

@@ -1,10 +1,9 @@
-import { parseArgs } from 'node:util';
 import { calibrate, readQuestions, score, type EvalReport } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
-import { openEngine, run } from './common.js';
+import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
 // `npm run eval -- <qa.jsonl> [--mode hybrid|dense|lexical]`: retrieval quality on a question set.
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { mode: { type: 'string', default: 'hybrid' } } });
+const USAGE = 'Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical]';
 
 export function formatReport(r: EvalReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -19,13 +18,10 @@ export function formatReport(r: EvalReport): string {
 }
 
 await run(async (config) => {
+  const { values, positionals } = parseCommandLine({ mode: { type: 'string', default: 'hybrid' } }, USAGE);
   const file = positionals[0];
   const mode = values.mode as SearchMode;
-  if (!file || !['hybrid', 'dense', 'lexical'].includes(mode)) {
-    process.stderr.write('Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical]\n');
-    process.exitCode = 2;
-    return;
-  }
+  if (!file || positionals.length > 1 || !['hybrid', 'dense', 'lexical'].includes(mode)) throw new UsageError(file ? `Unknown mode "${mode}".` : 'No question file given.', USAGE);
   const items = readQuestions(file);
   const engine = await openEngine(config);
   const answers = [];

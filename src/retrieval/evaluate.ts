@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import type { Answer, SearchMode } from './search.js';
 
 /** One line of a question set: `gold: []` means the documents do not answer it. */
@@ -9,11 +10,34 @@ export interface EvalItem {
   gold: { doc: string; text: string }[];
 }
 
+/** A question file that cannot be read or has a bad line: the message names the file and the line. */
+export class QuestionsError extends Error {}
+
+const itemSchema = z.object({
+  id: z.string().default(''),
+  lang: z.string().default('en'),
+  q: z.string().min(1),
+  gold: z.array(z.object({ doc: z.string(), text: z.string() })),
+});
+
 export function readQuestions(file: string): EvalItem[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as EvalItem);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new QuestionsError(`Cannot read the question file "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+  }
+  const items: EvalItem[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    try {
+      items.push(itemSchema.parse(JSON.parse(line)));
+    } catch (err) {
+      const why = err instanceof z.ZodError ? err.issues.map((x) => `${x.path.join('.') || 'line'}: ${x.message}`).join('; ') : (err as Error).message;
+      throw new QuestionsError(`${file}, line ${i + 1}: not a question ({"q": …, "gold": [{"doc": …, "text": …}]}): ${why}`);
+    }
+  });
+  return items;
 }
 
 const squash = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
