@@ -35,7 +35,16 @@ export class Engine {
       log.warn(`${err.detail} Building the index now.`);
       reuse = err.kind !== 'corrupt'; // damaged files are not trusted for reuse
     }
-    await buildIndex(buildSettings(config), embedder, onProgress, { reuse });
+    try {
+      await buildIndex(buildSettings(config), embedder, onProgress, { reuse });
+    } catch (err) {
+      // Another process is building right now: answer from the live index if there is a usable one.
+      if (!(err instanceof IndexError && err.kind === 'busy' && reuse)) throw err;
+      const live = await loadIndex(config.INDEX_DIR).catch(() => undefined);
+      if (!live || live.manifest.modelIdentity !== embedder.identity || live.manifest.dim !== embedder.dim) throw err;
+      log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
+      return new Engine(config, embedder, new Retriever(live, embedder, retrievalSettings(config)));
+    }
     return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
   }
 

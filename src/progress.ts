@@ -3,6 +3,11 @@ import cliProgress from 'cli-progress';
 /** A progress bar on stderr that appears only on a terminal and only once there is progress to show. */
 export class ProgressBar {
   private bar: cliProgress.SingleBar | undefined;
+  /** Ctrl-C while a bar hides the cursor: show the cursor again, then stop as Ctrl-C would. */
+  private readonly onInterrupt = () => {
+    this.stop();
+    process.kill(process.pid, 'SIGINT');
+  };
 
   constructor(private readonly label: string) {}
 
@@ -14,13 +19,16 @@ export class ProgressBar {
         cliProgress.Presets.shades_classic,
       );
       this.bar.start(total, value, { detail });
+      process.once('SIGINT', this.onInterrupt);
     }
     this.bar.setTotal(total);
     this.bar.update(value, { detail });
   }
 
   stop(): void {
-    this.bar?.stop();
+    if (!this.bar) return;
+    this.bar.stop();
     this.bar = undefined;
+    process.removeListener('SIGINT', this.onInterrupt);
   }
 }

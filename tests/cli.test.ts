@@ -204,8 +204,8 @@ describe('model errors name the model', () => {
     const missing = path.join(tempDir(), 'no-such-model');
     const error = await loadEmbedder(embedderOptions(missing)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelLoadError);
-    expect((error as Error).message).toContain(`Embedding model folder "${missing}" does not exist`);
-    expect((error as Error).message).toContain(`npm run test-model -- ${missing}`);
+    expect((error as Error).message).toContain(`The embedding model folder "${missing}" (EMBED_MODEL=${missing}) does not exist`);
+    expect((error as Error).message).toContain('npm run test-model -- models/test');
   });
 });
 
@@ -309,5 +309,55 @@ describe('wrong usage and bad settings: one clear message, never a stack trace',
     expect(r.stderr).toMatch(/bad\.jsonl, line 3: not a question/);
     noStack(r);
     expect((await cli('eval.ts', [])).code).toBe(2);
+  });
+});
+
+describe('the model: clear ways out, and identity by content', () => {
+  it('a missing model folder under models/ says so and names both ways out', async () => {
+    const r = await cli('ask.ts', [EXPELLED], { EMBED_MODEL: 'models/nope', EMBED_CACHE_DIR: 'models' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/The embedding model folder ".*models\/nope" \(EMBED_MODEL=models\/nope\) does not exist/);
+    expect(r.stderr).toContain('npm run test-model -- models/test');
+    expect(r.stderr).toContain('EMBED_MODEL=models/test npm start');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a hub model that cannot be loaded offline names the files of a model folder and the test model commands', async () => {
+    const r = await cli('ask.ts', [EXPELLED], { EMBED_MODEL: 'Xenova/multilingual-e5-small', EMBED_ALLOW_DOWNLOAD: 'false' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Could not load the embedding model "Xenova\/multilingual-e5-small"/);
+    expect(r.stderr).toContain('config.json, tokenizer.json, tokenizer_config.json, onnx/model_quantized.onnx');
+    expect(r.stderr).toContain('npm run test-model -- models/test');
+  });
+
+  it('npm start without a token explains @BotFather before the model is loaded (even when that fails)', async () => {
+    const r = await cli('start.ts', [], { EMBED_MODEL: 'Xenova/multilingual-e5-small', EMBED_ALLOW_DOWNLOAD: 'false', TELEGRAM_BOT_TOKEN: '' });
+    expect(r.code).toBe(1);
+    const botFather = r.stderr.indexOf('@BotFather');
+    expect(botFather).toBeGreaterThanOrEqual(0);
+    expect(botFather).toBeLessThan(r.stderr.indexOf('Could not load the embedding model'));
+  });
+
+  it('the same model folder spelled three ways is one identity; a regenerated model is another', async () => {
+    const root = tempDir();
+    const dir = path.join(root, 'models', 'test');
+    const { cpSync, rmSync } = await import('node:fs');
+    cpSync(modelDir, dir, { recursive: true });
+    const identity = async (model: string) => (await loadEmbedder({ ...embedderOptions(model), cacheDir: path.join(root, 'models') })).identity;
+    const cwd = process.cwd();
+    process.chdir(root);
+    try {
+      const spellings = await Promise.all(['models/test', 'models/test/', dir].map(identity));
+      expect(new Set(spellings).size).toBe(1);
+      const { writeTestModel } = await import('../src/vectors/testModel.js');
+      const other = path.join(root, 'other-corpus');
+      mkdirSync(other);
+      writeFileSync(path.join(other, 'a.txt'), 'A title\n\nSome other words entirely, for another vocabulary.\n');
+      rmSync(dir, { recursive: true });
+      await writeTestModel(dir, other);
+      expect(await identity('models/test')).not.toBe(spellings[0]);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 });

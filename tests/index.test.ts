@@ -280,6 +280,21 @@ describe('one build at a time', () => {
   });
 });
 
+describe('a build running elsewhere', () => {
+  it('Engine.open answers from the live index (and says so) when the index is out of date but another process is building it', async () => {
+    const dir = copyOfPristine();
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    writeFileSync(path.join(dir, 'LOCK'), String(process.ppid)); // a live "builder"
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/Another index build \(process \d+\) is writing .* Answering from the live index/);
+    expect(engine.manifest.builtAt).toBe(original.manifest.builtAt);
+    expect((await engine.ask('How many Azerbaijanis were expelled in 1948-1953?')).answered).toBe(true);
+    expect(existsSync(path.join(dir, 'LOCK'))).toBe(true); // the other build's lock is left alone
+  });
+});
+
 describe('unusable documents folder', () => {
   it('rejects with a DocumentsError (a message, not a crash) when no document is usable or the folder is missing', async () => {
     const { DocumentsError } = await import('../src/documents/load.js');

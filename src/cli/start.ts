@@ -8,17 +8,18 @@ import { progressReporter, run } from './common.js';
 
 // `npm start`: the Telegram bot, or the console chat when no token is configured.
 await run(async (config) => {
-  const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) {
+    // Said first: the model load and index build below may take a while (or fail offline).
     process.stderr.write(
       'No TELEGRAM_BOT_TOKEN set, so starting the console chat instead of the Telegram bot.\n' +
         'To run the bot: talk to @BotFather in Telegram, send /newbot, and put the token it gives you\n' +
         'into .env as TELEGRAM_BOT_TOKEN=... (see .env.example).\n\n',
     );
-    await consoleChat(engine);
+    await consoleChat(await Engine.open(config, progressReporter()));
     return;
   }
+  const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
   const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
   // Network errors are retried without end (Telegram may be down when the machine boots): say so.
   const waiting = setInterval(() => log.warn(`still trying to reach the Telegram Bot API at ${config.TELEGRAM_API_ROOT}…`), 15_000);

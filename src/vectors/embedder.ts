@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ProgressBar } from '../progress.js';
@@ -33,14 +34,40 @@ export interface EmbedderOptions {
 
 export class ModelLoadError extends Error {}
 
+/**
+ * A folder rather than a hub id: starts with . / ~, or is a folder, or its first segment is an
+ * existing folder ("models/nope" is a missing folder, not a hub id "models/nope").
+ */
 export function isLocalModelPath(model: string): boolean {
-  return model.startsWith('.') || path.isAbsolute(model) || existsSync(path.join(model, 'config.json'));
+  if (/^[.~]/.test(model) || path.isAbsolute(model) || existsSync(model)) return true;
+  const first = model.split(/[\\/]/)[0]!;
+  return model.includes('/') && existsSync(first) && statSync(first).isDirectory();
+}
+
+/**
+ * What decides whether stored vectors can be reused: for a folder its real path plus a hash of
+ * its configuration and weights (the same model under another spelling is the same, a
+ * regenerated one is not); for a hub model its id and revision.
+ */
+async function modelIdentity(opts: EmbedderOptions, local: boolean, dtype: string | undefined): Promise<string> {
+  if (!local) return `hub:${opts.model}@main`;
+  const folder = realpathSync(path.resolve(opts.model));
+  const weights = dtype === 'q8' ? 'model_quantized.onnx' : dtype && dtype !== 'fp32' ? `model_${dtype}.onnx` : 'model.onnx';
+  const hash = createHash('sha256');
+  for (const file of ['config.json', 'tokenizer.json', path.join('onnx', weights)]) {
+    const full = path.join(folder, file);
+    if (!existsSync(full)) continue;
+    hash.update(file).update('\0');
+    for await (const piece of createReadStream(full, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer);
+  }
+  return `${folder}#${hash.digest('hex').slice(0, 16)}`;
 }
 
 type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
 
 export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
-  const local = isLocalModelPath(opts.model);
+  // Under the cache folder (`models/…`, where the README puts the test model) it is a folder, never a hub id.
+  const local = isLocalModelPath(opts.model) || opts.model.split(/[\\/]/)[0] === path.basename(opts.cacheDir);
   let modelId = opts.model;
   env.cacheDir = opts.cacheDir;
   if (local) {
@@ -48,8 +75,7 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     const folder = path.resolve(opts.model);
     if (!existsSync(folder) || !statSync(folder).isDirectory()) {
       throw new ModelLoadError(
-        `Embedding model folder "${folder}" does not exist. Create one with \`npm run test-model -- ${opts.model}\` ` +
-          `or set EMBED_MODEL to a hub id such as Xenova/multilingual-e5-small.`,
+        `The embedding model folder "${folder}" (EMBED_MODEL=${opts.model}) does not exist.\n${WAYS_OUT}`,
       );
     }
     env.localModelPath = path.dirname(folder) + path.sep;
@@ -63,13 +89,13 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
 
   const dtype = opts.dtype === 'auto' ? (local ? localDtype(opts.model) : 'q8') : opts.dtype;
   log.info(`loading the embedding model ${opts.model}` + (local ? '' : ` (downloaded into ${opts.cacheDir}/ on first use)`));
-  const bar = new ProgressBar('download');
+  const bar = new ProgressBar('download'); // drawn only when something is downloaded
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await pipeline('feature-extraction', modelId, {
       dtype: dtype as Dtype | undefined,
       progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
-        if (p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
+        if (!local && p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
       },
     })) as FeatureExtractionPipeline;
   } catch (err) {
@@ -86,10 +112,11 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   };
   const probe = await embed(['dimension probe']);
   const dim = probe[0]!.length;
+  const identity = await modelIdentity(opts, local, dtype);
 
   return {
     modelId: opts.model,
-    identity: opts.model,
+    identity,
     dim,
     async embedPassages(texts, onBatch) {
       const vectors: Float32Array[] = [];
@@ -121,6 +148,15 @@ function localDtype(folder: string): Dtype | undefined {
   return existsSync(path.join(folder, 'onnx', 'model_quantized.onnx')) ? 'q8' : undefined;
 }
 
+/** The two ways to a working model on a machine without the hub: a copied folder, or the test model. */
+const WAYS_OUT =
+  `Ways out:\n` +
+  `  1. Copy a model folder (config.json, tokenizer.json, tokenizer_config.json, onnx/model_quantized.onnx) from a machine ` +
+  `with internet (e.g. Xenova/multilingual-e5-small from the Hugging Face hub) and set EMBED_MODEL=/path/to/that/folder in .env.\n` +
+  `  2. Try everything offline on the small test model (word overlap only, no cross-language matching):\n` +
+  `       npm run test-model -- models/test\n` +
+  `       EMBED_MODEL=models/test npm start        (or put EMBED_MODEL=models/test into .env)`;
+
 function modelLoadHelp(opts: EmbedderOptions, local: boolean, err: unknown): string {
   const cause = err instanceof Error ? err.message : String(err);
   const where = local
@@ -128,9 +164,10 @@ function modelLoadHelp(opts: EmbedderOptions, local: boolean, err: unknown): str
     : `the cache ${path.resolve(opts.cacheDir)}` +
       (opts.localDir ? `, the local folder ${path.resolve(opts.localDir)}` : '') +
       (opts.allowRemote ? ' and the Hugging Face hub' : ' (hub downloads disabled)');
+  const offline = !local && /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|network/i.test(cause);
   return (
-    `Could not load the embedding model "${opts.model}" (looked in ${where}): ${cause}\n` +
-    `Fix: run \`npm run index\` once on a machine with internet access (the model is cached in ${opts.cacheDir}), ` +
-    `or download the model folder (config.json, tokenizer.json, onnx/) and set EMBED_MODEL=/path/to/folder.`
+    `Could not load the embedding model "${opts.model}" (looked in ${where}): ${cause}` +
+    (offline ? ' — this machine cannot reach the Hugging Face hub.' : '') +
+    `\n${WAYS_OUT}`
   );
 }
