@@ -36,7 +36,8 @@ export class Engine {
       reuse = err.kind !== 'corrupt'; // damaged files are not trusted for reuse
     }
     try {
-      await buildIndex(buildSettings(config), embedder, onProgress, { reuse });
+      const summary = await buildIndex(buildSettings(config), embedder, onProgress, { reuse });
+      for (const { file, reason } of summary.skipped) log.warn(`skipped ${file}: ${reason}`); // no summary is printed here
     } catch (err) {
       // Another process is building right now: answer from the live index if there is a usable one.
       if (!(err instanceof IndexError && err.kind === 'busy' && reuse)) throw err;

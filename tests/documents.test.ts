@@ -204,7 +204,7 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
   const write = (dir: string, name: string, data: string | Buffer) => writeFileSync(path.join(dir, name), data);
   const good = 'A Good Title\n\nThis document has a real paragraph of text that survives cleaning.\n';
 
-  it('skips empty, binary, non-UTF-8, oversized, non-text and directory entries', () => {
+  it('skips empty, binary, non-UTF-8, oversized and non-text files, each with its own reason; reads subfolders', () => {
     const dir = tempDir();
     write(dir, 'good.txt', good);
     write(dir, 'notes.md', good.replace('A Good Title', 'Markdown Notes'));
@@ -215,7 +215,12 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     write(dir, 'huge.txt', good + 'x'.repeat(500));
     write(dir, 'report.pdf', '%PDF-1.4 binary-ish');
     write(dir, 'table.csv', 'a,b\n1,2\n');
+    write(dir, 'title-only.txt', 'Just A Title\n\n\n');
     mkdirSync(path.join(dir, 'folder.txt'));
+    mkdirSync(path.join(dir, 'reports', '2021'), { recursive: true });
+    write(dir, 'reports/2021/inner.txt', good.replace('A Good Title', 'An Inner Report'));
+    mkdirSync(path.join(dir, '.git'));
+    write(dir, '.git/HEAD.txt', good);
 
     const limit = Buffer.byteLength(good) + 100;
     let result!: ReturnType<typeof loadDocuments>;
@@ -224,20 +229,33 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     expect(result.documents.map((d) => [d.file, d.title])).toEqual([
       ['good.txt', 'A Good Title'],
       ['notes.md', 'Markdown Notes'],
+      ['reports/2021/inner.txt', 'An Inner Report'], // by its path relative to the documents folder
     ]);
     const reasons = Object.fromEntries(result.skipped.map((s) => [s.file, s.reason]));
     expect(Object.keys(reasons).sort()).toEqual(
-      ['binary.txt', 'boilerplate.txt', 'empty.txt', 'folder.txt', 'huge.txt', 'latin1.txt', 'report.pdf', 'table.csv'].sort(),
+      ['binary.txt', 'boilerplate.txt', 'empty.txt', 'huge.txt', 'latin1.txt', 'report.pdf', 'table.csv', 'title-only.txt'].sort(),
     );
-    expect(reasons['empty.txt']).toMatch(/no text/);
+    expect(reasons['empty.txt']).toBe('empty file');
+    expect(reasons['title-only.txt']).toBe('only a title ("Just A Title"), no body text');
     expect(reasons['boilerplate.txt']).toMatch(/no text/);
     expect(reasons['binary.txt']).toMatch(/binary/);
     expect(reasons['latin1.txt']).toMatch(/UTF-8/);
     expect(reasons['huge.txt']).toMatch(/too large/);
     expect(reasons['huge.txt']).toContain(String(limit));
-    expect(reasons['folder.txt']).toMatch(/not a regular file/);
     expect(reasons['report.pdf']).toMatch(/\.txt/);
     expect(reasons['table.csv']).toMatch(/\.txt/);
+  });
+
+  it.each(['utf16le', 'utf16be'] as const)('reads %s text with a byte-order mark (Windows Notepad’s “Unicode”)', (encoding) => {
+    const dir = tempDir();
+    const text = '\uFEFFA Windows Notepad Title\r\n\r\nSaved as UTF-16, so every other byte is zero.\r\n';
+    const le = Buffer.from(text, 'utf16le');
+    write(dir, 'notepad.txt', encoding === 'utf16le' ? le : Buffer.from(le).swap16());
+    const { documents, skipped } = loadDocuments(dir);
+    expect(skipped).toEqual([]);
+    expect(documents[0]!.title).toBe('A Windows Notepad Title');
+    const span = documents[0]!.paragraphs[0]!;
+    expect(documents[0]!.source.slice(span.start, span.end)).toBe('Saved as UTF-16, so every other byte is zero.');
   });
 
   it('keeps offsets of a file starting with a BOM and hashes its bytes', () => {

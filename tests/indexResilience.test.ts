@@ -59,10 +59,10 @@ function copyOfPristine(): string {
 
 /** The unusable documents put next to the good ones, with the reason the loader must give. */
 const BAD_DOCUMENTS: [string, () => Buffer, RegExp][] = [
-  ['empty.txt', () => Buffer.alloc(0), /no text/],
+  ['empty.txt', () => Buffer.alloc(0), /empty file/],
   ['latin1.txt', () => Buffer.from('Caf\xe9 Men\xfc\n\nNa\xefve paragraph in Latin-1, not UTF-8 at all.\n', 'latin1'), /not valid UTF-8/],
   ['image.txt', () => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]), /binary/],
-  ['utf16.txt', () => Buffer.from('\ufeffA Windows Notepad Title\r\n\r\nSaved as UTF-16, so every other byte is zero.\r\n', 'utf16le'), /binary/],
+  ['utf16.txt', () => Buffer.from('A Windows Notepad Title\r\n\r\nSaved as UTF-16 without a byte-order mark: unreadable.\r\n', 'utf16le'), /binary/],
   [
     'huge.txt',
     () => {
@@ -186,7 +186,7 @@ describe('indexer killed with SIGKILL (child process)', () => {
   it('while embedding: the previous index stays live and answers', async () => {
     const run = indexer('npx', { INDEX_DIR: dir, SEEDS_DIR: seedsB });
     // The "read N document(s)" line comes after the model loaded, right before chunking and embedding.
-    await until(() => /read \d+ document\(s\)/.test(run.stderr()), 'the indexer to start');
+    await until(() => /read \d+ documents?,/.test(run.stderr()), 'the indexer to start');
     await new Promise((r) => setTimeout(r, 300));
     killGroup(run.process);
     const exit = await run.closed;
@@ -234,7 +234,8 @@ describe('indexer killed with SIGKILL (child process)', () => {
     const exit = await run.closed;
     const stderr = run.stderr();
     expect(exit, stderr).toEqual({ code: 0, signal: null });
-    expect(stderr).toMatch(new RegExp(`Indexed ${BIG_CORPUS} document\\(s\\)`));
+    expect(stderr).toMatch(new RegExp(`Indexed ${BIG_CORPUS} documents, `));
+    for (const [name] of BAD_DOCUMENTS) expect(stderr.split(`skipped ${name}:`)).toHaveLength(2); // listed once
     for (const [name, , reason] of BAD_DOCUMENTS) expect(stderr).toMatch(new RegExp(`skipped ${name.replace('.', '\\.')}: .*${reason.source}`));
     const now = liveBuildDir(dir)!;
     expect(entries(dir)).toEqual(['CURRENT', path.basename(now)]);

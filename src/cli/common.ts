@@ -14,7 +14,7 @@ import { ProgressBar } from '../progress.js';
 export function progressReporter(): (p: BuildProgress) => void {
   const bar = new ProgressBar('embedding');
   return (p) => {
-    if (p.stage === 'documents') log.info(`read ${p.documents} document(s), skipped ${p.skipped}`);
+    if (p.stage === 'documents') log.info(`read ${count(p.documents, 'document')}, skipped ${p.skipped}`);
     else if (p.stage === 'embedding') bar.update(p.done, p.total);
     else {
       bar.stop();
@@ -23,11 +23,14 @@ export function progressReporter(): (p: BuildProgress) => void {
   };
 }
 
+/** "1 document", "2 documents". */
+export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
 export function describeBuild(s: BuildSummary): string {
-  if (s.upToDate) return `The index is up to date (${s.documents} document(s), ${s.chunks} chunks; checked in ${(s.totalMs / 1000).toFixed(1)} s).`;
+  if (s.upToDate) return `The index is up to date (${count(s.documents, 'document')}, ${count(s.chunks, 'passage')}; checked in ${(s.totalMs / 1000).toFixed(1)} s).`;
   const lines = [
-    `Indexed ${s.documents} document(s), ${s.chunks} chunks in ${(s.totalMs / 1000).toFixed(1)} s ` +
-      `(embedding ${s.embeddedChunks} chunks took ${(s.embedMs / 1000).toFixed(1)} s).`,
+    `Indexed ${count(s.documents, 'document')}, ${count(s.chunks, 'passage')} in ${(s.totalMs / 1000).toFixed(1)} s ` +
+      `(embedding ${count(s.embeddedChunks, 'passage')} took ${(s.embedMs / 1000).toFixed(1)} s).`,
     `  re-embedded: ${s.embedded.length ? s.embedded.join(', ') : 'none'}`,
     `  reused unchanged: ${s.reused.length ? s.reused.join(', ') : 'none'}`,
   ];

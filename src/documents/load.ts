@@ -43,22 +43,31 @@ export interface DocumentFile {
   mtimeMs: number;
 }
 
-/** The files of the documents folder (names sorted), without reading them. */
+/**
+ * The files of the documents folder and its subfolders (paths relative to it, with "/", sorted),
+ * without reading them. Hidden files and folders (.git, .DS_Store, .gitkeep) are left out.
+ */
 export function listDocumentFiles(dir: string): DocumentFile[] {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => !n.startsWith('.')).sort(); // hidden files: .gitkeep, .DS_Store
+    names = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .map((n) => n.split(path.sep).join('/'))
+      .filter((n) => !n.split('/').some((part) => part.startsWith('.')))
+      .sort();
   } catch (err) {
     throw new DocumentsError(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
   }
-  return names.map((file) => {
+  const files: DocumentFile[] = [];
+  for (const file of names) {
     try {
       const stat = statSync(path.join(dir, file));
-      return { file, size: stat.size, mtimeMs: stat.mtimeMs };
+      if (stat.isDirectory()) continue;
+      files.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
     } catch {
-      return { file, size: -1, mtimeMs: -1 }; // vanished or unreadable: readDocument says why
+      files.push({ file, size: -1, mtimeMs: -1 }); // vanished or unreadable: readDocument says why
     }
-  });
+  }
+  return files;
 }
 
 /** A document, or the reason it cannot be used. */
@@ -74,17 +83,30 @@ export function readDocument(dir: string, { file }: DocumentFile, maxBytes: numb
   } catch (err) {
     return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
-  if (bytes.includes(0)) return 'binary file (contains NUL bytes)';
-  let source: string;
-  try {
-    source = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-  } catch {
-    return 'not valid UTF-8 text';
-  }
-  // ignoreBOM above keeps the BOM in the text (by default TextDecoder strips it, shifting every offset
-  // by one against the file as other tools read it); replace it with a space: same offsets, no BOM.
-  if (source.startsWith('\uFEFF')) source = ' ' + source.slice(1);
+  if (bytes.length === 0) return 'empty file';
+  const source = decodeText(bytes);
+  if (source === undefined) return bytes.includes(0) ? 'binary file (contains NUL bytes)' : 'not valid UTF-8 or UTF-16 text';
   const { title, paragraphs } = cleanDocument(source);
-  if (!title || paragraphs.length === 0) return 'no text left after removing page boilerplate';
+  if (!/[\p{L}\p{N}]/u.test(source)) return 'no text (only spaces or punctuation)';
+  if (!title) return 'no text left after removing page boilerplate';
+  if (paragraphs.length === 0) return `only a title ("${title.slice(0, 60)}"), no body text`;
   return { file, title, source, hash: createHash('sha256').update(bytes).digest('hex'), paragraphs };
+}
+
+/**
+ * The text of a file: UTF-8, or UTF-16 with a byte-order mark (Windows Notepad's "Unicode").
+ * A BOM is replaced by spaces of the same length in code units, so offsets stay those of the text.
+ */
+function decodeText(bytes: Buffer): string | undefined {
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  try {
+    if (utf16) return ' ' + new TextDecoder(utf16, { fatal: true, ignoreBOM: true }).decode(bytes).slice(1);
+    if (bytes.includes(0)) return undefined;
+    // ignoreBOM keeps a UTF-8 BOM in the text (by default TextDecoder strips it, shifting every offset
+    // by one against the file as other tools read it); replace it with a space: same offsets, no BOM.
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text;
+  } catch {
+    return undefined;
+  }
 }

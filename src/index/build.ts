@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
-import { log } from '../log.js';
 import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, type Plan } from './changes.js';
@@ -97,7 +96,6 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
   const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  for (const { file, reason } of plan.newlySkipped) log.warn(`skipped ${file}: ${reason}`);
   if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
 
   const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);

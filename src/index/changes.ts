@@ -14,8 +14,6 @@ export interface Plan {
   /** Previous documents that are gone (or changed: their old chunks are dropped). */
   removed: ManifestDocument[];
   skipped: { file: string; reason: string; size: number; mtimeMs: number }[];
-  /** Skipped files that were not skipped (or not there) at the last build: worth a warning. */
-  newlySkipped: { file: string; reason: string }[];
   /** Size and time of every file read this time. */
   stats: Map<string, Stat>;
   /** Every file is as it was at the last build: nothing to write. */
@@ -31,7 +29,7 @@ const sameStat = (a: Stat, b: Stat) => a.size === b.size && a.mtimeMs === b.mtim
 export function planChanges(dir: string, maxBytes: number, previous?: Manifest): Plan {
   const prevDocs = new Map((previous?.documents ?? []).map((d) => [d.file, d]));
   const prevSkipped = new Map((previous?.skipped ?? []).map((s) => [s.file, s]));
-  const plan: Plan = { kept: [], reused: [], fresh: [], removed: [], skipped: [], newlySkipped: [], stats: new Map(), unchanged: false };
+  const plan: Plan = { kept: [], reused: [], fresh: [], removed: [], skipped: [], stats: new Map(), unchanged: false };
   const read: SourceDocument[] = [];
   for (const file of listDocumentFiles(dir)) {
     const entry = prevDocs.get(file.file);
@@ -49,7 +47,6 @@ export function planChanges(dir: string, maxBytes: number, previous?: Manifest):
     const outcome = readDocument(dir, file, maxBytes);
     if (typeof outcome === 'string') {
       plan.skipped.push({ file: file.file, reason: outcome, ...stat });
-      if (skippedBefore?.reason !== outcome) plan.newlySkipped.push({ file: file.file, reason: outcome });
     } else read.push(outcome);
   }
   // Content seen before (a touched, renamed or copied file) keeps its chunks and vectors.
