@@ -53,7 +53,8 @@ const schema = z.object({
    * with `npm run eval`): cosine similarity to the question (model-specific), or the share of the
    * question's rare words it contains.
    */
-  DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').default(0.85),
+  /** Unset: the gate measured for the model at index time (retrieval/calibration.ts); set: overrides it. */
+  DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
   LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),

@@ -30,7 +30,7 @@ describe('bench helpers', () => {
   });
 
   it('decline accuracy counts both kinds of decision', () => {
-    const report = { mode: 'hybrid' as const, groups: { all: { questions: 8, recall1: 0, recall5: 0, mrr: 0 } }, declined: 0.5, wronglyDeclined: 0.25, unanswerable: 2 };
+    const report = { mode: 'hybrid' as const, groups: { all: { questions: 8, recall1: 0, recall5: 0, mrr: 0 } }, declines: {}, declined: 0.5, wronglyDeclined: 0.25, unanswerable: 2 };
     expect(declineAccuracy(report)).toBeCloseTo((1 + 6) / 10);
   });
 

@@ -7,6 +7,7 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/store.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
+import { describeCalibration } from '../retrieval/calibration.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
 
@@ -36,6 +37,7 @@ export function describeBuild(s: BuildSummary): string {
   ];
   if (s.removed.length) lines.push(`  removed: ${s.removed.join(', ')}`);
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
+  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration)}`);
   return lines.join('\n');
 }
 

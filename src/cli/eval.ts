@@ -1,3 +1,4 @@
+import { describeCalibration } from '../retrieval/calibration.js';
 import { calibrate, readQuestions, score, type EvalReport } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
@@ -10,10 +11,14 @@ export function formatReport(r: EvalReport): string {
   const rows = Object.entries(r.groups).map(
     ([g, m]) => `  ${g.padEnd(9)} n=${String(m.questions).padEnd(3)} recall@1 ${pct(m.recall1).padStart(6)}  recall@5 ${pct(m.recall5).padStart(6)}  MRR ${m.mrr.toFixed(3)}`,
   );
+  const declines = Object.entries(r.declines).map(
+    ([g, d]) => `  ${g.padEnd(9)} answerable wrongly declined ${d.wronglyDeclined}/${d.answerable}; unanswerable declined ${d.declined}/${d.unanswerable}`,
+  );
   return [
     `mode: ${r.mode}`,
     ...rows,
     `  unanswerable declined: ${pct(r.declined)} of ${r.unanswerable}; answerable wrongly declined: ${pct(r.wronglyDeclined)}`,
+    ...declines,
   ].join('\n');
 }
 
@@ -28,9 +33,12 @@ await run(async (config) => {
   for (const item of items) answers.push(await engine.ask(item.q, 10, mode));
   process.stdout.write(formatReport(score(items, answers, mode)) + '\n');
   if (mode !== 'hybrid') return; // the thresholds decide for the product, which is hybrid
+  const calibration = engine.manifest.calibration;
+  const gate = config.DENSE_THRESHOLD === undefined ? (calibration ? describeCalibration(calibration) : 'no calibration in this index') : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
+  process.stdout.write(`  in use: ${gate}; LEXICAL_THRESHOLD=${config.LEXICAL_THRESHOLD}\n`);
   const c = calibrate(items, answers, config.TOP_K);
   process.stdout.write(
-    `  best thresholds on this set (top ${config.TOP_K}): DENSE_THRESHOLD=${c.dense.toFixed(3)} LEXICAL_THRESHOLD=${c.lexical.toFixed(3)} ` +
-      `(decides ${(100 * c.accuracy).toFixed(0)}% right; in use: ${config.DENSE_THRESHOLD} / ${config.LEXICAL_THRESHOLD})\n`,
+    `  for comparison, the thresholds that decide best on this very set (top ${config.TOP_K}): DENSE_THRESHOLD=${c.dense.toFixed(3)} ` +
+      `LEXICAL_THRESHOLD=${c.lexical.toFixed(3)} (${(100 * c.accuracy).toFixed(0)}% right)\n`,
   );
 });

@@ -6,7 +6,8 @@ import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, type Plan } from './changes.js';
 import { pseudoQuestions } from './sample.js';
-import { buildHnsw, emptyHnsw, tuneEfSearch, type Hnsw } from './dense.js';
+import { calibrate } from '../retrieval/calibration.js';
+import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { BuildWriter, ChunkStore, FILES, IndexError, lockIndex, readManifest, sha256, type Manifest, type ManifestDocument } from './store.js';
 
@@ -46,6 +47,8 @@ export interface BuildSummary {
   upToDate: boolean;
   /** Labels were renumbered and the vector index rebuilt (first build, or deletions piled up). */
   rebuilt: boolean;
+  /** How "not covered" is decided for this model (see retrieval/calibration). */
+  calibration?: Manifest['calibration'];
 }
 
 /** A build renumbers everything once this share of the label slots belongs to deleted chunks. */
@@ -114,7 +117,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     rebuilt: false,
     ...extra,
   });
-  if (previous && plan.unchanged) return summary(previous.build, previous.manifest, { upToDate: true });
+  if (previous && plan.unchanged) return summary(previous.build, previous.manifest, { upToDate: true, calibration: previous.manifest.calibration });
 
   // Embed the new and changed documents.
   const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
@@ -132,7 +135,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
-    return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt });
+    return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {
     writer.abandon();
     throw err;
@@ -219,12 +222,15 @@ async function fullBuild(
   writer.put(FILES.vectors, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
   writer.put(FILES.lexical, LexicalIndex.build(chunks.map((c, label) => ({ label, text: c.text, title: c.title })), chunks.length).serialize());
   let hnsw: Manifest['hnsw'] = null;
+  let dense: DenseIndex = new ExactIndex(vectors, dim, () => true);
   if (chunks.length > input.settings.exactSearchMax) {
     const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
     hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...(await tune(graph, vectors, embedder, () => true, chunks.length, (l) => chunks[l]!.text)) };
     await writeHnsw(writer, graph);
+    dense = new HnswIndex(graph, hnsw.efSearch);
   }
-  return { manifest: withExamples(draft(input, sortDocuments(documents), chunks.length, hnsw)), rebuilt: true };
+  const calibration = await calibrate(embedder, dense, sampleTexts(chunks.length, () => true, (l) => chunks[l]!.text), chunks.length);
+  return { manifest: withExamples({ ...draft(input, sortDocuments(documents), chunks.length, hnsw), calibration }), rebuilt: true };
 }
 
 /**
@@ -301,6 +307,9 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
 
   // hnsw.bin: deleted labels marked, new ones added; efSearch measured again when the size moved.
   let hnsw = prev.hnsw;
+  let dense: DenseIndex | undefined;
+  const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
+  const textOf = (l: number) => addedText.get(l) ?? chunks.get(l)!.text;
   if (hnsw && (deleted.length > 0 || added.length > 0)) {
     readPrevious(previous.build, prev, FILES.hnsw);
     const graph = emptyHnsw(dim);
@@ -311,14 +320,24 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-      const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
-      hnsw = { ...hnsw, ...(await tune(graph, vectors, embedder, isLive, live, (l) => addedText.get(l) ?? chunks.get(l)!.text)) };
+      hnsw = { ...hnsw, ...(await tune(graph, vectors, embedder, isLive, live, textOf)) };
     }
     await writeHnsw(writer, graph);
+    dense = new HnswIndex(graph, hnsw.efSearch);
   } else if (hnsw) {
     writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
   }
-  return { manifest: withExamples(draft(input, sortDocuments(documents), labels, hnsw)), rebuilt: false };
+
+  // The "not covered" gate is measured again when the collection grew or shrank noticeably.
+  let calibration = prev.calibration;
+  if (!calibration || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
+    if (!dense) {
+      const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
+      dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);
+    }
+    calibration = await calibrate(embedder, dense, sampleTexts(labels, isLive, textOf), live);
+  }
+  return { manifest: withExamples({ ...draft(input, sortDocuments(documents), labels, hnsw), calibration }), rebuilt: false };
 }
 
 async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
@@ -326,15 +345,20 @@ async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
   await writer.written(FILES.hnsw);
 }
 
-/** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
-async function tune(graph: Hnsw, vectors: Float32Array, embedder: Embedder, live: (label: number) => boolean, liveCount: number, textOf: (label: number) => string) {
-  const slots = vectors.length / embedder.dim;
+/** Texts of up to `count` live labels spread over the label range (repeatable). */
+function sampleTexts(slots: number, live: (label: number) => boolean, textOf: (label: number) => string, count = 100): string[] {
   const labels: number[] = [];
-  for (let i = 0; labels.length < Math.min(TUNING_QUERIES, liveCount) && i < slots * 4; i++) {
-    const label = Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * slots); // spread, repeatable
+  for (let i = 0; labels.length < count && i < slots * 4; i++) {
+    const label = Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * slots);
     if (live(label) && !labels.includes(label)) labels.push(label);
   }
-  const queries = await Promise.all(pseudoQuestions(labels.map(textOf)).map((q) => embedder.embedQuery(q)));
+  return labels.map(textOf);
+}
+
+/** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
+async function tune(graph: Hnsw, vectors: Float32Array, embedder: Embedder, live: (label: number) => boolean, liveCount: number, textOf: (label: number) => string) {
+  const texts = sampleTexts(vectors.length / embedder.dim, live, textOf, Math.min(TUNING_QUERIES, liveCount));
+  const queries = await Promise.all(pseudoQuestions(texts).map((q) => embedder.embedQuery(q)));
   return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }
 

@@ -232,6 +232,19 @@ export class LexicalIndex {
     return near.sort((a, b) => df(b[0]) - df(a[0])).slice(0, PREFIX_EXPANSIONS);
   }
 
+  /**
+   * The question's words that no passage uses in any form (not even a longer or a close spelling):
+   * a question about them asks for something the documents do not name.
+   */
+  unknownTerms(question: string): string[] {
+    return [...new Set(terms(question))].filter((t) => {
+      const i = lowerBound(this.p.terms, t);
+      if (this.p.terms[i] === t || this.p.terms[i]?.startsWith(t)) return false;
+      if (t.length >= PREFIX_MIN && this.p.terms.some((known) => known.length >= PREFIX_MIN && t.startsWith(known))) return false;
+      return !(t.length >= FUZZY_MIN && this.nearTerms(t, Math.round(t.length * FUZZY_SHARE)).length > 0);
+    });
+  }
+
   /** Inverse document frequency of a term; terms the documents never use weigh the most. */
   idf(term: string): number {
     const i = lowerBound(this.p.terms, term);
@@ -247,8 +260,10 @@ export class LexicalIndex {
     const asked = [...new Set(terms(question))];
     if (asked.length === 0) return 0;
     const present = new Set(terms(text));
-    // Word forms count too: "remain" is in "remained", "resolutions" covers "resolution".
-    const sameStem = (t: string, p: string) => Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p));
+    // Word forms and spellings count too: "remain" is in "remained", "organisations" in "organizations".
+    const sameStem = (t: string, p: string) =>
+      (Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p))) ||
+      (t.length >= FUZZY_MIN && boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE));
     const has = (t: string) => present.has(t) || (!/^\d/.test(t) && [...present].some((p) => sameStem(t, p)));
     let total = 0;
     let found = 0;

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Chunk } from '../chunks/chunk.js';
+import { calibrationSchema } from '../retrieval/calibration.js';
 import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 
@@ -58,7 +59,7 @@ const manifestSchema = z.object({
   /** Example questions for /help, drawn from the documents at build time. */
   examples: z.array(z.string()).default([]),
   /** How "not covered" is decided for this model and corpus (see retrieval/calibration). */
-  calibration: z.unknown().optional(),
+  calibration: calibrationSchema.optional(),
   builtAt: z.string(),
   buildMs: z.number(),
   /** sha256 of each data file: corruption is reported instead of crashing the native reader. */

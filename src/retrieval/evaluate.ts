@@ -55,9 +55,19 @@ export interface GroupMetrics {
   mrr: number;
 }
 
+/** Answered/declined decisions of one language group. */
+export interface GroupDeclines {
+  answerable: number;
+  wronglyDeclined: number;
+  unanswerable: number;
+  declined: number;
+}
+
 export interface EvalReport {
   mode: SearchMode;
   groups: Record<string, GroupMetrics>;
+  /** Per language group (and 'all'): how many were declined, rightly and wrongly. */
+  declines: Record<string, GroupDeclines>;
   /** Unanswerable questions that were declined, share. */
   declined: number;
   /** Answerable questions that were wrongly declined, share. */
@@ -70,11 +80,17 @@ const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
 
 export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): EvalReport {
   const groups: Record<string, GroupMetrics> = {};
+  const declines: Record<string, GroupDeclines> = {};
   let declined = 0;
   let wronglyDeclined = 0;
   let answerable = 0;
   items.forEach((item, i) => {
     const answer = answers[i]!;
+    for (const g of ['all', groupOf(item.lang)]) {
+      const d = (declines[g] ??= { answerable: 0, wronglyDeclined: 0, unanswerable: 0, declined: 0 });
+      if (item.gold.length === 0) (d.unanswerable++, (d.declined += answer.answered ? 0 : 1));
+      else (d.answerable++, (d.wronglyDeclined += answer.answered ? 0 : 1));
+    }
     if (item.gold.length === 0) {
       if (!answer.answered) declined++;
       return;
@@ -99,6 +115,7 @@ export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): E
   return {
     mode,
     groups,
+    declines,
     declined: unanswerable ? declined / unanswerable : 1,
     wronglyDeclined: answerable ? wronglyDeclined / answerable : 0,
     unanswerable,

@@ -2,7 +2,7 @@ import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
 import type { IndexData } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { focusQuestion } from './terms.js';
+import { focusQuestion, terms } from './terms.js';
 
 export interface Hit {
   doc: string;
@@ -40,14 +40,16 @@ export type SearchMode = 'hybrid' | 'dense' | 'lexical';
 export interface RetrievalSettings {
   /** Overrides the efSearch measured at build time (HNSW only). */
   efSearch?: number;
-  /** Cosine similarity (model-specific) at which a passage counts as answering. */
-  denseThreshold: number;
+  /** Cosine similarity at which a passage counts as answering; unset: the gate calibrated at index time. */
+  denseThreshold?: number;
   /** Share of the question's rare words a passage must contain to count as answering. */
   lexicalThreshold: number;
 }
 
 /** Reciprocal rank fusion constant: the usual 60 keeps one list's top rank from dominating. */
 const RRF_K = 60;
+/** An index built before calibration existed: the value that was used then. */
+const UNCALIBRATED_GATE = 0.85;
 /** How deep each ranking is read before fusion. */
 const CANDIDATES = 50;
 
@@ -58,7 +60,11 @@ export class Retriever {
     private readonly settings: RetrievalSettings,
   ) {
     if (settings.efSearch && index.dense instanceof HnswIndex) index.dense.setEfSearch(settings.efSearch);
+    this.denseGate = settings.denseThreshold ?? index.manifest.calibration?.dense ?? UNCALIBRATED_GATE;
   }
+
+  /** The cosine at which a passage counts as answering (explicit, or calibrated for this model). */
+  readonly denseGate: number;
 
   /**
    * The `topK` best passages for a question. Only the first `described` get their best sentence
@@ -81,6 +87,16 @@ export class Retriever {
       topK,
     );
 
+    // A question in the documents' language that names something they never use ("What is
+    // Azerbaijan's GDP?") is on their subject but not answered by them: shared words prove nothing,
+    // and meaning must match as closely as for a typical question made from a passage.
+    // "Names" means: words the documents never use carry most of the question's weight (rarity).
+    const unknown = new Set(lexical.unknownTerms(question));
+    const words = [...new Set(terms(question))];
+    const weight = (ts: string[]) => ts.reduce((sum, t) => sum + lexical.idf(t), 0);
+    const offCorpus = unknown.size > 0 && unknown.size < words.length && weight([...unknown]) > 0.5 * weight(words);
+    const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
+
     const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
       const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
       const coverage = lexical.coverage(question, c.text);
@@ -97,8 +113,8 @@ export class Retriever {
         similarity,
         coverage,
         relevant:
-          (mode !== 'lexical' && similarity >= this.settings.denseThreshold) ||
-          (mode !== 'dense' && coverage >= this.settings.lexicalThreshold),
+          (mode !== 'lexical' && similarity >= denseGate) ||
+          (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold),
       };
     });
     const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };

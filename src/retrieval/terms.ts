@@ -22,7 +22,8 @@ export function terms(text: string): string[] {
   const out: string[] = [];
   for (const [token] of text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*|[\p{L}\p{M}]+/gu)) {
     const term = /^\p{N}/u.test(token) ? token.replace(/[.,]/g, '') : fold(token);
-    if (!STOPWORDS.has(term)) out.push(term);
+    // Single letters ("Azerbaijan's" → "s", initials) say nothing about a subject.
+    if (!STOPWORDS.has(term) && (term.length > 1 || /^\p{N}/u.test(term))) out.push(term);
   }
   return out;
 }

@@ -10,6 +10,7 @@ import { quoteOf } from '../replies/compose.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { escapeHtml, htmlQuote, packMessages, renderHtmlBlocks } from '../replies/html.js';
 import type { Answer } from '../retrieval/search.js';
+import { describeCalibration } from '../retrieval/calibration.js';
 import { RecentAnswers } from './recent.js';
 import { Stats } from './stats.js';
 
@@ -133,6 +134,13 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
         `Index built: ${escapeHtml(m.builtAt)} (${ageMin} min ago)${engine.isReindexing ? ', re-index running' : ''}`,
         `Questions: ${stats.questions} (${stats.answered} answered from the documents)`,
         `Median answer time: ${median === undefined ? '–' : `${Math.round(median)} ms`}`,
+        escapeHtml(
+          config.DENSE_THRESHOLD !== undefined
+            ? `"Not covered" gate: DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`
+            : m.calibration
+              ? `Not covered ${describeCalibration(m.calibration).replace(/^"not covered" /, '')}`
+              : '"Not covered" gate: 0.85 (index built before calibration; run /reindex)',
+        ),
       ].join('\n'),
     );
   });

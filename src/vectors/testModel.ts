@@ -128,7 +128,13 @@ function buildVocab(texts: string[]): Vocab {
 
 // ---- Writers.
 
-function onnxModel(vocab: Vocab, dim: number): Uint8Array {
+/**
+ * The ONNX graph: a Gather from the word table. With `compress` > 0 the graph also pools and
+ * normalizes the text itself (u, unit length), appends one coordinate of value `compress` and
+ * repeats that row for every token, so the pipeline's pooling yields [u, c] / √(1 + c²): cosines
+ * become (u₁·u₂ + c²) / (1 + c²) — the same ranking, squeezed high (c = √3: 0 → 0.75, 0.5 → 0.875).
+ */
+function onnxModel(vocab: Vocab, dim: number, compress: number): Uint8Array {
   // Float32 little-endian, whatever the host's byte order (ONNX raw_data is little-endian).
   const raw = new DataView(new ArrayBuffer(vocab.tokens.length * dim * 4));
   vocab.tokens.forEach((token, row) => {
@@ -144,6 +150,20 @@ function onnxModel(vocab: Vocab, dim: number): Uint8Array {
     },
   });
   const { FLOAT, INT64 } = onnx.TensorProto.DataType;
+  const outDim = compress > 0 ? dim + 1 : dim;
+  const table = { name: 'embeddings', dataType: FLOAT, dims: [vocab.tokens.length, dim], rawData: new Uint8Array(raw.buffer) };
+  const int64s = (name: string, values: number[]) => ({ name, dataType: INT64, dims: [values.length], int64Data: values });
+  const float = (name: string, value: number) => ({ name, dataType: FLOAT, dims: [], floatData: [value] });
+  const plain = [{ opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['last_hidden_state'], name: 'lookup' }];
+  const squeezed = [
+    { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['rows'], name: 'lookup' },
+    { opType: 'ReduceMean', input: ['rows'], output: ['mean'], name: 'pool', attribute: [{ name: 'axes', type: 7, ints: [1] }, { name: 'keepdims', type: 2, i: 1 }] },
+    { opType: 'LpNormalization', input: ['mean'], output: ['unit'], name: 'normalize', attribute: [{ name: 'axis', type: 2, i: -1 }, { name: 'p', type: 2, i: 2 }] },
+    { opType: 'Pad', input: ['unit', 'pads', 'extra'], output: ['lifted'], name: 'append' },
+    { opType: 'Shape', input: ['input_ids'], output: ['ids_shape'], name: 'shape' },
+    { opType: 'Concat', input: ['ids_shape', 'out_dim'], output: ['out_shape'], name: 'out_shape', attribute: [{ name: 'axis', type: 2, i: 0 }] },
+    { opType: 'Expand', input: ['lifted', 'out_shape'], output: ['last_hidden_state'], name: 'repeat' },
+  ];
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
@@ -152,16 +172,9 @@ function onnxModel(vocab: Vocab, dim: number): Uint8Array {
       name: 'bag_of_words',
       // The declared inputs decide which tokenizer outputs transformers.js feeds: only input_ids.
       input: [{ name: 'input_ids', type: tensorType(INT64, ['batch_size', 'sequence_length']) }],
-      output: [{ name: 'last_hidden_state', type: tensorType(FLOAT, ['batch_size', 'sequence_length', dim]) }],
-      initializer: [
-        {
-          name: 'embeddings',
-          dataType: FLOAT,
-          dims: [vocab.tokens.length, dim],
-          rawData: new Uint8Array(raw.buffer),
-        },
-      ],
-      node: [{ opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['last_hidden_state'], name: 'lookup' }],
+      output: [{ name: 'last_hidden_state', type: tensorType(FLOAT, ['batch_size', 'sequence_length', outDim]) }],
+      initializer: compress > 0 ? [table, int64s('pads', [0, 0, 0, 0, 0, 1]), float('extra', compress), int64s('out_dim', [outDim])] : [table],
+      node: compress > 0 ? squeezed : plain,
     },
   });
   return onnx.ModelProto.encode(model).finish();
@@ -200,11 +213,15 @@ function tokenizerJson(vocab: Vocab): object {
 }
 
 /**
+ * `compress` > 0 gives a second model with another score scale (cosines squeezed high, like
+ * multilingual-e5's 0.7–0.9) and the same ranking: for testing that decisions do not depend on
+ * the scale (see onnxModel).
+ *
  * Writes the test model folder `dir` (config.json, tokenizer.json, tokenizer_config.json,
  * onnx/model.onnx) with a vocabulary and IDF weights taken from the .txt/.md files of
  * `corpusDir`. Same inputs give byte-identical files.
  */
-export async function writeTestModel(dir: string, corpusDir: string, opts: { dim?: number } = {}): Promise<void> {
+export async function writeTestModel(dir: string, corpusDir: string, opts: { dim?: number; compress?: number } = {}): Promise<void> {
   const dim = opts.dim ?? 384; // e5-small's size, so index code sees realistic vectors
   const vocab = buildVocab(await readCorpus(corpusDir));
   const json = (o: object) => JSON.stringify(o, null, 2) + '\n';
@@ -215,7 +232,7 @@ export async function writeTestModel(dir: string, corpusDir: string, opts: { dim
     json({
       architectures: ['BertModel'],
       model_type: 'bert',
-      hidden_size: dim,
+      hidden_size: opts.compress ? dim + 1 : dim,
       vocab_size: vocab.tokens.length,
       max_position_embeddings: 512,
       pad_token_id: 0,
@@ -239,5 +256,5 @@ export async function writeTestModel(dir: string, corpusDir: string, opts: { dim
       mask_token: '[MASK]',
     }),
   );
-  await writeFile(path.join(dir, 'onnx', 'model.onnx'), onnxModel(vocab, dim));
+  await writeFile(path.join(dir, 'onnx', 'model.onnx'), onnxModel(vocab, dim, opts.compress ?? 0));
 }
