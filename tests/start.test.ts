@@ -79,6 +79,6 @@ describe('npm start', () => {
     expect(await chat.exited).toBe(0);
     expect(chat.out.stderr).toContain('@BotFather');
     expect(chat.out.stdout).toContain('»In 1948-1953, 150 thousand Azerbaijanis were expelled');
-    expect(chat.out.stdout).toContain('(¶4, 000_92e0774dab2a344f.txt)');
+    expect(chat.out.stdout).toContain(', ¶4 (000_92e0774dab2a344f.txt):');
   }, 60_000);
 });

@@ -139,7 +139,7 @@ export function renderMarkdown(r: BenchResult): string {
         ['model', `\`${r.model.id}\` (dimension ${r.model.dim}, dtype ${r.model.dtype}, batch ${r.model.batch})`],
         ['model source', r.model.note],
         ['HNSW', `M=${r.config.HNSW_M}, efConstruction=${r.config.HNSW_EF_CONSTRUCTION}, efSearch ${r.config.HNSW_EF_SEARCH ?? 'measured at build'}; exact search up to ${r.config.EXACT_SEARCH_MAX} passages`],
-        ['thresholds', `dense ${r.config.DENSE_THRESHOLD}, lexical ${r.config.LEXICAL_THRESHOLD}, TOP_K ${r.config.TOP_K}`],
+        ['thresholds', `dense ${r.config.DENSE_THRESHOLD ?? 'calibrated at index time'}, lexical ${r.config.LEXICAL_THRESHOLD}, TOP_K ${r.config.TOP_K}`],
         ['bench wall time', secs(r.wallMs)],
         ['load average (1 min) at start / end', `${f(r.machine.load1, 2)} / ${f(r.loadAfter, 2)} (the bench is mostly single-threaded; well above 1 means other work shared the CPU)`],
       ],

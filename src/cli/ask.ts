@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { renderPlain } from '../replies/plain.js';
+import { languageOfText } from '../replies/texts.js';
 import { toJson } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
@@ -29,6 +30,6 @@ await run(async (config) => {
   } else if (values.json) {
     process.stdout.write(JSON.stringify(toJson(await engine.ask(question!, top))) + '\n');
   } else {
-    process.stdout.write(renderPlain(await engine.ask(question!, top), engine.manifest.documents) + '\n');
+    process.stdout.write(renderPlain(await engine.ask(question!, top), engine.manifest.documents, undefined, languageOfText(question!)) + '\n');
   }
 });

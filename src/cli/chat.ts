@@ -2,28 +2,35 @@ import { createInterface } from 'node:readline/promises';
 import type { Engine } from '../engine.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { renderPlain } from '../replies/plain.js';
+import { counted, languageOfText, TEXTS, type Lang } from '../replies/texts.js';
 import { describeBuild, openEngine, run } from './common.js';
 
 /** The bot's question → reply path in a terminal, rendered as plain text. */
 export async function consoleChat(engine: Engine, input = process.stdin, output = process.stdout): Promise<void> {
   const rl = createInterface({ input, output, terminal: input.isTTY === true });
   const say = (text: string) => output.write(text + '\n\n');
-  say(helpText(engine) + '\n\nCommands: /sources, /reindex, /quit.');
+  // The language of the fixed texts follows the letters of the last question (commands have none).
+  let lang: Lang = 'en';
+  say(helpText(engine, lang) + '\n\n' + TEXTS[lang].consoleCommands);
   rl.setPrompt('? ');
   rl.prompt();
   for await (const line of rl) {
     const text = line.trim();
+    if (!text.startsWith('/') && /\p{L}/u.test(text)) lang = languageOfText(text);
+    const t = TEXTS[lang];
     if (text === '/quit' || text === '/exit') break;
-    if (text === '/help' || text === '/start') say(helpText(engine));
-    else if (text === '/sources') say(engine.manifest.documents.map((d) => `• ${d.title}\n  ${d.file}, ${d.chunks} passages`).join('\n'));
-    else if (text === '/reindex') say(describeBuild(await engine.reindex()));
-    else if (text.startsWith('/')) say('Unknown command. Try /help, or type your question.');
+    if (text === '/help' || text === '/start') say(helpText(engine, lang));
+    else if (text === '/sources') {
+      const docs = engine.manifest.documents;
+      say([t.sourcesHeader(docs.length, 1, 1), ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`)].join('\n'));
+    } else if (text === '/reindex') say(describeBuild(await engine.reindex()));
+    else if (text.startsWith('/')) say(t.unknownCommand);
     else {
       const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
-      if (!prepared) say(helpText(engine));
+      if (!prepared) say(helpText(engine, lang));
       else {
         const answer = await engine.ask(prepared.question);
-        say((prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS) + '\n' : '') + renderPlain(answer, engine.manifest.documents));
+        say((prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') + renderPlain(answer, engine.manifest.documents, undefined, lang));
       }
     }
     rl.prompt();

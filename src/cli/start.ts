@@ -2,7 +2,7 @@ import { GrammyError } from 'grammy';
 import { ConfigError } from '../config.js';
 import { Engine } from '../engine.js';
 import { log } from '../log.js';
-import { COMMANDS, createBot } from '../telegram/bot.js';
+import { createBot, registerCommands } from '../telegram/bot.js';
 import { consoleChat } from './chat.js';
 import { progressReporter, run } from './common.js';
 
@@ -34,7 +34,7 @@ await run(async (config) => {
   } finally {
     clearInterval(waiting);
   }
-  await bot.api.setMyCommands(COMMANDS);
+  await registerCommands(bot.api);
   const polling = start();
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
   const shutdown = (signal: string) => {

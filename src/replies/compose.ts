@@ -1,6 +1,7 @@
 import type { Answer, Hit } from '../retrieval/search.js';
 import { paragraphAt } from '../chunks/chunk.js';
 import { excerpt, type Excerpt } from './excerpt.js';
+import { TEXTS, type Lang } from './texts.js';
 
 /** A quotation longer than this is cut around its best sentence. */
 export const QUOTE_CHARS = 700;
@@ -23,20 +24,27 @@ export function quoteOf(hit: Hit, maxChars = QUOTE_CHARS): Quote {
 }
 
 /** "¶29", or "¶29 (excerpt ¶26–31)" when the shown text spans more paragraphs than the marked sentence's. */
-export function paragraphLabel(q: Quote): string {
+export function paragraphLabel(q: Quote, lang: Lang = 'en'): string {
   const [first, last] = q.shown;
-  return first === last ? `¶${q.paragraph}` : `¶${q.paragraph} (excerpt ¶${first}–${last})`;
+  return first === last ? `¶${q.paragraph}` : `¶${q.paragraph} (${TEXTS[lang].excerpt} ¶${first}–${last})`;
 }
 
-/** The reply's content, before markup: quotations, or a plain "not covered" with the topics. */
+/** Titles a "not covered" reply lists at most: at 1,000 documents a full list would fill 15 messages. */
+export const TOPICS_SHOWN = 5;
+
+/**
+ * The reply's content, before markup: quotations, or "not covered" with a few of the documents'
+ * titles (those of the nearest passages first) and how many more there are.
+ */
 export type Reply =
   | { kind: 'quotes'; quotes: Quote[] }
-  | { kind: 'not-covered'; titles: string[] };
+  | { kind: 'not-covered'; titles: string[]; more: number };
 
 export function composeReply(answer: Answer, titles: string[], shown: number): Reply {
-  if (!answer.answered || answer.hits.length === 0) return { kind: 'not-covered', titles };
+  if (!answer.answered || answer.hits.length === 0) {
+    const topics = [...new Set([...answer.hits.map((h) => h.title), ...titles])].slice(0, TOPICS_SHOWN);
+    return { kind: 'not-covered', titles: topics, more: new Set(titles).size - topics.filter((t) => titles.includes(t)).length };
+  }
   // Only passages that reach the relevance bar are quoted; the rest would be noise.
   return { kind: 'quotes', quotes: answer.hits.filter((h) => h.relevant).slice(0, shown).map((h) => quoteOf(h)) };
 }
-
-export const NOT_COVERED = 'The documents do not cover this question. They are about:';

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine.js';
+import { TEXTS, type Lang } from './texts.js';
 
 /** What the user typed, made into a question: trimmed to a size the model handles well. */
 export function prepareQuestion(text: string, maxChars: number): { question: string; trimmed: boolean } | undefined {
@@ -11,20 +12,13 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
   return { question: space > maxChars / 2 ? cut.slice(0, space) : cut, trimmed: true };
 }
 
-export const trimmedNote = (maxChars: number) => `(Your message was long; only its first ${maxChars} characters were used.)`;
+export const trimmedNote = (maxChars: number, lang: Lang = 'en') => TEXTS[lang].trimmed(maxChars);
 
 /** Example questions built from the documents themselves (subjects chosen at index time). */
-export function exampleQuestions(engine: Engine): string[] {
-  return engine.manifest.examples.map((name) => `What do the documents say about the ${name}?`);
+export function exampleQuestions(engine: Engine, lang: Lang = 'en'): string[] {
+  return engine.manifest.examples.map((name) => TEXTS[lang].exampleQuestion(name));
 }
 
-export function helpText(engine: Engine): string {
-  const docs = engine.manifest.documents;
-  return [
-    `I answer questions about ${docs.length} documents by quoting them word for word, with the document title, paragraph number and file.`,
-    'I do not give opinions: every quotation is attributed to its document.',
-    '',
-    'Ask in English, Russian, Azerbaijani or Turkish. For example:',
-    ...exampleQuestions(engine).map((q) => `  • ${q}`),
-  ].join('\n');
+export function helpText(engine: Engine, lang: Lang = 'en'): string {
+  return TEXTS[lang].help(engine.manifest.documents.length, exampleQuestions(engine, lang));
 }

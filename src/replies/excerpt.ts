@@ -19,8 +19,8 @@ export interface Excerpt {
  */
 export function excerpt(text: string, sentence: string, maxChars: number): Excerpt {
   let at = sentence ? text.indexOf(sentence) : -1;
-  const highlight = at < 0 ? '' : sentence;
   if (at < 0) at = 0;
+  const highlight = sentence && text.startsWith(sentence, at) ? sentence : '';
   const spans = sentenceSpans(text, 0, text.length);
   let from = at;
   let to = at + highlight.length;

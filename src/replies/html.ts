@@ -1,5 +1,6 @@
 import type { Answer } from '../retrieval/search.js';
-import { composeReply, NOT_COVERED, paragraphLabel, type Quote } from './compose.js';
+import { composeReply, paragraphLabel, type Quote, type Reply } from './compose.js';
+import { TEXTS, type Lang } from './texts.js';
 
 /** Telegram rejects longer messages (counted after entity parsing; counting markup too is safer). */
 export const TELEGRAM_LIMIT = 4096;
@@ -10,7 +11,7 @@ export function escapeHtml(text: string): string {
 }
 
 /** One quotation: attribution line, then the verbatim text with its best sentence in bold. */
-export function htmlQuote(q: Quote, index?: number): string {
+export function htmlQuote(q: Quote, index?: number, lang: Lang = 'en'): string {
   const e = q.excerpt;
   const body =
     (e.cutStart ? '… ' : '') +
@@ -19,18 +20,20 @@ export function htmlQuote(q: Quote, index?: number): string {
     escapeHtml(e.after) +
     (e.cutEnd ? ' …' : '');
   const n = index === undefined ? '' : `${index}. `;
-  return `${n}According to <b>«${escapeHtml(q.title)}»</b>, ${paragraphLabel(q)} (<code>${escapeHtml(q.doc)}</code>):\n<blockquote>${body}</blockquote>`;
+  const according = TEXTS[lang].according(`<b>«${escapeHtml(q.title)}»</b>`, paragraphLabel(q, lang), `<code>${escapeHtml(q.doc)}</code>`);
+  return `${n}${according}\n<blockquote>${body}</blockquote>`;
 }
 
-export function notCoveredHtml(titles: string[]): string {
-  return [escapeHtml(NOT_COVERED), ...titles.map((t) => `• ${escapeHtml(t)}`)].join('\n');
+export function notCoveredHtml(reply: Extract<Reply, { kind: 'not-covered' }>, lang: Lang = 'en'): string {
+  const t = TEXTS[lang];
+  return [escapeHtml(`${t.notCovered} ${t.theyAreAbout}`), ...reply.titles.map((title) => `• ${escapeHtml(title)}`), ...(reply.more > 0 ? [escapeHtml(t.andMore(reply.more))] : [])].join('\n');
 }
 
 /** The reply blocks for an answer, numbered from `first`; pack them with `packMessages`. */
-export function renderHtmlBlocks(answer: Answer, titles: string[], shown: number, first = 1): string[] {
+export function renderHtmlBlocks(answer: Answer, titles: string[], shown: number, first = 1, lang: Lang = 'en'): string[] {
   const reply = composeReply(answer, titles, shown);
-  if (reply.kind === 'not-covered') return [notCoveredHtml(reply.titles)];
-  return reply.quotes.map((q, i) => htmlQuote(q, first + i));
+  if (reply.kind === 'not-covered') return [notCoveredHtml(reply, lang)];
+  return reply.quotes.map((q, i) => htmlQuote(q, first + i, lang));
 }
 
 /**

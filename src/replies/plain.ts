@@ -1,16 +1,20 @@
 import type { Answer } from '../retrieval/search.js';
-import { composeReply, NOT_COVERED, paragraphLabel, type Quote } from './compose.js';
+import { composeReply, paragraphLabel, type Quote } from './compose.js';
+import { TEXTS, type Lang } from './texts.js';
 
 /** Plain-text rendering for the terminal: the best sentence is marked with » «. */
-export function plainQuote(q: Quote): string {
+export function plainQuote(q: Quote, lang: Lang = 'en'): string {
   const e = q.excerpt;
   const body =
     (e.cutStart ? '…' : '') + e.before + (e.highlight ? `»${e.highlight}«` : '') + e.after + (e.cutEnd ? '…' : '');
-  return `According to “${q.title}” (${paragraphLabel(q)}, ${q.doc}):\n  ${body.replace(/\n\n/g, '\n  ')}`;
+  return `${TEXTS[lang].according(`“${q.title}”`, paragraphLabel(q, lang), q.doc)}\n  ${body.replace(/\n\n/g, '\n  ')}`;
 }
 
-export function renderPlain(answer: Answer, documents: { title: string }[], shown = answer.hits.length): string {
+export function renderPlain(answer: Answer, documents: { title: string }[], shown = answer.hits.length, lang: Lang = 'en'): string {
   const reply = composeReply(answer, documents.map((d) => d.title), shown);
-  if (reply.kind === 'not-covered') return [NOT_COVERED, ...reply.titles.map((t) => `  • ${t}`)].join('\n');
-  return reply.quotes.map(plainQuote).join('\n\n');
+  const t = TEXTS[lang];
+  if (reply.kind === 'not-covered') {
+    return [`${t.notCovered} ${t.theyAreAbout}`, ...reply.titles.map((title) => `  • ${title}`), ...(reply.more > 0 ? [t.andMore(reply.more)] : [])].join('\n');
+  }
+  return reply.quotes.map((q) => plainQuote(q, lang)).join('\n\n');
 }

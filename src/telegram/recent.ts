@@ -1,12 +1,19 @@
 import { randomInt } from 'node:crypto';
+import type { Lang } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
+
+/** An answer with the language its buttons speak. */
+export interface RecentAnswer {
+  answer: Answer;
+  lang: Lang;
+}
 
 /**
  * Recent answers, so "More results" and "Full passage" buttons can page through them. Bounded:
  * the oldest is forgotten first, and its buttons then answer "expired".
  */
 export class RecentAnswers {
-  private readonly answers = new Map<string, Answer>();
+  private readonly answers = new Map<string, RecentAnswer>();
   private next = 0;
   /**
    * Differs per process: buttons sent before a restart must read as expired, not page through
@@ -17,14 +24,14 @@ export class RecentAnswers {
   constructor(private readonly capacity: number) {}
 
   /** Stores an answer and returns its short id (fits Telegram's 64-byte callback data). */
-  add(answer: Answer): string {
+  add(answer: RecentAnswer): string {
     const id = this.run + (this.next++).toString(36);
     this.answers.set(id, answer);
     if (this.answers.size > this.capacity) this.answers.delete(this.answers.keys().next().value!);
     return id;
   }
 
-  get(id: string): Answer | undefined {
+  get(id: string): RecentAnswer | undefined {
     return this.answers.get(id);
   }
 }
