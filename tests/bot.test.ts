@@ -516,3 +516,92 @@ describe('bad inputs', () => {
     expect(quotedBold(single(await ask(user(707), EXPELLED)))).toContain(EXPELLED_SENTENCE);
   });
 });
+
+describe('replies in the asker’s language', () => {
+  const speaker = (id: number, language_code?: string) => ({ ...user(id), ...(language_code ? { language_code } : {}) });
+  const HELP: Record<string, RegExp> = {
+    en: /^I answer questions about \d+ documents by quoting them word for word/,
+    ru: /^Я отвечаю на вопросы по \d+ документам, цитируя их дословно/,
+    az: /^Mən \d+ sənəd üzrə suallara onlardan hərfi sitat gətirərək cavab verirəm/,
+    tr: /^\d+ belge hakkındaki soruları, bu belgelerden kelimesi kelimesine alıntı yaparak cevaplıyorum/,
+  };
+  const NOT_COVERED: Record<string, string> = {
+    en: 'The documents do not cover this question.',
+    ru: 'В документах нет ответа на этот вопрос.',
+    az: 'Sənədlərdə bu suala cavab yoxdur.',
+    tr: 'Belgelerde bu sorunun cevabı yok.',
+  };
+
+  it.each(['en', 'ru', 'az', 'tr'])('/help and "not covered" in %s, from the Telegram language', async (lang) => {
+    const u = speaker(800 + ['en', 'ru', 'az', 'tr'].indexOf(lang), `${lang}-XX`);
+    const help = single(await command(u, 'help'));
+    expect(help.plain).toMatch(HELP[lang]!);
+    expect(help.plain.split('\n').filter((l) => l.startsWith('  • ')).length).toBeGreaterThan(0); // example questions
+    expect(single(await ask(u, OFF_TOPIC)).plain.startsWith(NOT_COVERED[lang]!)).toBe(true);
+  });
+
+  it('quotes stay verbatim; only the words around them are translated', async () => {
+    const m = single(await ask(speaker(810, 'ru'), EXPELLED));
+    expect(m.plain).toMatch(/^1\. Согласно документу «.+», ¶\d+ \(\S+\):/);
+    expect(quotedBold(m)).toContain(EXPELLED_SENTENCE); // the English sentence, untouched
+    expect(JSON.stringify(m.reply_markup)).toContain('Полный фрагмент');
+  });
+
+  it('without a Telegram language, the letters of the question decide; another language gets English', async () => {
+    expect(single(await ask(speaker(811), 'Какая погода будет завтра?')).plain.startsWith(NOT_COVERED.ru!)).toBe(true);
+    expect(single(await ask(speaker(812), 'Sabah hava necə olacaq?')).plain.startsWith(NOT_COVERED.az!)).toBe(true);
+    expect(single(await ask(speaker(813), 'Yarın hava nasıl olacak, güneşli mi?')).plain.startsWith(NOT_COVERED.tr!)).toBe(true);
+    expect(single(await ask(speaker(814, 'de'), 'Wie wird das Wetter morgen?')).plain.startsWith(NOT_COVERED.en!)).toBe(true);
+  });
+});
+
+describe('long document lists', () => {
+  /** An engine-like view of 1,000 documents for the list replies (they read only the manifest). */
+  it('/sources pages 1,000 documents (every message within Telegram’s limit) and the not-covered reply stays one message', async () => {
+    const many = Array.from({ length: 1000 }, (_, i) => ({ ...engine.manifest.documents[0]!, file: `doc_${i}.txt`, title: `A fairly long document title number ${i} about trade unions and statements` }));
+    const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
+    Object.defineProperty(engine, 'manifest', { configurable: true, get: () => ({ ...original.get!.call(engine), documents: many }) });
+    try {
+      const u = user(820);
+      let m = single(await command(u, 'sources'));
+      expect(m.plain.split('\n')[0]).toBe('I quote these 1000 documents (page 1 of 34):');
+      const seen = new Set<string>();
+      for (let page = 1; ; page++) {
+        expect(m.text.length).toBeLessThanOrEqual(TELEGRAM_LIMIT);
+        for (const [, file] of m.plain.matchAll(/^ {2}(doc_\d+\.txt),/gm)) seen.add(file!);
+        const next = buttonData(m, 'Next ▶');
+        if (!next) break;
+        const x = await press(user(820 + Math.ceil(page / 20)), m, next); // presses are rate-limited per user (30/min)
+        m = fake.messages.find((s) => s.message_id === m.message_id)!; // edited in place
+        expect(x.sent).toHaveLength(0);
+        expect(m.plain).toContain(`(page ${page + 1} of 34)`);
+      }
+      expect(seen.size).toBe(1000);
+      expect((await press(user(830), m, 'src:999')).sent).toHaveLength(0); // a page past the end shows the last one
+      const notCovered = single(await ask(u, OFF_TOPIC));
+      expect(notCovered.plain.split('\n')).toHaveLength(7);
+      expect(notCovered.plain).toMatch(/…and 99\d more \(\/sources lists them all\)\.$/);
+    } finally {
+      delete (engine as unknown as Record<string, unknown>).manifest;
+    }
+  });
+});
+
+describe('the console chat speaks the language of the question’s letters', () => {
+  it('answers a Russian question in Russian, and /help after it too; an English one in English', async () => {
+    const { consoleChat } = await import('../src/cli/chat.js');
+    const { PassThrough } = await import('node:stream');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    input.end('Какая погода будет завтра?\n/help\nWhat is the boiling point of water?\n/quit\n');
+    await consoleChat(engine, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
+    const ru = text.indexOf('В документах нет ответа на этот вопрос.');
+    const ruHelp = text.indexOf('Я отвечаю на вопросы по');
+    const en = text.lastIndexOf('The documents do not cover this question.');
+    expect(ru).toBeGreaterThan(0);
+    expect(ruHelp).toBeGreaterThan(ru);
+    expect(en).toBeGreaterThan(ruHelp);
+  });
+});

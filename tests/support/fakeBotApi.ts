@@ -31,7 +31,7 @@ export type Fault =
   | { kind: "drop" };
 
 export interface ApiCall { method: string; params: Record<string, any>; fault?: Fault["kind"] }
-export interface FakeUser { id: number; first_name?: string; username?: string }
+export interface FakeUser { id: number; first_name?: string; username?: string; language_code?: string }
 export interface FakeChat { id: number; type: "private" | "group" | "supergroup"; title?: string }
 
 /** Long polls are held at most this long, whatever `timeout` the bot asks for. */
