@@ -595,7 +595,7 @@ describe('the console chat speaks the language of the question’s letters', () 
     const output = new PassThrough();
     let text = '';
     output.on('data', (d: Buffer) => (text += d.toString()));
-    input.end('Какая погода будет завтра?\n/help\nWhat is the boiling point of water?\n/quit\n');
+    input.end('Какая погода будет завтра?\n/help\nHow do I bake sourdough bread?\n/quit\n');
     await consoleChat(engine, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
     const ru = text.indexOf('В документах нет ответа на этот вопрос.');
     const ruHelp = text.indexOf('Я отвечаю на вопросы по');
