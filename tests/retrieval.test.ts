@@ -20,7 +20,7 @@ beforeAll(async () => {
   const indexDir = path.join(tempDir(), 'index');
   // Thresholds, efSearch and top K exactly as shipped (defaults), only the model is the test one.
   const config = testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: indexDir });
-  expect([config.DENSE_THRESHOLD, config.LEXICAL_THRESHOLD, config.TOP_K]).toEqual([0.85, 0.25, 3]);
+  expect([config.DENSE_THRESHOLD, config.LEXICAL_THRESHOLD, config.TOP_K]).toEqual([undefined, 0.25, 3]); // dense: calibrated
   const embedder = await testEmbedder();
   await buildIndex(buildSettings(config), embedder);
   retriever = new Retriever(readIndex(indexDir), embedder, {
