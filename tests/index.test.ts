@@ -6,7 +6,7 @@ import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
-import { BuildWriter, IndexError, liveBuildDir, readIndex, type IndexData } from '../src/index/store.js';
+import { BuildWriter, IndexError, liveBuildDir, readIndex, type StoredIndex } from '../src/index/store.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
@@ -19,7 +19,7 @@ let modelDir: string;
 /** A complete index of the seeds, built once; tests copy it before changing anything. */
 let pristine: string;
 let summary: BuildSummary;
-let original: IndexData;
+let original: StoredIndex;
 
 function settings(indexDir: string) {
   return buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: indexDir }));

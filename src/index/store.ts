@@ -132,13 +132,28 @@ export class ChunkStore {
 
 const NEWLINE = Buffer.from('\n');
 
+/**
+ * What retrieval reads: the seam where another store plugs in. A server engine (PostgreSQL with
+ * pgvector and full-text search, or Qdrant) would implement these three over its tables or
+ * collections; the Retriever, the replies and the bot stay as they are (see README, "Beyond one
+ * machine").
+ */
 export interface IndexData {
   /** The build folder it was read from. */
   build: string;
   manifest: Manifest;
+  chunks: Pick<ChunkStore, 'get' | 'has'>;
+  lexical: LexicalSearch;
+  dense: DenseIndex;
+}
+
+/** The lexical side of retrieval: BM25 candidates and how much of a question a text covers. */
+export type LexicalSearch = Pick<LexicalIndex, 'query' | 'coverage' | 'idf' | 'unknownTerms'>;
+
+/** An index as read from disk, with the concrete stores (builds and tests use their extra methods). */
+export interface StoredIndex extends IndexData {
   chunks: ChunkStore;
   lexical: LexicalIndex;
-  dense: DenseIndex;
 }
 
 const REBUILD_HINT = 'Run `npm run index` to rebuild it.';
@@ -308,7 +323,7 @@ function loadedFiles(m: Manifest): string[] {
 }
 
 /** Reads the live index synchronously (terminal commands, tests). */
-export function readIndex(dir: string): IndexData {
+export function readIndex(dir: string): StoredIndex {
   const { build, manifest } = readManifest(dir);
   const contents = new Map<string, Buffer>();
   for (const file of loadedFiles(manifest)) {
@@ -338,7 +353,7 @@ export function readIndex(dir: string): IndexData {
  * in pieces and the HNSW graph is loaded on a native thread. Used to swap in a new index while the
  * bot keeps answering.
  */
-export async function loadIndex(dir: string): Promise<IndexData> {
+export async function loadIndex(dir: string): Promise<StoredIndex> {
   const { build, manifest } = readManifest(dir);
   const contents = new Map<string, Buffer>();
   for (const file of loadedFiles(manifest)) {
@@ -359,7 +374,7 @@ export async function loadIndex(dir: string): Promise<IndexData> {
   return assemble(dir, build, manifest, contents, hnsw);
 }
 
-function assemble(dir: string, build: string, manifest: Manifest, contents: Map<string, Buffer>, hnsw: Hnsw | undefined): IndexData {
+function assemble(dir: string, build: string, manifest: Manifest, contents: Map<string, Buffer>, hnsw: Hnsw | undefined): StoredIndex {
   const corrupt = (why: string) => corruptError(dir, why);
   let chunks: ChunkStore;
   try {
