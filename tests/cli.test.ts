@@ -76,24 +76,29 @@ afterAll(() => {
 });
 
 function spawnCli(script: string, args: string[], overrides: Record<string, string>, input: string): Promise<Run> {
+  // cwd is a fresh temp folder: no .env of the checkout is read, every path is absolute.
+  const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'src/cli', script), ...args], {
+    cwd: tempDir(),
+    env: envFor(overrides),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  return collect(child, input);
+}
+
+/** Feeds `input` to a child and resolves with its exit code and output once it is gone. */
+function collect(child: ChildProcess, input: string): Promise<Run> {
+  children.add(child);
   return new Promise((resolve, reject) => {
-    // cwd is a fresh temp folder: no .env of the checkout is read, every path is absolute.
-    const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'src/cli', script), ...args], {
-      cwd: tempDir(),
-      env: envFor(overrides),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    children.add(child);
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => {
       children.delete(child);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(input);
+    child.stdin!.end(input);
   });
 }
 
@@ -218,17 +223,7 @@ describe('the README’s terminal commands, pasted literally', () => {
   const shell = (command: string, env: Record<string, string>, input = '') =>
     limited(
       () =>
-        new Promise<Run>((resolve, reject) => {
-          const child = spawn('sh', ['-c', command], { cwd: REPO, env: envFor(env), stdio: ['pipe', 'pipe', 'pipe'] });
-          children.add(child);
-          let stdout = '';
-          let stderr = '';
-          child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-          child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-          child.on('error', reject);
-          child.on('close', (code) => (children.delete(child), resolve({ code, stdout, stderr })));
-          child.stdin.end(input);
-        }),
+        collect(spawn('sh', ['-c', command], { cwd: REPO, env: envFor(env), stdio: ['pipe', 'pipe', 'pipe'] }), input),
     );
 
   it('documents the JSON commands with npm run -s (npm prints a banner on stdout otherwise)', () => {
