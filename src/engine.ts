@@ -1,5 +1,5 @@
 import { embedderOptions, type Config } from './config.js';
-import { buildIndex, fullEmbeddingKey, type BuildProgress, type BuildSummary } from './index/build.js';
+import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
 import { documentsChangedSince } from './index/changes.js';
 import { IndexError, loadIndex, readManifest, type Manifest } from './index/store.js';
@@ -118,6 +118,6 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
-  if (manifest.hnsw && (manifest.hnsw.M !== config.HNSW_M || manifest.hnsw.efConstruction !== config.HNSW_EF_CONSTRUCTION)) return 'the HNSW settings changed';
+  if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

@@ -219,6 +219,18 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     expect((await buildIndex(hnswSettings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
   });
 
+  it('rebuilds the graph (embedding nothing) when only the search settings change: EXACT_SEARCH_MAX crossed, then HNSW_M', async () => {
+    const ws = workspace();
+    await buildIndex(settings(ws.seeds, ws.index), embedder); // exact search, documents now up to date
+    const toHnsw = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    expect([toHnsw.upToDate, toHnsw.rebuilt, toHnsw.embeddedChunks]).toEqual([false, true, 0]);
+    expect(readIndex(ws.index).manifest.hnsw?.M).toBe(32);
+    const otherM = await buildIndex({ ...hnswSettings(ws.seeds, ws.index), M: 8 }, embedder);
+    expect([otherM.upToDate, otherM.rebuilt, otherM.embeddedChunks]).toEqual([false, true, 0]);
+    expect(readIndex(ws.index).manifest.hnsw?.M).toBe(8);
+    expect((await buildIndex({ ...hnswSettings(ws.seeds, ws.index), M: 8 }, embedder)).upToDate).toBe(true);
+  });
+
   it('compacts (renumbers, rebuilds the graph, embeds nothing) once a quarter of the labels are deleted', async () => {
     const ws = workspace();
     await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);

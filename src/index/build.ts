@@ -117,7 +117,9 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     rebuilt: false,
     ...extra,
   });
-  if (previous && plan.unchanged) return summary(previous.build, previous.manifest, { upToDate: true, calibration: previous.manifest.calibration });
+  if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
+    return summary(previous.build, previous.manifest, { upToDate: true, calibration: previous.manifest.calibration });
+  }
 
   // Embed the new and changed documents.
   const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
@@ -247,9 +249,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const freshCount = input.freshChunks.reduce((n, c) => n + c.length, 0);
   const labels = prev.labels + freshCount;
   const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
-  const hnswWanted = live > input.settings.exactSearchMax;
-  const graphSettingsChanged = prev.hnsw !== null && (prev.hnsw.M !== input.settings.M || prev.hnsw.efConstruction !== input.settings.efConstruction);
-  if (labels - live > COMPACT_AT * labels || hnswWanted !== (prev.hnsw !== null) || graphSettingsChanged) {
+  if (labels - live > COMPACT_AT * labels || searchSettingsChanged({ ...prev, chunkCount: live }, input.settings)) {
     const vectors = readPrevious(previous.build, prev, FILES.vectors);
     const old = { ...previous, chunks, vectors: new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength)) };
     return fullBuild(writer, input, old);
@@ -338,6 +338,15 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     calibration = await calibrate(embedder, dense, sampleTexts(labels, isLive, textOf), live);
   }
   return { manifest: withExamples({ ...draft(input, sortDocuments(documents), labels, hnsw), calibration }), rebuilt: false };
+}
+
+/**
+ * The vector search no longer fits the settings: the graph's M or efConstruction changed, or the
+ * collection crossed EXACT_SEARCH_MAX (either way). The graph is rebuilt from the stored vectors.
+ */
+export function searchSettingsChanged(m: Pick<Manifest, 'hnsw' | 'chunkCount'>, settings: Pick<BuildSettings, 'M' | 'efConstruction' | 'exactSearchMax'>): boolean {
+  if ((m.chunkCount > settings.exactSearchMax) !== (m.hnsw !== null)) return true;
+  return m.hnsw !== null && (m.hnsw.M !== settings.M || m.hnsw.efConstruction !== settings.efConstruction);
 }
 
 async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
