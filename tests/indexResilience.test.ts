@@ -173,6 +173,30 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+describe('Ctrl-C in a terminal', () => {
+  // util-linux `script` is part of the Debian base image every machine of this project has.
+  it.runIf(existsSync('/usr/bin/script'))('stops `npm run index` during embedding and shows the cursor again (the progress bar hid it)', async () => {
+    // `script` gives the indexer a real terminal; ^C typed into it reaches the indexer as SIGINT.
+    const dir = copyOfPristine();
+    const command = [process.execPath, '--import', TSX, INDEX_CLI].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', command, '/dev/null'], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, EMBED_MODEL: modelDir, EMBED_CACHE_DIR: CACHE, EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'info', NODE_OPTIONS: '', INDEX_DIR: dir, SEEDS_DIR: seedsB },
+    });
+    children.push(child);
+    let out = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await until(() => out.includes('\x1B[?25l'), 'the progress bar to hide the cursor');
+    child.stdin!.write('\x03');
+    await closed;
+    const hidden = out.lastIndexOf('\x1B[?25l');
+    expect(out.indexOf('\x1B[?25h', hidden), 'cursor shown again after it was hidden').toBeGreaterThan(hidden);
+    expect(out).not.toMatch(/Indexed \d+ documents/); // it really stopped
+  }, 120_000);
+});
+
 describe('indexer killed with SIGKILL (child process)', () => {
   /** One index folder shared by the external kills and the final build, like a real deployment. */
   let dir: string;
