@@ -1,6 +1,6 @@
 import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
-import type { IndexData } from '../index/store.js';
+import type { IndexData, LexicalSearch } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { focusQuestion, terms } from './terms.js';
 
@@ -87,14 +87,9 @@ export class Retriever {
       topK,
     );
 
-    // A question in the documents' language that names something they never use ("What is
-    // Azerbaijan's GDP?") is on their subject but not answered by them: shared words prove nothing,
-    // and meaning must match as closely as for a typical question made from a passage.
-    // "Names" means: words the documents never use carry most of the question's weight (rarity).
-    const unknown = new Set(lexical.unknownTerms(question));
-    const words = [...new Set(terms(question))];
-    const weight = (ts: string[]) => ts.reduce((sum, t) => sum + lexical.idf(t), 0);
-    const offCorpus = unknown.size > 0 && unknown.size < words.length && weight([...unknown]) > 0.5 * weight(words);
+    // Shared words prove nothing for such a question, and its meaning must match as closely as a
+    // typical question made from a passage does.
+    const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
     const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
 
     const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
@@ -151,6 +146,18 @@ export class Retriever {
       mark(hit, sentences[sims.indexOf(Math.max(...sims))]!);
     }
   }
+}
+
+/**
+ * A question in the documents' language about something they never name ("What is Azerbaijan's
+ * GDP?"): words the documents never use carry more than half of its weight (by rarity). A question
+ * wholly in another language is not one (none of its words is known).
+ */
+function namesWhatDocumentsNeverUse(question: string, lexical: LexicalSearch): boolean {
+  const unknown = lexical.unknownTerms(question);
+  const words = [...new Set(terms(question))];
+  const weight = (ts: string[]) => ts.reduce((sum, t) => sum + lexical.idf(t), 0);
+  return unknown.length > 0 && unknown.length < words.length && weight(unknown) > 0.5 * weight(words);
 }
 
 /** Sets a hit's best sentence, and its ¶ to the paragraph that sentence is in. */
