@@ -190,6 +190,12 @@ describe('terms and lexical coverage', () => {
     expect(lex.coverage('rem', 'remained')).toBe(0); // short words must match exactly
   });
 
+  it('finds the question words no passage uses in any form or close spelling', () => {
+    const lex = lexicalOf(['The resolutions remained on paper.', 'The organizations were informed of the expulsion.']);
+    expect(lex.unknownTerms('Did the organisations remain informed about the GDP and inflation?')).toEqual(['gdp', 'inflation']);
+    expect(lex.unknownTerms('resolution remains expulsions')).toEqual([]); // shorter and longer forms are known
+  });
+
   it('matches prefixes and close spellings of long words, below exact matches', () => {
     const lex = lexicalOf(['Thousands were expelled from their lands.', 'The organizations were informed.', 'An expel order.']);
     expect(lex.query('expel', 3).labels).toEqual([2, 0]); // exact first, then the longer form

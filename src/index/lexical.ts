@@ -240,7 +240,9 @@ export class LexicalIndex {
     return [...new Set(terms(question))].filter((t) => {
       const i = lowerBound(this.p.terms, t);
       if (this.p.terms[i] === t || this.p.terms[i]?.startsWith(t)) return false;
-      for (let k = PREFIX_MIN; k < t.length; k++) if (this.p.terms[lowerBound(this.p.terms, t.slice(0, k))] === t.slice(0, k)) return false;
+      // Another ending of the same word ("remains" / "remained"): all but the last two letters shared.
+      const stem = t.slice(0, Math.max(PREFIX_MIN, t.length - 2));
+      if (t.length >= PREFIX_MIN && this.p.terms[lowerBound(this.p.terms, stem)]?.startsWith(stem)) return false;
       return !(t.length >= FUZZY_MIN && this.nearTerms(t, Math.round(t.length * FUZZY_SHARE)).length > 0);
     });
   }
