@@ -72,6 +72,16 @@ describe('the dense gate is calibrated per model at index time', () => {
     expect(await decisions(a)).not.toEqual(await decisions(b));
   });
 
+  it.each(['en', 'ru', 'az', 'tr'] as const)('the example questions /help offers in %s are answered', async (lang) => {
+    const { TEXTS } = await import('../src/replies/texts.js');
+    expect(plain.manifest.examples.length).toBeGreaterThan(0);
+    for (const subject of plain.manifest.examples) {
+      const answer = await plain.ask(TEXTS[lang].exampleQuestion(subject));
+      expect([subject, answer.answered]).toEqual([subject, true]);
+      expect(answer.hits[0]!.text).toContain(subject);
+    }
+  });
+
   it('answers what the documents answer and declines what they do not, on their subject or off it', async () => {
     for (const engine of [plain, squeezed]) {
       for (const q of ANSWERED) expect([q, (await engine.ask(q)).answered]).toEqual([q, true]);
