@@ -18,8 +18,9 @@ export class ProgressBar {
         { format: `${this.label} [{bar}] {value}/{total} {detail}`, stream: process.stderr, hideCursor: true },
         cliProgress.Presets.shades_classic,
       );
-      this.bar.start(total, value, { detail });
+      // Listen before the cursor is hidden: a Ctrl-C right after would otherwise kill the process with it hidden.
       process.once('SIGINT', this.onInterrupt);
+      this.bar.start(total, value, { detail });
     }
     this.bar.setTotal(total);
     this.bar.update(value, { detail });
