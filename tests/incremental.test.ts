@@ -1,11 +1,12 @@
-import { cpSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { readIndex, type StoredIndex as IndexData } from '../src/index/store.js';
+import { planChanges } from '../src/index/changes.js';
+import { FILES, readIndex, type StoredIndex as IndexData } from '../src/index/store.js';
 import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
@@ -87,9 +88,42 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.embeddedChunks).toBe(0);
     expect(s.upToDate).toBe(true);
     expect(s.buildDir).toBe(touched.buildDir); // no new build written
+    expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([path.basename(touched.buildDir)]);
     const after = readIndex(ws.index);
     expect(chunksOf(after)).toEqual(chunksOf(base));
     for (const f of files) expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
+  });
+
+  it('a document touched without a change is the only one read again, keeps its labels, and only the manifest is new', async () => {
+    const ws = workspace();
+    const settled = await buildIndex(settings(ws.seeds, ws.index), embedder); // the copies' new times recorded
+    const before = readIndex(ws.index);
+    const inode = (f: string) => statSync(path.join(settled.buildDir, f)).ino;
+    const inodes = [FILES.chunks, FILES.vectors, FILES.lexical].map(inode);
+    const touched = file('002');
+    const future = new Date(statSync(path.join(ws.seeds, touched)).mtimeMs + 60_000);
+    utimesSync(path.join(ws.seeds, touched), future, future);
+
+    const plan = planChanges(ws.seeds, settings(ws.seeds, ws.index).maxDocBytes, before.manifest);
+    expect([...plan.stats.keys()]).toEqual([touched]); // one stat per file, one file read
+    expect(plan.kept.map((k) => k.file.file)).toEqual(files.filter((f) => f !== touched));
+    expect(plan.reused.map((r) => r.doc.file)).toEqual([touched]);
+
+    const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    expect([s.upToDate, s.rebuilt, s.embeddedChunks, s.embedded]).toEqual([false, false, 0, []]);
+    expect(s.buildDir).not.toBe(settled.buildDir);
+    const after = readIndex(ws.index);
+    const entry = (index: IndexData) => index.manifest.documents.find((d) => d.file === touched)!;
+    expect([entry(after).firstLabel, entry(after).chunks]).toEqual([entry(before).firstLabel, entry(before).chunks]);
+    expect(entry(after).mtimeMs).toBe(statSync(path.join(ws.seeds, touched)).mtimeMs);
+    expect(after.manifest.labels).toBe(before.manifest.labels);
+    // The data files are the previous build's (hard links to the same bytes), only manifest.json was written.
+    [FILES.chunks, FILES.vectors, FILES.lexical].forEach((f, i) => {
+      expect(after.manifest.checksums[f]).toBe(before.manifest.checksums[f]);
+      expect(statSync(path.join(s.buildDir, f)).ino).toBe(inodes[i]);
+    });
+    expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([path.basename(s.buildDir)]);
+    expect((await buildIndex(settings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
   });
 
   it('re-embeds exactly the modified document and reuses the others’ vectors', async () => {
@@ -217,6 +251,75 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     for (let l = before.manifest.labels; l < after.manifest.labels; l++) expect(after.dense.nearest(after.dense.vector(l), 1).labels).toEqual([l]);
     expect((await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 3)).hits[0]!.text).toContain('150 thousand');
     expect((await buildIndex(hnswSettings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
+  });
+
+  it('step by step (change, removal, compaction): files of unchanged documents kept, deleted labels never returned, same answers', async () => {
+    const ws = workspace();
+    /** Questions with the document and text that answer them; each is asked while its document is present. */
+    const QUESTIONS: [string, string, string][] = [
+      ['How many Azerbaijanis were expelled in 1948-1953?', '000', '150 thousand'],
+      ['Which trade union represents railway workers?', '000', 'Railway-Workers'],
+      ['How many political parties issued a joint statement?', '002', '50 political parties'],
+      ['How many mine victims were police officers?', '003', 'Four police officers'],
+      ['How many Azerbaijanis were forced to live as refugees and internally displaced persons?', '001', 'internally displaced persons'],
+    ];
+    const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
+    const liveDir = () => readIndex(ws.index).build;
+    const lines = () => bytes(FILES.chunks).toString('utf8').split('\n').slice(0, -1);
+    const step = async (name: string) => {
+      const summary = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      const index = readIndex(ws.index);
+      expect(index.manifest.hnsw, name).not.toBeNull();
+      expect(index.manifest.hnsw!.efSearch, name).toBeGreaterThanOrEqual(50); // measured on this graph, stored for readers
+      expect(index.manifest.hnsw!.recallAt10, name).toBeGreaterThanOrEqual(0.95);
+      const retriever = new Retriever(index, embedder, { lexicalThreshold: 0.25 });
+      for (const [q, doc, text] of QUESTIONS) {
+        if (!index.manifest.documents.some((d) => d.file.startsWith(doc))) continue;
+        const answer = await retriever.search(q, 3);
+        expect([name, q, answer.answered, answer.hits[0]!.doc.slice(0, 3)]).toEqual([name, q, true, doc]);
+        expect(answer.hits[0]!.text, `${name}: ${q}`).toContain(text);
+      }
+      // Every live label is found by its own vector; no search ever returns an empty (deleted) label.
+      for (const [label] of index.chunks.entries()) {
+        const found = index.dense.nearest(index.dense.vector(label), 10).labels;
+        expect(found[0]).toBe(label);
+        for (const l of found) expect(index.chunks.has(l)).toBe(true);
+      }
+      return { summary, index };
+    };
+
+    const first = await step('first');
+    const linesBefore = lines();
+    const vectorsBefore = bytes(FILES.vectors);
+
+    // 1. A changed document: old labels emptied, new ones appended; every other line and row kept byte for byte.
+    const changed = file('002');
+    writeFileSync(path.join(ws.seeds, changed), readFileSync(path.join(ws.seeds, changed), 'utf8') + '\nA later paragraph about the harbour of Baku.\n');
+    const oldLabels = new Set([...first.index.chunks.entries()].filter(([, c]) => c.doc === changed).map(([l]) => l));
+    const deletedVectors = [...oldLabels].map((l) => first.index.dense.vector(l));
+    const second = await step('changed');
+    expect(second.summary.rebuilt).toBe(false);
+    const linesAfter = lines();
+    linesBefore.forEach((line, label) => expect(linesAfter[label]).toBe(oldLabels.has(label) ? '' : line));
+    expect(bytes(FILES.vectors).subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
+    for (const v of deletedVectors) for (const l of second.index.dense.nearest(v, 10).labels) expect(oldLabels.has(l)).toBe(false);
+
+    // 2. A removed document (still under a quarter of the labels deleted): no new rows, so vectors.f32 is the same file.
+    const removed = file('003');
+    const vectorsInode = statSync(path.join(second.index.build, FILES.vectors)).ino;
+    rmSync(path.join(ws.seeds, removed));
+    const third = await step('removed');
+    expect(third.summary.rebuilt).toBe(false);
+    expect(third.index.manifest.labels - third.index.manifest.chunkCount).toBeLessThanOrEqual(0.25 * third.index.manifest.labels);
+    expect(statSync(path.join(third.index.build, FILES.vectors)).ino).toBe(vectorsInode);
+    expect(lines().filter((l) => l === '')).toHaveLength(third.index.manifest.labels - third.index.manifest.chunkCount);
+
+    // 3. One more removal crosses a quarter: compaction, dense labels again, nothing embedded.
+    rmSync(path.join(ws.seeds, file('001')));
+    const fourth = await step('compacted');
+    expect([fourth.summary.rebuilt, fourth.summary.embeddedChunks]).toEqual([true, 0]);
+    expect(fourth.index.manifest.labels).toBe(fourth.index.manifest.chunkCount);
+    expect(lines().every((l) => l !== '')).toBe(true);
   });
 
   it('rebuilds the graph (embedding nothing) when only the search settings change: EXACT_SEARCH_MAX crossed, then HNSW_M', async () => {
