@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { sameText } from '../src/chunks/chunk.js';
+import { readFileSync } from 'node:fs';
+import { chunkDocument, sameText } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
@@ -212,6 +213,42 @@ describe('terms and lexical coverage', () => {
     }
     expect(updated.query('1988', 4).labels).toEqual([]); // the removed text is gone
     expect(() => LexicalIndex.deserialize(Buffer.from('not an index'))).toThrow();
+  });
+
+  it('on the seeds, updates in steps (deletions only, re-titled, appended) answer every question like a fresh build', () => {
+    const chunks = loadDocuments(SEEDS).documents.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
+    expect(chunks.length).toBeGreaterThan(60);
+    const questions = readFileSync(path.resolve(SEEDS, '../../shared/eval/dev.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { q: string }).q);
+    questions.push('expel refugees Karabakh', 'Azerbaycan railway 1948-1953', 'zebra');
+    const same = (a: LexicalIndex, b: LexicalIndex, step: string) => {
+      for (const q of questions) {
+        expect(a.query(q, 20), `${step}: ${q}`).toEqual(b.query(q, 20));
+        expect(a.unknownTerms(q), `${step}: ${q}`).toEqual(b.unknownTerms(q));
+        for (const t of terms(q)) expect(a.idf(t), `${step}: ${t}`).toBe(b.idf(t));
+        for (const label of [0, 20, 40]) expect(a.coverage(q, chunks[label]!.text)).toBe(b.coverage(q, chunks[label]!.text));
+      }
+      const round = LexicalIndex.deserialize(a.serialize());
+      for (const q of questions) expect(round.query(q, 20), `${step} (deserialized): ${q}`).toEqual(b.query(q, 20));
+    };
+    const labels = chunks.length;
+    const first = chunks.slice(0, 50);
+    let updated = LexicalIndex.build(first, 50);
+    same(updated, LexicalIndex.build(first, 50), 'build');
+
+    const removed = new Set([3, 4, 5, 17, 30]); // deletions only: the labels stay, empty
+    updated = updated.update(removed, [], 50);
+    let live = first.filter((c) => !removed.has(c.label));
+    same(updated, LexicalIndex.build(live, 50), 'deleted');
+
+    const retitled = live.slice(0, 6).map((c) => ({ ...c, title: 'A renamed document' })); // in both lists: replaced
+    updated = updated.update([], retitled, 50);
+    live = live.map((c) => retitled.find((r) => r.label === c.label) ?? c);
+    same(updated, LexicalIndex.build(live, 50), 'retitled');
+
+    updated = updated.update([0, 1], chunks.slice(50), labels); // appended labels grow the slots
+    live = [...live.filter((c) => c.label > 1), ...chunks.slice(50)];
+    expect(updated.labels).toBe(labels);
+    same(updated, LexicalIndex.build(live, labels), 'appended');
   });
 });
 
