@@ -8,6 +8,7 @@ import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
 import { BuildWriter, IndexError, liveBuildDir, readIndex, type StoredIndex } from '../src/index/store.js';
 import { log } from '../src/log.js';
+import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
@@ -229,6 +230,34 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     expect(readIndex(dir).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
+  });
+});
+
+describe('a damaged live build under an incremental update', { timeout: 30_000 }, () => {
+  // Documents changed and a data file of the live build damaged: the update must not carry the damage
+  // over nor fail for good (`npm run index` would fail the same way every time); it embeds everything.
+  it.each(['chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'])('%s damaged: `npm run index` (buildIndex) and Engine.open rebuild from the documents', async (name) => {
+    for (const open of [false, true]) {
+      const dir = copyOfPristine();
+      const seeds = path.join(tempDir(), 'seeds');
+      cpSync(SEEDS, seeds, { recursive: true });
+      const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds, EXACT_SEARCH_MAX: name === 'hnsw.bin' ? '20' : '10000' });
+      if (name === 'hnsw.bin') await buildIndex(buildSettings(config), embedder); // the seeds searched through HNSW
+      writeFileSync(path.join(seeds, 'zz_added.txt'), 'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n');
+      const damaged = path.join(liveBuildDir(dir)!, name);
+      writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
+      vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+      if (open) await Engine.open(config);
+      else {
+        const s = await buildIndex(buildSettings(config), embedder);
+        expect(s.embedded).toHaveLength(6); // nothing of the damaged build reused
+      }
+      const rebuilt = readIndex(dir);
+      expect(rebuilt.chunks.list().filter((c) => c.doc !== 'zz_added.txt')).toEqual(original.chunks.list());
+      const hit = (await new Retriever(rebuilt, embedder, { lexicalThreshold: 0.25 }).search('harbour of the Caspian town', 1, 'lexical')).hits[0]!;
+      expect(hit.doc).toBe('zz_added.txt');
+      vi.restoreAllMocks();
+    }
   });
 });
 

@@ -140,6 +140,8 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {
     writer.abandon();
+    // The live build's files are damaged: build from the documents instead of failing the same way every run.
+    if (previous && err instanceof IndexError && err.kind === 'corrupt') return build(settings, embedder, onProgress, false);
     throw err;
   }
 }
