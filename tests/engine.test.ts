@@ -1,0 +1,146 @@
+/**
+ * Engine.reindex builds in a worker thread: the engine keeps answering from the live index while the
+ * worker reads, embeds and writes, swaps in the new index when it is loaded, and a failed build in the
+ * worker fails exactly like one in-process (same error class and message) and leaves the old index serving.
+ */
+import { cpSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { makeCorpus } from '../src/bench/builds.js';
+import { embedderOptions } from '../src/config.js';
+import { buildSettings, Engine } from '../src/engine.js';
+import { buildIndex, type BuildProgress } from '../src/index/build.js';
+import { buildInWorker } from '../src/index/buildInWorker.js';
+import { IndexError, lockIndex } from '../src/index/store.js';
+import { loadEmbedder } from '../src/vectors/embedder.js';
+import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-engine-');
+const OLD_QUESTION = 'How many Azerbaijanis were expelled in 1948-1953?';
+const NEW_QUESTION = 'What is a flibbertigibbet?';
+/** Generated documents added before the re-index: seconds of embedding in the worker. */
+const ADDED = 60;
+
+let modelDir: string;
+
+/** The error a promise rejects with (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a rejection');
+}
+
+/** An engine over a copy of the seeds, its index built in-process. */
+async function openEngine(extra: Record<string, string> = {}) {
+  const root = tempDir();
+  const seeds = path.join(root, 'seeds');
+  cpSync(SEEDS, seeds, { recursive: true });
+  const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds, ...extra });
+  return { engine: await Engine.open(config), config, seeds };
+}
+
+beforeAll(async () => {
+  modelDir = await testModelDir();
+}, 60_000);
+
+describe('Engine.reindex in a worker thread', { timeout: 120_000 }, () => {
+  it('answers from the old index while the worker embeds, and from the new one after the swap', async () => {
+    const { engine, seeds } = await openEngine();
+    const before = engine.manifest;
+    expect((await engine.ask(NEW_QUESTION)).answered).toBe(false);
+
+    const generated = path.join(tempDir(), 'generated');
+    for (const name of makeCorpus(SEEDS, generated, 5 + ADDED)) cpSync(path.join(generated, name), path.join(seeds, name));
+    writeFileSync(path.join(seeds, 'zz_new.txt'), 'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n');
+
+    const progress: BuildProgress[] = [];
+    let embeddingStarted!: () => void;
+    const started = new Promise<void>((resolve) => (embeddingStarted = resolve));
+    let finished = false;
+    const reindex = engine
+      .reindex((p) => {
+        progress.push(p);
+        if (p.stage === 'embedding') embeddingStarted();
+      })
+      .finally(() => (finished = true));
+    expect(engine.isReindexing).toBe(true);
+
+    await started; // the worker is embedding the new documents
+    const during = await engine.ask(NEW_QUESTION);
+    const old = await engine.ask(OLD_QUESTION);
+    const answeredWhileRunning = !finished;
+    expect(during.answered).toBe(false); // the old index: the new document is unknown
+    expect(old.answered).toBe(true);
+    expect(old.hits[0]!.text).toContain('150 thousand');
+    expect(engine.manifest).toBe(before);
+    expect(answeredWhileRunning, 'the questions were answered before the worker build ended').toBe(true);
+
+    const summary = await reindex;
+    expect(engine.isReindexing).toBe(false);
+    expect(summary.embedded).toHaveLength(ADDED + 1);
+    expect(summary.reused).toHaveLength(5);
+    expect(progress.filter((p) => p.stage === 'embedding').at(-1)).toEqual({ stage: 'embedding', done: summary.embeddedChunks, total: summary.embeddedChunks });
+    expect(progress.some((p) => p.stage === 'writing')).toBe(true);
+    expect(engine.manifest.documents).toHaveLength(5 + ADDED + 1);
+    const after = await engine.ask(NEW_QUESTION);
+    expect(after.answered).toBe(true);
+    expect(after.hits[0]!.doc).toBe('zz_new.txt');
+    expect((await engine.ask(OLD_QUESTION)).hits[0]!.text).toContain('150 thousand');
+  });
+
+  it('a second call while one runs gets the running one’s result', async () => {
+    const { engine } = await openEngine();
+    const first = engine.reindex();
+    expect(engine.reindex()).toBe(first);
+    expect((await first).upToDate).toBe(true);
+  });
+
+  it('no usable documents: rejects with the DocumentsError an in-process build gives; the old index keeps serving', async () => {
+    const { engine, config, seeds } = await openEngine();
+    const before = engine.manifest;
+    const hidden = path.join(tempDir(), 'hidden');
+    mkdirSync(hidden);
+    for (const f of readdirSync(seeds)) renameSync(path.join(seeds, f), path.join(hidden, f));
+
+    const inWorker = await rejection(engine.reindex());
+    const inProcess = await rejection(buildIndex(buildSettings(config), await testEmbedder()));
+    expect(inWorker.constructor.name).toBe('DocumentsError');
+    expect(inWorker.constructor).toBe(inProcess.constructor);
+    expect(inWorker.message).toBe(inProcess.message);
+    expect(inWorker.message).toBe(`No usable documents in ${seeds} (add .txt or .md files).`);
+
+    expect(engine.isReindexing).toBe(false);
+    expect(engine.manifest).toBe(before);
+    expect((await engine.ask(OLD_QUESTION)).hits[0]!.text).toContain('150 thousand');
+  });
+
+  it('another build holds the index: the same busy IndexError (kind, detail, message) as in-process', async () => {
+    const { engine, config } = await openEngine();
+    const unlock = lockIndex(config.INDEX_DIR); // this process holds the lock, as another build would
+    try {
+      const inWorker = await rejection(engine.reindex());
+      const inProcess = await rejection(buildIndex(buildSettings(config), await testEmbedder()));
+      expect(inWorker).toBeInstanceOf(IndexError);
+      expect(inProcess).toBeInstanceOf(IndexError);
+      const fields = (e: Error) => [e.message, (e as IndexError).kind, (e as IndexError).detail];
+      expect(fields(inWorker)).toEqual(fields(inProcess));
+      expect((inWorker as IndexError).kind).toBe('busy');
+    } finally {
+      unlock();
+    }
+    expect((await engine.ask(OLD_QUESTION)).answered).toBe(true);
+  });
+
+  it('a model that cannot be loaded: the same ModelLoadError as loading it in-process', async () => {
+    const { config } = await openEngine();
+    const broken = { ...config, EMBED_MODEL: path.join(tempDir(), 'no-such-model') };
+    const inWorker = await rejection(buildInWorker(broken));
+    const inProcess = await rejection(loadEmbedder(embedderOptions(broken)));
+    expect(inWorker.constructor.name).toBe('ModelLoadError');
+    expect(inWorker.constructor).toBe(inProcess.constructor);
+    expect(inWorker.message).toBe(inProcess.message);
+  });
+});
