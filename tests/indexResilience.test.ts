@@ -10,7 +10,7 @@
  * (tests/index.test.ts covers in-process write failures and a few corruptions with the seeds.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, watch, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, watch, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -22,7 +22,7 @@ import { mulberry32 } from '../src/bench/synthetic.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
 import { buildHnsw } from '../src/index/dense.js';
-import { liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
+import { FILES, liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
@@ -44,6 +44,10 @@ let seedsA: string;
 let seedsB: string;
 /** seedsA + one new document: an incremental build. */
 let seedsA2: string;
+/** seedsA (same times) less one document: an update that hard-links vectors.f32. */
+let seedsMinus: string;
+/** seedsA (same times) with one document touched: an update that hard-links every data file. */
+let seedsTouched: string;
 /** A complete index of seedsA, never modified: tests work on copies. */
 let pristine: string;
 let pristineBuiltAt: string;
@@ -139,6 +143,13 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
   }
 }
 
+/** Every data file of a build folder has the checksum its manifest records. */
+function expectFilesMatchManifest(build: string): void {
+  const manifest = JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8')) as Manifest;
+  expect(Object.keys(manifest.checksums).sort()).toEqual(entries(build).filter((f) => f !== FILES.manifest));
+  for (const [f, sum] of Object.entries(manifest.checksums)) expect(sha256(readFileSync(path.join(build, f))), f).toBe(sum);
+}
+
 /** The previous index is live, loads, and an Engine (documents unchanged) answers from it without rebuilding. */
 async function expectPreviousIndexServes(dir: string, live: string): Promise<void> {
   expect(liveBuildDir(dir)).toBe(live);
@@ -161,6 +172,13 @@ beforeAll(async () => {
   seedsA2 = path.join(tempDir(), 'seeds');
   cpSync(seedsA, seedsA2, { recursive: true });
   writeFileSync(path.join(seedsA2, 'zz_added.txt'), 'An added statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n');
+  seedsMinus = path.join(tempDir(), 'seeds');
+  cpSync(seedsA, seedsMinus, { recursive: true, preserveTimestamps: true });
+  rmSync(path.join(seedsMinus, readdirSync(seedsMinus).find((f) => f.startsWith('003'))!));
+  seedsTouched = path.join(tempDir(), 'seeds');
+  cpSync(seedsA, seedsTouched, { recursive: true, preserveTimestamps: true });
+  const touched = path.join(seedsTouched, readdirSync(seedsTouched).find((f) => f.startsWith('001'))!);
+  utimesSync(touched, new Date(), new Date(statSync(touched).mtimeMs + 60_000));
   seedsB = path.join(tempDir(), 'seeds');
   makeCorpus(seedsA, seedsB, BIG_CORPUS);
   for (const [name, bytes] of BAD_DOCUMENTS) writeFileSync(path.join(seedsB, name), bytes());
@@ -350,6 +368,34 @@ syncBuiltinESMExports();
       expect(next.reused).toHaveLength(5); // the previous build was intact: only the new document embedded
       expect(next.embedded).toEqual(['zz_added.txt']);
       expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]);
+    }, 120_000);
+
+    // Builds that reuse the live build's files as hard links: a kill must leave those files (shared
+    // with the half-written folder) intact, and removing the leftovers must not take them along.
+    const linked: [string, string, () => string, string[]][] = [
+      ['a removed document', 'lexical.bin', () => seedsMinus, [FILES.vectors]],
+      ['a removed document', 'manifest.json', () => seedsMinus, [FILES.vectors]],
+      ['a touched document', 'manifest.json', () => seedsTouched, [FILES.chunks, FILES.vectors, FILES.lexical]],
+      ['a touched document', 'CURRENT', () => seedsTouched, [FILES.chunks, FILES.vectors, FILES.lexical]],
+    ];
+
+    it.each(linked)('%s, killed at %s: the live build’s hard-linked files stay intact', async (_what, at, seeds, links) => {
+      const dir = copyOfPristine();
+      const live = liveBuildDir(dir)!;
+      const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seeds(), CITE_KILL_AT: at }, [pathToFileURL(hook).href]);
+      expect((await run.closed).signal, run.stderr()).toBe('SIGKILL');
+      const half = entries(dir).find((e) => e.startsWith('build-') && path.join(dir, e) !== live)!;
+      for (const f of links) expect(statSync(path.join(dir, half, f)).ino, f).toBe(statSync(path.join(live, f)).ino); // really shared
+      expectFilesMatchManifest(live);
+      await expectPreviousIndexServes(dir, live);
+
+      const next = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() })), embedder);
+      expect([next.embeddedChunks, next.upToDate]).toEqual([0, false]);
+      expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]); // the killed build and the old live one removed…
+      expectFilesMatchManifest(next.buildDir); // …without harming the files the new build shares with them
+      const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() }));
+      expect(liveBuildDir(dir)).toBe(next.buildDir);
+      expect((await engine.ask(QUESTION)).hits[0]!.text).toContain('150 thousand');
     }, 120_000);
   });
 });
