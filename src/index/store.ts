@@ -142,7 +142,8 @@ export interface IndexData {
   /** The build folder it was read from. */
   build: string;
   manifest: Manifest;
-  chunks: Pick<ChunkStore, 'get' | 'has'>;
+  /** A chunk by label; a database store answers asynchronously (and batches the gets of one tick). */
+  chunks: { get(label: number): Chunk | undefined | Promise<Chunk | undefined> };
   lexical: LexicalSearch;
   dense: DenseIndex;
 }
@@ -154,6 +155,7 @@ export type LexicalSearch = Pick<LexicalIndex, 'query' | 'coverage' | 'idf' | 'u
 export interface StoredIndex extends IndexData {
   chunks: ChunkStore;
   lexical: LexicalIndex;
+  dense: ExactIndex | HnswIndex;
 }
 
 const REBUILD_HINT = 'Run `npm run index` to rebuild it.';
@@ -402,7 +404,7 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
     throw corrupt(`lexical.bin: ${(err as Error).message}`);
   }
   if (lexical.labels !== manifest.labels) throw corrupt('lexical.bin does not match manifest.json');
-  let dense: DenseIndex;
+  let dense: ExactIndex | HnswIndex;
   if (hnsw) {
     if (hnsw.getCurrentCount() !== manifest.labels) throw corrupt('hnsw.bin holds a different number of chunks');
     dense = new HnswIndex(hnsw, manifest.hnsw!.efSearch);

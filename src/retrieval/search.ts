@@ -1,5 +1,5 @@
 import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
-import { dot, HnswIndex } from '../index/dense.js';
+import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { focusQuestion, terms } from './terms.js';
@@ -74,7 +74,7 @@ export class Retriever {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
     const q = await this.embedder.embedQuery(question);
-    const denseHits = mode === 'lexical' ? { labels: [], sims: [] } : dense.nearest(q, CANDIDATES);
+    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
     const lexicalHits = mode === 'dense' ? [] : lexical.query(question, CANDIDATES).labels;
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
 
@@ -82,8 +82,12 @@ export class Retriever {
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
     for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
+    const order = [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+    // All candidates' chunks asked for at once (one query for a database store). A label the store no
+    // longer has (a database reader one generation behind, its old rows just dropped) is skipped.
+    const found = await Promise.all(order.map(([label]) => chunks.get(label)));
     const ranked = distinctPassages(
-      [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
+      order.flatMap(([label, score], i) => (found[i] ? [{ label, score, chunk: found[i] }] : [])),
       topK,
     );
 
@@ -92,8 +96,9 @@ export class Retriever {
     const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
     const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
 
-    const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
-      const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
+    const vectors = await Promise.all(ranked.map(({ label }) => (similarityOf.has(label) ? undefined : dense.vector(label))));
+    const hits: Hit[] = ranked.map(({ label, score, chunk: c }, i) => {
+      const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
       const coverage = lexical.coverage(question, c.text);
       return {
         doc: c.doc,
