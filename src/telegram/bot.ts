@@ -12,7 +12,9 @@ import { escapeHtml, htmlQuote, packMessages, renderHtmlBlocks } from '../replie
 import type { Answer } from '../retrieval/search.js';
 import { describeCalibration } from '../retrieval/calibration.js';
 import { counted, LANGS, languageOfCode, languageOfText, TEXTS, type Lang, type Texts } from '../replies/texts.js';
-import { RecentAnswers } from './recent.js';
+import { isUnavailable } from '../db/pool.js';
+import { PgCounters, PgRecentAnswers } from '../db/botState.js';
+import { RecentAnswers, type RecentStore } from './recent.js';
 import { Stats } from './stats.js';
 
 /** Each press sends a message; more than this per user and minute is a flood. */
@@ -68,7 +70,10 @@ export async function registerCommands(api: Bot['api']): Promise<void> {
 
 export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }) {
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
-  const recent = new RecentAnswers(1000);
+  // With DATABASE_URL, what buttons and rate limits need is shared by every replica.
+  const db = engine.postgres?.db;
+  const recent: RecentStore = db ? new PgRecentAnswers(db) : new RecentAnswers(1000);
+  const counters = (scope: string) => (db ? { storageClient: new PgCounters(db, 60_000, scope) } : {});
   const stats = new Stats();
   const admins = new Set(config.ADMIN_IDS);
   const shown = config.TOP_K;
@@ -89,6 +94,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
       limit: config.RATE_LIMIT_PER_MINUTE,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
       onLimitExceeded: (ctx: Context) => ctx.reply(TEXTS[langOf(ctx)].rateLimited),
+      ...counters('questions'),
     }),
   );
   bot.on(
@@ -99,6 +105,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
       alwaysReply: true,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
       onLimitExceeded: (ctx: Context) => ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].tooManyPresses }),
+      ...counters('buttons'),
     }),
   );
 
@@ -120,7 +127,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     const blocks = renderHtmlBlocks(answer, titles, shown, 1, lang);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
     const quoted = Math.min(shown, answer.hits.filter((h) => h.relevant).length);
-    const keyboard = answer.answered ? buttons(recent.add({ answer, lang }), answer, 0, quoted, lang) : undefined;
+    const keyboard = answer.answered ? buttons(await recent.add({ answer, lang }), answer, 0, quoted, lang) : undefined;
     const messages = packMessages(blocks);
     for (const [i, message] of messages.entries()) await html(ctx, message, i === messages.length - 1 ? keyboard : undefined);
     stats.record(performance.now() - started, answer.answered);
@@ -214,7 +221,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
 
   bot.on('callback_query:data', async (ctx) => {
     const m = /^(more|full):([a-z0-9]{1,12}):(\d{1,3})$/.exec(ctx.callbackQuery.data);
-    const stored = m ? recent.get(m[2]!) : undefined;
+    const stored = m ? await recent.get(m[2]!) : undefined;
     if (!m || !stored) {
       await ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
       return;
@@ -265,7 +272,8 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   bot.catch((err) => {
     const ctx = err.ctx;
     log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
-    const apology = TEXTS[langOf(ctx)].apology;
+    // The database is unreachable (replicas with DATABASE_URL): a short note, the pool reconnects by itself.
+    const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
     if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) ctx.reply(apology).catch(() => {});
   });
 
