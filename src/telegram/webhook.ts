@@ -1,5 +1,5 @@
 import http from 'node:http';
-import { webhookCallback, type Bot } from 'grammy';
+import { BotError, webhookCallback, type Bot } from 'grammy';
 import { log } from '../log.js';
 
 export interface WebhookOptions {
@@ -27,9 +27,12 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<{
     const url = new URL(req.url ?? '/', 'http://replica');
     if (req.method === 'GET' && url.pathname === '/healthz') return void health(options.healthy, res);
     if (req.method === 'POST' && url.pathname === path) {
-      return void handle(req, res).catch((err: unknown) => {
-        log.error({ err }, 'webhook update failed');
-        if (!res.headersSent) res.writeHead(500).end();
+      return void handle(req, res).catch(async (err: unknown) => {
+        // A handler failed: the bot's error handler tells the user (as in polling mode), and the
+        // update counts as delivered — Telegram redelivering it would only fail again.
+        if (err instanceof BotError) await bot.errorHandler(err);
+        else log.error({ err }, 'webhook request failed');
+        if (!res.headersSent) res.writeHead(err instanceof BotError ? 200 : 400).end();
       });
     }
     res.writeHead(404).end();
