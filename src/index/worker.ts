@@ -3,7 +3,7 @@ import { embedderOptions, type Config } from '../config.js';
 import { loadEmbedder } from '../vectors/embedder.js';
 import { buildConfigured } from './buildConfigured.js';
 import type { WorkerMessage } from './buildInWorker.js';
-import { IndexError } from './store.js';
+import { IndexError } from './layout.js';
 
 // One index build in a worker thread (see buildInWorker.ts): progress and the result are posted back.
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);

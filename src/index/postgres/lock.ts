@@ -1,5 +1,5 @@
 import type { Db } from '../../db/pool.js';
-import { IndexError } from '../store.js';
+import { IndexError } from '../layout.js';
 
 /** The advisory lock key of index builds (any fixed number; "cite" in ASCII). */
 const BUILD_LOCK = 0x63697465;

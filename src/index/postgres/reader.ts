@@ -2,7 +2,9 @@ import type { Chunk } from '../../chunks/chunk.js';
 import { fromVector, toVector, type Db } from '../../db/pool.js';
 import type { DenseIndex } from '../dense.js';
 import { LexicalIndex } from '../lexical.js';
-import { IndexError, type IndexData, type Manifest } from '../store.js';
+import type { IndexData } from '../indexData.js';
+import { IndexError } from '../layout.js';
+import type { Manifest } from '../manifest.js';
 
 /** Rows a reader of generation $1 sees: born in it or before, not yet removed in it. */
 export const VISIBLE = 'born <= $1 AND (died IS NULL OR died > $1)';
