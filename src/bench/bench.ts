@@ -16,6 +16,7 @@ import { chooseModel, f, machineInfo, ms, pct, secs, stderrLogger, table, type L
 import { qualitySection, type ModeQuality } from './quality.js';
 import { queryPathSection, type QueryPathResult } from './queryPath.js';
 import { renderScale, scaleSection, type ScaleOptions, type ScaleResult } from './scale.js';
+import { postgresSection, renderPostgres, type PostgresResult } from './postgres.js';
 
 export { stderrLogger } from './common.js';
 
@@ -46,6 +47,7 @@ export interface BenchResult {
   builds: BuildResult[];
   scale: ScaleResult;
   incremental: IncrementalResult;
+  postgres: PostgresResult;
   wallMs: number;
   /** 1-minute load average at the end of the run. */
   loadAfter: number;
@@ -90,6 +92,9 @@ export async function runBench(
     // 4. The product at 100,000 passages (last: it takes most of the time).
     const scale = await scaleSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
 
+    // 6. The same collection in PostgreSQL, beside the file store's figures above.
+    const postgres = await postgresSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
+
     return {
       machine,
       model: { id: embedder.modelId, dim: embedder.dim, note: choice.note, dtype: config.EMBED_DTYPE, batch: config.EMBED_BATCH },
@@ -113,6 +118,7 @@ export async function runBench(
       builds: [seedsBuild.result, incremental.full],
       scale,
       incremental,
+      postgres,
       wallMs: performance.now() - started,
       loadAfter: os.loadavg()[0] ?? NaN,
     };
@@ -228,6 +234,9 @@ export function renderMarkdown(r: BenchResult): string {
   // 4.
   out.push(`## 4. Scale: the product at ${r.scale.chunks.toLocaleString('en-US')} passages`, '', renderScale(r.scale));
 
+  // 6. (after 5 in the report, measured after 4)
+  const postgresReport = `## 6. PostgreSQL: the same ${r.postgres.chunks.toLocaleString('en-US')} passages\n\n${renderPostgres(r.postgres, r.scale)}\n`;
+
   // 5.
   const inc = r.incremental;
   out.push('## 5. Incremental re-index', '');
@@ -252,6 +261,21 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     '_A rebuild reads only files whose size or time changed, embeds only new or changed documents, and updates the lexical and vector indexes in place of their labels; unchanged files are hard links._',
     '',
+    postgresReport,
   );
   return out.join('\n');
+}
+
+/** Only the PostgreSQL section (`npm run bench -- --only postgres [--quick]`), without the file store beside it. */
+export async function postgresOnly(quick: boolean, log: Logger = stderrLogger): Promise<string> {
+  const sizes = SIZES[quick ? 'quick' : 'full'];
+  const choice = await chooseModel(process.env, log);
+  try {
+    const { config, embedder } = choice;
+    const exactSearchMax = sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX;
+    const result = await postgresSection(config, embedder, { ...sizes.scale, exactSearchMax, tempDir: choice.temp[0]! }, log);
+    return `## PostgreSQL: ${result.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result)}`;
+  } finally {
+    if (!process.env.BENCH_KEEP) for (const d of choice.temp) rmSync(d, { recursive: true, force: true });
+  }
 }

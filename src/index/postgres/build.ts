@@ -12,7 +12,7 @@ import { IndexError } from '../layout.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
 import { lockBuilds } from './lock.js';
 import { generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
-import { ensurePassages, migrate } from './schema.js';
+import { ensurePassages, migrate, withoutVectorIndex } from './schema.js';
 
 /** Rows per INSERT: large enough for few round trips, small enough for modest statements. */
 const BATCH = 500;
@@ -102,13 +102,15 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   const vectors = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
   const embedMs = performance.now() - embedStart;
 
-  await ensurePassages(db, embedder.dim, settings.M, settings.efConstruction);
+  await ensurePassages(db, embedder.dim);
   const generation = Number((await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id);
   await db.query(`INSERT INTO cite_generations (id, state) VALUES ($1, 'building')`, [generation]);
   try {
     const writer = new GenerationWriter(db, generation, await nextLabel(db));
     onProgress({ stage: 'writing', chunks: 0 });
-    const { documents, lexicalRemoved, lexicalAdded } = await writeDocuments(writer, plan, freshChunks, vectors);
+    const write = () => writeDocuments(writer, plan, freshChunks, vectors);
+    const bulk = texts.length > (previous?.manifest.chunkCount ?? 0);
+    const { documents, lexicalRemoved, lexicalAdded } = bulk ? await withoutVectorIndex(db, write) : await write();
     if (!previous) await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]); // a new model: everything before goes
     const slots = writer.next;
     const lexical = previous

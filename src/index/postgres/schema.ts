@@ -58,10 +58,17 @@ export async function migrate(db: Db): Promise<void> {
 }
 
 /**
- * The passages table for vectors of `dim` dimensions, created by the first build (the dimension
- * comes from the model). HNSW with cosine distance; its M and ef_construction are fixed at creation.
+ * pgvector's HNSW parameters: its own defaults. hnswlib's M=32 / efConstruction=200 (the file store)
+ * cost 7x more per inserted row in pgvector; pgvector's iterative scan at ef_search 200 keeps
+ * recall up instead (measured in the benchmark).
  */
-export async function ensurePassages(db: Db, dim: number, M: number, efConstruction: number): Promise<void> {
+const HNSW = { m: 16, efConstruction: 64 };
+
+/**
+ * The passages table for vectors of `dim` dimensions, created by the first build (the dimension
+ * comes from the model).
+ */
+export async function ensurePassages(db: Db, dim: number): Promise<void> {
   const existing = await db.query<{ dim: number }>(
     `SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = to_regclass('cite_passages') AND attname = 'embedding'`,
   );
@@ -72,11 +79,36 @@ export async function ensurePassages(db: Db, dim: number, M: number, efConstruct
           'Use another database for this model, or DROP TABLE cite_passages to rebuild with it.',
       );
     }
-    return;
+    return createVectorIndex(db); // a bulk load that was killed left it dropped
   }
   await db.query(`CREATE TABLE IF NOT EXISTS cite_passages (label integer PRIMARY KEY, born bigint NOT NULL, died bigint,
     chunk jsonb NOT NULL, embedding vector(${dim}) NOT NULL)`);
-  await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${M}, ef_construction = ${efConstruction})`);
   await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_died ON cite_passages (died) WHERE died IS NOT NULL`);
   await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_born ON cite_passages (born)`);
+  await createVectorIndex(db);
+}
+
+/**
+ * Bulk loads skip the HNSW index (inserting row by row into the graph costs several times more than
+ * building it once): it is dropped before and built after, with memory enough for the graph.
+ * Readers meanwhile scan exactly: slower, never wrong.
+ */
+export async function withoutVectorIndex<T>(db: Db, load: () => Promise<T>): Promise<T> {
+  await db.query('DROP INDEX IF EXISTS cite_passages_hnsw');
+  try {
+    return await load();
+  } finally {
+    await createVectorIndex(db);
+  }
+}
+
+async function createVectorIndex(db: Db): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query(`SET maintenance_work_mem = '512MB'`);
+    await client.query(`CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${HNSW.m}, ef_construction = ${HNSW.efConstruction})`);
+    await client.query('RESET maintenance_work_mem');
+  } finally {
+    client.release();
+  }
 }
