@@ -266,15 +266,20 @@ export function renderMarkdown(r: BenchResult): string {
   return out.join('\n');
 }
 
-/** Only the PostgreSQL section (`npm run bench -- --only postgres [--quick]`), without the file store beside it. */
-export async function postgresOnly(quick: boolean, log: Logger = stderrLogger): Promise<string> {
-  const sizes = SIZES[quick ? 'quick' : 'full'];
+/**
+ * Only the scale section's collection in both stores (`npm run bench -- --only postgres [--quick]
+ * [--documents N]`): the file store's figures (section 4) and PostgreSQL's, side by side in one run.
+ */
+export async function postgresOnly(quick: boolean, documents?: number, log: Logger = stderrLogger): Promise<string> {
+  const base = SIZES[quick ? 'quick' : 'full'].scale;
+  const sizes = { ...base, documents: documents ?? base.documents };
   const choice = await chooseModel(process.env, log);
   try {
     const { config, embedder } = choice;
-    const exactSearchMax = sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX;
-    const result = await postgresSection(config, embedder, { ...sizes.scale, exactSearchMax, tempDir: choice.temp[0]! }, log);
-    return `## PostgreSQL: ${result.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result)}`;
+    const options = { ...sizes, exactSearchMax: sizes.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir: choice.temp[0]! };
+    const files = await scaleSection(config, embedder, options, log);
+    const result = await postgresSection(config, embedder, options, log);
+    return `## PostgreSQL beside the file store: ${result.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result, files)}`;
   } finally {
     if (!process.env.BENCH_KEEP) for (const d of choice.temp) rmSync(d, { recursive: true, force: true });
   }

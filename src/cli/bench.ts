@@ -16,12 +16,13 @@ const { values } = parseArgs({
     qa: { type: 'string', default: '../shared/eval/dev.jsonl' },
     out: { type: 'string' },
     only: { type: 'string' },
+    documents: { type: 'string' },
   },
 });
 
 try {
-  // `--only postgres`: just the PostgreSQL section (it takes a long time at full size).
-  const markdown = (values.only === 'postgres' ? await postgresOnly(values.quick!) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
+  // `--only postgres [--documents N]`: the scale collection in both stores only (long at full size).
+  const markdown = (values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
   process.stdout.write(markdown);
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
