@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
@@ -10,7 +10,8 @@ import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { ChunkStore } from './chunkStore.js';
-import { FILES, IndexError, sha256 } from './layout.js';
+import { FILES, IndexError, sha256, sha256File } from './layout.js';
+import { log } from '../log.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { BuildWriter } from './writer.js';
@@ -92,6 +93,22 @@ function reusable(indexDir: string, embedder: Embedder, key: string): { build: s
   }
 }
 
+/**
+ * The live build if every data file still matches its checksum: a build reuses (hard-links) the
+ * files it does not change, and "nothing changed" must not vouch for a damaged index.
+ */
+async function intact(live: { build: string; manifest: Manifest } | undefined): Promise<typeof live> {
+  if (!live) return undefined;
+  for (const [file, checksum] of Object.entries(live.manifest.checksums)) {
+    const full = path.join(live.build, file);
+    if (!existsSync(full) || (await sha256File(full)) !== checksum) {
+      log.warn(`The live index's ${file} is damaged: building from the documents.`);
+      return undefined;
+    }
+  }
+  return live;
+}
+
 export function fullEmbeddingKey(settings: BuildSettings): string {
   return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
 }
@@ -99,7 +116,7 @@ export function fullEmbeddingKey(settings: BuildSettings): string {
 async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
-  const previous = reuse ? reusable(settings.indexDir, embedder, key) : undefined;
+  const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
   const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
   const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
