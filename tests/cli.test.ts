@@ -159,11 +159,14 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     expect(existsSync(path.join(fresh, 'CURRENT'))).toBe(true);
   });
 
-  it('--jsonl answers stdin lines in order, one JSON line each, skipping blank lines; --top limits the hits', async () => {
+  it('--jsonl answers stdin lines in order, one JSON line per input line (a blank or emoji-only line gets one with no hits); --top limits the hits', async () => {
     const before = liveBuildDir(indexDir);
-    const run = await cli('ask.ts', ['--jsonl', '--top', '2'], {}, `${EXPELLED}\n\n  ${HOUSES}  \n`);
+    const run = await cli('ask.ts', ['--jsonl', '--top', '2'], {}, `${EXPELLED}\n\n🙂🙂\n  ${HOUSES}  \n`);
     expect(run.code).toBe(0);
-    const [first, second] = jsonLines(run.stdout, 2);
+    const [first, blank, emoji, second] = jsonLines(run.stdout, 4);
+    for (const [line, text] of [[blank, ''], [emoji, '🙂🙂']] as const) {
+      expect(line).toEqual({ question: text, answered: false, hits: [], error: 'No question (letters or digits needed).' });
+    }
     const a = expectAnswer(first, EXPELLED);
     const b = expectAnswer(second, HOUSES);
     expect(a.hits).toHaveLength(2);
