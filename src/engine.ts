@@ -125,6 +125,9 @@ function retrievalSettings(config: Config) {
 
 /** Why the stored index no longer fits the model, the settings or the documents, if it does not. */
 function staleReason(config: Config, embedder: Embedder, manifest: Manifest): string | undefined {
+  if (manifest.model === embedder.modelId && manifest.modelIdentity !== embedder.identity) {
+    return `it was built with another version of ${manifest.model} (${manifest.modelIdentity.replace(/^hub:/, '')}), the configured one is ${embedder.identity.replace(/^hub:/, '')}`;
+  }
   if (manifest.modelIdentity !== embedder.identity || manifest.dim !== embedder.dim) {
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
