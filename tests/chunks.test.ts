@@ -22,8 +22,9 @@ function sentence(n: number, length: number): string {
 /** The file's blank-line-separated blocks, as a reader sees them (counted independently of the chunker). */
 const fileBlocks = (source: string) => source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
 const titleBlock = (source: string, title: string) => fileBlocks(source).findIndex((b) => b.split('\n').some((l) => l.trim() === title));
+const { documents: seedDocuments } = await loadDocuments(SEEDS);
 describe('chunk offsets on the seeds', () => {
-  const { documents } = loadDocuments(SEEDS);
+  const documents = seedDocuments;
 
   it.each(documents.map((d) => [d.file, d] as const))('%s: every chunk is its source slice, in order', (_file, doc) => {
     const chunks = chunkDocument(doc);
