@@ -181,3 +181,18 @@ describe('joinWraps and sentenceSpans', () => {
     expect(sub).toEqual(['wrapped here.', 'Second one.']);
   });
 });
+
+describe('sentences are never split at an initial or abbreviation', () => {
+  const sentences = (text: string) => sentenceSpans(text, 0, text.length).map((s) => text.slice(s.start, s.end));
+  it.each([
+    ['The speech by MP S. Mohbaliyev was read out. It was long.', ['The speech by MP S. Mohbaliyev was read out.', 'It was long.']],
+    ['See Resolution No. 5 of the council. Then vote.', ['See Resolution No. 5 of the council.', 'Then vote.']],
+    ['The U.S. delegation left. Others stayed.', ['The U.S. delegation left.', 'Others stayed.']],
+    ['Prof. A. B. Aliyev spoke, e.g. about art. Then we left.', ['Prof. A. B. Aliyev spoke, e.g. about art.', 'Then we left.']],
+    ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday. Fine.', ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday.', 'Fine.']],
+    ['He took vitamin A. Then he slept.', ['He took vitamin A.', 'Then he slept.']],
+    ['There was no. Then he left.', ['There was no.', 'Then he left.']],
+  ])('%s', (text, expected) => {
+    expect(sentences(text)).toEqual(expected);
+  });
+});

@@ -38,3 +38,12 @@ export function readText(build: string, hash: string): string | undefined {
   const file = textFile(build, hash);
   return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
 }
+
+/**
+ * The text a document's references point into, as the live build stored it; undefined when the
+ * document is not in the index (or the build predates stored texts).
+ */
+export function liveText(file: string, live: { build: string; manifest: { documents: { file: string; hash: string }[] } }): string | undefined {
+  const doc = live.manifest.documents.find((d) => d.file === file);
+  return doc && readText(live.build, doc.hash);
+}
