@@ -7,7 +7,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { readIndex, readManifest, type StoredIndex } from '../src/index/store.js';
+import type { StoredIndex } from '../src/index/indexData.js';
+import { loadIndex } from '../src/index/loader.js';
+import { readManifest } from '../src/index/manifest.js';
 import { liveText } from '../src/index/texts.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { makePdf } from './support/formatFixtures.js';
@@ -53,7 +55,7 @@ describe('the collection as it changes', { timeout: 60_000 }, () => {
       { from: 'a.txt', to: 'a-copy.txt' },
       { from: 'handbook.pdf', to: 'handbook-copy.pdf' },
     ]);
-    const index = readIndex(c.index);
+    const index = (await loadIndex(c.index));
     expect(vectorsOf(index, 'a-copy.txt')).toEqual(vectorsOf(index, 'a.txt'));
     expect(vectorsOf(index, 'handbook-copy.pdf')).toEqual(vectorsOf(index, 'handbook.pdf'));
     const copyChunks = index.chunks.list().filter((ch) => ch.doc === 'handbook-copy.pdf');
@@ -62,13 +64,13 @@ describe('the collection as it changes', { timeout: 60_000 }, () => {
     rmSync(path.join(c.docs, 'a.txt'));
     const after = await buildIndex(c.settings(), embedder);
     expect([after.embedded, after.removed]).toEqual([[], ['a.txt']]);
-    expect(vectorsOf(readIndex(c.index), 'a-copy.txt')).toHaveLength(1);
+    expect(vectorsOf((await loadIndex(c.index)), 'a-copy.txt')).toHaveLength(1);
   });
 
   it('a renamed or moved file is reported as renamed, keeps its vectors and its stored text', async () => {
     const c = await collection();
     await buildIndex(c.settings(), embedder);
-    const before = readIndex(c.index);
+    const before = (await loadIndex(c.index));
     mkdirSync(path.join(c.docs, 'archive'));
     renameSync(path.join(c.docs, 'handbook.pdf'), path.join(c.docs, 'archive', 'handbook-2024.pdf'));
     renameSync(path.join(c.docs, 'b.txt'), path.join(c.docs, 'market.txt'));
@@ -78,7 +80,7 @@ describe('the collection as it changes', { timeout: 60_000 }, () => {
       { from: 'handbook.pdf', to: 'archive/handbook-2024.pdf' },
       { from: 'b.txt', to: 'market.txt' },
     ]);
-    const after = readIndex(c.index);
+    const after = (await loadIndex(c.index));
     expect(vectorsOf(after, 'archive/handbook-2024.pdf')).toEqual(vectorsOf(before, 'handbook.pdf'));
     expect(liveText('archive/handbook-2024.pdf', readManifest(c.index))).toContain('The community garden opens at seven');
   });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument, joinWraps, sameText } from '../src/chunks/chunk.js';
 import { loadDocuments, type SourceDocument } from '../src/documents/load.js';
 import { Engine } from '../src/engine.js';
-import { readManifest } from '../src/index/store.js';
+import { readManifest } from '../src/index/manifest.js';
 import { liveText } from '../src/index/texts.js';
 import { renderPlain } from '../src/replies/plain.js';
 import { toJson } from '../src/retrieval/search.js';

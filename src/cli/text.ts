@@ -1,4 +1,4 @@
-import { readManifest } from '../index/store.js';
+import { readManifest } from '../index/manifest.js';
 import { liveText } from '../index/texts.js';
 import { parseCommandLine, run, UsageError } from './common.js';
 

@@ -1,6 +1,6 @@
 import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
-import type { IndexData, LexicalSearch } from '../index/store.js';
+import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { focusQuestion, terms } from './terms.js';
 
