@@ -1,7 +1,7 @@
 import { embedderOptions, type Config } from './config.js';
 import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
-import { documentsChangedSince } from './index/changes.js';
+import { documentsChangedSince, readingKey } from './index/changes.js';
 import { IndexError } from './index/layout.js';
 import { loadIndex } from './index/loader.js';
 import { readManifest, type Manifest } from './index/manifest.js';
@@ -133,5 +133,6 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
   if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (manifest.reading !== readingKey(config.DOC_MAX_BYTES)) return 'the reading settings (DOC_MAX_BYTES) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

@@ -50,8 +50,9 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+const { documents: seedDocuments } = await loadDocuments(SEEDS);
 describe('index round trip', () => {
-  const { documents } = loadDocuments(SEEDS);
+  const documents = seedDocuments;
   const expectedChunks = documents.flatMap((d) => chunkDocument(d));
 
   it('summarises a first build: everything embedded, nothing reused', () => {
@@ -68,7 +69,7 @@ describe('index round trip', () => {
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts', 'vectors.f32']);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
@@ -229,7 +230,7 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     // Copies have new times: all 5 are re-read (by size and time), only the changed one is embedded.
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 5 file\(s\) new or changed, 0 removed/);
     const stored = engine.manifest.documents.find((d) => d.file === changed)!;
-    expect(stored.hash).toBe(loadDocuments(seeds).documents.find((d) => d.file === changed)!.hash);
+    expect(stored.hash).toBe((await loadDocuments(seeds)).documents.find((d) => d.file === changed)!.hash);
     expect((await loadIndex(dir)).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
@@ -402,7 +403,7 @@ describe('unusable documents folder', () => {
     const empty = tempDir();
     const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch((e: unknown) => e);
     expect(noDocs).toBeInstanceOf(DocumentsError);
-    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt or .md files).`);
+    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt, .md, .pdf, .docx or .html files).`);
     const missing = path.join(empty, 'nope');
     const noFolder = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: missing }, embedder).catch((e: unknown) => e);
     expect(noFolder).toBeInstanceOf(DocumentsError);
