@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { DenseIndex } from '../index/dense.js';
+import { dot, type DenseIndex } from '../index/dense.js';
+import { LexicalIndex } from '../index/lexical.js';
 import { pseudoQuestions } from '../index/sample.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { questionParts } from './asked.js';
+import { supportGateSchema, type SupportGate } from './support.js';
 
 /**
  * "Not covered" must not hang on a cosine value guessed for one model: every model has its own
@@ -21,6 +24,8 @@ export const calibrationSchema = z.object({
   pseudo: z.object({ questions: z.number().int(), kept: z.number(), p50: z.number() }),
   /** Live passages when measured: measured again when the collection grew or shrank by > 10 %. */
   chunks: z.number().int(),
+  /** When a passage supports a part of a question by meaning (see support.ts); absent in older indexes. */
+  support: supportGateSchema.optional(),
 });
 export type Calibration = z.infer<typeof calibrationSchema>;
 
@@ -28,6 +33,12 @@ export type Calibration = z.infer<typeof calibrationSchema>;
 const OFFTOPIC_SHARE = 0.05;
 /** Passages sampled for question-like texts. */
 const PSEUDO_QUESTIONS = 100;
+/**
+ * Share of unrelated (phrase, passage) pairs allowed to reach the support gate: each of the (up
+ * to 10) passages a question is checked against gets its own chance, so OFFTOPIC_SHARE / 10 keeps
+ * a question's chance of one unrelated passage passing within OFFTOPIC_SHARE.
+ */
+const UNRELATED_SHARE = OFFTOPIC_SHARE / 10;
 
 let probeCache: { lang: string; question: string }[] | undefined;
 
@@ -57,7 +68,8 @@ async function bestScores(questions: string[], embedder: Embedder, dense: DenseI
 export async function calibrate(embedder: Embedder, dense: DenseIndex, texts: string[], liveChunks: number): Promise<Calibration> {
   const probes = await bestScores(offTopicProbes().map((p) => p.question), embedder, dense);
   const step = Math.max(1, Math.floor(texts.length / PSEUDO_QUESTIONS));
-  const pseudo = await bestScores(pseudoQuestions(texts.filter((_, i) => i % step === 0).slice(0, PSEUDO_QUESTIONS)), embedder, dense);
+  const sampled = texts.filter((_, i) => i % step === 0).slice(0, PSEUDO_QUESTIONS);
+  const pseudo = await bestScores(pseudoQuestions(sampled), embedder, dense);
   // The smallest score above all but OFFTOPIC_SHARE of the probes.
   const gate = quantile(probes, 1 - OFFTOPIC_SHARE) + 1e-6;
   return {
@@ -67,6 +79,38 @@ export async function calibrate(embedder: Embedder, dense: DenseIndex, texts: st
     probeScores: { p50: quantile(probes, 0.5), p95: quantile(probes, 0.95), max: probes.at(-1) ?? NaN },
     pseudo: { questions: pseudo.length, kept: pseudo.filter((s) => s >= gate).length / Math.max(1, pseudo.length), p50: quantile(pseudo, 0.5) },
     chunks: liveChunks,
+    support: await calibrateSupport(embedder, sampled),
+  };
+}
+
+/**
+ * The support gate: what a question made from a passage asks for (its words that are not names),
+ * embedded as a query, against the passages. The pairs whose passage holds none of its words or
+ * word forms are unrelated; the gate is the cosine only UNRELATED_SHARE of them reach. How many
+ * phrases reach it with their own passage shows what meaning alone can confirm.
+ */
+async function calibrateSupport(embedder: Embedder, texts: string[]): Promise<SupportGate | undefined> {
+  const words = LexicalIndex.build(texts.map((text, label) => ({ label, text, title: '' })), texts.length);
+  const phrases = pseudoQuestions(texts).map((q) => questionParts(q).asked.join(' '));
+  const passages = await embedder.embedPassages(texts);
+  const own: number[] = [];
+  const unrelated: number[] = [];
+  for (const [i, phrase] of phrases.entries()) {
+    if (!phrase) continue;
+    const v = await embedder.embedQuery(phrase);
+    own.push(dot(v, passages[i]!));
+    texts.forEach((text, j) => {
+      if (j !== i && words.coverage(phrase, text) === 0) unrelated.push(dot(v, passages[j]!));
+    });
+  }
+  if (unrelated.length === 0) return undefined;
+  unrelated.sort((a, b) => a - b);
+  const gate = quantile(unrelated, 1 - UNRELATED_SHARE) + 1e-6;
+  return {
+    gate: Number(gate.toFixed(6)),
+    phrases: own.length,
+    unrelated: { pairs: unrelated.length, p50: quantile(unrelated, 0.5), max: unrelated.at(-1)! },
+    kept: own.filter((s) => s >= gate).length / Math.max(1, own.length),
   };
 }
 

@@ -2,6 +2,8 @@ import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/store.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { questionParts } from './asked.js';
+import { PartSupport } from './support.js';
 import { focusQuestion, terms } from './terms.js';
 
 export interface Hit {
@@ -92,10 +94,16 @@ export class Retriever {
     const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
     const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
 
-    const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
+    // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
+    const parts = questionParts(question);
+    const support = new PartSupport(lexical, (text) => this.embedder.embedQuery(text), this.index.manifest.calibration?.support?.gate);
+    const hits: Hit[] = [];
+    for (const { label, score, chunk: c } of ranked) {
       const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
       const coverage = lexical.coverage(question, c.text);
-      return {
+      const reaches =
+        (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
+      hits.push({
         doc: c.doc,
         title: c.title,
         paragraph: c.paragraph,
@@ -107,11 +115,9 @@ export class Retriever {
         sentence: '',
         similarity,
         coverage,
-        relevant:
-          (mode !== 'lexical' && similarity >= denseGate) ||
-          (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold),
-      };
-    });
+        relevant: reaches && (await support.covers(parts, c.text, dense.vector(label))),
+      });
+    }
     const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
     return answer;
