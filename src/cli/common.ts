@@ -37,7 +37,7 @@ export function describeBuild(s: BuildSummary): string {
   ];
   if (s.removed.length) lines.push(`  removed: ${s.removed.join(', ')}`);
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
-  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration)}`);
+  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration).replace(/\n/g, '\n  ')}`);
   return lines.join('\n');
 }
 

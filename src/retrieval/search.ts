@@ -84,8 +84,13 @@ export class Retriever {
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
     for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
+    // At equal fused score, the passage holding more of the question's rare words first (one side's
+    // top rank alone ties with the other side's: a passage sharing none of the words won on label).
+    const coverageOf = memo((label: number) => lexical.coverage(question, chunks.get(label)!.text));
     const ranked = distinctPassages(
-      [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
+      [...fused.entries()]
+        .sort((a, b) => b[1] - a[1] || coverageOf(b[0]) - coverageOf(a[0]) || a[0] - b[0])
+        .map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
       topK,
     );
 
@@ -100,7 +105,7 @@ export class Retriever {
     const hits: Hit[] = [];
     for (const { label, score, chunk: c } of ranked) {
       const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
-      const coverage = lexical.coverage(question, c.text);
+      const coverage = coverageOf(label);
       const reaches =
         (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
       hits.push({
@@ -166,6 +171,15 @@ function namesWhatDocumentsNeverUse(question: string, lexical: LexicalSearch): b
   return unknown.length > 0 && unknown.length < words.length && weight(unknown) > 0.5 * weight(words);
 }
 
+/** `f` computed once per argument. */
+function memo<A, R>(f: (a: A) => R): (a: A) => R {
+  const cache = new Map<A, R>();
+  return (a) => {
+    if (!cache.has(a)) cache.set(a, f(a));
+    return cache.get(a)!;
+  };
+}
+
 /** Sets a hit's best sentence, and its ¶ to the paragraph that sentence is in. */
 function mark(hit: Hit, sentence: string): void {
   hit.sentence = sentence;
@@ -186,12 +200,17 @@ export function distinctPassages<T extends { chunk: { doc: string; start: number
   return kept;
 }
 
-/** The `ask --json` contract: exactly these fields, whatever else a hit carries internally. */
+/**
+ * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
+ * answer's hits are the passages the text reply quotes, in its order; a declined question's are
+ * the nearest passages (the text reply lists their titles).
+ */
 export function toJson(answer: Answer) {
+  const shown = answer.answered ? answer.hits.filter((h) => h.relevant) : answer.hits;
   return {
     question: answer.question,
     answered: answer.answered,
-    hits: answer.hits.map(({ doc, title, paragraph, score, text, start, end, sentence }) => ({
+    hits: shown.map(({ doc, title, paragraph, score, text, start, end, sentence }) => ({
       doc, title, paragraph, score, text, start, end, sentence,
     })),
   };
