@@ -383,9 +383,10 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
   }
 
-  // The "not covered" gate is measured again when the collection grew or shrank noticeably.
+  // The "not covered" gate is measured again when the collection grew or shrank noticeably, or
+  // when it lacks the support gate (an index calibrated before that existed).
   let calibration = prev.calibration;
-  if (!calibration || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
+  if (!calibration?.support || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
     if (!dense) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);

@@ -10,7 +10,7 @@ import { quoteOf } from '../replies/compose.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { escapeHtml, htmlQuote, packMessages, renderHtmlBlocks } from '../replies/html.js';
 import type { Answer } from '../retrieval/search.js';
-import { describeCalibration } from '../retrieval/calibration.js';
+import { describeCalibration, gateWarnings } from '../retrieval/calibration.js';
 import { counted, LANGS, languageOfCode, languageOfText, TEXTS, type Lang, type Texts } from '../replies/texts.js';
 import { RecentAnswers } from './recent.js';
 import { Stats } from './stats.js';
@@ -304,6 +304,7 @@ function resultText(s: BuildSummary, t: Texts): string {
     t.reused(s.reused.length),
     ...(s.removed.length ? [t.removed(s.removed.join(', '))] : []),
     ...s.skipped.map((k) => t.skipped(k.file, k.reason)),
+    ...(s.calibration ? gateWarnings(s.calibration) : []),
   ].join('\n');
 }
 
