@@ -46,6 +46,8 @@ export interface Texts {
   reembedded: (files: string) => string;
   reused: (n: number) => string;
   removed: (files: string) => string;
+  /** "…and 590 more" after the first names of a long list. */
+  andOthers: (n: number) => string;
   skipped: (file: string, reason: string) => string;
   reindexFailed: (reason: string) => string;
   consoleCommands: string;
@@ -104,6 +106,7 @@ const en: Texts = {
   reembedded: (files) => `Re-embedded: ${files || 'none'}`,
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
+  andOthers: (n) => `…and ${n} more`,
   skipped: (file, reason) => `Skipped ${file}: ${reason}`,
   reindexFailed: (reason) => `Re-index failed; the previous index is still serving.\nReason: ${reason}`,
   consoleCommands: 'Commands: /sources, /reindex, /quit.',
@@ -154,6 +157,7 @@ const ru: Texts = {
   reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
+  andOthers: (n) => `…и ещё ${n}`,
   skipped: (file, reason) => `Пропущен ${file}: ${reason}`,
   reindexFailed: (reason) => `Переиндексация не удалась; отвечает прежний индекс.\nПричина: ${reason}`,
   consoleCommands: 'Команды: /sources, /reindex, /quit.',
@@ -203,6 +207,7 @@ const az: Texts = {
   reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
+  andOthers: (n) => `…və daha ${n}`,
   skipped: (file, reason) => `Buraxıldı ${file}: ${reason}`,
   reindexFailed: (reason) => `Yenidən indeksləmə alınmadı; əvvəlki indeks işləməyə davam edir.\nSəbəb: ${reason}`,
   consoleCommands: 'Əmrlər: /sources, /reindex, /quit.',
@@ -252,6 +257,7 @@ const tr: Texts = {
   reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,
+  andOthers: (n) => `…ve ${n} tane daha`,
   skipped: (file, reason) => `Atlandı ${file}: ${reason}`,
   reindexFailed: (reason) => `Yeniden dizinleme başarısız oldu; önceki dizin hizmet vermeye devam ediyor.\nSebep: ${reason}`,
   consoleCommands: 'Komutlar: /sources, /reindex, /quit.',
