@@ -1,7 +1,9 @@
+import path from 'node:path';
 import { Composer, type Context } from 'grammy';
+import { summarise } from '../desk/reports.js';
 import { log } from '../log.js';
-import { escapeHtml } from '../replies/html.js';
-import { TEXTS } from '../replies/texts.js';
+import { escapeHtml, packMessages } from '../replies/html.js';
+import { TEXTS, type Lang } from '../replies/texts.js';
 import { describeCalibration } from '../retrieval/calibration.js';
 import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
 import type { IndexUpdates } from './indexUpdates.js';
@@ -15,7 +17,9 @@ export function admin(deps: BotDeps, updates: IndexUpdates): Composer<Context> {
   const composer = new Composer<Context>();
   const only = composer.filter(isAdminOf(deps.config));
 
-  only.command('stats', (ctx) => replyHtml(ctx, statsText(deps, updates)));
+  only.command('stats', async (ctx) => {
+    for (const message of packMessages([await statsText(deps, updates, langOf(ctx))])) await replyHtml(ctx, message);
+  });
 
   only.command('reindex', async (ctx) => {
     const t = TEXTS[langOf(ctx)];
@@ -33,23 +37,33 @@ export function admin(deps: BotDeps, updates: IndexUpdates): Composer<Context> {
   return composer;
 }
 
-function statsText({ engine, config, stats }: BotDeps, updates: IndexUpdates): string {
+async function statsText({ engine, config, stats, store }: BotDeps, updates: IndexUpdates, lang: Lang): Promise<string> {
+  const t = TEXTS[lang].desk;
   const m = engine.manifest;
   const ageMin = Math.round((Date.now() - Date.parse(m.builtAt)) / 60_000);
-  const median = stats.medianMs();
+  const gate =
+    config.DENSE_THRESHOLD !== undefined
+      ? `DENSE_THRESHOLD=${config.DENSE_THRESHOLD}`
+      : m.calibration
+        ? describeCalibration(m.calibration).replace(/^"not covered" /, '')
+        : '0.85 (/reindex)';
+  const summary = summarise(await store.feedback(), await store.unanswered());
+  const list = (questions: string[]) => (questions.length ? questions.map((q) => `  • ${escapeHtml(q)}`) : [`  ${t.statsNone}`]);
   return [
-    `Documents: ${m.documents.length}`,
-    `Passages (chunks): ${m.chunkCount}`,
-    `Model: <code>${escapeHtml(m.model)}</code> (dimension ${m.dim})`,
-    `Index built: ${escapeHtml(m.builtAt)} (${ageMin} min ago)${updates.busy ? ', re-index running' : ''}`,
-    `Questions: ${stats.questions} (${stats.answered} answered from the documents)`,
-    `Median answer time: ${median === undefined ? '–' : `${Math.round(median)} ms`}`,
-    escapeHtml(
-      config.DENSE_THRESHOLD !== undefined
-        ? `"Not covered" gate: DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`
-        : m.calibration
-          ? `Not covered ${describeCalibration(m.calibration).replace(/^"not covered" /, '')}`
-          : '"Not covered" gate: 0.85 (index built before calibration; run /reindex)',
-    ),
+    escapeHtml(t.statsDocuments(m.documents.length)),
+    escapeHtml(t.statsPassages(m.chunkCount)),
+    escapeHtml(t.statsModel(modelName(m.model), m.dim)),
+    escapeHtml(t.statsBuilt(m.builtAt, ageMin, updates.busy)),
+    escapeHtml(t.statsQuestions(stats.questions, stats.answered)),
+    escapeHtml(t.statsMedian(stats.medianMs())),
+    escapeHtml(t.statsGate(gate)),
+    escapeHtml(t.statsFeedback(summary.up, summary.down)),
+    escapeHtml(t.statsLastDown),
+    ...list(summary.lastDown),
+    escapeHtml(t.statsLastUncovered),
+    ...list(summary.lastUnanswered),
   ].join('\n');
 }
+
+/** A model given as a local folder is named by its last part: the server's paths are not shown. */
+const modelName = (model: string) => (path.isAbsolute(model) ? path.basename(model) : model);

@@ -4,7 +4,8 @@ import type { Answer } from '../retrieval/search.js';
 
 /**
  * Buttons under a page showing hits [first, next): "Full passage" for each quotation on it
- * (numbered when there are several), then "More results" from `next`.
+ * (numbered when there are several), then "More results" from `next` beside 👍 and 👎 (feedback
+ * on the answer as a whole).
  */
 export function answerButtons(id: string, answer: Answer, first: number, next: number, lang: Lang): InlineKeyboard {
   const keyboard = new InlineKeyboard();
@@ -13,6 +14,8 @@ export function answerButtons(id: string, answer: Answer, first: number, next: n
   for (let i = first; i < last; i++) {
     keyboard.text(last - first > 1 ? `${t.fullPassage} ${i + 1}` : t.fullPassage, `full:${id}:${i}`);
   }
-  if (answer.hits.length > next) keyboard.row().text(t.moreResults, `more:${id}:${next}`);
+  keyboard.row();
+  if (answer.hits.length > next) keyboard.text(t.moreResults, `more:${id}:${next}`);
+  keyboard.text('👍', `fb:${id}:up`).text('👎', `fb:${id}:down`);
   return keyboard;
 }

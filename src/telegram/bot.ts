@@ -3,11 +3,14 @@ import { limit } from '@grammyjs/ratelimiter';
 import { run, sequentialize } from '@grammyjs/runner';
 import { Bot, Composer, GrammyError, type Context } from 'grammy';
 import type { Config } from '../config.js';
+import type { DeskStore } from '../desk/store.js';
+import { JsonLinesStore } from '../desk/jsonLines.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { TEXTS } from '../replies/texts.js';
 import { admin } from './admin.js';
 import { buttons, unknownButtons } from './buttons.js';
+import { feedback } from './feedback.js';
 import { isAddressed, langOf, type BotDeps } from './context.js';
 import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
@@ -21,9 +24,9 @@ export { COMMANDS, commandsIn, registerCommands } from './commands.js';
 const BUTTON_PRESSES_PER_MINUTE = 30;
 
 /** The bot: shared middleware first (order, retries, limits), then one composer per feature. */
-export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }) {
+export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }, store: DeskStore = JsonLinesStore.open(config.INDEX_DIR)) {
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
-  const deps: BotDeps = { engine, config, recent: new RecentAnswers(1000), stats: new Stats() };
+  const deps: BotDeps = { engine, config, recent: new RecentAnswers(1000), stats: new Stats(), store };
   const updates = new IndexUpdates(engine);
 
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
@@ -33,7 +36,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
   bot.use(rateLimits(config));
 
-  bot.use(sources(deps), admin(deps, updates), buttons(deps), questions(deps));
+  bot.use(sources(deps), admin(deps, updates), buttons(deps), feedback(deps), questions(deps));
   bot.use(onlyText, unknownButtons);
 
   bot.catch((err) => {

@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import type { Context, InlineKeyboard } from 'grammy';
 import type { Config } from '../config.js';
+import type { DeskStore } from '../desk/store.js';
 import type { Engine } from '../engine.js';
 import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
 import type { RecentAnswers } from './recent.js';
@@ -11,7 +13,14 @@ export interface BotDeps {
   config: Config & { TELEGRAM_BOT_TOKEN: string };
   recent: RecentAnswers;
   stats: Stats;
+  store: DeskStore;
 }
+
+/**
+ * A user's id as stored with feedback: keyed with the bot's token, so the stored value cannot be
+ * turned back into the id by trying all ids (it can by whoever holds the token, who sees ids anyway).
+ */
+export const hashedUser = (id: number, secret: string) => createHmac('sha256', secret).update(String(id)).digest('hex').slice(0, 16);
 
 export const isAdminOf = (config: Config) => {
   const admins = new Set(config.ADMIN_IDS);

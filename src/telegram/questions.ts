@@ -4,7 +4,7 @@ import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
 import { TEXTS } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
 import { answerButtons } from './answerButtons.js';
-import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
+import { hashedUser, isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
 const HITS_PER_QUESTION = 10;
@@ -40,7 +40,7 @@ export function questions(deps: BotDeps): Composer<Context> {
 
 const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
 
-function answerer({ engine, config, recent, stats }: BotDeps) {
+function answerer({ engine, config, recent, stats, store }: BotDeps) {
   const shown = config.TOP_K;
   return async function answerQuestion(ctx: Context, text: string): Promise<void> {
     const lang = langOf(ctx, text);
@@ -61,6 +61,11 @@ function answerer({ engine, config, recent, stats }: BotDeps) {
     const messages = packMessages(blocks);
     for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
     stats.record(performance.now() - started, answer.answered);
+    if (!answer.answered) {
+      // The admin's to-do list (/stats, `npm run feedback -- export`).
+      const user = hashedUser(ctx.from?.id ?? 0, config.TELEGRAM_BOT_TOKEN);
+      await store.addUnanswered({ q: prepared.question, lang, user, at: new Date().toISOString() });
+    }
   };
 }
 
