@@ -20,7 +20,11 @@ export const DESK_FILE = 'desk.jsonl';
  * start (and a newline written after it, so the next record starts clean).
  */
 export class JsonLinesStore implements DeskStore {
+  /** Feedback and unanswered questions, in order. */
   private readonly records: DeskRecord[] = [];
+  /** Kept up to date record by record: `access()` is asked on every message. */
+  private readonly decisions = new Map<number, boolean>();
+  private readonly uploaded = new Map<string, Upload>();
   private writes = Promise.resolve();
 
   private constructor(private readonly file: string) {}
@@ -38,7 +42,7 @@ export class JsonLinesStore implements DeskStore {
     for (const [i, line] of text.split('\n').entries()) {
       if (!line.trim()) continue;
       try {
-        store.records.push(JSON.parse(line) as DeskRecord);
+        store.apply(JSON.parse(line) as DeskRecord);
       } catch {
         log.warn(`${DESK_FILE}: line ${i + 1} is damaged (cut off by a crash?) and was skipped`);
       }
@@ -52,8 +56,15 @@ export class JsonLinesStore implements DeskStore {
     return store;
   }
 
+  private apply(record: DeskRecord): void {
+    if (record.type === 'access') this.decisions.set(record.user, record.allowed);
+    else if (record.type === 'upload') this.uploaded.set(record.file, { file: record.file, by: record.by, at: record.at });
+    else if (record.type === 'removal') this.uploaded.delete(record.file);
+    else this.records.push(record);
+  }
+
   private append(record: DeskRecord): Promise<void> {
-    this.records.push(record);
+    this.apply(record);
     const line = `${JSON.stringify(record)}\n`;
     this.writes = this.writes.then(() => appendFile(this.file, line));
     return this.writes;
@@ -82,16 +93,9 @@ export class JsonLinesStore implements DeskStore {
     return this.records.flatMap(({ type, ...r }) => (type === 'unanswered' ? [r as Unanswered] : []));
   }
   async uploads(): Promise<Map<string, Upload>> {
-    const uploads = new Map<string, Upload>();
-    for (const r of this.records) {
-      if (r.type === 'upload') uploads.set(r.file, { file: r.file, by: r.by, at: r.at });
-      if (r.type === 'removal') uploads.delete(r.file);
-    }
-    return uploads;
+    return new Map(this.uploaded);
   }
-  async access(): Promise<Map<number, boolean>> {
-    const access = new Map<number, boolean>();
-    for (const r of this.records) if (r.type === 'access') access.set(r.user, r.allowed);
-    return access;
+  async accessOf(user: number): Promise<boolean | undefined> {
+    return this.decisions.get(user);
   }
 }

@@ -52,6 +52,6 @@ export interface DeskStore {
   unanswered(): Promise<Unanswered[]>;
   /** Uploads still in the documents folder, by file. */
   uploads(): Promise<Map<string, Upload>>;
-  /** Admins' decisions by user id. */
-  access(): Promise<Map<number, boolean>>;
+  /** An admin's latest decision on a user (asked on every message): allowed, revoked, or none. */
+  accessOf(user: number): Promise<boolean | undefined>;
 }

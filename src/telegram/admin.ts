@@ -6,19 +6,19 @@ import { escapeHtml, packMessages } from '../replies/html.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import { describeCalibration } from '../retrieval/calibration.js';
 import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
-import type { IndexUpdates } from './indexUpdates.js';
 import { reindexWithStatus } from './reindexStatus.js';
 
 /** Commands only administrators may use; anyone else gets one polite refusal. */
-export const ADMIN_COMMANDS = ['stats', 'reindex'];
+export const ADMIN_COMMANDS = ['stats', 'reindex', 'allow', 'revoke'];
 
 /** /stats and /reindex, behind one admin check. */
-export function admin(deps: BotDeps, updates: IndexUpdates): Composer<Context> {
+export function admin(deps: BotDeps): Composer<Context> {
+  const { updates } = deps;
   const composer = new Composer<Context>();
   const only = composer.filter(isAdminOf(deps.config));
 
   only.command('stats', async (ctx) => {
-    for (const message of packMessages([await statsText(deps, updates, langOf(ctx))])) await replyHtml(ctx, message);
+    for (const message of packMessages([await statsText(deps, langOf(ctx))])) await replyHtml(ctx, message);
   });
 
   only.command('reindex', async (ctx) => {
@@ -37,7 +37,7 @@ export function admin(deps: BotDeps, updates: IndexUpdates): Composer<Context> {
   return composer;
 }
 
-async function statsText({ engine, config, stats, store }: BotDeps, updates: IndexUpdates, lang: Lang): Promise<string> {
+async function statsText({ engine, config, stats, store, updates }: BotDeps, lang: Lang): Promise<string> {
   const t = TEXTS[lang].desk;
   const m = engine.manifest;
   const ageMin = Math.round((Date.now() - Date.parse(m.builtAt)) / 60_000);

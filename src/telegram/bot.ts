@@ -8,6 +8,7 @@ import { JsonLinesStore } from '../desk/jsonLines.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { TEXTS } from '../replies/texts.js';
+import { access } from './access.js';
 import { admin } from './admin.js';
 import { buttons, unknownButtons } from './buttons.js';
 import { feedback } from './feedback.js';
@@ -15,8 +16,10 @@ import { isAddressed, langOf, type BotDeps } from './context.js';
 import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
 import { RecentAnswers } from './recent.js';
+import { remove } from './remove.js';
 import { sources } from './sources.js';
 import { Stats } from './stats.js';
+import { uploads } from './uploads.js';
 
 export { COMMANDS, commandsIn, registerCommands } from './commands.js';
 
@@ -26,17 +29,16 @@ const BUTTON_PRESSES_PER_MINUTE = 30;
 /** The bot: shared middleware first (order, retries, limits), then one composer per feature. */
 export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }, store: DeskStore = JsonLinesStore.open(config.INDEX_DIR)) {
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
-  const deps: BotDeps = { engine, config, recent: new RecentAnswers(1000), stats: new Stats(), store };
-  const updates = new IndexUpdates(engine);
+  const deps: BotDeps = { engine, config, recent: new RecentAnswers(1000), stats: new Stats(), store, updates: new IndexUpdates(engine) };
 
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   // Telegram's 429 (flood control) and 5xx answers are retried after the delay it asks for.
   bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
-  bot.use(rateLimits(config));
+  bot.use(access(deps), rateLimits(config));
 
-  bot.use(sources(deps), admin(deps, updates), buttons(deps), feedback(deps), questions(deps));
+  bot.use(sources(deps), admin(deps), remove(deps), uploads(deps), buttons(deps), feedback(deps), questions(deps));
   bot.use(onlyText, unknownButtons);
 
   bot.catch((err) => {

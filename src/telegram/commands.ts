@@ -2,7 +2,7 @@ import type { Bot } from 'grammy';
 import { LANGS, type Lang } from '../replies/texts.js';
 
 /** The command menu in each language (Telegram shows the one matching the user's app language). */
-const COMMAND_DESCRIPTIONS: Record<Lang, Record<'ask' | 'sources' | 'help' | 'start' | 'stats' | 'reindex', string>> = {
+const COMMAND_DESCRIPTIONS: Record<Lang, Record<'ask' | 'sources' | 'help' | 'start' | 'stats' | 'reindex' | 'remove' | 'allow' | 'revoke', string>> = {
   en: {
     ask: 'Ask a question (in groups: /ask your question)',
     sources: 'The documents I quote',
@@ -10,6 +10,9 @@ const COMMAND_DESCRIPTIONS: Record<Lang, Record<'ask' | 'sources' | 'help' | 'st
     start: 'Start',
     stats: 'Index and usage statistics (admins)',
     reindex: 'Rebuild the index from the documents (admins)',
+    remove: 'Remove a document (admins)',
+    allow: 'Allow a user to ask: /allow <id> or as a reply (admins)',
+    revoke: 'Stop a user from asking: /revoke <id> or as a reply (admins)',
   },
   ru: {
     ask: 'Задать вопрос (в группах: /ask ваш вопрос)',
@@ -18,6 +21,9 @@ const COMMAND_DESCRIPTIONS: Record<Lang, Record<'ask' | 'sources' | 'help' | 'st
     start: 'Начать',
     stats: 'Статистика индекса и запросов (админы)',
     reindex: 'Пересобрать индекс по документам (админы)',
+    remove: 'Убрать документ (админы)',
+    allow: 'Разрешить пользователю спрашивать: /allow <id> или ответом (админы)',
+    revoke: 'Запретить пользователю спрашивать: /revoke <id> или ответом (админы)',
   },
   az: {
     ask: 'Sual verin (qruplarda: /ask sualınız)',
@@ -26,6 +32,9 @@ const COMMAND_DESCRIPTIONS: Record<Lang, Record<'ask' | 'sources' | 'help' | 'st
     start: 'Başla',
     stats: 'İndeks və istifadə statistikası (adminlər)',
     reindex: 'İndeksi sənədlərdən yenidən qur (adminlər)',
+    remove: 'Sənədi çıxar (adminlər)',
+    allow: 'İstifadəçiyə sual verməyə icazə ver: /allow <id> və ya cavabla (adminlər)',
+    revoke: 'İstifadəçinin sual vermə icazəsini ləğv et: /revoke <id> və ya cavabla (adminlər)',
   },
   tr: {
     ask: 'Soru sorun (gruplarda: /ask sorunuz)',
@@ -34,6 +43,9 @@ const COMMAND_DESCRIPTIONS: Record<Lang, Record<'ask' | 'sources' | 'help' | 'st
     start: 'Başlat',
     stats: 'Dizin ve kullanım istatistikleri (yöneticiler)',
     reindex: 'Dizini belgelerden yeniden oluştur (yöneticiler)',
+    remove: 'Bir belgeyi kaldır (yöneticiler)',
+    allow: 'Bir kullanıcının soru sormasına izin ver: /allow <id> veya cevap olarak (yöneticiler)',
+    revoke: 'Bir kullanıcının soru sorma iznini kaldır: /revoke <id> veya cevap olarak (yöneticiler)',
   },
 };
 

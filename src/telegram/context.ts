@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { DeskStore } from '../desk/store.js';
 import type { Engine } from '../engine.js';
 import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
+import type { IndexUpdates } from './indexUpdates.js';
 import type { RecentAnswers } from './recent.js';
 import type { Stats } from './stats.js';
 
@@ -14,6 +15,8 @@ export interface BotDeps {
   recent: RecentAnswers;
   stats: Stats;
   store: DeskStore;
+  /** Index updates (/reindex, uploads, /remove), one after another. */
+  updates: IndexUpdates;
 }
 
 /**

@@ -53,7 +53,8 @@ export function pagerButtons(p: number, pages: number, prefix: string, lang: Lan
   if (pages > 1 && keyboard.inline_keyboard.at(-1)?.length) keyboard.row();
   if (p > 1) keyboard.text(t.previous, `${prefix}:${p - 1}`);
   if (p < pages) keyboard.text(t.next, `${prefix}:${p + 1}`);
-  return keyboard.inline_keyboard.some((row) => row.length) ? keyboard : undefined;
+  const rows = keyboard.inline_keyboard.filter((row) => row.length);
+  return rows.length ? InlineKeyboard.from(rows) : undefined;
 }
 
 /** A title cut to a length that keeps a page of them readable (and one always fits a message). */
