@@ -63,12 +63,12 @@ const schema = z.object({
   HNSW_EF_SEARCH: z.coerce.number().int().min(10).optional(),
   TOP_K: int(1, 3),
   /**
-   * "The documents do not answer" unless a top passage reaches one of these (see README, calibrated
-   * with `npm run eval`): cosine similarity to the question (model-specific), or the share of the
-   * question's rare words it contains.
+   * "The documents do not answer" unless a top passage reaches one of the two gates (README, "Not
+   * covered"). The dense one is a cosine: unset, the gate measured for the model at index time
+   * (retrieval/calibration.ts); set, it overrides that.
    */
-  /** Unset: the gate measured for the model at index time (retrieval/calibration.ts); set: overrides it. */
   DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
+  /** The lexical gate: the share of the question's rare words a passage must contain (model-independent). */
   LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameText } from '../src/chunks/chunk.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { liveBuildDir } from '../src/index/store.js';
+import { liveBuildDir } from '../src/index/layout.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { loadEmbedder, ModelLoadError } from '../src/vectors/embedder.js';
 import { embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';

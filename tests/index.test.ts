@@ -6,7 +6,10 @@ import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
-import { BuildWriter, IndexError, liveBuildDir, readIndex, type StoredIndex } from '../src/index/store.js';
+import type { StoredIndex } from '../src/index/indexData.js';
+import { IndexError, liveBuildDir } from '../src/index/layout.js';
+import { loadIndex } from '../src/index/loader.js';
+import { BuildWriter } from '../src/index/writer.js';
 import { log } from '../src/log.js';
 import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
@@ -40,7 +43,7 @@ beforeAll(async () => {
   embedder = await testEmbedder();
   pristine = path.join(tempDir(), 'index');
   summary = await buildIndex(settings(pristine), embedder);
-  original = readIndex(pristine);
+  original = await loadIndex(pristine);
 }, 60_000);
 
 afterEach(() => {
@@ -69,7 +72,7 @@ describe('index round trip', () => {
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
-    const index = readIndex(pristine);
+    const index = await loadIndex(pristine);
     expect(index.chunks.list()).toEqual(expectedChunks);
     expect(index.manifest.model).toBe(modelDir);
     expect(index.manifest.dim).toBe(384);
@@ -99,8 +102,8 @@ describe('index round trip', () => {
     }
   });
 
-  it('vector search finds each chunk’s own vector first', () => {
-    const { dense, manifest } = readIndex(pristine);
+  it('vector search finds each chunk’s own vector first', async () => {
+    const { dense, manifest } = await loadIndex(pristine);
     for (let i = 0; i < manifest.chunkCount; i++) {
       const { labels, sims } = dense.nearest(dense.vector(i), 2);
       expect(labels[0]).toBe(i);
@@ -118,7 +121,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     writeFileSync(path.join(dir, 'build-1-dead00', 'chunks.jsonl'), '{"doc":"half-writ');
     writeFileSync(path.join(dir, `CURRENT.4242.tmp`), 'build-1-dead00');
 
-    const index = readIndex(dir);
+    const index = await loadIndex(dir);
     expect(liveBuildDir(dir)).toBe(live);
     expect(index.manifest.builtAt).toBe(original.manifest.builtAt);
     expect(index.chunks.list()).toEqual(original.chunks.list());
@@ -132,7 +135,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     expect(next.embedded).toEqual(['zz_new.txt']);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
     expect(next.buildDir).not.toBe(live);
-    expect(readIndex(dir).chunks.list().slice(0, original.manifest.chunkCount)).toEqual(original.chunks.list());
+    expect((await loadIndex(dir)).chunks.list().slice(0, original.manifest.chunkCount)).toEqual(original.chunks.list());
   });
 
   it('keeps the previous build live when writing a new one fails midway', async () => {
@@ -145,7 +148,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     expect(halfWritten).toEqual([writer.name]);
     expect(existsSync(path.join(dir, halfWritten[0]!, 'manifest.json'))).toBe(false);
     expect(liveBuildDir(dir)).toBe(live);
-    const index = readIndex(dir);
+    const index = await loadIndex(dir);
     expect(index.manifest.chunkCount).toBe(original.manifest.chunkCount);
     expect(index.chunks.list()).toEqual(original.chunks.list());
 
@@ -191,16 +194,16 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     ['CURRENT names a missing build', (dir) => rmSync(build(dir), { recursive: true }), 'corrupt', /manifest\.json unreadable/],
   ];
 
-  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
+  it.each(cases)('%s: loading throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
     const dir = copyOfPristine();
     damage(dir);
-    const error = indexErrorOf(dir);
+    const error = await indexErrorOf(dir);
     expect(error.kind).toBe(kind);
     expect(error.message).toMatch(why);
     expect(error.message).toContain(path.resolve(dir));
     expect(error.message).toContain('`npm run index`');
     await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
-    const rebuilt = readIndex(dir);
+    const rebuilt = await loadIndex(dir);
     expect(rebuilt.chunks.list()).toEqual(original.chunks.list());
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());
   });
@@ -227,7 +230,7 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 5 file\(s\) new or changed, 0 removed/);
     const stored = engine.manifest.documents.find((d) => d.file === changed)!;
     expect(stored.hash).toBe(loadDocuments(seeds).documents.find((d) => d.file === changed)!.hash);
-    expect(readIndex(dir).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
+    expect((await loadIndex(dir)).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
   });
@@ -252,7 +255,7 @@ describe('a damaged live build under an incremental update', { timeout: 30_000 }
         const s = await buildIndex(buildSettings(config), embedder);
         expect(s.embedded).toHaveLength(6); // nothing of the damaged build reused
       }
-      const rebuilt = readIndex(dir);
+      const rebuilt = await loadIndex(dir);
       expect(rebuilt.chunks.list().filter((c) => c.doc !== 'zz_added.txt')).toEqual(original.chunks.list());
       const hit = (await new Retriever(rebuilt, embedder, { lexicalThreshold: 0.25 }).search('harbour of the Caspian town', 1, 'lexical')).hits[0]!;
       expect(hit.doc).toBe('zz_added.txt');
@@ -271,7 +274,7 @@ describe('one build at a time', () => {
     expect((err as IndexError).kind).toBe('busy');
     expect((err as Error).message).toContain(`process ${process.ppid}`);
     expect(liveBuildDir(dir)).toBe(live);
-    expect(readIndex(dir).chunks.list()).toEqual(original.chunks.list());
+    expect((await loadIndex(dir)).chunks.list()).toEqual(original.chunks.list());
   });
 
   it('takes over the lock of a build that was killed, and releases it when done', async () => {

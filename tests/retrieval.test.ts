@@ -5,7 +5,7 @@ import { chunkDocument, sameText } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { readIndex } from '../src/index/store.js';
+import { loadIndex } from '../src/index/loader.js';
 import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
 import { LexicalIndex } from '../src/index/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
@@ -24,7 +24,7 @@ beforeAll(async () => {
   expect([config.DENSE_THRESHOLD, config.LEXICAL_THRESHOLD, config.TOP_K]).toEqual([undefined, 0.25, 3]); // dense: calibrated
   const embedder = await testEmbedder();
   await buildIndex(buildSettings(config), embedder);
-  retriever = new Retriever(readIndex(indexDir), embedder, {
+  retriever = new Retriever((await loadIndex(indexDir)), embedder, {
     denseThreshold: config.DENSE_THRESHOLD,
     lexicalThreshold: config.LEXICAL_THRESHOLD,
   });

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DocumentsError } from '../documents/load.js';
 import { Engine } from '../engine.js';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
-import { IndexError } from '../index/store.js';
+import { IndexError } from '../index/layout.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 import { describeCalibration } from '../retrieval/calibration.js';

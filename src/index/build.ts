@@ -9,7 +9,11 @@ import { pseudoQuestions } from './sample.js';
 import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
-import { BuildWriter, ChunkStore, FILES, IndexError, lockIndex, readManifest, sha256, type Manifest, type ManifestDocument } from './store.js';
+import { ChunkStore } from './chunkStore.js';
+import { FILES, IndexError, sha256 } from './layout.js';
+import { lockIndex } from './lock.js';
+import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
+import { BuildWriter } from './writer.js';
 
 export interface BuildSettings {
   seedsDir: string;

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { DocumentsError } from '../documents/load.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 import type { BuildProgress, BuildSummary } from './build.js';
-import { IndexError } from './store.js';
+import { IndexError } from './layout.js';
 
 /** Messages from the worker (src/index/worker.ts). */
 export type WorkerMessage =

@@ -1,5 +1,5 @@
 import { listDocumentFiles, readDocument, type DocumentFile, type SourceDocument } from '../documents/load.js';
-import type { Manifest, ManifestDocument } from './store.js';
+import type { Manifest, ManifestDocument } from './manifest.js';
 
 type Stat = Pick<DocumentFile, 'size' | 'mtimeMs'>;
 

@@ -4,7 +4,7 @@ import { buildSettings } from '../engine.js';
 import { loadEmbedder } from '../vectors/embedder.js';
 import { buildIndex } from './build.js';
 import type { WorkerMessage } from './buildInWorker.js';
-import { IndexError } from './store.js';
+import { IndexError } from './layout.js';
 
 // One index build in a worker thread (see buildInWorker.ts): progress and the result are posted back.
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);

@@ -1,6 +1,6 @@
 import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
-import type { IndexData, LexicalSearch } from '../index/store.js';
+import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { focusQuestion, terms } from './terms.js';
 
