@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import { moveToTrash } from '../desk/files.js';
 import type { Upload } from '../desk/store.js';
-import type { ManifestDocument } from '../index/store.js';
+import type { ManifestDocument } from '../index/manifest.js';
 import { log } from '../log.js';
 import { escapeHtml } from '../replies/html.js';
 import { counted, TEXTS, type Lang } from '../replies/texts.js';
