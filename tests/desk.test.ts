@@ -3,15 +3,21 @@
  * test model: uploads answered without /reindex, /remove, 👍/👎 and /stats, who may ask, and the
  * bad inputs (oversize, hostile names, forged presses, uploads racing a re-index or each other).
  */
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import { Engine } from '../src/engine.js';
 import { TELEGRAM_LIMIT } from '../src/replies/html.js';
+import { readQuestions } from '../src/retrieval/evaluate.js';
 import { ADMIN, buttonData, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
-import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { REPO, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const ADMIN2 = { id: 43, first_name: 'Second admin' };
 const GROUP: FakeChat = { id: -100500, type: 'supergroup', title: 'Readers' };
@@ -323,5 +329,35 @@ describe('who may ask', () => {
       await bot.stop();
     }
     expect(bot.errors).toEqual([]);
+  });
+});
+
+describe('npm run feedback -- export', () => {
+  it('writes 👍 answers with their passages as gold and not-covered questions with gold: [], in the eval format', async () => {
+    const u = user(760);
+    const answer = last(await ask(u, 'Where does quibbleweed grow?'));
+    await run.exchange(() => fake.pressButton(u, answer, buttonData(answer, '👍')!));
+    const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'src/cli/feedback.ts'), 'export'], {
+      cwd: root,
+      env: { PATH: process.env.PATH, INDEX_DIR: env.INDEX_DIR, SEEDS_DIR: seeds, LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(0);
+    const file = path.join(root, 'more-questions.jsonl');
+    writeFileSync(file, stdout);
+    const items = readQuestions(file); // what `npm run eval` reads
+    const quibble = items.find((i) => i.q === 'Where does quibbleweed grow?')!;
+    expect(quibble.lang).toBe('en');
+    expect(quibble.gold).toEqual([{ doc: 'uploads/one.txt', text: expect.stringContaining('Quibbleweed grows on the roofs of old mills.') }]);
+    expect(items.find((i) => i.q === OFF_TOPIC)?.gold).toEqual([]);
+    // Not covered before the upload, 👎 after it: still to review (a 👎 answer's passages are never gold).
+    expect(items.find((i) => i.q === ZORBIUM_Q)?.gold).toEqual([]);
+    expect(new Set(items.map((i) => i.q)).size).toBe(items.length);
+  }, 30_000);
+
+  it('the sample eval file in the repo is in that format', () => {
+    expect(readQuestions(path.join(REPO, 'eval/sample.jsonl')).map((i) => i.gold.length)).toEqual([1, 1, 0]);
   });
 });
