@@ -588,6 +588,30 @@ describe('long document lists', () => {
   });
 });
 
+describe('long titles in /sources', () => {
+  it('pages by message size: 30 documents with 250-character titles are all listed, each page one message', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ ...engine.manifest.documents[0]!, file: `long_${i}.txt`, title: `${'A very long title about trade unions, statements and memorial days '.repeat(4).slice(0, 250)} ${i}` }));
+    const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
+    Object.defineProperty(engine, 'manifest', { configurable: true, get: () => ({ ...original.get!.call(engine), documents: many }) });
+    try {
+      const u = user(840);
+      let m = single(await command(u, 'sources'));
+      const seen = new Set<string>();
+      for (;;) {
+        expect(m.text.length).toBeLessThanOrEqual(TELEGRAM_LIMIT);
+        for (const [, file] of m.plain.matchAll(/^ {2}(long_\d+\.txt),/gm)) seen.add(file!);
+        const next = buttonData(m, 'Next ▶');
+        if (!next) break;
+        expect((await press(u, m, next)).sent).toHaveLength(0); // edited in place, never a second message
+        m = fake.messages.find((s) => s.message_id === m.message_id)!;
+      }
+      expect(seen.size).toBe(30);
+    } finally {
+      delete (engine as unknown as Record<string, unknown>).manifest;
+    }
+  });
+});
+
 describe('the console chat speaks the language of the question’s letters', () => {
   it('answers a Russian question in Russian, and /help after it too; an English one in English', async () => {
     const { consoleChat } = await import('../src/cli/chat.js');
