@@ -127,7 +127,8 @@ describe('an admin adds a document from the chat', () => {
     expect(engine.manifest.documents.map((d) => d.file)).toEqual(['charter.txt']);
 
     if (process.env.CITE_TRANSCRIPT) {
-      const lines = chatOf(ADMIN.id).map((m) => `bot → admin: ${m.plain}${m.edits.length > 1 ? `\n  (edited ${m.edits.length} times: ${m.edits.map((e) => JSON.stringify(e)).join(' → ')})` : ''}`);
+      const who = (chat: number) => (chat === ADMIN.id ? 'admin' : `user ${chat}`);
+      const lines = fake.messages.map((m) => `bot → ${who(m.chat_id)}: ${m.plain}${m.edits.length ? `\n    (edits: ${m.edits.map((e) => JSON.stringify(e)).join(' → ')})` : ''}`);
       writeFileSync(process.env.CITE_TRANSCRIPT, `${lines.join('\n')}\n`);
     }
   }, 60_000);
