@@ -49,7 +49,7 @@ export function remove(deps: BotDeps): Composer<Context> {
     if (ctx.match[1] === 'a') {
       await ctx.answerCallbackQuery();
       const keyboard = new InlineKeyboard().text(t.desk.removeYes, `rm:y:${keyOf(doc.file)}`).text(t.desk.cancel, 'rm:n');
-      return editPage(ctx, escapeHtml(t.desk.removeConfirm(doc.title, doc.file)), keyboard);
+      return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
     }
     let trashed: string;
     try {
@@ -59,12 +59,12 @@ export function remove(deps: BotDeps): Composer<Context> {
       return gone();
     }
     await ctx.answerCallbackQuery();
-    await editPage(ctx, escapeHtml(t.desk.removeConfirm(doc.title, doc.file))); // buttons gone: pressed once
+    await editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file))); // buttons gone: pressed once
     log.info({ admin: ctx.from.id, file: doc.file }, 'document removed');
     await store.removeUpload(doc.file);
     // Not awaited: the chat goes on while the index is updated; the status message tells the result.
     void reindexWithStatus(ctx, deps.updates, t).then((summary) =>
-      summary ? ctx.reply(t.desk.removeDone(doc.title, doc.file, trashed)) : undefined,
+      summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined,
     ).catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
   });
 

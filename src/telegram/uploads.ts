@@ -6,6 +6,7 @@ import { log } from '../log.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import { hashedUser, isAdminOf, langOf, type BotDeps } from './context.js';
 import { reindexWithStatus } from './reindexStatus.js';
+import { shortTitle } from './sources.js';
 
 /** A "replace?" question is answered within this time, or its downloaded file is dropped. */
 const PENDING_MS = 60 * 60_000;
@@ -106,7 +107,7 @@ function indexer({ engine, config, store, updates }: BotDeps) {
       const doc = engine.manifest.documents.find((d) => d.file === file);
       if (doc) {
         const pages = (doc as { pages?: unknown }).pages;
-        return void (await ctx.reply(t.desk.uploadRead(doc.title, file, doc.chunks, typeof pages === 'number' ? pages : undefined)));
+        return void (await ctx.reply(t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, typeof pages === 'number' ? pages : undefined)));
       }
       const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary.skipped.find((s) => s.file === file)?.reason;
       const trashed = moveToTrash(config.SEEDS_DIR, file);
