@@ -202,6 +202,27 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
   }, 60_000);
 });
 
+describe('uploads across a restart', () => {
+  it('a download still waiting for "replace?" is dropped at restart and its buttons expire', async () => {
+    const own = await FakeBotApi.start({ token: fake.token });
+    let bot = await startBot(engine, env, own);
+    const incoming = () => readdirSync(path.join(seeds, 'uploads')).filter((f) => f.startsWith('.incoming-'));
+    try {
+      const question = (await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content: TRUFFLER }))).sent.at(-1)!;
+      expect(question.plain).toMatch(/already exists/);
+      expect(incoming()).toHaveLength(1);
+      await bot.stop(true);
+      bot = await startBot(engine, env, own);
+      expect(incoming()).toEqual([]);
+      await bot.exchange(() => own.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
+      expect(own.callbackAnswers.at(-1)?.text).toMatch(/expired/);
+      expect(readFileSync(path.join(seeds, 'uploads', 'truffler.txt'), 'utf8')).toBe(GLIMMET); // as the last test left it
+    } finally {
+      await bot.stop();
+    }
+  });
+});
+
 describe('uploads racing', () => {
   it('an upload while a re-index runs is queued, not lost; two admins uploading at once both land', async () => {
     const original = engine.runBuild;

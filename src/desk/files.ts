@@ -4,7 +4,7 @@
  * indexer leaves hidden folders out; nothing is ever deleted).
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readSync, closeSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
+import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, closeSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,8 @@ const EXTENSIONS: Record<DocumentFormat, string[]> = {
   text: ['txt'],
 };
 const MAX_NAME = 120;
+/** Downloads in progress or waiting for "replace?": hidden, so the indexer never reads them. */
+const INCOMING = '.incoming-';
 
 /**
  * A name safe to store: no folders (separators and `.`/`..` parts are dropped), not hidden, no
@@ -64,7 +66,7 @@ export function uploadsFolder(seedsDir: string): string {
  * stopping as soon as it exceeds `maxBytes`. Returns the temporary path.
  */
 export async function downloadToTemp(seedsDir: string, body: ReadableStream<Uint8Array>, maxBytes = MAX_UPLOAD_BYTES): Promise<string> {
-  const temp = path.join(uploadsFolder(seedsDir), `.incoming-${randomBytes(6).toString('hex')}`);
+  const temp = path.join(uploadsFolder(seedsDir), `${INCOMING}${randomBytes(6).toString('hex')}`);
   let size = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _enc, done) {
@@ -122,6 +124,16 @@ export function placeUpload(seedsDir: string, temp: string, name: string, replac
   }
   unlinkSync(temp);
   return true;
+}
+
+/**
+ * Drops downloads left from before a restart (an unanswered "replace?" or a crash mid-download):
+ * their buttons can no longer be answered.
+ */
+export function discardLeftovers(seedsDir: string): void {
+  const dir = path.join(seedsDir, UPLOADS_DIR);
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) if (name.startsWith(INCOMING)) discard(path.join(dir, name));
 }
 
 export function discard(temp: string): void {

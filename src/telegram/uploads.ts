@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Composer, GrammyError, InlineKeyboard, type Context } from 'grammy';
 import { detectFormat } from '../documents/formats.js';
-import { discard, downloadToTemp, headOf, MAX_UPLOAD_BYTES, moveToTrash, placeUpload, safeFileName, TooLargeError, uploadPath } from '../desk/files.js';
+import { discard, discardLeftovers, downloadToTemp, headOf, MAX_UPLOAD_BYTES, moveToTrash, placeUpload, safeFileName, TooLargeError, uploadPath } from '../desk/files.js';
 import { log } from '../log.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import { hashedUser, isAdminOf, langOf, type BotDeps } from './context.js';
@@ -27,6 +27,7 @@ export function uploads(deps: BotDeps): Composer<Context> {
   const isAdmin = isAdminOf(deps.config);
   const pending = new Map<string, PendingReplace>();
   const seeds = deps.config.SEEDS_DIR;
+  discardLeftovers(seeds);
   const index = indexer(deps);
 
   const files = composer.chatType('private').on('message:document');
