@@ -6,7 +6,7 @@ import { documentNames } from '../../replies/examples.js';
 import { calibrate } from '../../retrieval/calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
 import { fullEmbeddingKey, RETUNE_AT, sampleLabels, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
-import { planChanges } from '../changes.js';
+import { planChanges, readingKey, type Plan } from '../changes.js';
 import { LexicalIndex, type LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
@@ -73,17 +73,21 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   const started = performance.now();
   const key = fullEmbeddingKey({ ...settings, indexDir: '' });
   const { live, previous } = await reusableLive(db, embedder, key);
-  const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
-  const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
+  const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
-  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt, .md, .pdf, .docx or .html files).`);
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
   const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks,
-    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file)].sort(),
+    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
     embedded: plan.fresh.map((d) => d.file),
-    removed: (previous?.manifest.documents ?? []).map((d) => d.file).filter((f) => !present.has(f)),
+    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
+    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
     skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
     embeddedChunks: 0,
     embedMs: 0,
@@ -126,6 +130,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
       dim: embedder.dim,
       embeddingKey: key,
       skipped: plan.skipped,
+      reading: readingKey(settings.maxDocBytes),
       labels: slots,
       chunkCount,
       hnsw: null,
@@ -193,7 +198,7 @@ class GenerationWriter {
 const range = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
 const lexicalOf = (first: number, chunks: Chunk[]): LexicalChunk[] => chunks.map((c, i) => ({ label: first + i, text: c.text, title: c.title }));
 
-async function writeDocuments(writer: GenerationWriter, plan: ReturnType<typeof planChanges>, freshChunks: Chunk[][], vectors: Float32Array[]) {
+async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks: Chunk[][], vectors: Float32Array[]) {
   const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
   const lexicalRemoved: number[] = [];
   const lexicalAdded: LexicalChunk[] = [];
@@ -207,6 +212,12 @@ async function writeDocuments(writer: GenerationWriter, plan: ReturnType<typeof 
     await writer.remove(old); // the previous document entry is consumed by this one
     documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat, firstLabel: first });
     lexicalRemoved.push(...range(old.firstLabel, old.chunks));
+    lexicalAdded.push(...lexicalOf(first, chunks));
+  }
+  // A copy of a document still there: new rows with the original's chunks and vectors, nothing embedded.
+  for (const { doc, previous: original, stat } of plan.copied) {
+    const { first, chunks } = await writer.copy(original, doc.file, doc.title);
+    documents.push({ ...original, file: doc.file, title: doc.title, hash: doc.hash, ...stat, firstLabel: first });
     lexicalAdded.push(...lexicalOf(first, chunks));
   }
   for (const d of plan.removed) {

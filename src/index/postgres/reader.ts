@@ -39,53 +39,70 @@ export async function openGeneration(db: Db, generation: number, options: Search
 export const generationName = (generation: number) => `postgres:generation-${generation}`;
 
 /**
- * Chunks by label. Every `get` made in the same tick is answered by one query (the retriever asks
- * for all its candidates at once), so a question costs one round trip, not one per passage.
+ * Rows by label, batched: every `get` made in the same tick is answered by one query (the
+ * retriever asks for all its candidates at once), so a question costs one round trip, not one per
+ * passage.
  */
-export class PgChunks {
-  private pending = new Map<number, ((chunk: Chunk | undefined) => void)[]>();
-  private failures: ((err: unknown) => void)[] = [];
+class Batched<T> {
+  private pending = new Map<number, { resolve: (value: T | undefined) => void; reject: (err: unknown) => void }[]>();
 
-  constructor(
-    private readonly db: Db,
-    private readonly generation: number,
-  ) {}
+  constructor(private readonly fetch: (labels: number[]) => Promise<Map<number, T>>) {}
 
-  get(label: number): Promise<Chunk | undefined> {
+  get(label: number): Promise<T | undefined> {
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) queueMicrotask(() => void this.flush());
       const waiting = this.pending.get(label) ?? [];
-      waiting.push(resolve);
+      waiting.push({ resolve, reject });
       this.pending.set(label, waiting);
-      this.failures.push(reject);
     });
   }
 
   private async flush(): Promise<void> {
     const batch = this.pending;
-    const failures = this.failures;
     this.pending = new Map();
-    this.failures = [];
     try {
-      const { rows } = await this.db.query<{ label: number; chunk: Chunk }>(
-        `SELECT label, chunk FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`,
-        [this.generation, [...batch.keys()]],
-      );
-      const found = new Map(rows.map((r) => [r.label, r.chunk]));
-      for (const [label, waiting] of batch) for (const resolve of waiting) resolve(found.get(label));
+      const found = await this.fetch([...batch.keys()]);
+      for (const [label, waiting] of batch) for (const w of waiting) w.resolve(found.get(label));
     } catch (err) {
-      for (const reject of failures) reject(err);
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(err);
     }
+  }
+}
+
+/** Chunks by label, in batches. */
+export class PgChunks {
+  private readonly rows: Batched<Chunk>;
+
+  constructor(db: Db, generation: number) {
+    this.rows = new Batched(async (labels) => {
+      const { rows } = await db.query<{ label: number; chunk: Chunk }>(`SELECT label, chunk FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
+      return new Map(rows.map((r) => [r.label, r.chunk]));
+    });
+  }
+
+  get(label: number): Promise<Chunk | undefined> {
+    return this.rows.get(label);
   }
 }
 
 /** Nearest passages by cosine in pgvector: HNSW above `efSearch` being set, an exact scan otherwise. */
 export class PgDense implements DenseIndex {
+  /** Vectors by label, in batches (the retriever asks for its hits' vectors at once). */
+  private readonly vectors: Batched<Float32Array>;
+
   constructor(
     private readonly db: Db,
     private readonly generation: number,
     private readonly efSearch: number | undefined,
-  ) {}
+  ) {
+    this.vectors = new Batched<Float32Array>(async (labels) => {
+      const { rows } = await db.query<{ label: number; embedding: string }>(
+        `SELECT label, embedding::text AS embedding FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`,
+        [generation, labels],
+      );
+      return new Map(rows.map((r) => [r.label, fromVector(r.embedding)]));
+    });
+  }
 
   async nearest(q: Float32Array, k: number): Promise<{ labels: number[]; sims: number[] }> {
     // `+ 0` keeps the planner from using the HNSW index: small collections are compared exactly, as
@@ -117,8 +134,8 @@ export class PgDense implements DenseIndex {
   }
 
   async vector(label: number): Promise<Float32Array> {
-    const { rows } = await this.db.query<{ embedding: string }>(`SELECT embedding::text FROM cite_passages WHERE label = $2 AND ${VISIBLE}`, [this.generation, label]);
-    if (!rows[0]) throw new IndexError(`Passage ${label} is not in generation ${this.generation}.`, 'missing');
-    return fromVector(rows[0].embedding);
+    const vector = await this.vectors.get(label);
+    if (!vector) throw new IndexError(`Passage ${label} is not in generation ${this.generation}.`, 'missing');
+    return vector;
   }
 }

@@ -10,8 +10,9 @@ import type { Db } from '../../db/pool.js';
  *                     vector (vector(N), HNSW cosine index) and the generations it lives in
  *                     [born, died); a reader of generation g sees born <= g < died
  *   cite_recent, cite_rate   what the bot shares between replicas: answers behind buttons, rate limits
+ *   cite_feedback, cite_unanswered, cite_uploads, cite_access   the desk (src/desk/postgres.ts)
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string[]> = {
   1: [
@@ -24,6 +25,13 @@ const MIGRATIONS: Record<number, string[]> = {
     `CREATE TABLE cite_recent (id text PRIMARY KEY, answer jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
     `CREATE INDEX cite_recent_age ON cite_recent (created_at)`,
     `CREATE TABLE cite_rate (key text NOT NULL, window_start bigint NOT NULL, hits integer NOT NULL, PRIMARY KEY (key, window_start))`,
+  ],
+  // The desk (feedback, unanswered questions, uploads, access decisions), shared by replicas.
+  2: [
+    `CREATE TABLE cite_feedback (answer text NOT NULL, "user" text NOT NULL, record jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (answer, "user"))`,
+    `CREATE TABLE cite_unanswered (id bigserial PRIMARY KEY, record jsonb NOT NULL)`,
+    `CREATE TABLE cite_uploads (file text PRIMARY KEY, record jsonb NOT NULL)`,
+    `CREATE TABLE cite_access ("user" bigint PRIMARY KEY, allowed boolean NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
   ],
 };
 
