@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
 import { Engine, searchOptions } from '../src/engine.js';
 import { PostgresIndex } from '../src/index/postgres/source.js';
-import { SchemaError } from '../src/index/postgres/schema.js';
+import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
+import { PgDeskStore } from '../src/desk/postgres.js';
 import { runCli, startCli } from './support/cli.js';
 import { startTestPg, type TestPg } from './support/pgServer.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -157,21 +158,57 @@ describe('builds in PostgreSQL', () => {
 });
 
 describe('the schema', () => {
-  it('is created on first use and a newer one is refused with a clear message', async () => {
+  it('is created on first use, an older one is upgraded, a newer one is refused with a clear message', async () => {
     const db = await database();
     const options = searchOptions(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: tempDir() }));
-    const store = await PostgresIndex.connect(db.url, options);
-    await store.close();
-    expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(1);
-    const client = new pg.Client(db.url);
-    await client.connect();
-    await client.query('UPDATE cite_schema SET version = 99');
-    await client.end();
+    await (await PostgresIndex.connect(db.url, options)).close();
+    expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
+    // A database of version 1 (before the desk tables): upgraded in place.
+    await sql(db.url, 'DROP TABLE cite_feedback, cite_unanswered, cite_uploads, cite_access; UPDATE cite_schema SET version = 1');
+    await (await PostgresIndex.connect(db.url, options)).close();
+    expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
+    expect(await count(db.url, `SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('cite_feedback', 'cite_unanswered', 'cite_uploads', 'cite_access')`)).toBe(4);
+    await sql(db.url, 'UPDATE cite_schema SET version = 99');
     const refused = await PostgresIndex.connect(db.url, options).catch((err) => err);
     expect(refused).toBeInstanceOf(SchemaError);
-    expect(refused.message).toMatch(/version 99; this Cite knows up to version 1/);
+    expect(refused.message).toMatch(new RegExp(`version 99; this Cite knows up to version ${SCHEMA_VERSION}`));
   }, 60_000);
 });
+
+describe('the desk in PostgreSQL', () => {
+  it('keeps feedback (a later vote replaces the earlier), unanswered questions, uploads and access for every replica', async () => {
+    const db = await database();
+    const options = searchOptions(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: tempDir() }));
+    const [one, two] = [await PostgresIndex.connect(db.url, options), await PostgresIndex.connect(db.url, options)];
+    const [a, b] = [new PgDeskStore(one.db), new PgDeskStore(two.db)];
+    const vote = { answer: 'x1', q: 'q?', lang: 'en' as const, passages: [{ doc: 'a.txt', title: 'A', text: 't' }], user: 'u1', at: '2026-01-01T00:00:00Z' };
+    await a.addFeedback({ ...vote, vote: 'up' });
+    await b.addFeedback({ ...vote, vote: 'down' });
+    expect((await a.feedback()).map((f) => f.vote)).toEqual(['down']);
+    await b.addUnanswered({ q: 'GDP?', lang: 'en', user: 'u2', at: vote.at });
+    expect(await a.unanswered()).toEqual([{ q: 'GDP?', lang: 'en', user: 'u2', at: vote.at }]);
+    await a.addUpload({ file: 'uploads/r.pdf', by: 'h', at: vote.at });
+    expect([...(await b.uploads()).keys()]).toEqual(['uploads/r.pdf']);
+    await b.removeUpload('uploads/r.pdf');
+    expect((await a.uploads()).size).toBe(0);
+    expect(await a.accessOf(7)).toBeUndefined();
+    await a.setAccess(7, true);
+    await b.setAccess(7, false);
+    expect(await a.accessOf(7)).toBe(false);
+    await one.close();
+    await two.close();
+  }, 60_000);
+});
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
 
 async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const until = Date.now() + timeoutMs;

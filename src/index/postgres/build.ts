@@ -121,7 +121,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
       ? LexicalIndex.deserialize(previous.lexical).update(lexicalRemoved, lexicalAdded, slots)
       : LexicalIndex.build(lexicalAdded, slots);
     const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
-    const calibration = await calibrationFor(db, generation, embedder, documents, slots, chunkCount, search, previous?.manifest);
+    const calibration = await calibrationFor(db, generation, embedder, documents, chunkCount, search, previous?.manifest);
     const manifest: Manifest = {
       ...withExamples({ documents: sortDocuments(documents) }),
       formatVersion: 2,
@@ -236,16 +236,17 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
 }
 
 /** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
-async function calibrationFor(db: Db, generation: number, embedder: Embedder, documents: ManifestDocument[], slots: number, live: number, search: SearchOptions, prev: Manifest | undefined) {
+async function calibrationFor(db: Db, generation: number, embedder: Embedder, documents: ManifestDocument[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
   const old = prev?.calibration;
-  if (old && Math.abs(live - old.chunks) <= RETUNE_AT * old.chunks) return old;
-  const alive = new Uint8Array(slots);
-  for (const d of documents) alive.fill(1, d.firstLabel, d.firstLabel + d.chunks);
-  const labels = sampleLabels(slots, (l) => alive[l] === 1);
+  if (old && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
+  // Sampled by position among the live labels: the same passages as the file store's build of the
+  // same documents (whose labels are dense), even when this table's labels start higher.
+  const live = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
+  const labels = sampleLabels(live.length, () => true).map((i) => live[i]!);
   const { rows } = await db.query<{ label: number; text: string }>(`SELECT label, chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
   const textOf = new Map(rows.map((r) => [r.label, r.text]));
-  const dense = new PgDense(db, generation, live > search.exactSearchMax ? search.efSearch : undefined);
-  return calibrate(embedder, dense, labels.map((l) => textOf.get(l)!), live);
+  const dense = new PgDense(db, generation, chunkCount > search.exactSearchMax ? search.efSearch : undefined);
+  return calibrate(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
 }
 
 /** The switch: one UPDATE of the pointer row, only if no other build switched since this one started. */
