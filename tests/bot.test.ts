@@ -479,7 +479,8 @@ describe('/reindex', () => {
     try {
       const status = single(await command(ADMIN, 'reindex'));
       await fake.waitFor(() => status.plain.startsWith('Re-index failed'), 20_000); // a worker thread starts first
-      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${seeds} (add .txt or .md files).`);
+      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`);
+      expect(status.plain).not.toContain(seeds); // no absolute server path in a reply
       expect(engine.isReindexing).toBe(false);
       expect(quotedBold(single(await ask(user(605), EXPELLED)))).toContain(EXPELLED_SENTENCE);
       expect(single(await command(ADMIN, 'stats')).plain).toContain('Documents: 8\n');

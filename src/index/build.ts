@@ -17,6 +17,7 @@ import { log } from '../log.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { BuildWriter } from './writer.js';
+import { shownPath } from '../paths.js';
 
 export interface BuildSettings {
   seedsDir: string;
@@ -128,7 +129,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
   const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt, .md, .pdf, .docx or .html files).`);
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${shownPath(settings.seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
 
   const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
   const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];

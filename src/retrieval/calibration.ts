@@ -131,8 +131,13 @@ export function describeCalibration(c: Calibration): string {
   ].join('\n');
 }
 
-/** The gate is unhealthy when it declines more than this share of the collection's own question-like texts, … */
-export const MAX_OWN_DECLINED = 0.2;
+/**
+ * The gate is unhealthy when it declines more than this share of the collection's own
+ * question-like texts, … (the measure is the dense side alone, which the lexical side often
+ * rescues: with the test model a healthy small collection varies between 10 and 25 % as
+ * documents come and go, the unhealthy case the issue saw declined 56–60 %.)
+ */
+export const MAX_OWN_DECLINED = 0.3;
 /** … or lets more than this share of the off-topic probes through. */
 export const MAX_PROBES_ACCEPTED = 0.1;
 
