@@ -478,7 +478,7 @@ describe('/reindex', () => {
     try {
       const status = single(await command(ADMIN, 'reindex'));
       await fake.waitFor(() => status.plain.startsWith('Re-index failed'), 5000);
-      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${seeds} (add .txt or .md files).`);
+      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${seeds} (add .txt, .md, .pdf, .docx or .html files).`);
       expect(engine.isReindexing).toBe(false);
       expect(quotedBold(single(await ask(user(605), EXPELLED)))).toContain(EXPELLED_SENTENCE);
       expect(single(await command(ADMIN, 'stats')).plain).toContain('Documents: 8\n');
