@@ -40,7 +40,7 @@ export function describeBuild(s: BuildSummary): string {
   for (const c of s.copied ?? []) lines.push(`  copy: ${c.to} of ${c.from} (vectors reused)`);
   for (const n of s.notes ?? []) lines.push(`  ${n.file}: ${n.note}`);
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
-  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration)}`);
+  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration).replace(/\n/g, '\n  ')}`);
   return lines.join('\n');
 }
 

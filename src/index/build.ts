@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
@@ -12,7 +12,8 @@ import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { ChunkStore } from './chunkStore.js';
-import { FILES, IndexError, sha256 } from './layout.js';
+import { FILES, IndexError, sha256, sha256File } from './layout.js';
+import { log } from '../log.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { BuildWriter } from './writer.js';
@@ -100,6 +101,22 @@ function reusable(indexDir: string, embedder: Embedder, key: string): { build: s
   }
 }
 
+/**
+ * The live build if every data file still matches its checksum: a build reuses (hard-links) the
+ * files it does not change, and "nothing changed" must not vouch for a damaged index.
+ */
+async function intact(live: { build: string; manifest: Manifest } | undefined): Promise<typeof live> {
+  if (!live) return undefined;
+  for (const [file, checksum] of Object.entries(live.manifest.checksums)) {
+    const full = path.join(live.build, file);
+    if (!existsSync(full) || (await sha256File(full)) !== checksum) {
+      log.warn(`The live index's ${file} is damaged: building from the documents.`);
+      return undefined;
+    }
+  }
+  return live;
+}
+
 export function fullEmbeddingKey(settings: BuildSettings): string {
   return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}`;
 }
@@ -107,7 +124,7 @@ export function fullEmbeddingKey(settings: BuildSettings): string {
 async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
-  const previous = reuse ? reusable(settings.indexDir, embedder, key) : undefined;
+  const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
   const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
   const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
@@ -366,9 +383,10 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
   }
 
-  // The "not covered" gate is measured again when the collection grew or shrank noticeably.
+  // The "not covered" gate is measured again when the collection grew or shrank noticeably, or
+  // when it lacks the support gate (an index calibrated before that existed).
   let calibration = prev.calibration;
-  if (!calibration || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
+  if (!calibration?.support || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
     if (!dense) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);

@@ -2,6 +2,8 @@ import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { questionParts } from './asked.js';
+import { PartSupport } from './support.js';
 import { focusQuestion, terms } from './terms.js';
 
 export interface Hit {
@@ -88,8 +90,13 @@ export class Retriever {
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
     for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
+    // At equal fused score, the passage holding more of the question's rare words first (one side's
+    // top rank alone ties with the other side's: a passage sharing none of the words won on label).
+    const coverageOf = memo((label: number) => lexical.coverage(question, chunks.get(label)!.text));
     const ranked = distinctPassages(
-      [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
+      [...fused.entries()]
+        .sort((a, b) => b[1] - a[1] || coverageOf(b[0]) - coverageOf(a[0]) || a[0] - b[0])
+        .map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
       topK,
     );
 
@@ -98,10 +105,16 @@ export class Retriever {
     const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
     const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
 
-    const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
+    // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
+    const parts = questionParts(question);
+    const support = new PartSupport(lexical, (text) => this.embedder.embedQuery(text), this.index.manifest.calibration?.support?.gate);
+    const hits: Hit[] = [];
+    for (const { label, score, chunk: c } of ranked) {
       const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
-      const coverage = lexical.coverage(question, c.text);
-      return {
+      const coverage = coverageOf(label);
+      const reaches =
+        (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
+      hits.push({
         doc: c.doc,
         title: c.title,
         paragraph: c.paragraph,
@@ -115,11 +128,9 @@ export class Retriever {
         sentence: '',
         similarity,
         coverage,
-        relevant:
-          (mode !== 'lexical' && similarity >= denseGate) ||
-          (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold),
-      };
-    });
+        relevant: reaches && (await support.covers(parts, c.text, dense.vector(label))),
+      });
+    }
     const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
     return answer;
@@ -175,6 +186,15 @@ function bodySentences(hit: Hit): string[] {
   return (body.length > 0 ? body : spans).map((s) => hit.text.slice(s.start, s.end));
 }
 
+/** `f` computed once per argument. */
+function memo<A, R>(f: (a: A) => R): (a: A) => R {
+  const cache = new Map<A, R>();
+  return (a) => {
+    if (!cache.has(a)) cache.set(a, f(a));
+    return cache.get(a)!;
+  };
+}
+
 /** Sets a hit's best sentence, and its ¶ (and page) to the paragraph that sentence is in. */
 function mark(hit: Hit, sentence: string): void {
   hit.sentence = sentence;
@@ -197,12 +217,17 @@ export function distinctPassages<T extends { chunk: { doc: string; start: number
   return kept;
 }
 
-/** The `ask --json` contract: exactly these fields, whatever else a hit carries internally. */
+/**
+ * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
+ * answer's hits are the passages the text reply quotes, in its order; a declined question's are
+ * the nearest passages (the text reply lists their titles).
+ */
 export function toJson(answer: Answer) {
+  const shown = answer.answered ? answer.hits.filter((h) => h.relevant) : answer.hits;
   return {
     question: answer.question,
     answered: answer.answered,
-    hits: answer.hits.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
+    hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
       doc, title, ...(page !== undefined ? { page } : {}), paragraph, score, text, start, end, sentence,
     })),
   };
