@@ -106,11 +106,19 @@ describe('bench run (tiny sizes, test model)', () => {
     expect(result.builds[1]!.documents).toBe(8);
   });
 
+  it('reads a generated document of each format, the PDF with its pages', () => {
+    const rows = result.reading!.rows;
+    expect(rows.map((r) => r.format)).toEqual(['PDF', 'DOCX', 'HTML', 'Markdown', 'text (UTF-8)', 'text (Windows-1252)']);
+    expect(rows[0]!.pages).toBe(result.reading!.pdfPages);
+    for (const r of rows) expect([r.bytes > 0, r.passages > 0, r.readMs > 0]).toEqual([true, true, true]);
+    expect(renderMarkdown(result)).toContain('## 6. Reading documents');
+  });
+
   it('serves the generated collection from a fresh process: start, queries, memory, re-index while answering', () => {
     const s = result.scale;
     expect(s.documents).toBe(12);
     expect(s.chunks).toBeGreaterThan(100); // above exactSearchMax: HNSW is used
-    expect(Object.keys(s.files).sort()).toEqual(['chunks.jsonl', 'hnsw.bin', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+    expect(Object.keys(s.files).sort()).toEqual(['chunks.jsonl', 'hnsw.bin', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
     expect(s.dense.tunedEf).not.toBeNull();
     expect(s.dense.rows.map((r) => r.ef)).toEqual([...new Set([50, 200, s.dense.tunedEf!])].sort((a, b) => a - b));
     for (const r of s.dense.rows) {

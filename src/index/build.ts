@@ -6,7 +6,7 @@ import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
-import { writeTexts } from './texts.js';
+import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
@@ -171,8 +171,8 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     const withCopies: Plan = { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] };
     const input = { settings, embedder, key, plan: withCopies, freshChunks, freshVectors, onProgress };
     const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
+    writer.put(TEXTS_FILE, textsFile(previous, manifest.documents.map((d) => d.hash), read));
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
-    writeTexts(writer.dir, previous?.build, done.documents.map((d) => d.hash), read);
     writer.commit(done);
     return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {
