@@ -132,7 +132,7 @@ export function describeCalibration(c: Calibration): string {
 }
 
 /** The gate is unhealthy when it declines more than this share of the collection's own question-like texts, … */
-export const MAX_OWN_DECLINED = 0.2;
+export const MAX_OWN_DECLINED = 0.3;
 /** … or lets more than this share of the off-topic probes through. */
 export const MAX_PROBES_ACCEPTED = 0.1;
 
