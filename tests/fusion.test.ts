@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
 import type { DenseIndex } from '../src/index/dense.js';
-import { readIndex, type StoredIndex } from '../src/index/store.js';
+import { loadIndex } from '../src/index/loader.js';
+import type { StoredIndex } from '../src/index/indexData.js';
 import { Retriever } from '../src/retrieval/search.js';
 import { terms } from '../src/retrieval/terms.js';
 import type { Embedder } from '../src/vectors/embedder.js';
@@ -25,7 +26,7 @@ beforeAll(async () => {
   const config = testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(tempDir(), 'index') });
   embedder = await testEmbedder();
   await buildIndex(buildSettings(config), embedder);
-  index = readIndex(config.INDEX_DIR);
+  index = await loadIndex(config.INDEX_DIR);
 }, 60_000);
 
 /** A vector side that finds only `label` (as an HNSW graph can miss the passage BM25 ranks first). */

@@ -1,6 +1,6 @@
-import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
+import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
 import { dot, HnswIndex } from '../index/dense.js';
-import type { IndexData, LexicalSearch } from '../index/store.js';
+import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { questionParts } from './asked.js';
 import { PartSupport } from './support.js';
@@ -13,6 +13,12 @@ export interface Hit {
   paragraph: number;
   /** The paragraph number of each blank-line-separated part of `text`. */
   parts: number[];
+  /** The page of `sentence` (of the passage's start until described); paged formats only (PDF). */
+  page?: number;
+  /** The page of each part of `text` (paged formats only). */
+  pages?: number[];
+  /** Parts of `text` that are headings: not chosen as the best sentence while a body sentence answers. */
+  headings?: number[];
   /** Fused relevance, 0..1 (1 = first in both the dense and the lexical ranking). */
   score: number;
   text: string;
@@ -113,6 +119,8 @@ export class Retriever {
         title: c.title,
         paragraph: c.paragraph,
         parts: c.parts ?? [c.paragraph],
+        ...(c.pages ? { page: c.pages[0], pages: c.pages } : {}),
+        ...(c.headings ? { headings: c.headings } : {}),
         score: Number((score / best).toFixed(4)),
         text: c.text,
         start: c.start,
@@ -138,7 +146,7 @@ export class Retriever {
     if (!focus || pending.length === 0) return;
     const byMeaning: { hit: Hit; sentences: string[] }[] = [];
     for (const hit of pending) {
-      const sentences = sentenceSpans(hit.text, 0, hit.text.length).map((s) => hit.text.slice(s.start, s.end));
+      const sentences = bodySentences(hit);
       if (sentences.length <= 1) {
         mark(hit, sentences[0] ?? hit.text);
         continue;
@@ -171,6 +179,13 @@ function namesWhatDocumentsNeverUse(question: string, lexical: LexicalSearch): b
   return unknown.length > 0 && unknown.length < words.length && weight(unknown) > 0.5 * weight(words);
 }
 
+/** The sentences of a hit that may be its best one: those outside headings, if any. */
+function bodySentences(hit: Hit): string[] {
+  const spans = sentenceSpans(hit.text, 0, hit.text.length);
+  const body = hit.headings ? spans.filter((s) => !hit.headings!.includes(partAt(hit.text, s.start))) : spans;
+  return (body.length > 0 ? body : spans).map((s) => hit.text.slice(s.start, s.end));
+}
+
 /** `f` computed once per argument. */
 function memo<A, R>(f: (a: A) => R): (a: A) => R {
   const cache = new Map<A, R>();
@@ -180,10 +195,12 @@ function memo<A, R>(f: (a: A) => R): (a: A) => R {
   };
 }
 
-/** Sets a hit's best sentence, and its ¶ to the paragraph that sentence is in. */
+/** Sets a hit's best sentence, and its ¶ (and page) to the paragraph that sentence is in. */
 function mark(hit: Hit, sentence: string): void {
   hit.sentence = sentence;
-  hit.paragraph = paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, Math.max(0, hit.text.indexOf(sentence)));
+  const at = Math.max(0, hit.text.indexOf(sentence));
+  hit.paragraph = paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, at);
+  if (hit.pages) hit.page = pageAt({ text: hit.text, pages: hit.pages }, at);
 }
 
 /**
@@ -210,8 +227,8 @@ export function toJson(answer: Answer) {
   return {
     question: answer.question,
     answered: answer.answered,
-    hits: shown.map(({ doc, title, paragraph, score, text, start, end, sentence }) => ({
-      doc, title, paragraph, score, text, start, end, sentence,
+    hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
+      doc, title, ...(page !== undefined ? { page } : {}), paragraph, score, text, start, end, sentence,
     })),
   };
 }

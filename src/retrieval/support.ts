@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { dot } from '../index/dense.js';
-import type { LexicalSearch } from '../index/store.js';
+import type { LexicalSearch } from '../index/indexData.js';
 import type { QuestionParts } from './asked.js';
 
 /**
