@@ -5,6 +5,14 @@ const int = (min: number, fallback: number) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** A comma-separated list of numeric Telegram ids. */
+const ids = (message: string, pattern = /^\d+$/) =>
+  z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(pattern, message).transform(Number)));
+
 /** Settings where an empty value is a value (a model without e5 prefixes); elsewhere empty = default. */
 const EMPTY_IS_A_VALUE = new Set(['QUERY_PREFIX', 'PASSAGE_PREFIX']);
 
@@ -22,6 +30,12 @@ const schema = z.object({
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids, comma-separated').transform(Number))),
+  /**
+   * Who may ask: empty (the default) = everyone. Otherwise only these users, and anyone in these
+   * chats (group ids are negative); admins always, and admins allow or revoke more from the chat.
+   */
+  ALLOWED_USERS: ids('must be numeric Telegram user ids, comma-separated'),
+  ALLOWED_CHATS: ids('must be numeric Telegram chat ids (groups are negative), comma-separated', /^-?\d+$/),
   SEEDS_DIR: z.string().default('seeds'),
   /** Larger documents are skipped with a warning: embedding them would take hours on a CPU. */
   DOC_MAX_BYTES: int(1, 2_000_000),
