@@ -153,7 +153,7 @@ export function gateWarnings(c: Calibration): string[] {
     warnings.push(
       `WARNING: the "not covered" gate declines ${pct(1 - c.pseudo.kept)} of ${c.pseudo.questions} questions made from the documents' own passages ` +
         `(more than ${pct(MAX_OWN_DECLINED)}), so many questions the documents answer will get "not covered". ` +
-        `What to do: re-index once more (npm run index or /reindex); if this stays, the model's scores are too close together for this collection: ` +
+        `What to do: re-index once more (npm run index or /reindex); if this stays, the documents read like everyday questions or the model's scores are too close together for them: ` +
         `set DENSE_THRESHOLD to about ${c.pseudo.p50.toFixed(3)} (the median of those questions) or use a stronger embedding model.`,
     );
   }
