@@ -43,6 +43,8 @@ const schema = z.object({
   EMBED_MODEL: z.string().min(1).default('Xenova/multilingual-e5-small'),
   EMBED_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']).default('auto'),
   EMBED_LOCAL_DIR: z.string().optional(),
+  /** The hub revision (commit id) of EMBED_MODEL; unset: the one pinned for the default model, else main. */
+  EMBED_REVISION: z.string().regex(/^[\w.-]+$/, 'must be a commit id, tag or branch name').optional(),
   EMBED_CACHE_DIR: z.string().default('models'),
   EMBED_ALLOW_DOWNLOAD: z
     .enum(['true', 'false', '1', '0'])
@@ -94,6 +96,7 @@ export function embedderOptions(config: Config) {
     model: config.EMBED_MODEL,
     cacheDir: config.EMBED_CACHE_DIR,
     localDir: config.EMBED_LOCAL_DIR,
+    revision: config.EMBED_REVISION,
     dtype: config.EMBED_DTYPE,
     batchSize: config.EMBED_BATCH,
     allowRemote: config.EMBED_ALLOW_DOWNLOAD,

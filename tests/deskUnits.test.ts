@@ -23,7 +23,7 @@ describe('re-index result', () => {
     const summary: BuildSummary = {
       documents: 600, chunks: 9549, reused: [], embedded: files, removed: files.slice(0, 50),
       skipped: files.slice(0, 30).map((file) => ({ file, reason: 'not a .txt or .md file' })),
-      embeddedChunks: 9549, embedMs: 1, totalMs: 1000, buildDir: 'build-x', upToDate: false, rebuilt: true,
+      embeddedChunks: 9549, embedMs: 1, totalMs: 1000, buildDir: 'build-x', upToDate: false, rebuilt: true, renamed: [], copied: [], notes: [],
     };
     const text = resultText(summary, TEXTS.en);
     expect(text).toContain(`Re-embedded: ${files.slice(0, 10).join(', ')} …and 590 more\n`);

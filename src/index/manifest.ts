@@ -27,6 +27,8 @@ const manifestSchema = z.object({
       names: z.array(z.tuple([z.string(), z.number()])).optional(),
     }),
   ),
+  /** The reading settings (see index/changes `readingKey`): when they change, skipped files are read again. */
+  reading: z.string().optional(),
   /** Files that were not usable, with their size and time: they are not read again until they change. */
   skipped: z.array(z.object({ file: z.string(), reason: z.string(), ...statFields })),
   /** Label slots (lines of chunks.jsonl, rows of vectors.f32), including deleted ones. */

@@ -11,7 +11,7 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const config = workerData.config as Config;
 try {
   const embedder = await loadEmbedder(embedderOptions(config));
-  const summary = await buildIndex(buildSettings(config), embedder, (progress) => post({ type: 'progress', progress }));
+  const summary = await buildIndex(buildSettings(config), embedder, (progress) => post({ type: 'progress', progress }), { reuse: workerData.reuse as boolean });
   post({ type: 'done', summary });
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));

@@ -14,6 +14,8 @@ export interface Texts {
   according: (title: string, where: string, file: string) => string;
   /** "excerpt ¶26–31" in "¶29 (excerpt ¶26–31)". */
   excerpt: string;
+  /** "p." in "p. 3 ¶2" (a page of a PDF). */
+  page: string;
   fullPassageHeader: (title: string, where: string, file: string) => string;
   notCovered: string;
   theyAreAbout: string;
@@ -108,6 +110,7 @@ export function counted(lang: Lang, n: number, forms: Forms): string {
 const en: Texts = {
   according: (title, where, file) => `According to ${title}, ${where} (${file}):`,
   excerpt: 'excerpt',
+  page: 'p.',
   fullPassageHeader: (title, where, file) => `Full passage. According to ${title}, ${where} (${file}):`,
   notCovered: 'The documents do not cover this question.',
   theyAreAbout: 'They are about:',
@@ -197,6 +200,7 @@ const en: Texts = {
 const ru: Texts = {
   according: (title, where, file) => `Согласно документу ${title}, ${where} (${file}):`,
   excerpt: 'фрагмент',
+  page: 'с.',
   fullPassageHeader: (title, where, file) => `Полный фрагмент. Согласно документу ${title}, ${where} (${file}):`,
   notCovered: 'В документах нет ответа на этот вопрос.',
   theyAreAbout: 'Документы посвящены следующему:',
@@ -287,6 +291,7 @@ const ru: Texts = {
 const az: Texts = {
   according: (title, where, file) => `${title} sənədinə görə, ${where} (${file}):`,
   excerpt: 'parça',
+  page: 's.',
   fullPassageHeader: (title, where, file) => `Tam mətn. ${title} sənədinə görə, ${where} (${file}):`,
   notCovered: 'Sənədlərdə bu suala cavab yoxdur.',
   theyAreAbout: 'Sənədlərin mövzuları:',
@@ -376,6 +381,7 @@ const az: Texts = {
 const tr: Texts = {
   according: (title, where, file) => `${title} belgesine göre, ${where} (${file}):`,
   excerpt: 'alıntı',
+  page: 's.',
   fullPassageHeader: (title, where, file) => `Metnin tamamı. ${title} belgesine göre, ${where} (${file}):`,
   notCovered: 'Belgelerde bu sorunun cevabı yok.',
   theyAreAbout: 'Belgelerin konuları:',

@@ -1,6 +1,7 @@
 import type { Context } from 'grammy';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { log } from '../log.js';
+import { gateWarnings } from '../retrieval/calibration.js';
 import { escapeHtml, packMessages } from '../replies/html.js';
 import type { Texts } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';
@@ -31,6 +32,7 @@ export function resultText(s: BuildSummary, t: Texts): string {
     t.reused(s.reused.length),
     ...(s.removed.length ? [t.removed(listed(s.removed, t))] : []),
     ...skipped,
+    ...(s.calibration ? gateWarnings(s.calibration) : []),
   ].join('\n');
 }
 
