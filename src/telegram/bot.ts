@@ -1,6 +1,5 @@
-import { autoRetry } from '@grammyjs/auto-retry';
 import { limit } from '@grammyjs/ratelimiter';
-import { run, sequentialize } from '@grammyjs/runner';
+import { sequentialize } from '@grammyjs/runner';
 import { Bot, GrammyError, InlineKeyboard, type Context } from 'grammy';
 import type { Config } from '../config.js';
 import type { Engine } from '../engine.js';
@@ -14,6 +13,8 @@ import { describeCalibration } from '../retrieval/calibration.js';
 import { counted, LANGS, languageOfCode, languageOfText, TEXTS, type Lang, type Texts } from '../replies/texts.js';
 import { RecentAnswers } from './recent.js';
 import { Stats } from './stats.js';
+import { startPolling, waitingOnTelegram } from './polling.js';
+import { reliableTransport } from './transport.js';
 
 /** Each press sends a message; more than this per user and minute is a flood. */
 const BUTTON_PRESSES_PER_MINUTE = 30;
@@ -77,8 +78,8 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
 
-  // Telegram's 429 (flood control) and 5xx answers are retried after the delay it asks for.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
+  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (README "Delivery").
+  bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
 
   // Questions are rate-limited per user (the user is told once per window). Button presses are
   // limited separately and always answered, so a Telegram client never keeps a spinner going.
@@ -262,19 +263,19 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
     if (ctx.chat.type === 'private') return ctx.reply(TEXTS[langOf(ctx)].onlyText);
   });
 
-  bot.catch((err) => {
+  bot.catch(async (err) => {
     const ctx = err.ctx;
     log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
     const apology = TEXTS[langOf(ctx)].apology;
-    if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) ctx.reply(apology).catch(() => {});
+    if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) await ctx.reply(apology).catch(() => {});
   });
 
   /**
    * Long polling with concurrent handling (grammY's runner): one slow reply or one retry after a
-   * Telegram error does not hold up everybody else. `stop()` on the handle stops polling and
-   * resolves once the replies in flight are sent.
+   * Telegram error does not hold up everybody else; only handled updates are confirmed to Telegram.
+   * `stop(graceMs)` stops polling, lets the replies in flight finish and confirms them.
    */
-  const start = () => run(bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
+  const start = () => startPolling(bot, { allowedUpdates: ['message', 'callback_query'] });
 
   return { bot, stats, start };
 }
