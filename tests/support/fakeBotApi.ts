@@ -208,6 +208,9 @@ export class FakeBotApi {
   private nextUpdateId = 1;
   private nextMessageId = 1; // shared by user and bot messages, so ids are unique across chats
   private stopped = false;
+  private offline = false;
+  /** Connections reset while offline (each one a client's attempt to reach the server). */
+  connectionsCut = 0;
 
   private constructor(private readonly server: http.Server, readonly token: string, username: string) {
     this.apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -221,6 +224,9 @@ export class FakeBotApi {
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
     const fake = new FakeBotApi(server, opts.token ?? "123456:TEST-TOKEN", opts.botUsername ?? "cite_test_bot");
     server.on("request", (req, res) => void fake.handle(req, res));
+    server.on("connection", (socket) => {
+      if (fake.offline) (fake.connectionsCut++, socket.destroy());
+    });
     return fake;
   }
 
@@ -323,18 +329,18 @@ export class FakeBotApi {
     this.randomFaults.clear();
   }
 
-  /** Telegram unreachable: connections are refused (ECONNREFUSED) until `acceptConnections`. */
-  async refuseConnections(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+  /**
+   * The network to Telegram is down: open connections are cut and every new one is reset as soon
+   * as it is made (counted in `connectionsCut`), until `goOnline`.
+   */
+  goOffline(): void {
+    this.offline = true;
     for (const wake of [...this.wakePolls]) wake();
     setImmediate(() => this.server.closeAllConnections());
-    await closed;
   }
 
-  /** Telegram reachable again, on the same address. */
-  async acceptConnections(): Promise<void> {
-    const port = Number(new URL(this.apiRoot).port);
-    await new Promise<void>((resolve, reject) => this.server.once("error", reject).listen(port, "127.0.0.1", () => { this.server.off("error", reject); resolve(); }));
+  goOnline(): void {
+    this.offline = false;
   }
 
   /** Answers pending long polls with [] and closes every socket, so nothing keeps the test process waiting. */
