@@ -18,7 +18,10 @@ export interface PollingOptions {
   allowedUpdates: ReadonlyArray<Exclude<keyof Update, 'update_id'>>;
   /** Long-poll timeout when nothing is being handled. */
   timeoutSeconds?: number;
-  /** While updates are being handled Telegram answers at once (it still holds them): poll this often. */
+  /**
+   * While updates are being handled Telegram answers at once (it still holds them): poll again
+   * when one finishes (which confirms it), or after this long for new updates.
+   */
   holdingPollMs?: number;
 }
 
@@ -38,15 +41,15 @@ export interface Polling {
 
 const MAX_BATCH = 100; // Telegram's getUpdates limit
 
-/** For the code handling an update: lets the confirmation of later updates pass it. */
-const passOverCurrent = new AsyncLocalStorage<() => void>();
+/** For the code handling an update: marks that update as waiting for Telegram. */
+const markCurrentWaiting = new AsyncLocalStorage<() => void>();
 
 /**
- * Called (by the transport) when the update being handled starts waiting to retry a reply: it
- * should not hold back confirming the updates after it meanwhile.
+ * Called (by the transport) when the update being handled starts waiting to retry a reply: if
+ * the window of unconfirmed updates fills up meanwhile, it is the one confirmed early.
  */
 export function waitingOnTelegram(): void {
-  passOverCurrent.getStore()?.();
+  markCurrentWaiting.getStore()?.();
 }
 
 export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200 }: PollingOptions): Polling {
@@ -58,20 +61,19 @@ export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, ho
       const signal = runnerSignal as unknown as AbortSignal;
       await bot.init();
       for (;;) {
-        await ledger.roomForMore(signal);
         const holding = ledger.holding();
         const offset = ledger.offset();
         const updates = await bot.api.getUpdates({ offset, limit: MAX_BATCH, timeout: holding ? 0 : timeoutSeconds, allowed_updates }, runnerSignal);
-        const fresh = ledger.take(updates);
+        const fresh = ledger.take(updates, offset);
         if (fresh.length) return fresh;
-        if (holding) await ledger.settled(holdingPollMs, signal);
+        if (holding) await ledger.settled(holdingPollMs, signal); // a finished update can be confirmed at once
       }
     },
   };
   const consumer = {
     async consume(update: Update): Promise<void> {
       try {
-        await passOverCurrent.run(() => ledger.passOver(update.update_id), () => bot.handleUpdate(update));
+        await markCurrentWaiting.run(() => ledger.markWaiting(update.update_id), () => bot.handleUpdate(update));
       } catch (err) {
         await report(bot, err);
       } finally {

@@ -287,6 +287,11 @@ export class FakeBotApi {
     return id;
   }
 
+  /** Updates not yet confirmed by a getUpdates offset: Telegram would deliver them again. */
+  get unconfirmedIds(): number[] {
+    return this.updates.map((u) => u.update_id);
+  }
+
   /** The id of the most recent update fed in (0 before the first). */
   get lastUpdateId(): number {
     return this.nextUpdateId - 1;
