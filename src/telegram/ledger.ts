@@ -56,6 +56,11 @@ export class UpdateLedger {
     return this.taken.size;
   }
 
+  /** Updates in flight that were confirmed early (a stop or crash now loses them). */
+  confirmedEarly(): number {
+    return this.passed.size;
+  }
+
   /** Whether some taken update is unconfirmed (then Telegram answers a poll at once, with it). */
   holding(): boolean {
     return this.offset() < this.next;

@@ -94,7 +94,9 @@ export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, ho
       await ledger.idle(graceMs);
       await confirmHandled(bot, ledger.offset());
       const unfinished = ledger.inFlight();
-      if (unfinished) log.warn({ unfinished }, 'stopped with updates unfinished: Telegram delivers them again at the next start');
+      const lost = ledger.confirmedEarly();
+      if (unfinished > lost) log.warn({ unfinished: unfinished - lost }, 'stopped with updates unfinished: Telegram delivers them again at the next start');
+      if (lost) log.warn({ lost }, 'stopped with updates unfinished that were already confirmed (the window was full): they are not answered');
       return unfinished;
     },
   };
