@@ -5,6 +5,14 @@ const int = (min: number, fallback: number) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** A comma-separated list of numeric Telegram ids. */
+const ids = (message: string, pattern = /^\d+$/) =>
+  z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(pattern, message).transform(Number)));
+
 /** Settings where an empty value is a value (a model without e5 prefixes); elsewhere empty = default. */
 const EMPTY_IS_A_VALUE = new Set(['QUERY_PREFIX', 'PASSAGE_PREFIX']);
 
@@ -22,6 +30,12 @@ const schema = z.object({
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids, comma-separated').transform(Number))),
+  /**
+   * Who may ask: empty (the default) = everyone. Otherwise only these users, and anyone in these
+   * chats (group ids are negative); admins always, and admins allow or revoke more from the chat.
+   */
+  ALLOWED_USERS: ids('must be numeric Telegram user ids, comma-separated'),
+  ALLOWED_CHATS: ids('must be numeric Telegram chat ids (groups are negative), comma-separated', /^-?\d+$/),
   SEEDS_DIR: z.string().default('seeds'),
   /** Larger documents are skipped with a warning: embedding them would take hours on a CPU. */
   DOC_MAX_BYTES: int(1, 2_000_000),
@@ -29,6 +43,8 @@ const schema = z.object({
   EMBED_MODEL: z.string().min(1).default('Xenova/multilingual-e5-small'),
   EMBED_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']).default('auto'),
   EMBED_LOCAL_DIR: z.string().optional(),
+  /** The hub revision (commit id) of EMBED_MODEL; unset: the one pinned for the default model, else main. */
+  EMBED_REVISION: z.string().regex(/^[\w.-]+$/, 'must be a commit id, tag or branch name').optional(),
   EMBED_CACHE_DIR: z.string().default('models'),
   EMBED_ALLOW_DOWNLOAD: z
     .enum(['true', 'false', '1', '0'])
@@ -49,12 +65,12 @@ const schema = z.object({
   HNSW_EF_SEARCH: z.coerce.number().int().min(10).optional(),
   TOP_K: int(1, 3),
   /**
-   * "The documents do not answer" unless a top passage reaches one of these (see README, calibrated
-   * with `npm run eval`): cosine similarity to the question (model-specific), or the share of the
-   * question's rare words it contains.
+   * "The documents do not answer" unless a top passage reaches one of the two gates (README, "Not
+   * covered"). The dense one is a cosine: unset, the gate measured for the model at index time
+   * (retrieval/calibration.ts); set, it overrides that.
    */
-  /** Unset: the gate measured for the model at index time (retrieval/calibration.ts); set: overrides it. */
   DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
+  /** The lexical gate: the share of the question's rare words a passage must contain (model-independent). */
   LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),
@@ -84,6 +100,7 @@ export function embedderOptions(config: Config) {
     model: config.EMBED_MODEL,
     cacheDir: config.EMBED_CACHE_DIR,
     localDir: config.EMBED_LOCAL_DIR,
+    revision: config.EMBED_REVISION,
     dtype: config.EMBED_DTYPE,
     batchSize: config.EMBED_BATCH,
     allowRemote: config.EMBED_ALLOW_DOWNLOAD,

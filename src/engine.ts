@@ -1,8 +1,10 @@
 import { embedderOptions, type Config } from './config.js';
 import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
-import { documentsChangedSince } from './index/changes.js';
-import { IndexError, loadIndex, readManifest, type Manifest } from './index/store.js';
+import { documentsChangedSince, readingKey } from './index/changes.js';
+import { IndexError } from './index/layout.js';
+import { loadIndex } from './index/loader.js';
+import { readManifest, type Manifest } from './index/manifest.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
@@ -74,11 +76,20 @@ export class Engine {
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
-        const summary = await this.runBuild(this.config, onProgress);
+        let summary = await this.runBuild(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
-        if (summary.buildDir !== this.retriever.index.build) {
-          this.retriever = new Retriever(await loadIndex(this.config.INDEX_DIR), this.embedder, retrievalSettings(this.config));
+        if (summary.buildDir === this.retriever.index.build) return summary;
+        let index = await loadIndex(this.config.INDEX_DIR).catch((err: unknown) => {
+          if (err instanceof IndexError && err.kind === 'corrupt') return undefined;
+          throw err;
+        });
+        if (!index) {
+          // The new build does not load (damaged after it was written): build from the documents, reusing nothing.
+          log.warn('The new index does not load: building it again from the documents.');
+          summary = await this.runBuild(this.config, onProgress, { reuse: false });
+          index = await loadIndex(this.config.INDEX_DIR);
         }
+        this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config));
         return summary;
       } finally {
         this.reindexing = undefined;
@@ -114,10 +125,14 @@ function retrievalSettings(config: Config) {
 
 /** Why the stored index no longer fits the model, the settings or the documents, if it does not. */
 function staleReason(config: Config, embedder: Embedder, manifest: Manifest): string | undefined {
+  if (manifest.model === embedder.modelId && manifest.modelIdentity !== embedder.identity) {
+    return `it was built with another version of ${manifest.model} (${manifest.modelIdentity.replace(/^hub:/, '')}), the configured one is ${embedder.identity.replace(/^hub:/, '')}`;
+  }
   if (manifest.modelIdentity !== embedder.identity || manifest.dim !== embedder.dim) {
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
   if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (manifest.reading !== readingKey(config.DOC_MAX_BYTES)) return 'the reading settings (DOC_MAX_BYTES) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

@@ -34,16 +34,16 @@ describe('bench helpers', () => {
     expect(declineAccuracy(report)).toBeCloseTo((1 + 6) / 10);
   });
 
-  it('generated documents are deterministic and accepted by the loader', () => {
+  it('generated documents are deterministic and accepted by the loader', async () => {
     const vocab = vocabularyOf(SEEDS);
     expect(syntheticDocument(vocab, 5)).toBe(syntheticDocument(vocab, 5));
     expect(syntheticDocument(vocab, 5)).not.toBe(syntheticDocument(vocab, 6));
     const dir = tmp();
     const added = makeCorpus(SEEDS, dir, 9);
-    const { documents, skipped } = loadDocuments(dir);
+    const { documents, skipped } = (await loadDocuments(dir));
     expect(skipped).toEqual([]);
     expect(documents).toHaveLength(9);
-    expect(added).toHaveLength(9 - loadDocuments(SEEDS).documents.length);
+    expect(added).toHaveLength(9 - (await loadDocuments(SEEDS)).documents.length);
     expect(mulberry32(1)()).toBe(mulberry32(1)());
   });
 });

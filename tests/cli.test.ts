@@ -11,9 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameText } from '../src/chunks/chunk.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { liveBuildDir } from '../src/index/store.js';
+import { liveBuildDir } from '../src/index/layout.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { loadEmbedder, ModelLoadError } from '../src/vectors/embedder.js';
+import { embedderOptions as embedderOptionsOf } from '../src/config.js';
 import { embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-cli-');
@@ -153,21 +154,25 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     const [value] = jsonLines(run.stdout, 1); // build progress and logs never reach stdout
     const answer = expectAnswer(value, EXPELLED);
     expect(answer.answered).toBe(true);
-    expect(answer.hits).toHaveLength(3); // TOP_K default
+    // The quoted passages, as the text reply shows them: at most TOP_K (3); only one answers this.
+    expect(answer.hits).toHaveLength(1);
     expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
     expect(answer.hits[0]!.text).toContain('150 thousand Azerbaijanis were expelled');
     expect(existsSync(path.join(fresh, 'CURRENT'))).toBe(true);
   });
 
-  it('--jsonl answers stdin lines in order, one JSON line each, skipping blank lines; --top limits the hits', async () => {
+  it('--jsonl answers stdin lines in order, one JSON line per input line (a blank or emoji-only line gets one with no hits); --top limits the hits', async () => {
     const before = liveBuildDir(indexDir);
-    const run = await cli('ask.ts', ['--jsonl', '--top', '2'], {}, `${EXPELLED}\n\n  ${HOUSES}  \n`);
+    const run = await cli('ask.ts', ['--jsonl', '--top', '2'], {}, `${EXPELLED}\n\n🙂🙂\n  ${HOUSES}  \n`);
     expect(run.code).toBe(0);
-    const [first, second] = jsonLines(run.stdout, 2);
+    const [first, blank, emoji, second] = jsonLines(run.stdout, 4);
+    for (const [line, text] of [[blank, ''], [emoji, '🙂🙂']] as const) {
+      expect(line).toEqual({ question: text, answered: false, hits: [], error: 'No question (letters or digits needed).' });
+    }
     const a = expectAnswer(first, EXPELLED);
     const b = expectAnswer(second, HOUSES);
-    expect(a.hits).toHaveLength(2);
-    expect(b.hits).toHaveLength(2);
+    for (const answer of [a, b]) expect(answer.hits.length).toBeGreaterThanOrEqual(1);
+    for (const answer of [a, b]) expect(answer.hits.length).toBeLessThanOrEqual(2);
     expect(b.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
     expect(liveBuildDir(indexDir)).toBe(before); // an up-to-date index is used, not rebuilt
   });
@@ -234,7 +239,7 @@ describe('the README’s terminal commands, pasted literally', () => {
     const [json, jsonl] = readmeCommands().map((c) => c.replace(' [--top K]', ' --top 2'));
     const one = await shell(json!.replace('"question"', JSON.stringify(EXPELLED)), {});
     expect(one.code, one.stderr).toBe(0);
-    expect(expectAnswer(jsonLines(one.stdout, 1)[0], EXPELLED).hits).toHaveLength(2);
+    expect(expectAnswer(jsonLines(one.stdout, 1)[0], EXPELLED).hits.length).toBeLessThanOrEqual(2);
     const questionsFile = path.join(tempDir(), 'questions.txt');
     writeFileSync(questionsFile, `${EXPELLED}\n${HOUSES}\n`);
     const many = await shell(jsonl!.replace('questions.txt', JSON.stringify(questionsFile)), {});
@@ -331,6 +336,26 @@ describe('the model: clear ways out, and identity by content', () => {
     const botFather = r.stderr.indexOf('@BotFather');
     expect(botFather).toBeGreaterThanOrEqual(0);
     expect(botFather).toBeLessThan(r.stderr.indexOf('Could not load the embedding model'));
+  });
+
+  it('a hub model is identified by its pinned revision; another EMBED_REVISION is another identity, and the index is rebuilt for it', async () => {
+    const root = tempDir();
+    const hubId = 'Xenova/multilingual-e5-small';
+    const { cpSync } = await import('node:fs');
+    cpSync(modelDir, path.join(root, 'local', hubId), { recursive: true }); // found in EMBED_LOCAL_DIR: nothing downloaded
+    const env = { EMBED_MODEL: hubId, EMBED_LOCAL_DIR: path.join(root, 'local'), EMBED_DTYPE: 'fp32', INDEX_DIR: path.join(root, 'index') };
+    const identity = async (revision?: string) => (await loadEmbedder(embedderOptionsOf(testConfig({ ...env, ...(revision ? { EMBED_REVISION: revision } : {}) })))).identity;
+    expect(await identity()).toBe(`hub:${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a`);
+    expect(await identity('0b7ea4d')).toBe(`hub:${hubId}@0b7ea4d`);
+
+    const first = await cli('index.ts', [], env);
+    expect(first.code).toBe(0);
+    const manifest = () => JSON.parse(readFileSync(path.join(liveBuildDir(env.INDEX_DIR)!, 'manifest.json'), 'utf8')) as { modelIdentity: string };
+    expect(manifest().modelIdentity).toBe(`hub:${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a`);
+    const other = await cli('ask.ts', ['--json', EXPELLED], { ...env, EMBED_REVISION: '0b7ea4d', LOG_LEVEL: 'warn' });
+    expect(other.code).toBe(0);
+    expect(other.stderr).toContain(`it was built with another version of ${hubId} (${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a), the configured one is ${hubId}@0b7ea4d`);
+    expect(manifest().modelIdentity).toBe(`hub:${hubId}@0b7ea4d`);
   });
 
   it('the same model folder spelled three ways is one identity; a regenerated model is another', async () => {

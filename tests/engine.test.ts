@@ -11,7 +11,8 @@ import { embedderOptions } from '../src/config.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex, type BuildProgress } from '../src/index/build.js';
 import { buildInWorker } from '../src/index/buildInWorker.js';
-import { IndexError, lockIndex } from '../src/index/store.js';
+import { IndexError } from '../src/index/layout.js';
+import { lockIndex } from '../src/index/lock.js';
 import { loadEmbedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 

@@ -6,7 +6,9 @@ import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
 import { planChanges } from '../src/index/changes.js';
-import { FILES, readIndex, type StoredIndex as IndexData } from '../src/index/store.js';
+import type { StoredIndex as IndexData } from '../src/index/indexData.js';
+import { FILES, liveBuildDir } from '../src/index/layout.js';
+import { loadIndex } from '../src/index/loader.js';
 import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
@@ -71,7 +73,7 @@ beforeAll(async () => {
   cpSync(SEEDS, baseSeeds, { recursive: true });
   baseIndex = path.join(tempDir(), 'index');
   await buildIndex(settings(baseSeeds, baseIndex), embedder);
-  base = readIndex(baseIndex);
+  base = await loadIndex(baseIndex);
   files = readdirSync(baseSeeds).sort();
   expect(files).toHaveLength(5);
 }, 60_000);
@@ -89,7 +91,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.upToDate).toBe(true);
     expect(s.buildDir).toBe(touched.buildDir); // no new build written
     expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([path.basename(touched.buildDir)]);
-    const after = readIndex(ws.index);
+    const after = await loadIndex(ws.index);
     expect(chunksOf(after)).toEqual(chunksOf(base));
     for (const f of files) expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
   });
@@ -97,14 +99,14 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
   it('a document touched without a change is the only one read again, keeps its labels, and only the manifest is new', async () => {
     const ws = workspace();
     const settled = await buildIndex(settings(ws.seeds, ws.index), embedder); // the copies' new times recorded
-    const before = readIndex(ws.index);
+    const before = await loadIndex(ws.index);
     const inode = (f: string) => statSync(path.join(settled.buildDir, f)).ino;
     const inodes = [FILES.chunks, FILES.vectors, FILES.lexical].map(inode);
     const touched = file('002');
     const future = new Date(statSync(path.join(ws.seeds, touched)).mtimeMs + 60_000);
     utimesSync(path.join(ws.seeds, touched), future, future);
 
-    const plan = planChanges(ws.seeds, settings(ws.seeds, ws.index).maxDocBytes, before.manifest);
+    const plan = (await planChanges(ws.seeds, settings(ws.seeds, ws.index).maxDocBytes, before.manifest));
     expect([...plan.stats.keys()]).toEqual([touched]); // one stat per file, one file read
     expect(plan.kept.map((k) => k.file.file)).toEqual(files.filter((f) => f !== touched));
     expect(plan.reused.map((r) => r.doc.file)).toEqual([touched]);
@@ -112,7 +114,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect([s.upToDate, s.rebuilt, s.embeddedChunks, s.embedded]).toEqual([false, false, 0, []]);
     expect(s.buildDir).not.toBe(settled.buildDir);
-    const after = readIndex(ws.index);
+    const after = await loadIndex(ws.index);
     const entry = (index: IndexData) => index.manifest.documents.find((d) => d.file === touched)!;
     expect([entry(after).firstLabel, entry(after).chunks]).toEqual([entry(before).firstLabel, entry(before).chunks]);
     expect(entry(after).mtimeMs).toBe(statSync(path.join(ws.seeds, touched)).mtimeMs);
@@ -137,14 +139,14 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     );
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
 
-    const doc = loadDocuments(ws.seeds).documents.find((d) => d.file === changed)!;
+    const doc = (await loadDocuments(ws.seeds)).documents.find((d) => d.file === changed)!;
     const newChunks = chunkDocument(doc);
     expect(s.embedded).toEqual([changed]);
     expect(s.reused).toEqual(files.filter((f) => f !== changed));
     expect(s.removed).toEqual([]);
     expect(s.embeddedChunks).toBe(newChunks.length);
 
-    const after = readIndex(ws.index);
+    const after = await loadIndex(ws.index);
     expect(chunksOf(after).filter((c) => c.doc === changed)).toEqual(newChunks);
     expect(chunksOf(after).some((c) => c.text.includes('51 political parties'))).toBe(true);
     for (const f of files.filter((f) => f !== changed)) {
@@ -163,7 +165,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.embedded).toEqual([]);
     expect(s.embeddedChunks).toBe(0);
     expect(s.reused).toEqual(files.filter((f) => f !== gone));
-    const after = readIndex(ws.index);
+    const after = await loadIndex(ws.index);
     expect(after.manifest.documents.map((d) => d.file)).toEqual(files.filter((f) => f !== gone));
     expect(chunksOf(after).filter((c) => c.doc === gone)).toEqual([]);
     expect(chunksOf(after)).toHaveLength(chunksOf(base).length - chunksOf(base).filter((c) => c.doc === gone).length);
@@ -176,8 +178,9 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect(s.embedded).toEqual([]);
     expect(s.reused).toContain('001_renamed.txt');
-    expect(s.removed).toEqual([old]);
-    const after = readIndex(ws.index);
+    expect(s.removed).toEqual([]); // reported as renamed, not as removed and added
+    expect(s.renamed).toEqual([{ from: old, to: '001_renamed.txt' }]);
+    const after = await loadIndex(ws.index);
     expect(chunksOf(after).filter((c) => c.doc === old)).toEqual([]);
     expect(chunksOf(after).filter((c) => c.doc === '001_renamed.txt')).toHaveLength(chunksOf(base).filter((c) => c.doc === old).length);
     expect(vectorsOf(after, '001_renamed.txt')).toEqual(vectorsOf(base, old));
@@ -190,7 +193,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.embedded).toEqual(files);
     expect(s.reused).toEqual([]);
     expect(s.embeddedChunks).toBe(chunksOf(base).length);
-    expect(readIndex(ws.index).manifest.model).toBe('another-model');
+    expect((await loadIndex(ws.index)).manifest.model).toBe('another-model');
   });
 
   it('re-embeds everything when the dimension changes, both ways', async () => {
@@ -199,14 +202,14 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s1 = await buildIndex(settings(ws.seeds, ws.index), small);
     expect(s1.embedded).toEqual(files);
     expect(s1.embeddedChunks).toBe(chunksOf(base).length);
-    const mid = readIndex(ws.index);
+    const mid = await loadIndex(ws.index);
     expect(mid.manifest.dim).toBe(16);
     expect(mid.dense.vector(0)).toHaveLength(16);
 
     const s2 = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect(s2.embedded).toEqual(files);
     expect(s2.reused).toEqual([]);
-    expect(readIndex(ws.index).manifest.dim).toBe(384);
+    expect((await loadIndex(ws.index)).manifest.dim).toBe(384);
   });
 
   it('re-embeds everything when the embedding settings (prefixes, dtype) change', async () => {
@@ -227,7 +230,7 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     const ws = workspace();
     const first = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
     expect(first.rebuilt).toBe(true); // exact → HNSW: a full build of the graph
-    const before = readIndex(ws.index);
+    const before = await loadIndex(ws.index);
     expect(before.manifest.hnsw).toMatchObject({ M: 32, efConstruction: 200 });
     expect(before.manifest.hnsw!.recallAt10).toBeGreaterThanOrEqual(0.95);
     const changed = file('002');
@@ -239,7 +242,7 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     const s = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
     expect(s.rebuilt).toBe(false);
     expect(s.embedded).toEqual([changed]);
-    const after = readIndex(ws.index);
+    const after = await loadIndex(ws.index);
     expect(after.manifest.labels).toBe(before.manifest.labels + after.manifest.documents.find((d) => d.file === changed)!.chunks);
     expect(after.manifest.documents.find((d) => d.file === changed)!.firstLabel).toBe(before.manifest.labels);
     for (const l of oldLabels) expect(after.chunks.has(l)).toBe(false);
@@ -264,11 +267,11 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       ['How many Azerbaijanis were forced to live as refugees and internally displaced persons?', '001', 'internally displaced persons'],
     ];
     const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
-    const liveDir = () => readIndex(ws.index).build;
+    const liveDir = () => liveBuildDir(ws.index)!;
     const lines = () => bytes(FILES.chunks).toString('utf8').split('\n').slice(0, -1);
     const step = async (name: string) => {
       const summary = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
-      const index = readIndex(ws.index);
+      const index = await loadIndex(ws.index);
       expect(index.manifest.hnsw, name).not.toBeNull();
       expect(index.manifest.hnsw!.efSearch, name).toBeGreaterThanOrEqual(50); // measured on this graph, stored for readers
       expect(index.manifest.hnsw!.recallAt10, name).toBeGreaterThanOrEqual(0.95);
@@ -327,24 +330,24 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     await buildIndex(settings(ws.seeds, ws.index), embedder); // exact search, documents now up to date
     const toHnsw = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
     expect([toHnsw.upToDate, toHnsw.rebuilt, toHnsw.embeddedChunks]).toEqual([false, true, 0]);
-    expect(readIndex(ws.index).manifest.hnsw?.M).toBe(32);
+    expect((await loadIndex(ws.index)).manifest.hnsw?.M).toBe(32);
     const otherM = await buildIndex({ ...hnswSettings(ws.seeds, ws.index), M: 8 }, embedder);
     expect([otherM.upToDate, otherM.rebuilt, otherM.embeddedChunks]).toEqual([false, true, 0]);
-    expect(readIndex(ws.index).manifest.hnsw?.M).toBe(8);
+    expect((await loadIndex(ws.index)).manifest.hnsw?.M).toBe(8);
     expect((await buildIndex({ ...hnswSettings(ws.seeds, ws.index), M: 8 }, embedder)).upToDate).toBe(true);
   });
 
   it('compacts (renumbers, rebuilds the graph, embeds nothing) once a quarter of the labels are deleted', async () => {
     const ws = workspace();
     await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
-    const before = readIndex(ws.index);
+    const before = await loadIndex(ws.index);
     const gone = [file('000'), file('004')]; // the two largest documents: well over 25 % of the labels
     for (const f of gone) rmSync(path.join(ws.seeds, f));
     const s = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
     expect(s.rebuilt).toBe(true);
     expect(s.embeddedChunks).toBe(0);
     expect(s.removed).toEqual(gone);
-    const after = readIndex(ws.index);
+    const after = await loadIndex(ws.index);
     expect(after.manifest.labels).toBe(after.manifest.chunkCount);
     for (const f of files.filter((f) => !gone.includes(f))) expect(vectorsOf(after, f)).toEqual(vectorsOf(before, f));
     const retriever = new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 });

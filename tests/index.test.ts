@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -6,7 +6,10 @@ import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
-import { BuildWriter, IndexError, liveBuildDir, readIndex, type StoredIndex } from '../src/index/store.js';
+import type { StoredIndex } from '../src/index/indexData.js';
+import { IndexError, liveBuildDir } from '../src/index/layout.js';
+import { loadIndex } from '../src/index/loader.js';
+import { BuildWriter } from '../src/index/writer.js';
 import { log } from '../src/log.js';
 import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
@@ -40,15 +43,16 @@ beforeAll(async () => {
   embedder = await testEmbedder();
   pristine = path.join(tempDir(), 'index');
   summary = await buildIndex(settings(pristine), embedder);
-  original = readIndex(pristine);
+  original = await loadIndex(pristine);
 }, 60_000);
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
+const { documents: seedDocuments } = await loadDocuments(SEEDS);
 describe('index round trip', () => {
-  const { documents } = loadDocuments(SEEDS);
+  const documents = seedDocuments;
   const expectedChunks = documents.flatMap((d) => chunkDocument(d));
 
   it('summarises a first build: everything embedded, nothing reused', () => {
@@ -65,11 +69,11 @@ describe('index round trip', () => {
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts', 'vectors.f32']);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
-    const index = readIndex(pristine);
+    const index = await loadIndex(pristine);
     expect(index.chunks.list()).toEqual(expectedChunks);
     expect(index.manifest.model).toBe(modelDir);
     expect(index.manifest.dim).toBe(384);
@@ -99,8 +103,8 @@ describe('index round trip', () => {
     }
   });
 
-  it('vector search finds each chunk’s own vector first', () => {
-    const { dense, manifest } = readIndex(pristine);
+  it('vector search finds each chunk’s own vector first', async () => {
+    const { dense, manifest } = await loadIndex(pristine);
     for (let i = 0; i < manifest.chunkCount; i++) {
       const { labels, sims } = dense.nearest(dense.vector(i), 2);
       expect(labels[0]).toBe(i);
@@ -118,7 +122,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     writeFileSync(path.join(dir, 'build-1-dead00', 'chunks.jsonl'), '{"doc":"half-writ');
     writeFileSync(path.join(dir, `CURRENT.4242.tmp`), 'build-1-dead00');
 
-    const index = readIndex(dir);
+    const index = await loadIndex(dir);
     expect(liveBuildDir(dir)).toBe(live);
     expect(index.manifest.builtAt).toBe(original.manifest.builtAt);
     expect(index.chunks.list()).toEqual(original.chunks.list());
@@ -132,7 +136,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     expect(next.embedded).toEqual(['zz_new.txt']);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
     expect(next.buildDir).not.toBe(live);
-    expect(readIndex(dir).chunks.list().slice(0, original.manifest.chunkCount)).toEqual(original.chunks.list());
+    expect((await loadIndex(dir)).chunks.list().slice(0, original.manifest.chunkCount)).toEqual(original.chunks.list());
   });
 
   it('keeps the previous build live when writing a new one fails midway', async () => {
@@ -145,7 +149,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     expect(halfWritten).toEqual([writer.name]);
     expect(existsSync(path.join(dir, halfWritten[0]!, 'manifest.json'))).toBe(false);
     expect(liveBuildDir(dir)).toBe(live);
-    const index = readIndex(dir);
+    const index = await loadIndex(dir);
     expect(index.manifest.chunkCount).toBe(original.manifest.chunkCount);
     expect(index.chunks.list()).toEqual(original.chunks.list());
 
@@ -191,16 +195,16 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     ['CURRENT names a missing build', (dir) => rmSync(build(dir), { recursive: true }), 'corrupt', /manifest\.json unreadable/],
   ];
 
-  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
+  it.each(cases)('%s: loading throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
     const dir = copyOfPristine();
     damage(dir);
-    const error = indexErrorOf(dir);
+    const error = await indexErrorOf(dir);
     expect(error.kind).toBe(kind);
     expect(error.message).toMatch(why);
     expect(error.message).toContain(path.resolve(dir));
     expect(error.message).toContain('`npm run index`');
     await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
-    const rebuilt = readIndex(dir);
+    const rebuilt = await loadIndex(dir);
     expect(rebuilt.chunks.list()).toEqual(original.chunks.list());
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());
   });
@@ -226,8 +230,8 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     // Copies have new times: all 5 are re-read (by size and time), only the changed one is embedded.
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 5 file\(s\) new or changed, 0 removed/);
     const stored = engine.manifest.documents.find((d) => d.file === changed)!;
-    expect(stored.hash).toBe(loadDocuments(seeds).documents.find((d) => d.file === changed)!.hash);
-    expect(readIndex(dir).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
+    expect(stored.hash).toBe((await loadDocuments(seeds)).documents.find((d) => d.file === changed)!.hash);
+    expect((await loadIndex(dir)).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
   });
@@ -252,12 +256,81 @@ describe('a damaged live build under an incremental update', { timeout: 30_000 }
         const s = await buildIndex(buildSettings(config), embedder);
         expect(s.embedded).toHaveLength(6); // nothing of the damaged build reused
       }
-      const rebuilt = readIndex(dir);
+      const rebuilt = await loadIndex(dir);
       expect(rebuilt.chunks.list().filter((c) => c.doc !== 'zz_added.txt')).toEqual(original.chunks.list());
       const hit = (await new Retriever(rebuilt, embedder, { lexicalThreshold: 0.25 }).search('harbour of the Caspian town', 1, 'lexical')).hits[0]!;
       expect(hit.doc).toBe('zz_added.txt');
       vi.restoreAllMocks();
     }
+  });
+});
+
+describe('a damaged live build when documents were only removed, renamed or not changed', { timeout: 60_000 }, () => {
+  // Such builds used to hard-link the untouched files of the live build unchecked: the new build was
+  // committed with the damage, failed to load (checksum), and every later `npm run index` said "up to date".
+  const changes: Record<string, (seeds: string) => void> = {
+    removal: (seeds) => rmSync(path.join(seeds, smallest(seeds))), // few labels deleted: an update, not a compaction
+    rename: (seeds) => {
+      const [first] = readdirSync(seeds).sort();
+      cpSync(path.join(seeds, first!), path.join(seeds, `renamed_${first}`));
+      rmSync(path.join(seeds, first!));
+    },
+    'no change': () => {},
+  };
+  const smallest = (seeds: string) => readdirSync(seeds).sort((a, b) => statSync(path.join(seeds, a)).size - statSync(path.join(seeds, b)).size)[0]!;
+  const cases = ['chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'].flatMap((name) => Object.keys(changes).map((change) => [name, change] as const));
+
+  it.each(cases)('%s damaged, then %s: `npm run index` writes a build that loads, from the documents', async (name, change) => {
+    const dir = copyOfPristine();
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true, preserveTimestamps: true }); // as indexed: "no change" is no change
+    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds, EXACT_SEARCH_MAX: name === 'hnsw.bin' ? '20' : '10000' });
+    if (name === 'hnsw.bin') await buildIndex(buildSettings(config), embedder); // the seeds searched through HNSW
+    const damaged = path.join(liveBuildDir(dir)!, name);
+    writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
+    changes[change]!(seeds);
+    const first = await buildIndex(buildSettings(config), embedder);
+    expect(first.upToDate).toBe(false);
+    const index = await loadIndex(dir);
+    expect(index.manifest.documents.map((d) => d.file)).toEqual(readdirSync(seeds).sort());
+    expect((await new Retriever(index, embedder, { lexicalThreshold: 0.25 }).search('How many Azerbaijanis were expelled in 1948-1953?', 1)).answered).toBe(true);
+    expect((await buildIndex(buildSettings(config), embedder)).upToDate).toBe(true); // now truly up to date
+  });
+
+  it('/reindex after a rename over a damaged live build succeeds and the bot answers from the new index', async () => {
+    const dir = copyOfPristine();
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true, preserveTimestamps: true });
+    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds });
+    const engine = await Engine.open(config);
+    const damaged = path.join(liveBuildDir(dir)!, 'vectors.f32');
+    writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
+    changes.rename!(seeds);
+    const result = await engine.reindex();
+    expect(result.upToDate).toBe(false);
+    expect(engine.manifest.documents.map((d) => d.file)).toEqual(readdirSync(seeds).sort());
+    expect((await engine.ask('How many Azerbaijanis were expelled in 1948-1953?')).answered).toBe(true);
+  });
+
+  it('/reindex whose new build does not load (damaged on disk right after it was written) builds again from the documents', async () => {
+    const dir = copyOfPristine();
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
+    writeFileSync(path.join(seeds, 'zz_added.txt'), 'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n');
+    const build = engine.runBuild;
+    const reuses: boolean[] = [];
+    engine.runBuild = async (config, onProgress, options) => {
+      reuses.push(options?.reuse ?? true);
+      const summary = await build(config, onProgress, options);
+      if (reuses.length === 1) writeFileSync(path.join(summary.buildDir, 'lexical.bin'), 'damaged');
+      return summary;
+    };
+    vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    await engine.reindex();
+    expect(reuses).toEqual([true, false]);
+    expect((await engine.ask('harbour of the Caspian town', 1, 'lexical')).hits[0]!.doc).toBe('zz_added.txt');
+    expect((await loadIndex(dir)).manifest.documents).toHaveLength(6);
   });
 });
 
@@ -271,7 +344,7 @@ describe('one build at a time', () => {
     expect((err as IndexError).kind).toBe('busy');
     expect((err as Error).message).toContain(`process ${process.ppid}`);
     expect(liveBuildDir(dir)).toBe(live);
-    expect(readIndex(dir).chunks.list()).toEqual(original.chunks.list());
+    expect((await loadIndex(dir)).chunks.list()).toEqual(original.chunks.list());
   });
 
   it('takes over the lock of a build that was killed, and releases it when done', async () => {
@@ -330,7 +403,7 @@ describe('unusable documents folder', () => {
     const empty = tempDir();
     const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch((e: unknown) => e);
     expect(noDocs).toBeInstanceOf(DocumentsError);
-    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt or .md files).`);
+    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt, .md, .pdf, .docx or .html files).`);
     const missing = path.join(empty, 'nope');
     const noFolder = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: missing }, embedder).catch((e: unknown) => e);
     expect(noFolder).toBeInstanceOf(DocumentsError);

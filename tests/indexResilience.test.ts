@@ -4,7 +4,7 @@
  *    and at fixed points of the write (half a file written, everything but the switch): the
  *    previous index stays live and loadable, an Engine answers from it, the next build cleans up;
  *  - each index file is damaged in turn (truncated, emptied, random bytes, deleted, inconsistent
- *    manifest): readIndex throws an IndexError naming the file, Engine.open rebuilds and answers;
+ *    manifest): loading throws an IndexError naming the file, Engine.open rebuilds and answers;
  *  - unusable documents (empty, not UTF-8, binary, UTF-16, 10 MB) and documents deleted between
  *    runs are reported by a real `npm run index`-style run, which succeeds with the good ones.
  * (tests/index.test.ts covers in-process write failures and a few corruptions with the seeds.)
@@ -22,7 +22,9 @@ import { mulberry32 } from '../src/bench/synthetic.js';
 import { buildSettings, Engine } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
 import { buildHnsw } from '../src/index/dense.js';
-import { FILES, liveBuildDir, readIndex, type Manifest } from '../src/index/store.js';
+import { FILES, liveBuildDir } from '../src/index/layout.js';
+import { loadIndex } from '../src/index/loader.js';
+import type { Manifest } from '../src/index/manifest.js';
 import { log } from '../src/log.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
@@ -153,7 +155,7 @@ function expectFilesMatchManifest(build: string): void {
 /** The previous index is live, loads, and an Engine (documents unchanged) answers from it without rebuilding. */
 async function expectPreviousIndexServes(dir: string, live: string): Promise<void> {
   expect(liveBuildDir(dir)).toBe(live);
-  const index = readIndex(dir);
+  const index = await loadIndex(dir);
   expect(index.manifest.builtAt).toBe(pristineBuiltAt);
   const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
   const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA }));
@@ -184,7 +186,7 @@ beforeAll(async () => {
   for (const [name, bytes] of BAD_DOCUMENTS) writeFileSync(path.join(seedsB, name), bytes());
   pristine = path.join(tempDir(), 'index');
   await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: pristine, SEEDS_DIR: seedsA })), embedder);
-  pristineBuiltAt = readIndex(pristine).manifest.builtAt;
+  pristineBuiltAt = (await loadIndex(pristine)).manifest.builtAt;
 }, 120_000);
 
 afterEach(() => {
@@ -258,7 +260,7 @@ describe('indexer killed with SIGKILL (child process)', () => {
     expect(killed, 'the build folder never appeared').toBe(true);
 
     const switched = liveBuildDir(dir) !== live;
-    const index = readIndex(dir); // whichever it is, it loads completely
+    const index = await loadIndex(dir); // whichever it is, it loads completely
     if (!switched) {
       // Killed mid-write (the usual case): the half-written folder is ignored.
       if (process.env.CITE_TEST_DEBUG) process.stderr.write(`mid-write kill landed before the switch\n`);
@@ -281,7 +283,7 @@ describe('indexer killed with SIGKILL (child process)', () => {
     for (const [name, , reason] of BAD_DOCUMENTS) expect(stderr).toMatch(new RegExp(`skipped ${name.replace('.', '\\.')}: .*${reason.source}`));
     const now = liveBuildDir(dir)!;
     expect(entries(dir)).toEqual(['CURRENT', path.basename(now)]);
-    const index = readIndex(dir);
+    const index = await loadIndex(dir);
     expect(index.manifest.documents).toHaveLength(BIG_CORPUS);
     expect(index.manifest.documents.map((d) => d.file)).not.toContain('huge.txt');
 
@@ -409,7 +411,7 @@ describe('each index file damaged in turn', () => {
     pristineHnsw = path.join(tempDir(), 'index-hnsw');
     hnswDirs.add(pristineHnsw);
     await buildIndex(buildSettings(configFor(pristineHnsw)), embedder);
-    expect(readIndex(pristineHnsw).manifest.hnsw).not.toBeNull();
+    expect((await loadIndex(pristineHnsw)).manifest.hnsw).not.toBeNull();
   }, 60_000);
   const copyOf = (from: string, name: string) => {
     const dir = path.join(tempDir(), name);
@@ -441,7 +443,7 @@ describe('each index file damaged in turn', () => {
     return new RegExp(`${name.replace('.', '\\.')} does not match its checksum`);
   };
 
-  type Case = [string, (dir: string) => void, RegExp];
+  type Case = [string, (dir: string) => void | Promise<void>, RegExp];
   const cases: Case[] = [];
   for (const name of FILES) {
     cases.push(
@@ -470,8 +472,8 @@ describe('each index file damaged in turn', () => {
     ['hnsw.bin random bytes, checksum matching', (d) => replaceWithChecksum(d, 'hnsw.bin', seededBytes(statSync(file(d, 'hnsw.bin')).size)), /hnsw\.bin/],
     [
       'hnsw.bin of another index, checksum matching',
-      (d) => {
-        const index = readIndex(d);
+      async (d) => {
+        const index = await loadIndex(d);
         const other = buildHnsw(Float32Array.from({ length: 10 * 384 }, (_, i) => index.dense.vector(Math.floor(i / 384))[i % 384]!), 384, 16, 50);
         const tmp = path.join(tempDir(), 'other.bin');
         other.writeIndexSync(tmp);
@@ -482,17 +484,17 @@ describe('each index file damaged in turn', () => {
     ['CURRENT empty', (d) => writeFileSync(path.join(d, 'CURRENT'), ''), /manifest\.json unreadable/],
   );
 
-  it.each(cases)('%s: readIndex throws a clear IndexError; Engine.open rebuilds and answers', async (name, damage, why) => {
+  it.each(cases)('%s: loading throws a clear IndexError; Engine.open rebuilds and answers', async (name, damage, why) => {
     const dir = name.startsWith('hnsw.bin') ? copyOf(pristineHnsw, 'index') : copyOfPristine();
-    damage(dir);
-    const e = indexErrorOf(dir);
+    await damage(dir);
+    const e = await indexErrorOf(dir);
     expect(e.kind).toBe('corrupt');
     expect(e.message).toMatch(why);
     expect(e.message).toContain(`The index in ${path.resolve(dir)} is damaged`);
     expect(e.message).toContain('Run `npm run index` to rebuild it.');
     expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
     await expectRebuildAndAnswer(configFor(dir));
-    expect(readIndex(dir).manifest.chunkCount).toBe(readIndex(pristine).manifest.chunkCount);
+    expect((await loadIndex(dir)).manifest.chunkCount).toBe((await loadIndex(pristine)).manifest.chunkCount);
     expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)]);
   });
 });

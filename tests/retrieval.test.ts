@@ -5,7 +5,7 @@ import { chunkDocument, sameText } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
-import { readIndex } from '../src/index/store.js';
+import { loadIndex } from '../src/index/loader.js';
 import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
 import { LexicalIndex } from '../src/index/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
@@ -13,7 +13,8 @@ import { focusQuestion, fold, terms } from '../src/retrieval/terms.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-retrieval-');
-const sources = new Map(loadDocuments(SEEDS).documents.map((d) => [d.file, d.source]));
+const seedDocs = (await loadDocuments(SEEDS)).documents;
+const sources = new Map(seedDocs.map((d) => [d.file, d.source]));
 
 let retriever: Retriever;
 
@@ -24,7 +25,7 @@ beforeAll(async () => {
   expect([config.DENSE_THRESHOLD, config.LEXICAL_THRESHOLD, config.TOP_K]).toEqual([undefined, 0.25, 3]); // dense: calibrated
   const embedder = await testEmbedder();
   await buildIndex(buildSettings(config), embedder);
-  retriever = new Retriever(readIndex(indexDir), embedder, {
+  retriever = new Retriever((await loadIndex(indexDir)), embedder, {
     denseThreshold: config.DENSE_THRESHOLD,
     lexicalThreshold: config.LEXICAL_THRESHOLD,
   });
@@ -124,7 +125,7 @@ describe('citations point at the quoted text', () => {
   const block = (doc: string, n: number) => {
     const source = sources.get(doc)!;
     const blocks = source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
-    const title = blocks.findIndex((b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(loadDocuments(SEEDS).documents.find((d) => d.file === doc)!.title));
+    const title = blocks.findIndex((b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(seedDocs.find((d) => d.file === doc)!.title));
     return blocks[title + n]!.replace(/\s+/g, ' ');
   };
 
@@ -216,7 +217,7 @@ describe('terms and lexical coverage', () => {
   });
 
   it('on the seeds, updates in steps (deletions only, re-titled, appended) answer every question like a fresh build', () => {
-    const chunks = loadDocuments(SEEDS).documents.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
+    const chunks = seedDocs.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
     expect(chunks.length).toBeGreaterThan(60);
     const questions = readFileSync(path.resolve(SEEDS, '../../shared/eval/dev.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { q: string }).q);
     questions.push('expel refugees Karabakh', 'Azerbaycan railway 1948-1953', 'zebra');

@@ -15,6 +15,7 @@ import { fullBuild, incrementalSection, type BuildResult, type IncrementalResult
 import { chooseModel, f, machineInfo, ms, pct, secs, stderrLogger, table, type Logger, type MachineInfo } from './common.js';
 import { qualitySection, type ModeQuality } from './quality.js';
 import { queryPathSection, type QueryPathResult } from './queryPath.js';
+import { readingSection, renderReading, type ReadingResult } from './reading.js';
 import { renderScale, scaleSection, type ScaleOptions, type ScaleResult } from './scale.js';
 
 export { stderrLogger } from './common.js';
@@ -34,6 +35,12 @@ export const SIZES: Record<'full' | 'quick', BenchSizes> = {
   quick: { scale: { documents: 40, paragraphs: 50, questions: 50, efSearch: [50, 100, 200], exactSearchMax: 500 }, latencyQueries: 50, incrementalDocs: 12 },
 };
 
+/** Sizes of the reading section (6): the 300-page PDF, and documents of about 1 MB. */
+export const READING_SIZES = {
+  full: { pdfPages: 300, paragraphs: 2000, repeats: 3 },
+  quick: { pdfPages: 30, paragraphs: 200, repeats: 1 },
+};
+
 export interface BenchResult {
   machine: MachineInfo;
   model: { id: string; dim: number; note: string; dtype: string; batch: number };
@@ -46,6 +53,7 @@ export interface BenchResult {
   builds: BuildResult[];
   scale: ScaleResult;
   incremental: IncrementalResult;
+  reading?: ReadingResult;
   wallMs: number;
   /** 1-minute load average at the end of the run. */
   loadAfter: number;
@@ -87,6 +95,9 @@ export async function runBench(
     // 5. (and 3b) Incremental re-index on a larger corpus.
     const incremental = await incrementalSection(settings, embedder, config.SEEDS_DIR, tempDir, sizes.incrementalDocs, log);
 
+    // 6. Reading documents of each format.
+    const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
+
     // 4. The product at 100,000 passages (last: it takes most of the time).
     const scale = await scaleSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
 
@@ -113,6 +124,7 @@ export async function runBench(
       builds: [seedsBuild.result, incremental.full],
       scale,
       incremental,
+      reading,
       wallMs: performance.now() - started,
       loadAfter: os.loadavg()[0] ?? NaN,
     };
@@ -253,5 +265,6 @@ export function renderMarkdown(r: BenchResult): string {
     '_A rebuild reads only files whose size or time changed, embeds only new or changed documents, and updates the lexical and vector indexes in place of their labels; unchanged files are hard links._',
     '',
   );
+  if (r.reading) out.push('## 6. Reading documents (per format)', '', renderReading(r.reading));
   return out.join('\n');
 }

@@ -16,7 +16,8 @@ import { buildIndex, type BuildSummary } from '../index/build.js';
 import { ExactIndex, HnswIndex } from '../index/dense.js';
 import { LexicalIndex } from '../index/lexical.js';
 import { pseudoQuestions } from '../index/sample.js';
-import { FILES, readIndex } from '../index/store.js';
+import { FILES } from '../index/layout.js';
+import { loadIndex } from '../index/loader.js';
 import { terms } from '../retrieval/terms.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { forceGc, mb, ms, percentiles, secs, silent, table, f, type Logger, type Percentiles } from './common.js';
@@ -87,7 +88,7 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
   const files = Object.fromEntries(readdirSync(summary.buildDir).map((f) => [f, statSync(path.join(summary.buildDir, f)).size]));
 
   log('scale: measuring BM25 and vector search on the built index');
-  const index = readIndex(indexDir);
+  const index = await loadIndex(indexDir);
   const chunks = index.chunks.list();
   const [, loadMs] = timed(() => LexicalIndex.deserialize(readFileSync(path.join(summary.buildDir, FILES.lexical))));
   const questions = questionsFrom(

@@ -6,6 +6,7 @@ import { toJson } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
 // `npm run -s ask -- [--json | --jsonl] [--top K] "question"`; stdout carries only the answer(s).
+const NO_QUESTION = 'No question (letters or digits needed).';
 const USAGE = 'Usage: npm run -s ask -- [--json] [--top K] "your question"\n       npm run -s ask -- --jsonl [--top K] < questions.txt';
 
 await run(async (config) => {
@@ -23,9 +24,11 @@ await run(async (config) => {
   if (!values.jsonl && !question) throw new UsageError('No question given (letters or digits needed).', USAGE);
   const engine = await openEngine(config);
   if (values.jsonl) {
+    // One line out per line in, always: a line with no question gets an answer with no hits and the reason.
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
-      const q = line.trim() ? prepare(line) : undefined;
-      if (q) process.stdout.write(JSON.stringify(toJson(await engine.ask(q, top))) + '\n');
+      const q = prepare(line);
+      const out = q ? toJson(await engine.ask(q, top)) : { question: line, answered: false, hits: [], error: NO_QUESTION };
+      process.stdout.write(JSON.stringify(out) + '\n');
     }
   } else if (values.json) {
     process.stdout.write(JSON.stringify(toJson(await engine.ask(question!, top))) + '\n');

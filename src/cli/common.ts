@@ -4,7 +4,7 @@ import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DocumentsError } from '../documents/load.js';
 import { Engine } from '../engine.js';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
-import { IndexError } from '../index/store.js';
+import { IndexError } from '../index/layout.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 import { describeCalibration } from '../retrieval/calibration.js';
@@ -36,8 +36,11 @@ export function describeBuild(s: BuildSummary): string {
     `  reused unchanged: ${s.reused.length ? s.reused.join(', ') : 'none'}`,
   ];
   if (s.removed.length) lines.push(`  removed: ${s.removed.join(', ')}`);
+  for (const r of s.renamed ?? []) lines.push(`  renamed: ${r.from} → ${r.to} (vectors kept)`);
+  for (const c of s.copied ?? []) lines.push(`  copy: ${c.to} of ${c.from} (vectors reused)`);
+  for (const n of s.notes ?? []) lines.push(`  ${n.file}: ${n.note}`);
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
-  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration)}`);
+  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration).replace(/\n/g, '\n  ')}`);
   return lines.join('\n');
 }
 

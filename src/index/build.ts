@@ -1,15 +1,22 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
 import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { planChanges, type Plan } from './changes.js';
+import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
+import { READER_VERSION } from '../documents/read.js';
+import { writeTexts } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
-import { BuildWriter, ChunkStore, FILES, IndexError, lockIndex, readManifest, sha256, type Manifest, type ManifestDocument } from './store.js';
+import { ChunkStore } from './chunkStore.js';
+import { FILES, IndexError, sha256, sha256File } from './layout.js';
+import { log } from '../log.js';
+import { lockIndex } from './lock.js';
+import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
+import { BuildWriter } from './writer.js';
 
 export interface BuildSettings {
   seedsDir: string;
@@ -37,6 +44,12 @@ export interface BuildSummary {
   embedded: string[];
   /** Documents present in the previous index but gone now. */
   removed: string[];
+  /** Documents found under a new name or folder: their chunks and vectors were kept. */
+  renamed: { from: string; to: string }[];
+  /** Copies of a document: the original's chunks and vectors were reused, nothing embedded. */
+  copied: { from: string; to: string }[];
+  /** How some documents were read (e.g. the legacy encoding assumed). */
+  notes: { file: string; note: string }[];
   skipped: { file: string; reason: string }[];
   embeddedChunks: number;
   embedMs: number;
@@ -88,26 +101,46 @@ function reusable(indexDir: string, embedder: Embedder, key: string): { build: s
   }
 }
 
+/**
+ * The live build if every data file still matches its checksum: a build reuses (hard-links) the
+ * files it does not change, and "nothing changed" must not vouch for a damaged index.
+ */
+async function intact(live: { build: string; manifest: Manifest } | undefined): Promise<typeof live> {
+  if (!live) return undefined;
+  for (const [file, checksum] of Object.entries(live.manifest.checksums)) {
+    const full = path.join(live.build, file);
+    if (!existsSync(full) || (await sha256File(full)) !== checksum) {
+      log.warn(`The live index's ${file} is damaged: building from the documents.`);
+      return undefined;
+    }
+  }
+  return live;
+}
+
 export function fullEmbeddingKey(settings: BuildSettings): string {
-  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
+  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}`;
 }
 
 async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
-  const previous = reuse ? reusable(settings.indexDir, embedder, key) : undefined;
-  const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
-  const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
+  const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
+  const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt, .md, .pdf, .docx or .html files).`);
 
-  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
   const summary = (buildDir: string, m: Pick<Manifest, 'chunkCount'>, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks: m.chunkCount,
-    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file)].sort(),
+    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
     embedded: plan.fresh.map((d) => d.file),
-    removed: (previous?.manifest.documents ?? []).map((d) => d.file).filter((f) => !present.has(f)),
+    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
+    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
     skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
     embeddedChunks: 0,
     embedMs: 0,
@@ -121,21 +154,24 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     return summary(previous.build, previous.manifest, { upToDate: true, calibration: previous.manifest.calibration });
   }
 
-  // Embed the new and changed documents.
-  const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
-  const texts = freshChunks.flat().map((c) => c.text);
+  // Embed the new and changed documents; copies take the original's chunks and vectors.
+  const embeddedChunks = plan.fresh.map((doc) => chunkDocument(doc));
+  const texts = embeddedChunks.flat().map((c) => c.text);
   const embedStart = performance.now();
   onProgress({ stage: 'embedding', done: 0, total: texts.length });
   const vectorsOf = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
   const embedMs = performance.now() - embedStart;
-  const freshVectors = new Float32Array(texts.length * embedder.dim);
-  vectorsOf.forEach((v, i) => freshVectors.set(v, i * embedder.dim));
-
   const writer = new BuildWriter(settings.indexDir);
   try {
-    const input = { settings, embedder, key, plan, freshChunks, freshVectors, onProgress };
+    const copies = previous ? copiedChunks(previous, plan.copied, embedder.dim) : { chunks: [], vectors: [] };
+    const freshChunks = [...embeddedChunks, ...copies.chunks];
+    const freshVectors = new Float32Array(freshChunks.flat().length * embedder.dim);
+    [...vectorsOf, ...copies.vectors].forEach((v, i) => freshVectors.set(v, i * embedder.dim));
+    const withCopies: Plan = { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] };
+    const input = { settings, embedder, key, plan: withCopies, freshChunks, freshVectors, onProgress };
     const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
+    writeTexts(writer.dir, previous?.build, done.documents.map((d) => d.hash), read);
     writer.commit(done);
     return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {
@@ -144,6 +180,22 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     if (previous && err instanceof IndexError && err.kind === 'corrupt') return build(settings, embedder, onProgress, false);
     throw err;
   }
+}
+
+/** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
+function copiedChunks(previous: { build: string; manifest: Manifest }, copied: Reuse[], dim: number): { chunks: Chunk[][]; vectors: Float32Array[] } {
+  if (copied.length === 0) return { chunks: [], vectors: [] };
+  const store = ChunkStore.parse(readPrevious(previous.build, previous.manifest, FILES.chunks));
+  const raw = readPrevious(previous.build, previous.manifest, FILES.vectors);
+  const rows = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const chunks: Chunk[][] = [];
+  const vectors: Float32Array[] = [];
+  for (const { doc, previous: original } of copied) {
+    const labels = Array.from({ length: original.chunks }, (_, i) => original.firstLabel + i);
+    chunks.push(labels.map((label) => ({ ...store.get(label)!, doc: doc.file, title: doc.title })));
+    vectors.push(...labels.map((label) => rows.slice(label * dim, (label + 1) * dim)));
+  }
+  return { chunks, vectors };
 }
 
 interface BuildInput {
@@ -167,6 +219,7 @@ function draft(input: BuildInput, documents: ManifestDocument[], labels: number,
     dim: input.embedder.dim,
     embeddingKey: input.key,
     documents,
+    reading: readingKey(input.settings.maxDocBytes),
     skipped: input.plan.skipped,
     labels,
     chunkCount: documents.reduce((n, d) => n + d.chunks, 0),
@@ -330,9 +383,10 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
   }
 
-  // The "not covered" gate is measured again when the collection grew or shrank noticeably.
+  // The "not covered" gate is measured again when the collection grew or shrank noticeably, or
+  // when it lacks the support gate (an index calibrated before that existed).
   let calibration = prev.calibration;
-  if (!calibration || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
+  if (!calibration?.support || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
     if (!dense) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import { DocumentsError } from '../documents/load.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 import type { BuildProgress, BuildSummary } from './build.js';
-import { IndexError } from './store.js';
+import { IndexError } from './layout.js';
 
 /** Messages from the worker (src/index/worker.ts). */
 export type WorkerMessage =
@@ -16,11 +16,11 @@ export type WorkerMessage =
  * loop of the process that keeps answering questions. The worker loads its own copy of the model.
  * Errors come back as the same error classes (with their messages) as an in-process build.
  */
-export function buildInWorker(config: Config, onProgress: (p: BuildProgress) => void = () => {}): Promise<BuildSummary> {
+export function buildInWorker(config: Config, onProgress: (p: BuildProgress) => void = () => {}, { reuse = true }: { reuse?: boolean } = {}): Promise<BuildSummary> {
   return new Promise((resolve, reject) => {
     // A plain .mjs entry: it registers the TypeScript loader inside the worker, then loads worker.ts.
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./worker.ts', import.meta.url).href, config },
+      workerData: { entry: new URL('./worker.ts', import.meta.url).href, config, reuse },
     });
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {

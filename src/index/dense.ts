@@ -53,7 +53,10 @@ export class HnswIndex implements DenseIndex {
     this.setEfSearch(efSearch);
   }
 
-  /** efSearch below the number of results asked for would return fewer: it is raised to that. */
+  /**
+   * Never below 50, the smallest value `tuneEfSearch` measures (hnswlib itself searches with
+   * max(ef, k), so asking for more results than efSearch still returns k).
+   */
   setEfSearch(ef: number): void {
     this.hnsw.setEf(Math.max(ef, 50));
   }

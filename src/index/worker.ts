@@ -4,14 +4,14 @@ import { buildSettings } from '../engine.js';
 import { loadEmbedder } from '../vectors/embedder.js';
 import { buildIndex } from './build.js';
 import type { WorkerMessage } from './buildInWorker.js';
-import { IndexError } from './store.js';
+import { IndexError } from './layout.js';
 
 // One index build in a worker thread (see buildInWorker.ts): progress and the result are posted back.
 const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const config = workerData.config as Config;
 try {
   const embedder = await loadEmbedder(embedderOptions(config));
-  const summary = await buildIndex(buildSettings(config), embedder, (progress) => post({ type: 'progress', progress }));
+  const summary = await buildIndex(buildSettings(config), embedder, (progress) => post({ type: 'progress', progress }), { reuse: workerData.reuse as boolean });
   post({ type: 'done', summary });
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));

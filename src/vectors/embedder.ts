@@ -22,6 +22,11 @@ export interface EmbedderOptions {
   cacheDir: string;
   /** Folder searched for `<model id>/` before the hub. */
   localDir?: string;
+  /**
+   * The hub revision (commit id, tag or branch) to load; unset = the one pinned for the model in
+   * PINNED_REVISIONS, else `main`. Ignored for a local folder (identified by its content).
+   */
+  revision?: string;
   /** onnx weights variant; "auto" = the model folder's own choice, else q8 for hub models. */
   dtype: string;
   batchSize: number;
@@ -33,6 +38,21 @@ export interface EmbedderOptions {
 }
 
 export class ModelLoadError extends Error {}
+
+/**
+ * Hub revisions pinned by default, so that a moved `main` never mixes vectors of two models in one
+ * index. Xenova/multilingual-e5-small: ae61bf0 ("[Automated] Update base model metadata", 8 Oct
+ * 2024), the head of `main` in the hub's commit history (its weights date from 97cb8f9, 12 Mar
+ * 2024). It could not be downloaded from here (no access to the hub): see README, "The model".
+ */
+export const PINNED_REVISIONS: Readonly<Record<string, string>> = {
+  'Xenova/multilingual-e5-small': 'ae61bf0193ce3851dc8a45147e459b04ed783d8a',
+};
+
+/** The hub revision to load: the configured one, else the pinned one, else `main` (nothing pinned). */
+export function hubRevision(model: string, configured: string | undefined): string {
+  return configured ?? PINNED_REVISIONS[model] ?? 'main';
+}
 
 /**
  * A folder rather than a hub id: starts with . / ~, or is a folder, or its first segment is an
@@ -50,7 +70,7 @@ export function isLocalModelPath(model: string): boolean {
  * regenerated one is not); for a hub model its id and revision.
  */
 async function modelIdentity(opts: EmbedderOptions, local: boolean, dtype: string | undefined): Promise<string> {
-  if (!local) return `hub:${opts.model}@main`;
+  if (!local) return `hub:${opts.model}@${hubRevision(opts.model, opts.revision)}`;
   const folder = realpathSync(path.resolve(opts.model));
   const weights = dtype === 'q8' ? 'model_quantized.onnx' : dtype && dtype !== 'fp32' ? `model_${dtype}.onnx` : 'model.onnx';
   const hash = createHash('sha256');
@@ -88,12 +108,14 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   env.allowLocalModels = true;
 
   const dtype = opts.dtype === 'auto' ? (local ? localDtype(opts.model) : 'q8') : opts.dtype;
-  log.info(`loading the embedding model ${opts.model}` + (local ? '' : ` (downloaded into ${opts.cacheDir}/ on first use)`));
+  log.info(`loading the embedding model ${opts.model}` + (local ? '' : `@${hubRevision(opts.model, opts.revision)} (downloaded into ${opts.cacheDir}/ on first use)`));
+  if (!local && hubRevision(opts.model, opts.revision) === 'main') log.warn(`No revision of ${opts.model} is pinned (set EMBED_REVISION to a commit id): if the hub's main moves, one index could mix vectors of two versions.`);
   const bar = new ProgressBar('download'); // drawn only when something is downloaded
   let extractor: FeatureExtractionPipeline;
   try {
     extractor = (await pipeline('feature-extraction', modelId, {
       dtype: dtype as Dtype | undefined,
+      ...(local ? {} : { revision: hubRevision(opts.model, opts.revision) }),
       progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
         if (!local && p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
       },

@@ -1,20 +1,21 @@
 import { expect, vi } from 'vitest';
 import { Engine } from '../../src/engine.js';
-import { IndexError, readIndex } from '../../src/index/store.js';
+import { IndexError } from '../../src/index/layout.js';
+import { loadIndex } from '../../src/index/loader.js';
 import { log } from '../../src/log.js';
 import type { Config } from '../../src/config.js';
 
 const QUESTION = 'How many Azerbaijanis were expelled in 1948-1953?';
 
 /** The IndexError that reading the index in `dir` raises (fails the test if it reads fine). */
-export function indexErrorOf(dir: string): IndexError {
+export async function indexErrorOf(dir: string): Promise<IndexError> {
   try {
-    readIndex(dir);
+    await loadIndex(dir);
   } catch (err) {
     expect(err).toBeInstanceOf(IndexError);
     return err as IndexError;
   }
-  throw new Error(`readIndex(${dir}) did not throw`);
+  throw new Error(`loadIndex(${dir}) did not throw`);
 }
 
 /** Engine.open on a damaged index: one warning, a rebuild, and a real answer from the seeds. */

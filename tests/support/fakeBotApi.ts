@@ -35,6 +35,8 @@ export interface ApiCall { method: string; params: Record<string, any>; fault?: 
 export interface FakeUser { id: number; first_name?: string; username?: string; language_code?: string }
 export interface FakeChat { id: number; type: "private" | "group" | "supergroup"; title?: string }
 
+/** The Bot API serves files up to this size to bots (getFile fails above it). */
+export const GET_FILE_LIMIT = 20 * 1024 * 1024;
 /** Long polls are held at most this long, whatever `timeout` the bot asks for. */
 const POLL_CAP_SECONDS = 2;
 /** Update types Telegram leaves out when allowed_updates is empty. */
@@ -205,6 +207,8 @@ export class FakeBotApi {
   private readonly randomFaults = new Map<string, { fault: Fault; share: number; random: () => number }[]>();
   private readonly chats = new Map<number, Record<string, unknown>>();
   private readonly callbackIds = new Set<string>();
+  /** Files users sent, by file_id: served by getFile and the /file/bot<token>/<path> download. */
+  private readonly files = new Map<string, { bytes: Buffer; size: number; path: string }>();
   private nextUpdateId = 1;
   private nextMessageId = 1; // shared by user and bot messages, so ids are unique across chats
   private stopped = false;
@@ -252,6 +256,19 @@ export class FakeBotApi {
     return this.push({ message: { message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, ...fields } });
   }
 
+  /**
+   * A user sends a file. `size` stands in for `file_size` (a 25 MB file need not exist to test
+   * the limit); getFile refuses files over 20 MB like Telegram, and the download serves `content`.
+   */
+  sendDocument(from: FakeUser, doc: { name?: string; content: Buffer | string; mime?: string; size?: number; caption?: string }, chat?: FakeChat): Update {
+    const bytes = Buffer.from(doc.content);
+    const id = `doc${this.files.size + 1}`;
+    const size = doc.size ?? bytes.length;
+    this.files.set(id, { bytes, size, path: `documents/file_${this.files.size + 1}` });
+    const document = { file_id: id, file_unique_id: `u${id}`, file_size: size, ...(doc.name !== undefined ? { file_name: doc.name } : {}), ...(doc.mime ? { mime_type: doc.mime } : {}) };
+    return this.sendMessageWith(from, { document, ...(doc.caption ? { caption: doc.caption } : {}) }, chat);
+  }
+
   private userAndChat(from: FakeUser, chat?: FakeChat) {
     const user = { is_bot: false, first_name: "User", ...from };
     const c = chat ?? { id: from.id, type: "private" as const };
@@ -290,6 +307,15 @@ export class FakeBotApi {
   /** Updates not yet confirmed by a getUpdates offset: Telegram would deliver them again. */
   get unconfirmedIds(): number[] {
     return this.updates.map((u) => u.update_id);
+  }
+
+  /** A press on a game's "Play" button: the callback query carries `game_short_name` and no data. */
+  pressGame(from: FakeUser, message: SentMessage, gameShortName: string): string {
+    const id = String(9_000_000 + this.nextUpdateId);
+    this.callbackIds.add(id);
+    const user = { is_bot: false, first_name: "User", ...from };
+    this.push({ callback_query: { id, from: user, message: this.toMessage(message), chat_instance: `ci${message.chat_id}`, game_short_name: gameShortName } });
+    return id;
   }
 
   /** The id of the most recent update fed in (0 before the first). */
@@ -369,6 +395,7 @@ export class FakeBotApi {
     };
     const fail = (code: number, description: string, extra?: object) => send(code, { ok: false, error_code: code, description, ...extra });
     const url = new URL(req.url ?? "/", this.apiRoot);
+    if (url.pathname.startsWith("/file/")) return this.download(url, res);
     const route = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
     if (!route) return fail(404, "Not Found");
     if (route[1] !== this.token) return fail(401, "Unauthorized");
@@ -427,9 +454,24 @@ export class FakeBotApi {
         return true;
       }
       case "getmycommands": return this.commands;
+      case "getfile": {
+        const file = this.files.get(String(p.file_id));
+        if (!file) throw bad("invalid file_id");
+        if (file.size > GET_FILE_LIMIT) throw bad("file is too big");
+        return { file_id: String(p.file_id), file_unique_id: `u${p.file_id}`, file_size: file.size, file_path: file.path };
+      }
       case "deletemycommands": this.commands = []; return true;
       default: throw new ApiError(404, "Not Found: method not found");
     }
+  }
+
+  /** `GET /file/bot<token>/<file_path>`: the bytes of a file getFile described. */
+  private download(url: URL, res: http.ServerResponse) {
+    this.calls.push({ method: "downloadFile", params: { path: url.pathname.replace(/^\/file\/bot[^/]+\//, "") } });
+    const route = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    const file = route && route[1] === this.token ? [...this.files.values()].find((f) => f.path === route[2]) : undefined;
+    if (!file) return void res.writeHead(404).end("Not Found");
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": file.bytes.length }).end(file.bytes);
   }
 
   private async getUpdates(p: Record<string, any>, res: http.ServerResponse): Promise<Update[]> {

@@ -1,0 +1,34 @@
+import type { ChunkStore } from './chunkStore.js';
+import type { DenseIndex } from './dense.js';
+import type { LexicalIndex } from './lexical.js';
+import type { Manifest } from './manifest.js';
+
+/**
+ * What retrieval reads: the storage seam where another back end plugs in. A server engine
+ * (PostgreSQL with pgvector and full-text search, or Qdrant) would implement `chunks`, `lexical` and
+ * `dense` over its tables or collections, keyed by the same integer labels; the Retriever, the
+ * replies and the bot stay as they are (see README, "Beyond one machine"). The files on disk
+ * (layout.ts, loader.ts) are this project's one implementation.
+ */
+export interface IndexData {
+  /** Where it was read from (a build folder here; a schema or snapshot name in a server store). */
+  build: string;
+  /** The documents, model identity and "not covered" calibration the index was built with. */
+  manifest: Manifest;
+  /** Chunk text and its document and ¶ by label; `has` is false for a deleted label. */
+  chunks: Pick<ChunkStore, 'get' | 'has'>;
+  /** BM25 candidates and word coverage (full-text search in a server store). */
+  lexical: LexicalSearch;
+  /** Nearest labels by cosine (pgvector / Qdrant in a server store). */
+  dense: DenseIndex;
+}
+
+/** The lexical side of retrieval: BM25 candidates and how much of a question a text covers. */
+export type LexicalSearch = Pick<LexicalIndex, 'query' | 'coverage' | 'idf' | 'unknownTerms'>;
+
+/** An index as read from disk, with the concrete stores (builds and tests use their extra methods). */
+export interface StoredIndex extends IndexData {
+  chunks: ChunkStore;
+  lexical: LexicalIndex;
+}
+

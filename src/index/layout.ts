@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/*
+ * Layout of the index folder:
+ *   CURRENT            name of the live build folder (replaced by an atomic rename)
+ *   build-<id>/        manifest.json, chunks.jsonl, vectors.f32, lexical.bin, and hnsw.bin when the
+ *                      corpus is too large for exact search
+ * A build is written completely into a fresh folder, then CURRENT is switched to it, so a crash at
+ * any moment leaves the previous build live. Files a build does not change are hard links to the
+ * previous build's (never modified in place). Stale build folders are removed after a switch.
+ *
+ * Chunks have stable labels: label = line of chunks.jsonl = row of vectors.f32 = HNSW label = BM25
+ * label. Removing a document empties its lines (and marks its labels deleted in HNSW); new chunks
+ * get new labels at the end. When deleted labels pile up, a build compacts (relabels densely).
+ */
+
+export const FILES = { manifest: 'manifest.json', chunks: 'chunks.jsonl', vectors: 'vectors.f32', lexical: 'lexical.bin', hnsw: 'hnsw.bin' } as const;
+
+/** The live build folder named by CURRENT, or undefined before the first build. */
+export function liveBuildDir(dir: string): string | undefined {
+  const pointer = path.join(dir, 'CURRENT');
+  if (!existsSync(pointer)) return undefined;
+  return path.join(dir, readFileSync(pointer, 'utf8').trim());
+}
+
+const REBUILD_HINT = 'Run `npm run index` to rebuild it.';
+
+/** What is wrong with the index (`detail`), plus what to do about it in the message. */
+export class IndexError extends Error {
+  constructor(
+    readonly detail: string,
+    readonly kind: 'missing' | 'corrupt' | 'busy',
+  ) {
+    super(kind === 'busy' ? detail : `${detail} ${REBUILD_HINT}`);
+  }
+}
+
+export const corruptError = (dir: string, why: string) => new IndexError(`The index in ${path.resolve(dir)} is damaged (${why}).`, 'corrupt');
+
+export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** sha256 of a file, read in pieces: large files never block the event loop for long. */
+export async function sha256File(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
+

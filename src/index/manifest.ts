@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { calibrationSchema } from '../retrieval/calibration.js';
+import { corruptError, FILES, IndexError, liveBuildDir } from './layout.js';
+
+/** manifest.json: what a build holds, how it was made, and the checksum of each data file. */
+const statFields = { size: z.number().int().nonnegative(), mtimeMs: z.number() };
+
+const manifestSchema = z.object({
+  formatVersion: z.literal(2),
+  /** The model as configured (for people) and its identity (what decides whether vectors can be reused). */
+  model: z.string(),
+  modelIdentity: z.string(),
+  dim: z.number().int().positive(),
+  /** Everything else that changes the vectors (prefixes, dtype, chunking): a mismatch means re-embed. */
+  embeddingKey: z.string(),
+  documents: z.array(
+    z.object({
+      file: z.string(),
+      title: z.string(),
+      hash: z.string(),
+      ...statFields,
+      firstLabel: z.number().int().nonnegative(),
+      chunks: z.number().int().nonnegative(),
+      /** The document's most frequent names, for /help's example questions. */
+      names: z.array(z.tuple([z.string(), z.number()])).optional(),
+    }),
+  ),
+  /** The reading settings (see index/changes `readingKey`): when they change, skipped files are read again. */
+  reading: z.string().optional(),
+  /** Files that were not usable, with their size and time: they are not read again until they change. */
+  skipped: z.array(z.object({ file: z.string(), reason: z.string(), ...statFields })),
+  /** Label slots (lines of chunks.jsonl, rows of vectors.f32), including deleted ones. */
+  labels: z.number().int().nonnegative(),
+  /** Live chunks. */
+  chunkCount: z.number().int().nonnegative(),
+  /** HNSW settings when the corpus is searched through HNSW; null = exact search. */
+  hnsw: z
+    .object({ M: z.number().int(), efConstruction: z.number().int(), efSearch: z.number().int(), recallAt10: z.number(), tunedAtChunks: z.number().int() })
+    .nullable(),
+  /** Example questions for /help, drawn from the documents at build time. */
+  examples: z.array(z.string()).default([]),
+  /** How "not covered" is decided for this model and corpus (see retrieval/calibration). */
+  calibration: calibrationSchema.optional(),
+  builtAt: z.string(),
+  buildMs: z.number(),
+  /** sha256 of each data file: corruption is reported instead of crashing the native reader. */
+  checksums: z.record(z.string(), z.string()),
+});
+export type Manifest = z.infer<typeof manifestSchema>;
+export type ManifestDocument = Manifest['documents'][number];
+
+/** The live build's manifest (no data files read): enough to decide whether a rebuild is needed. */
+export function readManifest(dir: string): { build: string; manifest: Manifest } {
+  const build = liveBuildDir(dir);
+  if (!build) throw new IndexError(`No index in ${path.resolve(dir)} yet.`, 'missing');
+  try {
+    return { build, manifest: manifestSchema.parse(JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8'))) };
+  } catch (err) {
+    throw corruptError(dir, `manifest.json unreadable: ${(err as Error).message.split('\n')[0]}`);
+  }
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FILES, sha256, sha256File } from './layout.js';
+import type { Manifest } from './manifest.js';
+
+/**
+ * Writes one build folder. Every file is either new data or a hard link to the previous build's
+ * unchanged file; `commit` writes the manifest with all checksums and makes the build live.
+ */
+export class BuildWriter {
+  readonly name = `build-${Date.now()}-${randomBytes(3).toString('hex')}`;
+  readonly dir: string;
+  private readonly checksums: Record<string, string> = {};
+
+  constructor(private readonly indexDir: string) {
+    mkdirSync(indexDir, { recursive: true });
+    this.dir = path.join(indexDir, this.name);
+    mkdirSync(this.dir);
+  }
+
+  file(name: string): string {
+    return path.join(this.dir, name);
+  }
+
+  put(name: string, data: Buffer | Uint8Array): void {
+    writeFileSync(this.file(name), data);
+    this.checksums[name] = sha256(data);
+  }
+
+  /** Reuses an unchanged file of the previous build (its checksum is already known). */
+  reuse(name: string, from: string, checksum: string): void {
+    try {
+      linkSync(from, this.file(name));
+    } catch {
+      copyFileSync(from, this.file(name)); // file systems without hard links
+    }
+    this.checksums[name] = checksum;
+  }
+
+  /** A file written by other code (the native HNSW writer), checksummed after the fact. */
+  async written(name: string): Promise<void> {
+    this.checksums[name] = await sha256File(this.file(name));
+  }
+
+  commit(manifest: Omit<Manifest, 'checksums'>): void {
+    writeFileSync(this.file(FILES.manifest), JSON.stringify({ ...manifest, checksums: this.checksums }, null, 2));
+    // The switch: rename is atomic, so readers see either the old build or the new one.
+    const pointer = path.join(this.indexDir, `CURRENT.${process.pid}.tmp`);
+    writeFileSync(pointer, this.name);
+    renameSync(pointer, path.join(this.indexDir, 'CURRENT'));
+    removeStaleBuilds(this.indexDir, this.name);
+  }
+
+  /** Removes this unfinished build (the live one is untouched). */
+  abandon(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Removes half-written builds of crashed runs and superseded builds. */
+function removeStaleBuilds(dir: string, keep: string): void {
+  for (const entry of readdirSync(dir)) {
+    if ((entry.startsWith('build-') || entry.startsWith('CURRENT.')) && entry !== keep) {
+      rmSync(path.join(dir, entry), { recursive: true, force: true });
+    }
+  }
+}
+
