@@ -58,11 +58,7 @@ export function reliableTransport({ budgetMs, firstBackoffMs = 500, maxBackoffMs
         result = await prev(method, payload, signal);
       } catch (err) {
         if (!(err instanceof HttpError) || signal?.aborted) throw err;
-        const ambiguous = isAmbiguous(err);
-        // getUpdates failures are the normal state of an outage: one line per attempt would flood the log.
-        if (method !== 'getUpdates' || attempt === 1) {
-          log.warn({ method, attempt, ambiguous }, ambiguous ? 'connection lost after sending; retrying (Telegram may have processed it: possible duplicate)' : 'Telegram unreachable; retrying');
-        }
+        logNetworkFailure(method, attempt, err);
         if (await wait(nextBackoff())) continue;
         throw err;
       }
@@ -78,6 +74,16 @@ export function reliableTransport({ budgetMs, firstBackoffMs = 500, maxBackoffMs
       return result;
     }
   };
+}
+
+function logNetworkFailure(method: string, attempt: number, err: HttpError): void {
+  // getUpdates failures are the normal state of an outage: one line for all its attempts.
+  if (method === 'getUpdates') {
+    if (attempt === 1) log.warn('cannot reach Telegram; polling retries every few seconds');
+    return;
+  }
+  const ambiguous = isAmbiguous(err);
+  log.warn({ method, attempt, ambiguous }, ambiguous ? 'connection lost after sending; retrying (Telegram may have processed it: possible duplicate)' : 'Telegram unreachable; retrying');
 }
 
 /** Resolves after `ms`, or rejects as soon as `signal` aborts (polling stops). */
