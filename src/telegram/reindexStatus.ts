@@ -3,7 +3,6 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { log } from '../log.js';
 import { gateWarnings } from '../retrieval/calibration.js';
 import { escapeHtml, packMessages } from '../replies/html.js';
-import { gateWarnings } from '../retrieval/calibration.js';
 import type { Texts } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';
 import { messageOf } from '../paths.js';
