@@ -78,6 +78,13 @@ const schema = z.object({
   DELIVERY_BUDGET_SECONDS: int(1, 300),
   /** On SIGTERM/SIGINT, how long the replies being sent may take before the bot exits (what is unfinished is delivered again at the next start). */
   SHUTDOWN_GRACE_SECONDS: int(0, 8),
+  /** postgres://…: the index (and what bot replicas share) lives in PostgreSQL with pgvector instead of INDEX_DIR. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+  /** Set: the bot receives updates by webhook at this URL (its path is served on PORT) instead of long polling. */
+  WEBHOOK_URL: z.string().url().optional(),
+  /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; any other request is refused (1-256 of A-Z a-z 0-9 _ -). */
+  WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -').optional(),
+  PORT: int(0, 8080),
   LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
 });
 

@@ -10,6 +10,8 @@ import { ModelLoadError } from '../vectors/embedder.js';
 import { describeCalibration } from '../retrieval/calibration.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
+import { isUnavailable } from '../db/pool.js';
+import { SchemaError } from '../index/postgres/schema.js';
 
 /** Progress of an index build: a bar on a terminal, log lines otherwise. */
 export function progressReporter(): (p: BuildProgress) => void {
@@ -79,8 +81,10 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
       process.exitCode = 2;
       return;
     }
-    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError || err instanceof QuestionsError) {
+    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError || err instanceof QuestionsError || err instanceof SchemaError) {
       process.stderr.write(`\n${err.message}\n`);
+    } else if (isUnavailable(err)) {
+      process.stderr.write(`\nPostgreSQL (DATABASE_URL) cannot be reached: ${(err as Error).message}\n`);
     } else {
       log.error(err);
     }

@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { createBot, registerCommands } from '../telegram/bot.js';
 import { consoleChat } from './chat.js';
 import { progressReporter, run } from './common.js';
+import { runWebhook } from './webhookMode.js';
 
 // `npm start`: the Telegram bot, or the console chat when no token is configured.
 await run(async (config) => {
@@ -35,6 +36,7 @@ await run(async (config) => {
     clearInterval(waiting);
   }
   await registerCommands(bot.api);
+  if (config.WEBHOOK_URL) return runWebhook(bot, engine, config);
   const polling = start();
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
   let stopped: Promise<number> | undefined;

@@ -68,7 +68,7 @@ export interface BuildSummary {
 /** A build renumbers everything once this share of the label slots belongs to deleted chunks. */
 const COMPACT_AT = 0.25;
 /** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
-const RETUNE_AT = 0.1;
+export const RETUNE_AT = 0.1;
 /** Sampled passages used to measure HNSW recall. */
 const TUNING_QUERIES = 50;
 
@@ -413,12 +413,17 @@ async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
 
 /** Texts of up to `count` live labels spread over the label range (repeatable). */
 function sampleTexts(slots: number, live: (label: number) => boolean, textOf: (label: number) => string, count = 100): string[] {
+  return sampleLabels(slots, live, count).map(textOf);
+}
+
+/** Up to `count` live labels spread over the label range (repeatable). */
+export function sampleLabels(slots: number, live: (label: number) => boolean, count = 100): number[] {
   const labels: number[] = [];
   for (let i = 0; labels.length < count && i < slots * 4; i++) {
     const label = Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * slots);
     if (live(label) && !labels.includes(label)) labels.push(label);
   }
-  return labels.map(textOf);
+  return labels;
 }
 
 /** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
@@ -428,9 +433,9 @@ async function tune(graph: Hnsw, vectors: Float32Array, embedder: Embedder, live
   return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }
 
-const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+export const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 
-function withExamples(m: Draft): Draft {
+export function withExamples<M extends Pick<Manifest, 'documents'>>(m: M): M & { examples: string[] } {
   return { ...m, examples: exampleSubjects(m.documents) };
 }
 

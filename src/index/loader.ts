@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
-import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex, type Hnsw } from './dense.js';
+import { emptyHnsw, ExactIndex, HnswIndex, type Hnsw } from './dense.js';
 import type { StoredIndex } from './indexData.js';
 import { corruptError, FILES, sha256File } from './layout.js';
 import { LexicalIndex } from './lexical.js';
@@ -70,7 +70,7 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
     throw corrupt(`lexical.bin: ${messageOf(err)}`);
   }
   if (lexical.labels !== manifest.labels) throw corrupt('lexical.bin does not match manifest.json');
-  let dense: DenseIndex;
+  let dense: ExactIndex | HnswIndex;
   if (hnsw) {
     if (hnsw.getCurrentCount() !== manifest.labels) throw corrupt('hnsw.bin holds a different number of chunks');
     dense = new HnswIndex(hnsw, manifest.hnsw!.efSearch);

@@ -34,6 +34,8 @@ export interface Texts {
   onlyText: string;
   adminOnly: string;
   apology: string;
+  /** The database behind the bot cannot be reached right now. */
+  unavailable: string;
   sourcesHeader: (documents: number, page: number, pages: number) => string;
   previous: string;
   next: string;
@@ -136,6 +138,7 @@ const en: Texts = {
   onlyText: 'I can only read text. Please type your question.',
   adminOnly: 'Sorry, only the bot’s administrators can do that.',
   apology: 'Sorry, something went wrong while answering. Please try again.',
+  unavailable: 'Temporarily unavailable, please try again in a minute.',
   sourcesHeader: (documents, page, pages) => `I quote these ${counted('en', documents, en.documents)}` + (pages > 1 ? ` (page ${page} of ${pages}):` : ':'),
   previous: '◀ Previous',
   next: 'Next ▶',
@@ -226,6 +229,7 @@ const ru: Texts = {
   onlyText: 'Я понимаю только текст. Пожалуйста, напишите вопрос.',
   adminOnly: 'Извините, это могут делать только администраторы бота.',
   apology: 'Извините, при ответе что-то пошло не так. Попробуйте ещё раз.',
+  unavailable: 'Временно недоступно, попробуйте через минуту.',
   sourcesHeader: (documents, page, pages) =>
     `Я цитирую ${counted('ru', documents, ['документ', 'документа', 'документов'])}` + (pages > 1 ? ` (страница ${page} из ${pages}):` : ':'),
   previous: '◀ Назад',
@@ -317,6 +321,7 @@ const az: Texts = {
   onlyText: 'Mən yalnız mətni oxuya bilirəm. Zəhmət olmasa, sualınızı yazın.',
   adminOnly: 'Bağışlayın, bunu yalnız botun administratorları edə bilər.',
   apology: 'Bağışlayın, cavab verərkən xəta baş verdi. Yenidən cəhd edin.',
+  unavailable: 'Müvəqqəti olaraq əlçatan deyil, bir dəqiqədən sonra yenidən cəhd edin.',
   sourcesHeader: (documents, page, pages) => `Sitat gətirdiyim ${counted('az', documents, az.documents)}` + (pages > 1 ? ` (səhifə ${page}/${pages}):` : ':'),
   previous: '◀ Əvvəlki',
   next: 'Növbəti ▶',
@@ -407,6 +412,7 @@ const tr: Texts = {
   onlyText: 'Yalnızca metin okuyabiliyorum. Lütfen sorunuzu yazın.',
   adminOnly: 'Üzgünüm, bunu yalnızca botun yöneticileri yapabilir.',
   apology: 'Üzgünüm, cevap verirken bir hata oluştu. Lütfen tekrar deneyin.',
+  unavailable: 'Geçici olarak kullanılamıyor, lütfen bir dakika sonra tekrar deneyin.',
   sourcesHeader: (documents, page, pages) => `Alıntı yaptığım ${counted('tr', documents, tr.documents)}` + (pages > 1 ? ` (sayfa ${page}/${pages}):` : ':'),
   previous: '◀ Önceki',
   next: 'Sonraki ▶',

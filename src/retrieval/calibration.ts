@@ -61,7 +61,7 @@ const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length 
 /** The best cosine of each question over the index. */
 async function bestScores(questions: string[], embedder: Embedder, dense: DenseIndex): Promise<number[]> {
   const scores: number[] = [];
-  for (const q of questions) scores.push(dense.nearest(await embedder.embedQuery(q), 1).sims[0] ?? -1);
+  for (const q of questions) scores.push((await dense.nearest(await embedder.embedQuery(q), 1)).sims[0] ?? -1);
   return scores.sort((a, b) => a - b);
 }
 

@@ -1,5 +1,5 @@
 import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
-import { dot, HnswIndex } from '../index/dense.js';
+import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { questionParts } from './asked.js';
@@ -82,7 +82,7 @@ export class Retriever {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
     const q = await this.embedder.embedQuery(question);
-    const denseHits = mode === 'lexical' ? { labels: [], sims: [] } : dense.nearest(q, CANDIDATES);
+    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
     const lexicalHits = mode === 'dense' ? [] : lexical.query(question, CANDIDATES).labels;
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
 
@@ -90,13 +90,19 @@ export class Retriever {
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
     for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
+    // All candidates' chunks asked for at once (one query for a database store). A label the store no
+    // longer has (a database reader one generation behind, its old rows just dropped) is skipped.
+    const candidates = [...fused.entries()];
+    const found = await Promise.all(candidates.map(([label]) => chunks.get(label)));
+    const chunkOf = new Map(candidates.flatMap(([label], i) => (found[i] ? [[label, found[i]] as const] : [])));
     // At equal fused score, the passage holding more of the question's rare words first (one side's
     // top rank alone ties with the other side's: a passage sharing none of the words won on label).
-    const coverageOf = memo((label: number) => lexical.coverage(question, chunks.get(label)!.text));
+    const coverageOf = memo((label: number) => lexical.coverage(question, chunkOf.get(label)!.text));
     const ranked = distinctPassages(
-      [...fused.entries()]
+      candidates
+        .filter(([label]) => chunkOf.has(label))
         .sort((a, b) => b[1] - a[1] || coverageOf(b[0]) - coverageOf(a[0]) || a[0] - b[0])
-        .map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
+        .map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
       topK,
     );
 
@@ -105,12 +111,14 @@ export class Retriever {
     const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
     const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
 
+    // The hits' vectors at once (one query for a database store).
+    const vectors = await Promise.all(ranked.map(({ label }) => dense.vector(label)));
     // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
     const parts = questionParts(question);
     const support = new PartSupport(lexical, (text) => this.embedder.embedQuery(text), this.index.manifest.calibration?.support?.gate);
     const hits: Hit[] = [];
-    for (const { label, score, chunk: c } of ranked) {
-      const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
+    for (const [i, { label, score, chunk: c }] of ranked.entries()) {
+      const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
       const coverage = coverageOf(label);
       const reaches =
         (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
@@ -128,7 +136,7 @@ export class Retriever {
         sentence: '',
         similarity,
         coverage,
-        relevant: reaches && (await support.covers(parts, c.text, dense.vector(label))),
+        relevant: reaches && (await support.covers(parts, c.text, vectors[i]!)),
       });
     }
     const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };

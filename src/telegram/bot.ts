@@ -14,7 +14,10 @@ import { feedback } from './feedback.js';
 import { isAddressed, langOf, type BotDeps } from './context.js';
 import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
-import { RecentAnswers } from './recent.js';
+import { RecentAnswers, type RecentStore } from './recent.js';
+import { isUnavailable, type Db } from '../db/pool.js';
+import { PgCounters, PgRecentAnswers } from '../db/botState.js';
+import { PgDeskStore } from '../desk/postgres.js';
 import { remove } from './remove.js';
 import { sources } from './sources.js';
 import { Stats } from './stats.js';
@@ -28,16 +31,19 @@ export { COMMANDS, commandsIn, registerCommands } from './commands.js';
 const BUTTON_PRESSES_PER_MINUTE = 30;
 
 /** The bot: shared middleware first (order, retries, limits), then one composer per feature. */
-export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }, store: DeskStore = JsonLinesStore.open(config.INDEX_DIR)) {
+export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }, store: DeskStore = defaultDesk(engine, config)) {
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
-  const deps: BotDeps = { engine, config, recent: new RecentAnswers(1000), stats: new Stats(), store, updates: new IndexUpdates(engine) };
+  // With DATABASE_URL, what buttons and rate limits need is shared by every replica.
+  const db = engine.postgres?.db;
+  const recent: RecentStore = db ? new PgRecentAnswers(db) : new RecentAnswers(1000);
+  const deps: BotDeps = { engine, config, recent, stats: new Stats(), store, updates: new IndexUpdates(engine) };
 
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (README "Delivery").
   bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
-  bot.use(access(deps), rateLimits(config));
+  bot.use(access(deps), rateLimits(config, db));
 
   bot.use(sources(deps), admin(deps), remove(deps), uploads(deps), buttons(deps), feedback(deps), questions(deps));
   bot.use(onlyText, unknownButtons);
@@ -45,7 +51,8 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   bot.catch(async (err) => {
     const ctx = err.ctx;
     log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
-    const apology = TEXTS[langOf(ctx)].apology;
+    // The database is unreachable (replicas with DATABASE_URL): a short note, the pool reconnects by itself.
+    const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
     if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) await ctx.reply(apology).catch(() => {});
   });
 
@@ -64,14 +71,17 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
  * for the bot count, so chatting in a group never trips it. Button presses are limited
  * separately and always answered, so a Telegram client never keeps a spinner going.
  */
-function rateLimits(config: Config): Composer<Context> {
+function rateLimits(config: Config, db: Db | undefined): Composer<Context> {
   const composer = new Composer<Context>();
+  // Counted in PostgreSQL when replicas share one (else in this process).
+  const counters = (scope: string) => (db ? { storageClient: new PgCounters(db, 60_000, scope) } : {});
   composer.filter(isAddressed).use(
     limit({
       timeFrame: 60_000,
       limit: config.RATE_LIMIT_PER_MINUTE,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
       onLimitExceeded: (ctx: Context) => ctx.reply(TEXTS[langOf(ctx)].rateLimited),
+      ...counters('questions'),
     }),
   );
   composer.on(
@@ -82,6 +92,7 @@ function rateLimits(config: Config): Composer<Context> {
       alwaysReply: true,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
       onLimitExceeded: (ctx: Context) => ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].tooManyPresses }),
+      ...counters('buttons'),
     }),
   );
   return composer;
@@ -92,3 +103,8 @@ const onlyText = new Composer<Context>();
 onlyText.on('message', (ctx) => {
   if (ctx.chat.type === 'private') return ctx.reply(TEXTS[langOf(ctx)].onlyText);
 });
+
+/** Feedback, uploads and access decisions: in PostgreSQL with DATABASE_URL (shared by replicas), else beside the index. */
+function defaultDesk(engine: Engine, config: Config): DeskStore {
+  return engine.postgres ? new PgDeskStore(engine.postgres.db) : JsonLinesStore.open(config.INDEX_DIR);
+}

@@ -12,7 +12,7 @@ export function buttons({ engine, config, recent }: BotDeps): Composer<Context> 
 
   composer.callbackQuery(/^(more|full):([a-z0-9]{1,12}):(\d{1,3})$/, async (ctx) => {
     const [, kind, id, at] = ctx.match;
-    const stored = recent.get(id!);
+    const stored = await recent.get(id!);
     if (!stored) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
     const { answer: entry, lang } = stored;
     const t = TEXTS[lang];

@@ -5,14 +5,14 @@ import type { DeskStore } from '../desk/store.js';
 import type { Engine } from '../engine.js';
 import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';
-import type { RecentAnswers } from './recent.js';
+import type { RecentStore } from './recent.js';
 import type { Stats } from './stats.js';
 
 /** What every feature of the bot shares: built once in `createBot`, handed to each composer. */
 export interface BotDeps {
   engine: Engine;
   config: Config & { TELEGRAM_BOT_TOKEN: string };
-  recent: RecentAnswers;
+  recent: RecentStore;
   stats: Stats;
   store: DeskStore;
   /** Index updates (/reindex, uploads, /remove), one after another. */

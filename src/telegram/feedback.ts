@@ -10,7 +10,7 @@ export function feedback({ config, recent, store }: BotDeps): Composer<Context> 
 
   composer.callbackQuery(/^fb:([a-z0-9]{1,12}):(up|down)$/, async (ctx) => {
     const [, id, vote] = ctx.match;
-    const stored = recent.get(id!);
+    const stored = await recent.get(id!);
     if (!stored) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
     await store.addFeedback({
       answer: id!,

@@ -201,6 +201,8 @@ export class FakeBotApi {
   readonly me: { id: number; is_bot: true; first_name: string; username: string; [k: string]: unknown };
 
   private updates: Update[] = []; // not yet confirmed by a getUpdates offset
+  /** The last setWebhook: where and with which secret updates would be posted. */
+  webhook?: { url: string; secret?: string };
   private allowedUpdates: string[] = [];
   private readonly wakePolls = new Set<() => void>();
   private readonly faults = new Map<string, Fault[]>();
@@ -307,6 +309,24 @@ export class FakeBotApi {
   /** Updates not yet confirmed by a getUpdates offset: Telegram would deliver them again. */
   get unconfirmedIds(): number[] {
     return this.updates.map((u) => u.update_id);
+  }
+
+  /**
+   * Webhook delivery: posts `update` (made by sendText, pressButton…; taken out of the getUpdates
+   * queue) to `url` — a replica behind a load balancer — with the secret given to setWebhook (or
+   * `secret`), as Telegram does. Resolves with the HTTP status.
+   */
+  async deliver(update: Update | string, url = this.webhook?.url, secret = this.webhook?.secret): Promise<number> {
+    const u = typeof update === "string" ? this.updates.find((x) => (x as any).callback_query?.id === update) : update;
+    if (!u || !url) throw new Error("deliver: no such update, or no webhook URL");
+    this.updates = this.updates.filter((x) => x !== u);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(secret !== undefined ? { "X-Telegram-Bot-Api-Secret-Token": secret } : {}) },
+      body: JSON.stringify(u),
+    });
+    await res.arrayBuffer();
+    return res.status;
   }
 
   /** A press on a game's "Play" button: the callback query carries `game_short_name` and no data. */
@@ -429,7 +449,10 @@ export class FakeBotApi {
       case "deletewebhook":
         if (String(p.drop_pending_updates) === "true") this.updates = [];
         return true;
-      case "setwebhook": case "close": case "logout": case "sendchataction": return true;
+      case "setwebhook":
+        this.webhook = { url: String(p.url), secret: p.secret_token === undefined ? undefined : String(p.secret_token) };
+        return true;
+      case "close": case "logout": case "sendchataction": return true;
       case "getwebhookinfo": return { url: "", has_custom_certificate: false, pending_update_count: this.updates.length };
       case "sendmessage": return this.sendMessage(p);
       case "editmessagetext": return this.editMessage(p, true);
