@@ -74,6 +74,10 @@ const schema = z.object({
   LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),
+  /** How long a reply keeps being retried (Telegram's flood control, 5xx, network) before the user gets an apology. */
+  DELIVERY_BUDGET_SECONDS: int(1, 300),
+  /** On SIGTERM/SIGINT, how long the replies being sent may take before the bot exits (what is unfinished is delivered again at the next start). */
+  SHUTDOWN_GRACE_SECONDS: int(0, 8),
   /** postgres://…: the index (and what bot replicas share) lives in PostgreSQL with pgvector instead of INDEX_DIR. */
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
   /** Set: the bot receives updates by webhook at this URL (its path is served on PORT) instead of long polling. */

@@ -108,6 +108,15 @@ export class Engine {
     return this.retriever.search(question, topK, mode, described);
   }
 
+  /** How many pages of a document the live index holds passages from (paged formats, e.g. PDF; else undefined). */
+  async pagesOf(file: string): Promise<number | undefined> {
+    const { index } = this.retriever;
+    const doc = index.manifest.documents.find((d) => d.file === file);
+    const pages = new Set<number>();
+    for (let i = 0; doc && i < doc.chunks; i++) for (const page of (await index.chunks.get(doc.firstLabel + i))?.pages ?? []) if (page > 0) pages.add(page);
+    return pages.size ? Math.max(...pages) : undefined;
+  }
+
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
   describe(answer: Answer, from: number, to: number): Promise<void> {
     return this.retriever.describe(answer, from, to);

@@ -1,12 +1,19 @@
+import { isMainThread, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import pretty from 'pino-pretty';
 import { LOG_LEVELS } from './config.js';
 
 /**
+ * Whether stderr is a terminal. A worker thread's process.stderr is a pipe to the main thread, so
+ * the index build worker is told by its parent (buildInWorker passes `stderrIsTTY`).
+ */
+export const stderrIsTTY: boolean = isMainThread ? process.stderr.isTTY === true : (workerData as { stderrIsTTY?: boolean } | null)?.stderrIsTTY === true;
+
+/**
  * Structured logs on stderr (stdout stays clean for `ask --json`), readable on a terminal, JSON
  * otherwise. Tokens are never logged: the redaction covers any field named token.
  */
-const destination = process.stderr.isTTY
+const destination = stderrIsTTY
   ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'HH:MM:ss' })
   : pino.destination({ fd: 2, sync: true });
 

@@ -10,10 +10,10 @@ import { Engine } from '../src/engine.js';
 import { offTopicProbes } from '../src/retrieval/calibration.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { writeTestModel } from '../src/vectors/testModel.js';
-import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { DEV_SET, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-calibration-');
-const DEV = path.resolve(REPO, '../shared/eval/dev.jsonl');
+
 
 /** On the documents' subject, but not answered by them; and questions they do answer. */
 const ON_TOPIC_UNANSWERED = ["What is Azerbaijan's GDP?", 'Who won the 2018 World Cup?', 'What is the inflation rate in Azerbaijan?'];
@@ -35,14 +35,14 @@ beforeAll(async () => {
   squeezed = await Engine.open(testConfig({ EMBED_MODEL: squeezedModel, INDEX_DIR: path.join(tempDir(), 'index') }));
 }, 120_000);
 
-const questions = () => [...ANSWERED, ...ON_TOPIC_UNANSWERED, ...OFF_TOPIC, ...readQuestions(DEV).map((i) => i.q)];
+const questions = () => [...ANSWERED, ...ON_TOPIC_UNANSWERED, ...OFF_TOPIC, ...readQuestions(DEV_SET).map((i) => i.q)];
 
 describe('the dense gate is calibrated per model at index time', () => {
   it('ships a few hundred off-topic probes in at least nine languages', () => {
     const probes = offTopicProbes();
     expect(probes.length).toBeGreaterThanOrEqual(250);
     expect(new Set(probes.map((p) => p.lang))).toEqual(new Set(['en', 'ru', 'az', 'tr', 'de', 'fr', 'es', 'ar', 'zh']));
-    const dev = new Set(readQuestions(DEV).map((i) => i.q));
+    const dev = new Set(readQuestions(DEV_SET).map((i) => i.q));
     expect(probes.filter((p) => dev.has(p.question))).toEqual([]); // the dev set measures, it is not trained on
   });
 

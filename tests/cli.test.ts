@@ -15,11 +15,10 @@ import { liveBuildDir } from '../src/index/layout.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { loadEmbedder, ModelLoadError } from '../src/vectors/embedder.js';
 import { embedderOptions as embedderOptionsOf } from '../src/config.js';
-import { embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+import { DEV_SET, embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-cli-');
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const DEV_SET = path.resolve(REPO, '../shared/eval/dev.jsonl');
 const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
 const HOUSES = 'Were 5000 houses destroyed?';
 
@@ -189,7 +188,7 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
-  it.skipIf(!existsSync(DEV_SET))('eval prints recall@1 per language group for ../shared/eval/dev.jsonl', async () => {
+  it('eval prints recall@1 per language group for the dev set', async () => {
     const items = readQuestions(DEV_SET);
     const answerable = items.filter((i) => i.gold.length > 0);
     const run = await cli('eval.ts', [DEV_SET]);

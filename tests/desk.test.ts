@@ -15,6 +15,7 @@ import { TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { ADMIN, buttonData, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
+import { makePdf, makeScannedPdf } from './support/formatFixtures.js';
 import { REPO, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
@@ -179,6 +180,14 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
     expect(done.plain).toMatch(/^The indexer skipped uploads\/dots\.txt: no text \(only spaces or punctuation\)\. The file was moved to \.trash\/[\w-]+\/uploads\/dots\.txt\.$/);
     expect(existsSync(path.join(seeds, 'uploads', 'dots.txt'))).toBe(false);
   }, 30_000);
+
+  it('reads a PDF by its content whatever its name: title, passages and pages; a scan without text is skipped with the reason', async () => {
+    const done = await upload(ADMIN, { name: 'handbook', content: Buffer.from(await makePdf()), mime: 'application/octet-stream' });
+    expect(done.plain).toMatch(/^Added «Riverside Community Handbook» \(uploads\/handbook\.pdf\): \d+ passages?, 3 pages\. It can be asked about now\.$/);
+    expect(answeredFrom(last(await ask(user(715), 'When does the community garden open?')), 'uploads/handbook.pdf')).toBe(true);
+    const scan = await upload(ADMIN, { name: 'scan.pdf', content: Buffer.from(await makeScannedPdf()) });
+    expect(scan.plain).toMatch(/^The indexer skipped uploads\/scan\.pdf: .+\. The file was moved to \.trash\/[\w-]+\/uploads\/scan\.pdf\.$/);
+  }, 60_000);
 
   it('asks before replacing a file of the same name; "Keep" keeps it, "Replace" replaces and re-indexes', async () => {
     await upload(ADMIN, { name: 'truffler.txt', content: TRUFFLER });

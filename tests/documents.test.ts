@@ -271,6 +271,6 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
 
   it('reports a missing folder with its path', async () => {
     const missing = path.join(tempDir(), 'nope');
-    await expect(loadDocuments(missing)).rejects.toThrow(`Cannot read the documents folder "${missing}"`);
+    await expect(loadDocuments(missing)).rejects.toThrow(`Cannot read the documents folder "${path.basename(missing)}"`);
   });
 });

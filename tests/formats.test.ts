@@ -87,6 +87,13 @@ describe('each format is read into blocks with offsets into its extracted text',
     expect(MARKDOWN).toContain('**volunteers**'); // the fixture does have markup
   });
 
+  it('Markdown front matter is metadata: its title is the title, its lines are not text', async () => {
+    const dir = tempDir();
+    write(dir, 'post.md', '---\ntitle: "Opening hours"\ndate: 2024-05-01\n---\n\nThe office is open from nine to five on weekdays.\n');
+    const [post] = (await loadDocuments(dir)).documents;
+    expect([post!.title, post!.source]).toEqual(['Opening hours', 'Opening hours\n\nThe office is open from nine to five on weekdays.\n']);
+  });
+
   it('Windows-1251 text: detected, decoded, and the encoding assumed is reported', () => {
     const ru = docs.get('library-rules.txt')!;
     expect(ru.title).toBe('Правила пользования библиотекой');

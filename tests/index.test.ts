@@ -15,6 +15,7 @@ import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+import { shownPath } from '../src/paths.js';
 
 const tempDir = tempDirs('cite-index-');
 
@@ -69,7 +70,7 @@ describe('index round trip', () => {
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts', 'vectors.f32']);
+    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
@@ -201,7 +202,8 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     const error = await indexErrorOf(dir);
     expect(error.kind).toBe(kind);
     expect(error.message).toMatch(why);
-    expect(error.message).toContain(path.resolve(dir));
+    expect(error.message).toContain(shownPath(dir));
+    expect(error.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
     expect(error.message).toContain('`npm run index`');
     await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
     const rebuilt = await loadIndex(dir);
@@ -403,10 +405,10 @@ describe('unusable documents folder', () => {
     const empty = tempDir();
     const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch((e: unknown) => e);
     expect(noDocs).toBeInstanceOf(DocumentsError);
-    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt, .md, .pdf, .docx or .html files).`);
+    expect((noDocs as Error).message).toBe(`No usable documents in ${path.basename(empty)} (add .txt, .md, .pdf, .docx or .html files).`);
     const missing = path.join(empty, 'nope');
     const noFolder = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: missing }, embedder).catch((e: unknown) => e);
     expect(noFolder).toBeInstanceOf(DocumentsError);
-    expect((noFolder as Error).message).toContain(`Cannot read the documents folder "${missing}"`);
+    expect((noFolder as Error).message).toContain(`Cannot read the documents folder "${path.basename(missing)}"`);
   });
 });

@@ -10,7 +10,7 @@ import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/eval
 import { LexicalIndex } from '../src/index/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
 import { focusQuestion, fold, terms } from '../src/retrieval/terms.js';
-import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+import { DEV_SET, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-retrieval-');
 const seedDocs = (await loadDocuments(SEEDS)).documents;
@@ -219,7 +219,7 @@ describe('terms and lexical coverage', () => {
   it('on the seeds, updates in steps (deletions only, re-titled, appended) answer every question like a fresh build', () => {
     const chunks = seedDocs.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
     expect(chunks.length).toBeGreaterThan(60);
-    const questions = readFileSync(path.resolve(SEEDS, '../../shared/eval/dev.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { q: string }).q);
+    const questions = readFileSync(DEV_SET, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { q: string }).q);
     questions.push('expel refugees Karabakh', 'Azerbaycan railway 1948-1953', 'zebra');
     const same = (a: LexicalIndex, b: LexicalIndex, step: string) => {
       for (const q of questions) {

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
 import { loadEmbedder } from '../src/vectors/embedder.js';
 import { writeTestModel } from '../src/vectors/testModel.js';
-import { embedderOptions, testModelDir } from './support/testModel.js';
+import { embedderOptions, SEEDS, testModelDir } from './support/testModel.js';
 
-const SEEDS = path.resolve('seeds');
 let tmp: string;
 let dir: string;
 let fe: FeatureExtractionPipeline;

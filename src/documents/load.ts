@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
 import { documentFromBytes } from './read.js';
+import { messageOf, shownPath } from '../paths.js';
 
 export interface SourceDocument {
   /** File name inside the documents folder, e.g. `000_92e0.txt`. */
@@ -62,7 +63,7 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
       .filter((n) => !n.split('/').some((part) => part.startsWith('.')))
       .sort();
   } catch (err) {
-    throw new DocumentsError(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
+    throw new DocumentsError(`Cannot read the documents folder "${shownPath(dir)}": ${messageOf(err)}`);
   }
   const linkedFolders = names.filter((n) => isLinkToFolder(path.join(dir, n)));
   const files: DocumentFile[] = [];

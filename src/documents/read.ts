@@ -3,10 +3,6 @@ import { cleanDocument } from './clean.js';
 import { decodeText } from './encoding.js';
 import { detectFormat, type DocumentFormat } from './formats.js';
 import { assemble } from './readers/blocks.js';
-import { readDocx } from './readers/docx.js';
-import { readHtml } from './readers/html.js';
-import { readMarkdown } from './readers/markdown.js';
-import { readPdf } from './readers/pdf.js';
 import { Unreadable, type Extracted } from './readers/types.js';
 import type { SourceDocument } from './load.js';
 
@@ -55,14 +51,18 @@ export async function documentFromBytes(file: string, bytes: Uint8Array): Promis
 
 type Read = Pick<SourceDocument, 'title' | 'source' | 'paragraphs' | 'note'>;
 
+/**
+ * The readers are loaded when a document of their format first comes up: pdf.js, mammoth and
+ * Readability are large, and a collection of text files (or a build worker starting) need not wait for them.
+ */
 async function readAs(format: DocumentFormat, bytes: Uint8Array): Promise<Read | string> {
-  if (format === 'pdf') return fromBlocks(await readPdf(bytes));
-  if (format === 'docx') return fromBlocks(await readDocx(bytes));
+  if (format === 'pdf') return fromBlocks(await (await import('./readers/pdf.js')).readPdf(bytes));
+  if (format === 'docx') return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes));
   const decoded = decodeText(bytes);
   if (!decoded) return 'not valid text (undecodable bytes)';
   const note = decoded.encoding ? `not Unicode: read as ${decoded.encoding}` : undefined;
-  if (format === 'html') return fromBlocks({ ...readHtml(decoded.text), ...(note ? { note } : {}) });
-  if (format === 'markdown') return fromBlocks({ ...readMarkdown(decoded.text), ...(note ? { note } : {}) });
+  if (format === 'html') return fromBlocks({ ...(await import('./readers/html.js')).readHtml(decoded.text), ...(note ? { note } : {}) });
+  if (format === 'markdown') return fromBlocks({ ...(await import('./readers/markdown.js')).readMarkdown(decoded.text), ...(note ? { note } : {}) });
   return plainText(decoded.text, note);
 }
 

@@ -6,7 +6,7 @@ import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
-import { writeTexts } from './texts.js';
+import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
@@ -17,6 +17,7 @@ import { log } from '../log.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { BuildWriter } from './writer.js';
+import { shownPath } from '../paths.js';
 
 export interface BuildSettings {
   seedsDir: string;
@@ -128,7 +129,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
   const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt, .md, .pdf, .docx or .html files).`);
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${shownPath(settings.seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
 
   const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
   const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
@@ -170,8 +171,8 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     const withCopies: Plan = { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] };
     const input = { settings, embedder, key, plan: withCopies, freshChunks, freshVectors, onProgress };
     const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
+    writer.put(TEXTS_FILE, textsFile(previous, manifest.documents.map((d) => d.hash), read));
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
-    writeTexts(writer.dir, previous?.build, done.documents.map((d) => d.hash), read);
     writer.commit(done);
     return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
+import { stderrIsTTY } from '../log.js';
 import { DocumentsError } from '../documents/load.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 import type { BuildProgress, BuildSummary } from './build.js';
@@ -20,7 +21,7 @@ export function buildInWorker(config: Config, onProgress: (p: BuildProgress) => 
   return new Promise((resolve, reject) => {
     // A plain .mjs entry: it registers the TypeScript loader inside the worker, then loads worker.ts.
     const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./worker.ts', import.meta.url).href, config, reuse },
+      workerData: { entry: new URL('./worker.ts', import.meta.url).href, config, reuse, stderrIsTTY },
     });
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {

@@ -1,49 +1,50 @@
-import { copyFileSync, existsSync, linkSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceDocument } from '../documents/load.js';
+import { IndexError, sha256 } from './layout.js';
+import type { Manifest } from './manifest.js';
 
 /*
  * The documents' extracted texts, stored with each build so that anyone can check a quote:
- * `<build>/texts/<sha256 of the file>.txt` holds the text that chunk offsets (`start`/`end`) point
- * into (`npm run -s text -- <doc>` prints it). Named by content, so a renamed or copied document
- * shares its text; a build writes the texts of the documents it read and hard-links the others'
- * from the previous build.
+ * `texts.jsonl` has one line per distinct document content, `{"hash","text"}`, holding the text
+ * that chunk offsets (`start`/`end`) point into (`npm run -s text -- <doc>` prints it). Keyed by the
+ * file's sha256, so a renamed or copied document shares its text. Checksummed like the other files;
+ * not loaded to answer questions.
  */
-const FOLDER = 'texts';
+export const TEXTS_FILE = 'texts.jsonl';
 
-const textFile = (build: string, hash: string) => path.join(build, FOLDER, `${hash}.txt`);
-
-/** Writes the texts of a new build: those of the documents read now, the others taken from the previous build. */
-export function writeTexts(build: string, previousBuild: string | undefined, hashes: string[], read: SourceDocument[]): void {
-  mkdirSync(path.join(build, FOLDER), { recursive: true });
-  const fresh = new Map(read.map((d) => [d.hash, d.source]));
-  for (const hash of new Set(hashes)) {
-    const target = textFile(build, hash);
-    const text = fresh.get(hash);
-    if (text !== undefined) writeFileSync(target, text);
-    else if (previousBuild && existsSync(textFile(previousBuild, hash))) linkOrCopy(textFile(previousBuild, hash), target);
+/** The texts file of a new build: the documents read now, the others' texts taken from the previous build. */
+export function textsFile(previous: { build: string; manifest: Pick<Manifest, 'checksums'> } | undefined, hashes: string[], read: SourceDocument[]): Buffer {
+  const texts = new Map(read.map((d) => [d.hash, d.source]));
+  const missing = new Set(hashes.filter((h) => !texts.has(h)));
+  if (missing.size > 0 && previous) {
+    // Damage must not be carried over: a corrupt file makes the build start again from the documents.
+    for (const [hash, text] of checkedTexts(previous)) if (missing.has(hash)) texts.set(hash, text);
   }
+  const lines = [...new Set(hashes)].filter((h) => texts.has(h)).map((hash) => JSON.stringify({ hash, text: texts.get(hash) }) + '\n');
+  return Buffer.from(lines.join(''));
 }
 
-function linkOrCopy(from: string, to: string): void {
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
+/** The stored texts of a build by hash, checked against the manifest's checksum (none for builds that predate them). */
+function checkedTexts({ build, manifest }: { build: string; manifest: Pick<Manifest, 'checksums'> }): Map<string, string> {
+  const file = path.join(build, TEXTS_FILE);
+  const out = new Map<string, string>();
+  if (!existsSync(file) || manifest.checksums[TEXTS_FILE] === undefined) return out;
+  const data = readFileSync(file);
+  if (sha256(data) !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
+  for (const line of data.toString('utf8').split('\n')) {
+    if (!line) continue;
+    const { hash, text } = JSON.parse(line) as { hash: string; text: string };
+    out.set(hash, text);
   }
-}
-
-/** The stored text of a document of a build, if the build has it. */
-export function readText(build: string, hash: string): string | undefined {
-  const file = textFile(build, hash);
-  return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
+  return out;
 }
 
 /**
- * The text a document's references point into, as the live build stored it; undefined when the
- * document is not in the index (or the build predates stored texts).
+ * The text a document's references point into, as the live build stored it (checked against its
+ * checksum); undefined when the document is not in the index or the build has no stored text.
  */
-export function liveText(file: string, live: { build: string; manifest: { documents: { file: string; hash: string }[] } }): string | undefined {
+export function liveText(file: string, live: { build: string; manifest: Pick<Manifest, 'documents' | 'checksums'> }): string | undefined {
   const doc = live.manifest.documents.find((d) => d.file === file);
-  return doc && readText(live.build, doc.hash);
+  return doc && checkedTexts(live).get(doc.hash);
 }

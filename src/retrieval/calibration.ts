@@ -131,8 +131,13 @@ export function describeCalibration(c: Calibration): string {
   ].join('\n');
 }
 
-/** The gate is unhealthy when it declines more than this share of the collection's own question-like texts, … */
-export const MAX_OWN_DECLINED = 0.2;
+/**
+ * The gate is unhealthy when it declines more than this share of the collection's own
+ * question-like texts, … (the measure is the dense side alone, which the lexical side often
+ * rescues: with the test model a healthy small collection varies between 10 and 25 % as
+ * documents come and go, the unhealthy case the issue saw declined 56–60 %.)
+ */
+export const MAX_OWN_DECLINED = 0.3;
 /** … or lets more than this share of the off-topic probes through. */
 export const MAX_PROBES_ACCEPTED = 0.1;
 
@@ -148,7 +153,7 @@ export function gateWarnings(c: Calibration): string[] {
     warnings.push(
       `WARNING: the "not covered" gate declines ${pct(1 - c.pseudo.kept)} of ${c.pseudo.questions} questions made from the documents' own passages ` +
         `(more than ${pct(MAX_OWN_DECLINED)}), so many questions the documents answer will get "not covered". ` +
-        `What to do: re-index once more (npm run index or /reindex); if this stays, the model's scores are too close together for this collection: ` +
+        `What to do: re-index once more (npm run index or /reindex); if this stays, the documents read like everyday questions or the model's scores are too close together for them: ` +
         `set DENSE_THRESHOLD to about ${c.pseudo.p50.toFixed(3)} (the median of those questions) or use a stronger embedding model.`,
     );
   }

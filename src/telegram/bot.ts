@@ -1,6 +1,5 @@
-import { autoRetry } from '@grammyjs/auto-retry';
 import { limit } from '@grammyjs/ratelimiter';
-import { run, sequentialize } from '@grammyjs/runner';
+import { sequentialize } from '@grammyjs/runner';
 import { Bot, Composer, GrammyError, type Context } from 'grammy';
 import type { Config } from '../config.js';
 import type { DeskStore } from '../desk/store.js';
@@ -22,6 +21,8 @@ import { PgDeskStore } from '../desk/postgres.js';
 import { remove } from './remove.js';
 import { sources } from './sources.js';
 import { Stats } from './stats.js';
+import { startPolling, waitingOnTelegram } from './polling.js';
+import { reliableTransport } from './transport.js';
 import { uploads } from './uploads.js';
 
 export { COMMANDS, commandsIn, registerCommands } from './commands.js';
@@ -40,27 +41,27 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
-  // Telegram's 429 (flood control) and 5xx answers are retried after the delay it asks for.
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 3, maxDelaySeconds: 60, rethrowInternalServerErrors: false }));
+  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (README "Delivery").
+  bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
   bot.use(access(deps), rateLimits(config, db));
 
   bot.use(sources(deps), admin(deps), remove(deps), uploads(deps), buttons(deps), feedback(deps), questions(deps));
   bot.use(onlyText, unknownButtons);
 
-  bot.catch((err) => {
+  bot.catch(async (err) => {
     const ctx = err.ctx;
     log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
     // The database is unreachable (replicas with DATABASE_URL): a short note, the pool reconnects by itself.
     const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
-    if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) ctx.reply(apology).catch(() => {});
+    if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) await ctx.reply(apology).catch(() => {});
   });
 
   /**
    * Long polling with concurrent handling (grammY's runner): one slow reply or one retry after a
-   * Telegram error does not hold up everybody else. `stop()` on the handle stops polling and
-   * resolves once the replies in flight are sent.
+   * Telegram error does not hold up everybody else; only handled updates are confirmed to Telegram.
+   * `stop(graceMs)` stops polling, lets the replies in flight finish and confirms them.
    */
-  const start = () => run(bot, { runner: { fetch: { allowed_updates: ['message', 'callback_query'] } } });
+  const start = () => startPolling(bot, { allowedUpdates: ['message', 'callback_query'] });
 
   return { bot, stats: deps.stats, start };
 }

@@ -1,10 +1,11 @@
 import type { Context } from 'grammy';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { log } from '../log.js';
-import { escapeHtml, packMessages } from '../replies/html.js';
 import { gateWarnings } from '../retrieval/calibration.js';
+import { escapeHtml, packMessages } from '../replies/html.js';
 import type { Texts } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';
+import { messageOf } from '../paths.js';
 
 /** File names listed by name in a re-index result; the rest are counted ("…and 590 more"). */
 const NAMES_LISTED = 10;
@@ -74,7 +75,7 @@ export async function reindexWithStatus(ctx: Context, updates: IndexUpdates, t: 
     return summary;
   } catch (err) {
     log.error({ err }, 'reindex failed');
-    await edit(t.reindexFailed((err as Error).message), true);
+    await edit(t.reindexFailed(messageOf(err)), true);
     return undefined;
   }
 }

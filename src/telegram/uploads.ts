@@ -107,8 +107,7 @@ function indexer({ engine, config, store, updates }: BotDeps) {
       if (!summary) return void (await ctx.reply(t.desk.uploadNotIndexed(file)));
       const doc = engine.manifest.documents.find((d) => d.file === file);
       if (doc) {
-        const pages = (doc as { pages?: unknown }).pages;
-        return void (await ctx.reply(t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, typeof pages === 'number' ? pages : undefined)));
+        return void (await ctx.reply(t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, await engine.pagesOf(file))));
       }
       const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary.skipped.find((s) => s.file === file)?.reason;
       const trashed = moveToTrash(config.SEEDS_DIR, file);

@@ -28,7 +28,8 @@ export type Fault =
   | { kind: "retry_after"; seconds: number }
   | { kind: "status"; code: 500 | 502 }
   | { kind: "error"; code: number; description: string } // e.g. 403 "Forbidden: bot was blocked by the user"
-  | { kind: "drop" };
+  | { kind: "drop" } // the connection is reset before the request is processed (nothing happened)
+  | { kind: "reset-after" }; // the request is processed (a message is sent), then the connection is reset before the answer
 
 export interface ApiCall { method: string; params: Record<string, any>; fault?: Fault["kind"] }
 export interface FakeUser { id: number; first_name?: string; username?: string; language_code?: string }
@@ -177,6 +178,18 @@ async function readParams(req: http.IncomingMessage, url: URL): Promise<Record<s
   return params;
 }
 
+/** A small seeded PRNG: fault sequences that repeat from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 // ---------------------------------------------------------------- server
 
 export class FakeBotApi {
@@ -193,6 +206,7 @@ export class FakeBotApi {
   private allowedUpdates: string[] = [];
   private readonly wakePolls = new Set<() => void>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly randomFaults = new Map<string, { fault: Fault; share: number; random: () => number }[]>();
   private readonly chats = new Map<number, Record<string, unknown>>();
   private readonly callbackIds = new Set<string>();
   /** Files users sent, by file_id: served by getFile and the /file/bot<token>/<path> download. */
@@ -200,6 +214,9 @@ export class FakeBotApi {
   private nextUpdateId = 1;
   private nextMessageId = 1; // shared by user and bot messages, so ids are unique across chats
   private stopped = false;
+  private offline = false;
+  /** Connections reset while offline (each one a client's attempt to reach the server). */
+  connectionsCut = 0;
 
   private constructor(private readonly server: http.Server, readonly token: string, username: string) {
     this.apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -213,6 +230,9 @@ export class FakeBotApi {
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
     const fake = new FakeBotApi(server, opts.token ?? "123456:TEST-TOKEN", opts.botUsername ?? "cite_test_bot");
     server.on("request", (req, res) => void fake.handle(req, res));
+    server.on("connection", (socket) => {
+      if (fake.offline) (fake.connectionsCut++, socket.destroy());
+    });
     return fake;
   }
 
@@ -286,6 +306,11 @@ export class FakeBotApi {
     return id;
   }
 
+  /** Updates not yet confirmed by a getUpdates offset: Telegram would deliver them again. */
+  get unconfirmedIds(): number[] {
+    return this.updates.map((u) => u.update_id);
+  }
+
   /**
    * Webhook delivery: posts `update` (made by sendText, pressButton…; taken out of the getUpdates
    * queue) to `url` — a replica behind a load balancer — with the secret given to setWebhook (or
@@ -341,6 +366,34 @@ export class FakeBotApi {
     this.faults.set(key, [...(this.faults.get(key) ?? []), ...Array<Fault>(times).fill(how)]);
   }
 
+  /**
+   * From now on, each call to `method` fails as described with probability `share` (a seeded,
+   * reproducible sequence); several calls add up. `ApiCall.fault` records which calls failed.
+   */
+  failRandomly(method: string, how: Fault, share: number, seed = 1): void {
+    const key = method.toLowerCase();
+    this.randomFaults.set(key, [...(this.randomFaults.get(key) ?? []), { fault: how, share, random: mulberry32(seed) }]);
+  }
+
+  /** Ends random faults for every method. */
+  clearRandomFaults(): void {
+    this.randomFaults.clear();
+  }
+
+  /**
+   * The network to Telegram is down: open connections are cut and every new one is reset as soon
+   * as it is made (counted in `connectionsCut`), until `goOnline`.
+   */
+  goOffline(): void {
+    this.offline = true;
+    for (const wake of [...this.wakePolls]) wake();
+    setImmediate(() => this.server.closeAllConnections());
+  }
+
+  goOnline(): void {
+    this.offline = false;
+  }
+
   /** Answers pending long polls with [] and closes every socket, so nothing keeps the test process waiting. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -369,16 +422,24 @@ export class FakeBotApi {
     const method = route[2]!;
     let params: Record<string, any>;
     try { params = await readParams(req, url); } catch (e) { return fail(400, `Bad Request: can't parse request: ${(e as Error).message}`); }
-    const fault = this.faults.get(method.toLowerCase())?.shift();
+    const fault = this.faults.get(method.toLowerCase())?.shift() ?? this.randomFault(method);
     this.calls.push({ method, params, ...(fault ? { fault: fault.kind } : {}) });
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "retry_after") return fail(429, `Too Many Requests: retry after ${fault.seconds}`, { parameters: { retry_after: fault.seconds } });
     if (fault?.kind === "status") return fail(fault.code, fault.code === 502 ? "Bad Gateway" : "Internal Server Error");
     if (fault?.kind === "error") return fail(fault.code, fault.description);
+    if (fault?.kind === "reset-after") {
+      await this.dispatch(method, params, res).catch(() => {});
+      return void req.socket.destroy();
+    }
     try { send(200, { ok: true, result: await this.dispatch(method, params, res) }); } catch (e) {
       if (e instanceof ApiError) fail(e.code, e.message);
       else fail(500, `Internal Server Error: fake Bot API crashed: ${(e as Error).stack}`);
     }
+  }
+
+  private randomFault(method: string): Fault | undefined {
+    return this.randomFaults.get(method.toLowerCase())?.find((f) => f.random() < f.share)?.fault;
   }
 
   private async dispatch(method: string, p: Record<string, any>, res: http.ServerResponse): Promise<unknown> {

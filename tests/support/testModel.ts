@@ -14,7 +14,10 @@ import { loadEmbedder, type Embedder, type EmbedderOptions } from '../../src/vec
 import { writeTestModel } from '../../src/vectors/testModel.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const SEEDS = path.join(REPO, 'seeds');
+/** The documents the tests use: a copy of the seeds, so that an admin's changes to `seeds/` change no test. */
+export const SEEDS = path.join(REPO, 'tests/fixtures/seeds');
+/** Questions with their answers (a copy of the shared dev set), for the eval, bench and calibration tests. */
+export const DEV_SET = path.join(REPO, 'tests/fixtures/dev.jsonl');
 /** Where transformers.js may cache things; nothing is ever downloaded (allowRemote: false). */
 const CACHE = path.join(os.tmpdir(), 'cite-test-cache');
 

@@ -6,9 +6,18 @@ import type { Block, Extracted } from './types.js';
  * items, quotes, code blocks and table cells each a block. The title is the first heading.
  */
 export function readMarkdown(text: string): Extracted {
+  const { body, title } = frontMatter(text);
   const blocks: Block[] = [];
-  walk(marked.lexer(text), blocks);
-  return { blocks };
+  walk(marked.lexer(body), blocks);
+  return { blocks, ...(title ? { title } : {}) };
+}
+
+/** YAML front matter (static site generators) is metadata, not text: its `title:` is the title. */
+function frontMatter(text: string): { body: string; title?: string } {
+  const match = text.match(/^\uFEFF?---\r?\n([\s\S]*?)\r?\n(---|\.\.\.)\r?\n/);
+  if (!match) return { body: text };
+  const title = match[1]!.match(/^title:\s*["']?(.*?)["']?\s*$/m)?.[1];
+  return { body: text.slice(match[0].length), ...(title ? { title } : {}) };
 }
 
 function walk(tokens: Token[], blocks: Block[]): void {
