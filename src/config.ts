@@ -5,6 +5,14 @@ const int = (min: number, fallback: number) =>
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
+/** A comma-separated list of numeric Telegram ids. */
+const ids = (message: string, pattern = /^\d+$/) =>
+  z
+    .string()
+    .default('')
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(pattern, message).transform(Number)));
+
 /** Settings where an empty value is a value (a model without e5 prefixes); elsewhere empty = default. */
 const EMPTY_IS_A_VALUE = new Set(['QUERY_PREFIX', 'PASSAGE_PREFIX']);
 
@@ -22,6 +30,12 @@ const schema = z.object({
     .default('')
     .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids, comma-separated').transform(Number))),
+  /**
+   * Who may ask: empty (the default) = everyone. Otherwise only these users, and anyone in these
+   * chats (group ids are negative); admins always, and admins allow or revoke more from the chat.
+   */
+  ALLOWED_USERS: ids('must be numeric Telegram user ids, comma-separated'),
+  ALLOWED_CHATS: ids('must be numeric Telegram chat ids (groups are negative), comma-separated', /^-?\d+$/),
   SEEDS_DIR: z.string().default('seeds'),
   /** Larger documents are skipped with a warning: embedding them would take hours on a CPU. */
   DOC_MAX_BYTES: int(1, 2_000_000),
@@ -60,6 +74,17 @@ const schema = z.object({
   LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),
+  /** How long a reply keeps being retried (Telegram's flood control, 5xx, network) before the user gets an apology. */
+  DELIVERY_BUDGET_SECONDS: int(1, 300),
+  /** On SIGTERM/SIGINT, how long the replies being sent may take before the bot exits (what is unfinished is delivered again at the next start). */
+  SHUTDOWN_GRACE_SECONDS: int(0, 8),
+  /** postgres://…: the index (and what bot replicas share) lives in PostgreSQL with pgvector instead of INDEX_DIR. */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+  /** Set: the bot receives updates by webhook at this URL (its path is served on PORT) instead of long polling. */
+  WEBHOOK_URL: z.string().url().optional(),
+  /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; any other request is refused (1-256 of A-Z a-z 0-9 _ -). */
+  WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -').optional(),
+  PORT: int(0, 8080),
   LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
 });
 

@@ -1,10 +1,12 @@
 import { embedderOptions, type Config } from './config.js';
 import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
-import { documentsChangedSince } from './index/changes.js';
+import { documentsChangedSince, readingKey } from './index/changes.js';
+import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
 import { loadIndex } from './index/loader.js';
 import { readManifest, type Manifest } from './index/manifest.js';
+import { PostgresIndex } from './index/postgres/source.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
@@ -23,10 +25,13 @@ export class Engine {
     readonly config: Config,
     readonly embedder: Embedder,
     private retriever: Retriever,
+    /** Set when the index lives in PostgreSQL (DATABASE_URL) instead of INDEX_DIR. */
+    readonly postgres?: PostgresIndex,
   ) {}
 
   static async open(config: Config, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
     const embedder = await loadEmbedder(embedderOptions(config));
+    if (config.DATABASE_URL) return Engine.openPostgres(config, embedder, onProgress);
     let reuse = true;
     try {
       const reason = staleReason(config, embedder, readManifest(config.INDEX_DIR).manifest);
@@ -51,6 +56,45 @@ export class Engine {
     return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
   }
 
+  /**
+   * The index in PostgreSQL: built first when there is none or it no longer fits (as with files);
+   * then the engine follows the generations other processes switch to.
+   */
+  private static async openPostgres(config: Config, embedder: Embedder, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
+    const postgres = await PostgresIndex.connect(config.DATABASE_URL!, searchOptions(config));
+    const live = await postgres.openLive().catch((err) => {
+      if (err instanceof IndexError && err.kind === 'missing') return undefined;
+      throw err;
+    });
+    const reason = live ? staleReason(config, embedder, live.manifest) : 'there is none yet';
+    let index = live;
+    if (reason) {
+      log.warn(`The index in the database is out of date: ${reason}. Building the index now.`);
+      try {
+        const summary = await postgres.build(buildSettings(config), embedder, onProgress);
+        for (const { file, reason } of summary.skipped) log.warn(`skipped ${file}: ${reason}`);
+        index = await postgres.openLive();
+      } catch (err) {
+        const usable = live && live.manifest.modelIdentity === embedder.identity && live.manifest.dim === embedder.dim;
+        if (!(err instanceof IndexError && err.kind === 'busy' && usable)) throw err;
+        log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
+      }
+    }
+    const engine = new Engine(config, embedder, new Retriever(index!, embedder, retrievalSettings(config)), postgres);
+    postgres.watch(() => engine.retriever.index.build, (next) => engine.use(next));
+    return engine;
+  }
+
+  /** Answers from `index` from now on (questions in flight finish on the one they started with). */
+  private use(index: IndexData): void {
+    this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config));
+  }
+
+  /** Closes the database connections, if any (the file store holds nothing open). */
+  async close(): Promise<void> {
+    await this.postgres?.close();
+  }
+
   get manifest(): Manifest {
     return this.retriever.index.manifest;
   }
@@ -62,6 +106,15 @@ export class Engine {
   /** The best passages; the first `described` (default: all) get their best sentence. */
   ask(question: string, topK = this.config.TOP_K, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
     return this.retriever.search(question, topK, mode, described);
+  }
+
+  /** How many pages of a document the live index holds passages from (paged formats, e.g. PDF; else undefined). */
+  async pagesOf(file: string): Promise<number | undefined> {
+    const { index } = this.retriever;
+    const doc = index.manifest.documents.find((d) => d.file === file);
+    const pages = new Set<number>();
+    for (let i = 0; doc && i < doc.chunks; i++) for (const page of (await index.chunks.get(doc.firstLabel + i))?.pages ?? []) if (page > 0) pages.add(page);
+    return pages.size ? Math.max(...pages) : undefined;
   }
 
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
@@ -79,6 +132,10 @@ export class Engine {
         let summary = await this.runBuild(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir === this.retriever.index.build) return summary;
+        if (this.postgres) {
+          this.use(await this.postgres.openLive());
+          return summary;
+        }
         let index = await loadIndex(this.config.INDEX_DIR).catch((err: unknown) => {
           if (err instanceof IndexError && err.kind === 'corrupt') return undefined;
           throw err;
@@ -89,7 +146,7 @@ export class Engine {
           summary = await this.runBuild(this.config, onProgress, { reuse: false });
           index = await loadIndex(this.config.INDEX_DIR);
         }
-        this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config));
+        this.use(index);
         return summary;
       } finally {
         this.reindexing = undefined;
@@ -115,6 +172,17 @@ export function buildSettings(config: Config) {
   };
 }
 
+/** How the PostgreSQL store searches vectors: exactly up to EXACT_SEARCH_MAX passages, then HNSW. */
+export function searchOptions(config: Config) {
+  return { exactSearchMax: config.EXACT_SEARCH_MAX, efSearch: config.HNSW_EF_SEARCH ?? PG_EF_SEARCH };
+}
+
+/**
+ * pgvector's hnsw.ef_search when HNSW_EF_SEARCH is unset (the file store measures it at build time
+ * with hnswlib; here pgvector's iterative scan keeps recall up while the generation filter drops rows).
+ */
+const PG_EF_SEARCH = 200;
+
 function retrievalSettings(config: Config) {
   return {
     efSearch: config.HNSW_EF_SEARCH,
@@ -132,6 +200,7 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
-  if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (!config.DATABASE_URL && searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (manifest.reading !== readingKey(config.DOC_MAX_BYTES)) return 'the reading settings (DOC_MAX_BYTES) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

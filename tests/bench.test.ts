@@ -32,16 +32,16 @@ describe('bench helpers', () => {
     expect(declineAccuracy(report)).toBeCloseTo((1 + 6) / 10);
   });
 
-  it('generated documents are deterministic and accepted by the loader', () => {
+  it('generated documents are deterministic and accepted by the loader', async () => {
     const vocab = vocabularyOf(SEEDS);
     expect(syntheticDocument(vocab, 5)).toBe(syntheticDocument(vocab, 5));
     expect(syntheticDocument(vocab, 5)).not.toBe(syntheticDocument(vocab, 6));
     const dir = tmp();
     const added = makeCorpus(SEEDS, dir, 9);
-    const { documents, skipped } = loadDocuments(dir);
+    const { documents, skipped } = (await loadDocuments(dir));
     expect(skipped).toEqual([]);
     expect(documents).toHaveLength(9);
-    expect(added).toHaveLength(9 - loadDocuments(SEEDS).documents.length);
+    expect(added).toHaveLength(9 - (await loadDocuments(SEEDS)).documents.length);
     expect(mulberry32(1)()).toBe(mulberry32(1)());
   });
 });
@@ -106,11 +106,19 @@ describe('bench run (tiny sizes, test model)', () => {
     expect(result.builds[1]!.documents).toBe(8);
   });
 
+  it('reads a generated document of each format, the PDF with its pages', () => {
+    const rows = result.reading!.rows;
+    expect(rows.map((r) => r.format)).toEqual(['PDF', 'DOCX', 'HTML', 'Markdown', 'text (UTF-8)', 'text (Windows-1252)']);
+    expect(rows[0]!.pages).toBe(result.reading!.pdfPages);
+    for (const r of rows) expect([r.bytes > 0, r.passages > 0, r.readMs > 0]).toEqual([true, true, true]);
+    expect(renderMarkdown(result)).toContain('## 6. Reading documents');
+  });
+
   it('serves the generated collection from a fresh process: start, queries, memory, re-index while answering', () => {
     const s = result.scale;
     expect(s.documents).toBe(12);
     expect(s.chunks).toBeGreaterThan(100); // above exactSearchMax: HNSW is used
-    expect(Object.keys(s.files).sort()).toEqual(['chunks.jsonl', 'hnsw.bin', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+    expect(Object.keys(s.files).sort()).toEqual(['chunks.jsonl', 'hnsw.bin', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
     expect(s.dense.tunedEf).not.toBeNull();
     expect(s.dense.rows.map((r) => r.ef)).toEqual([...new Set([50, 200, s.dense.tunedEf!])].sort((a, b) => a - b));
     for (const r of s.dense.rows) {

@@ -413,7 +413,8 @@ describe('admin commands', () => {
     await ask(user(502), EXPELLED);
     const m = single(await command(ADMIN, 'stats'));
     const man = engine.manifest;
-    expect(m.plain).toContain(`Documents: ${man.documents.length}\nPassages (chunks): ${man.chunkCount}\nModel: ${man.model} (dimension ${man.dim})`);
+    expect(m.plain).toContain(`Documents: ${man.documents.length}\nPassages (chunks): ${man.chunkCount}\nModel: ${path.basename(man.model)} (dimension ${man.dim})`);
+    expect(m.plain).not.toContain(path.dirname(man.model)); // the test model is a local folder: no server path shown
     expect(m.plain).toMatch(/^Questions: \d+ \(\d+ answered from the documents\)$/m);
     expect(m.plain).toMatch(/^Median answer time: \d+ ms$/m);
     expect(m.plain).not.toContain('re-index running');
@@ -478,7 +479,8 @@ describe('/reindex', () => {
     try {
       const status = single(await command(ADMIN, 'reindex'));
       await fake.waitFor(() => status.plain.startsWith('Re-index failed'), 60_000);
-      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${seeds} (add .txt or .md files).`);
+      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`);
+      expect(status.plain).not.toContain(seeds); // no absolute server path in a reply
       expect(engine.isReindexing).toBe(false);
       expect(quotedBold(single(await ask(user(605), EXPELLED)))).toContain(EXPELLED_SENTENCE);
       expect(single(await command(ADMIN, 'stats')).plain).toContain('Documents: 8\n');
@@ -581,6 +583,30 @@ describe('long document lists', () => {
       const notCovered = single(await ask(u, OFF_TOPIC));
       expect(notCovered.plain.split('\n')).toHaveLength(7);
       expect(notCovered.plain).toMatch(/…and 99\d more \(\/sources lists them all\)\.$/);
+    } finally {
+      delete (engine as unknown as Record<string, unknown>).manifest;
+    }
+  });
+});
+
+describe('long titles in /sources', () => {
+  it('pages by message size: 30 documents with 250-character titles are all listed, each page one message', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => ({ ...engine.manifest.documents[0]!, file: `long_${i}.txt`, title: `${'A very long title about trade unions, statements and memorial days '.repeat(4).slice(0, 250)} ${i}` }));
+    const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
+    Object.defineProperty(engine, 'manifest', { configurable: true, get: () => ({ ...original.get!.call(engine), documents: many }) });
+    try {
+      const u = user(840);
+      let m = single(await command(u, 'sources'));
+      const seen = new Set<string>();
+      for (;;) {
+        expect(m.text.length).toBeLessThanOrEqual(TELEGRAM_LIMIT);
+        for (const [, file] of m.plain.matchAll(/^ {2}(long_\d+\.txt),/gm)) seen.add(file!);
+        const next = buttonData(m, 'Next ▶');
+        if (!next) break;
+        expect((await press(u, m, next)).sent).toHaveLength(0); // edited in place, never a second message
+        m = fake.messages.find((s) => s.message_id === m.message_id)!;
+      }
+      expect(seen.size).toBe(30);
     } finally {
       delete (engine as unknown as Record<string, unknown>).manifest;
     }

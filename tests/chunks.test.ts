@@ -22,8 +22,9 @@ function sentence(n: number, length: number): string {
 /** The file's blank-line-separated blocks, as a reader sees them (counted independently of the chunker). */
 const fileBlocks = (source: string) => source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
 const titleBlock = (source: string, title: string) => fileBlocks(source).findIndex((b) => b.split('\n').some((l) => l.trim() === title));
+const { documents: seedDocuments } = await loadDocuments(SEEDS);
 describe('chunk offsets on the seeds', () => {
-  const { documents } = loadDocuments(SEEDS);
+  const documents = seedDocuments;
 
   it.each(documents.map((d) => [d.file, d] as const))('%s: every chunk is its source slice, in order', (_file, doc) => {
     const chunks = chunkDocument(doc);
@@ -178,5 +179,20 @@ describe('joinWraps and sentenceSpans', () => {
     // Offsets are relative to the whole source when given a sub-range.
     const sub = sentenceSpans(text, 18, 44).map((s) => text.slice(s.start, s.end));
     expect(sub).toEqual(['wrapped here.', 'Second one.']);
+  });
+});
+
+describe('sentences are never split at an initial or abbreviation', () => {
+  const sentences = (text: string) => sentenceSpans(text, 0, text.length).map((s) => text.slice(s.start, s.end));
+  it.each([
+    ['The speech by MP S. Mohbaliyev was read out. It was long.', ['The speech by MP S. Mohbaliyev was read out.', 'It was long.']],
+    ['See Resolution No. 5 of the council. Then vote.', ['See Resolution No. 5 of the council.', 'Then vote.']],
+    ['The U.S. delegation left. Others stayed.', ['The U.S. delegation left.', 'Others stayed.']],
+    ['Prof. A. B. Aliyev spoke, e.g. about art. Then we left.', ['Prof. A. B. Aliyev spoke, e.g. about art.', 'Then we left.']],
+    ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday. Fine.', ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday.', 'Fine.']],
+    ['He took vitamin A. Then he slept.', ['He took vitamin A.', 'Then he slept.']],
+    ['There was no. Then he left.', ['There was no.', 'Then he left.']],
+  ])('%s', (text, expected) => {
+    expect(sentences(text)).toEqual(expected);
   });
 });

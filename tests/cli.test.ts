@@ -153,7 +153,8 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     const [value] = jsonLines(run.stdout, 1); // build progress and logs never reach stdout
     const answer = expectAnswer(value, EXPELLED);
     expect(answer.answered).toBe(true);
-    expect(answer.hits).toHaveLength(3); // TOP_K default
+    // The quoted passages, as the text reply shows them: at most TOP_K (3); only one answers this.
+    expect(answer.hits).toHaveLength(1);
     expect(answer.hits[0]!.doc.startsWith('000')).toBe(true);
     expect(answer.hits[0]!.text).toContain('150 thousand Azerbaijanis were expelled');
     expect(existsSync(path.join(fresh, 'CURRENT'))).toBe(true);
@@ -169,8 +170,8 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     }
     const a = expectAnswer(first, EXPELLED);
     const b = expectAnswer(second, HOUSES);
-    expect(a.hits).toHaveLength(2);
-    expect(b.hits).toHaveLength(2);
+    for (const answer of [a, b]) expect(answer.hits.length).toBeGreaterThanOrEqual(1);
+    for (const answer of [a, b]) expect(answer.hits.length).toBeLessThanOrEqual(2);
     expect(b.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
     expect(liveBuildDir(indexDir)).toBe(before); // an up-to-date index is used, not rebuilt
   });
@@ -237,7 +238,7 @@ describe('the README’s terminal commands, pasted literally', () => {
     const [json, jsonl] = readmeCommands().map((c) => c.replace(' [--top K]', ' --top 2'));
     const one = await shell(json!.replace('"question"', JSON.stringify(EXPELLED)), {});
     expect(one.code, one.stderr).toBe(0);
-    expect(expectAnswer(jsonLines(one.stdout, 1)[0], EXPELLED).hits).toHaveLength(2);
+    expect(expectAnswer(jsonLines(one.stdout, 1)[0], EXPELLED).hits.length).toBeLessThanOrEqual(2);
     const questionsFile = path.join(tempDir(), 'questions.txt');
     writeFileSync(questionsFile, `${EXPELLED}\n${HOUSES}\n`);
     const many = await shell(jsonl!.replace('questions.txt', JSON.stringify(questionsFile)), {});

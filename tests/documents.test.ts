@@ -8,7 +8,7 @@ import { SEEDS, tempDirs } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-docs-');
 
-const { documents: seeds, skipped: seedsSkipped } = loadDocuments(SEEDS);
+const { documents: seeds, skipped: seedsSkipped } = (await loadDocuments(SEEDS));
 const byPrefix = (prefix: string): SourceDocument => {
   const doc = seeds.find((d) => d.file.startsWith(prefix));
   if (!doc) throw new Error(`no seed ${prefix}`);
@@ -204,7 +204,7 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
   const write = (dir: string, name: string, data: string | Buffer) => writeFileSync(path.join(dir, name), data);
   const good = 'A Good Title\n\nThis document has a real paragraph of text that survives cleaning.\n';
 
-  it('skips empty, binary, non-UTF-8, oversized and non-text files, each with its own reason; reads subfolders', () => {
+  it('skips empty, binary, oversized, damaged and unsupported files, each with its own reason; reads subfolders and legacy encodings', async () => {
     const dir = tempDir();
     write(dir, 'good.txt', good);
     write(dir, 'notes.md', good.replace('A Good Title', 'Markdown Notes'));
@@ -223,45 +223,45 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     write(dir, '.git/HEAD.txt', good);
 
     const limit = Buffer.byteLength(good) + 100;
-    let result!: ReturnType<typeof loadDocuments>;
-    expect(() => (result = loadDocuments(dir, limit))).not.toThrow();
+    const result = await loadDocuments(dir, limit);
 
     expect(result.documents.map((d) => [d.file, d.title])).toEqual([
       ['good.txt', 'A Good Title'],
+      ['latin1.txt', 'Café Title'], // not UTF-8: Windows-1252 assumed, and said so
       ['notes.md', 'Markdown Notes'],
       ['reports/2021/inner.txt', 'An Inner Report'], // by its path relative to the documents folder
     ]);
     const reasons = Object.fromEntries(result.skipped.map((s) => [s.file, s.reason]));
     expect(Object.keys(reasons).sort()).toEqual(
-      ['binary.txt', 'boilerplate.txt', 'empty.txt', 'huge.txt', 'latin1.txt', 'report.pdf', 'table.csv', 'title-only.txt'].sort(),
+      ['binary.txt', 'boilerplate.txt', 'empty.txt', 'huge.txt', 'report.pdf', 'table.csv', 'title-only.txt'].sort(),
     );
     expect(reasons['empty.txt']).toBe('empty file');
     expect(reasons['title-only.txt']).toBe('only a title ("Just A Title"), no body text');
     expect(reasons['boilerplate.txt']).toMatch(/no text/);
     expect(reasons['binary.txt']).toMatch(/binary/);
-    expect(reasons['latin1.txt']).toMatch(/UTF-8/);
+    expect(result.documents.find((d) => d.file === 'latin1.txt')!.note).toBe('not Unicode: read as windows-1252');
     expect(reasons['huge.txt']).toMatch(/too large/);
     expect(reasons['huge.txt']).toContain(String(limit));
-    expect(reasons['report.pdf']).toMatch(/\.txt/);
+    expect(reasons['report.pdf']).toMatch(/^damaged PDF/);
     expect(reasons['table.csv']).toMatch(/\.txt/);
   });
 
-  it.each(['utf16le', 'utf16be'] as const)('reads %s text with a byte-order mark (Windows Notepad’s “Unicode”)', (encoding) => {
+  it.each(['utf16le', 'utf16be'] as const)('reads %s text with a byte-order mark (Windows Notepad’s “Unicode”)', async (encoding) => {
     const dir = tempDir();
     const text = '\uFEFFA Windows Notepad Title\r\n\r\nSaved as UTF-16, so every other byte is zero.\r\n';
     const le = Buffer.from(text, 'utf16le');
     write(dir, 'notepad.txt', encoding === 'utf16le' ? le : Buffer.from(le).swap16());
-    const { documents, skipped } = loadDocuments(dir);
+    const { documents, skipped } = (await loadDocuments(dir));
     expect(skipped).toEqual([]);
     expect(documents[0]!.title).toBe('A Windows Notepad Title');
     const span = documents[0]!.paragraphs[0]!;
     expect(documents[0]!.source.slice(span.start, span.end)).toBe('Saved as UTF-16, so every other byte is zero.');
   });
 
-  it('keeps offsets of a file starting with a BOM and hashes its bytes', () => {
+  it('keeps offsets of a file starting with a BOM and hashes its bytes', async () => {
     const dir = tempDir();
     write(dir, 'bom.txt', '\uFEFF' + good);
-    const [doc] = loadDocuments(dir).documents;
+    const [doc] = (await loadDocuments(dir)).documents;
     expect(doc!.title).toBe('A Good Title');
     const span = doc!.paragraphs[0]!;
     expect(doc!.source.slice(span.start, span.end)).toBe('This document has a real paragraph of text that survives cleaning.');
@@ -269,8 +269,8 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     expect(doc!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('reports a missing folder with its path', () => {
+  it('reports a missing folder with its path', async () => {
     const missing = path.join(tempDir(), 'nope');
-    expect(() => loadDocuments(missing)).toThrow(`Cannot read the documents folder "${missing}"`);
+    await expect(loadDocuments(missing)).rejects.toThrow(`Cannot read the documents folder "${path.basename(missing)}"`);
   });
 });

@@ -111,7 +111,7 @@ describe('Engine.reindex in a worker thread', { timeout: 120_000 }, () => {
     expect(inWorker.constructor.name).toBe('DocumentsError');
     expect(inWorker.constructor).toBe(inProcess.constructor);
     expect(inWorker.message).toBe(inProcess.message);
-    expect(inWorker.message).toBe(`No usable documents in ${seeds} (add .txt or .md files).`);
+    expect(inWorker.message).toBe(`No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`);
 
     expect(engine.isReindexing).toBe(false);
     expect(engine.manifest).toBe(before);

@@ -106,7 +106,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const future = new Date(statSync(path.join(ws.seeds, touched)).mtimeMs + 60_000);
     utimesSync(path.join(ws.seeds, touched), future, future);
 
-    const plan = planChanges(ws.seeds, settings(ws.seeds, ws.index).maxDocBytes, before.manifest);
+    const plan = (await planChanges(ws.seeds, settings(ws.seeds, ws.index).maxDocBytes, before.manifest));
     expect([...plan.stats.keys()]).toEqual([touched]); // one stat per file, one file read
     expect(plan.kept.map((k) => k.file.file)).toEqual(files.filter((f) => f !== touched));
     expect(plan.reused.map((r) => r.doc.file)).toEqual([touched]);
@@ -139,7 +139,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     );
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
 
-    const doc = loadDocuments(ws.seeds).documents.find((d) => d.file === changed)!;
+    const doc = (await loadDocuments(ws.seeds)).documents.find((d) => d.file === changed)!;
     const newChunks = chunkDocument(doc);
     expect(s.embedded).toEqual([changed]);
     expect(s.reused).toEqual(files.filter((f) => f !== changed));
@@ -178,7 +178,8 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect(s.embedded).toEqual([]);
     expect(s.reused).toContain('001_renamed.txt');
-    expect(s.removed).toEqual([old]);
+    expect(s.removed).toEqual([]); // reported as renamed, not as removed and added
+    expect(s.renamed).toEqual([{ from: old, to: '001_renamed.txt' }]);
     const after = await loadIndex(ws.index);
     expect(chunksOf(after).filter((c) => c.doc === old)).toEqual([]);
     expect(chunksOf(after).filter((c) => c.doc === '001_renamed.txt')).toHaveLength(chunksOf(base).filter((c) => c.doc === old).length);

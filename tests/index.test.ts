@@ -15,6 +15,7 @@ import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+import { shownPath } from '../src/paths.js';
 
 const tempDir = tempDirs('cite-index-');
 
@@ -50,8 +51,9 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
+const { documents: seedDocuments } = await loadDocuments(SEEDS);
 describe('index round trip', () => {
-  const { documents } = loadDocuments(SEEDS);
+  const documents = seedDocuments;
   const expectedChunks = documents.flatMap((d) => chunkDocument(d));
 
   it('summarises a first build: everything embedded, nothing reused', () => {
@@ -68,7 +70,7 @@ describe('index round trip', () => {
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
@@ -200,7 +202,8 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     const error = await indexErrorOf(dir);
     expect(error.kind).toBe(kind);
     expect(error.message).toMatch(why);
-    expect(error.message).toContain(path.resolve(dir));
+    expect(error.message).toContain(shownPath(dir));
+    expect(error.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
     expect(error.message).toContain('`npm run index`');
     await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
     const rebuilt = await loadIndex(dir);
@@ -229,7 +232,7 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     // Copies have new times: all 5 are re-read (by size and time), only the changed one is embedded.
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 5 file\(s\) new or changed, 0 removed/);
     const stored = engine.manifest.documents.find((d) => d.file === changed)!;
-    expect(stored.hash).toBe(loadDocuments(seeds).documents.find((d) => d.file === changed)!.hash);
+    expect(stored.hash).toBe((await loadDocuments(seeds)).documents.find((d) => d.file === changed)!.hash);
     expect((await loadIndex(dir)).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
@@ -402,10 +405,10 @@ describe('unusable documents folder', () => {
     const empty = tempDir();
     const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch((e: unknown) => e);
     expect(noDocs).toBeInstanceOf(DocumentsError);
-    expect((noDocs as Error).message).toBe(`No usable documents in ${empty} (add .txt or .md files).`);
+    expect((noDocs as Error).message).toBe(`No usable documents in ${path.basename(empty)} (add .txt, .md, .pdf, .docx or .html files).`);
     const missing = path.join(empty, 'nope');
     const noFolder = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: missing }, embedder).catch((e: unknown) => e);
     expect(noFolder).toBeInstanceOf(DocumentsError);
-    expect((noFolder as Error).message).toContain(`Cannot read the documents folder "${missing}"`);
+    expect((noFolder as Error).message).toContain(`Cannot read the documents folder "${path.basename(missing)}"`);
   });
 });

@@ -66,7 +66,7 @@ function copyOfPristine(): string {
 /** The unusable documents put next to the good ones, with the reason the loader must give. */
 const BAD_DOCUMENTS: [string, () => Buffer, RegExp][] = [
   ['empty.txt', () => Buffer.alloc(0), /empty file/],
-  ['latin1.txt', () => Buffer.from('Caf\xe9 Men\xfc\n\nNa\xefve paragraph in Latin-1, not UTF-8 at all.\n', 'latin1'), /not valid UTF-8/],
+  ['notes.pdf', () => Buffer.from('Notes\n\nA plain text file whose name says it is a PDF.\n'), /named \.pdf but its content is plain text/],
   ['image.txt', () => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]), /binary/],
   ['utf16.txt', () => Buffer.from('A Windows Notepad Title\r\n\r\nSaved as UTF-16 without a byte-order mark: unreadable.\r\n', 'utf16le'), /binary/],
   [
@@ -359,7 +359,7 @@ syncBuiltinESMExports();
       expect(half, 'a half-written build folder').toBeDefined();
       if (at === 'CURRENT') {
         expect(leftovers.some((e) => e.startsWith('CURRENT.'))).toBe(true); // the pointer that was never renamed
-        expect(entries(path.join(dir, half))).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'vectors.f32']);
+        expect(entries(path.join(dir, half))).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
       } else {
         expect(entries(path.join(dir, half))).toContain(at);
         expect(statSync(path.join(dir, half, at)).size).toBeGreaterThan(0);

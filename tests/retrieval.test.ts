@@ -13,7 +13,8 @@ import { focusQuestion, fold, terms } from '../src/retrieval/terms.js';
 import { DEV_SET, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-retrieval-');
-const sources = new Map(loadDocuments(SEEDS).documents.map((d) => [d.file, d.source]));
+const seedDocs = (await loadDocuments(SEEDS)).documents;
+const sources = new Map(seedDocs.map((d) => [d.file, d.source]));
 
 let retriever: Retriever;
 
@@ -124,7 +125,7 @@ describe('citations point at the quoted text', () => {
   const block = (doc: string, n: number) => {
     const source = sources.get(doc)!;
     const blocks = source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
-    const title = blocks.findIndex((b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(loadDocuments(SEEDS).documents.find((d) => d.file === doc)!.title));
+    const title = blocks.findIndex((b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(seedDocs.find((d) => d.file === doc)!.title));
     return blocks[title + n]!.replace(/\s+/g, ' ');
   };
 
@@ -216,7 +217,7 @@ describe('terms and lexical coverage', () => {
   });
 
   it('on the seeds, updates in steps (deletions only, re-titled, appended) answer every question like a fresh build', () => {
-    const chunks = loadDocuments(SEEDS).documents.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
+    const chunks = seedDocs.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
     expect(chunks.length).toBeGreaterThan(60);
     const questions = readFileSync(DEV_SET, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { q: string }).q);
     questions.push('expel refugees Karabakh', 'Azerbaycan railway 1948-1953', 'zebra');

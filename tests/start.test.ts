@@ -56,7 +56,7 @@ describe('npm start', () => {
   it('goes online, answers, registers its commands, and on SIGTERM stops polling and exits 0', async () => {
     const bot = start({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.apiRoot });
     await fake.waitFor(() => fake.calls.some((c) => c.method === 'getUpdates'), 30_000);
-    expect(fake.commands.map((c: { command: string }) => c.command)).toEqual(['ask', 'sources', 'help', 'start', 'stats', 'reindex']);
+    expect(fake.commands.map((c: { command: string }) => c.command)).toEqual(['ask', 'sources', 'help', 'start', 'stats', 'reindex', 'remove', 'allow', 'revoke']);
     fake.sendText({ id: 7, first_name: 'U' }, EXPELLED);
     const reply = await fake.waitFor(() => fake.messages.find((m) => m.chat_id === 7), 10_000);
     expect(reply.plain).toMatch(/^1\. According to «Statement by the Executive Committee/);

@@ -15,7 +15,9 @@ import { fullBuild, incrementalSection, type BuildResult, type IncrementalResult
 import { chooseModel, f, machineInfo, ms, pct, secs, stderrLogger, table, type Logger, type MachineInfo } from './common.js';
 import { qualitySection, type ModeQuality } from './quality.js';
 import { queryPathSection, type QueryPathResult } from './queryPath.js';
+import { readingSection, renderReading, type ReadingResult } from './reading.js';
 import { renderScale, scaleSection, type ScaleOptions, type ScaleResult } from './scale.js';
+import { postgresSection, renderPostgres, type PostgresResult } from './postgres.js';
 
 export { stderrLogger } from './common.js';
 
@@ -34,6 +36,12 @@ export const SIZES: Record<'full' | 'quick', BenchSizes> = {
   quick: { scale: { documents: 40, paragraphs: 50, questions: 50, efSearch: [50, 100, 200], exactSearchMax: 500 }, latencyQueries: 50, incrementalDocs: 12 },
 };
 
+/** Sizes of the reading section (6): the issue's 300-page PDF, and documents of about 1 MB. */
+export const READING_SIZES = {
+  full: { pdfPages: 300, paragraphs: 2000, repeats: 3 },
+  quick: { pdfPages: 30, paragraphs: 200, repeats: 1 },
+};
+
 export interface BenchResult {
   machine: MachineInfo;
   model: { id: string; dim: number; note: string; dtype: string; batch: number };
@@ -46,6 +54,8 @@ export interface BenchResult {
   builds: BuildResult[];
   scale: ScaleResult;
   incremental: IncrementalResult;
+  postgres: PostgresResult;
+  reading?: ReadingResult;
   wallMs: number;
   /** 1-minute load average at the end of the run. */
   loadAfter: number;
@@ -87,8 +97,14 @@ export async function runBench(
     // 5. (and 3b) Incremental re-index on a larger corpus.
     const incremental = await incrementalSection(settings, embedder, config.SEEDS_DIR, tempDir, sizes.incrementalDocs, log);
 
+    // 6. Reading documents of each format.
+    const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
+
     // 4. The product at 100,000 passages (last: it takes most of the time).
     const scale = await scaleSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
+
+    // 6. The same collection in PostgreSQL, beside the file store's figures above.
+    const postgres = await postgresSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
 
     return {
       machine,
@@ -113,6 +129,8 @@ export async function runBench(
       builds: [seedsBuild.result, incremental.full],
       scale,
       incremental,
+      postgres,
+      reading,
       wallMs: performance.now() - started,
       loadAfter: os.loadavg()[0] ?? NaN,
     };
@@ -228,6 +246,9 @@ export function renderMarkdown(r: BenchResult): string {
   // 4.
   out.push(`## 4. Scale: the product at ${r.scale.chunks.toLocaleString('en-US')} passages`, '', renderScale(r.scale));
 
+  // 7. (after 5 in the report, measured after 4)
+  const postgresReport = `## 7. PostgreSQL: the same ${r.postgres.chunks.toLocaleString('en-US')} passages\n\n${renderPostgres(r.postgres, r.scale)}\n`;
+
   // 5.
   const inc = r.incremental;
   out.push('## 5. Incremental re-index', '');
@@ -253,5 +274,26 @@ export function renderMarkdown(r: BenchResult): string {
     '_A rebuild reads only files whose size or time changed, embeds only new or changed documents, and updates the lexical and vector indexes in place of their labels; unchanged files are hard links._',
     '',
   );
+  if (r.reading) out.push('## 6. Reading documents (per format)', '', renderReading(r.reading));
+  out.push(postgresReport);
   return out.join('\n');
+}
+
+/**
+ * Only the scale section's collection in both stores (`npm run bench -- --only postgres [--quick]
+ * [--documents N]`): the file store's figures (section 4) and PostgreSQL's, side by side in one run.
+ */
+export async function postgresOnly(quick: boolean, documents?: number, log: Logger = stderrLogger): Promise<string> {
+  const base = SIZES[quick ? 'quick' : 'full'].scale;
+  const sizes = { ...base, documents: documents ?? base.documents };
+  const choice = await chooseModel(process.env, log);
+  try {
+    const { config, embedder } = choice;
+    const options = { ...sizes, exactSearchMax: sizes.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir: choice.temp[0]! };
+    const files = await scaleSection(config, embedder, options, log);
+    const result = await postgresSection(config, embedder, options, log);
+    return `## PostgreSQL beside the file store: ${result.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result, files)}`;
+  } finally {
+    if (!process.env.BENCH_KEEP) for (const d of choice.temp) rmSync(d, { recursive: true, force: true });
+  }
 }

@@ -4,7 +4,7 @@
  * (serveProbe.ts) as the bot would serve it. HNSW recall is measured on these vectors, BM25 is
  * compared with MiniSearch (the previous engine) on the same chunks.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -59,7 +59,7 @@ export function makeScaleCorpus(seedsDir: string, dir: string, documents: number
 }
 
 /** `count` questions made from passages sampled evenly (deterministic). */
-function questionsFrom(texts: string[], count: number): string[] {
+export function questionsFrom(texts: string[], count: number): string[] {
   const rand = mulberry32(4242);
   return pseudoQuestions(Array.from({ length: count }, () => texts[Math.floor(rand() * texts.length)]!), 77);
 }
@@ -154,7 +154,7 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
   const questionsFile = path.join(opts.tempDir, 'scale-questions.json');
   writeFileSync(questionsFile, JSON.stringify(questions));
   log('scale: serving process (start, queries, re-index while answering)');
-  const serve = serveProbe(config, questionsFile, path.join(corpus, names[Math.floor(names.length / 2)]!));
+  const serve = await serveProbe(config, questionsFile, path.join(corpus, names[Math.floor(names.length / 2)]!));
 
   return {
     documents: summary.documents,
@@ -168,16 +168,28 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
   };
 }
 
-function serveProbe(config: Config, questionsFile: string, changedDocument: string): ServeProbeResult | { error: string } {
+/**
+ * Runs serveProbe.ts in a fresh process with `config` in its environment. Asynchronous: a database
+ * served from this very process (PGlite in the PostgreSQL section) must keep answering meanwhile.
+ */
+export async function serveProbe(config: Config, questionsFile: string, changedDocument: string): Promise<ServeProbeResult | { error: string }> {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const probe = fileURLToPath(new URL('./serveProbe.ts', import.meta.url));
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
   for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
-  const run = spawnSync(process.execPath, ['--import', tsx, probe, questionsFile, changedDocument], { encoding: 'utf8', env, timeout: 1_800_000 });
+  const child = spawn(process.execPath, ['--import', tsx, probe, questionsFile, changedDocument], { env, timeout: 1_800_000 });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
   try {
-    return JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '') as ServeProbeResult;
+    return JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as ServeProbeResult;
   } catch {
-    return { error: `exit ${run.status}: ${run.stderr.trim().split('\n').slice(-3).join(' / ').slice(0, 300)}` };
+    writeFileSync(path.join(path.dirname(questionsFile), 'serve-probe.stderr'), stderr);
+    const lines = stderr.trim().split('\n');
+    const cause = lines.find((l) => /Error|error/.test(l)) ?? lines.slice(-3).join(' / ');
+    return { error: `exit ${status}: ${cause.slice(0, 300)}` };
   }
 }
 

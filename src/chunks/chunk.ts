@@ -1,3 +1,4 @@
+import type { Span } from '../documents/clean.js';
 import type { SourceDocument } from '../documents/load.js';
 
 /** A quotable piece of a document: one paragraph, a few short ones, or part of a long one. */
@@ -13,6 +14,10 @@ export interface Chunk {
   text: string;
   /** The paragraph number of each blank-line-separated part of `text`, in order. */
   parts: number[];
+  /** The page of each part (paged formats only: PDF); ¶ are then counted per page. */
+  pages?: number[];
+  /** Indices (into `parts`) of the parts that are headings: never a quote's best sentence. */
+  headings?: number[];
   /** Offsets in the original file: `sameText(source.slice(start, end), text)` holds. */
   start: number;
   end: number;
@@ -44,15 +49,27 @@ interface Piece {
   paragraph: number;
   start: number;
   end: number;
+  page?: number;
+  heading?: boolean;
 }
 
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
+/** The index of the blank-line-separated part of `text` that holds position `at`. */
+export function partAt(text: string, at: number): number {
+  let part = 0;
+  for (let i = text.indexOf('\n\n'); i >= 0 && i < at; i = text.indexOf('\n\n', i + 2)) part++;
+  return part;
+}
+
 /** The paragraph number of the part of `chunk.text` that holds position `at`. */
 export function paragraphAt(chunk: Pick<Chunk, 'text' | 'parts' | 'paragraph'>, at: number): number {
-  let part = 0;
-  for (let i = chunk.text.indexOf('\n\n'); i >= 0 && i < at; i = chunk.text.indexOf('\n\n', i + 2)) part++;
-  return chunk.parts?.[part] ?? chunk.paragraph;
+  return chunk.parts?.[partAt(chunk.text, at)] ?? chunk.paragraph;
+}
+
+/** The page of the part of `chunk.text` that holds position `at` (paged formats), else undefined. */
+export function pageAt(chunk: Pick<Chunk, 'text' | 'pages'>, at: number): number | undefined {
+  return chunk.pages?.[partAt(chunk.text, at)];
 }
 
 /** Sentence spans of source[start, end), as offsets into source. */
@@ -63,21 +80,52 @@ export function sentenceSpans(source: string, start: number, end: number): { sta
   for (const seg of sentenceSegmenter.segment(text)) {
     const lead = seg.segment.length - seg.segment.trimStart().length;
     const body = seg.segment.trim();
-    if (body) spans.push({ start: start + seg.index + lead, end: start + seg.index + lead + body.length });
+    if (!body) continue;
+    const span = { start: start + seg.index + lead, end: start + seg.index + lead + body.length };
+    const previous = spans.at(-1);
+    // The segmenter knows few abbreviations: "MP S. Mohbaliyev" must not end at "S.".
+    if (previous && continuesAfterAbbreviation(source.slice(previous.start, previous.end), body)) previous.end = span.end;
+    else spans.push(span);
   }
   return spans;
 }
 
+/** Words written with a period that do not end a sentence (titles, "No.", months, Russian "г."). */
+const ABBREVIATIONS = new Set(
+  ('mr mrs ms dr prof st sr jr gen col lt sgt capt sen rep gov pres mt messrs rev hon vol fig ' +
+    'jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp dept approx vs etc cf ' +
+    'г гг им ул ст проф акад тов см др вв').split(' '),
+);
+
+/**
+ * Whether a piece the segmenter cut off after `before` is the rest of the same sentence: `before`
+ * ends with an initial followed by a name ("S. Mohbaliyev"), "No." followed by a number, a title or
+ * month abbreviation ("Dr. Aliyev", "Jan. 2020"), or dotted letters followed by a lower-case word
+ * or a number ("U.S. forces", "e.g. the").
+ */
+export function continuesAfterAbbreviation(before: string, next: string): boolean {
+  const word = before.match(/(?:^|[\s(«"“'‘])([\p{L}.]+)\.$/u)?.[1];
+  if (!word) return false;
+  const first = next[0] ?? '';
+  // An initial follows a capitalised word or another initial ("MP S.", "John F.", "A. B."), not "vitamin A.".
+  if (/^\p{Lu}$/u.test(word)) return /\p{Lu}/u.test(first) && /(^|\s)(\p{Lu}[\p{L}.]*\s+)?\p{Lu}\.$/u.test(before.slice(-40)) && !/\s\p{Ll}+\s+\p{Lu}\.$/u.test(before);
+  if (word.toLowerCase() === 'no' || word.toLowerCase() === 'nos') return /\d/.test(first);
+  if (ABBREVIATIONS.has(word.toLowerCase())) return /[\p{L}\d]/u.test(first);
+  return /^(\p{L}\.)+\p{L}$/u.test(word) && /[\p{Ll}\d]/u.test(first);
+}
+
 /** Splits one paragraph into pieces of at most maxChars, overlapping by one sentence. */
-function splitLong(source: string, paragraph: number, span: { start: number; end: number }, maxChars: number): Piece[] {
-  if (span.end - span.start <= maxChars) return [{ paragraph, start: span.start, end: span.end }];
+function splitLong(source: string, span: Span, maxChars: number): Piece[] {
+  const { paragraph, page, heading } = span;
+  const extra = { ...(page !== undefined ? { page } : {}), ...(heading ? { heading } : {}) };
+  if (span.end - span.start <= maxChars) return [{ paragraph, start: span.start, end: span.end, ...extra }];
   const sentences = sentenceSpans(source, span.start, span.end);
   const pieces: Piece[] = [];
   let first = 0;
   while (first < sentences.length) {
     let last = first;
     while (last + 1 < sentences.length && sentences[last + 1]!.end - sentences[first]!.start <= maxChars) last++;
-    pieces.push({ paragraph, start: sentences[first]!.start, end: sentences[last]!.end });
+    pieces.push({ paragraph, start: sentences[first]!.start, end: sentences[last]!.end, ...extra });
     if (last + 1 >= sentences.length) break;
     // Overlap by one sentence unless it alone fills a piece, or the next sentence cannot join it
     // (the next piece would be that sentence alone: a repeat of the end of this one).
@@ -88,7 +136,7 @@ function splitLong(source: string, paragraph: number, span: { start: number; end
 }
 
 export function chunkDocument(doc: SourceDocument, opts: ChunkOptions = DEFAULT_CHUNKING): Chunk[] {
-  const pieces = doc.paragraphs.flatMap((span) => splitLong(doc.source, span.paragraph, span, opts.maxChars));
+  const pieces = doc.paragraphs.flatMap((span) => splitLong(doc.source, span, opts.maxChars));
   const groups: Piece[][] = [];
   const size = (g: Piece[]) => g.reduce((n, p) => n + p.end - p.start, 0);
   // Overlapping pieces of a split paragraph never share a chunk: its text would repeat a sentence.
@@ -130,6 +178,8 @@ function toChunk(doc: SourceDocument, group: Piece[]): Chunk {
     paragraphEnd: group.at(-1)!.paragraph,
     text,
     parts: group.map((p) => p.paragraph),
+    ...(group.some((p) => p.page !== undefined) ? { pages: group.map((p) => p.page ?? 0) } : {}),
+    ...(group.some((p) => p.heading) ? { headings: group.flatMap((p, i) => (p.heading ? [i] : [])) } : {}),
     start: group[0]!.start,
     end: group.at(-1)!.end,
   };

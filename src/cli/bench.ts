@@ -1,26 +1,36 @@
 /**
- * `npm run bench [-- --quick] [--qa <questions.jsonl>] [--out <file.md>]`: retrieval quality, query
- * latency, build speed, HNSW/BM25 at scale and incremental re-indexing, as markdown tables on
- * stdout (progress on stderr). See src/bench/bench.ts.
+ * `npm run bench [-- --quick] [--qa <questions.jsonl>] [--out <file.md>] [--only reading]`: retrieval
+ * quality, query latency, build speed, HNSW/BM25 at scale, incremental re-indexing and reading speed
+ * per document format, as markdown tables on stdout (progress on stderr). See src/bench/bench.ts.
  */
 import 'dotenv/config';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { renderMarkdown, runBench, stderrLogger } from '../bench/bench.js';
-import { ConfigError } from '../config.js';
+import { postgresOnly, READING_SIZES, renderMarkdown, runBench, stderrLogger } from '../bench/bench.js';
+import { readingSection, renderReading } from '../bench/reading.js';
+import { ConfigError, loadConfig } from '../config.js';
 
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     qa: { type: 'string', default: '../shared/eval/dev.jsonl' },
     out: { type: 'string' },
+    only: { type: 'string' },
+    documents: { type: 'string' },
   },
 });
 
 try {
-  const result = await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger);
-  const markdown = renderMarkdown(result) + '\n';
+  if (values.only !== undefined && values.only !== 'reading' && values.only !== 'postgres') throw new Error(`--only takes "reading" or "postgres", got "${values.only}"`);
+  if (values.only === 'reading') {
+    // Just the reading section (no model needed): `npm run bench -- --only reading [--quick]`.
+    const sizes = READING_SIZES[values.quick ? 'quick' : 'full'];
+    process.stdout.write(`## Reading documents\n\n${renderReading(await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger))}\n`);
+    process.exit(0);
+  }
+  // `--only postgres [--documents N]`: the scale collection in both stores only (long at full size).
+  const markdown = (values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
   process.stdout.write(markdown);
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });

@@ -10,6 +10,8 @@ import { ModelLoadError } from '../vectors/embedder.js';
 import { describeCalibration } from '../retrieval/calibration.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
+import { isUnavailable } from '../db/pool.js';
+import { SchemaError } from '../index/postgres/schema.js';
 
 /** Progress of an index build: a bar on a terminal, log lines otherwise. */
 export function progressReporter(): (p: BuildProgress) => void {
@@ -36,8 +38,11 @@ export function describeBuild(s: BuildSummary): string {
     `  reused unchanged: ${s.reused.length ? s.reused.join(', ') : 'none'}`,
   ];
   if (s.removed.length) lines.push(`  removed: ${s.removed.join(', ')}`);
+  for (const r of s.renamed ?? []) lines.push(`  renamed: ${r.from} → ${r.to} (vectors kept)`);
+  for (const c of s.copied ?? []) lines.push(`  copy: ${c.to} of ${c.from} (vectors reused)`);
+  for (const n of s.notes ?? []) lines.push(`  ${n.file}: ${n.note}`);
   for (const k of s.skipped) lines.push(`  skipped ${k.file}: ${k.reason}`);
-  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration)}`);
+  if (s.calibration) lines.push(`  ${describeCalibration(s.calibration).replace(/\n/g, '\n  ')}`);
   return lines.join('\n');
 }
 
@@ -76,8 +81,10 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
       process.exitCode = 2;
       return;
     }
-    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError || err instanceof QuestionsError) {
+    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError || err instanceof QuestionsError || err instanceof SchemaError) {
       process.stderr.write(`\n${err.message}\n`);
+    } else if (isUnavailable(err)) {
+      process.stderr.write(`\nPostgreSQL (DATABASE_URL) cannot be reached: ${(err as Error).message}\n`);
     } else {
       log.error(err);
     }

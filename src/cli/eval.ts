@@ -34,7 +34,7 @@ await run(async (config) => {
   process.stdout.write(formatReport(score(items, answers, mode)) + '\n');
   if (mode !== 'hybrid') return; // the thresholds decide for the product, which is hybrid
   const calibration = engine.manifest.calibration;
-  const gate = config.DENSE_THRESHOLD === undefined ? (calibration ? describeCalibration(calibration) : 'no calibration in this index') : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
+  const gate = config.DENSE_THRESHOLD === undefined ? (calibration ? describeCalibration(calibration).replace(/\n/g, '\n    ') : 'no calibration in this index') : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
   process.stdout.write(`  in use: ${gate}; LEXICAL_THRESHOLD=${config.LEXICAL_THRESHOLD}\n`);
   const c = calibrate(items, answers, config.TOP_K);
   process.stdout.write(

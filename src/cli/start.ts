@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { createBot, registerCommands } from '../telegram/bot.js';
 import { consoleChat } from './chat.js';
 import { progressReporter, run } from './common.js';
+import { runWebhook } from './webhookMode.js';
 
 // `npm start`: the Telegram bot, or the console chat when no token is configured.
 await run(async (config) => {
@@ -35,14 +36,20 @@ await run(async (config) => {
     clearInterval(waiting);
   }
   await registerCommands(bot.api);
+  if (config.WEBHOOK_URL) return runWebhook(bot, engine, config);
   const polling = start();
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
+  let stopped: Promise<number> | undefined;
   const shutdown = (signal: string) => {
     log.info(`${signal}: finishing in-flight replies and stopping`);
-    if (polling.isRunning()) void polling.stop(); // stops polling, resolves when replies in flight are sent
+    // Stops polling, lets the replies in flight finish (within the grace period) and confirms them to Telegram.
+    stopped ??= polling.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   await polling.task();
+  if (stopped) await stopped;
   log.info('stopped');
+  // Replies still waiting to be retried would keep the process alive; they are delivered again at the next start.
+  process.exit();
 });

@@ -7,6 +7,10 @@ export interface Span {
    * title's block, from 1. Junk removed inside a block does not change the numbering.
    */
   paragraph: number;
+  /** The page it is on (paged formats: PDF), from 1; ¶ are then counted per page. */
+  page?: number;
+  /** A heading (of a format that marks them): its own block, never a quote's best sentence. */
+  heading?: boolean;
 }
 
 /**

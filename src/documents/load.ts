@@ -1,18 +1,27 @@
-import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { cleanDocument, type Span } from './clean.js';
+import type { Span } from './clean.js';
+import type { DocumentFormat } from './formats.js';
+import { documentFromBytes } from './read.js';
+import { messageOf, shownPath } from '../paths.js';
 
 export interface SourceDocument {
   /** File name inside the documents folder, e.g. `000_92e0.txt`. */
   file: string;
   title: string;
-  /** The file's full original text; chunk offsets point into it. */
+  /**
+   * The document's text: for plain text the file's own (decoded) text; for other formats the text
+   * extracted from it (title and blocks separated by blank lines). Chunk offsets point into it.
+   */
   source: string;
   /** sha256 of the file's bytes: unchanged hash = reuse the stored vectors. */
   hash: string;
   /** Body paragraphs that survived cleaning, as offsets into `source`. */
   paragraphs: Span[];
+  format?: DocumentFormat;
+  /** How it was read, when the administrator should know (e.g. the legacy encoding assumed). */
+  note?: string;
 }
 
 export interface LoadResult {
@@ -21,15 +30,13 @@ export interface LoadResult {
   skipped: { file: string; reason: string }[];
 }
 
-const TEXT_FILE = /\.(txt|md)$/i;
-
 /** The documents folder itself is unusable: the user must fix it, a stack trace would not help. */
 export class DocumentsError extends Error {}
 
-export function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY): LoadResult {
+export async function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY): Promise<LoadResult> {
   const result: LoadResult = { documents: [], skipped: [] };
   for (const entry of listDocumentFiles(dir)) {
-    const outcome = readDocument(dir, entry, maxBytes);
+    const outcome = await readDocument(dir, entry, maxBytes);
     if (typeof outcome === 'string') result.skipped.push({ file: entry.file, reason: outcome });
     else result.documents.push(outcome);
   }
@@ -45,7 +52,8 @@ export interface DocumentFile {
 
 /**
  * The files of the documents folder and its subfolders (paths relative to it, with "/", sorted),
- * without reading them. Hidden files and folders (.git, .DS_Store, .gitkeep) are left out.
+ * without reading them. Hidden files and folders (.git, .DS_Store, .gitkeep) are left out, and so
+ * is what lies behind a link to a folder (a link outside is listed, to be skipped with its reason).
  */
 export function listDocumentFiles(dir: string): DocumentFile[] {
   let names: string[];
@@ -55,58 +63,63 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
       .filter((n) => !n.split('/').some((part) => part.startsWith('.')))
       .sort();
   } catch (err) {
-    throw new DocumentsError(`Cannot read the documents folder "${path.resolve(dir)}": ${(err as Error).message}`);
+    throw new DocumentsError(`Cannot read the documents folder "${shownPath(dir)}": ${messageOf(err)}`);
   }
+  const linkedFolders = names.filter((n) => isLinkToFolder(path.join(dir, n)));
   const files: DocumentFile[] = [];
   for (const file of names) {
+    if (linkedFolders.some((link) => file.startsWith(link + '/'))) continue;
+    // A link to a folder inside is the same files again; one to outside is listed to be reported.
+    if (linkedFolders.includes(file) && typeof insideFolder(dir, file) === 'string') continue;
     try {
       const stat = statSync(path.join(dir, file));
-      if (stat.isDirectory()) continue;
+      if (stat.isDirectory() && !linkedFolders.includes(file)) continue;
       files.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
     } catch {
-      files.push({ file, size: -1, mtimeMs: -1 }); // vanished or unreadable: readDocument says why
+      files.push({ file, size: -1, mtimeMs: -1 }); // vanished, unreadable or a dangling link: readDocument says why
     }
   }
   return files;
 }
 
-/** A document, or the reason it cannot be used. */
-export function readDocument(dir: string, { file }: DocumentFile, maxBytes: number): SourceDocument | string {
-  if (!TEXT_FILE.test(file)) return 'not a .txt or .md file';
-  const full = path.join(dir, file);
-  let bytes: Buffer;
+function isLinkToFolder(full: string): boolean {
   try {
-    const stat = statSync(full);
-    if (!stat.isFile()) return 'not a regular file';
-    if (stat.size > maxBytes) return `too large (${stat.size} bytes; the limit DOC_MAX_BYTES is ${maxBytes})`;
-    bytes = readFileSync(full);
-  } catch (err) {
-    return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return lstatSync(full).isSymbolicLink() && statSync(full).isDirectory();
+  } catch {
+    return false;
   }
-  if (bytes.length === 0) return 'empty file';
-  const source = decodeText(bytes);
-  if (source === undefined) return bytes.includes(0) ? 'binary file (contains NUL bytes)' : 'not valid UTF-8 or UTF-16 text';
-  const { title, paragraphs } = cleanDocument(source);
-  if (!/[\p{L}\p{N}]/u.test(source)) return 'no text (only spaces or punctuation)';
-  if (!title) return 'no text left after removing page boilerplate';
-  if (paragraphs.length === 0) return `only a title ("${title.slice(0, 60)}"), no body text`;
-  return { file, title, source, hash: createHash('sha256').update(bytes).digest('hex'), paragraphs };
 }
 
 /**
- * The text of a file: UTF-8, or UTF-16 with a byte-order mark (Windows Notepad's "Unicode").
- * A BOM is replaced by spaces of the same length in code units, so offsets stay those of the text.
+ * The real path of a file of the documents folder, or why it must not be read: nothing outside the
+ * folder is ever read, whatever links (of the file or of a folder on its way) point to.
  */
-function decodeText(bytes: Buffer): string | undefined {
-  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+export function insideFolder(dir: string, file: string): string | { reason: string } {
+  let real: string;
+  let root: string;
   try {
-    if (utf16) return ' ' + new TextDecoder(utf16, { fatal: true, ignoreBOM: true }).decode(bytes).slice(1);
-    if (bytes.includes(0)) return undefined;
-    // ignoreBOM keeps a UTF-8 BOM in the text (by default TextDecoder strips it, shifting every offset
-    // by one against the file as other tools read it); replace it with a space: same offsets, no BOM.
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    return text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text;
-  } catch {
-    return undefined;
+    root = realpathSync(dir);
+    real = realpathSync(path.join(dir, file));
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { reason: code === 'ENOENT' ? 'vanished, or a link to nothing' : `unreadable (${code ?? (err as Error).message})` };
   }
+  if (real !== root && !real.startsWith(root + path.sep)) return { reason: 'a link to outside the documents folder (not read)' };
+  return real;
+}
+
+/** A document, or the reason it cannot be used. */
+export async function readDocument(dir: string, { file }: DocumentFile, maxBytes: number): Promise<SourceDocument | string> {
+  const real = insideFolder(dir, file);
+  if (typeof real !== 'string') return real.reason;
+  let bytes: Buffer;
+  try {
+    const stat = statSync(real);
+    if (!stat.isFile()) return 'not a regular file';
+    if (stat.size > maxBytes) return `too large (${stat.size} bytes; the limit DOC_MAX_BYTES is ${maxBytes})`;
+    bytes = await readFile(real);
+  } catch (err) {
+    return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+  }
+  return documentFromBytes(file, bytes);
 }

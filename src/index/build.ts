@@ -4,7 +4,9 @@ import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js'
 import { DocumentsError } from '../documents/load.js';
 import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { planChanges, type Plan } from './changes.js';
+import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
+import { READER_VERSION } from '../documents/read.js';
+import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { calibrate } from '../retrieval/calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
@@ -15,6 +17,7 @@ import { log } from '../log.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { BuildWriter } from './writer.js';
+import { shownPath } from '../paths.js';
 
 export interface BuildSettings {
   seedsDir: string;
@@ -42,6 +45,12 @@ export interface BuildSummary {
   embedded: string[];
   /** Documents present in the previous index but gone now. */
   removed: string[];
+  /** Documents found under a new name or folder: their chunks and vectors were kept. */
+  renamed: { from: string; to: string }[];
+  /** Copies of a document: the original's chunks and vectors were reused, nothing embedded. */
+  copied: { from: string; to: string }[];
+  /** How some documents were read (e.g. the legacy encoding assumed). */
+  notes: { file: string; note: string }[];
   skipped: { file: string; reason: string }[];
   embeddedChunks: number;
   embedMs: number;
@@ -59,7 +68,7 @@ export interface BuildSummary {
 /** A build renumbers everything once this share of the label slots belongs to deleted chunks. */
 const COMPACT_AT = 0.25;
 /** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
-const RETUNE_AT = 0.1;
+export const RETUNE_AT = 0.1;
 /** Sampled passages used to measure HNSW recall. */
 const TUNING_QUERIES = 50;
 
@@ -110,25 +119,29 @@ async function intact(live: { build: string; manifest: Manifest } | undefined): 
 }
 
 export function fullEmbeddingKey(settings: BuildSettings): string {
-  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}`;
+  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}`;
 }
 
 async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
   const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
-  const plan = planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
-  const documentCount = plan.kept.length + plan.reused.length + plan.fresh.length;
+  const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt or .md files).`);
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${shownPath(settings.seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
 
-  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
   const summary = (buildDir: string, m: Pick<Manifest, 'chunkCount'>, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks: m.chunkCount,
-    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file)].sort(),
+    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
     embedded: plan.fresh.map((d) => d.file),
-    removed: (previous?.manifest.documents ?? []).map((d) => d.file).filter((f) => !present.has(f)),
+    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
+    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
     skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
     embeddedChunks: 0,
     embedMs: 0,
@@ -142,20 +155,23 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     return summary(previous.build, previous.manifest, { upToDate: true, calibration: previous.manifest.calibration });
   }
 
-  // Embed the new and changed documents.
-  const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
-  const texts = freshChunks.flat().map((c) => c.text);
+  // Embed the new and changed documents; copies take the original's chunks and vectors.
+  const embeddedChunks = plan.fresh.map((doc) => chunkDocument(doc));
+  const texts = embeddedChunks.flat().map((c) => c.text);
   const embedStart = performance.now();
   onProgress({ stage: 'embedding', done: 0, total: texts.length });
   const vectorsOf = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
   const embedMs = performance.now() - embedStart;
-  const freshVectors = new Float32Array(texts.length * embedder.dim);
-  vectorsOf.forEach((v, i) => freshVectors.set(v, i * embedder.dim));
-
   const writer = new BuildWriter(settings.indexDir);
   try {
-    const input = { settings, embedder, key, plan, freshChunks, freshVectors, onProgress };
+    const copies = previous ? copiedChunks(previous, plan.copied, embedder.dim) : { chunks: [], vectors: [] };
+    const freshChunks = [...embeddedChunks, ...copies.chunks];
+    const freshVectors = new Float32Array(freshChunks.flat().length * embedder.dim);
+    [...vectorsOf, ...copies.vectors].forEach((v, i) => freshVectors.set(v, i * embedder.dim));
+    const withCopies: Plan = { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] };
+    const input = { settings, embedder, key, plan: withCopies, freshChunks, freshVectors, onProgress };
     const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
+    writer.put(TEXTS_FILE, textsFile(previous, manifest.documents.map((d) => d.hash), read));
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
     return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
@@ -165,6 +181,22 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     if (previous && err instanceof IndexError && err.kind === 'corrupt') return build(settings, embedder, onProgress, false);
     throw err;
   }
+}
+
+/** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
+function copiedChunks(previous: { build: string; manifest: Manifest }, copied: Reuse[], dim: number): { chunks: Chunk[][]; vectors: Float32Array[] } {
+  if (copied.length === 0) return { chunks: [], vectors: [] };
+  const store = ChunkStore.parse(readPrevious(previous.build, previous.manifest, FILES.chunks));
+  const raw = readPrevious(previous.build, previous.manifest, FILES.vectors);
+  const rows = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const chunks: Chunk[][] = [];
+  const vectors: Float32Array[] = [];
+  for (const { doc, previous: original } of copied) {
+    const labels = Array.from({ length: original.chunks }, (_, i) => original.firstLabel + i);
+    chunks.push(labels.map((label) => ({ ...store.get(label)!, doc: doc.file, title: doc.title })));
+    vectors.push(...labels.map((label) => rows.slice(label * dim, (label + 1) * dim)));
+  }
+  return { chunks, vectors };
 }
 
 interface BuildInput {
@@ -188,6 +220,7 @@ function draft(input: BuildInput, documents: ManifestDocument[], labels: number,
     dim: input.embedder.dim,
     embeddingKey: input.key,
     documents,
+    reading: readingKey(input.settings.maxDocBytes),
     skipped: input.plan.skipped,
     labels,
     chunkCount: documents.reduce((n, d) => n + d.chunks, 0),
@@ -351,9 +384,10 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
   }
 
-  // The "not covered" gate is measured again when the collection grew or shrank noticeably.
+  // The "not covered" gate is measured again when the collection grew or shrank noticeably, or
+  // when it lacks the support gate (an index calibrated before that existed).
   let calibration = prev.calibration;
-  if (!calibration || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
+  if (!calibration?.support || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
     if (!dense) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);
@@ -379,12 +413,17 @@ async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
 
 /** Texts of up to `count` live labels spread over the label range (repeatable). */
 function sampleTexts(slots: number, live: (label: number) => boolean, textOf: (label: number) => string, count = 100): string[] {
+  return sampleLabels(slots, live, count).map(textOf);
+}
+
+/** Up to `count` live labels spread over the label range (repeatable). */
+export function sampleLabels(slots: number, live: (label: number) => boolean, count = 100): number[] {
   const labels: number[] = [];
   for (let i = 0; labels.length < count && i < slots * 4; i++) {
     const label = Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * slots);
     if (live(label) && !labels.includes(label)) labels.push(label);
   }
-  return labels.map(textOf);
+  return labels;
 }
 
 /** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
@@ -394,9 +433,9 @@ async function tune(graph: Hnsw, vectors: Float32Array, embedder: Embedder, live
   return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }
 
-const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+export const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 
-function withExamples(m: Draft): Draft {
+export function withExamples<M extends Pick<Manifest, 'documents'>>(m: M): M & { examples: string[] } {
   return { ...m, examples: exampleSubjects(m.documents) };
 }
 

@@ -3,12 +3,21 @@ import type { Manifest, ManifestDocument } from './manifest.js';
 
 type Stat = Pick<DocumentFile, 'size' | 'mtimeMs'>;
 
+/** A document read again whose content is that of a previous document: its chunks and vectors are reused. */
+export interface Reuse {
+  doc: SourceDocument;
+  previous: ManifestDocument;
+  stat: Stat;
+}
+
 /** What changed in the documents folder since the build described by a manifest. */
 export interface Plan {
   /** Same size and modification time as at the last build: not even read. */
   kept: { file: DocumentFile; entry: ManifestDocument }[];
-  /** Read again (touched, renamed or copied) but with the same content as a previous document. */
-  reused: { doc: SourceDocument; previous: ManifestDocument; stat: Stat }[];
+  /** Read again (touched, or renamed/moved) with the content of a previous document that is gone under its old name. */
+  reused: Reuse[];
+  /** A copy of a previous document that is still there: new labels, the original's chunks and vectors. */
+  copied: Reuse[];
   /** New or changed: to be chunked and embedded. */
   fresh: SourceDocument[];
   /** Previous documents that are gone (or changed: their old chunks are dropped). */
@@ -20,21 +29,27 @@ export interface Plan {
   unchanged: boolean;
 }
 
+/** The settings that decide how files are read: when they change, files skipped before are read again. */
+export const readingKey = (maxBytes: number) => JSON.stringify({ maxBytes });
+
 const sameStat = (a: Stat, b: Stat) => a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /**
  * Compares the documents folder with the last build: only files whose size or time changed are
- * read and cleaned, so a large unchanged collection costs one `stat` per file.
+ * read and cleaned, so a large unchanged collection costs one `stat` per file. When the reading
+ * settings changed (DOC_MAX_BYTES), the files skipped before are read again, and unchanged
+ * documents over a lowered limit are too (to be skipped).
  */
-export function planChanges(dir: string, maxBytes: number, previous?: Manifest): Plan {
+export async function planChanges(dir: string, maxBytes: number, previous?: Manifest): Promise<Plan> {
   const prevDocs = new Map((previous?.documents ?? []).map((d) => [d.file, d]));
-  const prevSkipped = new Map((previous?.skipped ?? []).map((s) => [s.file, s]));
-  const plan: Plan = { kept: [], reused: [], fresh: [], removed: [], skipped: [], stats: new Map(), unchanged: false };
+  const sameReading = previous?.reading === readingKey(maxBytes);
+  const prevSkipped = new Map(sameReading ? (previous?.skipped ?? []).map((s) => [s.file, s]) : []);
+  const plan: Plan = { kept: [], reused: [], copied: [], fresh: [], removed: [], skipped: [], stats: new Map(), unchanged: false };
   const read: SourceDocument[] = [];
   for (const file of listDocumentFiles(dir)) {
     const entry = prevDocs.get(file.file);
     const skippedBefore = prevSkipped.get(file.file);
-    if (entry && sameStat(entry, file)) {
+    if (entry && sameStat(entry, file) && entry.size <= maxBytes) {
       plan.kept.push({ file, entry });
       continue;
     }
@@ -44,32 +59,53 @@ export function planChanges(dir: string, maxBytes: number, previous?: Manifest):
     }
     const stat = { size: file.size, mtimeMs: file.mtimeMs };
     plan.stats.set(file.file, stat);
-    const outcome = readDocument(dir, file, maxBytes);
+    const outcome = await readDocument(dir, file, maxBytes);
     if (typeof outcome === 'string') {
       plan.skipped.push({ file: file.file, reason: outcome, ...stat });
     } else read.push(outcome);
   }
-  // Content seen before (a touched, renamed or copied file) keeps its chunks and vectors.
-  const keptFiles = new Set(plan.kept.map((k) => k.file.file));
-  const available = new Map<string, ManifestDocument>();
-  for (const d of previous?.documents ?? []) if (!keptFiles.has(d.file) && !available.has(d.hash)) available.set(d.hash, d);
-  for (const doc of read) {
-    const old = available.get(doc.hash);
-    if (old) {
-      available.delete(doc.hash);
-      plan.reused.push({ doc, previous: old, stat: plan.stats.get(doc.file)! });
-    } else plan.fresh.push(doc);
-  }
-  plan.removed = [...available.values()];
-  const listed = plan.kept.length + plan.reused.length + plan.fresh.length + plan.skipped.length;
+  matchPrevious(plan, read, previous);
+  const listed = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length + plan.skipped.length;
   plan.unchanged =
     previous !== undefined &&
+    sameReading &&
     plan.kept.length === previous.documents.length &&
-    plan.reused.length === 0 &&
-    plan.fresh.length === 0 &&
+    plan.reused.length + plan.copied.length + plan.fresh.length === 0 &&
     plan.skipped.every((s) => prevSkipped.get(s.file) === s) &&
     listed === previous.documents.length + plan.skipped.length;
   return plan;
+}
+
+/**
+ * Content seen before keeps its chunks and vectors: a touched file takes back its own entry, a
+ * renamed or moved one the entry of a document gone under its old name, and a copy of a document
+ * that is still there gets the original's chunks and vectors under new labels.
+ */
+function matchPrevious(plan: Plan, read: SourceDocument[], previous: Manifest | undefined): void {
+  const byHash = new Map<string, ManifestDocument>();
+  for (const d of previous?.documents ?? []) if (!byHash.has(d.hash)) byHash.set(d.hash, d);
+  const claimed = new Set<string>(plan.kept.map((k) => k.entry.file));
+  const own = new Map((previous?.documents ?? []).map((d) => [d.file, d]));
+  const pending: SourceDocument[] = [];
+  for (const doc of read) {
+    const mine = own.get(doc.file);
+    if (mine && mine.hash === doc.hash) {
+      claimed.add(mine.file);
+      plan.reused.push({ doc, previous: mine, stat: plan.stats.get(doc.file)! });
+    } else pending.push(doc);
+  }
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...read.map((d) => d.file)]);
+  for (const doc of pending) {
+    const old = previous?.documents.find((d) => d.hash === doc.hash && !claimed.has(d.file) && !present.has(d.file)) ?? byHash.get(doc.hash);
+    const reuse = old && { doc, previous: old, stat: plan.stats.get(doc.file)! };
+    if (!reuse) plan.fresh.push(doc);
+    else if (claimed.has(reuse.previous.file) || present.has(reuse.previous.file)) plan.copied.push(reuse);
+    else {
+      claimed.add(reuse.previous.file);
+      plan.reused.push(reuse);
+    }
+  }
+  plan.removed = (previous?.documents ?? []).filter((d) => !claimed.has(d.file));
 }
 
 /**

@@ -4,11 +4,19 @@ import { topByScore } from './topK.js';
 const { HierarchicalNSW } = hnswlib;
 export type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
-/** Nearest passages by cosine similarity (vectors are unit length, so cosine = dot product). */
+export interface Neighbours {
+  labels: number[];
+  sims: number[];
+}
+
+/**
+ * Nearest passages by cosine similarity (vectors are unit length, so cosine = dot product). In
+ * memory (files) the answers are immediate; a database store answers asynchronously.
+ */
 export interface DenseIndex {
-  nearest(q: Float32Array, k: number): { labels: number[]; sims: number[] };
+  nearest(q: Float32Array, k: number): Neighbours | Promise<Neighbours>;
   /** The stored vector of a label. */
-  vector(label: number): Float32Array;
+  vector(label: number): Float32Array | Promise<Float32Array>;
 }
 
 export function dot(a: Float32Array, b: Float32Array, offset = 0): number {

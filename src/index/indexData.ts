@@ -1,5 +1,6 @@
 import type { ChunkStore } from './chunkStore.js';
-import type { DenseIndex } from './dense.js';
+import type { Chunk } from '../chunks/chunk.js';
+import type { DenseIndex, ExactIndex, HnswIndex } from './dense.js';
 import type { LexicalIndex } from './lexical.js';
 import type { Manifest } from './manifest.js';
 
@@ -15,8 +16,11 @@ export interface IndexData {
   build: string;
   /** The documents, model identity and "not covered" calibration the index was built with. */
   manifest: Manifest;
-  /** Chunk text and its document and ¶ by label; `has` is false for a deleted label. */
-  chunks: Pick<ChunkStore, 'get' | 'has'>;
+  /**
+   * Chunk text and its document and ¶ by label (undefined for a deleted label); a database store
+   * answers asynchronously (and batches the gets of one tick into one query).
+   */
+  chunks: { get(label: number): Chunk | undefined | Promise<Chunk | undefined> };
   /** BM25 candidates and word coverage (full-text search in a server store). */
   lexical: LexicalSearch;
   /** Nearest labels by cosine (pgvector / Qdrant in a server store). */
@@ -30,5 +34,6 @@ export type LexicalSearch = Pick<LexicalIndex, 'query' | 'coverage' | 'idf' | 'u
 export interface StoredIndex extends IndexData {
   chunks: ChunkStore;
   lexical: LexicalIndex;
+  dense: ExactIndex | HnswIndex;
 }
 

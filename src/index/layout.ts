@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { shownPath } from '../paths.js';
 
 /*
  * Layout of the index folder:
@@ -37,7 +38,7 @@ export class IndexError extends Error {
   }
 }
 
-export const corruptError = (dir: string, why: string) => new IndexError(`The index in ${path.resolve(dir)} is damaged (${why}).`, 'corrupt');
+export const corruptError = (dir: string, why: string) => new IndexError(`The index in ${shownPath(dir)} is damaged (${why}).`, 'corrupt');
 
 export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 

@@ -3,11 +3,12 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
-import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex, type Hnsw } from './dense.js';
+import { emptyHnsw, ExactIndex, HnswIndex, type Hnsw } from './dense.js';
 import type { StoredIndex } from './indexData.js';
 import { corruptError, FILES, sha256File } from './layout.js';
 import { LexicalIndex } from './lexical.js';
 import { readManifest, type Manifest } from './manifest.js';
+import { messageOf } from '../paths.js';
 
 /** The files a reader loads: the vectors only for exact search (HNSW holds its own copy). */
 function loadedFiles(m: Manifest): string[] {
@@ -35,7 +36,7 @@ export async function loadIndex(dir: string): Promise<StoredIndex> {
     try {
       await hnsw.readIndex(path.join(build, FILES.hnsw));
     } catch (err) {
-      throw corruptError(dir, `hnsw.bin: ${(err as Error).message}`);
+      throw corruptError(dir, `hnsw.bin: ${messageOf(err)}`);
     }
   }
   return assemble(dir, build, manifest, contents, hnsw);
@@ -47,7 +48,7 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
   try {
     chunks = ChunkStore.parse(contents.get(FILES.chunks)!);
   } catch (err) {
-    throw corrupt(`chunks.jsonl unreadable: ${(err as Error).message}`);
+    throw corrupt(`chunks.jsonl unreadable: ${messageOf(err)}`);
   }
   if (chunks.labels !== manifest.labels || chunks.liveCount() !== manifest.chunkCount) {
     throw corrupt(`expected ${manifest.chunkCount} chunks in ${manifest.labels} lines of chunks.jsonl`);
@@ -58,7 +59,7 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
     try {
       sample = chunks.get(d.firstLabel);
     } catch (err) {
-      throw corrupt(`chunks.jsonl unreadable: ${(err as Error).message}`);
+      throw corrupt(`chunks.jsonl unreadable: ${messageOf(err)}`);
     }
     if (!sample || typeof sample.text !== 'string' || sample.doc !== d.file) throw corrupt(`chunks.jsonl does not match manifest.json`);
   }
@@ -66,10 +67,10 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
   try {
     lexical = LexicalIndex.deserialize(contents.get(FILES.lexical)!);
   } catch (err) {
-    throw corrupt(`lexical.bin: ${(err as Error).message}`);
+    throw corrupt(`lexical.bin: ${messageOf(err)}`);
   }
   if (lexical.labels !== manifest.labels) throw corrupt('lexical.bin does not match manifest.json');
-  let dense: DenseIndex;
+  let dense: ExactIndex | HnswIndex;
   if (hnsw) {
     if (hnsw.getCurrentCount() !== manifest.labels) throw corrupt('hnsw.bin holds a different number of chunks');
     dense = new HnswIndex(hnsw, manifest.hnsw!.efSearch);

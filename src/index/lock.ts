@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { IndexError } from './layout.js';
+import { shownPath } from '../paths.js';
 
 /**
  * One build at a time per index folder: two would delete each other's build folders. The lock
@@ -22,7 +23,7 @@ export function lockIndex(dir: string): () => void {
   const me = `${process.pid} ${processStartTime(process.pid) ?? '-'} ${randomBytes(6).toString('hex')}`;
   const busy = (pid: string | undefined) =>
     new IndexError(
-      `Another index build${pid ? ` (process ${pid})` : ''} is writing ${path.resolve(dir)}; wait for it to finish ` +
+      `Another index build${pid ? ` (process ${pid})` : ''} is writing ${shownPath(dir)}; wait for it to finish ` +
         `(if no build is running, delete ${path.resolve(lock)}).`,
       'busy',
     );

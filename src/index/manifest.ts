@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { calibrationSchema } from '../retrieval/calibration.js';
 import { corruptError, FILES, IndexError, liveBuildDir } from './layout.js';
+import { messageOf, shownPath } from '../paths.js';
 
 /** manifest.json: what a build holds, how it was made, and the checksum of each data file. */
 const statFields = { size: z.number().int().nonnegative(), mtimeMs: z.number() };
@@ -27,6 +28,8 @@ const manifestSchema = z.object({
       names: z.array(z.tuple([z.string(), z.number()])).optional(),
     }),
   ),
+  /** The reading settings (see index/changes `readingKey`): when they change, skipped files are read again. */
+  reading: z.string().optional(),
   /** Files that were not usable, with their size and time: they are not read again until they change. */
   skipped: z.array(z.object({ file: z.string(), reason: z.string(), ...statFields })),
   /** Label slots (lines of chunks.jsonl, rows of vectors.f32), including deleted ones. */
@@ -52,10 +55,10 @@ export type ManifestDocument = Manifest['documents'][number];
 /** The live build's manifest (no data files read): enough to decide whether a rebuild is needed. */
 export function readManifest(dir: string): { build: string; manifest: Manifest } {
   const build = liveBuildDir(dir);
-  if (!build) throw new IndexError(`No index in ${path.resolve(dir)} yet.`, 'missing');
+  if (!build) throw new IndexError(`No index in ${shownPath(dir)} yet.`, 'missing');
   try {
     return { build, manifest: manifestSchema.parse(JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8'))) };
   } catch (err) {
-    throw corruptError(dir, `manifest.json unreadable: ${(err as Error).message.split('\n')[0]}`);
+    throw corruptError(dir, `manifest.json unreadable: ${messageOf(err).split('\n')[0]}`);
   }
 }

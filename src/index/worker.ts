@@ -1,8 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { embedderOptions, type Config } from '../config.js';
-import { buildSettings } from '../engine.js';
 import { loadEmbedder } from '../vectors/embedder.js';
-import { buildIndex } from './build.js';
+import { buildConfigured } from './buildConfigured.js';
 import type { WorkerMessage } from './buildInWorker.js';
 import { IndexError } from './layout.js';
 
@@ -11,7 +10,7 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const config = workerData.config as Config;
 try {
   const embedder = await loadEmbedder(embedderOptions(config));
-  const summary = await buildIndex(buildSettings(config), embedder, (progress) => post({ type: 'progress', progress }), { reuse: workerData.reuse as boolean });
+  const summary = await buildConfigured(config, embedder, (progress) => post({ type: 'progress', progress }), { reuse: workerData.reuse as boolean });
   post({ type: 'done', summary });
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));

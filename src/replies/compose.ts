@@ -1,5 +1,5 @@
 import type { Answer, Hit } from '../retrieval/search.js';
-import { paragraphAt } from '../chunks/chunk.js';
+import { pageAt, paragraphAt } from '../chunks/chunk.js';
 import { excerpt, type Excerpt } from './excerpt.js';
 import { TEXTS, type Lang } from './texts.js';
 
@@ -14,19 +14,36 @@ export interface Quote {
   paragraph: number;
   /** First and last ¶ of the shown text (they differ when it spans several paragraphs). */
   shown: [number, number];
+  /** The page of the marked sentence, and of the first and last shown ¶ (paged formats only). */
+  page?: number;
+  shownPages?: [number, number];
   excerpt: Excerpt;
 }
 
 export function quoteOf(hit: Hit, maxChars = QUOTE_CHARS): Quote {
   const e = excerpt(hit.text, hit.sentence, maxChars);
   const at = (offset: number) => paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, offset);
-  return { title: hit.title, doc: hit.doc, paragraph: hit.paragraph, shown: [at(e.from), at(Math.max(e.from, e.to - 1))], excerpt: e };
+  const ends = [e.from, Math.max(e.from, e.to - 1)] as const;
+  const quote: Quote = { title: hit.title, doc: hit.doc, paragraph: hit.paragraph, shown: [at(ends[0]), at(ends[1])], excerpt: e };
+  if (hit.pages && hit.page !== undefined) {
+    const pageOf = (offset: number) => pageAt({ text: hit.text, pages: hit.pages }, offset) ?? hit.page!;
+    Object.assign(quote, { page: hit.page, shownPages: [pageOf(ends[0]), pageOf(ends[1])] });
+  }
+  return quote;
 }
 
-/** "¶29", or "¶29 (excerpt ¶26–31)" when the shown text spans more paragraphs than the marked sentence's. */
+/**
+ * "¶29", or "¶29 (excerpt ¶26–31)" when the shown text spans more paragraphs than the marked
+ * sentence's; for a paged document "p. 3 ¶2", "p. 3 ¶2 (excerpt p. 2 ¶5 – p. 3 ¶2)" across pages.
+ */
 export function paragraphLabel(q: Quote, lang: Lang = 'en'): string {
   const [first, last] = q.shown;
-  return first === last ? `¶${q.paragraph}` : `¶${q.paragraph} (${TEXTS[lang].excerpt} ¶${first}–${last})`;
+  const t = TEXTS[lang];
+  if (q.page === undefined || !q.shownPages) return first === last ? `¶${q.paragraph}` : `¶${q.paragraph} (${t.excerpt} ¶${first}–${last})`;
+  const [firstPage, lastPage] = q.shownPages;
+  const where = `${t.page} ${q.page} ¶${q.paragraph}`;
+  if (firstPage === lastPage) return first === last ? where : `${where} (${t.excerpt} ¶${first}–${last})`;
+  return `${where} (${t.excerpt} ${t.page} ${firstPage} ¶${first} – ${t.page} ${lastPage} ¶${last})`;
 }
 
 /** Titles a "not covered" reply lists at most: at 1,000 documents a full list would fill 15 messages. */

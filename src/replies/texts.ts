@@ -14,6 +14,8 @@ export interface Texts {
   according: (title: string, where: string, file: string) => string;
   /** "excerpt ¶26–31" in "¶29 (excerpt ¶26–31)". */
   excerpt: string;
+  /** "p." in "p. 3 ¶2" (a page of a PDF). */
+  page: string;
   fullPassageHeader: (title: string, where: string, file: string) => string;
   notCovered: string;
   theyAreAbout: string;
@@ -32,6 +34,8 @@ export interface Texts {
   onlyText: string;
   adminOnly: string;
   apology: string;
+  /** The database behind the bot cannot be reached right now. */
+  unavailable: string;
   sourcesHeader: (documents: number, page: number, pages: number) => string;
   previous: string;
   next: string;
@@ -46,12 +50,55 @@ export interface Texts {
   reembedded: (files: string) => string;
   reused: (n: number) => string;
   removed: (files: string) => string;
+  /** "…and 590 more" after the first names of a long list. */
+  andOthers: (n: number) => string;
   skipped: (file: string, reason: string) => string;
   reindexFailed: (reason: string) => string;
   consoleCommands: string;
+  /** The admin's desk: /stats, feedback, uploads, /remove, who may ask. */
+  desk: DeskTexts;
   /** Nouns with counts. */
   documents: Forms;
   passages: Forms;
+}
+
+export interface DeskTexts {
+  statsDocuments: (n: number) => string;
+  statsPassages: (n: number) => string;
+  statsModel: (model: string, dim: number) => string;
+  statsBuilt: (at: string, minutes: number, running: boolean) => string;
+  statsQuestions: (asked: number, answered: number) => string;
+  statsMedian: (ms: number | undefined) => string;
+  statsGate: (detail: string) => string;
+  statsFeedback: (up: number, down: number) => string;
+  statsLastDown: string;
+  statsLastUncovered: string;
+  statsNone: string;
+  feedbackThanks: string;
+  uploadNotAdmin: string;
+  uploadTooBig: (maxMb: number) => string;
+  uploadNotDocument: (name: string) => string;
+  uploadDownloadFailed: string;
+  uploadReplace: (file: string) => string;
+  replaceYes: string;
+  replaceNo: string;
+  uploadKept: (file: string) => string;
+  uploadRead: (title: string, file: string, passages: number, pages?: number) => string;
+  uploadSkipped: (file: string, reason: string, trash: string) => string;
+  uploadNotIndexed: (file: string) => string;
+  removeHeader: (page: number, pages: number) => string;
+  addedOn: (date: string) => string;
+  removeConfirm: (title: string, file: string) => string;
+  removeYes: string;
+  cancel: string;
+  removeCancelled: string;
+  removeDone: (title: string, file: string, trash: string) => string;
+  removeGone: string;
+  removeNothing: string;
+  notAllowed: (id: number) => string;
+  accessUsage: string;
+  accessAllowed: (id: number) => string;
+  accessRevoked: (id: number) => string;
 }
 
 const PLURALS = Object.fromEntries(LANGS.map((l) => [l, new Intl.PluralRules(l)])) as Record<Lang, Intl.PluralRules>;
@@ -65,6 +112,7 @@ export function counted(lang: Lang, n: number, forms: Forms): string {
 const en: Texts = {
   according: (title, where, file) => `According to ${title}, ${where} (${file}):`,
   excerpt: 'excerpt',
+  page: 'p.',
   fullPassageHeader: (title, where, file) => `Full passage. According to ${title}, ${where} (${file}):`,
   notCovered: 'The documents do not cover this question.',
   theyAreAbout: 'They are about:',
@@ -90,6 +138,7 @@ const en: Texts = {
   onlyText: 'I can only read text. Please type your question.',
   adminOnly: 'Sorry, only the bot’s administrators can do that.',
   apology: 'Sorry, something went wrong while answering. Please try again.',
+  unavailable: 'Temporarily unavailable, please try again in a minute.',
   sourcesHeader: (documents, page, pages) => `I quote these ${counted('en', documents, en.documents)}` + (pages > 1 ? ` (page ${page} of ${pages}):` : ':'),
   previous: '◀ Previous',
   next: 'Next ▶',
@@ -104,8 +153,48 @@ const en: Texts = {
   reembedded: (files) => `Re-embedded: ${files || 'none'}`,
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
+  andOthers: (n) => `…and ${n} more`,
   skipped: (file, reason) => `Skipped ${file}: ${reason}`,
   reindexFailed: (reason) => `Re-index failed; the previous index is still serving.\nReason: ${reason}`,
+  desk: {
+    statsDocuments: (n) => `Documents: ${n}`,
+    statsPassages: (n) => `Passages (chunks): ${n}`,
+    statsModel: (model, dim) => `Model: ${model} (dimension ${dim})`,
+    statsBuilt: (at, minutes, running) => `Index built: ${at} (${minutes} min ago)${running ? ', re-index running' : ''}`,
+    statsQuestions: (asked, answered) => `Questions: ${asked} (${answered} answered from the documents)`,
+    statsMedian: (ms) => `Median answer time: ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
+    statsGate: (detail) => `"Not covered" gate: ${detail}`,
+    statsFeedback: (up, down) => `Feedback on answers: 👍 ${up}, 👎 ${down}`,
+    statsLastDown: 'Last questions answered with 👎:',
+    statsLastUncovered: 'Last questions the documents did not cover:',
+    statsNone: 'none',
+    feedbackThanks: 'Thank you, noted.',
+    uploadNotAdmin: 'Thank you, but only the bot’s administrators can add documents.',
+    uploadTooBig: (maxMb) => `This file is larger than ${maxMb} MB, the most a bot can download from Telegram. Please send a smaller file.`,
+    uploadNotDocument: (name) => `${name} is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.`,
+    uploadDownloadFailed: 'I could not download the file from Telegram. Please send it again.',
+    uploadReplace: (file) => `${file} already exists. Replace it with the file you just sent?`,
+    replaceYes: 'Replace',
+    replaceNo: 'Keep the old one',
+    uploadKept: (file) => `Kept the existing ${file}; the new file was discarded.`,
+    uploadRead: (title, file, passages, pages) =>
+      `Added «${title}» (${file}): ${counted('en', passages, en.passages)}${pages ? `, ${pages} pages` : ''}. It can be asked about now.`,
+    uploadSkipped: (file, reason, trash) => `The indexer skipped ${file}: ${reason}. The file was moved to ${trash}.`,
+    uploadNotIndexed: (file) => `${file} is stored, but the index was not updated (see the message above); /reindex tries again.`,
+    removeHeader: (page, pages) => `Which document should I remove?${pages > 1 ? ` (page ${page} of ${pages})` : ''}`,
+    addedOn: (date) => `added ${date}`,
+    removeConfirm: (title, file) => `Remove «${title}» (${file})? The file is moved to the trash, nothing is deleted.`,
+    removeYes: 'Remove',
+    cancel: 'Cancel',
+    removeCancelled: 'Nothing was removed.',
+    removeDone: (title, file, trash) => `Removed «${title}»: ${file} was moved to ${trash}, and the index no longer quotes it.`,
+    removeGone: 'That document is no longer in the index (the list has changed). Send /remove again.',
+    removeNothing: 'There are no documents to remove.',
+    notAllowed: (id) => `Sorry, this bot answers only people its administrators have allowed. To be added, give an administrator your id: ${id}.`,
+    accessUsage: 'Reply to a user’s message with /allow or /revoke, or write the user id: /allow 123456789.',
+    accessAllowed: (id) => `User ${id} may ask now.`,
+    accessRevoked: (id) => `User ${id} may no longer ask.`,
+  },
   consoleCommands: 'Commands: /sources, /reindex, /quit.',
   documents: ['document', 'documents', 'documents'],
   passages: ['passage', 'passages', 'passages'],
@@ -114,6 +203,7 @@ const en: Texts = {
 const ru: Texts = {
   according: (title, where, file) => `Согласно документу ${title}, ${where} (${file}):`,
   excerpt: 'фрагмент',
+  page: 'с.',
   fullPassageHeader: (title, where, file) => `Полный фрагмент. Согласно документу ${title}, ${where} (${file}):`,
   notCovered: 'В документах нет ответа на этот вопрос.',
   theyAreAbout: 'Документы посвящены следующему:',
@@ -139,6 +229,7 @@ const ru: Texts = {
   onlyText: 'Я понимаю только текст. Пожалуйста, напишите вопрос.',
   adminOnly: 'Извините, это могут делать только администраторы бота.',
   apology: 'Извините, при ответе что-то пошло не так. Попробуйте ещё раз.',
+  unavailable: 'Временно недоступно, попробуйте через минуту.',
   sourcesHeader: (documents, page, pages) =>
     `Я цитирую ${counted('ru', documents, ['документ', 'документа', 'документов'])}` + (pages > 1 ? ` (страница ${page} из ${pages}):` : ':'),
   previous: '◀ Назад',
@@ -154,8 +245,48 @@ const ru: Texts = {
   reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
+  andOthers: (n) => `…и ещё ${n}`,
   skipped: (file, reason) => `Пропущен ${file}: ${reason}`,
   reindexFailed: (reason) => `Переиндексация не удалась; отвечает прежний индекс.\nПричина: ${reason}`,
+  desk: {
+    statsDocuments: (n) => `Документов: ${n}`,
+    statsPassages: (n) => `Фрагментов: ${n}`,
+    statsModel: (model, dim) => `Модель: ${model} (размерность ${dim})`,
+    statsBuilt: (at, minutes, running) => `Индекс построен: ${at} (${minutes} мин назад)${running ? ', идёт переиндексация' : ''}`,
+    statsQuestions: (asked, answered) => `Вопросов: ${asked} (из документов отвечено: ${answered})`,
+    statsMedian: (ms) => `Медианное время ответа: ${ms === undefined ? '–' : `${Math.round(ms)} мс`}`,
+    statsGate: (detail) => `Порог «нет ответа»: ${detail}`,
+    statsFeedback: (up, down) => `Оценки ответов: 👍 ${up}, 👎 ${down}`,
+    statsLastDown: 'Последние вопросы с оценкой 👎:',
+    statsLastUncovered: 'Последние вопросы, на которые в документах нет ответа:',
+    statsNone: 'нет',
+    feedbackThanks: 'Спасибо, учтено.',
+    uploadNotAdmin: 'Спасибо, но добавлять документы могут только администраторы бота.',
+    uploadTooBig: (maxMb) => `Файл больше ${maxMb} МБ — это предел, который бот может скачать из Telegram. Пришлите файл поменьше.`,
+    uploadNotDocument: (name) => `${name} — не документ, который я умею читать: это не текст, PDF, DOCX, ODT, EPUB, RTF или HTML.`,
+    uploadDownloadFailed: 'Не удалось скачать файл из Telegram. Пришлите его ещё раз.',
+    uploadReplace: (file) => `${file} уже есть. Заменить его только что присланным файлом?`,
+    replaceYes: 'Заменить',
+    replaceNo: 'Оставить старый',
+    uploadKept: (file) => `Оставлен прежний ${file}; новый файл не сохранён.`,
+    uploadRead: (title, file, passages, pages) =>
+      `Добавлен «${title}» (${file}): ${counted('ru', passages, ru.passages)}${pages ? `, страниц: ${pages}` : ''}. По нему уже можно задавать вопросы.`,
+    uploadSkipped: (file, reason, trash) => `Индексатор пропустил ${file}: ${reason}. Файл перемещён в ${trash}.`,
+    uploadNotIndexed: (file) => `${file} сохранён, но индекс не обновлён (см. сообщение выше); /reindex попробует снова.`,
+    removeHeader: (page, pages) => `Какой документ удалить?${pages > 1 ? ` (страница ${page} из ${pages})` : ''}`,
+    addedOn: (date) => `добавлен ${date}`,
+    removeConfirm: (title, file) => `Удалить «${title}» (${file})? Файл будет перемещён в корзину, ничего не стирается.`,
+    removeYes: 'Удалить',
+    cancel: 'Отмена',
+    removeCancelled: 'Ничего не удалено.',
+    removeDone: (title, file, trash) => `«${title}» удалён: ${file} перемещён в ${trash}, индекс его больше не цитирует.`,
+    removeGone: 'Этого документа уже нет в индексе (список изменился). Отправьте /remove ещё раз.',
+    removeNothing: 'Удалять нечего: документов нет.',
+    notAllowed: (id) => `Извините, бот отвечает только тем, кому разрешили администраторы. Чтобы вас добавили, сообщите администратору ваш id: ${id}.`,
+    accessUsage: 'Ответьте на сообщение пользователя командой /allow или /revoke, или укажите id: /allow 123456789.',
+    accessAllowed: (id) => `Пользователь ${id} теперь может задавать вопросы.`,
+    accessRevoked: (id) => `Пользователь ${id} больше не может задавать вопросы.`,
+  },
   consoleCommands: 'Команды: /sources, /reindex, /quit.',
   documents: ['документ', 'документа', 'документов'],
   passages: ['фрагмент', 'фрагмента', 'фрагментов'],
@@ -164,6 +295,7 @@ const ru: Texts = {
 const az: Texts = {
   according: (title, where, file) => `${title} sənədinə görə, ${where} (${file}):`,
   excerpt: 'parça',
+  page: 's.',
   fullPassageHeader: (title, where, file) => `Tam mətn. ${title} sənədinə görə, ${where} (${file}):`,
   notCovered: 'Sənədlərdə bu suala cavab yoxdur.',
   theyAreAbout: 'Sənədlərin mövzuları:',
@@ -189,6 +321,7 @@ const az: Texts = {
   onlyText: 'Mən yalnız mətni oxuya bilirəm. Zəhmət olmasa, sualınızı yazın.',
   adminOnly: 'Bağışlayın, bunu yalnız botun administratorları edə bilər.',
   apology: 'Bağışlayın, cavab verərkən xəta baş verdi. Yenidən cəhd edin.',
+  unavailable: 'Müvəqqəti olaraq əlçatan deyil, bir dəqiqədən sonra yenidən cəhd edin.',
   sourcesHeader: (documents, page, pages) => `Sitat gətirdiyim ${counted('az', documents, az.documents)}` + (pages > 1 ? ` (səhifə ${page}/${pages}):` : ':'),
   previous: '◀ Əvvəlki',
   next: 'Növbəti ▶',
@@ -203,8 +336,48 @@ const az: Texts = {
   reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
+  andOthers: (n) => `…və daha ${n}`,
   skipped: (file, reason) => `Buraxıldı ${file}: ${reason}`,
   reindexFailed: (reason) => `Yenidən indeksləmə alınmadı; əvvəlki indeks işləməyə davam edir.\nSəbəb: ${reason}`,
+  desk: {
+    statsDocuments: (n) => `Sənədlər: ${n}`,
+    statsPassages: (n) => `Mətn parçaları: ${n}`,
+    statsModel: (model, dim) => `Model: ${model} (ölçü ${dim})`,
+    statsBuilt: (at, minutes, running) => `İndeks quruldu: ${at} (${minutes} dəq əvvəl)${running ? ', yenidən indeksləmə gedir' : ''}`,
+    statsQuestions: (asked, answered) => `Suallar: ${asked} (sənədlərdən cavablanan: ${answered})`,
+    statsMedian: (ms) => `Orta cavab müddəti (median): ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
+    statsGate: (detail) => `"Cavab yoxdur" həddi: ${detail}`,
+    statsFeedback: (up, down) => `Cavablara rəylər: 👍 ${up}, 👎 ${down}`,
+    statsLastDown: '👎 ilə qiymətləndirilən son suallar:',
+    statsLastUncovered: 'Sənədlərin cavab vermədiyi son suallar:',
+    statsNone: 'yoxdur',
+    feedbackThanks: 'Təşəkkürlər, qeyd edildi.',
+    uploadNotAdmin: 'Təşəkkürlər, amma sənədləri yalnız botun adminləri əlavə edə bilər.',
+    uploadTooBig: (maxMb) => `Bu fayl ${maxMb} MB-dan böyükdür — bot Telegram-dan ən çox bu qədər yükləyə bilər. Daha kiçik fayl göndərin.`,
+    uploadNotDocument: (name) => `${name} oxuya bildiyim sənəd deyil: məzmunu mətn, PDF, DOCX, ODT, EPUB, RTF və ya HTML deyil.`,
+    uploadDownloadFailed: 'Faylı Telegram-dan yükləyə bilmədim. Zəhmət olmasa, yenidən göndərin.',
+    uploadReplace: (file) => `${file} artıq var. Onu indi göndərdiyiniz faylla əvəz edim?`,
+    replaceYes: 'Əvəz et',
+    replaceNo: 'Köhnəni saxla',
+    uploadKept: (file) => `Mövcud ${file} saxlanıldı; yeni fayl atıldı.`,
+    uploadRead: (title, file, passages, pages) =>
+      `«${title}» əlavə edildi (${file}): ${counted('az', passages, az.passages)}${pages ? `, ${pages} səhifə` : ''}. Artıq onun haqqında soruşmaq olar.`,
+    uploadSkipped: (file, reason, trash) => `İndeksator ${file} faylını buraxdı: ${reason}. Fayl ${trash} qovluğuna köçürüldü.`,
+    uploadNotIndexed: (file) => `${file} saxlanıldı, amma indeks yenilənmədi (yuxarıdakı mesaja baxın); /reindex yenidən cəhd edir.`,
+    removeHeader: (page, pages) => `Hansı sənədi silim?${pages > 1 ? ` (səhifə ${page}/${pages})` : ''}`,
+    addedOn: (date) => `əlavə edilib ${date}`,
+    removeConfirm: (title, file) => `«${title}» (${file}) silinsin? Fayl zibil qutusuna köçürülür, heç nə pozulmur.`,
+    removeYes: 'Sil',
+    cancel: 'Ləğv et',
+    removeCancelled: 'Heç nə silinmədi.',
+    removeDone: (title, file, trash) => `«${title}» silindi: ${file} ${trash} qovluğuna köçürüldü, indeks artıq ondan sitat gətirmir.`,
+    removeGone: 'Bu sənəd artıq indeksdə yoxdur (siyahı dəyişib). /remove əmrini yenidən göndərin.',
+    removeNothing: 'Silinəcək sənəd yoxdur.',
+    notAllowed: (id) => `Bağışlayın, bu bot yalnız adminlərin icazə verdiyi şəxslərə cavab verir. Əlavə olunmaq üçün adminə id-nizi bildirin: ${id}.`,
+    accessUsage: 'İstifadəçinin mesajına /allow və ya /revoke ilə cavab verin, ya da id yazın: /allow 123456789.',
+    accessAllowed: (id) => `${id} istifadəçisi artıq soruşa bilər.`,
+    accessRevoked: (id) => `${id} istifadəçisi artıq soruşa bilməz.`,
+  },
   consoleCommands: 'Əmrlər: /sources, /reindex, /quit.',
   documents: ['sənəd', 'sənəd', 'sənəd'],
   passages: ['mətn parçası', 'mətn parçası', 'mətn parçası'],
@@ -213,6 +386,7 @@ const az: Texts = {
 const tr: Texts = {
   according: (title, where, file) => `${title} belgesine göre, ${where} (${file}):`,
   excerpt: 'alıntı',
+  page: 's.',
   fullPassageHeader: (title, where, file) => `Metnin tamamı. ${title} belgesine göre, ${where} (${file}):`,
   notCovered: 'Belgelerde bu sorunun cevabı yok.',
   theyAreAbout: 'Belgelerin konuları:',
@@ -238,6 +412,7 @@ const tr: Texts = {
   onlyText: 'Yalnızca metin okuyabiliyorum. Lütfen sorunuzu yazın.',
   adminOnly: 'Üzgünüm, bunu yalnızca botun yöneticileri yapabilir.',
   apology: 'Üzgünüm, cevap verirken bir hata oluştu. Lütfen tekrar deneyin.',
+  unavailable: 'Geçici olarak kullanılamıyor, lütfen bir dakika sonra tekrar deneyin.',
   sourcesHeader: (documents, page, pages) => `Alıntı yaptığım ${counted('tr', documents, tr.documents)}` + (pages > 1 ? ` (sayfa ${page}/${pages}):` : ':'),
   previous: '◀ Önceki',
   next: 'Sonraki ▶',
@@ -252,8 +427,48 @@ const tr: Texts = {
   reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,
+  andOthers: (n) => `…ve ${n} tane daha`,
   skipped: (file, reason) => `Atlandı ${file}: ${reason}`,
   reindexFailed: (reason) => `Yeniden dizinleme başarısız oldu; önceki dizin hizmet vermeye devam ediyor.\nSebep: ${reason}`,
+  desk: {
+    statsDocuments: (n) => `Belgeler: ${n}`,
+    statsPassages: (n) => `Metin parçaları: ${n}`,
+    statsModel: (model, dim) => `Model: ${model} (boyut ${dim})`,
+    statsBuilt: (at, minutes, running) => `Dizin oluşturuldu: ${at} (${minutes} dk önce)${running ? ', yeniden dizinleme sürüyor' : ''}`,
+    statsQuestions: (asked, answered) => `Sorular: ${asked} (belgelerden cevaplanan: ${answered})`,
+    statsMedian: (ms) => `Ortanca cevap süresi: ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
+    statsGate: (detail) => `"Cevap yok" eşiği: ${detail}`,
+    statsFeedback: (up, down) => `Cevaplara geri bildirim: 👍 ${up}, 👎 ${down}`,
+    statsLastDown: '👎 verilen son sorular:',
+    statsLastUncovered: 'Belgelerin cevaplamadığı son sorular:',
+    statsNone: 'yok',
+    feedbackThanks: 'Teşekkürler, not edildi.',
+    uploadNotAdmin: 'Teşekkürler, ancak belgeleri yalnızca botun yöneticileri ekleyebilir.',
+    uploadTooBig: (maxMb) => `Bu dosya ${maxMb} MB'tan büyük; bir bot Telegram'dan en fazla bu kadar indirebilir. Lütfen daha küçük bir dosya gönderin.`,
+    uploadNotDocument: (name) => `${name} okuyabildiğim bir belge değil: içeriği metin, PDF, DOCX, ODT, EPUB, RTF veya HTML değil.`,
+    uploadDownloadFailed: 'Dosyayı Telegram\'dan indiremedim. Lütfen tekrar gönderin.',
+    uploadReplace: (file) => `${file} zaten var. Az önce gönderdiğiniz dosyayla değiştirilsin mi?`,
+    replaceYes: 'Değiştir',
+    replaceNo: 'Eskisini koru',
+    uploadKept: (file) => `Mevcut ${file} korundu; yeni dosya atıldı.`,
+    uploadRead: (title, file, passages, pages) =>
+      `«${title}» eklendi (${file}): ${counted('tr', passages, tr.passages)}${pages ? `, ${pages} sayfa` : ''}. Artık hakkında soru sorulabilir.`,
+    uploadSkipped: (file, reason, trash) => `Dizinleyici ${file} dosyasını atladı: ${reason}. Dosya ${trash} klasörüne taşındı.`,
+    uploadNotIndexed: (file) => `${file} kaydedildi, ancak dizin güncellenmedi (yukarıdaki mesaja bakın); /reindex yeniden dener.`,
+    removeHeader: (page, pages) => `Hangi belge kaldırılsın?${pages > 1 ? ` (sayfa ${page}/${pages})` : ''}`,
+    addedOn: (date) => `eklendi ${date}`,
+    removeConfirm: (title, file) => `«${title}» (${file}) kaldırılsın mı? Dosya çöp klasörüne taşınır, hiçbir şey silinmez.`,
+    removeYes: 'Kaldır',
+    cancel: 'Vazgeç',
+    removeCancelled: 'Hiçbir şey kaldırılmadı.',
+    removeDone: (title, file, trash) => `«${title}» kaldırıldı: ${file}, ${trash} klasörüne taşındı; dizin artık ondan alıntı yapmıyor.`,
+    removeGone: 'Bu belge artık dizinde yok (liste değişti). /remove komutunu tekrar gönderin.',
+    removeNothing: 'Kaldırılacak belge yok.',
+    notAllowed: (id) => `Üzgünüm, bu bot yalnızca yöneticilerinin izin verdiği kişilere cevap veriyor. Eklenmek için bir yöneticiye kimliğinizi iletin: ${id}.`,
+    accessUsage: 'Bir kullanıcının mesajına /allow veya /revoke ile cevap verin ya da kimliği yazın: /allow 123456789.',
+    accessAllowed: (id) => `${id} kullanıcısı artık soru sorabilir.`,
+    accessRevoked: (id) => `${id} kullanıcısı artık soru soramaz.`,
+  },
   consoleCommands: 'Komutlar: /sources, /reindex, /quit.',
   documents: ['belge', 'belge', 'belge'],
   passages: ['metin parçası', 'metin parçası', 'metin parçası'],

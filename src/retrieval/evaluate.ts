@@ -66,7 +66,7 @@ export interface GroupDeclines {
 export interface EvalReport {
   mode: SearchMode;
   groups: Record<string, GroupMetrics>;
-  /** Per language group (and 'all'): how many were declined, rightly and wrongly. */
+  /** Per language group, per language and 'all': how many were declined, rightly and wrongly. */
   declines: Record<string, GroupDeclines>;
   /** Unanswerable questions that were declined, share. */
   declined: number;
@@ -86,7 +86,7 @@ export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): E
   let answerable = 0;
   items.forEach((item, i) => {
     const answer = answers[i]!;
-    for (const g of ['all', groupOf(item.lang)]) {
+    for (const g of new Set(['all', groupOf(item.lang), item.lang])) {
       const d = (declines[g] ??= { answerable: 0, wronglyDeclined: 0, unanswerable: 0, declined: 0 });
       if (item.gold.length === 0) (d.unanswerable++, (d.declined += answer.answered ? 0 : 1));
       else (d.answerable++, (d.wronglyDeclined += answer.answered ? 0 : 1));

@@ -1,7 +1,9 @@
-import { paragraphAt, sentenceSpans } from '../chunks/chunk.js';
-import { dot, HnswIndex } from '../index/dense.js';
+import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
+import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { questionParts } from './asked.js';
+import { PartSupport } from './support.js';
 import { focusQuestion, terms } from './terms.js';
 
 export interface Hit {
@@ -11,6 +13,12 @@ export interface Hit {
   paragraph: number;
   /** The paragraph number of each blank-line-separated part of `text`. */
   parts: number[];
+  /** The page of `sentence` (of the passage's start until described); paged formats only (PDF). */
+  page?: number;
+  /** The page of each part of `text` (paged formats only). */
+  pages?: number[];
+  /** Parts of `text` that are headings: not chosen as the best sentence while a body sentence answers. */
+  headings?: number[];
   /** Fused relevance, 0..1 (1 = first in both the dense and the lexical ranking). */
   score: number;
   text: string;
@@ -74,7 +82,7 @@ export class Retriever {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
     const q = await this.embedder.embedQuery(question);
-    const denseHits = mode === 'lexical' ? { labels: [], sims: [] } : dense.nearest(q, CANDIDATES);
+    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
     const lexicalHits = mode === 'dense' ? [] : lexical.query(question, CANDIDATES).labels;
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
 
@@ -82,8 +90,19 @@ export class Retriever {
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
     for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
+    // All candidates' chunks asked for at once (one query for a database store). A label the store no
+    // longer has (a database reader one generation behind, its old rows just dropped) is skipped.
+    const candidates = [...fused.entries()];
+    const found = await Promise.all(candidates.map(([label]) => chunks.get(label)));
+    const chunkOf = new Map(candidates.flatMap(([label], i) => (found[i] ? [[label, found[i]] as const] : [])));
+    // At equal fused score, the passage holding more of the question's rare words first (one side's
+    // top rank alone ties with the other side's: a passage sharing none of the words won on label).
+    const coverageOf = memo((label: number) => lexical.coverage(question, chunkOf.get(label)!.text));
     const ranked = distinctPassages(
-      [...fused.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0]).map(([label, score]) => ({ label, score, chunk: chunks.get(label)! })),
+      candidates
+        .filter(([label]) => chunkOf.has(label))
+        .sort((a, b) => b[1] - a[1] || coverageOf(b[0]) - coverageOf(a[0]) || a[0] - b[0])
+        .map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
       topK,
     );
 
@@ -92,14 +111,24 @@ export class Retriever {
     const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
     const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
 
-    const hits: Hit[] = ranked.map(({ label, score, chunk: c }) => {
-      const similarity = similarityOf.get(label) ?? dot(q, dense.vector(label));
-      const coverage = lexical.coverage(question, c.text);
-      return {
+    // The hits' vectors at once (one query for a database store).
+    const vectors = await Promise.all(ranked.map(({ label }) => dense.vector(label)));
+    // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
+    const parts = questionParts(question);
+    const support = new PartSupport(lexical, (text) => this.embedder.embedQuery(text), this.index.manifest.calibration?.support?.gate);
+    const hits: Hit[] = [];
+    for (const [i, { label, score, chunk: c }] of ranked.entries()) {
+      const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
+      const coverage = coverageOf(label);
+      const reaches =
+        (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
+      hits.push({
         doc: c.doc,
         title: c.title,
         paragraph: c.paragraph,
         parts: c.parts ?? [c.paragraph],
+        ...(c.pages ? { page: c.pages[0], pages: c.pages } : {}),
+        ...(c.headings ? { headings: c.headings } : {}),
         score: Number((score / best).toFixed(4)),
         text: c.text,
         start: c.start,
@@ -107,11 +136,9 @@ export class Retriever {
         sentence: '',
         similarity,
         coverage,
-        relevant:
-          (mode !== 'lexical' && similarity >= denseGate) ||
-          (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold),
-      };
-    });
+        relevant: reaches && (await support.covers(parts, c.text, vectors[i]!)),
+      });
+    }
     const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
     return answer;
@@ -127,7 +154,7 @@ export class Retriever {
     if (!focus || pending.length === 0) return;
     const byMeaning: { hit: Hit; sentences: string[] }[] = [];
     for (const hit of pending) {
-      const sentences = sentenceSpans(hit.text, 0, hit.text.length).map((s) => hit.text.slice(s.start, s.end));
+      const sentences = bodySentences(hit);
       if (sentences.length <= 1) {
         mark(hit, sentences[0] ?? hit.text);
         continue;
@@ -160,10 +187,28 @@ function namesWhatDocumentsNeverUse(question: string, lexical: LexicalSearch): b
   return unknown.length > 0 && unknown.length < words.length && weight(unknown) > 0.5 * weight(words);
 }
 
-/** Sets a hit's best sentence, and its ¶ to the paragraph that sentence is in. */
+/** The sentences of a hit that may be its best one: those outside headings, if any. */
+function bodySentences(hit: Hit): string[] {
+  const spans = sentenceSpans(hit.text, 0, hit.text.length);
+  const body = hit.headings ? spans.filter((s) => !hit.headings!.includes(partAt(hit.text, s.start))) : spans;
+  return (body.length > 0 ? body : spans).map((s) => hit.text.slice(s.start, s.end));
+}
+
+/** `f` computed once per argument. */
+function memo<A, R>(f: (a: A) => R): (a: A) => R {
+  const cache = new Map<A, R>();
+  return (a) => {
+    if (!cache.has(a)) cache.set(a, f(a));
+    return cache.get(a)!;
+  };
+}
+
+/** Sets a hit's best sentence, and its ¶ (and page) to the paragraph that sentence is in. */
 function mark(hit: Hit, sentence: string): void {
   hit.sentence = sentence;
-  hit.paragraph = paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, Math.max(0, hit.text.indexOf(sentence)));
+  const at = Math.max(0, hit.text.indexOf(sentence));
+  hit.paragraph = paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, at);
+  if (hit.pages) hit.page = pageAt({ text: hit.text, pages: hit.pages }, at);
 }
 
 /**
@@ -180,13 +225,18 @@ export function distinctPassages<T extends { chunk: { doc: string; start: number
   return kept;
 }
 
-/** The `ask --json` contract: exactly these fields, whatever else a hit carries internally. */
+/**
+ * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
+ * answer's hits are the passages the text reply quotes, in its order; a declined question's are
+ * the nearest passages (the text reply lists their titles).
+ */
 export function toJson(answer: Answer) {
+  const shown = answer.answered ? answer.hits.filter((h) => h.relevant) : answer.hits;
   return {
     question: answer.question,
     answered: answer.answered,
-    hits: answer.hits.map(({ doc, title, paragraph, score, text, start, end, sentence }) => ({
-      doc, title, paragraph, score, text, start, end, sentence,
+    hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
+      doc, title, ...(page !== undefined ? { page } : {}), paragraph, score, text, start, end, sentence,
     })),
   };
 }

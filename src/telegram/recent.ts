@@ -9,10 +9,20 @@ export interface RecentAnswer {
 }
 
 /**
+ * Where the answers behind "More results" and "Full passage" are kept: in this process
+ * (`RecentAnswers`), or in PostgreSQL so that any bot replica can serve a button (`db/botState.ts`).
+ */
+export interface RecentStore {
+  /** Stores an answer and returns its short id (fits Telegram's 64-byte callback data). */
+  add(answer: RecentAnswer): string | Promise<string>;
+  get(id: string): RecentAnswer | undefined | Promise<RecentAnswer | undefined>;
+}
+
+/**
  * Recent answers, so "More results" and "Full passage" buttons can page through them. Bounded:
  * the oldest is forgotten first, and its buttons then answer "expired".
  */
-export class RecentAnswers {
+export class RecentAnswers implements RecentStore {
   private readonly answers = new Map<string, RecentAnswer>();
   private next = 0;
   /**
@@ -23,7 +33,6 @@ export class RecentAnswers {
 
   constructor(private readonly capacity: number) {}
 
-  /** Stores an answer and returns its short id (fits Telegram's 64-byte callback data). */
   add(answer: RecentAnswer): string {
     const id = this.run + (this.next++).toString(36);
     this.answers.set(id, answer);

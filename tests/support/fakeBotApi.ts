@@ -28,12 +28,15 @@ export type Fault =
   | { kind: "retry_after"; seconds: number }
   | { kind: "status"; code: 500 | 502 }
   | { kind: "error"; code: number; description: string } // e.g. 403 "Forbidden: bot was blocked by the user"
-  | { kind: "drop" };
+  | { kind: "drop" } // the connection is reset before the request is processed (nothing happened)
+  | { kind: "reset-after" }; // the request is processed (a message is sent), then the connection is reset before the answer
 
 export interface ApiCall { method: string; params: Record<string, any>; fault?: Fault["kind"] }
 export interface FakeUser { id: number; first_name?: string; username?: string; language_code?: string }
 export interface FakeChat { id: number; type: "private" | "group" | "supergroup"; title?: string }
 
+/** The Bot API serves files up to this size to bots (getFile fails above it). */
+export const GET_FILE_LIMIT = 20 * 1024 * 1024;
 /** Long polls are held at most this long, whatever `timeout` the bot asks for. */
 const POLL_CAP_SECONDS = 2;
 /** Update types Telegram leaves out when allowed_updates is empty. */
@@ -175,6 +178,18 @@ async function readParams(req: http.IncomingMessage, url: URL): Promise<Record<s
   return params;
 }
 
+/** A small seeded PRNG: fault sequences that repeat from run to run. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 // ---------------------------------------------------------------- server
 
 export class FakeBotApi {
@@ -186,14 +201,22 @@ export class FakeBotApi {
   readonly me: { id: number; is_bot: true; first_name: string; username: string; [k: string]: unknown };
 
   private updates: Update[] = []; // not yet confirmed by a getUpdates offset
+  /** The last setWebhook: where and with which secret updates would be posted. */
+  webhook?: { url: string; secret?: string };
   private allowedUpdates: string[] = [];
   private readonly wakePolls = new Set<() => void>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly randomFaults = new Map<string, { fault: Fault; share: number; random: () => number }[]>();
   private readonly chats = new Map<number, Record<string, unknown>>();
   private readonly callbackIds = new Set<string>();
+  /** Files users sent, by file_id: served by getFile and the /file/bot<token>/<path> download. */
+  private readonly files = new Map<string, { bytes: Buffer; size: number; path: string }>();
   private nextUpdateId = 1;
   private nextMessageId = 1; // shared by user and bot messages, so ids are unique across chats
   private stopped = false;
+  private offline = false;
+  /** Connections reset while offline (each one a client's attempt to reach the server). */
+  connectionsCut = 0;
 
   private constructor(private readonly server: http.Server, readonly token: string, username: string) {
     this.apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -207,6 +230,9 @@ export class FakeBotApi {
     await new Promise<void>((resolve, reject) => server.once("error", reject).listen(0, "127.0.0.1", resolve));
     const fake = new FakeBotApi(server, opts.token ?? "123456:TEST-TOKEN", opts.botUsername ?? "cite_test_bot");
     server.on("request", (req, res) => void fake.handle(req, res));
+    server.on("connection", (socket) => {
+      if (fake.offline) (fake.connectionsCut++, socket.destroy());
+    });
     return fake;
   }
 
@@ -230,6 +256,19 @@ export class FakeBotApi {
   sendMessageWith(from: FakeUser, fields: Record<string, unknown>, chat?: FakeChat): Update {
     const { user, chatObj } = this.userAndChat(from, chat);
     return this.push({ message: { message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, ...fields } });
+  }
+
+  /**
+   * A user sends a file. `size` stands in for `file_size` (a 25 MB file need not exist to test
+   * the limit); getFile refuses files over 20 MB like Telegram, and the download serves `content`.
+   */
+  sendDocument(from: FakeUser, doc: { name?: string; content: Buffer | string; mime?: string; size?: number; caption?: string }, chat?: FakeChat): Update {
+    const bytes = Buffer.from(doc.content);
+    const id = `doc${this.files.size + 1}`;
+    const size = doc.size ?? bytes.length;
+    this.files.set(id, { bytes, size, path: `documents/file_${this.files.size + 1}` });
+    const document = { file_id: id, file_unique_id: `u${id}`, file_size: size, ...(doc.name !== undefined ? { file_name: doc.name } : {}), ...(doc.mime ? { mime_type: doc.mime } : {}) };
+    return this.sendMessageWith(from, { document, ...(doc.caption ? { caption: doc.caption } : {}) }, chat);
   }
 
   private userAndChat(from: FakeUser, chat?: FakeChat) {
@@ -267,6 +306,38 @@ export class FakeBotApi {
     return id;
   }
 
+  /** Updates not yet confirmed by a getUpdates offset: Telegram would deliver them again. */
+  get unconfirmedIds(): number[] {
+    return this.updates.map((u) => u.update_id);
+  }
+
+  /**
+   * Webhook delivery: posts `update` (made by sendText, pressButton…; taken out of the getUpdates
+   * queue) to `url` — a replica behind a load balancer — with the secret given to setWebhook (or
+   * `secret`), as Telegram does. Resolves with the HTTP status.
+   */
+  async deliver(update: Update | string, url = this.webhook?.url, secret = this.webhook?.secret): Promise<number> {
+    const u = typeof update === "string" ? this.updates.find((x) => (x as any).callback_query?.id === update) : update;
+    if (!u || !url) throw new Error("deliver: no such update, or no webhook URL");
+    this.updates = this.updates.filter((x) => x !== u);
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(secret !== undefined ? { "X-Telegram-Bot-Api-Secret-Token": secret } : {}) },
+      body: JSON.stringify(u),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+
+  /** A press on a game's "Play" button: the callback query carries `game_short_name` and no data. */
+  pressGame(from: FakeUser, message: SentMessage, gameShortName: string): string {
+    const id = String(9_000_000 + this.nextUpdateId);
+    this.callbackIds.add(id);
+    const user = { is_bot: false, first_name: "User", ...from };
+    this.push({ callback_query: { id, from: user, message: this.toMessage(message), chat_instance: `ci${message.chat_id}`, game_short_name: gameShortName } });
+    return id;
+  }
+
   /** The id of the most recent update fed in (0 before the first). */
   get lastUpdateId(): number {
     return this.nextUpdateId - 1;
@@ -295,6 +366,34 @@ export class FakeBotApi {
     this.faults.set(key, [...(this.faults.get(key) ?? []), ...Array<Fault>(times).fill(how)]);
   }
 
+  /**
+   * From now on, each call to `method` fails as described with probability `share` (a seeded,
+   * reproducible sequence); several calls add up. `ApiCall.fault` records which calls failed.
+   */
+  failRandomly(method: string, how: Fault, share: number, seed = 1): void {
+    const key = method.toLowerCase();
+    this.randomFaults.set(key, [...(this.randomFaults.get(key) ?? []), { fault: how, share, random: mulberry32(seed) }]);
+  }
+
+  /** Ends random faults for every method. */
+  clearRandomFaults(): void {
+    this.randomFaults.clear();
+  }
+
+  /**
+   * The network to Telegram is down: open connections are cut and every new one is reset as soon
+   * as it is made (counted in `connectionsCut`), until `goOnline`.
+   */
+  goOffline(): void {
+    this.offline = true;
+    for (const wake of [...this.wakePolls]) wake();
+    setImmediate(() => this.server.closeAllConnections());
+  }
+
+  goOnline(): void {
+    this.offline = false;
+  }
+
   /** Answers pending long polls with [] and closes every socket, so nothing keeps the test process waiting. */
   async stop(): Promise<void> {
     if (this.stopped) return;
@@ -316,22 +415,31 @@ export class FakeBotApi {
     };
     const fail = (code: number, description: string, extra?: object) => send(code, { ok: false, error_code: code, description, ...extra });
     const url = new URL(req.url ?? "/", this.apiRoot);
+    if (url.pathname.startsWith("/file/")) return this.download(url, res);
     const route = /^\/bot([^/]+)\/(\w+)$/.exec(url.pathname);
     if (!route) return fail(404, "Not Found");
     if (route[1] !== this.token) return fail(401, "Unauthorized");
     const method = route[2]!;
     let params: Record<string, any>;
     try { params = await readParams(req, url); } catch (e) { return fail(400, `Bad Request: can't parse request: ${(e as Error).message}`); }
-    const fault = this.faults.get(method.toLowerCase())?.shift();
+    const fault = this.faults.get(method.toLowerCase())?.shift() ?? this.randomFault(method);
     this.calls.push({ method, params, ...(fault ? { fault: fault.kind } : {}) });
     if (fault?.kind === "drop") return void req.socket.destroy();
     if (fault?.kind === "retry_after") return fail(429, `Too Many Requests: retry after ${fault.seconds}`, { parameters: { retry_after: fault.seconds } });
     if (fault?.kind === "status") return fail(fault.code, fault.code === 502 ? "Bad Gateway" : "Internal Server Error");
     if (fault?.kind === "error") return fail(fault.code, fault.description);
+    if (fault?.kind === "reset-after") {
+      await this.dispatch(method, params, res).catch(() => {});
+      return void req.socket.destroy();
+    }
     try { send(200, { ok: true, result: await this.dispatch(method, params, res) }); } catch (e) {
       if (e instanceof ApiError) fail(e.code, e.message);
       else fail(500, `Internal Server Error: fake Bot API crashed: ${(e as Error).stack}`);
     }
+  }
+
+  private randomFault(method: string): Fault | undefined {
+    return this.randomFaults.get(method.toLowerCase())?.find((f) => f.random() < f.share)?.fault;
   }
 
   private async dispatch(method: string, p: Record<string, any>, res: http.ServerResponse): Promise<unknown> {
@@ -341,7 +449,10 @@ export class FakeBotApi {
       case "deletewebhook":
         if (String(p.drop_pending_updates) === "true") this.updates = [];
         return true;
-      case "setwebhook": case "close": case "logout": case "sendchataction": return true;
+      case "setwebhook":
+        this.webhook = { url: String(p.url), secret: p.secret_token === undefined ? undefined : String(p.secret_token) };
+        return true;
+      case "close": case "logout": case "sendchataction": return true;
       case "getwebhookinfo": return { url: "", has_custom_certificate: false, pending_update_count: this.updates.length };
       case "sendmessage": return this.sendMessage(p);
       case "editmessagetext": return this.editMessage(p, true);
@@ -366,9 +477,24 @@ export class FakeBotApi {
         return true;
       }
       case "getmycommands": return this.commands;
+      case "getfile": {
+        const file = this.files.get(String(p.file_id));
+        if (!file) throw bad("invalid file_id");
+        if (file.size > GET_FILE_LIMIT) throw bad("file is too big");
+        return { file_id: String(p.file_id), file_unique_id: `u${p.file_id}`, file_size: file.size, file_path: file.path };
+      }
       case "deletemycommands": this.commands = []; return true;
       default: throw new ApiError(404, "Not Found: method not found");
     }
+  }
+
+  /** `GET /file/bot<token>/<file_path>`: the bytes of a file getFile described. */
+  private download(url: URL, res: http.ServerResponse) {
+    this.calls.push({ method: "downloadFile", params: { path: url.pathname.replace(/^\/file\/bot[^/]+\//, "") } });
+    const route = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
+    const file = route && route[1] === this.token ? [...this.files.values()].find((f) => f.path === route[2]) : undefined;
+    if (!file) return void res.writeHead(404).end("Not Found");
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": file.bytes.length }).end(file.bytes);
   }
 
   private async getUpdates(p: Record<string, any>, res: http.ServerResponse): Promise<Update[]> {

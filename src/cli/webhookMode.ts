@@ -1,0 +1,24 @@
+import type { Bot } from 'grammy';
+import { ConfigError, type Config } from '../config.js';
+import type { Engine } from '../engine.js';
+import { log } from '../log.js';
+import { serveWebhook } from '../telegram/webhook.js';
+
+/** `npm start` with WEBHOOK_URL: updates arrive by webhook until SIGINT/SIGTERM. */
+export async function runWebhook(bot: Bot, engine: Engine, config: Config): Promise<void> {
+  if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_URL is set but WEBHOOK_SECRET is not: set it, so that only Telegram can post updates.');
+  const healthy = async () => {
+    if (engine.postgres) await engine.postgres.db.query('SELECT 1');
+    return true;
+  };
+  const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy });
+  log.info(`@${bot.botInfo.username} is online by webhook (${engine.manifest.chunkCount} passages indexed)`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  log.info(`${signal}: finishing in-flight replies and stopping`);
+  await webhook.stop();
+  await engine.close();
+  log.info('stopped');
+}

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import type { RecentAnswer, RecentStore } from '../telegram/recent.js';
+import type { Db } from './pool.js';
+
+/** Answers behind buttons are kept this long (a day of scrolling back is plenty). */
+const RECENT_DAYS = 1;
+/** Old rows are removed every this many writes (cheap, and no timer per replica). */
+const CLEAN_EVERY = 200;
+
+/**
+ * Recent answers in PostgreSQL: a button pressed under a reply of one replica is served by any.
+ * Ids are random (10 characters of base 36): no counter to share between replicas.
+ */
+export class PgRecentAnswers implements RecentStore {
+  private writes = 0;
+
+  constructor(private readonly db: Db) {}
+
+  async add(entry: RecentAnswer): Promise<string> {
+    const id = BigInt('0x' + randomBytes(8).toString('hex')).toString(36).slice(0, 10);
+    const { focus, ...answer } = entry.answer;
+    // The question's vector is kept as a plain array (JSON has no Float32Array).
+    const stored = { lang: entry.lang, answer: { ...answer, ...(focus ? { focus: { text: focus.text, vector: Array.from(focus.vector) } } : {}) } };
+    await this.db.query('INSERT INTO cite_recent (id, answer) VALUES ($1, $2)', [id, JSON.stringify(stored)]);
+    if (++this.writes % CLEAN_EVERY === 0) await this.db.query(`DELETE FROM cite_recent WHERE created_at < now() - interval '${RECENT_DAYS} day'`);
+    return id;
+  }
+
+  async get(id: string): Promise<RecentAnswer | undefined> {
+    const row = (await this.db.query<{ answer: StoredAnswer }>('SELECT answer FROM cite_recent WHERE id = $1', [id])).rows[0];
+    if (!row) return undefined;
+    const { lang, answer } = row.answer;
+    return { lang, answer: { ...answer, focus: answer.focus && { text: answer.focus.text, vector: Float32Array.from(answer.focus.vector) } } };
+  }
+}
+
+interface StoredAnswer {
+  lang: RecentAnswer['lang'];
+  answer: Omit<RecentAnswer['answer'], 'focus'> & { focus?: { text: string; vector: number[] } };
+}
+
+/**
+ * Per-user counters for grammY's rate limiter (its Redis interface: `incr`, `pexpire`), in
+ * PostgreSQL so that a user's limit holds across replicas. Fixed windows of `windowMs`.
+ */
+export class PgCounters {
+  private writes = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly windowMs: number,
+    /** Tells apart limiters that use the same user keys (questions, button presses). */
+    private readonly scope: string,
+  ) {}
+
+  async incr(user: string): Promise<number> {
+    const key = `${this.scope}:${user}`;
+    const window = Math.floor(Date.now() / this.windowMs);
+    const { rows } = await this.db.query<{ hits: number }>(
+      `INSERT INTO cite_rate (key, window_start, hits) VALUES ($1, $2, 1)
+       ON CONFLICT (key, window_start) DO UPDATE SET hits = cite_rate.hits + 1 RETURNING hits`,
+      [key, window],
+    );
+    if (++this.writes % CLEAN_EVERY === 0) await this.db.query('DELETE FROM cite_rate WHERE window_start < $1', [window - 1]);
+    return rows[0]!.hits;
+  }
+
+  /** Windows end by themselves (the key includes the window). */
+  async pexpire(): Promise<number> {
+    return 1;
+  }
+}

@@ -1,0 +1,31 @@
+import pg from 'pg';
+import { log } from '../log.js';
+
+export type Db = pg.Pool;
+
+/**
+ * A connection pool to DATABASE_URL. A connection that breaks (the server restarted, the network
+ * dropped) is only logged: the pool opens new connections for the next queries, so the process
+ * recovers by itself once the server is back. Queries never block the event loop (the driver is
+ * asynchronous); `statement_timeout` bounds how long one can wait on a slow server.
+ */
+export function openDb(url: string, max = 8): Db {
+  // allowExitOnIdle: a terminal command ends when its work is done, without closing the pool itself.
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, statement_timeout: 60_000, allowExitOnIdle: true });
+  pool.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
+  return pool;
+}
+
+/** PostgreSQL cannot be reached right now (as opposed to a bug or a bad query). */
+export function isUnavailable(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
+  // 57P01-57P03: the server is shutting down or starting; 08xxx: connection exceptions.
+  if (/^(57P0[123]|08)/.test(e.code ?? '')) return true;
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+}
+
+/** A pgvector literal; 9 significant digits give back the same float32. */
+export const toVector = (v: Float32Array) => `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
+
+export const fromVector = (text: string) => Float32Array.from(text.slice(1, -1).split(','), Number);

@@ -1,0 +1,163 @@
+/**
+ * Where uploads land and removed documents go, inside the documents folder and never outside it:
+ * uploads in `uploads/` under a safe name, removed files in the hidden `.trash/` folder (the
+ * indexer leaves hidden folders out; nothing is ever deleted).
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, closeSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DocumentFormat } from '../documents/formats.js';
+
+export const UPLOADS_DIR = 'uploads';
+export const TRASH_DIR = '.trash';
+/** Telegram serves bots files up to 20 MB (getFile). */
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+
+/** File name endings the indexer expects for each format; the first is added when the name has none of them. */
+const EXTENSIONS: Record<DocumentFormat, string[]> = {
+  pdf: ['pdf'],
+  docx: ['docx'],
+  odt: ['odt'],
+  epub: ['epub'],
+  rtf: ['rtf'],
+  html: ['html', 'htm'],
+  markdown: ['md', 'markdown'],
+  text: ['txt'],
+};
+const MAX_NAME = 120;
+/** Downloads in progress or waiting for "replace?": hidden, so the indexer never reads them. */
+const INCOMING = '.incoming-';
+
+/**
+ * A name safe to store: no folders (separators and `.`/`..` parts are dropped), not hidden, no
+ * control or reserved characters, not too long, and ending in the extension of what the content is.
+ */
+export function safeFileName(name: string, format: DocumentFormat): string {
+  const parts = name.normalize('NFC').split(/[\\/]+/).filter((p) => p && p !== '.' && p !== '..');
+  let base = parts
+    .join('_')
+    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
+    .replace(/^[\s._-]+/, '')
+    .trim();
+  const extensions = EXTENSIONS[format];
+  const ext = /\.([^.]+)$/.exec(base)?.[1]?.toLowerCase();
+  if (!ext || !extensions.includes(ext)) base = `${base || 'document'}.${extensions[0]}`;
+  if (base.length > MAX_NAME) {
+    const dot = base.lastIndexOf('.');
+    base = base.slice(0, MAX_NAME - (base.length - dot)) + base.slice(dot);
+  }
+  return base;
+}
+
+/** The uploads folder, created if needed; refused if it (or the documents folder) leads elsewhere through a link. */
+export function uploadsFolder(seedsDir: string): string {
+  const dir = path.join(seedsDir, UPLOADS_DIR);
+  mkdirSync(dir, { recursive: true });
+  if (lstatSync(dir).isSymbolicLink() || path.dirname(realpathSync(dir)) !== realpathSync(seedsDir)) {
+    throw new Error(`${UPLOADS_DIR}/ is a link; uploads are only stored in a real folder inside the documents folder`);
+  }
+  return dir;
+}
+
+/**
+ * Streams a download into a hidden file in the uploads folder (the indexer does not see it),
+ * stopping as soon as it exceeds `maxBytes`. Returns the temporary path.
+ */
+export async function downloadToTemp(seedsDir: string, body: ReadableStream<Uint8Array>, maxBytes = MAX_UPLOAD_BYTES): Promise<string> {
+  const temp = path.join(uploadsFolder(seedsDir), `${INCOMING}${randomBytes(6).toString('hex')}`);
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      size += chunk.length;
+      done(size > maxBytes ? new TooLargeError() : null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream), limit, createWriteStream(temp, { flags: 'wx' }));
+  } catch (err) {
+    discard(temp);
+    throw err;
+  }
+  return temp;
+}
+
+export class TooLargeError extends Error {
+  constructor() {
+    super('file too large');
+  }
+}
+
+/** The first bytes of a file (enough for `detectFormat`). */
+export function headOf(file: string, bytes = 8192): Uint8Array {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(bytes);
+    return head.subarray(0, readSync(fd, head, 0, bytes, 0));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** `uploads/<name>` relative to the documents folder. */
+export const uploadPath = (name: string) => `${UPLOADS_DIR}/${name}`;
+
+export const uploadExists = (seedsDir: string, name: string) => existsSync(path.join(seedsDir, UPLOADS_DIR, name));
+
+/**
+ * Moves a downloaded file to its name in the uploads folder. Without `replace`, an existing file
+ * is never overwritten (a hard link fails if the name is taken, also when two uploads race):
+ * returns false then and the temporary file stays for a "replace?" answer.
+ */
+export function placeUpload(seedsDir: string, temp: string, name: string, replace = false): boolean {
+  const target = path.join(uploadsFolder(seedsDir), name);
+  if (replace) {
+    renameSync(temp, target);
+    return true;
+  }
+  try {
+    linkSync(temp, target);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  unlinkSync(temp);
+  return true;
+}
+
+/**
+ * Drops downloads left from before a restart (an unanswered "replace?" or a crash mid-download):
+ * their buttons can no longer be answered.
+ */
+export function discardLeftovers(seedsDir: string): void {
+  const dir = path.join(seedsDir, UPLOADS_DIR);
+  if (!existsSync(dir)) return;
+  for (const name of readdirSync(dir)) if (name.startsWith(INCOMING)) discard(path.join(dir, name));
+}
+
+export function discard(temp: string): void {
+  try {
+    unlinkSync(temp);
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * Moves a document (path relative to the documents folder, as the manifest names it) into
+ * `.trash/<time>/<same path>`; returns that path, relative too. Refuses anything that is not a
+ * visible file inside the documents folder.
+ */
+export function moveToTrash(seedsDir: string, file: string): string {
+  const parts = file.split('/');
+  if (path.isAbsolute(file) || parts.some((p) => !p || p === '.' || p === '..' || p.startsWith('.'))) throw new Error(`not a document path: ${file}`);
+  const source = path.join(seedsDir, ...parts);
+  if (!lstatSync(source).isFile()) throw new Error(`not a regular file: ${file}`);
+  const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
+  const trashed = `${TRASH_DIR}/${stamp}/${file}`;
+  const target = path.join(seedsDir, ...trashed.split('/'));
+  mkdirSync(path.dirname(target), { recursive: true });
+  renameSync(source, target);
+  return trashed;
+}

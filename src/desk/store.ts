@@ -1,0 +1,57 @@
+/**
+ * What the bot keeps besides the index: uploads, feedback, questions the documents did not cover,
+ * and who may ask. Small and boring on purpose; behind this interface so another store (e.g.
+ * PostgreSQL) can hold the same records. `jsonLines.ts` is the default: one file beside the index.
+ */
+import type { Lang } from '../replies/texts.js';
+
+/** A passage shown in an answer: the gold format of the eval set (`{doc, text}`) plus its title. */
+export interface ShownPassage {
+  doc: string;
+  title: string;
+  text: string;
+}
+
+export interface Feedback {
+  /** The answer's id (its buttons' id): a user's later vote on the same answer replaces the earlier. */
+  answer: string;
+  vote: 'up' | 'down';
+  q: string;
+  lang: Lang;
+  passages: ShownPassage[];
+  /** A keyed hash of the Telegram user id: votes can be told apart, people not named. */
+  user: string;
+  at: string;
+}
+
+export interface Unanswered {
+  q: string;
+  lang: Lang;
+  user: string;
+  at: string;
+}
+
+export interface Upload {
+  /** Path inside the documents folder, e.g. `uploads/report.pdf`. */
+  file: string;
+  /** Hashed id of the admin who sent it. */
+  by: string;
+  at: string;
+}
+
+export interface DeskStore {
+  addFeedback(feedback: Feedback): Promise<void>;
+  addUnanswered(question: Unanswered): Promise<void>;
+  addUpload(upload: Upload): Promise<void>;
+  /** The file left the documents folder (moved to the trash). */
+  removeUpload(file: string): Promise<void>;
+  /** An admin allowed (true) or revoked (false) a user; the latest decision counts. */
+  setAccess(user: number, allowed: boolean): Promise<void>;
+
+  feedback(): Promise<Feedback[]>;
+  unanswered(): Promise<Unanswered[]>;
+  /** Uploads still in the documents folder, by file. */
+  uploads(): Promise<Map<string, Upload>>;
+  /** An admin's latest decision on a user (asked on every message): allowed, revoked, or none. */
+  accessOf(user: number): Promise<boolean | undefined>;
+}

@@ -1,0 +1,50 @@
+import iconv from 'iconv-lite';
+import jschardet from 'jschardet';
+
+export interface Decoded {
+  text: string;
+  /** The legacy encoding assumed when the bytes are not Unicode (undefined for UTF-8/UTF-16). */
+  encoding?: string;
+}
+
+/** Cyrillic single-byte encodings the detector recognises with enough certainty to trust its pick. */
+const CYRILLIC = new Set(['windows-1251', 'koi8-r', 'ibm866', 'iso-8859-5', 'maccyrillic']);
+
+/**
+ * The text of a file: UTF-8, UTF-16 with a byte-order mark (Windows Notepad's "Unicode"), or a
+ * legacy single-byte encoding (Windows-1251/1252/1254, KOI8-R, ISO-8859-9) detected from the bytes.
+ * A BOM is replaced by spaces of the same length in code units, so offsets stay those of the text.
+ * Undefined for binary data (NUL bytes).
+ */
+export function decodeText(bytes: Uint8Array): Decoded | undefined {
+  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  try {
+    if (utf16) return { text: ' ' + new TextDecoder(utf16, { fatal: true, ignoreBOM: true }).decode(bytes).slice(1) };
+  } catch {
+    return undefined;
+  }
+  if (bytes.includes(0)) return undefined;
+  try {
+    // ignoreBOM keeps a UTF-8 BOM in the text (by default TextDecoder strips it, shifting every offset
+    // by one against the file as other tools read it); replace it with a space: same offsets, no BOM.
+    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+    return { text: text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text };
+  } catch {
+    const encoding = legacyEncoding(bytes);
+    return { text: iconv.decode(Buffer.from(bytes), encoding), encoding };
+  }
+}
+
+/**
+ * The single-byte encoding of text that is not UTF-8. Cyrillic ones are told apart by the detector;
+ * otherwise Western (Windows-1252) unless the letters only make sense as Turkish: ı ş ğ İ Ş Ğ sit
+ * where Windows-1252 has ý þ ð Ý Þ Ð, which Western European text hardly uses.
+ */
+export function legacyEncoding(bytes: Uint8Array): string {
+  const sample = Buffer.from(bytes.subarray(0, 64 * 1024));
+  const guess = jschardet.detect(sample).encoding?.toLowerCase() ?? '';
+  if (CYRILLIC.has(guess)) return guess;
+  const western = iconv.decode(sample, 'windows-1252');
+  const turkish = (western.match(/[ýþðÝÞÐ]/g) ?? []).length;
+  return turkish > 0 && turkish >= (western.match(/[^\x00-\x7f]/g) ?? []).length * 0.2 ? 'windows-1254' : 'windows-1252';
+}

@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { cleanDocument } from './clean.js';
+import { decodeText } from './encoding.js';
+import { detectFormat, type DocumentFormat } from './formats.js';
+import { assemble } from './readers/blocks.js';
+import { Unreadable, type Extracted } from './readers/types.js';
+import type { SourceDocument } from './load.js';
+
+/** Bumped when a reader's output changes: documents are then read and embedded again. */
+export const READER_VERSION = 2;
+
+/** The formats read, by file extension. */
+export const EXTENSIONS: Record<string, DocumentFormat> = {
+  txt: 'text',
+  text: 'text',
+  md: 'markdown',
+  markdown: 'markdown',
+  pdf: 'pdf',
+  docx: 'docx',
+  html: 'html',
+  htm: 'html',
+};
+const LABEL: Record<DocumentFormat, string> = { pdf: 'a PDF', docx: 'a Word document', odt: 'an OpenDocument text', epub: 'an EPUB book', rtf: 'an RTF document', html: 'a web page', markdown: 'Markdown', text: 'plain text' };
+const TEXTUAL = new Set<DocumentFormat>(['text', 'markdown', 'html']);
+
+export const extensionOf = (file: string) => file.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
+
+/** Compound-file (OLE) magic: a password-protected .docx, or an old binary .doc. */
+const OLE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
+
+/**
+ * A document from a file's bytes, or the reason it cannot be used. The format is decided by the
+ * content and must agree with the extension: a file whose name lies is skipped, not guessed at.
+ */
+export async function documentFromBytes(file: string, bytes: Uint8Array): Promise<SourceDocument | string> {
+  const declared = EXTENSIONS[extensionOf(file)];
+  if (!declared) return `not a supported document (${Object.keys(EXTENSIONS).map((e) => '.' + e).join(', ')})`;
+  if (bytes.length === 0) return 'empty file';
+  if (declared === 'docx' && OLE.every((b, i) => bytes[i] === b)) return 'encrypted (password-protected) or old binary Word file (save it as an unprotected .docx)';
+  const format = detectFormat(bytes.subarray(0, 8192), file);
+  if (format === null) return declared === 'docx' ? 'not a Word document (named .docx, but the content is not a .docx container)' : 'binary file, not a document (contains NUL bytes)';
+  if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared))) return `named .${extensionOf(file)} but its content is ${LABEL[format]}`;
+  try {
+    const read = await readAs(format, bytes);
+    return typeof read === 'string' ? read : { file, hash: createHash('sha256').update(bytes).digest('hex'), format, ...read };
+  } catch (err) {
+    if (err instanceof Unreadable) return err.message;
+    throw err;
+  }
+}
+
+type Read = Pick<SourceDocument, 'title' | 'source' | 'paragraphs' | 'note'>;
+
+/**
+ * The readers are loaded when a document of their format first comes up: pdf.js, mammoth and
+ * Readability are large, and a collection of text files (or a build worker starting) need not wait for them.
+ */
+async function readAs(format: DocumentFormat, bytes: Uint8Array): Promise<Read | string> {
+  if (format === 'pdf') return fromBlocks(await (await import('./readers/pdf.js')).readPdf(bytes));
+  if (format === 'docx') return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes));
+  const decoded = decodeText(bytes);
+  if (!decoded) return 'not valid text (undecodable bytes)';
+  const note = decoded.encoding ? `not Unicode: read as ${decoded.encoding}` : undefined;
+  if (format === 'html') return fromBlocks({ ...(await import('./readers/html.js')).readHtml(decoded.text), ...(note ? { note } : {}) });
+  if (format === 'markdown') return fromBlocks({ ...(await import('./readers/markdown.js')).readMarkdown(decoded.text), ...(note ? { note } : {}) });
+  return plainText(decoded.text, note);
+}
+
+/** Plain text keeps the file's own layout: offsets point into the file's text, ¶ are its blank-line blocks. */
+function plainText(source: string, note: string | undefined): Read | string {
+  if (!/[\p{L}\p{N}]/u.test(source)) return 'no text (only spaces or punctuation)';
+  const { title, paragraphs } = cleanDocument(source);
+  if (!title) return 'no text left after removing page boilerplate';
+  if (paragraphs.length === 0) return `only a title ("${title.slice(0, 60)}"), no body text`;
+  return { title, source, paragraphs, ...(note ? { note } : {}) };
+}
+
+function fromBlocks(extracted: Extracted): Read | string {
+  const { title, source, paragraphs } = assemble(extracted);
+  if (!title) return 'no text';
+  if (paragraphs.length === 0) return `only a title ("${title.slice(0, 60)}"), no body text`;
+  return { title, source, paragraphs, ...(extracted.note ? { note: extracted.note } : {}) };
+}

@@ -1,0 +1,78 @@
+import { inflateRawSync } from 'node:zlib';
+import { Unreadable } from './types.js';
+
+/** An entry of a zip file's central directory. */
+interface Entry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  localOffset: number;
+}
+
+/** A container (DOCX, ODT, EPUB) may unpack to at most this much in all: a zip bomb is refused. */
+export const MAX_UNPACKED_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Checks a zip container before any library unpacks it: the sizes its directory declares must stay
+ * under MAX_UNPACKED_BYTES, and every entry is inflated with that bound, so one that lies about its
+ * size (a zip bomb) is caught after at most that much output, never unpacked in full.
+ * Returns the unpacked entries by name.
+ */
+export function unpackBounded(bytes: Uint8Array, limit = MAX_UNPACKED_BYTES): Map<string, Buffer> {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const entries = centralDirectory(buf);
+  const declared = entries.reduce((n, e) => n + e.size, 0);
+  if (declared > limit) throw new Unreadable(`unpacks to ${mb(declared)} (over the ${mb(limit)} limit: a zip bomb?)`);
+  const out = new Map<string, Buffer>();
+  let total = 0;
+  for (const entry of entries) {
+    const data = entryData(buf, entry, limit - total);
+    total += data.length;
+    out.set(entry.name, data);
+  }
+  return out;
+}
+
+const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+
+function centralDirectory(buf: Buffer): Entry[] {
+  const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (end < 0 || end + 22 > buf.length) throw new Unreadable('damaged zip container (no central directory)');
+  const count = buf.readUInt16LE(end + 10);
+  let at = buf.readUInt32LE(end + 16);
+  const entries: Entry[] = [];
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50) throw new Unreadable('damaged zip container (bad directory entry)');
+    const nameLength = buf.readUInt16LE(at + 28);
+    const extra = buf.readUInt16LE(at + 30);
+    const comment = buf.readUInt16LE(at + 32);
+    entries.push({
+      name: buf.toString('utf8', at + 46, at + 46 + nameLength),
+      method: buf.readUInt16LE(at + 10),
+      compressedSize: buf.readUInt32LE(at + 20),
+      size: buf.readUInt32LE(at + 24),
+      localOffset: buf.readUInt32LE(at + 42),
+    });
+    at += 46 + nameLength + extra + comment;
+  }
+  return entries;
+}
+
+function entryData(buf: Buffer, entry: Entry, room: number): Buffer {
+  const at = entry.localOffset;
+  if (at + 30 > buf.length || buf.readUInt32LE(at) !== 0x04034b50) throw new Unreadable(`damaged zip container (entry ${entry.name})`);
+  const start = at + 30 + buf.readUInt16LE(at + 26) + buf.readUInt16LE(at + 28);
+  const raw = buf.subarray(start, start + entry.compressedSize);
+  if (entry.method === 0) return raw;
+  if (entry.method !== 8) throw new Unreadable(`unsupported zip compression (method ${entry.method}) in ${entry.name}`);
+  try {
+    // Bounded by what the entry declares (and what is left of the limit): a lying entry stops here.
+    return inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(entry.size, room)) });
+  } catch (err) {
+    if (err instanceof RangeError || (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Unreadable(`unpacks to more than it declares (${entry.name}: a zip bomb?)`);
+    }
+    throw new Unreadable(`damaged zip container (${entry.name}: ${(err as Error).message})`);
+  }
+}

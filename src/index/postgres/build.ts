@@ -1,0 +1,274 @@
+import type { Chunk } from '../../chunks/chunk.js';
+import { chunkDocument } from '../../chunks/chunk.js';
+import { toVector, type Db } from '../../db/pool.js';
+import { DocumentsError } from '../../documents/load.js';
+import { documentNames } from '../../replies/examples.js';
+import { calibrate } from '../../retrieval/calibration.js';
+import type { Embedder } from '../../vectors/embedder.js';
+import { fullEmbeddingKey, RETUNE_AT, sampleLabels, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
+import { planChanges, readingKey, type Plan } from '../changes.js';
+import { LexicalIndex, type LexicalChunk } from '../lexical.js';
+import { IndexError } from '../layout.js';
+import type { Manifest, ManifestDocument } from '../manifest.js';
+import { lockBuilds } from './lock.js';
+import { generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
+import { ensurePassages, migrate, withoutVectorIndex } from './schema.js';
+
+/** Rows per INSERT: large enough for few round trips, small enough for modest statements. */
+const BATCH = 500;
+
+/**
+ * Builds or updates the index in PostgreSQL with the file store's rules: only new or changed
+ * documents are chunked and embedded; unchanged passages keep their rows. The build is a new
+ * generation: its rows are invisible to readers (they read the live generation) until one
+ * transaction switches `cite_live` to it; the rows only the old generation used are deleted after.
+ */
+export async function buildInPostgres(
+  db: Db,
+  settings: Omit<BuildSettings, 'indexDir'>,
+  search: SearchOptions,
+  embedder: Embedder,
+  onProgress: (p: BuildProgress) => void = () => {},
+): Promise<BuildSummary> {
+  await migrate(db);
+  const unlock = await lockBuilds(db);
+  try {
+    await removeAbandonedBuilds(db);
+    return await build(db, settings, search, embedder, onProgress);
+  } finally {
+    await unlock();
+  }
+}
+
+/** Rows of builds that never switched (the process died): nobody reads them, the lock says nobody writes them. */
+async function removeAbandonedBuilds(db: Db): Promise<void> {
+  const abandoned = (await db.query<{ id: string }>(`SELECT id FROM cite_generations WHERE state = 'building'`)).rows.map((r) => Number(r.id));
+  for (const generation of abandoned) await forget(db, generation);
+}
+
+async function forget(db: Db, generation: number): Promise<void> {
+  if (await db.query(`SELECT to_regclass('cite_passages') IS NOT NULL AS ok`).then((r) => r.rows[0].ok)) {
+    await db.query('DELETE FROM cite_passages WHERE born = $1', [generation]);
+    await db.query('UPDATE cite_passages SET died = NULL WHERE died = $1', [generation]);
+  }
+  await db.query('DELETE FROM cite_generations WHERE id = $1', [generation]);
+}
+
+interface Live {
+  generation: number;
+  manifest: Manifest;
+  lexical: Buffer;
+}
+
+async function reusableLive(db: Db, embedder: Embedder, key: string): Promise<{ live?: number; previous?: Live }> {
+  const live = await liveGeneration(db);
+  if (live === undefined) return {};
+  const row = (await db.query<{ manifest: Manifest; lexical: Buffer }>('SELECT manifest, lexical FROM cite_generations WHERE id = $1', [live])).rows[0]!;
+  const m = row.manifest;
+  const fits = m.modelIdentity === embedder.identity && m.dim === embedder.dim && m.embeddingKey === key;
+  return { live, previous: fits ? { generation: live, manifest: m, lexical: row.lexical } : undefined };
+}
+
+async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: SearchOptions, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<BuildSummary> {
+  const started = performance.now();
+  const key = fullEmbeddingKey({ ...settings, indexDir: '' });
+  const { live, previous } = await reusableLive(db, embedder, key);
+  const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
+  onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
+  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt, .md, .pdf, .docx or .html files).`);
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
+  const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
+    documents: documentCount,
+    chunks,
+    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
+    embedded: plan.fresh.map((d) => d.file),
+    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
+    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
+    skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
+    embeddedChunks: 0,
+    embedMs: 0,
+    totalMs: performance.now() - started,
+    buildDir: generationName(generation),
+    upToDate: false,
+    rebuilt: false,
+    ...extra,
+  });
+  if (previous && plan.unchanged) return summary(previous.generation, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
+
+  const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
+  const texts = freshChunks.flat().map((c) => c.text);
+  const embedStart = performance.now();
+  onProgress({ stage: 'embedding', done: 0, total: texts.length });
+  const vectors = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
+  const embedMs = performance.now() - embedStart;
+
+  await ensurePassages(db, embedder.dim);
+  const generation = Number((await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id);
+  await db.query(`INSERT INTO cite_generations (id, state) VALUES ($1, 'building')`, [generation]);
+  try {
+    const writer = new GenerationWriter(db, generation, await nextLabel(db));
+    onProgress({ stage: 'writing', chunks: 0 });
+    const write = () => writeDocuments(writer, plan, freshChunks, vectors);
+    const bulk = texts.length > (previous?.manifest.chunkCount ?? 0);
+    const { documents, lexicalRemoved, lexicalAdded } = bulk ? await withoutVectorIndex(db, write) : await write();
+    if (!previous) await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]); // a new model: everything before goes
+    const slots = writer.next;
+    const lexical = previous
+      ? LexicalIndex.deserialize(previous.lexical).update(lexicalRemoved, lexicalAdded, slots)
+      : LexicalIndex.build(lexicalAdded, slots);
+    const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
+    const calibration = await calibrationFor(db, generation, embedder, documents, chunkCount, search, previous?.manifest);
+    const manifest: Manifest = {
+      ...withExamples({ documents: sortDocuments(documents) }),
+      formatVersion: 2,
+      model: embedder.modelId,
+      modelIdentity: embedder.identity,
+      dim: embedder.dim,
+      embeddingKey: key,
+      skipped: plan.skipped,
+      reading: readingKey(settings.maxDocBytes),
+      labels: slots,
+      chunkCount,
+      hnsw: null,
+      calibration,
+      builtAt: new Date().toISOString(),
+      buildMs: Math.round(performance.now() - started),
+      checksums: {},
+    };
+    await db.query('UPDATE cite_generations SET manifest = $2, lexical = $3 WHERE id = $1', [generation, JSON.stringify(manifest), lexical.serialize()]);
+    await switchTo(db, generation, live);
+    await dropOld(db, generation);
+    return summary(generation, chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt: !previous, calibration });
+  } catch (err) {
+    await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
+    throw err;
+  }
+}
+
+/** The first label never used (labels are never reused, so a reader one generation behind never reads a wrong row). */
+async function nextLabel(db: Db): Promise<number> {
+  return Number((await db.query<{ next: number }>('SELECT coalesce(max(label) + 1, 0) AS next FROM cite_passages')).rows[0]!.next);
+}
+
+/** Writes one generation's rows: new passages, copies of renamed documents' passages, removals. */
+class GenerationWriter {
+  constructor(
+    private readonly db: Db,
+    readonly generation: number,
+    public next: number,
+  ) {}
+
+  async insert(chunks: Chunk[], vectors: Float32Array[]): Promise<number> {
+    const first = this.next;
+    for (let at = 0; at < chunks.length; at += BATCH) {
+      const part = chunks.slice(at, at + BATCH);
+      await this.db.query(
+        `INSERT INTO cite_passages (label, born, chunk, embedding)
+         SELECT label, $1, chunk, embedding::vector FROM unnest($2::int[], $3::jsonb[], $4::text[]) AS t (label, chunk, embedding)`,
+        [this.generation, part.map((_, i) => first + at + i), part.map((c) => JSON.stringify(c)), vectors.slice(at, at + BATCH).map(toVector)],
+      );
+    }
+    this.next += chunks.length;
+    return first;
+  }
+
+  /** Copies a document's passages (vectors included, nothing embedded) under new labels, with a new name and title. */
+  async copy(from: ManifestDocument, file: string, title: string): Promise<{ first: number; chunks: Chunk[] }> {
+    const first = this.next;
+    const { rows } = await this.db.query<{ chunk: Chunk }>(
+      `INSERT INTO cite_passages (label, born, chunk, embedding)
+       SELECT label - $2 + $3, $1, chunk || jsonb_build_object('doc', $4::text, 'title', $5::text), embedding
+       FROM cite_passages WHERE label >= $2 AND label < $2 + $6 AND died IS NULL ORDER BY label
+       RETURNING chunk`,
+      [this.generation, from.firstLabel, first, file, title, from.chunks],
+    );
+    this.next += from.chunks;
+    return { first, chunks: rows.map((r) => r.chunk) };
+  }
+
+  async remove(d: ManifestDocument): Promise<void> {
+    await this.db.query('UPDATE cite_passages SET died = $1 WHERE label >= $2 AND label < $2 + $3 AND died IS NULL', [this.generation, d.firstLabel, d.chunks]);
+  }
+}
+
+const range = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
+const lexicalOf = (first: number, chunks: Chunk[]): LexicalChunk[] => chunks.map((c, i) => ({ label: first + i, text: c.text, title: c.title }));
+
+async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks: Chunk[][], vectors: Float32Array[]) {
+  const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
+  const lexicalRemoved: number[] = [];
+  const lexicalAdded: LexicalChunk[] = [];
+  for (const { doc, previous: old, stat } of plan.reused) {
+    if (old.file === doc.file && old.title === doc.title) {
+      documents.push({ ...old, hash: doc.hash, ...stat });
+      continue;
+    }
+    // Renamed or re-titled: the old generation must keep showing the old name, so new rows.
+    const { first, chunks } = await writer.copy(old, doc.file, doc.title);
+    await writer.remove(old); // the previous document entry is consumed by this one
+    documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat, firstLabel: first });
+    lexicalRemoved.push(...range(old.firstLabel, old.chunks));
+    lexicalAdded.push(...lexicalOf(first, chunks));
+  }
+  // A copy of a document still there: new rows with the original's chunks and vectors, nothing embedded.
+  for (const { doc, previous: original, stat } of plan.copied) {
+    const { first, chunks } = await writer.copy(original, doc.file, doc.title);
+    documents.push({ ...original, file: doc.file, title: doc.title, hash: doc.hash, ...stat, firstLabel: first });
+    lexicalAdded.push(...lexicalOf(first, chunks));
+  }
+  for (const d of plan.removed) {
+    await writer.remove(d);
+    lexicalRemoved.push(...range(d.firstLabel, d.chunks));
+  }
+  let offset = 0;
+  for (const [i, doc] of plan.fresh.entries()) {
+    const chunks = freshChunks[i]!;
+    const first = await writer.insert(chunks, vectors.slice(offset, offset + chunks.length));
+    offset += chunks.length;
+    documents.push({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)!, firstLabel: first, chunks: chunks.length, names: documentNames(chunks.map((c) => c.text)) });
+    lexicalAdded.push(...lexicalOf(first, chunks));
+  }
+  return { documents, lexicalRemoved, lexicalAdded };
+}
+
+/** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
+async function calibrationFor(db: Db, generation: number, embedder: Embedder, documents: ManifestDocument[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
+  const old = prev?.calibration;
+  if (old && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
+  // Sampled by position among the live labels: the same passages as the file store's build of the
+  // same documents (whose labels are dense), even when this table's labels start higher.
+  const live = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
+  const labels = sampleLabels(live.length, () => true).map((i) => live[i]!);
+  const { rows } = await db.query<{ label: number; text: string }>(`SELECT label, chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
+  const textOf = new Map(rows.map((r) => [r.label, r.text]));
+  const dense = new PgDense(db, generation, chunkCount > search.exactSearchMax ? search.efSearch : undefined);
+  return calibrate(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
+}
+
+/** The switch: one UPDATE of the pointer row, only if no other build switched since this one started. */
+async function switchTo(db: Db, generation: number, base: number | undefined): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    const moved = await client.query('UPDATE cite_live SET generation = $1, switched_at = now() WHERE generation IS NOT DISTINCT FROM $2', [generation, base ?? null]);
+    if (moved.rowCount !== 1) throw new IndexError('Another index build switched the database while this one ran; run it again.', 'busy');
+    await client.query(`UPDATE cite_generations SET state = CASE WHEN id = $1 THEN 'live' ELSE 'old' END WHERE id = $1 OR state = 'live'`, [generation]);
+    await client.query(`SELECT pg_notify('cite_generation', $1)`, [String(generation)]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** After the switch: rows and generations only the old generation used. */
+async function dropOld(db: Db, generation: number): Promise<void> {
+  await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [generation]);
+  await db.query(`DELETE FROM cite_generations WHERE state = 'old'`);
+}

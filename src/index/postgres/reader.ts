@@ -1,0 +1,141 @@
+import type { Chunk } from '../../chunks/chunk.js';
+import { fromVector, toVector, type Db } from '../../db/pool.js';
+import type { DenseIndex } from '../dense.js';
+import { LexicalIndex } from '../lexical.js';
+import type { IndexData } from '../indexData.js';
+import { IndexError } from '../layout.js';
+import type { Manifest } from '../manifest.js';
+
+/** Rows a reader of generation $1 sees: born in it or before, not yet removed in it. */
+export const VISIBLE = 'born <= $1 AND (died IS NULL OR died > $1)';
+
+/** The generation readers use now, or undefined before the first build. */
+export async function liveGeneration(db: Db): Promise<number | undefined> {
+  const row = (await db.query<{ generation: string | null }>('SELECT generation FROM cite_live')).rows[0];
+  return row?.generation == null ? undefined : Number(row.generation);
+}
+
+export interface SearchOptions {
+  /** Up to this many passages the vectors are compared exhaustively (exact), beyond through HNSW. */
+  exactSearchMax: number;
+  /** hnsw.ef_search for HNSW queries. */
+  efSearch: number;
+}
+
+/** Reads generation `generation`'s manifest and postings; passages and vectors stay in PostgreSQL. */
+export async function openGeneration(db: Db, generation: number, options: SearchOptions): Promise<IndexData> {
+  const row = (await db.query<{ manifest: unknown; lexical: Buffer }>('SELECT manifest, lexical FROM cite_generations WHERE id = $1', [generation])).rows[0];
+  if (!row) throw new IndexError(`Generation ${generation} of the index is not in the database.`, 'missing');
+  const manifest = row.manifest as Manifest; // written by buildGeneration from a checked manifest
+  return {
+    build: generationName(generation),
+    manifest,
+    chunks: new PgChunks(db, generation),
+    lexical: LexicalIndex.deserialize(row.lexical),
+    dense: new PgDense(db, generation, manifest.chunkCount > options.exactSearchMax ? options.efSearch : undefined),
+  };
+}
+
+export const generationName = (generation: number) => `postgres:generation-${generation}`;
+
+/**
+ * Rows by label, batched: every `get` made in the same tick is answered by one query (the
+ * retriever asks for all its candidates at once), so a question costs one round trip, not one per
+ * passage.
+ */
+class Batched<T> {
+  private pending = new Map<number, { resolve: (value: T | undefined) => void; reject: (err: unknown) => void }[]>();
+
+  constructor(private readonly fetch: (labels: number[]) => Promise<Map<number, T>>) {}
+
+  get(label: number): Promise<T | undefined> {
+    return new Promise((resolve, reject) => {
+      if (this.pending.size === 0) queueMicrotask(() => void this.flush());
+      const waiting = this.pending.get(label) ?? [];
+      waiting.push({ resolve, reject });
+      this.pending.set(label, waiting);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    try {
+      const found = await this.fetch([...batch.keys()]);
+      for (const [label, waiting] of batch) for (const w of waiting) w.resolve(found.get(label));
+    } catch (err) {
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(err);
+    }
+  }
+}
+
+/** Chunks by label, in batches. */
+export class PgChunks {
+  private readonly rows: Batched<Chunk>;
+
+  constructor(db: Db, generation: number) {
+    this.rows = new Batched(async (labels) => {
+      const { rows } = await db.query<{ label: number; chunk: Chunk }>(`SELECT label, chunk FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
+      return new Map(rows.map((r) => [r.label, r.chunk]));
+    });
+  }
+
+  get(label: number): Promise<Chunk | undefined> {
+    return this.rows.get(label);
+  }
+}
+
+/** Nearest passages by cosine in pgvector: HNSW above `efSearch` being set, an exact scan otherwise. */
+export class PgDense implements DenseIndex {
+  /** Vectors by label, in batches (the retriever asks for its hits' vectors at once). */
+  private readonly vectors: Batched<Float32Array>;
+
+  constructor(
+    private readonly db: Db,
+    private readonly generation: number,
+    private readonly efSearch: number | undefined,
+  ) {
+    this.vectors = new Batched<Float32Array>(async (labels) => {
+      const { rows } = await db.query<{ label: number; embedding: string }>(
+        `SELECT label, embedding::text AS embedding FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`,
+        [generation, labels],
+      );
+      return new Map(rows.map((r) => [r.label, fromVector(r.embedding)]));
+    });
+  }
+
+  async nearest(q: Float32Array, k: number): Promise<{ labels: number[]; sims: number[] }> {
+    // `+ 0` keeps the planner from using the HNSW index: small collections are compared exactly, as
+    // the file store does, so both stores answer the same.
+    const order = this.efSearch === undefined ? '(embedding <=> $2) + 0' : 'embedding <=> $2';
+    const sql = `SELECT label, 1 - (embedding <=> $2) AS sim FROM cite_passages WHERE ${VISIBLE} ORDER BY ${order} LIMIT $3`;
+    const params = [this.generation, toVector(q), k];
+    const { rows } = this.efSearch === undefined ? await this.db.query<{ label: number; sim: number }>(sql, params) : await this.withEf(sql, params);
+    return { labels: rows.map((r) => r.label), sims: rows.map((r) => r.sim) };
+  }
+
+  /** HNSW with efSearch, scanning on while the generation filter drops rows (pgvector's iterative scan). */
+  private async withEf(sql: string, params: unknown[]) {
+    const client = await this.db.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(this.efSearch)]);
+      const result = await client.query<{ label: number; sim: number }>(sql, params);
+      await client.query('COMMIT');
+      // relaxed_order may return a few rows slightly out of order.
+      result.rows.sort((a, b) => b.sim - a.sim);
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async vector(label: number): Promise<Float32Array> {
+    const vector = await this.vectors.get(label);
+    if (!vector) throw new IndexError(`Passage ${label} is not in generation ${this.generation}.`, 'missing');
+    return vector;
+  }
+}

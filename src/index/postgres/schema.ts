@@ -1,0 +1,122 @@
+import type { Db } from '../../db/pool.js';
+
+/**
+ * The tables, created and upgraded by the product itself. `cite_schema` holds one row with the
+ * version; a database written by a newer Cite is refused (its tables may mean something else).
+ *
+ *   cite_generations  one row per index build: its manifest (documents, calibration…) and BM25 postings
+ *   cite_live         one row: the generation readers use (the switch is one UPDATE)
+ *   cite_passages     every passage of the live generation and of a build in progress: the chunk, its
+ *                     vector (vector(N), HNSW cosine index) and the generations it lives in
+ *                     [born, died); a reader of generation g sees born <= g < died
+ *   cite_recent, cite_rate   what the bot shares between replicas: answers behind buttons, rate limits
+ *   cite_feedback, cite_unanswered, cite_uploads, cite_access   the desk (src/desk/postgres.ts)
+ */
+export const SCHEMA_VERSION = 2;
+
+const MIGRATIONS: Record<number, string[]> = {
+  1: [
+    `CREATE EXTENSION IF NOT EXISTS vector`,
+    `CREATE TABLE cite_generations (id bigint PRIMARY KEY, state text NOT NULL CHECK (state IN ('building', 'live', 'old')),
+       manifest jsonb, lexical bytea, created_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE SEQUENCE cite_generation_ids`,
+    `CREATE TABLE cite_live (one boolean PRIMARY KEY DEFAULT true CHECK (one), generation bigint REFERENCES cite_generations (id), switched_at timestamptz)`,
+    `INSERT INTO cite_live (generation) VALUES (NULL)`,
+    `CREATE TABLE cite_recent (id text PRIMARY KEY, answer jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
+    `CREATE INDEX cite_recent_age ON cite_recent (created_at)`,
+    `CREATE TABLE cite_rate (key text NOT NULL, window_start bigint NOT NULL, hits integer NOT NULL, PRIMARY KEY (key, window_start))`,
+  ],
+  // The desk (feedback, unanswered questions, uploads, access decisions), shared by replicas.
+  2: [
+    `CREATE TABLE cite_feedback (answer text NOT NULL, "user" text NOT NULL, record jsonb NOT NULL, at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (answer, "user"))`,
+    `CREATE TABLE cite_unanswered (id bigserial PRIMARY KEY, record jsonb NOT NULL)`,
+    `CREATE TABLE cite_uploads (file text PRIMARY KEY, record jsonb NOT NULL)`,
+    `CREATE TABLE cite_access ("user" bigint PRIMARY KEY, allowed boolean NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+  ],
+};
+
+export class SchemaError extends Error {}
+
+/** Brings the database to SCHEMA_VERSION (one transaction per step); refuses a newer one. */
+export async function migrate(db: Db): Promise<void> {
+  await db.query(`CREATE TABLE IF NOT EXISTS cite_schema (version integer NOT NULL)`);
+  const client = await db.connect();
+  try {
+    await client.query('BEGIN');
+    // Two processes starting at once: the second waits here, then sees the version the first wrote.
+    await client.query('LOCK TABLE cite_schema IN EXCLUSIVE MODE');
+    const row = (await client.query<{ version: number }>('SELECT version FROM cite_schema')).rows[0];
+    const current = row?.version ?? 0;
+    if (current > SCHEMA_VERSION) {
+      throw new SchemaError(
+        `The database holds a Cite schema of version ${current}; this Cite knows up to version ${SCHEMA_VERSION}. ` +
+          'Run the newer Cite against it, or point DATABASE_URL at another database.',
+      );
+    }
+    for (let v = current + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS[v]!) await client.query(sql);
+    if (!row) await client.query('INSERT INTO cite_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
+    else if (current < SCHEMA_VERSION) await client.query('UPDATE cite_schema SET version = $1', [SCHEMA_VERSION]);
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * pgvector's HNSW parameters: its own defaults. hnswlib's M=32 / efConstruction=200 (the file store)
+ * cost 7x more per inserted row in pgvector; pgvector's iterative scan at ef_search 200 keeps
+ * recall up instead (measured in the benchmark).
+ */
+const HNSW = { m: 16, efConstruction: 64 };
+
+/**
+ * The passages table for vectors of `dim` dimensions, created by the first build (the dimension
+ * comes from the model).
+ */
+export async function ensurePassages(db: Db, dim: number): Promise<void> {
+  const existing = await db.query<{ dim: number }>(
+    `SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = to_regclass('cite_passages') AND attname = 'embedding'`,
+  );
+  if (existing.rows[0]) {
+    if (existing.rows[0].dim !== dim) {
+      throw new SchemaError(
+        `The database's passages have vectors of dimension ${existing.rows[0].dim}, the configured model makes ${dim}. ` +
+          'Use another database for this model, or DROP TABLE cite_passages to rebuild with it.',
+      );
+    }
+    return createVectorIndex(db); // a bulk load that was killed left it dropped
+  }
+  await db.query(`CREATE TABLE IF NOT EXISTS cite_passages (label integer PRIMARY KEY, born bigint NOT NULL, died bigint,
+    chunk jsonb NOT NULL, embedding vector(${dim}) NOT NULL)`);
+  await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_died ON cite_passages (died) WHERE died IS NOT NULL`);
+  await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_born ON cite_passages (born)`);
+  await createVectorIndex(db);
+}
+
+/**
+ * Bulk loads skip the HNSW index (inserting row by row into the graph costs several times more than
+ * building it once): it is dropped before and built after, with memory enough for the graph.
+ * Readers meanwhile scan exactly: slower, never wrong.
+ */
+export async function withoutVectorIndex<T>(db: Db, load: () => Promise<T>): Promise<T> {
+  await db.query('DROP INDEX IF EXISTS cite_passages_hnsw');
+  try {
+    return await load();
+  } finally {
+    await createVectorIndex(db);
+  }
+}
+
+async function createVectorIndex(db: Db): Promise<void> {
+  const client = await db.connect();
+  try {
+    await client.query(`SET maintenance_work_mem = '512MB'`);
+    await client.query(`CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${HNSW.m}, ef_construction = ${HNSW.efConstruction})`);
+    await client.query('RESET maintenance_work_mem');
+  } finally {
+    client.release();
+  }
+}

@@ -1,0 +1,72 @@
+import { fold, terms } from './terms.js';
+
+/**
+ * A question names its subject (what the documents may know: people, organisations, places) and
+ * asks for something about it (a date, a number of employees, a phone number). A passage that
+ * names the subject but says nothing of what is asked is not an answer, so the two parts are
+ * checked separately (see `support.ts`).
+ *
+ * Names are told by their capital letter, which all four languages of the bot share; the words
+ * that only say *how* something is asked (interrogatives, auxiliaries, case suffixes) are dropped.
+ */
+
+/**
+ * Generic question and function words per language: they shape a question, they are not what it
+ * asks for. (English function words are already dropped by `terms`.)
+ */
+const QUESTION_WORDS = new Set(
+  [
+    // English
+    'how what when where which who whom whose why since is are was were do does did have has had tell me please kind sort type',
+    // Russian
+    'что кто где когда какой какая какое какие каков какова каково каковы сколько почему зачем как ли был была было были есть ' +
+      'является являются в во на у о об с со из к по за для и или не это этот эта эти от до при же его ее её их чем чего кого кому ' +
+      'каким какого какую ещё еще был бы',
+    // Azerbaijani
+    'nə nədir kim kimdir kimin harada hara haradan haraya nə vaxt neçə hansı niyə necə qədər mi mı mu mü və ilə bu o üçün da də ' +
+      'dır dir dur dür idi olub olan var',
+    // Turkish
+    'ne neden nedir kim kimdir kimin nerede nereden nereye zaman kaç hangi niçin nasıl mi mı mu mü ve ile bu şu o için da de ' +
+      'kadar neydi midir mıdır var',
+  ]
+    .join(' ')
+    .split(/\s+/)
+    .map(fold),
+);
+
+export interface QuestionParts {
+  /** Folded terms of the names in the question. */
+  subject: string[];
+  /** Folded terms of what it asks for about them (everything else that carries meaning). */
+  asked: string[];
+}
+
+/** A word's own capital letter marks a name ("Frank", "OSCE", "Bakı"), not a sentence start alone. */
+const capitalised = (word: string) => /^\p{Lu}/u.test(word);
+
+/**
+ * Splits a question into its subject and what it asks for. A capitalised word is part of the
+ * subject unless it is a question word; the first word, capitalised anyway, only when it is in
+ * capitals ("OSCE") or starts a longer name ("Frank Schwabe", "Baku Steel Company"); a
+ * lowercase ending joined to a name or number by an apostrophe or hyphen ("Company'nin",
+ * "2010-cu", "Schwabe's") is a case suffix, not a word.
+ */
+export function questionParts(question: string): QuestionParts {
+  const subject = new Set<string>();
+  const asked = new Set<string>();
+  let previousNamed = false;
+  const tokens = [...question.matchAll(/\p{N}+(?:[.,]\p{N}{3})*|[\p{L}\p{M}]+/gu)];
+  tokens.forEach((match, i) => {
+    const token = match[0];
+    const joined = /['’-]/.test(question[match.index - 1] ?? '');
+    const suffix = joined && previousNamed && !capitalised(token) && !/^\p{N}/u.test(token);
+    const [term] = terms(token);
+    const startsName = i > 0 || /^\p{Lu}{2,}$/u.test(token) || capitalised(tokens[1]?.[0] ?? '');
+    const name = capitalised(token) && startsName && !QUESTION_WORDS.has(fold(token));
+    previousNamed = name || /^\p{N}/u.test(token) || (suffix && previousNamed);
+    if (suffix || term === undefined || QUESTION_WORDS.has(term)) return;
+    (name ? subject : asked).add(term);
+  });
+  for (const t of subject) asked.delete(t);
+  return { subject: [...subject], asked: [...asked] };
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { dot } from '../index/dense.js';
+import type { LexicalSearch } from '../index/indexData.js';
+import type { QuestionParts } from './asked.js';
+
+/**
+ * Whether a passage supports each part of a question (its subject, and what it asks for): by
+ * words, word forms or close spellings ("established" / "establish", "organisations" /
+ * "organizations"), or else by meaning — the part's embedding close to the passage's as only
+ * UNRELATED_SHARE of unrelated passage–phrase pairs are, a gate measured at index time for the
+ * model and the collection (`calibrateSupport` in calibration.ts), never a guessed cosine.
+ */
+
+/**
+ * Share of what is asked (weighted by rarity) that must be present as words or word forms: more
+ * than half, so a common word shared by chance ("like") does not carry a question whose rarer
+ * words are missing. A name is recognised by any of its words ("IDP-s" for "Azerbaijani IDPs").
+ */
+export const ASKED_SUPPORT = 0.5;
+
+export const supportGateSchema = z.object({
+  /** Cosine between a part of a question and a passage at which the passage supports it by meaning. */
+  gate: z.number(),
+  /** Phrases (the asked-for part of questions cut from passages) it was measured with. */
+  phrases: z.number().int(),
+  /** Unrelated pairs (phrase, passage holding none of its words): the gate is their upper tail. */
+  unrelated: z.object({ pairs: z.number().int(), p50: z.number(), max: z.number() }),
+  /** Share of phrases whose own passage reaches the gate by meaning alone. */
+  kept: z.number(),
+});
+export type SupportGate = z.infer<typeof supportGateSchema>;
+
+export class PartSupport {
+  private readonly embedded = new Map<string, Promise<Float32Array>>();
+
+  constructor(
+    private readonly lexical: LexicalSearch,
+    private readonly embedQuery: (text: string) => Promise<Float32Array>,
+    /** Unset (an index calibrated before this existed): words and forms only. */
+    private readonly gate: number | undefined,
+  ) {}
+
+  /** True when the passage supports both the subject and what is asked (an empty part needs nothing). */
+  async covers(parts: QuestionParts, text: string, vector: Float32Array): Promise<boolean> {
+    return (await this.supports(parts.subject, Number.MIN_VALUE, text, vector)) && (await this.supports(parts.asked, ASKED_SUPPORT, text, vector));
+  }
+
+  private async supports(part: string[], share: number, text: string, vector: Float32Array): Promise<boolean> {
+    if (part.length === 0) return true;
+    const phrase = part.join(' ');
+    if (this.lexical.coverage(phrase, text) >= share) return true;
+    if (this.gate === undefined) return false;
+    if (!this.embedded.has(phrase)) this.embedded.set(phrase, this.embedQuery(phrase));
+    return dot(await this.embedded.get(phrase)!, vector) >= this.gate;
+  }
+}

@@ -1,0 +1,58 @@
+import { Composer, type Context } from 'grammy';
+import { log } from '../log.js';
+import { TEXTS } from '../replies/texts.js';
+import { isAddressed, isAdminOf, langOf, type BotDeps } from './context.js';
+
+/** A user who may not ask is told so at most once in this time. */
+const TOLD_EVERY_MS = 60 * 60_000;
+
+/**
+ * Who may ask. Everyone, unless ALLOWED_USERS or ALLOWED_CHATS is set; admins always; an admin's
+ * /allow or /revoke (persisted in the desk store) overrides the settings. Goes before everything
+ * else: a user who may not ask costs nothing beyond one polite line an hour.
+ */
+export function access({ config, store }: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const isAdmin = isAdminOf(config);
+  const users = new Set(config.ALLOWED_USERS);
+  const chats = new Set(config.ALLOWED_CHATS);
+  const restricted = users.size > 0 || chats.size > 0;
+  const told = new Map<number, number>();
+
+  const mayAsk = async (ctx: Context): Promise<boolean> => {
+    const id = ctx.from?.id;
+    if (id === undefined) return false;
+    if (isAdmin(ctx)) return true;
+    const decision = await store.accessOf(id);
+    if (decision !== undefined) return decision;
+    return !restricted || users.has(id) || (ctx.chat !== undefined && chats.has(ctx.chat.id));
+  };
+
+  composer.use(async (ctx, next) => {
+    // Group chatter not meant for the bot is let through: the features ignore it anyway.
+    if (ctx.message && !isAddressed(ctx)) return next();
+    if (await mayAsk(ctx)) return next();
+    const text = TEXTS[langOf(ctx)].desk.notAllowed(ctx.from!.id);
+    if (ctx.callbackQuery) return ctx.answerCallbackQuery({ text, show_alert: true });
+    const now = Date.now();
+    if (now - (told.get(ctx.from!.id) ?? -Infinity) < TOLD_EVERY_MS) return;
+    if (told.size > 10_000) told.clear(); // bounded; at worst someone is told once more
+    told.set(ctx.from!.id, now);
+    log.info({ user: ctx.from?.id, chat: ctx.chat?.id }, 'not allowed to ask');
+    await ctx.reply(text);
+  });
+
+  const only = composer.filter(isAdmin);
+  for (const [command, allowed] of [['allow', true], ['revoke', false]] as const) {
+    only.command(command, async (ctx) => {
+      const t = TEXTS[langOf(ctx)].desk;
+      const target = /^\s*(\d{1,15})\s*$/.exec(ctx.match)?.[1] ?? ctx.message?.reply_to_message?.from?.id;
+      const id = Number(target);
+      if (!target || !Number.isSafeInteger(id) || id === ctx.me.id) return ctx.reply(t.accessUsage);
+      await store.setAccess(id, allowed);
+      log.info({ admin: ctx.from?.id, user: id, allowed }, 'access changed');
+      return ctx.reply(allowed ? t.accessAllowed(id) : t.accessRevoked(id));
+    });
+  }
+  return composer;
+}

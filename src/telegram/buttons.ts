@@ -1,0 +1,48 @@
+import { Composer, type Context } from 'grammy';
+import { quoteOf } from '../replies/compose.js';
+import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
+import { TEXTS } from '../replies/texts.js';
+import { answerButtons } from './answerButtons.js';
+import { langOf, replyHtml, type BotDeps } from './context.js';
+
+/** "Full passage" and "More results" under an answer. */
+export function buttons({ engine, config, recent }: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const shown = config.TOP_K;
+
+  composer.callbackQuery(/^(more|full):([a-z0-9]{1,12}):(\d{1,3})$/, async (ctx) => {
+    const [, kind, id, at] = ctx.match;
+    const stored = await recent.get(id!);
+    if (!stored) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+    const { answer: entry, lang } = stored;
+    const t = TEXTS[lang];
+    const offset = Number(at);
+    const hit = entry.hits[offset];
+    if (!hit) return ctx.answerCallbackQuery({ text: t.noMorePassages });
+    await ctx.answerCallbackQuery();
+    if (kind === 'full') {
+      const [first, last] = [hit.parts[0] ?? hit.paragraph, hit.parts.at(-1) ?? hit.paragraph];
+      const where = first === last ? `¶${first}` : `¶${first}–${last}`;
+      const header = t.fullPassageHeader(`<b>«${escapeHtml(hit.title)}»</b>`, where, `<code>${escapeHtml(hit.doc)}</code>`);
+      for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`])) await replyHtml(ctx, message);
+      return;
+    }
+    await engine.describe(entry, offset, offset + shown); // best sentences only for the page shown
+    const next = entry.hits.slice(offset, offset + shown);
+    const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1, lang));
+    const messages = packMessages(blocks);
+    const keyboard = answerButtons(id!, entry, offset, offset + next.length, lang);
+    for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+  });
+
+  return composer;
+}
+
+/**
+ * Last in line: every other button press (forged data, an older bot's buttons, a game button
+ * without data) is answered too, so no client keeps its spinner going.
+ */
+export const unknownButtons = new Composer<Context>();
+unknownButtons.on('callback_query', (ctx) =>
+  ctx.answerCallbackQuery(ctx.callbackQuery.data !== undefined ? { text: TEXTS[langOf(ctx)].buttonExpired } : {}),
+);

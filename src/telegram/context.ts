@@ -1,0 +1,60 @@
+import { createHmac } from 'node:crypto';
+import type { Context, InlineKeyboard } from 'grammy';
+import type { Config } from '../config.js';
+import type { DeskStore } from '../desk/store.js';
+import type { Engine } from '../engine.js';
+import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
+import type { IndexUpdates } from './indexUpdates.js';
+import type { RecentStore } from './recent.js';
+import type { Stats } from './stats.js';
+
+/** What every feature of the bot shares: built once in `createBot`, handed to each composer. */
+export interface BotDeps {
+  engine: Engine;
+  config: Config & { TELEGRAM_BOT_TOKEN: string };
+  recent: RecentStore;
+  stats: Stats;
+  store: DeskStore;
+  /** Index updates (/reindex, uploads, /remove), one after another. */
+  updates: IndexUpdates;
+}
+
+/**
+ * A user's id as stored with feedback: keyed with the bot's token, so the stored value cannot be
+ * turned back into the id by trying all ids (it can by whoever holds the token, who sees ids anyway).
+ */
+export const hashedUser = (id: number, secret: string) => createHmac('sha256', secret).update(String(id)).digest('hex').slice(0, 16);
+
+export const isAdminOf = (config: Config) => {
+  const admins = new Set(config.ADMIN_IDS);
+  return (ctx: Context): boolean => ctx.from !== undefined && admins.has(ctx.from.id);
+};
+
+/** An HTML reply without link previews (documents' text may contain URLs). */
+export const replyHtml = (ctx: Context, text: string, keyboard?: InlineKeyboard) =>
+  ctx.reply(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } });
+
+/**
+ * The language of the fixed texts for a user: their Telegram language if it is one of ours
+ * (another one gets English); without one, the letters of what they wrote.
+ */
+export function langOf(ctx: Context, text = ctx.message?.text ?? ctx.message?.caption ?? ''): Lang {
+  const code = ctx.from?.language_code;
+  return languageOfCode(code) ?? (code ? 'en' : languageOfText(text));
+}
+
+/**
+ * Whether a message is meant for the bot: everything in a private chat; in groups a command
+ * (not one addressed to another bot), a mention, or a reply to one of the bot's messages.
+ */
+export function isAddressed(ctx: Context): boolean {
+  const message = ctx.message;
+  if (!message || !ctx.chat) return false;
+  if (ctx.chat.type === 'private') return true;
+  const text = message.text ?? message.caption ?? '';
+  const me = ctx.me.username.toLowerCase();
+  if (message.reply_to_message?.from?.id === ctx.me.id) return true;
+  if (text.toLowerCase().includes(`@${me}`)) return true;
+  const command = /^\/\w+(?:@(\w+))?/.exec(text);
+  return command !== null && (command[1] === undefined || command[1].toLowerCase() === me);
+}

@@ -1,0 +1,36 @@
+import { Composer, type Context } from 'grammy';
+import type { ShownPassage } from '../desk/store.js';
+import { TEXTS } from '../replies/texts.js';
+import type { Answer } from '../retrieval/search.js';
+import { hashedUser, langOf, type BotDeps } from './context.js';
+
+/** 👍 / 👎 under answers: acknowledged, stored with the question, the passages shown and a hashed user id. */
+export function feedback({ config, recent, store }: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+
+  composer.callbackQuery(/^fb:([a-z0-9]{1,12}):(up|down)$/, async (ctx) => {
+    const [, id, vote] = ctx.match;
+    const stored = await recent.get(id!);
+    if (!stored) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+    await store.addFeedback({
+      answer: id!,
+      vote: vote as 'up' | 'down',
+      q: stored.answer.question,
+      lang: stored.lang,
+      passages: shownPassages(stored.answer, config.TOP_K),
+      user: hashedUser(ctx.from.id, config.TELEGRAM_BOT_TOKEN),
+      at: new Date().toISOString(),
+    });
+    await ctx.answerCallbackQuery({ text: TEXTS[stored.lang].desk.feedbackThanks });
+  });
+
+  return composer;
+}
+
+/** The passages quoted on an answer's first page (relevant hits come first, see questions.ts). */
+function shownPassages(answer: Answer, shown: number): ShownPassage[] {
+  return answer.hits
+    .slice(0, shown)
+    .filter((h) => h.relevant)
+    .map((h) => ({ doc: h.doc, title: h.title, text: h.text }));
+}

@@ -1,0 +1,102 @@
+/**
+ * Which updates are taken, which are finished, and so which offset confirms to Telegram only
+ * finished ones. Telegram can only forget a prefix (every update below the offset), so one slow
+ * update holds back the confirmation of the later ones. Two rules keep that bounded:
+ * - at most WINDOW updates stay unconfirmed (each poll sends them back, and a poll returns at
+ *   most 100): while the window is full, newer updates are left with Telegram until it moves;
+ * - when the window is full and its oldest update is slow — its reply waits to be retried
+ *   (Telegram's flood control, an outage) or it has been in flight for STUCK_MS — it is passed
+ *   over (confirmed while still being handled), so that it does not keep everybody else waiting.
+ *   It is still answered; only a crash (or a stop whose grace period it outlasts) loses it.
+ */
+import type { Update } from 'grammy/types';
+
+export const WINDOW = 20;
+export const STUCK_MS = 10_000;
+
+export class UpdateLedger {
+  /** Update id → when it was taken, for the updates being handled. */
+  private readonly taken = new Map<number, number>();
+  /** The id after the last update fetched (0: none yet). */
+  private next = 0;
+  /** Updates in flight whose reply is waiting to be retried. */
+  private readonly waiting = new Set<number>();
+  /** Updates in flight confirmed anyway (Telegram has forgotten them). */
+  private readonly passed = new Set<number>();
+  private readonly waiters = new Set<() => void>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /**
+   * The new updates of a getUpdates answer (Telegram sends the unconfirmed ones again), now taken,
+   * as many as fit in the window above `offset` (the one the poll confirmed).
+   */
+  take(updates: Update[], offset: number): Update[] {
+    const room = Math.max(0, WINDOW - (this.next - offset));
+    const fresh = updates.filter((u) => u.update_id >= this.next).slice(0, room);
+    for (const u of fresh) this.taken.set(u.update_id, this.now());
+    const last = fresh.at(-1);
+    if (last) this.next = last.update_id + 1;
+    return fresh;
+  }
+
+  /** The update's reply waits to be retried (until it finishes). */
+  markWaiting(id: number): void {
+    if (this.taken.has(id)) this.waiting.add(id);
+  }
+
+  finish(id: number): void {
+    this.taken.delete(id);
+    this.waiting.delete(id);
+    this.passed.delete(id);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  inFlight(): number {
+    return this.taken.size;
+  }
+
+  /** Updates in flight that were confirmed early (a stop or crash now loses them). */
+  confirmedEarly(): number {
+    return this.passed.size;
+  }
+
+  /** Whether some taken update is unconfirmed (then Telegram answers a poll at once, with it). */
+  holding(): boolean {
+    return this.offset() < this.next;
+  }
+
+  /** The getUpdates offset: the oldest unconfirmed update still being handled, or past the last fetched. */
+  offset(): number {
+    const now = this.now();
+    const ids = [...this.taken.keys()].filter((id) => !this.passed.has(id)).sort((a, b) => a - b);
+    for (const id of ids) {
+      const windowFull = this.next - id >= WINDOW;
+      const slow = this.waiting.has(id) || now - this.taken.get(id)! >= STUCK_MS;
+      if (!(windowFull && slow)) return id;
+      this.passed.add(id);
+    }
+    return this.next;
+  }
+
+  /** Resolves when nothing is in flight, or after `ms`. */
+  async idle(ms: number): Promise<void> {
+    const deadline = this.now() + ms;
+    while (this.taken.size && this.now() < deadline) await this.settled(Math.min(deadline - this.now(), 1000));
+  }
+
+  /** Resolves when an update finishes, after `ms`, or on abort, whichever comes first. */
+  settled(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.waiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.waiters.add(done);
+      signal?.addEventListener('abort', done);
+    });
+  }
+}

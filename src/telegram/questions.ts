@@ -1,0 +1,80 @@
+import { Composer, type Context } from 'grammy';
+import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
+import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
+import { TEXTS } from '../replies/texts.js';
+import type { Answer } from '../retrieval/search.js';
+import { answerButtons } from './answerButtons.js';
+import { hashedUser, isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
+
+/** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
+const HITS_PER_QUESTION = 10;
+
+/** Questions: private messages, /ask, mentions and replies in groups, captions of photos. */
+export function questions(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const answer = answerer(deps);
+
+  composer.command('ask', async (ctx) => {
+    if (!ctx.match.trim()) return replyHtml(ctx, escapeHtml(TEXTS[langOf(ctx)].askUsage));
+    return answer(ctx, ctx.match);
+  });
+
+  composer.on('message:text', async (ctx) => {
+    const text = ctx.message.text;
+    if (text.startsWith('/')) {
+      if (ctx.chat.type === 'private') await ctx.reply(TEXTS[langOf(ctx)].unknownCommand);
+      return;
+    }
+    // In groups, only messages addressed to the bot are questions.
+    if (isAddressed(ctx)) return answer(ctx, withoutMention(text, ctx.me.username));
+  });
+
+  // A photo (or other media) with a question in its caption: the caption is the question.
+  composer.on('message:caption', async (ctx, next) => {
+    if (ctx.message.document) return next(); // files are for the uploads feature
+    if (isAddressed(ctx)) return answer(ctx, withoutMention(ctx.message.caption, ctx.me.username));
+  });
+
+  return composer;
+}
+
+const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
+
+function answerer({ engine, config, recent, stats, store }: BotDeps) {
+  const shown = config.TOP_K;
+  return async function answerQuestion(ctx: Context, text: string): Promise<void> {
+    const lang = langOf(ctx, text);
+    const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
+    if (!prepared) {
+      await replyHtml(ctx, escapeHtml(helpText(engine, lang)));
+      return;
+    }
+    const started = performance.now();
+    await ctx.replyWithChatAction('typing').catch(() => {}); // cosmetic: never fail a reply over it
+    const answer = quotedFirst(await engine.ask(prepared.question, HITS_PER_QUESTION, 'hybrid', shown), shown);
+    await engine.describe(answer, 0, shown); // quotedFirst may have moved undescribed hits up
+    const titles = engine.manifest.documents.map((d) => d.title);
+    const blocks = renderHtmlBlocks(answer, titles, shown, 1, lang);
+    if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
+    const quoted = Math.min(shown, answer.hits.filter((h) => h.relevant).length);
+    const keyboard = answer.answered ? answerButtons(await recent.add({ answer, lang }), answer, 0, quoted, lang) : undefined;
+    const messages = packMessages(blocks);
+    for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    stats.record(performance.now() - started, answer.answered);
+    if (!answer.answered) {
+      // The admin's to-do list (/stats, `npm run feedback -- export`).
+      const user = hashedUser(ctx.from?.id ?? 0, config.TELEGRAM_BOT_TOKEN);
+      await store.addUnanswered({ q: prepared.question, lang, user, at: new Date().toISOString() });
+    }
+  };
+}
+
+/**
+ * The hits in the order the user sees them: the first page quotes only relevant hits (up to
+ * `shown`), so those come first and "More results" goes on with the rest in ranking order —
+ * no hit is shown twice or skipped, and numbering and "Full passage" match what is on screen.
+ */
+function quotedFirst(answer: Answer, shown: number): Answer {
+  const quoted = answer.hits.filter((h) => h.relevant).slice(0, shown);
+  return { ...answer, hits: [...quoted, ...answer.hits.filter((h) => !quoted.includes(h))] };
+}

@@ -1,0 +1,81 @@
+import type { Context } from 'grammy';
+import type { BuildProgress, BuildSummary } from '../index/build.js';
+import { log } from '../log.js';
+import { gateWarnings } from '../retrieval/calibration.js';
+import { escapeHtml, packMessages } from '../replies/html.js';
+import type { Texts } from '../replies/texts.js';
+import type { IndexUpdates } from './indexUpdates.js';
+import { messageOf } from '../paths.js';
+
+/** File names listed by name in a re-index result; the rest are counted ("…and 590 more"). */
+const NAMES_LISTED = 10;
+
+export function progressText(p: BuildProgress, t: Texts): string {
+  if (p.stage === 'documents') return t.reindexRead(p.documents, p.skipped);
+  if (p.stage === 'embedding') return t.reindexEmbedded(p.done, p.total);
+  if (p.stage === 'writing') return t.reindexWriting(p.chunks);
+  return t.reindexWorking;
+}
+
+/** The first names and a count of the others: a re-index of 600 new files stays a short message. */
+export function listed(names: string[], t: Texts): string {
+  const shown = names.slice(0, NAMES_LISTED).join(', ');
+  return names.length > NAMES_LISTED ? `${shown} ${t.andOthers(names.length - NAMES_LISTED)}` : shown;
+}
+
+export function resultText(s: BuildSummary, t: Texts): string {
+  if (s.upToDate) return t.reindexUpToDate(s.documents, s.chunks);
+  const skipped = s.skipped.slice(0, NAMES_LISTED).map((k) => t.skipped(k.file, k.reason));
+  if (s.skipped.length > NAMES_LISTED) skipped.push(t.andOthers(s.skipped.length - NAMES_LISTED));
+  return [
+    t.reindexDone((s.totalMs / 1000).toFixed(1), s.documents, s.chunks),
+    t.reembedded(listed(s.embedded, t)),
+    t.reused(s.reused.length),
+    ...(s.removed.length ? [t.removed(listed(s.removed, t))] : []),
+    ...skipped,
+    ...(s.calibration ? gateWarnings(s.calibration) : []),
+  ].join('\n');
+}
+
+/**
+ * A status message that shows an index update's progress and then its result: edited at most
+ * once a second (Telegram rate-limits edits), never failing. Edits are sent one after another,
+ * so a progress edit delayed by a retry cannot land after (and overwrite) the final result. A
+ * final text longer than one message goes on in new messages.
+ */
+export function statusMessage(ctx: Context, chatId: number, messageId: number) {
+  let last = 0;
+  let lastText = '';
+  let queue = Promise.resolve();
+  const warn = (err: unknown) => log.warn({ err }, 'status edit failed');
+  return (text: string, final = false): Promise<void> => {
+    const now = Date.now();
+    if ((!final && now - last < 1000) || text === lastText) return queue;
+    last = now;
+    lastText = text;
+    const [first = '', ...rest] = packMessages([escapeHtml(text)]);
+    queue = queue.then(async () => {
+      await ctx.api.editMessageText(chatId, messageId, first, { parse_mode: 'HTML' }).catch(warn);
+      for (const more of rest) await ctx.api.sendMessage(chatId, more, { parse_mode: 'HTML' }).catch(warn);
+    });
+    return queue;
+  };
+}
+
+/**
+ * Runs an index update (queued behind any running one) with a live status message in the chat,
+ * ending in the result; resolves with the summary, or undefined when it failed (the status says why).
+ */
+export async function reindexWithStatus(ctx: Context, updates: IndexUpdates, t: Texts): Promise<BuildSummary | undefined> {
+  const status = await ctx.reply(t.reindexReading);
+  const edit = statusMessage(ctx, status.chat.id, status.message_id);
+  try {
+    const summary = await updates.run((p) => void edit(progressText(p, t)));
+    await edit(resultText(summary, t), true);
+    return summary;
+  } catch (err) {
+    log.error({ err }, 'reindex failed');
+    await edit(t.reindexFailed(messageOf(err)), true);
+    return undefined;
+  }
+}

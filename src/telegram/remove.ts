@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import { Composer, InlineKeyboard, type Context } from 'grammy';
+import { moveToTrash } from '../desk/files.js';
+import type { Upload } from '../desk/store.js';
+import type { ManifestDocument } from '../index/manifest.js';
+import { log } from '../log.js';
+import { escapeHtml } from '../replies/html.js';
+import { counted, TEXTS, type Lang } from '../replies/texts.js';
+import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
+import { pageOf, pageStarts } from './pages.js';
+import { reindexWithStatus } from './reindexStatus.js';
+import { editPage, pagerButtons, shortTitle } from './sources.js';
+
+/** Documents (and buttons) per /remove page. */
+const PER_PAGE = 8;
+
+/** A document's key in callback data: a hash of its path, so a forged press can only name a listed document. */
+const keyOf = (file: string) => createHash('sha256').update(file).digest('hex').slice(0, 16);
+
+/**
+ * /remove: an admin picks a document (paged buttons), confirms, and the file is moved to the
+ * trash and the index updated. Every press is checked against the current index: a stale or
+ * forged one changes nothing.
+ */
+export function remove(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const isAdmin = isAdminOf(deps.config);
+  const only = composer.filter(isAdmin);
+  const { engine, store } = deps;
+  const find = (key: string) => engine.manifest.documents.find((d) => keyOf(d.file) === key);
+
+  only.command('remove', async (ctx) => {
+    const page = await removePage(deps, 1, langOf(ctx));
+    return replyHtml(ctx, page.text, page.keyboard);
+  });
+
+  only.callbackQuery(/^rm:p:(\d{1,6})$/, async (ctx) => {
+    const page = await removePage(deps, Number(ctx.match[1]), langOf(ctx));
+    await ctx.answerCallbackQuery();
+    await editPage(ctx, page.text, page.keyboard);
+  });
+
+  only.callbackQuery(/^rm:(a|y):([0-9a-f]{16})$/, async (ctx) => {
+    const lang = langOf(ctx);
+    const t = TEXTS[lang];
+    const doc = find(ctx.match[2]!);
+    const gone = () => ctx.answerCallbackQuery({ text: t.desk.removeGone, show_alert: true });
+    if (!doc) return gone();
+    if (ctx.match[1] === 'a') {
+      await ctx.answerCallbackQuery();
+      const keyboard = new InlineKeyboard().text(t.desk.removeYes, `rm:y:${keyOf(doc.file)}`).text(t.desk.cancel, 'rm:n');
+      return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
+    }
+    let trashed: string;
+    try {
+      trashed = moveToTrash(deps.config.SEEDS_DIR, doc.file);
+    } catch (err) {
+      log.warn({ code: (err as NodeJS.ErrnoException).code }, 'remove: file not moved'); // already moved (a second press), or gone by hand
+      return gone();
+    }
+    await ctx.answerCallbackQuery();
+    await editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file))); // buttons gone: pressed once
+    log.info({ admin: ctx.from.id, file: doc.file }, 'document removed');
+    await store.removeUpload(doc.file);
+    // Not awaited: the chat goes on while the index is updated; the status message tells the result.
+    void reindexWithStatus(ctx, deps.updates, t).then((summary) =>
+      summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined,
+    ).catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
+  });
+
+  only.callbackQuery('rm:n', async (ctx) => {
+    await ctx.answerCallbackQuery();
+    await editPage(ctx, escapeHtml(TEXTS[langOf(ctx)].desk.removeCancelled));
+  });
+
+  // Not an admin (refused), or data no button of ours carries (expired): nothing else happens.
+  composer.command('remove', (ctx) => ctx.reply(TEXTS[langOf(ctx)].adminOnly));
+  composer.callbackQuery(/^rm:/, (ctx) => {
+    const t = TEXTS[langOf(ctx)];
+    return ctx.answerCallbackQuery({ text: isAdmin(ctx) ? t.buttonExpired : t.adminOnly });
+  });
+  return composer;
+}
+
+/** One page of documents with their passage counts and when they were added, a button each, and ◀ ▶. */
+async function removePage({ engine, store }: BotDeps, page: number, lang: Lang): Promise<{ text: string; keyboard?: InlineKeyboard }> {
+  const t = TEXTS[lang];
+  const docs = engine.manifest.documents;
+  if (!docs.length) return { text: escapeHtml(t.desk.removeNothing) };
+  const uploaded = await store.uploads();
+  const lines = docs.map((d, i) => `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`);
+  const { page: p, pages, items } = pageOf(docs.map((d, i) => ({ d, i, line: lines[i]! })), pageStarts(lines, PER_PAGE), page);
+  const keyboard = new InlineKeyboard();
+  for (const { d, i } of items) keyboard.text(`${i + 1}. ${shortTitle(d.title, 40)}`, `rm:a:${keyOf(d.file)}`).row();
+  const text = [escapeHtml(t.desk.removeHeader(p, pages)), ...items.map((x) => x.line)].join('\n');
+  return { text, keyboard: pagerButtons(p, pages, 'rm:p', lang, keyboard) };
+}
+
+/** The day a document was added: its upload, or the file's modification time for documents put there by hand. */
+function addedOn(doc: ManifestDocument, uploads: Map<string, Upload>): string {
+  return (uploads.get(doc.file)?.at ?? new Date(doc.mtimeMs).toISOString()).slice(0, 10);
+}

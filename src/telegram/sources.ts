@@ -1,0 +1,61 @@
+import { Composer, GrammyError, InlineKeyboard, type Context } from 'grammy';
+import type { Engine } from '../engine.js';
+import { helpText } from '../replies/conversation.js';
+import { escapeHtml } from '../replies/html.js';
+import { counted, TEXTS, type Lang } from '../replies/texts.js';
+import { langOf, replyHtml, type BotDeps } from './context.js';
+import { pageOf, pageStarts } from './pages.js';
+
+/** Documents listed per /sources page at most: 30 short titles fit far below Telegram's limit; long ones make pages shorter. */
+const SOURCES_PER_PAGE = 30;
+
+/** /start, /help and /sources (paged with ◀ ▶). */
+export function sources({ engine }: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+
+  composer.command(['start', 'help'], (ctx) => replyHtml(ctx, escapeHtml(helpText(engine, langOf(ctx)))));
+
+  composer.command('sources', (ctx) => {
+    const { text, keyboard } = sourcesPage(engine, 1, langOf(ctx));
+    return replyHtml(ctx, text, keyboard);
+  });
+
+  composer.callbackQuery(/^src:(\d{1,6})$/, async (ctx) => {
+    // The list may have changed since the buttons were sent (a re-index): the page is clamped.
+    const { text, keyboard } = sourcesPage(engine, Number(ctx.match[1]), langOf(ctx));
+    await ctx.answerCallbackQuery();
+    await editPage(ctx, text, keyboard);
+  });
+
+  return composer;
+}
+
+/** Replaces a paged message's text and buttons; pressing a button that shows the same page is no error. */
+export async function editPage(ctx: Context, text: string, keyboard?: InlineKeyboard): Promise<void> {
+  await ctx.editMessageText(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } }).catch((err: unknown) => {
+    if (!(err instanceof GrammyError && /not modified/.test(err.description))) throw err;
+  });
+}
+
+/** One page of /sources with ◀ ▶ buttons (page clamped to the current list); each page is one message. */
+export function sourcesPage(engine: Engine, page: number, lang: Lang): { text: string; keyboard?: InlineKeyboard } {
+  const t = TEXTS[lang];
+  const docs = engine.manifest.documents;
+  const lines = docs.map((d) => `• <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}`);
+  const { page: p, pages, items } = pageOf(lines, pageStarts(lines, SOURCES_PER_PAGE), page);
+  const text = [escapeHtml(t.sourcesHeader(docs.length, p, pages)), ...items].join('\n');
+  return { text, keyboard: pagerButtons(p, pages, 'src', lang) };
+}
+
+/** ◀ ▶ under page `p` of `pages` (callback data `<prefix>:<page>`), added to `keyboard`; none for a single page. */
+export function pagerButtons(p: number, pages: number, prefix: string, lang: Lang, keyboard = new InlineKeyboard()): InlineKeyboard | undefined {
+  const t = TEXTS[lang];
+  if (pages > 1 && keyboard.inline_keyboard.at(-1)?.length) keyboard.row();
+  if (p > 1) keyboard.text(t.previous, `${prefix}:${p - 1}`);
+  if (p < pages) keyboard.text(t.next, `${prefix}:${p + 1}`);
+  const rows = keyboard.inline_keyboard.filter((row) => row.length);
+  return rows.length ? InlineKeyboard.from(rows) : undefined;
+}
+
+/** A title cut to a length that keeps a page of them readable (and one always fits a message). */
+export const shortTitle = (title: string, max = 300) => (title.length > max ? `${title.slice(0, max - 1)}…` : title);

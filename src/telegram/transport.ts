@@ -1,0 +1,104 @@
+/**
+ * How every Bot API call reaches Telegram (see "Delivery" in the README): an API transformer that
+ * retries what can still succeed — flood control (429, after the `retry_after` Telegram asks for),
+ * server errors (5xx) and network failures — for as long as a time budget allows, and lets
+ * everything else (a permanent 4xx, or the budget spent) fail at once, so that the caller's
+ * apology is sent only when an answer truly cannot be delivered.
+ *
+ * A failed network request is retried whether or not Telegram may already have processed it:
+ * when the connection breaks after the request was sent, nobody can tell whether the message was
+ * delivered, and a lost answer is worse than a second copy (the user would wait in vain). Those
+ * ambiguous failures — the only source of duplicates — are logged as such.
+ */
+import { HttpError, type Transformer } from 'grammy';
+import { log } from '../log.js';
+
+export interface TransportOptions {
+  /** How long one call may keep retrying before its failure is final (getUpdates: for ever). */
+  budgetMs: number;
+  /** First pause after a 5xx or a network failure; it doubles up to `maxBackoffMs`. */
+  firstBackoffMs?: number;
+  /** Longest pause between attempts: once Telegram is back, the bot is back within this time. */
+  maxBackoffMs?: number;
+  /** Called before each pause to retry (not for getUpdates). */
+  onRetryWait?: () => void;
+}
+
+/** Error codes of failures that happen before a request reaches Telegram: it cannot have been processed. */
+const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'EPIPE']);
+
+/** Whether a network failure left it open if Telegram processed the request (the request was sent, no answer came). */
+export function isAmbiguous(err: HttpError): boolean {
+  const code = (err.error as { code?: unknown } | undefined)?.code;
+  return !(typeof code === 'string' && NOT_SENT.has(code));
+}
+
+/** Methods retried for as long as the bot runs: polling must resume whenever Telegram is back. */
+const UNBOUNDED = new Set(['getUpdates', 'getMe']);
+
+export function reliableTransport({ budgetMs, firstBackoffMs = 500, maxBackoffMs = 5000, onRetryWait }: TransportOptions): Transformer {
+  return async (prev, method, payload, signal) => {
+    const deadline = UNBOUNDED.has(method) ? Infinity : Date.now() + budgetMs;
+    let backoff = firstBackoffMs;
+    // Waits `ms` if that ends within the budget; false when the budget does not allow it.
+    const wait = async (ms: number) => {
+      if (Date.now() + ms > deadline) return false;
+      if (method !== 'getUpdates') onRetryWait?.();
+      await pause(ms, signal);
+      return true;
+    };
+    const nextBackoff = () => {
+      const ms = backoff;
+      backoff = Math.min(backoff * 2, maxBackoffMs);
+      return ms;
+    };
+    for (let attempt = 1; ; attempt++) {
+      let result: Awaited<ReturnType<typeof prev>>;
+      try {
+        result = await prev(method, payload, signal);
+      } catch (err) {
+        if (!(err instanceof HttpError) || signal?.aborted) throw err;
+        logNetworkFailure(method, attempt, err);
+        if (await wait(nextBackoff())) continue;
+        throw err;
+      }
+      if (result.ok) return result;
+      const retryAfter = result.parameters?.retry_after;
+      if (typeof retryAfter === 'number') {
+        backoff = firstBackoffMs; // flood control is not an outage
+        if (await wait(retryAfter * 1000)) continue;
+      } else if (result.error_code >= 500) {
+        if (await wait(nextBackoff())) continue;
+      }
+      if (attempt > 1) log.warn({ method, attempt, error_code: result.error_code }, 'giving up');
+      return result;
+    }
+  };
+}
+
+function logNetworkFailure(method: string, attempt: number, err: HttpError): void {
+  // getUpdates failures are the normal state of an outage: one line for all its attempts.
+  if (method === 'getUpdates') {
+    if (attempt === 1) log.warn('cannot reach Telegram; polling retries every few seconds');
+    return;
+  }
+  const ambiguous = isAmbiguous(err);
+  log.warn({ method, attempt, ambiguous }, ambiguous ? 'connection lost after sending; retrying (Telegram may have processed it: possible duplicate)' : 'Telegram unreachable; retrying');
+}
+
+/** Resolves after `ms`, or rejects as soon as `signal` aborts (polling stops). */
+function pause(ms: number, signal?: Pick<AbortSignal, 'aborted' | 'addEventListener' | 'removeEventListener'>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(new Error('aborted while waiting to retry'));
+    const onAbort = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      reject(new Error('aborted while waiting to retry'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort);
+  });
+}

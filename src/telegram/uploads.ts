@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { Composer, GrammyError, InlineKeyboard, type Context } from 'grammy';
+import { detectFormat } from '../documents/formats.js';
+import { discard, discardLeftovers, downloadToTemp, headOf, MAX_UPLOAD_BYTES, moveToTrash, placeUpload, safeFileName, TooLargeError, uploadPath } from '../desk/files.js';
+import { log } from '../log.js';
+import { TEXTS, type Lang } from '../replies/texts.js';
+import { hashedUser, isAdminOf, langOf, type BotDeps } from './context.js';
+import { reindexWithStatus } from './reindexStatus.js';
+import { shortTitle } from './sources.js';
+
+/** A "replace?" question is answered within this time, or its downloaded file is dropped. */
+const PENDING_MS = 60 * 60_000;
+
+interface PendingReplace {
+  temp: string;
+  name: string;
+  admin: number;
+  since: number;
+}
+
+/**
+ * Documents sent to the bot: an admin's file in a private chat is stored in `uploads/` and the
+ * index updated at once; anyone else's gets one polite line; files in groups are ignored.
+ */
+export function uploads(deps: BotDeps): Composer<Context> {
+  const composer = new Composer<Context>();
+  const isAdmin = isAdminOf(deps.config);
+  const pending = new Map<string, PendingReplace>();
+  const seeds = deps.config.SEEDS_DIR;
+  discardLeftovers(seeds);
+  const index = indexer(deps);
+
+  const files = composer.chatType('private').on('message:document');
+  files.filter(isAdmin, async (ctx) => {
+    const lang = langOf(ctx);
+    const t = TEXTS[lang].desk;
+    const doc = ctx.message.document;
+    if ((doc.file_size ?? 0) > MAX_UPLOAD_BYTES) return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
+    let temp: string;
+    try {
+      temp = await download(ctx, deps);
+    } catch (err) {
+      if (err instanceof TooLargeError || (err instanceof GrammyError && /too big/i.test(err.description))) return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
+      log.warn({ err: (err as Error).message }, 'upload download failed');
+      return ctx.reply(t.uploadDownloadFailed);
+    }
+    const format = detectFormat(headOf(temp), doc.file_name ?? '');
+    const name = format && safeFileName(doc.file_name ?? 'document', format);
+    if (!name) {
+      discard(temp);
+      return ctx.reply(t.uploadNotDocument(doc.file_name ?? 'This file'));
+    }
+    if (placeUpload(seeds, temp, name)) return void index(ctx, name, lang);
+    // The name is taken: ask before replacing (the download waits in a hidden file meanwhile).
+    forgetOld(pending);
+    const token = randomBytes(6).toString('hex');
+    pending.set(token, { temp, name, admin: ctx.from.id, since: Date.now() });
+    const keyboard = new InlineKeyboard().text(t.replaceYes, `up:${token}:yes`).text(t.replaceNo, `up:${token}:no`);
+    return ctx.reply(t.uploadReplace(uploadPath(name)), { reply_markup: keyboard });
+  });
+  files.on('message:document', (ctx) => ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotAdmin));
+
+  composer.callbackQuery(/^up:([0-9a-f]{12}):(yes|no)$/, async (ctx) => {
+    const t = TEXTS[langOf(ctx)].desk;
+    const [, token, answer] = ctx.match;
+    const waiting = pending.get(token!);
+    // Only the admin who sent the file decides; anything else (forged, expired) changes nothing.
+    if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx)) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+    pending.delete(token!);
+    await ctx.answerCallbackQuery();
+    await ctx.editMessageReplyMarkup().catch(() => undefined); // the question is answered: its buttons go
+    if (answer === 'no') {
+      discard(waiting.temp);
+      return ctx.reply(t.uploadKept(uploadPath(waiting.name)));
+    }
+    placeUpload(seeds, waiting.temp, waiting.name, true);
+    void index(ctx, waiting.name, langOf(ctx));
+  });
+
+  // Files in groups are not questions and not uploads: nothing to say.
+  composer.on('message:document', () => undefined);
+  return composer;
+}
+
+/** Downloads the message's document into a hidden temporary file in the uploads folder. */
+async function download(ctx: Context, { config }: BotDeps): Promise<string> {
+  const file = await ctx.getFile();
+  if (!file.file_path) throw new Error('Telegram gave no file path');
+  const response = await fetch(`${config.TELEGRAM_API_ROOT}/file/bot${config.TELEGRAM_BOT_TOKEN}/${file.file_path}`);
+  if (!response.ok || !response.body) throw new Error(`download failed with HTTP ${response.status}`);
+  return downloadToTemp(config.SEEDS_DIR, response.body);
+}
+
+/**
+ * Records the upload and updates the index with a live status message (queued behind a running
+ * re-index), then says what the indexer made of the file: its title and passages, or why it was
+ * skipped (a skipped file is moved to the trash, so it does not linger unread).
+ */
+function indexer({ engine, config, store, updates }: BotDeps) {
+  return async (ctx: Context, name: string, lang: Lang): Promise<void> => {
+    const t = TEXTS[lang];
+    const file = uploadPath(name);
+    try {
+      await store.addUpload({ file, by: hashedUser(ctx.from!.id, config.TELEGRAM_BOT_TOKEN), at: new Date().toISOString() });
+      log.info({ admin: ctx.from?.id, file }, 'document uploaded');
+      const summary = await reindexWithStatus(ctx, updates, t);
+      if (!summary) return void (await ctx.reply(t.desk.uploadNotIndexed(file)));
+      const doc = engine.manifest.documents.find((d) => d.file === file);
+      if (doc) {
+        return void (await ctx.reply(t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, await engine.pagesOf(file))));
+      }
+      const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary.skipped.find((s) => s.file === file)?.reason;
+      const trashed = moveToTrash(config.SEEDS_DIR, file);
+      await store.removeUpload(file);
+      await ctx.reply(t.desk.uploadSkipped(file, reason ?? '?', trashed));
+    } catch (err) {
+      log.error({ err }, 'upload failed');
+      await ctx.reply(t.apology).catch(() => undefined);
+    }
+  };
+}
+
+function forgetOld(pending: Map<string, PendingReplace>): void {
+  for (const [token, p] of pending) {
+    if (Date.now() - p.since < PENDING_MS) continue;
+    discard(p.temp);
+    pending.delete(token);
+  }
+}

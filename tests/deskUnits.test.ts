@@ -1,0 +1,114 @@
+/** The desk's small parts on their own: re-index summaries, paging, safe names, the JSON-lines store. */
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { safeFileName } from '../src/desk/files.js';
+import { JsonLinesStore, DESK_FILE } from '../src/desk/jsonLines.js';
+import { evalLines, summarise } from '../src/desk/reports.js';
+import type { Feedback } from '../src/desk/store.js';
+import type { BuildSummary } from '../src/index/build.js';
+import { packMessages, TELEGRAM_LIMIT, escapeHtml } from '../src/replies/html.js';
+import { TEXTS } from '../src/replies/texts.js';
+import { pageOf, pageStarts } from '../src/telegram/pages.js';
+import { resultText } from '../src/telegram/reindexStatus.js';
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+const tempDir = () => (dirs.push(mkdtempSync(path.join(os.tmpdir(), 'cite-desk-unit-'))), dirs.at(-1)!);
+
+describe('re-index result', () => {
+  it('600 new files: counts and the first names ("…and 590 more"), within one message', () => {
+    const files = Array.from({ length: 600 }, (_, i) => `collection/volume-${i}-${'long-name-'.repeat(4)}.txt`);
+    const summary: BuildSummary = {
+      documents: 600, chunks: 9549, reused: [], embedded: files, removed: files.slice(0, 50),
+      skipped: files.slice(0, 30).map((file) => ({ file, reason: 'not a .txt or .md file' })),
+      embeddedChunks: 9549, embedMs: 1, totalMs: 1000, buildDir: 'build-x', upToDate: false, rebuilt: true, renamed: [], copied: [], notes: [],
+    };
+    const text = resultText(summary, TEXTS.en);
+    expect(text).toContain(`Re-embedded: ${files.slice(0, 10).join(', ')} …and 590 more\n`);
+    expect(text).toContain(`Removed: ${files.slice(0, 10).join(', ')} …and 40 more\n`);
+    expect(text.split('\n').filter((l) => l.startsWith('Skipped '))).toHaveLength(10);
+    expect(text.endsWith('\n…and 20 more')).toBe(true);
+    expect(escapeHtml(text).length).toBeLessThan(TELEGRAM_LIMIT);
+    // Were the names long enough to pass the limit anyway, the status is split, never rejected.
+    expect(packMessages([escapeHtml(text.repeat(3))]).every((m) => m.length <= TELEGRAM_LIMIT)).toBe(true);
+  });
+});
+
+describe('pages by message size', () => {
+  it('long titles make shorter pages; every entry is on exactly one page, each page fits a message', () => {
+    const lines = Array.from({ length: 30 }, (_, i) => `• <b>${`Title ${i} `.repeat(40)}</b>`);
+    const starts = pageStarts(lines, 30);
+    expect(starts.length).toBeGreaterThan(1);
+    const pages = starts.map((_, p) => pageOf(lines, starts, p + 1).items);
+    expect(pages.flat()).toEqual(lines);
+    for (const page of pages) expect(page.join('\n').length).toBeLessThanOrEqual(TELEGRAM_LIMIT - 200);
+    expect(pageOf(lines, starts, 999).page).toBe(starts.length); // clamped
+    expect(pageStarts([], 30)).toEqual([0]);
+  });
+});
+
+describe('safe upload names', () => {
+  it.each([
+    ['../../x.txt', 'text', 'x.txt'],
+    ['.hidden', 'text', 'hidden.txt'],
+    ['a/b.txt', 'text', 'a_b.txt'],
+    ['..\\..\\win.md', 'markdown', 'win.md'],
+    ['/etc/passwd', 'text', 'etc_passwd.txt'],
+    ['..', 'text', 'document.txt'],
+    ['report.pdf', 'text', 'report.pdf.txt'], // the content decides the ending the indexer sees
+    ['notes', 'pdf', 'notes.pdf'],
+    ['a\u0000b<c>.txt', 'text', 'a_b_c_.txt'],
+  ] as const)('%j (%s) → %s', (name, format, safe) => {
+    expect(safeFileName(name, format)).toBe(safe);
+  });
+
+  it('keeps long names under the limit with their extension', () => {
+    const name = safeFileName(`${'x'.repeat(300)}.docx`, 'docx');
+    expect(name.length).toBeLessThanOrEqual(120);
+    expect(name.endsWith('.docx')).toBe(true);
+  });
+});
+
+const vote = (answer: string, user: string, v: 'up' | 'down', q = `q ${answer}`): Feedback => ({
+  answer, user, vote: v, q, lang: 'en', passages: [{ doc: 'a.txt', title: 'A', text: `text ${answer}` }], at: '2026-01-01T00:00:00Z',
+});
+
+describe('feedback reports', () => {
+  it('a user’s later vote on the same answer replaces the earlier one; questions listed once, latest first', () => {
+    const s = summarise([vote('1', 'u', 'up'), vote('1', 'u', 'down'), vote('2', 'v', 'down', 'Q 1'), vote('3', 'w', 'up')], [
+      { q: 'first', lang: 'en', user: 'u', at: '' },
+      { q: 'second', lang: 'en', user: 'u', at: '' },
+      { q: 'First ', lang: 'en', user: 'v', at: '' },
+    ]);
+    expect(s).toEqual({ up: 1, down: 2, lastDown: ['Q 1'], lastUnanswered: ['First ', 'second'] });
+    expect(evalLines([vote('3', 'w', 'up')], [{ q: 'nope', lang: 'ru', user: 'u', at: '' }])).toEqual([
+      { q: 'nope', lang: 'ru', gold: [] },
+      { q: 'q 3', lang: 'en', gold: [{ doc: 'a.txt', text: 'text 3' }] },
+    ]);
+  });
+});
+
+describe('JSON-lines desk store', () => {
+  it('keeps every record across a reopen; a line cut off by a crash is skipped and the next record starts clean', async () => {
+    const dir = tempDir();
+    const store = JsonLinesStore.open(dir);
+    await store.addFeedback(vote('1', 'u', 'down'));
+    await store.setAccess(7, true);
+    await store.addUpload({ file: 'uploads/a.txt', by: 'h', at: '2026-01-02T00:00:00Z' });
+    appendFileSync(path.join(dir, DESK_FILE), '{"type":"feedback","answer":"2"'); // the crash
+    const reopened = JsonLinesStore.open(dir);
+    await reopened.setAccess(7, false);
+    await reopened.addUnanswered({ q: 'why?', lang: 'en', user: 'u', at: '' });
+    await reopened.removeUpload('uploads/a.txt');
+    const third = JsonLinesStore.open(dir);
+    expect((await third.feedback()).map((f) => f.answer)).toEqual(['1']);
+    expect(await third.accessOf(7)).toBe(false);
+    expect(await third.accessOf(8)).toBeUndefined();
+    expect((await third.unanswered()).map((u) => u.q)).toEqual(['why?']);
+    expect([...(await third.uploads()).keys()]).toEqual([]);
+    const lines = readFileSync(path.join(dir, DESK_FILE), 'utf8').split('\n');
+    expect(lines.filter((l) => l.trim()).filter((l) => { try { JSON.parse(l); return false; } catch { return true; } })).toHaveLength(1);
+  });
+});

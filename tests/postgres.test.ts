@@ -1,0 +1,220 @@
+/**
+ * The index in PostgreSQL (DATABASE_URL), against a real server protocol: PGlite with pgvector
+ * served on 127.0.0.1 by the tests. Built and asked through the terminal commands, compared with
+ * the file store; incremental builds, a build killed half-way, the schema version.
+ */
+import { appendFileSync, cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
+import { Engine, searchOptions } from '../src/engine.js';
+import { PostgresIndex } from '../src/index/postgres/source.js';
+import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
+import { PgDeskStore } from '../src/desk/postgres.js';
+import { runCli, startCli } from './support/cli.js';
+import { startTestPg, type TestPg } from './support/pgServer.js';
+import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-pg-');
+const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
+const QUESTIONS = [EXPELLED, 'Were 5000 houses destroyed?', 'How do I bake sourdough bread at home?', 'Какова позиция профсоюзов?'];
+
+let modelDir: string;
+const servers: TestPg[] = [];
+async function database(): Promise<TestPg> {
+  const server = await startTestPg();
+  servers.push(server);
+  return server;
+}
+
+beforeAll(async () => {
+  modelDir = await testModelDir();
+});
+afterAll(async () => {
+  for (const s of servers) await s.close();
+});
+
+function seedsCopy(): string {
+  const dir = tempDir();
+  cpSync(SEEDS, dir, { recursive: true });
+  return dir;
+}
+
+async function count(url: string, sql: string): Promise<number> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return Number((await client.query(sql)).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+describe('DATABASE_URL', () => {
+  it('npm run index and ask --jsonl answer from PostgreSQL exactly as the file store does, and nothing is written to INDEX_DIR', async () => {
+    const db = await database();
+    const work = tempDir();
+    const indexDir = path.join(work, 'index');
+    const env = { EMBED_MODEL: modelDir, SEEDS_DIR: SEEDS, INDEX_DIR: indexDir, EMBED_CACHE_DIR: path.join(work, 'cache') };
+    const built = await runCli('index.ts', [], { ...env, DATABASE_URL: db.url }, work);
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stderr).toMatch(/Indexed 5 documents, 87 passages/);
+    expect(existsSync(indexDir)).toBe(false);
+    const again = await runCli('index.ts', [], { ...env, DATABASE_URL: db.url }, work);
+    expect(again.stderr).toMatch(/up to date/);
+
+    const fromPg = await runCli('ask.ts', ['--jsonl', '--top', '5'], { ...env, DATABASE_URL: db.url }, work, QUESTIONS.join('\n'));
+    expect(fromPg.code, fromPg.stderr).toBe(0);
+    expect(existsSync(indexDir)).toBe(false);
+    const fromFiles = await runCli('ask.ts', ['--jsonl', '--top', '5'], env, work, QUESTIONS.join('\n'));
+    expect(fromFiles.code, fromFiles.stderr).toBe(0);
+    const answers = fromPg.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(answers).toHaveLength(QUESTIONS.length);
+    expect(answers[0].answered).toBe(true);
+    expect(answers[0].hits[0].text).toContain('1948-1953');
+    expect(answers[2].answered).toBe(false);
+    expect(fromPg.stdout).toBe(fromFiles.stdout);
+  }, 400_000);
+
+  it('an unreachable database is one line naming DATABASE_URL, no stack', async () => {
+    const db = await database();
+    await db.stop();
+    const work = tempDir();
+    const run = await runCli('ask.ts', ['--json', EXPELLED], { EMBED_MODEL: modelDir, SEEDS_DIR: SEEDS, INDEX_DIR: path.join(work, 'i'), DATABASE_URL: db.url }, work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/PostgreSQL \(DATABASE_URL\) cannot be reached/);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});
+
+describe('builds in PostgreSQL', () => {
+  it('embed only changed documents, switch to a new generation and drop the old rows', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url });
+    const engine = await Engine.open(config);
+    const before = engine.manifest;
+    expect(before.chunkCount).toBe(87);
+    const [first, second] = readdirSync(seeds).sort();
+    appendFileSync(path.join(seeds, first!), '\n\nThe zebra quartet rehearsed in the lighthouse every Thursday.\n');
+    cpSync(path.join(seeds, second!), path.join(seeds, 'moved.txt'));
+    rmSync(path.join(seeds, second!));
+
+    const summary = await engine.reindex();
+    expect(summary.embedded).toEqual([first]);
+    expect(summary.reused).toContain('moved.txt');
+    expect(summary.renamed).toEqual([{ from: second, to: 'moved.txt' }]);
+    expect(summary.removed).toEqual([]);
+    const answer = await engine.ask('zebra quartet lighthouse');
+    expect(answer.answered).toBe(true);
+    expect(answer.hits[0]!.doc).toBe(first);
+    const moved = await engine.ask(EXPELLED, 10);
+    expect(moved.hits.every((h) => h.doc !== second)).toBe(true);
+    // Only the live generation's rows and row remain.
+    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_passages')).toBe(engine.manifest.chunkCount);
+    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_generations')).toBe(1);
+    await engine.close();
+  }, 300_000);
+
+  it('a build killed half-way: readers keep the live generation, the next build is free and removes its rows', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const work = tempDir();
+    const env = { EMBED_MODEL: modelDir, SEEDS_DIR: seeds, INDEX_DIR: path.join(work, 'unused'), DATABASE_URL: db.url };
+    expect((await runCli('index.ts', [], env, work)).code).toBe(0);
+    const reader = await Engine.open(testConfig(env));
+    const live = reader.manifest;
+    // Enough new passages that the build is still writing rows when it is killed.
+    const vocab = vocabularyOf(seeds);
+    for (let i = 0; i < 8; i++) writeFileSync(path.join(seeds, `synthetic_${i}.txt`), syntheticDocument(vocab, i, 30));
+    const child = startCli('index.ts', [], env, work);
+    const client = new pg.Client(db.url);
+    await client.connect();
+    try {
+      // Wait until the build has written rows of its generation, then kill it.
+      for (;;) {
+        const { rows } = await client.query(`SELECT count(*)::int AS n FROM cite_passages WHERE born IN (SELECT id FROM cite_generations WHERE state = 'building')`);
+        if (rows[0].n > 0) break;
+        if (child.exitCode !== null) throw new Error('the build ended before it could be killed');
+      }
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+      expect((await client.query(`SELECT count(*)::int AS n FROM cite_generations WHERE state = 'building'`)).rows[0].n).toBe(1);
+    } finally {
+      await client.end();
+    }
+    // The reader still answers from the live generation, whole.
+    expect(reader.manifest.builtAt).toBe(live.builtAt);
+    expect((await reader.ask(EXPELLED)).answered).toBe(true);
+    const next = await runCli('index.ts', [], env, work);
+    expect(next.code, next.stderr).toBe(0);
+    expect(next.stderr).toMatch(/Indexed 13 documents/);
+    expect(await count(db.url, `SELECT count(*) AS n FROM cite_generations`)).toBe(1);
+    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_passages')).toBe(await count(db.url, `SELECT (manifest->>'chunkCount')::int AS n FROM cite_generations`));
+    // The reader follows the new generation by itself.
+    await waitFor(async () => reader.manifest.documents.length === 13);
+    await reader.close();
+  }, 500_000);
+});
+
+describe('the schema', () => {
+  it('is created on first use, an older one is upgraded, a newer one is refused with a clear message', async () => {
+    const db = await database();
+    const options = searchOptions(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: tempDir() }));
+    await (await PostgresIndex.connect(db.url, options)).close();
+    expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
+    // A database of version 1 (before the desk tables): upgraded in place.
+    await sql(db.url, 'DROP TABLE cite_feedback, cite_unanswered, cite_uploads, cite_access; UPDATE cite_schema SET version = 1');
+    await (await PostgresIndex.connect(db.url, options)).close();
+    expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
+    expect(await count(db.url, `SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('cite_feedback', 'cite_unanswered', 'cite_uploads', 'cite_access')`)).toBe(4);
+    await sql(db.url, 'UPDATE cite_schema SET version = 99');
+    const refused = await PostgresIndex.connect(db.url, options).catch((err) => err);
+    expect(refused).toBeInstanceOf(SchemaError);
+    expect(refused.message).toMatch(new RegExp(`version 99; this Cite knows up to version ${SCHEMA_VERSION}`));
+  }, 60_000);
+});
+
+describe('the desk in PostgreSQL', () => {
+  it('keeps feedback (a later vote replaces the earlier), unanswered questions, uploads and access for every replica', async () => {
+    const db = await database();
+    const options = searchOptions(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: tempDir() }));
+    const [one, two] = [await PostgresIndex.connect(db.url, options), await PostgresIndex.connect(db.url, options)];
+    const [a, b] = [new PgDeskStore(one.db), new PgDeskStore(two.db)];
+    const vote = { answer: 'x1', q: 'q?', lang: 'en' as const, passages: [{ doc: 'a.txt', title: 'A', text: 't' }], user: 'u1', at: '2026-01-01T00:00:00Z' };
+    await a.addFeedback({ ...vote, vote: 'up' });
+    await b.addFeedback({ ...vote, vote: 'down' });
+    expect((await a.feedback()).map((f) => f.vote)).toEqual(['down']);
+    await b.addUnanswered({ q: 'GDP?', lang: 'en', user: 'u2', at: vote.at });
+    expect(await a.unanswered()).toEqual([{ q: 'GDP?', lang: 'en', user: 'u2', at: vote.at }]);
+    await a.addUpload({ file: 'uploads/r.pdf', by: 'h', at: vote.at });
+    expect([...(await b.uploads()).keys()]).toEqual(['uploads/r.pdf']);
+    await b.removeUpload('uploads/r.pdf');
+    expect((await a.uploads()).size).toBe(0);
+    expect(await a.accessOf(7)).toBeUndefined();
+    await a.setAccess(7, true);
+    await b.setAccess(7, false);
+    expect(await a.accessOf(7)).toBe(false);
+    await one.close();
+    await two.close();
+  }, 60_000);
+});
+
+async function sql(url: string, text: string): Promise<void> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
