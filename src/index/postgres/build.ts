@@ -21,7 +21,8 @@ const BATCH = 500;
  * Builds or updates the index in PostgreSQL with the file store's rules: only new or changed
  * documents are chunked and embedded; unchanged passages keep their rows. The build is a new
  * generation: its rows are invisible to readers (they read the live generation) until one
- * transaction switches `cite_live` to it; the rows only the old generation used are deleted after.
+ * transaction switches `cite_live` to it; the rows only the old generation used are deleted by the
+ * next build (see dropOld).
  */
 export async function buildInPostgres(
   db: Db,
@@ -141,7 +142,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     };
     await db.query('UPDATE cite_generations SET manifest = $2, lexical = $3 WHERE id = $1', [generation, JSON.stringify(manifest), lexical.serialize()]);
     await switchTo(db, generation, live);
-    await dropOld(db, generation);
+    await dropOld(db, live);
     return summary(generation, chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt: !previous, calibration });
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
@@ -268,8 +269,13 @@ async function switchTo(db: Db, generation: number, base: number | undefined): P
   }
 }
 
-/** After the switch: rows and generations only the old generation used. */
-async function dropOld(db: Db, generation: number): Promise<void> {
-  await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [generation]);
+/**
+ * After the switch: the rows no reader can see any more — those that died in the previous live
+ * generation or before. The rows that died in this build stay until the next one: a replica still
+ * answering from the previous generation (it looks for the new one every second) finds all of its
+ * passages meanwhile.
+ */
+async function dropOld(db: Db, previous: number | undefined): Promise<void> {
+  if (previous !== undefined) await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [previous]);
   await db.query(`DELETE FROM cite_generations WHERE state = 'old'`);
 }
