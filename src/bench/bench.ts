@@ -283,14 +283,14 @@ export function renderMarkdown(r: BenchResult): string {
  * Only the scale section's collection in both stores (`npm run bench -- --only postgres [--quick]
  * [--documents N]`): the file store's figures (section 4) and PostgreSQL's, side by side in one run.
  */
-export async function postgresOnly(quick: boolean, documents?: number, log: Logger = stderrLogger): Promise<string> {
+export async function postgresOnly(quick: boolean, documents?: number, withFiles = true, log: Logger = stderrLogger): Promise<string> {
   const base = SIZES[quick ? 'quick' : 'full'].scale;
   const sizes = { ...base, documents: documents ?? base.documents };
   const choice = await chooseModel(process.env, log);
   try {
     const { config, embedder } = choice;
     const options = { ...sizes, exactSearchMax: sizes.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir: choice.temp[0]! };
-    const files = await scaleSection(config, embedder, options, log);
+    const files = withFiles ? await scaleSection(config, embedder, options, log) : undefined;
     const result = await postgresSection(config, embedder, options, log);
     return `## PostgreSQL beside the file store: ${result.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result, files)}`;
   } finally {

@@ -18,6 +18,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
     only: { type: 'string' },
     documents: { type: 'string' },
+    'no-files': { type: 'boolean', default: false },
   },
 });
 
@@ -29,8 +30,8 @@ try {
     process.stdout.write(`## Reading documents\n\n${renderReading(await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger))}\n`);
     process.exit(0);
   }
-  // `--only postgres [--documents N]`: the scale collection in both stores only (long at full size).
-  const markdown = (values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
+  // `--only postgres [--documents N] [--no-files]`: the scale collection in both stores (or PostgreSQL alone) only.
+  const markdown = (values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined, !values['no-files']) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
   process.stdout.write(markdown);
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });

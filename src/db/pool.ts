@@ -11,7 +11,7 @@ export type Db = pg.Pool;
  */
 export function openDb(url: string, max = 8): Db {
   // allowExitOnIdle: a terminal command ends when its work is done, without closing the pool itself.
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000, statement_timeout: 60_000, allowExitOnIdle: true });
+  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, statement_timeout: 60_000, allowExitOnIdle: true });
   pool.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
   return pool;
 }

@@ -21,7 +21,8 @@ const BATCH = 500;
  * Builds or updates the index in PostgreSQL with the file store's rules: only new or changed
  * documents are chunked and embedded; unchanged passages keep their rows. The build is a new
  * generation: its rows are invisible to readers (they read the live generation) until one
- * transaction switches `cite_live` to it; the rows only the old generation used are deleted after.
+ * transaction switches `cite_live` to it; the rows only the old generation used are deleted by the
+ * next build (see dropOld).
  */
 export async function buildInPostgres(
   db: Db,
@@ -141,7 +142,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     };
     await db.query('UPDATE cite_generations SET manifest = $2, lexical = $3 WHERE id = $1', [generation, JSON.stringify(manifest), lexical.serialize()]);
     await switchTo(db, generation, live);
-    await dropOld(db, generation);
+    await dropOld(db, live);
     return summary(generation, chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt: !previous, calibration });
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
@@ -238,7 +239,8 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
 /** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
 async function calibrationFor(db: Db, generation: number, embedder: Embedder, documents: ManifestDocument[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
   const old = prev?.calibration;
-  if (old && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
+  // Measured again when the collection changed size noticeably, or lacks the support gate (older index).
+  if (old?.support && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
   // Sampled by position among the live labels: the same passages as the file store's build of the
   // same documents (whose labels are dense), even when this table's labels start higher.
   const live = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
@@ -267,8 +269,13 @@ async function switchTo(db: Db, generation: number, base: number | undefined): P
   }
 }
 
-/** After the switch: rows and generations only the old generation used. */
-async function dropOld(db: Db, generation: number): Promise<void> {
-  await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [generation]);
+/**
+ * After the switch: the rows no reader can see any more — those that died in the previous live
+ * generation or before. The rows that died in this build stay until the next one: a replica still
+ * answering from the previous generation (it looks for the new one every second) finds all of its
+ * passages meanwhile.
+ */
+async function dropOld(db: Db, previous: number | undefined): Promise<void> {
+  if (previous !== undefined) await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [previous]);
   await db.query(`DELETE FROM cite_generations WHERE state = 'old'`);
 }
