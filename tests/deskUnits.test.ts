@@ -36,6 +36,21 @@ describe('re-index result', () => {
   });
 });
 
+describe('re-index result: renamed, copied and how documents were read', () => {
+  it('lists renames, copies and encoding notes (the first ten of each)', () => {
+    const summary: BuildSummary = {
+      documents: 3, chunks: 9, reused: ['b.pdf', 'copy.md'], embedded: ['ru.txt'], removed: [], skipped: [],
+      embeddedChunks: 2, embedMs: 1, totalMs: 1000, buildDir: 'build-x', upToDate: false, rebuilt: false,
+      renamed: [{ from: 'a.pdf', to: 'archive/b.pdf' }], copied: [{ from: 'faq.md', to: 'copy.md' }], notes: [{ file: 'ru.txt', note: 'not Unicode: read as windows-1251' }],
+    };
+    const lines = resultText(summary, TEXTS.en).split('\n');
+    expect(lines).toContain('Renamed: a.pdf → archive/b.pdf');
+    expect(lines).toContain('Copy of faq.md: copy.md');
+    expect(lines).toContain('ru.txt: not Unicode: read as windows-1251');
+    expect(resultText(summary, TEXTS.ru)).toContain('Переименован: a.pdf → archive/b.pdf');
+  });
+});
+
 describe('pages by message size', () => {
   it('long titles make shorter pages; every entry is on exactly one page, each page fits a message', () => {
     const lines = Array.from({ length: 30 }, (_, i) => `• <b>${`Title ${i} `.repeat(40)}</b>`);

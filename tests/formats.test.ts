@@ -15,6 +15,7 @@ import { liveText } from '../src/index/texts.js';
 import { renderPlain } from '../src/replies/plain.js';
 import { toJson } from '../src/retrieval/search.js';
 import { makeDocx, makeEncryptedPdf, makePdf, makeScannedPdf, MARKDOWN, RUSSIAN, writeFormatFolder, zipOf } from './support/formatFixtures.js';
+import { runCli } from './support/cli.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-formats-');
@@ -183,9 +184,10 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
 describe('a folder of every format answers through Engine, quoting the stored extracted text', { timeout: 120_000 }, () => {
   let engine: Engine;
   let indexDir: string;
+  let seeds: string;
   beforeAll(async () => {
     const root = tempDir();
-    const seeds = path.join(root, 'docs');
+    seeds = path.join(root, 'docs');
     mkdirSync(seeds);
     await writeFormatFolder(seeds);
     indexDir = path.join(root, 'index');
@@ -210,6 +212,16 @@ describe('a folder of every format answers through Engine, quoting the stored ex
     const text = liveText(doc, readManifest(indexDir))!;
     expect(sameText(text.slice(hit.start, hit.end), hit.text)).toBe(true);
     expect(joinWraps(text)).toContain(hit.sentence);
+  });
+
+  it('npm run -s text -- <doc> prints the stored extracted text that offsets point into; an unknown document exits 1', async () => {
+    const env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: indexDir, SEEDS_DIR: seeds };
+    const hit = toJson(await engine.ask(cases[0]!.q, 1)).hits[0]!;
+    const shown = await runCli('text.ts', ['handbook.pdf'], env, seeds);
+    expect([shown.code, shown.stderr]).toEqual([0, '']);
+    expect(sameText(shown.stdout.slice(hit.start, hit.end), hit.text)).toBe(true);
+    const unknown = await runCli('text.ts', ['nope.pdf'], env, seeds);
+    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([1, '', 'nope.pdf is not in the index (see /sources, or npm run index).\n']);
   });
 
   it('a PDF reference names the page: «title», p. 2 ¶2 (file)', async () => {

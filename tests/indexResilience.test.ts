@@ -26,6 +26,7 @@ import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
 import type { Manifest } from '../src/index/manifest.js';
 import { log } from '../src/log.js';
+import { shownPath } from '../src/paths.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
@@ -490,7 +491,8 @@ describe('each index file damaged in turn', () => {
     const e = await indexErrorOf(dir);
     expect(e.kind).toBe('corrupt');
     expect(e.message).toMatch(why);
-    expect(e.message).toContain(`The index in ${path.resolve(dir)} is damaged`);
+    expect(e.message).toContain(`The index in ${shownPath(dir)} is damaged`);
+    expect(e.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
     expect(e.message).toContain('Run `npm run index` to rebuild it.');
     expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
     await expectRebuildAndAnswer(configFor(dir));

@@ -50,6 +50,10 @@ export interface Texts {
   reembedded: (files: string) => string;
   reused: (n: number) => string;
   removed: (files: string) => string;
+  /** "Renamed: a.pdf → b.pdf" (vectors kept). */
+  renamed: (from: string, to: string) => string;
+  /** "Copy of a.pdf: b.pdf" (vectors reused). */
+  copied: (from: string, to: string) => string;
   /** "…and 590 more" after the first names of a long list. */
   andOthers: (n: number) => string;
   skipped: (file: string, reason: string) => string;
@@ -153,6 +157,8 @@ const en: Texts = {
   reembedded: (files) => `Re-embedded: ${files || 'none'}`,
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
+  renamed: (from, to) => `Renamed: ${from} → ${to}`,
+  copied: (from, to) => `Copy of ${from}: ${to}`,
   andOthers: (n) => `…and ${n} more`,
   skipped: (file, reason) => `Skipped ${file}: ${reason}`,
   reindexFailed: (reason) => `Re-index failed; the previous index is still serving.\nReason: ${reason}`,
@@ -245,6 +251,8 @@ const ru: Texts = {
   reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
+  renamed: (from, to) => `Переименован: ${from} → ${to}`,
+  copied: (from, to) => `Копия ${from}: ${to}`,
   andOthers: (n) => `…и ещё ${n}`,
   skipped: (file, reason) => `Пропущен ${file}: ${reason}`,
   reindexFailed: (reason) => `Переиндексация не удалась; отвечает прежний индекс.\nПричина: ${reason}`,
@@ -336,6 +344,8 @@ const az: Texts = {
   reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
+  renamed: (from, to) => `Adı dəyişdi: ${from} → ${to}`,
+  copied: (from, to) => `${from} surəti: ${to}`,
   andOthers: (n) => `…və daha ${n}`,
   skipped: (file, reason) => `Buraxıldı ${file}: ${reason}`,
   reindexFailed: (reason) => `Yenidən indeksləmə alınmadı; əvvəlki indeks işləməyə davam edir.\nSəbəb: ${reason}`,
@@ -427,6 +437,8 @@ const tr: Texts = {
   reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,
+  renamed: (from, to) => `Yeniden adlandırıldı: ${from} → ${to}`,
+  copied: (from, to) => `${from} kopyası: ${to}`,
   andOthers: (n) => `…ve ${n} tane daha`,
   skipped: (file, reason) => `Atlandı ${file}: ${reason}`,
   reindexFailed: (reason) => `Yeniden dizinleme başarısız oldu; önceki dizin hizmet vermeye devam ediyor.\nSebep: ${reason}`,

@@ -23,6 +23,11 @@ export function listed(names: string[], t: Texts): string {
   return names.length > NAMES_LISTED ? `${shown} ${t.andOthers(names.length - NAMES_LISTED)}` : shown;
 }
 
+/** The first NAMES_LISTED lines, and a count of the others. */
+function firstOf(lines: string[], t: Texts): string[] {
+  return lines.length > NAMES_LISTED ? [...lines.slice(0, NAMES_LISTED), t.andOthers(lines.length - NAMES_LISTED)] : lines;
+}
+
 export function resultText(s: BuildSummary, t: Texts): string {
   if (s.upToDate) return t.reindexUpToDate(s.documents, s.chunks);
   const skipped = s.skipped.slice(0, NAMES_LISTED).map((k) => t.skipped(k.file, k.reason));
@@ -32,6 +37,9 @@ export function resultText(s: BuildSummary, t: Texts): string {
     t.reembedded(listed(s.embedded, t)),
     t.reused(s.reused.length),
     ...(s.removed.length ? [t.removed(listed(s.removed, t))] : []),
+    ...firstOf((s.renamed ?? []).map((r) => t.renamed(r.from, r.to)), t),
+    ...firstOf((s.copied ?? []).map((c) => t.copied(c.from, c.to)), t),
+    ...firstOf((s.notes ?? []).map((n) => `${n.file}: ${n.note}`), t), // e.g. the legacy encoding assumed
     ...skipped,
     ...(s.calibration ? gateWarnings(s.calibration) : []),
   ].join('\n');

@@ -239,7 +239,8 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
 /** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
 async function calibrationFor(db: Db, generation: number, embedder: Embedder, documents: ManifestDocument[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
   const old = prev?.calibration;
-  if (old && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
+  // Measured again when the collection changed size noticeably, or lacks the support gate (older index).
+  if (old?.support && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
   // Sampled by position among the live labels: the same passages as the file store's build of the
   // same documents (whose labels are dense), even when this table's labels start higher.
   const live = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
