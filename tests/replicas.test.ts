@@ -135,8 +135,9 @@ describe('two webhook replicas on one PostgreSQL', () => {
     await fake.deliver(fake.sendCommand(ADMIN, 'reindex'), a.url);
     await fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /010_new\.txt/.test(e))), 60_000);
     // B switches to the new generation by itself (it polls the pointer row every second).
-    const u = user(503);
-    await until(async () => (await ask(b, u, NEW_QUESTION)).plain.includes('flibbertigibbet is a frivolous'), 20_000);
+    // Each try from another user: one user's repeated questions would reach the rate limit.
+    let tries = 0;
+    await until(async () => (await ask(b, user(600 + tries++), NEW_QUESTION)).plain.includes('flibbertigibbet is a frivolous'), 30_000);
   }, 90_000);
 
   it('a replica killed mid-build leaves the other answering and the next build free', async () => {
