@@ -7,6 +7,7 @@ import { IndexError } from './index/layout.js';
 import { loadIndex } from './index/loader.js';
 import { readManifest, type Manifest } from './index/manifest.js';
 import { PostgresIndex } from './index/postgres/source.js';
+import { isUnavailable } from './db/pool.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
@@ -133,7 +134,15 @@ export class Engine {
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir === this.retriever.index.build) return summary;
         if (this.postgres) {
-          this.use(await this.postgres.openLive());
+          // The build switched the database: if it cannot be read right now, the generation watcher
+          // switches this replica as soon as it can (the build itself succeeded).
+          await this.postgres.openLive().then(
+            (index) => this.use(index),
+            (err: unknown) => {
+              if (!isUnavailable(err)) throw err;
+              log.warn(`the new index is built; PostgreSQL does not answer right now (${(err as Error).message}), switching to it when it does`);
+            },
+          );
           return summary;
         }
         let index = await loadIndex(this.config.INDEX_DIR).catch((err: unknown) => {

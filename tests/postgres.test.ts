@@ -123,6 +123,27 @@ describe('builds in PostgreSQL', () => {
     await engine.close();
   }, 300_000);
 
+  it('a build that succeeded while the database stops answering right after: reindex still reports it, the replica switches once it answers', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url }));
+    const before = engine.manifest.builtAt;
+    appendFileSync(path.join(seeds, readdirSync(seeds).sort()[0]!), '\n\nThe walrus orchestra tuned its oboes at dawn.\n');
+    const build = engine.runBuild;
+    engine.runBuild = async (config, onProgress) => {
+      const summary = await build(config, onProgress);
+      await db.stop(); // gone between the switch and this replica loading the new generation
+      return summary;
+    };
+    const summary = await engine.reindex();
+    expect(summary.embedded).toHaveLength(1);
+    expect(engine.manifest.builtAt).toBe(before);
+    await db.restart();
+    await waitFor(async () => engine.manifest.builtAt !== before);
+    expect((await engine.ask('walrus orchestra oboes')).answered).toBe(true);
+    await engine.close();
+  }, 300_000);
+
   it('a build killed half-way: readers keep the live generation, the next build is free and removes its rows', async () => {
     const db = await database();
     const seeds = seedsCopy();
