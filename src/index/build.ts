@@ -127,32 +127,11 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   const key = fullEmbeddingKey(settings);
   const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
   const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
-  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
+  const { documentCount, read, summary } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${shownPath(settings.seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
-
-  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
-  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
-  const summary = (buildDir: string, m: Pick<Manifest, 'chunkCount'>, extra: Partial<BuildSummary>): BuildSummary => ({
-    documents: documentCount,
-    chunks: m.chunkCount,
-    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
-    embedded: plan.fresh.map((d) => d.file),
-    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
-    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
-    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
-    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
-    skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
-    embeddedChunks: 0,
-    embedMs: 0,
-    totalMs: performance.now() - started,
-    buildDir,
-    upToDate: false,
-    rebuilt: false,
-    ...extra,
-  });
+  if (documentCount === 0) throw noDocuments(settings.seedsDir);
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
-    return summary(previous.build, previous.manifest, { upToDate: true, calibration: previous.manifest.calibration });
+    return summary(previous.build, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
   }
 
   // Embed the new and changed documents; copies take the original's chunks and vectors.
@@ -174,13 +153,45 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     writer.put(TEXTS_FILE, textsFile(previous, manifest.documents.map((d) => d.hash), read));
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
-    return summary(writer.dir, done, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
+    return summary(writer.dir, done.chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {
     writer.abandon();
     // The live build's files are damaged: build from the documents instead of failing the same way every run.
     if (previous && err instanceof IndexError && err.kind === 'corrupt') return build(settings, embedder, onProgress, false);
     throw err;
   }
+}
+
+export const noDocuments = (seedsDir: string) => new DocumentsError(`No usable documents in ${shownPath(seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
+
+/**
+ * What a plan means for a build's report, the same for every store: how many documents it has, the
+ * documents read from their files, and the summary of a build that ends with `chunks` passages
+ * in `buildDir` (a folder, or a PostgreSQL generation).
+ */
+export function describePlan(plan: Plan, started: number) {
+  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
+  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
+  const summary = (buildDir: string, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
+    documents: documentCount,
+    chunks,
+    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
+    embedded: plan.fresh.map((d) => d.file),
+    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
+    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
+    skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
+    embeddedChunks: 0,
+    embedMs: 0,
+    totalMs: performance.now() - started,
+    buildDir,
+    upToDate: false,
+    rebuilt: false,
+    ...extra,
+  });
+  return { documentCount, read, summary };
 }
 
 /** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */

@@ -1,11 +1,10 @@
 import type { Chunk } from '../../chunks/chunk.js';
 import { chunkDocument } from '../../chunks/chunk.js';
-import { toVector, type Db } from '../../db/pool.js';
-import { DocumentsError } from '../../documents/load.js';
+import { inTransaction, toVector, type Db } from '../../db/pool.js';
 import { documentNames } from '../../replies/examples.js';
 import { calibrate } from '../../retrieval/calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
-import { fullEmbeddingKey, RETUNE_AT, sampleLabels, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
+import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
 import { planChanges, readingKey, type Plan } from '../changes.js';
 import { LexicalIndex, type LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
@@ -75,29 +74,10 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   const key = fullEmbeddingKey({ ...settings, indexDir: '' });
   const { live, previous } = await reusableLive(db, embedder, key);
   const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
-  const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
+  const { documentCount, summary: describe } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
-  if (documentCount === 0) throw new DocumentsError(`No usable documents in ${settings.seedsDir} (add .txt, .md, .pdf, .docx or .html files).`);
-  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
-  const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
-  const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
-    documents: documentCount,
-    chunks,
-    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
-    embedded: plan.fresh.map((d) => d.file),
-    removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
-    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
-    copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
-    notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
-    skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
-    embeddedChunks: 0,
-    embedMs: 0,
-    totalMs: performance.now() - started,
-    buildDir: generationName(generation),
-    upToDate: false,
-    rebuilt: false,
-    ...extra,
-  });
+  if (documentCount === 0) throw noDocuments(settings.seedsDir);
+  const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>) => describe(generationName(generation), chunks, extra);
   if (previous && plan.unchanged) return summary(previous.generation, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
 
   const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
@@ -253,20 +233,12 @@ async function calibrationFor(db: Db, generation: number, embedder: Embedder, do
 
 /** The switch: one UPDATE of the pointer row, only if no other build switched since this one started. */
 async function switchTo(db: Db, generation: number, base: number | undefined): Promise<void> {
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(db, async (client) => {
     const moved = await client.query('UPDATE cite_live SET generation = $1, switched_at = now() WHERE generation IS NOT DISTINCT FROM $2', [generation, base ?? null]);
     if (moved.rowCount !== 1) throw new IndexError('Another index build switched the database while this one ran; run it again.', 'busy');
     await client.query(`UPDATE cite_generations SET state = CASE WHEN id = $1 THEN 'live' ELSE 'old' END WHERE id = $1 OR state = 'live'`, [generation]);
     await client.query(`SELECT pg_notify('cite_generation', $1)`, [String(generation)]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

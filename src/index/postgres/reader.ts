@@ -1,5 +1,5 @@
 import type { Chunk } from '../../chunks/chunk.js';
-import { fromVector, toVector, type Db } from '../../db/pool.js';
+import { fromVector, inTransaction, toVector, type Db } from '../../db/pool.js';
 import type { DenseIndex } from '../dense.js';
 import { LexicalIndex } from '../lexical.js';
 import type { IndexData } from '../indexData.js';
@@ -116,21 +116,13 @@ export class PgDense implements DenseIndex {
 
   /** HNSW with efSearch, scanning on while the generation filter drops rows (pgvector's iterative scan). */
   private async withEf(sql: string, params: unknown[]) {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
+    const result = await inTransaction(this.db, async (client) => {
       await client.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(this.efSearch)]);
-      const result = await client.query<{ label: number; sim: number }>(sql, params);
-      await client.query('COMMIT');
-      // relaxed_order may return a few rows slightly out of order.
-      result.rows.sort((a, b) => b.sim - a.sim);
-      return result;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+      return client.query<{ label: number; sim: number }>(sql, params);
+    });
+    // relaxed_order may return a few rows slightly out of order.
+    result.rows.sort((a, b) => b.sim - a.sim);
+    return result;
   }
 
   async vector(label: number): Promise<Float32Array> {

@@ -1,4 +1,4 @@
-import type { Db } from '../../db/pool.js';
+import { inTransaction, type Db } from '../../db/pool.js';
 
 /**
  * The tables, created and upgraded by the product itself. `cite_schema` holds one row with the
@@ -40,9 +40,7 @@ export class SchemaError extends Error {}
 /** Brings the database to SCHEMA_VERSION (one transaction per step); refuses a newer one. */
 export async function migrate(db: Db): Promise<void> {
   await db.query(`CREATE TABLE IF NOT EXISTS cite_schema (version integer NOT NULL)`);
-  const client = await db.connect();
-  try {
-    await client.query('BEGIN');
+  await inTransaction(db, async (client) => {
     // Two processes starting at once: the second waits here, then sees the version the first wrote.
     await client.query('LOCK TABLE cite_schema IN EXCLUSIVE MODE');
     const row = (await client.query<{ version: number }>('SELECT version FROM cite_schema')).rows[0];
@@ -56,13 +54,7 @@ export async function migrate(db: Db): Promise<void> {
     for (let v = current + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS[v]!) await client.query(sql);
     if (!row) await client.query('INSERT INTO cite_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
     else if (current < SCHEMA_VERSION) await client.query('UPDATE cite_schema SET version = $1', [SCHEMA_VERSION]);
-    await client.query('COMMIT');
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
