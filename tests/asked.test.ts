@@ -4,7 +4,6 @@
  * tests/fixtures/eval/asked.jsonl (written from the seeds), with two models of different score
  * scales and no setting changed.
  */
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBuild } from '../src/cli/common.js';
@@ -14,8 +13,8 @@ import { questionParts } from '../src/retrieval/asked.js';
 import { describeCalibration, gateWarnings, type Calibration } from '../src/retrieval/calibration.js';
 import { readQuestions, score } from '../src/retrieval/evaluate.js';
 import { toJson } from '../src/retrieval/search.js';
-import { writeTestModel } from '../src/vectors/testModel.js';
-import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { tempDirs } from './support/testModel.js';
+import { plainAndSqueezed } from './support/twoModels.js';
 
 const tempDir = tempDirs('cite-asked-');
 const QUESTIONS = readQuestions(fileURLToPath(new URL('./fixtures/eval/asked.jsonl', import.meta.url)));
@@ -24,10 +23,7 @@ let plain: Engine;
 let squeezed: Engine;
 
 beforeAll(async () => {
-  plain = await Engine.open(testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(tempDir(), 'index') }));
-  const squeezedModel = path.join(tempDir(), 'squeezed-model');
-  await writeTestModel(squeezedModel, SEEDS, { compress: Math.sqrt(3) });
-  squeezed = await Engine.open(testConfig({ EMBED_MODEL: squeezedModel, INDEX_DIR: path.join(tempDir(), 'index') }));
+  ({ plain, squeezed } = await plainAndSqueezed(tempDir));
 }, 120_000);
 
 describe('a question is split into its subject and what it asks for', () => {

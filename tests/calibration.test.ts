@@ -4,13 +4,12 @@
  * are squeezed into ~0.75–1 like multilingual-e5's) must decide the same questions the same way
  * without any setting changed.
  */
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { offTopicProbes } from '../src/retrieval/calibration.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
-import { writeTestModel } from '../src/vectors/testModel.js';
-import { DEV_SET, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { DEV_SET, tempDirs } from './support/testModel.js';
+import { plainAndSqueezed } from './support/twoModels.js';
 
 const tempDir = tempDirs('cite-calibration-');
 
@@ -29,10 +28,7 @@ let plain: Engine;
 let squeezed: Engine;
 
 beforeAll(async () => {
-  plain = await Engine.open(testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(tempDir(), 'index') }));
-  const squeezedModel = path.join(tempDir(), 'squeezed-model');
-  await writeTestModel(squeezedModel, SEEDS, { compress: Math.sqrt(3) });
-  squeezed = await Engine.open(testConfig({ EMBED_MODEL: squeezedModel, INDEX_DIR: path.join(tempDir(), 'index') }));
+  ({ plain, squeezed } = await plainAndSqueezed(tempDir));
 }, 120_000);
 
 const questions = () => [...ANSWERED, ...ON_TOPIC_UNANSWERED, ...OFF_TOPIC, ...readQuestions(DEV_SET).map((i) => i.q)];

@@ -2,12 +2,10 @@
  * The command-line contract, tested on real child processes (the same `tsx` loader as `npm run ask`),
  * offline with the test model and temp index folders.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { sameText } from '../src/chunks/chunk.js';
 import { buildSettings } from '../src/engine.js';
 import { buildIndex } from '../src/index/build.js';
@@ -15,30 +13,19 @@ import { liveBuildDir } from '../src/index/layout.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { loadEmbedder, ModelLoadError } from '../src/vectors/embedder.js';
 import { embedderOptions as embedderOptionsOf } from '../src/config.js';
+import { cleanEnv, collect, startCli, type Run } from './support/cli.js';
 import { DEV_SET, embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-cli-');
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
 const HOUSES = 'Were 5000 houses destroyed?';
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Settings the developer's shell or .env might carry: none of them may leak into the runs. */
-const CONFIG_VARS =
-  /^(TELEGRAM_|ADMIN_IDS$|SEEDS_DIR$|DOC_MAX_BYTES$|INDEX_DIR$|EMBED_|QUERY_PREFIX$|PASSAGE_PREFIX$|HNSW_|TOP_K$|DENSE_THRESHOLD$|LEXICAL_THRESHOLD$|MAX_QUESTION_CHARS$|RATE_LIMIT_PER_MINUTE$|LOG_LEVEL$)/;
 
 let modelDir: string;
 let indexDir: string;
 
 function envFor(overrides: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARS.test(k)));
   return {
-    ...env,
+    ...cleanEnv(),
     SEEDS_DIR: SEEDS,
     EMBED_MODEL: modelDir,
     EMBED_CACHE_DIR: path.join(tempDir(), 'cache'),
@@ -69,37 +56,9 @@ function cli(script: string, args: string[], overrides: Record<string, string> =
   return limited(() => spawnCli(script, args, overrides, input));
 }
 
-/** Children still running when the file ends (a timed-out test) are stopped before the temp dirs go. */
-const children = new Set<ChildProcess>();
-afterAll(() => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
 function spawnCli(script: string, args: string[], overrides: Record<string, string>, input: string): Promise<Run> {
   // cwd is a fresh temp folder: no .env of the checkout is read, every path is absolute.
-  const child = spawn(process.execPath, ['--import', TSX, path.join(REPO, 'src/cli', script), ...args], {
-    cwd: tempDir(),
-    env: envFor(overrides),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  return collect(child, input);
-}
-
-/** Feeds `input` to a child and resolves with its exit code and output once it is gone. */
-function collect(child: ChildProcess, input: string): Promise<Run> {
-  children.add(child);
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin!.end(input);
-  });
+  return collect(startCli(script, args, envFor(overrides), tempDir()), input);
 }
 
 const HIT_KEYS = ['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 'sentence'];
