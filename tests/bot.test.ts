@@ -11,7 +11,7 @@ import { packMessages, TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { COMMANDS } from '../src/telegram/bot.js';
 import { RecentAnswers } from '../src/telegram/recent.js';
 import type { Answer } from '../src/retrieval/search.js';
-import { ADMIN, buttonData, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
+import { ADMIN, buttonData, holdBuilds, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, parseTelegramHtml, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -427,14 +427,7 @@ describe('/reindex', () => {
     expect(single(await ask(user(601), NEW_QUESTION)).plain).toMatch(/^The documents do not cover this question/);
 
     // The real build runs in its worker thread; its result is held back, so the engine keeps the old index until released.
-    const original = engine.runBuild;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    engine.runBuild = async (config, onProgress) => {
-      const summary = await original(config, onProgress);
-      await gate;
-      return summary;
-    };
+    const { release, restore } = holdBuilds(engine);
     try {
       const started = await command(ADMIN, 'reindex');
       const status = single(started);
@@ -454,7 +447,7 @@ describe('/reindex', () => {
       expect(status.plain).toMatch(/^Re-index done in \d+\.\d s: 8 documents, \d+ passages\.\nRe-embedded: 007_new\.txt\nReused: 7 unchanged$/);
       expect(status.edits.at(-1)).toBe(status.text);
     } finally {
-      engine.runBuild = original;
+      restore();
       release();
     }
     const after = single(await ask(user(604), NEW_QUESTION));

@@ -13,7 +13,7 @@ import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import { Engine } from '../src/engine.js';
 import { TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
-import { ADMIN, buttonData, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
+import { ADMIN, buttonData, holdBuilds, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
 import { makePdf, makeScannedPdf } from './support/formatFixtures.js';
 import { REPO, tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -234,14 +234,7 @@ describe('uploads across a restart', () => {
 
 describe('uploads racing', () => {
   it('an upload while a re-index runs is queued, not lost; two admins uploading at once both land', async () => {
-    const original = engine.runBuild;
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    engine.runBuild = async (config, onProgress) => {
-      const summary = await original(config, onProgress);
-      await gate;
-      return summary;
-    };
+    const { release, restore } = holdBuilds(engine);
     try {
       writeFileSync(path.join(seeds, 'manual.txt'), 'The manual note\n\nA manual note about the pennywhistle choir.\n');
       const status = last(await command(ADMIN, 'reindex'));
@@ -256,7 +249,7 @@ describe('uploads racing', () => {
       const two = await reply(ADMIN2.id, /^Added «The snorkelwort register» \(uploads\/two\.txt\)/, from);
       expect(one && two).toBeTruthy();
     } finally {
-      engine.runBuild = original;
+      restore();
       release();
     }
     expect(answeredFrom(last(await ask(user(712), 'Where does quibbleweed grow?')), 'uploads/one.txt')).toBe(true);
