@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ReadLimits } from './documents/readers/types.js';
 
 const int = (min: number, fallback: number) =>
   z.coerce.number({ message: 'must be a number' }).int(`must be a whole number ≥ ${min}`).min(min, `must be a whole number ≥ ${min}`).default(fallback);
@@ -39,6 +40,16 @@ const schema = z.object({
   SEEDS_DIR: z.string().default('seeds'),
   /** Larger documents are skipped with a warning: embedding them would take hours on a CPU. */
   DOC_MAX_BYTES: int(1, 2_000_000),
+  /**
+   * What reading one document may cost (each document is read in a worker thread, so one over a
+   * limit is skipped with the reason and nothing else is harmed): a DOCX may unpack to this many
+   * bytes, a document give this many characters of text, take this many seconds, and the reader
+   * this much JavaScript heap. Sized for a 2-core server with little memory (docs/formats.md).
+   */
+  DOC_MAX_UNPACKED_BYTES: int(1024, 20 * 1024 * 1024),
+  DOC_MAX_TEXT_CHARS: int(1, 4_000_000),
+  DOC_READ_SECONDS: int(1, 60),
+  DOC_READ_MEMORY_MB: int(64, 768),
   INDEX_DIR: z.string().default('index'),
   EMBED_MODEL: z.string().min(1).default('Xenova/multilingual-e5-small'),
   EMBED_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']).default('auto'),
@@ -113,5 +124,16 @@ export function embedderOptions(config: Config) {
     allowRemote: config.EMBED_ALLOW_DOWNLOAD,
     queryPrefix: config.QUERY_PREFIX,
     passagePrefix: config.PASSAGE_PREFIX,
+  };
+}
+
+/** What reading one document may cost (documents/readers/types.ts `ReadLimits`). */
+export function readLimits(config: Config): ReadLimits {
+  return {
+    maxBytes: config.DOC_MAX_BYTES,
+    maxUnpackedBytes: config.DOC_MAX_UNPACKED_BYTES,
+    maxTextChars: config.DOC_MAX_TEXT_CHARS,
+    timeoutMs: config.DOC_READ_SECONDS * 1000,
+    memoryMb: config.DOC_READ_MEMORY_MB,
   };
 }

@@ -1,4 +1,4 @@
-import { embedderOptions, type Config } from './config.js';
+import { embedderOptions, readLimits, type Config } from './config.js';
 import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
@@ -173,7 +173,7 @@ export function buildSettings(config: Config) {
   return {
     seedsDir: config.SEEDS_DIR,
     indexDir: config.INDEX_DIR,
-    maxDocBytes: config.DOC_MAX_BYTES,
+    reading: readLimits(config),
     M: config.HNSW_M,
     efConstruction: config.HNSW_EF_CONSTRUCTION,
     embeddingKey: embeddingKey(config),
@@ -210,6 +210,6 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
   if (!config.DATABASE_URL && searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
-  if (manifest.reading !== readingKey(config.DOC_MAX_BYTES)) return 'the reading settings (DOC_MAX_BYTES) changed';
+  if (manifest.reading !== readingKey(readLimits(config))) return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

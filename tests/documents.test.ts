@@ -223,7 +223,7 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     write(dir, '.git/HEAD.txt', good);
 
     const limit = Buffer.byteLength(good) + 100;
-    const result = await loadDocuments(dir, limit);
+    const result = await loadDocuments(dir, { maxBytes: limit });
 
     expect(result.documents.map((d) => [d.file, d.title])).toEqual([
       ['good.txt', 'A Good Title'],

@@ -137,7 +137,7 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
     write(dir, 'minutes.docx', pdf);
     write(dir, 'slides.txt', pdf);
 
-    const { documents, skipped } = await loadDocuments(dir, 2_000_000);
+    const { documents, skipped } = await loadDocuments(dir, { maxBytes: 2_000_000 });
     const reasons = Object.fromEntries(skipped.map((s) => [s.file, s.reason]));
     expect(reasons).toEqual({
       'damaged.pdf': expect.stringMatching(/^damaged PDF/),

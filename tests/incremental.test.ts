@@ -106,7 +106,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const future = new Date(statSync(path.join(ws.seeds, touched)).mtimeMs + 60_000);
     utimesSync(path.join(ws.seeds, touched), future, future);
 
-    const plan = (await planChanges(ws.seeds, settings(ws.seeds, ws.index).maxDocBytes, before.manifest));
+    const plan = (await planChanges(ws.seeds, settings(ws.seeds, ws.index).reading, before.manifest));
     expect([...plan.stats.keys()]).toEqual([touched]); // one stat per file, one file read
     expect(plan.kept.map((k) => k.file.file)).toEqual(files.filter((f) => f !== touched));
     expect(plan.reused.map((r) => r.doc.file)).toEqual([touched]);

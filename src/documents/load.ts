@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
+import { DocumentReader } from './isolated.js';
 import { documentFromBytes } from './read.js';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/types.js';
 import { messageOf, shownPath } from '../paths.js';
 
 export interface SourceDocument {
@@ -33,12 +35,18 @@ export interface LoadResult {
 /** The documents folder itself is unusable: the user must fix it, a stack trace would not help. */
 export class DocumentsError extends Error {}
 
-export async function loadDocuments(dir: string, maxBytes = Number.POSITIVE_INFINITY): Promise<LoadResult> {
+/** Every document of the folder, read in a worker thread (see isolated.ts) within `limits`. */
+export async function loadDocuments(dir: string, limits: Partial<ReadLimits> = {}): Promise<LoadResult> {
   const result: LoadResult = { documents: [], skipped: [] };
-  for (const entry of listDocumentFiles(dir)) {
-    const outcome = await readDocument(dir, entry, maxBytes);
-    if (typeof outcome === 'string') result.skipped.push({ file: entry.file, reason: outcome });
-    else result.documents.push(outcome);
+  const reader = new DocumentReader({ ...DEFAULT_READ_LIMITS, maxBytes: Number.POSITIVE_INFINITY, ...limits });
+  try {
+    for (const entry of listDocumentFiles(dir)) {
+      const outcome = await reader.read(dir, entry);
+      if (typeof outcome === 'string') result.skipped.push({ file: entry.file, reason: outcome });
+      else result.documents.push(outcome);
+    }
+  } finally {
+    await reader.close();
   }
   return result;
 }
@@ -108,8 +116,12 @@ export function insideFolder(dir: string, file: string): string | { reason: stri
   return real;
 }
 
-/** A document, or the reason it cannot be used. */
-export async function readDocument(dir: string, { file }: DocumentFile, maxBytes: number): Promise<SourceDocument | string> {
+/**
+ * A document, or the reason it cannot be used, read in this thread: only the reading worker
+ * (isolated.ts) calls it, so that a document that takes gigabytes or hours cannot take the process down.
+ */
+export async function readDocument(dir: string, { file }: DocumentFile, limits: ReadLimits): Promise<SourceDocument | string> {
+  const { maxBytes } = limits;
   const real = insideFolder(dir, file);
   if (typeof real !== 'string') return real.reason;
   let bytes: Buffer;
@@ -121,5 +133,5 @@ export async function readDocument(dir: string, { file }: DocumentFile, maxBytes
   } catch (err) {
     return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
-  return documentFromBytes(file, bytes);
+  return documentFromBytes(file, bytes, limits);
 }

@@ -3,7 +3,7 @@ import { cleanDocument } from './clean.js';
 import { decodeText } from './encoding.js';
 import { detectFormat, type DocumentFormat } from './formats.js';
 import { assemble } from './readers/blocks.js';
-import { Unreadable, type Extracted } from './readers/types.js';
+import { DEFAULT_READ_LIMITS, tooMuchText, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
 import type { SourceDocument } from './load.js';
 
 /** Bumped when a reader's output changes: documents are then read and embedded again. */
@@ -31,8 +31,9 @@ const OLE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
 /**
  * A document from a file's bytes, or the reason it cannot be used. The format is decided by the
  * content and must agree with the extension: a file whose name lies is skipped, not guessed at.
+ * In-process: a build reads through documents/isolated.ts, where memory and time are bounded too.
  */
-export async function documentFromBytes(file: string, bytes: Uint8Array): Promise<SourceDocument | string> {
+export async function documentFromBytes(file: string, bytes: Uint8Array, limits: Pick<ReadLimits, 'maxUnpackedBytes' | 'maxTextChars'> = DEFAULT_READ_LIMITS): Promise<SourceDocument | string> {
   const declared = EXTENSIONS[extensionOf(file)];
   if (!declared) return `not a supported document (${Object.keys(EXTENSIONS).map((e) => '.' + e).join(', ')})`;
   if (bytes.length === 0) return 'empty file';
@@ -41,8 +42,10 @@ export async function documentFromBytes(file: string, bytes: Uint8Array): Promis
   if (format === null) return declared === 'docx' ? 'not a Word document (named .docx, but the content is not a .docx container)' : 'binary file, not a document (contains NUL bytes)';
   if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared))) return `named .${extensionOf(file)} but its content is ${LABEL[format]}`;
   try {
-    const read = await readAs(format, bytes);
-    return typeof read === 'string' ? read : { file, hash: createHash('sha256').update(bytes).digest('hex'), format, ...read };
+    const read = await readAs(format, bytes, limits);
+    if (typeof read === 'string') return read;
+    if (read.source.length > limits.maxTextChars) return tooMuchText(limits.maxTextChars);
+    return { file, hash: createHash('sha256').update(bytes).digest('hex'), format, ...read };
   } catch (err) {
     if (err instanceof Unreadable) return err.message;
     throw err;
@@ -55,9 +58,9 @@ type Read = Pick<SourceDocument, 'title' | 'source' | 'paragraphs' | 'note'>;
  * The readers are loaded when a document of their format first comes up: pdf.js, mammoth and
  * Readability are large, and a collection of text files (or a build worker starting) need not wait for them.
  */
-async function readAs(format: DocumentFormat, bytes: Uint8Array): Promise<Read | string> {
-  if (format === 'pdf') return fromBlocks(await (await import('./readers/pdf.js')).readPdf(bytes));
-  if (format === 'docx') return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes));
+async function readAs(format: DocumentFormat, bytes: Uint8Array, limits: Pick<ReadLimits, 'maxUnpackedBytes' | 'maxTextChars'>): Promise<Read | string> {
+  if (format === 'pdf') return fromBlocks(await (await import('./readers/pdf.js')).readPdf(bytes, limits.maxTextChars));
+  if (format === 'docx') return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes, limits.maxUnpackedBytes));
   const decoded = decodeText(bytes);
   if (!decoded) return 'not valid text (undecodable bytes)';
   const note = decoded.encoding ? `not Unicode: read as ${decoded.encoding}` : undefined;

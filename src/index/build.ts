@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
+import type { ReadLimits } from '../documents/readers/types.js';
 import { documentNames } from '../replies/examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
@@ -22,7 +23,8 @@ import { shownPath } from '../paths.js';
 export interface BuildSettings {
   seedsDir: string;
   indexDir: string;
-  maxDocBytes: number;
+  /** What reading one document may cost (DOC_MAX_BYTES and the other DOC_ limits). */
+  reading: ReadLimits;
   M: number;
   efConstruction: number;
   /** Anything besides the model that changes vectors (prefixes, dtype): part of the reuse key. */
@@ -126,7 +128,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
   const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
-  const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const plan = await planChanges(settings.seedsDir, settings.reading, previous?.manifest);
   const { documentCount, read, summary } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
@@ -231,7 +233,7 @@ function draft(input: BuildInput, documents: ManifestDocument[], labels: number,
     dim: input.embedder.dim,
     embeddingKey: input.key,
     documents,
-    reading: readingKey(input.settings.maxDocBytes),
+    reading: readingKey(input.settings.reading),
     skipped: input.plan.skipped,
     labels,
     chunkCount: documents.reduce((n, d) => n + d.chunks, 0),

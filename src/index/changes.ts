@@ -1,4 +1,6 @@
-import { listDocumentFiles, readDocument, type DocumentFile, type SourceDocument } from '../documents/load.js';
+import { DocumentReader } from '../documents/isolated.js';
+import { listDocumentFiles, type DocumentFile, type SourceDocument } from '../documents/load.js';
+import type { ReadLimits } from '../documents/readers/types.js';
 import type { Manifest, ManifestDocument } from './manifest.js';
 
 type Stat = Pick<DocumentFile, 'size' | 'mtimeMs'>;
@@ -30,19 +32,30 @@ export interface Plan {
 }
 
 /** The settings that decide how files are read: when they change, files skipped before are read again. */
-export const readingKey = (maxBytes: number) => JSON.stringify({ maxBytes });
+export const readingKey = (limits: ReadLimits) => JSON.stringify(limits);
 
 const sameStat = (a: Stat, b: Stat) => a.size === b.size && a.mtimeMs === b.mtimeMs;
 
 /**
  * Compares the documents folder with the last build: only files whose size or time changed are
  * read and cleaned, so a large unchanged collection costs one `stat` per file. When the reading
- * settings changed (DOC_MAX_BYTES), the files skipped before are read again, and unchanged
- * documents over a lowered limit are too (to be skipped).
+ * settings changed (DOC_MAX_BYTES and the other DOC_ limits), the files skipped before are read
+ * again, and unchanged documents over a lowered size limit are too (to be skipped).
+ * Files are read in a worker thread (documents/isolated.ts): one that exceeds the limits is skipped.
  */
-export async function planChanges(dir: string, maxBytes: number, previous?: Manifest): Promise<Plan> {
+export async function planChanges(dir: string, limits: ReadLimits, previous?: Manifest): Promise<Plan> {
+  const reader = new DocumentReader(limits);
+  try {
+    return await plan(dir, limits, reader, previous);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function plan(dir: string, limits: ReadLimits, reader: DocumentReader, previous?: Manifest): Promise<Plan> {
+  const maxBytes = limits.maxBytes;
   const prevDocs = new Map((previous?.documents ?? []).map((d) => [d.file, d]));
-  const sameReading = previous?.reading === readingKey(maxBytes);
+  const sameReading = previous?.reading === readingKey(limits);
   const prevSkipped = new Map(sameReading ? (previous?.skipped ?? []).map((s) => [s.file, s]) : []);
   const plan: Plan = { kept: [], reused: [], copied: [], fresh: [], removed: [], skipped: [], stats: new Map(), unchanged: false };
   const read: SourceDocument[] = [];
@@ -59,7 +72,7 @@ export async function planChanges(dir: string, maxBytes: number, previous?: Mani
     }
     const stat = { size: file.size, mtimeMs: file.mtimeMs };
     plan.stats.set(file.file, stat);
-    const outcome = await readDocument(dir, file, maxBytes);
+    const outcome = await reader.read(dir, file);
     if (typeof outcome === 'string') {
       plan.skipped.push({ file: file.file, reason: outcome, ...stat });
     } else read.push(outcome);

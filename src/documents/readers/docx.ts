@@ -9,8 +9,8 @@ import { unpackBounded } from './zip.js';
  * cells as blocks. The title is the document's own (File → Properties), else its first heading.
  * The container is checked first (bounded unpacking), so a zip bomb never reaches mammoth.
  */
-export async function readDocx(bytes: Uint8Array): Promise<Extracted> {
-  const entries = unpackBounded(bytes);
+export async function readDocx(bytes: Uint8Array, maxUnpackedBytes?: number): Promise<Extracted> {
+  const entries = unpackBounded(bytes, maxUnpackedBytes);
   if (!entries.has('word/document.xml')) throw new Unreadable('not a Word document (no word/document.xml in the container)');
   let html: string;
   try {

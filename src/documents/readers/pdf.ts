@@ -1,5 +1,5 @@
 import { getDocumentProxy } from 'unpdf';
-import { Unreadable, type Block, type Extracted } from './types.js';
+import { tooMuchText, Unreadable, type Block, type Extracted } from './types.js';
 
 /** A line of a page as laid out: its text, left edge, baseline and font size. */
 interface Line {
@@ -23,15 +23,19 @@ interface TextItem {
  * running headers and footers (the same first or last lines on most pages, page numbers aside) and
  * bare page numbers are dropped. Pages are counted as a PDF viewer counts them, from 1.
  */
-export async function readPdf(bytes: Uint8Array): Promise<Extracted> {
+export async function readPdf(bytes: Uint8Array, maxTextChars = Number.POSITIVE_INFINITY): Promise<Extracted> {
   const pdf = await open(bytes);
   try {
     const pages: Line[][] = [];
+    let chars = 0;
     for (let n = 1; n <= pdf.numPages; n++) {
       const page = await pdf.getPage(n);
       const content = await page.getTextContent();
       pages.push(linesOf(content.items.filter((i) => 'str' in i) as unknown as TextItem[]));
       page.cleanup();
+      // Stopped as soon as the text is over the limit: the rest of a huge PDF is never laid out.
+      chars += pages.at(-1)!.reduce((sum, line) => sum + line.text.length + 1, 0);
+      if (chars > maxTextChars) throw new Unreadable(tooMuchText(maxTextChars));
     }
     if (!pages.some((lines) => lines.some((l) => /[\p{L}\p{N}]/u.test(l.text)))) {
       throw new Unreadable('PDF without a text layer (a scanned document? it would need OCR)');

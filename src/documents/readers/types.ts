@@ -17,8 +17,32 @@ export interface Extracted {
 /** The file cannot be read as a document; the message is the reason shown in the build summary. */
 export class Unreadable extends Error {}
 
-/** Reading limits, from the settings. */
+/**
+ * What one document may cost to read (settings DOC_*): a document over any of them is skipped with
+ * the reason, the rest of the build goes on. The memory and time limits are enforced by reading in
+ * a worker thread (documents/isolated.ts), the others by the readers themselves.
+ */
 export interface ReadLimits {
   /** Files larger than this are not read (DOC_MAX_BYTES). */
   maxBytes: number;
+  /** A container (DOCX) may unpack to at most this many bytes in all (DOC_MAX_UNPACKED_BYTES). */
+  maxUnpackedBytes: number;
+  /** At most this many characters of text may come out of one document (DOC_MAX_TEXT_CHARS). */
+  maxTextChars: number;
+  /** Reading one document may take at most this long (DOC_READ_SECONDS, in ms here). */
+  timeoutMs: number;
+  /** The reading worker's JavaScript heap (DOC_READ_MEMORY_MB). */
+  memoryMb: number;
 }
+
+/** The settings' defaults (src/config.ts): what an unconfigured caller (tests, the bench) reads with. */
+export const DEFAULT_READ_LIMITS: ReadLimits = {
+  maxBytes: 2_000_000,
+  maxUnpackedBytes: 20 * 1024 * 1024,
+  maxTextChars: 4_000_000,
+  timeoutMs: 60_000,
+  memoryMb: 768,
+};
+
+/** Why a document with more text than DOC_MAX_TEXT_CHARS is skipped (embedding it would take hours). */
+export const tooMuchText = (limit: number) => `too much text (over ${limit} characters, the limit DOC_MAX_TEXT_CHARS)`;

@@ -1,5 +1,5 @@
 import { inflateRawSync } from 'node:zlib';
-import { Unreadable } from './types.js';
+import { DEFAULT_READ_LIMITS, Unreadable } from './types.js';
 
 /** An entry of a zip file's central directory. */
 interface Entry {
@@ -10,8 +10,11 @@ interface Entry {
   localOffset: number;
 }
 
-/** A container (DOCX, ODT, EPUB) may unpack to at most this much in all: a zip bomb is refused. */
-export const MAX_UNPACKED_BYTES = 100 * 1024 * 1024;
+/**
+ * A container (DOCX, ODT, EPUB) may unpack to at most this much in all, unless told otherwise
+ * (DOC_MAX_UNPACKED_BYTES): a zip bomb is refused before a library unpacks it.
+ */
+export const MAX_UNPACKED_BYTES = DEFAULT_READ_LIMITS.maxUnpackedBytes;
 
 /**
  * Checks a zip container before any library unpacks it: the sizes its directory declares must stay
@@ -23,7 +26,7 @@ export function unpackBounded(bytes: Uint8Array, limit = MAX_UNPACKED_BYTES): Ma
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const entries = centralDirectory(buf);
   const declared = entries.reduce((n, e) => n + e.size, 0);
-  if (declared > limit) throw new Unreadable(`unpacks to ${mb(declared)} (over the ${mb(limit)} limit: a zip bomb?)`);
+  if (declared > limit) throw new Unreadable(`unpacks to ${mb(declared)} (over the ${mb(limit)} limit DOC_MAX_UNPACKED_BYTES: a zip bomb?)`);
   const out = new Map<string, Buffer>();
   let total = 0;
   for (const entry of entries) {

@@ -73,7 +73,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   const started = performance.now();
   const key = fullEmbeddingKey({ ...settings, indexDir: '' });
   const { live, previous } = await reusableLive(db, embedder, key);
-  const plan = await planChanges(settings.seedsDir, settings.maxDocBytes, previous?.manifest);
+  const plan = await planChanges(settings.seedsDir, settings.reading, previous?.manifest);
   const { documentCount, summary: describe } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
@@ -111,7 +111,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
       dim: embedder.dim,
       embeddingKey: key,
       skipped: plan.skipped,
-      reading: readingKey(settings.maxDocBytes),
+      reading: readingKey(settings.reading),
       labels: slots,
       chunkCount,
       hnsw: null,

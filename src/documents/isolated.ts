@@ -1,0 +1,116 @@
+import { Worker } from 'node:worker_threads';
+import type { DocumentFile, SourceDocument } from './load.js';
+import type { ReadLimits } from './readers/types.js';
+
+/** Messages of the reading worker (readWorker.ts). */
+export type ReaderMessage = { type: 'ready' } | { type: 'read'; id: number; outcome: SourceDocument | string };
+
+interface Pending {
+  id: number;
+  resolve: (outcome: SourceDocument | string) => void;
+  timer: NodeJS.Timeout;
+}
+
+/**
+ * Reads documents in a worker thread with a bounded heap and a time limit per document, so that a
+ * document that would take gigabytes (a DOCX whose XML unpacks to 95 MB makes mammoth build 4 GB)
+ * or hours costs one skipped file with its reason, never the process (the bot, or a build).
+ * One worker reads document after document; a new one is started only after one had to be stopped.
+ */
+export class DocumentReader {
+  private worker: Promise<ReadingWorker> | undefined;
+  private nextId = 0;
+
+  constructor(private readonly limits: ReadLimits) {}
+
+  /** A document of `dir`, or the reason it cannot be used (never thrown). */
+  async read(dir: string, file: DocumentFile): Promise<SourceDocument | string> {
+    this.worker ??= ReadingWorker.start(this.limits);
+    const worker = await this.worker;
+    const outcome = await worker.read(++this.nextId, dir, file);
+    if (worker.stopped) this.worker = undefined; // stopped by this document: the next one gets a fresh worker
+    return outcome;
+  }
+
+  async close(): Promise<void> {
+    const worker = await this.worker?.catch(() => undefined);
+    this.worker = undefined;
+    await worker?.stop();
+  }
+}
+
+class ReadingWorker {
+  stopped = false;
+  private pending: Pending | undefined;
+  private failure: Error | undefined;
+  private timedOut = false;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly limits: ReadLimits,
+  ) {
+    worker.on('message', (m: ReaderMessage) => {
+      if (m.type === 'read' && m.id === this.pending?.id) this.settle(m.outcome);
+    });
+    worker.on('error', (err) => (this.failure = err));
+    worker.on('exit', (code) => {
+      this.stopped = true;
+      this.settle(this.stopReason(code));
+    });
+  }
+
+  static start(limits: ReadLimits): Promise<ReadingWorker> {
+    // A plain .mjs entry registers the TypeScript loader inside the worker, then loads readWorker.ts.
+    const worker = new Worker(new URL('./readWorker.mjs', import.meta.url), {
+      workerData: { entry: new URL('./readWorker.ts', import.meta.url).href, limits },
+      resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
+    });
+    return new Promise((resolve, reject) => {
+      const started = (m: ReaderMessage) => {
+        if (m.type !== 'ready') return;
+        worker.off('message', started);
+        worker.off('exit', failed);
+        worker.unref(); // idle: does not keep the process alive
+        resolve(new ReadingWorker(worker, limits));
+      };
+      const failed = (code: number) => reject(new Error(`the document reader did not start (exit code ${code})`));
+      worker.on('message', started);
+      worker.once('exit', failed);
+      worker.once('error', reject);
+    });
+  }
+
+  read(id: number, dir: string, file: DocumentFile): Promise<SourceDocument | string> {
+    if (this.stopped) return Promise.resolve(this.stopReason(1));
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.timedOut = true;
+        void this.worker.terminate();
+      }, this.limits.timeoutMs);
+      this.pending = { id, resolve, timer };
+      this.worker.ref();
+      this.worker.postMessage({ id, dir, file });
+    });
+  }
+
+  async stop(): Promise<void> {
+    if (!this.stopped) await this.worker.terminate();
+  }
+
+  private settle(outcome: SourceDocument | string): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    if (!this.stopped) this.worker.unref();
+    pending.resolve(outcome);
+  }
+
+  /** Why the document being read when the worker stopped was not read. */
+  private stopReason(code: number): string {
+    if (this.timedOut) return `took longer than ${this.limits.timeoutMs / 1000} s to read (the limit DOC_READ_SECONDS)`;
+    const code_ = (this.failure as NodeJS.ErrnoException | undefined)?.code;
+    if (code_ === 'ERR_WORKER_OUT_OF_MEMORY') return `needs more than ${this.limits.memoryMb} MB of memory to read (the limit DOC_READ_MEMORY_MB)`;
+    return `the reader failed (${this.failure?.message ?? `exit code ${code}`})`;
+  }
+}
