@@ -49,7 +49,7 @@ const schema = z.object({
   DOC_MAX_UNPACKED_BYTES: int(1024, 20 * 1024 * 1024),
   DOC_MAX_TEXT_CHARS: int(1, 4_000_000),
   DOC_READ_SECONDS: int(1, 60),
-  DOC_READ_MEMORY_MB: int(64, 768),
+  DOC_READ_MEMORY_MB: int(64, 512),
   INDEX_DIR: z.string().default('index'),
   EMBED_MODEL: z.string().min(1).default('Xenova/multilingual-e5-small'),
   EMBED_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']).default('auto'),

@@ -41,7 +41,7 @@ export const DEFAULT_READ_LIMITS: ReadLimits = {
   maxUnpackedBytes: 20 * 1024 * 1024,
   maxTextChars: 4_000_000,
   timeoutMs: 60_000,
-  memoryMb: 768,
+  memoryMb: 512,
 };
 
 /** Why a document with more text than DOC_MAX_TEXT_CHARS is skipped (embedding it would take hours). */
