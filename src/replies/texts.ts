@@ -99,6 +99,12 @@ export interface DeskTexts {
   removeDone: (title: string, file: string, trash: string) => string;
   removeGone: string;
   removeNothing: string;
+  /** A file the indexer skipped, in /remove and (for admins) /sources: why it is not read. */
+  notRead: (reason: string) => string;
+  /** Heading of the skipped files at the end of /sources (admins only). */
+  sourcesSkipped: (files: number) => string;
+  /** Before the outcome of an upload whose indexing a restart interrupted. */
+  afterRestart: (outcome: string) => string;
   notAllowed: (id: number) => string;
   accessUsage: string;
   accessAllowed: (id: number) => string;
@@ -196,6 +202,9 @@ const en: Texts = {
     removeDone: (title, file, trash) => `Removed «${title}»: ${file} was moved to ${trash}, and the index no longer quotes it.`,
     removeGone: 'That document is no longer in the index (the list has changed). Send /remove again.',
     removeNothing: 'There are no documents to remove.',
+    notRead: (reason) => `not read: ${reason}`,
+    sourcesSkipped: (files) => `Not read (${files === 1 ? '1 file' : `${files} files`}; /remove can take them out):`,
+    afterRestart: (outcome) => `I was restarted while adding your document. ${outcome}`,
     notAllowed: (id) => `Sorry, this bot answers only people its administrators have allowed. To be added, give an administrator your id: ${id}.`,
     accessUsage: 'Reply to a user’s message with /allow or /revoke, or write the user id: /allow 123456789.',
     accessAllowed: (id) => `User ${id} may ask now.`,
@@ -290,6 +299,9 @@ const ru: Texts = {
     removeDone: (title, file, trash) => `«${title}» удалён: ${file} перемещён в ${trash}, индекс его больше не цитирует.`,
     removeGone: 'Этого документа уже нет в индексе (список изменился). Отправьте /remove ещё раз.',
     removeNothing: 'Удалять нечего: документов нет.',
+    notRead: (reason) => `не прочитан: ${reason}`,
+    sourcesSkipped: (files) => `Не прочитаны (файлов: ${files}; /remove может их убрать):`,
+    afterRestart: (outcome) => `Я перезапустился, пока добавлял ваш документ. ${outcome}`,
     notAllowed: (id) => `Извините, бот отвечает только тем, кому разрешили администраторы. Чтобы вас добавили, сообщите администратору ваш id: ${id}.`,
     accessUsage: 'Ответьте на сообщение пользователя командой /allow или /revoke, или укажите id: /allow 123456789.',
     accessAllowed: (id) => `Пользователь ${id} теперь может задавать вопросы.`,
@@ -383,6 +395,9 @@ const az: Texts = {
     removeDone: (title, file, trash) => `«${title}» silindi: ${file} ${trash} qovluğuna köçürüldü, indeks artıq ondan sitat gətirmir.`,
     removeGone: 'Bu sənəd artıq indeksdə yoxdur (siyahı dəyişib). /remove əmrini yenidən göndərin.',
     removeNothing: 'Silinəcək sənəd yoxdur.',
+    notRead: (reason) => `oxunmadı: ${reason}`,
+    sourcesSkipped: (files) => `Oxunmayanlar (${files} fayl; /remove onları çıxara bilər):`,
+    afterRestart: (outcome) => `Sənədinizi əlavə edərkən yenidən başladım. ${outcome}`,
     notAllowed: (id) => `Bağışlayın, bu bot yalnız adminlərin icazə verdiyi şəxslərə cavab verir. Əlavə olunmaq üçün adminə id-nizi bildirin: ${id}.`,
     accessUsage: 'İstifadəçinin mesajına /allow və ya /revoke ilə cavab verin, ya da id yazın: /allow 123456789.',
     accessAllowed: (id) => `${id} istifadəçisi artıq soruşa bilər.`,
@@ -476,6 +491,9 @@ const tr: Texts = {
     removeDone: (title, file, trash) => `«${title}» kaldırıldı: ${file}, ${trash} klasörüne taşındı; dizin artık ondan alıntı yapmıyor.`,
     removeGone: 'Bu belge artık dizinde yok (liste değişti). /remove komutunu tekrar gönderin.',
     removeNothing: 'Kaldırılacak belge yok.',
+    notRead: (reason) => `okunmadı: ${reason}`,
+    sourcesSkipped: (files) => `Okunmayanlar (${files} dosya; /remove bunları kaldırabilir):`,
+    afterRestart: (outcome) => `Belgenizi eklerken yeniden başlatıldım. ${outcome}`,
     notAllowed: (id) => `Üzgünüm, bu bot yalnızca yöneticilerinin izin verdiği kişilere cevap veriyor. Eklenmek için bir yöneticiye kimliğinizi iletin: ${id}.`,
     accessUsage: 'Bir kullanıcının mesajına /allow veya /revoke ile cevap verin ya da kimliği yazın: /allow 123456789.',
     accessAllowed: (id) => `${id} kullanıcısı artık soru sorabilir.`,

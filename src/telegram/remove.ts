@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import { moveToTrash } from '../desk/files.js';
 import type { Upload } from '../desk/store.js';
-import type { ManifestDocument } from '../index/manifest.js';
+import type { Manifest, ManifestDocument } from '../index/manifest.js';
 import { log } from '../log.js';
 import { escapeHtml } from '../replies/html.js';
 import { counted, TEXTS, type Lang } from '../replies/texts.js';
@@ -27,7 +27,7 @@ export function remove(deps: BotDeps): Composer<Context> {
   const isAdmin = isAdminOf(deps.config);
   const only = composer.filter(isAdmin);
   const { engine, store } = deps;
-  const find = (key: string) => engine.manifest.documents.find((d) => keyOf(d.file) === key);
+  const find = (key: string) => removable(engine.manifest).find((d) => keyOf(d.file) === key);
 
   only.command('remove', async (ctx) => {
     const page = await removePage(deps, 1, langOf(ctx));
@@ -82,13 +82,32 @@ export function remove(deps: BotDeps): Composer<Context> {
   return composer;
 }
 
-/** One page of documents with their passage counts and when they were added, a button each, and ◀ ▶. */
+/** A file /remove offers: a document of the index, or a file the indexer skipped (with why). */
+interface Removable {
+  file: string;
+  title: string;
+  mtimeMs: number;
+  chunks?: number;
+  reason?: string;
+}
+
+/**
+ * The documents, then the files the indexer skipped: one that cannot be read (too large, too
+ * costly to read, damaged) is taken out from the chat the same way. A skipped file has no title: its name stands in.
+ */
+function removable(manifest: Manifest): Removable[] {
+  const skipped = manifest.skipped.map((s) => ({ file: s.file, title: s.file.split('/').at(-1)!, mtimeMs: s.mtimeMs, reason: s.reason }));
+  return [...manifest.documents, ...skipped];
+}
+
+/** One page of documents with their passage counts (or why they are not read) and when they were added, a button each, and ◀ ▶. */
 async function removePage({ engine, store }: BotDeps, page: number, lang: Lang): Promise<{ text: string; keyboard?: InlineKeyboard }> {
   const t = TEXTS[lang];
-  const docs = engine.manifest.documents;
+  const docs = removable(engine.manifest);
   if (!docs.length) return { text: escapeHtml(t.desk.removeNothing) };
   const uploaded = await store.uploads();
-  const lines = docs.map((d, i) => `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`);
+  const what = (d: Removable) => (d.reason === undefined ? counted(lang, d.chunks ?? 0, t.passages) : t.desk.notRead(shortTitle(d.reason)));
+  const lines = docs.map((d, i) => `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${escapeHtml(what(d))}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`);
   const { page: p, pages, items } = pageOf(docs.map((d, i) => ({ d, i, line: lines[i]! })), pageStarts(lines, PER_PAGE), page);
   const keyboard = new InlineKeyboard();
   for (const { d, i } of items) keyboard.text(`${i + 1}. ${shortTitle(d.title, 40)}`, `rm:a:${keyOf(d.file)}`).row();
@@ -97,6 +116,6 @@ async function removePage({ engine, store }: BotDeps, page: number, lang: Lang):
 }
 
 /** The day a document was added: its upload, or the file's modification time for documents put there by hand. */
-function addedOn(doc: ManifestDocument, uploads: Map<string, Upload>): string {
+function addedOn(doc: Pick<ManifestDocument, 'file' | 'mtimeMs'>, uploads: Map<string, Upload>): string {
   return (uploads.get(doc.file)?.at ?? new Date(doc.mtimeMs).toISOString()).slice(0, 10);
 }

@@ -3,26 +3,27 @@ import type { Engine } from '../engine.js';
 import { helpText } from '../replies/conversation.js';
 import { escapeHtml } from '../replies/html.js';
 import { counted, TEXTS, type Lang } from '../replies/texts.js';
-import { langOf, replyHtml, type BotDeps } from './context.js';
+import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
 import { pageOf, pageStarts } from './pages.js';
 
 /** Documents listed per /sources page at most: 30 short titles fit far below Telegram's limit; long ones make pages shorter. */
 const SOURCES_PER_PAGE = 30;
 
-/** /start, /help and /sources (paged with ◀ ▶). */
-export function sources({ engine }: BotDeps): Composer<Context> {
+/** /start, /help and /sources (paged with ◀ ▶; admins also see the files the indexer skipped, and why). */
+export function sources({ engine, config }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
+  const isAdmin = isAdminOf(config);
 
   composer.command(['start', 'help'], (ctx) => replyHtml(ctx, escapeHtml(helpText(engine, langOf(ctx)))));
 
   composer.command('sources', (ctx) => {
-    const { text, keyboard } = sourcesPage(engine, 1, langOf(ctx));
+    const { text, keyboard } = sourcesPage(engine, 1, langOf(ctx), isAdmin(ctx));
     return replyHtml(ctx, text, keyboard);
   });
 
   composer.callbackQuery(/^src:(\d{1,6})$/, async (ctx) => {
     // The list may have changed since the buttons were sent (a re-index): the page is clamped.
-    const { text, keyboard } = sourcesPage(engine, Number(ctx.match[1]), langOf(ctx));
+    const { text, keyboard } = sourcesPage(engine, Number(ctx.match[1]), langOf(ctx), isAdmin(ctx));
     await ctx.answerCallbackQuery();
     await editPage(ctx, text, keyboard);
   });
@@ -37,12 +38,19 @@ export async function editPage(ctx: Context, text: string, keyboard?: InlineKeyb
   });
 }
 
-/** One page of /sources with ◀ ▶ buttons (page clamped to the current list); each page is one message. */
-export function sourcesPage(engine: Engine, page: number, lang: Lang): { text: string; keyboard?: InlineKeyboard } {
+/**
+ * One page of /sources with ◀ ▶ buttons (page clamped to the current list); each page is one
+ * message. For an admin the skipped files follow the documents, each with the reason, so that
+ * a file the indexer could not read is seen (and can be taken out with /remove).
+ */
+export function sourcesPage(engine: Engine, page: number, lang: Lang, admin = false): { text: string; keyboard?: InlineKeyboard } {
   const t = TEXTS[lang];
   const docs = engine.manifest.documents;
+  const skipped = admin ? engine.manifest.skipped : [];
   const lines = docs.map((d) => `• <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}`);
-  const { page: p, pages, items } = pageOf(lines, pageStarts(lines, SOURCES_PER_PAGE), page);
+  const notRead = skipped.map((s, i) => `${i === 0 ? `\n${escapeHtml(t.desk.sourcesSkipped(skipped.length))}\n` : ''}• <code>${escapeHtml(s.file)}</code>, ${escapeHtml(t.desk.notRead(shortTitle(s.reason)))}`);
+  const all = [...lines, ...notRead];
+  const { page: p, pages, items } = pageOf(all, pageStarts(all, SOURCES_PER_PAGE), page);
   const text = [escapeHtml(t.sourcesHeader(docs.length, p, pages)), ...items].join('\n');
   return { text, keyboard: pagerButtons(p, pages, 'src', lang) };
 }

@@ -1,0 +1,10 @@
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { DocumentReader } from '../src/documents/isolated.ts';
+import { DEFAULT_READ_LIMITS } from '../src/documents/readers/types.ts';
+const [file, mem] = [process.argv[2]!, Number(process.argv[3])];
+const r = new DocumentReader({ ...DEFAULT_READ_LIMITS, memoryMb: mem, maxUnpackedBytes: 2e8, maxTextChars: 1e9, timeoutMs: 600000 });
+const t = performance.now();
+const out = await r.read(path.dirname(file), { file: path.basename(file), ...statSync(file) });
+console.log(`${file} mem ${mem}: ${typeof out === 'string' ? out : out.source.length + ' chars'} ${Math.round(performance.now()-t)} ms`);
+await r.close();
