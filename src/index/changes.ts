@@ -85,7 +85,7 @@ async function plan(dir: string, limits: ReadLimits, reader: DocumentReader, pre
     plan.kept.length === previous.documents.length &&
     plan.reused.length + plan.copied.length + plan.fresh.length === 0 &&
     plan.skipped.every((s) => prevSkipped.get(s.file) === s) &&
-    listed === previous.documents.length + plan.skipped.length;
+    listed === previous.documents.length + previous.skipped.length; // a skipped file taken out (/remove) is a change too
   return plan;
 }
 
@@ -130,7 +130,7 @@ export function documentsChangedSince(dir: string, manifest: Manifest): string |
   const files = listDocumentFiles(dir);
   const changed = files.filter((f) => !known.has(f.file) || !sameStat(known.get(f.file)!, f)).length;
   const present = new Set(files.map((f) => f.file));
-  const removed = manifest.documents.filter((d) => !present.has(d.file)).length;
+  const removed = [...manifest.documents, ...manifest.skipped].filter((d) => !present.has(d.file)).length;
   if (changed || removed) return `${changed} file(s) new or changed, ${removed} removed since it was built`;
   return undefined;
 }
