@@ -21,7 +21,7 @@ await run(async (config) => {
     return;
   }
   const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
-  const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
+  const { bot, start, tellInterrupted } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
   // Network errors are retried without end (Telegram may be down when the machine boots): say so.
   const waiting = setInterval(() => log.warn(`still trying to reach the Telegram Bot API at ${config.TELEGRAM_API_ROOT}…`), 15_000);
   try {
@@ -36,7 +36,10 @@ await run(async (config) => {
     clearInterval(waiting);
   }
   await registerCommands(bot.api);
-  if (config.WEBHOOK_URL) return runWebhook(bot, engine, config);
+  if (config.WEBHOOK_URL) {
+    void tellInterrupted();
+    return runWebhook(bot, engine, config);
+  }
   const polling = start();
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
   let stopped: Promise<number> | undefined;

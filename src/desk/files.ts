@@ -26,29 +26,53 @@ const EXTENSIONS: Record<DocumentFormat, string[]> = {
   markdown: ['md', 'markdown'],
   text: ['txt'],
 };
+/** Characters (UTF-16 units) of a stored name at most: lists in the chat stay readable. */
 const MAX_NAME = 120;
+/**
+ * Bytes (UTF-8) of a stored name at most: Linux allows 255 per name, and room is left for what
+ * tools add around a name (temporary prefixes and suffixes of editors, sync and backup tools).
+ */
+export const MAX_NAME_BYTES = 200;
 /** Downloads in progress or waiting for "replace?": hidden, so the indexer never reads them. */
 const INCOMING = '.incoming-';
+/**
+ * Never part of a stored name: control characters, format characters (direction overrides such
+ * as U+202E that make "evil\u202etxt.exe" show as "evilexe.txt", zero-width characters), line and
+ * paragraph separators, lone surrogates, and the characters Windows reserves.
+ */
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}<>:"|?*]/gu;
 
 /**
  * A name safe to store: no folders (separators and `.`/`..` parts are dropped), not hidden, no
- * control or reserved characters, not too long, and ending in the extension of what the content is.
+ * control, format or reserved characters, at most MAX_NAME characters and MAX_NAME_BYTES bytes
+ * (cut between whole characters, never inside an emoji), and ending in the extension of what the content is.
  */
 export function safeFileName(name: string, format: DocumentFormat): string {
-  const parts = name.normalize('NFC').split(/[\\/]+/).filter((p) => p && p !== '.' && p !== '..');
+  const parts = name.normalize('NFC').replace(UNSAFE, (c) => (/[\p{Cc}<>:"|?*]/u.test(c) ? '_' : '')).split(/[\\/]+/).filter((p) => p && p !== '.' && p !== '..');
   let base = parts
     .join('_')
-    .replace(/[\u0000-\u001f\u007f<>:"|?*]/g, '_')
     .replace(/^[\s._-]+/, '')
     .trim();
   const extensions = EXTENSIONS[format];
   const ext = /\.([^.]+)$/.exec(base)?.[1]?.toLowerCase();
   if (!ext || !extensions.includes(ext)) base = `${base || 'document'}.${extensions[0]}`;
-  if (base.length > MAX_NAME) {
-    const dot = base.lastIndexOf('.');
-    base = base.slice(0, MAX_NAME - (base.length - dot)) + base.slice(dot);
+  const dot = base.lastIndexOf('.');
+  const suffix = base.slice(dot);
+  const stem = cutToFit(base.slice(0, dot), MAX_NAME - suffix.length, MAX_NAME_BYTES - Buffer.byteLength(suffix));
+  return `${stem.trim() || 'document'}${suffix}`;
+}
+
+/** The longest start of `text` of whole characters (grapheme clusters) within both bounds. */
+function cutToFit(text: string, maxUnits: number, maxBytes: number): string {
+  if (text.length <= maxUnits && Buffer.byteLength(text) <= maxBytes) return text;
+  let kept = '';
+  let bytes = 0;
+  for (const { segment } of new Intl.Segmenter(undefined, { granularity: 'grapheme' }).segment(text)) {
+    bytes += Buffer.byteLength(segment);
+    if (kept.length + segment.length > maxUnits || bytes > maxBytes) break;
+    kept += segment;
   }
-  return base;
+  return kept;
 }
 
 /** The uploads folder, created if needed; refused if it (or the documents folder) leads elsewhere through a link. */

@@ -58,7 +58,7 @@ export class JsonLinesStore implements DeskStore {
 
   private apply(record: DeskRecord): void {
     if (record.type === 'access') this.decisions.set(record.user, record.allowed);
-    else if (record.type === 'upload') this.uploaded.set(record.file, { file: record.file, by: record.by, at: record.at });
+    else if (record.type === 'upload') this.uploaded.set(record.file, { file: record.file, by: record.by, at: record.at, ...(record.pending ? { pending: record.pending } : {}) });
     else if (record.type === 'removal') this.uploaded.delete(record.file);
     else this.records.push(record);
   }

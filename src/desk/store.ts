@@ -37,6 +37,11 @@ export interface Upload {
   /** Hashed id of the admin who sent it. */
   by: string;
   at: string;
+  /**
+   * Being indexed, the admin not told the outcome yet (in `lang`): set until they are, so that an
+   * upload a restart interrupted is reported when the bot is back.
+   */
+  pending?: { lang: Lang };
 }
 
 export interface DeskStore {

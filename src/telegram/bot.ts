@@ -23,7 +23,7 @@ import { sources } from './sources.js';
 import { Stats } from './stats.js';
 import { startPolling, waitingOnTelegram } from './polling.js';
 import { reliableTransport } from './transport.js';
-import { uploads } from './uploads.js';
+import { tellInterruptedUploads, uploads } from './uploads.js';
 
 export { COMMANDS, commandsIn, registerCommands } from './commands.js';
 
@@ -61,9 +61,14 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
    * Telegram error does not hold up everybody else; only handled updates are confirmed to Telegram.
    * `stop(graceMs)` stops polling, lets the replies in flight finish and confirms them.
    */
-  const start = () => startPolling(bot, { allowedUpdates: ['message', 'callback_query'] });
+  const start = () => {
+    void tellInterrupted();
+    return startPolling(bot, { allowedUpdates: ['message', 'callback_query'] });
+  };
+  /** Tells admins what became of uploads a restart interrupted (`start` does; webhook mode calls it itself). */
+  const tellInterrupted = () => tellInterruptedUploads(deps, bot.api);
 
-  return { bot, stats: deps.stats, start };
+  return { bot, stats: deps.stats, start, tellInterrupted };
 }
 
 /**

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Composer, GrammyError, InlineKeyboard, type Context } from 'grammy';
+import { Composer, GrammyError, InlineKeyboard, type Api, type Context } from 'grammy';
+import type { Upload } from '../desk/store.js';
+import type { BuildSummary } from '../index/build.js';
 import { detectFormat } from '../documents/formats.js';
 import { discard, discardLeftovers, downloadToTemp, headOf, MAX_UPLOAD_BYTES, moveToTrash, placeUpload, safeFileName, TooLargeError, uploadPath } from '../desk/files.js';
 import { log } from '../log.js';
@@ -42,15 +44,24 @@ export function uploads(deps: BotDeps): Composer<Context> {
     } catch (err) {
       if (err instanceof TooLargeError || (err instanceof GrammyError && /too big/i.test(err.description))) return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
       log.warn({ err: (err as Error).message }, 'upload download failed');
+      // The disk refused the download (full, read-only, no permission): not Telegram's fault.
+      if (['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return ctx.reply(t.uploadNotStored);
       return ctx.reply(t.uploadDownloadFailed);
     }
-    const format = detectFormat(headOf(temp), doc.file_name ?? '');
-    const name = format && safeFileName(doc.file_name ?? 'document', format);
+    let name: string | null;
+    let placed: boolean;
+    try {
+      const format = detectFormat(headOf(temp), doc.file_name ?? '');
+      name = format && safeFileName(doc.file_name ?? 'document', format);
+      placed = name !== null && placeUpload(seeds, temp, name);
+    } catch (err) {
+      return notStored(ctx, temp, err);
+    }
     if (!name) {
       discard(temp);
       return ctx.reply(t.uploadNotDocument(doc.file_name ?? 'This file'));
     }
-    if (placeUpload(seeds, temp, name)) return void index(ctx, name, lang);
+    if (placed) return void index(ctx, name, lang);
     // The name is taken: ask before replacing (the download waits in a hidden file meanwhile).
     forgetOld(pending);
     const token = randomBytes(6).toString('hex');
@@ -73,13 +84,24 @@ export function uploads(deps: BotDeps): Composer<Context> {
       discard(waiting.temp);
       return ctx.reply(t.uploadKept(uploadPath(waiting.name)));
     }
-    placeUpload(seeds, waiting.temp, waiting.name, true);
+    try {
+      placeUpload(seeds, waiting.temp, waiting.name, true);
+    } catch (err) {
+      return notStored(ctx, waiting.temp, err);
+    }
     void index(ctx, waiting.name, langOf(ctx));
   });
 
   // Files in groups are not questions and not uploads: nothing to say.
   composer.on('message:document', () => undefined);
   return composer;
+}
+
+/** The downloaded file could not be stored (disk full, no permission, a folder in the way): its temporary file goes, the admin is told. */
+function notStored(ctx: Context, temp: string, err: unknown) {
+  discard(temp);
+  log.warn({ code: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'upload not stored');
+  return ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotStored);
 }
 
 /** Downloads the message's document into a hidden temporary file in the uploads folder. */
@@ -94,30 +116,74 @@ async function download(ctx: Context, { config }: BotDeps): Promise<string> {
 /**
  * Records the upload and updates the index with a live status message (queued behind a running
  * re-index), then says what the indexer made of the file: its title and passages, or why it was
- * skipped (a skipped file is moved to the trash, so it does not linger unread).
+ * skipped (a skipped file is moved to the trash, so it does not linger unread). The record says
+ * "pending" until the admin is told, so that one a restart interrupts is reported when the bot is back.
  */
-function indexer({ engine, config, store, updates }: BotDeps) {
+function indexer(deps: BotDeps) {
+  const { config, store, updates } = deps;
   return async (ctx: Context, name: string, lang: Lang): Promise<void> => {
     const t = TEXTS[lang];
-    const file = uploadPath(name);
+    const upload: Upload = { file: uploadPath(name), by: hashedUser(ctx.from!.id, config.TELEGRAM_BOT_TOKEN), at: new Date().toISOString() };
     try {
-      await store.addUpload({ file, by: hashedUser(ctx.from!.id, config.TELEGRAM_BOT_TOKEN), at: new Date().toISOString() });
-      log.info({ admin: ctx.from?.id, file }, 'document uploaded');
+      await store.addUpload({ ...upload, pending: { lang } });
+      log.info({ admin: ctx.from?.id, file: upload.file }, 'document uploaded');
       const summary = await reindexWithStatus(ctx, updates, t);
-      if (!summary) return void (await ctx.reply(t.desk.uploadNotIndexed(file)));
-      const doc = engine.manifest.documents.find((d) => d.file === file);
-      if (doc) {
-        return void (await ctx.reply(t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, await engine.pagesOf(file))));
+      if (!summary) {
+        await ctx.reply(t.desk.uploadNotIndexed(upload.file));
+        return void (await store.addUpload(upload));
       }
-      const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary.skipped.find((s) => s.file === file)?.reason;
-      const trashed = moveToTrash(config.SEEDS_DIR, file);
-      await store.removeUpload(file);
-      await ctx.reply(t.desk.uploadSkipped(file, reason ?? '?', trashed));
+      const { text, told } = await outcomeOf(deps, upload, lang, summary);
+      await ctx.reply(text);
+      await told();
     } catch (err) {
       log.error({ err }, 'upload failed');
       await ctx.reply(t.apology).catch(() => undefined);
     }
   };
+}
+
+/**
+ * What the live index made of an upload: its title and passages, or why it was skipped (the file
+ * is then moved to the trash and its record dropped); `told()` clears the record's "pending".
+ */
+async function outcomeOf({ engine, config, store }: BotDeps, upload: Upload, lang: Lang, summary?: BuildSummary): Promise<{ text: string; told: () => Promise<void> }> {
+  const t = TEXTS[lang];
+  const { file } = upload;
+  const doc = engine.manifest.documents.find((d) => d.file === file);
+  if (doc) {
+    const text = t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, await engine.pagesOf(file));
+    return { text, told: () => store.addUpload({ file, by: upload.by, at: upload.at }) };
+  }
+  const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary?.skipped.find((s) => s.file === file)?.reason;
+  const trashed = moveToTrash(config.SEEDS_DIR, file);
+  await store.removeUpload(file);
+  return { text: t.desk.uploadSkipped(file, reason ?? '?', trashed), told: async () => {} };
+}
+
+/**
+ * Uploads whose indexing a crash or a stop interrupted were indexed by the start-up build: each
+ * admin who sent one is told what became of it (once; an admin no longer in ADMIN_IDS is not).
+ */
+export async function tellInterruptedUploads(deps: BotDeps, api: Api): Promise<void> {
+  const admins = new Map(deps.config.ADMIN_IDS.map((id) => [hashedUser(id, deps.config.TELEGRAM_BOT_TOKEN), id]));
+  for (const upload of (await deps.store.uploads()).values()) {
+    if (!upload.pending) continue;
+    try {
+      const listed = [...deps.engine.manifest.documents, ...deps.engine.manifest.skipped].some((d) => d.file === upload.file);
+      if (!listed) {
+        // Gone from the documents folder meanwhile (moved by hand): nothing to tell.
+        await deps.store.removeUpload(upload.file);
+        continue;
+      }
+      const { text, told } = await outcomeOf(deps, upload, upload.pending.lang);
+      const admin = admins.get(upload.by);
+      if (admin !== undefined) await api.sendMessage(admin, TEXTS[upload.pending.lang].desk.afterRestart(text));
+      await told();
+      log.info({ admin, file: upload.file }, 'interrupted upload reported');
+    } catch (err) {
+      log.warn({ err: (err as Error).message, file: upload.file }, 'interrupted upload not reported (told at the next start)');
+    }
+  }
 }
 
 function forgetOld(pending: Map<string, PendingReplace>): void {
