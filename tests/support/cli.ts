@@ -9,7 +9,7 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 /** Settings a developer's shell or .env might carry: none of them leak into the children. */
 const CONFIG_VARS =
-  /^(TELEGRAM_|ADMIN_IDS$|ALLOWED_|SEEDS_DIR$|DOC_MAX_BYTES$|INDEX_DIR$|EMBED_|QUERY_PREFIX$|PASSAGE_PREFIX$|HNSW_|EXACT_SEARCH_MAX$|TOP_K$|DENSE_THRESHOLD$|LEXICAL_THRESHOLD$|MAX_QUESTION_CHARS$|RATE_LIMIT_PER_MINUTE$|DELIVERY_|SHUTDOWN_|LOG_LEVEL$|DATABASE_URL$|WEBHOOK_|PORT$)/;
+  /^(TELEGRAM_|ADMIN_IDS$|ALLOWED_|SEEDS_DIR$|DOC_|INDEX_DIR$|EMBED_|QUERY_PREFIX$|PASSAGE_PREFIX$|HNSW_|EXACT_SEARCH_MAX$|TOP_K$|DENSE_THRESHOLD$|LEXICAL_THRESHOLD$|MAX_QUESTION_CHARS$|RATE_LIMIT_PER_MINUTE$|DELIVERY_|SHUTDOWN_|LOG_LEVEL$|DATABASE_URL$|WEBHOOK_|PORT$)/;
 
 /** This process's environment without any of the project's settings. */
 export const cleanEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARS.test(k)));
