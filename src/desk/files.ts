@@ -171,13 +171,15 @@ export function discard(temp: string): void {
 /**
  * Moves a document (path relative to the documents folder, as the manifest names it) into
  * `.trash/<time>/<same path>`; returns that path, relative too. Refuses anything that is not a
- * visible file inside the documents folder.
+ * visible file (or link) inside the documents folder.
  */
 export function moveToTrash(seedsDir: string, file: string): string {
   const parts = file.split('/');
   if (path.isAbsolute(file) || parts.some((p) => !p || p === '.' || p === '..' || p.startsWith('.'))) throw new Error(`not a document path: ${file}`);
   const source = path.join(seedsDir, ...parts);
-  if (!lstatSync(source).isFile()) throw new Error(`not a regular file: ${file}`);
+  // A link (e.g. one to outside, listed as skipped) is moved itself, never what it points to.
+  const stat = lstatSync(source);
+  if (!stat.isFile() && !stat.isSymbolicLink()) throw new Error(`not a regular file: ${file}`);
   const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
   const trashed = `${TRASH_DIR}/${stamp}/${file}`;
   const target = path.join(seedsDir, ...trashed.split('/'));

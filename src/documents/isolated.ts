@@ -20,13 +20,21 @@ interface Pending {
 export class DocumentReader {
   private worker: Promise<ReadingWorker> | undefined;
   private nextId = 0;
+  /** One document at a time: a stop is then always the fault of the document being read. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly limits: ReadLimits) {}
 
   /** A document of `dir`, or the reason it cannot be used (never thrown). */
-  async read(dir: string, file: DocumentFile): Promise<SourceDocument | string> {
-    this.worker ??= ReadingWorker.start(this.limits);
-    const worker = await this.worker;
+  read(dir: string, file: DocumentFile): Promise<SourceDocument | string> {
+    const next = this.queue.then(() => this.readNow(dir, file));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async readNow(dir: string, file: DocumentFile): Promise<SourceDocument | string> {
+    let worker = await (this.worker ??= ReadingWorker.start(this.limits));
+    if (worker.stopped) worker = await (this.worker = ReadingWorker.start(this.limits)); // died while idle
     const outcome = await worker.read(++this.nextId, dir, file);
     if (worker.stopped) this.worker = undefined; // stopped by this document: the next one gets a fresh worker
     return outcome;
@@ -81,7 +89,6 @@ class ReadingWorker {
   }
 
   read(id: number, dir: string, file: DocumentFile): Promise<SourceDocument | string> {
-    if (this.stopped) return Promise.resolve(this.stopReason(1));
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.timedOut = true;

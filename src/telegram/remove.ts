@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import { moveToTrash } from '../desk/files.js';
 import type { Upload } from '../desk/store.js';
-import type { Manifest, ManifestDocument } from '../index/manifest.js';
+import type { Engine } from '../engine.js';
+import type { ManifestDocument } from '../index/manifest.js';
 import { log } from '../log.js';
 import { escapeHtml } from '../replies/html.js';
 import { counted, TEXTS, type Lang } from '../replies/texts.js';
 import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
 import { pageOf, pageStarts } from './pages.js';
 import { reindexWithStatus } from './reindexStatus.js';
-import { editPage, pagerButtons, shortTitle } from './sources.js';
+import { editPage, pagerButtons, shortTitle, skippedFiles } from './sources.js';
 
 /** Documents (and buttons) per /remove page. */
 const PER_PAGE = 8;
@@ -27,7 +28,7 @@ export function remove(deps: BotDeps): Composer<Context> {
   const isAdmin = isAdminOf(deps.config);
   const only = composer.filter(isAdmin);
   const { engine, store } = deps;
-  const find = (key: string) => removable(engine.manifest).find((d) => keyOf(d.file) === key);
+  const find = (key: string) => removable(engine).find((d) => keyOf(d.file) === key);
 
   only.command('remove', async (ctx) => {
     const page = await removePage(deps, 1, langOf(ctx));
@@ -95,15 +96,15 @@ interface Removable {
  * The documents, then the files the indexer skipped: one that cannot be read (too large, too
  * costly to read, damaged) is taken out from the chat the same way. A skipped file has no title: its name stands in.
  */
-function removable(manifest: Manifest): Removable[] {
-  const skipped = manifest.skipped.map((s) => ({ file: s.file, title: s.file.split('/').at(-1)!, mtimeMs: s.mtimeMs, reason: s.reason }));
-  return [...manifest.documents, ...skipped];
+function removable(engine: Engine): Removable[] {
+  const skipped = skippedFiles(engine).map((s) => ({ file: s.file, title: s.file.split('/').at(-1)!, mtimeMs: s.mtimeMs, reason: s.reason }));
+  return [...engine.manifest.documents, ...skipped];
 }
 
 /** One page of documents with their passage counts (or why they are not read) and when they were added, a button each, and ◀ ▶. */
 async function removePage({ engine, store }: BotDeps, page: number, lang: Lang): Promise<{ text: string; keyboard?: InlineKeyboard }> {
   const t = TEXTS[lang];
-  const docs = removable(engine.manifest);
+  const docs = removable(engine);
   if (!docs.length) return { text: escapeHtml(t.desk.removeNothing) };
   const uploaded = await store.uploads();
   const what = (d: Removable) => (d.reason === undefined ? counted(lang, d.chunks ?? 0, t.passages) : t.desk.notRead(shortTitle(d.reason)));

@@ -1,4 +1,7 @@
+import { lstatSync } from 'node:fs';
+import path from 'node:path';
 import { Composer, GrammyError, InlineKeyboard, type Context } from 'grammy';
+import type { Manifest } from '../index/manifest.js';
 import type { Engine } from '../engine.js';
 import { helpText } from '../replies/conversation.js';
 import { escapeHtml } from '../replies/html.js';
@@ -46,13 +49,29 @@ export async function editPage(ctx: Context, text: string, keyboard?: InlineKeyb
 export function sourcesPage(engine: Engine, page: number, lang: Lang, admin = false): { text: string; keyboard?: InlineKeyboard } {
   const t = TEXTS[lang];
   const docs = engine.manifest.documents;
-  const skipped = admin ? engine.manifest.skipped : [];
+  const skipped = admin ? skippedFiles(engine) : [];
   const lines = docs.map((d) => `• <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}`);
   const notRead = skipped.map((s, i) => `${i === 0 ? `\n${escapeHtml(t.desk.sourcesSkipped(skipped.length))}\n` : ''}• <code>${escapeHtml(s.file)}</code>, ${escapeHtml(t.desk.notRead(shortTitle(s.reason)))}`);
   const all = [...lines, ...notRead];
   const { page: p, pages, items } = pageOf(all, pageStarts(all, SOURCES_PER_PAGE), page);
   const text = [escapeHtml(t.sourcesHeader(docs.length, p, pages)), ...items].join('\n');
   return { text, keyboard: pagerButtons(p, pages, 'src', lang) };
+}
+
+/**
+ * The files the live index skipped that are still in the documents folder (a skipped upload is
+ * moved to the trash at once; the index lists it until the next build).
+ */
+export function skippedFiles(engine: Engine): Manifest['skipped'] {
+  const present = (file: string) => {
+    try {
+      lstatSync(path.join(engine.config.SEEDS_DIR, ...file.split('/'))); // a link to nothing is there too
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  return engine.manifest.skipped.filter((s) => present(s.file));
 }
 
 /** ◀ ▶ under page `p` of `pages` (callback data `<prefix>:<page>`), added to `keyboard`; none for a single page. */
