@@ -108,9 +108,11 @@ describe('bench run (tiny sizes, test model)', () => {
 
   it('reads a generated document of each format, the PDF with its pages', () => {
     const rows = result.reading!.rows;
-    expect(rows.map((r) => r.format)).toEqual(['PDF', 'DOCX', 'HTML', 'Markdown', 'text (UTF-8)', 'text (Windows-1252)']);
+    expect(rows.map((r) => r.format)).toEqual(['PDF', 'DOCX', 'HTML', 'Markdown', 'text (UTF-8)', 'text (Windows-1252)', 'small text files']);
     expect(rows[0]!.pages).toBe(result.reading!.pdfPages);
-    for (const r of rows) expect([r.bytes > 0, r.passages > 0, r.readMs > 0]).toEqual([true, true, true]);
+    // Each read both ways: in the reading worker (as builds read) and in process (as they did before).
+    for (const r of rows) expect([r.bytes > 0, r.passages > 0, r.readMs > 0, r.inProcessMs > 0]).toEqual([true, true, true, true]);
+    expect(result.reading!.workerStartMs).toBeGreaterThan(0);
     expect(renderMarkdown(result)).toContain('## 6. Reading documents');
   });
 
