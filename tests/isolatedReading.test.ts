@@ -60,9 +60,10 @@ describe('the reading worker: a document over a limit is skipped with its reason
     const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, maxUnpackedBytes: 100 * 1024 * 1024, memoryMb: 4096, timeoutMs: 1000 };
     const reader = new DocumentReader(limits);
     try {
+      expect(await reader.read(dir, entry(dir, 'note.txt'))).toMatchObject({ file: 'note.txt' }); // the worker is up
       const started = performance.now();
       expect(await reader.read(dir, entry(dir, 'slow.docx'))).toBe('took longer than 1 s to read (the limit DOC_READ_SECONDS)');
-      expect(performance.now() - started).toBeLessThan(5000); // stopped, not waited for
+      expect(performance.now() - started).toBeLessThan(5000); // stopped, not waited for (reading it takes 10 s and more)
       expect(await reader.read(dir, entry(dir, 'note.txt'))).toMatchObject({ file: 'note.txt', title: 'The lighthouse keepers' });
     } finally {
       await reader.close();
@@ -130,4 +131,14 @@ describe('the start-up build in the main process with the runaway DOCX in the co
     expect(engine.manifest.skipped).toEqual([]);
     expect(engine.manifest.documents.map((d) => d.file)).toEqual(['note.txt']);
   }, 60_000);
+
+  it('sent as an upload, it is read by a re-index (a reading worker inside the build worker): skipped with the reason, the bot goes on', async () => {
+    const { fake } = run;
+    const before = fake.messages.length;
+    await run.exchange(() => fake.sendDocument(ADMIN, { name: 'again.docx', content: HOSTILE }));
+    const done = await fake.waitFor(() => fake.messages.slice(before).find((m) => /^(Added|The indexer skipped|uploads\/again\.docx is stored)/.test(m.plain)), 60_000);
+    expect(done.plain).toMatch(/^The indexer skipped uploads\/again\.docx: needs more than 128 MB of memory to read \(the limit DOC_READ_MEMORY_MB\)\. The file was moved to \.trash\//);
+    const answer = (await run.exchange(() => fake.sendText(user(901), 'Who kept a log of every passing ship?'))).sent.at(-1)!;
+    expect(answer.plain).toContain('note.txt');
+  }, 90_000);
 });
