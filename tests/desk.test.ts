@@ -262,7 +262,11 @@ describe('forged presses do nothing harmful', () => {
     const u = user(720);
     const answer = last(await ask(u, 'Where does quibbleweed grow?'));
     const files = snapshot(seeds, () => false);
-    const feedback = async () => (await JsonLinesStore.open(env.INDEX_DIR).feedback()).length;
+    const feedback = async () => {
+      let n = 0;
+      for await (const e of JsonLinesStore.open(env.INDEX_DIR).entries()) n += e.type === 'feedback' ? 1 : 0;
+      return n;
+    };
     const stored = await feedback();
     const key = (await import('node:crypto')).createHash('sha256').update('uploads/one.txt').digest('hex').slice(0, 16);
     const cases: [{ id: number }, string, RegExp][] = [

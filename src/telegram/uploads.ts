@@ -111,7 +111,8 @@ function indexer({ engine, config, store, updates }: BotDeps) {
       }
       const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary.skipped.find((s) => s.file === file)?.reason;
       const trashed = moveToTrash(config.SEEDS_DIR, file);
-      await store.removeUpload(file);
+      // Only the upload's date goes with it: the admin still hears why the file was skipped.
+      await store.removeUpload(file).catch((err: unknown) => log.warn({ err, file }, 'upload: removal not recorded'));
       await ctx.reply(t.desk.uploadSkipped(file, reason ?? '?', trashed));
     } catch (err) {
       log.error({ err }, 'upload failed');
