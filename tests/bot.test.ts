@@ -554,6 +554,22 @@ describe('bad inputs', () => {
     }
     expect(quotedBold(single(await ask(user(707), EXPELLED)))).toContain(EXPELLED_SENTENCE);
   });
+
+  it('a message without a sender (`from`) is ignored: no apology, no error; an anonymous admin (Telegram’s stand-in user) is answered', async () => {
+    const group: FakeChat = { id: -1003, type: 'supergroup', title: 'Readers' };
+    const question = `/ask@${fake.me.username} ${EXPELLED}`;
+    const entities = [{ type: 'bot_command', offset: 0, length: question.indexOf(' ') }];
+    const errorsBefore = run.errors.length;
+    for (const chat of [group, undefined]) {
+      const x = await run.exchange(() => fake.sendMessageWith(user(708), { from: undefined, sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities }, chat));
+      expect(x.sent).toEqual([]);
+      expect(x.calls).toEqual([]);
+    }
+    expect(run.errors.length).toBe(errorsBefore);
+    const anonymous = { id: 1087968824, first_name: 'Group', username: 'GroupAnonymousBot' };
+    const x = await run.exchange(() => fake.sendMessageWith(anonymous, { sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities }, group));
+    expect(quotedBold(single(x))).toContain(EXPELLED_SENTENCE);
+  });
 });
 
 describe('replies in the asker’s language', () => {

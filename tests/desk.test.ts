@@ -339,6 +339,11 @@ describe('who may ask', () => {
       ]);
       expect((await bot.exchange(() => own.sendText(stranger, 'And now?'))).sent).toEqual([]); // told once an hour at most
       expect((await bot.exchange(() => own.sendText(stranger, 'just chatting', GROUP))).sent).toEqual([]);
+      // An anonymous admin of the group (Telegram's stand-in user): there is no id worth telling.
+      const anonymous = { id: 1087968824, first_name: 'Group', username: 'GroupAnonymousBot' };
+      const asked = `/ask@${own.me.username} Where does quibbleweed grow?`;
+      const onBehalf = { sender_chat: { id: GROUP.id, type: GROUP.type, title: GROUP.title }, text: asked, entities: [{ type: 'bot_command', offset: 0, length: asked.indexOf(' ') }] };
+      expect((await bot.exchange(() => own.sendMessageWith(anonymous, onBehalf, GROUP))).sent).toEqual([]);
 
       expect(last(await bot.exchange(() => own.sendCommand(ADMIN, 'allow', '751'))).plain).toBe('User 751 may ask now.');
       expect(answeredFrom(last(await bot.exchange(() => own.sendText(stranger, 'Where does quibbleweed grow?'))), 'uploads/one.txt')).toBe(true);
