@@ -62,6 +62,7 @@ describe('the JSON-lines desk when writes fail', () => {
     const dir = tmp();
     const full = { on: true };
     const store = JsonLinesStore.open(dir, { write: failingWriter(full), retryMs: 20, maxWaiting: 3 });
+    expect(await all(store.entries())).toEqual([]); // no file yet
     await store.addFeedback(vote('1', 'up'));
     await store.addUnanswered({ q: 'why?', lang: 'en', user: 'u', at: '' });
     await store.addUpload({ file: 'uploads/a.txt', by: 'h', at: '2026-01-02T00:00:00Z' });

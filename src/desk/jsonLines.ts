@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { appendFile, stat, truncate } from 'node:fs/promises';
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
@@ -195,7 +195,8 @@ export class JsonLinesStore implements DeskStore {
   }
   /** Read from the file as a stream: memory stays small however long the desk's history is. */
   async *entries(): AsyncIterable<DeskEntry> {
-    const lines = createInterface({ input: createReadStream(this.file).on('error', () => undefined), crlfDelay: Infinity });
+    if (!existsSync(this.file)) return; // nothing recorded yet
+    const lines = createInterface({ input: createReadStream(this.file), crlfDelay: Infinity });
     for await (const line of lines) {
       const record = parseLine(line);
       if (record && (record.type === 'feedback' || record.type === 'unanswered')) yield record;
