@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { packMessages, TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { COMMANDS } from '../src/telegram/bot.js';
-import { RecentAnswers } from '../src/telegram/recent.js';
+import { ANSWER_ID, RecentAnswers } from '../src/telegram/recent.js';
+import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import type { Answer } from '../src/retrieval/search.js';
 import { ADMIN, buttonData, holdBuilds, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, parseTelegramHtml, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
@@ -98,8 +99,8 @@ describe('questions in a private chat', () => {
     expect(methods).toEqual(['sendChatAction', 'sendMessage']);
     expect(x.calls[0]!.params).toMatchObject({ chat_id: 101, action: 'typing' });
     expect(x.calls[1]!.params.link_preview_options).toEqual({ is_disabled: true });
-    expect(buttonData(m, 'Full passage')).toMatch(/^full:[a-z0-9]+:0$/);
-    expect(buttonData(m, 'More results')).toMatch(/^more:[a-z0-9]+:\d+$/);
+    expect(buttonData(m, 'Full passage')).toMatch(/^full:[\w-]{16}:0$/);
+    expect(buttonData(m, 'More results')).toMatch(/^more:[\w-]{16}:\d+$/);
   });
 
   it('says an off-topic question is not covered, listing five titles and how many more, without buttons', async () => {
@@ -304,14 +305,14 @@ describe('buttons', () => {
 
   it('keeps the most recent answers only: an evicted answer’s buttons say "expired"', () => {
     const recent = new RecentAnswers(2);
-    const answer = (q: string) => ({ answer: { question: q, answered: true, hits: [] } as Answer, lang: 'en' as const });
+    const answer = (q: string) => ({ answer: { question: q, answered: true, hits: [] } as Answer, lang: 'en' as const, chat: 1, user: 1 });
     const a = recent.add(answer('a'));
     const b = recent.add(answer('b'));
     const c = recent.add(answer('c'));
     expect(recent.get(a)).toBeUndefined();
     expect(recent.get(b)?.answer.question).toBe('b');
     expect(recent.get(c)?.answer.question).toBe('c');
-    for (const id of [a, b, c]) expect(`more:${id}:10`).toMatch(/^(more|full):([a-z0-9]{1,12}):(\d{1,3})$/);
+    for (const id of [a, b, c]) expect(`more:${id}:10`).toMatch(new RegExp(`^(more|full):(${ANSWER_ID}):(\\d{1,3})$`));
   });
 
   it('buttons from before a restart are expired, never mixed up with a new answer', async () => {
@@ -331,6 +332,49 @@ describe('buttons', () => {
       await after.stop();
     }
     expect([...before.errors, ...after.errors]).toEqual([]);
+  });
+});
+
+describe('other users’ answers', () => {
+  it('answer ids are random (no process prefix, no counter) and fit Telegram’s 64-byte callback data', () => {
+    const recent = new RecentAnswers(100);
+    const entry = { answer: { question: 'q', answered: true, hits: [] } as unknown as Answer, lang: 'en' as const, chat: 1, user: 1 };
+    const ids = Array.from({ length: 50 }, () => recent.add(entry));
+    expect(new Set(ids).size).toBe(50);
+    const shared = (a: string, b: string) => [...a].findIndex((ch, i) => ch !== b[i]);
+    expect(Math.max(...ids.slice(1).map((id) => shared(ids[0]!, id)))).toBeLessThan(4); // 96 random bits each
+    for (const id of ids) {
+      expect(id.length).toBeGreaterThanOrEqual(16);
+      expect(Buffer.byteLength(`full:${id}:999`)).toBeLessThanOrEqual(64);
+    }
+  });
+
+  it('a press on another chat’s answer counts nothing and shows nothing: "not available"; in a group every member’s press counts', async () => {
+    const [alice, mallory] = [user(310), user(311)];
+    const votesOn = async (id: string) => {
+      let n = 0;
+      for await (const e of JsonLinesStore.open(env.INDEX_DIR).entries()) n += e.type === 'feedback' && e.answer === id ? 1 : 0;
+      return n;
+    };
+    const hers = lastAnswer(await ask(alice, EXPELLED));
+    const his = lastAnswer(await ask(mallory, EXPELLED));
+    const id = buttonData(hers, '👎')!.split(':')[1]!;
+    // Her id on his own answer (a modified client), or on her message (Telegram would not let him: checked anyway).
+    for (const [on, data] of [[his, `fb:${id}:down`], [his, `full:${id}:0`], [his, `more:${id}:1`], [hers, `fb:${id}:down`]] as const) {
+      const x = await press(mallory, on, data);
+      expect(x.sent, data).toEqual([]);
+      expect(x.calls.map((c) => [c.method, c.params.text]), data).toEqual([['answerCallbackQuery', 'This button is not available here.']]);
+    }
+    expect(await votesOn(id)).toBe(0);
+    await press(alice, hers, `fb:${id}:down`);
+    expect(await votesOn(id)).toBe(1);
+
+    const group: FakeChat = { id: -1002, type: 'supergroup', title: 'Readers' };
+    const inGroup = lastAnswer(await command(alice, 'ask', EXPELLED, group));
+    const groupId = buttonData(inGroup, '👍')!.split(':')[1]!;
+    const x = await run.exchange(() => fake.pressButton(mallory, inGroup, `fb:${groupId}:up`));
+    expect(x.calls.map((c) => [c.method, c.params.text])).toEqual([['answerCallbackQuery', 'Thank you, noted.']]);
+    expect(await votesOn(groupId)).toBe(1);
   });
 });
 
@@ -509,6 +553,22 @@ describe('bad inputs', () => {
       expect(single(x).plain).toBe('I can only read text. Please type your question.');
     }
     expect(quotedBold(single(await ask(user(707), EXPELLED)))).toContain(EXPELLED_SENTENCE);
+  });
+
+  it('a message without a sender (`from`) is ignored: no apology, no error; an anonymous admin (Telegram’s stand-in user) is answered', async () => {
+    const group: FakeChat = { id: -1003, type: 'supergroup', title: 'Readers' };
+    const question = `/ask@${fake.me.username} ${EXPELLED}`;
+    const entities = [{ type: 'bot_command', offset: 0, length: question.indexOf(' ') }];
+    const errorsBefore = run.errors.length;
+    for (const chat of [group, undefined]) {
+      const x = await run.exchange(() => fake.sendMessageWith(user(708), { from: undefined, sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities }, chat));
+      expect(x.sent).toEqual([]);
+      expect(x.calls).toEqual([]);
+    }
+    expect(run.errors.length).toBe(errorsBefore);
+    const anonymous = { id: 1087968824, first_name: 'Group', username: 'GroupAnonymousBot' };
+    const x = await run.exchange(() => fake.sendMessageWith(anonymous, { sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities }, group));
+    expect(quotedBold(single(x))).toContain(EXPELLED_SENTENCE);
   });
 });
 

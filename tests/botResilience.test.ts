@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrammyError } from 'grammy';
 import { Engine } from '../src/engine.js';
+import { registerCommands } from '../src/telegram/bot.js';
 import { startBot, user, type RunningBot } from './support/botHarness.js';
 import { parseTelegramHtml, type Fault, type SentMessage } from './support/fakeBotApi.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -183,6 +184,22 @@ describe('Telegram failures', () => {
       expect(replies[1]).toMatch(/^The documents do not cover this question/);
     });
   }, 15_000);
+
+  it('a server without setMyCommands or sendChatAction (an emulator): a warning, and the bot answers; those cosmetic calls are never retried', async () => {
+    await withOwnBot(async (r) => {
+      const missing = { kind: 'error', code: 404, description: 'Not Found: method not found' } as const;
+      r.fake.failNext('setMyCommands', missing, 4);
+      await registerCommands(r.bot.api); // what `npm start` calls: resolves
+      expect(r.fake.commands).toEqual([]);
+      for (const [i, fault] of [missing, { kind: 'status', code: 500 } as const].entries()) {
+        r.fake.failNext('sendChatAction', fault);
+        const x = await r.exchange(() => r.fake.sendText(user(60_001 + i), EXPELLED));
+        expect(x.sent.map(isQuote), fault.kind).toEqual([true]);
+        expect(x.calls.filter((c) => c.method === 'sendChatAction'), fault.kind).toHaveLength(1); // "typing" later is noise
+      }
+      expect(r.errors).toEqual([]);
+    });
+  });
 
   it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
     await withOwnBot(async (r) => {

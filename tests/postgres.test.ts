@@ -223,8 +223,30 @@ describe('the desk in PostgreSQL', () => {
     await a.setAccess(7, true);
     await b.setAccess(7, false);
     expect(await a.accessOf(7)).toBe(false);
+    expect(await a.summary()).toEqual({ up: 0, down: 1, lastDown: ['q?'], lastUnanswered: ['GDP?'] });
     await one.close();
     await two.close();
+  }, 60_000);
+
+  it('a decision whose write fails (the database’s disk is full) is refused and not in effect; the next one works', async () => {
+    const db = await database();
+    const options = searchOptions(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: tempDir() }));
+    const index = await PostgresIndex.connect(db.url, options);
+    const store = new PgDeskStore(index.db);
+    await store.setAccess(8, true);
+    await store.addUpload({ file: 'uploads/r.pdf', by: 'h', at: '2026-01-01T00:00:00Z' });
+    const full = `CREATE FUNCTION cite_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'could not extend file: No space left on device' USING ERRCODE = '53100'; END $$;
+      CREATE TRIGGER full_access BEFORE INSERT OR UPDATE ON cite_access FOR EACH ROW EXECUTE FUNCTION cite_disk_full();
+      CREATE TRIGGER full_uploads BEFORE DELETE ON cite_uploads FOR EACH ROW EXECUTE FUNCTION cite_disk_full();`;
+    await index.db.query(full);
+    await expect(store.setAccess(8, false)).rejects.toMatchObject({ code: '53100' });
+    await expect(store.removeUpload('uploads/r.pdf')).rejects.toMatchObject({ code: '53100' });
+    expect(await store.accessOf(8)).toBe(true);
+    expect([...(await store.uploads()).keys()]).toEqual(['uploads/r.pdf']);
+    await index.db.query('DROP TRIGGER full_access ON cite_access; DROP TRIGGER full_uploads ON cite_uploads');
+    await store.setAccess(8, false);
+    expect(await store.accessOf(8)).toBe(false);
+    await index.close();
   }, 60_000);
 });
 

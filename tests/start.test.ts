@@ -67,6 +67,24 @@ describe('npm start', () => {
     expect(bot.out.stderr).not.toContain(TOKEN); // the token is never logged
   }, 60_000);
 
+  it('a Bot API server without setMyCommands (an emulator): one warning, then online and answering', async () => {
+    const emulator = await FakeBotApi.start({ token: TOKEN });
+    emulator.failNext('setMyCommands', { kind: 'error', code: 404, description: 'Not Found: method not found' }, 4);
+    try {
+      const bot = start({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: emulator.apiRoot });
+      await emulator.waitFor(() => emulator.calls.some((c) => c.method === 'getUpdates'), 30_000);
+      emulator.sendText({ id: 8, first_name: 'U' }, EXPELLED);
+      const reply = await emulator.waitFor(() => emulator.messages.find((m) => m.chat_id === 8), 10_000);
+      expect(reply.plain).toMatch(/^1\. According to «/);
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      expect(bot.out.stderr).toContain('the command menu could not be registered');
+      expect(bot.out.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      await emulator.stop();
+    }
+  }, 60_000);
+
   it('a token Telegram rejects: one clear message, exit code 1, no stack trace', async () => {
     const bad = start({ TELEGRAM_BOT_TOKEN: '999999:WRONG-TOKEN-0123456789abcdefgh', TELEGRAM_API_ROOT: fake.apiRoot });
     expect(await bad.exited).toBe(1);

@@ -1,5 +1,5 @@
 import { JsonLinesStore } from '../desk/jsonLines.js';
-import { evalLines } from '../desk/reports.js';
+import { evalLinesOf } from '../desk/reports.js';
 import { parseCommandLine, run, UsageError } from './common.js';
 
 // `npm run feedback -- export > more-questions.jsonl`: the users' questions in the eval format.
@@ -9,7 +9,7 @@ await run(async (config) => {
   const { positionals } = parseCommandLine({}, USAGE);
   if (positionals.length !== 1 || positionals[0] !== 'export') throw new UsageError(positionals.length ? `Unknown command "${positionals.join(' ')}".` : 'No command given.', USAGE);
   const store = JsonLinesStore.open(config.INDEX_DIR);
-  const lines = evalLines(await store.feedback(), await store.unanswered());
+  const lines = await evalLinesOf(store.entries()); // the file is read as a stream
   for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
   const answered = lines.filter((l) => l.gold.length).length;
   process.stderr.write(`${lines.length} questions: ${answered} with 👍 passages as gold, ${lines.length - answered} not covered (gold: [], to review).\n`);

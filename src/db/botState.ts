@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import type { RecentAnswer, RecentStore } from '../telegram/recent.js';
+import { newAnswerId, type RecentAnswer, type RecentStore } from '../telegram/recent.js';
 import type { Db } from './pool.js';
 
 /** Answers behind buttons are kept this long (a day of scrolling back is plenty). */
@@ -9,7 +8,7 @@ const CLEAN_EVERY = 200;
 
 /**
  * Recent answers in PostgreSQL: a button pressed under a reply of one replica is served by any.
- * Ids are random (10 characters of base 36): no counter to share between replicas.
+ * Ids are random (`newAnswerId`): no counter to share between replicas.
  */
 export class PgRecentAnswers implements RecentStore {
   private writes = 0;
@@ -17,10 +16,10 @@ export class PgRecentAnswers implements RecentStore {
   constructor(private readonly db: Db) {}
 
   async add(entry: RecentAnswer): Promise<string> {
-    const id = BigInt('0x' + randomBytes(8).toString('hex')).toString(36).slice(0, 10);
+    const id = newAnswerId();
     const { focus, ...answer } = entry.answer;
     // The question's vector is kept as a plain array (JSON has no Float32Array).
-    const stored = { lang: entry.lang, answer: { ...answer, ...(focus ? { focus: { text: focus.text, vector: Array.from(focus.vector) } } : {}) } };
+    const stored = { lang: entry.lang, chat: entry.chat, user: entry.user, answer: { ...answer, ...(focus ? { focus: { text: focus.text, vector: Array.from(focus.vector) } } : {}) } };
     await this.db.query('INSERT INTO cite_recent (id, answer) VALUES ($1, $2)', [id, JSON.stringify(stored)]);
     if (++this.writes % CLEAN_EVERY === 0) await this.db.query(`DELETE FROM cite_recent WHERE created_at < now() - interval '${RECENT_DAYS} day'`);
     return id;
@@ -29,13 +28,15 @@ export class PgRecentAnswers implements RecentStore {
   async get(id: string): Promise<RecentAnswer | undefined> {
     const row = (await this.db.query<{ answer: StoredAnswer }>('SELECT answer FROM cite_recent WHERE id = $1', [id])).rows[0];
     if (!row) return undefined;
-    const { lang, answer } = row.answer;
-    return { lang, answer: { ...answer, focus: answer.focus && { text: answer.focus.text, vector: Float32Array.from(answer.focus.vector) } } };
+    const { lang, chat, user, answer } = row.answer;
+    return { lang, chat, user, answer: { ...answer, focus: answer.focus && { text: answer.focus.text, vector: Float32Array.from(answer.focus.vector) } } };
   }
 }
 
 interface StoredAnswer {
   lang: RecentAnswer['lang'];
+  chat: number;
+  user: number;
   answer: Omit<RecentAnswer['answer'], 'focus'> & { focus?: { text: string; vector: number[] } };
 }
 

@@ -1,58 +1,100 @@
-import { appendFile } from 'node:fs/promises';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { appendFile, stat, truncate } from 'node:fs/promises';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
+import { z } from 'zod';
 import { log } from '../log.js';
-import type { DeskStore, Feedback, Unanswered, Upload } from './store.js';
+import { LANGS } from '../replies/texts.js';
+import { Tally, type FeedbackSummary } from './reports.js';
+import type { DeskEntry, DeskStore, Feedback, Unanswered, Upload } from './store.js';
 
-type DeskRecord =
-  | ({ type: 'feedback' } & Feedback)
-  | ({ type: 'unanswered' } & Unanswered)
-  | ({ type: 'upload' } & Upload)
-  | { type: 'removal'; file: string; at: string }
-  | { type: 'access'; user: number; allowed: boolean; at: string };
+const text = z.string();
+const lang = z.enum(LANGS as [string, ...string[]]).transform((l) => l as Feedback['lang']);
+/** Every line is checked on load: a line of another shape (edited by hand, a newer version) is skipped, not trusted. */
+const RECORD = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('feedback'),
+    answer: text,
+    vote: z.enum(['up', 'down']),
+    q: text,
+    lang,
+    passages: z.array(z.object({ doc: text, title: text, text })),
+    user: text,
+    at: text,
+  }),
+  z.object({ type: z.literal('unanswered'), q: text, lang, user: text, at: text }),
+  z.object({ type: z.literal('upload'), file: text, by: text, at: text, pending: z.object({ lang }).optional() }),
+  z.object({ type: z.literal('removal'), file: text, at: text }),
+  z.object({ type: z.literal('access'), user: z.number().int(), allowed: z.boolean(), at: text }),
+]);
+type DeskRecord = z.infer<typeof RECORD>;
 
 /** The store's file name inside the index folder (builds never touch it). */
 export const DESK_FILE = 'desk.jsonl';
 
+/** Appends `line` to `file`; replaceable so tests can fail a write the way a full disk does. */
+export type LineWriter = (file: string, line: string) => Promise<void>;
+
+export interface JsonLinesOptions {
+  write?: LineWriter;
+  /** Records that could not be written are tried again after this long. */
+  retryMs?: number;
+  /** At most this many records wait for a write; more are dropped (and logged). */
+  maxWaiting?: number;
+}
+
 /**
- * The desk as an append-only JSON-lines file, held in memory. Each record is one line written
- * with one append: a crash can cut off at most the last line, which is skipped on the next
- * start (and a newline written after it, so the next record starts clean).
+ * The desk as an append-only JSON-lines file. In memory: who may ask, the uploads, vote counts
+ * and the latest questions (/stats); the rest stays in the file and is streamed (`entries`).
+ *
+ * Writes go one at a time, and a failed one leaves no trace (the file is cut back to its size
+ * before), so it never spoils later ones. An admin's decision (access, removal) is in effect only
+ * once written: when the write fails, it is refused (rejected) and nothing changes. Feedback,
+ * unanswered questions and upload records wait in a bounded queue instead, tried again until the
+ * disk has room. A crash can cut off at most the last line, which is skipped on the next start.
  */
 export class JsonLinesStore implements DeskStore {
-  /** Feedback and unanswered questions, in order. */
-  private readonly records: DeskRecord[] = [];
-  /** Kept up to date record by record: `access()` is asked on every message. */
   private readonly decisions = new Map<number, boolean>();
   private readonly uploaded = new Map<string, Upload>();
-  private writes = Promise.resolve();
+  private readonly tally = new Tally();
+  /** Lines not yet written (oldest first). */
+  private readonly waiting: string[] = [];
+  private queue = Promise.resolve();
+  private retry?: NodeJS.Timeout;
+  private readonly write: LineWriter;
+  private readonly retryMs: number;
+  private readonly maxWaiting: number;
+  /** The last line was cut off by a crash and no newline could be added at start: the next write begins with one. */
+  private cutOff = false;
 
-  private constructor(private readonly file: string) {}
+  private constructor(
+    private readonly file: string,
+    options: JsonLinesOptions,
+  ) {
+    this.write = options.write ?? ((file, line) => appendFile(file, line));
+    this.retryMs = options.retryMs ?? 5000;
+    this.maxWaiting = options.maxWaiting ?? 5000;
+  }
 
-  /** Opens (or creates) the store in `dir`, normally the index folder. */
-  static open(dir: string): JsonLinesStore {
+  /** Opens (or creates) the store in `dir`, normally the index folder, reading the file line by line. */
+  static open(dir: string, options: JsonLinesOptions = {}): JsonLinesStore {
     mkdirSync(dir, { recursive: true });
-    const store = new JsonLinesStore(path.join(dir, DESK_FILE));
-    let text = '';
-    try {
-      text = readFileSync(store.file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const store = new JsonLinesStore(path.join(dir, DESK_FILE), options);
+    const skipped: number[] = [];
+    let number = 0;
+    for (const line of linesOf(store.file)) {
+      number++;
+      const record = parseLine(line);
+      if (record) store.apply(record);
+      else if (record === null) skipped.push(number);
     }
-    for (const [i, line] of text.split('\n').entries()) {
-      if (!line.trim()) continue;
-      try {
-        store.apply(JSON.parse(line) as DeskRecord);
-      } catch {
-        log.warn(`${DESK_FILE}: line ${i + 1} is damaged (cut off by a crash?) and was skipped`);
-      }
+    if (skipped.length) {
+      const first = skipped.slice(0, 5).join(', ');
+      log.warn(`${DESK_FILE}: ${skipped.length} damaged or unknown lines skipped (line ${first}${skipped.length > 5 ? ', …' : ''}); the rest is kept`);
     }
-    if (text && !text.endsWith('\n')) {
-      const fd = openSync(store.file, 'a');
-      writeSync(fd, '\n');
-      fsyncSync(fd);
-      closeSync(fd);
-    }
+    store.cutOff = !endWithNewline(store.file);
     return store;
   }
 
@@ -60,42 +102,180 @@ export class JsonLinesStore implements DeskStore {
     if (record.type === 'access') this.decisions.set(record.user, record.allowed);
     else if (record.type === 'upload') this.uploaded.set(record.file, { file: record.file, by: record.by, at: record.at, ...(record.pending ? { pending: record.pending } : {}) });
     else if (record.type === 'removal') this.uploaded.delete(record.file);
-    else this.records.push(record);
+    else this.tally.add(record);
   }
 
-  private append(record: DeskRecord): Promise<void> {
+  /** An admin's decision: written, then in effect; or rejected, and nothing changed. */
+  private async decide(record: DeskRecord): Promise<void> {
+    await this.exclusive(() => this.append(`${JSON.stringify(record)}\n`));
     this.apply(record);
-    const line = `${JSON.stringify(record)}\n`;
-    this.writes = this.writes.then(() => appendFile(this.file, line));
-    return this.writes;
+  }
+
+  /** A record the bot keeps for later: in effect now, written now or as soon as the disk lets it. */
+  private async keep(record: DeskRecord): Promise<void> {
+    if (this.waiting.length >= this.maxWaiting) {
+      log.error({ type: record.type, waiting: this.waiting.length }, `${DESK_FILE}: cannot write and the queue is full; a record is lost`);
+      return;
+    }
+    this.apply(record);
+    this.waiting.push(`${JSON.stringify(record)}\n`);
+    await this.flush();
+  }
+
+  /** Writes the waiting records (one append); on failure they stay queued and are tried again later. */
+  flush(): Promise<void> {
+    return this.exclusive(async () => {
+      const count = this.waiting.length;
+      if (!count) return;
+      try {
+        await this.append(this.waiting.slice(0, count).join(''));
+      } catch (err) {
+        if (!this.retry) log.warn({ code: (err as NodeJS.ErrnoException).code, waiting: count }, `${DESK_FILE}: write failed; records wait and are tried again`);
+        this.scheduleRetry();
+        return;
+      }
+      this.waiting.splice(0, count);
+      if (this.retry) log.info({ written: count }, `${DESK_FILE}: waiting records written`);
+      clearTimeout(this.retry);
+      this.retry = undefined;
+    });
+  }
+
+  /** Records not written yet (waiting for room on the disk). */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
+  private scheduleRetry(): void {
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => void this.flush(), this.retryMs);
+    this.retry.unref(); // a waiting record never keeps the process alive
+  }
+
+  /** Appends `lines`; if that fails (e.g. a full disk after part was written), cuts the file back so no partial line stays. */
+  private async append(lines: string): Promise<void> {
+    const before = await sizeOf(this.file);
+    try {
+      await this.write(this.file, this.cutOff ? `\n${lines}` : lines);
+      this.cutOff = false;
+    } catch (err) {
+      await truncate(this.file, before).catch(() => undefined); // shrinking needs no room
+      throw err;
+    }
+  }
+
+  /** One write at a time (lines never interleave); a failure is its caller's, never the next write's. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
   }
 
   addFeedback(feedback: Feedback) {
-    return this.append({ type: 'feedback', ...feedback });
+    return this.keep({ type: 'feedback', ...feedback });
   }
   addUnanswered(question: Unanswered) {
-    return this.append({ type: 'unanswered', ...question });
+    return this.keep({ type: 'unanswered', ...question });
   }
   addUpload(upload: Upload) {
-    return this.append({ type: 'upload', ...upload });
+    return this.keep({ type: 'upload', ...upload });
   }
   removeUpload(file: string) {
-    return this.append({ type: 'removal', file, at: new Date().toISOString() });
+    return this.decide({ type: 'removal', file, at: new Date().toISOString() });
   }
   setAccess(user: number, allowed: boolean) {
-    return this.append({ type: 'access', user, allowed, at: new Date().toISOString() });
+    return this.decide({ type: 'access', user, allowed, at: new Date().toISOString() });
   }
 
-  async feedback(): Promise<Feedback[]> {
-    return this.records.flatMap(({ type, ...r }) => (type === 'feedback' ? [r as Feedback] : []));
+  async summary(last?: number): Promise<FeedbackSummary> {
+    return this.tally.summary(last);
   }
-  async unanswered(): Promise<Unanswered[]> {
-    return this.records.flatMap(({ type, ...r }) => (type === 'unanswered' ? [r as Unanswered] : []));
+  /** Read from the file as a stream: memory stays small however long the desk's history is. */
+  async *entries(): AsyncIterable<DeskEntry> {
+    if (!existsSync(this.file)) return; // nothing recorded yet
+    const lines = createInterface({ input: createReadStream(this.file), crlfDelay: Infinity });
+    for await (const line of lines) {
+      const record = parseLine(line);
+      if (record && (record.type === 'feedback' || record.type === 'unanswered')) yield record;
+    }
   }
   async uploads(): Promise<Map<string, Upload>> {
     return new Map(this.uploaded);
   }
   async accessOf(user: number): Promise<boolean | undefined> {
     return this.decisions.get(user);
+  }
+}
+
+/** A line's record; undefined for a blank line, null for a damaged one or one of an unknown shape. */
+function parseLine(line: string): DeskRecord | undefined | null {
+  if (!line.trim()) return undefined;
+  try {
+    return RECORD.safeParse(JSON.parse(line)).data ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The file's lines, read a megabyte at a time (the file can be far larger than memory should be). */
+function* linesOf(file: string): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const buffer = Buffer.alloc(1 << 20);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+      const lines = (rest + decoder.write(buffer.subarray(0, n))).split('\n');
+      rest = lines.pop()!;
+      yield* lines;
+    }
+    yield rest + decoder.end();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * After a crash cut the last line off, a newline, so the next record starts clean. False if the
+ * file still ends without one (the disk is full: the next write adds it).
+ */
+function endWithNewline(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r+');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
+    throw err;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    if (size === 0 || (readSync(fd, last, 0, 1, size - 1) === 1 && last[0] === 0x0a)) return true;
+    writeSync(fd, '\n', size);
+    fsyncSync(fd);
+    return true;
+  } catch (err) {
+    log.warn({ code: (err as NodeJS.ErrnoException).code }, `${DESK_FILE}: could not end the cut-off last line`);
+    return false;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await stat(file)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw err;
   }
 }

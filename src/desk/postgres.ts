@@ -1,5 +1,6 @@
 import type { Db } from '../db/pool.js';
-import type { DeskStore, Feedback, Unanswered, Upload } from './store.js';
+import { Tally, type FeedbackSummary } from './reports.js';
+import type { DeskEntry, DeskStore, Feedback, Unanswered, Upload } from './store.js';
 
 /**
  * The desk in PostgreSQL (DATABASE_URL): every replica records feedback, unanswered questions,
@@ -31,6 +32,18 @@ export class PgDeskStore implements DeskStore {
 
   async setAccess(user: number, allowed: boolean): Promise<void> {
     await this.db.query('INSERT INTO cite_access ("user", allowed) VALUES ($1, $2) ON CONFLICT ("user") DO UPDATE SET allowed = EXCLUDED.allowed, at = now()', [user, allowed]);
+  }
+
+  async summary(last?: number): Promise<FeedbackSummary> {
+    const tally = new Tally();
+    for await (const entry of this.entries()) tally.add(entry);
+    return tally.summary(last);
+  }
+
+  /** Unanswered questions, then feedback in the order of votes. */
+  async *entries(): AsyncIterable<DeskEntry> {
+    for (const u of await this.unanswered()) yield { type: 'unanswered', ...u };
+    for (const f of await this.feedback()) yield { type: 'feedback', ...f };
   }
 
   async feedback(): Promise<Feedback[]> {

@@ -1,5 +1,8 @@
 import type { Lang } from '../replies/texts.js';
-import type { Feedback, Unanswered } from './store.js';
+import type { DeskEntry, Feedback, Unanswered } from './store.js';
+
+/** Presses and questions kept for "the latest questions" in /stats (a few more than shown: later votes may cancel some). */
+const RECENT_KEPT = 200;
 
 /** A user's last vote on each answer: pressing 👍 then 👎 counts once, as 👎. */
 export function latestVotes(feedback: Feedback[]): Feedback[] {
@@ -22,13 +25,52 @@ export interface FeedbackSummary {
 
 /** What /stats shows: vote counts and the latest questions to look at, without repeats. */
 export function summarise(feedback: Feedback[], unanswered: Unanswered[], last = 5): FeedbackSummary {
-  const votes = latestVotes(feedback);
-  return {
-    up: votes.filter((v) => v.vote === 'up').length,
-    down: votes.filter((v) => v.vote === 'down').length,
-    lastDown: latestDistinct(votes.filter((v) => v.vote === 'down').map((v) => v.q), last),
-    lastUnanswered: latestDistinct(unanswered.map((u) => u.q), last),
-  };
+  const tally = new Tally();
+  for (const u of unanswered) tally.add({ type: 'unanswered', ...u });
+  for (const f of feedback) tally.add({ type: 'feedback', ...f });
+  return tally.summary(last);
+}
+
+/**
+ * The figures of /stats, kept up to date record by record in little memory: each user's latest
+ * vote on each answer (a number, not the record) and the latest few questions, not the history.
+ */
+export class Tally {
+  /** `answer\0user` → the press's sequence number × 2, +1 for 👎. */
+  private readonly votes = new Map<string, number>();
+  private downs = 0;
+  private presses = 0;
+  /** The latest 👎 presses (they count while no later press on the same answer by the same user replaced them). */
+  private readonly recentDown: { key: string; seq: number; q: string }[] = [];
+  private readonly recentUnanswered: string[] = [];
+
+  add(entry: DeskEntry): void {
+    if (entry.type === 'unanswered') return keepLast(this.recentUnanswered, entry.q);
+    const key = `${entry.answer}\0${entry.user}`;
+    const seq = this.presses++;
+    const down = entry.vote === 'down';
+    const before = this.votes.get(key);
+    if (before !== undefined && before % 2 === 1) this.downs--;
+    this.votes.set(key, seq * 2 + (down ? 1 : 0));
+    if (!down) return;
+    this.downs++;
+    keepLast(this.recentDown, { key, seq, q: entry.q });
+  }
+
+  summary(last = 5): FeedbackSummary {
+    const standing = this.recentDown.filter((d) => this.votes.get(d.key) === d.seq * 2 + 1);
+    return {
+      up: this.votes.size - this.downs,
+      down: this.downs,
+      lastDown: latestDistinct(standing.map((d) => d.q), last),
+      lastUnanswered: latestDistinct(this.recentUnanswered, last),
+    };
+  }
+}
+
+function keepLast<T>(list: T[], item: T): void {
+  list.push(item);
+  if (list.length > RECENT_KEPT) list.shift();
 }
 
 function latestDistinct(questions: string[], last: number): string[] {
@@ -51,6 +93,23 @@ export interface EvalLine {
   q: string;
   lang: Lang;
   gold: { doc: string; text: string }[];
+}
+
+/** `evalLines` over the desk's history as it is read (a stream): only each user's latest vote per answer is held. */
+export async function evalLinesOf(entries: AsyncIterable<DeskEntry>): Promise<EvalLine[]> {
+  const unanswered: Unanswered[] = [];
+  const latest = new Map<string, Feedback | undefined>(); // undefined: the latest vote is 👎, its passages are not needed
+  for await (const { type, ...entry } of entries) {
+    if (type === 'unanswered') {
+      unanswered.push(entry as Unanswered);
+      continue;
+    }
+    const f = entry as Feedback;
+    const key = `${f.answer}\0${f.user}`;
+    latest.delete(key); // re-inserted last: the map stays in order of the latest press
+    latest.set(key, f.vote === 'up' ? f : undefined);
+  }
+  return evalLines([...latest.values()].filter((f) => f !== undefined), unanswered);
 }
 
 /**

@@ -4,6 +4,7 @@
  * PostgreSQL) can hold the same records. `jsonLines.ts` is the default: one file beside the index.
  */
 import type { Lang } from '../replies/texts.js';
+import type { FeedbackSummary } from './reports.js';
 
 /** A passage shown in an answer: the gold format of the eval set (`{doc, text}`) plus its title. */
 export interface ShownPassage {
@@ -44,6 +45,15 @@ export interface Upload {
   pending?: { lang: Lang };
 }
 
+/** A feedback or unanswered-question record, as the desk's history lists them. */
+export type DeskEntry = ({ type: 'feedback' } & Feedback) | ({ type: 'unanswered' } & Unanswered);
+
+/**
+ * Feedback, unanswered questions and uploads are kept even when they cannot be written at once
+ * (the JSON-lines store retries). An admin's decision (`removeUpload`, `setAccess`) is either
+ * stored and in effect when the promise resolves, or rejected and not in effect: the caller tells
+ * the admin which.
+ */
 export interface DeskStore {
   addFeedback(feedback: Feedback): Promise<void>;
   addUnanswered(question: Unanswered): Promise<void>;
@@ -53,8 +63,10 @@ export interface DeskStore {
   /** An admin allowed (true) or revoked (false) a user; the latest decision counts. */
   setAccess(user: number, allowed: boolean): Promise<void>;
 
-  feedback(): Promise<Feedback[]>;
-  unanswered(): Promise<Unanswered[]>;
+  /** What /stats shows: vote counts and the latest questions. */
+  summary(last?: number): Promise<FeedbackSummary>;
+  /** Every feedback and unanswered record, oldest first (in the order of votes among feedback), read as needed. */
+  entries(): AsyncIterable<DeskEntry>;
   /** Uploads still in the documents folder, by file. */
   uploads(): Promise<Map<string, Upload>>;
   /** An admin's latest decision on a user (asked on every message): allowed, revoked, or none. */

@@ -29,6 +29,8 @@ export interface Texts {
   rateLimited: string;
   tooManyPresses: string;
   buttonExpired: string;
+  /** A button pressed in another chat than the one its answer was sent to. */
+  buttonNotHere: string;
   noMorePassages: string;
   unknownCommand: string;
   onlyText: string;
@@ -110,6 +112,8 @@ export interface DeskTexts {
   accessUsage: string;
   accessAllowed: (id: number) => string;
   accessRevoked: (id: number) => string;
+  /** An admin's decision could not be stored (e.g. the disk is full): it did not take effect. */
+  decisionNotSaved: string;
 }
 
 const PLURALS = Object.fromEntries(LANGS.map((l) => [l, new Intl.PluralRules(l)])) as Record<Lang, Intl.PluralRules>;
@@ -144,6 +148,7 @@ const en: Texts = {
   rateLimited: 'You are asking faster than I can answer well. Please wait a minute and ask again.',
   tooManyPresses: 'Too many requests, please wait a minute.',
   buttonExpired: 'This button has expired. Please ask the question again.',
+  buttonNotHere: 'This button is not available here.',
   noMorePassages: 'No more passages for this question.',
   unknownCommand: 'I do not know that command. Try /help, or just type your question.',
   onlyText: 'I can only read text. Please type your question.',
@@ -211,6 +216,7 @@ const en: Texts = {
     accessUsage: 'Reply to a user’s message with /allow or /revoke, or write the user id: /allow 123456789.',
     accessAllowed: (id) => `User ${id} may ask now.`,
     accessRevoked: (id) => `User ${id} may no longer ask.`,
+    decisionNotSaved: 'Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.',
   },
   consoleCommands: 'Commands: /sources, /reindex, /quit.',
   documents: ['document', 'documents', 'documents'],
@@ -241,6 +247,7 @@ const ru: Texts = {
   rateLimited: 'Вы спрашиваете быстрее, чем я успеваю хорошо отвечать. Подождите минуту и спросите снова.',
   tooManyPresses: 'Слишком много запросов, подождите минуту.',
   buttonExpired: 'Эта кнопка устарела. Пожалуйста, задайте вопрос заново.',
+  buttonNotHere: 'Эта кнопка здесь недоступна.',
   noMorePassages: 'Больше фрагментов по этому вопросу нет.',
   unknownCommand: 'Я не знаю такой команды. Наберите /help или просто задайте вопрос.',
   onlyText: 'Я понимаю только текст. Пожалуйста, напишите вопрос.',
@@ -309,6 +316,7 @@ const ru: Texts = {
     accessUsage: 'Ответьте на сообщение пользователя командой /allow или /revoke, или укажите id: /allow 123456789.',
     accessAllowed: (id) => `Пользователь ${id} теперь может задавать вопросы.`,
     accessRevoked: (id) => `Пользователь ${id} больше не может задавать вопросы.`,
+    decisionNotSaved: 'Не сохранено: не удалось записать (диск заполнен?). Ничего не изменилось; попробуйте позже.',
   },
   consoleCommands: 'Команды: /sources, /reindex, /quit.',
   documents: ['документ', 'документа', 'документов'],
@@ -339,6 +347,7 @@ const az: Texts = {
   rateLimited: 'Siz mənim yaxşı cavab verə biləcəyimdən daha tez soruşursunuz. Bir dəqiqə gözləyib yenidən soruşun.',
   tooManyPresses: 'Həddindən çox sorğu, bir dəqiqə gözləyin.',
   buttonExpired: 'Bu düymənin vaxtı keçib. Zəhmət olmasa, sualı yenidən verin.',
+  buttonNotHere: 'Bu düymə burada əlçatan deyil.',
   noMorePassages: 'Bu sual üzrə başqa mətn yoxdur.',
   unknownCommand: 'Bu əmri tanımıram. /help yazın və ya sadəcə sualınızı verin.',
   onlyText: 'Mən yalnız mətni oxuya bilirəm. Zəhmət olmasa, sualınızı yazın.',
@@ -406,6 +415,7 @@ const az: Texts = {
     accessUsage: 'İstifadəçinin mesajına /allow və ya /revoke ilə cavab verin, ya da id yazın: /allow 123456789.',
     accessAllowed: (id) => `${id} istifadəçisi artıq soruşa bilər.`,
     accessRevoked: (id) => `${id} istifadəçisi artıq soruşa bilməz.`,
+    decisionNotSaved: 'Yadda saxlanmadı: bunu yaza bilmədim (disk doludur?). Heç nə dəyişmədi; zəhmət olmasa, sonra yenidən cəhd edin.',
   },
   consoleCommands: 'Əmrlər: /sources, /reindex, /quit.',
   documents: ['sənəd', 'sənəd', 'sənəd'],
@@ -436,6 +446,7 @@ const tr: Texts = {
   rateLimited: 'İyi cevap verebileceğimden daha hızlı soruyorsunuz. Lütfen bir dakika bekleyip tekrar sorun.',
   tooManyPresses: 'Çok fazla istek, lütfen bir dakika bekleyin.',
   buttonExpired: 'Bu düğmenin süresi doldu. Lütfen soruyu yeniden sorun.',
+  buttonNotHere: 'Bu düğme burada kullanılamaz.',
   noMorePassages: 'Bu soru için başka metin yok.',
   unknownCommand: 'Bu komutu bilmiyorum. /help yazın ya da doğrudan sorunuzu sorun.',
   onlyText: 'Yalnızca metin okuyabiliyorum. Lütfen sorunuzu yazın.',
@@ -503,6 +514,7 @@ const tr: Texts = {
     accessUsage: 'Bir kullanıcının mesajına /allow veya /revoke ile cevap verin ya da kimliği yazın: /allow 123456789.',
     accessAllowed: (id) => `${id} kullanıcısı artık soru sorabilir.`,
     accessRevoked: (id) => `${id} kullanıcısı artık soru soramaz.`,
+    decisionNotSaved: 'Kaydedilmedi: bunu yazamadım (disk dolu mu?). Hiçbir şey değişmedi; lütfen daha sonra yeniden deneyin.',
   },
   consoleCommands: 'Komutlar: /sources, /reindex, /quit.',
   documents: ['belge', 'belge', 'belge'],

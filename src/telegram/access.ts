@@ -19,9 +19,7 @@ export function access({ config, store }: BotDeps): Composer<Context> {
   const restricted = users.size > 0 || chats.size > 0;
   const told = new Map<number, number>();
 
-  const mayAsk = async (ctx: Context): Promise<boolean> => {
-    const id = ctx.from?.id;
-    if (id === undefined) return false;
+  const mayAsk = async (ctx: Context, id: number): Promise<boolean> => {
     if (isAdmin(ctx)) return true;
     const decision = await store.accessOf(id);
     if (decision !== undefined) return decision;
@@ -29,15 +27,20 @@ export function access({ config, store }: BotDeps): Composer<Context> {
   };
 
   composer.use(async (ctx, next) => {
+    const from = ctx.from;
+    // No sender (a channel post; Telegram names a stand-in user for anonymous admins): nobody to answer.
+    if (!from) return log.debug({ update: ctx.update.update_id, chat: ctx.chat?.id }, 'update without a sender ignored');
     // Group chatter not meant for the bot is let through: the features ignore it anyway.
     if (ctx.message && !isAddressed(ctx)) return next();
-    if (await mayAsk(ctx)) return next();
-    const text = TEXTS[langOf(ctx)].desk.notAllowed(ctx.from!.id);
+    if (await mayAsk(ctx, from.id)) return next();
+    const text = TEXTS[langOf(ctx)].desk.notAllowed(from.id);
     if (ctx.callbackQuery) return ctx.answerCallbackQuery({ text, show_alert: true });
+    // Sent on behalf of a chat (an anonymous admin, a linked channel): `from` is Telegram's stand-in, no id to give.
+    if (ctx.message?.sender_chat) return;
     const now = Date.now();
-    if (now - (told.get(ctx.from!.id) ?? -Infinity) < TOLD_EVERY_MS) return;
+    if (now - (told.get(from.id) ?? -Infinity) < TOLD_EVERY_MS) return;
     if (told.size > 10_000) told.clear(); // bounded; at worst someone is told once more
-    told.set(ctx.from!.id, now);
+    told.set(from.id, now);
     log.info({ user: ctx.from?.id, chat: ctx.chat?.id }, 'not allowed to ask');
     await ctx.reply(text);
   });
@@ -49,7 +52,13 @@ export function access({ config, store }: BotDeps): Composer<Context> {
       const target = /^\s*(\d{1,15})\s*$/.exec(ctx.match)?.[1] ?? ctx.message?.reply_to_message?.from?.id;
       const id = Number(target);
       if (!target || !Number.isSafeInteger(id) || id === ctx.me.id) return ctx.reply(t.accessUsage);
-      await store.setAccess(id, allowed);
+      try {
+        await store.setAccess(id, allowed);
+      } catch (err) {
+        // Not stored, so not in effect either (the store promises that): the admin hears which.
+        log.error({ err, admin: ctx.from?.id, user: id, allowed }, 'access change not saved');
+        return ctx.reply(t.decisionNotSaved);
+      }
       log.info({ admin: ctx.from?.id, user: id, allowed }, 'access changed');
       return ctx.reply(allowed ? t.accessAllowed(id) : t.accessRevoked(id));
     });

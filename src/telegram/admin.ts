@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { Composer, type Context } from 'grammy';
-import { summarise } from '../desk/reports.js';
 import { log } from '../log.js';
 import { escapeHtml, packMessages } from '../replies/html.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
@@ -47,7 +46,7 @@ async function statsText({ engine, config, stats, store, updates }: BotDeps, lan
       : m.calibration
         ? describeCalibration(m.calibration).replace(/^"not covered" /, '')
         : '0.85 (/reindex)';
-  const summary = summarise(await store.feedback(), await store.unanswered());
+  const summary = await store.summary();
   const list = (questions: string[]) => (questions.length ? questions.map((q) => `  • ${escapeHtml(q)}`) : [`  ${t.statsNone}`]);
   return [
     escapeHtml(t.statsDocuments(m.documents.length)),

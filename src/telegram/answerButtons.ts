@@ -1,6 +1,9 @@
-import { InlineKeyboard } from 'grammy';
+import { InlineKeyboard, type Context } from 'grammy';
+import { log } from '../log.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
+import { langOf } from './context.js';
+import type { RecentAnswer, RecentStore } from './recent.js';
 
 /**
  * Buttons under a page showing hits [first, next): "Full passage" for each quotation on it
@@ -18,4 +21,19 @@ export function answerButtons(id: string, answer: Answer, first: number, next: n
   if (answer.hits.length > next) keyboard.text(t.moreResults, `more:${id}:${next}`);
   keyboard.text('👍', `fb:${id}:up`).text('👎', `fb:${id}:down`);
   return keyboard;
+}
+
+/**
+ * The answer behind a press on one of its buttons, or undefined once the press is answered with
+ * why not: the answer is forgotten ("expired"), or the press comes from another chat than the one
+ * the answer was sent to (another user in a private chat): a forged press on someone else's answer.
+ */
+export async function pressedAnswer(ctx: Context, recent: RecentStore, id: string): Promise<RecentAnswer | undefined> {
+  const stored = await recent.get(id);
+  const t = TEXTS[langOf(ctx)];
+  if (!stored) return void (await ctx.answerCallbackQuery({ text: t.buttonExpired }));
+  const chat = ctx.callbackQuery?.message?.chat;
+  if (chat?.id === stored.chat && (chat.type !== 'private' || ctx.from?.id === stored.user)) return stored;
+  log.warn({ user: ctx.from?.id, chat: chat?.id }, 'button of an answer sent elsewhere pressed');
+  await ctx.answerCallbackQuery({ text: t.buttonNotHere });
 }

@@ -2,18 +2,19 @@ import { Composer, type Context } from 'grammy';
 import { quoteOf } from '../replies/compose.js';
 import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
 import { TEXTS } from '../replies/texts.js';
-import { answerButtons } from './answerButtons.js';
+import { answerButtons, pressedAnswer } from './answerButtons.js';
 import { langOf, replyHtml, type BotDeps } from './context.js';
+import { ANSWER_ID } from './recent.js';
 
 /** "Full passage" and "More results" under an answer. */
 export function buttons({ engine, config, recent }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const shown = config.TOP_K;
 
-  composer.callbackQuery(/^(more|full):([a-z0-9]{1,12}):(\d{1,3})$/, async (ctx) => {
+  composer.callbackQuery(new RegExp(`^(more|full):(${ANSWER_ID}):(\\d{1,3})$`), async (ctx) => {
     const [, kind, id, at] = ctx.match;
-    const stored = await recent.get(id!);
-    if (!stored) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+    const stored = await pressedAnswer(ctx, recent, id!);
+    if (!stored) return;
     const { answer: entry, lang } = stored;
     const t = TEXTS[lang];
     const offset = Number(at);

@@ -2,16 +2,18 @@ import { Composer, type Context } from 'grammy';
 import type { ShownPassage } from '../desk/store.js';
 import { TEXTS } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
-import { hashedUser, langOf, type BotDeps } from './context.js';
+import { pressedAnswer } from './answerButtons.js';
+import { hashedUser, type BotDeps } from './context.js';
+import { ANSWER_ID } from './recent.js';
 
 /** 👍 / 👎 under answers: acknowledged, stored with the question, the passages shown and a hashed user id. */
 export function feedback({ config, recent, store }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
 
-  composer.callbackQuery(/^fb:([a-z0-9]{1,12}):(up|down)$/, async (ctx) => {
+  composer.callbackQuery(new RegExp(`^fb:(${ANSWER_ID}):(up|down)$`), async (ctx) => {
     const [, id, vote] = ctx.match;
-    const stored = await recent.get(id!);
-    if (!stored) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+    const stored = await pressedAnswer(ctx, recent, id!);
+    if (!stored) return;
     await store.addFeedback({
       answer: id!,
       vote: vote as 'up' | 'down',

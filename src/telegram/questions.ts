@@ -57,7 +57,8 @@ function answerer({ engine, config, recent, stats, store }: BotDeps) {
     const blocks = renderHtmlBlocks(answer, titles, shown, 1, lang);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
     const quoted = Math.min(shown, answer.hits.filter((h) => h.relevant).length);
-    const keyboard = answer.answered ? answerButtons(await recent.add({ answer, lang }), answer, 0, quoted, lang) : undefined;
+    const sentTo = { chat: ctx.chat!.id, user: ctx.from!.id }; // only presses from there count
+    const keyboard = answer.answered ? answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang) : undefined;
     const messages = packMessages(blocks);
     for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
     stats.record(performance.now() - started, answer.answered);

@@ -1,12 +1,23 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { Lang } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
 
-/** An answer with the language its buttons speak. */
+/** An answer with the language its buttons speak, and where it was sent: only presses from there count. */
 export interface RecentAnswer {
   answer: Answer;
   lang: Lang;
+  chat: number;
+  /** Who asked (a private chat's buttons are theirs alone). */
+  user: number;
 }
+
+/**
+ * A new answer id: 96 random bits (16 characters of base64url), so nobody can press buttons of
+ * answers they never saw by guessing; short enough for Telegram's 64-byte callback data.
+ */
+export const newAnswerId = () => randomBytes(12).toString('base64url');
+/** What an answer id looks like in callback data (longer than any id we make, no `:`). */
+export const ANSWER_ID = '[A-Za-z0-9_-]{1,24}';
 
 /**
  * Where the answers behind "More results" and "Full passage" are kept: in this process
@@ -24,17 +35,11 @@ export interface RecentStore {
  */
 export class RecentAnswers implements RecentStore {
   private readonly answers = new Map<string, RecentAnswer>();
-  private next = 0;
-  /**
-   * Differs per process: buttons sent before a restart must read as expired, not page through
-   * whichever new answer happens to get the same counter value.
-   */
-  private readonly run = randomInt(36 ** 4).toString(36).padStart(4, '0');
 
   constructor(private readonly capacity: number) {}
 
   add(answer: RecentAnswer): string {
-    const id = this.run + (this.next++).toString(36);
+    const id = newAnswerId(); // random: buttons from before a restart read as expired, never as a new answer
     this.answers.set(id, answer);
     if (this.answers.size > this.capacity) this.answers.delete(this.answers.keys().next().value!);
     return id;

@@ -52,6 +52,14 @@ export function remove(deps: BotDeps): Composer<Context> {
       const keyboard = new InlineKeyboard().text(t.desk.removeYes, `rm:y:${keyOf(doc.file)}`).text(t.desk.cancel, 'rm:n');
       return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
     }
+    // Recorded first: if the record cannot be written (disk full), nothing is moved and the admin is told.
+    try {
+      await store.removeUpload(doc.file);
+    } catch (err) {
+      log.error({ err, file: doc.file }, 'remove: not saved, nothing moved');
+      await ctx.answerCallbackQuery();
+      return editPage(ctx, escapeHtml(t.desk.decisionNotSaved));
+    }
     let trashed: string;
     try {
       trashed = moveToTrash(deps.config.SEEDS_DIR, doc.file);
@@ -62,7 +70,6 @@ export function remove(deps: BotDeps): Composer<Context> {
     await ctx.answerCallbackQuery();
     await editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file))); // buttons gone: pressed once
     log.info({ admin: ctx.from.id, file: doc.file }, 'document removed');
-    await store.removeUpload(doc.file);
     // Not awaited: the chat goes on while the index is updated; the status message tells the result.
     void reindexWithStatus(ctx, deps.updates, t).then((summary) =>
       summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined,

@@ -35,10 +35,12 @@ export function isAmbiguous(err: HttpError): boolean {
 
 /** Methods retried for as long as the bot runs: polling must resume whenever Telegram is back. */
 const UNBOUNDED = new Set(['getUpdates', 'getMe']);
+/** Cosmetic calls, never retried: "typing…" a minute late is noise, and a reply must not wait for it. */
+const COSMETIC = new Set(['sendChatAction', 'setMyCommands']);
 
 export function reliableTransport({ budgetMs, firstBackoffMs = 500, maxBackoffMs = 5000, onRetryWait }: TransportOptions): Transformer {
   return async (prev, method, payload, signal) => {
-    const deadline = UNBOUNDED.has(method) ? Infinity : Date.now() + budgetMs;
+    const deadline = UNBOUNDED.has(method) ? Infinity : Date.now() + (COSMETIC.has(method) ? 0 : budgetMs);
     let backoff = firstBackoffMs;
     // Waits `ms` if that ends within the budget; false when the budget does not allow it.
     const wait = async (ms: number) => {

@@ -152,11 +152,14 @@ async function outcomeOf({ engine, config, store }: BotDeps, upload: Upload, lan
   const doc = engine.manifest.documents.find((d) => d.file === file);
   if (doc) {
     const text = t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, await engine.pagesOf(file));
-    return { text, told: () => store.addUpload({ file, by: upload.by, at: upload.at }) };
+    // Not recorded (disk full): the admin is told again at the next start, nothing worse.
+    const told = () => store.addUpload({ file, by: upload.by, at: upload.at }).catch((err: unknown) => log.warn({ err, file }, 'upload: "told" not recorded'));
+    return { text, told };
   }
   const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary?.skipped.find((s) => s.file === file)?.reason;
   const trashed = moveToTrash(config.SEEDS_DIR, file);
-  await store.removeUpload(file);
+  // Only the upload's date goes with it: the admin still hears why the file was skipped.
+  await store.removeUpload(file).catch((err: unknown) => log.warn({ err, file }, 'upload: removal not recorded'));
   return { text: t.desk.uploadSkipped(file, reason ?? '?', trashed), told: async () => {} };
 }
 

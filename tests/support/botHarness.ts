@@ -5,6 +5,7 @@
  */
 import type { Bot } from 'grammy';
 import type { Config } from '../../src/config.js';
+import type { DeskStore } from '../../src/desk/store.js';
 import type { Engine } from '../../src/engine.js';
 import { log } from '../../src/log.js';
 import { createBot } from '../../src/telegram/bot.js';
@@ -45,6 +46,8 @@ export async function startBot(
   engine: Engine,
   env: { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR?: string } & Record<string, string>,
   fake?: FakeBotApi,
+  /** The desk the bot keeps its records in (default: as `npm start` picks it). */
+  store?: DeskStore,
 ): Promise<RunningBot> {
   fake ??= await FakeBotApi.start({ token: TOKEN });
   const config = testConfig({
@@ -53,7 +56,7 @@ export async function startBot(
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
   });
-  const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: fake.token });
+  const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: fake.token }, store);
   const errors: unknown[] = [];
   const handler = bot.errorHandler; // createBot's: logs and apologises
   bot.catch(async (err) => {
