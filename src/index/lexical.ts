@@ -10,15 +10,14 @@ import { topByScore } from './topK.js';
  */
 
 /** BM25+ parameters (MiniSearch's, which the product used before: rankings stay comparable). */
-const K1 = 1.2;
-const B = 0.7;
-const DELTA = 0.5;
+export const BM25 = { K1: 1.2, B: 0.7, DELTA: 0.5 } as const;
+const { K1, B, DELTA } = BM25;
 /**
  * Text counts twice as much as the title (a title's words are in all of its document's chunks); a
  * title word counts once however often it appears, so an odd weight means "also in the title" and
  * a weight of 2 or more "in the text".
  */
-const TEXT_WEIGHT = 2;
+export const TEXT_WEIGHT = 2;
 const TITLE_WEIGHT = 1;
 /** Query words of at least this length also match longer words they start ("expel" → "expelled"), … */
 const PREFIX_MIN = 5;
@@ -37,6 +36,66 @@ export interface LexicalChunk {
   label: number;
   text: string;
   title: string;
+}
+
+/**
+ * A chunk's weighted term counts (text words count TEXT_WEIGHT each, a title word TITLE_WEIGHT once)
+ * and its length for BM25 (at least 1), both capped to 16 bits.
+ */
+export function termCounts(text: string, title: string): { counts: Map<string, number>; length: number } {
+  const counts = new Map<string, number>();
+  for (const t of terms(text)) counts.set(t, (counts.get(t) ?? 0) + TEXT_WEIGHT);
+  for (const t of new Set(terms(title))) counts.set(t, (counts.get(t) ?? 0) + TITLE_WEIGHT);
+  let length = 0;
+  for (const [t, tf] of counts) {
+    counts.set(t, Math.min(tf, 0xffff));
+    length += tf;
+  }
+  return { counts, length: Math.max(1, Math.min(length, 0xffff)) };
+}
+
+/** How a question word is widened: to longer words it starts (prefix), close spellings (fuzzy, within `fuzzyDistance` edits), another ending (stem). */
+export function widening(term: string): { prefix: boolean; fuzzyDistance: number | undefined; stem: string | undefined } {
+  const number = /^\d/.test(term);
+  return {
+    prefix: term.length >= PREFIX_MIN && !number,
+    // unknownTerms looks for close spellings of numbers too; matching (expand) does not.
+    fuzzyDistance: term.length >= FUZZY_MIN ? Math.round(term.length * FUZZY_SHARE) : undefined,
+    stem: term.length >= PREFIX_MIN ? term.slice(0, Math.max(PREFIX_MIN, term.length - 2)) : undefined,
+  };
+}
+
+/** The weight of a prefix expansion of `term` (lower the longer the expansion); at most PREFIX_EXPANSIONS of them, the most frequent. */
+export const prefixWeight = (term: string, expansion: string) => (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (expansion.length - term.length));
+/** The weight of a close spelling `distance` edits from `term`; at most PREFIX_EXPANSIONS of them, the most frequent. */
+export const fuzzyWeight = (term: string, distance: number) => (FUZZY_WEIGHT * term.length) / (term.length + distance);
+export { PREFIX_EXPANSIONS };
+
+/** BM25's inverse document frequency of a term in `df` of `live` chunks. */
+export const bm25Idf = (live: number, df: number) => Math.log(1 + (live - df + 0.5) / (df + 0.5));
+/** Rarity of a term whose `textDf` chunks (text, not only title) use it: what `coverage` weighs words by. */
+export const rarity = (live: number, textDf: number) => Math.log(1 + live / Math.max(textDf, 1));
+
+/**
+ * Share (0..1) of the question's informative words found in `text`, weighted by rarity (`idf`).
+ * Word forms and spellings count too: "remain" is in "remained", "organisations" in "organizations".
+ */
+export function coverageOf(question: string, text: string, idf: (term: string) => number): number {
+  const asked = [...new Set(terms(question))];
+  if (asked.length === 0) return 0;
+  const present = new Set(terms(text));
+  const sameStem = (t: string, p: string) =>
+    (Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p))) ||
+    (t.length >= FUZZY_MIN && boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE));
+  const has = (t: string) => present.has(t) || (!/^\d/.test(t) && [...present].some((p) => sameStem(t, p)));
+  let total = 0;
+  let found = 0;
+  for (const t of asked) {
+    const w = idf(t);
+    total += w;
+    if (has(t)) found += w;
+  }
+  return found / total;
 }
 
 interface Postings {
@@ -105,17 +164,13 @@ export class LexicalIndex {
     const fresh = new Map<string, number[]>(); // term → [label, tf, label, tf, …]
     for (const c of added) {
       drop[c.label] = 1; // whatever it had before is replaced
-      const counts = new Map<string, number>();
-      for (const t of terms(c.text)) counts.set(t, (counts.get(t) ?? 0) + TEXT_WEIGHT);
-      for (const t of new Set(terms(c.title))) counts.set(t, (counts.get(t) ?? 0) + TITLE_WEIGHT);
-      let len = 0;
+      const { counts, length } = termCounts(c.text, c.title);
       for (const [t, tf] of counts) {
         const list = fresh.get(t) ?? [];
         if (list.length === 0) fresh.set(t, list);
-        list.push(c.label, Math.min(tf, 0xffff));
-        len += tf;
+        list.push(c.label, tf);
       }
-      docLen[c.label] = Math.max(1, Math.min(len, 0xffff));
+      docLen[c.label] = length;
     }
 
     // Merge old (minus dropped labels) and fresh postings in term order.
@@ -172,7 +227,7 @@ export class LexicalIndex {
     this.expand(question).forEach((matches, word) => {
       for (const [i, weight] of matches) {
         const df = termStart[i + 1]! - termStart[i]!;
-        const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
+        const idf = bm25Idf(this.liveCount, df);
         for (let j = termStart[i]!; j < termStart[i + 1]!; j++) {
           const label = postLabel[j]!;
           const tf = postTf[j]!;
@@ -200,19 +255,19 @@ export class LexicalIndex {
       const matches = new Map<number, number>();
       const lo = lowerBound(this.p.terms, term);
       if (this.p.terms[lo] === term) matches.set(lo, 1);
-      if (term.length >= PREFIX_MIN && !/^\d/.test(term)) {
+      const widen = widening(term);
+      if (widen.prefix) {
         const expansions: number[] = [];
         for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
         const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
         expansions.sort((a, b) => df(b) - df(a));
         for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) {
-          matches.set(i, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (this.p.terms[i]!.length - term.length)));
+          matches.set(i, prefixWeight(term, this.p.terms[i]!));
         }
       }
-      if (term.length >= FUZZY_MIN && !/^\d/.test(term)) {
-        const maxDistance = Math.round(term.length * FUZZY_SHARE);
-        for (const [i, distance] of this.nearTerms(term, maxDistance)) {
-          if (!matches.has(i)) matches.set(i, (FUZZY_WEIGHT * term.length) / (term.length + distance));
+      if (widen.fuzzyDistance !== undefined && !/^\d/.test(term)) {
+        for (const [i, distance] of this.nearTerms(term, widen.fuzzyDistance)) {
+          if (!matches.has(i)) matches.set(i, fuzzyWeight(term, distance));
         }
       }
       if (matches.size) out.push(matches);
@@ -241,17 +296,16 @@ export class LexicalIndex {
       const i = lowerBound(this.p.terms, t);
       if (this.p.terms[i] === t || this.p.terms[i]?.startsWith(t)) return false;
       // Another ending of the same word ("remains" / "remained"): all but the last two letters shared.
-      const stem = t.slice(0, Math.max(PREFIX_MIN, t.length - 2));
-      if (t.length >= PREFIX_MIN && this.p.terms[lowerBound(this.p.terms, stem)]?.startsWith(stem)) return false;
-      return !(t.length >= FUZZY_MIN && this.nearTerms(t, Math.round(t.length * FUZZY_SHARE)).length > 0);
+      const { stem, fuzzyDistance } = widening(t);
+      if (stem !== undefined && this.p.terms[lowerBound(this.p.terms, stem)]?.startsWith(stem)) return false;
+      return !(fuzzyDistance !== undefined && this.nearTerms(t, fuzzyDistance).length > 0);
     });
   }
 
   /** Inverse document frequency of a term; terms the documents never use weigh the most. */
   idf(term: string): number {
     const i = lowerBound(this.p.terms, term);
-    const df = this.p.terms[i] === term ? this.textDf[i]! : 0;
-    return Math.log(1 + this.liveCount / Math.max(df, 1));
+    return rarity(this.liveCount, this.p.terms[i] === term ? this.textDf[i]! : 0);
   }
 
   /**
@@ -259,22 +313,7 @@ export class LexicalIndex {
    * Words the documents never use weigh the most: a question about them is not covered.
    */
   coverage(question: string, text: string): number {
-    const asked = [...new Set(terms(question))];
-    if (asked.length === 0) return 0;
-    const present = new Set(terms(text));
-    // Word forms and spellings count too: "remain" is in "remained", "organisations" in "organizations".
-    const sameStem = (t: string, p: string) =>
-      (Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p))) ||
-      (t.length >= FUZZY_MIN && boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE));
-    const has = (t: string) => present.has(t) || (!/^\d/.test(t) && [...present].some((p) => sameStem(t, p)));
-    let total = 0;
-    let found = 0;
-    for (const t of asked) {
-      const w = this.idf(t);
-      total += w;
-      if (has(t)) found += w;
-    }
-    return found / total;
+    return coverageOf(question, text, (t) => this.idf(t));
   }
 
   serialize(): Buffer {

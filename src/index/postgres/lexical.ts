@@ -1,0 +1,145 @@
+import type { Db } from '../../db/pool.js';
+import { terms } from '../../retrieval/terms.js';
+import type { LexicalSearch } from '../indexData.js';
+import { BM25, bm25Idf, coverageOf, fuzzyWeight, PREFIX_EXPANSIONS, prefixWeight, rarity, widening } from '../lexical.js';
+
+/** Term rows a reader of generation $1 sees (as VISIBLE for passages). */
+const VISIBLE_TERM = 't.born <= $1 AND (t.died IS NULL OR t.died > $1)';
+
+/** fuzzystrmatch's levenshtein takes strings up to this many characters (longer words are not widened by spelling). */
+const LEVENSHTEIN_MAX = 255;
+
+/** Terms whose statistics a reader keeps (a few hundred bytes each): bounded, whatever the collection's size. */
+const CACHED_TERMS = 5_000;
+
+/** What one question word matches in a generation, and how rare it is. */
+interface WordStats {
+  /** Chunks whose text (not only title) uses the word itself: its rarity for coverage. */
+  textDf: number;
+  /** The dictionary has the word or a word of the same stem or spelling (see LexicalIndex.unknownTerms). */
+  known: boolean;
+  /** The terms it matches with their weights and df (the word itself, prefix expansions, close spellings). */
+  matches: { term: string; weight: number; df: number }[];
+}
+
+/** The generation's lexical totals: live chunks and the sum of their lengths (BM25's average length). */
+export interface LexicalTotals {
+  passages: number;
+  length: number;
+}
+
+/**
+ * BM25 in PostgreSQL, with the file store's semantics (LexicalIndex): postings rows (term, label, tf,
+ * length) and versioned per-term document frequencies, scored in SQL. A reader holds no postings:
+ * the statistics of the words of the questions it is asked (fetched once per question, one query,
+ * in `prepare`) in a bounded cache, so its memory does not grow with the collection.
+ */
+export class PgLexical implements LexicalSearch {
+  private readonly cache = new Map<string, WordStats>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly generation: number,
+    private readonly totals: LexicalTotals,
+  ) {}
+
+  /** Fetches what coverage, idf and unknownTerms need about the question's words (one query for those not cached). */
+  async prepare(question: string): Promise<void> {
+    const missing = [...new Set(terms(question))].filter((t) => !this.cache.has(t));
+    if (missing.length === 0) return;
+    const widen = missing.map((word) => ({ ...widening(word), ...(word.length > LEVENSHTEIN_MAX ? { fuzzyDistance: undefined } : {}) }));
+    const { rows } = await this.db.query<{ word: string; kind: 'exact' | 'prefix' | 'fuzzy' | 'starts' | 'stem'; term: string | null; df: number; text_df: number; distance: number }>(
+      WORD_STATS,
+      [this.generation, missing, widen.map((w) => w.prefix), widen.map((w) => w.fuzzyDistance ?? -1), widen.map((w) => w.stem ?? null), PREFIX_EXPANSIONS],
+    );
+    for (const word of missing) this.remember(word, statsOf(word, rows.filter((r) => r.word === word)));
+  }
+
+  async query(question: string, limit: number): Promise<{ labels: number[]; scores: number[] }> {
+    await this.prepare(question);
+    const [termsOf, words, weights]: [string[], number[], number[]] = [[], [], []];
+    [...new Set(terms(question))].forEach((word, i) => {
+      for (const m of this.stats(word).matches) {
+        termsOf.push(m.term);
+        words.push(i);
+        weights.push(m.weight * bm25Idf(this.totals.passages, m.df));
+      }
+    });
+    if (termsOf.length === 0) return { labels: [], scores: [] };
+    const { K1, B, DELTA } = BM25;
+    const { rows } = await this.db.query<{ label: number; score: number }>(
+      `SELECT p.label, sum(q.w * ($6::float8 + p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.len / $7::float8)))) * count(DISTINCT q.word) AS score
+       FROM unnest($2::text[], $3::int[], $8::float8[]) AS q (term, word, w)
+       JOIN cite_postings p ON p.term = q.term
+       WHERE p.born <= $1 AND (p.died IS NULL OR p.died > $1)
+       GROUP BY p.label ORDER BY score DESC, p.label LIMIT $9`,
+      [this.generation, termsOf, words, K1, B, DELTA, this.totals.length / Math.max(1, this.totals.passages), weights, limit],
+    );
+    return { labels: rows.map((r) => r.label), scores: rows.map((r) => r.score) };
+  }
+
+  idf(term: string): number {
+    return rarity(this.totals.passages, this.stats(term).textDf);
+  }
+
+  coverage(question: string, text: string): number {
+    return coverageOf(question, text, (t) => this.idf(t));
+  }
+
+  unknownTerms(question: string): string[] {
+    return [...new Set(terms(question))].filter((t) => !this.stats(t).known);
+  }
+
+  /** A word's statistics; one `prepare` did not fetch counts as unknown (never reached: the retriever prepares its questions). */
+  private stats(word: string): WordStats {
+    const found = this.cache.get(word);
+    if (!found) return { textDf: 0, known: false, matches: [] };
+    this.cache.delete(word); // most recently used last
+    this.cache.set(word, found);
+    return found;
+  }
+
+  private remember(word: string, stats: WordStats): void {
+    this.cache.set(word, stats);
+    if (this.cache.size > CACHED_TERMS) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+/** The rows of one word → its statistics, as LexicalIndex.expand and unknownTerms read its dictionary. */
+function statsOf(word: string, rows: { kind: string; term: string | null; df: number; text_df: number; distance: number }[]): WordStats {
+  const exact = rows.find((r) => r.kind === 'exact');
+  const matches = new Map<string, { term: string; weight: number; df: number }>();
+  if (exact) matches.set(word, { term: word, weight: 1, df: exact.df });
+  for (const r of rows) if (r.kind === 'prefix') matches.set(r.term!, { term: r.term!, weight: prefixWeight(word, r.term!), df: r.df });
+  const fuzzy = rows.filter((r) => r.kind === 'fuzzy');
+  if (!/^\d/.test(word)) for (const r of fuzzy) if (!matches.has(r.term!)) matches.set(r.term!, { term: r.term!, weight: fuzzyWeight(word, r.distance), df: r.df });
+  const known = exact !== undefined || rows.some((r) => r.kind === 'starts' || r.kind === 'stem') || fuzzy.length > 0;
+  return { textDf: exact?.text_df ?? 0, known, matches: [...matches.values()] };
+}
+
+/**
+ * Per question word ($2, with its widening: prefix $3, fuzzy distance $4 or -1, stem $5 or null):
+ * the word's own row, its most frequent prefix expansions and close spellings ($6 each, the most
+ * frequent first, ties by term as the file store's sorted dictionary), and whether any term starts
+ * with the word or its stem. Terms compare by code point (COLLATE "C"), as the file store's sort.
+ */
+const WORD_STATS = `
+  SELECT w.word, m.kind, m.term, m.df, m.text_df, m.distance
+  FROM unnest($2::text[], $3::bool[], $4::int[], $5::text[]) AS w (word, prefix, fuzzy, stem),
+  LATERAL (
+    (SELECT 'exact' AS kind, t.term, t.df, t.text_df, 0 AS distance FROM cite_terms t WHERE t.term = w.word AND ${VISIBLE_TERM})
+    UNION ALL
+    (SELECT 'prefix', t.term, t.df, t.text_df, 0 FROM cite_terms t
+      WHERE w.prefix AND t.term > w.word AND t.term < w.word || chr(1114111) AND ${VISIBLE_TERM}
+      ORDER BY t.df DESC, t.term LIMIT $6)
+    UNION ALL
+    (SELECT 'fuzzy', t.term, t.df, t.text_df, d.distance FROM cite_terms t,
+      LATERAL (SELECT CASE WHEN length(t.term) <= ${LEVENSHTEIN_MAX} THEN levenshtein_less_equal(w.word, t.term, w.fuzzy) ELSE w.fuzzy + 1 END AS distance) AS d
+      WHERE w.fuzzy >= 0 AND t.term <> w.word AND length(t.term) BETWEEN length(w.word) - w.fuzzy AND length(w.word) + w.fuzzy
+        AND d.distance <= w.fuzzy AND ${VISIBLE_TERM}
+      ORDER BY t.df DESC, t.term LIMIT $6)
+    UNION ALL
+    (SELECT 'starts', NULL, 0, 0, 0 FROM cite_terms t WHERE t.term >= w.word AND t.term < w.word || chr(1114111) AND ${VISIBLE_TERM} LIMIT 1)
+    UNION ALL
+    (SELECT 'stem', NULL, 0, 0, 0 FROM cite_terms t WHERE w.stem IS NOT NULL AND t.term >= w.stem AND t.term < w.stem || chr(1114111) AND ${VISIBLE_TERM} LIMIT 1)
+  ) AS m`;
