@@ -12,7 +12,7 @@ import type { Manifest, ManifestDocument } from '../manifest.js';
 import type { LexicalTotals } from './lexical.js';
 import { lockBuilds } from './lock.js';
 import { dropOldPostings, forgetPostings, insertPostings, retireAllPostings, retirePostings, updateTerms } from './postings.js';
-import { generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
+import { GENERATION_CHANNEL, generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
 import { ensurePassages, migrate, withoutVectorIndex, type GraphParams } from './schema.js';
 import { tuneEfSearch } from './tuning.js';
 
@@ -268,7 +268,7 @@ async function switchTo(db: Db, generation: number, base: number | undefined): P
     const moved = await client.query('UPDATE cite_live SET generation = $1, switched_at = now() WHERE generation IS NOT DISTINCT FROM $2', [generation, base ?? null]);
     if (moved.rowCount !== 1) throw new IndexError('Another index build switched the database while this one ran; run it again.', 'busy');
     await client.query(`UPDATE cite_generations SET state = CASE WHEN id = $1 THEN 'live' ELSE 'old' END WHERE id = $1 OR state = 'live'`, [generation]);
-    await client.query(`SELECT pg_notify('cite_generation', $1)`, [String(generation)]);
+    await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, String(generation)]); // delivered at commit
   });
 }
 

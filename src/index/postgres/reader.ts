@@ -10,6 +10,9 @@ import { PgLexical, type LexicalTotals } from './lexical.js';
 /** Rows a reader of generation $1 sees: born in it or before, not yet removed in it. */
 export const VISIBLE = 'born <= $1 AND (died IS NULL OR died > $1)';
 
+/** The channel a build notifies when it switched generation (payload: the generation). */
+export const GENERATION_CHANNEL = 'cite_generation';
+
 /** The generation readers use now, or undefined before the first build. */
 export async function liveGeneration(db: Db): Promise<number | undefined> {
   const row = (await db.query<{ generation: string | null }>('SELECT generation FROM cite_live')).rows[0];
