@@ -7,6 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import type { Config } from '../config.js';
 import { buildSettings, searchOptions } from '../engine.js';
 import { PostgresIndex } from '../index/postgres/source.js';
@@ -127,4 +128,16 @@ export function renderPostgres(p: PostgresResult, files?: ScaleResult): string {
   const out = [`Server: ${p.server}.`, '', table(['measure', 'file store', 'PostgreSQL'], rows)];
   if ('error' in p.serve) out.push('', `_The serving process failed: ${p.serve.error}_`);
   return out.join('\n');
+}
+
+/** "PostgreSQL 15.x, pgvector 0.8.x" of the server at `url`. */
+export async function serverVersion(url: string): Promise<string> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ pg: string; vector: string | null }>(`SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector`);
+    return `PostgreSQL ${rows[0]!.pg.split(' ')[0]}, pgvector ${rows[0]!.vector ?? '(not installed yet)'}`;
+  } finally {
+    await client.end();
+  }
 }

@@ -4,13 +4,16 @@
  * per document format, as markdown tables on stdout (progress on stderr). See src/bench/bench.ts.
  */
 import 'dotenv/config';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { postgresOnly, READING_SIZES, renderMarkdown, runBench, stderrLogger } from '../bench/bench.js';
+import { millionSection, renderMillion } from '../bench/postgresMillion.js';
 import { readingSection, renderReading } from '../bench/reading.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { staleBuildWarning } from '../modules.js';
+import { serverVersion } from '../bench/postgres.js';
 
 const { values } = parseArgs({
   options: {
@@ -20,6 +23,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     documents: { type: 'string' },
     'no-files': { type: 'boolean', default: false },
+    sizes: { type: 'string', default: '1000,10000' },
   },
 });
 
@@ -27,11 +31,27 @@ const stale = staleBuildWarning();
 if (stale) stderrLogger(stale);
 
 try {
-  if (values.only !== undefined && values.only !== 'reading' && values.only !== 'postgres') throw new Error(`--only takes "reading" or "postgres", got "${values.only}"`);
+  if (values.only !== undefined && !['reading', 'postgres', 'postgres-scale'].includes(values.only)) throw new Error(`--only takes "reading", "postgres" or "postgres-scale", got "${values.only}"`);
   if (values.only === 'reading') {
     // Just the reading section (no model needed): `npm run bench -- --only reading [--quick]`.
     const sizes = READING_SIZES[values.quick ? 'quick' : 'full'];
     process.stdout.write(`## Reading documents\n\n${renderReading(await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger))}\n`);
+    process.exit(0);
+  }
+  if (values.only === 'postgres-scale') {
+    // `--only postgres-scale [--sizes 1000,10000]`: the PostgreSQL store at 100 passages × each number of
+    // documents on the native server at BENCH_DATABASE_URL, with hashed stand-in vectors (see postgresMillion.ts).
+    const server = process.env.BENCH_DATABASE_URL;
+    if (!server) throw new ConfigError('--only postgres-scale needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).');
+    const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
+    try {
+      const sizes = values.sizes!.split(',').map(Number);
+      const results = await millionSection(server, loadConfig(), { sizes, paragraphs: 100, questions: 200, tempDir }, stderrLogger);
+      const version = await serverVersion(server);
+      process.stdout.write(`## PostgreSQL at scale (native server)\n\n${renderMillion(results, version)}\n`);
+    } finally {
+      if (!process.env.BENCH_KEEP) rmSync(tempDir, { recursive: true, force: true });
+    }
     process.exit(0);
   }
   // `--only postgres [--documents N] [--no-files]`: the scale collection in both stores (or PostgreSQL alone) only.
