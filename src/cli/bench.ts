@@ -23,7 +23,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     documents: { type: 'string' },
     'no-files': { type: 'boolean', default: false },
-    sizes: { type: 'string', default: '1000,10000' },
+    grow: { type: 'string', default: '10' },
   },
 });
 
@@ -39,14 +39,15 @@ try {
     process.exit(0);
   }
   if (values.only === 'postgres-scale') {
-    // `--only postgres-scale [--sizes 1000,10000]`: the PostgreSQL store at 100 passages × each number of
-    // documents on the native server at BENCH_DATABASE_URL, with hashed stand-in vectors (see postgresMillion.ts).
+    // `--only postgres-scale [--documents 1000] [--grow 10]`: the PostgreSQL store on the native server at
+    // BENCH_DATABASE_URL, built at 100 passages × documents with hashed stand-in vectors, then grown
+    // `grow` times in SQL and measured again (see postgresMillion.ts).
     const server = process.env.BENCH_DATABASE_URL;
     if (!server) throw new ConfigError('--only postgres-scale needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).');
     const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
     try {
-      const sizes = values.sizes!.split(',').map(Number);
-      const results = await millionSection(server, loadConfig(), { sizes, paragraphs: 100, questions: 200, tempDir }, stderrLogger);
+      const options = { documents: Number(values.documents ?? 1000), grow: Number(values.grow), paragraphs: 100, questions: 200, tempDir };
+      const results = await millionSection(server, loadConfig(), options, stderrLogger);
       const version = await serverVersion(server);
       process.stdout.write(`## PostgreSQL at scale (native server)\n\n${renderMillion(results, version)}\n`);
     } finally {
