@@ -6,7 +6,8 @@
  * Per size: build, storage, vector recall@10 against an exact scan, query latency and memory of a
  * fresh replica process (the same probe at both sizes), and a one-document re-index.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -18,10 +19,17 @@ import { tuneEfSearch } from '../index/postgres/tuning.js';
 import { nodeArgsFor } from '../modules.js';
 import { f, mb, ms, percentiles, secs, silent, table, type Logger, type Percentiles } from './common.js';
 import { HashedEmbedder } from './hashedEmbedder.js';
-import { freshDatabase } from './postgres.js';
+import { freshDatabase, serverVersion } from './postgres.js';
+import { startTestPg } from './pgliteServer.js';
+import { buildIndex } from '../index/build.js';
+import { loadIndex } from '../index/loader.js';
 import { makeScaleCorpus, questionsFrom } from './scale.js';
 
+const run = promisify(execFile);
+
 export interface MillionOptions {
+  /** Where the collection is built: the file store, PGlite, the server at BENCH_DATABASE_URL (grown there). */
+  stores: ('files' | 'pglite' | 'native')[];
   /** Documents of `paragraphs` passages each: the collection the product builds. */
   documents: number;
   /** Then grown in SQL to this many times its size, and measured again (1: not grown). */
@@ -32,6 +40,7 @@ export interface MillionOptions {
 }
 
 export interface MillionResult {
+  store: string;
   passages: number;
   /** The product's build (embedMs: the hashed vectors), or the SQL growth, the HNSW build and the ef_search measurement of a grown collection. */
   build: { totalMs: number; embedMs: number; grown?: { rowsMs: number; hnswMs: number; tuneMs: number; factor: number } };
@@ -44,29 +53,76 @@ export interface MillionResult {
 /** Questions compared with an exact scan (about a second each at 1,000,000 passages). */
 const RECALL_QUESTIONS = 30;
 
-export async function millionSection(serverUrl: string, base: Config, opts: MillionOptions, log: Logger = silent): Promise<MillionResult[]> {
-  const url = process.env.BENCH_REUSE ? reuseDatabase(serverUrl, 'cite_bench_scale') : await freshDatabase(serverUrl, 'cite_bench_scale');
+export async function millionSection(serverUrl: string | undefined, base: Config, opts: MillionOptions, log: Logger = silent): Promise<MillionResult[]> {
   const corpus = process.env.BENCH_REUSE ?? path.join(opts.tempDir, 'scale-corpus');
   const names = process.env.BENCH_REUSE ? readdirSync(corpus).filter((n) => n.endsWith('.txt')).sort() : makeScaleCorpus(base.SEEDS_DIR, corpus, opts.documents, opts.paragraphs);
-  const config: Config = { ...base, SEEDS_DIR: corpus, DATABASE_URL: url };
   const embedder = new HashedEmbedder();
+  const results: MillionResult[] = [];
+  if (opts.stores.includes('files')) results.push(await inFiles({ ...base, SEEDS_DIR: corpus, INDEX_DIR: path.join(opts.tempDir, 'scale-index') }, embedder, names, opts, log));
+  if (opts.stores.includes('pglite')) {
+    const pglite = await startTestPg();
+    try {
+      results.push(...(await inPostgres('PGlite', pglite.url, { ...base, SEEDS_DIR: corpus }, embedder, names, { ...opts, grow: 1 }, log)));
+    } finally {
+      await pglite.close();
+    }
+  }
+  if (opts.stores.includes('native')) {
+    if (!serverUrl) throw new Error('the native store needs BENCH_DATABASE_URL');
+    const url = process.env.BENCH_REUSE ? reuseDatabase(serverUrl, 'cite_bench_scale') : await freshDatabase(serverUrl, 'cite_bench_scale');
+    results.push(...(await inPostgres(await serverVersion(url), url, { ...base, SEEDS_DIR: corpus }, embedder, names, opts, log)));
+  }
+  return results;
+}
+
+/** The file store with the same vectors and probe: its build, re-index and serving process. */
+async function inFiles(config: Config, embedder: HashedEmbedder, names: string[], opts: MillionOptions, log: Logger): Promise<MillionResult> {
+  log(`files: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
+  const built = await buildIndex(buildSettings(config), embedder);
+  const questions = questionsFrom((await loadIndex(config.INDEX_DIR)).chunks.list().map((c) => c.text), opts.questions);
+  const questionsFile = path.join(opts.tempDir, 'scale-questions-files.json');
+  writeFileSync(questionsFile, JSON.stringify(questions));
+  const replica = await probe(config.INDEX_DIR, questionsFile);
+  appendFileSync(path.join(config.SEEDS_DIR, names[Math.floor(names.length / 2)]!), '\n\nThe heron almanac lists the herons of the delta, one paragraph added for the re-index.\n');
+  const reindex = await buildIndex(buildSettings(config), embedder);
+  const manifest = (await loadIndex(config.INDEX_DIR)).manifest;
+  const bytes = Number(execFileSync('du', ['-sb', config.INDEX_DIR], { encoding: 'utf8' }).split('\t')[0]);
+  const nan = percentiles([]);
+  return {
+    store: 'file store (hnswlib)',
+    passages: built.chunks,
+    build: { totalMs: built.totalMs, embedMs: built.embedMs },
+    reindexOneMs: reindex.totalMs,
+    bytes: { passages: bytes, hnsw: NaN, postings: NaN, terms: NaN, database: bytes },
+    dense: { efSearch: manifest.hnsw?.efSearch ?? 0, recallAt10: NaN, measuredAtBuild: manifest.hnsw?.recallAt10 ?? NaN, hnsw: nan, exact: nan, questions: 0 },
+    replica,
+  };
+}
+
+/** A fresh serving process (asynchronously: PGlite serves it from this process's event loop). */
+const probe = async (where: string, questionsFile: string) =>
+  JSON.parse((await run(process.execPath, [...nodeArgsFor(import.meta.url, 'replicaProbe'), where, questionsFile], { encoding: 'utf8', maxBuffer: 1 << 24 })).stdout);
+
+async function inPostgres(server: string, url: string, config: Config, embedder: HashedEmbedder, names: string[], opts: MillionOptions, log: Logger): Promise<MillionResult[]> {
+  config = { ...config, DATABASE_URL: url };
+  const corpus = config.SEEDS_DIR;
   const store = await PostgresIndex.connect(url, searchOptions(config));
   const results: MillionResult[] = [];
   try {
-    log(`postgres: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
+    log(`${server}: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
     let lastLog = 0;
     const built = await store.build(buildSettings(config), embedder, (p) => {
       if (performance.now() - lastLog > 60_000) {
         lastLog = performance.now();
-        log(`postgres: ${JSON.stringify(p)}`);
+        log(`${server}: ${JSON.stringify(p)}`);
       }
     });
-    log(`postgres ${built.chunks}: built in ${secs(built.totalMs)}; storage, recall, replica`);
-    results.push(await measure(store, url, config, embedder, names, { totalMs: built.totalMs, embedMs: built.embedMs }, opts, log));
+    log(`${server} ${built.chunks}: built in ${secs(built.totalMs)}; storage, recall, replica`);
+    results.push(await measure(server, store, url, config, embedder, names, { totalMs: built.totalMs, embedMs: built.embedMs }, opts, log));
     if (opts.grow > 1) {
-      log(`postgres: growing the collection ${opts.grow} times in SQL`);
+      log(`${server}: growing the collection ${opts.grow} times in SQL`);
       const grown = await grow(store, corpus, opts.grow, { M: config.HNSW_M, efConstruction: config.HNSW_EF_CONSTRUCTION }, embedder, log);
-      results.push(await measure(store, url, config, embedder, names, { totalMs: grown.rowsMs + grown.hnswMs + grown.tuneMs, embedMs: 0, grown }, opts, log));
+      results.push(await measure(server, store, url, config, embedder, names, { totalMs: grown.rowsMs + grown.hnswMs + grown.tuneMs, embedMs: 0, grown }, opts, log));
     }
     return results;
   } finally {
@@ -136,6 +192,7 @@ async function grow(store: PostgresIndex, corpus: string, factor: number, graph:
 }
 
 async function measure(
+  server: string,
   store: PostgresIndex,
   url: string,
   config: Config,
@@ -157,12 +214,12 @@ async function measure(
     const dense = { ...(await recall(store, generation, embedder, questions.slice(0, RECALL_QUESTIONS), efSearch)), measuredAtBuild: live.manifest.hnsw?.recallAt10 ?? NaN };
     const questionsFile = path.join(opts.tempDir, `scale-questions-${live.manifest.chunkCount}.json`);
     writeFileSync(questionsFile, JSON.stringify(questions));
-    const replica = JSON.parse(execFileSync(process.execPath, [...nodeArgsFor(import.meta.url, 'replicaProbe'), url, questionsFile], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+    const replica = await probe(url, questionsFile);
     log(`postgres ${live.manifest.chunkCount}: one document changed, re-index`);
     appendFileSync(path.join(corpus, names[Math.floor(names.length / 2)]!), '\n\nThe heron almanac lists the herons of the delta, one paragraph added for the re-index.\n');
     const reindex = await store.build(buildSettings(config), embedder);
     if (reindex.embeddedChunks === undefined || reindex.embeddedChunks > 200) throw new Error(`the re-index embedded ${reindex.embeddedChunks} passages: not the one document`);
-    return { passages: live.manifest.chunkCount, build, reindexOneMs: reindex.totalMs, bytes, dense, replica };
+    return { store: server, passages: live.manifest.chunkCount, build, reindexOneMs: reindex.totalMs, bytes, dense, replica };
   }
 }
 
@@ -196,7 +253,7 @@ export async function recall(store: PostgresIndex, generation: number, embedder:
   return { efSearch, recallAt10: found / Math.max(1, questions.length * 10), hnsw: percentiles(hnswTimes), exact: percentiles(exactTimes), questions: questions.length };
 }
 
-export function renderMillion(results: MillionResult[], server: string): string {
+export function renderMillion(results: MillionResult[]): string {
   const col = (fn: (r: MillionResult) => string) => results.map(fn);
   const rows = [
     ['passages', ...col((r) => r.passages.toLocaleString('en-US'))],
@@ -204,12 +261,12 @@ export function renderMillion(results: MillionResult[], server: string): string 
     ['re-index, one document changed', ...col((r) => secs(r.reindexOneMs))],
     ['query p50 / p95, end to end (hybrid, fresh replica)', ...col((r) => `${ms(r.replica.query.p50)} / ${ms(r.replica.query.p95)} ms`)],
     ['vector search p50 / p95 (50 nearest)', ...col((r) => `${ms(r.replica.vector.p50)} / ${ms(r.replica.vector.p95)} ms`)],
-    ['lexical search in SQL p50 / p95 (50 best)', ...col((r) => `${ms(r.replica.lexical.p50)} / ${ms(r.replica.lexical.p95)} ms`)],
-    ['vector recall@10 against an exact scan', ...col((r) => `${f(r.dense.recallAt10)} at ef_search ${r.dense.efSearch} (${r.dense.questions} questions; ${f(r.dense.measuredAtBuild)} measured at build)`)],
-    ['HNSW search p50 / p95 (10 nearest); exact scan p50', ...col((r) => `${ms(r.dense.hnsw.p50)} / ${ms(r.dense.hnsw.p95)} ms; ${ms(r.dense.exact.p50)} ms`)],
+    ['lexical search p50 / p95 (50 best; in SQL for PostgreSQL)', ...col((r) => `${ms(r.replica.lexical.p50)} / ${ms(r.replica.lexical.p95)} ms`)],
+    ['vector recall@10 against an exact scan', ...col((r) => (r.dense.questions ? `${f(r.dense.recallAt10)} at ef_search ${r.dense.efSearch} (${r.dense.questions} questions; ${f(r.dense.measuredAtBuild)} measured at build)` : `${f(r.dense.measuredAtBuild)} at efSearch ${r.dense.efSearch} (measured at build)`))],
+    ['HNSW search p50 / p95 (10 nearest); exact scan p50', ...col((r) => (r.dense.questions ? `${ms(r.dense.hnsw.p50)} / ${ms(r.dense.hnsw.p95)} ms; ${ms(r.dense.exact.p50)} ms` : '–'))],
     ['replica resident memory: before opening → after the questions', ...col((r) => `${mb(r.replica.rssBeforeBytes)} → ${mb(r.replica.rssAfterBytes)} (open ${ms(r.replica.openMs)} ms)`)],
-    ['storage: passages (with HNSW) / HNSW alone', ...col((r) => `${mb(r.bytes.passages)} / ${mb(r.bytes.hnsw)}`)],
-    ['storage: postings / term counts / whole database', ...col((r) => `${mb(r.bytes.postings)} / ${mb(r.bytes.terms)} / ${mb(r.bytes.database)}`)],
+    ['storage: passages (with HNSW) / HNSW alone', ...col((r) => (Number.isNaN(r.bytes.hnsw) ? `index folder ${mb(r.bytes.database)}` : `${mb(r.bytes.passages)} / ${mb(r.bytes.hnsw)}`))],
+    ['storage: postings / term counts / whole database', ...col((r) => (Number.isNaN(r.bytes.hnsw) ? '–' : `${mb(r.bytes.postings)} / ${mb(r.bytes.terms)} / ${mb(r.bytes.database)}`))],
   ];
-  return [`Server: ${server}. Vectors: HashedEmbedder (each word a fixed random direction, a passage the normalised sum), not the model's.`, '', table(['measure', ...col((r) => `${r.passages.toLocaleString('en-US')} passages`)], rows)].join('\n');
+  return [`Vectors: HashedEmbedder (each word a fixed random direction, a passage the normalised sum), not the model's.`, '', table(['measure', ...col((r) => `${r.store}, ${r.passages.toLocaleString('en-US')} passages`)], rows)].join('\n');
 }

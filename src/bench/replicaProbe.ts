@@ -1,7 +1,7 @@
 /**
- * A replica of the PostgreSQL store as the bot runs one, with the bench's hashed stand-in vectors
- * (spawned by the 1,000,000-passage section, the same probe at every size):
- *   node … replicaProbe <database url> <questions.json>
+ * A serving process as the bot runs one, with the bench's hashed stand-in vectors (spawned by the
+ * PostgreSQL scale section: the same probe for every store and size):
+ *   node … replicaProbe <database url | index folder> <questions.json>
  * Opens the live generation, answers the questions one at a time (hybrid retrieval, 10 hits, the
  * first 3 described), and prints one JSON object: resident memory before opening and after the
  * questions (garbage collected), and the query latencies.
@@ -9,6 +9,8 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import type { IndexData } from '../index/indexData.js';
+import { loadIndex } from '../index/loader.js';
 import { PostgresIndex } from '../index/postgres/source.js';
 import { Retriever } from '../retrieval/search.js';
 import { percentiles } from './common.js';
@@ -21,8 +23,8 @@ const questions = JSON.parse(readFileSync(questionsFile, 'utf8')) as string[];
 gc();
 const rssBeforeBytes = process.memoryUsage().rss;
 const t0 = performance.now();
-const store = await PostgresIndex.connect(url, { exactSearchMax: 10_000 });
-const index = await store.openLive();
+const store = url.startsWith('postgres') ? await PostgresIndex.connect(url, { exactSearchMax: 10_000 }) : undefined;
+const index: IndexData = store ? await store.openLive() : await loadIndex(url);
 const openMs = performance.now() - t0;
 const embedder = new HashedEmbedder(index.manifest.dim);
 const retriever = new Retriever(index, embedder, { lexicalThreshold: 0.25 });
@@ -43,5 +45,5 @@ for (const q of questions.slice(0, 50)) {
 }
 gc();
 const rssAfterBytes = process.memoryUsage().rss;
-await store.close();
+await store?.close();
 process.stdout.write(JSON.stringify({ rssBeforeBytes, rssAfterBytes, openMs, query: percentiles(hybrid), vector: percentiles(vectors), lexical: percentiles(words), questions: questions.length }) + '\n');

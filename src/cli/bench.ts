@@ -13,7 +13,6 @@ import { millionSection, renderMillion } from '../bench/postgresMillion.js';
 import { readingSection, renderReading } from '../bench/reading.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { staleBuildWarning } from '../modules.js';
-import { serverVersion } from '../bench/postgres.js';
 
 const { values } = parseArgs({
   options: {
@@ -24,6 +23,7 @@ const { values } = parseArgs({
     documents: { type: 'string' },
     'no-files': { type: 'boolean', default: false },
     grow: { type: 'string', default: '10' },
+    stores: { type: 'string' },
   },
 });
 
@@ -43,13 +43,13 @@ try {
     // BENCH_DATABASE_URL, built at 100 passages × documents with hashed stand-in vectors, then grown
     // `grow` times in SQL and measured again (see postgresMillion.ts).
     const server = process.env.BENCH_DATABASE_URL;
-    if (!server) throw new ConfigError('--only postgres-scale needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).');
+    const stores = (values.stores ?? (server ? 'files,pglite,native' : 'files,pglite')).split(',') as ('files' | 'pglite' | 'native')[];
+    if (!server && stores.includes('native')) throw new ConfigError('--only postgres-scale with the native store needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).');
     const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
     try {
-      const options = { documents: Number(values.documents ?? 1000), grow: Number(values.grow), paragraphs: 100, questions: 200, tempDir };
+      const options = { stores, documents: Number(values.documents ?? 1000), grow: Number(values.grow), paragraphs: 100, questions: 200, tempDir };
       const results = await millionSection(server, loadConfig(), options, stderrLogger);
-      const version = await serverVersion(server);
-      process.stdout.write(`## PostgreSQL at scale (native server)\n\n${renderMillion(results, version)}\n`);
+      process.stdout.write(`## PostgreSQL at scale\n\n${renderMillion(results)}\n`);
     } finally {
       if (!process.env.BENCH_KEEP) rmSync(tempDir, { recursive: true, force: true });
     }
