@@ -3,7 +3,7 @@ import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
-import { documentNames } from '../replies/examples.js';
+import { documentNames } from './examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';

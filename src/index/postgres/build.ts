@@ -1,7 +1,7 @@
 import type { Chunk } from '../../chunks/chunk.js';
 import { chunkDocument } from '../../chunks/chunk.js';
 import { inTransaction, toVector, type Db } from '../../db/pool.js';
-import { documentNames } from '../../replies/examples.js';
+import { documentNames } from '../examples.js';
 import { calibrate } from '../../retrieval/calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
 import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
