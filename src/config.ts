@@ -76,7 +76,7 @@ const schema = z.object({
   /**
    * "The documents do not answer" unless a top passage reaches one of the two gates (README, "Not
    * covered"). The dense one is a cosine: unset, the gate measured for the model at index time
-   * (retrieval/calibration.ts); set, it overrides that.
+   * (index/calibration.ts); set, it overrides that.
    */
   DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
   /** The lexical gate: the share of the question's rare words a passage must contain (model-independent). */
