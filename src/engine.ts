@@ -114,9 +114,10 @@ export class Engine {
   async pagesOf(file: string): Promise<number | undefined> {
     const { index } = this.retriever;
     const doc = index.manifest.documents.find((d) => d.file === file);
-    const pages = new Set<number>();
-    for (let i = 0; doc && i < doc.chunks; i++) for (const page of (await index.chunks.get(doc.firstLabel + i))?.pages ?? []) if (page > 0) pages.add(page);
-    return pages.size ? Math.max(...pages) : undefined;
+    // All asked for at once: one query for a database store.
+    const chunks = await Promise.all(Array.from({ length: doc?.chunks ?? 0 }, (_, i) => index.chunks.get(doc!.firstLabel + i)));
+    const pages = chunks.flatMap((c) => c?.pages ?? []).filter((page) => page > 0);
+    return pages.length ? pages.reduce((a, b) => Math.max(a, b)) : undefined;
   }
 
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
@@ -183,7 +184,7 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
-  if (!config.DATABASE_URL && searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
   if (manifest.reading !== readingKey(readLimits(config))) return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

@@ -6,9 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import MiniSearch from 'minisearch';
 import type { Config } from '../config.js';
 import { buildSettings } from '../index/settings.js';
@@ -20,6 +18,7 @@ import { FILES } from '../index/layout.js';
 import { loadIndex } from '../index/loader.js';
 import { terms } from '../retrieval/terms.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { nodeArgsFor } from '../modules.js';
 import { forceGc, mb, ms, percentiles, secs, silent, table, f, type Logger, type Percentiles } from './common.js';
 import type { ServeProbeResult } from './serveProbe.js';
 import { mulberry32, syntheticDocument, vocabularyOf } from './synthetic.js';
@@ -173,11 +172,9 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
  * served from this very process (PGlite in the PostgreSQL section) must keep answering meanwhile.
  */
 export async function serveProbe(config: Config, questionsFile: string, changedDocument: string): Promise<ServeProbeResult | { error: string }> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const probe = fileURLToPath(new URL('./serveProbe.ts', import.meta.url));
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
   for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
-  const child = spawn(process.execPath, ['--import', tsx, probe, questionsFile, changedDocument], { env, timeout: 1_800_000 });
+  const child = spawn(process.execPath, [...nodeArgsFor(import.meta.url, 'serveProbe'), questionsFile, changedDocument], { env, timeout: 1_800_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { postgresOnly, READING_SIZES, renderMarkdown, runBench, stderrLogger } from '../bench/bench.js';
 import { readingSection, renderReading } from '../bench/reading.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { staleBuildWarning } from '../modules.js';
 
 const { values } = parseArgs({
   options: {
@@ -21,6 +22,9 @@ const { values } = parseArgs({
     'no-files': { type: 'boolean', default: false },
   },
 });
+
+const stale = staleBuildWarning();
+if (stale) stderrLogger(stale);
 
 try {
   if (values.only !== undefined && values.only !== 'reading' && values.only !== 'postgres') throw new Error(`--only takes "reading" or "postgres", got "${values.only}"`);

@@ -72,7 +72,7 @@ const COMPACT_AT = 0.25;
 /** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
 export const RETUNE_AT = 0.1;
 /** Sampled passages used to measure HNSW recall. */
-const TUNING_QUERIES = 50;
+export const TUNING_QUERIES = 50;
 
 /**
  * Builds or updates the index. `reuse: false` ignores the live build (its files were found

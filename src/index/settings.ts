@@ -29,13 +29,10 @@ export function buildSettings(config: Config) {
   };
 }
 
-/** How the PostgreSQL store searches vectors: exactly up to EXACT_SEARCH_MAX passages, then HNSW. */
-export function searchOptions(config: Config) {
-  return { exactSearchMax: config.EXACT_SEARCH_MAX, efSearch: config.HNSW_EF_SEARCH ?? PG_EF_SEARCH };
-}
-
 /**
- * pgvector's hnsw.ef_search when HNSW_EF_SEARCH is unset (the file store measures it at build time
- * with hnswlib; here pgvector's iterative scan keeps recall up while the generation filter drops rows).
+ * How the PostgreSQL store searches vectors: exactly up to EXACT_SEARCH_MAX passages, then HNSW at
+ * HNSW_EF_SEARCH, or when unset at the ef_search measured at build.
  */
-const PG_EF_SEARCH = 200;
+export function searchOptions(config: Config) {
+  return { exactSearchMax: config.EXACT_SEARCH_MAX, efSearch: config.HNSW_EF_SEARCH };
+}
