@@ -1,4 +1,4 @@
-import { embedderOptions, readLimits, type Config } from './config.js';
+import { embedderOptions, type Config } from './config.js';
 import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
@@ -7,6 +7,7 @@ import { IndexError } from './index/layout.js';
 import { loadIndex } from './index/loader.js';
 import { readManifest, type Manifest } from './index/manifest.js';
 import { PostgresIndex } from './index/postgres/source.js';
+import { buildSettings, readLimits, searchOptions } from './index/settings.js';
 import { isUnavailable } from './db/pool.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
@@ -170,30 +171,6 @@ export class Engine {
     })();
     return this.reindexing;
   }
-}
-
-export function embeddingKey(config: Config): string {
-  return `dtype:${config.EMBED_DTYPE}|q:${config.QUERY_PREFIX}|p:${config.PASSAGE_PREFIX}`;
-}
-
-export function buildSettings(config: Config) {
-  return {
-    seedsDir: config.SEEDS_DIR,
-    indexDir: config.INDEX_DIR,
-    reading: readLimits(config),
-    M: config.HNSW_M,
-    efConstruction: config.HNSW_EF_CONSTRUCTION,
-    embeddingKey: embeddingKey(config),
-    exactSearchMax: config.EXACT_SEARCH_MAX,
-  };
-}
-
-/**
- * How the PostgreSQL store searches vectors: exactly up to EXACT_SEARCH_MAX passages, then HNSW at
- * HNSW_EF_SEARCH, or when unset at the ef_search measured at build.
- */
-export function searchOptions(config: Config) {
-  return { exactSearchMax: config.EXACT_SEARCH_MAX, efSearch: config.HNSW_EF_SEARCH };
 }
 
 function retrievalSettings(config: Config) {

@@ -6,7 +6,7 @@ import { TEXTS } from '../replies/texts.js';
 import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
 import type { Hit } from '../retrieval/search.js';
 import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
-import { ANSWER_ID } from './recent.js';
+import { ANSWER_ID } from '../replies/recent.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 import { advance, blockAt, LiveTexts, tidy } from './viewer/documents.js';
 import { documentId, inkCount } from './viewer/links.js';
