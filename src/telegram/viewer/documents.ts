@@ -1,4 +1,4 @@
-import { sentenceSpans } from '../../chunks/chunk.js';
+import { sentenceSpans } from '../../text/sentences.js';
 import { cleanDocument, type Span } from '../../documents/clean.js';
 import type { ManifestDocument, Manifest } from '../../index/manifest.js';
 import { TextsReader, type StoredText } from '../../index/texts.js';
