@@ -1,4 +1,4 @@
-import { embedderOptions, readLimits, type Config } from './config.js';
+import { embedderOptions, type Config } from './config.js';
 import { buildIndex, damagedFile, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
@@ -8,6 +8,7 @@ import { loadIndex } from './index/loader.js';
 import { lockIndex } from './index/lock.js';
 import { readManifest, type Manifest } from './index/manifest.js';
 import { PostgresIndex } from './index/postgres/source.js';
+import { buildSettings, readLimits, searchOptions } from './index/settings.js';
 import { isUnavailable } from './db/pool.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
@@ -114,9 +115,10 @@ export class Engine {
   async pagesOf(file: string): Promise<number | undefined> {
     const { index } = this.retriever;
     const doc = index.manifest.documents.find((d) => d.file === file);
-    const pages = new Set<number>();
-    for (let i = 0; doc && i < doc.chunks; i++) for (const page of (await index.chunks.get(doc.firstLabel + i))?.pages ?? []) if (page > 0) pages.add(page);
-    return pages.size ? Math.max(...pages) : undefined;
+    // All asked for at once: one query for a database store.
+    const chunks = await Promise.all(Array.from({ length: doc?.chunks ?? 0 }, (_, i) => index.chunks.get(doc!.firstLabel + i)));
+    const pages = chunks.flatMap((c) => c?.pages ?? []).filter((page) => page > 0);
+    return pages.length ? pages.reduce((a, b) => Math.max(a, b)) : undefined;
   }
 
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
@@ -212,33 +214,6 @@ export class Engine {
   }
 }
 
-export function embeddingKey(config: Config): string {
-  return `dtype:${config.EMBED_DTYPE}|q:${config.QUERY_PREFIX}|p:${config.PASSAGE_PREFIX}`;
-}
-
-export function buildSettings(config: Config) {
-  return {
-    seedsDir: config.SEEDS_DIR,
-    indexDir: config.INDEX_DIR,
-    reading: readLimits(config),
-    M: config.HNSW_M,
-    efConstruction: config.HNSW_EF_CONSTRUCTION,
-    embeddingKey: embeddingKey(config),
-    exactSearchMax: config.EXACT_SEARCH_MAX,
-  };
-}
-
-/** How the PostgreSQL store searches vectors: exactly up to EXACT_SEARCH_MAX passages, then HNSW. */
-export function searchOptions(config: Config) {
-  return { exactSearchMax: config.EXACT_SEARCH_MAX, efSearch: config.HNSW_EF_SEARCH ?? PG_EF_SEARCH };
-}
-
-/**
- * pgvector's hnsw.ef_search when HNSW_EF_SEARCH is unset (the file store measures it at build time
- * with hnswlib; here pgvector's iterative scan keeps recall up while the generation filter drops rows).
- */
-const PG_EF_SEARCH = 200;
-
 function retrievalSettings(config: Config) {
   return {
     efSearch: config.HNSW_EF_SEARCH,
@@ -256,7 +231,7 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
-  if (!config.DATABASE_URL && searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
   if (manifest.reading !== readingKey(readLimits(config))) return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

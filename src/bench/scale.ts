@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import MiniSearch from 'minisearch';
 import type { Config } from '../config.js';
-import { buildSettings } from '../engine.js';
+import { buildSettings } from '../index/settings.js';
 import { buildIndex, type BuildSummary } from '../index/build.js';
 import { ExactIndex, HnswIndex } from '../index/dense.js';
 import { LexicalIndex } from '../index/lexical.js';

@@ -3,13 +3,13 @@ import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
-import { documentNames } from '../replies/examples.js';
+import { documentNames } from './examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
-import { calibrate } from '../retrieval/calibration.js';
+import { measureGates } from './calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { ChunkStore } from './chunkStore.js';
@@ -64,7 +64,7 @@ export interface BuildSummary {
   upToDate: boolean;
   /** Labels were renumbered and the vector index rebuilt (first build, or deletions piled up). */
   rebuilt: boolean;
-  /** How "not covered" is decided for this model (see retrieval/calibration). */
+  /** How "not covered" is decided for this model (see index/calibration.ts). */
   calibration?: Manifest['calibration'];
 }
 
@@ -73,7 +73,7 @@ const COMPACT_AT = 0.25;
 /** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
 export const RETUNE_AT = 0.1;
 /** Sampled passages used to measure HNSW recall. */
-const TUNING_QUERIES = 50;
+export const TUNING_QUERIES = 50;
 
 /**
  * Builds or updates the index. `reuse: false` ignores the live build (its files were found
@@ -305,7 +305,7 @@ async function fullBuild(
     await writeHnsw(writer, graph);
     dense = new HnswIndex(graph, hnsw.efSearch);
   }
-  const calibration = await calibrate(embedder, dense, sampleTexts(chunks.length, () => true, (l) => chunks[l]!.text), chunks.length);
+  const calibration = await measureGates(embedder, dense, sampleTexts(chunks.length, () => true, (l) => chunks[l]!.text), chunks.length);
   return { manifest: withExamples({ ...draft(input, sortDocuments(documents), chunks.length, hnsw), calibration }), rebuilt: true };
 }
 
@@ -410,7 +410,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);
     }
-    calibration = await calibrate(embedder, dense, sampleTexts(labels, isLive, textOf), live);
+    calibration = await measureGates(embedder, dense, sampleTexts(labels, isLive, textOf), live);
   }
   return { manifest: withExamples({ ...draft(input, sortDocuments(documents), labels, hnsw), calibration }), rebuilt: false };
 }
