@@ -1,8 +1,9 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { Span } from '../documents/clean.js';
 import type { SourceDocument } from '../documents/load.js';
-import { IndexError, sha256 } from './layout.js';
+import { IndexError } from './layout.js';
+import { readSealed } from './seals.js';
 import type { Manifest } from './manifest.js';
 
 /*
@@ -47,8 +48,8 @@ export function textsFile(previous: { build: string; manifest: Pick<Manifest, 'c
 function checkedData({ build, manifest }: { build: string; manifest: Pick<Manifest, 'checksums'> }): Buffer | undefined {
   const file = path.join(build, TEXTS_FILE);
   if (!existsSync(file) || manifest.checksums[TEXTS_FILE] === undefined) return undefined;
-  const data = readFileSync(file);
-  if (sha256(data) !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
+  const { data, sha256 } = readSealed(file);
+  if (sha256 !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
   return data;
 }
 
