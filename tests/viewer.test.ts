@@ -408,3 +408,26 @@ describe('the document changed after the answer', () => {
     await page.close();
   }, 60_000);
 });
+
+describe('stored texts', () => {
+  it('a build from before paragraphs were stored is laid out as plain text is read; a missing texts file means no viewer', async () => {
+    const { LiveTexts } = await import('../src/telegram/viewer/documents.js');
+    const { documentId } = await import('../src/telegram/viewer/links.js');
+    const { sha256 } = await import('../src/index/layout.js');
+    const build = tmp();
+    const text = 'Old title\n\nFirst paragraph of the old build.\n\nSecond paragraph of the old build.\n';
+    const data = Buffer.from(JSON.stringify({ hash: 'a'.repeat(64), text }) + '\n');
+    writeFileSync(path.join(build, 'texts.jsonl'), data);
+    const manifest = { ...engine.manifest, documents: [{ ...engine.manifest.documents[0]!, file: 'old.txt', title: 'Old title', hash: 'a'.repeat(64) }], checksums: { 'texts.jsonl': sha256(data) } };
+    const texts = new LiveTexts(() => ({ build, manifest }));
+    expect(texts.available).toBe(true);
+    const { laid } = texts.document(documentId('old.txt'))!;
+    expect(laid.blocks.map((b) => [b.paragraph, text.slice(b.start, b.end)])).toEqual([
+      [0, 'Old title'],
+      [1, 'First paragraph of the old build.'],
+      [2, 'Second paragraph of the old build.'],
+    ]);
+    expect(texts.document('000000000000')).toBeUndefined();
+    expect(new LiveTexts(() => ({ build: tmp(), manifest })).available).toBe(false);
+  });
+});
