@@ -127,6 +127,21 @@ describe('private chat: the web_app button opens the document at the quote', () 
     await light.page.close();
   });
 
+  it.skipIf(!CHROMIUM)('the other quotes of the answer are one tap away', async () => {
+    const x = await ask(user(521), 'What happened on 27 September 2020?');
+    const answer = x.sent.at(-1)!;
+    const opens = buttons(answer).filter((b) => b.web_app);
+    expect(opens.length).toBeGreaterThan(1);
+    expect(opens.map((b) => b.text)).toEqual(opens.map((_, i) => `${i + 1}. 📄 Open in document`));
+    const { page } = await open(launched(opens[0].web_app.url, launchData(user(521))));
+    const tabs = await page.$$('nav button');
+    expect(tabs).toHaveLength(opens.length);
+    await tabs[1]!.click();
+    await page.waitForFunction(() => document.querySelector('nav button[aria-current="true"]')?.textContent?.startsWith('Quote 2'), undefined, { timeout: 10_000 });
+    await page.waitForFunction((q) => [...document.querySelectorAll('mark')].map((m) => m.textContent).join(' ').replace(/\s+/g, ' ').trim() === q, squeeze(quoteText(answer, 2)), { timeout: 10_000 });
+    await page.close();
+  });
+
   it.skipIf(!CHROMIUM)('Cyrillic and Turkish/Azerbaijani letters arrive intact', async () => {
     const x = await ask(user(502), 'What did the glockenspiel orchestra of the town do on Sunday?');
     const answer = x.sent.at(-1)!;
