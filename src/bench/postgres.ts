@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import type { Config } from '../config.js';
-import { buildSettings, searchOptions } from '../engine.js';
+import { buildSettings, searchOptions } from '../index/settings.js';
 import { PostgresIndex } from '../index/postgres/source.js';
 import { efSearchOf, liveGeneration } from '../index/postgres/reader.js';
 import { recall } from './postgresMillion.js';
