@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildSettings, searchOptions } from '../engine.js';
+import { buildSettings, searchOptions } from '../index/settings.js';
 import { efSearchOf, liveGeneration, PgDense } from '../index/postgres/reader.js';
 import { ensurePassages, type GraphParams } from '../index/postgres/schema.js';
 import { PostgresIndex } from '../index/postgres/source.js';
