@@ -54,6 +54,9 @@ export function termCounts(text: string, title: string): { counts: Map<string, n
   return { counts, length: Math.max(1, Math.min(length, 0xffff)) };
 }
 
+/** The distinct search terms of a question, in order (what `query`, `coverage` and `unknownTerms` weigh). */
+export const questionTerms = (question: string): string[] => [...new Set(terms(question))];
+
 /** How a question word is widened: to longer words it starts (prefix), close spellings (fuzzy, within `fuzzyDistance` edits), another ending (stem). */
 export function widening(term: string): { prefix: boolean; fuzzyDistance: number | undefined; stem: string | undefined } {
   const number = /^\d/.test(term);

@@ -1,7 +1,6 @@
 import type { Db } from '../../db/pool.js';
-import { terms } from '../../retrieval/terms.js';
 import type { LexicalSearch } from '../indexData.js';
-import { BM25, bm25Idf, coverageOf, fuzzyWeight, PREFIX_EXPANSIONS, prefixWeight, rarity, widening } from '../lexical.js';
+import { BM25, bm25Idf, coverageOf, fuzzyWeight, PREFIX_EXPANSIONS, prefixWeight, questionTerms, rarity, widening } from '../lexical.js';
 
 /** Term rows a reader of generation $1 sees (as VISIBLE for passages). */
 const VISIBLE_TERM = 't.born <= $1 AND (t.died IS NULL OR t.died > $1)';
@@ -45,7 +44,7 @@ export class PgLexical implements LexicalSearch {
 
   /** Fetches what coverage, idf and unknownTerms need about the question's words (one query for those not cached). */
   async prepare(question: string): Promise<void> {
-    const missing = [...new Set(terms(question))].filter((t) => !this.cache.has(t));
+    const missing = questionTerms(question).filter((t) => !this.cache.has(t));
     if (missing.length === 0) return;
     const widen = missing.map((word) => ({ ...widening(word), ...(word.length > LEVENSHTEIN_MAX ? { fuzzyDistance: undefined } : {}) }));
     const { rows } = await this.db.query<{ word: string; kind: 'exact' | 'prefix' | 'fuzzy' | 'starts' | 'stem'; term: string | null; df: number; text_df: number; distance: number }>(
@@ -58,7 +57,7 @@ export class PgLexical implements LexicalSearch {
   async query(question: string, limit: number): Promise<{ labels: number[]; scores: number[] }> {
     await this.prepare(question);
     const [termsOf, words, weights]: [string[], number[], number[]] = [[], [], []];
-    [...new Set(terms(question))].forEach((word, i) => {
+    questionTerms(question).forEach((word, i) => {
       for (const m of this.stats(word).matches) {
         termsOf.push(m.term);
         words.push(i);
@@ -87,7 +86,7 @@ export class PgLexical implements LexicalSearch {
   }
 
   unknownTerms(question: string): string[] {
-    return [...new Set(terms(question))].filter((t) => !this.stats(t).known);
+    return questionTerms(question).filter((t) => !this.stats(t).known);
   }
 
   /** A word's statistics; one `prepare` did not fetch counts as unknown (never reached: the retriever prepares its questions). */

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/pool.js';
-import { listen } from '../../db/notifications.js';
+import { listen } from './listen.js';
 import { openDb } from '../../db/pool.js';
 import { log } from '../../log.js';
 import type { Embedder } from '../../vectors/embedder.js';

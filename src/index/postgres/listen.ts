@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import pg from 'pg';
-import { log } from '../log.js';
+import { log } from '../../log.js';
 
 /** Pause before listening again after the connection broke. */
 const RECONNECT_MS = 1_000;
