@@ -109,16 +109,21 @@ async function inPostgres(server: string, url: string, config: Config, embedder:
   const store = await PostgresIndex.connect(url, searchOptions(config));
   const results: MillionResult[] = [];
   try {
-    log(`${server}: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
-    let lastLog = 0;
-    const built = await store.build(buildSettings(config), embedder, (p) => {
-      if (performance.now() - lastLog > 60_000) {
-        lastLog = performance.now();
-        log(`${server}: ${JSON.stringify(p)}`);
-      }
-    });
-    log(`${server} ${built.chunks}: built in ${secs(built.totalMs)}; storage, recall, replica`);
-    results.push(await measure(server, store, url, config, embedder, names, { totalMs: built.totalMs, embedMs: built.embedMs }, opts, log));
+    // BENCH_REUSE (a corpus folder kept by BENCH_KEEP): its database is already built; BENCH_SKIP_BASE: measured already.
+    if (!process.env.BENCH_REUSE) {
+      log(`${server}: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
+      let lastLog = 0;
+      const built = await store.build(buildSettings(config), embedder, (p) => {
+        if (performance.now() - lastLog > 60_000) {
+          lastLog = performance.now();
+          log(`${server}: ${JSON.stringify(p)}`);
+        }
+      });
+      log(`${server} ${built.chunks}: built in ${secs(built.totalMs)}; storage, recall, replica`);
+      results.push(await measure(server, store, url, config, embedder, names, { totalMs: built.totalMs, embedMs: built.embedMs }, opts, log));
+    } else if (!process.env.BENCH_SKIP_BASE) {
+      results.push(await measure(server, store, url, config, embedder, names, { totalMs: NaN, embedMs: NaN }, opts, log));
+    }
     if (opts.grow > 1) {
       log(`${server}: growing the collection ${opts.grow} times in SQL`);
       const grown = await grow(store, corpus, opts.grow, { M: config.HNSW_M, efConstruction: config.HNSW_EF_CONSTRUCTION }, embedder, log);
