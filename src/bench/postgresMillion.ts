@@ -224,7 +224,9 @@ async function measure(
     appendFileSync(path.join(corpus, names[Math.floor(names.length / 2)]!), '\n\nThe heron almanac lists the herons of the delta, one paragraph added for the re-index.\n');
     const reindex = await store.build(buildSettings(config), embedder);
     if (reindex.embeddedChunks === undefined || reindex.embeddedChunks > 200) throw new Error(`the re-index embedded ${reindex.embeddedChunks} passages: not the one document`);
-    return { store: server, passages: live.manifest.chunkCount, build, reindexOneMs: reindex.totalMs, bytes, dense, replica };
+    const result = { store: server, passages: live.manifest.chunkCount, build, reindexOneMs: reindex.totalMs, bytes, dense, replica };
+    log(`measured: ${JSON.stringify(result)}`); // kept in the log should a later, longer step not finish
+    return result;
   }
 }
 
