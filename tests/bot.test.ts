@@ -305,7 +305,7 @@ describe('buttons', () => {
 
   it('keeps the most recent answers only: an evicted answer’s buttons say "expired"', () => {
     const recent = new RecentAnswers(2);
-    const answer = (q: string) => ({ answer: { question: q, answered: true, hits: [] } as Answer, lang: 'en' as const, chat: 1, user: 1 });
+    const answer = (q: string) => ({ answer: { question: q, answered: true, hedged: false, hits: [] } as Answer, lang: 'en' as const, chat: 1, user: 1 });
     const a = recent.add(answer('a'));
     const b = recent.add(answer('b'));
     const c = recent.add(answer('c'));
