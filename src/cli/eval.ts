@@ -44,7 +44,7 @@ await run(async (config) => {
   const engine = await openEngine(config);
   const answers = [];
   for (const item of items) answers.push(await engine.ask(item.q, 10, mode));
-  process.stdout.write(`${values.half ? `half ${values.half}: ` : ''}${items.length} questions\n`);
+  if (values.half) process.stdout.write(`half ${values.half}: ${items.length} questions\n`);
   process.stdout.write(formatReport(score(items, answers, mode)) + '\n');
   process.stdout.write(formatDecisions(decisions(items, answers)) + '\n');
   if (mode !== 'hybrid') return; // the thresholds decide for the product, which is hybrid
