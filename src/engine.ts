@@ -1,12 +1,14 @@
-import { embedderOptions, readLimits, type Config } from './config.js';
-import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
+import { embedderOptions, type Config } from './config.js';
+import { buildIndex, damagedFile, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
 import { loadIndex } from './index/loader.js';
+import { lockIndex } from './index/lock.js';
 import { readManifest, type Manifest } from './index/manifest.js';
 import { PostgresIndex } from './index/postgres/source.js';
+import { buildSettings, readLimits, searchOptions } from './index/settings.js';
 import { isUnavailable } from './db/pool.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
@@ -113,9 +115,10 @@ export class Engine {
   async pagesOf(file: string): Promise<number | undefined> {
     const { index } = this.retriever;
     const doc = index.manifest.documents.find((d) => d.file === file);
-    const pages = new Set<number>();
-    for (let i = 0; doc && i < doc.chunks; i++) for (const page of (await index.chunks.get(doc.firstLabel + i))?.pages ?? []) if (page > 0) pages.add(page);
-    return pages.size ? Math.max(...pages) : undefined;
+    // All asked for at once: one query for a database store.
+    const chunks = await Promise.all(Array.from({ length: doc?.chunks ?? 0 }, (_, i) => index.chunks.get(doc!.firstLabel + i)));
+    const pages = chunks.flatMap((c) => c?.pages ?? []).filter((page) => page > 0);
+    return pages.length ? pages.reduce((a, b) => Math.max(a, b)) : undefined;
   }
 
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
@@ -130,6 +133,8 @@ export class Engine {
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
+        const unchanged = await this.unchangedSummary();
+        if (unchanged) return unchanged;
         let summary = await this.runBuild(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir === this.retriever.index.build) return summary;
@@ -163,34 +168,51 @@ export class Engine {
     })();
     return this.reindexing;
   }
-}
 
-export function embeddingKey(config: Config): string {
-  return `dtype:${config.EMBED_DTYPE}|q:${config.QUERY_PREFIX}|p:${config.PASSAGE_PREFIX}`;
+  /**
+   * "Nothing changed", decided here before any worker is started and any model loaded (that was most
+   * of the time of an unchanged re-index): the live build is the one answering, fits the model, the
+   * settings and every document's size and time (as at start, see staleReason), and every data
+   * file still matches its checksum (a stat per file while its seal holds, see index/seals.ts).
+   * Anything else goes to the worker, whose build decides again.
+   */
+  private async unchangedSummary(): Promise<BuildSummary | undefined> {
+    if (this.postgres) return undefined;
+    const started = performance.now();
+    let live: { build: string; manifest: Manifest };
+    try {
+      live = readManifest(this.config.INDEX_DIR);
+    } catch {
+      return undefined; // missing or damaged: the build says what to do
+    }
+    const { build, manifest } = live;
+    if (build !== this.retriever.index.build || staleReason(this.config, this.embedder, manifest)) return undefined;
+    const unlock = lockIndex(this.config.INDEX_DIR); // another build running is "busy", as from the worker
+    try {
+      if (await damagedFile(build, manifest)) return undefined;
+    } finally {
+      unlock();
+    }
+    return {
+      documents: manifest.documents.length,
+      chunks: manifest.chunkCount,
+      reused: manifest.documents.map((d) => d.file).sort(),
+      embedded: [],
+      removed: [],
+      renamed: [],
+      copied: [],
+      notes: [],
+      skipped: manifest.skipped.map(({ file, reason }) => ({ file, reason })),
+      embeddedChunks: 0,
+      embedMs: 0,
+      totalMs: performance.now() - started,
+      buildDir: build,
+      upToDate: true,
+      rebuilt: false,
+      calibration: manifest.calibration,
+    };
+  }
 }
-
-export function buildSettings(config: Config) {
-  return {
-    seedsDir: config.SEEDS_DIR,
-    indexDir: config.INDEX_DIR,
-    reading: readLimits(config),
-    M: config.HNSW_M,
-    efConstruction: config.HNSW_EF_CONSTRUCTION,
-    embeddingKey: embeddingKey(config),
-    exactSearchMax: config.EXACT_SEARCH_MAX,
-  };
-}
-
-/** How the PostgreSQL store searches vectors: exactly up to EXACT_SEARCH_MAX passages, then HNSW. */
-export function searchOptions(config: Config) {
-  return { exactSearchMax: config.EXACT_SEARCH_MAX, efSearch: config.HNSW_EF_SEARCH ?? PG_EF_SEARCH };
-}
-
-/**
- * pgvector's hnsw.ef_search when HNSW_EF_SEARCH is unset (the file store measures it at build time
- * with hnswlib; here pgvector's iterative scan keeps recall up while the generation filter drops rows).
- */
-const PG_EF_SEARCH = 200;
 
 function retrievalSettings(config: Config) {
   return {
@@ -209,7 +231,7 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
-  if (!config.DATABASE_URL && searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
   if (manifest.reading !== readingKey(readLimits(config))) return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

@@ -8,8 +8,10 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
-import { Engine, searchOptions } from '../src/engine.js';
+import { Engine } from '../src/engine.js';
+import { searchOptions } from '../src/index/settings.js';
 import { PostgresIndex } from '../src/index/postgres/source.js';
+import { PgDense } from '../src/index/postgres/reader.js';
 import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
 import { PgDeskStore } from '../src/desk/postgres.js';
 import { runCli, startCli } from './support/cli.js';
@@ -137,7 +139,8 @@ describe('builds in PostgreSQL', () => {
     };
     const summary = await engine.reindex();
     expect(summary.embedded).toHaveLength(1);
-    expect(engine.manifest.builtAt).toBe(before);
+    // The replica may have opened the new generation before the database went away (it hears of the
+    // switch at once); if not, it does once the database answers again.
     await db.restart();
     await waitFor(async () => engine.manifest.builtAt !== before);
     expect((await engine.ask('walrus orchestra oboes')).answered).toBe(true);
@@ -183,6 +186,51 @@ describe('builds in PostgreSQL', () => {
     await waitFor(async () => reader.manifest.documents.length === 13);
     await reader.close();
   }, 500_000);
+});
+
+describe('vector search in PostgreSQL', () => {
+  it('builds HNSW with HNSW_M / HNSW_EF_CONSTRUCTION, measures ef_search at build, and queries keep the index at that setting', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const env = { EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url, EXACT_SEARCH_MAX: '0', HNSW_M: '24', HNSW_EF_CONSTRUCTION: '120' };
+    const engine = await Engine.open(testConfig(env));
+    const hnsw = engine.manifest.hnsw!;
+    expect(hnsw).toMatchObject({ M: 24, efConstruction: 120, tunedAtChunks: 87 });
+    expect(hnsw.recallAt10).toBeGreaterThanOrEqual(0.95);
+    const options = await sqlRows(db.url, `SELECT reloptions FROM pg_class WHERE relname = 'cite_passages_hnsw'`);
+    expect(options[0].reloptions.sort()).toEqual(['ef_construction=120', 'm=24']);
+    const dense = (await engine.postgres!.openLive()).dense as PgDense;
+    const q = await engine.embedder.embedQuery(EXPELLED);
+    expect(dense.efSearch).toBe(hnsw.efSearch);
+    const generation = await liveGenerationOf(db.url);
+    // The planner costs the index above a sort of the whole table from ef_search 400 on: still the index.
+    for (const ef of [hnsw.efSearch, 400, 1000]) {
+      const plan = await new PgDense(engine.postgres!.db, generation, ef).plan(q, 50);
+      expect(plan, `ef_search ${ef}`).toMatch(/Index Scan using cite_passages_hnsw/);
+      expect(plan).not.toMatch(/Seq Scan|Sort/);
+    }
+    expect((await engine.ask(EXPELLED)).hits[0]!.text).toContain('1948-1953');
+    // Other graph settings with the same documents: the graph is rebuilt, ef_search measured again.
+    await engine.close();
+    const again = await Engine.open(testConfig({ ...env, HNSW_M: '16', HNSW_EF_CONSTRUCTION: '64' }));
+    expect(again.manifest.hnsw).toMatchObject({ M: 16, efConstruction: 64 });
+    expect((await sqlRows(db.url, `SELECT reloptions FROM pg_class WHERE relname = 'cite_passages_hnsw'`))[0].reloptions.sort()).toEqual(['ef_construction=64', 'm=16']);
+    await again.close();
+  }, 300_000);
+
+  it('pagesOf reads a document\'s passages in one query', async () => {
+    const db = await database();
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), DATABASE_URL: db.url }));
+    const doc = engine.manifest.documents.reduce((a, b) => (b.chunks > a.chunks ? b : a));
+    expect(doc.chunks).toBeGreaterThan(5);
+    const pool = engine.postgres!.db;
+    const query = pool.query.bind(pool);
+    let queries = 0;
+    pool.query = ((...args: Parameters<typeof query>) => (queries++, query(...args))) as typeof pool.query;
+    expect(await engine.pagesOf(doc.file)).toBeUndefined(); // text files have no pages
+    expect(queries).toBe(1);
+    await engine.close();
+  }, 120_000);
 });
 
 describe('the schema', () => {
@@ -249,6 +297,20 @@ describe('the desk in PostgreSQL', () => {
     await index.close();
   }, 60_000);
 });
+
+async function sqlRows(url: string, text: string): Promise<any[]> {
+  const client = new pg.Client(url);
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+async function liveGenerationOf(url: string): Promise<number> {
+  return Number((await sqlRows(url, 'SELECT generation FROM cite_live'))[0].generation);
+}
 
 async function sql(url: string, text: string): Promise<void> {
   const client = new pg.Client(url);

@@ -8,9 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildSettings, searchOptions } from '../engine.js';
+import { buildSettings, searchOptions } from '../index/settings.js';
 import { PostgresIndex } from '../index/postgres/source.js';
-import { liveGeneration, PgDense } from '../index/postgres/reader.js';
+import { efSearchOf, liveGeneration, PgDense } from '../index/postgres/reader.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { mb, ms, percentiles, secs, silent, table, f, type Logger, type Percentiles } from './common.js';
 import { startTestPg } from './pgliteServer.js';
@@ -64,7 +64,8 @@ export async function postgresSection(base: Config, embedder: Embedder, opts: Po
     const generation = (await liveGeneration(store.db))!;
     const texts = (await store.db.query<{ text: string }>(`SELECT chunk->>'text' AS text FROM cite_passages ORDER BY label`)).rows.map((r) => r.text);
     const questions = questionsFrom(texts, opts.questions);
-    const dense = await recall(store, generation, embedder, questions.slice(0, RECALL_QUESTIONS), searchOptions(config).efSearch);
+    const efSearch = efSearchOf((await store.openLive()).manifest, searchOptions(config)) ?? 0;
+    const dense = await recall(store, generation, embedder, questions.slice(0, RECALL_QUESTIONS), efSearch);
     await store.close();
 
     log('postgres: serving process with DATABASE_URL (start, queries, re-index while answering)');

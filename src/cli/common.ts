@@ -7,11 +7,12 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/layout.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
-import { describeCalibration } from '../retrieval/calibration.js';
+import { describeCalibration } from '../replies/gate.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
 import { isUnavailable } from '../db/pool.js';
 import { SchemaError } from '../index/postgres/schema.js';
+import { staleBuildWarning } from '../modules.js';
 
 /** Progress of an index build: a bar on a terminal, log lines otherwise. */
 export function progressReporter(): (p: BuildProgress) => void {
@@ -74,6 +75,8 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
   try {
     const config = loadConfig();
     log.level = config.LOG_LEVEL; // .env may be read after the logger was created
+    const stale = staleBuildWarning();
+    if (stale) log.warn(stale);
     await main(config);
   } catch (err) {
     if (err instanceof UsageError) {

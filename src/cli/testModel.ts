@@ -1,13 +1,13 @@
 /**
  * Writes the tiny offline test embedding model (see src/vectors/testModel.ts).
- *   tsx src/cli/testModel.ts <dir> [--corpus <folder>]
+ *   npm run test-model -- <dir> [--corpus <folder>]
  * Messages go to stderr; stdout stays empty.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeTestModel } from '../vectors/testModel.js';
 
-const usage = 'usage: tsx src/cli/testModel.ts <dir> [--corpus <folder>]  (corpus defaults to seeds)';
+const usage = 'usage: npm run test-model -- <dir> [--corpus <folder>]  (corpus defaults to seeds)';
 
 try {
   const { positionals, values } = parseArgs({

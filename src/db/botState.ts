@@ -1,4 +1,4 @@
-import { newAnswerId, type RecentAnswer, type RecentStore } from '../telegram/recent.js';
+import { newAnswerId, type RecentAnswer, type RecentStore } from '../replies/recent.js';
 import type { Db } from './pool.js';
 
 /** Answers behind buttons are kept this long (a day of scrolling back is plenty). */

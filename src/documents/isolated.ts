@@ -1,4 +1,5 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from '../modules.js';
 import type { DocumentFile, SourceDocument } from './load.js';
 import type { ReadLimits } from './readers/types.js';
 
@@ -68,9 +69,8 @@ class ReadingWorker {
   }
 
   static start(limits: ReadLimits): Promise<ReadingWorker> {
-    // A plain .mjs entry registers the TypeScript loader inside the worker, then loads readWorker.ts.
-    const worker = new Worker(new URL('./readWorker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./readWorker.ts', import.meta.url).href, limits },
+    const worker = startWorker(import.meta.url, 'readWorker', {
+      workerData: { limits },
       resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb },
     });
     return new Promise((resolve, reject) => {

@@ -1,10 +1,10 @@
-import { Worker } from 'node:worker_threads';
 import type { Config } from '../config.js';
 import { stderrIsTTY } from '../log.js';
 import { DocumentsError } from '../documents/load.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 import type { BuildProgress, BuildSummary } from './build.js';
 import { IndexError } from './layout.js';
+import { startWorker } from '../modules.js';
 
 /** Messages from the worker (src/index/worker.ts). */
 export type WorkerMessage =
@@ -19,10 +19,7 @@ export type WorkerMessage =
  */
 export function buildInWorker(config: Config, onProgress: (p: BuildProgress) => void = () => {}, { reuse = true }: { reuse?: boolean } = {}): Promise<BuildSummary> {
   return new Promise((resolve, reject) => {
-    // A plain .mjs entry: it registers the TypeScript loader inside the worker, then loads worker.ts.
-    const worker = new Worker(new URL('./worker.mjs', import.meta.url), {
-      workerData: { entry: new URL('./worker.ts', import.meta.url).href, config, reuse, stderrIsTTY },
-    });
+    const worker = startWorker(import.meta.url, 'worker', { workerData: { config, reuse, stderrIsTTY } });
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') return onProgress(m.progress);

@@ -1,5 +1,5 @@
-// Entry of the index build worker thread: TypeScript needs a loader, which a worker does not
-// inherit, so this plain module registers tsx and then loads the real entry (worker.ts).
+// Entry of the index build worker thread when running from the TypeScript sources (see src/modules.ts):
+// a worker does not inherit tsx, so this plain module registers it and then loads worker.ts.
 import { workerData } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 

@@ -14,7 +14,7 @@ import { feedback } from './feedback.js';
 import { isAddressed, langOf, type BotDeps } from './context.js';
 import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
-import { RecentAnswers, type RecentStore } from './recent.js';
+import { RecentAnswers, type RecentStore } from '../replies/recent.js';
 import { isUnavailable, type Db } from '../db/pool.js';
 import { PgCounters, PgRecentAnswers } from '../db/botState.js';
 import { PgDeskStore } from '../desk/postgres.js';

@@ -9,9 +9,10 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createConcurrentSink, createRunner, createSource, type UpdateSupplier } from '@grammyjs/runner';
-import { BotError, type Bot } from 'grammy';
+import { BotError, Context, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { log } from '../log.js';
+import { ChatQueues } from './chatQueues.js';
 import { UpdateLedger } from './ledger.js';
 
 export interface PollingOptions {
@@ -23,6 +24,11 @@ export interface PollingOptions {
    * when one finishes (which confirms it), or after this long for new updates.
    */
   holdingPollMs?: number;
+  /**
+   * The least time between two getUpdates calls that came back empty while nothing was held: a
+   * server that answers at once, ignoring `timeout`, is not asked hundreds of times a second.
+   */
+  minEmptyPollMs?: number;
 }
 
 export interface Polling {
@@ -40,6 +46,8 @@ export interface Polling {
 }
 
 const MAX_BATCH = 100; // Telegram's getUpdates limit
+/** Updates one chat may have queued; beyond, its new updates are dropped (see ChatQueues). */
+export const CHAT_QUEUE_CAP = 100;
 
 /** For the code handling an update: marks that update as waiting for Telegram. */
 const markCurrentWaiting = new AsyncLocalStorage<() => void>();
@@ -52,8 +60,10 @@ export function waitingOnTelegram(): void {
   markCurrentWaiting.getStore()?.();
 }
 
-export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200 }: PollingOptions): Polling {
-  const ledger = new UpdateLedger();
+export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200, minEmptyPollMs = 1000 }: PollingOptions): Polling {
+  const chatOf = (update: Update) => new Context(update, bot.api, bot.botInfo).chat?.id.toString();
+  const ledger = new UpdateLedger(Date.now, chatOf);
+  const chats = new ChatQueues(CHAT_QUEUE_CAP);
   const allowed_updates = [...allowedUpdates];
   const supplier: UpdateSupplier<Update> = {
     async supply(_batchSize, runnerSignal) {
@@ -63,17 +73,22 @@ export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, ho
       for (;;) {
         const holding = ledger.holding();
         const offset = ledger.offset();
+        const asked = Date.now();
         const updates = await bot.api.getUpdates({ offset, limit: MAX_BATCH, timeout: holding ? 0 : timeoutSeconds, allowed_updates }, runnerSignal);
         const fresh = ledger.take(updates, offset);
         if (fresh.length) return fresh;
         if (holding) await ledger.settled(holdingPollMs, signal); // a finished update can be confirmed at once
+        else await pause(asked + minEmptyPollMs - Date.now(), signal); // a long poll that did not wait
       }
     },
   };
   const consumer = {
     async consume(update: Update): Promise<void> {
       try {
-        await markCurrentWaiting.run(() => ledger.markWaiting(update.update_id), () => bot.handleUpdate(update));
+        // One chat's updates in order, one at a time; the ledger does not let its backlog hold the window.
+        const handle = () => markCurrentWaiting.run(() => ledger.markWaiting(update.update_id), () => bot.handleUpdate(update));
+        const chat = chatOf(update);
+        if (!(await chats.run(chat, handle))) log.warn({ update: update.update_id, chat }, `dropped: the chat has ${CHAT_QUEUE_CAP} updates queued`);
       } catch (err) {
         await report(bot, err);
       } finally {
@@ -110,6 +125,20 @@ async function report(bot: Bot, err: unknown): Promise<void> {
   } catch (e) {
     log.error({ err: e }, 'the error handler failed');
   }
+}
+
+/** Resolves after `ms` (at once if not positive), or when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done);
+  });
 }
 
 /** How long the last confirmation may take: a shutdown must not hang on an unreachable Telegram. */

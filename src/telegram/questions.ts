@@ -46,7 +46,7 @@ function answerer({ engine, config, recent, stats, store }: BotDeps) {
     const lang = langOf(ctx, text);
     const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
     if (!prepared) {
-      await replyHtml(ctx, escapeHtml(helpText(engine, lang)));
+      await replyHtml(ctx, escapeHtml(helpText(engine.manifest, lang)));
       return;
     }
     const started = performance.now();

@@ -217,6 +217,8 @@ export class FakeBotApi {
   private offline = false;
   /** Connections reset while offline (each one a client's attempt to reach the server). */
   connectionsCut = 0;
+  /** Answers getUpdates at once whatever its `timeout` (as some Bot API emulators do). */
+  ignorePollTimeout = false;
 
   private constructor(private readonly server: http.Server, readonly token: string, username: string) {
     this.apiRoot = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -510,7 +512,7 @@ export class FakeBotApi {
     };
     // Telegram never delivers (or keeps) filtered-out updates.
     const pick = () => (this.updates = this.updates.filter(allowed)).slice(0, limit);
-    const timeout = Math.min(Number(p.timeout ?? 0) || 0, POLL_CAP_SECONDS);
+    const timeout = this.ignorePollTimeout ? 0 : Math.min(Number(p.timeout ?? 0) || 0, POLL_CAP_SECONDS);
     if (!pick().length && timeout > 0 && !this.stopped) {
       // Hold the request until an update arrives, the timeout passes, the client gives up, or we stop.
       await new Promise<void>((resolve) => {

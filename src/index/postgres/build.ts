@@ -1,17 +1,18 @@
 import type { Chunk } from '../../chunks/chunk.js';
 import { chunkDocument } from '../../chunks/chunk.js';
 import { inTransaction, toVector, type Db } from '../../db/pool.js';
-import { documentNames } from '../../replies/examples.js';
-import { calibrate } from '../../retrieval/calibration.js';
+import { documentNames } from '../examples.js';
+import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
-import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
+import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
 import { planChanges, readingKey, type Plan } from '../changes.js';
 import { LexicalIndex, type LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
 import { lockBuilds } from './lock.js';
 import { generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
-import { ensurePassages, migrate, withoutVectorIndex } from './schema.js';
+import { ensurePassages, migrate, withoutVectorIndex, type GraphParams } from './schema.js';
+import { tuneEfSearch } from './tuning.js';
 
 /** Rows per INSERT: large enough for few round trips, small enough for modest statements. */
 const BATCH = 500;
@@ -78,7 +79,11 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
   const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>) => describe(generationName(generation), chunks, extra);
-  if (previous && plan.unchanged) return summary(previous.generation, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
+  // Unchanged documents under other graph settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX): a new generation of the same rows, the graph rebuilt.
+  if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
+    return summary(previous.generation, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
+  }
+  const graph: GraphParams = { M: settings.M, efConstruction: settings.efConstruction };
 
   const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
   const texts = freshChunks.flat().map((c) => c.text);
@@ -87,7 +92,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   const vectors = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
   const embedMs = performance.now() - embedStart;
 
-  await ensurePassages(db, embedder.dim);
+  await ensurePassages(db, embedder.dim, graph);
   const generation = Number((await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id);
   await db.query(`INSERT INTO cite_generations (id, state) VALUES ($1, 'building')`, [generation]);
   try {
@@ -95,14 +100,16 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     onProgress({ stage: 'writing', chunks: 0 });
     const write = () => writeDocuments(writer, plan, freshChunks, vectors);
     const bulk = texts.length > (previous?.manifest.chunkCount ?? 0);
-    const { documents, lexicalRemoved, lexicalAdded } = bulk ? await withoutVectorIndex(db, write) : await write();
+    const { documents, lexicalRemoved, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
     if (!previous) await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]); // a new model: everything before goes
     const slots = writer.next;
     const lexical = previous
       ? LexicalIndex.deserialize(previous.lexical).update(lexicalRemoved, lexicalAdded, slots)
       : LexicalIndex.build(lexicalAdded, slots);
     const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
-    const calibration = await calibrationFor(db, generation, embedder, documents, chunkCount, search, previous?.manifest);
+    const liveLabels = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
+    const hnsw = chunkCount > settings.exactSearchMax ? await tuneEfSearch(db, generation, embedder, liveLabels, graph, previous?.manifest.hnsw) : null;
+    const calibration = await calibrationFor(db, generation, embedder, liveLabels, chunkCount, { ...search, efSearch: search.efSearch ?? hnsw?.efSearch }, previous?.manifest);
     const manifest: Manifest = {
       ...withExamples({ documents: sortDocuments(documents) }),
       formatVersion: 2,
@@ -114,7 +121,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
       reading: readingKey(settings.reading),
       labels: slots,
       chunkCount,
-      hnsw: null,
+      hnsw,
       calibration,
       builtAt: new Date().toISOString(),
       buildMs: Math.round(performance.now() - started),
@@ -217,18 +224,17 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
 }
 
 /** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
-async function calibrationFor(db: Db, generation: number, embedder: Embedder, documents: ManifestDocument[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
+async function calibrationFor(db: Db, generation: number, embedder: Embedder, live: number[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
   const old = prev?.calibration;
   // Measured again when the collection changed size noticeably, or lacks the support gate (older index).
   if (old?.support && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
   // Sampled by position among the live labels: the same passages as the file store's build of the
   // same documents (whose labels are dense), even when this table's labels start higher.
-  const live = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
   const labels = sampleLabels(live.length, () => true).map((i) => live[i]!);
   const { rows } = await db.query<{ label: number; text: string }>(`SELECT label, chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
   const textOf = new Map(rows.map((r) => [r.label, r.text]));
   const dense = new PgDense(db, generation, chunkCount > search.exactSearchMax ? search.efSearch : undefined);
-  return calibrate(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
+  return measureGates(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
 }
 
 /** The switch: one UPDATE of the pointer row, only if no other build switched since this one started. */

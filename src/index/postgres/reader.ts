@@ -18,8 +18,18 @@ export async function liveGeneration(db: Db): Promise<number | undefined> {
 export interface SearchOptions {
   /** Up to this many passages the vectors are compared exhaustively (exact), beyond through HNSW. */
   exactSearchMax: number;
-  /** hnsw.ef_search for HNSW queries. */
-  efSearch: number;
+  /** hnsw.ef_search for HNSW queries (HNSW_EF_SEARCH); unset: the value measured at build. */
+  efSearch?: number;
+}
+
+/** ef_search of a generation built before it was measured at build. */
+const UNMEASURED_EF_SEARCH = 200;
+
+/** How a generation's vectors are searched: ef_search for HNSW, undefined for an exact scan. */
+export function efSearchOf(manifest: Manifest, options: SearchOptions): number | undefined {
+  if (manifest.hnsw) return options.efSearch ?? manifest.hnsw.efSearch;
+  // Older generations recorded no graph: HNSW above the size limit, as they were searched then.
+  return manifest.chunkCount > options.exactSearchMax ? (options.efSearch ?? UNMEASURED_EF_SEARCH) : undefined;
 }
 
 /** Reads generation `generation`'s manifest and postings; passages and vectors stay in PostgreSQL. */
@@ -32,7 +42,7 @@ export async function openGeneration(db: Db, generation: number, options: Search
     manifest,
     chunks: new PgChunks(db, generation),
     lexical: LexicalIndex.deserialize(row.lexical),
-    dense: new PgDense(db, generation, manifest.chunkCount > options.exactSearchMax ? options.efSearch : undefined),
+    dense: new PgDense(db, generation, efSearchOf(manifest, options)),
   };
 }
 
@@ -85,7 +95,10 @@ export class PgChunks {
   }
 }
 
-/** Nearest passages by cosine in pgvector: HNSW above `efSearch` being set, an exact scan otherwise. */
+/**
+ * Nearest passages by cosine in pgvector: through the HNSW index at `efSearch` (measured at build,
+ * stored with the generation), or an exact scan when it is undefined (small collections).
+ */
 export class PgDense implements DenseIndex {
   /** Vectors by label, in batches (the retriever asks for its hits' vectors at once). */
   private readonly vectors: Batched<Float32Array>;
@@ -93,7 +106,7 @@ export class PgDense implements DenseIndex {
   constructor(
     private readonly db: Db,
     private readonly generation: number,
-    private readonly efSearch: number | undefined,
+    readonly efSearch: number | undefined,
   ) {
     this.vectors = new Batched<Float32Array>(async (labels) => {
       const { rows } = await db.query<{ label: number; embedding: string }>(
@@ -105,24 +118,29 @@ export class PgDense implements DenseIndex {
   }
 
   async nearest(q: Float32Array, k: number): Promise<{ labels: number[]; sims: number[] }> {
-    // `+ 0` keeps the planner from using the HNSW index: small collections are compared exactly, as
-    // the file store does, so both stores answer the same.
-    const order = this.efSearch === undefined ? '(embedding <=> $2) + 0' : 'embedding <=> $2';
-    const sql = `SELECT label, 1 - (embedding <=> $2) AS sim FROM cite_passages WHERE ${VISIBLE} ORDER BY ${order} LIMIT $3`;
-    const params = [this.generation, toVector(q), k];
-    const { rows } = this.efSearch === undefined ? await this.db.query<{ label: number; sim: number }>(sql, params) : await this.withEf(sql, params);
+    const { rows } = await this.run<{ label: number; sim: number }>('', q, k);
+    // relaxed_order (iterative scan) may return a few rows slightly out of order.
+    if (this.efSearch !== undefined) rows.sort((a, b) => b.sim - a.sim);
     return { labels: rows.map((r) => r.label), sims: rows.map((r) => r.sim) };
   }
 
-  /** HNSW with efSearch, scanning on while the generation filter drops rows (pgvector's iterative scan). */
-  private async withEf(sql: string, params: unknown[]) {
-    const result = await inTransaction(this.db, async (client) => {
-      await client.query(`SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true)`, [String(this.efSearch)]);
-      return client.query<{ label: number; sim: number }>(sql, params);
+  /** The plan PostgreSQL runs `nearest` with (tests check that it goes through the HNSW index). */
+  async plan(q: Float32Array, k: number): Promise<string> {
+    const { rows } = await this.run<{ 'QUERY PLAN': string }>('EXPLAIN ', q, k);
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  }
+
+  private run<R extends object>(prefix: string, q: Float32Array, k: number) {
+    // `+ 0` keeps the planner from using the HNSW index: small collections are compared exactly, as
+    // the file store does, so both stores answer the same.
+    const order = this.efSearch === undefined ? '(embedding <=> $2) + 0' : 'embedding <=> $2';
+    const sql = `${prefix}SELECT label, 1 - (embedding <=> $2) AS sim FROM cite_passages WHERE ${VISIBLE} ORDER BY ${order} LIMIT $3`;
+    const params = [this.generation, toVector(q), k];
+    if (this.efSearch === undefined) return this.db.query<R>(sql, params);
+    return inTransaction(this.db, async (client) => {
+      await client.query(HNSW_SETTINGS, [String(this.efSearch)]);
+      return client.query<R>(sql, params);
     });
-    // relaxed_order may return a few rows slightly out of order.
-    result.rows.sort((a, b) => b.sim - a.sim);
-    return result;
   }
 
   async vector(label: number): Promise<Float32Array> {
@@ -131,3 +149,14 @@ export class PgDense implements DenseIndex {
     return vector;
   }
 }
+
+/**
+ * For one transaction (SET LOCAL): ef_search, and pgvector's iterative scan, which goes on through
+ * the graph while the generation filter drops rows. From ef_search 400 on (M 32) the planner costs
+ * the index above an exact scan and sorts the whole table instead (120–210 ms a question at 40,000
+ * passages): with sequential scans and sorts disabled, the ordered index scan is the plan left. If
+ * the index is missing (a bulk load rebuilds it), the disabled plan is still the one taken: exact.
+ */
+const HNSW_SETTINGS = `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
+  set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true)`;
+

@@ -57,18 +57,17 @@ export async function migrate(db: Db): Promise<void> {
   });
 }
 
-/**
- * pgvector's HNSW parameters: its own defaults. hnswlib's M=32 / efConstruction=200 (the file store)
- * cost 7x more per inserted row in pgvector; pgvector's iterative scan at ef_search 200 keeps
- * recall up instead (measured in the benchmark).
- */
-const HNSW = { m: 16, efConstruction: 64 };
+/** The HNSW graph's parameters (HNSW_M, HNSW_EF_CONSTRUCTION): pgvector's `m` and `ef_construction`. */
+export interface GraphParams {
+  M: number;
+  efConstruction: number;
+}
 
 /**
  * The passages table for vectors of `dim` dimensions, created by the first build (the dimension
- * comes from the model).
+ * comes from the model), with its HNSW index built with `graph`.
  */
-export async function ensurePassages(db: Db, dim: number): Promise<void> {
+export async function ensurePassages(db: Db, dim: number, graph: GraphParams): Promise<void> {
   const existing = await db.query<{ dim: number }>(
     `SELECT atttypmod AS dim FROM pg_attribute WHERE attrelid = to_regclass('cite_passages') AND attname = 'embedding'`,
   );
@@ -79,13 +78,13 @@ export async function ensurePassages(db: Db, dim: number): Promise<void> {
           'Use another database for this model, or DROP TABLE cite_passages to rebuild with it.',
       );
     }
-    return createVectorIndex(db); // a bulk load that was killed left it dropped
+    return createVectorIndex(db, graph); // a bulk load that was killed left it dropped; other settings rebuild it
   }
   await db.query(`CREATE TABLE IF NOT EXISTS cite_passages (label integer PRIMARY KEY, born bigint NOT NULL, died bigint,
     chunk jsonb NOT NULL, embedding vector(${dim}) NOT NULL)`);
   await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_died ON cite_passages (died) WHERE died IS NOT NULL`);
   await db.query(`CREATE INDEX IF NOT EXISTS cite_passages_born ON cite_passages (born)`);
-  await createVectorIndex(db);
+  await createVectorIndex(db, graph);
 }
 
 /**
@@ -93,22 +92,44 @@ export async function ensurePassages(db: Db, dim: number): Promise<void> {
  * building it once): it is dropped before and built after, with memory enough for the graph.
  * Readers meanwhile scan exactly: slower, never wrong.
  */
-export async function withoutVectorIndex<T>(db: Db, load: () => Promise<T>): Promise<T> {
+export async function withoutVectorIndex<T>(db: Db, graph: GraphParams, load: () => Promise<T>): Promise<T> {
   await db.query('DROP INDEX IF EXISTS cite_passages_hnsw');
   try {
     return await load();
   } finally {
-    await createVectorIndex(db);
+    await createVectorIndex(db, graph);
   }
 }
 
-async function createVectorIndex(db: Db): Promise<void> {
+/** The parameters the HNSW index was built with, or undefined when there is none. */
+export async function vectorIndexParams(db: Db): Promise<GraphParams | undefined> {
+  const { rows } = await db.query<{ options: string[] | null }>(`SELECT reloptions AS options FROM pg_class WHERE oid = to_regclass('cite_passages_hnsw')`);
+  if (!rows[0]) return undefined;
+  const option = (name: string, fallback: number) => Number(rows[0]!.options?.find((o) => o.startsWith(`${name}=`))?.split('=')[1] ?? fallback);
+  return { M: option('m', 16), efConstruction: option('ef_construction', 64) }; // pgvector's defaults when unset
+}
+
+/** Builds the HNSW index with `graph` (again, when it exists with other parameters). */
+async function createVectorIndex(db: Db, graph: GraphParams): Promise<void> {
+  const current = await vectorIndexParams(db);
+  if (current && current.M === graph.M && current.efConstruction === graph.efConstruction) return;
   const client = await db.connect();
   try {
-    await client.query(`SET maintenance_work_mem = '512MB'`);
-    await client.query(`CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${HNSW.m}, ef_construction = ${HNSW.efConstruction})`);
+    // Memory enough for the graph (built in memory it is several times faster; 1,000,000 passages
+    // of 384 dimensions take about 3 GB; a 32-bit server such as PGlite allows up to 2 GB), no time limit.
+    await client.query(`SELECT set_config('maintenance_work_mem', least(max_val::bigint, 4194304) || 'kB', false) FROM pg_settings WHERE name = 'maintenance_work_mem'`);
+    await client.query('SET statement_timeout = 0');
+    if (current) await client.query('DROP INDEX IF EXISTS cite_passages_hnsw');
+    await client.query(`CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${int(graph.M)}, ef_construction = ${int(graph.efConstruction)})`);
     await client.query('RESET maintenance_work_mem');
+    await client.query('RESET statement_timeout');
   } finally {
     client.release();
   }
 }
+
+/** A whole number for a DDL statement (it takes no parameters). */
+const int = (n: number) => {
+  if (!Number.isInteger(n)) throw new Error(`not a whole number: ${n}`);
+  return n;
+};
