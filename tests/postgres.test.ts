@@ -192,7 +192,7 @@ describe('builds in PostgreSQL', () => {
 });
 
 describe('lexical search in PostgreSQL', () => {
-  it('scores BM25 in SQL as the file store does (prefixes, close spellings, unknown words, rarity), no postings in the reader, and follows a re-index', async () => {
+  it('scores BM25 in SQL as the file store does (word forms, close spellings, unknown words, rarity), no postings in the reader, and follows a re-index', async () => {
     const db = await database();
     const seeds = seedsCopy();
     const work = tempDir();
@@ -325,7 +325,7 @@ describe('the desk in PostgreSQL', () => {
     await a.setAccess(7, true);
     await b.setAccess(7, false);
     expect(await a.accessOf(7)).toBe(false);
-    expect(await a.summary()).toEqual({ up: 0, down: 1, lastDown: ['q?'], lastUnanswered: ['GDP?'] });
+    expect(await a.summary()).toEqual({ up: 0, down: 1, unsure: { up: 0, down: 0 }, lastDown: ['q?'], lastUnanswered: ['GDP?'] });
     await one.close();
     await two.close();
   }, 60_000);

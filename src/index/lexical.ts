@@ -19,11 +19,8 @@ const { K1, B, DELTA } = BM25;
  */
 export const TEXT_WEIGHT = 2;
 const TITLE_WEIGHT = 1;
-/** Query words of at least this length also match longer words they start ("expel" → "expelled"), … */
-const PREFIX_MIN = 5;
-/** … weighted lower than an exact match (less the longer the expansion), and only the most frequent ones (bounded cost). */
-const PREFIX_WEIGHT = 0.375;
-const PREFIX_EXPANSIONS = 20;
+/** At most this many close spellings of a query word are searched (bounded cost). */
+export const FUZZY_EXPANSIONS = 20;
 /**
  * Words of at least this length also match words within an edit distance of 15 % of their length
  * ("Azerbaycan" → "azerbaijan"), weighted lower still: spelling variants and transliterations.
@@ -57,22 +54,12 @@ export function termCounts(text: string, title: string): { counts: Map<string, n
 /** The distinct search terms of a question, in order (what `query`, `coverage` and `unknownTerms` weigh). */
 export const questionTerms = (question: string): string[] => [...new Set(terms(question))];
 
-/** How a question word is widened: to longer words it starts (prefix), close spellings (fuzzy, within `fuzzyDistance` edits), another ending (stem). */
-export function widening(term: string): { prefix: boolean; fuzzyDistance: number | undefined; stem: string | undefined } {
-  const number = /^\d/.test(term);
-  return {
-    prefix: term.length >= PREFIX_MIN && !number,
-    // unknownTerms looks for close spellings of numbers too; matching (expand) does not.
-    fuzzyDistance: term.length >= FUZZY_MIN ? Math.round(term.length * FUZZY_SHARE) : undefined,
-    stem: term.length >= PREFIX_MIN ? term.slice(0, Math.max(PREFIX_MIN, term.length - 2)) : undefined,
-  };
-}
-
-/** The weight of a prefix expansion of `term` (lower the longer the expansion); at most PREFIX_EXPANSIONS of them, the most frequent. */
-export const prefixWeight = (term: string, expansion: string) => (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (expansion.length - term.length));
-/** The weight of a close spelling `distance` edits from `term`; at most PREFIX_EXPANSIONS of them, the most frequent. */
+/** How many edits away a close spelling of `term` may be; undefined for words too short to have any. */
+export const spellingDistance = (term: string): number | undefined => (term.length >= FUZZY_MIN ? Math.round(term.length * FUZZY_SHARE) : undefined);
+/** Numbers are not matched by close spellings (1948 is not 1949); unknownTerms still looks for them. */
+export const spellsClose = (term: string): boolean => spellingDistance(term) !== undefined && !/^\d/.test(term);
+/** The weight of a close spelling `distance` edits from `term` (at most FUZZY_EXPANSIONS of them, the most frequent). */
 export const fuzzyWeight = (term: string, distance: number) => (FUZZY_WEIGHT * term.length) / (term.length + distance);
-export { PREFIX_EXPANSIONS };
 
 /** BM25's inverse document frequency of a term in `df` of `live` chunks. */
 export const bm25Idf = (live: number, df: number) => Math.log(1 + (live - df + 0.5) / (df + 0.5));
@@ -81,16 +68,14 @@ export const rarity = (live: number, textDf: number) => Math.log(1 + live / Math
 
 /**
  * Share (0..1) of the question's informative words found in `text`, weighted by rarity (`idf`).
- * Word forms and spellings count too: "remain" is in "remained", "organisations" in "organizations".
+ * Word forms share a term (`terms` stems); close spellings count too ("Azerbaycan" / "Azerbaijan").
  */
 export function coverageOf(question: string, text: string, idf: (term: string) => number): number {
-  const asked = [...new Set(terms(question))];
+  const asked = questionTerms(question);
   if (asked.length === 0) return 0;
   const present = new Set(terms(text));
-  const sameStem = (t: string, p: string) =>
-    (Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p))) ||
-    (t.length >= FUZZY_MIN && boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE));
-  const has = (t: string) => present.has(t) || (!/^\d/.test(t) && [...present].some((p) => sameStem(t, p)));
+  const closeSpelling = (t: string, p: string) => boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
+  const has = (t: string) => present.has(t) || (spellsClose(t) && [...present].some((p) => closeSpelling(t, p)));
   let total = 0;
   let found = 0;
   for (const t of asked) {
@@ -249,8 +234,8 @@ export class LexicalIndex {
   }
 
   /**
-   * For each distinct word of the question, the terms it matches with their weights: the word
-   * itself, and prefix expansions of long words.
+   * For each distinct term of the question, the terms it matches with their weights: the term
+   * itself (word forms share it: `terms` stems), and close spellings of long ones.
    */
   private expand(question: string): Map<number, number>[] {
     const out: Map<number, number>[] = [];
@@ -258,18 +243,8 @@ export class LexicalIndex {
       const matches = new Map<number, number>();
       const lo = lowerBound(this.p.terms, term);
       if (this.p.terms[lo] === term) matches.set(lo, 1);
-      const widen = widening(term);
-      if (widen.prefix) {
-        const expansions: number[] = [];
-        for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
-        const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
-        expansions.sort((a, b) => df(b) - df(a));
-        for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) {
-          matches.set(i, prefixWeight(term, this.p.terms[i]!));
-        }
-      }
-      if (widen.fuzzyDistance !== undefined && !/^\d/.test(term)) {
-        for (const [i, distance] of this.nearTerms(term, widen.fuzzyDistance)) {
+      if (spellsClose(term)) {
+        for (const [i, distance] of this.nearTerms(term, spellingDistance(term)!)) {
           if (!matches.has(i)) matches.set(i, fuzzyWeight(term, distance));
         }
       }
@@ -287,28 +262,26 @@ export class LexicalIndex {
       if (d <= maxDistance) near.push([i, d]);
     });
     const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
-    return near.sort((a, b) => df(b[0]) - df(a[0])).slice(0, PREFIX_EXPANSIONS);
+    return near.sort((a, b) => df(b[0]) - df(a[0])).slice(0, FUZZY_EXPANSIONS);
   }
 
   /**
-   * The question's words that no passage uses in any form (not even a longer or a close spelling):
-   * a question about them asks for something the documents do not name.
+   * The question's terms that no passage uses in any form (not even a close spelling): a
+   * question about them asks for something the documents do not name.
    */
   unknownTerms(question: string): string[] {
     return [...new Set(terms(question))].filter((t) => {
-      const i = lowerBound(this.p.terms, t);
-      if (this.p.terms[i] === t || this.p.terms[i]?.startsWith(t)) return false;
-      // Another ending of the same word ("remains" / "remained"): all but the last two letters shared.
-      const { stem, fuzzyDistance } = widening(t);
-      if (stem !== undefined && this.p.terms[lowerBound(this.p.terms, stem)]?.startsWith(stem)) return false;
-      return !(fuzzyDistance !== undefined && this.nearTerms(t, fuzzyDistance).length > 0);
+      if (this.p.terms[lowerBound(this.p.terms, t)] === t) return false;
+      const distance = spellingDistance(t);
+      return !(distance !== undefined && this.nearTerms(t, distance).length > 0);
     });
   }
 
   /** Inverse document frequency of a term; terms the documents never use weigh the most. */
   idf(term: string): number {
     const i = lowerBound(this.p.terms, term);
-    return rarity(this.liveCount, this.p.terms[i] === term ? this.textDf[i]! : 0);
+    const df = this.p.terms[i] === term ? this.textDf[i]! : 0;
+    return rarity(this.liveCount, df);
   }
 
   /**

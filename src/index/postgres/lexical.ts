@@ -1,6 +1,6 @@
 import type { Db } from '../../db/pool.js';
 import type { LexicalSearch } from '../indexData.js';
-import { BM25, bm25Idf, coverageOf, fuzzyWeight, PREFIX_EXPANSIONS, prefixWeight, questionTerms, rarity, widening } from '../lexical.js';
+import { BM25, bm25Idf, coverageOf, FUZZY_EXPANSIONS, fuzzyWeight, questionTerms, rarity, spellingDistance, spellsClose } from '../lexical.js';
 
 /** Term rows a reader of generation $1 sees (as VISIBLE for passages). */
 const VISIBLE_TERM = 't.born <= $1 AND (t.died IS NULL OR t.died > $1)';
@@ -15,9 +15,9 @@ const CACHED_TERMS = 5_000;
 interface WordStats {
   /** Chunks whose text (not only title) uses the word itself: its rarity for coverage. */
   textDf: number;
-  /** The dictionary has the word or a word of the same stem or spelling (see LexicalIndex.unknownTerms). */
+  /** The dictionary has the word or a close spelling of it (see LexicalIndex.unknownTerms). */
   known: boolean;
-  /** The terms it matches with their weights and df (the word itself, prefix expansions, close spellings). */
+  /** The terms it matches with their weights and df (the word itself, close spellings). */
   matches: { term: string; weight: number; df: number }[];
 }
 
@@ -46,11 +46,13 @@ export class PgLexical implements LexicalSearch {
   async prepare(question: string): Promise<void> {
     const missing = questionTerms(question).filter((t) => !this.cache.has(t));
     if (missing.length === 0) return;
-    const widen = missing.map((word) => ({ ...widening(word), ...(word.length > LEVENSHTEIN_MAX ? { fuzzyDistance: undefined } : {}) }));
-    const { rows } = await this.db.query<{ word: string; kind: 'exact' | 'prefix' | 'fuzzy' | 'starts' | 'stem'; term: string | null; df: number; text_df: number; distance: number }>(
-      WORD_STATS,
-      [this.generation, missing, widen.map((w) => w.prefix), widen.map((w) => w.fuzzyDistance ?? -1), widen.map((w) => w.stem ?? null), PREFIX_EXPANSIONS],
-    );
+    const distances = missing.map((word) => (word.length > LEVENSHTEIN_MAX ? -1 : (spellingDistance(word) ?? -1)));
+    const { rows } = await this.db.query<{ word: string; kind: 'exact' | 'fuzzy'; term: string; df: number; text_df: number; distance: number }>(WORD_STATS, [
+      this.generation,
+      missing,
+      distances,
+      FUZZY_EXPANSIONS,
+    ]);
     for (const word of missing) this.remember(word, statsOf(word, rows.filter((r) => r.word === word)));
   }
 
@@ -105,40 +107,28 @@ export class PgLexical implements LexicalSearch {
 }
 
 /** The rows of one word → its statistics, as LexicalIndex.expand and unknownTerms read its dictionary. */
-function statsOf(word: string, rows: { kind: string; term: string | null; df: number; text_df: number; distance: number }[]): WordStats {
+function statsOf(word: string, rows: { kind: string; term: string; df: number; text_df: number; distance: number }[]): WordStats {
   const exact = rows.find((r) => r.kind === 'exact');
-  const matches = new Map<string, { term: string; weight: number; df: number }>();
-  if (exact) matches.set(word, { term: word, weight: 1, df: exact.df });
-  for (const r of rows) if (r.kind === 'prefix') matches.set(r.term!, { term: r.term!, weight: prefixWeight(word, r.term!), df: r.df });
   const fuzzy = rows.filter((r) => r.kind === 'fuzzy');
-  if (!/^\d/.test(word)) for (const r of fuzzy) if (!matches.has(r.term!)) matches.set(r.term!, { term: r.term!, weight: fuzzyWeight(word, r.distance), df: r.df });
-  const known = exact !== undefined || rows.some((r) => r.kind === 'starts' || r.kind === 'stem') || fuzzy.length > 0;
-  return { textDf: exact?.text_df ?? 0, known, matches: [...matches.values()] };
+  const matches = exact ? [{ term: word, weight: 1, df: exact.df }] : [];
+  if (spellsClose(word)) matches.push(...fuzzy.map((r) => ({ term: r.term, weight: fuzzyWeight(word, r.distance), df: r.df })));
+  return { textDf: exact?.text_df ?? 0, known: exact !== undefined || fuzzy.length > 0, matches };
 }
 
 /**
- * Per question word ($2, with its widening: prefix $3, fuzzy distance $4 or -1, stem $5 or null):
- * the word's own row, its most frequent prefix expansions and close spellings ($6 each, the most
- * frequent first, ties by term as the file store's sorted dictionary), and whether any term starts
- * with the word or its stem. Terms compare by code point (COLLATE "C"), as the file store's sort.
+ * Per question word ($2, with the edits a close spelling may be away, $3, or -1): the word's own row
+ * and its most frequent close spellings ($4, the most frequent first, ties by term as in the file
+ * store's sorted dictionary). Terms compare by code point (COLLATE "C"), as the file store sorts.
  */
 const WORD_STATS = `
   SELECT w.word, m.kind, m.term, m.df, m.text_df, m.distance
-  FROM unnest($2::text[], $3::bool[], $4::int[], $5::text[]) AS w (word, prefix, fuzzy, stem),
+  FROM unnest($2::text[], $3::int[]) AS w (word, fuzzy),
   LATERAL (
     (SELECT 'exact' AS kind, t.term, t.df, t.text_df, 0 AS distance FROM cite_terms t WHERE t.term = w.word AND ${VISIBLE_TERM})
-    UNION ALL
-    (SELECT 'prefix', t.term, t.df, t.text_df, 0 FROM cite_terms t
-      WHERE w.prefix AND t.term > w.word AND t.term < w.word || chr(1114111) AND ${VISIBLE_TERM}
-      ORDER BY t.df DESC, t.term LIMIT $6)
     UNION ALL
     (SELECT 'fuzzy', t.term, t.df, t.text_df, d.distance FROM cite_terms t,
       LATERAL (SELECT CASE WHEN length(t.term) <= ${LEVENSHTEIN_MAX} THEN levenshtein_less_equal(w.word, t.term, w.fuzzy) ELSE w.fuzzy + 1 END AS distance) AS d
       WHERE w.fuzzy >= 0 AND t.term <> w.word AND length(t.term) BETWEEN length(w.word) - w.fuzzy AND length(w.word) + w.fuzzy
         AND d.distance <= w.fuzzy AND ${VISIBLE_TERM}
-      ORDER BY t.df DESC, t.term LIMIT $6)
-    UNION ALL
-    (SELECT 'starts', NULL, 0, 0, 0 FROM cite_terms t WHERE t.term >= w.word AND t.term < w.word || chr(1114111) AND ${VISIBLE_TERM} LIMIT 1)
-    UNION ALL
-    (SELECT 'stem', NULL, 0, 0, 0 FROM cite_terms t WHERE w.stem IS NOT NULL AND t.term >= w.stem AND t.term < w.stem || chr(1114111) AND ${VISIBLE_TERM} LIMIT 1)
+      ORDER BY t.df DESC, t.term LIMIT $4)
   ) AS m`;
