@@ -1,6 +1,6 @@
 import type { Chunk } from '../../chunks/chunk.js';
 import { chunkDocument } from '../../chunks/chunk.js';
-import { inTransaction, toVector, type Db } from '../../db/pool.js';
+import { inTransaction, toVector, withoutTimeout, type Db } from '../../db/pool.js';
 import { documentNames } from '../examples.js';
 import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
@@ -136,6 +136,8 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [generation, JSON.stringify(manifest), JSON.stringify(lexical)]);
     await switchTo(db, generation, live);
     await dropOld(db, live);
+    // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
+    if (bulk) await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
     return summary(generation, chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt: !previous, calibration });
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise

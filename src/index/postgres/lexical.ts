@@ -1,4 +1,4 @@
-import type { Db } from '../../db/pool.js';
+import { inTransaction, type Db } from '../../db/pool.js';
 import type { LexicalSearch } from '../indexData.js';
 import { BM25, bm25Idf, coverageOf, FUZZY_EXPANSIONS, fuzzyWeight, questionTerms, rarity, spellingDistance, spellsClose } from '../lexical.js';
 
@@ -68,14 +68,11 @@ export class PgLexical implements LexicalSearch {
     });
     if (termsOf.length === 0) return { labels: [], scores: [] };
     const { K1, B, DELTA } = BM25;
-    const { rows } = await this.db.query<{ label: number; score: number }>(
-      `SELECT p.label, sum(q.w * ($6::float8 + p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.len / $7::float8)))) * count(DISTINCT q.word) AS score
-       FROM unnest($2::text[], $3::int[], $8::float8[]) AS q (term, word, w)
-       JOIN cite_postings p ON p.term = q.term
-       WHERE p.born <= $1 AND (p.died IS NULL OR p.died > $1)
-       GROUP BY p.label ORDER BY score DESC, p.label LIMIT $9`,
-      [this.generation, termsOf, words, K1, B, DELTA, this.totals.length / Math.max(1, this.totals.passages), weights, limit],
-    );
+    const params = [this.generation, termsOf, words, K1, B, DELTA, this.totals.length / Math.max(1, this.totals.passages), weights, limit];
+    const { rows } = await inTransaction(this.db, async (client) => {
+      await client.query(`SELECT set_config('work_mem', $1, true)`, [SCORING_MEMORY]);
+      return client.query<{ label: number; score: number }>(SCORE, params);
+    });
     return { labels: rows.map((r) => r.label), scores: rows.map((r) => r.score) };
   }
 
@@ -114,6 +111,25 @@ function statsOf(word: string, rows: { kind: string; term: string; df: number; t
   if (spellsClose(word)) matches.push(...fuzzy.map((r) => ({ term: r.term, weight: fuzzyWeight(word, r.distance), df: r.df })));
   return { textDf: exact?.text_df ?? 0, known: exact !== undefined || fuzzy.length > 0, matches };
 }
+
+/**
+ * BM25+ of the passages holding the question's terms ($2, of word $3, weighted by $8: match weight
+ * times idf), as LexicalIndex.query: summed per passage, times the number of the question's words it
+ * matches; the best $9, ties by label. Per (passage, word) first, then per passage: two hash
+ * aggregates instead of sorting every matching posting (count DISTINCT would).
+ */
+const SCORE = `
+  SELECT label, sum(s) * count(*) AS score FROM (
+    SELECT p.label, q.word, sum(q.w * ($6::float8 + p.tf * ($4::float8 + 1) / (p.tf + $4::float8 * (1 - $5::float8 + $5::float8 * p.len / $7::float8)))) AS s
+    FROM unnest($2::text[], $3::int[], $8::float8[]) AS q (term, word, w)
+    JOIN cite_postings p ON p.term = q.term
+    WHERE p.born <= $1 AND (p.died IS NULL OR p.died > $1)
+    GROUP BY p.label, q.word
+  ) AS per_word
+  GROUP BY label ORDER BY score DESC, label LIMIT $9`;
+
+/** Memory for scoring's hash tables (a common word's postings: 100,000 rows at 100,000 passages) without spilling to disk. */
+const SCORING_MEMORY = '64MB';
 
 /**
  * Per question word ($2, with the edits a close spelling may be away, $3, or -1): the word's own row

@@ -46,7 +46,8 @@ const MIGRATIONS: Record<number, string[]> = {
     `ALTER TABLE cite_generations ADD COLUMN lexical_totals jsonb`,
     // Terms compare by code point (COLLATE "C"): prefix ranges, and the file store's order.
     `CREATE TABLE cite_postings (term text COLLATE "C" NOT NULL, label integer NOT NULL, tf integer NOT NULL, len integer NOT NULL, born bigint NOT NULL, died bigint)`,
-    `CREATE INDEX cite_postings_term ON cite_postings (term)`,
+    // Covering: a term's postings are read from the index alone (index-only scan), not from rows spread over the table.
+    `CREATE INDEX cite_postings_term ON cite_postings (term) INCLUDE (label, tf, len, born, died)`,
     // Labels grow with the rows' order on disk: a block range index finds a document's rows for a few kilobytes.
     `CREATE INDEX cite_postings_label ON cite_postings USING brin (label)`,
     `CREATE INDEX cite_postings_died ON cite_postings (died) WHERE died IS NOT NULL`,
