@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { appendFileSync, copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { withoutTimeout } from '../db/pool.js';
 import { buildSettings, searchOptions } from '../index/settings.js';
 import { efSearchOf, liveGeneration, PgDense } from '../index/postgres/reader.js';
 import { ensurePassages, type GraphParams } from '../index/postgres/schema.js';
@@ -150,6 +151,7 @@ async function grow(store: PostgresIndex, corpus: string, factor: number, graph:
   const manifest = (await store.openLive()).manifest;
   const slots = Number((await db.query<{ n: number }>('SELECT max(label) + 1 AS n FROM cite_passages')).rows[0]!.n);
   const t0 = performance.now();
+  const sql = (text: string, params: unknown[] = []) => withoutTimeout(db, (client) => client.query(text, params)); // minutes each at this size
   await db.query('DROP INDEX IF EXISTS cite_passages_hnsw');
   const documents = [...manifest.documents];
   for (let k = 1; k < factor; k++) {
@@ -160,7 +162,7 @@ async function grow(store: PostgresIndex, corpus: string, factor: number, graph:
       const { size, mtimeMs } = statSync(path.join(dir, d.file));
       documents.push({ ...d, file: `copy-${k}/${d.file}`, size, mtimeMs, firstLabel: d.firstLabel + k * slots });
     }
-    await db.query(
+    await sql(
       `INSERT INTO cite_passages (label, born, chunk, embedding)
        SELECT p.label + $2::int * $3::int, p.born, p.chunk || jsonb_build_object('doc', 'copy-' || $2::int || '/' || (p.chunk->>'doc')),
          l2_normalize(p.embedding + p.embedding + coalesce(q.embedding, p.embedding))
@@ -168,13 +170,13 @@ async function grow(store: PostgresIndex, corpus: string, factor: number, graph:
        WHERE p.died IS NULL AND p.born <= $1`,
       [generation, k, slots],
     );
-    await db.query(`INSERT INTO cite_postings (term, label, tf, len, born) SELECT term, label + $2::int * $3::int, tf, len, born FROM cite_postings WHERE died IS NULL AND born <= $1 AND label < $3::int`, [generation, k, slots]);
+    await sql(`INSERT INTO cite_postings (term, label, tf, len, born) SELECT term, label + $2::int * $3::int, tf, len, born FROM cite_postings WHERE died IS NULL AND born <= $1 AND label < $3::int`, [generation, k, slots]);
     log(`postgres: copy ${k} of ${factor - 1} written`);
   }
-  await db.query('UPDATE cite_terms SET df = df * $1::int, text_df = text_df * $1::int WHERE died IS NULL', [factor]);
+  await sql('UPDATE cite_terms SET df = df * $1::int, text_df = text_df * $1::int WHERE died IS NULL', [factor]);
   const totals = (await db.query<{ t: { passages: number; length: number } }>('SELECT lexical_totals AS t FROM cite_generations WHERE id = $1', [generation])).rows[0]!.t;
   const chunkCount = manifest.chunkCount * factor;
-  await db.query('VACUUM ANALYZE');
+  await sql('VACUUM ANALYZE');
   const rowsMs = performance.now() - t0;
   log(`postgres: ${chunkCount} passages written in ${secs(rowsMs)}; building the HNSW graph`);
   const t1 = performance.now();
@@ -209,7 +211,7 @@ async function measure(
 ): Promise<MillionResult> {
   const corpus = config.SEEDS_DIR;
   {
-    await store.db.query('VACUUM ANALYZE');
+    await withoutTimeout(store.db, (client) => client.query('VACUUM ANALYZE'));
     const bytes = await sizes(store);
     const generation = (await liveGeneration(store.db))!;
     const live = await store.openLive();
