@@ -8,11 +8,15 @@ import type { GraphParams } from './schema.js';
 
 /** ef_search values tried, smallest first: from 50, the candidates the retriever asks for, to pgvector's maximum. */
 const CANDIDATES = [50, 64, 100, 150, 200, 300, 400, 600, 800, 1000];
-/** recall@10 against an exact scan that ef_search must reach. */
-const TARGET = 0.95;
+/**
+ * recall@10 against an exact scan that ef_search must reach on the sample: 0.97, so that other
+ * questions get 0.95 (50 questions estimate it within about ±0.03; at 99,425 passages the sample's
+ * 0.96 at ef_search 300 was 0.93 on 30 other questions).
+ */
+const TARGET = 0.97;
 
 /**
- * The smallest ef_search whose recall@10 against an exact scan reaches 0.95 on this generation's
+ * The smallest ef_search whose recall@10 against an exact scan reaches TARGET on this generation's
  * own passages (question-like queries made from a sample of them, as the file store measures its
  * graph). Kept from the previous generation while the graph and the collection's size stay.
  */
