@@ -8,7 +8,7 @@
  * a change of the machine's load falls on both.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -32,6 +32,11 @@ export interface SpeedOptions {
   rounds: number;
   questions: number;
   tempDir: string;
+  /**
+   * Where the generated collections and their index are kept between runs (built at the first, brought
+   * up to date by this code's build at the next); unset: in tempDir, removed afterwards.
+   */
+  cacheDir?: string;
 }
 
 type Side = 'before' | 'now';
@@ -64,19 +69,19 @@ export async function speedSection(base: Config, embedder: Embedder, opts: Speed
 }
 
 async function measureSize(base: Config, embedder: Embedder, passages: number, opts: SpeedOptions, log: Logger): Promise<SpeedSize> {
-  const root = path.join(opts.tempDir, `speed-${passages}`);
+  const root = path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
   const corpus = path.join(root, 'corpus');
   const indexDir = path.join(root, 'index');
   const documents = Math.max(1, Math.round(passages / PARAGRAPHS));
-  const names = makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
-  log(`speed: building ${documents} generated documents (~${passages} passages) once, with this code`);
+  const names = existsSync(corpus) ? readdirSync(corpus).sort() : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
+  log(`speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`);
   const t = performance.now();
   await buildIndex(buildSettings({ ...base, SEEDS_DIR: corpus, INDEX_DIR: indexDir }), embedder);
   const buildMs = performance.now() - t;
   const index = await loadIndex(indexDir);
   const questionsFile = path.join(root, 'questions.json');
   writeFileSync(questionsFile, JSON.stringify(questionsFrom(index.chunks.list().map((c) => c.text), opts.questions)));
-  const order: Side[] = !opts.before ? ['now'] : opts.rounds === 1 ? ['before', 'now'] : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
+  const order: Side[] = opts.rounds === 0 ? [] : !opts.before ? ['now'] : opts.rounds === 1 ? ['before', 'now'] : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
   const runs: SpeedRun[] = [];
   for (const [i, side] of order.entries()) {
     // A fresh copy per run: the probe changes a document and re-indexes.
@@ -94,7 +99,7 @@ async function measureSize(base: Config, embedder: Embedder, passages: number, o
     runs.push({ side, load, result });
     rmSync(copy, { recursive: true, force: true });
   }
-  rmSync(root, { recursive: true, force: true });
+  if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
   return { passages: index.manifest.chunkCount, documents, buildMs, runs };
 }
 
