@@ -1,4 +1,5 @@
 import { newAnswerId, type RecentAnswer, type RecentStore } from '../telegram/recent.js';
+import type { WindowCounters } from '../telegram/rateLimit.js';
 import type { Db } from './pool.js';
 
 /** Answers behind buttons are kept this long (a day of scrolling back is plenty). */
@@ -41,10 +42,11 @@ interface StoredAnswer {
 }
 
 /**
- * Per-user counters for grammY's rate limiter (its Redis interface: `incr`, `pexpire`), in
- * PostgreSQL so that a user's limit holds across replicas. Fixed windows of `windowMs`.
+ * Per-user counters for grammY's rate limiter (its Redis interface: `incr`, `pexpire`) and for the
+ * question limit (`hit`, windows of message dates), in PostgreSQL so that a user's limit holds
+ * across replicas. Fixed windows of `windowMs`.
  */
-export class PgCounters {
+export class PgCounters implements WindowCounters {
   private writes = 0;
 
   constructor(
@@ -55,8 +57,12 @@ export class PgCounters {
   ) {}
 
   async incr(user: string): Promise<number> {
+    return this.hit(user, Math.floor(Date.now() / this.windowMs));
+  }
+
+  /** One more hit for `user` in the given window (questions count by their message's date). */
+  async hit(user: string, window: number): Promise<number> {
     const key = `${this.scope}:${user}`;
-    const window = Math.floor(Date.now() / this.windowMs);
     const { rows } = await this.db.query<{ hits: number }>(
       `INSERT INTO cite_rate (key, window_start, hits) VALUES ($1, $2, 1)
        ON CONFLICT (key, window_start) DO UPDATE SET hits = cite_rate.hits + 1 RETURNING hits`,

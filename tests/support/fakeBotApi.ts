@@ -241,13 +241,13 @@ export class FakeBotApi {
   // ------------------------------------------------------------ feeding updates
 
   /** A user sends text. Like Telegram, /commands and @mentions get entities unless `extra.entities` is given. */
-  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[] } = {}): Update {
+  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[]; /** when it was sent (Unix seconds; default now) */ date?: number } = {}): Update {
     const { user, chatObj } = this.userAndChat(from, chat);
     const entities = extra.entities ?? [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)]
       .map((m) => ({ type: m[0][0] === "/" ? "bot_command" : "mention", offset: m.index!, length: m[0].length }));
     const reply = extra.reply_to_message;
     const message = {
-      message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, text,
+      message_id: this.nextMessageId++, date: extra.date ?? now(), chat: chatObj, from: user, text,
       ...(entities.length ? { entities } : {}),
       ...(reply ? { reply_to_message: "edits" in reply ? this.toMessage(reply) : reply } : {}),
     };
