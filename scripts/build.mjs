@@ -13,7 +13,7 @@ const out = path.resolve(root, process.argv[2] ?? 'dist');
 
 const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
 const sources = files.filter((f) => f.endsWith('.ts'));
-// Data files read next to their module (e.g. retrieval/offtopic.tsv). The .mjs loaders of the
+// Data files read next to their module (e.g. index/offtopic.tsv). The .mjs loaders of the
 // workers are only for running the sources through tsx: the compiled workers start directly.
 const data = files.filter((f) => !f.endsWith('.ts') && !f.endsWith('.mjs'));
 

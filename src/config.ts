@@ -1,10 +1,8 @@
 import { z } from 'zod';
-import type { ReadLimits } from './documents/readers/types.js';
+import { LOG_LEVELS } from './log.js';
 
 const int = (min: number, fallback: number) =>
   z.coerce.number({ message: 'must be a number' }).int(`must be a whole number ≥ ${min}`).min(min, `must be a whole number ≥ ${min}`).default(fallback);
-
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** A comma-separated list of numeric Telegram ids. */
 const ids = (message: string, pattern = /^\d+$/) =>
@@ -78,7 +76,7 @@ const schema = z.object({
   /**
    * "The documents do not answer" unless a top passage reaches one of the two gates (README, "Not
    * covered"). The dense one is a cosine: unset, the gate measured for the model at index time
-   * (retrieval/calibration.ts); set, it overrides that.
+   * (index/calibration.ts); set, it overrides that.
    */
   DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
   /** The lexical gate: the share of the question's rare words a passage must contain (model-independent). */
@@ -126,16 +124,5 @@ export function embedderOptions(config: Config) {
     allowRemote: config.EMBED_ALLOW_DOWNLOAD,
     queryPrefix: config.QUERY_PREFIX,
     passagePrefix: config.PASSAGE_PREFIX,
-  };
-}
-
-/** What reading one document may cost (documents/readers/types.ts `ReadLimits`). */
-export function readLimits(config: Config): ReadLimits {
-  return {
-    maxBytes: config.DOC_MAX_BYTES,
-    maxUnpackedBytes: config.DOC_MAX_UNPACKED_BYTES,
-    maxTextChars: config.DOC_MAX_TEXT_CHARS,
-    timeoutMs: config.DOC_READ_SECONDS * 1000,
-    memoryMb: config.DOC_READ_MEMORY_MB,
   };
 }

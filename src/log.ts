@@ -1,7 +1,9 @@
 import { isMainThread, workerData } from 'node:worker_threads';
 import pino from 'pino';
 import pretty from 'pino-pretty';
-import { LOG_LEVELS } from './config.js';
+
+/** The levels LOG_LEVEL may name (validated by the configuration). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /**
  * Whether stderr is a terminal. A worker thread's process.stderr is a pipe to the main thread, so

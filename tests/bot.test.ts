@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { packMessages, TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { COMMANDS } from '../src/telegram/bot.js';
-import { ANSWER_ID, RecentAnswers } from '../src/telegram/recent.js';
+import { ANSWER_ID, RecentAnswers } from '../src/replies/recent.js';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import type { Answer } from '../src/retrieval/search.js';
 import { ADMIN, buttonData, holdBuilds, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';

@@ -6,7 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
-import { offTopicProbes } from '../src/retrieval/calibration.js';
+import { offTopicProbes } from '../src/index/calibration.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { DEV_SET, tempDirs } from './support/testModel.js';
 import { plainAndSqueezed } from './support/twoModels.js';

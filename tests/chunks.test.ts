@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { chunkDocument, DEFAULT_CHUNKING, joinWraps, sameText, sentenceSpans, type Chunk } from '../src/chunks/chunk.js';
+import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../src/chunks/chunk.js';
+import { joinWraps, sameText, sentenceSpans } from '../src/text/sentences.js';
 import { cleanDocument } from '../src/documents/clean.js';
 import { loadDocuments, type SourceDocument } from '../src/documents/load.js';
 import { SEEDS } from './support/testModel.js';

@@ -5,7 +5,7 @@
 import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSettings } from '../src/engine.js';
+import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import type { StoredIndex } from '../src/index/indexData.js';
 import { loadIndex } from '../src/index/loader.js';

@@ -34,7 +34,7 @@ describe('the compiled commands (dist/)', () => {
     expect(files).toContain(path.join('cli', 'index.js'));
     expect(files).toContain(path.join('index', 'worker.js'));
     expect(files).toContain(path.join('documents', 'readWorker.js'));
-    expect(files).toContain(path.join('retrieval', 'offtopic.tsv'));
+    expect(files).toContain(path.join('index', 'offtopic.tsv'));
     expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.mjs'))).toEqual([]);
   });
 

@@ -7,7 +7,8 @@
 import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { chunkDocument, joinWraps, sameText } from '../src/chunks/chunk.js';
+import { chunkDocument } from '../src/chunks/chunk.js';
+import { joinWraps, sameText } from '../src/text/sentences.js';
 import { loadDocuments, type SourceDocument } from '../src/documents/load.js';
 import { Engine } from '../src/engine.js';
 import { readManifest } from '../src/index/manifest.js';

@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildSettings } from '../src/engine.js';
+import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import type { DenseIndex } from '../src/index/dense.js';
 import { loadIndex } from '../src/index/loader.js';

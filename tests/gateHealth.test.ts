@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
-import { offTopicProbes } from '../src/retrieval/calibration.js';
+import { offTopicProbes } from '../src/index/calibration.js';
 import { ADMIN, startBot, type RunningBot } from './support/botHarness.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
-import { buildSettings } from '../src/engine.js';
+import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import { planChanges } from '../src/index/changes.js';
 import type { StoredIndex as IndexData } from '../src/index/indexData.js';

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
-import { buildSettings, Engine } from '../src/engine.js';
+import { Engine } from '../src/engine.js';
+import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
 import type { StoredIndex } from '../src/index/indexData.js';
 import { IndexError, liveBuildDir } from '../src/index/layout.js';
@@ -70,7 +71,7 @@ describe('index round trip', () => {
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
+    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'seals.json', 'texts.jsonl', 'vectors.f32']);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {

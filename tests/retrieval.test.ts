@@ -1,9 +1,10 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { chunkDocument, sameText } from '../src/chunks/chunk.js';
+import { chunkDocument } from '../src/chunks/chunk.js';
+import { sameText } from '../src/text/sentences.js';
 import { loadDocuments } from '../src/documents/load.js';
-import { buildSettings } from '../src/engine.js';
+import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import { loadIndex } from '../src/index/loader.js';
 import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';

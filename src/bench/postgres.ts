@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { buildSettings, searchOptions } from '../engine.js';
+import { buildSettings, searchOptions } from '../index/settings.js';
 import { PostgresIndex } from '../index/postgres/source.js';
 import { efSearchOf, liveGeneration, PgDense } from '../index/postgres/reader.js';
 import type { Embedder } from '../vectors/embedder.js';

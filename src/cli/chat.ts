@@ -11,7 +11,7 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
   const say = (text: string) => output.write(text + '\n\n');
   // The language of the fixed texts follows the letters of the last question (commands have none).
   let lang: Lang = 'en';
-  say(helpText(engine, lang) + '\n\n' + TEXTS[lang].consoleCommands);
+  say(helpText(engine.manifest, lang) + '\n\n' + TEXTS[lang].consoleCommands);
   rl.setPrompt('? ');
   rl.prompt();
   for await (const line of rl) {
@@ -19,7 +19,7 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
     if (!text.startsWith('/') && /\p{L}/u.test(text)) lang = languageOfText(text);
     const t = TEXTS[lang];
     if (text === '/quit' || text === '/exit') break;
-    if (text === '/help' || text === '/start') say(helpText(engine, lang));
+    if (text === '/help' || text === '/start') say(helpText(engine.manifest, lang));
     else if (text === '/sources') {
       const docs = engine.manifest.documents;
       say([t.sourcesHeader(docs.length, 1, 1), ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`)].join('\n'));
@@ -27,7 +27,7 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
     else if (text.startsWith('/')) say(t.unknownCommand);
     else {
       const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
-      if (!prepared) say(helpText(engine, lang));
+      if (!prepared) say(helpText(engine.manifest, lang));
       else {
         const answer = await engine.ask(prepared.question);
         say((prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') + renderPlain(answer, engine.manifest.documents, undefined, lang));

@@ -7,7 +7,7 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/layout.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
-import { describeCalibration } from '../retrieval/calibration.js';
+import { describeCalibration } from '../replies/gate.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
 import { isUnavailable } from '../db/pool.js';

@@ -1,4 +1,4 @@
-import { describeCalibration } from '../retrieval/calibration.js';
+import { describeCalibration } from '../replies/gate.js';
 import { calibrate, readQuestions, score, type EvalReport } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';

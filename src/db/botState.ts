@@ -1,5 +1,4 @@
-import { newAnswerId, type RecentAnswer, type RecentStore } from '../telegram/recent.js';
-import type { WindowCounters } from '../telegram/rateLimit.js';
+import { newAnswerId, type RecentAnswer, type RecentStore } from '../replies/recent.js';
 import type { Db } from './pool.js';
 
 /** Answers behind buttons are kept this long (a day of scrolling back is plenty). */
@@ -39,6 +38,29 @@ interface StoredAnswer {
   chat: number;
   user: number;
   answer: Omit<RecentAnswer['answer'], 'focus'> & { focus?: { text: string; vector: number[] } };
+}
+
+/** Question counts per user and window: in this process (MemoryCounters), or in PostgreSQL for replicas (PgCounters). */
+export interface WindowCounters {
+  /** Counts one more hit for `key` in `window`; resolves with the hits so far in it. */
+  hit(key: string, window: number): Promise<number>;
+}
+
+/** Counters in memory; only the two newest windows are kept. */
+export class MemoryCounters implements WindowCounters {
+  private readonly hits = new Map<string, number>();
+  private newest = -Infinity;
+
+  async hit(key: string, window: number): Promise<number> {
+    if (window > this.newest) {
+      this.newest = window;
+      for (const k of this.hits.keys()) if (Number(k.slice(0, k.indexOf(':'))) < window - 1) this.hits.delete(k);
+    }
+    const k = `${window}:${key}`;
+    const hits = (this.hits.get(k) ?? 0) + 1;
+    this.hits.set(k, hits);
+    return hits;
+  }
 }
 
 /**

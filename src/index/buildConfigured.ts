@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { buildSettings, searchOptions } from '../engine.js';
+import { buildSettings, searchOptions } from './settings.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { buildIndex, type BuildProgress, type BuildSummary } from './build.js';
 import { PostgresIndex } from './postgres/source.js';

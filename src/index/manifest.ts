@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { calibrationSchema } from '../retrieval/calibration.js';
+import { calibrationSchema } from './calibration.js';
 import { corruptError, FILES, IndexError, liveBuildDir } from './layout.js';
 import { messageOf, shownPath } from '../paths.js';
 
@@ -42,7 +42,7 @@ const manifestSchema = z.object({
     .nullable(),
   /** Example questions for /help, drawn from the documents at build time. */
   examples: z.array(z.string()).default([]),
-  /** How "not covered" is decided for this model and corpus (see retrieval/calibration). */
+  /** How "not covered" is decided for this model and corpus (see index/calibration.ts). */
   calibration: calibrationSchema.optional(),
   builtAt: z.string(),
   buildMs: z.number(),

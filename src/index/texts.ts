@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { SourceDocument } from '../documents/load.js';
-import { IndexError, sha256 } from './layout.js';
+import { IndexError } from './layout.js';
+import { readSealed } from './seals.js';
 import type { Manifest } from './manifest.js';
 
 /*
@@ -30,8 +31,8 @@ function checkedTexts({ build, manifest }: { build: string; manifest: Pick<Manif
   const file = path.join(build, TEXTS_FILE);
   const out = new Map<string, string>();
   if (!existsSync(file) || manifest.checksums[TEXTS_FILE] === undefined) return out;
-  const data = readFileSync(file);
-  if (sha256(data) !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
+  const { data, sha256 } = readSealed(file);
+  if (sha256 !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
   for (const line of data.toString('utf8').split('\n')) {
     if (!line) continue;
     const { hash, text } = JSON.parse(line) as { hash: string; text: string };

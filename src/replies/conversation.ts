@@ -1,4 +1,4 @@
-import type { Engine } from '../engine.js';
+import type { Manifest } from '../index/manifest.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** What the user typed, made into a question: trimmed to a size the model handles well. */
@@ -15,10 +15,11 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
 export const trimmedNote = (maxChars: number, lang: Lang = 'en') => TEXTS[lang].trimmed(maxChars);
 
 /** Example questions built from the documents themselves (subjects chosen at index time). */
-export function exampleQuestions(engine: Engine, lang: Lang = 'en'): string[] {
-  return engine.manifest.examples.map((name) => TEXTS[lang].exampleQuestion(name));
+export function exampleQuestions(manifest: Manifest, lang: Lang = 'en'): string[] {
+  return manifest.examples.map((name) => TEXTS[lang].exampleQuestion(name));
 }
 
-export function helpText(engine: Engine, lang: Lang = 'en'): string {
-  return TEXTS[lang].help(engine.manifest.documents.length, exampleQuestions(engine, lang));
+/** /help: how many documents the live index holds, and example questions about them. */
+export function helpText(manifest: Manifest, lang: Lang = 'en'): string {
+  return TEXTS[lang].help(manifest.documents.length, exampleQuestions(manifest, lang));
 }

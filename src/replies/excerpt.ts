@@ -1,4 +1,4 @@
-import { sentenceSpans } from '../chunks/chunk.js';
+import { sentenceSpans } from '../text/sentences.js';
 
 /** A quotation cut around its best sentence: `before` + `highlight` + `after` is verbatim text. */
 export interface Excerpt {

@@ -3,7 +3,7 @@ import { Composer, type Context } from 'grammy';
 import { log } from '../log.js';
 import { escapeHtml, packMessages } from '../replies/html.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
-import { describeCalibration } from '../retrieval/calibration.js';
+import { describeCalibration } from '../replies/gate.js';
 import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
 import { reindexWithStatus } from './reindexStatus.js';
 

@@ -3,7 +3,7 @@ import { log } from '../log.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
 import { langOf } from './context.js';
-import type { RecentAnswer, RecentStore } from './recent.js';
+import type { RecentAnswer, RecentStore } from '../replies/recent.js';
 
 /**
  * Buttons under a page showing hits [first, next): "Full passage" for each quotation on it

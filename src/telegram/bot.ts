@@ -14,15 +14,15 @@ import { feedback } from './feedback.js';
 import { isAddressed, langOf, type BotDeps } from './context.js';
 import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
-import { RecentAnswers, type RecentStore } from './recent.js';
+import { RecentAnswers, type RecentStore } from '../replies/recent.js';
 import { isUnavailable, type Db } from '../db/pool.js';
-import { PgCounters, PgRecentAnswers } from '../db/botState.js';
+import { MemoryCounters, PgCounters, PgRecentAnswers } from '../db/botState.js';
 import { PgDeskStore } from '../desk/postgres.js';
 import { remove } from './remove.js';
 import { sources } from './sources.js';
 import { Stats } from './stats.js';
 import { startPolling, waitingOnTelegram } from './polling.js';
-import { MemoryCounters, questionLimit, WINDOW_SECONDS } from './rateLimit.js';
+import { questionLimit, WINDOW_SECONDS } from './rateLimit.js';
 import { reliableTransport } from './transport.js';
 import { tellInterruptedUploads, uploads } from './uploads.js';
 

@@ -4,7 +4,7 @@ import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
 import { TEXTS } from '../replies/texts.js';
 import { answerButtons, pressedAnswer } from './answerButtons.js';
 import { langOf, replyHtml, type BotDeps } from './context.js';
-import { ANSWER_ID } from './recent.js';
+import { ANSWER_ID } from '../replies/recent.js';
 
 /** "Full passage" and "More results" under an answer. */
 export function buttons({ engine, config, recent }: BotDeps): Composer<Context> {

@@ -5,7 +5,7 @@ import type { DeskStore } from '../desk/store.js';
 import type { Engine } from '../engine.js';
 import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';
-import type { RecentStore } from './recent.js';
+import type { RecentStore } from '../replies/recent.js';
 import type { Stats } from './stats.js';
 
 /** What every feature of the bot shares: built once in `createBot`, handed to each composer. */

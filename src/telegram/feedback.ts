@@ -4,7 +4,7 @@ import { TEXTS } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
 import { pressedAnswer } from './answerButtons.js';
 import { hashedUser, type BotDeps } from './context.js';
-import { ANSWER_ID } from './recent.js';
+import { ANSWER_ID } from '../replies/recent.js';
 
 /** 👍 / 👎 under answers: acknowledged, stored with the question, the passages shown and a hashed user id. */
 export function feedback({ config, recent, store }: BotDeps): Composer<Context> {

@@ -49,7 +49,7 @@ function answerer({ engine, config, recent, stats, store }: BotDeps) {
     if (await behind(ctx, lang)) return;
     const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
     if (!prepared) {
-      await replyHtml(ctx, escapeHtml(helpText(engine, lang)));
+      await replyHtml(ctx, escapeHtml(helpText(engine.manifest, lang)));
       return;
     }
     const started = performance.now();

@@ -5,33 +5,11 @@
  * Fixed windows of a minute of message dates; the user is told once per window.
  */
 import type { Context, MiddlewareFn } from 'grammy';
+import type { WindowCounters } from '../db/botState.js';
 import { TEXTS } from '../replies/texts.js';
 import { langOf } from './context.js';
 
-/** Question counts per user and window: in this process, or in PostgreSQL for replicas (PgCounters). */
-export interface WindowCounters {
-  /** Counts one more hit for `key` in `window`; resolves with the hits so far in it. */
-  hit(key: string, window: number): Promise<number>;
-}
-
 export const WINDOW_SECONDS = 60;
-
-/** Counters in memory; only the two newest windows are kept. */
-export class MemoryCounters implements WindowCounters {
-  private readonly hits = new Map<string, number>();
-  private newest = -Infinity;
-
-  async hit(key: string, window: number): Promise<number> {
-    if (window > this.newest) {
-      this.newest = window;
-      for (const k of this.hits.keys()) if (Number(k.slice(0, k.indexOf(':'))) < window - 1) this.hits.delete(k);
-    }
-    const k = `${window}:${key}`;
-    const hits = (this.hits.get(k) ?? 0) + 1;
-    this.hits.set(k, hits);
-    return hits;
-  }
-}
 
 /** Lets a user's first `limit` questions of each minute (by message date) through; tells them once when over. */
 export function questionLimit(limit: number, counters: WindowCounters): MiddlewareFn<Context> {

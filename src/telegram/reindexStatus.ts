@@ -1,7 +1,7 @@
 import type { Context } from 'grammy';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { log } from '../log.js';
-import { gateWarnings } from '../retrieval/calibration.js';
+import { gateWarnings } from '../replies/gate.js';
 import { escapeHtml, packMessages } from '../replies/html.js';
 import type { Texts } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';

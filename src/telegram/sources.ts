@@ -17,7 +17,7 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const isAdmin = isAdminOf(config);
 
-  composer.command(['start', 'help'], (ctx) => replyHtml(ctx, escapeHtml(helpText(engine, langOf(ctx)))));
+  composer.command(['start', 'help'], (ctx) => replyHtml(ctx, escapeHtml(helpText(engine.manifest, langOf(ctx)))));
 
   composer.command('sources', (ctx) => {
     const { text, keyboard } = sourcesPage(engine, 1, langOf(ctx), isAdmin(ctx));

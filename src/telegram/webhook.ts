@@ -3,7 +3,7 @@ import http from 'node:http';
 import { BotError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { log } from '../log.js';
-import { MemoryClaims, type UpdateClaims } from './updateClaims.js';
+import { MemoryClaims, type UpdateClaims } from '../db/updateClaims.js';
 
 export interface WebhookOptions {
   /** The public URL Telegram posts updates to; its path is the one served here. */

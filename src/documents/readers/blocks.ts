@@ -1,4 +1,4 @@
-import { joinWraps } from '../../chunks/chunk.js';
+import { joinWraps } from '../../text/sentences.js';
 import type { Span } from '../clean.js';
 import type { Extracted } from './types.js';
 

@@ -1,8 +1,8 @@
 import type { Chunk } from '../../chunks/chunk.js';
 import { chunkDocument } from '../../chunks/chunk.js';
 import { inTransaction, toVector, type Db } from '../../db/pool.js';
-import { documentNames } from '../../replies/examples.js';
-import { calibrate } from '../../retrieval/calibration.js';
+import { documentNames } from '../examples.js';
+import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
 import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
 import { planChanges, readingKey, type Plan } from '../changes.js';
@@ -234,7 +234,7 @@ async function calibrationFor(db: Db, generation: number, embedder: Embedder, li
   const { rows } = await db.query<{ label: number; text: string }>(`SELECT label, chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
   const textOf = new Map(rows.map((r) => [r.label, r.text]));
   const dense = new PgDense(db, generation, chunkCount > search.exactSearchMax ? search.efSearch : undefined);
-  return calibrate(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
+  return measureGates(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
 }
 
 /** The switch: one UPDATE of the pointer row, only if no other build switched since this one started. */

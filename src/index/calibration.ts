@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { dot, type DenseIndex } from '../index/dense.js';
-import { LexicalIndex } from '../index/lexical.js';
-import { pseudoQuestions } from '../index/sample.js';
+import { questionParts } from '../retrieval/asked.js';
+import { supportGateSchema, type SupportGate } from '../retrieval/support.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { questionParts } from './asked.js';
-import { supportGateSchema, type SupportGate } from './support.js';
+import { dot, type DenseIndex } from './dense.js';
+import { LexicalIndex } from './lexical.js';
+import { pseudoQuestions } from './sample.js';
 
 /**
  * "Not covered" must not hang on a cosine value guessed for one model: every model has its own
@@ -39,7 +39,7 @@ const PSEUDO_QUESTIONS = 100;
  * to 10) passages a question is checked against gets its own chance, so OFFTOPIC_SHARE / 10 keeps
  * a question's chance of one unrelated passage passing within OFFTOPIC_SHARE.
  */
-const UNRELATED_SHARE = OFFTOPIC_SHARE / 10;
+export const UNRELATED_SHARE = OFFTOPIC_SHARE / 10;
 
 let probeCache: { lang: string; question: string }[] | undefined;
 
@@ -65,8 +65,8 @@ async function bestScores(questions: string[], embedder: Embedder, dense: DenseI
   return scores.sort((a, b) => a - b);
 }
 
-/** Measures the dense gate for this model on this index; `texts` are a sample of its passages. */
-export async function calibrate(embedder: Embedder, dense: DenseIndex, texts: string[], liveChunks: number): Promise<Calibration> {
+/** Measures the gates for this model on this index; `texts` are a sample of its passages. */
+export async function measureGates(embedder: Embedder, dense: DenseIndex, texts: string[], liveChunks: number): Promise<Calibration> {
   const probes = await bestScores(offTopicProbes().map((p) => p.question), embedder, dense);
   const step = Math.max(1, Math.floor(texts.length / PSEUDO_QUESTIONS));
   const sampled = texts.filter((_, i) => i % step === 0).slice(0, PSEUDO_QUESTIONS);
@@ -113,57 +113,4 @@ async function calibrateSupport(embedder: Embedder, texts: string[]): Promise<Su
     unrelated: { pairs: unrelated.length, p50: quantile(unrelated, 0.5), max: unrelated.at(-1)! },
     kept: own.filter((s) => s >= gate).length / Math.max(1, own.length),
   };
-}
-
-/** One line for people: the gate and where it comes from, then any warning about its health. */
-export function describeCalibration(c: Calibration): string {
-  return [
-    `"not covered" gate for this model: cosine ${c.dense.toFixed(3)} (${c.method}; ` +
-      `off-topic median ${c.probeScores.p50.toFixed(3)}, max ${c.probeScores.max.toFixed(3)}; ` +
-      `it keeps ${(100 * c.pseudo.kept).toFixed(0)} % of ${c.pseudo.questions} questions made from the passages)`,
-    ...(c.support
-      ? [
-          `what a question asks for must be in the passage as words or word forms, or reach cosine ${c.support.gate.toFixed(3)} by meaning ` +
-            `(reached by ${(100 * UNRELATED_SHARE).toFixed(1)} % of ${c.support.unrelated.pairs} unrelated phrase–passage pairs)`,
-        ]
-      : []),
-    ...gateWarnings(c),
-  ].join('\n');
-}
-
-/**
- * The gate is unhealthy when it declines more than this share of the collection's own
- * question-like texts, … (the measure is the dense side alone, which the lexical side often
- * rescues: with the test model a healthy small collection varies between 10 and 25 % as
- * documents come and go, the unhealthy case the issue saw declined 56–60 %.)
- */
-export const MAX_OWN_DECLINED = 0.3;
-/** … or lets more than this share of the off-topic probes through. */
-export const MAX_PROBES_ACCEPTED = 0.1;
-
-/**
- * Plain-words warnings when the measured gate would decline much of what the documents answer or
- * quote much of what they do not (after documents changed, or with a model whose scores crowd
- * together), with what to do. Empty when it is healthy.
- */
-export function gateWarnings(c: Calibration): string[] {
-  const pct = (x: number) => `${Math.round(100 * x)} %`;
-  const warnings: string[] = [];
-  if (1 - c.pseudo.kept > MAX_OWN_DECLINED) {
-    warnings.push(
-      `WARNING: the "not covered" gate declines ${pct(1 - c.pseudo.kept)} of ${c.pseudo.questions} questions made from the documents' own passages ` +
-        `(more than ${pct(MAX_OWN_DECLINED)}), so many questions the documents answer will get "not covered". ` +
-        `What to do: re-index once more (npm run index or /reindex); if this stays, the documents read like everyday questions or the model's scores are too close together for them: ` +
-        `set DENSE_THRESHOLD to about ${c.pseudo.p50.toFixed(3)} (the median of those questions) or use a stronger embedding model.`,
-    );
-  }
-  const accepted = c.probeScores.accepted;
-  if (accepted !== undefined && accepted > MAX_PROBES_ACCEPTED) {
-    warnings.push(
-      `WARNING: the "not covered" gate lets ${pct(accepted)} of ${c.probes} off-topic probe questions through (more than ${pct(MAX_PROBES_ACCEPTED)}), ` +
-        `so questions the documents do not answer will be answered with unrelated quotes. ` +
-        `What to do: re-index once more (npm run index or /reindex); if this stays, the model gives everything the same score: use another embedding model.`,
-    );
-  }
-  return warnings;
 }

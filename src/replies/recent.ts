@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Lang } from '../replies/texts.js';
+import type { Lang } from './texts.js';
 import type { Answer } from '../retrieval/search.js';
 
 /** An answer with the language its buttons speak, and where it was sent: only presses from there count. */
