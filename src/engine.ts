@@ -102,6 +102,12 @@ export class Engine {
     return this.retriever.index.manifest;
   }
 
+  /** The live index's build folder (a generation's name in PostgreSQL), with its manifest: one snapshot. */
+  get live(): { build: string; manifest: Manifest } {
+    const { build, manifest } = this.retriever.index;
+    return { build, manifest };
+  }
+
   get isReindexing(): boolean {
     return this.reindexing !== undefined;
   }

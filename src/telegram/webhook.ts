@@ -4,6 +4,7 @@ import { BotError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { log } from '../log.js';
 import { MemoryClaims, type UpdateClaims } from '../db/updateClaims.js';
+import { ALLOWED_UPDATES } from './bot.js';
 
 export interface WebhookOptions {
   /** The public URL Telegram posts updates to; its path is the one served here. */
@@ -15,6 +16,8 @@ export interface WebhookOptions {
   healthy: () => Promise<boolean>;
   /** Which updates were handled already (by any replica, with PgUpdateClaims); default: this process's memory. */
   claims?: UpdateClaims;
+  /** Other routes served beside the webhook (the document viewer); returns false for a path it does not serve. */
+  also?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 export interface Webhook {
@@ -48,6 +51,7 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://replica');
     if (req.method === 'GET' && url.pathname === '/healthz') return void health(options.healthy, res);
+    if (url.pathname !== path && options.also?.(req, res)) return;
     if (req.method === 'POST' && url.pathname === path) {
       const request = receive(req, res).catch((err: unknown) => {
         log.error({ err }, 'webhook request failed');
@@ -60,7 +64,7 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
   });
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, resolve));
-  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: ['message', 'callback_query'] });
+  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
   log.info(`webhook: serving ${path} on port ${(server.address() as { port: number }).port}`);
   return {
     server,
@@ -93,8 +97,9 @@ function receiver(bot: Bot, secret: string, claims: UpdateClaims, handling: Set<
     if (body === undefined) return refuse(req, res, 413);
     const update = parseUpdate(body);
     if (!update) return void res.writeHead(400).end();
-    // The database unreachable: 503, so the balancer tries another replica and Telegram posts it again.
-    const claim = await claims.claim(update.update_id).catch((err: unknown) => (log.warn({ err }, 'could not claim a webhook update'), 'elsewhere' as const));
+    // The database unreachable: handled anyway (the user hears "temporarily unavailable" at least),
+    // at the risk of a second answer if Telegram posts it again meanwhile.
+    const claim = await claims.claim(update.update_id).catch((err: unknown) => (log.warn({ err, update: update.update_id }, 'could not claim a webhook update: handled unclaimed'), 'mine' as const));
     if (claim !== 'mine') return void res.writeHead(claim === 'handled' ? 200 : 503).end();
     handling.add(update.update_id);
     const handled = handle(bot, update).finally(async () => {
