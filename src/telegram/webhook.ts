@@ -152,9 +152,13 @@ function parseUpdate(body: string): Update | undefined {
   }
 }
 
-/** Answers `status` and closes the connection, without reading what is left of the body. */
+/** How long a refused request's connection stays open, so the client reads the answer before it is cut. */
+const LINGER_MS = 1000;
+
+/** Answers `status` and closes the connection soon, discarding (never keeping) what is left of the body. */
 function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number): void {
-  res.writeHead(status, { Connection: 'close' }).end(() => req.destroy());
+  req.resume();
+  res.writeHead(status, { Connection: 'close' }).end(() => setTimeout(() => req.destroy(), LINGER_MS).unref());
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => (Number.isFinite(ms) ? setTimeout(resolve, ms).unref() : undefined));
