@@ -94,6 +94,17 @@ const schema = z.object({
   /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; any other request is refused (1-256 of A-Z a-z 0-9 _ -). */
   WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -').optional(),
   PORT: int(0, 8080),
+  /**
+   * The document viewer's public https base (a Telegram Mini App served on PORT, beside the webhook
+   * or alone in polling mode); unset, answers have no "Open in document" button. docs/viewer.md.
+   */
+  VIEWER_URL: z
+    .string()
+    .url()
+    .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'must be an https:// URL (Telegram opens Mini Apps over https only; http only on 127.0.0.1 for tests)')
+    .optional(),
+  /** How long a signed viewer link (in groups and inline messages, where Telegram gives no initData) works. */
+  VIEWER_LINK_HOURS: int(1, 7 * 24),
   LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
 });
 

@@ -1,10 +1,11 @@
 import { embedderOptions, type Config } from './config.js';
-import { buildIndex, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
+import { buildIndex, damagedFile, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { buildInWorker, type Builder } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
 import { loadIndex } from './index/loader.js';
+import { lockIndex } from './index/lock.js';
 import { readManifest, type Manifest } from './index/manifest.js';
 import { PostgresIndex } from './index/postgres/source.js';
 import { buildSettings, readLimits, searchOptions } from './index/settings.js';
@@ -102,6 +103,12 @@ export class Engine {
     return this.retriever.index.manifest;
   }
 
+  /** The live index's build folder (a generation's name in PostgreSQL), with its manifest: one snapshot. */
+  get live(): { build: string; manifest: Manifest } {
+    const { build, manifest } = this.retriever.index;
+    return { build, manifest };
+  }
+
   get isReindexing(): boolean {
     return this.reindexing !== undefined;
   }
@@ -133,6 +140,8 @@ export class Engine {
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
+        const unchanged = await this.unchangedSummary();
+        if (unchanged) return unchanged;
         let summary = await this.builder(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir === this.retriever.index.build) return summary;
@@ -165,6 +174,50 @@ export class Engine {
       }
     })();
     return this.reindexing;
+  }
+
+  /**
+   * "Nothing changed", decided here before any worker is started and any model loaded (that was most
+   * of the time of an unchanged re-index): the live build is the one answering, fits the model, the
+   * settings and every document's size and time (as at start, see staleReason), and every data
+   * file still matches its checksum (a stat per file while its seal holds, see index/seals.ts).
+   * Anything else goes to the worker, whose build decides again.
+   */
+  private async unchangedSummary(): Promise<BuildSummary | undefined> {
+    if (this.postgres) return undefined;
+    const started = performance.now();
+    let live: { build: string; manifest: Manifest };
+    try {
+      live = readManifest(this.config.INDEX_DIR);
+    } catch {
+      return undefined; // missing or damaged: the build says what to do
+    }
+    const { build, manifest } = live;
+    if (build !== this.retriever.index.build || staleReason(this.config, this.embedder, manifest)) return undefined;
+    const unlock = lockIndex(this.config.INDEX_DIR); // another build running is "busy", as from the worker
+    try {
+      if (await damagedFile(build, manifest)) return undefined;
+    } finally {
+      unlock();
+    }
+    return {
+      documents: manifest.documents.length,
+      chunks: manifest.chunkCount,
+      reused: manifest.documents.map((d) => d.file).sort(),
+      embedded: [],
+      removed: [],
+      renamed: [],
+      copied: [],
+      notes: [],
+      skipped: manifest.skipped.map(({ file, reason }) => ({ file, reason })),
+      embeddedChunks: 0,
+      embedMs: 0,
+      totalMs: performance.now() - started,
+      buildDir: build,
+      upToDate: true,
+      rebuilt: false,
+      calibration: manifest.calibration,
+    };
   }
 }
 

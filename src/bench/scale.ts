@@ -171,10 +171,16 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
  * Runs serveProbe.ts in a fresh process with `config` in its environment. Asynchronous: a database
  * served from this very process (PGlite in the PostgreSQL section) must keep answering meanwhile.
  */
-export async function serveProbe(config: Config, questionsFile: string, changedDocument: string): Promise<ServeProbeResult | { error: string }> {
+export async function serveProbe(
+  config: Config,
+  questionsFile: string,
+  changedDocument: string,
+  /** How to start the probe: this code's own by default (the speed section also runs another checkout's). */
+  probe: { args: string[]; cwd?: string } = { args: nodeArgsFor(import.meta.url, 'serveProbe') },
+): Promise<ServeProbeResult | { error: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
   for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
-  const child = spawn(process.execPath, [...nodeArgsFor(import.meta.url, 'serveProbe'), questionsFile, changedDocument], { env, timeout: 1_800_000 });
+  const child = spawn(process.execPath, [...probe.args, questionsFile, changedDocument], { env, cwd: probe.cwd, timeout: 1_800_000 });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

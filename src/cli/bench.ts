@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--qa <questions.jsonl>] [--out <file.md>] [--only reading]`: retrieval
+ * `npm run bench [-- --quick] [--qa <questions.jsonl>] [--out <file.md>] [--only reading|postgres|speed]`: retrieval
  * quality, query latency, build speed, HNSW/BM25 at scale, incremental re-indexing and reading speed
  * per document format, as markdown tables on stdout (progress on stderr). See src/bench/bench.ts.
  */
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { postgresOnly, READING_SIZES, renderMarkdown, runBench, stderrLogger } from '../bench/bench.js';
 import { readingSection, renderReading } from '../bench/reading.js';
+import { speedOnly } from '../bench/speed.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { staleBuildWarning } from '../modules.js';
 
@@ -20,6 +21,9 @@ const { values } = parseArgs({
     only: { type: 'string' },
     documents: { type: 'string' },
     'no-files': { type: 'boolean', default: false },
+    before: { type: 'string' },
+    passages: { type: 'string', default: '40000,100000' },
+    rounds: { type: 'string', default: '2' },
   },
 });
 
@@ -27,7 +31,7 @@ const stale = staleBuildWarning();
 if (stale) stderrLogger(stale);
 
 try {
-  if (values.only !== undefined && values.only !== 'reading' && values.only !== 'postgres') throw new Error(`--only takes "reading" or "postgres", got "${values.only}"`);
+  if (values.only !== undefined && !['reading', 'postgres', 'speed'].includes(values.only)) throw new Error(`--only takes "reading", "postgres" or "speed", got "${values.only}"`);
   if (values.only === 'reading') {
     // Just the reading section (no model needed): `npm run bench -- --only reading [--quick]`.
     const sizes = READING_SIZES[values.quick ? 'quick' : 'full'];
@@ -35,7 +39,9 @@ try {
     process.exit(0);
   }
   // `--only postgres [--documents N] [--no-files]`: the scale collection in both stores (or PostgreSQL alone) only.
-  const markdown = (values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined, !values['no-files']) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
+  // `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2]`: before/now serving figures (src/bench/speed.ts).
+  const speed = () => speedOnly({ before: values.before && path.resolve(values.before), passages: values.passages!.split(',').map(Number), rounds: Number(values.rounds), questions: 200 }, stderrLogger);
+  const markdown = (values.only === 'speed' ? await speed() : values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined, !values['no-files']) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
   process.stdout.write(markdown);
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });

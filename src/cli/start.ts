@@ -6,6 +6,7 @@ import { createBot, registerCommands } from '../telegram/bot.js';
 import { consoleChat } from './chat.js';
 import { progressReporter, run } from './common.js';
 import { runWebhook } from './webhookMode.js';
+import { serveViewer } from '../telegram/viewer/server.js';
 
 // `npm start`: the Telegram bot, or the console chat when no token is configured.
 await run(async (config) => {
@@ -21,7 +22,7 @@ await run(async (config) => {
     return;
   }
   const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
-  const { bot, start, tellInterrupted } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
+  const { bot, start, tellInterrupted, viewer } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
   // Network errors are retried without end (Telegram may be down when the machine boots): say so.
   const waiting = setInterval(() => log.warn(`still trying to reach the Telegram Bot API at ${config.TELEGRAM_API_ROOT}…`), 15_000);
   try {
@@ -38,9 +39,11 @@ await run(async (config) => {
   await registerCommands(bot.api);
   if (config.WEBHOOK_URL) {
     void tellInterrupted();
-    return runWebhook(bot, engine, config);
+    return runWebhook(bot, engine, config, viewer);
   }
   const polling = start();
+  // The document viewer needs an HTTP server of its own when no webhook brings one.
+  const viewerServer = viewer ? await serveViewer(viewer, config.PORT) : undefined;
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
   let stopped: Promise<number> | undefined;
   const shutdown = (signal: string) => {
@@ -52,6 +55,7 @@ await run(async (config) => {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   await polling.task();
   if (stopped) await stopped;
+  viewerServer?.close();
   log.info('stopped');
   // Replies still waiting to be retried would keep the process alive; they are delivered again at the next start.
   process.exit();

@@ -3,15 +3,16 @@ import { ConfigError, type Config } from '../config.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { serveWebhook } from '../telegram/webhook.js';
+import type { Viewer } from '../telegram/viewer/server.js';
 
 /** `npm start` with WEBHOOK_URL: updates arrive by webhook until SIGINT/SIGTERM. */
-export async function runWebhook(bot: Bot, engine: Engine, config: Config): Promise<void> {
+export async function runWebhook(bot: Bot, engine: Engine, config: Config, viewer?: Viewer): Promise<void> {
   if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_URL is set but WEBHOOK_SECRET is not: set it, so that only Telegram can post updates.');
   const healthy = async () => {
     if (engine.postgres) await engine.postgres.db.query('SELECT 1');
     return true;
   };
-  const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy });
+  const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy, ...(viewer ? { also: (req, res) => viewer.handle(req, res) } : {}) });
   log.info(`@${bot.botInfo.username} is online by webhook (${engine.manifest.chunkCount} passages indexed)`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));

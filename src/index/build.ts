@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
@@ -13,7 +13,8 @@ import { measureGates } from './calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { ChunkStore } from './chunkStore.js';
-import { FILES, IndexError, sha256, sha256File } from './layout.js';
+import { FILES, IndexError } from './layout.js';
+import { readSealed, sealedSha256 } from './seals.js';
 import { log } from '../log.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
@@ -110,14 +111,18 @@ function reusable(indexDir: string, embedder: Embedder, key: string): { build: s
  */
 async function intact(live: { build: string; manifest: Manifest } | undefined): Promise<typeof live> {
   if (!live) return undefined;
-  for (const [file, checksum] of Object.entries(live.manifest.checksums)) {
-    const full = path.join(live.build, file);
-    if (!existsSync(full) || (await sha256File(full)) !== checksum) {
-      log.warn(`The live index's ${file} is damaged: building from the documents.`);
-      return undefined;
-    }
+  const damaged = await damagedFile(live.build, live.manifest);
+  if (damaged) log.warn(`The live index's ${damaged} is damaged: building from the documents.`);
+  return damaged ? undefined : live;
+}
+
+/** The first data file of a build that is missing or does not match its checksum (a stat per file while sealed). */
+export async function damagedFile(build: string, manifest: Manifest): Promise<string | undefined> {
+  for (const [file, checksum] of Object.entries(manifest.checksums)) {
+    const full = path.join(build, file);
+    if (!existsSync(full) || (await sealedSha256(full)) !== checksum) return file;
   }
-  return live;
+  return undefined;
 }
 
 export function fullEmbeddingKey(settings: BuildSettings): string {
@@ -244,8 +249,8 @@ function draft(input: BuildInput, documents: ManifestDocument[], labels: number,
 
 /** Reads a data file of the previous build, checked against its checksum. */
 function readPrevious(build: string, manifest: Manifest, file: string): Buffer {
-  const data = readFileSync(path.join(build, file));
-  if (sha256(data) !== manifest.checksums[file]) throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
+  const { data, sha256 } = readSealed(path.join(build, file));
+  if (sha256 !== manifest.checksums[file]) throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
   return data;
 }
 
@@ -380,7 +385,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
   const textOf = (l: number) => addedText.get(l) ?? chunks.get(l)!.text;
   if (hnsw && (deleted.length > 0 || added.length > 0)) {
-    readPrevious(previous.build, prev, FILES.hnsw);
+    if ((await sealedSha256(prevFile(FILES.hnsw))) !== prev.checksums[FILES.hnsw]) throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
     const graph = emptyHnsw(dim);
     graph.readIndexSync(prevFile(FILES.hnsw));
     if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));

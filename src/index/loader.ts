@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
 import { emptyHnsw, ExactIndex, HnswIndex, type Hnsw } from './dense.js';
 import type { StoredIndex } from './indexData.js';
-import { corruptError, FILES, sha256File } from './layout.js';
+import { corruptError, FILES } from './layout.js';
+import { readSealed, sealedSha256 } from './seals.js';
 import { LexicalIndex } from './lexical.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { messageOf } from '../paths.js';
@@ -27,8 +27,10 @@ export async function loadIndex(dir: string): Promise<StoredIndex> {
   for (const file of loadedFiles(manifest)) {
     const full = path.join(build, file);
     if (!existsSync(full)) throw corruptError(dir, `${file} is missing`);
-    if ((await sha256File(full)) !== manifest.checksums[file]) throw corruptError(dir, `${file} does not match its checksum`);
-    if (file !== FILES.hnsw) contents.set(file, await readFile(full));
+    // Read once, checked against its checksum (a stat when its seal vouches for it, see seals.ts).
+    const { data, sha256 } = file === FILES.hnsw ? { data: undefined, sha256: await sealedSha256(full) } : readSealed(full);
+    if (sha256 !== manifest.checksums[file]) throw corruptError(dir, `${file} does not match its checksum`);
+    if (data) contents.set(file, data);
   }
   let hnsw: Hnsw | undefined;
   if (manifest.hnsw) {

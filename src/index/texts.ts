@@ -1,43 +1,61 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
+import type { Span } from '../documents/clean.js';
 import type { SourceDocument } from '../documents/load.js';
-import { IndexError, sha256 } from './layout.js';
+import { IndexError } from './layout.js';
+import { readSealed } from './seals.js';
 import type { Manifest } from './manifest.js';
 
 /*
  * The documents' extracted texts, stored with each build so that anyone can check a quote:
- * `texts.jsonl` has one line per distinct document content, `{"hash","text"}`, holding the text
- * that chunk offsets (`start`/`end`) point into (`npm run -s text -- <doc>` prints it). Keyed by the
- * file's sha256, so a renamed or copied document shares its text. Checksummed like the other files;
- * not loaded to answer questions.
+ * `texts.jsonl` has one line per distinct document content, `{"hash","text","paragraphs"}`, holding
+ * the text that chunk offsets (`start`/`end`) point into (`npm run -s text -- <doc>` prints it) and
+ * its paragraphs as the reader found them (`[start, end, ¶, page or 0, heading 1/0]`: what the
+ * document viewer lays out). Keyed by the file's sha256, so a renamed or copied document shares its
+ * text. Checksummed like the other files; not loaded to answer questions.
  */
 export const TEXTS_FILE = 'texts.jsonl';
 
+/** A document's stored text; `paragraphs` is missing in builds that predate it. */
+export interface StoredText {
+  text: string;
+  paragraphs?: Span[];
+}
+
+type PackedSpan = [number, number, number, number, number];
+interface TextLine {
+  hash: string;
+  text: string;
+  paragraphs?: PackedSpan[];
+}
+
+const pack = (s: Span): PackedSpan => [s.start, s.end, s.paragraph, s.page ?? 0, s.heading ? 1 : 0];
+const unpack = ([start, end, paragraph, page, heading]: PackedSpan): Span => ({ start, end, paragraph, ...(page ? { page } : {}), ...(heading ? { heading: true } : {}) });
+
 /** The texts file of a new build: the documents read now, the others' texts taken from the previous build. */
 export function textsFile(previous: { build: string; manifest: Pick<Manifest, 'checksums'> } | undefined, hashes: string[], read: SourceDocument[]): Buffer {
-  const texts = new Map(read.map((d) => [d.hash, d.source]));
+  const texts = new Map<string, TextLine>(read.map((d) => [d.hash, { hash: d.hash, text: d.source, paragraphs: d.paragraphs.map(pack) }]));
   const missing = new Set(hashes.filter((h) => !texts.has(h)));
   if (missing.size > 0 && previous) {
     // Damage must not be carried over: a corrupt file makes the build start again from the documents.
-    for (const [hash, text] of checkedTexts(previous)) if (missing.has(hash)) texts.set(hash, text);
+    for (const line of checkedLines(previous)) if (missing.has(line.hash)) texts.set(line.hash, line);
   }
-  const lines = [...new Set(hashes)].filter((h) => texts.has(h)).map((hash) => JSON.stringify({ hash, text: texts.get(hash) }) + '\n');
+  const lines = [...new Set(hashes)].filter((h) => texts.has(h)).map((hash) => JSON.stringify(texts.get(hash)) + '\n');
   return Buffer.from(lines.join(''));
 }
 
-/** The stored texts of a build by hash, checked against the manifest's checksum (none for builds that predate them). */
-function checkedTexts({ build, manifest }: { build: string; manifest: Pick<Manifest, 'checksums'> }): Map<string, string> {
+/** The stored texts file of a build, checked against the manifest's checksum (undefined for builds that predate it). */
+function checkedData({ build, manifest }: { build: string; manifest: Pick<Manifest, 'checksums'> }): Buffer | undefined {
   const file = path.join(build, TEXTS_FILE);
-  const out = new Map<string, string>();
-  if (!existsSync(file) || manifest.checksums[TEXTS_FILE] === undefined) return out;
-  const data = readFileSync(file);
-  if (sha256(data) !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
-  for (const line of data.toString('utf8').split('\n')) {
-    if (!line) continue;
-    const { hash, text } = JSON.parse(line) as { hash: string; text: string };
-    out.set(hash, text);
-  }
-  return out;
+  if (!existsSync(file) || manifest.checksums[TEXTS_FILE] === undefined) return undefined;
+  const { data, sha256 } = readSealed(file);
+  if (sha256 !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
+  return data;
+}
+
+function* checkedLines(live: { build: string; manifest: Pick<Manifest, 'checksums'> }): Generator<TextLine> {
+  const data = checkedData(live);
+  for (const line of data?.toString('utf8').split('\n') ?? []) if (line) yield JSON.parse(line) as TextLine;
 }
 
 /**
@@ -46,5 +64,49 @@ function checkedTexts({ build, manifest }: { build: string; manifest: Pick<Manif
  */
 export function liveText(file: string, live: { build: string; manifest: Pick<Manifest, 'documents' | 'checksums'> }): string | undefined {
   const doc = live.manifest.documents.find((d) => d.file === file);
-  return doc && checkedTexts(live).get(doc.hash);
+  if (!doc) return undefined;
+  for (const line of checkedLines(live)) if (line.hash === doc.hash) return line.text;
+  return undefined;
+}
+
+/**
+ * One document's text at a time from a build's texts file, for the document viewer: the file is
+ * checked once and only where each line starts is kept, so a request reads one line, not the
+ * whole collection's text.
+ */
+export class TextsReader {
+  private constructor(
+    private readonly file: string,
+    private readonly lines: Map<string, { at: number; length: number }>,
+  ) {}
+
+  /** The reader of a build's texts, or undefined when the build has none (or is not a folder of files). */
+  static open(live: { build: string; manifest: Pick<Manifest, 'checksums'> }): TextsReader | undefined {
+    const data = existsSync(live.build) ? checkedData(live) : undefined;
+    if (!data) return undefined;
+    const lines = new Map<string, { at: number; length: number }>();
+    const HASH = Buffer.from('{"hash":"');
+    for (let at = 0; at < data.length; ) {
+      const end = data.indexOf(0x0a, at);
+      const stop = end < 0 ? data.length : end;
+      // Every line starts with {"hash":"<64 hex>": the hash is read without parsing the text.
+      if (data.subarray(at, at + HASH.length).equals(HASH)) lines.set(data.toString('latin1', at + HASH.length, at + HASH.length + 64), { at, length: stop - at });
+      at = stop + 1;
+    }
+    return new TextsReader(path.join(live.build, TEXTS_FILE), lines);
+  }
+
+  get(hash: string): StoredText | undefined {
+    const where = this.lines.get(hash);
+    if (!where) return undefined;
+    const buffer = Buffer.alloc(where.length);
+    const fd = openSync(this.file, 'r');
+    try {
+      readSync(fd, buffer, 0, where.length, where.at);
+    } finally {
+      closeSync(fd);
+    }
+    const line = JSON.parse(buffer.toString('utf8')) as TextLine;
+    return { text: line.text, ...(line.paragraphs ? { paragraphs: line.paragraphs.map(unpack) } : {}) };
+  }
 }

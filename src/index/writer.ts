@@ -3,6 +3,7 @@ import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, wri
 import path from 'node:path';
 import { FILES, sha256, sha256File } from './layout.js';
 import type { Manifest } from './manifest.js';
+import { sealKnown } from './seals.js';
 
 /**
  * Writes one build folder. Every file is either new data or a hard link to the previous build's
@@ -50,6 +51,8 @@ export class BuildWriter {
     writeFileSync(pointer, this.name);
     renameSync(pointer, path.join(this.indexDir, 'CURRENT'));
     removeStaleBuilds(this.indexDir, this.name);
+    // After the removal: unlinking the previous build's copies changed the ctime of the files linked from it.
+    sealKnown(this.dir, this.checksums);
   }
 
   /** Removes this unfinished build (the live one is untouched). */

@@ -14,17 +14,9 @@ const TOLD_EVERY_MS = 60 * 60_000;
 export function access({ config, store }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const isAdmin = isAdminOf(config);
-  const users = new Set(config.ALLOWED_USERS);
-  const chats = new Set(config.ALLOWED_CHATS);
-  const restricted = users.size > 0 || chats.size > 0;
+  const policy = askPolicy({ config, store });
   const told = new Map<number, number>();
-
-  const mayAsk = async (ctx: Context, id: number): Promise<boolean> => {
-    if (isAdmin(ctx)) return true;
-    const decision = await store.accessOf(id);
-    if (decision !== undefined) return decision;
-    return !restricted || users.has(id) || (ctx.chat !== undefined && chats.has(ctx.chat.id));
-  };
+  const mayAsk = (ctx: Context, id: number) => policy(id, ctx.chat?.id);
 
   composer.use(async (ctx, next) => {
     const from = ctx.from;
@@ -35,6 +27,8 @@ export function access({ config, store }: BotDeps): Composer<Context> {
     if (await mayAsk(ctx, from.id)) return next();
     const text = TEXTS[langOf(ctx)].desk.notAllowed(from.id);
     if (ctx.callbackQuery) return ctx.answerCallbackQuery({ text, show_alert: true });
+    // Inline mode (`@bot question` in any chat): no results, nothing said in a chat that is not the bot's.
+    if (ctx.inlineQuery) return ctx.answerInlineQuery([], { cache_time: 0, is_personal: true });
     // Sent on behalf of a chat (an anonymous admin, a linked channel): `from` is Telegram's stand-in, no id to give.
     if (ctx.message?.sender_chat) return;
     const now = Date.now();
@@ -64,4 +58,22 @@ export function access({ config, store }: BotDeps): Composer<Context> {
     });
   }
   return composer;
+}
+
+/**
+ * Whether a user (in a chat, if any) may ask: admins always; else an admin's stored /allow or
+ * /revoke; else everyone unless ALLOWED_USERS or ALLOWED_CHATS is set. Shared by the bot and the
+ * document viewer (which has a user, and a chat only for group links).
+ */
+export function askPolicy({ config, store }: Pick<BotDeps, 'config' | 'store'>): (user: number, chat?: number) => Promise<boolean> {
+  const admins = new Set(config.ADMIN_IDS);
+  const users = new Set(config.ALLOWED_USERS);
+  const chats = new Set(config.ALLOWED_CHATS);
+  const restricted = users.size > 0 || chats.size > 0;
+  return async (user, chat) => {
+    if (admins.has(user)) return true;
+    const decision = await store.accessOf(user);
+    if (decision !== undefined) return decision;
+    return !restricted || users.has(user) || (chat !== undefined && chats.has(chat));
+  };
 }

@@ -7,7 +7,7 @@ import { JsonLinesStore } from '../desk/jsonLines.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { TEXTS } from '../replies/texts.js';
-import { access } from './access.js';
+import { access, askPolicy } from './access.js';
 import { admin } from './admin.js';
 import { buttons, unknownButtons } from './buttons.js';
 import { feedback } from './feedback.js';
@@ -24,8 +24,15 @@ import { Stats } from './stats.js';
 import { startPolling, waitingOnTelegram } from './polling.js';
 import { reliableTransport } from './transport.js';
 import { tellInterruptedUploads, uploads } from './uploads.js';
+import { inline } from './inline.js';
+import { replyQuote } from './replyQuote.js';
+import { LiveTexts } from './viewer/documents.js';
+import { Viewer } from './viewer/server.js';
 
 export { COMMANDS, commandsIn, registerCommands } from './commands.js';
+
+/** What the bot handles (inline queries arrive only once inline mode is on, see docs/viewer.md). */
+export const ALLOWED_UPDATES = ['message', 'callback_query', 'inline_query'] as const;
 
 /** Each press sends a message; more than this per user and minute is a flood. */
 const BUTTON_PRESSES_PER_MINUTE = 30;
@@ -37,6 +44,10 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   const db = engine.postgres?.db;
   const recent: RecentStore = db ? new PgRecentAnswers(db) : new RecentAnswers(1000);
   const deps: BotDeps = { engine, config, recent, stats: new Stats(), store, updates: new IndexUpdates(engine) };
+  if (config.VIEWER_URL) {
+    const settings = { url: config.VIEWER_URL, botToken: config.TELEGRAM_BOT_TOKEN, linkHours: config.VIEWER_LINK_HOURS };
+    deps.viewer = new Viewer(settings, new LiveTexts(() => engine.live), askPolicy(deps));
+  }
 
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
   // question is never answered before the first.
@@ -45,7 +56,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
   bot.use(access(deps), rateLimits(config, db));
 
-  bot.use(sources(deps), admin(deps), remove(deps), uploads(deps), buttons(deps), feedback(deps), questions(deps));
+  bot.use(sources(deps), admin(deps), remove(deps), uploads(deps), buttons(deps), feedback(deps), inline(deps, db), replyQuote(deps), questions(deps));
   bot.use(onlyText, unknownButtons);
 
   bot.catch(async (err) => {
@@ -63,12 +74,12 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
    */
   const start = () => {
     void tellInterrupted();
-    return startPolling(bot, { allowedUpdates: ['message', 'callback_query'] });
+    return startPolling(bot, { allowedUpdates: ALLOWED_UPDATES });
   };
   /** Tells admins what became of uploads a restart interrupted (`start` does; webhook mode calls it itself). */
   const tellInterrupted = () => tellInterruptedUploads(deps, bot.api);
 
-  return { bot, stats: deps.stats, start, tellInterrupted };
+  return { bot, stats: deps.stats, start, tellInterrupted, viewer: deps.viewer };
 }
 
 /**

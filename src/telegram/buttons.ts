@@ -5,9 +5,10 @@ import { TEXTS } from '../replies/texts.js';
 import { answerButtons, pressedAnswer } from './answerButtons.js';
 import { langOf, replyHtml, type BotDeps } from './context.js';
 import { ANSWER_ID } from '../replies/recent.js';
+import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 
 /** "Full passage" and "More results" under an answer. */
-export function buttons({ engine, config, recent }: BotDeps): Composer<Context> {
+export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const shown = config.TOP_K;
 
@@ -33,6 +34,8 @@ export function buttons({ engine, config, recent }: BotDeps): Composer<Context> 
     const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1, lang));
     const messages = packMessages(blocks);
     const keyboard = answerButtons(id!, entry, offset, offset + next.length, lang);
+    const chat = ctx.callbackQuery.message?.chat;
+    if (chat) addViewerButtons(keyboard, viewer, next, audienceOf(chat, ctx.from.id), lang, offset + 1);
     for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
   });
 

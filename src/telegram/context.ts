@@ -7,6 +7,7 @@ import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
 import type { IndexUpdates } from './indexUpdates.js';
 import type { RecentStore } from '../replies/recent.js';
 import type { Stats } from './stats.js';
+import type { Viewer } from './viewer/server.js';
 
 /** What every feature of the bot shares: built once in `createBot`, handed to each composer. */
 export interface BotDeps {
@@ -17,6 +18,8 @@ export interface BotDeps {
   store: DeskStore;
   /** Index updates (/reindex, uploads, /remove), one after another. */
   updates: IndexUpdates;
+  /** The document viewer (VIEWER_URL set): "Open in document" buttons link to it. */
+  viewer?: Viewer;
 }
 
 /**

@@ -4,6 +4,7 @@ import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
 import { TEXTS } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
 import { answerButtons } from './answerButtons.js';
+import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 import { hashedUser, isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
@@ -40,7 +41,7 @@ export function questions(deps: BotDeps): Composer<Context> {
 
 const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
 
-function answerer({ engine, config, recent, stats, store }: BotDeps) {
+function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
   const shown = config.TOP_K;
   return async function answerQuestion(ctx: Context, text: string): Promise<void> {
     const lang = langOf(ctx, text);
@@ -59,6 +60,7 @@ function answerer({ engine, config, recent, stats, store }: BotDeps) {
     const quoted = Math.min(shown, answer.hits.filter((h) => h.relevant).length);
     const sentTo = { chat: ctx.chat!.id, user: ctx.from!.id }; // only presses from there count
     const keyboard = answer.answered ? answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang) : undefined;
+    if (keyboard) addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
     const messages = packMessages(blocks);
     for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
     stats.record(performance.now() - started, answer.answered);

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { BotError, webhookCallback, type Bot } from 'grammy';
 import { log } from '../log.js';
+import { ALLOWED_UPDATES } from './bot.js';
 
 export interface WebhookOptions {
   /** The public URL Telegram posts updates to; its path is the one served here. */
@@ -10,6 +11,8 @@ export interface WebhookOptions {
   port: number;
   /** For `/healthz`: whether this replica can answer (its database is reachable). */
   healthy: () => Promise<boolean>;
+  /** Other routes served beside the webhook (the document viewer); returns false for a path it does not serve. */
+  also?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
 }
 
 /** Telegram waits about a minute for a webhook reply; answering the request earlier avoids redeliveries. */
@@ -26,6 +29,7 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<{
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://replica');
     if (req.method === 'GET' && url.pathname === '/healthz') return void health(options.healthy, res);
+    if (url.pathname !== path && options.also?.(req, res)) return;
     if (req.method === 'POST' && url.pathname === path) {
       return void handle(req, res).catch(async (err: unknown) => {
         // A handler failed: the bot's error handler tells the user (as in polling mode), and the
@@ -38,7 +42,7 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<{
     res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, resolve));
-  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: ['message', 'callback_query'] });
+  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
   log.info(`webhook: serving ${path} on port ${(server.address() as { port: number }).port}`);
   return {
     server,

@@ -9,6 +9,7 @@ import type { DeskStore } from '../../src/desk/store.js';
 import type { Engine } from '../../src/engine.js';
 import { log } from '../../src/log.js';
 import { createBot } from '../../src/telegram/bot.js';
+import type { Viewer } from '../../src/telegram/viewer/server.js';
 import { FakeBotApi, type ApiCall, type SentMessage } from './fakeBotApi.js';
 import { testConfig } from './testModel.js';
 
@@ -24,6 +25,8 @@ export interface RunningBot {
   fake: FakeBotApi;
   bot: Bot;
   config: Config;
+  /** The document viewer, when VIEWER_URL is set (serve it with `viewer.handle`). */
+  viewer?: Viewer;
   /** Errors that reached bot.catch (after createBot's own handler ran). */
   errors: unknown[];
   /** Feeds one update (message, button press, ...) and waits until the bot has finished handling it. */
@@ -56,7 +59,7 @@ export async function startBot(
     TELEGRAM_BOT_TOKEN: fake.token,
     TELEGRAM_API_ROOT: fake.apiRoot,
   });
-  const { bot, start } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: fake.token }, store);
+  const { bot, start, viewer } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: fake.token }, store);
   const errors: unknown[] = [];
   const handler = bot.errorHandler; // createBot's: logs and apologises
   bot.catch(async (err) => {
@@ -79,6 +82,7 @@ export async function startBot(
     fake: f,
     drained,
     bot,
+    viewer,
     config,
     errors,
     async exchange(push, timeoutMs = 5000) {

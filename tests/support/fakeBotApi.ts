@@ -42,7 +42,7 @@ const POLL_CAP_SECONDS = 2;
 /** Update types Telegram leaves out when allowed_updates is empty. */
 const NOT_DEFAULT = ["chat_member", "message_reaction", "message_reaction_count"];
 /** Parameters that arrive JSON-serialized when sent as form or query fields. */
-const JSON_FIELDS = ["reply_markup", "reply_parameters", "allowed_updates", "commands", "entities", "link_preview_options", "scope"];
+const JSON_FIELDS = ["reply_markup", "reply_parameters", "allowed_updates", "commands", "entities", "link_preview_options", "scope", "results", "button"];
 const NOT_MODIFIED = "message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message";
 
 class ApiError extends Error { constructor(readonly code: number, description: string) { super(description); } }
@@ -160,10 +160,20 @@ function renderText(text: unknown, parseMode: unknown): { text: string; entities
   return parsed;
 }
 
-function checkMarkup(markup: any) {
+/**
+ * Buttons as Telegram checks them. `where` is the chat type (web_app buttons work only in a user's
+ * private chat with the bot) or "inline" (an inline result's message: no web_app either). Telegram
+ * wants https for web_app; http is let through for 127.0.0.1 only, where tests serve the viewer.
+ */
+function checkMarkup(markup: any, where: string = "private") {
   for (const b of markup?.inline_keyboard?.flat() ?? []) {
     const bytes = "callback_data" in b ? Buffer.byteLength(String(b.callback_data)) : 1;
     if (bytes < 1 || bytes > 64) throw bad("BUTTON_DATA_INVALID"); // 1-64 bytes, not characters
+    if ("web_app" in b) {
+      if (where !== "private") throw bad("BUTTON_TYPE_INVALID");
+      if (!/^https:\/\/|^http:\/\/127\.0\.0\.1[:/]/.test(String(b.web_app?.url))) throw bad("BUTTON_URL_INVALID");
+    }
+    if ("url" in b && !/^(https?|tg):\/\/\S+$/.test(String(b.url))) throw bad("BUTTON_URL_INVALID");
   }
 }
 
@@ -198,6 +208,9 @@ export class FakeBotApi {
   readonly messages: SentMessage[] = [];
   commands: any[] = []; // from the last setMyCommands
   readonly callbackAnswers: { callback_query_id: string; text?: string; show_alert?: boolean }[] = [];
+  /** answerInlineQuery calls, each checked as Telegram does (the messages' HTML parsed into `plain`). */
+  readonly inlineAnswers: { inline_query_id: string; results: any[]; plain: string[]; is_personal?: boolean; button?: any }[] = [];
+  private readonly inlineIds = new Set<string>();
   readonly me: { id: number; is_bot: true; first_name: string; username: string; [k: string]: unknown };
 
   private updates: Update[] = []; // not yet confirmed by a getUpdates offset
@@ -241,17 +254,30 @@ export class FakeBotApi {
   // ------------------------------------------------------------ feeding updates
 
   /** A user sends text. Like Telegram, /commands and @mentions get entities unless `extra.entities` is given. */
-  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[] } = {}): Update {
+  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[]; quote?: string } = {}): Update {
     const { user, chatObj } = this.userAndChat(from, chat);
     const entities = extra.entities ?? [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)]
       .map((m) => ({ type: m[0][0] === "/" ? "bot_command" : "mention", offset: m.index!, length: m[0].length }));
     const reply = extra.reply_to_message;
+    const replied = reply ? ("edits" in reply ? this.toMessage(reply) : reply) : undefined;
+    // Telegram's `quote`: part of the replied-to message the user selected, which must be in it.
+    if (extra.quote !== undefined && (!replied || !String(replied.text ?? "").includes(extra.quote))) throw new Error(`quote ${JSON.stringify(extra.quote)} is not in the replied-to message`);
+    const quote = extra.quote !== undefined ? { text: extra.quote, position: String(replied.text).indexOf(extra.quote), is_manual: true } : undefined;
     const message = {
       message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, text,
       ...(entities.length ? { entities } : {}),
-      ...(reply ? { reply_to_message: "edits" in reply ? this.toMessage(reply) : reply } : {}),
+      ...(replied ? { reply_to_message: replied } : {}),
+      ...(quote ? { quote } : {}),
     };
     return this.push({ message });
+  }
+
+  /** A user types `@bot query` in any chat: an inline query (answered with answerInlineQuery). Returns its id. */
+  sendInlineQuery(from: FakeUser, query: string, chatType = "supergroup"): string {
+    const id = String(7_000_000 + this.nextUpdateId);
+    this.inlineIds.add(id);
+    this.push({ inline_query: { id, from: { is_bot: false, first_name: "User", ...from }, query, offset: "", chat_type: chatType } });
+    return id;
   }
 
   /** A message without text (photo, sticker, location, ...): `fields` are merged into the message. */
@@ -479,6 +505,7 @@ export class FakeBotApi {
         return true;
       }
       case "getmycommands": return this.commands;
+      case "answerinlinequery": return this.answerInlineQuery(p);
       case "getfile": {
         const file = this.files.get(String(p.file_id));
         if (!file) throw bad("invalid file_id");
@@ -527,8 +554,8 @@ export class FakeBotApi {
 
   private sendMessage(p: Record<string, any>) {
     const parsed = renderText(p.text, p.parse_mode);
-    checkMarkup(p.reply_markup);
     const chatId = Number(p.chat_id);
+    checkMarkup(p.reply_markup, String(this.chats.get(chatId)?.type ?? "private"));
     if (!Number.isInteger(chatId)) throw bad("chat not found"); // @channel usernames are not modelled
     const replyTo = Number(p.reply_parameters?.message_id ?? p.reply_to_message_id) || undefined;
     const msg: SentMessage = {
@@ -541,11 +568,33 @@ export class FakeBotApi {
     return this.toMessage(msg);
   }
 
+  /** Checks an inline answer as Telegram does: known query, at most 50 results, unique ids of 1-64 bytes, valid messages and buttons. */
+  private answerInlineQuery(p: Record<string, any>) {
+    const id = String(p.inline_query_id);
+    if (!this.inlineIds.has(id)) throw bad("query is too old and response timeout expired or query ID is invalid");
+    const results: any[] = Array.isArray(p.results) ? p.results : [];
+    if (results.length > 50) throw bad("RESULTS_TOO_MUCH");
+    const ids = new Set<string>();
+    const plain: string[] = [];
+    for (const r of results) {
+      const rid = String(r?.id ?? "");
+      if (Buffer.byteLength(rid) < 1 || Buffer.byteLength(rid) > 64 || ids.has(rid)) throw bad("RESULT_ID_INVALID");
+      ids.add(rid);
+      if (r.type !== "article" || !r.title) throw bad("RESULT_TYPE_INVALID");
+      const content = r.input_message_content;
+      plain.push(renderText(content?.message_text, content?.parse_mode).text);
+      checkMarkup(r.reply_markup, "inline");
+    }
+    if (p.button && (!p.button.text || !/^[\w-]{1,64}$/.test(String(p.button.start_parameter ?? "")))) throw bad("BUTTON_INVALID");
+    this.inlineAnswers.push({ inline_query_id: id, results, plain, ...(p.is_personal ? { is_personal: true } : {}), ...(p.button ? { button: p.button } : {}) });
+    return true;
+  }
+
   private editMessage(p: Record<string, any>, withText: boolean) {
     const msg = this.findMessage(p);
     if (!msg) throw bad("message to edit not found");
     const parsed = withText ? renderText(p.text, p.parse_mode) : { text: msg.plain, entities: msg.entities };
-    checkMarkup(p.reply_markup);
+    checkMarkup(p.reply_markup, String(this.chats.get(msg.chat_id)?.type ?? "private"));
     // Telegram compares what the user would see, not the raw markup.
     if (parsed.text === msg.plain && json(parsed.entities) === json(msg.entities) && json(p.reply_markup) === json(msg.reply_markup)) throw bad(NOT_MODIFIED);
     if (withText) {

@@ -1,0 +1,175 @@
+import { sentenceSpans } from '../../text/sentences.js';
+import { cleanDocument, type Span } from '../../documents/clean.js';
+import type { ManifestDocument, Manifest } from '../../index/manifest.js';
+import { TextsReader, type StoredText } from '../../index/texts.js';
+import { log } from '../../log.js';
+import { documentId, fingerprint, type QuoteRef } from './links.js';
+
+/** The live index as the viewer needs it: which documents there are, and their stored texts. */
+export interface LiveIndex {
+  build: string;
+  manifest: Manifest;
+}
+
+/** What the viewer reads: the live index's documents by id, and their texts (undefined: no stored texts, e.g. PostgreSQL). */
+export class LiveTexts {
+  private opened: { build: string; reader: TextsReader | undefined; byId: Map<string, ManifestDocument> } | undefined;
+  /** The last few documents read (a reader scrolls through one document in several requests). */
+  private readonly cache = new Map<string, Laid>();
+
+  constructor(private readonly live: () => LiveIndex) {}
+
+  /** Whether the live index keeps the documents' texts (buttons to the viewer are offered only then). */
+  get available(): boolean {
+    return this.current().reader !== undefined;
+  }
+
+  private current() {
+    const { build, manifest } = this.live();
+    if (this.opened?.build !== build) {
+      let reader: TextsReader | undefined;
+      try {
+        reader = TextsReader.open({ build, manifest });
+      } catch (err) {
+        log.error({ err }, 'the stored texts of the live index are unreadable');
+      }
+      this.opened = { build, reader, byId: new Map(manifest.documents.map((d) => [documentId(d.file), d])) };
+    }
+    return this.opened;
+  }
+
+  /** The live document with this id, laid out, or undefined when it is not in the index (any more). */
+  document(id: string): { doc: ManifestDocument; laid: Laid } | undefined {
+    const { reader, byId } = this.current();
+    const doc = byId.get(id);
+    if (!doc || !reader) return undefined;
+    let laid = this.cache.get(doc.hash);
+    if (!laid) {
+      let stored: StoredText | undefined;
+      try {
+        stored = reader.get(doc.hash);
+      } catch (err) {
+        // The build folder was replaced meanwhile: the next request opens the new one.
+        log.warn({ err: (err as Error).message }, 'stored text not readable');
+        this.opened = undefined;
+      }
+      if (!stored) return undefined;
+      laid = layOut(doc, stored);
+      this.cache.set(doc.hash, laid);
+      if (this.cache.size > 8) this.cache.delete(this.cache.keys().next().value!);
+    }
+    return { doc, laid };
+  }
+
+  /** The file a hit names in the live index (for content hashes at answer time). */
+  hashOf(file: string): string | undefined {
+    return this.live().manifest.documents.find((d) => d.file === file)?.hash;
+  }
+}
+
+/** A document as the viewer shows it: its text and its blocks (title first, then the paragraphs). */
+export interface Laid {
+  text: string;
+  blocks: Span[];
+}
+
+/** Paragraphs as the reader stored them; for builds made before they were stored, as plain text is read. */
+function layOut(doc: ManifestDocument, stored: StoredText): Laid {
+  const spans = stored.paragraphs ?? cleanDocument(stored.text).paragraphs;
+  const first = spans[0]?.start ?? stored.text.length;
+  const titleAt = stored.text.indexOf(doc.title);
+  const title: Span = titleAt >= 0 && titleAt < first ? { start: titleAt, end: titleAt + doc.title.length, paragraph: 0, heading: true } : { start: 0, end: 0, paragraph: 0, heading: true };
+  return { text: stored.text, blocks: [title, ...spans] };
+}
+
+/** Where a quote is in a document's text now (characters), and how it was found. */
+export interface Located {
+  /** same: the document did not change; moved: it changed and the quote is elsewhere; sentence: only the marked sentence is left. */
+  status: 'same' | 'moved' | 'sentence';
+  mark: [number, number];
+  sentence: [number, number];
+}
+
+/** The position just after the `count`-th ink character from `from` (`from` itself for 0). */
+export function advance(text: string, from: number, count: number): number {
+  let i = from;
+  for (let seen = 0; seen < count && i < text.length; i++) if (!/\s/.test(text[i]!)) seen++;
+  return i;
+}
+const skipSpace = (text: string, at: number) => {
+  while (at < text.length && /\s/.test(text[at]!)) at++;
+  return at;
+};
+
+/** The quote in the document's text: at its recorded place if the content is the same, else searched for by its digests. */
+export function locate(doc: ManifestDocument, laid: Laid, ref: QuoteRef): Located | undefined {
+  const { text } = laid;
+  if (doc.hash.startsWith(ref.hash)) {
+    const at = (ink: number, end: boolean) => (end ? advance(text, ref.start, ink) : skipSpace(text, advance(text, ref.start, ink)));
+    const mark: [number, number] = [at(ref.mark[0], false), at(ref.mark[1], true)];
+    if (fingerprint(text.slice(mark[0], mark[1]).replace(/\s+/g, '')) === ref.print) {
+      return { status: 'same', mark, sentence: [at(ref.sentence[0], false), at(ref.sentence[1], true)] };
+    }
+  }
+  return search(laid, ref);
+}
+
+/**
+ * A changed document: the excerpt, or else its sentence, is looked for at each sentence start of
+ * the new text (an excerpt is made of whole sentences), comparing digests of their ink.
+ */
+function search(laid: Laid, ref: QuoteRef): Located | undefined {
+  const { text } = laid;
+  const markInk = ref.mark[1] - ref.mark[0];
+  const sentenceInk = ref.sentence[1] - ref.sentence[0];
+  const inSentence = ref.sentence[0] - ref.mark[0];
+  let sentenceOnly: [number, number] | undefined;
+  for (const block of laid.blocks.slice(1)) {
+    for (const s of sentenceSpans(text, block.start, block.end)) {
+      const end = advance(text, s.start, markInk);
+      if (fingerprint(text.slice(s.start, end).replace(/\s+/g, '')) === ref.print) {
+        const from = skipSpace(text, advance(text, s.start, inSentence));
+        return { status: 'moved', mark: [s.start, end], sentence: [from, advance(text, from, sentenceInk)] };
+      }
+      if (!sentenceOnly) {
+        const sentenceEnd = advance(text, s.start, sentenceInk);
+        if (fingerprint(text.slice(s.start, sentenceEnd).replace(/\s+/g, '')) === ref.sentencePrint) sentenceOnly = [s.start, sentenceEnd];
+      }
+    }
+  }
+  return sentenceOnly ? { status: 'sentence', mark: sentenceOnly, sentence: sentenceOnly } : undefined;
+}
+
+/** A block as the page gets it: ¶ (0 for the title), page, heading, and its text in pieces (0 plain, 1 quoted, 2 the marked sentence). */
+export interface ShownBlock {
+  n: number;
+  page?: number;
+  heading?: true;
+  parts: [string, 0 | 1 | 2][];
+}
+
+/** Whitespace as a reader sees it: hard wraps joined ("Commander-in-\nChief"), every other run one space. */
+export const tidy = (s: string) => s.replace(/(\p{L}-)[ \t]*\r?\n\s*(?=\p{L})/gu, '$1').replace(/\s+/g, ' ');
+
+/** Blocks [from, to) of a document, the quote (if any) split out. */
+export function shownBlocks(laid: Laid, from: number, to: number, found?: Located): ShownBlock[] {
+  return laid.blocks.slice(from, to).map((b) => {
+    const cuts = found ? [...found.mark, ...found.sentence].filter((c) => c > b.start && c < b.end) : [];
+    const edges = [...new Set([b.start, ...cuts, b.end])].sort((x, y) => x - y);
+    const parts: ShownBlock['parts'] = [];
+    for (let i = 0; i + 1 < edges.length; i++) {
+      const [s, e] = [edges[i]!, edges[i + 1]!];
+      const kind = !found ? 0 : s >= found.sentence[0] && e <= found.sentence[1] ? 2 : s >= found.mark[0] && e <= found.mark[1] ? 1 : 0;
+      parts.push([tidy(laid.text.slice(s, e)), kind]);
+    }
+    if (parts[0]) parts[0][0] = parts[0][0].trimStart();
+    if (parts.at(-1)) parts.at(-1)![0] = parts.at(-1)![0].trimEnd();
+    return { n: b.paragraph, ...(b.page !== undefined ? { page: b.page } : {}), ...(b.heading ? { heading: true as const } : {}), parts: parts.filter((p) => p[0] !== '') };
+  });
+}
+
+/** The block holding a text position (the first one at or after it). */
+export function blockAt(laid: Laid, at: number): number {
+  const i = laid.blocks.findIndex((b, k) => k > 0 && b.end > at);
+  return i < 0 ? laid.blocks.length - 1 : i;
+}
