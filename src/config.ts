@@ -110,6 +110,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** Every setting's name, in the schema's order (docs/configuration.md lists them). */
+export const SETTINGS = Object.keys(schema.shape) as (keyof Config)[];
+
 export class ConfigError extends Error {}
 
 /** Validates the environment; every bad value is named in one message. */
