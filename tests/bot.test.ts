@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { packMessages, TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { COMMANDS } from '../src/telegram/bot.js';
-import { ANSWER_ID, RecentAnswers } from '../src/replies/recent.js';
+import { RecentAnswers } from '../src/replies/recent.js';
+import { CALLBACKS } from '../src/telegram/callbacks.js';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import type { Answer } from '../src/retrieval/search.js';
 import { TestBuilder } from './support/builder.js';
@@ -314,7 +315,7 @@ describe('buttons', () => {
     expect(recent.get(a)).toBeUndefined();
     expect(recent.get(b)?.answer.question).toBe('b');
     expect(recent.get(c)?.answer.question).toBe('c');
-    for (const id of [a, b, c]) expect(`more:${id}:10`).toMatch(new RegExp(`^(more|full):(${ANSWER_ID}):(\\d{1,3})$`));
+    for (const id of [a, b, c]) expect(CALLBACKS.more.read(CALLBACKS.more.data({ answer: id, from: 10 }))).toEqual({ answer: id, from: '10' });
   });
 
   it('buttons from before a restart are expired, never mixed up with a new answer', async () => {
