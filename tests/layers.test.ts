@@ -12,7 +12,7 @@ import { REPO } from './support/testModel.js';
  * specific path decides: `db/pool.ts` (the connection) is shared ground, the rest of db/ is state.
  */
 const LAYERS: [name: string, paths: string[]][] = [
-  ['shared ground', ['paths.ts', 'log.ts', 'progress.ts', 'modules.ts', 'config.ts', 'text/', 'db/pool.ts']],
+  ['shared ground', ['paths.ts', 'log.ts', 'progress.ts', 'quantile.ts', 'modules.ts', 'config.ts', 'text/', 'db/pool.ts']],
   ['documents', ['documents/']],
   ['chunks', ['chunks/']],
   ['vectors', ['vectors/']],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { quantile } from '../quantile.js';
 import { questionParts } from '../retrieval/asked.js';
 import { supportGateSchema, type SupportGate } from '../retrieval/support.js';
 import type { Embedder } from '../vectors/embedder.js';
@@ -54,9 +55,6 @@ export function offTopicProbes(): { lang: string; question: string }[] {
     });
   return probeCache;
 }
-
-/** Nearest-rank quantile of ascending `sorted`. */
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 
 /** The best cosine of each question over the index. */
 async function bestScores(questions: string[], embedder: Embedder, dense: DenseIndex): Promise<number[]> {
