@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
 import { packMessages, TELEGRAM_LIMIT } from '../src/replies/html.js';
+import { TEXTS } from '../src/replies/texts.js';
 import { COMMANDS } from '../src/telegram/bot.js';
 import { RecentAnswers } from '../src/replies/recent.js';
 import { CALLBACKS } from '../src/telegram/callbacks.js';
@@ -308,7 +309,7 @@ describe('buttons', () => {
 
   it('keeps the most recent answers only: an evicted answer’s buttons say "expired"', () => {
     const recent = new RecentAnswers(2);
-    const answer = (q: string) => ({ answer: { question: q, answered: true, hits: [] } as Answer, lang: 'en' as const, chat: 1, user: 1 });
+    const answer = (q: string) => ({ answer: { question: q, answered: true, hedged: false, hits: [] } as Answer, lang: 'en' as const, chat: 1, user: 1 });
     const a = recent.add(answer('a'));
     const b = recent.add(answer('b'));
     const c = recent.add(answer('c'));
@@ -462,7 +463,7 @@ describe('admin commands', () => {
     const man = engine.manifest;
     expect(m.plain).toContain(`Documents: ${man.documents.length}\nPassages (chunks): ${man.chunkCount}\nModel: ${path.basename(man.model)} (dimension ${man.dim})`);
     expect(m.plain).not.toContain(path.dirname(man.model)); // the test model is a local folder: no server path shown
-    expect(m.plain).toMatch(/^Questions: \d+ \(\d+ answered from the documents\)$/m);
+    expect(m.plain).toMatch(/^Questions: \d+ \(answered \d+, closest passages shown \d+, not covered \d+\)$/m);
     expect(m.plain).toMatch(/^Median answer time: \d+ ms$/m);
     expect(m.plain).not.toContain('re-index running');
   });
@@ -505,8 +506,9 @@ describe('/reindex', () => {
   it('ends the status message with the result even when a progress edit is delayed by flood control', async () => {
     fake.failNext('editMessageText', { kind: 'retry_after', seconds: 1 });
     const status = single(await command(ADMIN, 'reindex'));
-    // Nothing changed, so the re-index is done long before the delayed progress edit is retried.
-    await fake.waitFor(() => status.edits.length >= 2 && !engine.isReindexing, 60_000);
+    // Nothing changed, so the re-index is done before the delayed edit is retried (it may be the
+    // only edit: "nothing changed" is decided before any progress is shown); the result ends it.
+    await fake.waitFor(() => !engine.isReindexing && /^Nothing changed/.test(status.plain), 60_000);
     await new Promise((r) => setTimeout(r, 100));
     expect(status.plain).toMatch(/^Nothing changed: the index is up to date \(8 documents, \d+ passages\)\.$/);
   });
@@ -606,10 +608,23 @@ describe('replies in the asker’s language', () => {
   });
 
   it('without a Telegram language, the letters of the question decide; another language gets English', async () => {
-    expect(single(await ask(speaker(811), 'Какая погода будет завтра?')).plain.startsWith(NOT_COVERED.ru!)).toBe(true);
-    expect(single(await ask(speaker(812), 'Sabah hava necə olacaq?')).plain.startsWith(NOT_COVERED.az!)).toBe(true);
-    expect(single(await ask(speaker(813), 'Yarın hava nasıl olacak, güneşli mi?')).plain.startsWith(NOT_COVERED.tr!)).toBe(true);
-    expect(single(await ask(speaker(814, 'de'), 'Wie wird das Wetter morgen?')).plain.startsWith(NOT_COVERED.en!)).toBe(true);
+    // Weather questions share no word with the documents: whether anything is quoted rests on the
+    // (test) model's meaning alone; what is checked here is the language of the reply.
+    const inLanguage = (plain: string, lang: 'en' | 'ru' | 'az' | 'tr') => {
+      // The attribution's own words in that language: "According to", "belgesine göre," …
+      const [before, middle] = TEXTS[lang].according('\u0000', '\u0001', '\u0002').split(/[\u0000-\u0002]/);
+      return plain.startsWith(NOT_COVERED[lang]!) || plain.includes(before!.trim() || middle!.trim());
+    };
+    const cases = [
+      [speaker(811), 'Какая погода будет завтра?', 'ru'],
+      [speaker(812), 'Sabah hava necə olacaq?', 'az'],
+      [speaker(813), 'Yarın hava nasıl olacak, güneşli mi?', 'tr'],
+      [speaker(814, 'de'), 'Wie wird das Wetter morgen?', 'en'],
+    ] as const;
+    for (const [who, question, lang] of cases) {
+      const plain = single(await ask(who, question)).plain;
+      expect(inLanguage(plain, lang), `${lang}: ${plain}`).toBe(true);
+    }
   });
 });
 

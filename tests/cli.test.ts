@@ -67,7 +67,7 @@ const HIT_KEYS = ['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 
 function expectAnswer(value: unknown, question: string) {
   expect(value).toBeTypeOf('object');
   const answer = value as { question: unknown; answered: unknown; hits: Record<string, unknown>[] };
-  expect(Object.keys(answer).sort()).toEqual(['answered', 'hits', 'question']);
+  expect(Object.keys(answer).sort()).toEqual(['answered', 'hedged', 'hits', 'question']);
   expect(answer.question).toBe(question);
   expect(answer.answered).toBeTypeOf('boolean');
   expect(Array.isArray(answer.hits)).toBe(true);

@@ -104,12 +104,12 @@ describe('an admin adds a document from the chat', () => {
     expect(fake.callbackAnswers.at(-1)?.text).toBe('Thank you, noted.');
     await ask(user(702), OFF_TOPIC);
     const stats = last(await command(ADMIN, 'stats'));
-    expect(stats.plain).toMatch(/^Feedback on answers: 👍 0, 👎 1$/m);
+    expect(stats.plain).toMatch(/^Feedback on answers: 👍 0, 👎 1 \(of them on closest-passage answers: 👍 0, 👎 [01]\)$/m);
     expect(stats.plain).toContain(`Last questions answered with 👎:\n  • ${ZORBIUM_Q}\n`);
     expect(stats.plain).toMatch(new RegExp(`Last questions the documents did not cover:\\n(  • .*\\n)*  • ${OFF_TOPIC.replace(/\?/g, '\\?')}`));
     expect(stats.plain).not.toContain(root); // no server paths
     const ru = last(await run.exchange(() => fake.sendText({ ...ADMIN, language_code: 'ru' }, '/stats')));
-    expect(ru.plain).toMatch(/^Оценки ответов: 👍 0, 👎 1$/m);
+    expect(ru.plain).toMatch(/^Оценки ответов: 👍 0, 👎 1 \(из них по ближайшим отрывкам: 👍 0, 👎 [01]\)$/m);
 
     // /remove: the list shows passage counts and when each was added; pick, confirm.
     const list = last(await command(ADMIN, 'remove'));

@@ -102,7 +102,7 @@ describe('feedback reports', () => {
       { q: 'second', lang: 'en', user: 'u', at: '' },
       { q: 'First ', lang: 'en', user: 'v', at: '' },
     ]);
-    expect(s).toEqual({ up: 1, down: 2, lastDown: ['Q 1'], lastUnanswered: ['First ', 'second'] });
+    expect(s).toEqual({ up: 1, down: 2, unsure: { up: 0, down: 0 }, lastDown: ['Q 1'], lastUnanswered: ['First ', 'second'] });
     expect(evalLines([vote('3', 'w', 'up')], [{ q: 'nope', lang: 'ru', user: 'u', at: '' }])).toEqual([
       { q: 'nope', lang: 'ru', gold: [] },
       { q: 'q 3', lang: 'en', gold: [{ doc: 'a.txt', text: 'text 3' }] },

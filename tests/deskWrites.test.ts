@@ -102,7 +102,7 @@ describe('the desk’s lines on load', () => {
     const warnings = warn.mock.calls.map((c) => String(c.at(-1)));
     warn.mockRestore();
     expect(warnings).toEqual([expect.stringMatching(/^desk\.jsonl: 8 damaged or unknown lines skipped \(line 4, 5, 6, 7, 8, …\)/)]);
-    expect(await store.summary()).toEqual({ up: 0, down: 1, lastDown: ['Good question'], lastUnanswered: ['Not covered'] });
+    expect(await store.summary()).toEqual({ up: 0, down: 1, unsure: { up: 0, down: 0 }, lastDown: ['Good question'], lastUnanswered: ['Not covered'] });
     expect(await store.accessOf(7)).toBe(false);
     expect((await all(store.entries())).map((e) => e.q)).toEqual(['Good question', 'Not covered']);
   });

@@ -32,6 +32,7 @@ const LAYERS: [name: string, paths: string[]][] = [
 const PENDING = new Set([
   'index/calibration.ts → retrieval/asked.ts (index → retrieval)',
   'index/calibration.ts → retrieval/support.ts (index → retrieval)',
+  'index/build.ts → retrieval/terms.ts (index → retrieval)',
   'index/lexical.ts → retrieval/terms.ts (index → retrieval)',
   'retrieval/terms.ts → replies/texts.ts (retrieval → replies)',
 ]);

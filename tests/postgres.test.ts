@@ -271,7 +271,7 @@ describe('the desk in PostgreSQL', () => {
     await a.setAccess(7, true);
     await b.setAccess(7, false);
     expect(await a.accessOf(7)).toBe(false);
-    expect(await a.summary()).toEqual({ up: 0, down: 1, lastDown: ['q?'], lastUnanswered: ['GDP?'] });
+    expect(await a.summary()).toEqual({ up: 0, down: 1, unsure: { up: 0, down: 0 }, lastDown: ['q?'], lastUnanswered: ['GDP?'] });
     await one.close();
     await two.close();
   }, 60_000);

@@ -127,6 +127,21 @@ describe('private chat: the web_app button opens the document at the quote', () 
     await light.page.close();
   });
 
+  it.skipIf(!CHROMIUM)('the other quotes of the answer are one tap away', async () => {
+    const x = await ask(user(521), 'What happened on 27 September 2020?');
+    const answer = x.sent.at(-1)!;
+    const opens = buttons(answer).filter((b) => b.web_app);
+    expect(opens.length).toBeGreaterThan(1);
+    expect(opens.map((b) => b.text)).toEqual(opens.map((_, i) => `${i + 1}. 📄 Open in document`));
+    const { page } = await open(launched(opens[0].web_app.url, launchData(user(521))));
+    const tabs = await page.$$('nav button');
+    expect(tabs).toHaveLength(opens.length);
+    await tabs[1]!.click();
+    await page.waitForFunction(() => document.querySelector('nav button[aria-current="true"]')?.textContent?.startsWith('Quote 2'), undefined, { timeout: 10_000 });
+    await page.waitForFunction((q) => [...document.querySelectorAll('mark')].map((m) => m.textContent).join(' ').replace(/\s+/g, ' ').trim() === q, squeeze(quoteText(answer, 2)), { timeout: 10_000 });
+    await page.close();
+  });
+
   it.skipIf(!CHROMIUM)('Cyrillic and Turkish/Azerbaijani letters arrive intact', async () => {
     const x = await ask(user(502), 'What did the glockenspiel orchestra of the town do on Sunday?');
     const answer = x.sent.at(-1)!;
@@ -407,4 +422,27 @@ describe('the document changed after the answer', () => {
     expect(await page.$('mark')).toBeNull();
     await page.close();
   }, 60_000);
+});
+
+describe('stored texts', () => {
+  it('a build from before paragraphs were stored is laid out as plain text is read; a missing texts file means no viewer', async () => {
+    const { LiveTexts } = await import('../src/telegram/viewer/documents.js');
+    const { documentId } = await import('../src/telegram/viewer/links.js');
+    const { sha256 } = await import('../src/index/layout.js');
+    const build = tmp();
+    const text = 'Old title\n\nFirst paragraph of the old build.\n\nSecond paragraph of the old build.\n';
+    const data = Buffer.from(JSON.stringify({ hash: 'a'.repeat(64), text }) + '\n');
+    writeFileSync(path.join(build, 'texts.jsonl'), data);
+    const manifest = { ...engine.manifest, documents: [{ ...engine.manifest.documents[0]!, file: 'old.txt', title: 'Old title', hash: 'a'.repeat(64) }], checksums: { 'texts.jsonl': sha256(data) } };
+    const texts = new LiveTexts(() => ({ build, manifest }));
+    expect(texts.available).toBe(true);
+    const { laid } = texts.document(documentId('old.txt'))!;
+    expect(laid.blocks.map((b) => [b.paragraph, text.slice(b.start, b.end)])).toEqual([
+      [0, 'Old title'],
+      [1, 'First paragraph of the old build.'],
+      [2, 'Second paragraph of the old build.'],
+    ]);
+    expect(texts.document('000000000000')).toBeUndefined();
+    expect(new LiveTexts(() => ({ build: tmp(), manifest })).available).toBe(false);
+  });
 });

@@ -1,10 +1,22 @@
 import { describeCalibration } from '../replies/gate.js';
-import { calibrate, readQuestions, score, type EvalReport } from '../retrieval/evaluate.js';
+import { calibrate, type DecisionRow, decisions, type EvalReport, halfOf, readQuestions, score } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
-// `npm run eval -- <qa.jsonl> [--mode hybrid|dense|lexical]`: retrieval quality on a question set.
-const USAGE = 'Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical]';
+// `npm run eval -- <qa.jsonl> [--mode hybrid|dense|lexical] [--half A|B]`: retrieval quality on a question set.
+const USAGE = 'Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical] [--half A|B]';
+
+/** The three reply kinds per language group and kind of question, and recall over the passages shown. */
+export function formatDecisions(rows: Record<string, DecisionRow>): string {
+  const pct = (x: number, n: number) => (n ? `${Math.round((100 * x) / n)}%` : '-').padStart(4);
+  const lines = Object.entries(rows)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([g, r]) => {
+      const recall = g.endsWith('answerable') ? `  shown first ${pct(r.shownFirst, r.questions)}  among 3 shown ${pct(r.shownTop3, r.questions)}` : '';
+      return `  ${g.padEnd(20)} n=${String(r.questions).padEnd(3)} sure ${pct(r.sure, r.questions)}  unsure ${pct(r.unsure, r.questions)}  not covered ${pct(r.declined, r.questions)}${recall}`;
+    });
+  return ['replies (sure / unsure / not covered):', ...lines].join('\n');
+}
 
 export function formatReport(r: EvalReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -23,15 +35,18 @@ export function formatReport(r: EvalReport): string {
 }
 
 await run(async (config) => {
-  const { values, positionals } = parseCommandLine({ mode: { type: 'string', default: 'hybrid' } }, USAGE);
+  const { values, positionals } = parseCommandLine({ mode: { type: 'string', default: 'hybrid' }, half: { type: 'string' } }, USAGE);
   const file = positionals[0];
   const mode = values.mode as SearchMode;
   if (!file || positionals.length > 1 || !['hybrid', 'dense', 'lexical'].includes(mode)) throw new UsageError(file ? `Unknown mode "${mode}".` : 'No question file given.', USAGE);
-  const items = readQuestions(file);
+  if (values.half !== undefined && !['A', 'B'].includes(values.half)) throw new UsageError(`Unknown half "${values.half}" (A or B).`, USAGE);
+  const items = readQuestions(file).filter((item) => values.half === undefined || halfOf(item.q) === values.half);
   const engine = await openEngine(config);
   const answers = [];
   for (const item of items) answers.push(await engine.ask(item.q, 10, mode));
+  if (values.half) process.stdout.write(`half ${values.half}: ${items.length} questions\n`);
   process.stdout.write(formatReport(score(items, answers, mode)) + '\n');
+  process.stdout.write(formatDecisions(decisions(items, answers)) + '\n');
   if (mode !== 'hybrid') return; // the thresholds decide for the product, which is hybrid
   const calibration = engine.manifest.calibration;
   const gate = config.DENSE_THRESHOLD === undefined ? (calibration ? describeCalibration(calibration).replace(/\n/g, '\n    ') : 'no calibration in this index') : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;

@@ -21,6 +21,7 @@ const RECORD = z.discriminatedUnion('type', [
     q: text,
     lang,
     passages: z.array(z.object({ doc: text, title: text, text })),
+    hedged: z.boolean().optional(),
     user: text,
     at: text,
   }),

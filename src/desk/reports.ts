@@ -18,6 +18,8 @@ export function latestVotes(feedback: Feedback[]): Feedback[] {
 export interface FeedbackSummary {
   up: number;
   down: number;
+  /** Of those, the votes on answers quoted under the hedge line (unsure). */
+  unsure: { up: number; down: number };
   /** The most recent first. */
   lastDown: string[];
   lastUnanswered: string[];
@@ -40,6 +42,8 @@ export class Tally {
   private readonly votes = new Map<string, number>();
   private downs = 0;
   private presses = 0;
+  /** The `votes` keys of answers quoted under the hedge line. */
+  private readonly hedged = new Set<string>();
   /** The latest 👎 presses (they count while no later press on the same answer by the same user replaced them). */
   private readonly recentDown: { key: string; seq: number; q: string }[] = [];
   private readonly recentUnanswered: string[] = [];
@@ -52,6 +56,7 @@ export class Tally {
     const before = this.votes.get(key);
     if (before !== undefined && before % 2 === 1) this.downs--;
     this.votes.set(key, seq * 2 + (down ? 1 : 0));
+    if (entry.hedged) this.hedged.add(key);
     if (!down) return;
     this.downs++;
     keepLast(this.recentDown, { key, seq, q: entry.q });
@@ -59,9 +64,11 @@ export class Tally {
 
   summary(last = 5): FeedbackSummary {
     const standing = this.recentDown.filter((d) => this.votes.get(d.key) === d.seq * 2 + 1);
+    const hedgedDowns = [...this.hedged].filter((key) => this.votes.get(key)! % 2 === 1).length;
     return {
       up: this.votes.size - this.downs,
       down: this.downs,
+      unsure: { up: this.hedged.size - hedgedDowns, down: hedgedDowns },
       lastDown: latestDistinct(standing.map((d) => d.q), last),
       lastUnanswered: latestDistinct(this.recentUnanswered, last),
     };

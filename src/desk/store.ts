@@ -20,6 +20,8 @@ export interface Feedback {
   q: string;
   lang: Lang;
   passages: ShownPassage[];
+  /** The answer was quoted under the hedge line ("may not answer exactly"): such votes teach the most. */
+  hedged?: boolean;
   /** A keyed hash of the Telegram user id: votes can be told apart, people not named. */
   user: string;
   at: string;

@@ -7,6 +7,7 @@ import { documentNames } from './examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
+import { TERMS_VERSION } from '../retrieval/terms.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { measureGates } from './calibration.js';
@@ -126,7 +127,7 @@ export async function damagedFile(build: string, manifest: Manifest): Promise<st
 }
 
 export function fullEmbeddingKey(settings: BuildSettings): string {
-  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}`;
+  return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}|terms:${TERMS_VERSION}`;
 }
 
 async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {

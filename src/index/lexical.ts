@@ -20,11 +20,8 @@ const DELTA = 0.5;
  */
 const TEXT_WEIGHT = 2;
 const TITLE_WEIGHT = 1;
-/** Query words of at least this length also match longer words they start ("expel" → "expelled"), … */
-const PREFIX_MIN = 5;
-/** … weighted lower than an exact match (less the longer the expansion), and only the most frequent ones (bounded cost). */
-const PREFIX_WEIGHT = 0.375;
-const PREFIX_EXPANSIONS = 20;
+/** At most this many close spellings of a query word are searched (bounded cost). */
+const FUZZY_EXPANSIONS = 20;
 /**
  * Words of at least this length also match words within an edit distance of 15 % of their length
  * ("Azerbaycan" → "azerbaijan"), weighted lower still: spelling variants and transliterations.
@@ -191,8 +188,8 @@ export class LexicalIndex {
   }
 
   /**
-   * For each distinct word of the question, the terms it matches with their weights: the word
-   * itself, and prefix expansions of long words.
+   * For each distinct term of the question, the terms it matches with their weights: the term
+   * itself (word forms share it: `terms` stems), and close spellings of long ones.
    */
   private expand(question: string): Map<number, number>[] {
     const out: Map<number, number>[] = [];
@@ -200,15 +197,6 @@ export class LexicalIndex {
       const matches = new Map<number, number>();
       const lo = lowerBound(this.p.terms, term);
       if (this.p.terms[lo] === term) matches.set(lo, 1);
-      if (term.length >= PREFIX_MIN && !/^\d/.test(term)) {
-        const expansions: number[] = [];
-        for (let i = lo; i < this.p.terms.length && this.p.terms[i]!.startsWith(term); i++) if (this.p.terms[i] !== term) expansions.push(i);
-        const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
-        expansions.sort((a, b) => df(b) - df(a));
-        for (const i of expansions.slice(0, PREFIX_EXPANSIONS)) {
-          matches.set(i, (PREFIX_WEIGHT * term.length) / (term.length + 0.3 * (this.p.terms[i]!.length - term.length)));
-        }
-      }
       if (term.length >= FUZZY_MIN && !/^\d/.test(term)) {
         const maxDistance = Math.round(term.length * FUZZY_SHARE);
         for (const [i, distance] of this.nearTerms(term, maxDistance)) {
@@ -229,20 +217,16 @@ export class LexicalIndex {
       if (d <= maxDistance) near.push([i, d]);
     });
     const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
-    return near.sort((a, b) => df(b[0]) - df(a[0])).slice(0, PREFIX_EXPANSIONS);
+    return near.sort((a, b) => df(b[0]) - df(a[0])).slice(0, FUZZY_EXPANSIONS);
   }
 
   /**
-   * The question's words that no passage uses in any form (not even a longer or a close spelling):
-   * a question about them asks for something the documents do not name.
+   * The question's terms that no passage uses in any form (not even a close spelling): a
+   * question about them asks for something the documents do not name.
    */
   unknownTerms(question: string): string[] {
     return [...new Set(terms(question))].filter((t) => {
-      const i = lowerBound(this.p.terms, t);
-      if (this.p.terms[i] === t || this.p.terms[i]?.startsWith(t)) return false;
-      // Another ending of the same word ("remains" / "remained"): all but the last two letters shared.
-      const stem = t.slice(0, Math.max(PREFIX_MIN, t.length - 2));
-      if (t.length >= PREFIX_MIN && this.p.terms[lowerBound(this.p.terms, stem)]?.startsWith(stem)) return false;
+      if (this.p.terms[lowerBound(this.p.terms, t)] === t) return false;
       return !(t.length >= FUZZY_MIN && this.nearTerms(t, Math.round(t.length * FUZZY_SHARE)).length > 0);
     });
   }
@@ -262,11 +246,9 @@ export class LexicalIndex {
     const asked = [...new Set(terms(question))];
     if (asked.length === 0) return 0;
     const present = new Set(terms(text));
-    // Word forms and spellings count too: "remain" is in "remained", "organisations" in "organizations".
-    const sameStem = (t: string, p: string) =>
-      (Math.min(t.length, p.length) >= PREFIX_MIN && (p.startsWith(t) || t.startsWith(p))) ||
-      (t.length >= FUZZY_MIN && boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE));
-    const has = (t: string) => present.has(t) || (!/^\d/.test(t) && [...present].some((p) => sameStem(t, p)));
+    // Word forms share a term (`terms` stems); close spellings count too ("Azerbaycan" / "Azerbaijan").
+    const closeSpelling = (t: string, p: string) => boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
+    const has = (t: string) => present.has(t) || (t.length >= FUZZY_MIN && !/^\d/.test(t) && [...present].some((p) => closeSpelling(t, p)));
     let total = 0;
     let found = 0;
     for (const t of asked) {

@@ -1,4 +1,4 @@
-import type { Answer, Hit } from '../retrieval/search.js';
+import { type Answer, type Hit, shownHits } from '../retrieval/search.js';
 import { pageAt, paragraphAt } from '../chunks/chunk.js';
 import { excerpt, type Excerpt } from './excerpt.js';
 import { TEXTS, type Lang } from './texts.js';
@@ -54,7 +54,8 @@ export const TOPICS_SHOWN = 5;
  * titles (those of the nearest passages first) and how many more there are.
  */
 export type Reply =
-  | { kind: 'quotes'; quotes: Quote[] }
+  /** `hedged`: the passages are about the question, not shown to answer it (said in one line above them). */
+  | { kind: 'quotes'; quotes: Quote[]; hedged: boolean }
   | { kind: 'not-covered'; titles: string[]; more: number };
 
 export function composeReply(answer: Answer, titles: string[], shown: number): Reply {
@@ -62,6 +63,6 @@ export function composeReply(answer: Answer, titles: string[], shown: number): R
     const topics = [...new Set([...answer.hits.map((h) => h.title), ...titles])].slice(0, TOPICS_SHOWN);
     return { kind: 'not-covered', titles: topics, more: new Set(titles).size - topics.filter((t) => titles.includes(t)).length };
   }
-  // Only passages that reach the relevance bar are quoted; the rest would be noise.
-  return { kind: 'quotes', quotes: answer.hits.filter((h) => h.relevant).slice(0, shown).map((h) => quoteOf(h)) };
+  // Only passages that answer (or, hedged, are about the question) are quoted; the rest would be noise.
+  return { kind: 'quotes', quotes: shownHits(answer).slice(0, shown).map((h) => quoteOf(h)), hedged: answer.hedged };
 }

@@ -33,7 +33,9 @@ export function notCoveredHtml(reply: Extract<Reply, { kind: 'not-covered' }>, l
 export function renderHtmlBlocks(answer: Answer, titles: string[], shown: number, first = 1, lang: Lang = 'en'): string[] {
   const reply = composeReply(answer, titles, shown);
   if (reply.kind === 'not-covered') return [notCoveredHtml(reply, lang)];
-  return reply.quotes.map((q, i) => htmlQuote(q, first + i, lang));
+  const quotes = reply.quotes.map((q, i) => htmlQuote(q, first + i, lang));
+  // The hedge line heads the first page only ("More results" goes on under it).
+  return reply.hedged && first === 1 ? [`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`, ...quotes] : quotes;
 }
 
 /**

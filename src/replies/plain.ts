@@ -16,5 +16,6 @@ export function renderPlain(answer: Answer, documents: { title: string }[], show
   if (reply.kind === 'not-covered') {
     return [`${t.notCovered} ${t.theyAreAbout}`, ...reply.titles.map((title) => `  • ${title}`), ...(reply.more > 0 ? [t.andMore(reply.more)] : [])].join('\n');
   }
-  return reply.quotes.map((q) => plainQuote(q, lang)).join('\n\n');
+  const quotes = reply.quotes.map((q) => plainQuote(q, lang));
+  return (reply.hedged ? [t.hedged, ...quotes] : quotes).join('\n\n');
 }

@@ -18,6 +18,8 @@ export interface Texts {
   page: string;
   fullPassageHeader: (title: string, where: string, file: string) => string;
   notCovered: string;
+  /** Heads the quotes of an answer no passage is sure to give (the closest passages, quoted as they are). */
+  hedged: string;
   theyAreAbout: string;
   andMore: (n: number) => string;
   fullPassage: string;
@@ -73,10 +75,10 @@ export interface DeskTexts {
   statsPassages: (n: number) => string;
   statsModel: (model: string, dim: number) => string;
   statsBuilt: (at: string, minutes: number, running: boolean) => string;
-  statsQuestions: (asked: number, answered: number) => string;
+  statsQuestions: (asked: number, sure: number, unsure: number) => string;
   statsMedian: (ms: number | undefined) => string;
   statsGate: (detail: string) => string;
-  statsFeedback: (up: number, down: number) => string;
+  statsFeedback: (up: number, down: number, unsure: { up: number; down: number }) => string;
   statsLastDown: string;
   statsLastUncovered: string;
   statsNone: string;
@@ -130,6 +132,7 @@ const en: Texts = {
   page: 'p.',
   fullPassageHeader: (title, where, file) => `Full passage. According to ${title}, ${where} (${file}):`,
   notCovered: 'The documents do not cover this question.',
+  hedged: 'The documents may not answer this exactly. The closest passages:',
   theyAreAbout: 'They are about:',
   andMore: (n) => `…and ${n} more (/sources lists them all).`,
   fullPassage: 'Full passage',
@@ -179,10 +182,10 @@ const en: Texts = {
     statsPassages: (n) => `Passages (chunks): ${n}`,
     statsModel: (model, dim) => `Model: ${model} (dimension ${dim})`,
     statsBuilt: (at, minutes, running) => `Index built: ${at} (${minutes} min ago)${running ? ', re-index running' : ''}`,
-    statsQuestions: (asked, answered) => `Questions: ${asked} (${answered} answered from the documents)`,
+    statsQuestions: (asked, sure, unsure) => `Questions: ${asked} (answered ${sure}, closest passages shown ${unsure}, not covered ${asked - sure - unsure})`,
     statsMedian: (ms) => `Median answer time: ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
     statsGate: (detail) => `"Not covered" gate: ${detail}`,
-    statsFeedback: (up, down) => `Feedback on answers: 👍 ${up}, 👎 ${down}`,
+    statsFeedback: (up, down, unsure) => `Feedback on answers: 👍 ${up}, 👎 ${down} (of them on closest-passage answers: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: 'Last questions answered with 👎:',
     statsLastUncovered: 'Last questions the documents did not cover:',
     statsNone: 'none',
@@ -229,6 +232,7 @@ const ru: Texts = {
   page: 'с.',
   fullPassageHeader: (title, where, file) => `Полный фрагмент. Согласно документу ${title}, ${where} (${file}):`,
   notCovered: 'В документах нет ответа на этот вопрос.',
+  hedged: 'Возможно, документы не отвечают на это точно. Ближайшие отрывки:',
   theyAreAbout: 'Документы посвящены следующему:',
   andMore: (n) => `…и ещё ${n} (полный список — /sources).`,
   fullPassage: 'Полный фрагмент',
@@ -279,10 +283,10 @@ const ru: Texts = {
     statsPassages: (n) => `Фрагментов: ${n}`,
     statsModel: (model, dim) => `Модель: ${model} (размерность ${dim})`,
     statsBuilt: (at, minutes, running) => `Индекс построен: ${at} (${minutes} мин назад)${running ? ', идёт переиндексация' : ''}`,
-    statsQuestions: (asked, answered) => `Вопросов: ${asked} (из документов отвечено: ${answered})`,
+    statsQuestions: (asked, sure, unsure) => `Вопросов: ${asked} (отвечено: ${sure}, показаны ближайшие отрывки: ${unsure}, нет в документах: ${asked - sure - unsure})`,
     statsMedian: (ms) => `Медианное время ответа: ${ms === undefined ? '–' : `${Math.round(ms)} мс`}`,
     statsGate: (detail) => `Порог «нет ответа»: ${detail}`,
-    statsFeedback: (up, down) => `Оценки ответов: 👍 ${up}, 👎 ${down}`,
+    statsFeedback: (up, down, unsure) => `Оценки ответов: 👍 ${up}, 👎 ${down} (из них по ближайшим отрывкам: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: 'Последние вопросы с оценкой 👎:',
     statsLastUncovered: 'Последние вопросы, на которые в документах нет ответа:',
     statsNone: 'нет',
@@ -329,6 +333,7 @@ const az: Texts = {
   page: 's.',
   fullPassageHeader: (title, where, file) => `Tam mətn. ${title} sənədinə görə, ${where} (${file}):`,
   notCovered: 'Sənədlərdə bu suala cavab yoxdur.',
+  hedged: 'Sənədlər bu suala dəqiq cavab verməyə bilər. Ən yaxın parçalar:',
   theyAreAbout: 'Sənədlərin mövzuları:',
   andMore: (n) => `…və daha ${n} sənəd (tam siyahı: /sources).`,
   fullPassage: 'Tam mətn',
@@ -378,10 +383,10 @@ const az: Texts = {
     statsPassages: (n) => `Mətn parçaları: ${n}`,
     statsModel: (model, dim) => `Model: ${model} (ölçü ${dim})`,
     statsBuilt: (at, minutes, running) => `İndeks quruldu: ${at} (${minutes} dəq əvvəl)${running ? ', yenidən indeksləmə gedir' : ''}`,
-    statsQuestions: (asked, answered) => `Suallar: ${asked} (sənədlərdən cavablanan: ${answered})`,
+    statsQuestions: (asked, sure, unsure) => `Suallar: ${asked} (cavablanan: ${sure}, ən yaxın parçalar göstərilən: ${unsure}, sənədlərdə olmayan: ${asked - sure - unsure})`,
     statsMedian: (ms) => `Orta cavab müddəti (median): ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
     statsGate: (detail) => `"Cavab yoxdur" həddi: ${detail}`,
-    statsFeedback: (up, down) => `Cavablara rəylər: 👍 ${up}, 👎 ${down}`,
+    statsFeedback: (up, down, unsure) => `Cavablara rəylər: 👍 ${up}, 👎 ${down} (onlardan ən yaxın parçalara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: '👎 ilə qiymətləndirilən son suallar:',
     statsLastUncovered: 'Sənədlərin cavab vermədiyi son suallar:',
     statsNone: 'yoxdur',
@@ -428,6 +433,7 @@ const tr: Texts = {
   page: 's.',
   fullPassageHeader: (title, where, file) => `Metnin tamamı. ${title} belgesine göre, ${where} (${file}):`,
   notCovered: 'Belgelerde bu sorunun cevabı yok.',
+  hedged: 'Belgeler bu soruyu tam olarak cevaplamıyor olabilir. En yakın pasajlar:',
   theyAreAbout: 'Belgelerin konuları:',
   andMore: (n) => `…ve ${n} belge daha (tam liste: /sources).`,
   fullPassage: 'Metnin tamamı',
@@ -477,10 +483,10 @@ const tr: Texts = {
     statsPassages: (n) => `Metin parçaları: ${n}`,
     statsModel: (model, dim) => `Model: ${model} (boyut ${dim})`,
     statsBuilt: (at, minutes, running) => `Dizin oluşturuldu: ${at} (${minutes} dk önce)${running ? ', yeniden dizinleme sürüyor' : ''}`,
-    statsQuestions: (asked, answered) => `Sorular: ${asked} (belgelerden cevaplanan: ${answered})`,
+    statsQuestions: (asked, sure, unsure) => `Sorular: ${asked} (cevaplanan: ${sure}, en yakın pasajlar gösterilen: ${unsure}, belgelerde olmayan: ${asked - sure - unsure})`,
     statsMedian: (ms) => `Ortanca cevap süresi: ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
     statsGate: (detail) => `"Cevap yok" eşiği: ${detail}`,
-    statsFeedback: (up, down) => `Cevaplara geri bildirim: 👍 ${up}, 👎 ${down}`,
+    statsFeedback: (up, down, unsure) => `Cevaplara geri bildirim: 👍 ${up}, 👎 ${down} (bunlardan en yakın pasajlara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: '👎 verilen son sorular:',
     statsLastUncovered: 'Belgelerin cevaplamadığı son sorular:',
     statsNone: 'yok',

@@ -35,10 +35,23 @@ const QUESTION_WORDS = new Set(
 );
 
 export interface QuestionParts {
-  /** Folded terms of the names in the question. */
+  /** Folded words of the names in the question. */
   subject: string[];
-  /** Folded terms of what it asks for about them (everything else that carries meaning). */
+  /** Folded words of what it asks for about them (everything else that carries meaning). */
   asked: string[];
+  /** A number or a time, when the question word asks for one ("how many", "when", "сколько"). */
+  wants?: 'number' | 'time';
+}
+
+/** Question words asking for a quantity or a time, in the bot's four languages (not inside a word). */
+const WANTS_NUMBER = /(?<!\p{L})(how (many|much)|what (number|percentage|share)|сколько|neçə|nə qədər|kaç|ne kadar)(?!\p{L})/iu;
+const WANTS_TIME = /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/iu;
+
+/** What kind of thing the question asks for, when its question word says so. */
+export function wantedKind(question: string): QuestionParts['wants'] {
+  if (WANTS_NUMBER.test(question)) return 'number';
+  if (WANTS_TIME.test(question)) return 'time';
+  return undefined;
 }
 
 /** A word's own capital letter marks a name ("Frank", "OSCE", "Bakı"), not a sentence start alone. */
@@ -60,7 +73,8 @@ export function questionParts(question: string): QuestionParts {
     const token = match[0];
     const joined = /['’-]/.test(question[match.index - 1] ?? '');
     const suffix = joined && previousNamed && !capitalised(token) && !/^\p{N}/u.test(token);
-    const [term] = terms(token);
+    // Folded words, not stems: the parts are searched again with `terms` (which stems them).
+    const term = terms(token).length > 0 ? fold(token) : undefined;
     const startsName = i > 0 || /^\p{Lu}{2,}$/u.test(token) || capitalised(tokens[1]?.[0] ?? '');
     const name = capitalised(token) && startsName && !QUESTION_WORDS.has(fold(token));
     previousNamed = name || /^\p{N}/u.test(token) || (suffix && previousNamed);
@@ -68,5 +82,6 @@ export function questionParts(question: string): QuestionParts {
     (name ? subject : asked).add(term);
   });
   for (const t of subject) asked.delete(t);
-  return { subject: [...subject], asked: [...asked] };
+  const wants = wantedKind(question);
+  return { subject: [...subject], asked: [...asked], ...(wants ? { wants } : {}) };
 }

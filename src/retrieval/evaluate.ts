@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { Answer, SearchMode } from './search.js';
+import { type Answer, type Decision, decisionOf, type SearchMode, shownHits } from './search.js';
+
+export { type Decision, decisionOf };
 
 /** One line of a question set: `gold: []` means the documents do not answer it. */
 export interface EvalItem {
@@ -8,6 +11,8 @@ export interface EvalItem {
   lang: string;
   q: string;
   gold: { doc: string; text: string }[];
+  /** Why an unanswerable question is one: 'offtopic' (nothing is about it) or 'named' (names a documented subject). */
+  kind?: string;
 }
 
 /** A question file that cannot be read or has a bad line: the message names the file and the line. */
@@ -18,6 +23,7 @@ const itemSchema = z.object({
   lang: z.string().default('en'),
   q: z.string().min(1),
   gold: z.array(z.object({ doc: z.string(), text: z.string() })),
+  kind: z.string().optional(),
 });
 
 export function readQuestions(file: string): EvalItem[] {
@@ -76,7 +82,7 @@ export interface EvalReport {
 }
 
 /** Language group: English, or the other languages together (cross-lingual questions). */
-const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
+export const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
 
 export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): EvalReport {
   const groups: Record<string, GroupMetrics> = {};
@@ -150,4 +156,40 @@ export function calibrate(items: EvalItem[], answers: Answer[], topK: number) {
     }
   }
   return { dense: best.dense, lexical: best.lexical, accuracy: best.correct / items.length };
+}
+
+/**
+ * The half of a question set a question belongs to, fixed by its text alone (not by its position
+ * or id, which change when a set grows): thresholds are chosen on one half and reported on the other.
+ */
+export function halfOf(question: string): 'A' | 'B' {
+  return createHash('sha256').update(question).digest()[0]! % 2 === 0 ? 'A' : 'B';
+}
+
+/** Counts of the three reply kinds, and where the gold passage is among the passages shown. */
+export interface DecisionRow {
+  questions: number;
+  sure: number;
+  unsure: number;
+  declined: number;
+  /** Answerable questions only: the gold passage first / among the first three shown. */
+  shownFirst: number;
+  shownTop3: number;
+}
+
+/** Per language group ('en', 'ru/az/tr') and kind ('answerable', 'named', 'offtopic'): the reply kinds. */
+export function decisions(items: EvalItem[], answers: Answer[]): Record<string, DecisionRow> {
+  const rows: Record<string, DecisionRow> = {};
+  items.forEach((item, i) => {
+    const answer = answers[i]!;
+    const kind = item.gold.length > 0 ? 'answerable' : (item.kind ?? 'unanswerable');
+    const row = (rows[`${groupOf(item.lang)} ${kind}`] ??= { questions: 0, sure: 0, unsure: 0, declined: 0, shownFirst: 0, shownTop3: 0 });
+    row.questions++;
+    row[decisionOf(answer)]++;
+    if (item.gold.length === 0 || !answer.answered) return;
+    const rank = goldRank(item, { ...answer, hits: shownHits(answer) });
+    if (rank === 1) row.shownFirst++;
+    if (rank >= 1 && rank <= 3) row.shownTop3++;
+  });
+  return rows;
 }

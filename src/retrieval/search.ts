@@ -32,12 +32,16 @@ export interface Hit {
   coverage: number;
   /** Reaches a threshold: worth quoting as an answer. */
   relevant: boolean;
+  /** About the question's subject: quoted, under the hedge line unless some hit is `relevant`. */
+  about: boolean;
 }
 
 export interface Answer {
   question: string;
   /** False when nothing in the documents is relevant enough: say so instead of quoting noise. */
   answered: boolean;
+  /** Answered, but no passage is sure to answer it: the closest ones are quoted under a hedge line. */
+  hedged: boolean;
   hits: Hit[];
   /** The focused question and its vector, for describing more hits later (best sentences). */
   focus?: { text: string; vector: Float32Array };
@@ -122,6 +126,13 @@ export class Retriever {
       const coverage = coverageOf(label);
       const reaches =
         (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
+      const relevant = reaches && (await support.covers(parts, c.text, vectors[i]!));
+      // Close, or naming what the question names, but not shown to hold what it asks: quoted as
+      // "may not answer exactly" rather than hidden (the reader judges the verbatim text).
+      const about =
+        relevant ||
+        (reaches && (await support.coversSubject(parts, c.text, vectors[i]!))) ||
+        (mode !== 'dense' && !offCorpus && support.namesSubject(parts, c.text));
       hits.push({
         doc: c.doc,
         title: c.title,
@@ -136,10 +147,13 @@ export class Retriever {
         sentence: '',
         similarity,
         coverage,
-        relevant: reaches && (await support.covers(parts, c.text, vectors[i]!)),
+        relevant,
+        about,
       });
     }
-    const answer: Answer = { question: asked, answered: hits.some((h) => h.relevant), hits, focus: { text: question, vector: q } };
+    const answered = hits.some((h) => h.about);
+    const hedged = answered && !hits.some((h) => h.relevant);
+    const answer: Answer = { question: asked, answered, hedged, hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
     return answer;
   }
@@ -225,16 +239,34 @@ export function distinctPassages<T extends { chunk: { doc: string; start: number
   return kept;
 }
 
+export type Decision = 'sure' | 'unsure' | 'declined';
+
+/** What the reply to an answer is: quoted as sure, quoted under the hedge line, or declined. */
+export function decisionOf(answer: Answer): Decision {
+  if (!answer.answered) return 'declined';
+  return answer.hedged ? 'unsure' : 'sure';
+}
+
+/**
+ * The passages a reply quotes, in its order: the sure ones, or (hedged) the ones about the
+ * question's subject; a declined question's nearest passages (whose titles the reply lists).
+ */
+export function shownHits(answer: Answer): Hit[] {
+  if (!answer.answered) return answer.hits;
+  return answer.hits.filter((h) => (answer.hedged ? h.about : h.relevant));
+}
+
 /**
  * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
  * answer's hits are the passages the text reply quotes, in its order; a declined question's are
  * the nearest passages (the text reply lists their titles).
  */
 export function toJson(answer: Answer) {
-  const shown = answer.answered ? answer.hits.filter((h) => h.relevant) : answer.hits;
+  const shown = shownHits(answer);
   return {
     question: answer.question,
     answered: answer.answered,
+    hedged: answer.hedged,
     hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
       doc, title, ...(page !== undefined ? { page } : {}), paragraph, score, text, start, end, sentence,
     })),

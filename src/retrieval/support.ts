@@ -40,9 +40,26 @@ export class PartSupport {
     private readonly gate: number | undefined,
   ) {}
 
-  /** True when the passage supports both the subject and what is asked (an empty part needs nothing). */
+  /** True when the passage supports the question's subject (its names), by words or by meaning. */
+  async coversSubject(parts: QuestionParts, text: string, vector: Float32Array): Promise<boolean> {
+    return this.supports(parts.subject, Number.MIN_VALUE, text, vector);
+  }
+
+  /** True when the question names a subject and the passage holds most of its names as words. */
+  namesSubject(parts: QuestionParts, text: string): boolean {
+    return parts.subject.length > 0 && this.lexical.coverage(parts.subject.join(' '), text) >= ASKED_SUPPORT;
+  }
+
+  /**
+   * True when the passage supports both the subject and what is asked (an empty part needs
+   * nothing), and holds the kind of thing asked for: a number for "how many", a time for "when".
+   */
   async covers(parts: QuestionParts, text: string, vector: Float32Array): Promise<boolean> {
-    return (await this.supports(parts.subject, Number.MIN_VALUE, text, vector)) && (await this.supports(parts.asked, ASKED_SUPPORT, text, vector));
+    return (
+      holdsWanted(parts, text) &&
+      (await this.supports(parts.subject, Number.MIN_VALUE, text, vector)) &&
+      (await this.supports(parts.asked, ASKED_SUPPORT, text, vector))
+    );
   }
 
   private async supports(part: string[], share: number, text: string, vector: Float32Array): Promise<boolean> {
@@ -53,4 +70,19 @@ export class PartSupport {
     if (!this.embedded.has(phrase)) this.embedded.set(phrase, this.embedQuery(phrase));
     return dot(await this.embedded.get(phrase)!, vector) >= this.gate;
   }
+}
+
+const MONTHS = /(?<!\p{L})(january|february|march|april|may|june|july|august|september|october|november|december|январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр|yanvar|fevral|mart|aprel|iyun|iyul|avqust|sentyabr|oktyabr|noyabr|dekabr|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık)/iu;
+const numbersIn = (text: string) => [...text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*/gu)].map(([n]) => n.replace(/[.,]/g, ''));
+
+/**
+ * Whether the passage holds the kind of thing the question wants, beyond what the question itself
+ * says: a number it does not name (for "how many"), a year or a month (for "when").
+ */
+function holdsWanted(parts: QuestionParts, text: string): boolean {
+  if (!parts.wants) return true;
+  const asked = new Set(parts.asked.concat(parts.subject));
+  const fresh = numbersIn(text).filter((n) => !asked.has(n));
+  if (parts.wants === 'number') return fresh.length > 0;
+  return fresh.some((n) => /^(1[5-9]|20)\d\d$/.test(n)) || MONTHS.test(text);
 }

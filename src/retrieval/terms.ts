@@ -1,4 +1,11 @@
+import snowball from 'snowball-stemmers';
 import { LANGS, TEXTS } from '../replies/texts.js';
+
+/**
+ * Bump when `terms` changes what it returns: a lexical index built with other terms cannot be
+ * searched with these (the build key includes it, so such an index is rebuilt).
+ */
+export const TERMS_VERSION = 'snowball-1';
 
 /** Words too common to say anything about relevance (English: the documents' language). */
 const STOPWORDS = new Set(
@@ -16,19 +23,57 @@ export function fold(word: string): string {
     .replace(/ı/g, 'i');
 }
 
+/** One Snowball stemmer per script: Cyrillic words are Russian, words with Turkish letters Turkish. */
+const STEMMERS = {
+  english: snowball.newStemmer('english'),
+  russian: snowball.newStemmer('russian'),
+  // Azerbaijani has no Snowball stemmer; its suffixes are close kin of Turkish ones (-lar/-lər,
+  // -da/-də, -nın/-nin), so Azerbaijani words are stemmed as Turkish (measured in docs/answers.md).
+  turkish: snowball.newStemmer('turkish'),
+};
+const stemmerOf = (word: string) =>
+  /\p{Script=Cyrillic}/u.test(word) ? STEMMERS.russian : /[əğışçöüâîû]/u.test(word) ? STEMMERS.turkish : STEMMERS.english;
+
+/** British -ise/-isation spellings as American ones, so both stem alike ("organisations" / "organizations"). */
+const britishToAmerican = (word: string) => word.replace(/(?<=\p{L}{3})is(e|es|ed|ing|ation|ations)$/u, 'iz$1');
+
+/** Stems of the words seen, so a passage's words are stemmed once, not once per question. */
+const stemCache = new Map<string, string>();
+const STEM_CACHE_MAX = 200_000;
+
+/** The term of one word: lower case, its stem in its language, then folded ("Expelled" → "expel"). */
+function termOf(word: string): string {
+  let term = stemCache.get(word);
+  if (term !== undefined) return term;
+  const lower = word.toLowerCase().replace(/i\u0307/g, 'i');
+  term = fold(stemmerOf(lower).stem(britishToAmerican(lower)));
+  if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
+  stemCache.set(word, term);
+  return term;
+}
+
 /**
- * Search terms of a text: letter runs and numbers. "5,000" and "5000" are the same number;
- * "1948-1953" gives 1948 and 1953.
+ * Search terms of a text: word stems and numbers. "5,000" and "5000" are the same number;
+ * "1948-1953" gives 1948 and 1953; "expelled" and "expel" are one term.
  */
 export function terms(text: string): string[] {
   const out: string[] = [];
   for (const [token] of text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*|[\p{L}\p{M}]+/gu)) {
-    const term = /^\p{N}/u.test(token) ? token.replace(/[.,]/g, '') : fold(token);
+    const isNumber = /^\p{N}/u.test(token);
+    if (isNumber) {
+      out.push(token.replace(/[.,]/g, ''));
+      continue;
+    }
+    const folded = fold(token);
     // Single letters ("Azerbaijan's" → "s", initials) say nothing about a subject.
-    if (!STOPWORDS.has(term) && (term.length > 1 || /^\p{N}/u.test(term))) out.push(term);
+    if (STOPWORDS.has(folded) || folded.length < 2) continue;
+    out.push(termOf(token));
   }
   return out;
 }
+
+/** Whether a folded word is one of the stop words `terms` drops. */
+export const isStopword = (folded: string) => STOPWORDS.has(folded);
 
 /**
  * Removes what a question says about the documents rather than about its subject ("What do the

@@ -1,7 +1,7 @@
 import { Composer, type Context } from 'grammy';
 import type { ShownPassage } from '../desk/store.js';
 import { TEXTS } from '../replies/texts.js';
-import type { Answer } from '../retrieval/search.js';
+import { type Answer, shownHits } from '../retrieval/search.js';
 import { pressedAnswer } from './answerButtons.js';
 import { hashedUser, type BotDeps } from './context.js';
 import { CALLBACKS } from './callbacks.js';
@@ -20,6 +20,7 @@ export function feedback({ config, recent, store }: BotDeps): Composer<Context> 
       q: stored.answer.question,
       lang: stored.lang,
       passages: shownPassages(stored.answer, config.TOP_K),
+      ...(stored.answer.hedged ? { hedged: true } : {}),
       user: hashedUser(ctx.from.id, config.TELEGRAM_BOT_TOKEN),
       at: new Date().toISOString(),
     });
@@ -29,10 +30,11 @@ export function feedback({ config, recent, store }: BotDeps): Composer<Context> 
   return composer;
 }
 
-/** The passages quoted on an answer's first page (relevant hits come first, see questions.ts). */
+/** The passages quoted on an answer's first page (they come first, see questions.ts). */
 function shownPassages(answer: Answer, shown: number): ShownPassage[] {
+  const quoted = shownHits(answer);
   return answer.hits
     .slice(0, shown)
-    .filter((h) => h.relevant)
+    .filter((h) => quoted.includes(h))
     .map((h) => ({ doc: h.doc, title: h.title, text: h.text }));
 }

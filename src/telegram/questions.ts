@@ -2,7 +2,7 @@ import { Composer, type Context } from 'grammy';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
 import { TEXTS } from '../replies/texts.js';
-import type { Answer } from '../retrieval/search.js';
+import { type Answer, decisionOf, shownHits } from '../retrieval/search.js';
 import { answerButtons } from './answerButtons.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 import { hashedUser, isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
@@ -57,13 +57,13 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
     const titles = engine.manifest.documents.map((d) => d.title);
     const blocks = renderHtmlBlocks(answer, titles, shown, 1, lang);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
-    const quoted = Math.min(shown, answer.hits.filter((h) => h.relevant).length);
+    const quoted = Math.min(shown, shownHits(answer).length);
     const sentTo = { chat: ctx.chat!.id, user: ctx.from!.id }; // only presses from there count
     const keyboard = answer.answered ? answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang) : undefined;
     if (keyboard) addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
     const messages = packMessages(blocks);
     for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
-    stats.record(performance.now() - started, answer.answered);
+    stats.record(performance.now() - started, decisionOf(answer));
     if (!answer.answered) {
       // The admin's to-do list (/stats, `npm run feedback -- export`).
       const user = hashedUser(ctx.from?.id ?? 0, config.TELEGRAM_BOT_TOKEN);
@@ -73,11 +73,11 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
 }
 
 /**
- * The hits in the order the user sees them: the first page quotes only relevant hits (up to
+ * The hits in the order the user sees them: the first page quotes only the shown hits (up to
  * `shown`), so those come first and "More results" goes on with the rest in ranking order —
  * no hit is shown twice or skipped, and numbering and "Full passage" match what is on screen.
  */
 function quotedFirst(answer: Answer, shown: number): Answer {
-  const quoted = answer.hits.filter((h) => h.relevant).slice(0, shown);
+  const quoted = shownHits(answer).slice(0, shown);
   return { ...answer, hits: [...quoted, ...answer.hits.filter((h) => !quoted.includes(h))] };
 }

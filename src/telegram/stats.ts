@@ -1,12 +1,17 @@
-/** Question counts and recent answer times for /stats (bounded memory). */
+import type { Decision } from '../retrieval/search.js';
+
+/** Question counts by reply kind and recent answer times for /stats (bounded memory). */
 export class Stats {
   questions = 0;
-  answered = 0;
+  /** Questions answered as sure, and under the hedge line (unsure); the rest were not covered. */
+  sure = 0;
+  unsure = 0;
   private readonly durations: number[] = [];
 
-  record(ms: number, answered: boolean): void {
+  record(ms: number, decision: Decision): void {
     this.questions++;
-    if (answered) this.answered++;
+    if (decision === 'sure') this.sure++;
+    if (decision === 'unsure') this.unsure++;
     this.durations.push(ms);
     if (this.durations.length > 1000) this.durations.shift();
   }

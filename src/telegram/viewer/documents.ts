@@ -61,6 +61,11 @@ export class LiveTexts {
     return { doc, laid };
   }
 
+  /** The title of the live document with this id (for the page's tabs), if it is there. */
+  titleOf(id: string): string | undefined {
+    return this.current().byId.get(id)?.title;
+  }
+
   /** The file a hit names in the live index (for content hashes at answer time). */
   hashOf(file: string): string | undefined {
     return this.live().manifest.documents.find((d) => d.file === file)?.hash;

@@ -6,7 +6,7 @@ import { log } from '../../log.js';
 import { TEXTS, LANGS, languageOfCode, type Lang } from '../../replies/texts.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
 import { blockAt, locate, shownBlocks, type LiveTexts } from './documents.js';
-import { decodeRefs, LinkSigner, type LinkGrant, type QuoteRef } from './links.js';
+import { decodeRefs, LinkSigner, type LinkGrant } from './links.js';
 
 /** Telegram's launch data older than this is refused (the Mini Apps docs' advice: a day). */
 const INIT_DATA_MAX_AGE_SECONDS = 24 * 60 * 60;
@@ -90,10 +90,15 @@ export class Viewer {
     if (url.pathname !== this.base && !url.pathname.startsWith(`${this.base}/`)) return false;
     const route = url.pathname.slice(this.base.length) || '/';
     const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return void res.writeHead(405, headers).end(), true;
     const file = this.files[route];
-    if (file) return void res.writeHead(200, { ...headers, 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(file.body), true;
-    if (route !== '/api/view') return void res.writeHead(404, headers).end(), true;
+    if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405, headers).end();
+    else if (file) res.writeHead(200, { ...headers, 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(file.body);
+    else if (route !== '/api/view') res.writeHead(404, headers).end();
+    else this.respond(req, url, res, headers);
+    return true;
+  }
+
+  private respond(req: http.IncomingMessage, url: URL, res: http.ServerResponse, headers: Record<string, string>): void {
     void this.view(req, url).then(
       ({ status, body }) => res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body)),
       (err: unknown) => {
@@ -101,7 +106,6 @@ export class Viewer {
         res.writeHead(500, headers).end();
       },
     );
-    return true;
   }
 
   /** The data endpoint: 401 with no document text unless the launch data or the link is valid and its user may ask. */
@@ -118,7 +122,7 @@ export class Viewer {
     const selected = Math.min(Math.max(Number(q.get('i')) || 0, 0), refs.length - 1);
     const ref = refs[selected]!;
     const found = this.texts.document(ref.doc);
-    const quotes = refs.map((_, i) => t.quote(i + 1));
+    const quotes = refs.map((r, i) => [t.quote(i + 1), this.texts.titleOf(r.doc)].filter(Boolean).join(' · '));
     if (!found) return { status: 200, body: { quotes, selected, notice: t.missing, blocks: [], total: 0, from: 0 } };
     const { doc, laid } = found;
     const at = locate(doc, laid, ref);
@@ -163,7 +167,6 @@ export class Viewer {
   }
 }
 
-export type { QuoteRef };
 
 /** The viewer alone on `port` (polling mode): its routes, 404 for anything else. Resolves once listening. */
 export async function serveViewer(viewer: Viewer, port: number, host?: string): Promise<http.Server> {

@@ -86,14 +86,13 @@
   }
 
   let blocksShown = [];
-  function renderAll(blocks, at) {
+  function renderAll(blocks) {
     docEl.textContent = '';
     blocksShown = blocks;
     blocks.forEach((b, i) => {
       for (const node of renderBlock(b, blocks[i - 1])) docEl.appendChild(node);
       if (i === 0 && b.n === 0 && state.file) docEl.appendChild(el('p', 'file', state.file));
     });
-    return at;
   }
 
   function showError(message) {
