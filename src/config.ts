@@ -83,6 +83,8 @@ const schema = z.object({
   LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),
+  /** A question sent longer ago than this is not answered: the user is told the bot is behind (0: always answered). */
+  BEHIND_SECONDS: int(0, 60),
   /** How long a reply keeps being retried (Telegram's flood control, 5xx, network) before the user gets an apology. */
   DELIVERY_BUDGET_SECONDS: int(1, 300),
   /** On SIGTERM/SIGINT, how long the replies being sent may take before the bot exits (what is unfinished is delivered again at the next start). */
