@@ -102,11 +102,9 @@ export class Retriever {
     // At equal fused score, the passage holding more of the question's rare words first (one side's
     // top rank alone ties with the other side's: a passage sharing none of the words won on label).
     const coverageOf = memo((label: number) => lexical.coverage(question, chunkOf.get(label)!.text));
-    const ranked = distinctPassages(
-      candidates
-        .filter(([label]) => chunkOf.has(label))
-        .sort((a, b) => b[1] - a[1] || coverageOf(b[0]) - coverageOf(a[0]) || a[0] - b[0])
-        .map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
+    const ranked = rankedPassages(
+      candidates.filter(([label]) => chunkOf.has(label)).map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
+      coverageOf,
       topK,
     );
 
@@ -229,6 +227,29 @@ function mark(hit: Hit, sentence: string): void {
  * The first `count` candidates (best first) that share no text with a better one: overlapping
  * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence.
  */
+/**
+ * The first `topK` distinct passages by fused score, then by coverage of the question, then by
+ * label. Coverage is costly (every word of a passage against every word of the question), so it
+ * is computed only inside the groups of equal score that are read before `topK` distinct passages
+ * are found: the same order as sorting all candidates by all three keys, for a fraction of the
+ * coverage calls (one side's rank r ties with the other side's rank r, so nearly every candidate
+ * is in a tie).
+ */
+export function rankedPassages<T extends { label: number; score: number; chunk: { doc: string; start: number; end: number } }>(candidates: T[], coverageOf: (label: number) => number, topK: number): T[] {
+  const byScore = [...candidates].sort((a, b) => b.score - a.score || a.label - b.label);
+  const ordered: T[] = [];
+  for (let i = 0; i < byScore.length; ) {
+    let end = i + 1;
+    while (end < byScore.length && byScore[end]!.score === byScore[i]!.score) end++;
+    const group = byScore.slice(i, end);
+    if (group.length > 1) group.sort((a, b) => coverageOf(b.label) - coverageOf(a.label) || a.label - b.label);
+    ordered.push(...group);
+    i = end;
+    if (ordered.length >= topK && distinctPassages(ordered, topK).length >= topK) break;
+  }
+  return distinctPassages(ordered, topK);
+}
+
 export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(ranked: T[], count: number): T[] {
   const kept: T[] = [];
   for (const candidate of ranked) {
