@@ -69,4 +69,8 @@ describe('README and docs/', () => {
     expect(() => configReference(env.replace(/^# TOP_K=.*$/m, ''))).toThrow(/not in \.env\.example: TOP_K/);
     expect(() => configReference(env + '\n\n# NOT_A_SETTING=1\n')).toThrow(/unknown to src\/config\.ts: NOT_A_SETTING/);
   });
+
+  it('the README stays short: what Cite is and how to start; the reference lives in docs/', () => {
+    expect(read('README.md').split('\n').length).toBeLessThan(150);
+  });
 });
