@@ -1,10 +1,12 @@
-import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
+import { pageAt, paragraphAt, partAt } from '../chunks/chunk.js';
+import { sentenceSpans } from '../text/sentences.js';
 import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { questionParts } from './asked.js';
+import { questionParts } from '../text/asked.js';
 import { PartSupport } from './support.js';
-import { focusQuestion, terms } from './terms.js';
+import { focusQuestion } from '../text/focus.js';
+import { terms } from '../text/terms.js';
 
 export interface Hit {
   doc: string;
