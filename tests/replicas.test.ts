@@ -129,6 +129,23 @@ describe('two webhook replicas on one PostgreSQL', () => {
     await ask(b, u, EXPELLED, (p) => /too many|slow down|minute/i.test(p));
   });
 
+  it('an update posted to both replicas (a retried POST, a redelivery) is answered once', async () => {
+    const u = user(506);
+    const before = fake.messages.length;
+    const update = fake.sendText(u, EXPELLED);
+    const body = JSON.stringify(update);
+    const post = (to: Replica) => fetch(to.url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body }).then((r) => r.status);
+    expect(await fake.deliver(update, a.url)).toBe(200);
+    expect(await post(b)).toBe(200); // handled already (by A): acknowledged, nothing sent
+    const twin = fake.sendText(u, EXPELLED);
+    const twinBody = JSON.stringify(twin);
+    const both = await Promise.all([a, b].map((to) => fetch(to.url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body: twinBody }).then((r) => r.status)));
+    expect(both.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1); // the other: 200 (done) or 503 (busy: Telegram posts it again)
+    await fake.waitFor(() => fake.messages.slice(before).filter((m) => m.chat_id === u.id).length >= 2, 15_000);
+    await new Promise((r) => setTimeout(r, 500)); // a bounded look for a third answer
+    expect(fake.messages.slice(before).filter((m) => m.chat_id === u.id)).toHaveLength(2);
+  });
+
   it('a re-index on one replica is answered from by the other', async () => {
     writeFileSync(path.join(seeds, '010_new.txt'), NEW_DOC);
     const before = fake.messages.length;
@@ -170,5 +187,19 @@ describe('two webhook replicas on one PostgreSQL', () => {
     await db.restart();
     await until(async () => (await fetch(b.health)).status === 200);
     expect((await ask(b, u, EXPELLED, (p) => p.includes('1948-1953'))).plain).toContain('1948-1953');
+  }, 60_000);
+
+  it('SIGTERM with an authenticated request still open: exits within the shutdown grace (8 s)', async () => {
+    const socket = net.connect(Number(new URL(b.url).port), '127.0.0.1');
+    socket.on('error', () => {});
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(`POST ${new URL(b.url).pathname} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`);
+    await new Promise((r) => setTimeout(r, 200)); // the replica takes the request in
+    const t0 = Date.now();
+    const exited = new Promise<number | null>((r) => b.child.once('exit', (code) => r(code)));
+    b.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(20_000); // it did not exit within 40 s before
+    socket.destroy();
   }, 60_000);
 });

@@ -12,6 +12,7 @@ import { sign } from '@telegram-apps/init-data-node';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
+import { TEXTS } from '../src/replies/texts.js';
 import { ADMIN, quotedBold, startBot, TOKEN, user, type RunningBot } from './support/botHarness.js';
 import type { FakeBotApi, SentMessage } from './support/fakeBotApi.js';
 import { writeFormatFolder } from './support/formatFixtures.js';
@@ -191,7 +192,7 @@ const marked = (data: any) => data.blocks.flatMap((b: any) => b.parts.filter((p:
 describe('every format the indexer reads', () => {
   const cases = [
     { q: 'When does the community garden open on Saturday?', doc: 'handbook.pdf' },
-    { q: 'When do morning shifts start?', doc: 'volunteers.docx', heading: true },
+    { q: 'When do the volunteers\' morning shifts start and end?', doc: 'volunteers.docx', heading: true },
     { q: 'Which fund paid for the repairs, and how much did they cost?', doc: 'bridge.html' },
     { q: 'Who runs the food bank?', doc: 'faq.md', heading: true },
     { q: 'Сколько книг читатель может взять домой?', doc: 'library-rules.txt' },
@@ -346,6 +347,17 @@ describe('inline mode', () => {
     const blockquote = answer.plain[0]!.split('\n').slice(1).join('\n').replace(/^… /, '').replace(/ …$/, '');
     expect(squeeze(await markText(page))).toBe(squeeze(blockquote));
     await page.close();
+  });
+
+  it('the same decision as the bot: an unsure answer is hedged in every result\'s message, as in the chat', async () => {
+    const q = 'Who is the chairman of the Riverside Community Association?';
+    const chat = (await ask(user(514), q)).sent.at(-1)!;
+    expect(chat.plain.startsWith(TEXTS.en.hedged)).toBe(true); // unsure in this collection
+    const id = fake.sendInlineQuery(user(514), q);
+    await run.drained();
+    const answer = fake.inlineAnswers.find((a) => a.inline_query_id === id)!;
+    expect(answer.plain.length).toBeGreaterThan(0);
+    for (const message of answer.plain) expect(message.startsWith(`${TEXTS.en.hedged}\n\nAccording to «`)).toBe(true);
   });
 
   it('a question the documents do not cover: one result saying so', async () => {

@@ -7,8 +7,9 @@
  * (built once, by this code) in a fresh process (serveProbe.ts); the sides alternate ABBA so that
  * a change of the machine's load falls on both.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
@@ -17,7 +18,7 @@ import { liveBuildDir } from '../index/layout.js';
 import { loadIndex } from '../index/loader.js';
 import { sealedSha256 } from '../index/seals.js';
 import { buildSettings } from '../index/settings.js';
-import { nodeArgsFor } from '../modules.js';
+import { isCompiled, nodeArgsFor } from '../modules.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { chooseModel, f, machineInfo, mb, ms, secs, table, type Logger } from './common.js';
 import { makeScaleCorpus, questionsFrom, serveProbe } from './scale.js';
@@ -32,6 +33,11 @@ export interface SpeedOptions {
   rounds: number;
   questions: number;
   tempDir: string;
+  /**
+   * Where the generated collections and their index are kept between runs (built at the first, brought
+   * up to date by this code's build at the next); unset: in tempDir, removed afterwards.
+   */
+  cacheDir?: string;
 }
 
 type Side = 'before' | 'now';
@@ -64,25 +70,38 @@ export async function speedSection(base: Config, embedder: Embedder, opts: Speed
 }
 
 async function measureSize(base: Config, embedder: Embedder, passages: number, opts: SpeedOptions, log: Logger): Promise<SpeedSize> {
-  const root = path.join(opts.tempDir, `speed-${passages}`);
+  const root = path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
   const corpus = path.join(root, 'corpus');
   const indexDir = path.join(root, 'index');
   const documents = Math.max(1, Math.round(passages / PARAGRAPHS));
-  const names = makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
-  log(`speed: building ${documents} generated documents (~${passages} passages) once, with this code`);
+  const names = existsSync(corpus) ? readdirSync(corpus).sort() : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
+  log(`speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`);
   const t = performance.now();
   await buildIndex(buildSettings({ ...base, SEEDS_DIR: corpus, INDEX_DIR: indexDir }), embedder);
   const buildMs = performance.now() - t;
   const index = await loadIndex(indexDir);
+  const texts = index.chunks.list().map((c) => c.text);
   const questionsFile = path.join(root, 'questions.json');
-  writeFileSync(questionsFile, JSON.stringify(questionsFrom(index.chunks.list().map((c) => c.text), opts.questions)));
-  const order: Side[] = !opts.before ? ['now'] : opts.rounds === 1 ? ['before', 'now'] : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
+  writeFileSync(questionsFile, JSON.stringify(questionsFrom(texts, opts.questions)));
+  // The before side's index, built by its own code (an index of one version is not another's: its keys differ).
+  const beforeIndex = path.join(root, 'index-before');
+  if (opts.before) {
+    log(`speed: the same collection indexed by the before code (${opts.before})`);
+    writeFileSync(path.join(root, 'texts.json'), JSON.stringify(texts));
+    const liveRows = [...index.chunks.entries()].map(([label]) => label);
+    const raw = readFileSync(path.join(index.build, 'vectors.f32'));
+    const dim = index.manifest.dim;
+    writeFileSync(path.join(root, 'vectors.f32'), Buffer.concat(liveRows.map((l) => raw.subarray(l * dim * 4, (l + 1) * dim * 4))));
+    const built = await beforeBuild(opts.before, { ...base, SEEDS_DIR: corpus, INDEX_DIR: beforeIndex }, path.join(root, 'texts.json'), path.join(root, 'vectors.f32'));
+    log(`speed: before build: ${built}`);
+  }
+  const order: Side[] = opts.rounds === 0 ? [] : !opts.before ? ['now'] : opts.rounds === 1 ? ['before', 'now'] : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
   const runs: SpeedRun[] = [];
   for (const [i, side] of order.entries()) {
     // A fresh copy per run: the probe changes a document and re-indexes.
     const copy = path.join(root, `run-${i}`);
     cpSync(corpus, path.join(copy, 'corpus'), { recursive: true });
-    cpSync(indexDir, path.join(copy, 'index'), { recursive: true });
+    cpSync(side === 'before' ? beforeIndex : indexDir, path.join(copy, 'index'), { recursive: true });
     // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.
     if (side === 'now') for (const file of readdirSync(liveBuildDir(path.join(copy, 'index'))!)) await sealedSha256(path.join(liveBuildDir(path.join(copy, 'index'))!, file));
     const config: Config = { ...base, SEEDS_DIR: path.join(copy, 'corpus'), INDEX_DIR: path.join(copy, 'index') };
@@ -94,8 +113,20 @@ async function measureSize(base: Config, embedder: Embedder, passages: number, o
     runs.push({ side, load, result });
     rmSync(copy, { recursive: true, force: true });
   }
-  rmSync(root, { recursive: true, force: true });
+  if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
   return { passages: index.manifest.chunkCount, documents, buildMs, runs };
+}
+
+/** Runs beforeBuild.ts under the before checkout's tsx; its one-line JSON report. */
+function beforeBuild(checkout: string, config: Config, textsFile: string, vectorsFile: string): Promise<string> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
+  for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
+  const script = fileURLToPath(new URL(`./beforeBuild.${isCompiled(import.meta.url) ? 'js' : 'ts'}`, import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ['--import', 'tsx', script, checkout, textsFile, vectorsFile], { env, cwd: checkout, maxBuffer: 1 << 24, timeout: 7_200_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`the before build failed: ${stderr.trim().split('\n').slice(-3).join(' / ')}`)) : resolve(stdout.trim()),
+    );
+  });
 }
 
 function commitOf(dir: string): string {
@@ -136,7 +167,7 @@ export function renderSpeed(r: SpeedResult): string {
   if (r.before) out.push(`**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`, '');
   for (const size of r.sizes) {
     const sides: Side[] = r.before ? ['before', 'now'] : ['now'];
-    out.push(`### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built once by this code in ${secs(size.buildMs)})`, '');
+    out.push(`### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`, '');
     const rows = MEASURES.map((m) => [m.name, ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)), m.target]);
     const failed = size.runs.filter((x) => 'error' in x.result);
     rows.push(['load average (1 min) at each run', ...sides.map((side) => size.runs.filter((x) => x.side === side).map((x) => f(x.load, 1)).join(', ')), '2 cores']);

@@ -28,6 +28,7 @@ const { values } = parseArgs({
     before: { type: 'string' },
     passages: { type: 'string', default: '40000,100000' },
     rounds: { type: 'string', default: '2' },
+    cache: { type: 'string' },
   },
 });
 
@@ -60,8 +61,8 @@ try {
     process.exit(0);
   }
   // `--only postgres [--documents N] [--no-files]`: the scale collection in both stores (or PostgreSQL alone) only.
-  // `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2]`: before/now serving figures (src/bench/speed.ts).
-  const speed = () => speedOnly({ before: values.before && path.resolve(values.before), passages: values.passages!.split(',').map(Number), rounds: Number(values.rounds), questions: 200 }, stderrLogger);
+  // `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2] [--cache <dir>]`: before/now serving figures (src/bench/speed.ts).
+  const speed = () => speedOnly({ before: values.before && path.resolve(values.before), passages: values.passages!.split(',').map(Number), rounds: Number(values.rounds), questions: 200, cacheDir: values.cache && path.resolve(values.cache) }, stderrLogger);
   const markdown = (values.only === 'speed' ? await speed() : values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined, !values['no-files']) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
   process.stdout.write(markdown);
   if (values.out) {

@@ -2,6 +2,7 @@ import type { Bot } from 'grammy';
 import { ConfigError, type Config } from '../config.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
+import { PgUpdateClaims } from '../db/updateClaims.js';
 import { serveWebhook } from '../telegram/webhook.js';
 import type { Viewer } from '../telegram/viewer/server.js';
 
@@ -12,14 +13,19 @@ export async function runWebhook(bot: Bot, engine: Engine, config: Config, viewe
     if (engine.postgres) await engine.postgres.db.query('SELECT 1');
     return true;
   };
-  const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy, ...(viewer ? { also: (req, res) => viewer.handle(req, res) } : {}) });
+  // With DATABASE_URL an update posted to two replicas is answered by one (else: once by this process).
+  const claims = engine.postgres ? new PgUpdateClaims(engine.postgres.db) : undefined;
+  const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy, claims, ...(viewer ? { also: (req, res) => viewer.handle(req, res) } : {}) });
   log.info(`@${bot.botInfo.username} is online by webhook (${engine.manifest.chunkCount} passages indexed)`);
   const signal = await new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   log.info(`${signal}: finishing in-flight replies and stopping`);
-  await webhook.stop();
+  // The same grace as polling mode; a second signal exits at once (the handlers above were `once`).
+  await webhook.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
   await engine.close();
   log.info('stopped');
+  // Replies still waiting to be retried would keep the process alive; Telegram posts their updates again.
+  process.exit();
 }

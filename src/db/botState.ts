@@ -40,11 +40,35 @@ interface StoredAnswer {
   answer: Omit<RecentAnswer['answer'], 'focus'> & { focus?: { text: string; vector: number[] } };
 }
 
+/** Question counts per user and window: in this process (MemoryCounters), or in PostgreSQL for replicas (PgCounters). */
+export interface WindowCounters {
+  /** Counts one more hit for `key` in `window`; resolves with the hits so far in it. */
+  hit(key: string, window: number): Promise<number>;
+}
+
+/** Counters in memory; only the two newest windows are kept. */
+export class MemoryCounters implements WindowCounters {
+  private readonly hits = new Map<string, number>();
+  private newest = -Infinity;
+
+  async hit(key: string, window: number): Promise<number> {
+    if (window > this.newest) {
+      this.newest = window;
+      for (const k of this.hits.keys()) if (Number(k.slice(0, k.indexOf(':'))) < window - 1) this.hits.delete(k);
+    }
+    const k = `${window}:${key}`;
+    const hits = (this.hits.get(k) ?? 0) + 1;
+    this.hits.set(k, hits);
+    return hits;
+  }
+}
+
 /**
- * Per-user counters for grammY's rate limiter (its Redis interface: `incr`, `pexpire`), in
- * PostgreSQL so that a user's limit holds across replicas. Fixed windows of `windowMs`.
+ * Per-user counters for grammY's rate limiter (its Redis interface: `incr`, `pexpire`) and for the
+ * question limit (`hit`, windows of message dates), in PostgreSQL so that a user's limit holds
+ * across replicas. Fixed windows of `windowMs`.
  */
-export class PgCounters {
+export class PgCounters implements WindowCounters {
   private writes = 0;
 
   constructor(
@@ -55,8 +79,12 @@ export class PgCounters {
   ) {}
 
   async incr(user: string): Promise<number> {
+    return this.hit(user, Math.floor(Date.now() / this.windowMs));
+  }
+
+  /** One more hit for `user` in the given window (questions count by their message's date). */
+  async hit(user: string, window: number): Promise<number> {
     const key = `${this.scope}:${user}`;
-    const window = Math.floor(Date.now() / this.windowMs);
     const { rows } = await this.db.query<{ hits: number }>(
       `INSERT INTO cite_rate (key, window_start, hits) VALUES ($1, $2, 1)
        ON CONFLICT (key, window_start) DO UPDATE SET hits = cite_rate.hits + 1 RETURNING hits`,

@@ -7,14 +7,14 @@ import { documentNames } from './examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
-import { TERMS_VERSION } from '../retrieval/terms.js';
+import { TERMS_VERSION } from '../text/terms.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { measureGates } from './calibration.js';
 import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { ChunkStore } from './chunkStore.js';
-import { FILES, IndexError } from './layout.js';
+import { FILES, floatRows, IndexError } from './layout.js';
 import { readSealed, sealedSha256 } from './seals.js';
 import { log } from '../log.js';
 import { lockIndex } from './lock.js';
@@ -207,7 +207,7 @@ function copiedChunks(previous: { build: string; manifest: Manifest }, copied: R
   if (copied.length === 0) return { chunks: [], vectors: [] };
   const store = ChunkStore.parse(readPrevious(previous.build, previous.manifest, FILES.chunks));
   const raw = readPrevious(previous.build, previous.manifest, FILES.vectors);
-  const rows = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  const rows = floatRows(raw);
   const chunks: Chunk[][] = [];
   const vectors: Float32Array[] = [];
   for (const { doc, previous: original } of copied) {
@@ -326,7 +326,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
   if (labels - live > COMPACT_AT * labels || searchSettingsChanged({ ...prev, chunkCount: live }, input.settings)) {
     const vectors = readPrevious(previous.build, prev, FILES.vectors);
-    const old = { ...previous, chunks, vectors: new Float32Array(vectors.buffer.slice(vectors.byteOffset, vectors.byteOffset + vectors.byteLength)) };
+    const old = { ...previous, chunks, vectors: floatRows(vectors) };
     return fullBuild(writer, input, old);
   }
 
@@ -354,13 +354,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   // chunks.jsonl: the same lines, emptied for deleted labels, rewritten for renamed documents.
   const lines = new Map<number, string>([...deleted.map((l) => [l, ''] as const), ...relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const)]);
   if (lines.size === 0 && added.length === 0) writer.reuse(FILES.chunks, prevFile(FILES.chunks), prev.checksums[FILES.chunks]!);
-  else {
-    const all = function* () {
-      for (let label = 0; label < prev.labels; label++) yield lines.get(label) ?? chunks.raw(label);
-      for (const { chunk } of added) yield ChunkStore.line(chunk);
-    };
-    writer.put(FILES.chunks, ChunkStore.serialize(all()));
-  }
+  else writer.put(FILES.chunks, chunks.rewrite(lines, added.map(({ chunk }) => ChunkStore.line(chunk))));
 
   // vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones.
   let vectorBytes: Buffer | undefined;
@@ -394,7 +388,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     added.forEach(({ label }, i) => graph.addPoint(Array.from(input.freshVectors.subarray(i * dim, (i + 1) * dim)), label));
     if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
-      const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      const vectors = floatRows(raw);
       hnsw = { ...hnsw, ...(await tune(graph, vectors, embedder, isLive, live, textOf)) };
     }
     await writeHnsw(writer, graph);
@@ -409,7 +403,7 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   if (!calibration?.support || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
     if (!dense) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
-      dense = new ExactIndex(new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)), dim, isLive);
+      dense = new ExactIndex(floatRows(raw), dim, isLive);
     }
     calibration = await measureGates(embedder, dense, sampleTexts(labels, isLive, textOf), live);
   }

@@ -50,3 +50,12 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+
+/**
+ * The float32 rows held by the bytes of vectors.f32: a view of them (no copy of hundreds of MB)
+ * when they start 4-aligned, as a file read whole does; else one copy.
+ */
+export function floatRows(bytes: Buffer): Float32Array {
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}

@@ -4,7 +4,7 @@ import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
 import { emptyHnsw, ExactIndex, HnswIndex, type Hnsw } from './dense.js';
 import type { StoredIndex } from './indexData.js';
-import { corruptError, FILES } from './layout.js';
+import { corruptError, FILES, floatRows } from './layout.js';
 import { readSealed, sealedSha256 } from './seals.js';
 import { LexicalIndex } from './lexical.js';
 import { readManifest, type Manifest } from './manifest.js';
@@ -79,7 +79,7 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
   } else {
     const raw = contents.get(FILES.vectors)!;
     if (raw.byteLength !== manifest.labels * manifest.dim * 4) throw corrupt(`expected ${manifest.labels} vectors of dimension ${manifest.dim}`);
-    const vectors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    const vectors = floatRows(raw);
     dense = new ExactIndex(vectors, manifest.dim, (label) => chunks.has(label));
   }
   return { build, manifest, chunks, lexical, dense };

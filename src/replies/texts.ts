@@ -3,6 +3,8 @@
  * and titles are never translated: only the words around them. A missing key in a language is a
  * type error.
  */
+import { EXAMPLE_QUESTIONS } from '../text/examples.js';
+
 export type Lang = 'en' | 'ru' | 'az' | 'tr';
 export const LANGS: readonly Lang[] = ['en', 'ru', 'az', 'tr'];
 
@@ -29,6 +31,8 @@ export interface Texts {
   trimmed: (max: number) => string;
   askUsage: string;
   rateLimited: string;
+  /** The bot is behind: questions sent more than `seconds` ago are not answered. */
+  behind: (seconds: number) => string;
   tooManyPresses: string;
   buttonExpired: string;
   /** A button pressed in another chat than the one its answer was sent to. */
@@ -145,10 +149,11 @@ const en: Texts = {
       'Ask in English, Russian, Azerbaijani or Turkish. For example:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `What do the documents say about the ${subject}?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.en,
   trimmed: (max) => `(Your message was long; only its first ${max} characters were used.)`,
   askUsage: 'Write the question after the command, for example: /ask What happened on 27 September 2020?',
   rateLimited: 'You are asking faster than I can answer well. Please wait a minute and ask again.',
+  behind: (s) => `Sorry, I fell behind and skipped the questions you sent more than ${s} seconds ago. Please ask them again.`,
   tooManyPresses: 'Too many requests, please wait a minute.',
   buttonExpired: 'This button has expired. Please ask the question again.',
   buttonNotHere: 'This button is not available here.',
@@ -245,10 +250,11 @@ const ru: Texts = {
       'Спрашивайте по-русски, по-английски, по-азербайджански или по-турецки. Например:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `Что говорится в документах о «${subject}»?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.ru,
   trimmed: (max) => `(Сообщение слишком длинное; использованы только первые ${max} символов.)`,
   askUsage: 'Напишите вопрос после команды, например: /ask Что произошло 27 сентября 2020 года?',
   rateLimited: 'Вы спрашиваете быстрее, чем я успеваю хорошо отвечать. Подождите минуту и спросите снова.',
+  behind: (s) => `Извините, я не успевал и пропустил вопросы, отправленные больше ${s} секунд назад. Пожалуйста, задайте их снова.`,
   tooManyPresses: 'Слишком много запросов, подождите минуту.',
   buttonExpired: 'Эта кнопка устарела. Пожалуйста, задайте вопрос заново.',
   buttonNotHere: 'Эта кнопка здесь недоступна.',
@@ -346,10 +352,11 @@ const az: Texts = {
       'Azərbaycan, rus, ingilis və ya türk dilində soruşun. Məsələn:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `Sənədlərdə «${subject}» haqqında nə deyilir?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.az,
   trimmed: (max) => `(Mesajınız uzun idi; yalnız ilk ${max} simvoldan istifadə olundu.)`,
   askUsage: 'Sualı əmrdən sonra yazın, məsələn: /ask 27 sentyabr 2020-ci ildə nə baş verdi?',
   rateLimited: 'Siz mənim yaxşı cavab verə biləcəyimdən daha tez soruşursunuz. Bir dəqiqə gözləyib yenidən soruşun.',
+  behind: (s) => `Bağışlayın, gecikdim və ${s} saniyədən çox əvvəl göndərdiyiniz sualları buraxdım. Zəhmət olmasa, onları yenidən soruşun.`,
   tooManyPresses: 'Həddindən çox sorğu, bir dəqiqə gözləyin.',
   buttonExpired: 'Bu düymənin vaxtı keçib. Zəhmət olmasa, sualı yenidən verin.',
   buttonNotHere: 'Bu düymə burada əlçatan deyil.',
@@ -446,10 +453,11 @@ const tr: Texts = {
       'Türkçe, Rusça, Azerbaycan Türkçesi veya İngilizce sorabilirsiniz. Örneğin:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `Belgeler «${subject}» hakkında ne diyor?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.tr,
   trimmed: (max) => `(Mesajınız uzundu; yalnızca ilk ${max} karakteri kullanıldı.)`,
   askUsage: 'Soruyu komuttan sonra yazın, örneğin: /ask 27 Eylül 2020’de ne oldu?',
   rateLimited: 'İyi cevap verebileceğimden daha hızlı soruyorsunuz. Lütfen bir dakika bekleyip tekrar sorun.',
+  behind: (s) => `Üzgünüm, geride kaldım ve ${s} saniyeden daha önce gönderdiğiniz soruları atladım. Lütfen onları yeniden sorun.`,
   tooManyPresses: 'Çok fazla istek, lütfen bir dakika bekleyin.',
   buttonExpired: 'Bu düğmenin süresi doldu. Lütfen soruyu yeniden sorun.',
   buttonNotHere: 'Bu düğme burada kullanılamaz.',

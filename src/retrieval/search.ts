@@ -1,10 +1,12 @@
-import { pageAt, paragraphAt, partAt, sentenceSpans } from '../chunks/chunk.js';
+import { pageAt, paragraphAt, partAt } from '../chunks/chunk.js';
+import { sentenceSpans } from '../text/sentences.js';
 import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { questionParts } from './asked.js';
+import { questionParts } from '../text/asked.js';
 import { PartSupport } from './support.js';
-import { focusQuestion, terms } from './terms.js';
+import { focusQuestion } from '../text/focus.js';
+import { terms } from '../text/terms.js';
 
 export interface Hit {
   doc: string;
@@ -62,6 +64,8 @@ export interface RetrievalSettings {
 const RRF_K = 60;
 /** An index built before calibration existed: the value that was used then. */
 const UNCALIBRATED_GATE = 0.85;
+/** Query embeddings kept (see Retriever.embedQuery). */
+const QUERY_VECTORS = 1000;
 /** How deep each ranking is read before fusion. */
 const CANDIDATES = 50;
 
@@ -79,13 +83,33 @@ export class Retriever {
   readonly denseGate: number;
 
   /**
+   * Query embeddings of the latest texts (questions and the parts they ask for, see support.ts):
+   * the same words come again — a question asked twice, "what happened" in many questions — and
+   * a model call costs more than the rest of an answer. 1,000 vectors: 1.5 MB at dimension 384.
+   */
+  private readonly queryVectors = new Map<string, Promise<Float32Array>>();
+
+  private embedQuery(text: string): Promise<Float32Array> {
+    let vector = this.queryVectors.get(text);
+    if (vector) this.queryVectors.delete(text); // re-inserted below: the Map's order is the recency
+    else {
+      const fresh = this.embedder.embedQuery(text);
+      fresh.catch(() => this.queryVectors.get(text) === fresh && this.queryVectors.delete(text)); // a failed call is not remembered
+      vector = fresh;
+    }
+    this.queryVectors.set(text, vector);
+    if (this.queryVectors.size > QUERY_VECTORS) this.queryVectors.delete(this.queryVectors.keys().next().value!);
+    return vector;
+  }
+
+  /**
    * The `topK` best passages for a question. Only the first `described` get their best sentence
    * now (the ones shown first; one batched embedding call at most); `describe` does the rest.
    */
   async search(asked: string, topK: number, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
-    const [q] = await Promise.all([this.embedder.embedQuery(question), lexical.prepare?.(question)]);
+    const [q] = await Promise.all([this.embedQuery(question), lexical.prepare?.(question)]);
     const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
     const lexicalHits = mode === 'dense' ? [] : (await lexical.query(question, CANDIDATES)).labels;
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
@@ -102,11 +126,9 @@ export class Retriever {
     // At equal fused score, the passage holding more of the question's rare words first (one side's
     // top rank alone ties with the other side's: a passage sharing none of the words won on label).
     const coverageOf = memo((label: number) => lexical.coverage(question, chunkOf.get(label)!.text));
-    const ranked = distinctPassages(
-      candidates
-        .filter(([label]) => chunkOf.has(label))
-        .sort((a, b) => b[1] - a[1] || coverageOf(b[0]) - coverageOf(a[0]) || a[0] - b[0])
-        .map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
+    const ranked = rankedPassages(
+      candidates.filter(([label]) => chunkOf.has(label)).map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
+      coverageOf,
       topK,
     );
 
@@ -119,7 +141,7 @@ export class Retriever {
     const vectors = await Promise.all(ranked.map(({ label }) => dense.vector(label)));
     // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
     const parts = questionParts(question);
-    const support = new PartSupport(lexical, (text) => this.embedder.embedQuery(text), this.index.manifest.calibration?.support?.gate);
+    const support = new PartSupport(lexical, (text) => this.embedQuery(text), this.index.manifest.calibration?.support?.gate);
     const hits: Hit[] = [];
     for (const [i, { label, score, chunk: c }] of ranked.entries()) {
       const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
@@ -230,6 +252,29 @@ function mark(hit: Hit, sentence: string): void {
  * The first `count` candidates (best first) that share no text with a better one: overlapping
  * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence.
  */
+/**
+ * The first `topK` distinct passages by fused score, then by coverage of the question, then by
+ * label. Coverage is costly (every word of a passage against every word of the question), so it
+ * is computed only inside the groups of equal score that are read before `topK` distinct passages
+ * are found: the same order as sorting all candidates by all three keys, for a fraction of the
+ * coverage calls (one side's rank r ties with the other side's rank r, so nearly every candidate
+ * is in a tie).
+ */
+export function rankedPassages<T extends { label: number; score: number; chunk: { doc: string; start: number; end: number } }>(candidates: T[], coverageOf: (label: number) => number, topK: number): T[] {
+  const byScore = [...candidates].sort((a, b) => b.score - a.score || a.label - b.label);
+  const ordered: T[] = [];
+  for (let i = 0; i < byScore.length; ) {
+    let end = i + 1;
+    while (end < byScore.length && byScore[end]!.score === byScore[i]!.score) end++;
+    const group = byScore.slice(i, end);
+    if (group.length > 1) group.sort((a, b) => coverageOf(b.label) - coverageOf(a.label) || a.label - b.label);
+    ordered.push(...group);
+    i = end;
+    if (ordered.length >= topK && distinctPassages(ordered, topK).length >= topK) break;
+  }
+  return distinctPassages(ordered, topK);
+}
+
 export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(ranked: T[], count: number): T[] {
   const kept: T[] = [];
   for (const candidate of ranked) {

@@ -16,12 +16,13 @@ import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
 import { RecentAnswers, type RecentStore } from '../replies/recent.js';
 import { isUnavailable, type Db } from '../db/pool.js';
-import { PgCounters, PgRecentAnswers } from '../db/botState.js';
+import { MemoryCounters, PgCounters, PgRecentAnswers } from '../db/botState.js';
 import { PgDeskStore } from '../desk/postgres.js';
 import { remove } from './remove.js';
 import { sources } from './sources.js';
 import { Stats } from './stats.js';
 import { startPolling, waitingOnTelegram } from './polling.js';
+import { questionLimit, WINDOW_SECONDS } from './rateLimit.js';
 import { reliableTransport } from './transport.js';
 import { tellInterruptedUploads, uploads } from './uploads.js';
 import { inline } from './inline.js';
@@ -52,7 +53,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
-  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (README "Delivery").
+  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (docs/delivery.md).
   bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
   bot.use(access(deps), rateLimits(config, db));
 
@@ -83,23 +84,17 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
 }
 
 /**
- * Questions are rate-limited per user (the user is told once per window); only messages meant
- * for the bot count, so chatting in a group never trips it. Button presses are limited
+ * Questions are rate-limited per user by when they were sent (the user is told once per window);
+ * only messages meant for the bot count, so chatting in a group never trips it. Button presses are limited
  * separately and always answered, so a Telegram client never keeps a spinner going.
  */
 function rateLimits(config: Config, db: Db | undefined): Composer<Context> {
   const composer = new Composer<Context>();
   // Counted in PostgreSQL when replicas share one (else in this process).
   const counters = (scope: string) => (db ? { storageClient: new PgCounters(db, 60_000, scope) } : {});
-  composer.filter(isAddressed).use(
-    limit({
-      timeFrame: 60_000,
-      limit: config.RATE_LIMIT_PER_MINUTE,
-      keyGenerator: (ctx) => ctx.from?.id.toString(),
-      onLimitExceeded: (ctx: Context) => ctx.reply(TEXTS[langOf(ctx)].rateLimited),
-      ...counters('questions'),
-    }),
-  );
+  // Questions by when they were sent (a bot that is behind gets old ones in a burst).
+  const questionCounters = db ? new PgCounters(db, WINDOW_SECONDS * 1000, 'questions') : new MemoryCounters();
+  composer.filter(isAddressed).use(questionLimit(config.RATE_LIMIT_PER_MINUTE, questionCounters));
   composer.on(
     'callback_query',
     limit({

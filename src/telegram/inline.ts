@@ -5,7 +5,9 @@ import { PgCounters } from '../db/botState.js';
 import type { Db } from '../db/pool.js';
 import { composeReply, paragraphLabel, quoteOf } from '../replies/compose.js';
 import { prepareQuestion } from '../replies/conversation.js';
-import { htmlQuote, notCoveredHtml } from '../replies/html.js';
+import { escapeHtml, htmlQuote, notCoveredHtml } from '../replies/html.js';
+import { TEXTS } from '../replies/texts.js';
+import { shownHits } from '../retrieval/search.js';
 import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
 import { langOf, type BotDeps } from './context.js';
 import { viewerLinks } from './viewer/buttons.js';
@@ -18,8 +20,9 @@ const CACHE_SECONDS = 30;
 /**
  * Inline mode: `@bot question` in any chat. Up to five results, each one verbatim passage with its
  * reference; the message sent is formatted like an answer, with a signed link to the viewer (an
- * inline message's chat is unknown, so Telegram gives no initData there). A question the documents
- * do not cover gets one result saying so. Who may ask is checked before (access.ts); the rate limit
+ * inline message's chat is unknown, so Telegram gives no initData there). The bot's decisions: sure
+ * passages, or unsure ones with the hedge line in each message; a question the documents do not
+ * cover gets one result saying so. Who may ask is checked before (access.ts); the rate limit
  * is the questions' one, counted apart (Telegram sends a query as the user types).
  */
 export function inline(deps: BotDeps, db?: Db): Composer<Context> {
@@ -55,7 +58,9 @@ export function inline(deps: BotDeps, db?: Db): Composer<Context> {
       };
       return ctx.answerInlineQuery([result], { cache_time: CACHE_SECONDS, is_personal: true });
     }
-    const hits = answer.hits.filter((h) => h.relevant).slice(0, RESULTS);
+    const hits = shownHits(answer).slice(0, RESULTS);
+    // Unsure (the passages are about the question, none shown to answer it): each message says so, as a reply does.
+    const hedge = reply.hedged ? `<i>${escapeHtml(TEXTS[lang].hedged)}</i>\n\n` : '';
     const results = hits.map((hit, i): InlineQueryResultArticle => {
       const quote = quoteOf(hit);
       // Each result is sent alone: its own link, so the page shows that quote (no tabs to the others).
@@ -65,7 +70,7 @@ export function inline(deps: BotDeps, db?: Db): Composer<Context> {
         id: String(i),
         title: `«${hit.title}» · ${paragraphLabel(quote, lang)}`.slice(0, 200),
         description: (hit.sentence || hit.text).slice(0, 200),
-        input_message_content: { message_text: htmlQuote(quote, undefined, lang), parse_mode: 'HTML', link_preview_options: noPreview },
+        input_message_content: { message_text: hedge + htmlQuote(quote, undefined, lang), parse_mode: 'HTML', link_preview_options: noPreview },
         ...(link ? { reply_markup: new InlineKeyboard().url(`📄 ${VIEWER_TEXTS[lang].openInDocument}`, link) } : {}),
       };
     });

@@ -1,7 +1,8 @@
 import { Composer, type Context } from 'grammy';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
-import { TEXTS } from '../replies/texts.js';
+import { log } from '../log.js';
+import { TEXTS, type Lang } from '../replies/texts.js';
 import { type Answer, decisionOf, shownHits } from '../retrieval/search.js';
 import { answerButtons } from './answerButtons.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
@@ -43,8 +44,10 @@ const withoutMention = (text: string, username: string) => text.replace(new RegE
 
 function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
   const shown = config.TOP_K;
+  const behind = behindCheck(config.BEHIND_SECONDS);
   return async function answerQuestion(ctx: Context, text: string): Promise<void> {
     const lang = langOf(ctx, text);
+    if (await behind(ctx, lang)) return;
     const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
     if (!prepared) {
       await replyHtml(ctx, escapeHtml(helpText(engine.manifest, lang)));
@@ -69,6 +72,30 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
       const user = hashedUser(ctx.from?.id ?? 0, config.TELEGRAM_BOT_TOKEN);
       await store.addUnanswered({ q: prepared.question, lang, user, at: new Date().toISOString() });
     }
+  };
+}
+
+/**
+ * Whether a question was sent more than `seconds` ago (by its message date): then the bot is
+ * behind, and answering it minutes late would only keep it behind. It is skipped, and the asker
+ * told once per run of skipped questions to ask again. 0: every question is answered, however late.
+ */
+function behindCheck(seconds: number) {
+  const told = new Set<number>(); // users told, until one of their questions is on time again
+  return async (ctx: Context, lang: Lang): Promise<boolean> => {
+    const sent = ctx.message?.date;
+    const user = ctx.from?.id ?? 0;
+    const late = sent === undefined ? 0 : Date.now() / 1000 - sent;
+    if (!seconds || late <= seconds) {
+      told.delete(user);
+      return false;
+    }
+    log.info({ user, chat: ctx.chat?.id, late: Math.round(late) }, 'question skipped: the bot is behind');
+    if (told.has(user)) return true;
+    if (told.size > 10_000) told.clear(); // bounded; at worst someone is told once more
+    told.add(user);
+    await ctx.reply(TEXTS[lang].behind(seconds));
+    return true;
   };
 }
 

@@ -4,9 +4,9 @@ import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
 import { quoteOf } from '../replies/compose.js';
 import { TEXTS } from '../replies/texts.js';
 import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
-import type { Hit } from '../retrieval/search.js';
+import { shownHits, type Hit } from '../retrieval/search.js';
 import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
-import { ANSWER_ID } from '../replies/recent.js';
+import { answerOfButtons } from './callbacks.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 import { advance, blockAt, LiveTexts, tidy } from './viewer/documents.js';
 import { documentId, inkCount } from './viewer/links.js';
@@ -45,10 +45,12 @@ export function replyQuote(deps: BotDeps): Composer<Context> {
     const body = at < 0 ? escapeHtml(paragraph.text) : escapeHtml(paragraph.text.slice(0, at)) + `<b>${escapeHtml(quoted)}</b>` + escapeHtml(paragraph.text.slice(at + quoted.length));
 
     const near = await engine.ask(paragraph.text.slice(0, config.MAX_QUESTION_CHARS), CANDIDATES, 'hybrid', 0);
-    const others = near.hits.filter((h) => h.doc !== source.doc && h.relevant).slice(0, config.TOP_K);
+    // The bot's own decision on them: passages that answer, or (unsure) are about it, with the hedge line.
+    const others = shownHits(near).filter((h) => h.doc !== source.doc).slice(0, config.TOP_K);
     await engine.describe({ ...near, hits: others }, 0, others.length);
     const blocks = [`${header}\n<blockquote>${body}</blockquote>`];
     blocks.push(escapeHtml(others.length ? t.otherDocuments : t.noOtherDocuments));
+    if (others.length && near.hedged) blocks.push(`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`);
     others.forEach((h, i) => blocks.push(htmlQuote(quoteOf(h), i + 1, lang)));
     const keyboard = addViewerButtons(new InlineKeyboard(), viewer, [{ ...source, sentence: found.text }, ...others], audienceOf(ctx.chat, ctx.from.id), lang, 0);
     const messages = packMessages(blocks);
@@ -57,8 +59,7 @@ export function replyQuote(deps: BotDeps): Composer<Context> {
 
   /** The answer behind the replied-to message, found through its buttons (only one sent to this chat). */
   async function storedAnswer(markup: InlineKeyboardMarkup | undefined, chat: number) {
-    const data = markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : ''));
-    const id = data?.map((d) => new RegExp(`^(?:full|more|fb):(${ANSWER_ID}):`).exec(d)?.[1]).find(Boolean);
+    const id = answerOfButtons(markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : '')) ?? []);
     const stored = id ? await recent.get(id) : undefined;
     return stored?.chat === chat ? stored.answer : undefined;
   }

@@ -254,7 +254,7 @@ export class FakeBotApi {
   // ------------------------------------------------------------ feeding updates
 
   /** A user sends text. Like Telegram, /commands and @mentions get entities unless `extra.entities` is given. */
-  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[]; quote?: string } = {}): Update {
+  sendText(from: FakeUser, text: string, chat?: FakeChat, extra: { reply_to_message?: any; entities?: any[]; quote?: string; /** when it was sent (Unix seconds; default now) */ date?: number } = {}): Update {
     const { user, chatObj } = this.userAndChat(from, chat);
     const entities = extra.entities ?? [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)]
       .map((m) => ({ type: m[0][0] === "/" ? "bot_command" : "mention", offset: m.index!, length: m[0].length }));
@@ -264,7 +264,7 @@ export class FakeBotApi {
     if (extra.quote !== undefined && (!replied || !String(replied.text ?? "").includes(extra.quote))) throw new Error(`quote ${JSON.stringify(extra.quote)} is not in the replied-to message`);
     const quote = extra.quote !== undefined ? { text: extra.quote, position: String(replied.text).indexOf(extra.quote), is_manual: true } : undefined;
     const message = {
-      message_id: this.nextMessageId++, date: now(), chat: chatObj, from: user, text,
+      message_id: this.nextMessageId++, date: extra.date ?? now(), chat: chatObj, from: user, text,
       ...(entities.length ? { entities } : {}),
       ...(replied ? { reply_to_message: replied } : {}),
       ...(quote ? { quote } : {}),

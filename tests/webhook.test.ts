@@ -1,0 +1,93 @@
+/**
+ * Webhook mode without a database (issue 19 item 7): an update posted twice is answered once, a
+ * large body is refused before it is read, and a stop with an authenticated request still open
+ * ends within the grace period. Across replicas (PostgreSQL): tests/replicas.test.ts.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { Bot } from 'grammy';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, serveWebhook, type Webhook } from '../src/telegram/webhook.js';
+import { FakeBotApi } from './support/fakeBotApi.js';
+
+const SECRET = 'hook-secret_42';
+let fake: FakeBotApi;
+let hook: Webhook;
+let url: string;
+let handled: number[];
+
+beforeEach(async () => {
+  fake = await FakeBotApi.start();
+  const bot = new Bot(fake.token, { client: { apiRoot: fake.apiRoot } });
+  handled = [];
+  bot.on('message', async (ctx) => {
+    handled.push(ctx.update.update_id);
+    await new Promise((r) => setTimeout(r, 50)); // a reply takes a while: a second post comes meanwhile
+    await ctx.reply('answer');
+  });
+  await bot.init();
+  url = 'http://127.0.0.1:0/telegram'; // the port is chosen by the system; the path is what counts
+  hook = await serveWebhook(bot, { url, secret: SECRET, port: 0, healthy: async () => true });
+  url = `http://127.0.0.1:${(hook.server.address() as net.AddressInfo).port}/telegram`;
+});
+
+afterEach(async () => {
+  await hook.stop(0);
+  await fake.stop();
+});
+
+const post = (body: string, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET, ...headers }, body }).then(async (r) => (await r.arrayBuffer(), r.status));
+
+describe('webhook', () => {
+  it('answers an update posted twice (one after the other, or at once) only once', async () => {
+    const update = JSON.stringify(fake.sendText({ id: 5 }, 'hello'));
+    expect(await post(update)).toBe(200);
+    expect(await post(update)).toBe(200); // Telegram posting it again: acknowledged, not handled
+    const twin = JSON.stringify(fake.sendText({ id: 6 }, 'hello'));
+    expect(await Promise.all([post(twin), post(twin)])).toEqual([200, 200]);
+    expect(handled).toHaveLength(2);
+    expect(fake.messages.map((m) => m.chat_id)).toEqual([5, 6]);
+  });
+
+  it('refuses a body over the limit with 413 without reading it, and one that is not an update with 400', async () => {
+    // The status of a raw POST, read as soon as it comes (the server may cut the rest of the upload).
+    const rawPost = (headers: Record<string, string>, send: (req: http.ClientRequest) => void) =>
+      new Promise<number>((resolve) => {
+        const req = http.request(url, { method: 'POST', headers: { 'X-Telegram-Bot-Api-Secret-Token': SECRET, ...headers } }, (res) => resolve(res.statusCode!));
+        req.on('error', () => resolve(-1)); // only if no answer came first
+        send(req);
+      });
+    expect(await rawPost({ 'Content-Length': String(MAX_BODY_BYTES + 1) }, (req) => req.end(' '.repeat(MAX_BODY_BYTES + 1)))).toBe(413);
+    expect(await post('{"not": "an update"}')).toBe(400);
+    // Announced as 100 MB and never sent: refused at once (it used to be collected, +270 MB RSS).
+    expect(await rawPost({ 'Content-Length': String(100 * 1024 * 1024) }, (req) => req.write('{"update_id":'))).toBe(413);
+    // Without Content-Length (chunked): cut once the limit is passed.
+    const piece = Buffer.alloc(64 * 1024, 0x20);
+    const chunked = await rawPost({}, (req) => {
+      const write = (): void => {
+        if (req.destroyed) return;
+        if (req.write(piece)) setImmediate(write);
+        else req.once('drain', write);
+      };
+      write();
+    });
+    expect(chunked).toBe(413);
+    expect(await post('{}', { 'X-Telegram-Bot-Api-Secret-Token': 'wrong' })).toBe(401);
+    expect(handled).toEqual([]);
+  });
+
+  it('stops within the grace period while an authenticated request is still open', async () => {
+    const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    // Headers and the start of a body, then nothing: a request that never ends.
+    socket.write(`POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`);
+    socket.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 100)); // let the server take the request in
+    const t0 = performance.now();
+    const unfinished = await hook.stop(500);
+    expect(performance.now() - t0).toBeLessThan(5000); // it never stopped before
+    expect(unfinished).toBe(1);
+    socket.destroy();
+  });
+});
