@@ -20,7 +20,9 @@ import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.j
 
 const NATIVE = process.env.NATIVE_DATABASE_URL;
 if (!NATIVE) {
-  console.log('tests/postgresNative.test.ts skipped: set NATIVE_DATABASE_URL to a PostgreSQL server with pgvector, e.g. the one `/work/shared/tools/native-postgres.sh start` prints (postgres://postgres@127.0.0.1:55432/cite).');
+  console.log(
+    'tests/postgresNative.test.ts skipped: set NATIVE_DATABASE_URL to a PostgreSQL server with pgvector, e.g. the one `/work/shared/tools/native-postgres.sh start` prints (postgres://postgres@127.0.0.1:55432/cite).',
+  );
 }
 
 const tempDir = tempDirs('cite-native-');
@@ -72,7 +74,8 @@ function seedsWith(extraDocuments: number): string {
   const dir = tempDir();
   cpSync(SEEDS, dir, { recursive: true });
   const vocab = vocabularyOf(dir);
-  for (let i = 0; i < extraDocuments; i++) writeFileSync(path.join(dir, `synthetic_${i}.txt`), syntheticDocument(vocab, i, 40));
+  for (let i = 0; i < extraDocuments; i++)
+    writeFileSync(path.join(dir, `synthetic_${i}.txt`), syntheticDocument(vocab, i, 40));
   return dir;
 }
 
@@ -87,16 +90,26 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
   it('a replica hears of a new generation within a second (LISTEN/NOTIFY), with its pointer-row poll an hour away', async () => {
     const url = await database();
     const seeds = seedsWith(0);
-    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: url });
+    const config = testConfig({
+      EMBED_MODEL: modelDir,
+      INDEX_DIR: path.join(tempDir(), 'unused'),
+      SEEDS_DIR: seeds,
+      DATABASE_URL: url,
+    });
     const builder = await Engine.open(config);
     const replica = await PostgresIndex.connect(url, searchOptions(config));
     let seen: IndexData | undefined;
     let current = (await replica.openLive()).build;
-    replica.watch(() => current, (index) => ((seen = index), (current = index.build)), 3_600_000);
+    replica.watch(
+      () => current,
+      (index) => ((seen = index), (current = index.build)),
+      3_600_000,
+    );
     await new Promise((r) => setTimeout(r, 500)); // its LISTEN is in place (it connects on its own)
     writeFileSync(path.join(seeds, 'new.txt'), 'The heron almanac\n\nA heron almanac lists the herons of the delta.\n');
     await builder.reindex();
-    const switchedAt = (await rows(url, 'SELECT extract(epoch FROM switched_at) * 1000 AS at FROM cite_live'))[0].at as number;
+    const switchedAt = (await rows(url, 'SELECT extract(epoch FROM switched_at) * 1000 AS at FROM cite_live'))[0]
+      .at as number;
     await until(() => seen !== undefined, 5_000);
     const lag = Date.now() - switchedAt;
     expect(seen!.build).toBe((await builder.postgres!.openLive()).build);
@@ -135,7 +148,13 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
   it('the planner keeps the HNSW index from the measured ef_search up to pgvector’s maximum', async () => {
     const url = await database();
     const seeds = seedsWith(40);
-    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: url, EXACT_SEARCH_MAX: '0' });
+    const config = testConfig({
+      EMBED_MODEL: modelDir,
+      INDEX_DIR: path.join(tempDir(), 'unused'),
+      SEEDS_DIR: seeds,
+      DATABASE_URL: url,
+      EXACT_SEARCH_MAX: '0',
+    });
     const engine = await Engine.open(config);
     const hnsw = engine.manifest.hnsw!;
     expect(hnsw.recallAt10).toBeGreaterThanOrEqual(0.95);

@@ -46,4 +46,14 @@ for (const q of questions.slice(0, 50)) {
 gc();
 const rssAfterBytes = process.memoryUsage().rss;
 await store?.close();
-process.stdout.write(JSON.stringify({ rssBeforeBytes, rssAfterBytes, openMs, query: percentiles(hybrid), vector: percentiles(vectors), lexical: percentiles(words), questions: questions.length }) + '\n');
+process.stdout.write(
+  JSON.stringify({
+    rssBeforeBytes,
+    rssAfterBytes,
+    openMs,
+    query: percentiles(hybrid),
+    vector: percentiles(vectors),
+    lexical: percentiles(words),
+    questions: questions.length,
+  }) + '\n',
+);

@@ -1,6 +1,16 @@
 import { inTransaction, type Db } from '../../db/pool.js';
 import type { LexicalSearch } from '../indexData.js';
-import { BM25, bm25Idf, coverageOf, FUZZY_EXPANSIONS, fuzzyWeight, questionTerms, rarity, spellingDistance, spellsClose } from '../lexical.js';
+import {
+  BM25,
+  bm25Idf,
+  coverageOf,
+  FUZZY_EXPANSIONS,
+  fuzzyWeight,
+  questionTerms,
+  rarity,
+  spellingDistance,
+  spellsClose,
+} from '../lexical.js';
 
 /** Term rows a reader of generation $1 sees (as VISIBLE for passages). */
 const VISIBLE_TERM = 't.born <= $1 AND (t.died IS NULL OR t.died > $1)';
@@ -47,13 +57,22 @@ export class PgLexical implements LexicalSearch {
     const missing = questionTerms(question).filter((t) => !this.cache.has(t));
     if (missing.length === 0) return;
     const distances = missing.map((word) => (word.length > LEVENSHTEIN_MAX ? -1 : (spellingDistance(word) ?? -1)));
-    const { rows } = await this.db.query<{ word: string; kind: 'exact' | 'fuzzy'; term: string; df: number; text_df: number; distance: number }>(WORD_STATS, [
-      this.generation,
-      missing,
-      distances,
-      FUZZY_EXPANSIONS,
-    ]);
-    for (const word of missing) this.remember(word, statsOf(word, rows.filter((r) => r.word === word)));
+    const { rows } = await this.db.query<{
+      word: string;
+      kind: 'exact' | 'fuzzy';
+      term: string;
+      df: number;
+      text_df: number;
+      distance: number;
+    }>(WORD_STATS, [this.generation, missing, distances, FUZZY_EXPANSIONS]);
+    for (const word of missing)
+      this.remember(
+        word,
+        statsOf(
+          word,
+          rows.filter((r) => r.word === word),
+        ),
+      );
   }
 
   async query(question: string, limit: number): Promise<{ labels: number[]; scores: number[] }> {
@@ -68,7 +87,17 @@ export class PgLexical implements LexicalSearch {
     });
     if (termsOf.length === 0) return { labels: [], scores: [] };
     const { K1, B, DELTA } = BM25;
-    const params = [this.generation, termsOf, words, K1, B, DELTA, this.totals.length / Math.max(1, this.totals.passages), weights, limit];
+    const params = [
+      this.generation,
+      termsOf,
+      words,
+      K1,
+      B,
+      DELTA,
+      this.totals.length / Math.max(1, this.totals.passages),
+      weights,
+      limit,
+    ];
     const { rows } = await inTransaction(this.db, async (client) => {
       await client.query(`SELECT set_config('work_mem', $1, true)`, [SCORING_MEMORY]);
       return client.query<{ label: number; score: number }>(SCORE, params);
@@ -104,11 +133,15 @@ export class PgLexical implements LexicalSearch {
 }
 
 /** The rows of one word → its statistics, as LexicalIndex.expand and unknownTerms read its dictionary. */
-function statsOf(word: string, rows: { kind: string; term: string; df: number; text_df: number; distance: number }[]): WordStats {
+function statsOf(
+  word: string,
+  rows: { kind: string; term: string; df: number; text_df: number; distance: number }[],
+): WordStats {
   const exact = rows.find((r) => r.kind === 'exact');
   const fuzzy = rows.filter((r) => r.kind === 'fuzzy');
   const matches = exact ? [{ term: word, weight: 1, df: exact.df }] : [];
-  if (spellsClose(word)) matches.push(...fuzzy.map((r) => ({ term: r.term, weight: fuzzyWeight(word, r.distance), df: r.df })));
+  if (spellsClose(word))
+    matches.push(...fuzzy.map((r) => ({ term: r.term, weight: fuzzyWeight(word, r.distance), df: r.df })));
   return { textDf: exact?.text_df ?? 0, known: exact !== undefined || fuzzy.length > 0, matches };
 }
 

@@ -36,7 +36,11 @@ export async function insertPostings(db: Db, generation: number, chunks: Lexical
 
 /** The postings of labels [first, first + count) end with this generation. */
 export async function retirePostings(db: Db, generation: number, first: number, count: number): Promise<void> {
-  await db.query('UPDATE cite_postings SET died = $1 WHERE label >= $2 AND label < $2 + $3 AND died IS NULL', [generation, first, count]);
+  await db.query('UPDATE cite_postings SET died = $1 WHERE label >= $2 AND label < $2 + $3 AND died IS NULL', [
+    generation,
+    first,
+    count,
+  ]);
 }
 
 /** Every posting and term count of earlier generations ends with this one (a new model: all passages are new). */
@@ -50,15 +54,21 @@ export async function retireAllPostings(db: Db, generation: number): Promise<voi
  * plus the rows this build added (labels from `since`) and retired; from scratch when there is no
  * base. Returns the new totals.
  */
-export async function updateTerms(db: Db, generation: number, since: number, base: LexicalTotals | undefined): Promise<LexicalTotals> {
+export async function updateTerms(
+  db: Db,
+  generation: number,
+  since: number,
+  base: LexicalTotals | undefined,
+): Promise<LexicalTotals> {
   // +1 for a row this generation added, -1 for one it retired.
   const changed = base
     ? `SELECT term, tf, len, 1 AS sign FROM cite_postings WHERE label >= $2 AND born = $1
        UNION ALL SELECT term, tf, len, -1 FROM cite_postings WHERE died = $1`
     : `SELECT term, tf, len, 1 AS sign FROM cite_postings WHERE label >= $2 AND born = $1`;
   // From scratch it counts every posting (40,000,000 rows at 1,000,000 passages): no statement timeout.
-  await withoutTimeout(db, (client) => client.query(
-    `WITH delta AS (
+  await withoutTimeout(db, (client) =>
+    client.query(
+      `WITH delta AS (
        SELECT term, sum(sign)::int AS df, sum(sign) FILTER (WHERE tf >= $3)::int AS text_df FROM (${changed}) AS c WHERE term <> '' GROUP BY term
      ), before AS (
        UPDATE cite_terms t SET died = $1 FROM delta
@@ -69,13 +79,17 @@ export async function updateTerms(db: Db, generation: number, since: number, bas
      SELECT delta.term, coalesce(before.df, 0) + delta.df, coalesce(before.text_df, 0) + coalesce(delta.text_df, 0), $1
      FROM delta LEFT JOIN before ON before.term = delta.term
      WHERE (delta.df <> 0 OR coalesce(delta.text_df, 0) <> 0) AND coalesce(before.df, 0) + delta.df > 0`,
-    [generation, since, TEXT_WEIGHT],
-  ));
+      [generation, since, TEXT_WEIGHT],
+    ),
+  );
   const { rows } = await db.query<{ passages: string; length: string }>(
     `SELECT coalesce(sum(sign), 0) AS passages, coalesce(sum(sign * len), 0) AS length FROM (${changed}) AS c WHERE term = ''`,
     [generation, since],
   );
-  return { passages: (base?.passages ?? 0) + Number(rows[0]!.passages), length: (base?.length ?? 0) + Number(rows[0]!.length) };
+  return {
+    passages: (base?.passages ?? 0) + Number(rows[0]!.passages),
+    length: (base?.length ?? 0) + Number(rows[0]!.length),
+  };
 }
 
 /** A build that never switched: its rows go, the rows it retired live on. */

@@ -32,7 +32,10 @@ export async function tuneEfSearch(
   const same = previous && previous.M === graph.M && previous.efConstruction === graph.efConstruction;
   if (same && Math.abs(size - previous.tunedAtChunks) <= RETUNE_AT * previous.tunedAtChunks) return previous;
   const labels = sampleLabels(size, () => true, Math.min(TUNING_QUERIES, size)).map((i) => liveLabels[i]!);
-  const { rows } = await db.query<{ text: string }>(`SELECT chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE} ORDER BY label`, [generation, labels]);
+  const { rows } = await db.query<{ text: string }>(
+    `SELECT chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE} ORDER BY label`,
+    [generation, labels],
+  );
   const queries = await Promise.all(pseudoQuestions(rows.map((r) => r.text)).map((q) => embedder.embedQuery(q)));
   const k = Math.min(10, size);
   const exact = new PgDense(db, generation, undefined);
@@ -42,7 +45,8 @@ export async function tuneEfSearch(
   for (const ef of CANDIDATES) {
     const hnsw = new PgDense(db, generation, ef);
     let found = 0;
-    for (const [i, q] of queries.entries()) found += (await hnsw.nearest(q, k)).labels.filter((l) => truth[i]!.has(l)).length;
+    for (const [i, q] of queries.entries())
+      found += (await hnsw.nearest(q, k)).labels.filter((l) => truth[i]!.has(l)).length;
     last = { efSearch: ef, recallAt10: found / Math.max(1, queries.length * k) };
     if (last.recallAt10 >= TARGET) break;
   }
