@@ -293,7 +293,7 @@ async function grow(
        SELECT p.label + $2::int * $3::int, p.born, p.chunk || jsonb_build_object('doc', 'copy-' || $2::int || '/' || (p.chunk->>'doc')),
          l2_normalize(p.embedding + p.embedding + coalesce(q.embedding, p.embedding))
        FROM cite_passages p LEFT JOIN cite_passages q ON q.label = (p.label::bigint * 7919 + $2::int * 104729) % $3::int AND q.died IS NULL
-       WHERE p.died IS NULL AND p.born <= $1`,
+       WHERE p.died IS NULL AND p.born <= $1 AND p.label < $3::int`,
       [generation, k, slots],
     );
     await sql(
