@@ -67,15 +67,15 @@ const schema = z.object({
    * only a few milliseconds (see the benchmark); beyond it HNSW, whose cost barely grows.
    */
   EXACT_SEARCH_MAX: int(0, 10_000),
-  /** 32, not hnswlib's usual 16: on the product's own vectors 16 needs efSearch > 1,600 for recall@10 0.92 (README). */
+  /** 32, not hnswlib's usual 16: on the product's own vectors 16 needs efSearch > 1,600 for recall@10 0.92 (docs/benchmark.md). */
   HNSW_M: int(2, 32),
   HNSW_EF_CONSTRUCTION: int(10, 200),
   /** Unset: the smallest efSearch reaching recall@10 ≥ 0.95 on the index's own vectors, measured at build. */
   HNSW_EF_SEARCH: z.coerce.number().int().min(10).optional(),
   TOP_K: int(1, 3),
   /**
-   * "The documents do not answer" unless a top passage reaches one of the two gates (README, "Not
-   * covered"). The dense one is a cosine: unset, the gate measured for the model at index time
+   * "The documents do not answer" unless a top passage reaches one of the two gates (docs/answers.md, "The gates,
+   * measured for the model"). The dense one is a cosine: unset, the gate measured for the model at index time
    * (index/calibration.ts); set, it overrides that.
    */
   DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
@@ -111,6 +111,9 @@ const schema = z.object({
 });
 
 export type Config = z.infer<typeof schema>;
+
+/** Every setting's name, in the schema's order (docs/configuration.md lists them). */
+export const SETTINGS = Object.keys(schema.shape) as (keyof Config)[];
 
 export class ConfigError extends Error {}
 

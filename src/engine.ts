@@ -1,6 +1,6 @@
 import { embedderOptions, type Config } from './config.js';
 import { buildIndex, damagedFile, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
-import { buildInWorker } from './index/buildInWorker.js';
+import { buildInWorker, type Builder } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
@@ -21,24 +21,25 @@ import { loadEmbedder, type Embedder } from './vectors/embedder.js';
  */
 export class Engine {
   private reindexing: Promise<BuildSummary> | undefined;
-  /** How `reindex` builds: in a worker thread (replaceable, e.g. to hold a build at a given point in a test). */
-  runBuild: typeof buildInWorker = buildInWorker;
 
   private constructor(
     readonly config: Config,
     readonly embedder: Embedder,
     private retriever: Retriever,
+    /** How `reindex` builds: in a worker thread (tests pass one they can hold). */
+    private readonly builder: Builder,
     /** Set when the index lives in PostgreSQL (DATABASE_URL) instead of INDEX_DIR. */
     readonly postgres?: PostgresIndex,
   ) {}
 
-  static async open(config: Config, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
+  /** Opens the index, building it first (in this thread) when there is none or it no longer fits. */
+  static async open(config: Config, onProgress?: (p: BuildProgress) => void, { builder = buildInWorker }: { builder?: Builder } = {}): Promise<Engine> {
     const embedder = await loadEmbedder(embedderOptions(config));
-    if (config.DATABASE_URL) return Engine.openPostgres(config, embedder, onProgress);
+    if (config.DATABASE_URL) return Engine.openPostgres(config, embedder, builder, onProgress);
     let reuse = true;
     try {
       const reason = staleReason(config, embedder, readManifest(config.INDEX_DIR).manifest);
-      if (!reason) return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
+      if (!reason) return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)), builder);
       log.warn(`The index is out of date: ${reason}. Building the index now.`);
     } catch (err) {
       if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
@@ -54,16 +55,16 @@ export class Engine {
       const live = await loadIndex(config.INDEX_DIR).catch(() => undefined);
       if (!live || live.manifest.modelIdentity !== embedder.identity || live.manifest.dim !== embedder.dim) throw err;
       log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
-      return new Engine(config, embedder, new Retriever(live, embedder, retrievalSettings(config)));
+      return new Engine(config, embedder, new Retriever(live, embedder, retrievalSettings(config)), builder);
     }
-    return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)));
+    return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)), builder);
   }
 
   /**
    * The index in PostgreSQL: built first when there is none or it no longer fits (as with files);
    * then the engine follows the generations other processes switch to.
    */
-  private static async openPostgres(config: Config, embedder: Embedder, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
+  private static async openPostgres(config: Config, embedder: Embedder, builder: Builder, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
     const postgres = await PostgresIndex.connect(config.DATABASE_URL!, searchOptions(config));
     const live = await postgres.openLive().catch((err) => {
       if (err instanceof IndexError && err.kind === 'missing') return undefined;
@@ -83,7 +84,7 @@ export class Engine {
         log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
       }
     }
-    const engine = new Engine(config, embedder, new Retriever(index!, embedder, retrievalSettings(config)), postgres);
+    const engine = new Engine(config, embedder, new Retriever(index!, embedder, retrievalSettings(config)), builder, postgres);
     postgres.watch(() => engine.retriever.index.build, (next) => engine.use(next));
     return engine;
   }
@@ -141,7 +142,7 @@ export class Engine {
       try {
         const unchanged = await this.unchangedSummary();
         if (unchanged) return unchanged;
-        let summary = await this.runBuild(this.config, onProgress);
+        let summary = await this.builder(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir === this.retriever.index.build) return summary;
         if (this.postgres) {
@@ -163,7 +164,7 @@ export class Engine {
         if (!index) {
           // The new build does not load (damaged after it was written): build from the documents, reusing nothing.
           log.warn('The new index does not load: building it again from the documents.');
-          summary = await this.runBuild(this.config, onProgress, { reuse: false });
+          summary = await this.builder(this.config, onProgress, { reuse: false });
           index = await loadIndex(this.config.INDEX_DIR);
         }
         this.use(index);

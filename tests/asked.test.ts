@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBuild } from '../src/cli/common.js';
 import { Engine } from '../src/engine.js';
 import { renderPlain } from '../src/replies/plain.js';
-import { questionParts } from '../src/retrieval/asked.js';
+import { questionParts } from '../src/text/asked.js';
 import type { Calibration } from '../src/index/calibration.js';
 import { describeCalibration, gateWarnings } from '../src/replies/gate.js';
 import { readQuestions, score } from '../src/retrieval/evaluate.js';

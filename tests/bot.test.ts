@@ -10,10 +10,12 @@ import { Engine } from '../src/engine.js';
 import { packMessages, TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { COMMANDS } from '../src/telegram/bot.js';
-import { ANSWER_ID, RecentAnswers } from '../src/replies/recent.js';
+import { RecentAnswers } from '../src/replies/recent.js';
+import { CALLBACKS } from '../src/telegram/callbacks.js';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import type { Answer } from '../src/retrieval/search.js';
-import { ADMIN, buttonData, holdBuilds, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
+import { TestBuilder } from './support/builder.js';
+import { ADMIN, buttonData, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, parseTelegramHtml, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -46,6 +48,7 @@ const tmp = tempDirs('cite-bot-');
 let seeds: string;
 let env: { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR: string; RATE_LIMIT_PER_MINUTE: string };
 let engine: Engine;
+const builder = new TestBuilder();
 let run: RunningBot;
 let fake: FakeBotApi;
 
@@ -55,7 +58,7 @@ beforeAll(async () => {
   writeFileSync(path.join(seeds, '005_markup.txt'), `${MARKUP_TITLE}\n\n${MARKUP_TEXT}\n`);
   writeFileSync(path.join(seeds, '006_register.txt'), `The quuxwarble register\n\n${LONG_SENTENCE}\n`);
   env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: tmp(), SEEDS_DIR: seeds, RATE_LIMIT_PER_MINUTE: '1000' };
-  engine = await Engine.open(testConfig(env));
+  engine = await Engine.open(testConfig(env), undefined, { builder: builder.build });
   run = await startBot(engine, env);
   fake = run.fake;
 }, 30_000);
@@ -320,7 +323,7 @@ describe('buttons', () => {
     expect(recent.get(a)).toBeUndefined();
     expect(recent.get(b)?.answer.question).toBe('b');
     expect(recent.get(c)?.answer.question).toBe('c');
-    for (const id of [a, b, c]) expect(`more:${id}:10`).toMatch(new RegExp(`^(more|full):(${ANSWER_ID}):(\\d{1,3})$`));
+    for (const id of [a, b, c]) expect(CALLBACKS.more.read(CALLBACKS.more.data({ answer: id, from: 10 }))).toEqual({ answer: id, from: '10' });
   });
 
   it('buttons from before a restart are expired, never mixed up with a new answer', async () => {
@@ -479,7 +482,7 @@ describe('/reindex', () => {
     expect(single(await ask(user(601), NEW_QUESTION)).plain).toMatch(/^The documents do not cover this question/);
 
     // The real build runs in its worker thread; its result is held back, so the engine keeps the old index until released.
-    const { release, restore } = holdBuilds(engine);
+    const { release, restore } = builder.hold();
     try {
       const started = await command(ADMIN, 'reindex');
       const status = single(started);

@@ -13,7 +13,8 @@ import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import { Engine } from '../src/engine.js';
 import { TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
-import { ADMIN, buttonData, holdBuilds, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
+import { TestBuilder } from './support/builder.js';
+import { ADMIN, buttonData, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
 import { makePdf, makeScannedPdf } from './support/formatFixtures.js';
 import { REPO, tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -35,6 +36,7 @@ let root: string;
 let seeds: string;
 let env: Record<string, string> & { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR: string };
 let engine: Engine;
+const builder = new TestBuilder();
 let run: RunningBot;
 let fake: FakeBotApi;
 
@@ -44,7 +46,7 @@ beforeAll(async () => {
   mkdirSync(seeds);
   writeFileSync(path.join(seeds, 'charter.txt'), CHARTER);
   env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds, RATE_LIMIT_PER_MINUTE: '1000', ADMIN_IDS: `${ADMIN.id},${ADMIN2.id}` };
-  engine = await Engine.open(testConfig(env));
+  engine = await Engine.open(testConfig(env), undefined, { builder: builder.build });
   run = await startBot(engine, env);
   fake = run.fake;
 }, 60_000);
@@ -234,7 +236,7 @@ describe('uploads across a restart', () => {
 
 describe('uploads racing', () => {
   it('an upload while a re-index runs is queued, not lost; two admins uploading at once both land', async () => {
-    const { release, restore } = holdBuilds(engine);
+    const { release, restore } = builder.hold();
     try {
       writeFileSync(path.join(seeds, 'manual.txt'), 'The manual note\n\nA manual note about the pennywhistle choir.\n');
       const status = last(await command(ADMIN, 'reindex'));

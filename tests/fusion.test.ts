@@ -12,7 +12,7 @@ import type { DenseIndex } from '../src/index/dense.js';
 import { loadIndex } from '../src/index/loader.js';
 import type { StoredIndex } from '../src/index/indexData.js';
 import { Retriever } from '../src/retrieval/search.js';
-import { terms } from '../src/retrieval/terms.js';
+import { terms } from '../src/text/terms.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
+import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
@@ -319,16 +320,15 @@ describe('a damaged live build when documents were only removed, renamed or not 
     const dir = copyOfPristine();
     const seeds = path.join(tempDir(), 'seeds');
     cpSync(SEEDS, seeds, { recursive: true });
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
-    writeFileSync(path.join(seeds, 'zz_added.txt'), 'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n');
-    const build = engine.runBuild;
     const reuses: boolean[] = [];
-    engine.runBuild = async (config, onProgress, options) => {
+    const builder: Builder = async (config, onProgress, options) => {
       reuses.push(options?.reuse ?? true);
-      const summary = await build(config, onProgress, options);
+      const summary = await buildInWorker(config, onProgress, options);
       if (reuses.length === 1) writeFileSync(path.join(summary.buildDir, 'lexical.bin'), 'damaged');
       return summary;
     };
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }), undefined, { builder });
+    writeFileSync(path.join(seeds, 'zz_added.txt'), 'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n');
     vi.spyOn(log, 'warn').mockImplementation(() => undefined);
     await engine.reindex();
     expect(reuses).toEqual([true, false]);

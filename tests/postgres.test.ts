@@ -8,6 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
+import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
 import { Engine } from '../src/engine.js';
 import { searchOptions } from '../src/index/settings.js';
 import { PostgresIndex } from '../src/index/postgres/source.js';
@@ -128,15 +129,14 @@ describe('builds in PostgreSQL', () => {
   it('a build that succeeded while the database stops answering right after: reindex still reports it, the replica switches once it answers', async () => {
     const db = await database();
     const seeds = seedsCopy();
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url }));
-    const before = engine.manifest.builtAt;
-    appendFileSync(path.join(seeds, readdirSync(seeds).sort()[0]!), '\n\nThe walrus orchestra tuned its oboes at dawn.\n');
-    const build = engine.runBuild;
-    engine.runBuild = async (config, onProgress) => {
-      const summary = await build(config, onProgress);
+    const builder: Builder = async (config, onProgress) => {
+      const summary = await buildInWorker(config, onProgress);
       await db.stop(); // gone between the switch and this replica loading the new generation
       return summary;
     };
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url }), undefined, { builder });
+    const before = engine.manifest.builtAt;
+    appendFileSync(path.join(seeds, readdirSync(seeds).sort()[0]!), '\n\nThe walrus orchestra tuned its oboes at dawn.\n');
     const summary = await engine.reindex();
     expect(summary.embedded).toHaveLength(1);
     // The replica may have opened the new generation before the database went away (it hears of the

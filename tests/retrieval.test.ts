@@ -10,7 +10,8 @@ import { loadIndex } from '../src/index/loader.js';
 import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
 import { LexicalIndex } from '../src/index/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
-import { focusQuestion, fold, terms } from '../src/retrieval/terms.js';
+import { focusQuestion } from '../src/text/focus.js';
+import { fold, terms } from '../src/text/terms.js';
 import { DEV_SET, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-retrieval-');

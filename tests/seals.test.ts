@@ -7,6 +7,7 @@
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
 import { Engine } from '../src/engine.js';
 import { sha256 } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
@@ -67,10 +68,9 @@ describe('Engine.reindex with nothing changed', () => {
     const seeds = path.join(root, 'seeds');
     cpSync(SEEDS, seeds, { recursive: true });
     const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds });
-    const engine = await Engine.open(config);
     let builds = 0;
-    const realBuild = engine.runBuild;
-    engine.runBuild = (...args) => (builds++, realBuild(...args));
+    const builder: Builder = (...args) => (builds++, buildInWorker(...args));
+    const engine = await Engine.open(config, undefined, { builder });
 
     const unchanged = await engine.reindex();
     expect([unchanged.upToDate, unchanged.documents, unchanged.chunks, builds]).toEqual([true, 5, engine.manifest.chunkCount, 0]);

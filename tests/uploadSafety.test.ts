@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NAME_BYTES, safeFileName } from '../src/desk/files.js';
 import { Engine } from '../src/engine.js';
+import { TestBuilder } from './support/builder.js';
 import { ADMIN, buttonData, startBot, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -45,6 +46,7 @@ describe('uploads through the bot', () => {
   let seeds: string;
   let env: Record<string, string> & { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR: string };
   let engine: Engine;
+  const builder = new TestBuilder();
   let run: RunningBot;
   const incoming = () => readdirSync(path.join(seeds, 'uploads')).filter((f) => f.startsWith('.incoming-'));
   const finalReply = async (bot: RunningBot, after: number) =>
@@ -56,7 +58,7 @@ describe('uploads through the bot', () => {
     mkdirSync(seeds);
     writeFileSync(path.join(seeds, 'note.txt'), 'The lighthouse keepers\n\nThe lighthouse keepers of the western cape kept a log of every passing ship.\n');
     env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds, ADMIN_IDS: String(ADMIN.id) };
-    engine = await Engine.open(testConfig(env));
+    engine = await Engine.open(testConfig(env), undefined, { builder: builder.build });
     run = await startBot(engine, env);
   }, 60_000);
 
@@ -89,14 +91,13 @@ describe('uploads through the bot', () => {
   it('an upload interrupted by a restart is indexed at the next start, and its admin is told so when the bot is back', async () => {
     const own = await FakeBotApi.start({ token: run.fake.token });
     const first = await startBot(engine, env, own);
-    const build = engine.runBuild;
-    engine.runBuild = () => new Promise(() => {}); // the bot "crashes" before the build writes anything
+    builder.steer(() => new Promise(() => {})); // the bot "crashes" before the build writes anything
     try {
       await first.exchange(() => own.sendDocument(ADMIN, { name: 'wombat.txt', content: 'The wombat field notes\n\nWombats dig burrows with their strong front claws.\n' }));
       await own.waitFor(() => engine.isReindexing);
       await first.stop(true);
     } finally {
-      engine.runBuild = build;
+      builder.reset();
     }
     expect(engine.manifest.documents.map((d) => d.file)).not.toContain('uploads/wombat.txt');
     const before = own.messages.length;

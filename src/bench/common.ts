@@ -5,6 +5,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { embedderOptions, loadConfig, type Config } from '../config.js';
+import { quantile } from '../quantile.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { loadEmbedder, ModelLoadError, type Embedder } from '../vectors/embedder.js';
 import { writeTestModel } from '../vectors/testModel.js';
@@ -28,8 +29,7 @@ export interface Percentiles {
 export function percentiles(samples: number[]): Percentiles {
   if (samples.length === 0) return { p50: NaN, p95: NaN, mean: NaN };
   const s = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { p50: at(0.5), p95: at(0.95), mean: s.reduce((a, b) => a + b, 0) / s.length };
+  return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
 let gcFn: (() => void) | undefined | null = null;

@@ -16,7 +16,7 @@ import { LexicalIndex } from '../index/lexical.js';
 import { pseudoQuestions } from '../index/sample.js';
 import { FILES } from '../index/layout.js';
 import { loadIndex } from '../index/loader.js';
-import { terms } from '../retrieval/terms.js';
+import { terms } from '../text/terms.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { nodeArgsFor } from '../modules.js';
 import { forceGc, mb, ms, percentiles, secs, silent, table, f, type Logger, type Percentiles } from './common.js';

@@ -2,9 +2,6 @@ import type { Span } from '../documents/clean.js';
 import type { SourceDocument } from '../documents/load.js';
 import { joinWraps, sentenceSpans } from '../text/sentences.js';
 
-// Retrieval finds a chunk's sentences with this too (until its import names text/ directly).
-export { sentenceSpans } from '../text/sentences.js';
-
 /** A quotable piece of a document: one paragraph, a few short ones, or part of a long one. */
 export interface Chunk {
   /** Document file name. */

@@ -95,7 +95,7 @@ function latestDistinct(questions: string[], last: number): string[] {
 
 const normalise = (q: string) => q.trim().toLowerCase().replace(/\s+/g, ' ');
 
-/** One line of an eval question set (see README, "The eval format"). */
+/** One line of an eval question set (see docs/bot.md, "The eval format"). */
 export interface EvalLine {
   q: string;
   lang: Lang;

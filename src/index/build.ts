@@ -7,7 +7,7 @@ import { documentNames } from './examples.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
-import { TERMS_VERSION } from '../retrieval/terms.js';
+import { TERMS_VERSION } from '../text/terms.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
 import { pseudoQuestions } from './sample.js';
 import { measureGates } from './calibration.js';

@@ -13,6 +13,12 @@ export type WorkerMessage =
   | { type: 'failed'; name: string; message: string; detail?: string; kind?: IndexError['kind'] };
 
 /**
+ * How the engine builds a new index while it answers from the live one (`buildInWorker` in
+ * production; tests pass one they can hold at a given point).
+ */
+export type Builder = (config: Config, onProgress?: (p: BuildProgress) => void, options?: { reuse?: boolean }) => Promise<BuildSummary>;
+
+/**
  * Runs an index build in a worker thread, so reading, embedding and writing never stall the event
  * loop of the process that keeps answering questions. The worker loads its own copy of the model.
  * Errors come back as the same error classes (with their messages) as an in-process build.

@@ -1,11 +1,24 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { questionParts } from '../retrieval/asked.js';
-import { supportGateSchema, type SupportGate } from '../retrieval/support.js';
+import { quantile } from '../quantile.js';
+import { questionParts } from '../text/asked.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { dot, type DenseIndex } from './dense.js';
 import { LexicalIndex } from './lexical.js';
 import { pseudoQuestions } from './sample.js';
+
+/** The support gate (applied by retrieval/support.ts): when a passage supports a part of a question by meaning. */
+export const supportGateSchema = z.object({
+  /** Cosine between a part of a question and a passage at which the passage supports it by meaning. */
+  gate: z.number(),
+  /** Phrases (the asked-for part of questions cut from passages) it was measured with. */
+  phrases: z.number().int(),
+  /** Unrelated pairs (phrase, passage holding none of its words): the gate is their upper tail. */
+  unrelated: z.object({ pairs: z.number().int(), p50: z.number(), max: z.number() }),
+  /** Share of phrases whose own passage reaches the gate by meaning alone. */
+  kept: z.number(),
+});
+export type SupportGate = z.infer<typeof supportGateSchema>;
 
 /**
  * "Not covered" must not hang on a cosine value guessed for one model: every model has its own
@@ -54,9 +67,6 @@ export function offTopicProbes(): { lang: string; question: string }[] {
     });
   return probeCache;
 }
-
-/** Nearest-rank quantile of ascending `sorted`. */
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
 
 /** The best cosine of each question over the index. */
 async function bestScores(questions: string[], embedder: Embedder, dense: DenseIndex): Promise<number[]> {

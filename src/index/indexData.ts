@@ -8,7 +8,7 @@ import type { Manifest } from './manifest.js';
  * What retrieval reads: the storage seam where another back end plugs in. A server engine
  * (PostgreSQL with pgvector and full-text search, or Qdrant) would implement `chunks`, `lexical` and
  * `dense` over its tables or collections, keyed by the same integer labels; the Retriever, the
- * replies and the bot stay as they are (see README, "Beyond one machine"). The files on disk
+ * replies and the bot stay as they are (see docs/benchmark.md, "Beyond one machine"). The files on disk
  * (layout.ts, loader.ts) are this project's one implementation.
  */
 export interface IndexData {

@@ -1,4 +1,4 @@
-import { terms } from '../retrieval/terms.js';
+import { terms } from '../text/terms.js';
 import { topByScore } from './topK.js';
 
 /**

@@ -3,6 +3,8 @@
  * and titles are never translated: only the words around them. A missing key in a language is a
  * type error.
  */
+import { EXAMPLE_QUESTIONS } from '../text/examples.js';
+
 export type Lang = 'en' | 'ru' | 'az' | 'tr';
 export const LANGS: readonly Lang[] = ['en', 'ru', 'az', 'tr'];
 
@@ -147,7 +149,7 @@ const en: Texts = {
       'Ask in English, Russian, Azerbaijani or Turkish. For example:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `What do the documents say about the ${subject}?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.en,
   trimmed: (max) => `(Your message was long; only its first ${max} characters were used.)`,
   askUsage: 'Write the question after the command, for example: /ask What happened on 27 September 2020?',
   rateLimited: 'You are asking faster than I can answer well. Please wait a minute and ask again.',
@@ -248,7 +250,7 @@ const ru: Texts = {
       'Спрашивайте по-русски, по-английски, по-азербайджански или по-турецки. Например:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `Что говорится в документах о «${subject}»?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.ru,
   trimmed: (max) => `(Сообщение слишком длинное; использованы только первые ${max} символов.)`,
   askUsage: 'Напишите вопрос после команды, например: /ask Что произошло 27 сентября 2020 года?',
   rateLimited: 'Вы спрашиваете быстрее, чем я успеваю хорошо отвечать. Подождите минуту и спросите снова.',
@@ -350,7 +352,7 @@ const az: Texts = {
       'Azərbaycan, rus, ingilis və ya türk dilində soruşun. Məsələn:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `Sənədlərdə «${subject}» haqqında nə deyilir?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.az,
   trimmed: (max) => `(Mesajınız uzun idi; yalnız ilk ${max} simvoldan istifadə olundu.)`,
   askUsage: 'Sualı əmrdən sonra yazın, məsələn: /ask 27 sentyabr 2020-ci ildə nə baş verdi?',
   rateLimited: 'Siz mənim yaxşı cavab verə biləcəyimdən daha tez soruşursunuz. Bir dəqiqə gözləyib yenidən soruşun.',
@@ -451,7 +453,7 @@ const tr: Texts = {
       'Türkçe, Rusça, Azerbaycan Türkçesi veya İngilizce sorabilirsiniz. Örneğin:',
       ...examples.map((q) => `  • ${q}`),
     ].join('\n'),
-  exampleQuestion: (subject) => `Belgeler «${subject}» hakkında ne diyor?`,
+  exampleQuestion: EXAMPLE_QUESTIONS.tr,
   trimmed: (max) => `(Mesajınız uzundu; yalnızca ilk ${max} karakteri kullanıldı.)`,
   askUsage: 'Soruyu komuttan sonra yazın, örneğin: /ask 27 Eylül 2020’de ne oldu?',
   rateLimited: 'İyi cevap verebileceğimden daha hızlı soruyorsunuz. Lütfen bir dakika bekleyip tekrar sorun.',

@@ -1,7 +1,6 @@
-import { z } from 'zod';
 import { dot } from '../index/dense.js';
 import type { LexicalSearch } from '../index/indexData.js';
-import type { QuestionParts } from './asked.js';
+import type { QuestionParts } from '../text/asked.js';
 
 /**
  * Whether a passage supports each part of a question (its subject, and what it asks for): by
@@ -18,17 +17,6 @@ import type { QuestionParts } from './asked.js';
  */
 export const ASKED_SUPPORT = 0.5;
 
-export const supportGateSchema = z.object({
-  /** Cosine between a part of a question and a passage at which the passage supports it by meaning. */
-  gate: z.number(),
-  /** Phrases (the asked-for part of questions cut from passages) it was measured with. */
-  phrases: z.number().int(),
-  /** Unrelated pairs (phrase, passage holding none of its words): the gate is their upper tail. */
-  unrelated: z.object({ pairs: z.number().int(), p50: z.number(), max: z.number() }),
-  /** Share of phrases whose own passage reaches the gate by meaning alone. */
-  kept: z.number(),
-});
-export type SupportGate = z.infer<typeof supportGateSchema>;
 
 export class PartSupport {
   private readonly embedded = new Map<string, Promise<Float32Array>>();

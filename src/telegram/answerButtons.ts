@@ -4,6 +4,7 @@ import { TEXTS, type Lang } from '../replies/texts.js';
 import type { Answer } from '../retrieval/search.js';
 import { langOf } from './context.js';
 import type { RecentAnswer, RecentStore } from '../replies/recent.js';
+import { CALLBACKS } from './callbacks.js';
 
 /**
  * Buttons under a page showing hits [first, next): "Full passage" for each quotation on it
@@ -15,11 +16,11 @@ export function answerButtons(id: string, answer: Answer, first: number, next: n
   const t = TEXTS[lang];
   const last = Math.min(Math.max(next, first + 1), answer.hits.length);
   for (let i = first; i < last; i++) {
-    keyboard.text(last - first > 1 ? `${t.fullPassage} ${i + 1}` : t.fullPassage, `full:${id}:${i}`);
+    keyboard.text(last - first > 1 ? `${t.fullPassage} ${i + 1}` : t.fullPassage, CALLBACKS.full.data({ answer: id, hit: i }));
   }
   keyboard.row();
-  if (answer.hits.length > next) keyboard.text(t.moreResults, `more:${id}:${next}`);
-  keyboard.text('👍', `fb:${id}:up`).text('👎', `fb:${id}:down`);
+  if (answer.hits.length > next) keyboard.text(t.moreResults, CALLBACKS.more.data({ answer: id, from: next }));
+  keyboard.text('👍', CALLBACKS.vote.data({ answer: id, vote: 'up' })).text('👎', CALLBACKS.vote.data({ answer: id, vote: 'down' }));
   return keyboard;
 }
 

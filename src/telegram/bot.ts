@@ -53,7 +53,7 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
-  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (README "Delivery").
+  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (docs/delivery.md).
   bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
   bot.use(access(deps), rateLimits(config, db));
 

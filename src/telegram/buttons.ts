@@ -4,7 +4,7 @@ import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
 import { TEXTS } from '../replies/texts.js';
 import { answerButtons, pressedAnswer } from './answerButtons.js';
 import { langOf, replyHtml, type BotDeps } from './context.js';
-import { ANSWER_ID } from '../replies/recent.js';
+import { CALLBACKS } from './callbacks.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 
 /** "Full passage" and "More results" under an answer. */
@@ -12,17 +12,19 @@ export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<C
   const composer = new Composer<Context>();
   const shown = config.TOP_K;
 
-  composer.callbackQuery(new RegExp(`^(more|full):(${ANSWER_ID}):(\\d{1,3})$`), async (ctx) => {
-    const [, kind, id, at] = ctx.match;
-    const stored = await pressedAnswer(ctx, recent, id!);
+  composer.callbackQuery([CALLBACKS.more.pattern, CALLBACKS.full.pattern], async (ctx) => {
+    const full = CALLBACKS.full.read(ctx.callbackQuery.data);
+    const more = CALLBACKS.more.read(ctx.callbackQuery.data);
+    const id = (full ?? more)!.answer;
+    const stored = await pressedAnswer(ctx, recent, id);
     if (!stored) return;
     const { answer: entry, lang } = stored;
     const t = TEXTS[lang];
-    const offset = Number(at);
+    const offset = Number(full ? full.hit : more!.from);
     const hit = entry.hits[offset];
     if (!hit) return ctx.answerCallbackQuery({ text: t.noMorePassages });
     await ctx.answerCallbackQuery();
-    if (kind === 'full') {
+    if (full) {
       const [first, last] = [hit.parts[0] ?? hit.paragraph, hit.parts.at(-1) ?? hit.paragraph];
       const where = first === last ? `¶${first}` : `¶${first}–${last}`;
       const header = t.fullPassageHeader(`<b>«${escapeHtml(hit.title)}»</b>`, where, `<code>${escapeHtml(hit.doc)}</code>`);
@@ -33,7 +35,7 @@ export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<C
     const next = entry.hits.slice(offset, offset + shown);
     const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1, lang));
     const messages = packMessages(blocks);
-    const keyboard = answerButtons(id!, entry, offset, offset + next.length, lang);
+    const keyboard = answerButtons(id, entry, offset, offset + next.length, lang);
     const chat = ctx.callbackQuery.message?.chat;
     if (chat) addViewerButtons(keyboard, viewer, next, audienceOf(chat, ctx.from.id), lang, offset + 1);
     for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);

@@ -4,18 +4,18 @@ import { TEXTS } from '../replies/texts.js';
 import { type Answer, shownHits } from '../retrieval/search.js';
 import { pressedAnswer } from './answerButtons.js';
 import { hashedUser, type BotDeps } from './context.js';
-import { ANSWER_ID } from '../replies/recent.js';
+import { CALLBACKS } from './callbacks.js';
 
 /** 👍 / 👎 under answers: acknowledged, stored with the question, the passages shown and a hashed user id. */
 export function feedback({ config, recent, store }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
 
-  composer.callbackQuery(new RegExp(`^fb:(${ANSWER_ID}):(up|down)$`), async (ctx) => {
-    const [, id, vote] = ctx.match;
-    const stored = await pressedAnswer(ctx, recent, id!);
+  composer.callbackQuery(CALLBACKS.vote.pattern, async (ctx) => {
+    const { answer: id, vote } = CALLBACKS.vote.read(ctx.match)!;
+    const stored = await pressedAnswer(ctx, recent, id);
     if (!stored) return;
     await store.addFeedback({
-      answer: id!,
+      answer: id,
       vote: vote as 'up' | 'down',
       q: stored.answer.question,
       lang: stored.lang,

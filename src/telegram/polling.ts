@@ -1,5 +1,5 @@
 /**
- * Long polling that confirms to Telegram only what was handled (see "Delivery" in the README).
+ * Long polling that confirms to Telegram only what was handled (see docs/delivery.md).
  *
  * Telegram forgets every update below the `offset` of a getUpdates call. grammY's runner moves the
  * offset past a batch as soon as it has fetched it, so a crash (kill -9, power loss) loses every

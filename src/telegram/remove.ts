@@ -7,6 +7,7 @@ import type { ManifestDocument } from '../index/manifest.js';
 import { log } from '../log.js';
 import { escapeHtml } from '../replies/html.js';
 import { counted, TEXTS, type Lang } from '../replies/texts.js';
+import { ANY_REMOVE, CALLBACKS } from './callbacks.js';
 import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
 import { pageOf, pageStarts } from './pages.js';
 import { reindexWithStatus } from './reindexStatus.js';
@@ -35,21 +36,22 @@ export function remove(deps: BotDeps): Composer<Context> {
     return replyHtml(ctx, page.text, page.keyboard);
   });
 
-  only.callbackQuery(/^rm:p:(\d{1,6})$/, async (ctx) => {
-    const page = await removePage(deps, Number(ctx.match[1]), langOf(ctx));
+  only.callbackQuery(CALLBACKS.removePage.pattern, async (ctx) => {
+    const page = await removePage(deps, Number(CALLBACKS.removePage.read(ctx.match)!.page), langOf(ctx));
     await ctx.answerCallbackQuery();
     await editPage(ctx, page.text, page.keyboard);
   });
 
-  only.callbackQuery(/^rm:(a|y):([0-9a-f]{16})$/, async (ctx) => {
+  only.callbackQuery([CALLBACKS.removePick.pattern, CALLBACKS.removeYes.pattern], async (ctx) => {
     const lang = langOf(ctx);
     const t = TEXTS[lang];
-    const doc = find(ctx.match[2]!);
+    const picked = CALLBACKS.removePick.read(ctx.callbackQuery.data);
+    const doc = find((picked ?? CALLBACKS.removeYes.read(ctx.callbackQuery.data))!.doc);
     const gone = () => ctx.answerCallbackQuery({ text: t.desk.removeGone, show_alert: true });
     if (!doc) return gone();
-    if (ctx.match[1] === 'a') {
+    if (picked) {
       await ctx.answerCallbackQuery();
-      const keyboard = new InlineKeyboard().text(t.desk.removeYes, `rm:y:${keyOf(doc.file)}`).text(t.desk.cancel, 'rm:n');
+      const keyboard = new InlineKeyboard().text(t.desk.removeYes, CALLBACKS.removeYes.data({ doc: keyOf(doc.file) })).text(t.desk.cancel, CALLBACKS.removeCancel.data({}));
       return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
     }
     // Recorded first: if the record cannot be written (disk full), nothing is moved and the admin is told.
@@ -76,14 +78,14 @@ export function remove(deps: BotDeps): Composer<Context> {
     ).catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
   });
 
-  only.callbackQuery('rm:n', async (ctx) => {
+  only.callbackQuery(CALLBACKS.removeCancel.pattern, async (ctx) => {
     await ctx.answerCallbackQuery();
     await editPage(ctx, escapeHtml(TEXTS[langOf(ctx)].desk.removeCancelled));
   });
 
   // Not an admin (refused), or data no button of ours carries (expired): nothing else happens.
   composer.command('remove', (ctx) => ctx.reply(TEXTS[langOf(ctx)].adminOnly));
-  composer.callbackQuery(/^rm:/, (ctx) => {
+  composer.callbackQuery(ANY_REMOVE, (ctx) => {
     const t = TEXTS[langOf(ctx)];
     return ctx.answerCallbackQuery({ text: isAdmin(ctx) ? t.buttonExpired : t.adminOnly });
   });
@@ -118,9 +120,9 @@ async function removePage({ engine, store }: BotDeps, page: number, lang: Lang):
   const lines = docs.map((d, i) => `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${escapeHtml(what(d))}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`);
   const { page: p, pages, items } = pageOf(docs.map((d, i) => ({ d, i, line: lines[i]! })), pageStarts(lines, PER_PAGE), page);
   const keyboard = new InlineKeyboard();
-  for (const { d, i } of items) keyboard.text(`${i + 1}. ${shortTitle(d.title, 40)}`, `rm:a:${keyOf(d.file)}`).row();
+  for (const { d, i } of items) keyboard.text(`${i + 1}. ${shortTitle(d.title, 40)}`, CALLBACKS.removePick.data({ doc: keyOf(d.file) })).row();
   const text = [escapeHtml(t.desk.removeHeader(p, pages)), ...items.map((x) => x.line)].join('\n');
-  return { text, keyboard: pagerButtons(p, pages, 'rm:p', lang, keyboard) };
+  return { text, keyboard: pagerButtons(p, pages, CALLBACKS.removePage, lang, keyboard) };
 }
 
 /** The day a document was added: its upload, or the file's modification time for documents put there by hand. */

@@ -6,7 +6,7 @@ import { TEXTS } from '../replies/texts.js';
 import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
 import { shownHits, type Hit } from '../retrieval/search.js';
 import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
-import { ANSWER_ID } from '../replies/recent.js';
+import { answerOfButtons } from './callbacks.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
 import { advance, blockAt, LiveTexts, tidy } from './viewer/documents.js';
 import { documentId, inkCount } from './viewer/links.js';
@@ -59,8 +59,7 @@ export function replyQuote(deps: BotDeps): Composer<Context> {
 
   /** The answer behind the replied-to message, found through its buttons (only one sent to this chat). */
   async function storedAnswer(markup: InlineKeyboardMarkup | undefined, chat: number) {
-    const data = markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : ''));
-    const id = data?.map((d) => new RegExp(`^(?:full|more|fb):(${ANSWER_ID}):`).exec(d)?.[1]).find(Boolean);
+    const id = answerOfButtons(markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : '')) ?? []);
     const stored = id ? await recent.get(id) : undefined;
     return stored?.chat === chat ? stored.answer : undefined;
   }

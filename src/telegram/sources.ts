@@ -7,6 +7,7 @@ import { helpText } from '../replies/conversation.js';
 import { escapeHtml } from '../replies/html.js';
 import { counted, TEXTS, type Lang } from '../replies/texts.js';
 import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
+import { CALLBACKS, type Callback } from './callbacks.js';
 import { pageOf, pageStarts } from './pages.js';
 
 /** Documents listed per /sources page at most: 30 short titles fit far below Telegram's limit; long ones make pages shorter. */
@@ -24,9 +25,9 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
     return replyHtml(ctx, text, keyboard);
   });
 
-  composer.callbackQuery(/^src:(\d{1,6})$/, async (ctx) => {
+  composer.callbackQuery(CALLBACKS.sourcesPage.pattern, async (ctx) => {
     // The list may have changed since the buttons were sent (a re-index): the page is clamped.
-    const { text, keyboard } = sourcesPage(engine, Number(ctx.match[1]), langOf(ctx), isAdmin(ctx));
+    const { text, keyboard } = sourcesPage(engine, Number(CALLBACKS.sourcesPage.read(ctx.match)!.page), langOf(ctx), isAdmin(ctx));
     await ctx.answerCallbackQuery();
     await editPage(ctx, text, keyboard);
   });
@@ -55,7 +56,7 @@ export function sourcesPage(engine: Engine, page: number, lang: Lang, admin = fa
   const all = [...lines, ...notRead];
   const { page: p, pages, items } = pageOf(all, pageStarts(all, SOURCES_PER_PAGE), page);
   const text = [escapeHtml(t.sourcesHeader(docs.length, p, pages)), ...items].join('\n');
-  return { text, keyboard: pagerButtons(p, pages, 'src', lang) };
+  return { text, keyboard: pagerButtons(p, pages, CALLBACKS.sourcesPage, lang) };
 }
 
 /**
@@ -74,12 +75,12 @@ export function skippedFiles(engine: Engine): Manifest['skipped'] {
   return engine.manifest.skipped.filter((s) => present(s.file));
 }
 
-/** ◀ ▶ under page `p` of `pages` (callback data `<prefix>:<page>`), added to `keyboard`; none for a single page. */
-export function pagerButtons(p: number, pages: number, prefix: string, lang: Lang, keyboard = new InlineKeyboard()): InlineKeyboard | undefined {
+/** ◀ ▶ under page `p` of `pages` (buttons of `kind`), added to `keyboard`; none for a single page. */
+export function pagerButtons(p: number, pages: number, kind: Callback<'page'>, lang: Lang, keyboard = new InlineKeyboard()): InlineKeyboard | undefined {
   const t = TEXTS[lang];
   if (pages > 1 && keyboard.inline_keyboard.at(-1)?.length) keyboard.row();
-  if (p > 1) keyboard.text(t.previous, `${prefix}:${p - 1}`);
-  if (p < pages) keyboard.text(t.next, `${prefix}:${p + 1}`);
+  if (p > 1) keyboard.text(t.previous, kind.data({ page: p - 1 }));
+  if (p < pages) keyboard.text(t.next, kind.data({ page: p + 1 }));
   const rows = keyboard.inline_keyboard.filter((row) => row.length);
   return rows.length ? InlineKeyboard.from(rows) : undefined;
 }

@@ -1,5 +1,5 @@
 /**
- * How every Bot API call reaches Telegram (see "Delivery" in the README): an API transformer that
+ * How every Bot API call reaches Telegram (see docs/delivery.md): an API transformer that
  * retries what can still succeed — flood control (429, after the `retry_after` Telegram asks for),
  * server errors (5xx) and network failures — for as long as a time budget allows, and lets
  * everything else (a permanent 4xx, or the budget spent) fail at once, so that the caller's

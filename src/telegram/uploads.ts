@@ -7,6 +7,7 @@ import { discard, discardLeftovers, downloadToTemp, headOf, MAX_UPLOAD_BYTES, mo
 import { log } from '../log.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import { hashedUser, isAdminOf, langOf, type BotDeps } from './context.js';
+import { CALLBACKS } from './callbacks.js';
 import { reindexWithStatus } from './reindexStatus.js';
 import { shortTitle } from './sources.js';
 
@@ -66,14 +67,14 @@ export function uploads(deps: BotDeps): Composer<Context> {
     forgetOld(pending);
     const token = randomBytes(6).toString('hex');
     pending.set(token, { temp, name, admin: ctx.from.id, since: Date.now() });
-    const keyboard = new InlineKeyboard().text(t.replaceYes, `up:${token}:yes`).text(t.replaceNo, `up:${token}:no`);
+    const keyboard = new InlineKeyboard().text(t.replaceYes, CALLBACKS.replace.data({ token, choice: 'yes' })).text(t.replaceNo, CALLBACKS.replace.data({ token, choice: 'no' }));
     return ctx.reply(t.uploadReplace(uploadPath(name)), { reply_markup: keyboard });
   });
   files.on('message:document', (ctx) => ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotAdmin));
 
-  composer.callbackQuery(/^up:([0-9a-f]{12}):(yes|no)$/, async (ctx) => {
+  composer.callbackQuery(CALLBACKS.replace.pattern, async (ctx) => {
     const t = TEXTS[langOf(ctx)].desk;
-    const [, token, answer] = ctx.match;
+    const { token, choice: answer } = CALLBACKS.replace.read(ctx.match)!;
     const waiting = pending.get(token!);
     // Only the admin who sent the file decides; anything else (forged, expired) changes nothing.
     if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx)) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });

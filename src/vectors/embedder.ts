@@ -43,7 +43,7 @@ export class ModelLoadError extends Error {}
  * Hub revisions pinned by default, so that a moved `main` never mixes vectors of two models in one
  * index. Xenova/multilingual-e5-small: ae61bf0 ("[Automated] Update base model metadata", 8 Oct
  * 2024), the head of `main` in the hub's commit history (its weights date from 97cb8f9, 12 Mar
- * 2024). It could not be downloaded from here (no access to the hub): see README, "The model".
+ * 2024). It could not be downloaded from here (no access to the hub): see docs/architecture.md, "The embedding model".
  */
 export const PINNED_REVISIONS: Readonly<Record<string, string>> = {
   'Xenova/multilingual-e5-small': 'ae61bf0193ce3851dc8a45147e459b04ed783d8a',
@@ -86,7 +86,7 @@ async function modelIdentity(opts: EmbedderOptions, local: boolean, dtype: strin
 type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
 
 export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
-  // Under the cache folder (`models/…`, where the README puts the test model) it is a folder, never a hub id.
+  // Under the cache folder (`models/…`, where the README's offline path puts the test model) it is a folder, never a hub id.
   const local = isLocalModelPath(opts.model) || opts.model.split(/[\\/]/)[0] === path.basename(opts.cacheDir);
   let modelId = opts.model;
   env.cacheDir = opts.cacheDir;

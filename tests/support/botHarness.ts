@@ -117,19 +117,3 @@ export function buttonData(m: SentMessage | undefined, label: string): string | 
   const buttons: { text: string; callback_data?: string }[] = m?.reply_markup?.inline_keyboard?.flat() ?? [];
   return buttons.find((b) => b.text === label)?.callback_data;
 }
-
-/**
- * Holds back the result of the engine's next builds (the real build runs, in its worker): the
- * engine keeps serving the old index until `release()`. `restore()` puts the real build back.
- */
-export function holdBuilds(engine: Engine): { release: () => void; restore: () => void } {
-  const original = engine.runBuild;
-  let release!: () => void;
-  const gate = new Promise<void>((r) => (release = r));
-  engine.runBuild = async (config, onProgress) => {
-    const summary = await original(config, onProgress);
-    await gate;
-    return summary;
-  };
-  return { release, restore: () => (engine.runBuild = original) };
-}

@@ -1,4 +1,5 @@
 import { getDocumentProxy } from 'unpdf';
+import { quantile } from '../../quantile.js';
 import { tooMuchText, Unreadable, type Block, type Extracted } from './types.js';
 
 /** A line of a page as laid out: its text, left edge, baseline and font size. */
@@ -113,7 +114,7 @@ function edges(lines: Line[]): Line[] {
 function paragraphsOf(lines: Line[], page: number): Block[] {
   const gaps = lines.slice(1).map((l, i) => lines[i]!.y - l.y).filter((g) => g > 0);
   // The smaller gaps are those between the lines of one paragraph.
-  const usual = quantile(gaps, 0.25) ?? 0;
+  const usual = gaps.length ? quantile([...gaps].sort((a, b) => a - b), 0.25) : 0;
   const blocks: Block[] = [];
   let text = '';
   lines.forEach((line, i) => {
@@ -127,8 +128,3 @@ function paragraphsOf(lines: Line[], page: number): Block[] {
   return blocks;
 }
 
-function quantile(values: number[], q: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor((sorted.length - 1) * q)];
-}
