@@ -1,6 +1,13 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../src/bench/synthetic.js';
-import { distinctPassages, rankedPassages } from '../src/retrieval/search.js';
+import { buildIndex } from '../src/index/build.js';
+import { loadIndex } from '../src/index/loader.js';
+import { buildSettings } from '../src/index/settings.js';
+import { distinctPassages, rankedPassages, Retriever } from '../src/retrieval/search.js';
+import { tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-ranking-');
 
 /** Fused scores as two lists of 50 give them: rank r of one list ties with rank r of the other. */
 function candidates(seed: number) {
@@ -35,4 +42,24 @@ describe('rankedPassages', () => {
     const same = Array.from({ length: 6 }, (_, label) => ({ label, score: 1, chunk: { doc: 'a', start: 0, end: 10 } }));
     expect(rankedPassages(same, () => 0, 3).map((c) => c.label)).toEqual([0]);
   });
+});
+
+describe('query embeddings', () => {
+  it('are remembered: a question asked again costs no model call, and gets the same answer', async () => {
+    const config = testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(tempDir(), 'index') });
+    const model = await testEmbedder();
+    await buildIndex(buildSettings(config), model);
+    const calls: string[] = [];
+    const counting = { ...model, embedQuery: (text: string) => (calls.push(text), model.embedQuery(text)), embedPassages: model.embedPassages.bind(model) };
+    const retriever = new Retriever(await loadIndex(config.INDEX_DIR), counting, { lexicalThreshold: 0.25 });
+    const question = 'How many Azerbaijanis were expelled in 1948-1953?';
+    const first = await retriever.search(question, 5);
+    const made = calls.length;
+    expect(made).toBeGreaterThan(0);
+    const again = await retriever.search(question, 5);
+    expect(calls.length).toBe(made);
+    expect(again.hits.map((h) => [h.doc, h.paragraph, h.relevant])).toEqual(first.hits.map((h) => [h.doc, h.paragraph, h.relevant]));
+    await retriever.search('Who issued the statement about the railway?', 5);
+    expect(calls.length).toBeGreaterThan(made);
+  }, 120_000);
 });

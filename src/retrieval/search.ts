@@ -64,6 +64,8 @@ export interface RetrievalSettings {
 const RRF_K = 60;
 /** An index built before calibration existed: the value that was used then. */
 const UNCALIBRATED_GATE = 0.85;
+/** Query embeddings kept (see Retriever.embedQuery). */
+const QUERY_VECTORS = 1000;
 /** How deep each ranking is read before fusion. */
 const CANDIDATES = 50;
 
@@ -81,13 +83,33 @@ export class Retriever {
   readonly denseGate: number;
 
   /**
+   * Query embeddings of the latest texts (questions and the parts they ask for, see support.ts):
+   * the same words come again — a question asked twice, "what happened" in many questions — and
+   * a model call costs more than the rest of an answer. 1,000 vectors: 1.5 MB at dimension 384.
+   */
+  private readonly queryVectors = new Map<string, Promise<Float32Array>>();
+
+  private embedQuery(text: string): Promise<Float32Array> {
+    let vector = this.queryVectors.get(text);
+    if (vector) this.queryVectors.delete(text); // re-inserted below: the Map's order is the recency
+    else {
+      const fresh = this.embedder.embedQuery(text);
+      fresh.catch(() => this.queryVectors.get(text) === fresh && this.queryVectors.delete(text)); // a failed call is not remembered
+      vector = fresh;
+    }
+    this.queryVectors.set(text, vector);
+    if (this.queryVectors.size > QUERY_VECTORS) this.queryVectors.delete(this.queryVectors.keys().next().value!);
+    return vector;
+  }
+
+  /**
    * The `topK` best passages for a question. Only the first `described` get their best sentence
    * now (the ones shown first; one batched embedding call at most); `describe` does the rest.
    */
   async search(asked: string, topK: number, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
-    const q = await this.embedder.embedQuery(question);
+    const q = await this.embedQuery(question);
     const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
     const lexicalHits = mode === 'dense' ? [] : lexical.query(question, CANDIDATES).labels;
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
@@ -119,7 +141,7 @@ export class Retriever {
     const vectors = await Promise.all(ranked.map(({ label }) => dense.vector(label)));
     // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
     const parts = questionParts(question);
-    const support = new PartSupport(lexical, (text) => this.embedder.embedQuery(text), this.index.manifest.calibration?.support?.gate);
+    const support = new PartSupport(lexical, (text) => this.embedQuery(text), this.index.manifest.calibration?.support?.gate);
     const hits: Hit[] = [];
     for (const [i, { label, score, chunk: c }] of ranked.entries()) {
       const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
