@@ -5,6 +5,7 @@ import { log } from '../log.js';
 import { createBot, registerCommands } from '../telegram/bot.js';
 import { consoleChat } from './chat.js';
 import { progressReporter, run } from './common.js';
+import { exitAfter, stopSignal } from './signals.js';
 import { runWebhook } from './webhookMode.js';
 import { serveViewer } from '../telegram/viewer/server.js';
 
@@ -46,17 +47,15 @@ await run(async (config) => {
   const viewerServer = viewer ? await serveViewer(viewer, config.PORT) : undefined;
   log.info(`@${bot.botInfo.username} is online (${engine.manifest.chunkCount} passages indexed)`);
   let stopped: Promise<number> | undefined;
-  const shutdown = (signal: string) => {
+  void stopSignal().then((signal) => {
     log.info(`${signal}: finishing in-flight replies and stopping`);
     // Stops polling, lets the replies in flight finish (within the grace period) and confirms them to Telegram.
-    stopped ??= polling.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
-  };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+    stopped = polling.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
+  });
   await polling.task();
   if (stopped) await stopped;
-  viewerServer?.close();
-  log.info('stopped');
-  // Replies still waiting to be retried would keep the process alive; they are delivered again at the next start.
-  process.exit();
+  await exitAfter(
+    () => viewerServer?.close(),
+    () => engine.close(),
+  );
 });

@@ -4,6 +4,7 @@ import type { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { PgUpdateClaims } from '../db/updateClaims.js';
 import { serveWebhook } from '../telegram/webhook.js';
+import { exitAfter, stopSignal } from './signals.js';
 import type { Viewer } from '../telegram/viewer/server.js';
 
 /** `npm start` with WEBHOOK_URL: updates arrive by webhook until SIGINT/SIGTERM. */
@@ -17,15 +18,9 @@ export async function runWebhook(bot: Bot, engine: Engine, config: Config, viewe
   const claims = engine.postgres ? new PgUpdateClaims(engine.postgres.db) : undefined;
   const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy, claims, ...(viewer ? { also: (req, res) => viewer.handle(req, res) } : {}) });
   log.info(`@${bot.botInfo.username} is online by webhook (${engine.manifest.chunkCount} passages indexed)`);
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const signal = await stopSignal();
   log.info(`${signal}: finishing in-flight replies and stopping`);
-  // The same grace as polling mode; a second signal exits at once (the handlers above were `once`).
+  // The same grace as polling mode.
   await webhook.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
-  await engine.close();
-  log.info('stopped');
-  // Replies still waiting to be retried would keep the process alive; Telegram posts their updates again.
-  process.exit();
+  await exitAfter(() => engine.close());
 }

@@ -11,6 +11,9 @@ export const LANGS: readonly Lang[] = ['en', 'ru', 'az', 'tr'];
 /** Noun forms for counts: [one, few, many] (Russian needs three; the others use one or two). */
 type Forms = [string, string, string];
 
+/** The commands in the bot's menu. */
+export type MenuCommand = 'ask' | 'sources' | 'help' | 'start' | 'stats' | 'reindex' | 'remove' | 'allow' | 'revoke';
+
 export interface Texts {
   /** "According to «title», ¶4 (file):" — `title` and `where` come already formatted. */
   according: (title: string, where: string, file: string) => string;
@@ -67,6 +70,8 @@ export interface Texts {
   skipped: (file: string, reason: string) => string;
   reindexFailed: (reason: string) => string;
   consoleCommands: string;
+  /** The command menu Telegram shows beside the message field (telegram/commands.ts registers it). */
+  commandMenu: Record<MenuCommand, string>;
   /** The admin's desk: /stats, feedback, uploads, /remove, who may ask. */
   desk: DeskTexts;
   /** Nouns with counts. */
@@ -227,6 +232,17 @@ const en: Texts = {
     decisionNotSaved: 'Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.',
   },
   consoleCommands: 'Commands: /sources, /reindex, /quit.',
+  commandMenu: {
+    ask: 'Ask a question (in groups: /ask your question)',
+    sources: 'The documents I quote',
+    help: 'How to ask',
+    start: 'Start',
+    stats: 'Index and usage statistics (admins)',
+    reindex: 'Rebuild the index from the documents (admins)',
+    remove: 'Remove a document (admins)',
+    allow: 'Allow a user to ask: /allow <id> or as a reply (admins)',
+    revoke: 'Stop a user from asking: /revoke <id> or as a reply (admins)',
+  },
   documents: ['document', 'documents', 'documents'],
   passages: ['passage', 'passages', 'passages'],
 };
@@ -329,6 +345,17 @@ const ru: Texts = {
     decisionNotSaved: 'Не сохранено: не удалось записать (диск заполнен?). Ничего не изменилось; попробуйте позже.',
   },
   consoleCommands: 'Команды: /sources, /reindex, /quit.',
+  commandMenu: {
+    ask: 'Задать вопрос (в группах: /ask ваш вопрос)',
+    sources: 'Документы, которые я цитирую',
+    help: 'Как задавать вопросы',
+    start: 'Начать',
+    stats: 'Статистика индекса и запросов (админы)',
+    reindex: 'Пересобрать индекс по документам (админы)',
+    remove: 'Убрать документ (админы)',
+    allow: 'Разрешить пользователю спрашивать: /allow <id> или ответом (админы)',
+    revoke: 'Запретить пользователю спрашивать: /revoke <id> или ответом (админы)',
+  },
   documents: ['документ', 'документа', 'документов'],
   passages: ['фрагмент', 'фрагмента', 'фрагментов'],
 };
@@ -430,6 +457,17 @@ const az: Texts = {
     decisionNotSaved: 'Yadda saxlanmadı: bunu yaza bilmədim (disk doludur?). Heç nə dəyişmədi; zəhmət olmasa, sonra yenidən cəhd edin.',
   },
   consoleCommands: 'Əmrlər: /sources, /reindex, /quit.',
+  commandMenu: {
+    ask: 'Sual verin (qruplarda: /ask sualınız)',
+    sources: 'Sitat gətirdiyim sənədlər',
+    help: 'Necə soruşmaq olar',
+    start: 'Başla',
+    stats: 'İndeks və istifadə statistikası (adminlər)',
+    reindex: 'İndeksi sənədlərdən yenidən qur (adminlər)',
+    remove: 'Sənədi çıxar (adminlər)',
+    allow: 'İstifadəçiyə sual verməyə icazə ver: /allow <id> və ya cavabla (adminlər)',
+    revoke: 'İstifadəçinin sual vermə icazəsini ləğv et: /revoke <id> və ya cavabla (adminlər)',
+  },
   documents: ['sənəd', 'sənəd', 'sənəd'],
   passages: ['mətn parçası', 'mətn parçası', 'mətn parçası'],
 };
@@ -531,6 +569,17 @@ const tr: Texts = {
     decisionNotSaved: 'Kaydedilmedi: bunu yazamadım (disk dolu mu?). Hiçbir şey değişmedi; lütfen daha sonra yeniden deneyin.',
   },
   consoleCommands: 'Komutlar: /sources, /reindex, /quit.',
+  commandMenu: {
+    ask: 'Soru sorun (gruplarda: /ask sorunuz)',
+    sources: 'Alıntı yaptığım belgeler',
+    help: 'Nasıl sorulur',
+    start: 'Başlat',
+    stats: 'Dizin ve kullanım istatistikleri (yöneticiler)',
+    reindex: 'Dizini belgelerden yeniden oluştur (yöneticiler)',
+    remove: 'Bir belgeyi kaldır (yöneticiler)',
+    allow: 'Bir kullanıcının soru sormasına izin ver: /allow <id> veya cevap olarak (yöneticiler)',
+    revoke: 'Bir kullanıcının soru sorma iznini kaldır: /revoke <id> veya cevap olarak (yöneticiler)',
+  },
   documents: ['belge', 'belge', 'belge'],
   passages: ['metin parçası', 'metin parçası', 'metin parçası'],
 };
