@@ -60,7 +60,7 @@ describe('bench run (tiny sizes, test model)', () => {
       },
       () => {},
     );
-  }, 180_000);
+  }, 420_000); // generous: a loaded machine (the PostgreSQL part measures ef_search and serves from a fresh process)
 
   it('reports the machine and the configured model', () => {
     expect(result.machine.cores).toBeGreaterThan(0);
