@@ -143,12 +143,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   }
 
   // Embed the new and changed documents; copies take the original's chunks and vectors.
-  const embeddedChunks = plan.fresh.map((doc) => chunkDocument(doc));
-  const texts = embeddedChunks.flat().map((c) => c.text);
-  const embedStart = performance.now();
-  onProgress({ stage: 'embedding', done: 0, total: texts.length });
-  const vectorsOf = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
-  const embedMs = performance.now() - embedStart;
+  const { chunks: embeddedChunks, vectors: vectorsOf, embedMs } = await embedFresh(plan, embedder, onProgress);
   const writer = new BuildWriter(settings.indexDir);
   try {
     const copies = previous ? copiedChunks(previous, plan.copied, embedder.dim) : { chunks: [], vectors: [] };
@@ -161,7 +156,7 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     writer.put(TEXTS_FILE, textsFile(previous, manifest.documents.map((d) => d.hash), read));
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
-    return summary(writer.dir, done.chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
+    return summary(writer.dir, done.chunkCount, { embeddedChunks: vectorsOf.length, embedMs, rebuilt, calibration: done.calibration });
   } catch (err) {
     writer.abandon();
     // The live build's files are damaged: build from the documents instead of failing the same way every run.
@@ -203,6 +198,19 @@ export function describePlan(plan: Plan, started: number) {
 }
 
 /** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
+/**
+ * The chunks of the new and changed documents, one list per document, and their vectors in the
+ * same order: what a build of either store embeds (progress reported as 'embedding').
+ */
+export async function embedFresh(plan: Pick<Plan, 'fresh'>, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<{ chunks: Chunk[][]; vectors: Float32Array[]; embedMs: number }> {
+  const chunks = plan.fresh.map((doc) => chunkDocument(doc));
+  const texts = chunks.flat().map((c) => c.text);
+  const started = performance.now();
+  onProgress({ stage: 'embedding', done: 0, total: texts.length });
+  const vectors = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
+  return { chunks, vectors, embedMs: performance.now() - started };
+}
+
 function copiedChunks(previous: { build: string; manifest: Manifest }, copied: Reuse[], dim: number): { chunks: Chunk[][]; vectors: Float32Array[] } {
   if (copied.length === 0) return { chunks: [], vectors: [] };
   const store = ChunkStore.parse(readPrevious(previous.build, previous.manifest, FILES.chunks));

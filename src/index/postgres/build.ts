@@ -1,10 +1,9 @@
 import type { Chunk } from '../../chunks/chunk.js';
-import { chunkDocument } from '../../chunks/chunk.js';
 import { inTransaction, toVector, type Db } from '../../db/pool.js';
 import { documentNames } from '../examples.js';
 import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
-import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
+import { describePlan, embedFresh, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
 import { planChanges, readingKey, type Plan } from '../changes.js';
 import { LexicalIndex, type LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
@@ -85,12 +84,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   }
   const graph: GraphParams = { M: settings.M, efConstruction: settings.efConstruction };
 
-  const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
-  const texts = freshChunks.flat().map((c) => c.text);
-  const embedStart = performance.now();
-  onProgress({ stage: 'embedding', done: 0, total: texts.length });
-  const vectors = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
-  const embedMs = performance.now() - embedStart;
+  const { chunks: freshChunks, vectors, embedMs } = await embedFresh(plan, embedder, onProgress);
 
   await ensurePassages(db, embedder.dim, graph);
   const generation = Number((await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id);
@@ -99,7 +93,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     const writer = new GenerationWriter(db, generation, await nextLabel(db));
     onProgress({ stage: 'writing', chunks: 0 });
     const write = () => writeDocuments(writer, plan, freshChunks, vectors);
-    const bulk = texts.length > (previous?.manifest.chunkCount ?? 0);
+    const bulk = vectors.length > (previous?.manifest.chunkCount ?? 0);
     const { documents, lexicalRemoved, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
     if (!previous) await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]); // a new model: everything before goes
     const slots = writer.next;
@@ -130,7 +124,7 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     await db.query('UPDATE cite_generations SET manifest = $2, lexical = $3 WHERE id = $1', [generation, JSON.stringify(manifest), lexical.serialize()]);
     await switchTo(db, generation, live);
     await dropOld(db, live);
-    return summary(generation, chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt: !previous, calibration });
+    return summary(generation, chunkCount, { embeddedChunks: vectors.length, embedMs, rebuilt: !previous, calibration });
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
     throw err;
