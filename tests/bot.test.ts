@@ -92,7 +92,7 @@ describe('questions in a private chat', () => {
   it('a question in the asker’s own words ("driven out") quotes the 1948-1953 sentence, under the hedge line when unsure', async () => {
     const m = single(await ask(user(109), 'How many Azerbaijanis were driven out of Armenia between 1948 and 1953?'));
     expect(quotedBold(m)[0]).toBe(EXPELLED_SENTENCE);
-    expect(m.plain).toMatch(new RegExp(`^(${TEXTS.en.hedged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n\n)?1\. According to «`));
+    expect(m.plain).toMatch(new RegExp(`^(${TEXTS.en.hedged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n\n)?1. According to «`));
     expect(buttonData(m, '👍')).toMatch(/^fb:/); // 👍/👎 as on any answer
   });
 

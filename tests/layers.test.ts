@@ -26,7 +26,7 @@ const LAYERS: [name: string, paths: string[]][] = [
 ];
 
 /** The layer of a path relative to src/ (posix separators), or undefined when none claims it. */
-export function layerOf(file: string): number | undefined {
+function layerOf(file: string): number | undefined {
   let best: { layer: number; length: number } | undefined;
   LAYERS.forEach(([, paths], layer) => {
     for (const p of paths) {
@@ -38,7 +38,7 @@ export function layerOf(file: string): number | undefined {
 }
 
 /** Relative module specifiers of a source text: static imports, re-exports, side-effect and dynamic imports. */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const found: string[] = [];
   for (const m of source.matchAll(/(?:^|[\s;])(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
     const spec = m[1] ?? m[2] ?? m[3];
@@ -53,7 +53,7 @@ function resolve(from: string, spec: string): string {
 }
 
 /** Every import that points to a higher layer, as "from → to (layer → layer)". */
-export function backImports(files: Map<string, string>): string[] {
+function backImports(files: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [file, source] of files) {
     const own = layerOf(file)!;

@@ -32,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(() => {});
 
-export interface LoadTable {
+interface LoadTable {
   questions: number;
   answered: number;
   rateLimitNotices: number;

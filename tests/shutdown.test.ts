@@ -56,7 +56,7 @@ function copiesPerUser(fake: FakeBotApi, ids: number[], answer: string): number[
 }
 
 /** A bot online and answering; returns the answer text to QUESTION. */
-async function online(fake: FakeBotApi, bot: ReturnType<typeof startBot>): Promise<string> {
+async function online(fake: FakeBotApi, _bot: ReturnType<typeof startBot>): Promise<string> {
   fake.sendText(user(1), QUESTION);
   return (await fake.waitFor(() => fake.messages.find((m) => m.chat_id === 1), 60_000)).text;
 }

@@ -76,7 +76,7 @@ export function zipfVocabulary(base: Vocabulary, size: number, seed = 7): Vocabu
       words.push(w);
     }
   }
-  return weighted(words, words.map((_, rank) => 1 / Math.pow(rank + 1, 1.07)));
+  return weighted(words, words.map((_, rank) => 1 / (rank + 1) ** 1.07));
 }
 
 function sentence(vocab: Vocabulary, rand: () => number, min: number, max: number): string {

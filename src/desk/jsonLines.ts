@@ -234,7 +234,7 @@ function* linesOf(file: string): Generator<string> {
     const buffer = Buffer.alloc(1 << 20);
     const decoder = new StringDecoder('utf8');
     let rest = '';
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+    for (let n: number; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
       const lines = (rest + decoder.write(buffer.subarray(0, n))).split('\n');
       rest = lines.pop()!;
       yield* lines;

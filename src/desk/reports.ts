@@ -49,7 +49,10 @@ export class Tally {
   private readonly recentUnanswered: string[] = [];
 
   add(entry: DeskEntry): void {
-    if (entry.type === 'unanswered') return keepLast(this.recentUnanswered, entry.q);
+    if (entry.type === 'unanswered') {
+      keepLast(this.recentUnanswered, entry.q);
+      return;
+    }
     const key = `${entry.answer}\0${entry.user}`;
     const seq = this.presses++;
     const down = entry.vote === 'down';

@@ -83,7 +83,7 @@ function linesOf(items: TextItem[]): Line[] {
   return lines.map(({ text, x, y, size }) => ({ text: text.replace(/\s+/g, ' ').trim(), x, y, size })).filter((l) => l.text !== '');
 }
 
-const PAGE_NUMBER = /^(page|p\.|стр\.?|səh\.?|sayfa)?\s*[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?\s*((of|из|\/)\s*\d{1,4})?$/i;
+const PAGE_NUMBER = /^(page|p\.|стр\.?|səh\.?|sayfa)?\s*[-–—([]?\s*\d{1,4}\s*[-–—)\]]?\s*((of|из|\/)\s*\d{1,4})?$/i;
 /** A line with its digits masked: "Annual report 2023 — page 4" repeats as "annual report # — page #". */
 const shape = (text: string) => text.toLowerCase().replace(/\d+/g, '#').replace(/\s+/g, ' ');
 /** How many lines at the top and bottom of a page may be running headers or footers. */
