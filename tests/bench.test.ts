@@ -150,6 +150,16 @@ describe('bench run (tiny sizes, test model)', () => {
     expect(inc.ratio).toBeGreaterThan(0);
   });
 
+  it('measures the PostgreSQL store (PGlite): ef_search chosen at build reaches recall@10 0.95, served by a fresh process', () => {
+    const [pglite] = result.postgres;
+    expect(result.postgres).toHaveLength(1); // no BENCH_DATABASE_URL
+    expect(pglite!.dense.measuredAtBuild).toBeGreaterThanOrEqual(0.95);
+    expect(pglite!.dense.efSearch).toBeGreaterThanOrEqual(50);
+    expect(pglite!.bytes.postings).toBeGreaterThan(0);
+    expect('error' in pglite!.serve ? pglite!.serve.error : '').toBe('');
+    expect(renderMarkdown(result)).toContain('PostgreSQL (server 1)');
+  });
+
   it('renders every section as markdown tables', () => {
     const md = renderMarkdown(result);
     for (const h of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', '(chosen)', 'start to first answer', 'hybrid / dense']) {

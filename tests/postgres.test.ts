@@ -3,7 +3,7 @@
  * served on 127.0.0.1 by the tests. Built and asked through the terminal commands, compared with
  * the file store; incremental builds, a build killed half-way, the schema version.
  */
-import { appendFileSync, cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,9 @@ import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
 import { Engine } from '../src/engine.js';
 import { searchOptions } from '../src/index/settings.js';
 import { PostgresIndex } from '../src/index/postgres/source.js';
+import type { Chunk } from '../src/chunks/chunk.js';
+import { loadIndex } from '../src/index/loader.js';
+import { PgLexical } from '../src/index/postgres/lexical.js';
 import { PgDense } from '../src/index/postgres/reader.js';
 import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
 import { PgDeskStore } from '../src/desk/postgres.js';
@@ -188,6 +191,57 @@ describe('builds in PostgreSQL', () => {
   }, 500_000);
 });
 
+describe('lexical search in PostgreSQL', () => {
+  it('scores BM25 in SQL as the file store does (word forms, close spellings, unknown words, rarity), no postings in the reader, and follows a re-index', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const work = tempDir();
+    const indexDir = path.join(work, 'index');
+    const env = { EMBED_MODEL: modelDir, SEEDS_DIR: seeds, INDEX_DIR: indexDir, EMBED_CACHE_DIR: path.join(work, 'cache') };
+    const questions = [
+      ...readFileSync(path.join(SEEDS, '..', 'dev.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).q as string),
+      'expel Azerbaycan 1948 organisations remain', 'trade unions railway', 'Azerbaijanis deported', 'zebra quartet lighthouse', '5,000 houses',
+    ];
+    const compare = async () => {
+      expect((await runCli('index.ts', [], env, work)).code).toBe(0);
+      const files = await loadIndex(indexDir);
+      const engine = await Engine.open(testConfig({ ...env, DATABASE_URL: db.url }));
+      const pgLive = await engine.postgres!.openLive();
+      const lexical = pgLive.lexical as PgLexical;
+      expect(lexical).toBeInstanceOf(PgLexical);
+      for (const q of questions) {
+        await lexical.prepare(q);
+        const [want, got] = [files.lexical.query(q, 50), await lexical.query(q, 50)];
+        // The same passages with the same scores (labels differ once the stores changed differently;
+        // equal scores are ordered by label, so compared as sets above the last score).
+        expect(got.scores.length, q).toBe(want.scores.length);
+        got.scores.forEach((score, i) => expect(score, q).toBeCloseTo(want.scores[i]!, 3));
+        const last = want.scores.at(-1) ?? 0;
+        const passages = async (labels: number[], scores: number[], chunks: { get(l: number): unknown }) =>
+          (await Promise.all(labels.filter((_, i) => scores[i]! > last + 1e-4).map((l) => chunks.get(l)))).map((c) => `${(c as Chunk).doc}@${(c as Chunk).start}`).sort();
+        expect(await passages(got.labels, got.scores, pgLive.chunks), q).toEqual(await passages(want.labels, want.scores, files.chunks));
+        expect(lexical.unknownTerms(q), q).toEqual(files.lexical.unknownTerms(q));
+        for (const t of new Set(q.toLowerCase().split(/\W+/))) expect(lexical.idf(t), t).toBeCloseTo(files.lexical.idf(t), 9);
+        const text = (await files.chunks.get(want.labels[0] ?? 0))!.text;
+        expect(lexical.coverage(q, text), q).toBeCloseTo(files.lexical.coverage(q, text), 9);
+      }
+      await engine.close();
+    };
+    await compare();
+    // Documents added, changed, renamed and removed: the counts follow, incrementally.
+    const [first, second, third] = readdirSync(seeds).sort();
+    appendFileSync(path.join(seeds, first!), '\n\nThe zebra quartet rehearsed in the lighthouse every Thursday.\n');
+    cpSync(path.join(seeds, second!), path.join(seeds, 'moved.txt'));
+    rmSync(path.join(seeds, second!));
+    rmSync(path.join(seeds, third!));
+    writeFileSync(path.join(seeds, 'new.txt'), 'Railway unions\n\nThe railway workers union organised a deported workers fund.\n');
+    await compare();
+    // Only the rows of the live generation and of the one before remain (a replica one behind).
+    expect(await count(db.url, `SELECT count(*) AS n FROM cite_terms WHERE died IS NOT NULL AND died < (SELECT generation FROM cite_live)`)).toBe(0);
+    expect(await count(db.url, `SELECT count(*) AS n FROM cite_generations WHERE lexical IS NOT NULL`)).toBe(0);
+  }, 600_000);
+});
+
 describe('vector search in PostgreSQL', () => {
   it('builds HNSW with HNSW_M / HNSW_EF_CONSTRUCTION, measures ef_search at build, and queries keep the index at that setting', async () => {
     const db = await database();
@@ -240,7 +294,7 @@ describe('the schema', () => {
     await (await PostgresIndex.connect(db.url, options)).close();
     expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
     // A database of version 1 (before the desk tables): upgraded in place.
-    await sql(db.url, 'DROP TABLE cite_feedback, cite_unanswered, cite_uploads, cite_access; UPDATE cite_schema SET version = 1');
+    await sql(db.url, 'DROP TABLE cite_feedback, cite_unanswered, cite_uploads, cite_access, cite_postings, cite_terms; ALTER TABLE cite_generations DROP COLUMN lexical_totals; UPDATE cite_schema SET version = 1');
     await (await PostgresIndex.connect(db.url, options)).close();
     expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
     expect(await count(db.url, `SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('cite_feedback', 'cite_unanswered', 'cite_uploads', 'cite_access')`)).toBe(4);

@@ -174,8 +174,9 @@ describe('two webhook replicas on one PostgreSQL', () => {
     expect((await ask(b, u, EXPELLED, (p) => p.includes('1948-1953'))).plain).toContain('1948-1953');
     const before = fake.messages.length;
     await fake.deliver(fake.sendCommand(ADMIN, 'reindex'), b.url);
-    await fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /synthetic_0\.txt/.test(e))), 90_000);
-  }, 180_000);
+    // Generous: under a loaded machine PGlite (one thread) writes 500 passages, their postings and the graph slowly.
+    await fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /synthetic_0\.txt/.test(e))), 240_000);
+  }, 360_000);
 
   it('the database stopped: a short "temporarily unavailable", /healthz 503; restarted: answers again by itself', async () => {
     const u = user(505);

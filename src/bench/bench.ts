@@ -55,7 +55,7 @@ export interface BenchResult {
   builds: BuildResult[];
   scale: ScaleResult;
   incremental: IncrementalResult;
-  postgres: PostgresResult;
+  postgres: PostgresResult[];
   reading?: ReadingResult;
   wallMs: number;
   /** 1-minute load average at the end of the run. */
@@ -248,7 +248,7 @@ export function renderMarkdown(r: BenchResult): string {
   out.push(`## 4. Scale: the product at ${r.scale.chunks.toLocaleString('en-US')} passages`, '', renderScale(r.scale));
 
   // 7. (after 5 in the report, measured after 4)
-  const postgresReport = `## 7. PostgreSQL: the same ${r.postgres.chunks.toLocaleString('en-US')} passages\n\n${renderPostgres(r.postgres, r.scale)}\n`;
+  const postgresReport = `## 7. PostgreSQL: the same ${r.postgres[0]!.chunks.toLocaleString('en-US')} passages\n\n${renderPostgres(r.postgres, r.scale)}\n`;
 
   // 5.
   const inc = r.incremental;
@@ -293,7 +293,7 @@ export async function postgresOnly(quick: boolean, documents?: number, withFiles
     const options = { ...sizes, exactSearchMax: sizes.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir: choice.temp[0]! };
     const files = withFiles ? await scaleSection(config, embedder, options, log) : undefined;
     const result = await postgresSection(config, embedder, options, log);
-    return `## PostgreSQL beside the file store: ${result.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result, files)}`;
+    return `## PostgreSQL beside the file store: ${result[0]!.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result, files)}`;
   } finally {
     if (!process.env.BENCH_KEEP) for (const d of choice.temp) rmSync(d, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
+import { fuzzystrmatch } from '@electric-sql/pglite/contrib/fuzzystrmatch';
 import { vector } from '@electric-sql/pglite-pgvector';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -20,7 +21,7 @@ export interface TestPg {
 }
 
 export async function startTestPg(): Promise<TestPg> {
-  const db = await PGlite.create({ extensions: { vector } });
+  const db = await PGlite.create({ extensions: { vector, fuzzystrmatch } });
   let server = serve(db, 0);
   await server.start();
   const port = Number(server.getServerConn().split(':').pop());

@@ -41,6 +41,18 @@ export async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => 
   }
 }
 
+/** Runs `work` on one connection without the statement timeout (index builds, bulk aggregates, VACUUM). */
+export async function withoutTimeout<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  try {
+    await client.query('SET statement_timeout = 0');
+    return await work(client);
+  } finally {
+    await client.query('RESET statement_timeout').catch(() => {});
+    client.release();
+  }
+}
+
 /** A pgvector literal; 9 significant digits give back the same float32. */
 export const toVector = (v: Float32Array) => `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
 

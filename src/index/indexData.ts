@@ -27,8 +27,19 @@ export interface IndexData {
   dense: DenseIndex;
 }
 
-/** The lexical side of retrieval: BM25 candidates and how much of a question a text covers. */
-export type LexicalSearch = Pick<LexicalIndex, 'query' | 'coverage' | 'idf' | 'unknownTerms'>;
+/**
+ * The lexical side of retrieval: BM25 candidates and how much of a question a text covers. A
+ * database store scores in SQL (`query` answers asynchronously) and fetches the statistics of a
+ * question's words in `prepare`, so that `coverage`, `idf` and `unknownTerms` of those words answer
+ * from memory: the retriever prepares each question before using them.
+ */
+export interface LexicalSearch {
+  query(question: string, limit: number): ReturnType<LexicalIndex['query']> | Promise<ReturnType<LexicalIndex['query']>>;
+  coverage: LexicalIndex['coverage'];
+  idf: LexicalIndex['idf'];
+  unknownTerms: LexicalIndex['unknownTerms'];
+  prepare?(question: string): Promise<void>;
+}
 
 /** An index as read from disk, with the concrete stores (builds and tests use their extra methods). */
 export interface StoredIndex extends IndexData {

@@ -10,18 +10,17 @@ import { topByScore } from './topK.js';
  */
 
 /** BM25+ parameters (MiniSearch's, which the product used before: rankings stay comparable). */
-const K1 = 1.2;
-const B = 0.7;
-const DELTA = 0.5;
+export const BM25 = { K1: 1.2, B: 0.7, DELTA: 0.5 } as const;
+const { K1, B, DELTA } = BM25;
 /**
  * Text counts twice as much as the title (a title's words are in all of its document's chunks); a
  * title word counts once however often it appears, so an odd weight means "also in the title" and
  * a weight of 2 or more "in the text".
  */
-const TEXT_WEIGHT = 2;
+export const TEXT_WEIGHT = 2;
 const TITLE_WEIGHT = 1;
 /** At most this many close spellings of a query word are searched (bounded cost). */
-const FUZZY_EXPANSIONS = 20;
+export const FUZZY_EXPANSIONS = 20;
 /**
  * Words of at least this length also match words within an edit distance of 15 % of their length
  * ("Azerbaycan" → "azerbaijan"), weighted lower still: spelling variants and transliterations.
@@ -34,6 +33,57 @@ export interface LexicalChunk {
   label: number;
   text: string;
   title: string;
+}
+
+/**
+ * A chunk's weighted term counts (text words count TEXT_WEIGHT each, a title word TITLE_WEIGHT once)
+ * and its length for BM25 (at least 1), both capped to 16 bits.
+ */
+export function termCounts(text: string, title: string): { counts: Map<string, number>; length: number } {
+  const counts = new Map<string, number>();
+  for (const t of terms(text)) counts.set(t, (counts.get(t) ?? 0) + TEXT_WEIGHT);
+  for (const t of new Set(terms(title))) counts.set(t, (counts.get(t) ?? 0) + TITLE_WEIGHT);
+  let length = 0;
+  for (const [t, tf] of counts) {
+    counts.set(t, Math.min(tf, 0xffff));
+    length += tf;
+  }
+  return { counts, length: Math.max(1, Math.min(length, 0xffff)) };
+}
+
+/** The distinct search terms of a question, in order (what `query`, `coverage` and `unknownTerms` weigh). */
+export const questionTerms = (question: string): string[] => [...new Set(terms(question))];
+
+/** How many edits away a close spelling of `term` may be; undefined for words too short to have any. */
+export const spellingDistance = (term: string): number | undefined => (term.length >= FUZZY_MIN ? Math.round(term.length * FUZZY_SHARE) : undefined);
+/** Numbers are not matched by close spellings (1948 is not 1949); unknownTerms still looks for them. */
+export const spellsClose = (term: string): boolean => spellingDistance(term) !== undefined && !/^\d/.test(term);
+/** The weight of a close spelling `distance` edits from `term` (at most FUZZY_EXPANSIONS of them, the most frequent). */
+export const fuzzyWeight = (term: string, distance: number) => (FUZZY_WEIGHT * term.length) / (term.length + distance);
+
+/** BM25's inverse document frequency of a term in `df` of `live` chunks. */
+export const bm25Idf = (live: number, df: number) => Math.log(1 + (live - df + 0.5) / (df + 0.5));
+/** Rarity of a term whose `textDf` chunks (text, not only title) use it: what `coverage` weighs words by. */
+export const rarity = (live: number, textDf: number) => Math.log(1 + live / Math.max(textDf, 1));
+
+/**
+ * Share (0..1) of the question's informative words found in `text`, weighted by rarity (`idf`).
+ * Word forms share a term (`terms` stems); close spellings count too ("Azerbaycan" / "Azerbaijan").
+ */
+export function coverageOf(question: string, text: string, idf: (term: string) => number): number {
+  const asked = questionTerms(question);
+  if (asked.length === 0) return 0;
+  const present = new Set(terms(text));
+  const closeSpelling = (t: string, p: string) => boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
+  const has = (t: string) => present.has(t) || (spellsClose(t) && [...present].some((p) => closeSpelling(t, p)));
+  let total = 0;
+  let found = 0;
+  for (const t of asked) {
+    const w = idf(t);
+    total += w;
+    if (has(t)) found += w;
+  }
+  return found / total;
 }
 
 interface Postings {
@@ -102,17 +152,13 @@ export class LexicalIndex {
     const fresh = new Map<string, number[]>(); // term → [label, tf, label, tf, …]
     for (const c of added) {
       drop[c.label] = 1; // whatever it had before is replaced
-      const counts = new Map<string, number>();
-      for (const t of terms(c.text)) counts.set(t, (counts.get(t) ?? 0) + TEXT_WEIGHT);
-      for (const t of new Set(terms(c.title))) counts.set(t, (counts.get(t) ?? 0) + TITLE_WEIGHT);
-      let len = 0;
+      const { counts, length } = termCounts(c.text, c.title);
       for (const [t, tf] of counts) {
         const list = fresh.get(t) ?? [];
         if (list.length === 0) fresh.set(t, list);
-        list.push(c.label, Math.min(tf, 0xffff));
-        len += tf;
+        list.push(c.label, tf);
       }
-      docLen[c.label] = Math.max(1, Math.min(len, 0xffff));
+      docLen[c.label] = length;
     }
 
     // Merge old (minus dropped labels) and fresh postings in term order.
@@ -169,7 +215,7 @@ export class LexicalIndex {
     this.expand(question).forEach((matches, word) => {
       for (const [i, weight] of matches) {
         const df = termStart[i + 1]! - termStart[i]!;
-        const idf = Math.log(1 + (this.liveCount - df + 0.5) / (df + 0.5));
+        const idf = bm25Idf(this.liveCount, df);
         for (let j = termStart[i]!; j < termStart[i + 1]!; j++) {
           const label = postLabel[j]!;
           const tf = postTf[j]!;
@@ -197,10 +243,9 @@ export class LexicalIndex {
       const matches = new Map<number, number>();
       const lo = lowerBound(this.p.terms, term);
       if (this.p.terms[lo] === term) matches.set(lo, 1);
-      if (term.length >= FUZZY_MIN && !/^\d/.test(term)) {
-        const maxDistance = Math.round(term.length * FUZZY_SHARE);
-        for (const [i, distance] of this.nearTerms(term, maxDistance)) {
-          if (!matches.has(i)) matches.set(i, (FUZZY_WEIGHT * term.length) / (term.length + distance));
+      if (spellsClose(term)) {
+        for (const [i, distance] of this.nearTerms(term, spellingDistance(term)!)) {
+          if (!matches.has(i)) matches.set(i, fuzzyWeight(term, distance));
         }
       }
       if (matches.size) out.push(matches);
@@ -227,7 +272,8 @@ export class LexicalIndex {
   unknownTerms(question: string): string[] {
     return [...new Set(terms(question))].filter((t) => {
       if (this.p.terms[lowerBound(this.p.terms, t)] === t) return false;
-      return !(t.length >= FUZZY_MIN && this.nearTerms(t, Math.round(t.length * FUZZY_SHARE)).length > 0);
+      const distance = spellingDistance(t);
+      return !(distance !== undefined && this.nearTerms(t, distance).length > 0);
     });
   }
 
@@ -235,7 +281,7 @@ export class LexicalIndex {
   idf(term: string): number {
     const i = lowerBound(this.p.terms, term);
     const df = this.p.terms[i] === term ? this.textDf[i]! : 0;
-    return Math.log(1 + this.liveCount / Math.max(df, 1));
+    return rarity(this.liveCount, df);
   }
 
   /**
@@ -243,20 +289,7 @@ export class LexicalIndex {
    * Words the documents never use weigh the most: a question about them is not covered.
    */
   coverage(question: string, text: string): number {
-    const asked = [...new Set(terms(question))];
-    if (asked.length === 0) return 0;
-    const present = new Set(terms(text));
-    // Word forms share a term (`terms` stems); close spellings count too ("Azerbaycan" / "Azerbaijan").
-    const closeSpelling = (t: string, p: string) => boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
-    const has = (t: string) => present.has(t) || (t.length >= FUZZY_MIN && !/^\d/.test(t) && [...present].some((p) => closeSpelling(t, p)));
-    let total = 0;
-    let found = 0;
-    for (const t of asked) {
-      const w = this.idf(t);
-      total += w;
-      if (has(t)) found += w;
-    }
-    return found / total;
+    return coverageOf(question, text, (t) => this.idf(t));
   }
 
   serialize(): Buffer {

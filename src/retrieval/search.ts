@@ -109,9 +109,9 @@ export class Retriever {
   async search(asked: string, topK: number, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
-    const q = await this.embedQuery(question);
+    const [q] = await Promise.all([this.embedQuery(question), lexical.prepare?.(question)]);
     const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
-    const lexicalHits = mode === 'dense' ? [] : lexical.query(question, CANDIDATES).labels;
+    const lexicalHits = mode === 'dense' ? [] : (await lexical.query(question, CANDIDATES)).labels;
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
 
     const fused = new Map<number, number>();
@@ -188,6 +188,7 @@ export class Retriever {
     const focus = answer.focus;
     const pending = answer.hits.slice(from, to).filter((h) => !h.sentence);
     if (!focus || pending.length === 0) return;
+    await this.index.lexical.prepare?.(focus.text);
     const byMeaning: { hit: Hit; sentences: string[] }[] = [];
     for (const hit of pending) {
       const sentences = bodySentences(hit);

@@ -1,15 +1,17 @@
 import type { Chunk } from '../../chunks/chunk.js';
-import { inTransaction, toVector, type Db } from '../../db/pool.js';
+import { inTransaction, toVector, withoutTimeout, type Db } from '../../db/pool.js';
 import { documentNames } from '../examples.js';
 import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
 import { describePlan, embedFresh, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
 import { planChanges, readingKey, type Plan } from '../changes.js';
-import { LexicalIndex, type LexicalChunk } from '../lexical.js';
+import type { LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
+import type { LexicalTotals } from './lexical.js';
 import { lockBuilds } from './lock.js';
-import { generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
+import { dropOldPostings, forgetPostings, insertPostings, retireAllPostings, retirePostings, updateTerms } from './postings.js';
+import { GENERATION_CHANNEL, generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
 import { ensurePassages, migrate, withoutVectorIndex, type GraphParams } from './schema.js';
 import { tuneEfSearch } from './tuning.js';
 
@@ -51,22 +53,24 @@ async function forget(db: Db, generation: number): Promise<void> {
     await db.query('DELETE FROM cite_passages WHERE born = $1', [generation]);
     await db.query('UPDATE cite_passages SET died = NULL WHERE died = $1', [generation]);
   }
+  await forgetPostings(db, generation);
   await db.query('DELETE FROM cite_generations WHERE id = $1', [generation]);
 }
 
 interface Live {
   generation: number;
   manifest: Manifest;
-  lexical: Buffer;
+  /** Undefined for a generation of schema 2, whose postings were one blob: this build writes them all as rows. */
+  lexical: LexicalTotals | undefined;
 }
 
 async function reusableLive(db: Db, embedder: Embedder, key: string): Promise<{ live?: number; previous?: Live }> {
   const live = await liveGeneration(db);
   if (live === undefined) return {};
-  const row = (await db.query<{ manifest: Manifest; lexical: Buffer }>('SELECT manifest, lexical FROM cite_generations WHERE id = $1', [live])).rows[0]!;
+  const row = (await db.query<{ manifest: Manifest; lexical_totals: LexicalTotals | null }>('SELECT manifest, lexical_totals FROM cite_generations WHERE id = $1', [live])).rows[0]!;
   const m = row.manifest;
   const fits = m.modelIdentity === embedder.identity && m.dim === embedder.dim && m.embeddingKey === key;
-  return { live, previous: fits ? { generation: live, manifest: m, lexical: row.lexical } : undefined };
+  return { live, previous: fits ? { generation: live, manifest: m, lexical: row.lexical_totals ?? undefined } : undefined };
 }
 
 async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: SearchOptions, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<BuildSummary> {
@@ -94,12 +98,14 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     onProgress({ stage: 'writing', chunks: 0 });
     const write = () => writeDocuments(writer, plan, freshChunks, vectors);
     const bulk = vectors.length > (previous?.manifest.chunkCount ?? 0);
-    const { documents, lexicalRemoved, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
-    if (!previous) await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]); // a new model: everything before goes
+    const { documents, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
+    if (!previous) {
+      // A new model: everything before goes.
+      await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]);
+      await retireAllPostings(db, generation);
+    }
     const slots = writer.next;
-    const lexical = previous
-      ? LexicalIndex.deserialize(previous.lexical).update(lexicalRemoved, lexicalAdded, slots)
-      : LexicalIndex.build(lexicalAdded, slots);
+    const lexical = await writeLexical(db, generation, lexicalAdded, writer.first, previous);
     const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
     const liveLabels = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
     const hnsw = chunkCount > settings.exactSearchMax ? await tuneEfSearch(db, generation, embedder, liveLabels, graph, previous?.manifest.hnsw) : null;
@@ -121,14 +127,32 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
       buildMs: Math.round(performance.now() - started),
       checksums: {},
     };
-    await db.query('UPDATE cite_generations SET manifest = $2, lexical = $3 WHERE id = $1', [generation, JSON.stringify(manifest), lexical.serialize()]);
+    await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [generation, JSON.stringify(manifest), JSON.stringify(lexical)]);
     await switchTo(db, generation, live);
     await dropOld(db, live);
+    // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
+    if (bulk) await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
     return summary(generation, chunkCount, { embeddedChunks: vectors.length, embedMs, rebuilt: !previous, calibration });
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
     throw err;
   }
+}
+
+/**
+ * The generation's postings and term counts: rows for the passages added, counts moved on from the
+ * previous generation's. A previous generation whose postings were a blob (schema 2) gets rows for
+ * all its passages, once.
+ */
+async function writeLexical(db: Db, generation: number, added: LexicalChunk[], since: number, previous: Live | undefined): Promise<LexicalTotals> {
+  await insertPostings(db, generation, added);
+  if (!previous || previous.lexical) return updateTerms(db, generation, since, previous?.lexical);
+  const { rows } = await db.query<{ label: number; text: string; title: string }>(
+    `SELECT label, chunk->>'text' AS text, chunk->>'title' AS title FROM cite_passages WHERE label < $2 AND ${VISIBLE}`,
+    [generation, since],
+  );
+  await insertPostings(db, generation, rows);
+  return updateTerms(db, generation, 0, undefined);
 }
 
 /** The first label never used (labels are never reused, so a reader one generation behind never reads a wrong row). */
@@ -138,11 +162,16 @@ async function nextLabel(db: Db): Promise<number> {
 
 /** Writes one generation's rows: new passages, copies of renamed documents' passages, removals. */
 class GenerationWriter {
+  /** The first label of this generation's new rows. */
+  readonly first: number;
+
   constructor(
     private readonly db: Db,
     readonly generation: number,
     public next: number,
-  ) {}
+  ) {
+    this.first = next;
+  }
 
   async insert(chunks: Chunk[], vectors: Float32Array[]): Promise<number> {
     const first = this.next;
@@ -174,6 +203,7 @@ class GenerationWriter {
 
   async remove(d: ManifestDocument): Promise<void> {
     await this.db.query('UPDATE cite_passages SET died = $1 WHERE label >= $2 AND label < $2 + $3 AND died IS NULL', [this.generation, d.firstLabel, d.chunks]);
+    await retirePostings(this.db, this.generation, d.firstLabel, d.chunks);
   }
 }
 
@@ -182,7 +212,6 @@ const lexicalOf = (first: number, chunks: Chunk[]): LexicalChunk[] => chunks.map
 
 async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks: Chunk[][], vectors: Float32Array[]) {
   const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
-  const lexicalRemoved: number[] = [];
   const lexicalAdded: LexicalChunk[] = [];
   for (const { doc, previous: old, stat } of plan.reused) {
     if (old.file === doc.file && old.title === doc.title) {
@@ -193,7 +222,6 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
     const { first, chunks } = await writer.copy(old, doc.file, doc.title);
     await writer.remove(old); // the previous document entry is consumed by this one
     documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat, firstLabel: first });
-    lexicalRemoved.push(...range(old.firstLabel, old.chunks));
     lexicalAdded.push(...lexicalOf(first, chunks));
   }
   // A copy of a document still there: new rows with the original's chunks and vectors, nothing embedded.
@@ -204,7 +232,6 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
   }
   for (const d of plan.removed) {
     await writer.remove(d);
-    lexicalRemoved.push(...range(d.firstLabel, d.chunks));
   }
   let offset = 0;
   for (const [i, doc] of plan.fresh.entries()) {
@@ -214,7 +241,7 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
     documents.push({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)!, firstLabel: first, chunks: chunks.length, names: documentNames(chunks.map((c) => c.text)) });
     lexicalAdded.push(...lexicalOf(first, chunks));
   }
-  return { documents, lexicalRemoved, lexicalAdded };
+  return { documents, lexicalAdded };
 }
 
 /** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
@@ -237,7 +264,7 @@ async function switchTo(db: Db, generation: number, base: number | undefined): P
     const moved = await client.query('UPDATE cite_live SET generation = $1, switched_at = now() WHERE generation IS NOT DISTINCT FROM $2', [generation, base ?? null]);
     if (moved.rowCount !== 1) throw new IndexError('Another index build switched the database while this one ran; run it again.', 'busy');
     await client.query(`UPDATE cite_generations SET state = CASE WHEN id = $1 THEN 'live' ELSE 'old' END WHERE id = $1 OR state = 'live'`, [generation]);
-    await client.query(`SELECT pg_notify('cite_generation', $1)`, [String(generation)]);
+    await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, String(generation)]); // delivered at commit
   });
 }
 
@@ -248,6 +275,9 @@ async function switchTo(db: Db, generation: number, base: number | undefined): P
  * passages meanwhile.
  */
 async function dropOld(db: Db, previous: number | undefined): Promise<void> {
-  if (previous !== undefined) await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [previous]);
+  if (previous !== undefined) {
+    await db.query('DELETE FROM cite_passages WHERE died IS NOT NULL AND died <= $1', [previous]);
+    await dropOldPostings(db, previous);
+  }
   await db.query(`DELETE FROM cite_generations WHERE state = 'old'`);
 }

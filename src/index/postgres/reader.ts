@@ -5,9 +5,13 @@ import { LexicalIndex } from '../lexical.js';
 import type { IndexData } from '../indexData.js';
 import { IndexError } from '../layout.js';
 import type { Manifest } from '../manifest.js';
+import { PgLexical, type LexicalTotals } from './lexical.js';
 
 /** Rows a reader of generation $1 sees: born in it or before, not yet removed in it. */
 export const VISIBLE = 'born <= $1 AND (died IS NULL OR died > $1)';
+
+/** The channel a build notifies when it switched generation (payload: the generation). */
+export const GENERATION_CHANNEL = 'cite_generation';
 
 /** The generation readers use now, or undefined before the first build. */
 export async function liveGeneration(db: Db): Promise<number | undefined> {
@@ -32,16 +36,22 @@ export function efSearchOf(manifest: Manifest, options: SearchOptions): number |
   return manifest.chunkCount > options.exactSearchMax ? (options.efSearch ?? UNMEASURED_EF_SEARCH) : undefined;
 }
 
-/** Reads generation `generation`'s manifest and postings; passages and vectors stay in PostgreSQL. */
+/** Reads generation `generation`'s manifest; passages, vectors and postings stay in PostgreSQL. */
 export async function openGeneration(db: Db, generation: number, options: SearchOptions): Promise<IndexData> {
-  const row = (await db.query<{ manifest: unknown; lexical: Buffer }>('SELECT manifest, lexical FROM cite_generations WHERE id = $1', [generation])).rows[0];
+  const row = (
+    await db.query<{ manifest: unknown; totals: LexicalTotals | null; lexical: Buffer | null }>(
+      // The postings blob only of a generation written before they were rows (schema 2).
+      'SELECT manifest, lexical_totals AS totals, CASE WHEN lexical_totals IS NULL THEN lexical END AS lexical FROM cite_generations WHERE id = $1',
+      [generation],
+    )
+  ).rows[0];
   if (!row) throw new IndexError(`Generation ${generation} of the index is not in the database.`, 'missing');
   const manifest = row.manifest as Manifest; // written by buildGeneration from a checked manifest
   return {
     build: generationName(generation),
     manifest,
     chunks: new PgChunks(db, generation),
-    lexical: LexicalIndex.deserialize(row.lexical),
+    lexical: row.totals ? new PgLexical(db, generation, row.totals) : LexicalIndex.deserialize(row.lexical!),
     dense: new PgDense(db, generation, efSearchOf(manifest, options)),
   };
 }

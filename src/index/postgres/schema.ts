@@ -4,15 +4,21 @@ import { inTransaction, type Db } from '../../db/pool.js';
  * The tables, created and upgraded by the product itself. `cite_schema` holds one row with the
  * version; a database written by a newer Cite is refused (its tables may mean something else).
  *
- *   cite_generations  one row per index build: its manifest (documents, calibration…) and BM25 postings
+ *   cite_generations  one row per index build: its manifest (documents, calibration…) and lexical totals
+ *                     (before version 3: its BM25 postings, one blob, still read for such a generation)
  *   cite_live         one row: the generation readers use (the switch is one UPDATE)
  *   cite_passages     every passage of the live generation and of a build in progress: the chunk, its
  *                     vector (vector(N), HNSW cosine index) and the generations it lives in
  *                     [born, died); a reader of generation g sees born <= g < died
+ *   cite_postings     BM25 postings, one row per (term, passage): weighted tf and the passage's length;
+ *                     one more row per passage with the empty term (its length, whatever its words);
+ *                     visible like passages [born, died)
+ *   cite_terms        per term, how many passages use it (df) and use it in their text (text_df), one
+ *                     row per generation range in which these stayed the same [born, died)
  *   cite_recent, cite_rate   what the bot shares between replicas: answers behind buttons, rate limits
  *   cite_feedback, cite_unanswered, cite_uploads, cite_access   the desk (src/desk/postgres.ts)
  */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string[]> = {
   1: [
@@ -32,6 +38,23 @@ const MIGRATIONS: Record<number, string[]> = {
     `CREATE TABLE cite_unanswered (id bigserial PRIMARY KEY, record jsonb NOT NULL)`,
     `CREATE TABLE cite_uploads (file text PRIMARY KEY, record jsonb NOT NULL)`,
     `CREATE TABLE cite_access ("user" bigint PRIMARY KEY, allowed boolean NOT NULL, at timestamptz NOT NULL DEFAULT now())`,
+  ],
+  // BM25 in tables, scored in SQL: no replica holds the postings, no field caps the collection.
+  3: [
+    // levenshtein_less_equal for close spellings (a contrib extension every PostgreSQL ships, trusted since 13).
+    `CREATE EXTENSION IF NOT EXISTS fuzzystrmatch`,
+    `ALTER TABLE cite_generations ADD COLUMN lexical_totals jsonb`,
+    // Terms compare by code point (COLLATE "C"): prefix ranges, and the file store's order.
+    `CREATE TABLE cite_postings (term text COLLATE "C" NOT NULL, label integer NOT NULL, tf integer NOT NULL, len integer NOT NULL, born bigint NOT NULL, died bigint)`,
+    // Covering: a term's postings are read from the index alone (index-only scan), not from rows spread over the table.
+    `CREATE INDEX cite_postings_term ON cite_postings (term) INCLUDE (label, tf, len, born, died)`,
+    // Labels grow with the rows' order on disk: a block range index finds a document's rows for a few kilobytes.
+    `CREATE INDEX cite_postings_label ON cite_postings USING brin (label)`,
+    `CREATE INDEX cite_postings_died ON cite_postings (died) WHERE died IS NOT NULL`,
+    `CREATE TABLE cite_terms (term text COLLATE "C" NOT NULL, df integer NOT NULL, text_df integer NOT NULL, born bigint NOT NULL, died bigint)`,
+    `CREATE INDEX cite_terms_term ON cite_terms (term)`,
+    `CREATE INDEX cite_terms_born ON cite_terms (born)`,
+    `CREATE INDEX cite_terms_died ON cite_terms (died) WHERE died IS NOT NULL`,
   ],
 };
 

@@ -1,4 +1,5 @@
 import type { Db } from '../../db/pool.js';
+import { listen } from './listen.js';
 import { openDb } from '../../db/pool.js';
 import { log } from '../../log.js';
 import type { Embedder } from '../../vectors/embedder.js';
@@ -6,10 +7,10 @@ import type { BuildProgress, BuildSettings, BuildSummary } from '../build.js';
 import type { IndexData } from '../indexData.js';
 import { IndexError } from '../layout.js';
 import { buildInPostgres } from './build.js';
-import { generationName, liveGeneration, openGeneration, type SearchOptions } from './reader.js';
+import { GENERATION_CHANNEL, generationName, liveGeneration, openGeneration, type SearchOptions } from './reader.js';
 import { migrate } from './schema.js';
 
-/** How often a replica looks at the pointer row for a new generation. */
+/** How often a replica looks at the pointer row for a new generation (besides hearing of it). */
 const WATCH_MS = 1_000;
 
 /**
@@ -17,8 +18,11 @@ const WATCH_MS = 1_000;
  * and notices when another process switched to a new one.
  */
 export class PostgresIndex {
+  private readonly watchers = new Set<() => void>();
+
   private constructor(
     readonly db: Db,
+    private readonly url: string,
     private readonly search: SearchOptions,
   ) {}
 
@@ -30,7 +34,7 @@ export class PostgresIndex {
       await db.end();
       throw err;
     }
-    return new PostgresIndex(db, search);
+    return new PostgresIndex(db, url, search);
   }
 
   /** The live generation, or an IndexError 'missing' before the first build. */
@@ -45,14 +49,17 @@ export class PostgresIndex {
   }
 
   /**
-   * Calls `onNew` with each generation switched to after `current()` (polling the pointer row: it
-   * works through every pooler and proxy, where LISTEN may not). The answers go on from the index in
-   * use until the new one is open. Returns the function that stops watching.
+   * Calls `onNew` with each generation switched to after `current()`. A replica hears of a switch at
+   * once (LISTEN: the build NOTIFYs when it switches) and also looks at the pointer row every
+   * `everyMs`, for poolers and proxies that drop notifications (PgBouncer in transaction mode).
+   * The answers go on from the index in use until the new one is open. Returns the function that
+   * stops watching.
    */
   watch(current: () => string, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
     let busy = false;
-    const timer = setInterval(async () => {
-      if (busy) return;
+    let again = false;
+    const check = async (): Promise<void> => {
+      if (busy) return void (again = true); // looked at again as soon as this look ends
       busy = true;
       try {
         const generation = await liveGeneration(this.db);
@@ -64,13 +71,26 @@ export class PostgresIndex {
         log.debug(`watching the index generation: ${(err as Error).message}`); // unreachable now: tried again next time
       } finally {
         busy = false;
+        if (again) {
+          again = false;
+          void check();
+        }
       }
-    }, everyMs);
+    };
+    const timer = setInterval(check, everyMs);
     timer.unref();
-    return () => clearInterval(timer);
+    const unlisten = listen(this.url, GENERATION_CHANNEL, () => void check());
+    const stop = () => {
+      clearInterval(timer);
+      unlisten();
+      this.watchers.delete(stop);
+    };
+    this.watchers.add(stop);
+    return stop;
   }
 
-  close(): Promise<void> {
-    return this.db.end();
+  async close(): Promise<void> {
+    for (const stop of [...this.watchers]) stop();
+    await this.db.end();
   }
 }
