@@ -5,6 +5,7 @@
  * replica runs: start, queries, memory, re-index while answering. pgvector's HNSW recall is measured
  * against an exact scan on the same rows.
  */
+import type { BuildSummary } from '../index/build.js';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
@@ -108,7 +109,7 @@ async function oneServer(
 ): Promise<PostgresResult> {
   const config: Config = { ...base, SEEDS_DIR: corpus, DATABASE_URL: url, EXACT_SEARCH_MAX: opts.exactSearchMax };
   const store = await PostgresIndex.connect(url, searchOptions(config));
-  let summary;
+  let summary: BuildSummary;
   try {
     log(`postgres: full build of ${opts.documents} generated documents into ${server}`);
     let lastLog = 0;
@@ -249,7 +250,7 @@ export function renderPostgres(results: PostgresResult[], files?: ScaleResult): 
   const out = [
     ...results.map((p, i) => `Server ${i + 1}: ${p.server}.`),
     '',
-    table(['measure', 'file store', ...results.map((p, i) => `PostgreSQL (server ${i + 1})`)], rows),
+    table(['measure', 'file store', ...results.map((_, i) => `PostgreSQL (server ${i + 1})`)], rows),
   ];
   for (const p of results)
     if ('error' in p.serve) out.push('', `_The serving process failed (${p.server}): ${p.serve.error}_`);
