@@ -11,7 +11,9 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const src = path.join(root, 'src');
 const out = path.resolve(root, process.argv[2] ?? 'dist');
 
-const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+const files = readdirSync(src, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile())
+  .map((e) => path.join(e.parentPath, e.name));
 const sources = files.filter((f) => f.endsWith('.ts'));
 // Data files read next to their module (e.g. index/offtopic.tsv). The .mjs loaders of the
 // workers are only for running the sources through tsx: the compiled workers start directly.
@@ -19,7 +21,16 @@ const data = files.filter((f) => !f.endsWith('.ts') && !f.endsWith('.mjs'));
 
 const started = performance.now();
 rmSync(out, { recursive: true, force: true });
-await build({ entryPoints: sources, outdir: out, outbase: src, format: 'esm', platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' });
+await build({
+  entryPoints: sources,
+  outdir: out,
+  outbase: src,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+});
 for (const f of data) {
   const to = path.join(out, path.relative(src, f));
   mkdirSync(path.dirname(to), { recursive: true });
@@ -27,4 +38,6 @@ for (const f of data) {
 }
 // When it was built: the commands warn when a file in src/ is newer (a forgotten `npm run build`).
 writeFileSync(path.join(out, 'BUILT'), new Date().toISOString() + '\n');
-process.stderr.write(`built ${path.relative(root, out) || out}/ from ${sources.length} modules in ${Math.round(performance.now() - started)} ms\n`);
+process.stderr.write(
+  `built ${path.relative(root, out) || out}/ from ${sources.length} modules in ${Math.round(performance.now() - started)} ms\n`,
+);

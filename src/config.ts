@@ -2,14 +2,23 @@ import { z } from 'zod';
 import { LOG_LEVELS } from './log.js';
 
 const int = (min: number, fallback: number) =>
-  z.coerce.number({ message: 'must be a number' }).int(`must be a whole number ≥ ${min}`).min(min, `must be a whole number ≥ ${min}`).default(fallback);
+  z.coerce
+    .number({ message: 'must be a number' })
+    .int(`must be a whole number ≥ ${min}`)
+    .min(min, `must be a whole number ≥ ${min}`)
+    .default(fallback);
 
 /** A comma-separated list of numeric Telegram ids. */
 const ids = (message: string, pattern = /^\d+$/) =>
   z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(pattern, message).transform(Number)));
 
 /** Settings where an empty value is a value (a model without e5 prefixes); elsewhere empty = default. */
@@ -27,7 +36,12 @@ const schema = z.object({
   ADMIN_IDS: z
     .string()
     .default('')
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids, comma-separated').transform(Number))),
   /**
    * Who may ask: empty (the default) = everyone. Otherwise only these users, and anyone in these
@@ -53,7 +67,10 @@ const schema = z.object({
   EMBED_DTYPE: z.enum(['auto', 'fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4']).default('auto'),
   EMBED_LOCAL_DIR: z.string().optional(),
   /** The hub revision (commit id) of EMBED_MODEL; unset: the one pinned for the default model, else main. */
-  EMBED_REVISION: z.string().regex(/^[\w.-]+$/, 'must be a commit id, tag or branch name').optional(),
+  EMBED_REVISION: z
+    .string()
+    .regex(/^[\w.-]+$/, 'must be a commit id, tag or branch name')
+    .optional(),
   EMBED_CACHE_DIR: z.string().default('models'),
   EMBED_ALLOW_DOWNLOAD: z
     .enum(['true', 'false', '1', '0'])
@@ -78,9 +95,17 @@ const schema = z.object({
    * measured for the model"). The dense one is a cosine: unset, the gate measured for the model at index time
    * (index/calibration.ts); set, it overrides that.
    */
-  DENSE_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(-1, 'must be between -1 and 1').max(1, 'must be between -1 and 1').optional(),
+  DENSE_THRESHOLD: z.coerce
+    .number({ message: 'must be a number' })
+    .min(-1, 'must be between -1 and 1')
+    .max(1, 'must be between -1 and 1')
+    .optional(),
   /** The lexical gate: the share of the question's rare words a passage must contain (model-independent). */
-  LEXICAL_THRESHOLD: z.coerce.number({ message: 'must be a number' }).min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').default(0.25),
+  LEXICAL_THRESHOLD: z.coerce
+    .number({ message: 'must be a number' })
+    .min(0, 'must be between 0 and 1')
+    .max(1, 'must be between 0 and 1')
+    .default(0.25),
   MAX_QUESTION_CHARS: int(20, 1000),
   RATE_LIMIT_PER_MINUTE: int(1, 20),
   /** A question sent longer ago than this is not answered: the user is told the bot is behind (0: always answered). */
@@ -90,11 +115,17 @@ const schema = z.object({
   /** On SIGTERM/SIGINT, how long the replies being sent may take before the bot exits (what is unfinished is delivered again at the next start). */
   SHUTDOWN_GRACE_SECONDS: int(0, 8),
   /** postgres://…: the index (and what bot replicas share) lives in PostgreSQL with pgvector instead of INDEX_DIR. */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
   /** Set: the bot receives updates by webhook at this URL (its path is served on PORT) instead of long polling. */
   WEBHOOK_URL: z.string().url().optional(),
   /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; any other request is refused (1-256 of A-Z a-z 0-9 _ -). */
-  WEBHOOK_SECRET: z.string().regex(/^[\w-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -').optional(),
+  WEBHOOK_SECRET: z
+    .string()
+    .regex(/^[\w-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -')
+    .optional(),
   PORT: int(0, 8080),
   /**
    * The document viewer's public https base (a Telegram Mini App served on PORT, beside the webhook
@@ -103,11 +134,17 @@ const schema = z.object({
   VIEWER_URL: z
     .string()
     .url()
-    .refine((u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u), 'must be an https:// URL (Telegram opens Mini Apps over https only; http only on 127.0.0.1 for tests)')
+    .refine(
+      (u) => /^https:\/\//.test(u) || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?(\/|$)/.test(u),
+      'must be an https:// URL (Telegram opens Mini Apps over https only; http only on 127.0.0.1 for tests)',
+    )
     .optional(),
   /** How long a signed viewer link (in groups and inline messages, where Telegram gives no initData) works. */
   VIEWER_LINK_HOURS: int(1, 7 * 24),
-  LOG_LEVEL: z.preprocess((v) => (typeof v === 'string' ? v.toLowerCase() : v), z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info')),
+  LOG_LEVEL: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+    z.enum(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  ),
 });
 
 export type Config = z.infer<typeof schema>;
@@ -120,10 +157,14 @@ export class ConfigError extends Error {}
 /** Validates the environment; every bad value is named in one message. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   // `TOP_K=` in .env means "not set": the default, never 0 (z.coerce would make '' a 0).
-  const given = Object.fromEntries(Object.entries(source).filter(([k, v]) => v !== undefined && (v.trim() !== '' || EMPTY_IS_A_VALUE.has(k))));
+  const given = Object.fromEntries(
+    Object.entries(source).filter(([k, v]) => v !== undefined && (v.trim() !== '' || EMPTY_IS_A_VALUE.has(k))),
+  );
   const result = schema.safeParse(given);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(source[String(i.path[0])] ?? '')}: ${i.message}`);
+  const lines = result.error.issues.map(
+    (i) => `  ${i.path.join('.')}=${JSON.stringify(source[String(i.path[0])] ?? '')}: ${i.message}`,
+  );
   throw new ConfigError(`Invalid configuration (environment or .env):\n${lines.join('\n')}`);
 }
 

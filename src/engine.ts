@@ -1,5 +1,12 @@
 import { embedderOptions, type Config } from './config.js';
-import { buildIndex, damagedFile, fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
+import {
+  buildIndex,
+  damagedFile,
+  fullEmbeddingKey,
+  searchSettingsChanged,
+  type BuildProgress,
+  type BuildSummary,
+} from './index/build.js';
 import { buildInWorker, type Builder } from './index/buildInWorker.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import type { IndexData } from './index/indexData.js';
@@ -33,13 +40,23 @@ export class Engine {
   ) {}
 
   /** Opens the index, building it first (in this thread) when there is none or it no longer fits. */
-  static async open(config: Config, onProgress?: (p: BuildProgress) => void, { builder = buildInWorker }: { builder?: Builder } = {}): Promise<Engine> {
+  static async open(
+    config: Config,
+    onProgress?: (p: BuildProgress) => void,
+    { builder = buildInWorker }: { builder?: Builder } = {},
+  ): Promise<Engine> {
     const embedder = await loadEmbedder(embedderOptions(config));
     if (config.DATABASE_URL) return Engine.openPostgres(config, embedder, builder, onProgress);
     let reuse = true;
     try {
       const reason = staleReason(config, embedder, readManifest(config.INDEX_DIR).manifest);
-      if (!reason) return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)), builder);
+      if (!reason)
+        return new Engine(
+          config,
+          embedder,
+          new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)),
+          builder,
+        );
       log.warn(`The index is out of date: ${reason}. Building the index now.`);
     } catch (err) {
       if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
@@ -57,14 +74,24 @@ export class Engine {
       log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
       return new Engine(config, embedder, new Retriever(live, embedder, retrievalSettings(config)), builder);
     }
-    return new Engine(config, embedder, new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)), builder);
+    return new Engine(
+      config,
+      embedder,
+      new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)),
+      builder,
+    );
   }
 
   /**
    * The index in PostgreSQL: built first when there is none or it no longer fits (as with files);
    * then the engine follows the generations other processes switch to.
    */
-  private static async openPostgres(config: Config, embedder: Embedder, builder: Builder, onProgress?: (p: BuildProgress) => void): Promise<Engine> {
+  private static async openPostgres(
+    config: Config,
+    embedder: Embedder,
+    builder: Builder,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<Engine> {
     const postgres = await PostgresIndex.connect(config.DATABASE_URL!, searchOptions(config));
     const live = await postgres.openLive().catch((err) => {
       if (err instanceof IndexError && err.kind === 'missing') return undefined;
@@ -84,8 +111,17 @@ export class Engine {
         log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
       }
     }
-    const engine = new Engine(config, embedder, new Retriever(index!, embedder, retrievalSettings(config)), builder, postgres);
-    postgres.watch(() => engine.retriever.index.build, (next) => engine.use(next));
+    const engine = new Engine(
+      config,
+      embedder,
+      new Retriever(index!, embedder, retrievalSettings(config)),
+      builder,
+      postgres,
+    );
+    postgres.watch(
+      () => engine.retriever.index.build,
+      (next) => engine.use(next),
+    );
     return engine;
   }
 
@@ -123,7 +159,9 @@ export class Engine {
     const { index } = this.retriever;
     const doc = index.manifest.documents.find((d) => d.file === file);
     // All asked for at once: one query for a database store.
-    const chunks = await Promise.all(Array.from({ length: doc?.chunks ?? 0 }, (_, i) => index.chunks.get(doc!.firstLabel + i)));
+    const chunks = await Promise.all(
+      Array.from({ length: doc?.chunks ?? 0 }, (_, i) => index.chunks.get(doc!.firstLabel + i)),
+    );
     const pages = chunks.flatMap((c) => c?.pages ?? []).filter((page) => page > 0);
     return pages.length ? pages.reduce((a, b) => Math.max(a, b)) : undefined;
   }
@@ -152,7 +190,9 @@ export class Engine {
             (index) => this.use(index),
             (err: unknown) => {
               if (!isUnavailable(err)) throw err;
-              log.warn(`the new index is built; PostgreSQL does not answer right now (${(err as Error).message}), switching to it when it does`);
+              log.warn(
+                `the new index is built; PostgreSQL does not answer right now (${(err as Error).message}), switching to it when it does`,
+              );
             },
           );
           return summary;
@@ -238,7 +278,9 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
-  if (searchSettingsChanged(manifest, buildSettings(config))) return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
-  if (manifest.reading !== readingKey(readLimits(config))) return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
+  if (searchSettingsChanged(manifest, buildSettings(config)))
+    return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
+  if (manifest.reading !== readingKey(readLimits(config)))
+    return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

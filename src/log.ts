@@ -9,7 +9,9 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
  * Whether stderr is a terminal. A worker thread's process.stderr is a pipe to the main thread, so
  * the index build worker is told by its parent (buildInWorker passes `stderrIsTTY`).
  */
-export const stderrIsTTY: boolean = isMainThread ? process.stderr.isTTY === true : (workerData as { stderrIsTTY?: boolean } | null)?.stderrIsTTY === true;
+export const stderrIsTTY: boolean = isMainThread
+  ? process.stderr.isTTY === true
+  : (workerData as { stderrIsTTY?: boolean } | null)?.stderrIsTTY === true;
 
 /**
  * Structured logs on stderr (stdout stays clean for `ask --json`), readable on a terminal, JSON
@@ -22,7 +24,9 @@ const destination = stderrIsTTY
 export const log = pino(
   {
     // Read before the configuration is validated: an invalid value is reported by loadConfig, not by a pino crash.
-    level: (LOG_LEVELS as readonly string[]).includes(process.env.LOG_LEVEL?.toLowerCase() ?? '') ? process.env.LOG_LEVEL!.toLowerCase() : 'info',
+    level: (LOG_LEVELS as readonly string[]).includes(process.env.LOG_LEVEL?.toLowerCase() ?? '')
+      ? process.env.LOG_LEVEL!.toLowerCase()
+      : 'info',
     redact: { paths: ['token', '*.token', 'config.TELEGRAM_BOT_TOKEN'], censor: '[redacted]' },
   },
   destination,

@@ -10,9 +10,16 @@ import { Worker, type WorkerOptions } from 'node:worker_threads';
  * not inherit tsx: from the sources it starts through the plain `<name>.mjs` beside the module,
  * which registers tsx and then imports `<name>.ts`; compiled, it starts `<name>.js` directly.
  */
-export function startWorker(base: string, name: string, options: WorkerOptions & { workerData: Record<string, unknown> }): Worker {
+export function startWorker(
+  base: string,
+  name: string,
+  options: WorkerOptions & { workerData: Record<string, unknown> },
+): Worker {
   if (isCompiled(base)) return new Worker(new URL(`./${name}.js`, base), options);
-  return new Worker(new URL(`./${name}.mjs`, base), { ...options, workerData: { ...options.workerData, entry: new URL(`./${name}.ts`, base).href } });
+  return new Worker(new URL(`./${name}.mjs`, base), {
+    ...options,
+    workerData: { ...options.workerData, entry: new URL(`./${name}.ts`, base).href },
+  });
 }
 
 /** Whether the module at `url` is compiled JavaScript (dist/) rather than a TypeScript source. */
@@ -39,7 +46,9 @@ export function staleBuildWarning(): string | undefined {
   const built = path.join(dist, 'BUILT');
   if (!existsSync(src) || !existsSync(built)) return undefined;
   const builtAt = statSync(built).mtimeMs;
-  const newer = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && statSync(path.join(e.parentPath, e.name)).mtimeMs > builtAt);
+  const newer = readdirSync(src, { recursive: true, withFileTypes: true }).filter(
+    (e) => e.isFile() && statSync(path.join(e.parentPath, e.name)).mtimeMs > builtAt,
+  );
   if (newer.length === 0) return undefined;
   const first = path.relative(path.join(dist, '..'), path.join(newer[0]!.parentPath, newer[0]!.name));
   return `dist/ is older than src/ (${first}${newer.length > 1 ? ` and ${newer.length - 1} more` : ''} changed since the build): run \`npm run build\` to run the current code.`;

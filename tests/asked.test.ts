@@ -7,7 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { describeBuild } from '../src/cli/common.js';
-import { Engine } from '../src/engine.js';
+import type { Engine } from '../src/engine.js';
 import { renderPlain } from '../src/replies/plain.js';
 import { questionParts } from '../src/text/asked.js';
 import type { Calibration } from '../src/index/calibration.js';
@@ -31,10 +31,25 @@ describe('a question is split into its subject and what it asks for', () => {
   it.each([
     ['How many employees does Baku Steel Company have?', ['baku', 'steel', 'company'], ['employees'], 'number'],
     ["When is Frank Schwabe's birthday?", ['frank', 'schwabe'], ['birthday'], 'time'],
-    ['Сколько сотрудников работает в Baku Steel Company?', ['baku', 'steel', 'company'], ['сотрудников', 'работает'], 'number'],
-    ['OSCE Minsk Group 2010-cu ildə nə qədər pul xərcləyib?', ['osce', 'minsk', 'group'], ['2010', 'ildə', 'pul', 'xərcləyib'], 'number'],
+    [
+      'Сколько сотрудников работает в Baku Steel Company?',
+      ['baku', 'steel', 'company'],
+      ['сотрудников', 'работает'],
+      'number',
+    ],
+    [
+      'OSCE Minsk Group 2010-cu ildə nə qədər pul xərcləyib?',
+      ['osce', 'minsk', 'group'],
+      ['2010', 'ildə', 'pul', 'xərcləyib'],
+      'number',
+    ],
     ["Baku Steel Company'nin yıllık geliri ne kadar?", ['baku', 'steel', 'company'], ['yillik', 'geliri'], 'number'],
-    ['Which trade union represents railway workers?', [], ['trade', 'union', 'represents', 'railway', 'workers'], undefined],
+    [
+      'Which trade union represents railway workers?',
+      [],
+      ['trade', 'union', 'represents', 'railway', 'workers'],
+      undefined,
+    ],
   ])('%s', (question, subject, asked, wants) => {
     expect(questionParts(question)).toEqual({ subject, asked, ...(wants ? { wants } : {}) });
   });
@@ -44,21 +59,26 @@ describe('questions about what the documents name but do not say are declined', 
   it.each([
     { model: 'test model', engine: () => plain },
     { model: 'squeezed-scale test model', engine: () => squeezed },
-  ])('$model: at most 10 % of them quoted as sure (the rest declined or hedged), English answerable ones kept (at most 1 of 12 declined)', async ({ engine }) => {
-    const answers: Answer[] = [];
-    for (const item of QUESTIONS) answers.push(await engine().ask(item.q, 10));
-    const report = score(QUESTIONS, answers, 'hybrid');
-    const all = report.declines['all']!;
-    expect(all.unanswerable).toBeGreaterThanOrEqual(20);
-    const sure = QUESTIONS.filter((item, i) => item.gold.length === 0 && decisionOf(answers[i]!) === 'sure');
-    expect(sure.length / all.unanswerable).toBeLessThanOrEqual(0.1);
-    expect(report.declines['en']!.wronglyDeclined).toBeLessThanOrEqual(1);
-    for (const lang of ['en', 'ru', 'az', 'tr']) expect(report.declines[lang]!.unanswerable).toBeGreaterThanOrEqual(4);
-  });
+  ])(
+    '$model: at most 10 % of them quoted as sure (the rest declined or hedged), English answerable ones kept (at most 1 of 12 declined)',
+    async ({ engine }) => {
+      const answers: Answer[] = [];
+      for (const item of QUESTIONS) answers.push(await engine().ask(item.q, 10));
+      const report = score(QUESTIONS, answers, 'hybrid');
+      const all = report.declines.all!;
+      expect(all.unanswerable).toBeGreaterThanOrEqual(20);
+      const sure = QUESTIONS.filter((item, i) => item.gold.length === 0 && decisionOf(answers[i]!) === 'sure');
+      expect(sure.length / all.unanswerable).toBeLessThanOrEqual(0.1);
+      expect(report.declines.en!.wronglyDeclined).toBeLessThanOrEqual(1);
+      for (const lang of ['en', 'ru', 'az', 'tr'])
+        expect(report.declines[lang]!.unanswerable).toBeGreaterThanOrEqual(4);
+    },
+  );
 
   it('both models decide alike: the same reply kind for at least 90 % of the questions', async () => {
     let same = 0;
-    for (const item of QUESTIONS) if (decisionOf(await plain.ask(item.q, 10)) === decisionOf(await squeezed.ask(item.q, 10))) same++;
+    for (const item of QUESTIONS)
+      if (decisionOf(await plain.ask(item.q, 10)) === decisionOf(await squeezed.ask(item.q, 10))) same++;
     expect(same / QUESTIONS.length).toBeGreaterThanOrEqual(0.9);
   });
 
@@ -70,7 +90,8 @@ describe('questions about what the documents name but do not say are declined', 
       'What did the OSCE Minsk Group spend in 2010?',
       'What does Ilham Aliyev like to eat?',
     ];
-    for (const engine of [plain, squeezed]) for (const q of questions) expect([q, decisionOf(await engine.ask(q))]).not.toEqual([q, 'sure']);
+    for (const engine of [plain, squeezed])
+      for (const q of questions) expect([q, decisionOf(await engine.ask(q))]).not.toEqual([q, 'sure']);
   });
 
   it('a question in the asker’s own words ("driven out" for "expelled") is answered with the sentence that holds it', async () => {
@@ -83,14 +104,23 @@ describe('questions about what the documents name but do not say are declined', 
   });
 
   it('off-topic questions are declined by both models, stemming or not', async () => {
-    for (const q of ['What is the boiling point of water at sea level?', 'Which team won the 2016 NBA Finals?', 'How do I bake sourdough bread?']) {
+    for (const q of [
+      'What is the boiling point of water at sea level?',
+      'Which team won the 2016 NBA Finals?',
+      'How do I bake sourdough bread?',
+    ]) {
       for (const engine of [plain, squeezed]) expect([q, (await engine.ask(q)).answered]).toEqual([q, false]);
     }
   });
 
   it('the same questions about the same subjects that the documents do answer are answered', async () => {
-    const questions = ['Which trade union represents the workers of Baku Steel Company?', 'When was the OSCE Minsk Group established?', 'How many Azerbaijani IDPs are homesick for their homeland?'];
-    for (const engine of [plain, squeezed]) for (const q of questions) expect([q, (await engine.ask(q)).answered]).toEqual([q, true]);
+    const questions = [
+      'Which trade union represents the workers of Baku Steel Company?',
+      'When was the OSCE Minsk Group established?',
+      'How many Azerbaijani IDPs are homesick for their homeland?',
+    ];
+    for (const engine of [plain, squeezed])
+      for (const q of questions) expect([q, (await engine.ask(q)).answered]).toEqual([q, true]);
   });
 
   it('the support gate is measured per model and stored in the manifest, on each model’s own scale', () => {
@@ -147,7 +177,19 @@ describe('the gate’s health is said in plain words', () => {
     expect(warning).toMatch(/declines 56 % of 78 questions made from the documents' own passages/);
     expect(warning).toMatch(/re-index once more.*DENSE_THRESHOLD to about 0\.512/);
     expect(describeCalibration(sick)).toContain(warning);
-    const summary = describeBuild({ upToDate: false, documents: 5, chunks: 87, totalMs: 1, embedMs: 1, embeddedChunks: 87, embedded: [], reused: [], removed: [], skipped: [], calibration: sick } as never);
+    const summary = describeBuild({
+      upToDate: false,
+      documents: 5,
+      chunks: 87,
+      totalMs: 1,
+      embedMs: 1,
+      embeddedChunks: 87,
+      embedded: [],
+      reused: [],
+      removed: [],
+      skipped: [],
+      calibration: sick,
+    } as never);
     expect(summary).toContain(warning!);
   });
 

@@ -28,7 +28,14 @@ describe('bench helpers', () => {
   });
 
   it('decline accuracy counts both kinds of decision', () => {
-    const report = { mode: 'hybrid' as const, groups: { all: { questions: 8, recall1: 0, recall5: 0, mrr: 0 } }, declines: {}, declined: 0.5, wronglyDeclined: 0.25, unanswerable: 2 };
+    const report = {
+      mode: 'hybrid' as const,
+      groups: { all: { questions: 8, recall1: 0, recall5: 0, mrr: 0 } },
+      declines: {},
+      declined: 0.5,
+      wronglyDeclined: 0.25,
+      unanswerable: 2,
+    };
     expect(declineAccuracy(report)).toBeCloseTo((1 + 6) / 10);
   });
 
@@ -38,7 +45,7 @@ describe('bench helpers', () => {
     expect(syntheticDocument(vocab, 5)).not.toBe(syntheticDocument(vocab, 6));
     const dir = tmp();
     const added = makeCorpus(SEEDS, dir, 9);
-    const { documents, skipped } = (await loadDocuments(dir));
+    const { documents, skipped } = await loadDocuments(dir);
     expect(skipped).toEqual([]);
     expect(documents).toHaveLength(9);
     expect(added).toHaveLength(9 - (await loadDocuments(SEEDS)).documents.length);
@@ -55,8 +62,18 @@ describe('bench run (tiny sizes, test model)', () => {
       {
         quick: true,
         qaFile: DEV_SET,
-        env: { EMBED_MODEL: model, SEEDS_DIR: SEEDS, EMBED_CACHE_DIR: path.join(os.tmpdir(), 'cite-test-cache'), EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'silent' },
-        sizes: { scale: { documents: 12, paragraphs: 30, questions: 20, efSearch: [50, 200], exactSearchMax: 100 }, latencyQueries: 20, incrementalDocs: 8 },
+        env: {
+          EMBED_MODEL: model,
+          SEEDS_DIR: SEEDS,
+          EMBED_CACHE_DIR: path.join(os.tmpdir(), 'cite-test-cache'),
+          EMBED_ALLOW_DOWNLOAD: 'false',
+          LOG_LEVEL: 'silent',
+        },
+        sizes: {
+          scale: { documents: 12, paragraphs: 30, questions: 20, efSearch: [50, 200], exactSearchMax: 100 },
+          latencyQueries: 20,
+          incrementalDocs: 8,
+        },
       },
       () => {},
     );
@@ -75,7 +92,15 @@ describe('bench run (tiny sizes, test model)', () => {
     for (const q of quality) {
       const all = q.report.groups.all!;
       expect(all.questions).toBe(items.filter((i) => i.gold.length > 0).length);
-      for (const x of [all.recall1, all.recall5, all.mrr, q.report.declined, q.report.wronglyDeclined, q.declineAccuracy]) expect(inUnit(x)).toBe(true);
+      for (const x of [
+        all.recall1,
+        all.recall5,
+        all.mrr,
+        q.report.declined,
+        q.report.wronglyDeclined,
+        q.declineAccuracy,
+      ])
+        expect(inUnit(x)).toBe(true);
       expect(all.recall5).toBeGreaterThanOrEqual(all.recall1);
       expect(all.mrr).toBeGreaterThanOrEqual(all.recall1);
     }
@@ -108,10 +133,19 @@ describe('bench run (tiny sizes, test model)', () => {
 
   it('reads a generated document of each format, the PDF with its pages', () => {
     const rows = result.reading!.rows;
-    expect(rows.map((r) => r.format)).toEqual(['PDF', 'DOCX', 'HTML', 'Markdown', 'text (UTF-8)', 'text (Windows-1252)', 'small text files']);
+    expect(rows.map((r) => r.format)).toEqual([
+      'PDF',
+      'DOCX',
+      'HTML',
+      'Markdown',
+      'text (UTF-8)',
+      'text (Windows-1252)',
+      'small text files',
+    ]);
     expect(rows[0]!.pages).toBe(result.reading!.pdfPages);
     // Each read both ways: in the reading worker (as builds read) and in process (as they did before).
-    for (const r of rows) expect([r.bytes > 0, r.passages > 0, r.readMs > 0, r.inProcessMs > 0]).toEqual([true, true, true, true]);
+    for (const r of rows)
+      expect([r.bytes > 0, r.passages > 0, r.readMs > 0, r.inProcessMs > 0]).toEqual([true, true, true, true]);
     expect(result.reading!.workerStartMs).toBeGreaterThan(0);
     expect(renderMarkdown(result)).toContain('## 6. Reading documents');
   });
@@ -120,7 +154,14 @@ describe('bench run (tiny sizes, test model)', () => {
     const s = result.scale;
     expect(s.documents).toBe(12);
     expect(s.chunks).toBeGreaterThan(100); // above exactSearchMax: HNSW is used
-    expect(Object.keys(s.files).sort()).toEqual(['chunks.jsonl', 'hnsw.bin', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
+    expect(Object.keys(s.files).sort()).toEqual([
+      'chunks.jsonl',
+      'hnsw.bin',
+      'lexical.bin',
+      'manifest.json',
+      'texts.jsonl',
+      'vectors.f32',
+    ]);
     expect(s.dense.tunedEf).not.toBeNull();
     expect(s.dense.rows.map((r) => r.ef)).toEqual([...new Set([50, 200, s.dense.tunedEf!])].sort((a, b) => a - b));
     for (const r of s.dense.rows) {
@@ -162,7 +203,16 @@ describe('bench run (tiny sizes, test model)', () => {
 
   it('renders every section as markdown tables', () => {
     const md = renderMarkdown(result);
-    for (const h of ['## 1.', '## 2.', '## 3.', '## 4.', '## 5.', '(chosen)', 'start to first answer', 'hybrid / dense']) {
+    for (const h of [
+      '## 1.',
+      '## 2.',
+      '## 3.',
+      '## 4.',
+      '## 5.',
+      '(chosen)',
+      'start to first answer',
+      'hybrid / dense',
+    ]) {
       expect(md).toContain(h);
     }
     expect(md).toMatch(/^\| --- \|/m);
@@ -173,7 +223,10 @@ describe('bench run (tiny sizes, test model)', () => {
 describe('model choice', () => {
   it('falls back to the test model (and says so) when EMBED_MODEL is unset and the hub model is not cached', async () => {
     const cache = tmp();
-    const choice = await chooseModel({ SEEDS_DIR: SEEDS, EMBED_CACHE_DIR: cache, EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'silent' }, () => {});
+    const choice = await chooseModel(
+      { SEEDS_DIR: SEEDS, EMBED_CACHE_DIR: cache, EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'silent' },
+      () => {},
+    );
     try {
       expect(choice.note).toMatch(/FALLBACK/);
       expect(choice.embedder.dim).toBe(384);

@@ -28,7 +28,8 @@ const SEPTEMBER = 'What happened on 27 September 2020?';
 
 /** A document whose title and text are full of characters that are markup in Telegram's HTML. */
 const MARKUP_TITLE = 'Tom & Jerry <script>alert(1)</script> «Cartoons» “review”';
-const MARKUP_TEXT = 'The zorblax formula says a < b && c > d, so «quoted» and “curly” marks & ampersands survive as written.';
+const MARKUP_TEXT =
+  'The zorblax formula says a < b && c > d, so «quoted» and “curly” marks & ampersands survive as written.';
 const MARKUP_QUESTION = 'What does the zorblax formula say about a and b?';
 
 /** A document with one ~6000-character sentence: its quotation alone exceeds a Telegram message. */
@@ -42,7 +43,8 @@ const LONG_QUESTION = 'What does the quuxwarble register record?';
 /** Added before /reindex: its word is unknown to the running index until the swap. */
 const NEW_FILE = '007_new.txt';
 const NEW_QUESTION = 'What is a flibbertigibbet?';
-const NEW_DOC = 'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n';
+const NEW_DOC =
+  'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n';
 
 const tmp = tempDirs('cite-bot-');
 let seeds: string;
@@ -72,7 +74,8 @@ const ask = (from: { id: number }, text: string, chat?: FakeChat, extra?: { repl
   run.exchange(() => fake.sendText(from, text, chat, extra));
 const command = (from: { id: number }, name: string, args = '', chat?: FakeChat) =>
   run.exchange(() => fake.sendCommand(from, name, args, chat));
-const press = (from: { id: number }, message: SentMessage, data: string) => run.exchange(() => fake.pressRaw(from, message, data));
+const press = (from: { id: number }, message: SentMessage, data: string) =>
+  run.exchange(() => fake.pressRaw(from, message, data));
 /** The only message sent in reply, checked to be well-formed HTML. */
 function single(x: Exchange): SentMessage {
   expect(x.sent, x.sent.map((m) => m.plain).join('\n---\n')).toHaveLength(1);
@@ -92,7 +95,9 @@ describe('questions in a private chat', () => {
   it('a question in the asker’s own words ("driven out") quotes the 1948-1953 sentence, under the hedge line when unsure', async () => {
     const m = single(await ask(user(109), 'How many Azerbaijanis were driven out of Armenia between 1948 and 1953?'));
     expect(quotedBold(m)[0]).toBe(EXPELLED_SENTENCE);
-    expect(m.plain).toMatch(new RegExp(`^(${TEXTS.en.hedged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n\n)?1\. According to «`));
+    expect(m.plain).toMatch(
+      new RegExp(`^(${TEXTS.en.hedged.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n\n)?1. According to «`),
+    );
     expect(buttonData(m, '👍')).toMatch(/^fb:/); // 👍/👎 as on any answer
   });
 
@@ -100,7 +105,9 @@ describe('questions in a private chat', () => {
     const x = await ask(user(101), EXPELLED);
     const m = single(x);
     expect(m).toMatchObject({ chat_id: 101, parse_mode: 'HTML' });
-    expect(m.plain).toMatch(/^1\. According to «Statement by the Executive Committee of Azerbaijan Trade Unions Confederation», ¶\d+ \(000_92e0774dab2a344f\.txt\):/);
+    expect(m.plain).toMatch(
+      /^1\. According to «Statement by the Executive Committee of Azerbaijan Trade Unions Confederation», ¶\d+ \(000_92e0774dab2a344f\.txt\):/,
+    );
     expect(m.text).toContain(`<code>${EXPELLED_FILE}</code>`);
     expect(m.text).toContain(`<b>${EXPELLED_SENTENCE}</b>`);
     expect(quotedBold(m)).toContain(EXPELLED_SENTENCE);
@@ -139,8 +146,13 @@ describe('questions in a private chat', () => {
     expect(list.plain).toMatch(/^The documents do not cover this question/);
     expect(list.plain).toContain(`• ${MARKUP_TITLE}`);
     // And so does the full passage.
-    const n = m.plain.split(/^(?=\d+\. According to)/m).find((q) => q.includes(`«${MARKUP_TITLE}»`))!.split('.')[0];
-    const full = single(await press(user(103), m, (buttonData(m, 'Full passage') ?? buttonData(m, `Full passage ${n}`))!));
+    const n = m.plain
+      .split(/^(?=\d+\. According to)/m)
+      .find((q) => q.includes(`«${MARKUP_TITLE}»`))!
+      .split('.')[0];
+    const full = single(
+      await press(user(103), m, (buttonData(m, 'Full passage') ?? buttonData(m, `Full passage ${n}`))!),
+    );
     expect(full.plain).toContain(MARKUP_TEXT);
     expect(full.plain).toContain(`«${MARKUP_TITLE}»`);
   });
@@ -150,14 +162,17 @@ describe('questions in a private chat', () => {
     expect(x.sent.length).toBeGreaterThan(1);
     x.sent.forEach(wellFormed);
     const visible = x.sent.map((m) => m.plain).join(' ');
-    for (const word of ['granite 0,', 'willow 1,', 'ember 518,', 'willow 511,', '& <lot>']) expect(visible).toContain(word);
+    for (const word of ['granite 0,', 'willow 1,', 'ember 518,', 'willow 511,', '& <lot>'])
+      expect(visible).toContain(word);
     // Buttons only under the last message.
     expect(x.sent.slice(0, -1).every((m) => !m.reply_markup)).toBe(true);
     const last = lastAnswer(x);
     const full = await press(user(104), last, buttonData(last, 'Full passage')!);
     expect(full.sent.length).toBeGreaterThan(1);
     full.sent.forEach(wellFormed);
-    expect(full.sent[0]!.plain).toMatch(/^Full passage\. According to «The quuxwarble register», ¶1 \(006_register\.txt\):/);
+    expect(full.sent[0]!.plain).toMatch(
+      /^Full passage\. According to «The quuxwarble register», ¶1 \(006_register\.txt\):/,
+    );
     // Word for word, whatever the split: the visible text holds the whole sentence.
     const words = full.sent.flatMap((m) => m.plain.split(/\s+/).filter(Boolean)).join(' ');
     expect(words).toContain(LONG_SENTENCE);
@@ -203,7 +218,12 @@ describe('packMessages', () => {
         expect(m.length).toBeLessThanOrEqual(TELEGRAM_LIMIT);
         expect(parseTelegramHtml(m).text.trim()).not.toBe('');
       }
-      expect(messages.map((m) => parseTelegramHtml(m).text).join('').replace(/\s+/g, '')).toContain(token);
+      expect(
+        messages
+          .map((m) => parseTelegramHtml(m).text)
+          .join('')
+          .replace(/\s+/g, ''),
+      ).toContain(token);
     }
   });
 });
@@ -229,7 +249,9 @@ describe('buttons', () => {
     expect(buttonData(lastAnswer(first), 'Full passage')).toBeUndefined();
     const full = single(await press(u, lastAnswer(first), buttonData(lastAnswer(first), 'Full passage 1')!));
     const top = expected.hits.find((h) => h.relevant)!;
-    expect(full.plain).toBe(`Full passage. According to «${top.title}», ¶${top.paragraph} (${top.doc}):\n\n${top.text}`);
+    expect(full.plain).toBe(
+      `Full passage. According to «${top.title}», ¶${top.paragraph} (${top.doc}):\n\n${top.text}`,
+    );
     expect(full.entities.some((e) => e.type === 'blockquote')).toBe(true);
     const fifth = single(await press(u, lastAnswer(page2), buttonData(lastAnswer(page2), 'Full passage 5')!));
     const firstPage = expected.hits.filter((h) => h.relevant).slice(0, 3);
@@ -263,7 +285,13 @@ describe('buttons', () => {
   it('pages through every hit exactly once when the first page skipped hits below the relevance bar', async () => {
     // Questions whose ranking has irrelevant hits among the first three (found on this corpus):
     // the first page quotes only relevant ones, "More results" must go on with the rest.
-    const candidates = ['What about the world Azerbaijanis?', 'How many refugees?', 'What is solidarity?', 'Who are the martyrs?', 'What about Shusha?'];
+    const candidates = [
+      'What about the world Azerbaijanis?',
+      'How many refugees?',
+      'What is solidarity?',
+      'Who are the martyrs?',
+      'What about Shusha?',
+    ];
     let tested = 0;
     for (const [i, q] of candidates.entries()) {
       const answer = await engine.ask(q, 10);
@@ -276,7 +304,12 @@ describe('buttons', () => {
       const firstPage = numbers(x.sent);
       expect(firstPage.length).toBe(Math.min(3, answer.hits.filter((h) => h.relevant).length));
       for (;;) {
-        for (const m of x.sent) seen.push(...[...m.plain.matchAll(/^\d+\. According to .*, (¶\d+)(?: \(excerpt ¶\d+–\d+\))? (\(\S+\)):/gm)].map((r) => `${r[1]} ${r[2]}`));
+        for (const m of x.sent)
+          seen.push(
+            ...[...m.plain.matchAll(/^\d+\. According to .*, (¶\d+)(?: \(excerpt ¶\d+–\d+\))? (\(\S+\)):/gm)].map(
+              (r) => `${r[1]} ${r[2]}`,
+            ),
+          );
         const more = buttonData(lastAnswer(x), 'More results');
         if (!more) break;
         x = await press(u, lastAnswer(x), more);
@@ -316,14 +349,20 @@ describe('buttons', () => {
 
   it('keeps the most recent answers only: an evicted answer’s buttons say "expired"', () => {
     const recent = new RecentAnswers(2);
-    const answer = (q: string) => ({ answer: { question: q, answered: true, hedged: false, hits: [] } as Answer, lang: 'en' as const, chat: 1, user: 1 });
+    const answer = (q: string) => ({
+      answer: { question: q, answered: true, hedged: false, hits: [] } as Answer,
+      lang: 'en' as const,
+      chat: 1,
+      user: 1,
+    });
     const a = recent.add(answer('a'));
     const b = recent.add(answer('b'));
     const c = recent.add(answer('c'));
     expect(recent.get(a)).toBeUndefined();
     expect(recent.get(b)?.answer.question).toBe('b');
     expect(recent.get(c)?.answer.question).toBe('c');
-    for (const id of [a, b, c]) expect(CALLBACKS.more.read(CALLBACKS.more.data({ answer: id, from: 10 }))).toEqual({ answer: id, from: '10' });
+    for (const id of [a, b, c])
+      expect(CALLBACKS.more.read(CALLBACKS.more.data({ answer: id, from: 10 }))).toEqual({ answer: id, from: '10' });
   });
 
   it('buttons from before a restart are expired, never mixed up with a new answer', async () => {
@@ -349,7 +388,12 @@ describe('buttons', () => {
 describe('other users’ answers', () => {
   it('answer ids are random (no process prefix, no counter) and fit Telegram’s 64-byte callback data', () => {
     const recent = new RecentAnswers(100);
-    const entry = { answer: { question: 'q', answered: true, hits: [] } as unknown as Answer, lang: 'en' as const, chat: 1, user: 1 };
+    const entry = {
+      answer: { question: 'q', answered: true, hits: [] } as unknown as Answer,
+      lang: 'en' as const,
+      chat: 1,
+      user: 1,
+    };
     const ids = Array.from({ length: 50 }, () => recent.add(entry));
     expect(new Set(ids).size).toBe(50);
     const shared = (a: string, b: string) => [...a].findIndex((ch, i) => ch !== b[i]);
@@ -364,17 +408,26 @@ describe('other users’ answers', () => {
     const [alice, mallory] = [user(310), user(311)];
     const votesOn = async (id: string) => {
       let n = 0;
-      for await (const e of JsonLinesStore.open(env.INDEX_DIR).entries()) n += e.type === 'feedback' && e.answer === id ? 1 : 0;
+      for await (const e of JsonLinesStore.open(env.INDEX_DIR).entries())
+        n += e.type === 'feedback' && e.answer === id ? 1 : 0;
       return n;
     };
     const hers = lastAnswer(await ask(alice, EXPELLED));
     const his = lastAnswer(await ask(mallory, EXPELLED));
     const id = buttonData(hers, '👎')!.split(':')[1]!;
     // Her id on his own answer (a modified client), or on her message (Telegram would not let him: checked anyway).
-    for (const [on, data] of [[his, `fb:${id}:down`], [his, `full:${id}:0`], [his, `more:${id}:1`], [hers, `fb:${id}:down`]] as const) {
+    for (const [on, data] of [
+      [his, `fb:${id}:down`],
+      [his, `full:${id}:0`],
+      [his, `more:${id}:1`],
+      [hers, `fb:${id}:down`],
+    ] as const) {
       const x = await press(mallory, on, data);
       expect(x.sent, data).toEqual([]);
-      expect(x.calls.map((c) => [c.method, c.params.text]), data).toEqual([['answerCallbackQuery', 'This button is not available here.']]);
+      expect(
+        x.calls.map((c) => [c.method, c.params.text]),
+        data,
+      ).toEqual([['answerCallbackQuery', 'This button is not available here.']]);
     }
     expect(await votesOn(id)).toBe(0);
     await press(alice, hers, `fb:${id}:down`);
@@ -398,8 +451,18 @@ describe('groups', () => {
       await ask(u, EXPELLED, group),
       await ask(u, 'I think @someone_else knows', group),
       await command(u, 'foo', '', group),
-      await run.exchange(() => fake.sendMessageWith(u, { photo: [{ file_id: 'p', file_unique_id: 'p', width: 9, height: 9 }] }, group)),
-      await ask(u, SEPTEMBER, group, { reply_to_message: { message_id: 1, date: 0, chat: { id: group.id, type: group.type, title: group.title }, from: { id: 77, is_bot: false, first_name: 'Other' }, text: 'hi' } }),
+      await run.exchange(() =>
+        fake.sendMessageWith(u, { photo: [{ file_id: 'p', file_unique_id: 'p', width: 9, height: 9 }] }, group),
+      ),
+      await ask(u, SEPTEMBER, group, {
+        reply_to_message: {
+          message_id: 1,
+          date: 0,
+          chat: { id: group.id, type: group.type, title: group.title },
+          from: { id: 77, is_bot: false, first_name: 'Other' },
+          text: 'hi',
+        },
+      }),
     ]) {
       expect(x.calls).toEqual([]); // not even "typing"
     }
@@ -420,7 +483,9 @@ describe('groups', () => {
     expect(reply.plain).toContain('27 September 2020');
 
     const usage = single(await command(u, 'ask', '', group));
-    expect(usage.plain).toBe('Write the question after the command, for example: /ask What happened on 27 September 2020?');
+    expect(usage.plain).toBe(
+      'Write the question after the command, for example: /ask What happened on 27 September 2020?',
+    );
   });
 });
 
@@ -430,7 +495,9 @@ describe('commands', () => {
     const start = single(await command(u, 'start'));
     const help = single(await command(u, 'help'));
     expect(help.plain).toBe(start.plain);
-    expect(help.plain).toContain(`I answer questions about ${engine.manifest.documents.length} documents by quoting them word for word`);
+    expect(help.plain).toContain(
+      `I answer questions about ${engine.manifest.documents.length} documents by quoting them word for word`,
+    );
     const examples = [...help.plain.matchAll(/^ {2}• (.+\?)$/gm)].map((m) => m[1]!);
     expect(examples.length).toBe(3);
     for (const q of examples) expect(single(await ask(u, q)).plain, q).toContain('According to');
@@ -440,19 +507,24 @@ describe('commands', () => {
     const m = single(await command(user(402), 'sources'));
     const docs = engine.manifest.documents;
     expect(m.plain.split('\n')[0]).toBe(`I quote these ${docs.length} documents:`);
-    for (const d of docs) expect(m.plain).toContain(`• ${d.title}\n  ${d.file}, ${d.chunks} passage${d.chunks === 1 ? '' : 's'}`);
+    for (const d of docs)
+      expect(m.plain).toContain(`• ${d.title}\n  ${d.file}, ${d.chunks} passage${d.chunks === 1 ? '' : 's'}`);
     expect(m.reply_markup).toBeUndefined(); // one page: no buttons
   });
 
   it('registers its commands the way start.ts does, and Telegram accepts them', async () => {
-    expect(COMMANDS.map((c) => c.command)).toEqual(expect.arrayContaining(['ask', 'sources', 'help', 'reindex', 'stats', 'start']));
+    expect(COMMANDS.map((c) => c.command)).toEqual(
+      expect.arrayContaining(['ask', 'sources', 'help', 'reindex', 'stats', 'start']),
+    );
     await run.bot.api.setMyCommands(COMMANDS);
     expect(fake.commands).toEqual(COMMANDS);
   });
 
   it('answers /ask in a private chat, and an unknown command politely', async () => {
     expect(quotedBold(single(await command(user(403), 'ask', EXPELLED)))).toContain(EXPELLED_SENTENCE);
-    expect(single(await command(user(403), 'foo')).plain).toBe('I do not know that command. Try /help, or just type your question.');
+    expect(single(await command(user(403), 'foo')).plain).toBe(
+      'I do not know that command. Try /help, or just type your question.',
+    );
   });
 });
 
@@ -468,7 +540,9 @@ describe('admin commands', () => {
     await ask(user(502), EXPELLED);
     const m = single(await command(ADMIN, 'stats'));
     const man = engine.manifest;
-    expect(m.plain).toContain(`Documents: ${man.documents.length}\nPassages (chunks): ${man.chunkCount}\nModel: ${path.basename(man.model)} (dimension ${man.dim})`);
+    expect(m.plain).toContain(
+      `Documents: ${man.documents.length}\nPassages (chunks): ${man.chunkCount}\nModel: ${path.basename(man.model)} (dimension ${man.dim})`,
+    );
     expect(m.plain).not.toContain(path.dirname(man.model)); // the test model is a local folder: no server path shown
     expect(m.plain).toMatch(/^Questions: \d+ \(answered \d+, closest passages shown \d+, not covered \d+\)$/m);
     expect(m.plain).toMatch(/^Median answer time: \d+ ms$/m);
@@ -499,7 +573,9 @@ describe('/reindex', () => {
 
       release();
       await fake.waitFor(() => status.plain.startsWith('Re-index done'), 60_000);
-      expect(status.plain).toMatch(/^Re-index done in \d+\.\d s: 8 documents, \d+ passages\.\nRe-embedded: 007_new\.txt\nReused: 7 unchanged$/);
+      expect(status.plain).toMatch(
+        /^Re-index done in \d+\.\d s: 8 documents, \d+ passages\.\nRe-embedded: 007_new\.txt\nReused: 7 unchanged$/,
+      );
       expect(status.edits.at(-1)).toBe(status.text);
     } finally {
       restore();
@@ -528,7 +604,9 @@ describe('/reindex', () => {
     try {
       const status = single(await command(ADMIN, 'reindex'));
       await fake.waitFor(() => status.plain.startsWith('Re-index failed'), 60_000);
-      expect(status.plain).toBe(`Re-index failed; the previous index is still serving.\nReason: No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`);
+      expect(status.plain).toBe(
+        `Re-index failed; the previous index is still serving.\nReason: No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`,
+      );
       expect(status.plain).not.toContain(seeds); // no absolute server path in a reply
       expect(engine.isReindexing).toBe(false);
       expect(quotedBold(single(await ask(user(605), EXPELLED)))).toContain(EXPELLED_SENTENCE);
@@ -549,7 +627,9 @@ describe('bad inputs', () => {
     const long = `${EXPELLED} `.repeat(220).slice(0, 10_000);
     const trimmed = await ask(user(704), long);
     const first = trimmed.sent.map(wellFormed)[0]!;
-    expect(first.plain).toMatch(/^\(Your message was long; only its first 1000 characters were used\.\)\n\n1\. According to/);
+    expect(first.plain).toMatch(
+      /^\(Your message was long; only its first 1000 characters were used\.\)\n\n1\. According to/,
+    );
     expect(first.entities[0]).toMatchObject({ type: 'italic', offset: 0 });
 
     const markup = (await ask(user(705), '<b>hi</b> & <script>alert(1)</script>')).sent.map(wellFormed);
@@ -558,7 +638,17 @@ describe('bad inputs', () => {
 
     for (const media of [
       { photo: [{ file_id: 'p', file_unique_id: 'p', width: 90, height: 90 }] },
-      { sticker: { file_id: 's', file_unique_id: 's', type: 'regular', width: 512, height: 512, is_animated: false, is_video: false } },
+      {
+        sticker: {
+          file_id: 's',
+          file_unique_id: 's',
+          type: 'regular',
+          width: 512,
+          height: 512,
+          is_animated: false,
+          is_video: false,
+        },
+      },
       { voice: { file_id: 'v', file_unique_id: 'v', duration: 3 } },
     ]) {
       const x = await run.exchange(() => fake.sendMessageWith(user(706), media));
@@ -573,19 +663,39 @@ describe('bad inputs', () => {
     const entities = [{ type: 'bot_command', offset: 0, length: question.indexOf(' ') }];
     const errorsBefore = run.errors.length;
     for (const chat of [group, undefined]) {
-      const x = await run.exchange(() => fake.sendMessageWith(user(708), { from: undefined, sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities }, chat));
+      const x = await run.exchange(() =>
+        fake.sendMessageWith(
+          user(708),
+          {
+            from: undefined,
+            sender_chat: { id: group.id, type: 'supergroup', title: group.title },
+            text: question,
+            entities,
+          },
+          chat,
+        ),
+      );
       expect(x.sent).toEqual([]);
       expect(x.calls).toEqual([]);
     }
     expect(run.errors.length).toBe(errorsBefore);
     const anonymous = { id: 1087968824, first_name: 'Group', username: 'GroupAnonymousBot' };
-    const x = await run.exchange(() => fake.sendMessageWith(anonymous, { sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities }, group));
+    const x = await run.exchange(() =>
+      fake.sendMessageWith(
+        anonymous,
+        { sender_chat: { id: group.id, type: 'supergroup', title: group.title }, text: question, entities },
+        group,
+      ),
+    );
     expect(quotedBold(single(x))).toContain(EXPELLED_SENTENCE);
   });
 });
 
 describe('replies in the asker’s language', () => {
-  const speaker = (id: number, language_code?: string) => ({ ...user(id), ...(language_code ? { language_code } : {}) });
+  const speaker = (id: number, language_code?: string) => ({
+    ...user(id),
+    ...(language_code ? { language_code } : {}),
+  });
   const HELP: Record<string, RegExp> = {
     en: /^I answer questions about \d+ documents by quoting them word for word/,
     ru: /^Я отвечаю на вопросы по \d+ документам, цитируя их дословно/,
@@ -638,9 +748,16 @@ describe('replies in the asker’s language', () => {
 describe('long document lists', () => {
   /** An engine-like view of 1,000 documents for the list replies (they read only the manifest). */
   it('/sources pages 1,000 documents (every message within Telegram’s limit) and the not-covered reply stays one message', async () => {
-    const many = Array.from({ length: 1000 }, (_, i) => ({ ...engine.manifest.documents[0]!, file: `doc_${i}.txt`, title: `A fairly long document title number ${i} about trade unions and statements` }));
+    const many = Array.from({ length: 1000 }, (_, i) => ({
+      ...engine.manifest.documents[0]!,
+      file: `doc_${i}.txt`,
+      title: `A fairly long document title number ${i} about trade unions and statements`,
+    }));
     const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
-    Object.defineProperty(engine, 'manifest', { configurable: true, get: () => ({ ...original.get!.call(engine), documents: many }) });
+    Object.defineProperty(engine, 'manifest', {
+      configurable: true,
+      get: () => ({ ...original.get!.call(engine), documents: many }),
+    });
     try {
       const u = user(820);
       let m = single(await command(u, 'sources'));
@@ -669,9 +786,16 @@ describe('long document lists', () => {
 
 describe('long titles in /sources', () => {
   it('pages by message size: 30 documents with 250-character titles are all listed, each page one message', async () => {
-    const many = Array.from({ length: 30 }, (_, i) => ({ ...engine.manifest.documents[0]!, file: `long_${i}.txt`, title: `${'A very long title about trade unions, statements and memorial days '.repeat(4).slice(0, 250)} ${i}` }));
+    const many = Array.from({ length: 30 }, (_, i) => ({
+      ...engine.manifest.documents[0]!,
+      file: `long_${i}.txt`,
+      title: `${'A very long title about trade unions, statements and memorial days '.repeat(4).slice(0, 250)} ${i}`,
+    }));
     const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
-    Object.defineProperty(engine, 'manifest', { configurable: true, get: () => ({ ...original.get!.call(engine), documents: many }) });
+    Object.defineProperty(engine, 'manifest', {
+      configurable: true,
+      get: () => ({ ...original.get!.call(engine), documents: many }),
+    });
     try {
       const u = user(840);
       let m = single(await command(u, 'sources'));

@@ -68,7 +68,9 @@ describe('load', () => {
       const q = questions[i % questions.length]!;
       expect(m.plain, q).toBe(replies.get(q) ?? m.plain);
       replies.set(q, m.plain);
-      expect(run.fake.calls.filter((c) => c.method === 'sendChatAction' && Number(c.params.chat_id) === id)).toHaveLength(1);
+      expect(
+        run.fake.calls.filter((c) => c.method === 'sendChatAction' && Number(c.params.chat_id) === id),
+      ).toHaveLength(1);
     }
     expect([...replies.entries()].filter(([, text]) => text.startsWith('1. According to')).length).toBe(3);
     expect(replies.get(OFF_TOPIC)).toMatch(/^The documents do not cover this question/);
@@ -195,7 +197,10 @@ describe('Telegram failures', () => {
         r.fake.failNext('sendChatAction', fault);
         const x = await r.exchange(() => r.fake.sendText(user(60_001 + i), EXPELLED));
         expect(x.sent.map(isQuote), fault.kind).toEqual([true]);
-        expect(x.calls.filter((c) => c.method === 'sendChatAction'), fault.kind).toHaveLength(1); // "typing" later is noise
+        expect(
+          x.calls.filter((c) => c.method === 'sendChatAction'),
+          fault.kind,
+        ).toHaveLength(1); // "typing" later is noise
       }
       expect(r.errors).toEqual([]);
     });
@@ -203,7 +208,11 @@ describe('Telegram failures', () => {
 
   it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
     await withOwnBot(async (r) => {
-      r.fake.failNext('sendMessage', { kind: 'error', code: 403, description: 'Forbidden: bot was blocked by the user' });
+      r.fake.failNext('sendMessage', {
+        kind: 'error',
+        code: 403,
+        description: 'Forbidden: bot was blocked by the user',
+      });
       const blocked = await r.exchange(() => r.fake.sendText(user(40_001), EXPELLED));
       expect(blocked.sent).toEqual([]);
       expect(blocked.calls.filter((c) => c.method === 'sendMessage')).toHaveLength(1); // no apology to a blocked chat

@@ -13,16 +13,24 @@ import { plainAndSqueezed } from './support/twoModels.js';
 
 const tempDir = tempDirs('cite-calibration-');
 
-
 /** On the documents' subject, but not answered by them; and questions they do answer. */
-const ON_TOPIC_UNANSWERED = ["What is Azerbaijan's GDP?", 'Who won the 2018 World Cup?', 'What is the inflation rate in Azerbaijan?'];
+const ON_TOPIC_UNANSWERED = [
+  "What is Azerbaijan's GDP?",
+  'Who won the 2018 World Cup?',
+  'What is the inflation rate in Azerbaijan?',
+];
 const ANSWERED = [
   'How many Azerbaijanis were expelled in 1948-1953?',
   'Which trade union represents railway workers?',
   'What happened on 27 September 2020 according to the political parties?',
   'How many mine victims were police officers?',
 ];
-const OFF_TOPIC = ['How do I bake sourdough bread?', 'What is the boiling point of water at sea level?', 'Какая завтра погода в Баку?', 'Bu gün futbol oyunu kim qazandı?'];
+const OFF_TOPIC = [
+  'How do I bake sourdough bread?',
+  'What is the boiling point of water at sea level?',
+  'Какая завтра погода в Баку?',
+  'Bu gün futbol oyunu kim qazandı?',
+];
 
 let plain: Engine;
 let squeezed: Engine;
@@ -64,7 +72,8 @@ describe('the dense gate is calibrated per model at index time', () => {
   it('a fixed threshold would not: 0.3, right for one scale, decides differently on the other', async () => {
     const fixed = (e: Engine) => Engine.open({ ...e.config, DENSE_THRESHOLD: 0.3 });
     const [a, b] = [await fixed(plain), await fixed(squeezed)];
-    const decisions = async (e: Engine) => Promise.all(questions().map(async (q) => (await e.ask(q, 3, 'dense')).answered));
+    const decisions = async (e: Engine) =>
+      Promise.all(questions().map(async (q) => (await e.ask(q, 3, 'dense')).answered));
     expect(await decisions(a)).not.toEqual(await decisions(b));
   });
 
@@ -81,7 +90,8 @@ describe('the dense gate is calibrated per model at index time', () => {
   it('answers what the documents answer and declines what they do not, on their subject or off it', async () => {
     for (const engine of [plain, squeezed]) {
       for (const q of ANSWERED) expect([q, (await engine.ask(q)).answered]).toEqual([q, true]);
-      for (const q of [...ON_TOPIC_UNANSWERED, ...OFF_TOPIC]) expect([q, (await engine.ask(q)).answered]).toEqual([q, false]);
+      for (const q of [...ON_TOPIC_UNANSWERED, ...OFF_TOPIC])
+        expect([q, (await engine.ask(q)).answered]).toEqual([q, false]);
     }
   });
 });

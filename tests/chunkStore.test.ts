@@ -6,7 +6,11 @@ describe('ChunkStore.rewrite', () => {
   const store = ChunkStore.parse(ChunkStore.serialize(lines));
 
   it('is the file with those lines replaced and those appended, as serializing every line gives', () => {
-    const replaced = new Map([[3, ''], [0, '{"a":"zero"}'], [4, '{"a":"four"}']]);
+    const replaced = new Map([
+      [3, ''],
+      [0, '{"a":"zero"}'],
+      [4, '{"a":"four"}'],
+    ]);
     const expected = ChunkStore.serialize([...lines.map((l, i) => replaced.get(i) ?? l), '{"a":5}', '{"a":6}']);
     expect(store.rewrite(replaced, ['{"a":5}', '{"a":6}']).equals(expected)).toBe(true);
     expect(store.rewrite(new Map(), []).equals(ChunkStore.serialize(lines))).toBe(true);

@@ -22,7 +22,8 @@ function sentence(n: number, length: number): string {
 
 /** The file's blank-line-separated blocks, as a reader sees them (counted independently of the chunker). */
 const fileBlocks = (source: string) => source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
-const titleBlock = (source: string, title: string) => fileBlocks(source).findIndex((b) => b.split('\n').some((l) => l.trim() === title));
+const titleBlock = (source: string, title: string) =>
+  fileBlocks(source).findIndex((b) => b.split('\n').some((l) => l.trim() === title));
 const { documents: seedDocuments } = await loadDocuments(SEEDS);
 describe('chunk offsets on the seeds', () => {
   const documents = seedDocuments;
@@ -63,7 +64,9 @@ describe('chunk offsets on the seeds', () => {
     const doc = documents.find((d) => d.file.startsWith('000'))!;
     const hit = chunkDocument(doc).find((c) => c.text.includes('150 thousand Azerbaijanis were expelled'))!;
     expect([hit.paragraph, hit.paragraphEnd]).toEqual([4, 4]);
-    expect(doc.source.slice(doc.paragraphs[3]!.start, doc.paragraphs[3]!.end)).toMatch(/^The hostility policy of Armenians/);
+    expect(doc.source.slice(doc.paragraphs[3]!.start, doc.paragraphs[3]!.end)).toMatch(
+      /^The hostility policy of Armenians/,
+    );
   });
 
   it('is what `sameText` claims: it does notice a different slice', () => {
@@ -80,7 +83,10 @@ describe('splitting long paragraphs', () => {
   it('splits at sentence boundaries, each piece ≤ maxChars, overlapping by exactly one sentence', () => {
     const sentences = Array.from({ length: 14 }, (_, i) => sentence(i + 1, 90 + ((i * 37) % 80)));
     // Hard-wrapped: a newline after every second sentence, inside the paragraph.
-    const body = sentences.map((s, i) => s + (i % 2 ? '\n' : ' ')).join('').trim();
+    const body = sentences
+      .map((s, i) => s + (i % 2 ? '\n' : ' '))
+      .join('')
+      .trim();
     expect(body.length).toBeGreaterThan(3 * opts.maxChars);
     const source = `Long Paragraph Title\n\n${body}\n`;
     const doc = docOf(source);
@@ -186,11 +192,20 @@ describe('joinWraps and sentenceSpans', () => {
 describe('sentences are never split at an initial or abbreviation', () => {
   const sentences = (text: string) => sentenceSpans(text, 0, text.length).map((s) => text.slice(s.start, s.end));
   it.each([
-    ['The speech by MP S. Mohbaliyev was read out. It was long.', ['The speech by MP S. Mohbaliyev was read out.', 'It was long.']],
+    [
+      'The speech by MP S. Mohbaliyev was read out. It was long.',
+      ['The speech by MP S. Mohbaliyev was read out.', 'It was long.'],
+    ],
     ['See Resolution No. 5 of the council. Then vote.', ['See Resolution No. 5 of the council.', 'Then vote.']],
     ['The U.S. delegation left. Others stayed.', ['The U.S. delegation left.', 'Others stayed.']],
-    ['Prof. A. B. Aliyev spoke, e.g. about art. Then we left.', ['Prof. A. B. Aliyev spoke, e.g. about art.', 'Then we left.']],
-    ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday. Fine.', ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday.', 'Fine.']],
+    [
+      'Prof. A. B. Aliyev spoke, e.g. about art. Then we left.',
+      ['Prof. A. B. Aliyev spoke, e.g. about art.', 'Then we left.'],
+    ],
+    [
+      'Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday. Fine.',
+      ['Dr. Smith met Mr. Jones in Jan. 2020 at 5 p.m. on Monday.', 'Fine.'],
+    ],
     ['He took vitamin A. Then he slept.', ['He took vitamin A.', 'Then he slept.']],
     ['There was no. Then he left.', ['There was no.', 'Then he left.']],
   ])('%s', (text, expected) => {

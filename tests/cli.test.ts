@@ -14,7 +14,16 @@ import { readQuestions } from '../src/retrieval/evaluate.js';
 import { loadEmbedder, ModelLoadError } from '../src/vectors/embedder.js';
 import { embedderOptions as embedderOptionsOf } from '../src/config.js';
 import { cleanEnv, collect, startCli, type Run } from './support/cli.js';
-import { DEV_SET, embedderOptions, REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+import {
+  DEV_SET,
+  embedderOptions,
+  REPO,
+  SEEDS,
+  tempDirs,
+  testConfig,
+  testEmbedder,
+  testModelDir,
+} from './support/testModel.js';
 
 const tempDir = tempDirs('cite-cli-');
 const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
@@ -40,7 +49,8 @@ function envFor(overrides: Record<string, string>): NodeJS.ProcessEnv {
 let running = 0;
 const waiting: (() => void)[] = [];
 async function limited<T>(task: () => Promise<T>): Promise<T> {
-  if (running >= 2) await new Promise<void>((r) => waiting.push(r)); // the finisher hands its slot over
+  if (running >= 2)
+    await new Promise<void>((r) => waiting.push(r)); // the finisher hands its slot over
   else running++;
   try {
     return await task();
@@ -124,8 +134,16 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     const run = await cli('ask.ts', ['--jsonl', '--top', '2'], {}, `${EXPELLED}\n\n🙂🙂\n  ${HOUSES}  \n`);
     expect(run.code).toBe(0);
     const [first, blank, emoji, second] = jsonLines(run.stdout, 4);
-    for (const [line, text] of [[blank, ''], [emoji, '🙂🙂']] as const) {
-      expect(line).toEqual({ question: text, answered: false, hits: [], error: 'No question (letters or digits needed).' });
+    for (const [line, text] of [
+      [blank, ''],
+      [emoji, '🙂🙂'],
+    ] as const) {
+      expect(line).toEqual({
+        question: text,
+        answered: false,
+        hits: [],
+        error: 'No question (letters or digits needed).',
+      });
     }
     const a = expectAnswer(first, EXPELLED);
     const b = expectAnswer(second, HOUSES);
@@ -140,7 +158,10 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     mkdirSync(path.join(broken, 'onnx'), { recursive: true });
     writeFileSync(path.join(broken, 'config.json'), '{"model_type": "bert"}');
     writeFileSync(path.join(broken, 'onnx', 'model.onnx'), 'not an onnx file');
-    const run = await cli('ask.ts', ['--json', EXPELLED], { EMBED_MODEL: broken, INDEX_DIR: path.join(tempDir(), 'i') });
+    const run = await cli('ask.ts', ['--json', EXPELLED], {
+      EMBED_MODEL: broken,
+      INDEX_DIR: path.join(tempDir(), 'i'),
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`Could not load the embedding model "${broken}"`);
@@ -156,7 +177,9 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     expect(lines[0]).toBe('mode: hybrid');
     const row = (group: string) => lines.find((l) => l.trimStart().startsWith(group + ' '));
     const all = row('all');
-    expect(all).toMatch(new RegExp(`n=${answerable.length}\\s+recall@1\\s+\\d+\\.\\d%\\s+recall@5\\s+\\d+\\.\\d%\\s+MRR \\d\\.\\d{3}$`));
+    expect(all).toMatch(
+      new RegExp(`n=${answerable.length}\\s+recall@1\\s+\\d+\\.\\d%\\s+recall@5\\s+\\d+\\.\\d%\\s+MRR \\d\\.\\d{3}$`),
+    );
     const en = answerable.filter((i) => i.lang === 'en').length;
     expect(row('en')).toMatch(new RegExp(`n=${en}\\s+recall@1`));
     // The test model still finds most English answers first (a retrieval regression would show here).
@@ -172,7 +195,9 @@ describe('model errors name the model', () => {
     const missing = path.join(tempDir(), 'no-such-model');
     const error = await loadEmbedder(embedderOptions(missing)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelLoadError);
-    expect((error as Error).message).toContain(`The embedding model folder "${missing}" (EMBED_MODEL=${missing}) does not exist`);
+    expect((error as Error).message).toContain(
+      `The embedding model folder "${missing}" (EMBED_MODEL=${missing}) does not exist`,
+    );
     expect((error as Error).message).toContain('npm run test-model -- models/test');
   });
 });
@@ -180,17 +205,21 @@ describe('model errors name the model', () => {
 describe('the README’s terminal commands, pasted literally', () => {
   /** Every `npm run …` command of the README's terminal-command table that promises JSON. */
   const readmeCommands = () =>
-    [...readFileSync(path.join(REPO, 'README.md'), 'utf8').matchAll(/^\| `(npm run [^`]*--jsonl?[^`]*)` \|/gm)].map((m) => m[1]!);
+    [...readFileSync(path.join(REPO, 'README.md'), 'utf8').matchAll(/^\| `(npm run [^`]*--jsonl?[^`]*)` \|/gm)].map(
+      (m) => m[1]!,
+    );
 
   /** Runs a command line through a shell in the repo, as a user pastes it. */
   const shell = (command: string, env: Record<string, string>, input = '') =>
-    limited(
-      () =>
-        collect(spawn('sh', ['-c', command], { cwd: REPO, env: envFor(env), stdio: ['pipe', 'pipe', 'pipe'] }), input),
+    limited(() =>
+      collect(spawn('sh', ['-c', command], { cwd: REPO, env: envFor(env), stdio: ['pipe', 'pipe', 'pipe'] }), input),
     );
 
   it('documents the JSON commands with npm run -s (npm prints a banner on stdout otherwise)', () => {
-    expect(readmeCommands()).toEqual(['npm run -s ask -- --json [--top K] "question"', 'npm run -s ask -- --jsonl [--top K] < questions.txt']);
+    expect(readmeCommands()).toEqual([
+      'npm run -s ask -- --json [--top K] "question"',
+      'npm run -s ask -- --jsonl [--top K] < questions.txt',
+    ]);
   });
 
   it('`npm run -s ask -- --json …` prints exactly one JSON object; `--jsonl` one per line', async () => {
@@ -247,7 +276,12 @@ describe('wrong usage and bad settings: one clear message, never a stack trace',
   });
 
   it('an empty value means the default (never 0), and LOG_LEVEL is case-insensitive', async () => {
-    const r = await cli('ask.ts', ['--json', 'How do I bake sourdough bread?'], { DENSE_THRESHOLD: '', LEXICAL_THRESHOLD: '', TOP_K: '', LOG_LEVEL: 'SILENT' });
+    const r = await cli('ask.ts', ['--json', 'How do I bake sourdough bread?'], {
+      DENSE_THRESHOLD: '',
+      LEXICAL_THRESHOLD: '',
+      TOP_K: '',
+      LOG_LEVEL: 'SILENT',
+    });
     expect(r.code, r.stderr).toBe(0);
     const answer = JSON.parse(r.stdout) as { answered: boolean; hits: unknown[] };
     expect(answer.answered).toBe(false); // thresholds of 0 would quote noise
@@ -281,7 +315,10 @@ describe('the model: clear ways out, and identity by content', () => {
   });
 
   it('a hub model that cannot be loaded offline names the files of a model folder and the test model commands', async () => {
-    const r = await cli('ask.ts', [EXPELLED], { EMBED_MODEL: 'Xenova/multilingual-e5-small', EMBED_ALLOW_DOWNLOAD: 'false' });
+    const r = await cli('ask.ts', [EXPELLED], {
+      EMBED_MODEL: 'Xenova/multilingual-e5-small',
+      EMBED_ALLOW_DOWNLOAD: 'false',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Could not load the embedding model "Xenova\/multilingual-e5-small"/);
     expect(r.stderr).toContain('config.json, tokenizer.json, tokenizer_config.json, onnx/model_quantized.onnx');
@@ -289,7 +326,11 @@ describe('the model: clear ways out, and identity by content', () => {
   });
 
   it('npm start without a token explains @BotFather before the model is loaded (even when that fails)', async () => {
-    const r = await cli('start.ts', [], { EMBED_MODEL: 'Xenova/multilingual-e5-small', EMBED_ALLOW_DOWNLOAD: 'false', TELEGRAM_BOT_TOKEN: '' });
+    const r = await cli('start.ts', [], {
+      EMBED_MODEL: 'Xenova/multilingual-e5-small',
+      EMBED_ALLOW_DOWNLOAD: 'false',
+      TELEGRAM_BOT_TOKEN: '',
+    });
     expect(r.code).toBe(1);
     const botFather = r.stderr.indexOf('@BotFather');
     expect(botFather).toBeGreaterThanOrEqual(0);
@@ -301,18 +342,30 @@ describe('the model: clear ways out, and identity by content', () => {
     const hubId = 'Xenova/multilingual-e5-small';
     const { cpSync } = await import('node:fs');
     cpSync(modelDir, path.join(root, 'local', hubId), { recursive: true }); // found in EMBED_LOCAL_DIR: nothing downloaded
-    const env = { EMBED_MODEL: hubId, EMBED_LOCAL_DIR: path.join(root, 'local'), EMBED_DTYPE: 'fp32', INDEX_DIR: path.join(root, 'index') };
-    const identity = async (revision?: string) => (await loadEmbedder(embedderOptionsOf(testConfig({ ...env, ...(revision ? { EMBED_REVISION: revision } : {}) })))).identity;
+    const env = {
+      EMBED_MODEL: hubId,
+      EMBED_LOCAL_DIR: path.join(root, 'local'),
+      EMBED_DTYPE: 'fp32',
+      INDEX_DIR: path.join(root, 'index'),
+    };
+    const identity = async (revision?: string) =>
+      (await loadEmbedder(embedderOptionsOf(testConfig({ ...env, ...(revision ? { EMBED_REVISION: revision } : {}) }))))
+        .identity;
     expect(await identity()).toBe(`hub:${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a`);
     expect(await identity('0b7ea4d')).toBe(`hub:${hubId}@0b7ea4d`);
 
     const first = await cli('index.ts', [], env);
     expect(first.code).toBe(0);
-    const manifest = () => JSON.parse(readFileSync(path.join(liveBuildDir(env.INDEX_DIR)!, 'manifest.json'), 'utf8')) as { modelIdentity: string };
+    const manifest = () =>
+      JSON.parse(readFileSync(path.join(liveBuildDir(env.INDEX_DIR)!, 'manifest.json'), 'utf8')) as {
+        modelIdentity: string;
+      };
     expect(manifest().modelIdentity).toBe(`hub:${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a`);
     const other = await cli('ask.ts', ['--json', EXPELLED], { ...env, EMBED_REVISION: '0b7ea4d', LOG_LEVEL: 'warn' });
     expect(other.code).toBe(0);
-    expect(other.stderr).toContain(`it was built with another version of ${hubId} (${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a), the configured one is ${hubId}@0b7ea4d`);
+    expect(other.stderr).toContain(
+      `it was built with another version of ${hubId} (${hubId}@ae61bf0193ce3851dc8a45147e459b04ed783d8a), the configured one is ${hubId}@0b7ea4d`,
+    );
     expect(manifest().modelIdentity).toBe(`hub:${hubId}@0b7ea4d`);
   });
 
@@ -321,7 +374,8 @@ describe('the model: clear ways out, and identity by content', () => {
     const dir = path.join(root, 'models', 'test');
     const { cpSync, rmSync } = await import('node:fs');
     cpSync(modelDir, dir, { recursive: true });
-    const identity = async (model: string) => (await loadEmbedder({ ...embedderOptions(model), cacheDir: path.join(root, 'models') })).identity;
+    const identity = async (model: string) =>
+      (await loadEmbedder({ ...embedderOptions(model), cacheDir: path.join(root, 'models') })).identity;
     const cwd = process.cwd();
     process.chdir(root);
     try {

@@ -24,23 +24,37 @@ beforeAll(async () => {
   embedder = await testEmbedder();
 }, 60_000);
 
-const LONG = 'The long report\n\n' + 'The harbour authority repaired the northern pier and the lighthouse during the winter. '.repeat(40) + '\n';
+const LONG =
+  'The long report\n\n' +
+  'The harbour authority repaired the northern pier and the lighthouse during the winter. '.repeat(40) +
+  '\n';
 
 async function collection() {
   const root = tempDir();
   const docs = path.join(root, 'docs');
   mkdirSync(docs);
-  writeFileSync(path.join(docs, 'a.txt'), 'Harbour notice\n\nThe ferry to the island leaves the harbour every morning at eight and returns at six.\n');
-  writeFileSync(path.join(docs, 'b.txt'), 'Market notice\n\nThe fish market on the quay is open on Tuesdays and Fridays until noon.\n');
+  writeFileSync(
+    path.join(docs, 'a.txt'),
+    'Harbour notice\n\nThe ferry to the island leaves the harbour every morning at eight and returns at six.\n',
+  );
+  writeFileSync(
+    path.join(docs, 'b.txt'),
+    'Market notice\n\nThe fish market on the quay is open on Tuesdays and Fridays until noon.\n',
+  );
   writeFileSync(path.join(docs, 'long.txt'), LONG);
   writeFileSync(path.join(docs, 'handbook.pdf'), await makePdf());
   const index = path.join(root, 'index');
-  const settings = (maxBytes = 2_000_000) => buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: index, SEEDS_DIR: docs, DOC_MAX_BYTES: String(maxBytes) }));
+  const settings = (maxBytes = 2_000_000) =>
+    buildSettings(
+      testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: index, SEEDS_DIR: docs, DOC_MAX_BYTES: String(maxBytes) }),
+    );
   return { docs, index, settings };
 }
 
 function vectorsOf(index: StoredIndex, doc: string): number[][] {
-  return [...index.chunks.entries()].filter(([, c]) => c.doc === doc).map(([label]) => Array.from(index.dense.vector(label)));
+  return [...index.chunks.entries()]
+    .filter(([, c]) => c.doc === doc)
+    .map(([label]) => Array.from(index.dense.vector(label)));
 }
 
 describe('the collection as it changes', { timeout: 60_000 }, () => {
@@ -55,22 +69,27 @@ describe('the collection as it changes', { timeout: 60_000 }, () => {
       { from: 'a.txt', to: 'a-copy.txt' },
       { from: 'handbook.pdf', to: 'handbook-copy.pdf' },
     ]);
-    const index = (await loadIndex(c.index));
+    const index = await loadIndex(c.index);
     expect(vectorsOf(index, 'a-copy.txt')).toEqual(vectorsOf(index, 'a.txt'));
     expect(vectorsOf(index, 'handbook-copy.pdf')).toEqual(vectorsOf(index, 'handbook.pdf'));
     const copyChunks = index.chunks.list().filter((ch) => ch.doc === 'handbook-copy.pdf');
-    expect(copyChunks.map((ch) => ch.pages)).toEqual(index.chunks.list().filter((ch) => ch.doc === 'handbook.pdf').map((ch) => ch.pages));
+    expect(copyChunks.map((ch) => ch.pages)).toEqual(
+      index.chunks
+        .list()
+        .filter((ch) => ch.doc === 'handbook.pdf')
+        .map((ch) => ch.pages),
+    );
     // The original can go; the copy stays whole.
     rmSync(path.join(c.docs, 'a.txt'));
     const after = await buildIndex(c.settings(), embedder);
     expect([after.embedded, after.removed]).toEqual([[], ['a.txt']]);
-    expect(vectorsOf((await loadIndex(c.index)), 'a-copy.txt')).toHaveLength(1);
+    expect(vectorsOf(await loadIndex(c.index), 'a-copy.txt')).toHaveLength(1);
   });
 
   it('a renamed or moved file is reported as renamed, keeps its vectors and its stored text', async () => {
     const c = await collection();
     await buildIndex(c.settings(), embedder);
-    const before = (await loadIndex(c.index));
+    const before = await loadIndex(c.index);
     mkdirSync(path.join(c.docs, 'archive'));
     renameSync(path.join(c.docs, 'handbook.pdf'), path.join(c.docs, 'archive', 'handbook-2024.pdf'));
     renameSync(path.join(c.docs, 'b.txt'), path.join(c.docs, 'market.txt'));
@@ -80,18 +99,32 @@ describe('the collection as it changes', { timeout: 60_000 }, () => {
       { from: 'handbook.pdf', to: 'archive/handbook-2024.pdf' },
       { from: 'b.txt', to: 'market.txt' },
     ]);
-    const after = (await loadIndex(c.index));
+    const after = await loadIndex(c.index);
     expect(vectorsOf(after, 'archive/handbook-2024.pdf')).toEqual(vectorsOf(before, 'handbook.pdf'));
-    expect(liveText('archive/handbook-2024.pdf', readManifest(c.index))).toContain('The community garden opens at seven');
+    expect(liveText('archive/handbook-2024.pdf', readManifest(c.index))).toContain(
+      'The community garden opens at seven',
+    );
   });
 
   it('raising DOC_MAX_BYTES reads the files it skipped before, without touching them; lowering it skips them again', async () => {
     const c = await collection();
     const small = await buildIndex(c.settings(1000), embedder);
-    expect(small.skipped).toEqual([{ file: 'long.txt', reason: expect.stringMatching(/^too large/) }, { file: 'handbook.pdf', reason: expect.stringMatching(/^too large/) }].sort((a, b) => a.file.localeCompare(b.file)));
+    expect(small.skipped).toEqual(
+      [
+        { file: 'long.txt', reason: expect.stringMatching(/^too large/) },
+        { file: 'handbook.pdf', reason: expect.stringMatching(/^too large/) },
+      ].sort((a, b) => a.file.localeCompare(b.file)),
+    );
     const raised = await buildIndex(c.settings(), embedder);
-    expect([raised.upToDate, raised.embedded.sort(), raised.skipped]).toEqual([false, ['handbook.pdf', 'long.txt'], []]);
+    expect([raised.upToDate, raised.embedded.sort(), raised.skipped]).toEqual([
+      false,
+      ['handbook.pdf', 'long.txt'],
+      [],
+    ]);
     const lowered = await buildIndex(c.settings(1000), embedder);
-    expect([lowered.skipped.map((k) => k.file).sort(), lowered.removed.sort()]).toEqual([['handbook.pdf', 'long.txt'], ['handbook.pdf', 'long.txt']]);
+    expect([lowered.skipped.map((k) => k.file).sort(), lowered.removed.sort()]).toEqual([
+      ['handbook.pdf', 'long.txt'],
+      ['handbook.pdf', 'long.txt'],
+    ]);
   });
 });

@@ -60,7 +60,14 @@ async function askUnder(fault: Fault, seed: number): Promise<Tally & { processed
     for (const id of ids) r.fake.sendText(user(id), QUESTION);
     await r.drained(Math.max(60_000, QUESTIONS * 300));
     const faulted = r.fake.calls.filter((c) => c.method === 'sendMessage' && c.fault);
-    tally = { questions: ids.length, faults: faulted.length, lost: 0, duplicates: 0, apologies: 0, processedThenReset: faulted.filter((c) => c.fault === 'reset-after').length };
+    tally = {
+      questions: ids.length,
+      faults: faulted.length,
+      lost: 0,
+      duplicates: 0,
+      apologies: 0,
+      processedThenReset: faulted.filter((c) => c.fault === 'reset-after').length,
+    };
     for (const id of ids) {
       const texts = r.fake.messages.filter((m) => m.chat_id === id).map((m) => m.text);
       tally.apologies += texts.filter((t) => t === APOLOGY).length;
@@ -82,19 +89,23 @@ describe('delivery under Telegram faults', () => {
     ['reset after processing', { kind: 'reset-after' }],
   ];
 
-  it(`answers every one of ${QUESTIONS} questions per fault kind; duplicates only where Telegram processed the request and the answer was lost`, async () => {
-    const results = await Promise.all(kinds.map(([, fault], i) => askUnder(fault, i + 1)));
-    const table = Object.fromEntries(kinds.map(([name], i) => [name, results[i]!]));
-    console.log(JSON.stringify(table)); // the figures in the README and the issue
-    for (const [name, t] of Object.entries(table)) {
-      expect(t.faults, name).toBeGreaterThan(QUESTIONS * SHARE * 0.5); // the faults did happen
-      expect(t.lost, name).toBe(0);
-      expect(t.apologies, name).toBe(0);
-      // Each reset after processing left one copy the bot could not know about; nothing else doubles.
-      expect(t.duplicates, name).toBe(t.processedThenReset);
-    }
-    expect(table['reset after processing']!.duplicates).toBeGreaterThan(0);
-  }, Math.max(120_000, QUESTIONS * 600));
+  it(
+    `answers every one of ${QUESTIONS} questions per fault kind; duplicates only where Telegram processed the request and the answer was lost`,
+    async () => {
+      const results = await Promise.all(kinds.map(([, fault], i) => askUnder(fault, i + 1)));
+      const table = Object.fromEntries(kinds.map(([name], i) => [name, results[i]!]));
+      console.log(JSON.stringify(table)); // the figures in the README and the issue
+      for (const [name, t] of Object.entries(table)) {
+        expect(t.faults, name).toBeGreaterThan(QUESTIONS * SHARE * 0.5); // the faults did happen
+        expect(t.lost, name).toBe(0);
+        expect(t.apologies, name).toBe(0);
+        // Each reset after processing left one copy the bot could not know about; nothing else doubles.
+        expect(t.duplicates, name).toBe(t.processedThenReset);
+      }
+      expect(table['reset after processing']!.duplicates).toBeGreaterThan(0);
+    },
+    Math.max(120_000, QUESTIONS * 600),
+  );
 });
 
 describe('the apology', () => {
@@ -116,7 +127,10 @@ describe('the apology', () => {
     await withBot({}, async (r) => {
       r.fake.failNext('sendMessage', { kind: 'retry_after', seconds: 1 }, 5);
       const x = await r.exchange(() => r.fake.sendText(user(3), QUESTION), 15_000);
-      expect(x.calls.filter((c) => c.method === 'sendMessage').map((c) => c.fault ?? 'ok')).toEqual([...Array(5).fill('retry_after'), 'ok']);
+      expect(x.calls.filter((c) => c.method === 'sendMessage').map((c) => c.fault ?? 'ok')).toEqual([
+        ...Array(5).fill('retry_after'),
+        'ok',
+      ]);
       expect(x.sent.map((m) => m.text)).toEqual(reference);
     });
   }, 20_000);

@@ -26,7 +26,11 @@ describe('the install', () => {
   it('is one command in the README, CI, the compose file (and the systemd notes point to it)', () => {
     const install = readmeInstall();
     expect(install).toMatch(/^ONNXRUNTIME_NODE_INSTALL=skip npm ci\b/);
-    expect(read('.ci/run').split('\n').filter((l) => /\bnpm (ci|install)\b/.test(l) && !l.startsWith('#'))).toEqual([install]);
+    expect(
+      read('.ci/run')
+        .split('\n')
+        .filter((l) => /\bnpm (ci|install)\b/.test(l) && !l.startsWith('#')),
+    ).toEqual([install]);
     const index = /\n {2}index:\n(?: {4}.*\n)*? {4}command: sh -c '([^']+)'/.exec(read('deploy/compose.yaml'))![1]!;
     // node:20 ships npm 10: the same command works there (the switch is in the environment).
     expect(index.split(' && ')).toEqual([install, 'npm run index']);
@@ -39,12 +43,19 @@ describe('the install', () => {
     // npm 10 runs the script: it must decide "skip" from the install command's environment.
     const utils = path.join(REPO, 'node_modules/onnxruntime-node/script/install-utils.js');
     const decide = (env: Record<string, string>) =>
-      execFileSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(utils)}).parseInstallFlag())`], { encoding: 'utf8', env: { PATH: process.env.PATH!, ...env } }).trim();
+      execFileSync(process.execPath, ['-e', `console.log(require(${JSON.stringify(utils)}).parseInstallFlag())`], {
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH!, ...env },
+      }).trim();
     const [name, value] = readmeInstall().split(' ')[0]!.split('=');
     expect(decide({ [name!]: value! })).toBe('false'); // skip
     expect(decide({})).toBe('undefined'); // without it: the download would be tried
     // No project config npm does not know (an unknown key warns on every command).
-    const got = spawnSync('npm', ['config', 'get', 'fund'], { cwd: REPO, encoding: 'utf8', env: { ...process.env, npm_config_loglevel: 'warn' } });
+    const got = spawnSync('npm', ['config', 'get', 'fund'], {
+      cwd: REPO,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_loglevel: 'warn' },
+    });
     expect(got.stderr).not.toMatch(/warn/i);
     // This install left the CUDA provider out.
     if (process.platform === 'linux' && process.arch === 'x64') {
@@ -61,7 +72,10 @@ describe('deploy/compose.yaml and nginx.conf', () => {
 
   it('mounts the documents folder writable where the bot looks for it', () => {
     const workdir = /working_dir: (\S+)/.exec(compose)![1]!;
-    const volumes = /volumes: \[([^\]]+)\]/.exec(compose)![1]!.split(',').map((v) => v.trim().replace(/'/g, ''));
+    const volumes = /volumes: \[([^\]]+)\]/
+      .exec(compose)![1]!
+      .split(',')
+      .map((v) => v.trim().replace(/'/g, ''));
     const seeds = volumes.find((v) => v.startsWith('../seeds:'))!;
     expect(seeds.split(':')[1]).toBe(path.posix.join(workdir, defaults.SEEDS_DIR)); // uploads and /remove write there
     expect(seeds.split(':')[2]).toBeUndefined(); // not :ro
@@ -97,7 +111,9 @@ describe('deploy/cite.service', () => {
     expect(Number(value('TimeoutStopSec'))).toBeGreaterThan(defaults.SHUTDOWN_GRACE_SECONDS + 5);
     const dir = value('WorkingDirectory')!;
     expect(value('EnvironmentFile')).toBe(path.posix.join(dir, '.env'));
-    expect(value('ReadWritePaths')!.split(' ').sort()).toEqual([defaults.SEEDS_DIR, defaults.INDEX_DIR, defaults.EMBED_CACHE_DIR].map((d) => path.posix.join(dir, d)).sort());
+    expect(value('ReadWritePaths')!.split(' ').sort()).toEqual(
+      [defaults.SEEDS_DIR, defaults.INDEX_DIR, defaults.EMBED_CACHE_DIR].map((d) => path.posix.join(dir, d)).sort(),
+    );
     expect(value('Restart')).toBe('on-failure');
   });
 });

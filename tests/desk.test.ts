@@ -24,11 +24,15 @@ const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const ADMIN2 = { id: 43, first_name: 'Second admin' };
 const GROUP: FakeChat = { id: -100500, type: 'supergroup', title: 'Readers' };
 
-const CHARTER = 'The Ploughmen union charter\n\nThe Ploughmen union was founded by farm workers of the northern valleys. Its charter requires a general assembly every spring.\n';
-const ZORBIUM = 'The zorbium handbook\n\nZorbium is a silvery metal mined in the Quellfar hills; zorbium is used to make quiet bells.\n\nA zorbium bell rings for seven minutes after a single strike.\n';
+const CHARTER =
+  'The Ploughmen union charter\n\nThe Ploughmen union was founded by farm workers of the northern valleys. Its charter requires a general assembly every spring.\n';
+const ZORBIUM =
+  'The zorbium handbook\n\nZorbium is a silvery metal mined in the Quellfar hills; zorbium is used to make quiet bells.\n\nA zorbium bell rings for seven minutes after a single strike.\n';
 const ZORBIUM_Q = 'What is zorbium used for?';
-const GLIMMET = 'The glimmet almanac\n\nA glimmet is a small lantern fish that glows green in the glimmet caves of the southern sea.\n';
-const TRUFFLER = 'The truffler guide\n\nA truffler is a dog trained to find truffles; every truffler learns the scent of truffles as a puppy.\n';
+const GLIMMET =
+  'The glimmet almanac\n\nA glimmet is a small lantern fish that glows green in the glimmet caves of the southern sea.\n';
+const TRUFFLER =
+  'The truffler guide\n\nA truffler is a dog trained to find truffles; every truffler learns the scent of truffles as a puppy.\n';
 const OFF_TOPIC = 'What is the boiling point of water at sea level?';
 
 const tmp = tempDirs('cite-desk-');
@@ -45,7 +49,13 @@ beforeAll(async () => {
   seeds = path.join(root, 'seeds');
   mkdirSync(seeds);
   writeFileSync(path.join(seeds, 'charter.txt'), CHARTER);
-  env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds, RATE_LIMIT_PER_MINUTE: '1000', ADMIN_IDS: `${ADMIN.id},${ADMIN2.id}` };
+  env = {
+    EMBED_MODEL: await testModelDir(),
+    INDEX_DIR: path.join(root, 'index'),
+    SEEDS_DIR: seeds,
+    RATE_LIMIT_PER_MINUTE: '1000',
+    ADMIN_IDS: `${ADMIN.id},${ADMIN2.id}`,
+  };
   engine = await Engine.open(testConfig(env), undefined, { builder: builder.build });
   run = await startBot(engine, env);
   fake = run.fake;
@@ -58,9 +68,12 @@ afterAll(async () => {
 
 const chatOf = (id: number) => fake.messages.filter((m) => m.chat_id === id);
 const last = (x: Exchange) => x.sent.at(-1)!;
-const ask = (from: { id: number }, text: string, chat?: FakeChat) => run.exchange(() => fake.sendText(from, text, chat));
-const command = (from: { id: number }, name: string, args = '', chat?: FakeChat) => run.exchange(() => fake.sendCommand(from, name, args, chat));
-const send = (from: { id: number }, doc: Parameters<FakeBotApi['sendDocument']>[1], chat?: FakeChat) => run.exchange(() => fake.sendDocument(from, doc, chat));
+const ask = (from: { id: number }, text: string, chat?: FakeChat) =>
+  run.exchange(() => fake.sendText(from, text, chat));
+const command = (from: { id: number }, name: string, args = '', chat?: FakeChat) =>
+  run.exchange(() => fake.sendCommand(from, name, args, chat));
+const send = (from: { id: number }, doc: Parameters<FakeBotApi['sendDocument']>[1], chat?: FakeChat) =>
+  run.exchange(() => fake.sendDocument(from, doc, chat));
 /** Waits for a message in `chat` (sent after `after` messages) whose text matches. */
 const reply = (chat: number, pattern: RegExp, after = 0) =>
   fake.waitFor(() => fake.messages.slice(after).find((m) => m.chat_id === chat && pattern.test(m.plain)), 20_000);
@@ -74,7 +87,8 @@ function snapshot(dir: string, skip: (rel: string) => boolean): Record<string, n
   }
   return out;
 }
-const outsideUploads = () => snapshot(root, (rel) => rel.startsWith('index') || rel.startsWith(path.join('seeds', 'uploads')));
+const outsideUploads = () =>
+  snapshot(root, (rel) => rel.startsWith('index') || rel.startsWith(path.join('seeds', 'uploads')));
 const answeredFrom = (m: SentMessage, file: string) => m.plain.includes(`(${file}):`);
 /** The upload's final reply ("Added …" or why not), after its status message. */
 async function upload(from: { id: number }, doc: Parameters<FakeBotApi['sendDocument']>[1]) {
@@ -88,10 +102,16 @@ describe('an admin adds a document from the chat', () => {
     expect(answeredFrom(last(await ask(user(700), ZORBIUM_Q)), 'uploads/zorbium.txt')).toBe(false);
     const from = fake.messages.length;
     const added = await upload(ADMIN, { name: 'zorbium.txt', content: ZORBIUM, mime: 'text/plain' });
-    expect(added.plain).toMatch(/^Added «The zorbium handbook» \(uploads\/zorbium\.txt\): \d+ passages?\. It can be asked about now\.$/);
-    const status = chatOf(ADMIN.id).find((m) => m.message_id > (fake.messages[from - 1]?.message_id ?? 0) && m.edits.length > 0)!;
+    expect(added.plain).toMatch(
+      /^Added «The zorbium handbook» \(uploads\/zorbium\.txt\): \d+ passages?\. It can be asked about now\.$/,
+    );
+    const status = chatOf(ADMIN.id).find(
+      (m) => m.message_id > (fake.messages[from - 1]?.message_id ?? 0) && m.edits.length > 0,
+    )!;
     expect(status.edits.some((e) => e.startsWith('Re-indexing: read 2 documents'))).toBe(true); // the same live progress as /reindex
-    expect(status.plain).toMatch(/^Re-index done in \d+\.\d s: 2 documents, \d+ passages\.\nRe-embedded: uploads\/zorbium\.txt\nReused: 1 unchanged$/);
+    expect(status.plain).toMatch(
+      /^Re-index done in \d+\.\d s: 2 documents, \d+ passages\.\nRe-embedded: uploads\/zorbium\.txt\nReused: 1 unchanged$/,
+    );
     expect(readFileSync(path.join(seeds, 'uploads', 'zorbium.txt'), 'utf8')).toBe(ZORBIUM);
 
     const answer = last(await ask(user(701), ZORBIUM_Q));
@@ -104,9 +124,13 @@ describe('an admin adds a document from the chat', () => {
     expect(fake.callbackAnswers.at(-1)?.text).toBe('Thank you, noted.');
     await ask(user(702), OFF_TOPIC);
     const stats = last(await command(ADMIN, 'stats'));
-    expect(stats.plain).toMatch(/^Feedback on answers: 👍 0, 👎 1 \(of them on closest-passage answers: 👍 0, 👎 [01]\)$/m);
+    expect(stats.plain).toMatch(
+      /^Feedback on answers: 👍 0, 👎 1 \(of them on closest-passage answers: 👍 0, 👎 [01]\)$/m,
+    );
     expect(stats.plain).toContain(`Last questions answered with 👎:\n  • ${ZORBIUM_Q}\n`);
-    expect(stats.plain).toMatch(new RegExp(`Last questions the documents did not cover:\\n(  • .*\\n)*  • ${OFF_TOPIC.replace(/\?/g, '\\?')}`));
+    expect(stats.plain).toMatch(
+      new RegExp(`Last questions the documents did not cover:\\n(  • .*\\n)*  • ${OFF_TOPIC.replace(/\?/g, '\\?')}`),
+    );
     expect(stats.plain).not.toContain(root); // no server paths
     const ru = last(await run.exchange(() => fake.sendText({ ...ADMIN, language_code: 'ru' }, '/stats')));
     expect(ru.plain).toMatch(/^Оценки ответов: 👍 0, 👎 1 \(из них по ближайшим отрывкам: 👍 0, 👎 [01]\)$/m);
@@ -114,15 +138,24 @@ describe('an admin adds a document from the chat', () => {
     // /remove: the list shows passage counts and when each was added; pick, confirm.
     const list = last(await command(ADMIN, 'remove'));
     const today = new Date().toISOString().slice(0, 10);
-    expect(list.plain).toMatch(new RegExp(`^\\d\\. The zorbium handbook\\n  uploads/zorbium\\.txt, \\d+ passages?, added ${today}$`, 'm'));
-    const pick = buttonData(list, list.reply_markup.inline_keyboard.flat().find((b: { text: string }) => b.text.includes('zorbium')).text)!;
+    expect(list.plain).toMatch(
+      new RegExp(`^\\d\\. The zorbium handbook\\n  uploads/zorbium\\.txt, \\d+ passages?, added ${today}$`, 'm'),
+    );
+    const pick = buttonData(
+      list,
+      list.reply_markup.inline_keyboard.flat().find((b: { text: string }) => b.text.includes('zorbium')).text,
+    )!;
     await run.exchange(() => fake.pressButton(ADMIN, list, pick));
     const confirm = fake.messages.find((m) => m.message_id === list.message_id)!;
-    expect(confirm.plain).toBe('Remove «The zorbium handbook» (uploads/zorbium.txt)? The file is moved to the trash, nothing is deleted.');
+    expect(confirm.plain).toBe(
+      'Remove «The zorbium handbook» (uploads/zorbium.txt)? The file is moved to the trash, nothing is deleted.',
+    );
     const before = fake.messages.length;
     await run.exchange(() => fake.pressButton(ADMIN, confirm, buttonData(confirm, 'Remove')!));
     const removed = await reply(ADMIN.id, /^Removed/, before);
-    expect(removed.plain).toMatch(/^Removed «The zorbium handbook»: uploads\/zorbium\.txt was moved to \.trash\/[\w-]+\/uploads\/zorbium\.txt, and the index no longer quotes it\.$/);
+    expect(removed.plain).toMatch(
+      /^Removed «The zorbium handbook»: uploads\/zorbium\.txt was moved to \.trash\/[\w-]+\/uploads\/zorbium\.txt, and the index no longer quotes it\.$/,
+    );
     expect(existsSync(path.join(seeds, 'uploads', 'zorbium.txt'))).toBe(false);
     const trashed = path.join(seeds, ...removed.plain.match(/moved to (\S+),/)![1]!.split('/'));
     expect(readFileSync(trashed, 'utf8')).toBe(ZORBIUM); // nothing deleted
@@ -131,7 +164,10 @@ describe('an admin adds a document from the chat', () => {
 
     if (process.env.CITE_TRANSCRIPT) {
       const who = (chat: number) => (chat === ADMIN.id ? 'admin' : `user ${chat}`);
-      const lines = fake.messages.map((m) => `bot → ${who(m.chat_id)}: ${m.plain}${m.edits.length ? `\n    (edits: ${m.edits.map((e) => JSON.stringify(e)).join(' → ')})` : ''}`);
+      const lines = fake.messages.map(
+        (m) =>
+          `bot → ${who(m.chat_id)}: ${m.plain}${m.edits.length ? `\n    (edits: ${m.edits.map((e) => JSON.stringify(e)).join(' → ')})` : ''}`,
+      );
       writeFileSync(process.env.CITE_TRANSCRIPT, `${lines.join('\n')}\n`);
     }
   }, 60_000);
@@ -147,7 +183,10 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
       ['..\\..\\evil.md', 'uploads/evil.md'],
     ];
     for (const [name, stored] of names) {
-      const done = await upload(ADMIN, { name, content: `The ${stored} note\n\nThe glimmet lantern fish ${stored.length} glows.\n` });
+      const done = await upload(ADMIN, {
+        name,
+        content: `The ${stored} note\n\nThe glimmet lantern fish ${stored.length} glows.\n`,
+      });
       expect(done.plain, name).toMatch(new RegExp(`^Added «.*» \\(${stored.replace(/[./]/g, '\\$&')}\\)`));
       expect(existsSync(path.join(seeds, ...stored.split('/'))), name).toBe(true);
     }
@@ -170,25 +209,44 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
   it('refuses a file over 20 MB before downloading it, and a file that is not a document after', async () => {
     const everything = snapshot(root, (rel) => rel.startsWith('index'));
     const big = await send(ADMIN, { name: 'huge.pdf', content: '%PDF-1.4', size: 25 * 1024 * 1024 });
-    expect(big.sent.map((m) => m.plain)).toEqual(['This file is larger than 20 MB, the most a bot can download from Telegram. Please send a smaller file.']);
+    expect(big.sent.map((m) => m.plain)).toEqual([
+      'This file is larger than 20 MB, the most a bot can download from Telegram. Please send a smaller file.',
+    ]);
     expect(big.calls.map((c) => c.method)).not.toContain('getFile');
-    const binary = await send(ADMIN, { name: 'photo.txt', content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0, 1, 2]) });
-    expect(binary.sent.map((m) => m.plain)).toEqual(['photo.txt is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.']);
+    const binary = await send(ADMIN, {
+      name: 'photo.txt',
+      content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0, 1, 2]),
+    });
+    expect(binary.sent.map((m) => m.plain)).toEqual([
+      'photo.txt is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.',
+    ]);
     expect(snapshot(root, (rel) => rel.startsWith('index'))).toEqual(everything);
   });
 
   it('says why the indexer skipped a file, and moves it to the trash', async () => {
     const done = await upload(ADMIN, { name: 'dots.txt', content: '... --- ...\n' });
-    expect(done.plain).toMatch(/^The indexer skipped uploads\/dots\.txt: no text \(only spaces or punctuation\)\. The file was moved to \.trash\/[\w-]+\/uploads\/dots\.txt\.$/);
+    expect(done.plain).toMatch(
+      /^The indexer skipped uploads\/dots\.txt: no text \(only spaces or punctuation\)\. The file was moved to \.trash\/[\w-]+\/uploads\/dots\.txt\.$/,
+    );
     expect(existsSync(path.join(seeds, 'uploads', 'dots.txt'))).toBe(false);
   }, 30_000);
 
   it('reads a PDF by its content whatever its name: title, passages and pages; a scan without text is skipped with the reason', async () => {
-    const done = await upload(ADMIN, { name: 'handbook', content: Buffer.from(await makePdf()), mime: 'application/octet-stream' });
-    expect(done.plain).toMatch(/^Added «Riverside Community Handbook» \(uploads\/handbook\.pdf\): \d+ passages?, 3 pages\. It can be asked about now\.$/);
-    expect(answeredFrom(last(await ask(user(715), 'When does the community garden open?')), 'uploads/handbook.pdf')).toBe(true);
+    const done = await upload(ADMIN, {
+      name: 'handbook',
+      content: Buffer.from(await makePdf()),
+      mime: 'application/octet-stream',
+    });
+    expect(done.plain).toMatch(
+      /^Added «Riverside Community Handbook» \(uploads\/handbook\.pdf\): \d+ passages?, 3 pages\. It can be asked about now\.$/,
+    );
+    expect(
+      answeredFrom(last(await ask(user(715), 'When does the community garden open?')), 'uploads/handbook.pdf'),
+    ).toBe(true);
     const scan = await upload(ADMIN, { name: 'scan.pdf', content: Buffer.from(await makeScannedPdf()) });
-    expect(scan.plain).toMatch(/^The indexer skipped uploads\/scan\.pdf: .+\. The file was moved to \.trash\/[\w-]+\/uploads\/scan\.pdf\.$/);
+    expect(scan.plain).toMatch(
+      /^The indexer skipped uploads\/scan\.pdf: .+\. The file was moved to \.trash\/[\w-]+\/uploads\/scan\.pdf\.$/,
+    );
   }, 60_000);
 
   it('asks before replacing a file of the same name; "Keep" keeps it, "Replace" replaces and re-indexes', async () => {
@@ -219,7 +277,9 @@ describe('uploads across a restart', () => {
     let bot = await startBot(engine, env, own);
     const incoming = () => readdirSync(path.join(seeds, 'uploads')).filter((f) => f.startsWith('.incoming-'));
     try {
-      const question = (await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content: TRUFFLER }))).sent.at(-1)!;
+      const question = (
+        await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content: TRUFFLER }))
+      ).sent.at(-1)!;
       expect(question.plain).toMatch(/already exists/);
       expect(incoming()).toHaveLength(1);
       await bot.stop(true);
@@ -242,8 +302,14 @@ describe('uploads racing', () => {
       const status = last(await command(ADMIN, 'reindex'));
       await fake.waitFor(() => engine.isReindexing);
       const from = fake.messages.length;
-      fake.sendDocument(ADMIN, { name: 'one.txt', content: 'The quibbleweed register\n\nQuibbleweed grows on the roofs of old mills.\n' });
-      fake.sendDocument(ADMIN2, { name: 'two.txt', content: 'The snorkelwort register\n\nSnorkelwort grows under the bridges of slow rivers.\n' });
+      fake.sendDocument(ADMIN, {
+        name: 'one.txt',
+        content: 'The quibbleweed register\n\nQuibbleweed grows on the roofs of old mills.\n',
+      });
+      fake.sendDocument(ADMIN2, {
+        name: 'two.txt',
+        content: 'The snorkelwort register\n\nSnorkelwort grows under the bridges of slow rivers.\n',
+      });
       await run.drained();
       release();
       await fake.waitFor(() => /^Re-index done/.test(status.plain), 20_000);
@@ -299,11 +365,17 @@ describe('forged presses do nothing harmful', () => {
 describe('messages', () => {
   it('a photo with a question in its caption is answered; in a group only when addressed to the bot', async () => {
     const photo = [{ file_id: 'p1', file_unique_id: 'up1', width: 10, height: 10 }];
-    const x = await run.exchange(() => fake.sendMessageWith(user(730), { photo, caption: 'Where does snorkelwort grow?' }));
+    const x = await run.exchange(() =>
+      fake.sendMessageWith(user(730), { photo, caption: 'Where does snorkelwort grow?' }),
+    );
     expect(answeredFrom(last(x), 'uploads/two.txt')).toBe(true);
-    const ignored = await run.exchange(() => fake.sendMessageWith(user(730), { photo, caption: 'Where does snorkelwort grow?' }, GROUP));
+    const ignored = await run.exchange(() =>
+      fake.sendMessageWith(user(730), { photo, caption: 'Where does snorkelwort grow?' }, GROUP),
+    );
     expect(ignored.sent).toEqual([]);
-    const addressed = await run.exchange(() => fake.sendMessageWith(user(730), { photo, caption: `@${fake.me.username} where does snorkelwort grow?` }, GROUP));
+    const addressed = await run.exchange(() =>
+      fake.sendMessageWith(user(730), { photo, caption: `@${fake.me.username} where does snorkelwort grow?` }, GROUP),
+    );
     expect(answeredFrom(last(addressed), 'uploads/two.txt')).toBe(true);
   });
 
@@ -314,7 +386,10 @@ describe('messages', () => {
       for (let i = 0; i < 25; i++) own.sendText(user(740), `just chatting ${i}`, GROUP);
       await limited.drained();
       expect(own.messages).toEqual([]);
-      for (let i = 0; i < 4; i++) await limited.exchange(() => own.sendText(user(740), `@${own.me.username} where does quibbleweed grow?`, GROUP));
+      for (let i = 0; i < 4; i++)
+        await limited.exchange(() =>
+          own.sendText(user(740), `@${own.me.username} where does quibbleweed grow?`, GROUP),
+        );
       expect(own.messages.filter((m) => /faster than I can answer/.test(m.plain))).toHaveLength(1);
     } finally {
       await limited.stop();
@@ -334,7 +409,12 @@ describe('who may ask', () => {
     let bot = await startBot(engine, restricted, own);
     const stranger = user(751);
     try {
-      expect(answeredFrom(last(await bot.exchange(() => own.sendText(user(750), 'Where does quibbleweed grow?'))), 'uploads/one.txt')).toBe(true);
+      expect(
+        answeredFrom(
+          last(await bot.exchange(() => own.sendText(user(750), 'Where does quibbleweed grow?'))),
+          'uploads/one.txt',
+        ),
+      ).toBe(true);
       const first = await bot.exchange(() => own.sendText(stranger, 'Where does quibbleweed grow?'));
       expect(first.sent.map((m) => m.plain)).toEqual([
         'Sorry, this bot answers only people its administrators have allowed. To be added, give an administrator your id: 751.',
@@ -344,17 +424,32 @@ describe('who may ask', () => {
       // An anonymous admin of the group (Telegram's stand-in user): there is no id worth telling.
       const anonymous = { id: 1087968824, first_name: 'Group', username: 'GroupAnonymousBot' };
       const asked = `/ask@${own.me.username} Where does quibbleweed grow?`;
-      const onBehalf = { sender_chat: { id: GROUP.id, type: GROUP.type, title: GROUP.title }, text: asked, entities: [{ type: 'bot_command', offset: 0, length: asked.indexOf(' ') }] };
+      const onBehalf = {
+        sender_chat: { id: GROUP.id, type: GROUP.type, title: GROUP.title },
+        text: asked,
+        entities: [{ type: 'bot_command', offset: 0, length: asked.indexOf(' ') }],
+      };
       expect((await bot.exchange(() => own.sendMessageWith(anonymous, onBehalf, GROUP))).sent).toEqual([]);
 
-      expect(last(await bot.exchange(() => own.sendCommand(ADMIN, 'allow', '751'))).plain).toBe('User 751 may ask now.');
-      expect(answeredFrom(last(await bot.exchange(() => own.sendText(stranger, 'Where does quibbleweed grow?'))), 'uploads/one.txt')).toBe(true);
-      expect(last(await bot.exchange(() => own.sendCommand(stranger, 'allow', '752'))).plain).toBe('Sorry, only the bot’s administrators can do that.');
+      expect(last(await bot.exchange(() => own.sendCommand(ADMIN, 'allow', '751'))).plain).toBe(
+        'User 751 may ask now.',
+      );
+      expect(
+        answeredFrom(
+          last(await bot.exchange(() => own.sendText(stranger, 'Where does quibbleweed grow?'))),
+          'uploads/one.txt',
+        ),
+      ).toBe(true);
+      expect(last(await bot.exchange(() => own.sendCommand(stranger, 'allow', '752'))).plain).toBe(
+        'Sorry, only the bot’s administrators can do that.',
+      );
 
       // Revoked by replying to the user's message in a group.
       const said = own.sendText(stranger, `@${own.me.username} where does snorkelwort grow?`, GROUP);
       await bot.drained();
-      const revoke = await bot.exchange(() => own.sendText(ADMIN, `/revoke@${own.me.username}`, GROUP, { reply_to_message: said.message }));
+      const revoke = await bot.exchange(() =>
+        own.sendText(ADMIN, `/revoke@${own.me.username}`, GROUP, { reply_to_message: said.message }),
+      );
       expect(last(revoke).plain).toBe('User 751 may no longer ask.');
       await bot.stop(true);
       bot = await startBot(engine, restricted, own); // persisted: no restart needed, and a restart keeps it
@@ -385,7 +480,9 @@ describe('npm run feedback -- export', () => {
     const items = readQuestions(file); // what `npm run eval` reads
     const quibble = items.find((i) => i.q === 'Where does quibbleweed grow?')!;
     expect(quibble.lang).toBe('en');
-    expect(quibble.gold).toEqual([{ doc: 'uploads/one.txt', text: expect.stringContaining('Quibbleweed grows on the roofs of old mills.') }]);
+    expect(quibble.gold).toEqual([
+      { doc: 'uploads/one.txt', text: expect.stringContaining('Quibbleweed grows on the roofs of old mills.') },
+    ]);
     expect(items.find((i) => i.q === OFF_TOPIC)?.gold).toEqual([]);
     // Not covered before the upload, 👎 after it: still to review (a 👎 answer's passages are never gold).
     expect(items.find((i) => i.q === ZORBIUM_Q)?.gold).toEqual([]);

@@ -26,9 +26,21 @@ describe('re-index result', () => {
   it('600 new files: counts and the first names ("…and 590 more"), within one message', () => {
     const files = Array.from({ length: 600 }, (_, i) => `collection/volume-${i}-${'long-name-'.repeat(4)}.txt`);
     const summary: BuildSummary = {
-      documents: 600, chunks: 9549, reused: [], embedded: files, removed: files.slice(0, 50),
+      documents: 600,
+      chunks: 9549,
+      reused: [],
+      embedded: files,
+      removed: files.slice(0, 50),
       skipped: files.slice(0, 30).map((file) => ({ file, reason: 'not a .txt or .md file' })),
-      embeddedChunks: 9549, embedMs: 1, totalMs: 1000, buildDir: 'build-x', upToDate: false, rebuilt: true, renamed: [], copied: [], notes: [],
+      embeddedChunks: 9549,
+      embedMs: 1,
+      totalMs: 1000,
+      buildDir: 'build-x',
+      upToDate: false,
+      rebuilt: true,
+      renamed: [],
+      copied: [],
+      notes: [],
     };
     const text = resultText(summary, TEXTS.en);
     expect(text).toContain(`Re-embedded: ${files.slice(0, 10).join(', ')} …and 590 more\n`);
@@ -44,9 +56,21 @@ describe('re-index result', () => {
 describe('re-index result: renamed, copied and how documents were read', () => {
   it('lists renames, copies and encoding notes (the first ten of each)', () => {
     const summary: BuildSummary = {
-      documents: 3, chunks: 9, reused: ['b.pdf', 'copy.md'], embedded: ['ru.txt'], removed: [], skipped: [],
-      embeddedChunks: 2, embedMs: 1, totalMs: 1000, buildDir: 'build-x', upToDate: false, rebuilt: false,
-      renamed: [{ from: 'a.pdf', to: 'archive/b.pdf' }], copied: [{ from: 'faq.md', to: 'copy.md' }], notes: [{ file: 'ru.txt', note: 'not Unicode: read as windows-1251' }],
+      documents: 3,
+      chunks: 9,
+      reused: ['b.pdf', 'copy.md'],
+      embedded: ['ru.txt'],
+      removed: [],
+      skipped: [],
+      embeddedChunks: 2,
+      embedMs: 1,
+      totalMs: 1000,
+      buildDir: 'build-x',
+      upToDate: false,
+      rebuilt: false,
+      renamed: [{ from: 'a.pdf', to: 'archive/b.pdf' }],
+      copied: [{ from: 'faq.md', to: 'copy.md' }],
+      notes: [{ file: 'ru.txt', note: 'not Unicode: read as windows-1251' }],
     };
     const lines = resultText(summary, TEXTS.en).split('\n');
     expect(lines).toContain('Renamed: a.pdf → archive/b.pdf');
@@ -92,17 +116,32 @@ describe('safe upload names', () => {
 });
 
 const vote = (answer: string, user: string, v: 'up' | 'down', q = `q ${answer}`): Feedback => ({
-  answer, user, vote: v, q, lang: 'en', passages: [{ doc: 'a.txt', title: 'A', text: `text ${answer}` }], at: '2026-01-01T00:00:00Z',
+  answer,
+  user,
+  vote: v,
+  q,
+  lang: 'en',
+  passages: [{ doc: 'a.txt', title: 'A', text: `text ${answer}` }],
+  at: '2026-01-01T00:00:00Z',
 });
 
 describe('feedback reports', () => {
   it('a user’s later vote on the same answer replaces the earlier one; questions listed once, latest first', () => {
-    const s = summarise([vote('1', 'u', 'up'), vote('1', 'u', 'down'), vote('2', 'v', 'down', 'Q 1'), vote('3', 'w', 'up')], [
-      { q: 'first', lang: 'en', user: 'u', at: '' },
-      { q: 'second', lang: 'en', user: 'u', at: '' },
-      { q: 'First ', lang: 'en', user: 'v', at: '' },
-    ]);
-    expect(s).toEqual({ up: 1, down: 2, unsure: { up: 0, down: 0 }, lastDown: ['Q 1'], lastUnanswered: ['First ', 'second'] });
+    const s = summarise(
+      [vote('1', 'u', 'up'), vote('1', 'u', 'down'), vote('2', 'v', 'down', 'Q 1'), vote('3', 'w', 'up')],
+      [
+        { q: 'first', lang: 'en', user: 'u', at: '' },
+        { q: 'second', lang: 'en', user: 'u', at: '' },
+        { q: 'First ', lang: 'en', user: 'v', at: '' },
+      ],
+    );
+    expect(s).toEqual({
+      up: 1,
+      down: 2,
+      unsure: { up: 0, down: 0 },
+      lastDown: ['Q 1'],
+      lastUnanswered: ['First ', 'second'],
+    });
     expect(evalLines([vote('3', 'w', 'up')], [{ q: 'nope', lang: 'ru', user: 'u', at: '' }])).toEqual([
       { q: 'nope', lang: 'ru', gold: [] },
       { q: 'q 3', lang: 'en', gold: [{ doc: 'a.txt', text: 'text 3' }] },
@@ -130,6 +169,17 @@ describe('JSON-lines desk store', () => {
     expect(entries.flatMap((e) => (e.type === 'unanswered' ? [e.q] : []))).toEqual(['why?']);
     expect([...(await third.uploads()).keys()]).toEqual([]);
     const lines = readFileSync(path.join(dir, DESK_FILE), 'utf8').split('\n');
-    expect(lines.filter((l) => l.trim()).filter((l) => { try { JSON.parse(l); return false; } catch { return true; } })).toHaveLength(1);
+    expect(
+      lines
+        .filter((l) => l.trim())
+        .filter((l) => {
+          try {
+            JSON.parse(l);
+            return false;
+          } catch {
+            return true;
+          }
+        }),
+    ).toHaveLength(1);
   });
 });

@@ -31,13 +31,24 @@ function failingWriter(full: { on: boolean }): LineWriter {
     throw diskFull();
   };
 }
-const vote = (answer: string, v: 'up' | 'down', q = `q ${answer}`): Feedback => ({ answer, vote: v, q, lang: 'en', passages: [], user: 'u', at: '2026-01-01T00:00:00Z' });
+const vote = (answer: string, v: 'up' | 'down', q = `q ${answer}`): Feedback => ({
+  answer,
+  vote: v,
+  q,
+  lang: 'en',
+  passages: [],
+  user: 'u',
+  at: '2026-01-01T00:00:00Z',
+});
 async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
   for await (const item of items) out.push(item);
   return out;
 }
-const linesOf = (dir: string) => readFileSync(path.join(dir, DESK_FILE), 'utf8').split('\n').filter((l) => l);
+const linesOf = (dir: string) =>
+  readFileSync(path.join(dir, DESK_FILE), 'utf8')
+    .split('\n')
+    .filter((l) => l);
 
 describe('the JSON-lines desk when writes fail', () => {
   it('a refused decision is not in effect, and the next write works: one failure spoils nothing after it', async () => {
@@ -53,7 +64,11 @@ describe('the JSON-lines desk when writes fail', () => {
     await store.setAccess(752, true); // the old code's chain stayed rejected here
     expect(await store.accessOf(752)).toBe(true);
     const again = JsonLinesStore.open(dir);
-    expect([await again.accessOf(750), await again.accessOf(751), await again.accessOf(752)]).toEqual([true, undefined, true]);
+    expect([await again.accessOf(750), await again.accessOf(751), await again.accessOf(752)]).toEqual([
+      true,
+      undefined,
+      true,
+    ]);
     // The half-written lines were cut off again: every line is whole.
     expect(linesOf(dir).map((l) => JSON.parse(l).user)).toEqual([750, 752]);
   });
@@ -96,20 +111,34 @@ describe('the desk’s lines on load', () => {
       42,
       null,
     ];
-    writeFileSync(path.join(dir, DESK_FILE), [...good, ...bad].map((r) => JSON.stringify(r)).join('\n') + '\n{"type":"feed');
+    writeFileSync(
+      path.join(dir, DESK_FILE),
+      [...good, ...bad].map((r) => JSON.stringify(r)).join('\n') + '\n{"type":"feed',
+    );
     const warn = vi.spyOn(log, 'warn');
     const store = JsonLinesStore.open(dir);
     const warnings = warn.mock.calls.map((c) => String(c.at(-1)));
     warn.mockRestore();
-    expect(warnings).toEqual([expect.stringMatching(/^desk\.jsonl: 8 damaged or unknown lines skipped \(line 4, 5, 6, 7, 8, …\)/)]);
-    expect(await store.summary()).toEqual({ up: 0, down: 1, unsure: { up: 0, down: 0 }, lastDown: ['Good question'], lastUnanswered: ['Not covered'] });
+    expect(warnings).toEqual([
+      expect.stringMatching(/^desk\.jsonl: 8 damaged or unknown lines skipped \(line 4, 5, 6, 7, 8, …\)/),
+    ]);
+    expect(await store.summary()).toEqual({
+      up: 0,
+      down: 1,
+      unsure: { up: 0, down: 0 },
+      lastDown: ['Good question'],
+      lastUnanswered: ['Not covered'],
+    });
     expect(await store.accessOf(7)).toBe(false);
     expect((await all(store.entries())).map((e) => e.q)).toEqual(['Good question', 'Not covered']);
   });
 
   it('`npm run feedback -- export` skips them too, with the warning', () => {
     const dir = tmp();
-    const lines = [{ type: 'unanswered', q: 'Not covered', lang: 'en', user: 'u', at: '' }, { type: 'unanswered', lang: 'en', user: 'u', at: '' }];
+    const lines = [
+      { type: 'unanswered', q: 'Not covered', lang: 'en', user: 'u', at: '' },
+      { type: 'unanswered', lang: 'en', user: 'u', at: '' },
+    ];
     writeFileSync(path.join(dir, DESK_FILE), lines.map((r) => JSON.stringify(r)).join('\n') + '\n');
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src/cli/feedback.ts'), 'export'], {
       cwd: REPO,
@@ -126,10 +155,21 @@ describe('the desk in bounded memory', () => {
   it('/stats figures kept record by record equal those of the whole history', () => {
     let seed = 7;
     const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
-    const feedback: Feedback[] = Array.from({ length: 3000 }, () => ({ ...vote(String(random(300)), random(3) ? 'up' : 'down', `Q${random(40)}`), user: `u${random(5)}` }));
-    const unanswered = Array.from({ length: 500 }, () => ({ q: `Uncovered ${random(30)}`, lang: 'en' as const, user: 'u', at: '' }));
+    const feedback: Feedback[] = Array.from({ length: 3000 }, () => ({
+      ...vote(String(random(300)), random(3) ? 'up' : 'down', `Q${random(40)}`),
+      user: `u${random(5)}`,
+    }));
+    const unanswered = Array.from({ length: 500 }, () => ({
+      q: `Uncovered ${random(30)}`,
+      lang: 'en' as const,
+      user: 'u',
+      at: '',
+    }));
     const dir = tmp();
-    const entries: DeskEntry[] = [...unanswered.map((u) => ({ type: 'unanswered' as const, ...u })), ...feedback.map((f) => ({ type: 'feedback' as const, ...f }))];
+    const entries: DeskEntry[] = [
+      ...unanswered.map((u) => ({ type: 'unanswered' as const, ...u })),
+      ...feedback.map((f) => ({ type: 'feedback' as const, ...f })),
+    ];
     writeFileSync(path.join(dir, DESK_FILE), entries.map((e) => JSON.stringify(e)).join('\n') + '\n');
     return JsonLinesStore.open(dir)
       .summary()
@@ -138,8 +178,18 @@ describe('the desk in bounded memory', () => {
 
   it('holds the figures, not the history: 20,000 feedback lines (45 MB) take a few MB of heap', () => {
     const dir = tmp();
-    const passage = (i: number) => ({ doc: `doc_${i % 50}.txt`, title: `Statement ${i % 50}`, text: `${'A passage quoted with its feedback. '.repeat(20)}${i}` });
-    const line = (i: number) => JSON.stringify({ type: 'feedback', ...vote(`a${i}`, i % 3 ? 'up' : 'down', `Question ${i}`), user: `u${i % 97}`, passages: [passage(i), passage(i + 1), passage(i + 2)] });
+    const passage = (i: number) => ({
+      doc: `doc_${i % 50}.txt`,
+      title: `Statement ${i % 50}`,
+      text: `${'A passage quoted with its feedback. '.repeat(20)}${i}`,
+    });
+    const line = (i: number) =>
+      JSON.stringify({
+        type: 'feedback',
+        ...vote(`a${i}`, i % 3 ? 'up' : 'down', `Question ${i}`),
+        user: `u${i % 97}`,
+        passages: [passage(i), passage(i + 1), passage(i + 2)],
+      });
     writeFileSync(path.join(dir, DESK_FILE), Array.from({ length: 20_000 }, (_, i) => line(i)).join('\n') + '\n');
     const script = `
       const { log } = await import(${JSON.stringify(path.join(REPO, 'src/log.ts'))}); log.level = 'silent';
@@ -149,7 +199,10 @@ describe('the desk in bounded memory', () => {
       gc(); const after = process.memoryUsage().heapUsed;
       const s = await store.summary();
       console.log(JSON.stringify({ heapMB: (after - before) / 2 ** 20, up: s.up, down: s.down }));`;
-    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: REPO, encoding: 'utf8' });
+    const child = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      encoding: 'utf8',
+    });
     expect(child.status, child.stderr).toBe(0);
     const result = JSON.parse(child.stdout);
     expect(result).toMatchObject({ up: 13_333, down: 6667 });
@@ -178,12 +231,20 @@ describe('the admin’s desk on a full disk, in the chat', () => {
     seeds = path.join(root, 'seeds');
     mkdirSync(seeds);
     writeFileSync(path.join(seeds, 'notes.txt'), DOC);
-    writeFileSync(path.join(seeds, 'other.txt'), 'The other notes\n\nSnorkelwort grows in ponds, says this note about snorkelwort.\n');
+    writeFileSync(
+      path.join(seeds, 'other.txt'),
+      'The other notes\n\nSnorkelwort grows in ponds, says this note about snorkelwort.\n',
+    );
     model = await testModelDir();
     const mountPoint = path.join(root, 'tmpfs');
     tmpfs = mountTmpfs(mountPoint, '8m') ? mountPoint : undefined;
-    if (!tmpfs) console.warn('deskWrites: cannot mount a tmpfs here (not root, or not allowed): the real full-disk case is skipped; the injected failing write still runs');
-    engine = await Engine.open(testConfig({ EMBED_MODEL: model, INDEX_DIR: tmpfs ?? path.join(root, 'index'), SEEDS_DIR: seeds }));
+    if (!tmpfs)
+      console.warn(
+        'deskWrites: cannot mount a tmpfs here (not root, or not allowed): the real full-disk case is skipped; the injected failing write still runs',
+      );
+    engine = await Engine.open(
+      testConfig({ EMBED_MODEL: model, INDEX_DIR: tmpfs ?? path.join(root, 'index'), SEEDS_DIR: seeds }),
+    );
   }, 60_000);
 
   afterAll(() => {
@@ -204,23 +265,32 @@ describe('the admin’s desk on a full disk, in the chat', () => {
     const reader = user(751);
     const ruAdmin = { ...ADMIN, language_code: 'ru' };
     const last = async (push: () => unknown) => (await bot.exchange(push)).sent.at(-1)?.plain;
-    const answered = async () => /^1\. According to «The quibbleweed notes»/.test((await last(() => fake.sendText(reader, QUESTION))) ?? '');
+    const answered = async () =>
+      /^1\. According to «The quibbleweed notes»/.test((await last(() => fake.sendText(reader, QUESTION))) ?? '');
     try {
       const answer = (await bot.exchange(() => fake.sendText(reader, QUESTION))).sent.at(-1)!;
       fill();
-      expect(await last(() => fake.sendCommand(ADMIN, 'revoke', '751'))).toBe('Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.');
-      expect(await last(() => fake.sendCommand(ruAdmin, 'revoke', '751'))).toBe('Не сохранено: не удалось записать (диск заполнен?). Ничего не изменилось; попробуйте позже.');
+      expect(await last(() => fake.sendCommand(ADMIN, 'revoke', '751'))).toBe(
+        'Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.',
+      );
+      expect(await last(() => fake.sendCommand(ruAdmin, 'revoke', '751'))).toBe(
+        'Не сохранено: не удалось записать (диск заполнен?). Ничего не изменилось; попробуйте позже.',
+      );
       expect(await answered()).toBe(true); // refused, so not in effect
       await bot.exchange(() => fake.pressButton(reader, answer, buttonData(answer, '👍')!));
       expect(fake.callbackAnswers.at(-1)?.text).toBe('Thank you, noted.');
       expect(await last(() => fake.sendCommand(ADMIN, 'stats'))).toContain('Feedback on answers: 👍 1, 👎 0');
 
       const list = (await bot.exchange(() => fake.sendCommand(ADMIN, 'remove'))).sent.at(-1)!;
-      const pick = list.reply_markup.inline_keyboard.flat().find((b: { text: string }) => b.text.includes('The other notes')).callback_data;
+      const pick = list.reply_markup.inline_keyboard
+        .flat()
+        .find((b: { text: string }) => b.text.includes('The other notes')).callback_data;
       expect((await bot.exchange(() => fake.pressButton(ADMIN, list, pick))).sent).toEqual([]); // the list turns into the question
       const confirm = fake.messages.find((m) => m.message_id === list.message_id)!;
       await bot.exchange(() => fake.pressButton(ADMIN, confirm, buttonData(confirm, 'Remove')!));
-      expect(confirm.plain).toBe('Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.');
+      expect(confirm.plain).toBe(
+        'Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.',
+      );
       expect(existsSync(path.join(seeds, 'other.txt'))).toBe(true);
 
       makeRoom();
@@ -244,9 +314,15 @@ describe('the admin’s desk on a full disk, in the chat', () => {
     const full = { on: false };
     // The store the bot gets writes through `full`; a second instance after the restart writes normally.
     const realOpen = JsonLinesStore.open.bind(JsonLinesStore);
-    const spy = vi.spyOn(JsonLinesStore, 'open').mockImplementation((d, options) => realOpen(d, { ...options, write: failingWriter(full) }));
+    const spy = vi
+      .spyOn(JsonLinesStore, 'open')
+      .mockImplementation((d, options) => realOpen(d, { ...options, write: failingWriter(full) }));
     try {
-      await fullDiskSequence(dir, () => (full.on = true), () => (full.on = false));
+      await fullDiskSequence(
+        dir,
+        () => (full.on = true),
+        () => (full.on = false),
+      );
     } finally {
       spy.mockRestore();
     }

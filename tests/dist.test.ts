@@ -15,7 +15,8 @@ const tempDir = tempDirs('cite-dist-');
 let root: string;
 let env: NodeJS.ProcessEnv;
 
-const node = (args: string[], cwd = root) => spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
+const node = (args: string[], cwd = root) =>
+  spawnSync(process.execPath, args, { cwd, env, encoding: 'utf8', timeout: 120_000 });
 
 beforeAll(async () => {
   root = tempDir();
@@ -23,7 +24,14 @@ beforeAll(async () => {
   const seeds = path.join(root, 'seeds');
   mkdirSync(seeds);
   for (const name of readdirSync(SEEDS).sort().slice(0, 4)) cpSync(path.join(SEEDS, name), path.join(seeds, name));
-  env = { ...cleanEnv(), LOG_LEVEL: 'warn', EMBED_ALLOW_DOWNLOAD: 'false', EMBED_MODEL: await testModelDir(), SEEDS_DIR: seeds, INDEX_DIR: path.join(root, 'index') };
+  env = {
+    ...cleanEnv(),
+    LOG_LEVEL: 'warn',
+    EMBED_ALLOW_DOWNLOAD: 'false',
+    EMBED_MODEL: await testModelDir(),
+    SEEDS_DIR: seeds,
+    INDEX_DIR: path.join(root, 'index'),
+  };
   const built = node([path.join(REPO, 'scripts/build.mjs'), path.join(root, 'dist')], REPO);
   expect(built.status, built.stderr).toBe(0);
 }, 120_000);
@@ -74,7 +82,9 @@ describe('the compiled commands (dist/)', () => {
     utimesSync(changed, later, later);
     const warned = node([path.join(root, 'dist/cli/ask.js'), 'railway']);
     expect(warned.status, warned.stderr).toBe(0);
-    expect(warned.stderr).toContain('dist/ is older than src/ (src/changed.ts changed since the build): run `npm run build`');
+    expect(warned.stderr).toContain(
+      'dist/ is older than src/ (src/changed.ts changed since the build): run `npm run build`',
+    );
     expect(existsSync(path.join(root, 'dist', 'BUILT'))).toBe(true);
   }, 120_000);
 });

@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { configReference } from '../src/cli/configDoc.js';
 import { REPO } from './support/testModel.js';
 
-const pages = ['README.md', ...readdirSync(path.join(REPO, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const pages = [
+  'README.md',
+  ...readdirSync(path.join(REPO, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 const read = (file: string) => readFileSync(path.join(REPO, file), 'utf8');
 
 /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
@@ -20,7 +25,8 @@ const anchorOf = (heading: string) =>
     .replace(/[^\p{L}\p{N}\s_-]/gu, '')
     .replace(/\s/g, '-');
 
-const anchors = (file: string) => new Set([...read(file).matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => anchorOf(m[1]!.replace(/`/g, ''))));
+const anchors = (file: string) =>
+  new Set([...read(file).matchAll(/^#{1,6}\s+(.+)$/gm)].map((m) => anchorOf(m[1]!.replace(/`/g, ''))));
 
 /** The text outside fenced code blocks (a link there is an example, not a link). */
 const prose = (text: string) => text.replace(/^```[\s\S]*?^```/gm, '');
@@ -33,7 +39,8 @@ function brokenLinks(page: string, text: string): string[] {
     const [file, anchor] = target!.split('#') as [string, string | undefined];
     const resolved = file ? path.posix.normalize(path.posix.join(path.posix.dirname(page), file)) : page;
     if (!existsSync(path.join(REPO, resolved))) broken.push(`${page}: ${target} (no ${resolved})`);
-    else if (anchor && resolved.endsWith('.md') && !anchors(resolved).has(anchor)) broken.push(`${page}: ${target} (no heading #${anchor} in ${resolved})`);
+    else if (anchor && resolved.endsWith('.md') && !anchors(resolved).has(anchor))
+      broken.push(`${page}: ${target} (no heading #${anchor} in ${resolved})`);
   }
   return broken;
 }
@@ -44,7 +51,8 @@ describe('README and docs/', () => {
   });
 
   it('finds a link to a missing file or heading', () => {
-    const text = '[a](docs/nowhere.md) [b](docs/architecture.md#no-such-heading) [c](#quick-start) [d](https://example.org/x)\n```\n[e](in/code.md)\n```\n';
+    const text =
+      '[a](docs/nowhere.md) [b](docs/architecture.md#no-such-heading) [c](#quick-start) [d](https://example.org/x)\n```\n[e](in/code.md)\n```\n';
     expect(brokenLinks('README.md', text)).toEqual([
       'README.md: docs/nowhere.md (no docs/nowhere.md)',
       'README.md: docs/architecture.md#no-such-heading (no heading #no-such-heading in docs/architecture.md)',
@@ -55,7 +63,8 @@ describe('README and docs/', () => {
     const scripts = Object.keys((JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts);
     const unknown: string[] = [];
     for (const page of pages) {
-      for (const [, name] of read(page).matchAll(/npm run(?: -s)? ([\w:-]+)/g)) if (!scripts.includes(name!)) unknown.push(`${page}: npm run ${name}`);
+      for (const [, name] of read(page).matchAll(/npm run(?: -s)? ([\w:-]+)/g))
+        if (!scripts.includes(name!)) unknown.push(`${page}: npm run ${name}`);
     }
     expect(unknown).toEqual([]);
   });

@@ -8,7 +8,7 @@ import { SEEDS, tempDirs } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-docs-');
 
-const { documents: seeds, skipped: seedsSkipped } = (await loadDocuments(SEEDS));
+const { documents: seeds, skipped: seedsSkipped } = await loadDocuments(SEEDS);
 const byPrefix = (prefix: string): SourceDocument => {
   const doc = seeds.find((d) => d.file.startsWith(prefix));
   if (!doc) throw new Error(`no seed ${prefix}`);
@@ -63,7 +63,9 @@ describe('seed documents: junk removal and titles', () => {
   it('no chunk of 003 / 002 overlaps a junk line (offsets, not just text)', () => {
     const junk: Record<string, string[]> = {
       '003': [
-        readFileSync(path.join(SEEDS, byPrefix('003').file), 'utf8').split('\n')[0]!.trim(), // the city list
+        readFileSync(path.join(SEEDS, byPrefix('003').file), 'utf8')
+          .split('\n')[0]!
+          .trim(), // the city list
         'İstanbul °C',
         'Statement of the world Azerbaijanis',
         ', 2023',
@@ -98,7 +100,9 @@ describe('seed documents: junk removal and titles', () => {
   });
 
   it('joins the hard-wrapped "50 political parties" paragraph of 002 into one chunk text', () => {
-    const hits = chunksOf.get(byPrefix('002').file)!.filter((c) => c.text.includes('50 political parties in Azerbaijan issued'));
+    const hits = chunksOf
+      .get(byPrefix('002').file)!
+      .filter((c) => c.text.includes('50 political parties in Azerbaijan issued'));
     expect(hits).toHaveLength(1);
     const chunk = hits[0]!;
     expect(chunk.text).toBe(
@@ -114,11 +118,15 @@ describe('seed documents: junk removal and titles', () => {
 
   it('keeps real sentences, including the one right before the comment form', () => {
     const texts = allChunks.map((c) => c.text).join('\n');
-    expect(texts).toContain('In 1948-1953, 150 thousand Azerbaijanis were expelled from their historical lands in Armenia');
+    expect(texts).toContain(
+      'In 1948-1953, 150 thousand Azerbaijanis were expelled from their historical lands in Armenia',
+    );
     expect(texts).toContain(
       'Many members of various political parties joined military units within the partial military mobilization announced in Azerbaijan.',
     );
-    expect(texts).toContain('We, the world Azerbaijanis declare our readiness to provide all possible support to our native country');
+    expect(texts).toContain(
+      'We, the world Azerbaijanis declare our readiness to provide all possible support to our native country',
+    );
     expect(texts).toContain('Chairman of ATUC, MP S. Mohbaliyev');
   });
 });
@@ -169,7 +177,8 @@ describe('cleanDocument on synthetic pages (the rules are general)', () => {
   });
 
   it('drops weather widgets, long capitalised word lists and near-empty lines, and a removed line ends a paragraph', () => {
-    const cities = 'Berlin Hamburg Munich Cologne Frankfurt Stuttgart Dresden Leipzig Bremen Hanover Nuremberg Essen Bonn';
+    const cities =
+      'Berlin Hamburg Munich Cologne Frankfurt Stuttgart Dresden Leipzig Bremen Hanover Nuremberg Essen Bonn';
     const source = `${cities}\nBerlin 21 °C\n\nCity Council Meets\n\nThe council met on Monday.\n*\nIt approved the budget.\n\n, 2024\n`;
     expect(paragraphs(source)).toEqual({
       title: 'City Council Meets',
@@ -178,15 +187,18 @@ describe('cleanDocument on synthetic pages (the rules are general)', () => {
   });
 
   it('keeps prose that merely starts like a widget word', () => {
-    const source = 'Title Line\n\nRelated events took place in 1993, when the resolutions were adopted.\nShare prices fell, too.\n';
+    const source =
+      'Title Line\n\nRelated events took place in 1993, when the resolutions were adopted.\nShare prices fell, too.\n';
     expect(paragraphs(source).texts).toEqual([
       'Related events took place in 1993, when the resolutions were adopted.\nShare prices fell, too.',
     ]);
   });
 
   it('keeps long prose lines that happen to match a widget phrase (regression)', () => {
-    const weather = 'In the mountain villages the thermometer stayed below freezing all week, and at night it fell to -20 °C';
-    const reply = 'Leave a reply to every letter you receive, the committee told its members, because each one deserves an answer.';
+    const weather =
+      'In the mountain villages the thermometer stayed below freezing all week, and at night it fell to -20 °C';
+    const reply =
+      'Leave a reply to every letter you receive, the committee told its members, because each one deserves an answer.';
     const source = `Title Line\n\n${weather}\n\n${reply}\n\nİstanbul °C\n\nLeave a Reply\n`;
     expect(paragraphs(source).texts).toEqual([weather, reply]);
   });
@@ -246,17 +258,20 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     expect(reasons['table.csv']).toMatch(/\.txt/);
   });
 
-  it.each(['utf16le', 'utf16be'] as const)('reads %s text with a byte-order mark (Windows Notepad’s “Unicode”)', async (encoding) => {
-    const dir = tempDir();
-    const text = '\uFEFFA Windows Notepad Title\r\n\r\nSaved as UTF-16, so every other byte is zero.\r\n';
-    const le = Buffer.from(text, 'utf16le');
-    write(dir, 'notepad.txt', encoding === 'utf16le' ? le : Buffer.from(le).swap16());
-    const { documents, skipped } = (await loadDocuments(dir));
-    expect(skipped).toEqual([]);
-    expect(documents[0]!.title).toBe('A Windows Notepad Title');
-    const span = documents[0]!.paragraphs[0]!;
-    expect(documents[0]!.source.slice(span.start, span.end)).toBe('Saved as UTF-16, so every other byte is zero.');
-  });
+  it.each(['utf16le', 'utf16be'] as const)(
+    'reads %s text with a byte-order mark (Windows Notepad’s “Unicode”)',
+    async (encoding) => {
+      const dir = tempDir();
+      const text = '\uFEFFA Windows Notepad Title\r\n\r\nSaved as UTF-16, so every other byte is zero.\r\n';
+      const le = Buffer.from(text, 'utf16le');
+      write(dir, 'notepad.txt', encoding === 'utf16le' ? le : Buffer.from(le).swap16());
+      const { documents, skipped } = await loadDocuments(dir);
+      expect(skipped).toEqual([]);
+      expect(documents[0]!.title).toBe('A Windows Notepad Title');
+      const span = documents[0]!.paragraphs[0]!;
+      expect(documents[0]!.source.slice(span.start, span.end)).toBe('Saved as UTF-16, so every other byte is zero.');
+    },
+  );
 
   it('keeps offsets of a file starting with a BOM and hashes its bytes', async () => {
     const dir = tempDir();
@@ -264,13 +279,17 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     const [doc] = (await loadDocuments(dir)).documents;
     expect(doc!.title).toBe('A Good Title');
     const span = doc!.paragraphs[0]!;
-    expect(doc!.source.slice(span.start, span.end)).toBe('This document has a real paragraph of text that survives cleaning.');
+    expect(doc!.source.slice(span.start, span.end)).toBe(
+      'This document has a real paragraph of text that survives cleaning.',
+    );
     expect(doc!.source.length).toBe(('\uFEFF' + good).length);
     expect(doc!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it('reports a missing folder with its path', async () => {
     const missing = path.join(tempDir(), 'nope');
-    await expect(loadDocuments(missing)).rejects.toThrow(`Cannot read the documents folder "${path.basename(missing)}"`);
+    await expect(loadDocuments(missing)).rejects.toThrow(
+      `Cannot read the documents folder "${path.basename(missing)}"`,
+    );
   });
 });

@@ -55,8 +55,12 @@ describe('Engine.reindex in a worker thread', { timeout: 120_000 }, () => {
     expect((await engine.ask(NEW_QUESTION)).answered).toBe(false);
 
     const generated = path.join(tempDir(), 'generated');
-    for (const name of makeCorpus(SEEDS, generated, 5 + ADDED)) cpSync(path.join(generated, name), path.join(seeds, name));
-    writeFileSync(path.join(seeds, 'zz_new.txt'), 'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n');
+    for (const name of makeCorpus(SEEDS, generated, 5 + ADDED))
+      cpSync(path.join(generated, name), path.join(seeds, name));
+    writeFileSync(
+      path.join(seeds, 'zz_new.txt'),
+      'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n',
+    );
 
     const progress: BuildProgress[] = [];
     let embeddingStarted!: () => void;
@@ -84,7 +88,11 @@ describe('Engine.reindex in a worker thread', { timeout: 120_000 }, () => {
     expect(engine.isReindexing).toBe(false);
     expect(summary.embedded).toHaveLength(ADDED + 1);
     expect(summary.reused).toHaveLength(5);
-    expect(progress.filter((p) => p.stage === 'embedding').at(-1)).toEqual({ stage: 'embedding', done: summary.embeddedChunks, total: summary.embeddedChunks });
+    expect(progress.filter((p) => p.stage === 'embedding').at(-1)).toEqual({
+      stage: 'embedding',
+      done: summary.embeddedChunks,
+      total: summary.embeddedChunks,
+    });
     expect(progress.some((p) => p.stage === 'writing')).toBe(true);
     expect(engine.manifest.documents).toHaveLength(5 + ADDED + 1);
     const after = await engine.ask(NEW_QUESTION);
@@ -112,7 +120,9 @@ describe('Engine.reindex in a worker thread', { timeout: 120_000 }, () => {
     expect(inWorker.constructor.name).toBe('DocumentsError');
     expect(inWorker.constructor).toBe(inProcess.constructor);
     expect(inWorker.message).toBe(inProcess.message);
-    expect(inWorker.message).toBe(`No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`);
+    expect(inWorker.message).toBe(
+      `No usable documents in ${path.basename(seeds)} (add .txt, .md, .pdf, .docx or .html files).`,
+    );
 
     expect(engine.isReindexing).toBe(false);
     expect(engine.manifest).toBe(before);

@@ -33,14 +33,28 @@ describe('npm run feedback -- export with DATABASE_URL', () => {
     const at = new Date().toISOString();
     await desk.addUnanswered({ q: 'Asked on replica A, not covered?', lang: 'en', user: 'u1', at });
     const passages = [{ doc: 'a.txt', title: 'A', text: 'The answer is here.' }];
-    await desk.addFeedback({ answer: 'x1', vote: 'up', q: 'Voted on replica B?', lang: 'en', passages, user: 'u2', at });
+    await desk.addFeedback({
+      answer: 'x1',
+      vote: 'up',
+      q: 'Voted on replica B?',
+      lang: 'en',
+      passages,
+      user: 'u2',
+      at,
+    });
     // A file desk beside the index with another question: with DATABASE_URL it is not the desk.
     const indexDir = tmp();
     mkdirSync(indexDir, { recursive: true });
-    writeFileSync(path.join(indexDir, 'desk.jsonl'), `${JSON.stringify({ type: 'unanswered', q: 'Only in the file?', lang: 'en', user: 'u3', at })}\n`);
+    writeFileSync(
+      path.join(indexDir, 'desk.jsonl'),
+      `${JSON.stringify({ type: 'unanswered', q: 'Only in the file?', lang: 'en', user: 'u3', at })}\n`,
+    );
     const out = await runCli('feedback.ts', ['export'], { DATABASE_URL: pg.url, INDEX_DIR: indexDir }, tmp());
     expect(out.code, out.stderr).toBe(0);
-    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([
       { q: 'Asked on replica A, not covered?', lang: 'en', gold: [] },
       { q: 'Voted on replica B?', lang: 'en', gold: [{ doc: 'a.txt', text: 'The answer is here.' }] },

@@ -54,7 +54,10 @@ describe('a flood from one chat', () => {
     const waits = await waitsOf(run, other, ASKS);
     await run.drained(120_000);
     const worst = Math.max(...waits);
-    if (process.env.FLOOD_REPORT) console.log(`flood of ${FLOOD}: other user's wait median ${median(waits).toFixed(0)} ms, worst ${worst.toFixed(0)} ms (${waits.map((w) => w.toFixed(0)).join(", ")})`);
+    if (process.env.FLOOD_REPORT)
+      console.log(
+        `flood of ${FLOOD}: other user's wait median ${median(waits).toFixed(0)} ms, worst ${worst.toFixed(0)} ms (${waits.map((w) => w.toFixed(0)).join(', ')})`,
+      );
     // The flooder is still rate-limited as before: the first 20 answered, told once, the rest ignored.
     const flood = fake.messages.filter((m) => m.chat_id === flooder.id);
     expect(flood.filter((m) => m.plain.startsWith('1. According to'))).toHaveLength(run.config.RATE_LIMIT_PER_MINUTE);
@@ -74,7 +77,8 @@ describe('a flood from one chat', () => {
       const flooder = user(31_001);
       for (let i = 0; i < 300; i++) r.fake.sendText(flooder, QUESTION);
       const waits = await waitsOf(r, user(31_002), 3);
-      if (process.env.FLOOD_REPORT) console.log(`flood of 300 answerable: other user's waits ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
+      if (process.env.FLOOD_REPORT)
+        console.log(`flood of 300 answerable: other user's waits ${waits.map((w) => w.toFixed(0)).join(', ')} ms`);
       expect(Math.max(...waits)).toBeLessThan(2500);
       await r.drained(120_000);
       // The backlog beyond CHAT_QUEUE_CAP is dropped (logged), not kept in memory.

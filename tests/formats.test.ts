@@ -15,7 +15,16 @@ import { readManifest } from '../src/index/manifest.js';
 import { liveText } from '../src/index/texts.js';
 import { renderPlain } from '../src/replies/plain.js';
 import { toJson } from '../src/retrieval/search.js';
-import { makeDocx, makeEncryptedPdf, makePdf, makeScannedPdf, MARKDOWN, RUSSIAN, writeFormatFolder, zipOf } from './support/formatFixtures.js';
+import {
+  makeDocx,
+  makeEncryptedPdf,
+  makePdf,
+  makeScannedPdf,
+  MARKDOWN,
+  RUSSIAN,
+  writeFormatFolder,
+  zipOf,
+} from './support/formatFixtures.js';
 import { runCli } from './support/cli.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -49,7 +58,8 @@ describe('each format is read into blocks with offsets into its extracted text',
     );
     expect(spanOf(pdf, 'The annual general meeting')).toMatchObject({ page: 3, paragraph: 2 });
     expect(pdf.source).not.toMatch(/Handbook 2024|Page \d of 3/);
-    for (const chunk of chunkDocument(pdf)) expect(sameText(pdf.source.slice(chunk.start, chunk.end), chunk.text)).toBe(true);
+    for (const chunk of chunkDocument(pdf))
+      expect(sameText(pdf.source.slice(chunk.start, chunk.end), chunk.text)).toBe(true);
   });
 
   it('DOCX: the document title; headings, list items and table cells as their own paragraphs', () => {
@@ -73,7 +83,18 @@ describe('each format is read into blocks with offsets into its extracted text',
   it('HTML: only the article, titled by its heading; navigation, cookie banner, "most read" and footer are gone', () => {
     const html = docs.get('bridge.html')!;
     expect(html.title).toBe('Bridge over the Mill River reopens after repairs');
-    for (const furniture of ['cookies', 'Home', 'Sport', 'Most read', 'Celebrity chef', 'Weather warning', 'All rights reserved', 'Privacy policy', 'City Gazette', 'dataLayer']) {
+    for (const furniture of [
+      'cookies',
+      'Home',
+      'Sport',
+      'Most read',
+      'Celebrity chef',
+      'Weather warning',
+      'All rights reserved',
+      'Privacy policy',
+      'City Gazette',
+      'dataLayer',
+    ]) {
       expect(html.source).not.toContain(furniture);
     }
     expect(spanOf(html, 'The repairs cost four hundred thousand pounds').paragraph).toBe(2);
@@ -83,7 +104,9 @@ describe('each format is read into blocks with offsets into its extracted text',
     const md = docs.get('faq.md')!;
     expect(md.title).toBe('Community FAQ');
     expect(md.source).not.toMatch(/[#*[\]]|https?:/);
-    expect(md.source).toContain('The food bank is run by volunteers under Leyla Aliyeva, who has coordinated it since 2019.');
+    expect(md.source).toContain(
+      'The food bank is run by volunteers under Leyla Aliyeva, who has coordinated it since 2019.',
+    );
     expect(md.paragraphs.map((p) => md.source.slice(p.start, p.end))).toContain('Rice, pasta and flour');
     expect(spanOf(md, 'Rice, pasta and flour').paragraph).toBe(6);
     expect(MARKDOWN).toContain('**volunteers**'); // the fixture does have markup
@@ -91,9 +114,16 @@ describe('each format is read into blocks with offsets into its extracted text',
 
   it('Markdown front matter is metadata: its title is the title, its lines are not text', async () => {
     const dir = tempDir();
-    write(dir, 'post.md', '---\ntitle: "Opening hours"\ndate: 2024-05-01\n---\n\nThe office is open from nine to five on weekdays.\n');
+    write(
+      dir,
+      'post.md',
+      '---\ntitle: "Opening hours"\ndate: 2024-05-01\n---\n\nThe office is open from nine to five on weekdays.\n',
+    );
     const [post] = (await loadDocuments(dir)).documents;
-    expect([post!.title, post!.source]).toEqual(['Opening hours', 'Opening hours\n\nThe office is open from nine to five on weekdays.\n']);
+    expect([post!.title, post!.source]).toEqual([
+      'Opening hours',
+      'Opening hours\n\nThe office is open from nine to five on weekdays.\n',
+    ]);
   });
 
   it('Windows-1251 text: detected, decoded, and the encoding assumed is reported', () => {
@@ -107,7 +137,8 @@ describe('each format is read into blocks with offsets into its extracted text',
     const dir = tempDir();
     const iconv = (await import('iconv-lite')).default;
     write(dir, 'koi.txt', iconv.encode(RUSSIAN, 'koi8-r'));
-    const turkish = 'Kütüphane kuralları\n\nKütüphane salıdan cumartesiye kadar açıktır. Okuyucu üç haftalığına en çok beş kitap ödünç alabilir; değerli eserler yalnızca okuma salonunda verilir.\n';
+    const turkish =
+      'Kütüphane kuralları\n\nKütüphane salıdan cumartesiye kadar açıktır. Okuyucu üç haftalığına en çok beş kitap ödünç alabilir; değerli eserler yalnızca okuma salonunda verilir.\n';
     write(dir, 'tr.txt', iconv.encode(turkish, 'windows-1254'));
     const { documents } = await loadDocuments(dir);
     expect(documents.map((d) => [d.file, d.source === (d.file === 'koi.txt' ? RUSSIAN : turkish), d.note])).toEqual([
@@ -127,7 +158,11 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
     write(dir, 'scan.pdf', await makeScannedPdf());
     const docx = await makeDocx();
     write(dir, 'damaged.docx', docx.subarray(0, docx.length - 200));
-    write(dir, 'protected.docx', Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(2000, 1)]));
+    write(
+      dir,
+      'protected.docx',
+      Buffer.concat([Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]), Buffer.alloc(2000, 1)]),
+    );
     write(dir, 'bomb.docx', zipOf('word/document.xml', Buffer.alloc(8 * 1024 * 1024), 1000)); // lies about its size
     write(dir, 'declared-bomb.docx', zipOf('word/document.xml', Buffer.alloc(1000), 4_000_000_000));
     const huge = openSync(path.join(dir, 'huge.html'), 'w');
@@ -153,7 +188,13 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
       'minutes.docx': 'named .docx but its content is a PDF',
       'slides.txt': 'named .txt but its content is a PDF',
     });
-    expect(documents.map((d) => d.file).sort()).toEqual(['bridge.html', 'faq.md', 'handbook.pdf', 'library-rules.txt', 'volunteers.docx']);
+    expect(documents.map((d) => d.file).sort()).toEqual([
+      'bridge.html',
+      'faq.md',
+      'handbook.pdf',
+      'library-rules.txt',
+      'volunteers.docx',
+    ]);
   });
 
   it('a link to a file or folder outside the documents folder is never read; links inside are', async () => {
@@ -182,7 +223,9 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
   });
 });
 
-describe('a folder of every format answers through Engine, quoting the stored extracted text', { timeout: 120_000 }, () => {
+describe('a folder of every format answers through Engine, quoting the stored extracted text', {
+  timeout: 120_000,
+}, () => {
   let engine: Engine;
   let indexDir: string;
   let seeds: string;
@@ -192,22 +235,60 @@ describe('a folder of every format answers through Engine, quoting the stored ex
     mkdirSync(seeds);
     await writeFormatFolder(seeds);
     indexDir = path.join(root, 'index');
-    engine = await Engine.open(testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: indexDir, SEEDS_DIR: seeds }));
+    engine = await Engine.open(
+      testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: indexDir, SEEDS_DIR: seeds }),
+    );
   }, 120_000);
 
   const cases = [
-    { q: 'When does the community garden open on Saturday?', doc: 'handbook.pdf', title: 'Riverside Community Handbook', page: 2, paragraph: 2, sentence: 'community garden opens at seven' },
-    { q: 'When do morning shifts start?', doc: 'volunteers.docx', title: 'Volunteer Guide', paragraph: 4, sentence: 'Morning shifts start at nine' },
-    { q: 'Which fund paid for the repairs, and how much did they cost?', doc: 'bridge.html', title: 'Bridge over the Mill River reopens after repairs', paragraph: 2, sentence: 'four hundred thousand pounds' },
-    { q: 'Who runs the food bank?', doc: 'faq.md', title: 'Community FAQ', paragraph: 3, sentence: 'run by volunteers under Leyla Aliyeva' },
-    { q: 'Сколько книг читатель может взять домой?', doc: 'library-rules.txt', title: 'Правила пользования библиотекой', paragraph: 2, sentence: 'не более пяти книг' },
+    {
+      q: 'When does the community garden open on Saturday?',
+      doc: 'handbook.pdf',
+      title: 'Riverside Community Handbook',
+      page: 2,
+      paragraph: 2,
+      sentence: 'community garden opens at seven',
+    },
+    {
+      q: 'When do morning shifts start?',
+      doc: 'volunteers.docx',
+      title: 'Volunteer Guide',
+      paragraph: 4,
+      sentence: 'Morning shifts start at nine',
+    },
+    {
+      q: 'Which fund paid for the repairs, and how much did they cost?',
+      doc: 'bridge.html',
+      title: 'Bridge over the Mill River reopens after repairs',
+      paragraph: 2,
+      sentence: 'four hundred thousand pounds',
+    },
+    {
+      q: 'Who runs the food bank?',
+      doc: 'faq.md',
+      title: 'Community FAQ',
+      paragraph: 3,
+      sentence: 'run by volunteers under Leyla Aliyeva',
+    },
+    {
+      q: 'Сколько книг читатель может взять домой?',
+      doc: 'library-rules.txt',
+      title: 'Правила пользования библиотекой',
+      paragraph: 2,
+      sentence: 'не более пяти книг',
+    },
   ];
 
   it.each(cases)('$doc: "$q"', async ({ q, doc, title, page, paragraph, sentence }) => {
     const answer = await engine.ask(q, 3);
     expect(answer.answered).toBe(true);
     const hit = toJson(answer).hits[0]!;
-    expect({ doc: hit.doc, title: hit.title, page: 'page' in hit ? hit.page : undefined, paragraph: hit.paragraph }).toEqual({ doc, title, page, paragraph });
+    expect({
+      doc: hit.doc,
+      title: hit.title,
+      page: 'page' in hit ? hit.page : undefined,
+      paragraph: hit.paragraph,
+    }).toEqual({ doc, title, page, paragraph });
     expect(hit.sentence).toContain(sentence);
     // Verbatim against the stored extracted text: what `npm run -s text -- <doc>` prints.
     const text = liveText(doc, readManifest(indexDir))!;
@@ -222,12 +303,18 @@ describe('a folder of every format answers through Engine, quoting the stored ex
     expect([shown.code, shown.stderr]).toEqual([0, '']);
     expect(sameText(shown.stdout.slice(hit.start, hit.end), hit.text)).toBe(true);
     const unknown = await runCli('text.ts', ['nope.pdf'], env, seeds);
-    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([1, '', 'nope.pdf is not in the index (see /sources, or npm run index).\n']);
+    expect([unknown.code, unknown.stdout, unknown.stderr]).toEqual([
+      1,
+      '',
+      'nope.pdf is not in the index (see /sources, or npm run index).\n',
+    ]);
   });
 
   it('a PDF reference names the page: «title», p. 2 ¶2 (file)', async () => {
     const reply = renderPlain(await engine.ask(cases[0]!.q, 1), engine.manifest.documents);
-    expect(reply).toMatch(/^According to “Riverside Community Handbook”, p\. 2 ¶2 (\(excerpt ¶1–2\) )?\(handbook\.pdf\):/);
+    expect(reply).toMatch(
+      /^According to “Riverside Community Handbook”, p\. 2 ¶2 (\(excerpt ¶1–2\) )?\(handbook\.pdf\):/,
+    );
   });
 
   it('a Markdown heading is never the marked sentence when a body sentence answers', async () => {
@@ -237,8 +324,13 @@ describe('a folder of every format answers through Engine, quoting the stored ex
   });
 
   it('HTML furniture is never quoted', async () => {
-    for (const q of ['Do you use cookies?', 'What are the most read articles?', 'Who owns the copyright of the City Gazette?']) {
-      for (const hit of (await engine.ask(q, 5)).hits) expect(hit.text).not.toMatch(/cookie|Most read|rights reserved/i);
+    for (const q of [
+      'Do you use cookies?',
+      'What are the most read articles?',
+      'Who owns the copyright of the City Gazette?',
+    ]) {
+      for (const hit of (await engine.ask(q, 5)).hits)
+        expect(hit.text).not.toMatch(/cookie|Most read|rights reserved/i);
     }
   });
 });

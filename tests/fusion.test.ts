@@ -30,7 +30,10 @@ beforeAll(async () => {
 }, 60_000);
 
 /** A vector side that finds only `label` (as an HNSW graph can miss the passage BM25 ranks first). */
-const findsOnly = (label: number, real: DenseIndex): DenseIndex => ({ nearest: () => ({ labels: [label], sims: [0.5] }), vector: (l) => real.vector(l) });
+const findsOnly = (label: number, real: DenseIndex): DenseIndex => ({
+  nearest: () => ({ labels: [label], sims: [0.5] }),
+  vector: (l) => real.vector(l),
+});
 
 describe('fusion ties', () => {
   it('at equal fused score the passage holding the rare words comes first, not the lower label', async () => {
@@ -39,9 +42,12 @@ describe('fusion ties', () => {
     const words = new Set(terms(QUESTION));
     // The lowest label sharing no word with the question: the old order (by label) put it first.
     let unrelated = 0;
-    while (!index.chunks.has(unrelated) || terms(index.chunks.get(unrelated)!.text).some((t) => words.has(t))) unrelated++;
+    while (!index.chunks.has(unrelated) || terms(index.chunks.get(unrelated)!.text).some((t) => words.has(t)))
+      unrelated++;
     expect(unrelated).toBeLessThan(lexicalFirst);
-    const retriever = new Retriever({ ...index, dense: findsOnly(unrelated, index.dense) }, embedder, { lexicalThreshold: 0.25 });
+    const retriever = new Retriever({ ...index, dense: findsOnly(unrelated, index.dense) }, embedder, {
+      lexicalThreshold: 0.25,
+    });
     const answer = await retriever.search(QUESTION, 3);
     expect(answer.hits[0]!.score).toBe(answer.hits[1]!.score); // the tie
     expect(answer.hits[0]!.text).toContain('French Senate adopted a resolution');

@@ -12,7 +12,8 @@ import { ADMIN, startBot, type RunningBot } from './support/botHarness.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const tmp = tempDirs('cite-gate-health-');
-const WARNING = /WARNING: the "not covered" gate declines \d+ % of \d+ questions made from the documents' own passages .*What to do: re-index once more/s;
+const WARNING =
+  /WARNING: the "not covered" gate declines \d+ % of \d+ questions made from the documents' own passages .*What to do: re-index once more/s;
 
 let run: RunningBot;
 let seeds: string;
@@ -38,7 +39,10 @@ describe('an unhealthy "not covered" gate is reported to the admin', () => {
   });
 
   it('the /reindex result says so too', async () => {
-    writeFileSync(path.join(seeds, 'more.txt'), 'More everyday questions\n\nWhat is the best way to learn to swim as an adult?\n');
+    writeFileSync(
+      path.join(seeds, 'more.txt'),
+      'More everyday questions\n\nWhat is the best way to learn to swim as an adult?\n',
+    );
     const { sent } = await run.exchange(() => run.fake.sendCommand(ADMIN, 'reindex'));
     const status = sent[0]!;
     await run.fake.waitFor(() => status.plain.startsWith('Re-index done'), 60_000);

@@ -51,7 +51,13 @@ const chunksOf = (index: IndexData) => index.chunks.list();
 
 /** Same model, different name: stored vectors must not be trusted. */
 function renamedModel(inner: Embedder, modelId: string): Embedder {
-  return { modelId, identity: modelId, dim: inner.dim, embedPassages: (t, cb) => inner.embedPassages(t, cb), embedQuery: (t) => inner.embedQuery(t) };
+  return {
+    modelId,
+    identity: modelId,
+    dim: inner.dim,
+    embedPassages: (t, cb) => inner.embedPassages(t, cb),
+    embedQuery: (t) => inner.embedQuery(t),
+  };
 }
 
 /** A deterministic stand-in with another dimension (hash-seeded unit vectors). */
@@ -63,7 +69,13 @@ function smallEmbedder(modelId: string, dim: number): Embedder {
     const n = Math.hypot(...v);
     return v.map((x) => x / n);
   };
-  return { modelId, identity: `${modelId}#${dim}`, dim, embedPassages: async (t) => t.map(vec), embedQuery: async (t) => vec(t) };
+  return {
+    modelId,
+    identity: `${modelId}#${dim}`,
+    dim,
+    embedPassages: async (t) => t.map(vec),
+    embedQuery: async (t) => vec(t),
+  };
 }
 
 beforeAll(async () => {
@@ -93,7 +105,8 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([path.basename(touched.buildDir)]);
     const after = await loadIndex(ws.index);
     expect(chunksOf(after)).toEqual(chunksOf(base));
-    for (const f of files) expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
+    for (const f of files)
+      expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
   });
 
   it('a document touched without a change is the only one read again, keeps its labels, and only the manifest is new', async () => {
@@ -106,7 +119,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const future = new Date(statSync(path.join(ws.seeds, touched)).mtimeMs + 60_000);
     utimesSync(path.join(ws.seeds, touched), future, future);
 
-    const plan = (await planChanges(ws.seeds, settings(ws.seeds, ws.index).reading, before.manifest));
+    const plan = await planChanges(ws.seeds, settings(ws.seeds, ws.index).reading, before.manifest);
     expect([...plan.stats.keys()]).toEqual([touched]); // one stat per file, one file read
     expect(plan.kept.map((k) => k.file.file)).toEqual(files.filter((f) => f !== touched));
     expect(plan.reused.map((r) => r.doc.file)).toEqual([touched]);
@@ -182,9 +195,19 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.renamed).toEqual([{ from: old, to: '001_renamed.txt' }]);
     const after = await loadIndex(ws.index);
     expect(chunksOf(after).filter((c) => c.doc === old)).toEqual([]);
-    expect(chunksOf(after).filter((c) => c.doc === '001_renamed.txt')).toHaveLength(chunksOf(base).filter((c) => c.doc === old).length);
+    expect(chunksOf(after).filter((c) => c.doc === '001_renamed.txt')).toHaveLength(
+      chunksOf(base).filter((c) => c.doc === old).length,
+    );
     expect(vectorsOf(after, '001_renamed.txt')).toEqual(vectorsOf(base, old));
-    expect((await new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 }).search('refugees and internally displaced persons', 3, 'lexical')).hits[0]!.doc).toBe('001_renamed.txt');
+    expect(
+      (
+        await new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 }).search(
+          'refugees and internally displaced persons',
+          3,
+          'lexical',
+        )
+      ).hits[0]!.doc,
+    ).toBe('001_renamed.txt');
   });
 
   it('re-embeds everything when the model changes', async () => {
@@ -238,21 +261,33 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     const oldVectors = oldLabels.map((l) => before.dense.vector(l));
 
     const full = path.join(ws.seeds, changed);
-    writeFileSync(full, readFileSync(full, 'utf8') + '\nA paragraph added later names the zebrafish committee of the parties, which nobody else mentions.\n');
+    writeFileSync(
+      full,
+      readFileSync(full, 'utf8') +
+        '\nA paragraph added later names the zebrafish committee of the parties, which nobody else mentions.\n',
+    );
     const s = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
     expect(s.rebuilt).toBe(false);
     expect(s.embedded).toEqual([changed]);
     const after = await loadIndex(ws.index);
-    expect(after.manifest.labels).toBe(before.manifest.labels + after.manifest.documents.find((d) => d.file === changed)!.chunks);
+    expect(after.manifest.labels).toBe(
+      before.manifest.labels + after.manifest.documents.find((d) => d.file === changed)!.chunks,
+    );
     expect(after.manifest.documents.find((d) => d.file === changed)!.firstLabel).toBe(before.manifest.labels);
     for (const l of oldLabels) expect(after.chunks.has(l)).toBe(false);
     // HNSW never returns a deleted label, even for the deleted chunk's own vector.
-    for (const v of oldVectors) for (const l of after.dense.nearest(v, 10).labels) expect(after.chunks.has(l)).toBe(true);
+    for (const v of oldVectors)
+      for (const l of after.dense.nearest(v, 10).labels) expect(after.chunks.has(l)).toBe(true);
     for (const f of files.filter((f) => f !== changed)) expect(vectorsOf(after, f)).toEqual(vectorsOf(before, f));
     const retriever = new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 });
-    expect((await retriever.search('zebrafish committee', 3, 'lexical')).hits[0]!.text).toContain('zebrafish committee');
-    for (let l = before.manifest.labels; l < after.manifest.labels; l++) expect(after.dense.nearest(after.dense.vector(l), 1).labels).toEqual([l]);
-    expect((await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 3)).hits[0]!.text).toContain('150 thousand');
+    expect((await retriever.search('zebrafish committee', 3, 'lexical')).hits[0]!.text).toContain(
+      'zebrafish committee',
+    );
+    for (let l = before.manifest.labels; l < after.manifest.labels; l++)
+      expect(after.dense.nearest(after.dense.vector(l), 1).labels).toEqual([l]);
+    expect((await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 3)).hits[0]!.text).toContain(
+      '150 thousand',
+    );
     expect((await buildIndex(hnswSettings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
   });
 
@@ -264,7 +299,11 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       ['Which trade union represents railway workers?', '000', 'Railway-Workers'],
       ['How many political parties issued a joint statement?', '002', '50 political parties'],
       ['How many mine victims were police officers?', '003', 'Four police officers'],
-      ['How many Azerbaijanis were forced to live as refugees and internally displaced persons?', '001', 'internally displaced persons'],
+      [
+        'How many Azerbaijanis were forced to live as refugees and internally displaced persons?',
+        '001',
+        'internally displaced persons',
+      ],
     ];
     const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
     const liveDir = () => liveBuildDir(ws.index)!;
@@ -297,7 +336,10 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
 
     // 1. A changed document: old labels emptied, new ones appended; every other line and row kept byte for byte.
     const changed = file('002');
-    writeFileSync(path.join(ws.seeds, changed), readFileSync(path.join(ws.seeds, changed), 'utf8') + '\nA later paragraph about the harbour of Baku.\n');
+    writeFileSync(
+      path.join(ws.seeds, changed),
+      readFileSync(path.join(ws.seeds, changed), 'utf8') + '\nA later paragraph about the harbour of Baku.\n',
+    );
     const oldLabels = new Set([...first.index.chunks.entries()].filter(([, c]) => c.doc === changed).map(([l]) => l));
     const deletedVectors = [...oldLabels].map((l) => first.index.dense.vector(l));
     const second = await step('changed');
@@ -305,7 +347,8 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     const linesAfter = lines();
     linesBefore.forEach((line, label) => expect(linesAfter[label]).toBe(oldLabels.has(label) ? '' : line));
     expect(bytes(FILES.vectors).subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
-    for (const v of deletedVectors) for (const l of second.index.dense.nearest(v, 10).labels) expect(oldLabels.has(l)).toBe(false);
+    for (const v of deletedVectors)
+      for (const l of second.index.dense.nearest(v, 10).labels) expect(oldLabels.has(l)).toBe(false);
 
     // 2. A removed document (still under a quarter of the labels deleted): no new rows, so vectors.f32 is the same file.
     const removed = file('003');
@@ -313,7 +356,9 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     rmSync(path.join(ws.seeds, removed));
     const third = await step('removed');
     expect(third.summary.rebuilt).toBe(false);
-    expect(third.index.manifest.labels - third.index.manifest.chunkCount).toBeLessThanOrEqual(0.25 * third.index.manifest.labels);
+    expect(third.index.manifest.labels - third.index.manifest.chunkCount).toBeLessThanOrEqual(
+      0.25 * third.index.manifest.labels,
+    );
     expect(statSync(path.join(third.index.build, FILES.vectors)).ino).toBe(vectorsInode);
     expect(lines().filter((l) => l === '')).toHaveLength(third.index.manifest.labels - third.index.manifest.chunkCount);
 
@@ -351,6 +396,8 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     expect(after.manifest.labels).toBe(after.manifest.chunkCount);
     for (const f of files.filter((f) => !gone.includes(f))) expect(vectorsOf(after, f)).toEqual(vectorsOf(before, f));
     const retriever = new Retriever(after, embedder, { denseThreshold: 0.85, lexicalThreshold: 0.25 });
-    expect((await retriever.search('How many mine victims were police officers?', 3)).hits[0]!.text).toContain('Four police officers');
+    expect((await retriever.search('How many mine victims were police officers?', 3)).hits[0]!.text).toContain(
+      'Four police officers',
+    );
   });
 });

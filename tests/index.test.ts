@@ -1,4 +1,14 @@
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -72,7 +82,14 @@ describe('index round trip', () => {
   it('writes CURRENT and one complete build folder', () => {
     expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'seals.json', 'texts.jsonl', 'vectors.f32']);
+    expect(entries(summary.buildDir)).toEqual([
+      'chunks.jsonl',
+      'lexical.bin',
+      'manifest.json',
+      'seals.json',
+      'texts.jsonl',
+      'vectors.f32',
+    ]);
   });
 
   it('reads back the same chunks, manifest and vectors', async () => {
@@ -83,7 +100,15 @@ describe('index round trip', () => {
     expect(index.manifest.chunkCount).toBe(expectedChunks.length);
     expect(index.manifest.labels).toBe(expectedChunks.length);
     let firstLabel = 0;
-    expect(index.manifest.documents.map(({ file, title, hash, firstLabel, chunks }) => ({ file, title, hash, firstLabel, chunks }))).toEqual(
+    expect(
+      index.manifest.documents.map(({ file, title, hash, firstLabel, chunks }) => ({
+        file,
+        title,
+        hash,
+        firstLabel,
+        chunks,
+      })),
+    ).toEqual(
       documents.map((d) => {
         const chunks = expectedChunks.filter((c) => c.doc === d.file).length;
         firstLabel += chunks;
@@ -133,7 +158,10 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     // The next build that writes anything removes the leftovers (here: a new document).
     const seeds = path.join(tempDir(), 'seeds');
     cpSync(SEEDS, seeds, { recursive: true });
-    writeFileSync(path.join(seeds, 'zz_new.txt'), 'A new statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n');
+    writeFileSync(
+      path.join(seeds, 'zz_new.txt'),
+      'A new statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n',
+    );
     const next = await buildIndex({ ...settings(dir), seedsDir: seeds }, embedder);
     expect(next.reused).toHaveLength(5); // the previous build was still usable
     expect(next.embedded).toEqual(['zz_new.txt']);
@@ -167,8 +195,18 @@ describe('atomic writes', { timeout: 30_000 }, () => {
 describe('corrupt or missing index', { timeout: 30_000 }, () => {
   const build = (dir: string) => liveBuildDir(dir)!;
   const cases: [string, (dir: string) => void, IndexError['kind'], RegExp][] = [
-    ['random bytes in chunks.jsonl', (dir) => writeFileSync(path.join(build(dir), 'chunks.jsonl'), randomBytes(4096)), 'corrupt', /chunks\.jsonl/],
-    ['random bytes in lexical.bin', (dir) => writeFileSync(path.join(build(dir), 'lexical.bin'), randomBytes(4096)), 'corrupt', /lexical\.bin/],
+    [
+      'random bytes in chunks.jsonl',
+      (dir) => writeFileSync(path.join(build(dir), 'chunks.jsonl'), randomBytes(4096)),
+      'corrupt',
+      /chunks\.jsonl/,
+    ],
+    [
+      'random bytes in lexical.bin',
+      (dir) => writeFileSync(path.join(build(dir), 'lexical.bin'), randomBytes(4096)),
+      'corrupt',
+      /lexical\.bin/,
+    ],
     [
       'truncated vectors.f32',
       (dir) => truncateSync(path.join(build(dir), 'vectors.f32'), 1000),
@@ -184,7 +222,12 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
       'corrupt',
       /dimension 383/,
     ],
-    ['manifest.json not JSON', (dir) => writeFileSync(path.join(build(dir), 'manifest.json'), '{"formatVersion": 2,'), 'corrupt', /manifest\.json unreadable/],
+    [
+      'manifest.json not JSON',
+      (dir) => writeFileSync(path.join(build(dir), 'manifest.json'), '{"formatVersion": 2,'),
+      'corrupt',
+      /manifest\.json unreadable/,
+    ],
     [
       'an index of the previous format',
       (dir) => {
@@ -195,23 +238,31 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
       /manifest\.json unreadable/,
     ],
     ['CURRENT deleted', (dir) => rmSync(path.join(dir, 'CURRENT')), 'missing', /^No index in /],
-    ['CURRENT names a missing build', (dir) => rmSync(build(dir), { recursive: true }), 'corrupt', /manifest\.json unreadable/],
+    [
+      'CURRENT names a missing build',
+      (dir) => rmSync(build(dir), { recursive: true }),
+      'corrupt',
+      /manifest\.json unreadable/,
+    ],
   ];
 
-  it.each(cases)('%s: loading throws a clear IndexError; Engine.open rebuilds and answers', async (_name, damage, kind, why) => {
-    const dir = copyOfPristine();
-    damage(dir);
-    const error = await indexErrorOf(dir);
-    expect(error.kind).toBe(kind);
-    expect(error.message).toMatch(why);
-    expect(error.message).toContain(shownPath(dir));
-    expect(error.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
-    expect(error.message).toContain('`npm run index`');
-    await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
-    const rebuilt = await loadIndex(dir);
-    expect(rebuilt.chunks.list()).toEqual(original.chunks.list());
-    expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());
-  });
+  it.each(cases)(
+    '%s: loading throws a clear IndexError; Engine.open rebuilds and answers',
+    async (_name, damage, kind, why) => {
+      const dir = copyOfPristine();
+      damage(dir);
+      const error = await indexErrorOf(dir);
+      expect(error.kind).toBe(kind);
+      expect(error.message).toMatch(why);
+      expect(error.message).toContain(shownPath(dir));
+      expect(error.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
+      expect(error.message).toContain('`npm run index`');
+      await expectRebuildAndAnswer(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
+      const rebuilt = await loadIndex(dir);
+      expect(rebuilt.chunks.list()).toEqual(original.chunks.list());
+      expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)].sort());
+    },
+  );
 
   it('Engine.open uses an up-to-date index as it is (no rebuild)', async () => {
     const dir = copyOfPristine();
@@ -228,14 +279,23 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     const seeds = path.join(tempDir(), 'seeds');
     cpSync(SEEDS, seeds, { recursive: true });
     const changed = readdirSync(seeds).find((f) => f.startsWith('001'))!;
-    writeFileSync(path.join(seeds, changed), readFileSync(path.join(seeds, changed), 'utf8') + '\nA new closing paragraph was added to this statement later on.\n');
+    writeFileSync(
+      path.join(seeds, changed),
+      readFileSync(path.join(seeds, changed), 'utf8') +
+        '\nA new closing paragraph was added to this statement later on.\n',
+    );
     const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
     const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
     // Copies have new times: all 5 are re-read (by size and time), only the changed one is embedded.
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/out of date: 5 file\(s\) new or changed, 0 removed/);
     const stored = engine.manifest.documents.find((d) => d.file === changed)!;
     expect(stored.hash).toBe((await loadDocuments(seeds)).documents.find((d) => d.file === changed)!.hash);
-    expect((await loadIndex(dir)).chunks.list().filter((c) => c.text.includes('A new closing paragraph was added')).map((c) => c.doc)).toEqual([changed]);
+    expect(
+      (await loadIndex(dir)).chunks
+        .list()
+        .filter((c) => c.text.includes('A new closing paragraph was added'))
+        .map((c) => c.doc),
+    ).toEqual([changed]);
     const answer = await engine.ask('closing paragraph added later', 3, 'lexical');
     expect(answer.hits[0]!.text).toContain('A new closing paragraph was added');
   });
@@ -244,29 +304,46 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
 describe('a damaged live build under an incremental update', { timeout: 30_000 }, () => {
   // Documents changed and a data file of the live build damaged: the update must not carry the damage
   // over nor fail for good (`npm run index` would fail the same way every time); it embeds everything.
-  it.each(['chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'])('%s damaged: `npm run index` (buildIndex) and Engine.open rebuild from the documents', async (name) => {
-    for (const open of [false, true]) {
-      const dir = copyOfPristine();
-      const seeds = path.join(tempDir(), 'seeds');
-      cpSync(SEEDS, seeds, { recursive: true });
-      const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds, EXACT_SEARCH_MAX: name === 'hnsw.bin' ? '20' : '10000' });
-      if (name === 'hnsw.bin') await buildIndex(buildSettings(config), embedder); // the seeds searched through HNSW
-      writeFileSync(path.join(seeds, 'zz_added.txt'), 'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n');
-      const damaged = path.join(liveBuildDir(dir)!, name);
-      writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
-      vi.spyOn(log, 'warn').mockImplementation(() => undefined);
-      if (open) await Engine.open(config);
-      else {
-        const s = await buildIndex(buildSettings(config), embedder);
-        expect(s.embedded).toHaveLength(6); // nothing of the damaged build reused
+  it.each(['chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'])(
+    '%s damaged: `npm run index` (buildIndex) and Engine.open rebuild from the documents',
+    async (name) => {
+      for (const open of [false, true]) {
+        const dir = copyOfPristine();
+        const seeds = path.join(tempDir(), 'seeds');
+        cpSync(SEEDS, seeds, { recursive: true });
+        const config = testConfig({
+          EMBED_MODEL: modelDir,
+          INDEX_DIR: dir,
+          SEEDS_DIR: seeds,
+          EXACT_SEARCH_MAX: name === 'hnsw.bin' ? '20' : '10000',
+        });
+        if (name === 'hnsw.bin') await buildIndex(buildSettings(config), embedder); // the seeds searched through HNSW
+        writeFileSync(
+          path.join(seeds, 'zz_added.txt'),
+          'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n',
+        );
+        const damaged = path.join(liveBuildDir(dir)!, name);
+        writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
+        vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+        if (open) await Engine.open(config);
+        else {
+          const s = await buildIndex(buildSettings(config), embedder);
+          expect(s.embedded).toHaveLength(6); // nothing of the damaged build reused
+        }
+        const rebuilt = await loadIndex(dir);
+        expect(rebuilt.chunks.list().filter((c) => c.doc !== 'zz_added.txt')).toEqual(original.chunks.list());
+        const hit = (
+          await new Retriever(rebuilt, embedder, { lexicalThreshold: 0.25 }).search(
+            'harbour of the Caspian town',
+            1,
+            'lexical',
+          )
+        ).hits[0]!;
+        expect(hit.doc).toBe('zz_added.txt');
+        vi.restoreAllMocks();
       }
-      const rebuilt = await loadIndex(dir);
-      expect(rebuilt.chunks.list().filter((c) => c.doc !== 'zz_added.txt')).toEqual(original.chunks.list());
-      const hit = (await new Retriever(rebuilt, embedder, { lexicalThreshold: 0.25 }).search('harbour of the Caspian town', 1, 'lexical')).hits[0]!;
-      expect(hit.doc).toBe('zz_added.txt');
-      vi.restoreAllMocks();
-    }
-  });
+    },
+  );
 });
 
 describe('a damaged live build when documents were only removed, renamed or not changed', { timeout: 60_000 }, () => {
@@ -281,25 +358,43 @@ describe('a damaged live build when documents were only removed, renamed or not 
     },
     'no change': () => {},
   };
-  const smallest = (seeds: string) => readdirSync(seeds).sort((a, b) => statSync(path.join(seeds, a)).size - statSync(path.join(seeds, b)).size)[0]!;
-  const cases = ['chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'].flatMap((name) => Object.keys(changes).map((change) => [name, change] as const));
+  const smallest = (seeds: string) =>
+    readdirSync(seeds).sort((a, b) => statSync(path.join(seeds, a)).size - statSync(path.join(seeds, b)).size)[0]!;
+  const cases = ['chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'].flatMap((name) =>
+    Object.keys(changes).map((change) => [name, change] as const),
+  );
 
-  it.each(cases)('%s damaged, then %s: `npm run index` writes a build that loads, from the documents', async (name, change) => {
-    const dir = copyOfPristine();
-    const seeds = path.join(tempDir(), 'seeds');
-    cpSync(SEEDS, seeds, { recursive: true, preserveTimestamps: true }); // as indexed: "no change" is no change
-    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds, EXACT_SEARCH_MAX: name === 'hnsw.bin' ? '20' : '10000' });
-    if (name === 'hnsw.bin') await buildIndex(buildSettings(config), embedder); // the seeds searched through HNSW
-    const damaged = path.join(liveBuildDir(dir)!, name);
-    writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
-    changes[change]!(seeds);
-    const first = await buildIndex(buildSettings(config), embedder);
-    expect(first.upToDate).toBe(false);
-    const index = await loadIndex(dir);
-    expect(index.manifest.documents.map((d) => d.file)).toEqual(readdirSync(seeds).sort());
-    expect((await new Retriever(index, embedder, { lexicalThreshold: 0.25 }).search('How many Azerbaijanis were expelled in 1948-1953?', 1)).answered).toBe(true);
-    expect((await buildIndex(buildSettings(config), embedder)).upToDate).toBe(true); // now truly up to date
-  });
+  it.each(cases)(
+    '%s damaged, then %s: `npm run index` writes a build that loads, from the documents',
+    async (name, change) => {
+      const dir = copyOfPristine();
+      const seeds = path.join(tempDir(), 'seeds');
+      cpSync(SEEDS, seeds, { recursive: true, preserveTimestamps: true }); // as indexed: "no change" is no change
+      const config = testConfig({
+        EMBED_MODEL: modelDir,
+        INDEX_DIR: dir,
+        SEEDS_DIR: seeds,
+        EXACT_SEARCH_MAX: name === 'hnsw.bin' ? '20' : '10000',
+      });
+      if (name === 'hnsw.bin') await buildIndex(buildSettings(config), embedder); // the seeds searched through HNSW
+      const damaged = path.join(liveBuildDir(dir)!, name);
+      writeFileSync(damaged, randomBytes(readFileSync(damaged).length));
+      changes[change]!(seeds);
+      const first = await buildIndex(buildSettings(config), embedder);
+      expect(first.upToDate).toBe(false);
+      const index = await loadIndex(dir);
+      expect(index.manifest.documents.map((d) => d.file)).toEqual(readdirSync(seeds).sort());
+      expect(
+        (
+          await new Retriever(index, embedder, { lexicalThreshold: 0.25 }).search(
+            'How many Azerbaijanis were expelled in 1948-1953?',
+            1,
+          )
+        ).answered,
+      ).toBe(true);
+      expect((await buildIndex(buildSettings(config), embedder)).upToDate).toBe(true); // now truly up to date
+    },
+  );
 
   it('/reindex after a rename over a damaged live build succeeds and the bot answers from the new index', async () => {
     const dir = copyOfPristine();
@@ -327,8 +422,15 @@ describe('a damaged live build when documents were only removed, renamed or not 
       if (reuses.length === 1) writeFileSync(path.join(summary.buildDir, 'lexical.bin'), 'damaged');
       return summary;
     };
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }), undefined, { builder });
-    writeFileSync(path.join(seeds, 'zz_added.txt'), 'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n');
+    const engine = await Engine.open(
+      testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }),
+      undefined,
+      { builder },
+    );
+    writeFileSync(
+      path.join(seeds, 'zz_added.txt'),
+      'An added statement\n\nA paragraph about the harbour of the Caspian town, long enough for a chunk of its own.\n',
+    );
     vi.spyOn(log, 'warn').mockImplementation(() => undefined);
     await engine.reindex();
     expect(reuses).toEqual([true, false]);
@@ -366,7 +468,11 @@ describe('one build at a time', () => {
     // `sleep 0` exits at once, but its parent execs `sleep 30` and never reaps it: a zombie.
     const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
-      const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+      const zombie = Number(
+        await new Promise<string>((resolve) =>
+          parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())),
+        ),
+      );
       const state = () => readFileSync(`/proc/${zombie}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
       while (state() !== 'Z') await new Promise((r) => setImmediate(r));
       writeFileSync(path.join(dir, 'LOCK'), String(zombie));
@@ -393,7 +499,9 @@ describe('a build running elsewhere', () => {
     writeFileSync(path.join(dir, 'LOCK'), String(process.ppid)); // a live "builder"
     const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
     const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
-    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(/Another index build \(process \d+\) is writing .* Answering from the live index/);
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).toMatch(
+      /Another index build \(process \d+\) is writing .* Answering from the live index/,
+    );
     expect(engine.manifest.builtAt).toBe(original.manifest.builtAt);
     expect((await engine.ask('How many Azerbaijanis were expelled in 1948-1953?')).answered).toBe(true);
     expect(existsSync(path.join(dir, 'LOCK'))).toBe(true); // the other build's lock is left alone
@@ -404,11 +512,18 @@ describe('unusable documents folder', () => {
   it('rejects with a DocumentsError (a message, not a crash) when no document is usable or the folder is missing', async () => {
     const { DocumentsError } = await import('../src/documents/load.js');
     const empty = tempDir();
-    const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch((e: unknown) => e);
+    const noDocs = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: empty }, embedder).catch(
+      (e: unknown) => e,
+    );
     expect(noDocs).toBeInstanceOf(DocumentsError);
-    expect((noDocs as Error).message).toBe(`No usable documents in ${path.basename(empty)} (add .txt, .md, .pdf, .docx or .html files).`);
+    expect((noDocs as Error).message).toBe(
+      `No usable documents in ${path.basename(empty)} (add .txt, .md, .pdf, .docx or .html files).`,
+    );
     const missing = path.join(empty, 'nope');
-    const noFolder = await buildIndex({ ...settings(path.join(tempDir(), 'index')), seedsDir: missing }, embedder).catch((e: unknown) => e);
+    const noFolder = await buildIndex(
+      { ...settings(path.join(tempDir(), 'index')), seedsDir: missing },
+      embedder,
+    ).catch((e: unknown) => e);
     expect(noFolder).toBeInstanceOf(DocumentsError);
     expect((noFolder as Error).message).toContain(`Cannot read the documents folder "${path.basename(missing)}"`);
   });

@@ -10,7 +10,18 @@
  * (tests/index.test.ts covers in-process write failures and a few corruptions with the seeds.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, watch, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  watch,
+  writeFileSync,
+} from 'node:fs';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -69,13 +80,30 @@ function copyOfPristine(): string {
 /** The unusable documents put next to the good ones, with the reason the loader must give. */
 const BAD_DOCUMENTS: [string, () => Buffer, RegExp][] = [
   ['empty.txt', () => Buffer.alloc(0), /empty file/],
-  ['notes.pdf', () => Buffer.from('Notes\n\nA plain text file whose name says it is a PDF.\n'), /named \.pdf but its content is plain text/],
-  ['image.txt', () => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]), /binary/],
-  ['utf16.txt', () => Buffer.from('A Windows Notepad Title\r\n\r\nSaved as UTF-16 without a byte-order mark: unreadable.\r\n', 'utf16le'), /binary/],
+  [
+    'notes.pdf',
+    () => Buffer.from('Notes\n\nA plain text file whose name says it is a PDF.\n'),
+    /named \.pdf but its content is plain text/,
+  ],
+  [
+    'image.txt',
+    () => Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52]),
+    /binary/,
+  ],
+  [
+    'utf16.txt',
+    () =>
+      Buffer.from(
+        'A Windows Notepad Title\r\n\r\nSaved as UTF-16 without a byte-order mark: unreadable.\r\n',
+        'utf16le',
+      ),
+    /binary/,
+  ],
   [
     'huge.txt',
     () => {
-      const paragraph = 'A very long report paragraph that repeats itself for the sake of size, again and again. '.repeat(20) + '\n\n';
+      const paragraph =
+        'A very long report paragraph that repeats itself for the sake of size, again and again. '.repeat(20) + '\n\n';
       return Buffer.from('A Ten Megabyte Report\n\n' + paragraph.repeat(Math.ceil((10 * 2 ** 20) / paragraph.length)));
     },
     /too large/,
@@ -153,7 +181,8 @@ function expectFilesMatchManifest(build: string): void {
   const manifest = JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8')) as Manifest;
   // seals.json is a cache of checksums (src/index/seals.ts), not data of the build.
   expect(Object.keys(manifest.checksums).sort()).toEqual(entries(build).filter((f) => f !== FILES.manifest && f !== SEALS_FILE));
-  for (const [f, sum] of Object.entries(manifest.checksums)) expect(sha256(readFileSync(path.join(build, f))), f).toBe(sum);
+  for (const [f, sum] of Object.entries(manifest.checksums))
+    expect(sha256(readFileSync(path.join(build, f))), f).toBe(sum);
 }
 
 /** The previous index is live, loads, and an Engine (documents unchanged) answers from it without rebuilding. */
@@ -177,7 +206,10 @@ beforeAll(async () => {
   cpSync(SEEDS, seedsA, { recursive: true });
   seedsA2 = path.join(tempDir(), 'seeds');
   cpSync(seedsA, seedsA2, { recursive: true });
-  writeFileSync(path.join(seedsA2, 'zz_added.txt'), 'An added statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n');
+  writeFileSync(
+    path.join(seedsA2, 'zz_added.txt'),
+    'An added statement\n\nA paragraph about the Caspian Sea and its ports, long enough to be a chunk of its own.\n',
+  );
   seedsMinus = path.join(tempDir(), 'seeds');
   cpSync(seedsA, seedsMinus, { recursive: true, preserveTimestamps: true });
   rmSync(path.join(seedsMinus, readdirSync(seedsMinus).find((f) => f.startsWith('003'))!));
@@ -189,7 +221,10 @@ beforeAll(async () => {
   makeCorpus(seedsA, seedsB, BIG_CORPUS);
   for (const [name, bytes] of BAD_DOCUMENTS) writeFileSync(path.join(seedsB, name), bytes());
   pristine = path.join(tempDir(), 'index');
-  await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: pristine, SEEDS_DIR: seedsA })), embedder);
+  await buildIndex(
+    buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: pristine, SEEDS_DIR: seedsA })),
+    embedder,
+  );
   pristineBuiltAt = (await loadIndex(pristine)).manifest.builtAt;
 }, 120_000);
 
@@ -199,26 +234,39 @@ afterEach(() => {
 
 describe('Ctrl-C in a terminal', () => {
   // util-linux `script` is part of the Debian base image every machine of this project has.
-  it.runIf(existsSync('/usr/bin/script'))('stops `npm run index` during embedding and shows the cursor again (the progress bar hid it)', async () => {
-    // `script` gives the indexer a real terminal; ^C typed into it reaches the indexer as SIGINT.
-    const dir = copyOfPristine();
-    const command = [process.execPath, '--import', TSX, INDEX_CLI].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qfec', command, '/dev/null'], {
-      cwd: REPO,
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, EMBED_MODEL: modelDir, EMBED_CACHE_DIR: CACHE, EMBED_ALLOW_DOWNLOAD: 'false', LOG_LEVEL: 'info', NODE_OPTIONS: '', INDEX_DIR: dir, SEEDS_DIR: seedsB },
-    });
-    children.push(child);
-    let out = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-    await until(() => out.includes('\x1B[?25l'), 'the progress bar to hide the cursor');
-    child.stdin!.write('\x03');
-    await closed;
-    const hidden = out.lastIndexOf('\x1B[?25l');
-    expect(out.indexOf('\x1B[?25h', hidden), 'cursor shown again after it was hidden').toBeGreaterThan(hidden);
-    expect(out).not.toMatch(/Indexed \d+ documents/); // it really stopped
-  }, 120_000);
+  it.runIf(existsSync('/usr/bin/script'))(
+    'stops `npm run index` during embedding and shows the cursor again (the progress bar hid it)',
+    async () => {
+      // `script` gives the indexer a real terminal; ^C typed into it reaches the indexer as SIGINT.
+      const dir = copyOfPristine();
+      const command = [process.execPath, '--import', TSX, INDEX_CLI].map((a) => `'${a}'`).join(' ');
+      const child = spawn('script', ['-qfec', command, '/dev/null'], {
+        cwd: REPO,
+        stdio: ['pipe', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          EMBED_MODEL: modelDir,
+          EMBED_CACHE_DIR: CACHE,
+          EMBED_ALLOW_DOWNLOAD: 'false',
+          LOG_LEVEL: 'info',
+          NODE_OPTIONS: '',
+          INDEX_DIR: dir,
+          SEEDS_DIR: seedsB,
+        },
+      });
+      children.push(child);
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      await until(() => out.includes('\x1B[?25l'), 'the progress bar to hide the cursor');
+      child.stdin!.write('\x03');
+      await closed;
+      const hidden = out.lastIndexOf('\x1B[?25l');
+      expect(out.indexOf('\x1B[?25h', hidden), 'cursor shown again after it was hidden').toBeGreaterThan(hidden);
+      expect(out).not.toMatch(/Indexed \d+ documents/); // it really stopped
+    },
+    120_000,
+  );
 });
 
 describe('indexer killed with SIGKILL (child process)', () => {
@@ -284,7 +332,8 @@ describe('indexer killed with SIGKILL (child process)', () => {
     expect(exit, stderr).toEqual({ code: 0, signal: null });
     expect(stderr).toMatch(new RegExp(`Indexed ${BIG_CORPUS} documents, `));
     for (const [name] of BAD_DOCUMENTS) expect(stderr.split(`skipped ${name}:`)).toHaveLength(2); // listed once
-    for (const [name, , reason] of BAD_DOCUMENTS) expect(stderr).toMatch(new RegExp(`skipped ${name.replace('.', '\\.')}: .*${reason.source}`));
+    for (const [name, , reason] of BAD_DOCUMENTS)
+      expect(stderr).toMatch(new RegExp(`skipped ${name.replace('.', '\\.')}: .*${reason.source}`));
     const now = liveBuildDir(dir)!;
     expect(entries(dir)).toEqual(['CURRENT', path.basename(now)]);
     const index = await loadIndex(dir);
@@ -295,7 +344,10 @@ describe('indexer killed with SIGKILL (child process)', () => {
     const gone = ['002_84da63443e126025.txt', 'synthetic_010.txt'].filter((f) => existsSync(path.join(seedsB, f)));
     expect(gone).toHaveLength(2);
     for (const f of gone) rmSync(path.join(seedsB, f));
-    const summary = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsB })), embedder);
+    const summary = await buildIndex(
+      buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsB })),
+      embedder,
+    );
     expect(summary.removed.sort()).toEqual(gone.sort());
     expect(summary.embedded).toEqual([]);
     expect(summary.documents).toBe(BIG_CORPUS - 2);
@@ -351,30 +403,45 @@ syncBuiltinESMExports();
       ['CURRENT', 'everything written, killed right before the switch'],
     ];
 
-    it.each(points)('%s: %s → the previous index serves, the next build cleans up', async (at) => {
-      const dir = copyOfPristine();
-      const live = liveBuildDir(dir)!;
-      const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seedsA2, CITE_KILL_AT: at }, [pathToFileURL(hook).href]);
-      const exit = await run.closed;
-      expect(exit.signal, run.stderr()).toBe('SIGKILL');
+    it.each(points)(
+      '%s: %s → the previous index serves, the next build cleans up',
+      async (at) => {
+        const dir = copyOfPristine();
+        const live = liveBuildDir(dir)!;
+        const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seedsA2, CITE_KILL_AT: at }, [
+          pathToFileURL(hook).href,
+        ]);
+        const exit = await run.closed;
+        expect(exit.signal, run.stderr()).toBe('SIGKILL');
 
-      const leftovers = entries(dir).filter((e) => e !== 'CURRENT' && path.join(dir, e) !== live);
-      const half = leftovers.find((e) => e.startsWith('build-'))!;
-      expect(half, 'a half-written build folder').toBeDefined();
-      if (at === 'CURRENT') {
-        expect(leftovers.some((e) => e.startsWith('CURRENT.'))).toBe(true); // the pointer that was never renamed
-        expect(entries(path.join(dir, half))).toEqual(['chunks.jsonl', 'lexical.bin', 'manifest.json', 'texts.jsonl', 'vectors.f32']);
-      } else {
-        expect(entries(path.join(dir, half))).toContain(at);
-        expect(statSync(path.join(dir, half, at)).size).toBeGreaterThan(0);
-      }
-      await expectPreviousIndexServes(dir, live);
+        const leftovers = entries(dir).filter((e) => e !== 'CURRENT' && path.join(dir, e) !== live);
+        const half = leftovers.find((e) => e.startsWith('build-'))!;
+        expect(half, 'a half-written build folder').toBeDefined();
+        if (at === 'CURRENT') {
+          expect(leftovers.some((e) => e.startsWith('CURRENT.'))).toBe(true); // the pointer that was never renamed
+          expect(entries(path.join(dir, half))).toEqual([
+            'chunks.jsonl',
+            'lexical.bin',
+            'manifest.json',
+            'texts.jsonl',
+            'vectors.f32',
+          ]);
+        } else {
+          expect(entries(path.join(dir, half))).toContain(at);
+          expect(statSync(path.join(dir, half, at)).size).toBeGreaterThan(0);
+        }
+        await expectPreviousIndexServes(dir, live);
 
-      const next = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA2 })), embedder);
-      expect(next.reused).toHaveLength(5); // the previous build was intact: only the new document embedded
-      expect(next.embedded).toEqual(['zz_added.txt']);
-      expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]);
-    }, 120_000);
+        const next = await buildIndex(
+          buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA2 })),
+          embedder,
+        );
+        expect(next.reused).toHaveLength(5); // the previous build was intact: only the new document embedded
+        expect(next.embedded).toEqual(['zz_added.txt']);
+        expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]);
+      },
+      120_000,
+    );
 
     // Builds that reuse the live build's files as hard links: a kill must leave those files (shared
     // with the half-written folder) intact, and removing the leftovers must not take them along.
@@ -385,24 +452,33 @@ syncBuiltinESMExports();
       ['a touched document', 'CURRENT', () => seedsTouched, [FILES.chunks, FILES.vectors, FILES.lexical]],
     ];
 
-    it.each(linked)('%s, killed at %s: the live build’s hard-linked files stay intact', async (_what, at, seeds, links) => {
-      const dir = copyOfPristine();
-      const live = liveBuildDir(dir)!;
-      const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seeds(), CITE_KILL_AT: at }, [pathToFileURL(hook).href]);
-      expect((await run.closed).signal, run.stderr()).toBe('SIGKILL');
-      const half = entries(dir).find((e) => e.startsWith('build-') && path.join(dir, e) !== live)!;
-      for (const f of links) expect(statSync(path.join(dir, half, f)).ino, f).toBe(statSync(path.join(live, f)).ino); // really shared
-      expectFilesMatchManifest(live);
-      await expectPreviousIndexServes(dir, live);
+    it.each(linked)(
+      '%s, killed at %s: the live build’s hard-linked files stay intact',
+      async (_what, at, seeds, links) => {
+        const dir = copyOfPristine();
+        const live = liveBuildDir(dir)!;
+        const run = indexer('node', { INDEX_DIR: dir, SEEDS_DIR: seeds(), CITE_KILL_AT: at }, [
+          pathToFileURL(hook).href,
+        ]);
+        expect((await run.closed).signal, run.stderr()).toBe('SIGKILL');
+        const half = entries(dir).find((e) => e.startsWith('build-') && path.join(dir, e) !== live)!;
+        for (const f of links) expect(statSync(path.join(dir, half, f)).ino, f).toBe(statSync(path.join(live, f)).ino); // really shared
+        expectFilesMatchManifest(live);
+        await expectPreviousIndexServes(dir, live);
 
-      const next = await buildIndex(buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() })), embedder);
-      expect([next.embeddedChunks, next.upToDate]).toEqual([0, false]);
-      expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]); // the killed build and the old live one removed…
-      expectFilesMatchManifest(next.buildDir); // …without harming the files the new build shares with them
-      const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() }));
-      expect(liveBuildDir(dir)).toBe(next.buildDir);
-      expect((await engine.ask(QUESTION)).hits[0]!.text).toContain('150 thousand');
-    }, 120_000);
+        const next = await buildIndex(
+          buildSettings(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() })),
+          embedder,
+        );
+        expect([next.embeddedChunks, next.upToDate]).toEqual([0, false]);
+        expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]); // the killed build and the old live one removed…
+        expectFilesMatchManifest(next.buildDir); // …without harming the files the new build shares with them
+        const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() }));
+        expect(liveBuildDir(dir)).toBe(next.buildDir);
+        expect((await engine.ask(QUESTION)).hits[0]!.text).toContain('150 thousand');
+      },
+      120_000,
+    );
   });
 });
 
@@ -426,7 +502,13 @@ describe('each index file damaged in turn', () => {
   const FILES = ['manifest.json', 'chunks.jsonl', 'vectors.f32', 'lexical.bin', 'hnsw.bin'] as const;
   /** hnsw.bin only exists above EXACT_SEARCH_MAX: those cases run on an index built with HNSW. */
   const hnswDirs = new Set<string>();
-  const configFor = (dir: string) => testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seedsA, EXACT_SEARCH_MAX: hnswDirs.has(dir) ? '20' : '10000' });
+  const configFor = (dir: string) =>
+    testConfig({
+      EMBED_MODEL: modelDir,
+      INDEX_DIR: dir,
+      SEEDS_DIR: seedsA,
+      EXACT_SEARCH_MAX: hnswDirs.has(dir) ? '20' : '10000',
+    });
   const build = (dir: string) => liveBuildDir(dir)!;
   const file = (dir: string, name: string) => path.join(build(dir), name);
   const seededBytes = (n: number) => {
@@ -435,7 +517,10 @@ describe('each index file damaged in turn', () => {
   };
   /** Rewrites the manifest (keeping it valid JSON), e.g. to make a damaged file's checksum match. */
   const editManifest = (dir: string, edit: (m: Manifest) => object) =>
-    writeFileSync(file(dir, 'manifest.json'), JSON.stringify(edit(JSON.parse(readFileSync(file(dir, 'manifest.json'), 'utf8')) as Manifest)));
+    writeFileSync(
+      file(dir, 'manifest.json'),
+      JSON.stringify(edit(JSON.parse(readFileSync(file(dir, 'manifest.json'), 'utf8')) as Manifest)),
+    );
   const replaceWithChecksum = (dir: string, name: string, data: Buffer) => {
     writeFileSync(file(dir, name), data);
     editManifest(dir, (m) => ({ ...m, checksums: { ...m.checksums, [name]: sha256(data) } }));
@@ -451,34 +536,84 @@ describe('each index file damaged in turn', () => {
   const cases: Case[] = [];
   for (const name of FILES) {
     cases.push(
-      [`${name} truncated to half`, (d) => truncateSync(file(d, name), Math.floor(statSync(file(d, name)).size / 2)), expected(name, 'truncated')],
+      [
+        `${name} truncated to half`,
+        (d) => truncateSync(file(d, name), Math.floor(statSync(file(d, name)).size / 2)),
+        expected(name, 'truncated'),
+      ],
       [`${name} emptied`, (d) => truncateSync(file(d, name), 0), expected(name, 'emptied')],
-      [`${name} overwritten with random bytes`, (d) => writeFileSync(file(d, name), seededBytes(statSync(file(d, name)).size)), expected(name, 'random')],
+      [
+        `${name} overwritten with random bytes`,
+        (d) => writeFileSync(file(d, name), seededBytes(statSync(file(d, name)).size)),
+        expected(name, 'random'),
+      ],
       [`${name} deleted`, (d) => rmSync(file(d, name)), expected(name, 'deleted')],
     );
   }
   cases.push(
     ['manifest.json: wrong dimension', (d) => editManifest(d, (m) => ({ ...m, dim: m.dim - 1 })), /of dimension 383/],
-    ['manifest.json: wrong chunk count', (d) => editManifest(d, (m) => ({ ...m, chunkCount: m.chunkCount + 1 })), /expected \d+ chunks/],
-    ['manifest.json: unknown format version', (d) => editManifest(d, (m) => ({ ...m, formatVersion: 3 })), /manifest\.json unreadable/],
+    [
+      'manifest.json: wrong chunk count',
+      (d) => editManifest(d, (m) => ({ ...m, chunkCount: m.chunkCount + 1 })),
+      /expected \d+ chunks/,
+    ],
+    [
+      'manifest.json: unknown format version',
+      (d) => editManifest(d, (m) => ({ ...m, formatVersion: 3 })),
+      /manifest\.json unreadable/,
+    ],
     ['manifest.json: no checksums', (d) => editManifest(d, ({ checksums: _, ...m }) => m), /manifest\.json unreadable/],
     // Damage the checksums cannot see (the manifest was updated to match): the deeper checks.
-    ['chunks.jsonl not JSON lines, checksum matching', (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('[{"doc": "000_')), /chunks\.jsonl/],
-    ['chunks.jsonl valid JSON of the wrong shape, checksum matching', (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('{"chunks": []}\n')), /expected \d+ chunks/],
-    ['chunks.jsonl `null`, checksum matching', (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('null\n')), /expected \d+ chunks/],
+    [
+      'chunks.jsonl not JSON lines, checksum matching',
+      (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('[{"doc": "000_')),
+      /chunks\.jsonl/,
+    ],
+    [
+      'chunks.jsonl valid JSON of the wrong shape, checksum matching',
+      (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('{"chunks": []}\n')),
+      /expected \d+ chunks/,
+    ],
+    [
+      'chunks.jsonl `null`, checksum matching',
+      (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from('null\n')),
+      /expected \d+ chunks/,
+    ],
     [
       'chunks.jsonl lines of another shape, checksum matching',
-      (d) => replaceWithChecksum(d, 'chunks.jsonl', Buffer.from(readFileSync(file(d, 'chunks.jsonl'), 'utf8').replace(/"text":/g, '"txt":'))),
+      (d) =>
+        replaceWithChecksum(
+          d,
+          'chunks.jsonl',
+          Buffer.from(readFileSync(file(d, 'chunks.jsonl'), 'utf8').replace(/"text":/g, '"txt":')),
+        ),
       /chunks\.jsonl does not match manifest\.json/,
     ],
-    ['lexical.bin random bytes, checksum matching', (d) => replaceWithChecksum(d, 'lexical.bin', seededBytes(statSync(file(d, 'lexical.bin')).size)), /lexical\.bin/],
-    ['vectors.f32 a row short, checksum matching', (d) => replaceWithChecksum(d, 'vectors.f32', readFileSync(file(d, 'vectors.f32')).subarray(384 * 4)), /expected \d+ vectors of dimension 384/],
-    ['hnsw.bin random bytes, checksum matching', (d) => replaceWithChecksum(d, 'hnsw.bin', seededBytes(statSync(file(d, 'hnsw.bin')).size)), /hnsw\.bin/],
+    [
+      'lexical.bin random bytes, checksum matching',
+      (d) => replaceWithChecksum(d, 'lexical.bin', seededBytes(statSync(file(d, 'lexical.bin')).size)),
+      /lexical\.bin/,
+    ],
+    [
+      'vectors.f32 a row short, checksum matching',
+      (d) => replaceWithChecksum(d, 'vectors.f32', readFileSync(file(d, 'vectors.f32')).subarray(384 * 4)),
+      /expected \d+ vectors of dimension 384/,
+    ],
+    [
+      'hnsw.bin random bytes, checksum matching',
+      (d) => replaceWithChecksum(d, 'hnsw.bin', seededBytes(statSync(file(d, 'hnsw.bin')).size)),
+      /hnsw\.bin/,
+    ],
     [
       'hnsw.bin of another index, checksum matching',
       async (d) => {
         const index = await loadIndex(d);
-        const other = buildHnsw(Float32Array.from({ length: 10 * 384 }, (_, i) => index.dense.vector(Math.floor(i / 384))[i % 384]!), 384, 16, 50);
+        const other = buildHnsw(
+          Float32Array.from({ length: 10 * 384 }, (_, i) => index.dense.vector(Math.floor(i / 384))[i % 384]!),
+          384,
+          16,
+          50,
+        );
         const tmp = path.join(tempDir(), 'other.bin');
         other.writeIndexSync(tmp);
         replaceWithChecksum(d, 'hnsw.bin', readFileSync(tmp));
@@ -488,18 +623,21 @@ describe('each index file damaged in turn', () => {
     ['CURRENT empty', (d) => writeFileSync(path.join(d, 'CURRENT'), ''), /manifest\.json unreadable/],
   );
 
-  it.each(cases)('%s: loading throws a clear IndexError; Engine.open rebuilds and answers', async (name, damage, why) => {
-    const dir = name.startsWith('hnsw.bin') ? copyOf(pristineHnsw, 'index') : copyOfPristine();
-    await damage(dir);
-    const e = await indexErrorOf(dir);
-    expect(e.kind).toBe('corrupt');
-    expect(e.message).toMatch(why);
-    expect(e.message).toContain(`The index in ${shownPath(dir)} is damaged`);
-    expect(e.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
-    expect(e.message).toContain('Run `npm run index` to rebuild it.');
-    expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
-    await expectRebuildAndAnswer(configFor(dir));
-    expect((await loadIndex(dir)).manifest.chunkCount).toBe((await loadIndex(pristine)).manifest.chunkCount);
-    expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)]);
-  });
+  it.each(cases)(
+    '%s: loading throws a clear IndexError; Engine.open rebuilds and answers',
+    async (name, damage, why) => {
+      const dir = name.startsWith('hnsw.bin') ? copyOf(pristineHnsw, 'index') : copyOfPristine();
+      await damage(dir);
+      const e = await indexErrorOf(dir);
+      expect(e.kind).toBe('corrupt');
+      expect(e.message).toMatch(why);
+      expect(e.message).toContain(`The index in ${shownPath(dir)} is damaged`);
+      expect(e.message).not.toContain(path.resolve(dir)); // no absolute server path in a message
+      expect(e.message).toContain('Run `npm run index` to rebuild it.');
+      expect(e.message.split('\n')).toHaveLength(1); // one line, no stack or zod dump
+      await expectRebuildAndAnswer(configFor(dir));
+      expect((await loadIndex(dir)).manifest.chunkCount).toBe((await loadIndex(pristine)).manifest.chunkCount);
+      expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(dir)!)]);
+    },
+  );
 });

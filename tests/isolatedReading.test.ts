@@ -44,37 +44,58 @@ describe('the reading worker: a document over a limit is skipped with its reason
     expect(HOSTILE.length).toBeLessThan(400_000);
     const dir = folder({ 'runaway.docx': HOSTILE, 'note.txt': NOTE });
     const { documents, skipped } = await loadDocuments(dir);
-    expect(skipped).toEqual([{ file: 'runaway.docx', reason: 'unpacks to 95 MB (over the 20 MB limit DOC_MAX_UNPACKED_BYTES: a zip bomb?)' }]);
+    expect(skipped).toEqual([
+      { file: 'runaway.docx', reason: 'unpacks to 95 MB (over the 20 MB limit DOC_MAX_UNPACKED_BYTES: a zip bomb?)' },
+    ]);
     expect(documents.map((d) => d.file)).toEqual(['note.txt']);
   });
 
   it('with the unpacked limit raised to the old 100 MB, the heap limit stops it: skipped, the reader goes on with the next document', async () => {
     const dir = folder({ 'a-runaway.docx': HOSTILE, 'note.txt': NOTE });
     const { documents, skipped } = await loadDocuments(dir, { maxUnpackedBytes: 100 * 1024 * 1024, memoryMb: 128 });
-    expect(skipped).toEqual([{ file: 'a-runaway.docx', reason: 'needs more than 128 MB of memory to read (the limit DOC_READ_MEMORY_MB)' }]);
+    expect(skipped).toEqual([
+      { file: 'a-runaway.docx', reason: 'needs more than 128 MB of memory to read (the limit DOC_READ_MEMORY_MB)' },
+    ]);
     expect(documents.map((d) => d.file)).toEqual(['note.txt']); // read by a fresh worker after the first one died
   }, 60_000);
 
   it('a document that takes longer than DOC_READ_SECONDS is skipped, the next one is read', async () => {
     const dir = folder({ 'slow.docx': runawayDocx(10), 'note.txt': NOTE });
-    const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, maxUnpackedBytes: 100 * 1024 * 1024, memoryMb: 4096, timeoutMs: 1000 };
+    const limits: ReadLimits = {
+      ...DEFAULT_READ_LIMITS,
+      maxUnpackedBytes: 100 * 1024 * 1024,
+      memoryMb: 4096,
+      timeoutMs: 1000,
+    };
     const reader = new DocumentReader(limits);
     try {
       expect(await reader.read(dir, entry(dir, 'note.txt'))).toMatchObject({ file: 'note.txt' }); // the worker is up
       const started = performance.now();
-      expect(await reader.read(dir, entry(dir, 'slow.docx'))).toBe('took longer than 1 s to read (the limit DOC_READ_SECONDS)');
+      expect(await reader.read(dir, entry(dir, 'slow.docx'))).toBe(
+        'took longer than 1 s to read (the limit DOC_READ_SECONDS)',
+      );
       expect(performance.now() - started).toBeLessThan(5000); // stopped, not waited for (reading it takes 10 s and more)
-      expect(await reader.read(dir, entry(dir, 'note.txt'))).toMatchObject({ file: 'note.txt', title: 'The lighthouse keepers' });
+      expect(await reader.read(dir, entry(dir, 'note.txt'))).toMatchObject({
+        file: 'note.txt',
+        title: 'The lighthouse keepers',
+      });
     } finally {
       await reader.close();
     }
   }, 30_000);
 
   it('more text than DOC_MAX_TEXT_CHARS is skipped (a PDF stops being laid out as soon as it is over)', async () => {
-    const dir = folder({ 'long.txt': `A long note\n\n${'The keepers wrote down every ship. '.repeat(100)}\n`, 'long.pdf': Buffer.from(await makePdf()), 'note.txt': NOTE });
+    const dir = folder({
+      'long.txt': `A long note\n\n${'The keepers wrote down every ship. '.repeat(100)}\n`,
+      'long.pdf': Buffer.from(await makePdf()),
+      'note.txt': NOTE,
+    });
     const { documents, skipped } = await loadDocuments(dir, { maxTextChars: 300 });
     const reason = 'too much text (over 300 characters, the limit DOC_MAX_TEXT_CHARS)';
-    expect(skipped).toEqual([{ file: 'long.pdf', reason }, { file: 'long.txt', reason }]);
+    expect(skipped).toEqual([
+      { file: 'long.pdf', reason },
+      { file: 'long.txt', reason },
+    ]);
     expect(documents.map((d) => d.file)).toEqual(['note.txt']);
   });
 });
@@ -92,7 +113,14 @@ describe('the start-up build in the main process with the runaway DOCX in the co
     writeFileSync(path.join(seeds, 'note.txt'), NOTE);
     writeFileSync(path.join(seeds, 'uploads', 'runaway.docx'), HOSTILE);
     // The unpacked limit as it was (100 MB), so that the heap limit is what has to hold.
-    env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds, ADMIN_IDS: String(ADMIN.id), DOC_MAX_UNPACKED_BYTES: String(100 * 1024 * 1024), DOC_READ_MEMORY_MB: '128' };
+    env = {
+      EMBED_MODEL: await testModelDir(),
+      INDEX_DIR: path.join(root, 'index'),
+      SEEDS_DIR: seeds,
+      ADMIN_IDS: String(ADMIN.id),
+      DOC_MAX_UNPACKED_BYTES: String(100 * 1024 * 1024),
+      DOC_READ_MEMORY_MB: '128',
+    };
   }, 60_000);
 
   afterAll(async () => {
@@ -104,14 +132,19 @@ describe('the start-up build in the main process with the runaway DOCX in the co
     engine = await Engine.open(testConfig(env));
     expect(engine.manifest.documents.map((d) => d.file)).toEqual(['note.txt']);
     expect(engine.manifest.skipped.map(({ file, reason }) => ({ file, reason }))).toEqual([
-      { file: 'uploads/runaway.docx', reason: 'needs more than 128 MB of memory to read (the limit DOC_READ_MEMORY_MB)' },
+      {
+        file: 'uploads/runaway.docx',
+        reason: 'needs more than 128 MB of memory to read (the limit DOC_READ_MEMORY_MB)',
+      },
     ]);
     run = await startBot(engine, env);
   }, 120_000);
 
   it('/sources shows the admin the skipped file and why (users see only the documents)', async () => {
     const admin = (await run.exchange(() => run.fake.sendCommand(ADMIN, 'sources'))).sent.at(-1)!;
-    expect(admin.plain).toContain('Not read (1 file; /remove can take them out):\n• uploads/runaway.docx, not read: needs more than 128 MB of memory to read');
+    expect(admin.plain).toContain(
+      'Not read (1 file; /remove can take them out):\n• uploads/runaway.docx, not read: needs more than 128 MB of memory to read',
+    );
     const someone = (await run.exchange(() => run.fake.sendCommand(user(900), 'sources'))).sent.at(-1)!;
     expect(someone.plain).toContain('note.txt');
     expect(someone.plain).not.toContain('runaway');
@@ -120,10 +153,14 @@ describe('the start-up build in the main process with the runaway DOCX in the co
   it('/remove lists it with the reason and takes it out of the documents folder', async () => {
     const { fake } = run;
     const list = (await run.exchange(() => fake.sendCommand(ADMIN, 'remove'))).sent.at(-1)!;
-    expect(list.plain).toMatch(/^2\. runaway\.docx\n {2}uploads\/runaway\.docx, not read: needs more than 128 MB of memory to read \(the limit DOC_READ_MEMORY_MB\), added \d{4}-\d\d-\d\d$/m);
+    expect(list.plain).toMatch(
+      /^2\. runaway\.docx\n {2}uploads\/runaway\.docx, not read: needs more than 128 MB of memory to read \(the limit DOC_READ_MEMORY_MB\), added \d{4}-\d\d-\d\d$/m,
+    );
     await run.exchange(() => fake.pressButton(ADMIN, list, buttonData(list, '2. runaway.docx')!));
     const confirm = fake.messages.find((m) => m.message_id === list.message_id)!;
-    expect(confirm.plain).toBe('Remove «runaway.docx» (uploads/runaway.docx)? The file is moved to the trash, nothing is deleted.');
+    expect(confirm.plain).toBe(
+      'Remove «runaway.docx» (uploads/runaway.docx)? The file is moved to the trash, nothing is deleted.',
+    );
     const before = fake.messages.length;
     await run.exchange(() => fake.pressButton(ADMIN, confirm, buttonData(confirm, 'Remove')!));
     await fake.waitFor(() => fake.messages.slice(before).find((m) => /^Removed «runaway\.docx»/.test(m.plain)), 30_000);
@@ -136,9 +173,19 @@ describe('the start-up build in the main process with the runaway DOCX in the co
     const { fake } = run;
     const before = fake.messages.length;
     await run.exchange(() => fake.sendDocument(ADMIN, { name: 'again.docx', content: HOSTILE }));
-    const done = await fake.waitFor(() => fake.messages.slice(before).find((m) => /^(Added|The indexer skipped|uploads\/again\.docx is stored)/.test(m.plain)), 60_000);
-    expect(done.plain).toMatch(/^The indexer skipped uploads\/again\.docx: needs more than 128 MB of memory to read \(the limit DOC_READ_MEMORY_MB\)\. The file was moved to \.trash\//);
-    const answer = (await run.exchange(() => fake.sendText(user(901), 'Who kept a log of every passing ship?'))).sent.at(-1)!;
+    const done = await fake.waitFor(
+      () =>
+        fake.messages
+          .slice(before)
+          .find((m) => /^(Added|The indexer skipped|uploads\/again\.docx is stored)/.test(m.plain)),
+      60_000,
+    );
+    expect(done.plain).toMatch(
+      /^The indexer skipped uploads\/again\.docx: needs more than 128 MB of memory to read \(the limit DOC_READ_MEMORY_MB\)\. The file was moved to \.trash\//,
+    );
+    const answer = (
+      await run.exchange(() => fake.sendText(user(901), 'Who kept a log of every passing ship?'))
+    ).sent.at(-1)!;
     expect(answer.plain).toContain('note.txt');
   }, 90_000);
 });

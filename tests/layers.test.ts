@@ -12,7 +12,10 @@ import { REPO } from './support/testModel.js';
  * specific path decides: `db/pool.ts` (the connection) is shared ground, the rest of db/ is state.
  */
 const LAYERS: [name: string, paths: string[]][] = [
-  ['shared ground', ['paths.ts', 'log.ts', 'progress.ts', 'quantile.ts', 'modules.ts', 'config.ts', 'text/', 'db/pool.ts']],
+  [
+    'shared ground',
+    ['paths.ts', 'log.ts', 'progress.ts', 'quantile.ts', 'modules.ts', 'config.ts', 'text/', 'db/pool.ts'],
+  ],
   ['documents', ['documents/']],
   ['chunks', ['chunks/']],
   ['vectors', ['vectors/']],
@@ -26,7 +29,7 @@ const LAYERS: [name: string, paths: string[]][] = [
 ];
 
 /** The layer of a path relative to src/ (posix separators), or undefined when none claims it. */
-export function layerOf(file: string): number | undefined {
+function layerOf(file: string): number | undefined {
   let best: { layer: number; length: number } | undefined;
   LAYERS.forEach(([, paths], layer) => {
     for (const p of paths) {
@@ -38,9 +41,11 @@ export function layerOf(file: string): number | undefined {
 }
 
 /** Relative module specifiers of a source text: static imports, re-exports, side-effect and dynamic imports. */
-export function importsOf(source: string): string[] {
+function importsOf(source: string): string[] {
   const found: string[] = [];
-  for (const m of source.matchAll(/(?:^|[\s;])(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm)) {
+  for (const m of source.matchAll(
+    /(?:^|[\s;])(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;])import\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm,
+  )) {
     const spec = m[1] ?? m[2] ?? m[3];
     if (spec?.startsWith('.')) found.push(spec);
   }
@@ -53,14 +58,15 @@ function resolve(from: string, spec: string): string {
 }
 
 /** Every import that points to a higher layer, as "from → to (layer → layer)". */
-export function backImports(files: Map<string, string>): string[] {
+function backImports(files: Map<string, string>): string[] {
   const out: string[] = [];
   for (const [file, source] of files) {
     const own = layerOf(file)!;
     for (const spec of importsOf(source)) {
       const target = resolve(file, spec);
       const theirs = layerOf(target);
-      if (theirs !== undefined && theirs > own) out.push(`${file} → ${target} (${LAYERS[own]![0]} → ${LAYERS[theirs]![0]})`);
+      if (theirs !== undefined && theirs > own)
+        out.push(`${file} → ${target} (${LAYERS[own]![0]} → ${LAYERS[theirs]![0]})`);
     }
   }
   return out;
@@ -71,7 +77,8 @@ function sourceFiles(dir: string, base = dir): Map<string, string> {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) for (const [k, v] of sourceFiles(full, base)) files.set(k, v);
-    else if (/\.(ts|mjs)$/.test(entry.name)) files.set(path.relative(base, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
+    else if (/\.(ts|mjs)$/.test(entry.name))
+      files.set(path.relative(base, full).split(path.sep).join('/'), readFileSync(full, 'utf8'));
   }
   return files;
 }
@@ -97,7 +104,14 @@ describe('import direction', () => {
       "const m = await import('../telegram/bot.js');",
       'import {\n  d,\n  e,\n} from "../chunks/chunk.js";',
     ].join('\n');
-    expect(importsOf(source)).toEqual(['../retrieval/search.js', './b.js', '../text/terms.js', './side.js', '../telegram/bot.js', '../chunks/chunk.js']);
+    expect(importsOf(source)).toEqual([
+      '../retrieval/search.js',
+      './b.js',
+      '../text/terms.js',
+      './side.js',
+      '../telegram/bot.js',
+      '../chunks/chunk.js',
+    ]);
     const probe = new Map([['index/probe.ts', source]]);
     expect(backImports(probe)).toEqual([
       'index/probe.ts → retrieval/search.ts (index → retrieval)',

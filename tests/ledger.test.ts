@@ -7,7 +7,8 @@ import type { Update } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
 import { STUCK_MS, UpdateLedger, WINDOW } from '../src/telegram/ledger.js';
 
-const updates = (from: number, count: number) => Array.from({ length: count }, (_, i) => ({ update_id: from + i }) as Update);
+const updates = (from: number, count: number) =>
+  Array.from({ length: count }, (_, i) => ({ update_id: from + i }) as Update);
 const ids = (us: Update[]) => us.map((u) => u.update_id);
 
 function ledgerAt() {

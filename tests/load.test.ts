@@ -19,7 +19,11 @@ const USERS = FULL ? 200 : 10;
 const SECONDS = FULL ? 20 : 1;
 /** The small load keeps each user over the limit with fewer questions. */
 const LIMIT_ENV: Record<string, string> = FULL ? {} : { RATE_LIMIT_PER_MINUTE: '5' };
-const QUESTIONS = ['How many Azerbaijanis were expelled in 1948-1953?', 'What happened on 27 September 2020?', 'What is the target of the attacks on Karabakh?'];
+const QUESTIONS = [
+  'How many Azerbaijanis were expelled in 1948-1953?',
+  'What happened on 27 September 2020?',
+  'What is the target of the attacks on Karabakh?',
+];
 
 const tmp = tempDirs('cite-load-');
 let engine: Engine;
@@ -32,7 +36,7 @@ beforeAll(async () => {
 
 afterAll(() => {});
 
-export interface LoadTable {
+interface LoadTable {
   questions: number;
   answered: number;
   rateLimitNotices: number;
@@ -43,7 +47,8 @@ export interface LoadTable {
   drainS: number;
 }
 
-const quantile = (xs: number[], q: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN);
+const quantile = (xs: number[], q: number) =>
+  xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]! : NaN;
 
 /** `rate` questions a second from `users` users (round robin) for `seconds`; what they got. */
 async function overload(r: RunningBot, rate: number, users: number, seconds: number): Promise<LoadTable> {
@@ -54,7 +59,11 @@ async function overload(r: RunningBot, rate: number, users: number, seconds: num
   const delays: number[] = [];
   const notices = { rate: 0, behind: 0 };
   const rateTexts = new Set(Object.values(TEXTS).map((t) => t.rateLimited));
-  const behindTexts = new Set(Object.values(TEXTS).map((t) => (t as { behind?: (s: number) => string }).behind?.((r.config as { BEHIND_SECONDS?: number }).BEHIND_SECONDS ?? 0)));
+  const behindTexts = new Set(
+    Object.values(TEXTS).map((t) =>
+      (t as { behind?: (s: number) => string }).behind?.((r.config as { BEHIND_SECONDS?: number }).BEHIND_SECONDS ?? 0),
+    ),
+  );
   r.bot.api.config.use(async (prev, method, payload, signal) => {
     const result = await prev(method, payload, signal);
     const update = handling.getStore();
@@ -70,7 +79,11 @@ async function overload(r: RunningBot, rate: number, users: number, seconds: num
   let sent = 0;
   while (Date.now() - t0 < seconds * 1000) {
     const due = Math.floor(((Date.now() - t0) / 1000) * rate);
-    for (; sent < due; sent++) sentAt.set(r.fake.sendText(user(50_000 + (sent % users)), QUESTIONS[sent % QUESTIONS.length]!).update_id, Date.now());
+    for (; sent < due; sent++)
+      sentAt.set(
+        r.fake.sendText(user(50_000 + (sent % users)), QUESTIONS[sent % QUESTIONS.length]!).update_id,
+        Date.now(),
+      );
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   const loadEnd = Date.now();
@@ -87,26 +100,32 @@ async function overload(r: RunningBot, rate: number, users: number, seconds: num
 }
 
 describe('overload', () => {
-  it(`${RATE} questions a second from ${USERS} users for ${SECONDS} s: rate-limited by when they were sent`, async () => {
-    const r = await startBot(engine, { ...env, ...LIMIT_ENV });
-    try {
-      const table = await overload(r, RATE, USERS, SECONDS);
-      if (FULL || process.env.LOAD_REPORT) console.log(`load ${RATE}/s, ${USERS} users, ${SECONDS} s:`, JSON.stringify(table));
-      const perUser = (RATE * SECONDS) / USERS; // questions each user sent, all within a minute
-      const limit = r.config.RATE_LIMIT_PER_MINUTE;
-      expect(perUser).toBeGreaterThan(limit);
-      // Each user: at most the limit answered, told once about the limit (or that the bot is behind).
-      expect(table.answered).toBeLessThanOrEqual(USERS * limit);
-      expect(table.rateLimitNotices).toBe(USERS);
-      expect(r.errors).toEqual([]);
-    } finally {
-      await r.stop();
-    }
-  }, 40 * 60_000);
+  it(
+    `${RATE} questions a second from ${USERS} users for ${SECONDS} s: rate-limited by when they were sent`,
+    async () => {
+      const r = await startBot(engine, { ...env, ...LIMIT_ENV });
+      try {
+        const table = await overload(r, RATE, USERS, SECONDS);
+        if (FULL || process.env.LOAD_REPORT)
+          console.log(`load ${RATE}/s, ${USERS} users, ${SECONDS} s:`, JSON.stringify(table));
+        const perUser = (RATE * SECONDS) / USERS; // questions each user sent, all within a minute
+        const limit = r.config.RATE_LIMIT_PER_MINUTE;
+        expect(perUser).toBeGreaterThan(limit);
+        // Each user: at most the limit answered, told once about the limit (or that the bot is behind).
+        expect(table.answered).toBeLessThanOrEqual(USERS * limit);
+        expect(table.rateLimitNotices).toBe(USERS);
+        expect(r.errors).toEqual([]);
+      } finally {
+        await r.stop();
+      }
+    },
+    40 * 60_000,
+  );
 });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-const answers = (r: RunningBot, id: number) => r.fake.messages.filter((m) => m.chat_id === id && /^(1\. According to|The documents do not cover)/.test(m.plain));
+const answers = (r: RunningBot, id: number) =>
+  r.fake.messages.filter((m) => m.chat_id === id && /^(1\. According to|The documents do not cover)/.test(m.plain));
 const texts = (r: RunningBot, id: number) => r.fake.messages.filter((m) => m.chat_id === id).map((m) => m.plain);
 
 describe('the question limit and a bot that is behind', () => {

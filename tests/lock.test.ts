@@ -46,7 +46,13 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'cite-lock-'));
 let racers: Racer[] = [];
 
 beforeAll(async () => {
-  racers = Array.from({ length: RACERS }, () => new Racer(fork(path.join(import.meta.dirname, 'support/lockRacer.ts'), { execArgv: ['--import', TSX], stdio: 'ignore' })));
+  racers = Array.from(
+    { length: RACERS },
+    () =>
+      new Racer(
+        fork(path.join(import.meta.dirname, 'support/lockRacer.ts'), { execArgv: ['--import', TSX], stdio: 'ignore' }),
+      ),
+  );
   await Promise.all(racers.map((r) => r.next()));
 }, 60_000);
 afterAll(() => {
@@ -80,7 +86,10 @@ describe('the index lock under racing processes', () => {
       expect(existsSync(path.join(dir, 'LOCK'))).toBe(false); // released by its holder
     }
     const wrong = (kind: number) => holders.filter((n, trial) => trial % 2 === kind && n !== 1).length;
-    expect({ 'trials with no lock where not exactly one held it': wrong(0), 'trials with a stale lock where not exactly one held it': wrong(1) }).toEqual({
+    expect({
+      'trials with no lock where not exactly one held it': wrong(0),
+      'trials with a stale lock where not exactly one held it': wrong(1),
+    }).toEqual({
       'trials with no lock where not exactly one held it': 0,
       'trials with a stale lock where not exactly one held it': 0,
     });

@@ -33,7 +33,11 @@ function probe(tty: boolean): Promise<{ code: number | null; output: string }> {
   const node = [process.execPath, '--import', TSX, path.join(REPO, 'tests/support/logProbe.ts')];
   const quoted = node.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   const child = tty
-    ? spawn('script', ['-qec', `${quoted} 2>&1`, '/dev/null'], { cwd: tempDir(), env, stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('script', ['-qec', `${quoted} 2>&1`, '/dev/null'], {
+        cwd: tempDir(),
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
     : spawn(node[0]!, node.slice(1), { cwd: tempDir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => (output += d));
@@ -42,19 +46,26 @@ function probe(tty: boolean): Promise<{ code: number | null; output: string }> {
 }
 
 describe('log format', () => {
-  it.runIf(existsSync('/usr/bin/script'))('on a terminal: readable lines (time, level, message), also from the index worker', async () => {
-    const { code, output } = await probe(true);
-    expect(code).toBe(0);
-    const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
-    expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: main thread says hello\r?$/m);
-    expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: loading the embedding model /m);
-    expect(plain).not.toContain('{"level"');
-  }, 60_000);
+  it.runIf(existsSync('/usr/bin/script'))(
+    'on a terminal: readable lines (time, level, message), also from the index worker',
+    async () => {
+      const { code, output } = await probe(true);
+      expect(code).toBe(0);
+      const plain = output.replace(/\x1b\[[0-9;]*m/g, '');
+      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: main thread says hello\r?$/m);
+      expect(plain).toMatch(/^\[\d\d:\d\d:\d\d\] INFO: loading the embedding model /m);
+      expect(plain).not.toContain('{"level"');
+    },
+    60_000,
+  );
 
   it('into a pipe: one JSON object per line, also from the index worker', async () => {
     const { code, output } = await probe(false);
     expect(code).toBe(0);
-    const lines = output.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string });
+    const lines = output
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
     expect(lines[0]).toMatchObject({ level: 30, msg: 'main thread says hello' });
     expect(lines.some((l) => l.level === 30 && l.msg.startsWith('loading the embedding model '))).toBe(true);
   }, 60_000);

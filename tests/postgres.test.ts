@@ -24,7 +24,12 @@ import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.j
 
 const tempDir = tempDirs('cite-pg-');
 const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
-const QUESTIONS = [EXPELLED, 'Were 5000 houses destroyed?', 'How do I bake sourdough bread at home?', 'Какова позиция профсоюзов?'];
+const QUESTIONS = [
+  EXPELLED,
+  'Were 5000 houses destroyed?',
+  'How do I bake sourdough bread at home?',
+  'Какова позиция профсоюзов?',
+];
 
 let modelDir: string;
 const servers: TestPg[] = [];
@@ -62,7 +67,12 @@ describe('DATABASE_URL', () => {
     const db = await database();
     const work = tempDir();
     const indexDir = path.join(work, 'index');
-    const env = { EMBED_MODEL: modelDir, SEEDS_DIR: SEEDS, INDEX_DIR: indexDir, EMBED_CACHE_DIR: path.join(work, 'cache') };
+    const env = {
+      EMBED_MODEL: modelDir,
+      SEEDS_DIR: SEEDS,
+      INDEX_DIR: indexDir,
+      EMBED_CACHE_DIR: path.join(work, 'cache'),
+    };
     const built = await runCli('index.ts', [], { ...env, DATABASE_URL: db.url }, work);
     expect(built.code, built.stderr).toBe(0);
     expect(built.stderr).toMatch(/Indexed 5 documents, 87 passages/);
@@ -70,12 +80,21 @@ describe('DATABASE_URL', () => {
     const again = await runCli('index.ts', [], { ...env, DATABASE_URL: db.url }, work);
     expect(again.stderr).toMatch(/up to date/);
 
-    const fromPg = await runCli('ask.ts', ['--jsonl', '--top', '5'], { ...env, DATABASE_URL: db.url }, work, QUESTIONS.join('\n'));
+    const fromPg = await runCli(
+      'ask.ts',
+      ['--jsonl', '--top', '5'],
+      { ...env, DATABASE_URL: db.url },
+      work,
+      QUESTIONS.join('\n'),
+    );
     expect(fromPg.code, fromPg.stderr).toBe(0);
     expect(existsSync(indexDir)).toBe(false);
     const fromFiles = await runCli('ask.ts', ['--jsonl', '--top', '5'], env, work, QUESTIONS.join('\n'));
     expect(fromFiles.code, fromFiles.stderr).toBe(0);
-    const answers = fromPg.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const answers = fromPg.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(answers).toHaveLength(QUESTIONS.length);
     expect(answers[0].answered).toBe(true);
     expect(answers[0].hits[0].text).toContain('1948-1953');
@@ -87,7 +106,12 @@ describe('DATABASE_URL', () => {
     const db = await database();
     await db.stop();
     const work = tempDir();
-    const run = await runCli('ask.ts', ['--json', EXPELLED], { EMBED_MODEL: modelDir, SEEDS_DIR: SEEDS, INDEX_DIR: path.join(work, 'i'), DATABASE_URL: db.url }, work);
+    const run = await runCli(
+      'ask.ts',
+      ['--json', EXPELLED],
+      { EMBED_MODEL: modelDir, SEEDS_DIR: SEEDS, INDEX_DIR: path.join(work, 'i'), DATABASE_URL: db.url },
+      work,
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/PostgreSQL \(DATABASE_URL\) cannot be reached/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
@@ -98,7 +122,12 @@ describe('builds in PostgreSQL', () => {
   it('embed only changed documents, switch to a new generation, and drop the old rows one build later', async () => {
     const db = await database();
     const seeds = seedsCopy();
-    const config = testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url });
+    const config = testConfig({
+      EMBED_MODEL: modelDir,
+      INDEX_DIR: path.join(tempDir(), 'unused'),
+      SEEDS_DIR: seeds,
+      DATABASE_URL: db.url,
+    });
     const engine = await Engine.open(config);
     const before = engine.manifest;
     expect(before.chunkCount).toBe(87);
@@ -120,12 +149,19 @@ describe('builds in PostgreSQL', () => {
     // The old generation's row is gone; its removed passages stay for one build (a replica one
     // generation behind still finds them), then go.
     expect(await count(db.url, 'SELECT count(*) AS n FROM cite_generations')).toBe(1);
-    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_passages WHERE died IS NULL')).toBe(engine.manifest.chunkCount);
+    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_passages WHERE died IS NULL')).toBe(
+      engine.manifest.chunkCount,
+    );
     const lingering = await count(db.url, 'SELECT count(*) AS n FROM cite_passages WHERE died IS NOT NULL');
     expect(lingering).toBeGreaterThan(0);
     appendFileSync(path.join(seeds, first!), '\n\nA second added paragraph about the zebra quartet.\n');
     await engine.reindex();
-    expect(await count(db.url, `SELECT count(*) AS n FROM cite_passages WHERE died IS NOT NULL AND died < (SELECT generation FROM cite_live)`)).toBe(0);
+    expect(
+      await count(
+        db.url,
+        `SELECT count(*) AS n FROM cite_passages WHERE died IS NOT NULL AND died < (SELECT generation FROM cite_live)`,
+      ),
+    ).toBe(0);
     await engine.close();
   }, 300_000);
 
@@ -137,9 +173,21 @@ describe('builds in PostgreSQL', () => {
       await db.stop(); // gone between the switch and this replica loading the new generation
       return summary;
     };
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url }), undefined, { builder });
+    const engine = await Engine.open(
+      testConfig({
+        EMBED_MODEL: modelDir,
+        INDEX_DIR: path.join(tempDir(), 'unused'),
+        SEEDS_DIR: seeds,
+        DATABASE_URL: db.url,
+      }),
+      undefined,
+      { builder },
+    );
     const before = engine.manifest.builtAt;
-    appendFileSync(path.join(seeds, readdirSync(seeds).sort()[0]!), '\n\nThe walrus orchestra tuned its oboes at dawn.\n');
+    appendFileSync(
+      path.join(seeds, readdirSync(seeds).sort()[0]!),
+      '\n\nThe walrus orchestra tuned its oboes at dawn.\n',
+    );
     const summary = await engine.reindex();
     expect(summary.embedded).toHaveLength(1);
     // The replica may have opened the new generation before the database went away (it hears of the
@@ -167,13 +215,17 @@ describe('builds in PostgreSQL', () => {
     try {
       // Wait until the build has written rows of its generation, then kill it.
       for (;;) {
-        const { rows } = await client.query(`SELECT count(*)::int AS n FROM cite_passages WHERE born IN (SELECT id FROM cite_generations WHERE state = 'building')`);
+        const { rows } = await client.query(
+          `SELECT count(*)::int AS n FROM cite_passages WHERE born IN (SELECT id FROM cite_generations WHERE state = 'building')`,
+        );
         if (rows[0].n > 0) break;
         if (child.exitCode !== null) throw new Error('the build ended before it could be killed');
       }
       child.kill('SIGKILL');
       await new Promise((r) => child.once('close', r));
-      expect((await client.query(`SELECT count(*)::int AS n FROM cite_generations WHERE state = 'building'`)).rows[0].n).toBe(1);
+      expect(
+        (await client.query(`SELECT count(*)::int AS n FROM cite_generations WHERE state = 'building'`)).rows[0].n,
+      ).toBe(1);
     } finally {
       await client.end();
     }
@@ -184,7 +236,9 @@ describe('builds in PostgreSQL', () => {
     expect(next.code, next.stderr).toBe(0);
     expect(next.stderr).toMatch(/Indexed 13 documents/);
     expect(await count(db.url, `SELECT count(*) AS n FROM cite_generations`)).toBe(1);
-    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_passages')).toBe(await count(db.url, `SELECT (manifest->>'chunkCount')::int AS n FROM cite_generations`));
+    expect(await count(db.url, 'SELECT count(*) AS n FROM cite_passages')).toBe(
+      await count(db.url, `SELECT (manifest->>'chunkCount')::int AS n FROM cite_generations`),
+    );
     // The reader follows the new generation by itself.
     await waitFor(async () => reader.manifest.documents.length === 13);
     await reader.close();
@@ -197,10 +251,22 @@ describe('lexical search in PostgreSQL', () => {
     const seeds = seedsCopy();
     const work = tempDir();
     const indexDir = path.join(work, 'index');
-    const env = { EMBED_MODEL: modelDir, SEEDS_DIR: seeds, INDEX_DIR: indexDir, EMBED_CACHE_DIR: path.join(work, 'cache') };
+    const env = {
+      EMBED_MODEL: modelDir,
+      SEEDS_DIR: seeds,
+      INDEX_DIR: indexDir,
+      EMBED_CACHE_DIR: path.join(work, 'cache'),
+    };
     const questions = [
-      ...readFileSync(path.join(SEEDS, '..', 'dev.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).q as string),
-      'expel Azerbaycan 1948 organisations remain', 'trade unions railway', 'Azerbaijanis deported', 'zebra quartet lighthouse', '5,000 houses',
+      ...readFileSync(path.join(SEEDS, '..', 'dev.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).q as string),
+      'expel Azerbaycan 1948 organisations remain',
+      'trade unions railway',
+      'Azerbaijanis deported',
+      'zebra quartet lighthouse',
+      '5,000 houses',
     ];
     const compare = async () => {
       expect((await runCli('index.ts', [], env, work)).code).toBe(0);
@@ -218,10 +284,15 @@ describe('lexical search in PostgreSQL', () => {
         got.scores.forEach((score, i) => expect(score, q).toBeCloseTo(want.scores[i]!, 3));
         const last = want.scores.at(-1) ?? 0;
         const passages = async (labels: number[], scores: number[], chunks: { get(l: number): unknown }) =>
-          (await Promise.all(labels.filter((_, i) => scores[i]! > last + 1e-4).map((l) => chunks.get(l)))).map((c) => `${(c as Chunk).doc}@${(c as Chunk).start}`).sort();
-        expect(await passages(got.labels, got.scores, pgLive.chunks), q).toEqual(await passages(want.labels, want.scores, files.chunks));
+          (await Promise.all(labels.filter((_, i) => scores[i]! > last + 1e-4).map((l) => chunks.get(l))))
+            .map((c) => `${(c as Chunk).doc}@${(c as Chunk).start}`)
+            .sort();
+        expect(await passages(got.labels, got.scores, pgLive.chunks), q).toEqual(
+          await passages(want.labels, want.scores, files.chunks),
+        );
         expect(lexical.unknownTerms(q), q).toEqual(files.lexical.unknownTerms(q));
-        for (const t of new Set(q.toLowerCase().split(/\W+/))) expect(lexical.idf(t), t).toBeCloseTo(files.lexical.idf(t), 9);
+        for (const t of new Set(q.toLowerCase().split(/\W+/)))
+          expect(lexical.idf(t), t).toBeCloseTo(files.lexical.idf(t), 9);
         const text = (await files.chunks.get(want.labels[0] ?? 0))!.text;
         expect(lexical.coverage(q, text), q).toBeCloseTo(files.lexical.coverage(q, text), 9);
       }
@@ -234,10 +305,18 @@ describe('lexical search in PostgreSQL', () => {
     cpSync(path.join(seeds, second!), path.join(seeds, 'moved.txt'));
     rmSync(path.join(seeds, second!));
     rmSync(path.join(seeds, third!));
-    writeFileSync(path.join(seeds, 'new.txt'), 'Railway unions\n\nThe railway workers union organised a deported workers fund.\n');
+    writeFileSync(
+      path.join(seeds, 'new.txt'),
+      'Railway unions\n\nThe railway workers union organised a deported workers fund.\n',
+    );
     await compare();
     // Only the rows of the live generation and of the one before remain (a replica one behind).
-    expect(await count(db.url, `SELECT count(*) AS n FROM cite_terms WHERE died IS NOT NULL AND died < (SELECT generation FROM cite_live)`)).toBe(0);
+    expect(
+      await count(
+        db.url,
+        `SELECT count(*) AS n FROM cite_terms WHERE died IS NOT NULL AND died < (SELECT generation FROM cite_live)`,
+      ),
+    ).toBe(0);
     expect(await count(db.url, `SELECT count(*) AS n FROM cite_generations WHERE lexical IS NOT NULL`)).toBe(0);
   }, 600_000);
 });
@@ -246,7 +325,15 @@ describe('vector search in PostgreSQL', () => {
   it('builds HNSW with HNSW_M / HNSW_EF_CONSTRUCTION, measures ef_search at build, and queries keep the index at that setting', async () => {
     const db = await database();
     const seeds = seedsCopy();
-    const env = { EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: seeds, DATABASE_URL: db.url, EXACT_SEARCH_MAX: '0', HNSW_M: '24', HNSW_EF_CONSTRUCTION: '120' };
+    const env = {
+      EMBED_MODEL: modelDir,
+      INDEX_DIR: path.join(tempDir(), 'unused'),
+      SEEDS_DIR: seeds,
+      DATABASE_URL: db.url,
+      EXACT_SEARCH_MAX: '0',
+      HNSW_M: '24',
+      HNSW_EF_CONSTRUCTION: '120',
+    };
     const engine = await Engine.open(testConfig(env));
     const hnsw = engine.manifest.hnsw!;
     expect(hnsw).toMatchObject({ M: 24, efConstruction: 120, tunedAtChunks: 87 });
@@ -268,13 +355,19 @@ describe('vector search in PostgreSQL', () => {
     await engine.close();
     const again = await Engine.open(testConfig({ ...env, HNSW_M: '16', HNSW_EF_CONSTRUCTION: '64' }));
     expect(again.manifest.hnsw).toMatchObject({ M: 16, efConstruction: 64 });
-    expect((await sqlRows(db.url, `SELECT reloptions FROM pg_class WHERE relname = 'cite_passages_hnsw'`))[0].reloptions.sort()).toEqual(['ef_construction=64', 'm=16']);
+    expect(
+      (
+        await sqlRows(db.url, `SELECT reloptions FROM pg_class WHERE relname = 'cite_passages_hnsw'`)
+      )[0].reloptions.sort(),
+    ).toEqual(['ef_construction=64', 'm=16']);
     await again.close();
   }, 300_000);
 
-  it('pagesOf reads a document\'s passages in one query', async () => {
+  it("pagesOf reads a document's passages in one query", async () => {
     const db = await database();
-    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), DATABASE_URL: db.url }));
+    const engine = await Engine.open(
+      testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), DATABASE_URL: db.url }),
+    );
     const doc = engine.manifest.documents.reduce((a, b) => (b.chunks > a.chunks ? b : a));
     expect(doc.chunks).toBeGreaterThan(5);
     const pool = engine.postgres!.db;
@@ -294,10 +387,18 @@ describe('the schema', () => {
     await (await PostgresIndex.connect(db.url, options)).close();
     expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
     // A database of version 1 (before the desk tables): upgraded in place.
-    await sql(db.url, 'DROP TABLE cite_feedback, cite_unanswered, cite_uploads, cite_access, cite_postings, cite_terms; ALTER TABLE cite_generations DROP COLUMN lexical_totals; UPDATE cite_schema SET version = 1');
+    await sql(
+      db.url,
+      'DROP TABLE cite_feedback, cite_unanswered, cite_uploads, cite_access, cite_postings, cite_terms; ALTER TABLE cite_generations DROP COLUMN lexical_totals; UPDATE cite_schema SET version = 1',
+    );
     await (await PostgresIndex.connect(db.url, options)).close();
     expect(await count(db.url, 'SELECT version AS n FROM cite_schema')).toBe(SCHEMA_VERSION);
-    expect(await count(db.url, `SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('cite_feedback', 'cite_unanswered', 'cite_uploads', 'cite_access')`)).toBe(4);
+    expect(
+      await count(
+        db.url,
+        `SELECT count(*) AS n FROM pg_tables WHERE tablename IN ('cite_feedback', 'cite_unanswered', 'cite_uploads', 'cite_access')`,
+      ),
+    ).toBe(4);
     await sql(db.url, 'UPDATE cite_schema SET version = 99');
     const refused = await PostgresIndex.connect(db.url, options).catch((err) => err);
     expect(refused).toBeInstanceOf(SchemaError);
@@ -311,7 +412,14 @@ describe('the desk in PostgreSQL', () => {
     const options = searchOptions(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: tempDir() }));
     const [one, two] = [await PostgresIndex.connect(db.url, options), await PostgresIndex.connect(db.url, options)];
     const [a, b] = [new PgDeskStore(one.db), new PgDeskStore(two.db)];
-    const vote = { answer: 'x1', q: 'q?', lang: 'en' as const, passages: [{ doc: 'a.txt', title: 'A', text: 't' }], user: 'u1', at: '2026-01-01T00:00:00Z' };
+    const vote = {
+      answer: 'x1',
+      q: 'q?',
+      lang: 'en' as const,
+      passages: [{ doc: 'a.txt', title: 'A', text: 't' }],
+      user: 'u1',
+      at: '2026-01-01T00:00:00Z',
+    };
     await a.addFeedback({ ...vote, vote: 'up' });
     await b.addFeedback({ ...vote, vote: 'down' });
     expect((await a.feedback()).map((f) => f.vote)).toEqual(['down']);
@@ -325,7 +433,13 @@ describe('the desk in PostgreSQL', () => {
     await a.setAccess(7, true);
     await b.setAccess(7, false);
     expect(await a.accessOf(7)).toBe(false);
-    expect(await a.summary()).toEqual({ up: 0, down: 1, unsure: { up: 0, down: 0 }, lastDown: ['q?'], lastUnanswered: ['GDP?'] });
+    expect(await a.summary()).toEqual({
+      up: 0,
+      down: 1,
+      unsure: { up: 0, down: 0 },
+      lastDown: ['q?'],
+      lastUnanswered: ['GDP?'],
+    });
     await one.close();
     await two.close();
   }, 60_000);

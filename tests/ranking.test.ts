@@ -30,7 +30,9 @@ describe('rankedPassages', () => {
       let calls = 0;
       const counted = (label: number) => (calls++, coverage.get(label)!);
       const reference = distinctPassages(
-        [...all].sort((a, b) => b.score - a.score || coverage.get(b.label)! - coverage.get(a.label)! || a.label - b.label),
+        [...all].sort(
+          (a, b) => b.score - a.score || coverage.get(b.label)! - coverage.get(a.label)! || a.label - b.label,
+        ),
         10,
       );
       expect(rankedPassages(all, counted, 10).map((c) => c.label)).toEqual(reference.map((c) => c.label));
@@ -50,7 +52,11 @@ describe('query embeddings', () => {
     const model = await testEmbedder();
     await buildIndex(buildSettings(config), model);
     const calls: string[] = [];
-    const counting = { ...model, embedQuery: (text: string) => (calls.push(text), model.embedQuery(text)), embedPassages: model.embedPassages.bind(model) };
+    const counting = {
+      ...model,
+      embedQuery: (text: string) => (calls.push(text), model.embedQuery(text)),
+      embedPassages: model.embedPassages.bind(model),
+    };
     const retriever = new Retriever(await loadIndex(config.INDEX_DIR), counting, { lexicalThreshold: 0.25 });
     const question = 'How many Azerbaijanis were expelled in 1948-1953?';
     const first = await retriever.search(question, 5);
@@ -58,7 +64,9 @@ describe('query embeddings', () => {
     expect(made).toBeGreaterThan(0);
     const again = await retriever.search(question, 5);
     expect(calls.length).toBe(made);
-    expect(again.hits.map((h) => [h.doc, h.paragraph, h.relevant])).toEqual(first.hits.map((h) => [h.doc, h.paragraph, h.relevant]));
+    expect(again.hits.map((h) => [h.doc, h.paragraph, h.relevant])).toEqual(
+      first.hits.map((h) => [h.doc, h.paragraph, h.relevant]),
+    );
     await retriever.search('Who issued the statement about the railway?', 5);
     expect(calls.length).toBeGreaterThan(made);
   }, 120_000);

@@ -22,7 +22,8 @@ const tmp = tempDirs('cite-replicas-');
 const SECRET = 'replica-secret_0123';
 const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
 const NEW_QUESTION = 'What is a flibbertigibbet?';
-const NEW_DOC = 'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n';
+const NEW_DOC =
+  'The flibbertigibbet notice\n\nA flibbertigibbet is a frivolous, flighty and excessively talkative person, says this notice about the flibbertigibbet.\n';
 
 let db: TestPg;
 let fake: FakeBotApi;
@@ -53,7 +54,11 @@ async function startReplica(name: string): Promise<Replica> {
   const health = `http://127.0.0.1:${port}/healthz`;
   await until(async () => {
     if (child.exitCode !== null) throw new Error(`replica ${name} exited: ${stderr}`);
-    return (await fetch(health).then((r) => r.status).catch(() => 0)) === 200;
+    return (
+      (await fetch(health)
+        .then((r) => r.status)
+        .catch(() => 0)) === 200
+    );
   }, 60_000);
   return { url, health, child };
 }
@@ -67,7 +72,12 @@ async function until(condition: () => Promise<boolean> | boolean, timeoutMs = 20
 }
 
 /** A question from `from` to replica `to`; resolves with the text of the first reply that matches. */
-async function ask(to: Replica, from: { id: number }, question: string, reply: (plain: string) => boolean = () => true) {
+async function ask(
+  to: Replica,
+  from: { id: number },
+  question: string,
+  reply: (plain: string) => boolean = () => true,
+) {
   const before = fake.messages.length;
   expect(await fake.deliver(fake.sendText(from, question), to.url)).toBe(200);
   return fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === from.id && reply(m.plain)), 15_000);
@@ -115,7 +125,7 @@ describe('two webhook replicas on one PostgreSQL', () => {
     expect(fake.messages.length).toBe(before);
   });
 
-  it('both answer; a button under one replica\'s reply is served by the other; rate limits are shared', async () => {
+  it("both answer; a button under one replica's reply is served by the other; rate limits are shared", async () => {
     const u = user(502);
     const first = await ask(a, u, EXPELLED, (p) => p.includes('1948-1953'));
     expect((await ask(b, u, EXPELLED, (p) => p.includes('1948-1953'))).plain).toBe(first.plain);
@@ -123,7 +133,10 @@ describe('two webhook replicas on one PostgreSQL', () => {
     expect(more).toBeDefined();
     const before = fake.messages.length;
     expect(await fake.deliver(fake.pressButton(u, first, more), b.url)).toBe(200);
-    await fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === u.id && /^\s*4\./m.test(m.plain)), 15_000);
+    await fake.waitFor(
+      () => fake.messages.slice(before).find((m) => m.chat_id === u.id && /^\s*4\./m.test(m.plain)),
+      15_000,
+    );
     // RATE_LIMIT_PER_MINUTE=5, counted across replicas: 2 above, 3 more, then the sixth is refused.
     for (const to of [a, b, a]) await ask(to, u, EXPELLED, (p) => p.includes('1948-1953'));
     await ask(b, u, EXPELLED, (p) => /too many|slow down|minute/i.test(p));
@@ -134,12 +147,25 @@ describe('two webhook replicas on one PostgreSQL', () => {
     const before = fake.messages.length;
     const update = fake.sendText(u, EXPELLED);
     const body = JSON.stringify(update);
-    const post = (to: Replica) => fetch(to.url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body }).then((r) => r.status);
+    const post = (to: Replica) =>
+      fetch(to.url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
+        body,
+      }).then((r) => r.status);
     expect(await fake.deliver(update, a.url)).toBe(200);
     expect(await post(b)).toBe(200); // handled already (by A): acknowledged, nothing sent
     const twin = fake.sendText(u, EXPELLED);
     const twinBody = JSON.stringify(twin);
-    const both = await Promise.all([a, b].map((to) => fetch(to.url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET }, body: twinBody }).then((r) => r.status)));
+    const both = await Promise.all(
+      [a, b].map((to) =>
+        fetch(to.url, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
+          body: twinBody,
+        }).then((r) => r.status),
+      ),
+    );
     expect(both.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1); // the other: 200 (done) or 503 (busy: Telegram posts it again)
     await fake.waitFor(() => fake.messages.slice(before).filter((m) => m.chat_id === u.id).length >= 2, 15_000);
     await new Promise((r) => setTimeout(r, 500)); // a bounded look for a third answer
@@ -150,11 +176,18 @@ describe('two webhook replicas on one PostgreSQL', () => {
     writeFileSync(path.join(seeds, '010_new.txt'), NEW_DOC);
     const before = fake.messages.length;
     await fake.deliver(fake.sendCommand(ADMIN, 'reindex'), a.url);
-    await fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /010_new\.txt/.test(e))), 60_000);
+    await fake.waitFor(
+      () =>
+        fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /010_new\.txt/.test(e))),
+      60_000,
+    );
     // B switches to the new generation by itself (it polls the pointer row every second).
     // Each try from another user: one user's repeated questions would reach the rate limit.
     let tries = 0;
-    await until(async () => (await ask(b, user(600 + tries++), NEW_QUESTION)).plain.includes('flibbertigibbet is a frivolous'), 30_000);
+    await until(
+      async () => (await ask(b, user(600 + tries++), NEW_QUESTION)).plain.includes('flibbertigibbet is a frivolous'),
+      30_000,
+    );
   }, 90_000);
 
   it('a replica killed mid-build leaves the other answering and the next build free', async () => {
@@ -164,7 +197,15 @@ describe('two webhook replicas on one PostgreSQL', () => {
     await client.connect();
     try {
       await fake.deliver(fake.sendCommand(ADMIN, 'reindex'), a.url);
-      await until(async () => (await client.query(`SELECT count(*)::int AS n FROM cite_passages WHERE born IN (SELECT id FROM cite_generations WHERE state = 'building')`)).rows[0].n > 0, 60_000);
+      await until(
+        async () =>
+          (
+            await client.query(
+              `SELECT count(*)::int AS n FROM cite_passages WHERE born IN (SELECT id FROM cite_generations WHERE state = 'building')`,
+            )
+          ).rows[0].n > 0,
+        60_000,
+      );
       a.child.kill('SIGKILL');
       await new Promise((r) => a.child.once('close', r));
     } finally {
@@ -175,7 +216,13 @@ describe('two webhook replicas on one PostgreSQL', () => {
     const before = fake.messages.length;
     await fake.deliver(fake.sendCommand(ADMIN, 'reindex'), b.url);
     // Generous: under a loaded machine PGlite (one thread) writes 500 passages, their postings and the graph slowly.
-    await fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /synthetic_0\.txt/.test(e))), 240_000);
+    await fake.waitFor(
+      () =>
+        fake.messages
+          .slice(before)
+          .find((m) => m.chat_id === ADMIN.id && m.edits.some((e) => /synthetic_0\.txt/.test(e))),
+      240_000,
+    );
   }, 360_000);
 
   it('the database stopped: a short "temporarily unavailable", /healthz 503; restarted: answers again by itself', async () => {
@@ -193,7 +240,9 @@ describe('two webhook replicas on one PostgreSQL', () => {
     const socket = net.connect(Number(new URL(b.url).port), '127.0.0.1');
     socket.on('error', () => {});
     await new Promise((r) => socket.once('connect', r));
-    socket.write(`POST ${new URL(b.url).pathname} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`);
+    socket.write(
+      `POST ${new URL(b.url).pathname} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`,
+    );
     await new Promise((r) => setTimeout(r, 200)); // the replica takes the request in
     const t0 = Date.now();
     const exited = new Promise<number | null>((r) => b.child.once('exit', (code) => r(code)));

@@ -27,7 +27,7 @@ beforeAll(async () => {
   expect([config.DENSE_THRESHOLD, config.LEXICAL_THRESHOLD, config.TOP_K]).toEqual([undefined, 0.25, 3]); // dense: calibrated
   const embedder = await testEmbedder();
   await buildIndex(buildSettings(config), embedder);
-  retriever = new Retriever((await loadIndex(indexDir)), embedder, {
+  retriever = new Retriever(await loadIndex(indexDir), embedder, {
     denseThreshold: config.DENSE_THRESHOLD,
     lexicalThreshold: config.LEXICAL_THRESHOLD,
   });
@@ -75,17 +75,22 @@ describe('hybrid search on the seeds', () => {
     },
   );
 
-  it.each(['5000', '5,000'])('finds "5,000" from the bare number %s (lexical only, no help from "houses")', async (n) => {
-    const answer = await retriever.search(n, 1, 'lexical');
-    expect(answer.hits).toHaveLength(1);
-    expect(answer.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
-    expect(answer.hits[0]!.coverage).toBe(1);
-  });
+  it.each(['5000', '5,000'])(
+    'finds "5,000" from the bare number %s (lexical only, no help from "houses")',
+    async (n) => {
+      const answer = await retriever.search(n, 1, 'lexical');
+      expect(answer.hits).toHaveLength(1);
+      expect(answer.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
+      expect(answer.hits[0]!.coverage).toBe(1);
+    },
+  );
 
   it('finds the 002 "50 political parties" paragraph', async () => {
     const answer = await retriever.search('How many political parties issued a joint statement?', 3);
     expect(answer.hits[0]!.doc.startsWith('002')).toBe(true);
-    expect(answer.hits[0]!.sentence).toMatch(/^In this regard, 50 political parties in Azerbaijan issued a joint statement/);
+    expect(answer.hits[0]!.sentence).toMatch(
+      /^In this regard, 50 political parties in Azerbaijan issued a joint statement/,
+    );
   });
 
   it('declines an off-topic question with the default thresholds (but still lists the nearest passages)', async () => {
@@ -110,7 +115,9 @@ describe('hybrid search on the seeds', () => {
   it('dense-only and lexical-only modes each still find the railway workers’ union', async () => {
     for (const mode of ['dense', 'lexical'] as const) {
       const answer = await retriever.search('Which trade union represents railway workers?', 3, mode);
-      expect(answer.hits[0]!.sentence, mode).toBe('Azerbaijan Independent Trade Union Republican Committee Railway-Workers');
+      expect(answer.hits[0]!.sentence, mode).toBe(
+        'Azerbaijan Independent Trade Union Republican Committee Railway-Workers',
+      );
       expect(answer.hits[0]!.score).toBe(1);
     }
   });
@@ -118,7 +125,16 @@ describe('hybrid search on the seeds', () => {
   it('toJson keeps exactly the public fields', async () => {
     const json = toJson(await retriever.search('How many Azerbaijanis were expelled in 1948-1953?', 2));
     expect(Object.keys(json)).toEqual(['question', 'answered', 'hedged', 'hits']);
-    expect(Object.keys(json.hits[0]!)).toEqual(['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 'sentence']);
+    expect(Object.keys(json.hits[0]!)).toEqual([
+      'doc',
+      'title',
+      'paragraph',
+      'score',
+      'text',
+      'start',
+      'end',
+      'sentence',
+    ]);
   });
 });
 
@@ -127,16 +143,25 @@ describe('citations point at the quoted text', () => {
   const block = (doc: string, n: number) => {
     const source = sources.get(doc)!;
     const blocks = source.split(/\n[ \t\r]*\n/).filter((b) => b.trim() !== '');
-    const title = blocks.findIndex((b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(seedDocs.find((d) => d.file === doc)!.title));
+    const title = blocks.findIndex(
+      (b) => b.trim() !== '' && !/^\s*$/.test(b) && b.includes(seedDocs.find((d) => d.file === doc)!.title),
+    );
     return blocks[title + n]!.replace(/\s+/g, ' ');
   };
 
   it.each([
     ['Which trade union represents customs workers?', 'Trade Union Of Customs Workers', 29],
-    ['Who is the chairman of the Azerbaijan Trade Unions Confederation?', 'Chairman of the Azerbaijan Trade Unions Confederation', 37],
+    [
+      'Who is the chairman of the Azerbaijan Trade Unions Confederation?',
+      'Chairman of the Azerbaijan Trade Unions Confederation',
+      37,
+    ],
   ])('%s → the marked line and its own ¶', async (question, line, paragraph) => {
     const hit = (await retriever.search(question, 3)).hits.find((h) => h.sentence === line)!;
-    expect(hit, `marked: ${(await retriever.search(question, 3)).hits.map((h) => h.sentence).join(' | ')}`).toBeDefined();
+    expect(
+      hit,
+      `marked: ${(await retriever.search(question, 3)).hits.map((h) => h.sentence).join(' | ')}`,
+    ).toBeDefined();
     expect(hit.paragraph).toBe(paragraph);
     expect(block(hit.doc, hit.paragraph)).toContain(line);
   });
@@ -147,23 +172,35 @@ describe('citations point at the quoted text', () => {
     expect(block(answer.hits[0]!.doc, answer.hits[0]!.paragraph)).toContain('remained on paper for 27 years');
   });
 
-  it.each(['UN resolutions', 'What did the OSCE Minsk Group do?', 'How long did the UN resolutions on Karabakh remain unimplemented?'])(
-    'quotes no passage twice: %s',
-    async (question) => {
-      const hits = (await retriever.search(question, 10)).hits;
-      for (const [i, a] of hits.entries()) {
-        for (const b of hits.slice(i + 1)) expect(a.doc === b.doc && a.start < b.end && b.start < a.end, `${a.doc} ${a.start}-${a.end} / ${b.start}-${b.end}`).toBe(false);
-      }
-      const marked = hits.map((h) => `${h.doc}|${h.sentence}`);
-      expect(new Set(marked).size).toBe(marked.length);
-    },
-  );
+  it.each([
+    'UN resolutions',
+    'What did the OSCE Minsk Group do?',
+    'How long did the UN resolutions on Karabakh remain unimplemented?',
+  ])('quotes no passage twice: %s', async (question) => {
+    const hits = (await retriever.search(question, 10)).hits;
+    for (const [i, a] of hits.entries()) {
+      for (const b of hits.slice(i + 1))
+        expect(
+          a.doc === b.doc && a.start < b.end && b.start < a.end,
+          `${a.doc} ${a.start}-${a.end} / ${b.start}-${b.end}`,
+        ).toBe(false);
+    }
+    const marked = hits.map((h) => `${h.doc}|${h.sentence}`);
+    expect(new Set(marked).size).toBe(marked.length);
+  });
 });
 
 describe('terms and lexical coverage', () => {
   it('normalises numbers, ranges, case and accents, stems words and drops stopwords', () => {
     expect(terms('In 1948-1953, 150 thousand; 5,000 and 5000 and 1.500.000 houses')).toEqual([
-      '1948', '1953', '150', 'thousand', '5000', '5000', '1500000', 'hous',
+      '1948',
+      '1953',
+      '150',
+      'thousand',
+      '5000',
+      '5000',
+      '1500000',
+      'hous',
     ]);
     // Words with Turkish letters are stemmed as Turkish (Azerbaijani too), then folded.
     expect(terms('İstanbul Azərbaycan Şuşa')).toEqual(['istanbul', 'azərbayca', 'sus']);
@@ -181,10 +218,18 @@ describe('terms and lexical coverage', () => {
     expect(terms('expelled')).not.toEqual(terms('expert'));
   });
 
-  const lexicalOf = (texts: string[]) => LexicalIndex.build(texts.map((text, label) => ({ label, text, title: 't' })), texts.length);
+  const lexicalOf = (texts: string[]) =>
+    LexicalIndex.build(
+      texts.map((text, label) => ({ label, text, title: 't' })),
+      texts.length,
+    );
 
   it('weighs rare words more in coverage', () => {
-    const lex = lexicalOf(['Common word appears here with Khojaly.', 'Common word appears here too.', 'Common word again.']);
+    const lex = lexicalOf([
+      'Common word appears here with Khojaly.',
+      'Common word appears here too.',
+      'Common word again.',
+    ]);
     // "common" is in every chunk (low weight), "khojaly" in one (high weight), "zebra" in none (as high
     // as the rarest word: a question about it is not covered by a text about the others).
     const withRare = lex.coverage('common khojaly', 'Khojaly');
@@ -207,21 +252,48 @@ describe('terms and lexical coverage', () => {
 
   it('finds the question words no passage uses in any form or close spelling', () => {
     const lex = lexicalOf(['The resolutions remained on paper.', 'The organizations were informed of the expulsion.']);
-    expect(lex.unknownTerms('Did the organisations remain informed about the GDP and inflation?')).toEqual(['gdp', 'inflat']);
+    expect(lex.unknownTerms('Did the organisations remain informed about the GDP and inflation?')).toEqual([
+      'gdp',
+      'inflat',
+    ]);
     expect(lex.unknownTerms('resolution remains expulsions')).toEqual([]); // shorter and longer forms are known
   });
 
   it('matches word forms by their stem and close spellings of long words', () => {
-    const lex = lexicalOf(['Thousands were expelled from their lands.', 'The organizations were informed.', 'An expel order.', 'The Azerbaijan delegation.']);
+    const lex = lexicalOf([
+      'Thousands were expelled from their lands.',
+      'The organizations were informed.',
+      'An expel order.',
+      'The Azerbaijan delegation.',
+    ]);
     expect(lex.query('expel', 3).labels).toEqual([2, 0]); // one stem; the shorter passage first
     expect(lex.query('organisations', 3).labels).toEqual([1]); // the British spelling
     expect(lex.query('Azerbaijian', 3).labels).toEqual([3]); // one edit away
   });
 
   it('an update (remove + add) ranks exactly like a fresh build of the same chunks; serialize round-trips', () => {
-    const texts = ['Armenia occupied Karabakh for thirty years.', 'Refugees left their homes in 1988.', 'The OSCE Minsk Group met.', 'Trade unions of Azerbaijan appealed.'];
-    const updated = lexicalOf(texts.slice(0, 3)).update([1], [{ label: 3, text: texts[3]!, title: 't' }, { label: 1, text: 'Refugees returned home in 2021.', title: 't' }], 4);
-    const fresh = LexicalIndex.build([0, 1, 2, 3].map((label) => ({ label, text: label === 1 ? 'Refugees returned home in 2021.' : texts[label]!, title: 't' })), 4);
+    const texts = [
+      'Armenia occupied Karabakh for thirty years.',
+      'Refugees left their homes in 1988.',
+      'The OSCE Minsk Group met.',
+      'Trade unions of Azerbaijan appealed.',
+    ];
+    const updated = lexicalOf(texts.slice(0, 3)).update(
+      [1],
+      [
+        { label: 3, text: texts[3]!, title: 't' },
+        { label: 1, text: 'Refugees returned home in 2021.', title: 't' },
+      ],
+      4,
+    );
+    const fresh = LexicalIndex.build(
+      [0, 1, 2, 3].map((label) => ({
+        label,
+        text: label === 1 ? 'Refugees returned home in 2021.' : texts[label]!,
+        title: 't',
+      })),
+      4,
+    );
     for (const q of ['refugees 1988', 'refugees 2021 home', 'trade unions appeal', 'karabakh occupied years']) {
       expect(updated.query(q, 4)).toEqual(fresh.query(q, 4));
       expect(LexicalIndex.deserialize(updated.serialize()).query(q, 4)).toEqual(fresh.query(q, 4));
@@ -231,16 +303,22 @@ describe('terms and lexical coverage', () => {
   });
 
   it('on the seeds, updates in steps (deletions only, re-titled, appended) answer every question like a fresh build', () => {
-    const chunks = seedDocs.flatMap((d) => chunkDocument(d)).map((c, label) => ({ label, text: c.text, title: c.title }));
+    const chunks = seedDocs
+      .flatMap((d) => chunkDocument(d))
+      .map((c, label) => ({ label, text: c.text, title: c.title }));
     expect(chunks.length).toBeGreaterThan(60);
-    const questions = readFileSync(DEV_SET, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { q: string }).q);
+    const questions = readFileSync(DEV_SET, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { q: string }).q);
     questions.push('expel refugees Karabakh', 'Azerbaycan railway 1948-1953', 'zebra');
     const same = (a: LexicalIndex, b: LexicalIndex, step: string) => {
       for (const q of questions) {
         expect(a.query(q, 20), `${step}: ${q}`).toEqual(b.query(q, 20));
         expect(a.unknownTerms(q), `${step}: ${q}`).toEqual(b.unknownTerms(q));
         for (const t of terms(q)) expect(a.idf(t), `${step}: ${t}`).toBe(b.idf(t));
-        for (const label of [0, 20, 40]) expect(a.coverage(q, chunks[label]!.text)).toBe(b.coverage(q, chunks[label]!.text));
+        for (const label of [0, 20, 40])
+          expect(a.coverage(q, chunks[label]!.text)).toBe(b.coverage(q, chunks[label]!.text));
       }
       const round = LexicalIndex.deserialize(a.serialize());
       for (const q of questions) expect(round.query(q, 20), `${step} (deserialized): ${q}`).toEqual(b.query(q, 20));
@@ -269,7 +347,19 @@ describe('terms and lexical coverage', () => {
 
 describe('eval scoring', () => {
   const hit = (doc: string, text: string, similarity = 0, coverage = 0): Hit => ({
-    doc, title: '', paragraph: 1, parts: [1], score: 0, text, start: 0, end: 0, sentence: text, similarity, coverage, relevant: false, about: false,
+    doc,
+    title: '',
+    paragraph: 1,
+    parts: [1],
+    score: 0,
+    text,
+    start: 0,
+    end: 0,
+    sentence: text,
+    similarity,
+    coverage,
+    relevant: false,
+    about: false,
   });
   const answer = (answered: boolean, hits: Hit[]): Answer => ({ question: '', answered, hedged: false, hits });
   const item = (id: string, lang: string, gold: EvalItem['gold']): EvalItem => ({ id, lang, q: id, gold });
@@ -318,7 +408,12 @@ describe('eval scoring', () => {
   });
 
   it('calibrate finds thresholds that separate answerable from unanswerable, looking only at the top K', () => {
-    const items = [item('a', 'en', [{ doc: '0', text: 'x' }]), item('b', 'en', [{ doc: '0', text: 'x' }]), item('c', 'en', []), item('d', 'en', [])];
+    const items = [
+      item('a', 'en', [{ doc: '0', text: 'x' }]),
+      item('b', 'en', [{ doc: '0', text: 'x' }]),
+      item('c', 'en', []),
+      item('d', 'en', []),
+    ];
     const answers = [
       answer(true, [hit('0', 'x', 0.9, 0)]),
       answer(true, [hit('0', 'x', 0.8, 0)]),
@@ -347,8 +442,12 @@ describe('questions about "the documents"', () => {
   it('drops the words about the documents and keeps the subject', () => {
     // /help's own English example form ("… about the X?") gives X itself; other forms keep the rest of the question.
     expect(focusQuestion('What do the documents say about the Council of Europe?')).toBe('Council of Europe');
-    expect(focusQuestion('What do the documents say about Council of Europe resolutions?')).toBe('Council of Europe resolutions?');
-    expect(focusQuestion('According to the documents, how many houses were destroyed?')).toBe('how many houses were destroyed?');
+    expect(focusQuestion('What do the documents say about Council of Europe resolutions?')).toBe(
+      'Council of Europe resolutions?',
+    );
+    expect(focusQuestion('According to the documents, how many houses were destroyed?')).toBe(
+      'how many houses were destroyed?',
+    );
     expect(focusQuestion('What does the text tell us about mines?')).toBe('mines?');
     expect(focusQuestion('What do the documents say about')).toBe('What do the documents say about'); // nothing left: unchanged
     expect(focusQuestion('Which documents were signed in 1992?')).toBe('Which documents were signed in 1992?');

@@ -73,7 +73,12 @@ describe('Engine.reindex with nothing changed', () => {
     const engine = await Engine.open(config, undefined, { builder });
 
     const unchanged = await engine.reindex();
-    expect([unchanged.upToDate, unchanged.documents, unchanged.chunks, builds]).toEqual([true, 5, engine.manifest.chunkCount, 0]);
+    expect([unchanged.upToDate, unchanged.documents, unchanged.chunks, builds]).toEqual([
+      true,
+      5,
+      engine.manifest.chunkCount,
+      0,
+    ]);
     expect(unchanged.buildDir).toBe(readManifest(config.INDEX_DIR).build);
 
     // A damaged data file is not "nothing changed": the build rebuilds it.
@@ -82,7 +87,10 @@ describe('Engine.reindex with nothing changed', () => {
     const repaired = await engine.reindex();
     expect([repaired.upToDate, builds]).toEqual([false, 1]);
 
-    appendFileSync(path.join(seeds, readManifest(config.INDEX_DIR).manifest.documents[0]!.file), '\n\nAn added paragraph about zqxsealmarker.\n');
+    appendFileSync(
+      path.join(seeds, readManifest(config.INDEX_DIR).manifest.documents[0]!.file),
+      '\n\nAn added paragraph about zqxsealmarker.\n',
+    );
     const changed = await engine.reindex();
     expect([changed.upToDate, changed.embedded.length, builds]).toEqual([false, 1, 2]);
     expect((await engine.ask('zqxsealmarker', 3)).hits.some((h) => h.text.includes('zqxsealmarker'))).toBe(true);

@@ -24,11 +24,21 @@ let env: NodeJS.ProcessEnv;
 const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
-  const keep = Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|ADMIN_IDS$|EMBED_|INDEX_DIR$|SEEDS_DIR$|DELIVERY_|SHUTDOWN_)/.test(k));
+  const keep = Object.entries(process.env).filter(
+    ([k]) => !/^(TELEGRAM_|ADMIN_IDS$|EMBED_|INDEX_DIR$|SEEDS_DIR$|DELIVERY_|SHUTDOWN_)/.test(k),
+  );
   const model = await testModelDir();
   const index = path.join(tempDir(), 'index');
   await Engine.open(testConfig({ EMBED_MODEL: model, INDEX_DIR: index })); // built once: each start below only loads it
-  env = { ...Object.fromEntries(keep), SEEDS_DIR: SEEDS, EMBED_MODEL: model, EMBED_ALLOW_DOWNLOAD: 'false', INDEX_DIR: index, LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '1000' };
+  env = {
+    ...Object.fromEntries(keep),
+    SEEDS_DIR: SEEDS,
+    EMBED_MODEL: model,
+    EMBED_ALLOW_DOWNLOAD: 'false',
+    INDEX_DIR: index,
+    LOG_LEVEL: 'info',
+    RATE_LIMIT_PER_MINUTE: '1000',
+  };
 }, 60_000);
 
 afterAll(() => {
@@ -56,7 +66,7 @@ function copiesPerUser(fake: FakeBotApi, ids: number[], answer: string): number[
 }
 
 /** A bot online and answering; returns the answer text to QUESTION. */
-async function online(fake: FakeBotApi, bot: ReturnType<typeof startBot>): Promise<string> {
+async function online(fake: FakeBotApi, _bot: ReturnType<typeof startBot>): Promise<string> {
   fake.sendText(user(1), QUESTION);
   return (await fake.waitFor(() => fake.messages.find((m) => m.chat_id === 1), 60_000)).text;
 }
@@ -88,7 +98,9 @@ describe('stopping in a burst', () => {
       second.child.kill('SIGTERM');
       await second.exited;
       expect(copiesPerUser(fake, ids, answer).every((n) => n === 1)).toBe(true);
-      console.log(JSON.stringify({ sigterm: { burst: BURST, answeredBeforeStop: taken.length, lost: 0, duplicates: 0 } }));
+      console.log(
+        JSON.stringify({ sigterm: { burst: BURST, answeredBeforeStop: taken.length, lost: 0, duplicates: 0 } }),
+      );
     } finally {
       await fake.stop();
     }

@@ -15,8 +15,17 @@ let result: SpeedResult;
 
 beforeAll(async () => {
   const root = tmp();
-  const config = testConfig({ EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: SEEDS });
-  result = await speedSection(config, await testEmbedder(), { passages: [200], before: REPO, rounds: 1, questions: 5, tempDir: root }, () => {});
+  const config = testConfig({
+    EMBED_MODEL: await testModelDir(),
+    INDEX_DIR: path.join(root, 'index'),
+    SEEDS_DIR: SEEDS,
+  });
+  result = await speedSection(
+    config,
+    await testEmbedder(),
+    { passages: [200], before: REPO, rounds: 1, questions: 5, tempDir: root },
+    () => {},
+  );
 }, 600_000);
 
 describe('bench: speed, before and now', () => {

@@ -22,7 +22,9 @@ const children = new Set<ChildProcess>();
 
 beforeAll(async () => {
   fake = await FakeBotApi.start({ token: TOKEN });
-  const keep = Object.entries(process.env).filter(([k]) => !/^(TELEGRAM_|ADMIN_IDS$|EMBED_|INDEX_DIR$|SEEDS_DIR$)/.test(k));
+  const keep = Object.entries(process.env).filter(
+    ([k]) => !/^(TELEGRAM_|ADMIN_IDS$|EMBED_|INDEX_DIR$|SEEDS_DIR$)/.test(k),
+  );
   baseEnv = {
     ...Object.fromEntries(keep),
     SEEDS_DIR: SEEDS,
@@ -47,7 +49,9 @@ function start(env: Record<string, string>, input?: string) {
   const out = { stdout: '', stderr: '' };
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out.stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (out.stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => (children.delete(child), resolve(code))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => (children.delete(child), resolve(code))),
+  );
   if (input !== undefined) child.stdin!.end(input);
   return { child, out, exited };
 }
@@ -56,7 +60,17 @@ describe('npm start', () => {
   it('goes online, answers, registers its commands, and on SIGTERM stops polling and exits 0', async () => {
     const bot = start({ TELEGRAM_BOT_TOKEN: TOKEN, TELEGRAM_API_ROOT: fake.apiRoot });
     await fake.waitFor(() => fake.calls.some((c) => c.method === 'getUpdates'), 30_000);
-    expect(fake.commands.map((c: { command: string }) => c.command)).toEqual(['ask', 'sources', 'help', 'start', 'stats', 'reindex', 'remove', 'allow', 'revoke']);
+    expect(fake.commands.map((c: { command: string }) => c.command)).toEqual([
+      'ask',
+      'sources',
+      'help',
+      'start',
+      'stats',
+      'reindex',
+      'remove',
+      'allow',
+      'revoke',
+    ]);
     fake.sendText({ id: 7, first_name: 'U' }, EXPELLED);
     const reply = await fake.waitFor(() => fake.messages.find((m) => m.chat_id === 7), 10_000);
     expect(reply.plain).toMatch(/^1\. According to «Statement by the Executive Committee/);

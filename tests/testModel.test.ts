@@ -66,7 +66,12 @@ describe('test embedding model', () => {
     const paragraphs: string[] = [];
     for (const name of (await readdir(SEEDS)).sort()) {
       const text = await readFile(path.join(SEEDS, name), 'utf8');
-      paragraphs.push(...text.split(/\n\s*\n/).map((p) => p.trim()).filter(Boolean));
+      paragraphs.push(
+        ...text
+          .split(/\n\s*\n/)
+          .map((p) => p.trim())
+          .filter(Boolean),
+      );
     }
     const target = paragraphs.findIndex((p) => p.includes('In 1948-1953, 150 thousand Azerbaijanis were expelled'));
     expect(target).toBeGreaterThanOrEqual(0);

@@ -9,7 +9,9 @@ import { log } from '../src/log.js';
 
 log.level = 'silent';
 
-type Result = { ok: true; result: unknown } | { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
+type Result =
+  | { ok: true; result: unknown }
+  | { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
 
 /** A fake "previous" transformer: answers each call from `outcomes` (the last one repeats), recording when it was called. */
 function telegram(outcomes: (Result | Error)[]) {
@@ -24,11 +26,20 @@ function telegram(outcomes: (Result | Error)[]) {
 }
 
 const ok: Result = { ok: true, result: true };
-const flood = (seconds: number): Result => ({ ok: false, error_code: 429, description: 'Too Many Requests', parameters: { retry_after: seconds } });
+const flood = (seconds: number): Result => ({
+  ok: false,
+  error_code: 429,
+  description: 'Too Many Requests',
+  parameters: { retry_after: seconds },
+});
 const serverError: Result = { ok: false, error_code: 500, description: 'Internal Server Error' };
 const netError = (code: string) => new HttpError('Network request failed!', Object.assign(new Error(code), { code }));
 
-async function call(transport: ReturnType<typeof reliableTransport>, prev: () => Promise<Result>, method = 'sendMessage') {
+async function call(
+  transport: ReturnType<typeof reliableTransport>,
+  prev: () => Promise<Result>,
+  method = 'sendMessage',
+) {
   const done = transport(prev as never, method as never, {} as never);
   done.catch(() => {}); // a rejection is asserted by the caller, after the clock has run
   await vi.runAllTimersAsync();
@@ -83,7 +94,12 @@ describe('the transport', () => {
     expect(t.gaps()).toEqual([500, 1000, 2000, 4000]); // the next 5 s pause would end past 10 s
 
     const controller = new AbortController();
-    const polling = reliableTransport({ budgetMs: 1000 })(telegram([netError('ECONNREFUSED')]).prev as never, 'getUpdates', {} as never, controller.signal as never);
+    const polling = reliableTransport({ budgetMs: 1000 })(
+      telegram([netError('ECONNREFUSED')]).prev as never,
+      'getUpdates',
+      {} as never,
+      controller.signal as never,
+    );
     const outcome = expect(polling).rejects.toThrow(/aborted/);
     await vi.advanceTimersByTimeAsync(60_000);
     controller.abort();
@@ -94,6 +110,8 @@ describe('the transport', () => {
     expect(isAmbiguous(netError('ECONNREFUSED'))).toBe(false);
     expect(isAmbiguous(netError('ENOTFOUND'))).toBe(false);
     expect(isAmbiguous(netError('ECONNRESET'))).toBe(true);
-    expect(isAmbiguous(new HttpError("Request to 'sendMessage' timed out after 500 seconds", new Error('timeout')))).toBe(true);
+    expect(
+      isAmbiguous(new HttpError("Request to 'sendMessage' timed out after 500 seconds", new Error('timeout'))),
+    ).toBe(true);
   });
 });

@@ -50,14 +50,28 @@ describe('uploads through the bot', () => {
   let run: RunningBot;
   const incoming = () => readdirSync(path.join(seeds, 'uploads')).filter((f) => f.startsWith('.incoming-'));
   const finalReply = async (bot: RunningBot, after: number) =>
-    bot.fake.waitFor(() => bot.fake.messages.slice(after).find((m) => m.chat_id === ADMIN.id && /^(Added|The indexer skipped|Sorry|I could not)/.test(m.plain)), 20_000);
+    bot.fake.waitFor(
+      () =>
+        bot.fake.messages
+          .slice(after)
+          .find((m) => m.chat_id === ADMIN.id && /^(Added|The indexer skipped|Sorry|I could not)/.test(m.plain)),
+      20_000,
+    );
 
   beforeAll(async () => {
     const root = tmp();
     seeds = path.join(root, 'seeds');
     mkdirSync(seeds);
-    writeFileSync(path.join(seeds, 'note.txt'), 'The lighthouse keepers\n\nThe lighthouse keepers of the western cape kept a log of every passing ship.\n');
-    env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: path.join(root, 'index'), SEEDS_DIR: seeds, ADMIN_IDS: String(ADMIN.id) };
+    writeFileSync(
+      path.join(seeds, 'note.txt'),
+      'The lighthouse keepers\n\nThe lighthouse keepers of the western cape kept a log of every passing ship.\n',
+    );
+    env = {
+      EMBED_MODEL: await testModelDir(),
+      INDEX_DIR: path.join(root, 'index'),
+      SEEDS_DIR: seeds,
+      ADMIN_IDS: String(ADMIN.id),
+    };
     engine = await Engine.open(testConfig(env), undefined, { builder: builder.build });
     run = await startBot(engine, env);
   }, 60_000);
@@ -68,7 +82,12 @@ describe('uploads through the bot', () => {
 
   it('a 100-character CJK name is stored (it used to fail with ENAMETOOLONG and leave a temporary file)', async () => {
     const before = run.fake.messages.length;
-    await run.exchange(() => run.fake.sendDocument(ADMIN, { name: `${'記'.repeat(100)}.txt`, content: 'The quokka register\n\nQuokkas live on Rottnest Island and smile at visitors.\n' }));
+    await run.exchange(() =>
+      run.fake.sendDocument(ADMIN, {
+        name: `${'記'.repeat(100)}.txt`,
+        content: 'The quokka register\n\nQuokkas live on Rottnest Island and smile at visitors.\n',
+      }),
+    );
     const done = await finalReply(run, before);
     expect(done.plain).toMatch(/^Added «The quokka register» \(uploads\/記+\.txt\)/);
     const stored = readdirSync(path.join(seeds, 'uploads')).find((f) => f.startsWith('記'))!;
@@ -78,12 +97,18 @@ describe('uploads through the bot', () => {
 
   it('a file that cannot be written (a folder in the way of its name) gets a clear message and leaves no temporary file', async () => {
     mkdirSync(path.join(seeds, 'uploads', 'blocked.txt', 'inside'), { recursive: true });
-    const question = (await run.exchange(() => run.fake.sendDocument(ADMIN, { name: 'blocked.txt', content: 'The blocked note\n\nIt cannot be written.\n' }))).sent.at(-1)!;
+    const question = (
+      await run.exchange(() =>
+        run.fake.sendDocument(ADMIN, { name: 'blocked.txt', content: 'The blocked note\n\nIt cannot be written.\n' }),
+      )
+    ).sent.at(-1)!;
     expect(question.plain).toBe('uploads/blocked.txt already exists. Replace it with the file you just sent?');
     const before = run.fake.messages.length;
     await run.exchange(() => run.fake.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
     const done = await finalReply(run, before);
-    expect(done.plain).toBe('I could not store the file on the server (its disk refused it); nothing was added. Please try again later.');
+    expect(done.plain).toBe(
+      'I could not store the file on the server (its disk refused it); nothing was added. Please try again later.',
+    );
     expect(incoming()).toEqual([]);
     expect(run.errors).toEqual([]);
   }, 30_000);
@@ -93,7 +118,12 @@ describe('uploads through the bot', () => {
     const first = await startBot(engine, env, own);
     builder.steer(() => new Promise(() => {})); // the bot "crashes" before the build writes anything
     try {
-      await first.exchange(() => own.sendDocument(ADMIN, { name: 'wombat.txt', content: 'The wombat field notes\n\nWombats dig burrows with their strong front claws.\n' }));
+      await first.exchange(() =>
+        own.sendDocument(ADMIN, {
+          name: 'wombat.txt',
+          content: 'The wombat field notes\n\nWombats dig burrows with their strong front claws.\n',
+        }),
+      );
       await own.waitFor(() => engine.isReindexing);
       await first.stop(true);
     } finally {
@@ -105,8 +135,13 @@ describe('uploads through the bot', () => {
     expect(restarted.manifest.documents.map((d) => d.file)).toContain('uploads/wombat.txt');
     const back = await startBot(restarted, env, own);
     try {
-      const told = await own.waitFor(() => own.messages.slice(before).find((m) => m.chat_id === ADMIN.id && /^I was restarted/.test(m.plain)), 10_000);
-      expect(told.plain).toMatch(/^I was restarted while adding your document\. Added «The wombat field notes» \(uploads\/wombat\.txt\): 1 passage\. It can be asked about now\.$/);
+      const told = await own.waitFor(
+        () => own.messages.slice(before).find((m) => m.chat_id === ADMIN.id && /^I was restarted/.test(m.plain)),
+        10_000,
+      );
+      expect(told.plain).toMatch(
+        /^I was restarted while adding your document\. Added «The wombat field notes» \(uploads\/wombat\.txt\): 1 passage\. It can be asked about now\.$/,
+      );
       // Told once: another restart says nothing more.
       await back.stop(true);
       const again = await startBot(restarted, env, own);

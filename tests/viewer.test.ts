@@ -21,8 +21,13 @@ import { serveViewer } from '../src/telegram/viewer/server.js';
 import { makeLongPdf, QUOTED_PAGE, QUOTED_SENTENCE } from './support/longPdf.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p && existsSync(p));
-if (!CHROMIUM) console.warn('viewer browser tests skipped: no Chromium found. Install it with `apt-get install -y chromium` (or set CHROMIUM_PATH).');
+const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
+  (p) => p && existsSync(p),
+);
+if (!CHROMIUM)
+  console.warn(
+    'viewer browser tests skipped: no Chromium found. Install it with `apt-get install -y chromium` (or set CHROMIUM_PATH).',
+  );
 const ARTIFACTS = path.join(REPO, 'tests/artifacts');
 
 const LETTERS_FILE = 'letters.txt';
@@ -52,7 +57,13 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: tmp(), SEEDS_DIR: seeds, RATE_LIMIT_PER_MINUTE: '1000', VIEWER_URL: `${origin}/viewer` };
+  env = {
+    EMBED_MODEL: await testModelDir(),
+    INDEX_DIR: tmp(),
+    SEEDS_DIR: seeds,
+    RATE_LIMIT_PER_MINUTE: '1000',
+    VIEWER_URL: `${origin}/viewer`,
+  };
   engine = await Engine.open(testConfig(env));
   run = await startBot(engine, env);
   fake = run.fake;
@@ -68,22 +79,50 @@ afterAll(async () => {
   expect(run.errors).toEqual([]);
 });
 
-const ask = (from: { id: number }, text: string, chat?: Parameters<FakeBotApi['sendText']>[2]) => run.exchange(() => fake.sendText(from, text, chat));
+const ask = (from: { id: number }, text: string, chat?: Parameters<FakeBotApi['sendText']>[2]) =>
+  run.exchange(() => fake.sendText(from, text, chat));
 const buttons = (m: SentMessage | undefined): any[] => m?.reply_markup?.inline_keyboard?.flat() ?? [];
 /** The text of quote `n` (1-based) of an answer as the user sees it, without the "…" of cuts. */
 function quoteText(m: SentMessage, n = 1): string {
   const quotes = m.entities.filter((e) => e.type === 'blockquote');
   const q = quotes[n - 1]!;
-  return m.plain.slice(q.offset, q.offset + q.length).replace(/^… /, '').replace(/ …$/, '');
+  return m.plain
+    .slice(q.offset, q.offset + q.length)
+    .replace(/^… /, '')
+    .replace(/ …$/, '');
 }
 const squeeze = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-const DARK = { bg_color: '#17212b', text_color: '#f5f5f5', hint_color: '#708499', link_color: '#6ab3f3', button_color: '#5288c1', button_text_color: '#ffffff', secondary_bg_color: '#232e3c' };
-const LIGHT = { bg_color: '#ffffff', text_color: '#000000', hint_color: '#999999', link_color: '#2481cc', button_color: '#2481cc', button_text_color: '#ffffff', secondary_bg_color: '#efeff3' };
+const DARK = {
+  bg_color: '#17212b',
+  text_color: '#f5f5f5',
+  hint_color: '#708499',
+  link_color: '#6ab3f3',
+  button_color: '#5288c1',
+  button_text_color: '#ffffff',
+  secondary_bg_color: '#232e3c',
+};
+const LIGHT = {
+  bg_color: '#ffffff',
+  text_color: '#000000',
+  hint_color: '#999999',
+  link_color: '#2481cc',
+  button_color: '#2481cc',
+  button_text_color: '#ffffff',
+  secondary_bg_color: '#efeff3',
+};
 
 /** Telegram's launch parameters for a user, signed with the bot token (or not, when `forge`). */
 function launchData(from: { id: number; first_name?: string }, authDate = new Date(), token = TOKEN): string {
-  return sign({ user: { id: from.id, first_name: from.first_name ?? 'User', language_code: 'en' }, chat_instance: '-1', chat_type: 'sender' }, token, authDate);
+  return sign(
+    {
+      user: { id: from.id, first_name: from.first_name ?? 'User', language_code: 'en' },
+      chat_instance: '-1',
+      chat_type: 'sender',
+    },
+    token,
+    authDate,
+  );
 }
 /** The URL a Telegram client opens for a web_app button: the button's URL with the launch parameters in the fragment. */
 const launched = (url: string, initData: string, theme = DARK) =>
@@ -96,37 +135,46 @@ async function open(url: string): Promise<{ page: Page; requests: string[]; ms: 
   page.on('request', (r) => requests.push(r.url()));
   const started = performance.now();
   await page.goto(url);
-  await page.waitForFunction(() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error', undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error',
+    undefined,
+    { timeout: 20_000 },
+  );
   return { page, requests, ms: performance.now() - started };
 }
 const markText = (page: Page) => page.$$eval('mark', (ms) => ms.map((m) => m.textContent).join(' '));
 
 describe('private chat: the web_app button opens the document at the quote', () => {
-  it.skipIf(!CHROMIUM)('a PDF quote is marked in its page, the best sentence emphasised; a screenshot is kept', async () => {
-    const x = await ask(user(501), 'When does the community garden open on Saturday?');
-    const answer = x.sent.at(-1)!;
-    const open_ = buttons(answer).filter((b) => b.web_app);
-    expect(open_.length).toBeGreaterThan(0);
-    expect(open_[0].text).toContain('Open in document');
-    const quote = quoteText(answer);
-    const bold = quotedBold(answer)[0]!;
-    const { page, requests } = await open(launched(open_[0].web_app.url, launchData(user(501))));
-    expect(squeeze(await markText(page))).toBe(squeeze(quote));
-    expect(squeeze(await page.$eval('mark strong', (s) => s.textContent!))).toBe(squeeze(bold));
-    // Page markers and ¶ numbers, the title, the file.
-    expect(await page.textContent('h1')).toBe('Riverside Community Handbook');
-    expect(await page.$$eval('.pagebreak', (e) => e.map((x) => x.textContent))).toEqual(['p. 1', 'p. 2', 'p. 3']);
-    expect(await page.textContent('.file')).toBe('handbook.pdf');
-    // Nothing from outside the bot's server; the theme's colours applied.
-    expect(requests.every((r) => r.startsWith(origin))).toBe(true);
-    expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(23, 33, 43)');
-    await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-pdf-dark.png') });
-    await page.close();
-    const light = await open(launched(open_[0].web_app.url, launchData(user(501)), LIGHT));
-    expect(await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(255, 255, 255)');
-    await light.page.screenshot({ path: path.join(ARTIFACTS, 'viewer-pdf-light.png') });
-    await light.page.close();
-  });
+  it.skipIf(!CHROMIUM)(
+    'a PDF quote is marked in its page, the best sentence emphasised; a screenshot is kept',
+    async () => {
+      const x = await ask(user(501), 'When does the community garden open on Saturday?');
+      const answer = x.sent.at(-1)!;
+      const open_ = buttons(answer).filter((b) => b.web_app);
+      expect(open_.length).toBeGreaterThan(0);
+      expect(open_[0].text).toContain('Open in document');
+      const quote = quoteText(answer);
+      const bold = quotedBold(answer)[0]!;
+      const { page, requests } = await open(launched(open_[0].web_app.url, launchData(user(501))));
+      expect(squeeze(await markText(page))).toBe(squeeze(quote));
+      expect(squeeze(await page.$eval('mark strong', (s) => s.textContent!))).toBe(squeeze(bold));
+      // Page markers and ¶ numbers, the title, the file.
+      expect(await page.textContent('h1')).toBe('Riverside Community Handbook');
+      expect(await page.$$eval('.pagebreak', (e) => e.map((x) => x.textContent))).toEqual(['p. 1', 'p. 2', 'p. 3']);
+      expect(await page.textContent('.file')).toBe('handbook.pdf');
+      // Nothing from outside the bot's server; the theme's colours applied.
+      expect(requests.every((r) => r.startsWith(origin))).toBe(true);
+      expect(await page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(23, 33, 43)');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'viewer-pdf-dark.png') });
+      await page.close();
+      const light = await open(launched(open_[0].web_app.url, launchData(user(501)), LIGHT));
+      expect(await light.page.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe(
+        'rgb(255, 255, 255)',
+      );
+      await light.page.screenshot({ path: path.join(ARTIFACTS, 'viewer-pdf-light.png') });
+      await light.page.close();
+    },
+  );
 
   it.skipIf(!CHROMIUM)('the other quotes of the answer are one tap away', async () => {
     const x = await ask(user(521), 'What happened on 27 September 2020?');
@@ -138,8 +186,21 @@ describe('private chat: the web_app button opens the document at the quote', () 
     const tabs = await page.$$('nav button');
     expect(tabs).toHaveLength(opens.length);
     await tabs[1]!.click();
-    await page.waitForFunction(() => document.querySelector('nav button[aria-current="true"]')?.textContent?.startsWith('Quote 2'), undefined, { timeout: 10_000 });
-    await page.waitForFunction((q) => [...document.querySelectorAll('mark')].map((m) => m.textContent).join(' ').replace(/\s+/g, ' ').trim() === q, squeeze(quoteText(answer, 2)), { timeout: 10_000 });
+    await page.waitForFunction(
+      () => document.querySelector('nav button[aria-current="true"]')?.textContent?.startsWith('Quote 2'),
+      undefined,
+      { timeout: 10_000 },
+    );
+    await page.waitForFunction(
+      (q) =>
+        [...document.querySelectorAll('mark')]
+          .map((m) => m.textContent)
+          .join(' ')
+          .replace(/\s+/g, ' ')
+          .trim() === q,
+      squeeze(quoteText(answer, 2)),
+      { timeout: 10_000 },
+    );
     await page.close();
   });
 
@@ -168,50 +229,66 @@ describe('private chat: the web_app button opens the document at the quote', () 
       page = opened.page;
       times.push(opened.ms);
     }
-    console.log(`viewer: 300-page PDF opened at the quote in ${times.map((t) => Math.round(t)).join(', ')} ms (first: document read from the index)`);
+    console.log(
+      `viewer: 300-page PDF opened at the quote in ${times.map((t) => Math.round(t)).join(', ')} ms (first: document read from the index)`,
+    );
     expect(squeeze(await page.$eval('mark strong', (s) => s.textContent!))).toBe(QUOTED_SENTENCE);
     expect(await page.$$eval('main p, main h1, main h2', (e) => e.length)).toBeLessThan(120); // not the whole document
     expect(Math.min(...times)).toBeLessThan(1000);
     // Scrolling up loads the paragraphs before.
     const firstShown = await page.$eval('.pagebreak', (e) => e.textContent);
     await page.evaluate(() => window.scrollTo(0, 0));
-    await page.waitForFunction((first) => document.querySelector('.pagebreak')!.textContent !== first, firstShown, { timeout: 10_000 });
+    await page.waitForFunction((first) => document.querySelector('.pagebreak')!.textContent !== first, firstShown, {
+      timeout: 10_000,
+    });
     await page.close();
   });
 });
 
 /** The data endpoint's answer for a page URL, with the launch data of `from`. */
 async function viewData(pageUrl: string, from: { id: number }): Promise<any> {
-  const res = await fetch(`${origin}/viewer/api/view${new URL(pageUrl).search}`, { headers: { Authorization: `tma ${launchData(from)}` } });
+  const res = await fetch(`${origin}/viewer/api/view${new URL(pageUrl).search}`, {
+    headers: { Authorization: `tma ${launchData(from)}` },
+  });
   expect(res.status).toBe(200);
   return res.json();
 }
 /** The marked text of the data endpoint's blocks. */
-const marked = (data: any) => data.blocks.flatMap((b: any) => b.parts.filter((p: any) => p[1] > 0).map((p: any) => p[0])).join(' ');
+const marked = (data: any) =>
+  data.blocks.flatMap((b: any) => b.parts.filter((p: any) => p[1] > 0).map((p: any) => p[0])).join(' ');
 
 describe('every format the indexer reads', () => {
   const cases = [
     { q: 'When does the community garden open on Saturday?', doc: 'handbook.pdf' },
-    { q: 'When do the volunteers\' morning shifts start and end?', doc: 'volunteers.docx', heading: true },
+    { q: "When do the volunteers' morning shifts start and end?", doc: 'volunteers.docx', heading: true },
     { q: 'Which fund paid for the repairs, and how much did they cost?', doc: 'bridge.html' },
     { q: 'Who runs the food bank?', doc: 'faq.md', heading: true },
     { q: 'Сколько книг читатель может взять домой?', doc: 'library-rules.txt' },
   ];
-  it.each(cases)('$doc: the quote is marked in the document\'s text, with its title, ¶ and headings', async ({ q, doc, heading }) => {
-    const x = await ask(user(520), q);
-    const answer = x.sent.at(-1)!;
-    expect(answer.plain).toContain(`(${doc})`);
-    const data = await viewData(buttons(answer).find((b) => b.web_app).web_app.url, user(520));
-    expect(data.file).toBe(doc);
-    expect(data.blocks[0].n).toBe(0); // the title first
-    expect(squeeze(marked(data))).toBe(squeeze(quoteText(answer)));
-    if (heading) expect(data.blocks.some((b: any) => b.heading && b.n > 0)).toBe(true);
-  });
+  it.each(cases)(
+    "$doc: the quote is marked in the document's text, with its title, ¶ and headings",
+    async ({ q, doc, heading }) => {
+      const x = await ask(user(520), q);
+      const answer = x.sent.at(-1)!;
+      expect(answer.plain).toContain(`(${doc})`);
+      const data = await viewData(buttons(answer).find((b) => b.web_app).web_app.url, user(520));
+      expect(data.file).toBe(doc);
+      expect(data.blocks[0].n).toBe(0); // the title first
+      expect(squeeze(marked(data))).toBe(squeeze(quoteText(answer)));
+      if (heading) expect(data.blocks.some((b: any) => b.heading && b.n > 0)).toBe(true);
+    },
+  );
 });
 
 describe('where the viewer is served', () => {
   it('beside the webhook on the same port (webhook mode), and alone on PORT (polling mode)', async () => {
-    const hook = await serveWebhook(run.bot, { url: `${origin}/hook`, secret: 'viewer-test', port: 0, healthy: async () => true, also: (req, res) => run.viewer!.handle(req, res) });
+    const hook = await serveWebhook(run.bot, {
+      url: `${origin}/hook`,
+      secret: 'viewer-test',
+      port: 0,
+      healthy: async () => true,
+      also: (req, res) => run.viewer!.handle(req, res),
+    });
     const alone = await serveViewer(run.viewer!, 0, '127.0.0.1');
     try {
       for (const server of [hook.server, alone]) {
@@ -220,7 +297,10 @@ describe('where the viewer is served', () => {
         expect((await fetch(`${at}/viewer/api/view?v=x`)).status).toBe(401);
         expect((await fetch(`${at}/elsewhere`)).status).toBe(404);
       }
-      expect((await fetch(`http://127.0.0.1:${(hook.server.address() as AddressInfo).port}/hook`, { method: 'POST' })).status).toBe(401); // still the webhook's
+      expect(
+        (await fetch(`http://127.0.0.1:${(hook.server.address() as AddressInfo).port}/hook`, { method: 'POST' }))
+          .status,
+      ).toBe(401); // still the webhook's
     } finally {
       await hook.stop();
       await new Promise((resolve) => alone.close(resolve));
@@ -280,7 +360,13 @@ describe('security of the data endpoint', () => {
   });
 
   it('paths never reach the file system: only the page, its two files and the endpoint', async () => {
-    for (const p of ['/viewer/../package.json', '/viewer/%2e%2e/package.json', '/viewer/assets/app.js', '/viewer/index.html', '/viewer/api/view/../../.env']) {
+    for (const p of [
+      '/viewer/../package.json',
+      '/viewer/%2e%2e/package.json',
+      '/viewer/assets/app.js',
+      '/viewer/index.html',
+      '/viewer/api/view/../../.env',
+    ]) {
       const res = await fetch(`${origin}${p}`);
       expect([401, 404], p).toContain(res.status);
       expect(await res.text(), p).not.toContain('"name": "cite"');
@@ -317,7 +403,8 @@ describe('groups: a signed link instead of web_app', () => {
 
     const u = new URL(links[0].url);
     const token = u.searchParams.get('t')!;
-    const call = (t: string, v = u.searchParams.get('v')!) => fetch(`${origin}/viewer/api/view?v=${v}&i=0&t=${encodeURIComponent(t)}`);
+    const call = (t: string, v = u.searchParams.get('v')!) =>
+      fetch(`${origin}/viewer/api/view?v=${v}&i=0&t=${encodeURIComponent(t)}`);
     expect((await call(token)).status).toBe(200);
     const flipped = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
     expect((await call(flipped)).status).toBe(401);
@@ -326,30 +413,37 @@ describe('groups: a signed link instead of web_app', () => {
     expect((await call(token, other)).status).toBe(401);
     const [exp, ...rest] = token.split('.');
     expect((await call([(parseInt(exp!, 36) + 86400).toString(36), ...rest].join('.'))).status).toBe(401);
-    const expired = run.viewer!.signer.sign(u.searchParams.get('v')!, { user: 506, chat: GROUP.id, expires: Math.floor(Date.now() / 1000) - 1 });
+    const expired = run.viewer!.signer.sign(u.searchParams.get('v')!, {
+      user: 506,
+      chat: GROUP.id,
+      expires: Math.floor(Date.now() / 1000) - 1,
+    });
     expect((await call(expired)).status).toBe(401);
   });
 });
 
 describe('inline mode', () => {
-  it.skipIf(!CHROMIUM)('@bot question: up to five passages with references, each message with a viewer link that opens at it', async () => {
-    const id = fake.sendInlineQuery(user(507), 'When does the community garden open on Saturday?');
-    await run.drained();
-    const answer = fake.inlineAnswers.find((a) => a.inline_query_id === id)!;
-    expect(answer.results.length).toBeGreaterThan(0);
-    expect(answer.results.length).toBeLessThanOrEqual(5);
-    expect(answer.is_personal).toBe(true);
-    const first = answer.results[0];
-    expect(first.title).toContain('Riverside Community Handbook');
-    expect(answer.plain[0]).toMatch(/^According to «Riverside Community Handbook», p\. 2 ¶/);
-    const link = first.reply_markup.inline_keyboard[0][0].url as string;
-    const { page } = await open(link);
-    const blockquote = answer.plain[0]!.split('\n').slice(1).join('\n').replace(/^… /, '').replace(/ …$/, '');
-    expect(squeeze(await markText(page))).toBe(squeeze(blockquote));
-    await page.close();
-  });
+  it.skipIf(!CHROMIUM)(
+    '@bot question: up to five passages with references, each message with a viewer link that opens at it',
+    async () => {
+      const id = fake.sendInlineQuery(user(507), 'When does the community garden open on Saturday?');
+      await run.drained();
+      const answer = fake.inlineAnswers.find((a) => a.inline_query_id === id)!;
+      expect(answer.results.length).toBeGreaterThan(0);
+      expect(answer.results.length).toBeLessThanOrEqual(5);
+      expect(answer.is_personal).toBe(true);
+      const first = answer.results[0];
+      expect(first.title).toContain('Riverside Community Handbook');
+      expect(answer.plain[0]).toMatch(/^According to «Riverside Community Handbook», p\. 2 ¶/);
+      const link = first.reply_markup.inline_keyboard[0][0].url as string;
+      const { page } = await open(link);
+      const blockquote = answer.plain[0]!.split('\n').slice(1).join('\n').replace(/^… /, '').replace(/ …$/, '');
+      expect(squeeze(await markText(page))).toBe(squeeze(blockquote));
+      await page.close();
+    },
+  );
 
-  it('the same decision as the bot: an unsure answer is hedged in every result\'s message, as in the chat', async () => {
+  it("the same decision as the bot: an unsure answer is hedged in every result's message, as in the chat", async () => {
     const q = 'Who is the chairman of the Riverside Community Association?';
     const chat = (await ask(user(514), q)).sent.at(-1)!;
     expect(chat.plain.startsWith(TEXTS.en.hedged)).toBe(true); // unsure in this collection
@@ -368,10 +462,13 @@ describe('inline mode', () => {
     expect(answer.results[0].title).toBe('The documents do not cover this');
   });
 
-  it('the questions\' rate limit: over it, no results and a button saying so', async () => {
+  it("the questions' rate limit: over it, no results and a button saying so", async () => {
     const limited = await startBot(engine, { ...env, RATE_LIMIT_PER_MINUTE: '1' });
     try {
-      const ids = [limited.fake.sendInlineQuery(user(512), 'When does the community garden open?'), limited.fake.sendInlineQuery(user(512), 'When does the community garden open on Saturday?')];
+      const ids = [
+        limited.fake.sendInlineQuery(user(512), 'When does the community garden open?'),
+        limited.fake.sendInlineQuery(user(512), 'When does the community garden open on Saturday?'),
+      ];
       await limited.drained();
       const [first, second] = ids.map((id) => limited.fake.inlineAnswers.find((a) => a.inline_query_id === id)!);
       expect(first!.results.length).toBeGreaterThan(0);
@@ -395,7 +492,9 @@ describe('reply to a quote', () => {
     const x = await ask(user(509), 'How many Azerbaijanis were expelled in 1948-1953?');
     const answer = x.sent.at(-1)!;
     const part = '150 thousand Azerbaijanis were expelled from their historical lands in Armenia';
-    const reply = await run.exchange(() => fake.sendText(user(509), 'Tell me more', undefined, { reply_to_message: answer, quote: part }));
+    const reply = await run.exchange(() =>
+      fake.sendText(user(509), 'Tell me more', undefined, { reply_to_message: answer, quote: part }),
+    );
     const text = reply.sent.map((m) => m.plain).join('\n');
     expect(text).toContain('The whole paragraph. According to');
     expect(text).toContain('The hostility policy of Armenians against our people begins'); // the paragraph's first sentence
@@ -408,32 +507,46 @@ describe('reply to a quote', () => {
 
   it('a reply without a quote is a new question', async () => {
     const x = await ask(user(510), 'How many Azerbaijanis were expelled in 1948-1953?');
-    const reply = await run.exchange(() => fake.sendText(user(510), 'When does the community garden open on Saturday?', undefined, { reply_to_message: x.sent.at(-1) }));
+    const reply = await run.exchange(() =>
+      fake.sendText(user(510), 'When does the community garden open on Saturday?', undefined, {
+        reply_to_message: x.sent.at(-1),
+      }),
+    );
     expect(reply.sent.at(-1)!.plain).toContain('Riverside Community Handbook');
   });
 });
 
 describe('the document changed after the answer', () => {
-  it.skipIf(!CHROMIUM)('the page says so and marks where the quote is now, or says it is gone', async () => {
-    const x = await ask(user(511), 'What did the glockenspiel orchestra of the town do on Sunday?');
-    const url = buttons(x.sent.at(-1)).find((b) => b.web_app).web_app.url;
-    const quote = quoteText(x.sent.at(-1)!);
-    // A paragraph added before: the quote moved.
-    writeFileSync(path.join(seeds, LETTERS_FILE), LETTERS_DOC.replace('\n\n', '\n\nA new first paragraph about the weather in the town.\n\n'));
-    await engine.reindex();
-    let { page } = await open(launched(url, launchData(user(511))));
-    expect(await page.textContent('#notice')).toContain('The quote is still in it');
-    expect(squeeze(await markText(page))).toBe(squeeze(quote));
-    expect(await page.$eval('mark', (m) => m.closest('p')!.querySelector('.n')!.textContent)).toBe('¶2');
-    await page.close();
-    // The quoted text removed.
-    writeFileSync(path.join(seeds, LETTERS_FILE), 'Xəbərlər və Новости\n\nThe glockenspiel orchestra will play again in May.\n');
-    await engine.reindex();
-    ({ page } = await open(launched(url, launchData(user(511)))));
-    expect(await page.textContent('#notice')).toContain('no longer in it');
-    expect(await page.$('mark')).toBeNull();
-    await page.close();
-  }, 60_000);
+  it.skipIf(!CHROMIUM)(
+    'the page says so and marks where the quote is now, or says it is gone',
+    async () => {
+      const x = await ask(user(511), 'What did the glockenspiel orchestra of the town do on Sunday?');
+      const url = buttons(x.sent.at(-1)).find((b) => b.web_app).web_app.url;
+      const quote = quoteText(x.sent.at(-1)!);
+      // A paragraph added before: the quote moved.
+      writeFileSync(
+        path.join(seeds, LETTERS_FILE),
+        LETTERS_DOC.replace('\n\n', '\n\nA new first paragraph about the weather in the town.\n\n'),
+      );
+      await engine.reindex();
+      let { page } = await open(launched(url, launchData(user(511))));
+      expect(await page.textContent('#notice')).toContain('The quote is still in it');
+      expect(squeeze(await markText(page))).toBe(squeeze(quote));
+      expect(await page.$eval('mark', (m) => m.closest('p')!.querySelector('.n')!.textContent)).toBe('¶2');
+      await page.close();
+      // The quoted text removed.
+      writeFileSync(
+        path.join(seeds, LETTERS_FILE),
+        'Xəbərlər və Новости\n\nThe glockenspiel orchestra will play again in May.\n',
+      );
+      await engine.reindex();
+      ({ page } = await open(launched(url, launchData(user(511)))));
+      expect(await page.textContent('#notice')).toContain('no longer in it');
+      expect(await page.$('mark')).toBeNull();
+      await page.close();
+    },
+    60_000,
+  );
 });
 
 describe('stored texts', () => {
@@ -445,7 +558,11 @@ describe('stored texts', () => {
     const text = 'Old title\n\nFirst paragraph of the old build.\n\nSecond paragraph of the old build.\n';
     const data = Buffer.from(JSON.stringify({ hash: 'a'.repeat(64), text }) + '\n');
     writeFileSync(path.join(build, 'texts.jsonl'), data);
-    const manifest = { ...engine.manifest, documents: [{ ...engine.manifest.documents[0]!, file: 'old.txt', title: 'Old title', hash: 'a'.repeat(64) }], checksums: { 'texts.jsonl': sha256(data) } };
+    const manifest = {
+      ...engine.manifest,
+      documents: [{ ...engine.manifest.documents[0]!, file: 'old.txt', title: 'Old title', hash: 'a'.repeat(64) }],
+      checksums: { 'texts.jsonl': sha256(data) },
+    };
     const texts = new LiveTexts(() => ({ build, manifest }));
     expect(texts.available).toBe(true);
     const { laid } = texts.document(documentId('old.txt'))!;

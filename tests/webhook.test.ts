@@ -37,7 +37,11 @@ afterEach(async () => {
 });
 
 const post = (body: string, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET, ...headers }, body }).then(async (r) => (await r.arrayBuffer(), r.status));
+  fetch(url, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET, ...headers },
+    body,
+  }).then(async (r) => (await r.arrayBuffer(), r.status));
 
 describe('webhook', () => {
   it('answers an update posted twice (one after the other, or at once) only once', async () => {
@@ -54,14 +58,22 @@ describe('webhook', () => {
     // The status of a raw POST, read as soon as it comes (the server may cut the rest of the upload).
     const rawPost = (headers: Record<string, string>, send: (req: http.ClientRequest) => void) =>
       new Promise<number>((resolve) => {
-        const req = http.request(url, { method: 'POST', headers: { 'X-Telegram-Bot-Api-Secret-Token': SECRET, ...headers } }, (res) => resolve(res.statusCode!));
+        const req = http.request(
+          url,
+          { method: 'POST', headers: { 'X-Telegram-Bot-Api-Secret-Token': SECRET, ...headers } },
+          (res) => resolve(res.statusCode!),
+        );
         req.on('error', () => resolve(-1)); // only if no answer came first
         send(req);
       });
-    expect(await rawPost({ 'Content-Length': String(MAX_BODY_BYTES + 1) }, (req) => req.end(' '.repeat(MAX_BODY_BYTES + 1)))).toBe(413);
+    expect(
+      await rawPost({ 'Content-Length': String(MAX_BODY_BYTES + 1) }, (req) => req.end(' '.repeat(MAX_BODY_BYTES + 1))),
+    ).toBe(413);
     expect(await post('{"not": "an update"}')).toBe(400);
     // Announced as 100 MB and never sent: refused at once (it used to be collected, +270 MB RSS).
-    expect(await rawPost({ 'Content-Length': String(100 * 1024 * 1024) }, (req) => req.write('{"update_id":'))).toBe(413);
+    expect(await rawPost({ 'Content-Length': String(100 * 1024 * 1024) }, (req) => req.write('{"update_id":'))).toBe(
+      413,
+    );
     // Without Content-Length (chunked): cut once the limit is passed.
     const piece = Buffer.alloc(64 * 1024, 0x20);
     const chunked = await rawPost({}, (req) => {
@@ -81,7 +93,9 @@ describe('webhook', () => {
     const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
     await new Promise((r) => socket.once('connect', r));
     // Headers and the start of a body, then nothing: a request that never ends.
-    socket.write(`POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`);
+    socket.write(
+      `POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nX-Telegram-Bot-Api-Secret-Token: ${SECRET}\r\n\r\n{"upd`,
+    );
     socket.on('error', () => {});
     await new Promise((r) => setTimeout(r, 100)); // let the server take the request in
     const t0 = performance.now();

@@ -13,7 +13,18 @@ import { buildSettings } from '../index/settings.js';
 import { readQuestions, type EvalItem } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { fullBuild, incrementalSection, type BuildResult, type IncrementalResult } from './builds.js';
-import { chooseModel, f, machineInfo, ms, pct, secs, stderrLogger, table, type Logger, type MachineInfo } from './common.js';
+import {
+  chooseModel,
+  f,
+  machineInfo,
+  ms,
+  pct,
+  secs,
+  stderrLogger,
+  table,
+  type Logger,
+  type MachineInfo,
+} from './common.js';
 import { qualitySection, type ModeQuality } from './quality.js';
 import { queryPathSection, type QueryPathResult } from './queryPath.js';
 import { readingSection, renderReading, type ReadingResult } from './reading.js';
@@ -32,9 +43,17 @@ export interface BenchSizes {
 
 export const SIZES: Record<'full' | 'quick', BenchSizes> = {
   // 1,000 documents × 100 paragraphs = 100,000 passages, the size of a real collection.
-  full: { scale: { documents: 1000, paragraphs: 100, questions: 200, efSearch: [50, 100, 200, 400, 800] }, latencyQueries: 200, incrementalDocs: 40 },
+  full: {
+    scale: { documents: 1000, paragraphs: 100, questions: 200, efSearch: [50, 100, 200, 400, 800] },
+    latencyQueries: 200,
+    incrementalDocs: 40,
+  },
   // HNSW from 500 passages on, so the quick run goes through the same code paths.
-  quick: { scale: { documents: 40, paragraphs: 50, questions: 50, efSearch: [50, 100, 200], exactSearchMax: 500 }, latencyQueries: 50, incrementalDocs: 12 },
+  quick: {
+    scale: { documents: 40, paragraphs: 50, questions: 50, efSearch: [50, 100, 200], exactSearchMax: 500 },
+    latencyQueries: 50,
+    incrementalDocs: 12,
+  },
 };
 
 /** Sizes of the reading section (6): the issue's 300-page PDF, and documents of about 1 MB. */
@@ -46,7 +65,17 @@ export const READING_SIZES = {
 export interface BenchResult {
   machine: MachineInfo;
   model: { id: string; dim: number; note: string; dtype: string; batch: number };
-  config: Pick<Config, 'HNSW_M' | 'HNSW_EF_CONSTRUCTION' | 'HNSW_EF_SEARCH' | 'EXACT_SEARCH_MAX' | 'TOP_K' | 'DENSE_THRESHOLD' | 'LEXICAL_THRESHOLD' | 'SEEDS_DIR'>;
+  config: Pick<
+    Config,
+    | 'HNSW_M'
+    | 'HNSW_EF_CONSTRUCTION'
+    | 'HNSW_EF_SEARCH'
+    | 'EXACT_SEARCH_MAX'
+    | 'TOP_K'
+    | 'DENSE_THRESHOLD'
+    | 'LEXICAL_THRESHOLD'
+    | 'SEEDS_DIR'
+  >;
   sizes: BenchSizes;
   quick: boolean;
   qa: { file: string; questions: number; answerable: number } | { file: string; missing: true };
@@ -78,7 +107,13 @@ export async function runBench(
 
     // 3a. Full build of the configured documents; the Engine below then opens it without rebuilding.
     log(`build: full index of ${config.SEEDS_DIR}`);
-    const seedsBuild = await fullBuild(settings, config.SEEDS_DIR, config.INDEX_DIR, embedder, `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the configured documents)`);
+    const seedsBuild = await fullBuild(
+      settings,
+      config.SEEDS_DIR,
+      config.INDEX_DIR,
+      embedder,
+      `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the configured documents)`,
+    );
     const engine = await Engine.open(config);
 
     // 1. Quality.
@@ -92,24 +127,51 @@ export async function runBench(
     const quality = items ? await qualitySection(engine, items, log) : undefined;
 
     // 2. Query path (the question set, or generic questions when there is none).
-    const questions = items?.map((i) => i.q) ?? ['What happened in 1988?', 'Who issued the statement?', 'Where is the railway?'];
+    const questions = items?.map((i) => i.q) ?? [
+      'What happened in 1988?',
+      'Who issued the statement?',
+      'Where is the railway?',
+    ];
     const queryPath = await queryPathSection(engine, questions, sizes.latencyQueries, log);
 
     // 5. (and 3b) Incremental re-index on a larger corpus.
-    const incremental = await incrementalSection(settings, embedder, config.SEEDS_DIR, tempDir, sizes.incrementalDocs, log);
+    const incremental = await incrementalSection(
+      settings,
+      embedder,
+      config.SEEDS_DIR,
+      tempDir,
+      sizes.incrementalDocs,
+      log,
+    );
 
     // 6. Reading documents of each format.
     const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
 
     // 4. The product at 100,000 passages (last: it takes most of the time).
-    const scale = await scaleSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
+    const scale = await scaleSection(
+      config,
+      embedder,
+      { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir },
+      log,
+    );
 
     // 6. The same collection in PostgreSQL, beside the file store's figures above.
-    const postgres = await postgresSection(config, embedder, { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir }, log);
+    const postgres = await postgresSection(
+      config,
+      embedder,
+      { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir },
+      log,
+    );
 
     return {
       machine,
-      model: { id: embedder.modelId, dim: embedder.dim, note: choice.note, dtype: config.EMBED_DTYPE, batch: config.EMBED_BATCH },
+      model: {
+        id: embedder.modelId,
+        dim: embedder.dim,
+        note: choice.note,
+        dtype: config.EMBED_DTYPE,
+        batch: config.EMBED_BATCH,
+      },
       config: {
         HNSW_M: config.HNSW_M,
         HNSW_EF_CONSTRUCTION: config.HNSW_EF_CONSTRUCTION,
@@ -140,7 +202,6 @@ export async function runBench(
   }
 }
 
-
 // ---------------------------------------------------------------- markdown
 
 export function renderMarkdown(r: BenchResult): string {
@@ -157,10 +218,19 @@ export function renderMarkdown(r: BenchResult): string {
         ['OS', r.machine.os],
         ['model', `\`${r.model.id}\` (dimension ${r.model.dim}, dtype ${r.model.dtype}, batch ${r.model.batch})`],
         ['model source', r.model.note],
-        ['HNSW', `M=${r.config.HNSW_M}, efConstruction=${r.config.HNSW_EF_CONSTRUCTION}, efSearch ${r.config.HNSW_EF_SEARCH ?? 'measured at build'}; exact search up to ${r.config.EXACT_SEARCH_MAX} passages`],
-        ['thresholds', `dense ${r.config.DENSE_THRESHOLD ?? 'calibrated at index time'}, lexical ${r.config.LEXICAL_THRESHOLD}, TOP_K ${r.config.TOP_K}`],
+        [
+          'HNSW',
+          `M=${r.config.HNSW_M}, efConstruction=${r.config.HNSW_EF_CONSTRUCTION}, efSearch ${r.config.HNSW_EF_SEARCH ?? 'measured at build'}; exact search up to ${r.config.EXACT_SEARCH_MAX} passages`,
+        ],
+        [
+          'thresholds',
+          `dense ${r.config.DENSE_THRESHOLD ?? 'calibrated at index time'}, lexical ${r.config.LEXICAL_THRESHOLD}, TOP_K ${r.config.TOP_K}`,
+        ],
         ['bench wall time', secs(r.wallMs)],
-        ['load average (1 min) at start / end', `${f(r.machine.load1, 2)} / ${f(r.loadAfter, 2)} (the bench is mostly single-threaded; well above 1 means other work shared the CPU)`],
+        [
+          'load average (1 min) at start / end',
+          `${f(r.machine.load1, 2)} / ${f(r.loadAfter, 2)} (the bench is mostly single-threaded; well above 1 means other work shared the CPU)`,
+        ],
       ],
     ),
     '',
@@ -193,7 +263,20 @@ export function renderMarkdown(r: BenchResult): string {
       }
     }
     out.push(
-      table(['mode', 'group', 'n', 'recall@1', 'recall@5', 'MRR', 'unanswerable declined', 'answerable wrongly declined', 'decline accuracy'], rows),
+      table(
+        [
+          'mode',
+          'group',
+          'n',
+          'recall@1',
+          'recall@5',
+          'MRR',
+          'unanswerable declined',
+          'answerable wrongly declined',
+          'decline accuracy',
+        ],
+        rows,
+      ),
       '',
     );
     const mrr = (mode: SearchMode) => r.quality!.find((q) => q.mode === mode)?.report.groups.all?.mrr ?? NaN;
@@ -237,7 +320,16 @@ export function renderMarkdown(r: BenchResult): string {
   out.push(
     table(
       ['corpus', 'documents', 'chunks', 'total', 'chunks/s', 'embedding', 'embedding share', 'everything else'],
-      r.builds.map((b) => [b.label, b.documents, b.chunks, secs(b.totalMs), b.chunksPerSecond.toFixed(1), secs(b.embedMs), pct(b.embedShare), secs(b.totalMs - b.embedMs)]),
+      r.builds.map((b) => [
+        b.label,
+        b.documents,
+        b.chunks,
+        secs(b.totalMs),
+        b.chunksPerSecond.toFixed(1),
+        secs(b.embedMs),
+        pct(b.embedShare),
+        secs(b.totalMs - b.embedMs),
+      ]),
     ),
     '',
     '_Everything else = reading and chunking documents, building HNSW, writing and checksumming the files._',
@@ -261,7 +353,13 @@ export function renderMarkdown(r: BenchResult): string {
       ['build', 'documents re-embedded', 'chunks embedded', 'time', 'vs full build'],
       [
         ['full (empty index)', inc.full.documents, inc.full.chunks, secs(inc.full.totalMs), '1.00'],
-        ['nothing changed', inc.unchanged.embedded.length ? inc.unchanged.embedded.join(', ') : '0 (none)', 0, secs(inc.unchanged.totalMs), f(inc.unchanged.totalMs / inc.full.totalMs, 2)],
+        [
+          'nothing changed',
+          inc.unchanged.embedded.length ? inc.unchanged.embedded.join(', ') : '0 (none)',
+          0,
+          secs(inc.unchanged.totalMs),
+          f(inc.unchanged.totalMs / inc.full.totalMs, 2),
+        ],
         [
           `one document changed`,
           `${inc.incremental.embedded.length} (${inc.incremental.embedded.join(', ')}); ${inc.incremental.reused} reused`,
@@ -284,13 +382,22 @@ export function renderMarkdown(r: BenchResult): string {
  * Only the scale section's collection in both stores (`npm run bench -- --only postgres [--quick]
  * [--documents N]`): the file store's figures (section 4) and PostgreSQL's, side by side in one run.
  */
-export async function postgresOnly(quick: boolean, documents?: number, withFiles = true, log: Logger = stderrLogger): Promise<string> {
+export async function postgresOnly(
+  quick: boolean,
+  documents?: number,
+  withFiles = true,
+  log: Logger = stderrLogger,
+): Promise<string> {
   const base = SIZES[quick ? 'quick' : 'full'].scale;
   const sizes = { ...base, documents: documents ?? base.documents };
   const choice = await chooseModel(process.env, log);
   try {
     const { config, embedder } = choice;
-    const options = { ...sizes, exactSearchMax: sizes.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir: choice.temp[0]! };
+    const options = {
+      ...sizes,
+      exactSearchMax: sizes.exactSearchMax ?? config.EXACT_SEARCH_MAX,
+      tempDir: choice.temp[0]!,
+    };
     const files = withFiles ? await scaleSection(config, embedder, options, log) : undefined;
     const result = await postgresSection(config, embedder, options, log);
     return `## PostgreSQL beside the file store: ${result[0]!.chunks.toLocaleString('en-US')} passages (model: ${choice.note})\n\n${renderPostgres(result, files)}`;

@@ -42,13 +42,14 @@ export async function fullBuild(
   return { result: describeBuildResult(label, summary), summary };
 }
 
-
 // ---------------------------------------------------------------- 5. incremental re-index
 
 /** Copies the seeds and adds generated documents (seeds' vocabulary) up to `total`; returns the new names. */
 export function makeCorpus(seedsDir: string, dir: string, total: number, paragraphs = 12): string[] {
   mkdirSync(dir, { recursive: true });
-  const seeds = readdirSync(seedsDir).filter((n) => /\.(txt|md)$/i.test(n)).sort();
+  const seeds = readdirSync(seedsDir)
+    .filter((n) => /\.(txt|md)$/i.test(n))
+    .sort();
   for (const name of seeds) copyFileSync(path.join(seedsDir, name), path.join(dir, name));
   const vocab = vocabularyOf(seedsDir);
   const added: string[] = [];
@@ -83,12 +84,21 @@ export async function incrementalSection(
   rmSync(corpus, { recursive: true, force: true });
   const added = makeCorpus(seedsDir, corpus, documents);
   log(`incremental: full build of ${documents} documents`);
-  const { result: full } = await fullBuild(settings, corpus, indexDir, embedder, `${documents} documents (seeds + generated)`);
+  const { result: full } = await fullBuild(
+    settings,
+    corpus,
+    indexDir,
+    embedder,
+    `${documents} documents (seeds + generated)`,
+  );
   const unchanged = await buildIndex({ ...settings, seedsDir: corpus, indexDir }, embedder);
 
   const changedFile = added[Math.floor(added.length / 2)] ?? readdirSync(corpus).sort()[0]!;
   const file = path.join(corpus, changedFile);
-  writeFileSync(file, readFileSync(file, 'utf8') + '\n' + syntheticParagraph(vocabularyOf(seedsDir), mulberry32(77), 3) + '\n');
+  writeFileSync(
+    file,
+    readFileSync(file, 'utf8') + '\n' + syntheticParagraph(vocabularyOf(seedsDir), mulberry32(77), 3) + '\n',
+  );
   log(`incremental: rebuild after changing ${changedFile}`);
   const incr = await buildIndex({ ...settings, seedsDir: corpus, indexDir }, embedder);
   return {

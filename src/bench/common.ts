@@ -48,7 +48,6 @@ export function forceGc(): boolean {
   return gcFn !== undefined;
 }
 
-
 // ---------------------------------------------------------------- machine and model
 
 export interface MachineInfo {
@@ -110,7 +109,10 @@ async function pickModel(env: NodeJS.ProcessEnv, base: Config, temp: string[], l
       return { config, embedder, note: `configured model (EMBED_MODEL=${env.EMBED_MODEL})`, temp };
     } catch (err) {
       if (!(err instanceof ModelLoadError)) throw err;
-      note = `EMBED_MODEL=${env.EMBED_MODEL} cannot be loaded (${err.message.split('\n')[0]!.replace(/^.*\): /, '').slice(0, 120)})`;
+      note = `EMBED_MODEL=${env.EMBED_MODEL} cannot be loaded (${err.message
+        .split('\n')[0]!
+        .replace(/^.*\): /, '')
+        .slice(0, 120)})`;
     }
   } else {
     // The default hub model: from the cache, or downloaded if EMBED_ALLOW_DOWNLOAD allows and the network works.
@@ -120,7 +122,10 @@ async function pickModel(env: NodeJS.ProcessEnv, base: Config, temp: string[], l
       return { config, embedder, note: `default model ${base.EMBED_MODEL} (EMBED_MODEL unset)`, temp };
     } catch (err) {
       if (!(err instanceof ModelLoadError)) throw err;
-      const cause = err.message.split('\n')[0]!.replace(/^.*\): /, '').slice(0, 120);
+      const cause = err.message
+        .split('\n')[0]!
+        .replace(/^.*\): /, '')
+        .slice(0, 120);
       note = `EMBED_MODEL is unset and the default ${base.EMBED_MODEL} cannot be loaded (${cause})`;
     }
   }
@@ -151,4 +156,3 @@ export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
-

@@ -106,7 +106,11 @@ function keepExtendedQueriesTogether(queue: Queue): void {
         else if (EXTENDED.has(type)) open.add(item.handlerId);
         let bytes = 0;
         try {
-          await this.db.runExclusive(() => this.db.execProtocolRawStream(item.message, { onRawData: (data) => ((bytes += data.length), item.onData(data)) }));
+          await this.db.runExclusive(() =>
+            this.db.execProtocolRawStream(item.message, {
+              onRawData: (data) => ((bytes += data.length), item.onData(data)),
+            }),
+          );
         } catch (err) {
           item.reject(err);
           continue;

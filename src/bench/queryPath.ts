@@ -49,7 +49,12 @@ function instrument(embedder: Embedder): { elapsed: () => number; restore: () =>
 }
 
 /** Questions cycled to about `target` queries, after one untimed warm-up pass. */
-export async function queryPathSection(engine: Engine, questions: string[], target: number, log: Logger = silent): Promise<QueryPathResult> {
+export async function queryPathSection(
+  engine: Engine,
+  questions: string[],
+  target: number,
+  log: Logger = silent,
+): Promise<QueryPathResult> {
   if (questions.length === 0) throw new Error('No questions for the query-path benchmark.');
   const rounds = Math.max(1, Math.round(target / questions.length));
   const titles = engine.manifest.documents.map((d) => d.title);

@@ -38,7 +38,11 @@ export interface ReadingResult {
 /** Paragraphs of synthetic prose in the documents' vocabulary (WinAnsi letters only, for the PDF's standard font). */
 function paragraphs(vocab: Vocabulary, count: number, seed: number): string[] {
   const rand = mulberry32(seed);
-  return Array.from({ length: count }, () => syntheticParagraph(vocab, rand, 2 + Math.floor(rand() * 4)).normalize('NFD').replace(/[^\x20-\x7e]/g, ''));
+  return Array.from({ length: count }, () =>
+    syntheticParagraph(vocab, rand, 2 + Math.floor(rand() * 4))
+      .normalize('NFD')
+      .replace(/[^\x20-\x7e]/g, ''),
+  );
 }
 
 async function makePdf(vocab: Vocabulary, pages: number): Promise<Uint8Array> {
@@ -66,19 +70,25 @@ async function makePdf(vocab: Vocabulary, pages: number): Promise<Uint8Array> {
 async function makeDocx(vocab: Vocabulary, count: number): Promise<Uint8Array> {
   const { Document, HeadingLevel, Packer, Paragraph } = await import('docx');
   const children = paragraphs(vocab, count, 12).flatMap((text, i) =>
-    i % 10 === 0 ? [new Paragraph({ text: `Section ${i / 10 + 1}`, heading: HeadingLevel.HEADING_2 }), new Paragraph(text)] : [new Paragraph(text)],
+    i % 10 === 0
+      ? [new Paragraph({ text: `Section ${i / 10 + 1}`, heading: HeadingLevel.HEADING_2 }), new Paragraph(text)]
+      : [new Paragraph(text)],
   );
   return Packer.toBuffer(new Document({ title: 'Synthetic report', sections: [{ children }] }));
 }
 
 function makeHtml(vocab: Vocabulary, count: number): string {
-  const body = paragraphs(vocab, count, 13).map((p, i) => (i % 10 === 0 ? `<h2>Section ${i / 10 + 1}</h2>\n<p>${p}</p>` : `<p>${p}</p>`)).join('\n');
+  const body = paragraphs(vocab, count, 13)
+    .map((p, i) => (i % 10 === 0 ? `<h2>Section ${i / 10 + 1}</h2>\n<p>${p}</p>` : `<p>${p}</p>`))
+    .join('\n');
   return `<!doctype html><html><head><title>Synthetic | Site</title></head><body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
 <article><h1>Synthetic report</h1>\n${body}\n</article><footer>© Site</footer></body></html>\n`;
 }
 
 function makeMarkdown(vocab: Vocabulary, count: number): string {
-  const body = paragraphs(vocab, count, 14).map((p, i) => (i % 10 === 0 ? `## Section ${i / 10 + 1}\n\n${p.replace(/^(\S+ \S+)/, '**$1**')}` : i % 7 === 0 ? `- ${p}` : p));
+  const body = paragraphs(vocab, count, 14).map((p, i) =>
+    i % 10 === 0 ? `## Section ${i / 10 + 1}\n\n${p.replace(/^(\S+ \S+)/, '**$1**')}` : i % 7 === 0 ? `- ${p}` : p,
+  );
   return `# Synthetic report\n\n${body.join('\n\n')}\n`;
 }
 
@@ -87,7 +97,14 @@ function makeText(vocab: Vocabulary, count: number): string {
 }
 
 /** Reads files of `dir` both ways, `repeats` times each, and keeps the fastest run of each (the least disturbed by other work). */
-async function timeRead(reader: DocumentReader, dir: string, format: string, files: string[], repeats: number, pages?: number): Promise<ReadingRow> {
+async function timeRead(
+  reader: DocumentReader,
+  dir: string,
+  format: string,
+  files: string[],
+  repeats: number,
+  pages?: number,
+): Promise<ReadingRow> {
   const entries: DocumentFile[] = files.map((file) => ({ file, ...statSync(path.join(dir, file)) }));
   const limits = { ...DEFAULT_READ_LIMITS, maxBytes: Number.POSITIVE_INFINITY };
   const run = async (read: (entry: DocumentFile) => Promise<SourceDocument | string>) => {
@@ -109,10 +126,22 @@ async function timeRead(reader: DocumentReader, dir: string, format: string, fil
   const inProcess = await run((entry) => readDocument(dir, entry, limits));
   const bytes = entries.reduce((n, e) => n + e.size, 0);
   const file = files.length === 1 ? files[0]! : `${files.length} files`;
-  return { format, file, bytes, passages: inWorker.passages, readMs: inWorker.best, inProcessMs: inProcess.best, ...(pages ? { pages } : {}) };
+  return {
+    format,
+    file,
+    bytes,
+    passages: inWorker.passages,
+    readMs: inWorker.best,
+    inProcessMs: inProcess.best,
+    ...(pages ? { pages } : {}),
+  };
 }
 
-export async function readingSection(seedsDir: string, opts: { pdfPages: number; paragraphs: number; repeats: number }, log: Logger): Promise<ReadingResult> {
+export async function readingSection(
+  seedsDir: string,
+  opts: { pdfPages: number; paragraphs: number; repeats: number },
+  log: Logger,
+): Promise<ReadingResult> {
   const vocab = vocabularyOf(seedsDir);
   const utf8 = (s: string) => new TextEncoder().encode(s);
   log(`reading: generating a ${opts.pdfPages}-page PDF and ${opts.paragraphs}-paragraph documents in each format`);
@@ -122,22 +151,40 @@ export async function readingSection(seedsDir: string, opts: { pdfPages: number;
   try {
     const iconv = (await import('iconv-lite')).default;
     const small = paragraphs(vocab, opts.paragraphs, 16);
-    const smallFiles = Array.from({ length: Math.ceil(small.length / 4) }, (_, i) => put(`small-${String(i).padStart(4, '0')}.txt`, utf8(`Note ${i + 1}\n\n${small.slice(i * 4, i * 4 + 4).join('\n\n')}\n`))[0]!);
+    const smallFiles = Array.from(
+      { length: Math.ceil(small.length / 4) },
+      (_, i) =>
+        put(
+          `small-${String(i).padStart(4, '0')}.txt`,
+          utf8(`Note ${i + 1}\n\n${small.slice(i * 4, i * 4 + 4).join('\n\n')}\n`),
+        )[0]!,
+    );
     const documents: [string, string[], number, number?][] = [
       ['PDF', put(`report-${opts.pdfPages}p.pdf`, await makePdf(vocab, opts.pdfPages)), 1, opts.pdfPages],
       ['DOCX', put('report.docx', await makeDocx(vocab, opts.paragraphs)), opts.repeats],
       ['HTML', put('report.html', utf8(makeHtml(vocab, opts.paragraphs))), opts.repeats],
       ['Markdown', put('report.md', utf8(makeMarkdown(vocab, opts.paragraphs))), opts.repeats],
       ['text (UTF-8)', put('report.txt', utf8(makeText(vocab, opts.paragraphs))), opts.repeats],
-      ['text (Windows-1252)', put('legacy.txt', iconv.encode(makeText(vocab, opts.paragraphs) + 'Caf\u00e9 na\u00efve fa\u00e7ade.\n', 'windows-1252')), opts.repeats],
+      [
+        'text (Windows-1252)',
+        put(
+          'legacy.txt',
+          iconv.encode(makeText(vocab, opts.paragraphs) + 'Caf\u00e9 na\u00efve fa\u00e7ade.\n', 'windows-1252'),
+        ),
+        opts.repeats,
+      ],
       ['small text files', smallFiles, opts.repeats],
     ];
     const started = performance.now();
     await reader.read(dir, { file: 'report.txt', size: 0, mtimeMs: 0 }); // starts the worker
     const workerStartMs = performance.now() - started;
     const rows: ReadingRow[] = [];
-    for (const [format, files, repeats, pages] of documents) rows.push(await timeRead(reader, dir, format, files, repeats, pages));
-    for (const r of rows) log(`reading: ${r.format} ${(r.bytes / 1e6).toFixed(2)} MB in ${secs(r.readMs)} (in process ${secs(r.inProcessMs)})`);
+    for (const [format, files, repeats, pages] of documents)
+      rows.push(await timeRead(reader, dir, format, files, repeats, pages));
+    for (const r of rows)
+      log(
+        `reading: ${r.format} ${(r.bytes / 1e6).toFixed(2)} MB in ${secs(r.readMs)} (in process ${secs(r.inProcessMs)})`,
+      );
     return { rows, pdfPages: opts.pdfPages, workerStartMs };
   } finally {
     await reader.close();

@@ -39,8 +39,18 @@ export interface ScaleResult {
   textBytes: number;
   build: { totalMs: number; embedMs: number; chunksPerSecond: number };
   files: Record<string, number>;
-  lexical: { loadMs: number; query: Percentiles; minisearch: { buildMs: number; query: Percentiles }; agreementAt10: number };
-  dense: { exact: Percentiles; tunedEf: number | null; tunedRecall: number | null; rows: { ef: number; recall10: number; p50: number; p95: number }[] };
+  lexical: {
+    loadMs: number;
+    query: Percentiles;
+    minisearch: { buildMs: number; query: Percentiles };
+    agreementAt10: number;
+  };
+  dense: {
+    exact: Percentiles;
+    tunedEf: number | null;
+    tunedRecall: number | null;
+    rows: { ef: number; recall10: number; p50: number; p95: number }[];
+  };
   serve: ServeProbeResult | { error: string };
 }
 
@@ -60,7 +70,10 @@ export function makeScaleCorpus(seedsDir: string, dir: string, documents: number
 /** `count` questions made from passages sampled evenly (deterministic). */
 export function questionsFrom(texts: string[], count: number): string[] {
   const rand = mulberry32(4242);
-  return pseudoQuestions(Array.from({ length: count }, () => texts[Math.floor(rand() * texts.length)]!), 77);
+  return pseudoQuestions(
+    Array.from({ length: count }, () => texts[Math.floor(rand() * texts.length)]!),
+    77,
+  );
 }
 
 function timed<T>(fn: () => T): [T, number] {
@@ -69,7 +82,12 @@ function timed<T>(fn: () => T): [T, number] {
   return [out, performance.now() - t];
 }
 
-export async function scaleSection(base: Config, embedder: Embedder, opts: ScaleOptions, log: Logger = silent): Promise<ScaleResult> {
+export async function scaleSection(
+  base: Config,
+  embedder: Embedder,
+  opts: ScaleOptions,
+  log: Logger = silent,
+): Promise<ScaleResult> {
   const corpus = path.join(opts.tempDir, 'scale-corpus');
   const indexDir = path.join(opts.tempDir, 'scale-index');
   const config: Config = { ...base, SEEDS_DIR: corpus, INDEX_DIR: indexDir, EXACT_SEARCH_MAX: opts.exactSearchMax };
@@ -84,7 +102,9 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
       log(`scale: embedded ${p.done}/${p.total}`);
     }
   });
-  const files = Object.fromEntries(readdirSync(summary.buildDir).map((f) => [f, statSync(path.join(summary.buildDir, f)).size]));
+  const files = Object.fromEntries(
+    readdirSync(summary.buildDir).map((f) => [f, statSync(path.join(summary.buildDir, f)).size]),
+  );
 
   log('scale: measuring BM25 and vector search on the built index');
   const index = await loadIndex(indexDir);
@@ -106,14 +126,23 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
     fields: ['text', 'title'],
     tokenize: terms,
     processTerm: (t) => t,
-    searchOptions: { boost: { text: 2, title: 1 }, prefix: (t) => t.length >= 5, fuzzy: (t) => (t.length >= 7 ? 0.15 : 0) },
+    searchOptions: {
+      boost: { text: 2, title: 1 },
+      prefix: (t) => t.length >= 5,
+      fuzzy: (t) => (t.length >= 7 ? 0.15 : 0),
+    },
   });
   const [, miniBuildMs] = timed(() => mini.addAll(chunks.map((c, id) => ({ id, text: c.text, title: c.title }))));
   const miniTimes: number[] = [];
   let agree = 0;
   const labelOf = [...index.chunks.entries()].map(([label]) => label);
   questions.forEach((q, i) => {
-    const [r, t] = timed(() => mini.search(q).slice(0, 10).map((x) => labelOf[x.id as number]!));
+    const [r, t] = timed(() =>
+      mini
+        .search(q)
+        .slice(0, 10)
+        .map((x) => labelOf[x.id as number]!),
+    );
     miniTimes.push(t);
     const mine = new Set(ours[i]);
     agree += r.length ? r.filter((l) => mine.has(l)).length / r.length : 1;
@@ -159,10 +188,24 @@ export async function scaleSection(base: Config, embedder: Embedder, opts: Scale
     documents: summary.documents,
     chunks: summary.chunks,
     textBytes,
-    build: { totalMs: summary.totalMs, embedMs: summary.embedMs, chunksPerSecond: summary.chunks / (summary.totalMs / 1000) },
+    build: {
+      totalMs: summary.totalMs,
+      embedMs: summary.embedMs,
+      chunksPerSecond: summary.chunks / (summary.totalMs / 1000),
+    },
     files,
-    lexical: { loadMs, query: percentiles(ourTimes), minisearch: { buildMs: miniBuildMs, query: percentiles(miniTimes) }, agreementAt10: agree / questions.length },
-    dense: { exact: percentiles(exactTimes), tunedEf: index.manifest.hnsw?.efSearch ?? null, tunedRecall: index.manifest.hnsw?.recallAt10 ?? null, rows },
+    lexical: {
+      loadMs,
+      query: percentiles(ourTimes),
+      minisearch: { buildMs: miniBuildMs, query: percentiles(miniTimes) },
+      agreementAt10: agree / questions.length,
+    },
+    dense: {
+      exact: percentiles(exactTimes),
+      tunedEf: index.manifest.hnsw?.efSearch ?? null,
+      tunedRecall: index.manifest.hnsw?.recallAt10 ?? null,
+      rows,
+    },
     serve,
   };
 }
@@ -180,7 +223,11 @@ export async function serveProbe(
 ): Promise<ServeProbeResult | { error: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
   for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
-  const child = spawn(process.execPath, [...probe.args, questionsFile, changedDocument], { env, cwd: probe.cwd, timeout: 1_800_000 });
+  const child = spawn(process.execPath, [...probe.args, questionsFile, changedDocument], {
+    env,
+    cwd: probe.cwd,
+    timeout: 1_800_000,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -205,27 +252,55 @@ export function renderScale(s: ScaleResult): string {
   );
   const serve = s.serve;
   const rows: (string | number)[][] = [
-    ['full build', `${secs(s.build.totalMs)} (${s.build.chunksPerSecond.toFixed(0)} passages/s; embedding ${secs(s.build.embedMs)})`, ''],
+    [
+      'full build',
+      `${secs(s.build.totalMs)} (${s.build.chunksPerSecond.toFixed(0)} passages/s; embedding ${secs(s.build.embedMs)})`,
+      '',
+    ],
   ];
   if ('error' in serve) rows.push(['serving process', `failed: ${serve.error}`, '']);
   else {
     const r = serve.reindexOneChanged;
     rows.push(
-      ['start to first answer (fresh process)', secs(serve.startToFirstAnswerMs), `≤ 3 s; open ${secs(serve.openMs)}, first answer ${ms(serve.firstAnswerMs)} ms`],
-      [`query, end to end (${serve.queries} questions, one at a time)`, `p50 ${ms(serve.query.p50)} ms, p95 ${ms(serve.query.p95)} ms, max ${ms(serve.maxQueryMs)} ms`, 'p95 ≤ 30 ms'],
-      ['re-index, nothing changed (worker)', secs(serve.reindexUnchanged.ms), `≤ 3 s${serve.reindexUnchanged.upToDate ? '; no new build written' : ''}`],
-      ['re-index, one document changed (worker, swap included)', `${secs(r.ms)} (${r.embeddedChunks} passages embedded)`, '≤ 10 s'],
+      [
+        'start to first answer (fresh process)',
+        secs(serve.startToFirstAnswerMs),
+        `≤ 3 s; open ${secs(serve.openMs)}, first answer ${ms(serve.firstAnswerMs)} ms`,
+      ],
+      [
+        `query, end to end (${serve.queries} questions, one at a time)`,
+        `p50 ${ms(serve.query.p50)} ms, p95 ${ms(serve.query.p95)} ms, max ${ms(serve.maxQueryMs)} ms`,
+        'p95 ≤ 30 ms',
+      ],
+      [
+        're-index, nothing changed (worker)',
+        secs(serve.reindexUnchanged.ms),
+        `≤ 3 s${serve.reindexUnchanged.upToDate ? '; no new build written' : ''}`,
+      ],
+      [
+        're-index, one document changed (worker, swap included)',
+        `${secs(r.ms)} (${r.embeddedChunks} passages embedded)`,
+        '≤ 10 s',
+      ],
       ['largest event-loop block during that re-index', `${ms(r.maxBlockMs)} ms`, '≤ 200 ms'],
-      ['questions answered during that re-index', `${r.answered} of ${r.asked} (one every 50 ms; slowest ${ms(r.maxAnswerMs)} ms)`, 'all'],
+      [
+        'questions answered during that re-index',
+        `${r.answered} of ${r.asked} (one every 50 ms; slowest ${ms(r.maxAnswerMs)} ms)`,
+        'all',
+      ],
       ['new text answerable after the swap', r.foundNewText ? 'yes' : 'NO', ''],
       ['resident memory, steady (after queries, GC)', mb(serve.rssSteadyBytes), '≤ 650 MiB'],
       ['resident memory, peak during the re-indexes', mb(serve.rssPeakBytes), ''],
     );
   }
   const tuned = s.dense.rows.find((r) => r.ef === s.dense.tunedEf);
-  rows.push(
-    ['HNSW recall@10 on the questions, at the efSearch chosen at build', tuned ? `${f(tuned.recall10)} (efSearch ${s.dense.tunedEf}; build measured ${f(s.dense.tunedRecall ?? NaN)})` : 'exact search (no HNSW)', '≥ 0.95'],
-  );
+  rows.push([
+    'HNSW recall@10 on the questions, at the efSearch chosen at build',
+    tuned
+      ? `${f(tuned.recall10)} (efSearch ${s.dense.tunedEf}; build measured ${f(s.dense.tunedRecall ?? NaN)})`
+      : 'exact search (no HNSW)',
+    '≥ 0.95',
+  ]);
   out.push(table(['measure', 'value', 'target'], rows), '');
   out.push(
     table(
@@ -240,7 +315,12 @@ export function renderScale(s: ScaleResult): string {
       '',
       table(
         ['efSearch', 'recall@10', 'p50 ms', 'p95 ms'],
-        s.dense.rows.map((r) => [r.ef === s.dense.tunedEf ? `**${r.ef}** (chosen)` : r.ef, f(r.recall10), ms(r.p50), ms(r.p95)]),
+        s.dense.rows.map((r) => [
+          r.ef === s.dense.tunedEf ? `**${r.ef}** (chosen)` : r.ef,
+          f(r.recall10),
+          ms(r.p50),
+          ms(r.p95),
+        ]),
       ),
       '',
     );
@@ -251,7 +331,10 @@ export function renderScale(s: ScaleResult): string {
       [
         ['persisted postings (lexical.bin) load', `${ms(s.lexical.loadMs)} ms`],
         ['query p50 / p95 (top 10)', `${ms(s.lexical.query.p50)} / ${ms(s.lexical.query.p95)} ms`],
-        ['MiniSearch on the same chunks: build, query p50 / p95', `${secs(s.lexical.minisearch.buildMs)}, ${ms(s.lexical.minisearch.query.p50)} / ${ms(s.lexical.minisearch.query.p95)} ms`],
+        [
+          'MiniSearch on the same chunks: build, query p50 / p95',
+          `${secs(s.lexical.minisearch.buildMs)}, ${ms(s.lexical.minisearch.query.p50)} / ${ms(s.lexical.minisearch.query.p95)} ms`,
+        ],
         ['agreement with MiniSearch (share of its top 10 also in ours)', f(s.lexical.agreementAt10)],
       ],
     ),

@@ -27,7 +27,15 @@ export interface ServeProbeResult {
   rssPeakBytes: number;
   efSearch: number | null;
   reindexUnchanged: { ms: number; upToDate: boolean };
-  reindexOneChanged: { ms: number; embeddedChunks: number; maxBlockMs: number; asked: number; answered: number; maxAnswerMs: number; foundNewText: boolean };
+  reindexOneChanged: {
+    ms: number;
+    embeddedChunks: number;
+    maxBlockMs: number;
+    asked: number;
+    answered: number;
+    maxAnswerMs: number;
+    foundNewText: boolean;
+  };
 }
 
 v8.setFlagsFromString('--expose-gc');
@@ -66,7 +74,10 @@ const reindexUnchanged = { ms: performance.now() - u0, upToDate: unchanged.upToD
 
 // One document changes; questions keep coming every 50 ms while the worker re-indexes.
 const marker = 'zqxbenchmarker';
-appendFileSync(changedDocument, `\nA paragraph added for the benchmark mentions ${marker} once, so the new index is recognisable.\n`);
+appendFileSync(
+  changedDocument,
+  `\nA paragraph added for the benchmark mentions ${marker} once, so the new index is recognisable.\n`,
+);
 let maxBlockMs = 0;
 let last = performance.now();
 const watch = setInterval(() => {

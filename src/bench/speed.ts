@@ -63,19 +63,34 @@ export interface SpeedResult {
 
 const PARAGRAPHS = 100;
 
-export async function speedSection(base: Config, embedder: Embedder, opts: SpeedOptions, log: Logger): Promise<SpeedResult> {
+export async function speedSection(
+  base: Config,
+  embedder: Embedder,
+  opts: SpeedOptions,
+  log: Logger,
+): Promise<SpeedResult> {
   const sizes: SpeedSize[] = [];
   for (const passages of opts.passages) sizes.push(await measureSize(base, embedder, passages, opts, log));
   return { before: opts.before ? { dir: opts.before, commit: commitOf(opts.before) } : undefined, sizes };
 }
 
-async function measureSize(base: Config, embedder: Embedder, passages: number, opts: SpeedOptions, log: Logger): Promise<SpeedSize> {
+async function measureSize(
+  base: Config,
+  embedder: Embedder,
+  passages: number,
+  opts: SpeedOptions,
+  log: Logger,
+): Promise<SpeedSize> {
   const root = path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
   const corpus = path.join(root, 'corpus');
   const indexDir = path.join(root, 'index');
   const documents = Math.max(1, Math.round(passages / PARAGRAPHS));
-  const names = existsSync(corpus) ? readdirSync(corpus).sort() : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
-  log(`speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`);
+  const names = existsSync(corpus)
+    ? readdirSync(corpus).sort()
+    : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
+  log(
+    `speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`,
+  );
   const t = performance.now();
   await buildIndex(buildSettings({ ...base, SEEDS_DIR: corpus, INDEX_DIR: indexDir }), embedder);
   const buildMs = performance.now() - t;
@@ -91,11 +106,26 @@ async function measureSize(base: Config, embedder: Embedder, passages: number, o
     const liveRows = [...index.chunks.entries()].map(([label]) => label);
     const raw = readFileSync(path.join(index.build, 'vectors.f32'));
     const dim = index.manifest.dim;
-    writeFileSync(path.join(root, 'vectors.f32'), Buffer.concat(liveRows.map((l) => raw.subarray(l * dim * 4, (l + 1) * dim * 4))));
-    const built = await beforeBuild(opts.before, { ...base, SEEDS_DIR: corpus, INDEX_DIR: beforeIndex }, path.join(root, 'texts.json'), path.join(root, 'vectors.f32'));
+    writeFileSync(
+      path.join(root, 'vectors.f32'),
+      Buffer.concat(liveRows.map((l) => raw.subarray(l * dim * 4, (l + 1) * dim * 4))),
+    );
+    const built = await beforeBuild(
+      opts.before,
+      { ...base, SEEDS_DIR: corpus, INDEX_DIR: beforeIndex },
+      path.join(root, 'texts.json'),
+      path.join(root, 'vectors.f32'),
+    );
     log(`speed: before build: ${built}`);
   }
-  const order: Side[] = opts.rounds === 0 ? [] : !opts.before ? ['now'] : opts.rounds === 1 ? ['before', 'now'] : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
+  const order: Side[] =
+    opts.rounds === 0
+      ? []
+      : !opts.before
+        ? ['now']
+        : opts.rounds === 1
+          ? ['before', 'now']
+          : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
   const runs: SpeedRun[] = [];
   for (const [i, side] of order.entries()) {
     // A fresh copy per run: the probe changes a document and re-indexes.
@@ -103,12 +133,22 @@ async function measureSize(base: Config, embedder: Embedder, passages: number, o
     cpSync(corpus, path.join(copy, 'corpus'), { recursive: true });
     cpSync(side === 'before' ? beforeIndex : indexDir, path.join(copy, 'index'), { recursive: true });
     // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.
-    if (side === 'now') for (const file of readdirSync(liveBuildDir(path.join(copy, 'index'))!)) await sealedSha256(path.join(liveBuildDir(path.join(copy, 'index'))!, file));
+    if (side === 'now')
+      for (const file of readdirSync(liveBuildDir(path.join(copy, 'index'))!))
+        await sealedSha256(path.join(liveBuildDir(path.join(copy, 'index'))!, file));
     const config: Config = { ...base, SEEDS_DIR: path.join(copy, 'corpus'), INDEX_DIR: path.join(copy, 'index') };
     const load = os.loadavg()[0] ?? NaN;
     log(`speed: ${passages} passages, run ${i + 1}/${order.length} (${side}), load ${load.toFixed(1)}`);
-    const probe = side === 'before' ? { args: ['--import', 'tsx', path.join(opts.before!, 'src/bench/serveProbe.ts')], cwd: opts.before } : { args: nodeArgsFor(import.meta.url, 'serveProbe') };
-    const result = await serveProbe(config, questionsFile, path.join(copy, 'corpus', names[Math.floor(names.length / 2)]!), probe);
+    const probe =
+      side === 'before'
+        ? { args: ['--import', 'tsx', path.join(opts.before!, 'src/bench/serveProbe.ts')], cwd: opts.before }
+        : { args: nodeArgsFor(import.meta.url, 'serveProbe') };
+    const result = await serveProbe(
+      config,
+      questionsFile,
+      path.join(copy, 'corpus', names[Math.floor(names.length / 2)]!),
+      probe,
+    );
     if ('error' in result) log(`speed: ${side} failed: ${result.error}`);
     runs.push({ side, load, result });
     rmSync(copy, { recursive: true, force: true });
@@ -123,8 +163,14 @@ function beforeBuild(checkout: string, config: Config, textsFile: string, vector
   for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
   const script = fileURLToPath(new URL(`./beforeBuild.${isCompiled(import.meta.url) ? 'js' : 'ts'}`, import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', script, checkout, textsFile, vectorsFile], { env, cwd: checkout, maxBuffer: 1 << 24, timeout: 7_200_000 }, (err, stdout, stderr) =>
-      err ? reject(new Error(`the before build failed: ${stderr.trim().split('\n').slice(-3).join(' / ')}`)) : resolve(stdout.trim()),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', script, checkout, textsFile, vectorsFile],
+      { env, cwd: checkout, maxBuffer: 1 << 24, timeout: 7_200_000 },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`the before build failed: ${stderr.trim().split('\n').slice(-3).join(' / ')}`))
+          : resolve(stdout.trim()),
     );
   });
 }
@@ -142,7 +188,8 @@ function commitOf(dir: string): string {
 type Probe = ServeProbeResult;
 /** Seconds, or milliseconds below one second. */
 const duration = (x: number) => (x < 1000 ? `${ms(x)} ms` : secs(x));
-const ok = (runs: SpeedRun[], side: Side) => runs.filter((r) => r.side === side && !('error' in r.result)).map((r) => r.result as Probe);
+const ok = (runs: SpeedRun[], side: Side) =>
+  runs.filter((r) => r.side === side && !('error' in r.result)).map((r) => r.result as Probe);
 
 /** The best of a side's runs, with the range when there were several ("12.3 (12.3–15.1)"). */
 function best(values: number[], show: (x: number) => string): string {
@@ -154,23 +201,58 @@ function best(values: number[], show: (x: number) => string): string {
 
 const MEASURES: { name: string; target: string; of: (p: Probe) => number; show: (x: number) => string }[] = [
   { name: 'query p50, end to end', target: '', of: (p) => p.query.p50, show: (x) => `${ms(x)} ms` },
-  { name: 'query p95, end to end', target: '≤ 15 ms (100k), ≤ 50 ms (1M)', of: (p) => p.query.p95, show: (x) => `${ms(x)} ms` },
-  { name: 're-index, one document changed (worker, swap included)', target: '≤ 3 s (100k), ≤ 10 s (1M)', of: (p) => p.reindexOneChanged.ms, show: duration },
+  {
+    name: 'query p95, end to end',
+    target: '≤ 15 ms (100k), ≤ 50 ms (1M)',
+    of: (p) => p.query.p95,
+    show: (x) => `${ms(x)} ms`,
+  },
+  {
+    name: 're-index, one document changed (worker, swap included)',
+    target: '≤ 3 s (100k), ≤ 10 s (1M)',
+    of: (p) => p.reindexOneChanged.ms,
+    show: duration,
+  },
   { name: 're-index, nothing changed', target: '≤ 1 s (100k)', of: (p) => p.reindexUnchanged.ms, show: duration },
-  { name: 'start to first answer (fresh process)', target: '≤ 1 s (100k), ≤ 5 s (1M)', of: (p) => p.startToFirstAnswerMs, show: duration },
+  {
+    name: 'start to first answer (fresh process)',
+    target: '≤ 1 s (100k), ≤ 5 s (1M)',
+    of: (p) => p.startToFirstAnswerMs,
+    show: duration,
+  },
   { name: 'resident memory, steady (after the queries)', target: 'stated', of: (p) => p.rssSteadyBytes, show: mb },
   { name: 'resident memory, peak during the re-indexes', target: '', of: (p) => p.rssPeakBytes, show: mb },
 ];
 
 export function renderSpeed(r: SpeedResult): string {
   const out: string[] = [];
-  if (r.before) out.push(`**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`, '');
+  if (r.before)
+    out.push(
+      `**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`,
+      '',
+    );
   for (const size of r.sizes) {
     const sides: Side[] = r.before ? ['before', 'now'] : ['now'];
-    out.push(`### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`, '');
-    const rows = MEASURES.map((m) => [m.name, ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)), m.target]);
+    out.push(
+      `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
+      '',
+    );
+    const rows = MEASURES.map((m) => [
+      m.name,
+      ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
+      m.target,
+    ]);
     const failed = size.runs.filter((x) => 'error' in x.result);
-    rows.push(['load average (1 min) at each run', ...sides.map((side) => size.runs.filter((x) => x.side === side).map((x) => f(x.load, 1)).join(', ')), '2 cores']);
+    rows.push([
+      'load average (1 min) at each run',
+      ...sides.map((side) =>
+        size.runs
+          .filter((x) => x.side === side)
+          .map((x) => f(x.load, 1))
+          .join(', '),
+      ),
+      '2 cores',
+    ]);
     out.push(table(['measure', ...sides, 'target'], rows), '');
     for (const x of failed) out.push(`- ${x.side} run failed: ${(x.result as { error: string }).error}`);
     if (failed.length) out.push('');
@@ -180,9 +262,25 @@ export function renderSpeed(r: SpeedResult): string {
     const first = r.sizes[0]!;
     const rows = MEASURES.slice(0, 5).map((m) => {
       const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
-      return [m.name, ...r.sizes.map((s) => m.show(at(s))), ...r.sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`)];
+      return [
+        m.name,
+        ...r.sizes.map((s) => m.show(at(s))),
+        ...r.sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`),
+      ];
     });
-    out.push(table(['measure', ...r.sizes.map((s) => s.passages.toLocaleString('en-US')), ...r.sizes.slice(1).map((s) => `${s.passages.toLocaleString('en-US')} / ${first.passages.toLocaleString('en-US')}`)], rows), '');
+    out.push(
+      table(
+        [
+          'measure',
+          ...r.sizes.map((s) => s.passages.toLocaleString('en-US')),
+          ...r.sizes
+            .slice(1)
+            .map((s) => `${s.passages.toLocaleString('en-US')} / ${first.passages.toLocaleString('en-US')}`),
+        ],
+        rows,
+      ),
+      '',
+    );
   }
   return out.join('\n');
 }
@@ -203,7 +301,10 @@ export async function speedOnly(opts: Omit<SpeedOptions, 'tempDir'>, log: Logger
         ['CPU', `${machine.cpu} (${machine.cores} cores)`],
         ['Node', machine.node],
         ['model', `\`${path.basename(choice.embedder.modelId)}\` (dimension ${choice.embedder.dim}): ${choice.note}`],
-        ['load average (1 min) at start / end', `${f(machine.load1, 2)} / ${f(os.loadavg()[0] ?? NaN, 2)} (2 cores shared with other work: figures vary with it)`],
+        [
+          'load average (1 min) at start / end',
+          `${f(machine.load1, 2)} / ${f(os.loadavg()[0] ?? NaN, 2)} (2 cores shared with other work: figures vary with it)`,
+        ],
       ],
     );
     return `## Speed: before and now, side by side\n\n${head}\n\n${renderSpeed(result)}`;

@@ -16,7 +16,6 @@ export function mulberry32(seed: number): () => number {
   };
 }
 
-
 /** Words with a sampling weight; `sample` draws one by weight. */
 export interface Vocabulary {
   words: string[];
@@ -46,7 +45,9 @@ function weighted(words: string[], weights: number[]): Vocabulary {
 /** The words of the .txt/.md files in `dir`, weighted by how often they occur there. */
 export function vocabularyOf(dir: string): Vocabulary {
   const counts = new Map<string, number>();
-  for (const name of readdirSync(dir).filter((n) => /\.(txt|md)$/i.test(n)).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((n) => /\.(txt|md)$/i.test(n))
+    .sort()) {
     const text = readFileSync(path.join(dir, name), 'utf8');
     for (const [w] of text.matchAll(/\p{L}[\p{L}'’-]*\p{L}|\p{L}/gu)) {
       const word = w.toLowerCase();
@@ -55,7 +56,10 @@ export function vocabularyOf(dir: string): Vocabulary {
   }
   if (counts.size === 0) throw new Error(`No words in ${dir}`);
   const words = [...counts.keys()].sort((a, b) => counts.get(b)! - counts.get(a)! || (a < b ? -1 : 1));
-  return weighted(words, words.map((w) => counts.get(w)!));
+  return weighted(
+    words,
+    words.map((w) => counts.get(w)!),
+  );
 }
 
 /**
@@ -64,7 +68,24 @@ export function vocabularyOf(dir: string): Vocabulary {
  */
 export function zipfVocabulary(base: Vocabulary, size: number, seed = 7): Vocabulary {
   const rand = mulberry32(seed);
-  const syllables = ['ka', 'ri', 'mo', 'ta', 'le', 'sun', 'dor', 'vi', 'ne', 'pa', 'zu', 'gol', 'mar', 'in', 'es', 'ur'];
+  const syllables = [
+    'ka',
+    'ri',
+    'mo',
+    'ta',
+    'le',
+    'sun',
+    'dor',
+    'vi',
+    'ne',
+    'pa',
+    'zu',
+    'gol',
+    'mar',
+    'in',
+    'es',
+    'ur',
+  ];
   const words = base.words.slice(0, size);
   const seen = new Set(words);
   while (words.length < size) {
@@ -76,7 +97,10 @@ export function zipfVocabulary(base: Vocabulary, size: number, seed = 7): Vocabu
       words.push(w);
     }
   }
-  return weighted(words, words.map((_, rank) => 1 / Math.pow(rank + 1, 1.07)));
+  return weighted(
+    words,
+    words.map((_, rank) => 1 / (rank + 1) ** 1.07),
+  );
 }
 
 function sentence(vocab: Vocabulary, rand: () => number, min: number, max: number): string {

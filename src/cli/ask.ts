@@ -7,12 +7,17 @@ import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
 // `npm run -s ask -- [--json | --jsonl] [--top K] "question"`; stdout carries only the answer(s).
 const NO_QUESTION = 'No question (letters or digits needed).';
-const USAGE = 'Usage: npm run -s ask -- [--json] [--top K] "your question"\n       npm run -s ask -- --jsonl [--top K] < questions.txt';
+const USAGE =
+  'Usage: npm run -s ask -- [--json] [--top K] "your question"\n       npm run -s ask -- --jsonl [--top K] < questions.txt';
 
 await run(async (config) => {
-  const { values, positionals } = parseCommandLine({ json: { type: 'boolean' }, jsonl: { type: 'boolean' }, top: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCommandLine(
+    { json: { type: 'boolean' }, jsonl: { type: 'boolean' }, top: { type: 'string' } },
+    USAGE,
+  );
   const top = values.top === undefined ? config.TOP_K : Number(values.top);
-  if (!/^\d+$/.test(values.top ?? '1') || top < 1) throw new UsageError(`--top takes a whole number ≥ 1, got "${values.top}".`, USAGE);
+  if (!/^\d+$/.test(values.top ?? '1') || top < 1)
+    throw new UsageError(`--top takes a whole number ≥ 1, got "${values.top}".`, USAGE);
   if (values.json && values.jsonl) throw new UsageError('--json and --jsonl cannot be combined.', USAGE);
   // The same limits as the bot's: a question is trimmed to MAX_QUESTION_CHARS, and must say something.
   const prepare = (text: string) => {
@@ -27,12 +32,17 @@ await run(async (config) => {
     // One line out per line in, always: a line with no question gets an answer with no hits and the reason.
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       const q = prepare(line);
-      const out = q ? toJson(await engine.ask(q, top)) : { question: line, answered: false, hits: [], error: NO_QUESTION };
+      const out = q
+        ? toJson(await engine.ask(q, top))
+        : { question: line, answered: false, hits: [], error: NO_QUESTION };
       process.stdout.write(JSON.stringify(out) + '\n');
     }
   } else if (values.json) {
     process.stdout.write(JSON.stringify(toJson(await engine.ask(question!, top))) + '\n');
   } else {
-    process.stdout.write(renderPlain(await engine.ask(question!, top), engine.manifest.documents, undefined, languageOfText(question!)) + '\n');
+    process.stdout.write(
+      renderPlain(await engine.ask(question!, top), engine.manifest.documents, undefined, languageOfText(question!)) +
+        '\n',
+    );
   }
 });

@@ -36,11 +36,14 @@ const stale = staleBuildWarning();
 if (stale) stderrLogger(stale);
 
 try {
-  if (values.only !== undefined && !['reading', 'postgres', 'postgres-scale', 'speed'].includes(values.only)) throw new Error(`--only takes "reading", "postgres", "postgres-scale" or "speed", got "${values.only}"`);
+  if (values.only !== undefined && !['reading', 'postgres', 'postgres-scale', 'speed'].includes(values.only))
+    throw new Error(`--only takes "reading", "postgres", "postgres-scale" or "speed", got "${values.only}"`);
   if (values.only === 'reading') {
     // Just the reading section (no model needed): `npm run bench -- --only reading [--quick]`.
     const sizes = READING_SIZES[values.quick ? 'quick' : 'full'];
-    process.stdout.write(`## Reading documents\n\n${renderReading(await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger))}\n`);
+    process.stdout.write(
+      `## Reading documents\n\n${renderReading(await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger))}\n`,
+    );
     process.exit(0);
   }
   if (values.only === 'postgres-scale') {
@@ -48,11 +51,25 @@ try {
     // BENCH_DATABASE_URL, built at 100 passages × documents with hashed stand-in vectors, then grown
     // `grow` times in SQL and measured again (see postgresMillion.ts).
     const server = process.env.BENCH_DATABASE_URL;
-    const stores = (values.stores ?? (server ? 'files,pglite,native' : 'files,pglite')).split(',') as ('files' | 'pglite' | 'native')[];
-    if (!server && stores.includes('native')) throw new ConfigError('--only postgres-scale with the native store needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).');
+    const stores = (values.stores ?? (server ? 'files,pglite,native' : 'files,pglite')).split(',') as (
+      | 'files'
+      | 'pglite'
+      | 'native'
+    )[];
+    if (!server && stores.includes('native'))
+      throw new ConfigError(
+        '--only postgres-scale with the native store needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).',
+      );
     const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
     try {
-      const options = { stores, documents: Number(values.documents ?? 1000), grow: Number(values.grow), paragraphs: 100, questions: 200, tempDir };
+      const options = {
+        stores,
+        documents: Number(values.documents ?? 1000),
+        grow: Number(values.grow),
+        paragraphs: 100,
+        questions: 200,
+        tempDir,
+      };
       const results = await millionSection(server, loadConfig(), options, stderrLogger);
       process.stdout.write(`## PostgreSQL at scale\n\n${renderMillion(results)}\n`);
     } finally {
@@ -62,8 +79,27 @@ try {
   }
   // `--only postgres [--documents N] [--no-files]`: the scale collection in both stores (or PostgreSQL alone) only.
   // `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2] [--cache <dir>]`: before/now serving figures (src/bench/speed.ts).
-  const speed = () => speedOnly({ before: values.before && path.resolve(values.before), passages: values.passages!.split(',').map(Number), rounds: Number(values.rounds), questions: 200, cacheDir: values.cache && path.resolve(values.cache) }, stderrLogger);
-  const markdown = (values.only === 'speed' ? await speed() : values.only === 'postgres' ? await postgresOnly(values.quick!, values.documents ? Number(values.documents) : undefined, !values['no-files']) : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
+  const speed = () =>
+    speedOnly(
+      {
+        before: values.before && path.resolve(values.before),
+        passages: values.passages!.split(',').map(Number),
+        rounds: Number(values.rounds),
+        questions: 200,
+        cacheDir: values.cache && path.resolve(values.cache),
+      },
+      stderrLogger,
+    );
+  const markdown =
+    (values.only === 'speed'
+      ? await speed()
+      : values.only === 'postgres'
+        ? await postgresOnly(
+            values.quick!,
+            values.documents ? Number(values.documents) : undefined,
+            !values['no-files'],
+          )
+        : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
   process.stdout.write(markdown);
   if (values.out) {
     mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
@@ -71,6 +107,8 @@ try {
     stderrLogger(`wrote ${values.out}`);
   }
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(
+    `${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
   process.exitCode = 1;
 }

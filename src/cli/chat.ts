@@ -22,7 +22,12 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
     if (text === '/help' || text === '/start') say(helpText(engine.manifest, lang));
     else if (text === '/sources') {
       const docs = engine.manifest.documents;
-      say([t.sourcesHeader(docs.length, 1, 1), ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`)].join('\n'));
+      say(
+        [
+          t.sourcesHeader(docs.length, 1, 1),
+          ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`),
+        ].join('\n'),
+      );
     } else if (text === '/reindex') say(describeBuild(await engine.reindex()));
     else if (text.startsWith('/')) say(t.unknownCommand);
     else {
@@ -30,7 +35,10 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
       if (!prepared) say(helpText(engine.manifest, lang));
       else {
         const answer = await engine.ask(prepared.question);
-        say((prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') + renderPlain(answer, engine.manifest.documents, undefined, lang));
+        say(
+          (prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') +
+            renderPlain(answer, engine.manifest.documents, undefined, lang),
+        );
       }
     }
     rl.prompt();

@@ -31,7 +31,8 @@ export function progressReporter(): (p: BuildProgress) => void {
 export const count = (n: number, noun: string) => `${n} ${noun}${n === 1 ? '' : 's'}`;
 
 export function describeBuild(s: BuildSummary): string {
-  if (s.upToDate) return `The index is up to date (${count(s.documents, 'document')}, ${count(s.chunks, 'passage')}; checked in ${(s.totalMs / 1000).toFixed(1)} s).`;
+  if (s.upToDate)
+    return `The index is up to date (${count(s.documents, 'document')}, ${count(s.chunks, 'passage')}; checked in ${(s.totalMs / 1000).toFixed(1)} s).`;
   const lines = [
     `Indexed ${count(s.documents, 'document')}, ${count(s.chunks, 'passage')} in ${(s.totalMs / 1000).toFixed(1)} s ` +
       `(embedding ${count(s.embeddedChunks, 'passage')} took ${(s.embedMs / 1000).toFixed(1)} s).`,
@@ -84,7 +85,14 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
       process.exitCode = 2;
       return;
     }
-    if (err instanceof ConfigError || err instanceof ModelLoadError || err instanceof IndexError || err instanceof DocumentsError || err instanceof QuestionsError || err instanceof SchemaError) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof ModelLoadError ||
+      err instanceof IndexError ||
+      err instanceof DocumentsError ||
+      err instanceof QuestionsError ||
+      err instanceof SchemaError
+    ) {
       process.stderr.write(`\n${err.message}\n`);
     } else if (isUnavailable(err)) {
       process.stderr.write(`\nPostgreSQL (DATABASE_URL) cannot be reached: ${(err as Error).message}\n`);

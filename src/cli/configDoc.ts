@@ -63,7 +63,11 @@ export function configReference(envExample: string): string {
   const undescribed = documented.filter((d) => !d.meaning).map((d) => d.name);
   if (missing.length || unknown.length || undescribed.length) {
     throw new Error(
-      [missing.length && `not in .env.example: ${missing.join(', ')}`, unknown.length && `in .env.example, unknown to src/config.ts: ${unknown.join(', ')}`, undescribed.length && `no comment in .env.example: ${undescribed.join(', ')}`]
+      [
+        missing.length && `not in .env.example: ${missing.join(', ')}`,
+        unknown.length && `in .env.example, unknown to src/config.ts: ${unknown.join(', ')}`,
+        undescribed.length && `no comment in .env.example: ${undescribed.join(', ')}`,
+      ]
         .filter(Boolean)
         .join('; '),
     );
@@ -91,6 +95,9 @@ export function configReference(envExample: string): string {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const root = new URL('../../', import.meta.url);
-  writeFileSync(new URL('docs/configuration.md', root), configReference(readFileSync(new URL('.env.example', root), 'utf8')));
+  writeFileSync(
+    new URL('docs/configuration.md', root),
+    configReference(readFileSync(new URL('.env.example', root), 'utf8')),
+  );
   process.stderr.write('wrote docs/configuration.md\n');
 }

@@ -1,5 +1,13 @@
 import { describeCalibration } from '../replies/gate.js';
-import { calibrate, type DecisionRow, decisions, type EvalReport, halfOf, readQuestions, score } from '../retrieval/evaluate.js';
+import {
+  calibrate,
+  type DecisionRow,
+  decisions,
+  type EvalReport,
+  halfOf,
+  readQuestions,
+  score,
+} from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 
@@ -12,7 +20,9 @@ export function formatDecisions(rows: Record<string, DecisionRow>): string {
   const lines = Object.entries(rows)
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([g, r]) => {
-      const recall = g.endsWith('answerable') ? `  shown first ${pct(r.shownFirst, r.questions)}  among 3 shown ${pct(r.shownTop3, r.questions)}` : '';
+      const recall = g.endsWith('answerable')
+        ? `  shown first ${pct(r.shownFirst, r.questions)}  among 3 shown ${pct(r.shownTop3, r.questions)}`
+        : '';
       return `  ${g.padEnd(20)} n=${String(r.questions).padEnd(3)} sure ${pct(r.sure, r.questions)}  unsure ${pct(r.unsure, r.questions)}  not covered ${pct(r.declined, r.questions)}${recall}`;
     });
   return ['replies (sure / unsure / not covered):', ...lines].join('\n');
@@ -21,10 +31,12 @@ export function formatDecisions(rows: Record<string, DecisionRow>): string {
 export function formatReport(r: EvalReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows = Object.entries(r.groups).map(
-    ([g, m]) => `  ${g.padEnd(9)} n=${String(m.questions).padEnd(3)} recall@1 ${pct(m.recall1).padStart(6)}  recall@5 ${pct(m.recall5).padStart(6)}  MRR ${m.mrr.toFixed(3)}`,
+    ([g, m]) =>
+      `  ${g.padEnd(9)} n=${String(m.questions).padEnd(3)} recall@1 ${pct(m.recall1).padStart(6)}  recall@5 ${pct(m.recall5).padStart(6)}  MRR ${m.mrr.toFixed(3)}`,
   );
   const declines = Object.entries(r.declines).map(
-    ([g, d]) => `  ${g.padEnd(9)} answerable wrongly declined ${d.wronglyDeclined}/${d.answerable}; unanswerable declined ${d.declined}/${d.unanswerable}`,
+    ([g, d]) =>
+      `  ${g.padEnd(9)} answerable wrongly declined ${d.wronglyDeclined}/${d.answerable}; unanswerable declined ${d.declined}/${d.unanswerable}`,
   );
   return [
     `mode: ${r.mode}`,
@@ -35,11 +47,16 @@ export function formatReport(r: EvalReport): string {
 }
 
 await run(async (config) => {
-  const { values, positionals } = parseCommandLine({ mode: { type: 'string', default: 'hybrid' }, half: { type: 'string' } }, USAGE);
+  const { values, positionals } = parseCommandLine(
+    { mode: { type: 'string', default: 'hybrid' }, half: { type: 'string' } },
+    USAGE,
+  );
   const file = positionals[0];
   const mode = values.mode as SearchMode;
-  if (!file || positionals.length > 1 || !['hybrid', 'dense', 'lexical'].includes(mode)) throw new UsageError(file ? `Unknown mode "${mode}".` : 'No question file given.', USAGE);
-  if (values.half !== undefined && !['A', 'B'].includes(values.half)) throw new UsageError(`Unknown half "${values.half}" (A or B).`, USAGE);
+  if (!file || positionals.length > 1 || !['hybrid', 'dense', 'lexical'].includes(mode))
+    throw new UsageError(file ? `Unknown mode "${mode}".` : 'No question file given.', USAGE);
+  if (values.half !== undefined && !['A', 'B'].includes(values.half))
+    throw new UsageError(`Unknown half "${values.half}" (A or B).`, USAGE);
   const items = readQuestions(file).filter((item) => values.half === undefined || halfOf(item.q) === values.half);
   const engine = await openEngine(config);
   const answers = [];
@@ -49,7 +66,12 @@ await run(async (config) => {
   process.stdout.write(formatDecisions(decisions(items, answers)) + '\n');
   if (mode !== 'hybrid') return; // the thresholds decide for the product, which is hybrid
   const calibration = engine.manifest.calibration;
-  const gate = config.DENSE_THRESHOLD === undefined ? (calibration ? describeCalibration(calibration).replace(/\n/g, '\n    ') : 'no calibration in this index') : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
+  const gate =
+    config.DENSE_THRESHOLD === undefined
+      ? calibration
+        ? describeCalibration(calibration).replace(/\n/g, '\n    ')
+        : 'no calibration in this index'
+      : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
   process.stdout.write(`  in use: ${gate}; LEXICAL_THRESHOLD=${config.LEXICAL_THRESHOLD}\n`);
   const c = calibrate(items, answers, config.TOP_K);
   process.stdout.write(

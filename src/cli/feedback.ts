@@ -11,7 +11,11 @@ const USAGE = 'Usage: npm run feedback -- export > more-questions.jsonl';
 
 await run(async (config) => {
   const { positionals } = parseCommandLine({}, USAGE);
-  if (positionals.length !== 1 || positionals[0] !== 'export') throw new UsageError(positionals.length ? `Unknown command "${positionals.join(' ')}".` : 'No command given.', USAGE);
+  if (positionals.length !== 1 || positionals[0] !== 'export')
+    throw new UsageError(
+      positionals.length ? `Unknown command "${positionals.join(' ')}".` : 'No command given.',
+      USAGE,
+    );
   // The desk the bot writes to: in PostgreSQL with DATABASE_URL (every replica's records), else beside the index.
   const db = config.DATABASE_URL ? openDb(config.DATABASE_URL, 1) : undefined;
   try {
@@ -20,7 +24,9 @@ await run(async (config) => {
     const lines = await evalLinesOf(store.entries()); // the file is read as a stream
     for (const line of lines) process.stdout.write(`${JSON.stringify(line)}\n`);
     const answered = lines.filter((l) => l.gold.length).length;
-    process.stderr.write(`${lines.length} questions: ${answered} with 👍 passages as gold, ${lines.length - answered} not covered (gold: [], to review).\n`);
+    process.stderr.write(
+      `${lines.length} questions: ${answered} with 👍 passages as gold, ${lines.length - answered} not covered (gold: [], to review).\n`,
+    );
   } finally {
     await db?.end();
   }

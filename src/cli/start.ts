@@ -25,7 +25,10 @@ await run(async (config) => {
   const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
   const { bot, start, tellInterrupted, viewer } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
   // Network errors are retried without end (Telegram may be down when the machine boots): say so.
-  const waiting = setInterval(() => log.warn(`still trying to reach the Telegram Bot API at ${config.TELEGRAM_API_ROOT}…`), 15_000);
+  const waiting = setInterval(
+    () => log.warn(`still trying to reach the Telegram Bot API at ${config.TELEGRAM_API_ROOT}…`),
+    15_000,
+  );
   try {
     await bot.init();
   } catch (err) {

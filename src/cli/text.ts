@@ -14,7 +14,11 @@ await run(async (config) => {
   const text = liveText(file, live);
   if (text === undefined) {
     const known = live.manifest.documents.some((d) => d.file === file);
-    process.stderr.write(known ? `The index has no stored text for ${file}: run npm run index.\n` : `${file} is not in the index (see /sources, or npm run index).\n`);
+    process.stderr.write(
+      known
+        ? `The index has no stored text for ${file}: run npm run index.\n`
+        : `${file} is not in the index (see /sources, or npm run index).\n`,
+    );
     process.exitCode = 1;
     return;
   }

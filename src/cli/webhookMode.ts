@@ -9,14 +9,24 @@ import type { Viewer } from '../telegram/viewer/server.js';
 
 /** `npm start` with WEBHOOK_URL: updates arrive by webhook until SIGINT/SIGTERM. */
 export async function runWebhook(bot: Bot, engine: Engine, config: Config, viewer?: Viewer): Promise<void> {
-  if (!config.WEBHOOK_SECRET) throw new ConfigError('WEBHOOK_URL is set but WEBHOOK_SECRET is not: set it, so that only Telegram can post updates.');
+  if (!config.WEBHOOK_SECRET)
+    throw new ConfigError(
+      'WEBHOOK_URL is set but WEBHOOK_SECRET is not: set it, so that only Telegram can post updates.',
+    );
   const healthy = async () => {
     if (engine.postgres) await engine.postgres.db.query('SELECT 1');
     return true;
   };
   // With DATABASE_URL an update posted to two replicas is answered by one (else: once by this process).
   const claims = engine.postgres ? new PgUpdateClaims(engine.postgres.db) : undefined;
-  const webhook = await serveWebhook(bot, { url: config.WEBHOOK_URL!, secret: config.WEBHOOK_SECRET, port: config.PORT, healthy, claims, ...(viewer ? { also: (req, res) => viewer.handle(req, res) } : {}) });
+  const webhook = await serveWebhook(bot, {
+    url: config.WEBHOOK_URL!,
+    secret: config.WEBHOOK_SECRET,
+    port: config.PORT,
+    healthy,
+    claims,
+    ...(viewer ? { also: (req, res) => viewer.handle(req, res) } : {}),
+  });
   log.info(`@${bot.botInfo.username} is online by webhook (${engine.manifest.chunkCount} passages indexed)`);
   const signal = await stopSignal();
   log.info(`${signal}: finishing in-flight replies and stopping`);

@@ -19,17 +19,32 @@ export class PgRecentAnswers implements RecentStore {
     const id = newAnswerId();
     const { focus, ...answer } = entry.answer;
     // The question's vector is kept as a plain array (JSON has no Float32Array).
-    const stored = { lang: entry.lang, chat: entry.chat, user: entry.user, answer: { ...answer, ...(focus ? { focus: { text: focus.text, vector: Array.from(focus.vector) } } : {}) } };
+    const stored = {
+      lang: entry.lang,
+      chat: entry.chat,
+      user: entry.user,
+      answer: { ...answer, ...(focus ? { focus: { text: focus.text, vector: Array.from(focus.vector) } } : {}) },
+    };
     await this.db.query('INSERT INTO cite_recent (id, answer) VALUES ($1, $2)', [id, JSON.stringify(stored)]);
-    if (++this.writes % CLEAN_EVERY === 0) await this.db.query(`DELETE FROM cite_recent WHERE created_at < now() - interval '${RECENT_DAYS} day'`);
+    if (++this.writes % CLEAN_EVERY === 0)
+      await this.db.query(`DELETE FROM cite_recent WHERE created_at < now() - interval '${RECENT_DAYS} day'`);
     return id;
   }
 
   async get(id: string): Promise<RecentAnswer | undefined> {
-    const row = (await this.db.query<{ answer: StoredAnswer }>('SELECT answer FROM cite_recent WHERE id = $1', [id])).rows[0];
+    const row = (await this.db.query<{ answer: StoredAnswer }>('SELECT answer FROM cite_recent WHERE id = $1', [id]))
+      .rows[0];
     if (!row) return undefined;
     const { lang, chat, user, answer } = row.answer;
-    return { lang, chat, user, answer: { ...answer, focus: answer.focus && { text: answer.focus.text, vector: Float32Array.from(answer.focus.vector) } } };
+    return {
+      lang,
+      chat,
+      user,
+      answer: {
+        ...answer,
+        focus: answer.focus && { text: answer.focus.text, vector: Float32Array.from(answer.focus.vector) },
+      },
+    };
   }
 }
 
@@ -90,7 +105,8 @@ export class PgCounters implements WindowCounters {
        ON CONFLICT (key, window_start) DO UPDATE SET hits = cite_rate.hits + 1 RETURNING hits`,
       [key, window],
     );
-    if (++this.writes % CLEAN_EVERY === 0) await this.db.query('DELETE FROM cite_rate WHERE window_start < $1', [window - 1]);
+    if (++this.writes % CLEAN_EVERY === 0)
+      await this.db.query('DELETE FROM cite_rate WHERE window_start < $1', [window - 1]);
     return rows[0]!.hits;
   }
 

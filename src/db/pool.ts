@@ -11,7 +11,13 @@ export type Db = pg.Pool;
  */
 export function openDb(url: string, max = 8): Db {
   // allowExitOnIdle: a terminal command ends when its work is done, without closing the pool itself.
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 10_000, statement_timeout: 60_000, allowExitOnIdle: true });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    connectionTimeoutMillis: 10_000,
+    statement_timeout: 60_000,
+    allowExitOnIdle: true,
+  });
   pool.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
   return pool;
 }
@@ -19,10 +25,13 @@ export function openDb(url: string, max = 8): Db {
 /** PostgreSQL cannot be reached right now (as opposed to a bug or a bad query). */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? ''))
+    return true;
   // 57P01-57P03: the server is shutting down or starting; 08xxx: connection exceptions.
   if (/^(57P0[123]|08)/.test(e.code ?? '')) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+    e.message ?? '',
+  );
 }
 
 /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */

@@ -41,7 +41,6 @@ export class MemoryClaims implements UpdateClaims {
   }
 }
 
-
 /** A claim older than this whose update is not done was left by a replica that died. */
 const STALE_SECONDS = 60;
 /** Telegram keeps an update at most a day: rows older than two are removed, every this many claims. */
@@ -60,12 +59,14 @@ export class PgUpdateClaims implements UpdateClaims {
 
   async claim(updateId: number): Promise<Claim> {
     // Created on first use (IF NOT EXISTS): a table of the webhook alone, outside the index's schema.
-    this.ready ??= this.db.query(
-      'CREATE TABLE IF NOT EXISTS cite_webhook_updates (update_id bigint PRIMARY KEY, claimed_at timestamptz NOT NULL DEFAULT now(), done boolean NOT NULL DEFAULT false)',
-    ).catch((err: unknown) => {
-      this.ready = undefined; // try again with the next update
-      throw err;
-    });
+    this.ready ??= this.db
+      .query(
+        'CREATE TABLE IF NOT EXISTS cite_webhook_updates (update_id bigint PRIMARY KEY, claimed_at timestamptz NOT NULL DEFAULT now(), done boolean NOT NULL DEFAULT false)',
+      )
+      .catch((err: unknown) => {
+        this.ready = undefined; // try again with the next update
+        throw err;
+      });
     await this.ready;
     const { rowCount } = await this.db.query(
       `INSERT INTO cite_webhook_updates (update_id) VALUES ($1)
@@ -74,9 +75,13 @@ export class PgUpdateClaims implements UpdateClaims {
        RETURNING update_id`,
       [updateId, STALE_SECONDS],
     );
-    if (++this.claims % CLEAN_EVERY === 0) await this.db.query("DELETE FROM cite_webhook_updates WHERE claimed_at < now() - interval '2 days'");
+    if (++this.claims % CLEAN_EVERY === 0)
+      await this.db.query("DELETE FROM cite_webhook_updates WHERE claimed_at < now() - interval '2 days'");
     if (rowCount) return 'mine';
-    const { rows } = await this.db.query<{ done: boolean }>('SELECT done FROM cite_webhook_updates WHERE update_id = $1', [updateId]);
+    const { rows } = await this.db.query<{ done: boolean }>(
+      'SELECT done FROM cite_webhook_updates WHERE update_id = $1',
+      [updateId],
+    );
     return rows[0]?.done ? 'handled' : 'elsewhere';
   }
 

@@ -4,7 +4,20 @@
  * indexer leaves hidden folders out; nothing is ever deleted).
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, linkSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, closeSync, realpathSync, renameSync, unlinkSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  closeSync,
+  realpathSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -48,7 +61,11 @@ const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}<>:"|?*]/gu;
  * (cut between whole characters, never inside an emoji), and ending in the extension of what the content is.
  */
 export function safeFileName(name: string, format: DocumentFormat): string {
-  const parts = name.normalize('NFC').replace(UNSAFE, (c) => (/[\p{Cc}<>:"|?*]/u.test(c) ? '_' : '')).split(/[\\/]+/).filter((p) => p && p !== '.' && p !== '..');
+  const parts = name
+    .normalize('NFC')
+    .replace(UNSAFE, (c) => (/[\p{Cc}<>:"|?*]/u.test(c) ? '_' : ''))
+    .split(/[\\/]+/)
+    .filter((p) => p && p !== '.' && p !== '..');
   let base = parts
     .join('_')
     .replace(/^[\s._-]+/, '')
@@ -89,7 +106,11 @@ export function uploadsFolder(seedsDir: string): string {
  * Streams a download into a hidden file in the uploads folder (the indexer does not see it),
  * stopping as soon as it exceeds `maxBytes`. Returns the temporary path.
  */
-export async function downloadToTemp(seedsDir: string, body: ReadableStream<Uint8Array>, maxBytes = MAX_UPLOAD_BYTES): Promise<string> {
+export async function downloadToTemp(
+  seedsDir: string,
+  body: ReadableStream<Uint8Array>,
+  maxBytes = MAX_UPLOAD_BYTES,
+): Promise<string> {
   const temp = path.join(uploadsFolder(seedsDir), `${INCOMING}${randomBytes(6).toString('hex')}`);
   let size = 0;
   const limit = new Transform({
@@ -99,7 +120,11 @@ export async function downloadToTemp(seedsDir: string, body: ReadableStream<Uint
     },
   });
   try {
-    await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream), limit, createWriteStream(temp, { flags: 'wx' }));
+    await pipeline(
+      Readable.fromWeb(body as import('node:stream/web').ReadableStream),
+      limit,
+      createWriteStream(temp, { flags: 'wx' }),
+    );
   } catch (err) {
     discard(temp);
     throw err;
@@ -175,7 +200,8 @@ export function discard(temp: string): void {
  */
 export function moveToTrash(seedsDir: string, file: string): string {
   const parts = file.split('/');
-  if (path.isAbsolute(file) || parts.some((p) => !p || p === '.' || p === '..' || p.startsWith('.'))) throw new Error(`not a document path: ${file}`);
+  if (path.isAbsolute(file) || parts.some((p) => !p || p === '.' || p === '..' || p.startsWith('.')))
+    throw new Error(`not a document path: ${file}`);
   const source = path.join(seedsDir, ...parts);
   // A link (e.g. one to outside, listed as skipped) is moved itself, never what it points to.
   const stat = lstatSync(source);

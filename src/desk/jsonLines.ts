@@ -93,7 +93,9 @@ export class JsonLinesStore implements DeskStore {
     }
     if (skipped.length) {
       const first = skipped.slice(0, 5).join(', ');
-      log.warn(`${DESK_FILE}: ${skipped.length} damaged or unknown lines skipped (line ${first}${skipped.length > 5 ? ', …' : ''}); the rest is kept`);
+      log.warn(
+        `${DESK_FILE}: ${skipped.length} damaged or unknown lines skipped (line ${first}${skipped.length > 5 ? ', …' : ''}); the rest is kept`,
+      );
     }
     store.cutOff = !endWithNewline(store.file);
     return store;
@@ -101,7 +103,13 @@ export class JsonLinesStore implements DeskStore {
 
   private apply(record: DeskRecord): void {
     if (record.type === 'access') this.decisions.set(record.user, record.allowed);
-    else if (record.type === 'upload') this.uploaded.set(record.file, { file: record.file, by: record.by, at: record.at, ...(record.pending ? { pending: record.pending } : {}) });
+    else if (record.type === 'upload')
+      this.uploaded.set(record.file, {
+        file: record.file,
+        by: record.by,
+        at: record.at,
+        ...(record.pending ? { pending: record.pending } : {}),
+      });
     else if (record.type === 'removal') this.uploaded.delete(record.file);
     else this.tally.add(record);
   }
@@ -115,7 +123,10 @@ export class JsonLinesStore implements DeskStore {
   /** A record the bot keeps for later: in effect now, written now or as soon as the disk lets it. */
   private async keep(record: DeskRecord): Promise<void> {
     if (this.waiting.length >= this.maxWaiting) {
-      log.error({ type: record.type, waiting: this.waiting.length }, `${DESK_FILE}: cannot write and the queue is full; a record is lost`);
+      log.error(
+        { type: record.type, waiting: this.waiting.length },
+        `${DESK_FILE}: cannot write and the queue is full; a record is lost`,
+      );
       return;
     }
     this.apply(record);
@@ -131,7 +142,11 @@ export class JsonLinesStore implements DeskStore {
       try {
         await this.append(this.waiting.slice(0, count).join(''));
       } catch (err) {
-        if (!this.retry) log.warn({ code: (err as NodeJS.ErrnoException).code, waiting: count }, `${DESK_FILE}: write failed; records wait and are tried again`);
+        if (!this.retry)
+          log.warn(
+            { code: (err as NodeJS.ErrnoException).code, waiting: count },
+            `${DESK_FILE}: write failed; records wait and are tried again`,
+          );
         this.scheduleRetry();
         return;
       }
@@ -234,7 +249,7 @@ function* linesOf(file: string): Generator<string> {
     const buffer = Buffer.alloc(1 << 20);
     const decoder = new StringDecoder('utf8');
     let rest = '';
-    for (let n; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
+    for (let n: number; (n = readSync(fd, buffer, 0, buffer.length, null)) > 0; ) {
       const lines = (rest + decoder.write(buffer.subarray(0, n))).split('\n');
       rest = lines.pop()!;
       yield* lines;

@@ -23,7 +23,10 @@ export class PgDeskStore implements DeskStore {
   }
 
   async addUpload(u: Upload): Promise<void> {
-    await this.db.query('INSERT INTO cite_uploads (file, record) VALUES ($1, $2) ON CONFLICT (file) DO UPDATE SET record = EXCLUDED.record', [u.file, JSON.stringify(u)]);
+    await this.db.query(
+      'INSERT INTO cite_uploads (file, record) VALUES ($1, $2) ON CONFLICT (file) DO UPDATE SET record = EXCLUDED.record',
+      [u.file, JSON.stringify(u)],
+    );
   }
 
   async removeUpload(file: string): Promise<void> {
@@ -31,7 +34,10 @@ export class PgDeskStore implements DeskStore {
   }
 
   async setAccess(user: number, allowed: boolean): Promise<void> {
-    await this.db.query('INSERT INTO cite_access ("user", allowed) VALUES ($1, $2) ON CONFLICT ("user") DO UPDATE SET allowed = EXCLUDED.allowed, at = now()', [user, allowed]);
+    await this.db.query(
+      'INSERT INTO cite_access ("user", allowed) VALUES ($1, $2) ON CONFLICT ("user") DO UPDATE SET allowed = EXCLUDED.allowed, at = now()',
+      [user, allowed],
+    );
   }
 
   async summary(last?: number): Promise<FeedbackSummary> {
@@ -47,19 +53,26 @@ export class PgDeskStore implements DeskStore {
   }
 
   async feedback(): Promise<Feedback[]> {
-    return (await this.db.query<{ record: Feedback }>('SELECT record FROM cite_feedback ORDER BY at, answer')).rows.map((r) => r.record);
+    return (await this.db.query<{ record: Feedback }>('SELECT record FROM cite_feedback ORDER BY at, answer')).rows.map(
+      (r) => r.record,
+    );
   }
 
   async unanswered(): Promise<Unanswered[]> {
-    return (await this.db.query<{ record: Unanswered }>('SELECT record FROM cite_unanswered ORDER BY id')).rows.map((r) => r.record);
+    return (await this.db.query<{ record: Unanswered }>('SELECT record FROM cite_unanswered ORDER BY id')).rows.map(
+      (r) => r.record,
+    );
   }
 
   async uploads(): Promise<Map<string, Upload>> {
-    const { rows } = await this.db.query<{ file: string; record: Upload }>('SELECT file, record FROM cite_uploads ORDER BY file');
+    const { rows } = await this.db.query<{ file: string; record: Upload }>(
+      'SELECT file, record FROM cite_uploads ORDER BY file',
+    );
     return new Map(rows.map((r) => [r.file, r.record]));
   }
 
   async accessOf(user: number): Promise<boolean | undefined> {
-    return (await this.db.query<{ allowed: boolean }>('SELECT allowed FROM cite_access WHERE "user" = $1', [user])).rows[0]?.allowed;
+    return (await this.db.query<{ allowed: boolean }>('SELECT allowed FROM cite_access WHERE "user" = $1', [user]))
+      .rows[0]?.allowed;
   }
 }

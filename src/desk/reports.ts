@@ -49,7 +49,10 @@ export class Tally {
   private readonly recentUnanswered: string[] = [];
 
   add(entry: DeskEntry): void {
-    if (entry.type === 'unanswered') return keepLast(this.recentUnanswered, entry.q);
+    if (entry.type === 'unanswered') {
+      keepLast(this.recentUnanswered, entry.q);
+      return;
+    }
     const key = `${entry.answer}\0${entry.user}`;
     const seq = this.presses++;
     const down = entry.vote === 'down';
@@ -69,7 +72,10 @@ export class Tally {
       up: this.votes.size - this.downs,
       down: this.downs,
       unsure: { up: this.hedged.size - hedgedDowns, down: hedgedDowns },
-      lastDown: latestDistinct(standing.map((d) => d.q), last),
+      lastDown: latestDistinct(
+        standing.map((d) => d.q),
+        last,
+      ),
       lastUnanswered: latestDistinct(this.recentUnanswered, last),
     };
   }
@@ -116,7 +122,10 @@ export async function evalLinesOf(entries: AsyncIterable<DeskEntry>): Promise<Ev
     latest.delete(key); // re-inserted last: the map stays in order of the latest press
     latest.set(key, f.vote === 'up' ? f : undefined);
   }
-  return evalLines([...latest.values()].filter((f) => f !== undefined), unanswered);
+  return evalLines(
+    [...latest.values()].filter((f) => f !== undefined),
+    unanswered,
+  );
 }
 
 /**

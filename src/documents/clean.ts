@@ -55,7 +55,11 @@ function splitLines(source: string): RawLine[] {
 }
 
 /** Lower-case letters and digits only: "Title:" and "title" are the same line repeated. */
-const key = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const key = (text: string) =>
+  text
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 /** A long run of capitalised words with no punctuation: a list of place names or tags, not prose. */
 function isWordList(text: string): boolean {

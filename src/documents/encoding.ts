@@ -17,7 +17,12 @@ const CYRILLIC = new Set(['windows-1251', 'koi8-r', 'ibm866', 'iso-8859-5', 'mac
  * Undefined for binary data (NUL bytes).
  */
 export function decodeText(bytes: Uint8Array): Decoded | undefined {
-  const utf16 = bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+  const utf16 =
+    bytes[0] === 0xff && bytes[1] === 0xfe
+      ? 'utf-16le'
+      : bytes[0] === 0xfe && bytes[1] === 0xff
+        ? 'utf-16be'
+        : undefined;
   try {
     if (utf16) return { text: ' ' + new TextDecoder(utf16, { fatal: true, ignoreBOM: true }).decode(bytes).slice(1) };
   } catch {
@@ -46,5 +51,7 @@ export function legacyEncoding(bytes: Uint8Array): string {
   if (CYRILLIC.has(guess)) return guess;
   const western = iconv.decode(sample, 'windows-1252');
   const turkish = (western.match(/[ýþðÝÞÐ]/g) ?? []).length;
-  return turkish > 0 && turkish >= (western.match(/[^\x00-\x7f]/g) ?? []).length * 0.2 ? 'windows-1254' : 'windows-1252';
+  return turkish > 0 && turkish >= (western.match(/[^\x00-\x7f]/g) ?? []).length * 0.2
+    ? 'windows-1254'
+    : 'windows-1252';
 }

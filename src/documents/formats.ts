@@ -15,7 +15,8 @@ export function detectFormat(head: Uint8Array, name: string): DocumentFormat | n
   if (startsWith(head, 'PK\u0003\u0004')) return zipFormat(head, ext);
   if (looksBinary(head)) return null;
   const text = new TextDecoder('latin1').decode(head.subarray(0, 2048)).trimStart().toLowerCase();
-  if (text.startsWith('<!doctype html') || text.startsWith('<html') || /^(<\?xml[^>]*>\s*)?<!doctype html/.test(text)) return 'html';
+  if (text.startsWith('<!doctype html') || text.startsWith('<html') || /^(<\?xml[^>]*>\s*)?<!doctype html/.test(text))
+    return 'html';
   if (ext === 'html' || ext === 'htm') return text.includes('<') ? 'html' : 'text';
   if (ext === 'md' || ext === 'markdown') return 'markdown';
   return 'text';
@@ -26,7 +27,8 @@ function zipFormat(head: Uint8Array, ext: string): DocumentFormat | null {
   const names = new TextDecoder('latin1').decode(head);
   if (names.includes('mimetypeapplication/epub+zip')) return 'epub';
   if (names.includes('mimetypeapplication/vnd.oasis.opendocument.text')) return 'odt';
-  if (names.includes('word/') || names.includes('[Content_Types].xml')) return ext === 'docx' || names.includes('word/') ? 'docx' : null;
+  if (names.includes('word/') || names.includes('[Content_Types].xml'))
+    return ext === 'docx' || names.includes('word/') ? 'docx' : null;
   return null;
 }
 

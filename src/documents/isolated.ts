@@ -117,7 +117,8 @@ class ReadingWorker {
   private stopReason(code: number): string {
     if (this.timedOut) return `took longer than ${this.limits.timeoutMs / 1000} s to read (the limit DOC_READ_SECONDS)`;
     const code_ = (this.failure as NodeJS.ErrnoException | undefined)?.code;
-    if (code_ === 'ERR_WORKER_OUT_OF_MEMORY') return `needs more than ${this.limits.memoryMb} MB of memory to read (the limit DOC_READ_MEMORY_MB)`;
+    if (code_ === 'ERR_WORKER_OUT_OF_MEMORY')
+      return `needs more than ${this.limits.memoryMb} MB of memory to read (the limit DOC_READ_MEMORY_MB)`;
     return `the reader failed (${this.failure?.message ?? `exit code ${code}`})`;
   }
 }

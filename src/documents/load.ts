@@ -110,9 +110,12 @@ export function insideFolder(dir: string, file: string): string | { reason: stri
     real = realpathSync(path.join(dir, file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { reason: code === 'ENOENT' ? 'vanished, or a link to nothing' : `unreadable (${code ?? (err as Error).message})` };
+    return {
+      reason: code === 'ENOENT' ? 'vanished, or a link to nothing' : `unreadable (${code ?? (err as Error).message})`,
+    };
   }
-  if (real !== root && !real.startsWith(root + path.sep)) return { reason: 'a link to outside the documents folder (not read)' };
+  if (real !== root && !real.startsWith(root + path.sep))
+    return { reason: 'a link to outside the documents folder (not read)' };
   return real;
 }
 
@@ -120,7 +123,11 @@ export function insideFolder(dir: string, file: string): string | { reason: stri
  * A document, or the reason it cannot be used, read in this thread: only the reading worker
  * (isolated.ts) calls it, so that a document that takes gigabytes or hours cannot take the process down.
  */
-export async function readDocument(dir: string, { file }: DocumentFile, limits: ReadLimits): Promise<SourceDocument | string> {
+export async function readDocument(
+  dir: string,
+  { file }: DocumentFile,
+  limits: ReadLimits,
+): Promise<SourceDocument | string> {
   const { maxBytes } = limits;
   const real = insideFolder(dir, file);
   if (typeof real !== 'string') return real.reason;

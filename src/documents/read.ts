@@ -20,7 +20,16 @@ export const EXTENSIONS: Record<string, DocumentFormat> = {
   html: 'html',
   htm: 'html',
 };
-const LABEL: Record<DocumentFormat, string> = { pdf: 'a PDF', docx: 'a Word document', odt: 'an OpenDocument text', epub: 'an EPUB book', rtf: 'an RTF document', html: 'a web page', markdown: 'Markdown', text: 'plain text' };
+const LABEL: Record<DocumentFormat, string> = {
+  pdf: 'a PDF',
+  docx: 'a Word document',
+  odt: 'an OpenDocument text',
+  epub: 'an EPUB book',
+  rtf: 'an RTF document',
+  html: 'a web page',
+  markdown: 'Markdown',
+  text: 'plain text',
+};
 const TEXTUAL = new Set<DocumentFormat>(['text', 'markdown', 'html']);
 
 export const extensionOf = (file: string) => file.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
@@ -33,14 +42,26 @@ const OLE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];
  * content and must agree with the extension: a file whose name lies is skipped, not guessed at.
  * In-process: a build reads through documents/isolated.ts, where memory and time are bounded too.
  */
-export async function documentFromBytes(file: string, bytes: Uint8Array, limits: Pick<ReadLimits, 'maxUnpackedBytes' | 'maxTextChars'> = DEFAULT_READ_LIMITS): Promise<SourceDocument | string> {
+export async function documentFromBytes(
+  file: string,
+  bytes: Uint8Array,
+  limits: Pick<ReadLimits, 'maxUnpackedBytes' | 'maxTextChars'> = DEFAULT_READ_LIMITS,
+): Promise<SourceDocument | string> {
   const declared = EXTENSIONS[extensionOf(file)];
-  if (!declared) return `not a supported document (${Object.keys(EXTENSIONS).map((e) => '.' + e).join(', ')})`;
+  if (!declared)
+    return `not a supported document (${Object.keys(EXTENSIONS)
+      .map((e) => '.' + e)
+      .join(', ')})`;
   if (bytes.length === 0) return 'empty file';
-  if (declared === 'docx' && OLE.every((b, i) => bytes[i] === b)) return 'encrypted (password-protected) or old binary Word file (save it as an unprotected .docx)';
+  if (declared === 'docx' && OLE.every((b, i) => bytes[i] === b))
+    return 'encrypted (password-protected) or old binary Word file (save it as an unprotected .docx)';
   const format = detectFormat(bytes.subarray(0, 8192), file);
-  if (format === null) return declared === 'docx' ? 'not a Word document (named .docx, but the content is not a .docx container)' : 'binary file, not a document (contains NUL bytes)';
-  if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared))) return `named .${extensionOf(file)} but its content is ${LABEL[format]}`;
+  if (format === null)
+    return declared === 'docx'
+      ? 'not a Word document (named .docx, but the content is not a .docx container)'
+      : 'binary file, not a document (contains NUL bytes)';
+  if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared)))
+    return `named .${extensionOf(file)} but its content is ${LABEL[format]}`;
   try {
     const read = await readAs(format, bytes, limits);
     if (typeof read === 'string') return read;
@@ -58,14 +79,24 @@ type Read = Pick<SourceDocument, 'title' | 'source' | 'paragraphs' | 'note'>;
  * The readers are loaded when a document of their format first comes up: pdf.js, mammoth and
  * Readability are large, and a collection of text files (or a build worker starting) need not wait for them.
  */
-async function readAs(format: DocumentFormat, bytes: Uint8Array, limits: Pick<ReadLimits, 'maxUnpackedBytes' | 'maxTextChars'>): Promise<Read | string> {
+async function readAs(
+  format: DocumentFormat,
+  bytes: Uint8Array,
+  limits: Pick<ReadLimits, 'maxUnpackedBytes' | 'maxTextChars'>,
+): Promise<Read | string> {
   if (format === 'pdf') return fromBlocks(await (await import('./readers/pdf.js')).readPdf(bytes, limits.maxTextChars));
-  if (format === 'docx') return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes, limits.maxUnpackedBytes));
+  if (format === 'docx')
+    return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes, limits.maxUnpackedBytes));
   const decoded = decodeText(bytes);
   if (!decoded) return 'not valid text (undecodable bytes)';
   const note = decoded.encoding ? `not Unicode: read as ${decoded.encoding}` : undefined;
-  if (format === 'html') return fromBlocks({ ...(await import('./readers/html.js')).readHtml(decoded.text), ...(note ? { note } : {}) });
-  if (format === 'markdown') return fromBlocks({ ...(await import('./readers/markdown.js')).readMarkdown(decoded.text), ...(note ? { note } : {}) });
+  if (format === 'html')
+    return fromBlocks({ ...(await import('./readers/html.js')).readHtml(decoded.text), ...(note ? { note } : {}) });
+  if (format === 'markdown')
+    return fromBlocks({
+      ...(await import('./readers/markdown.js')).readMarkdown(decoded.text),
+      ...(note ? { note } : {}),
+    });
   return plainText(decoded.text, note);
 }
 

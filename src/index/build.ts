@@ -95,7 +95,11 @@ export async function buildIndex(
 }
 
 /** The live build, if its vectors can be reused with this model and these settings. */
-function reusable(indexDir: string, embedder: Embedder, key: string): { build: string; manifest: Manifest } | undefined {
+function reusable(
+  indexDir: string,
+  embedder: Embedder,
+  key: string,
+): { build: string; manifest: Manifest } | undefined {
   try {
     const live = readManifest(indexDir);
     const m = live.manifest;
@@ -130,7 +134,12 @@ export function fullEmbeddingKey(settings: BuildSettings): string {
   return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}|terms:${TERMS_VERSION}`;
 }
 
-async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p: BuildProgress) => void, reuse: boolean): Promise<BuildSummary> {
+async function build(
+  settings: BuildSettings,
+  embedder: Embedder,
+  onProgress: (p: BuildProgress) => void,
+  reuse: boolean,
+): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
   const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
@@ -139,16 +148,14 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
-    return summary(previous.build, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
+    return summary(previous.build, previous.manifest.chunkCount, {
+      upToDate: true,
+      calibration: previous.manifest.calibration,
+    });
   }
 
   // Embed the new and changed documents; copies take the original's chunks and vectors.
-  const embeddedChunks = plan.fresh.map((doc) => chunkDocument(doc));
-  const texts = embeddedChunks.flat().map((c) => c.text);
-  const embedStart = performance.now();
-  onProgress({ stage: 'embedding', done: 0, total: texts.length });
-  const vectorsOf = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
-  const embedMs = performance.now() - embedStart;
+  const { chunks: embeddedChunks, vectors: vectorsOf, embedMs } = await embedFresh(plan, embedder, onProgress);
   const writer = new BuildWriter(settings.indexDir);
   try {
     const copies = previous ? copiedChunks(previous, plan.copied, embedder.dim) : { chunks: [], vectors: [] };
@@ -157,20 +164,36 @@ async function build(settings: BuildSettings, embedder: Embedder, onProgress: (p
     [...vectorsOf, ...copies.vectors].forEach((v, i) => freshVectors.set(v, i * embedder.dim));
     const withCopies: Plan = { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] };
     const input = { settings, embedder, key, plan: withCopies, freshChunks, freshVectors, onProgress };
-    const { manifest, rebuilt } = previous ? await updateBuild(writer, { ...input, previous }) : await fullBuild(writer, input);
-    writer.put(TEXTS_FILE, textsFile(previous, manifest.documents.map((d) => d.hash), read));
+    const { manifest, rebuilt } = previous
+      ? await updateBuild(writer, { ...input, previous })
+      : await fullBuild(writer, input);
+    writer.put(
+      TEXTS_FILE,
+      textsFile(
+        previous,
+        manifest.documents.map((d) => d.hash),
+        read,
+      ),
+    );
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
-    return summary(writer.dir, done.chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt, calibration: done.calibration });
+    return summary(writer.dir, done.chunkCount, {
+      embeddedChunks: vectorsOf.length,
+      embedMs,
+      rebuilt,
+      calibration: done.calibration,
+    });
   } catch (err) {
     writer.abandon();
     // The live build's files are damaged: build from the documents instead of failing the same way every run.
-    if (previous && err instanceof IndexError && err.kind === 'corrupt') return build(settings, embedder, onProgress, false);
+    if (previous && err instanceof IndexError && err.kind === 'corrupt')
+      return build(settings, embedder, onProgress, false);
     throw err;
   }
 }
 
-export const noDocuments = (seedsDir: string) => new DocumentsError(`No usable documents in ${shownPath(seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
+export const noDocuments = (seedsDir: string) =>
+  new DocumentsError(`No usable documents in ${shownPath(seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
 
 /**
  * What a plan means for a build's report, the same for every store: how many documents it has, the
@@ -179,15 +202,26 @@ export const noDocuments = (seedsDir: string) => new DocumentsError(`No usable d
  */
 export function describePlan(plan: Plan, started: number) {
   const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
-  const present = new Set([...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file), ...plan.fresh.map((d) => d.file)]);
+  const present = new Set([
+    ...plan.kept.map((k) => k.file.file),
+    ...plan.reused.map((r) => r.doc.file),
+    ...plan.copied.map((r) => r.doc.file),
+    ...plan.fresh.map((d) => d.file),
+  ]);
   const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
   const summary = (buildDir: string, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks,
-    reused: [...plan.kept.map((k) => k.file.file), ...plan.reused.map((r) => r.doc.file), ...plan.copied.map((r) => r.doc.file)].sort(),
+    reused: [
+      ...plan.kept.map((k) => k.file.file),
+      ...plan.reused.map((r) => r.doc.file),
+      ...plan.copied.map((r) => r.doc.file),
+    ].sort(),
     embedded: plan.fresh.map((d) => d.file),
     removed: plan.removed.map((d) => d.file).filter((f) => !present.has(f)),
-    renamed: plan.reused.filter((r) => r.previous.file !== r.doc.file).map((r) => ({ from: r.previous.file, to: r.doc.file })),
+    renamed: plan.reused
+      .filter((r) => r.previous.file !== r.doc.file)
+      .map((r) => ({ from: r.previous.file, to: r.doc.file })),
     copied: plan.copied.map((r) => ({ from: r.previous.file, to: r.doc.file })),
     notes: read.filter((d) => d.note).map((d) => ({ file: d.file, note: d.note! })),
     skipped: plan.skipped.map(({ file, reason }) => ({ file, reason })),
@@ -203,7 +237,30 @@ export function describePlan(plan: Plan, started: number) {
 }
 
 /** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
-function copiedChunks(previous: { build: string; manifest: Manifest }, copied: Reuse[], dim: number): { chunks: Chunk[][]; vectors: Float32Array[] } {
+/**
+ * The chunks of the new and changed documents, one list per document, and their vectors in the
+ * same order: what a build of either store embeds (progress reported as 'embedding').
+ */
+export async function embedFresh(
+  plan: Pick<Plan, 'fresh'>,
+  embedder: Embedder,
+  onProgress: (p: BuildProgress) => void,
+): Promise<{ chunks: Chunk[][]; vectors: Float32Array[]; embedMs: number }> {
+  const chunks = plan.fresh.map((doc) => chunkDocument(doc));
+  const texts = chunks.flat().map((c) => c.text);
+  const started = performance.now();
+  onProgress({ stage: 'embedding', done: 0, total: texts.length });
+  const vectors = await embedder.embedPassages(texts, (done) =>
+    onProgress({ stage: 'embedding', done, total: texts.length }),
+  );
+  return { chunks, vectors, embedMs: performance.now() - started };
+}
+
+function copiedChunks(
+  previous: { build: string; manifest: Manifest },
+  copied: Reuse[],
+  dim: number,
+): { chunks: Chunk[][]; vectors: Float32Array[] } {
   if (copied.length === 0) return { chunks: [], vectors: [] };
   const store = ChunkStore.parse(readPrevious(previous.build, previous.manifest, FILES.chunks));
   const raw = readPrevious(previous.build, previous.manifest, FILES.vectors);
@@ -251,7 +308,8 @@ function draft(input: BuildInput, documents: ManifestDocument[], labels: number,
 /** Reads a data file of the previous build, checked against its checksum. */
 function readPrevious(build: string, manifest: Manifest, file: string): Buffer {
   const { data, sha256 } = readSealed(path.join(build, file));
-  if (sha256 !== manifest.checksums[file]) throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
+  if (sha256 !== manifest.checksums[file])
+    throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
   return data;
 }
 
@@ -269,25 +327,38 @@ async function fullBuild(
   const chunks: Chunk[] = [];
   const rows: Float32Array[] = [];
   const documents: ManifestDocument[] = [];
-  const addDocument = (entry: Omit<ManifestDocument, 'firstLabel' | 'chunks'>, docChunks: Chunk[], vectors: Float32Array) => {
+  const addDocument = (
+    entry: Omit<ManifestDocument, 'firstLabel' | 'chunks'>,
+    docChunks: Chunk[],
+    vectors: Float32Array,
+  ) => {
     const names = entry.names ?? documentNames(docChunks.map((c) => c.text));
     documents.push({ ...entry, firstLabel: chunks.length, chunks: docChunks.length, names });
     chunks.push(...docChunks);
     rows.push(vectors);
   };
   if (previous) {
-    const oldRows = (d: ManifestDocument) => previous.vectors.subarray(d.firstLabel * dim, (d.firstLabel + d.chunks) * dim);
+    const oldRows = (d: ManifestDocument) =>
+      previous.vectors.subarray(d.firstLabel * dim, (d.firstLabel + d.chunks) * dim);
     const oldChunks = (d: ManifestDocument, file: string, title: string) =>
       Array.from({ length: d.chunks }, (_, i) => ({ ...previous.chunks.get(d.firstLabel + i)!, doc: file, title }));
     for (const { entry } of plan.kept) addDocument(entry, oldChunks(entry, entry.file, entry.title), oldRows(entry));
     for (const { doc, previous: old, stat } of plan.reused) {
-      addDocument({ file: doc.file, title: doc.title, hash: doc.hash, ...stat, names: old.names }, oldChunks(old, doc.file, doc.title), oldRows(old));
+      addDocument(
+        { file: doc.file, title: doc.title, hash: doc.hash, ...stat, names: old.names },
+        oldChunks(old, doc.file, doc.title),
+        oldRows(old),
+      );
     }
   }
   let offset = 0;
   plan.fresh.forEach((doc, i) => {
     const docChunks = input.freshChunks[i]!;
-    addDocument({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)! }, docChunks, input.freshVectors.subarray(offset * dim, (offset + docChunks.length) * dim));
+    addDocument(
+      { file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)! },
+      docChunks,
+      input.freshVectors.subarray(offset * dim, (offset + docChunks.length) * dim),
+    );
     offset += docChunks.length;
   });
   const vectors = new Float32Array(chunks.length * dim);
@@ -297,17 +368,46 @@ async function fullBuild(
   input.onProgress({ stage: 'writing', chunks: chunks.length });
   writer.put(FILES.chunks, ChunkStore.serialize(chunks.map(ChunkStore.line)));
   writer.put(FILES.vectors, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
-  writer.put(FILES.lexical, LexicalIndex.build(chunks.map((c, label) => ({ label, text: c.text, title: c.title })), chunks.length).serialize());
+  writer.put(
+    FILES.lexical,
+    LexicalIndex.build(
+      chunks.map((c, label) => ({ label, text: c.text, title: c.title })),
+      chunks.length,
+    ).serialize(),
+  );
   let hnsw: Manifest['hnsw'] = null;
   let dense: DenseIndex = new ExactIndex(vectors, dim, () => true);
   if (chunks.length > input.settings.exactSearchMax) {
     const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
-    hnsw = { M: input.settings.M, efConstruction: input.settings.efConstruction, ...(await tune(graph, vectors, embedder, () => true, chunks.length, (l) => chunks[l]!.text)) };
+    hnsw = {
+      M: input.settings.M,
+      efConstruction: input.settings.efConstruction,
+      ...(await tune(
+        graph,
+        vectors,
+        embedder,
+        () => true,
+        chunks.length,
+        (l) => chunks[l]!.text,
+      )),
+    };
     await writeHnsw(writer, graph);
     dense = new HnswIndex(graph, hnsw.efSearch);
   }
-  const calibration = await measureGates(embedder, dense, sampleTexts(chunks.length, () => true, (l) => chunks[l]!.text), chunks.length);
-  return { manifest: withExamples({ ...draft(input, sortDocuments(documents), chunks.length, hnsw), calibration }), rebuilt: true };
+  const calibration = await measureGates(
+    embedder,
+    dense,
+    sampleTexts(
+      chunks.length,
+      () => true,
+      (l) => chunks[l]!.text,
+    ),
+    chunks.length,
+  );
+  return {
+    manifest: withExamples({ ...draft(input, sortDocuments(documents), chunks.length, hnsw), calibration }),
+    rebuilt: true,
+  };
 }
 
 /**
@@ -315,7 +415,10 @@ async function fullBuild(
  * (and marked deleted in HNSW), new chunks get labels at the end; unchanged files are hard links.
  * Falls back to a full build (compaction) when deleted labels pile up or the search kind changes.
  */
-async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: { build: string; manifest: Manifest } }): Promise<{ manifest: Draft; rebuilt: boolean }> {
+async function updateBuild(
+  writer: BuildWriter,
+  input: BuildInput & { previous: { build: string; manifest: Manifest } },
+): Promise<{ manifest: Draft; rebuilt: boolean }> {
   const { plan, embedder, previous } = input;
   const dim = embedder.dim;
   const prev = previous.manifest;
@@ -343,7 +446,15 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const added: { label: number; chunk: Chunk }[] = [];
   plan.fresh.forEach((doc, i) => {
     const docChunks = input.freshChunks[i]!;
-    documents.push({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)!, firstLabel: prev.labels + added.length, chunks: docChunks.length, names: documentNames(docChunks.map((c) => c.text)) });
+    documents.push({
+      file: doc.file,
+      title: doc.title,
+      hash: doc.hash,
+      ...plan.stats.get(doc.file)!,
+      firstLabel: prev.labels + added.length,
+      chunks: docChunks.length,
+      names: documentNames(docChunks.map((c) => c.text)),
+    });
     for (const chunk of docChunks) added.push({ label: prev.labels + added.length, chunk });
   });
   const deleted = plan.removed.flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i));
@@ -352,9 +463,20 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   input.onProgress({ stage: 'writing', chunks: live });
 
   // chunks.jsonl: the same lines, emptied for deleted labels, rewritten for renamed documents.
-  const lines = new Map<number, string>([...deleted.map((l) => [l, ''] as const), ...relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const)]);
-  if (lines.size === 0 && added.length === 0) writer.reuse(FILES.chunks, prevFile(FILES.chunks), prev.checksums[FILES.chunks]!);
-  else writer.put(FILES.chunks, chunks.rewrite(lines, added.map(({ chunk }) => ChunkStore.line(chunk))));
+  const lines = new Map<number, string>([
+    ...deleted.map((l) => [l, ''] as const),
+    ...relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const),
+  ]);
+  if (lines.size === 0 && added.length === 0)
+    writer.reuse(FILES.chunks, prevFile(FILES.chunks), prev.checksums[FILES.chunks]!);
+  else
+    writer.put(
+      FILES.chunks,
+      chunks.rewrite(
+        lines,
+        added.map(({ chunk }) => ChunkStore.line(chunk)),
+      ),
+    );
 
   // vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones.
   let vectorBytes: Buffer | undefined;
@@ -367,10 +489,15 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
 
   // lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in.
   const lexicalChanges = [...relabelled, ...added];
-  if (deleted.length === 0 && lexicalChanges.length === 0) writer.reuse(FILES.lexical, prevFile(FILES.lexical), prev.checksums[FILES.lexical]!);
+  if (deleted.length === 0 && lexicalChanges.length === 0)
+    writer.reuse(FILES.lexical, prevFile(FILES.lexical), prev.checksums[FILES.lexical]!);
   else {
     const lexical = LexicalIndex.deserialize(readPrevious(previous.build, prev, FILES.lexical));
-    const updated = lexical.update(deleted, lexicalChanges.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title })), labels);
+    const updated = lexical.update(
+      deleted,
+      lexicalChanges.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title })),
+      labels,
+    );
     writer.put(FILES.lexical, updated.serialize());
   }
 
@@ -380,12 +507,15 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
   const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
   const textOf = (l: number) => addedText.get(l) ?? chunks.get(l)!.text;
   if (hnsw && (deleted.length > 0 || added.length > 0)) {
-    if ((await sealedSha256(prevFile(FILES.hnsw))) !== prev.checksums[FILES.hnsw]) throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
+    if ((await sealedSha256(prevFile(FILES.hnsw))) !== prev.checksums[FILES.hnsw])
+      throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
     const graph = emptyHnsw(dim);
     graph.readIndexSync(prevFile(FILES.hnsw));
     if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));
     for (const label of deleted) graph.markDelete(label);
-    added.forEach(({ label }, i) => graph.addPoint(Array.from(input.freshVectors.subarray(i * dim, (i + 1) * dim)), label));
+    added.forEach(({ label }, i) =>
+      graph.addPoint(Array.from(input.freshVectors.subarray(i * dim, (i + 1) * dim)), label),
+    );
     if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
       const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
       const vectors = floatRows(raw);
@@ -407,15 +537,21 @@ async function updateBuild(writer: BuildWriter, input: BuildInput & { previous: 
     }
     calibration = await measureGates(embedder, dense, sampleTexts(labels, isLive, textOf), live);
   }
-  return { manifest: withExamples({ ...draft(input, sortDocuments(documents), labels, hnsw), calibration }), rebuilt: false };
+  return {
+    manifest: withExamples({ ...draft(input, sortDocuments(documents), labels, hnsw), calibration }),
+    rebuilt: false,
+  };
 }
 
 /**
  * The vector search no longer fits the settings: the graph's M or efConstruction changed, or the
  * collection crossed EXACT_SEARCH_MAX (either way). The graph is rebuilt from the stored vectors.
  */
-export function searchSettingsChanged(m: Pick<Manifest, 'hnsw' | 'chunkCount'>, settings: Pick<BuildSettings, 'M' | 'efConstruction' | 'exactSearchMax'>): boolean {
-  if ((m.chunkCount > settings.exactSearchMax) !== (m.hnsw !== null)) return true;
+export function searchSettingsChanged(
+  m: Pick<Manifest, 'hnsw' | 'chunkCount'>,
+  settings: Pick<BuildSettings, 'M' | 'efConstruction' | 'exactSearchMax'>,
+): boolean {
+  if (m.chunkCount > settings.exactSearchMax !== (m.hnsw !== null)) return true;
   return m.hnsw !== null && (m.hnsw.M !== settings.M || m.hnsw.efConstruction !== settings.efConstruction);
 }
 
@@ -425,7 +561,12 @@ async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
 }
 
 /** Texts of up to `count` live labels spread over the label range (repeatable). */
-function sampleTexts(slots: number, live: (label: number) => boolean, textOf: (label: number) => string, count = 100): string[] {
+function sampleTexts(
+  slots: number,
+  live: (label: number) => boolean,
+  textOf: (label: number) => string,
+  count = 100,
+): string[] {
   return sampleLabels(slots, live, count).map(textOf);
 }
 
@@ -440,13 +581,21 @@ export function sampleLabels(slots: number, live: (label: number) => boolean, co
 }
 
 /** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
-async function tune(graph: Hnsw, vectors: Float32Array, embedder: Embedder, live: (label: number) => boolean, liveCount: number, textOf: (label: number) => string) {
+async function tune(
+  graph: Hnsw,
+  vectors: Float32Array,
+  embedder: Embedder,
+  live: (label: number) => boolean,
+  liveCount: number,
+  textOf: (label: number) => string,
+) {
   const texts = sampleTexts(vectors.length / embedder.dim, live, textOf, Math.min(TUNING_QUERIES, liveCount));
   const queries = await Promise.all(pseudoQuestions(texts).map((q) => embedder.embedQuery(q)));
   return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }
 
-export const sortDocuments = (documents: ManifestDocument[]) => documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+export const sortDocuments = (documents: ManifestDocument[]) =>
+  documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
 
 export function withExamples<M extends Pick<Manifest, 'documents'>>(m: M): M & { examples: string[] } {
   return { ...m, examples: exampleSubjects(m.documents) };

@@ -16,14 +16,22 @@ export type WorkerMessage =
  * How the engine builds a new index while it answers from the live one (`buildInWorker` in
  * production; tests pass one they can hold at a given point).
  */
-export type Builder = (config: Config, onProgress?: (p: BuildProgress) => void, options?: { reuse?: boolean }) => Promise<BuildSummary>;
+export type Builder = (
+  config: Config,
+  onProgress?: (p: BuildProgress) => void,
+  options?: { reuse?: boolean },
+) => Promise<BuildSummary>;
 
 /**
  * Runs an index build in a worker thread, so reading, embedding and writing never stall the event
  * loop of the process that keeps answering questions. The worker loads its own copy of the model.
  * Errors come back as the same error classes (with their messages) as an in-process build.
  */
-export function buildInWorker(config: Config, onProgress: (p: BuildProgress) => void = () => {}, { reuse = true }: { reuse?: boolean } = {}): Promise<BuildSummary> {
+export function buildInWorker(
+  config: Config,
+  onProgress: (p: BuildProgress) => void = () => {},
+  { reuse = true }: { reuse?: boolean } = {},
+): Promise<BuildSummary> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(import.meta.url, 'worker', { workerData: { config, reuse, stderrIsTTY } });
     let settled = false;

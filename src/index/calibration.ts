@@ -76,8 +76,17 @@ async function bestScores(questions: string[], embedder: Embedder, dense: DenseI
 }
 
 /** Measures the gates for this model on this index; `texts` are a sample of its passages. */
-export async function measureGates(embedder: Embedder, dense: DenseIndex, texts: string[], liveChunks: number): Promise<Calibration> {
-  const probes = await bestScores(offTopicProbes().map((p) => p.question), embedder, dense);
+export async function measureGates(
+  embedder: Embedder,
+  dense: DenseIndex,
+  texts: string[],
+  liveChunks: number,
+): Promise<Calibration> {
+  const probes = await bestScores(
+    offTopicProbes().map((p) => p.question),
+    embedder,
+    dense,
+  );
   const step = Math.max(1, Math.floor(texts.length / PSEUDO_QUESTIONS));
   const sampled = texts.filter((_, i) => i % step === 0).slice(0, PSEUDO_QUESTIONS);
   const pseudo = await bestScores(pseudoQuestions(sampled), embedder, dense);
@@ -87,8 +96,17 @@ export async function measureGates(embedder: Embedder, dense: DenseIndex, texts:
     dense: Number(gate.toFixed(6)),
     method: `the score reached by ${Math.round(OFFTOPIC_SHARE * 100)} % of ${probes.length} off-topic probe questions`,
     probes: probes.length,
-    probeScores: { p50: quantile(probes, 0.5), p95: quantile(probes, 0.95), max: probes.at(-1) ?? NaN, accepted: probes.filter((s) => s >= gate).length / Math.max(1, probes.length) },
-    pseudo: { questions: pseudo.length, kept: pseudo.filter((s) => s >= gate).length / Math.max(1, pseudo.length), p50: quantile(pseudo, 0.5) },
+    probeScores: {
+      p50: quantile(probes, 0.5),
+      p95: quantile(probes, 0.95),
+      max: probes.at(-1) ?? NaN,
+      accepted: probes.filter((s) => s >= gate).length / Math.max(1, probes.length),
+    },
+    pseudo: {
+      questions: pseudo.length,
+      kept: pseudo.filter((s) => s >= gate).length / Math.max(1, pseudo.length),
+      p50: quantile(pseudo, 0.5),
+    },
     chunks: liveChunks,
     support: await calibrateSupport(embedder, sampled),
   };
@@ -101,7 +119,10 @@ export async function measureGates(embedder: Embedder, dense: DenseIndex, texts:
  * phrases reach it with their own passage shows what meaning alone can confirm.
  */
 async function calibrateSupport(embedder: Embedder, texts: string[]): Promise<SupportGate | undefined> {
-  const words = LexicalIndex.build(texts.map((text, label) => ({ label, text, title: '' })), texts.length);
+  const words = LexicalIndex.build(
+    texts.map((text, label) => ({ label, text, title: '' })),
+    texts.length,
+  );
   const phrases = pseudoQuestions(texts).map((q) => questionParts(q).asked.join(' '));
   const passages = await embedder.embedPassages(texts);
   const own: number[] = [];

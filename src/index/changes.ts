@@ -57,7 +57,16 @@ async function plan(dir: string, limits: ReadLimits, reader: DocumentReader, pre
   const prevDocs = new Map((previous?.documents ?? []).map((d) => [d.file, d]));
   const sameReading = previous?.reading === readingKey(limits);
   const prevSkipped = new Map(sameReading ? (previous?.skipped ?? []).map((s) => [s.file, s]) : []);
-  const plan: Plan = { kept: [], reused: [], copied: [], fresh: [], removed: [], skipped: [], stats: new Map(), unchanged: false };
+  const plan: Plan = {
+    kept: [],
+    reused: [],
+    copied: [],
+    fresh: [],
+    removed: [],
+    skipped: [],
+    stats: new Map(),
+    unchanged: false,
+  };
   const read: SourceDocument[] = [];
   for (const file of listDocumentFiles(dir)) {
     const entry = prevDocs.get(file.file);
@@ -109,7 +118,9 @@ function matchPrevious(plan: Plan, read: SourceDocument[], previous: Manifest | 
   }
   const present = new Set([...plan.kept.map((k) => k.file.file), ...read.map((d) => d.file)]);
   for (const doc of pending) {
-    const old = previous?.documents.find((d) => d.hash === doc.hash && !claimed.has(d.file) && !present.has(d.file)) ?? byHash.get(doc.hash);
+    const old =
+      previous?.documents.find((d) => d.hash === doc.hash && !claimed.has(d.file) && !present.has(d.file)) ??
+      byHash.get(doc.hash);
     const reuse = old && { doc, previous: old, stat: plan.stats.get(doc.file)! };
     if (!reuse) plan.fresh.push(doc);
     else if (claimed.has(reuse.previous.file) || present.has(reuse.previous.file)) plan.copied.push(reuse);

@@ -30,7 +30,11 @@ export class ChunkStore {
     let from = 0; // first label of the unchanged run
     for (const label of [...replaced.keys()].sort((a, b) => a - b)) {
       if (label >= this.labels) throw new Error(`label ${label} is not in the file`);
-      parts.push(this.buf.subarray(this.offsets[from]!, this.offsets[label]!), Buffer.from(replaced.get(label)!), NEWLINE);
+      parts.push(
+        this.buf.subarray(this.offsets[from]!, this.offsets[label]!),
+        Buffer.from(replaced.get(label)!),
+        NEWLINE,
+      );
       from = label + 1;
     }
     parts.push(this.buf.subarray(this.offsets[from]!, this.offsets[this.labels]!));
@@ -80,4 +84,3 @@ export class ChunkStore {
 }
 
 const NEWLINE = Buffer.from('\n');
-

@@ -90,10 +90,17 @@ export function emptyHnsw(dim: number): Hnsw {
 }
 
 /** An HNSW graph over the given label rows of `vectors`. */
-export function buildHnsw(vectors: Float32Array, dim: number, M: number, efConstruction: number, labels?: Iterable<number>): Hnsw {
+export function buildHnsw(
+  vectors: Float32Array,
+  dim: number,
+  M: number,
+  efConstruction: number,
+  labels?: Iterable<number>,
+): Hnsw {
   const count = vectors.length / dim;
   const hnsw = newHnsw(dim, count, M, efConstruction);
-  for (const i of labels ?? Array.from({ length: count }, (_, i) => i)) hnsw.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
+  for (const i of labels ?? Array.from({ length: count }, (_, i) => i))
+    hnsw.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
   return hnsw;
 }
 
@@ -121,7 +128,15 @@ export function tuneEfSearch(
       const got = new Set(hnsw.searchKnn(Array.from(q), k).neighbors);
       found += truth[i]!.filter((l) => got.has(l)).length;
     });
-    last = { efSearch: ef, recallAt10: found / Math.max(1, truth.reduce((n, t) => n + t.length, 0)) };
+    last = {
+      efSearch: ef,
+      recallAt10:
+        found /
+        Math.max(
+          1,
+          truth.reduce((n, t) => n + t.length, 0),
+        ),
+    };
     if (last.recallAt10 >= target) break;
   }
   return last;

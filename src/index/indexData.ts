@@ -34,7 +34,10 @@ export interface IndexData {
  * from memory: the retriever prepares each question before using them.
  */
 export interface LexicalSearch {
-  query(question: string, limit: number): ReturnType<LexicalIndex['query']> | Promise<ReturnType<LexicalIndex['query']>>;
+  query(
+    question: string,
+    limit: number,
+  ): ReturnType<LexicalIndex['query']> | Promise<ReturnType<LexicalIndex['query']>>;
   coverage: LexicalIndex['coverage'];
   idf: LexicalIndex['idf'];
   unknownTerms: LexicalIndex['unknownTerms'];
@@ -47,4 +50,3 @@ export interface StoredIndex extends IndexData {
   lexical: LexicalIndex;
   dense: ExactIndex | HnswIndex;
 }
-

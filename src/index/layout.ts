@@ -18,7 +18,13 @@ import { shownPath } from '../paths.js';
  * get new labels at the end. When deleted labels pile up, a build compacts (relabels densely).
  */
 
-export const FILES = { manifest: 'manifest.json', chunks: 'chunks.jsonl', vectors: 'vectors.f32', lexical: 'lexical.bin', hnsw: 'hnsw.bin' } as const;
+export const FILES = {
+  manifest: 'manifest.json',
+  chunks: 'chunks.jsonl',
+  vectors: 'vectors.f32',
+  lexical: 'lexical.bin',
+  hnsw: 'hnsw.bin',
+} as const;
 
 /** The live build folder named by CURRENT, or undefined before the first build. */
 export function liveBuildDir(dir: string): string | undefined {
@@ -39,7 +45,8 @@ export class IndexError extends Error {
   }
 }
 
-export const corruptError = (dir: string, why: string) => new IndexError(`The index in ${shownPath(dir)} is damaged (${why}).`, 'corrupt');
+export const corruptError = (dir: string, why: string) =>
+  new IndexError(`The index in ${shownPath(dir)} is damaged (${why}).`, 'corrupt');
 
 export const sha256 = (data: Buffer | Uint8Array) => createHash('sha256').update(data).digest('hex');
 
@@ -49,7 +56,6 @@ export async function sha256File(file: string): Promise<string> {
   for await (const piece of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(piece as Buffer);
   return hash.digest('hex');
 }
-
 
 /**
  * The float32 rows held by the bytes of vectors.f32: a view of them (no copy of hundreds of MB)

@@ -55,7 +55,8 @@ export function termCounts(text: string, title: string): { counts: Map<string, n
 export const questionTerms = (question: string): string[] => [...new Set(terms(question))];
 
 /** How many edits away a close spelling of `term` may be; undefined for words too short to have any. */
-export const spellingDistance = (term: string): number | undefined => (term.length >= FUZZY_MIN ? Math.round(term.length * FUZZY_SHARE) : undefined);
+export const spellingDistance = (term: string): number | undefined =>
+  term.length >= FUZZY_MIN ? Math.round(term.length * FUZZY_SHARE) : undefined;
 /** Numbers are not matched by close spellings (1948 is not 1949); unknownTerms still looks for them. */
 export const spellsClose = (term: string): boolean => spellingDistance(term) !== undefined && !/^\d/.test(term);
 /** The weight of a close spelling `distance` edits from `term` (at most FUZZY_EXPANSIONS of them, the most frequent). */
@@ -74,7 +75,8 @@ export function coverageOf(question: string, text: string, idf: (term: string) =
   const asked = questionTerms(question);
   if (asked.length === 0) return 0;
   const present = new Set(terms(text));
-  const closeSpelling = (t: string, p: string) => boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
+  const closeSpelling = (t: string, p: string) =>
+    boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
   const has = (t: string) => present.has(t) || (spellsClose(t) && [...present].some((p) => closeSpelling(t, p)));
   let total = 0;
   let found = 0;
@@ -133,7 +135,13 @@ export class LexicalIndex {
   }
 
   static empty(labels = 0): LexicalIndex {
-    return new LexicalIndex({ terms: [], termStart: new Uint32Array(1), postLabel: new Uint32Array(0), postTf: new Uint16Array(0), docLen: new Uint16Array(labels) });
+    return new LexicalIndex({
+      terms: [],
+      termStart: new Uint32Array(1),
+      postLabel: new Uint32Array(0),
+      postTf: new Uint16Array(0),
+      docLen: new Uint16Array(labels),
+    });
   }
 
   /**
@@ -221,7 +229,8 @@ export class LexicalIndex {
           const tf = postTf[j]!;
           const norm = tf + K1 * (1 - B + (B * docLen[label]!) / this.avgLen);
           if (matchedWords[label] === 0) touched[touchedCount++] = label;
-          if (matchedWords[label] === 0 || lastWord[label] !== word) (matchedWords[label] = matchedWords[label]! + 1), (lastWord[label] = word);
+          if (matchedWords[label] === 0 || lastWord[label] !== word)
+            (matchedWords[label] = matchedWords[label]! + 1), (lastWord[label] = word);
           scores[label] = scores[label]! + weight * idf * (DELTA + (tf * (K1 + 1)) / norm);
         }
       }
@@ -302,12 +311,20 @@ export class LexicalIndex {
     header.writeUInt32LE(this.p.postLabel.length, 20);
     header.writeUInt32LE(dict.length, 24);
     const bytes = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-    return Buffer.concat([header, bytes(this.p.termStart), bytes(this.p.postLabel), bytes(this.p.postTf), bytes(this.p.docLen), dict]);
+    return Buffer.concat([
+      header,
+      bytes(this.p.termStart),
+      bytes(this.p.postLabel),
+      bytes(this.p.postTf),
+      bytes(this.p.docLen),
+      dict,
+    ]);
   }
 
   /** Reads `serialize()` output; throws on anything else (the caller reports a damaged index). */
   static deserialize(buf: Buffer): LexicalIndex {
-    if (buf.length < 32 || buf.toString('latin1', 0, 8) !== MAGIC || buf.readUInt32LE(8) !== FORMAT) throw new Error('not a lexical index');
+    if (buf.length < 32 || buf.toString('latin1', 0, 8) !== MAGIC || buf.readUInt32LE(8) !== FORMAT)
+      throw new Error('not a lexical index');
     const labels = buf.readUInt32LE(12);
     const termCount = buf.readUInt32LE(16);
     const postings = buf.readUInt32LE(20);
@@ -329,7 +346,8 @@ export class LexicalIndex {
     if (at + dictBytes !== buf.length) throw new Error('lexical index has the wrong size');
     const dict = buf.toString('utf8', at, at + dictBytes);
     const termList = termCount ? dict.split('\n') : [];
-    if (termList.length !== termCount || termStart[termCount] !== postings) throw new Error('lexical index is inconsistent');
+    if (termList.length !== termCount || termStart[termCount] !== postings)
+      throw new Error('lexical index is inconsistent');
     for (const label of postLabel) if (label >= labels) throw new Error('lexical index is inconsistent');
     return new LexicalIndex({ terms: termList, termStart, postLabel, postTf, docLen });
   }

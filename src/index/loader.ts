@@ -28,7 +28,8 @@ export async function loadIndex(dir: string): Promise<StoredIndex> {
     const full = path.join(build, file);
     if (!existsSync(full)) throw corruptError(dir, `${file} is missing`);
     // Read once, checked against its checksum (a stat when its seal vouches for it, see seals.ts).
-    const { data, sha256 } = file === FILES.hnsw ? { data: undefined, sha256: await sealedSha256(full) } : readSealed(full);
+    const { data, sha256 } =
+      file === FILES.hnsw ? { data: undefined, sha256: await sealedSha256(full) } : readSealed(full);
     if (sha256 !== manifest.checksums[file]) throw corruptError(dir, `${file} does not match its checksum`);
     if (data) contents.set(file, data);
   }
@@ -44,7 +45,13 @@ export async function loadIndex(dir: string): Promise<StoredIndex> {
   return assemble(dir, build, manifest, contents, hnsw);
 }
 
-function assemble(dir: string, build: string, manifest: Manifest, contents: Map<string, Buffer>, hnsw: Hnsw | undefined): StoredIndex {
+function assemble(
+  dir: string,
+  build: string,
+  manifest: Manifest,
+  contents: Map<string, Buffer>,
+  hnsw: Hnsw | undefined,
+): StoredIndex {
   const corrupt = (why: string) => corruptError(dir, why);
   let chunks: ChunkStore;
   try {
@@ -63,7 +70,8 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
     } catch (err) {
       throw corrupt(`chunks.jsonl unreadable: ${messageOf(err)}`);
     }
-    if (!sample || typeof sample.text !== 'string' || sample.doc !== d.file) throw corrupt(`chunks.jsonl does not match manifest.json`);
+    if (!sample || typeof sample.text !== 'string' || sample.doc !== d.file)
+      throw corrupt(`chunks.jsonl does not match manifest.json`);
   }
   let lexical: LexicalIndex;
   try {
@@ -78,7 +86,8 @@ function assemble(dir: string, build: string, manifest: Manifest, contents: Map<
     dense = new HnswIndex(hnsw, manifest.hnsw!.efSearch);
   } else {
     const raw = contents.get(FILES.vectors)!;
-    if (raw.byteLength !== manifest.labels * manifest.dim * 4) throw corrupt(`expected ${manifest.labels} vectors of dimension ${manifest.dim}`);
+    if (raw.byteLength !== manifest.labels * manifest.dim * 4)
+      throw corrupt(`expected ${manifest.labels} vectors of dimension ${manifest.dim}`);
     const vectors = floatRows(raw);
     dense = new ExactIndex(vectors, manifest.dim, (label) => chunks.has(label));
   }

@@ -45,7 +45,8 @@ function acquire(slot: string, me: string, busy: (pid: string | undefined) => In
     const held = readIfExists(slot);
     if (held === undefined) continue; // released meanwhile: try to create it again
     const holder = parseHolder(held);
-    if (holder ? holderRuns(holder.pid, holder.started) : ageMs(slot) < UNREADABLE_GRACE_MS) throw busy(holder ? String(holder.pid) : undefined);
+    if (holder ? holderRuns(holder.pid, holder.started) : ageMs(slot) < UNREADABLE_GRACE_MS)
+      throw busy(holder ? String(holder.pid) : undefined);
     if (takeOver(slot, held, me, busy)) return;
   }
   throw busy(undefined);
@@ -144,4 +145,3 @@ function holderRuns(pid: number, started: string | undefined): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
-

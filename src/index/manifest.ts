@@ -38,7 +38,13 @@ const manifestSchema = z.object({
   chunkCount: z.number().int().nonnegative(),
   /** HNSW settings when the corpus is searched through HNSW; null = exact search. */
   hnsw: z
-    .object({ M: z.number().int(), efConstruction: z.number().int(), efSearch: z.number().int(), recallAt10: z.number(), tunedAtChunks: z.number().int() })
+    .object({
+      M: z.number().int(),
+      efConstruction: z.number().int(),
+      efSearch: z.number().int(),
+      recallAt10: z.number(),
+      tunedAtChunks: z.number().int(),
+    })
     .nullable(),
   /** Example questions for /help, drawn from the documents at build time. */
   examples: z.array(z.string()).default([]),
@@ -57,7 +63,10 @@ export function readManifest(dir: string): { build: string; manifest: Manifest }
   const build = liveBuildDir(dir);
   if (!build) throw new IndexError(`No index in ${shownPath(dir)} yet.`, 'missing');
   try {
-    return { build, manifest: manifestSchema.parse(JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8'))) };
+    return {
+      build,
+      manifest: manifestSchema.parse(JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8'))),
+    };
   } catch (err) {
     throw corruptError(dir, `manifest.json unreadable: ${messageOf(err).split('\n')[0]}`);
   }

@@ -28,7 +28,8 @@ function stampOf(file: string): Stamp {
   return { size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, ino: s.ino };
 }
 
-const sameStamp = (a: Stamp, b: Stamp) => a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
+const sameStamp = (a: Stamp, b: Stamp) =>
+  a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino;
 
 function readSeals(dir: string): Record<string, Seal> {
   try {
@@ -64,7 +65,8 @@ export async function sealedSha256(file: string): Promise<string> {
   if (sealed) return sealed;
   const hash = await sha256File(file);
   // Sealed only if nothing touched the file while it was read.
-  if (sameStamp(before, stampOf(file))) writeSeals(path.dirname(file), { [path.basename(file)]: { ...before, sha256: hash } });
+  if (sameStamp(before, stampOf(file)))
+    writeSeals(path.dirname(file), { [path.basename(file)]: { ...before, sha256: hash } });
   return hash;
 }
 
@@ -75,7 +77,8 @@ export function readSealed(file: string): { data: Buffer; sha256: string } {
   const sealed = sealedHash(file, before);
   if (sealed) return { data, sha256: sealed };
   const hash = sha256(data);
-  if (sameStamp(before, stampOf(file))) writeSeals(path.dirname(file), { [path.basename(file)]: { ...before, sha256: hash } });
+  if (sameStamp(before, stampOf(file)))
+    writeSeals(path.dirname(file), { [path.basename(file)]: { ...before, sha256: hash } });
   return { data, sha256: hash };
 }
 

@@ -30,11 +30,23 @@ interface TextLine {
 }
 
 const pack = (s: Span): PackedSpan => [s.start, s.end, s.paragraph, s.page ?? 0, s.heading ? 1 : 0];
-const unpack = ([start, end, paragraph, page, heading]: PackedSpan): Span => ({ start, end, paragraph, ...(page ? { page } : {}), ...(heading ? { heading: true } : {}) });
+const unpack = ([start, end, paragraph, page, heading]: PackedSpan): Span => ({
+  start,
+  end,
+  paragraph,
+  ...(page ? { page } : {}),
+  ...(heading ? { heading: true } : {}),
+});
 
 /** The texts file of a new build: the documents read now, the others' texts taken from the previous build. */
-export function textsFile(previous: { build: string; manifest: Pick<Manifest, 'checksums'> } | undefined, hashes: string[], read: SourceDocument[]): Buffer {
-  const texts = new Map<string, TextLine>(read.map((d) => [d.hash, { hash: d.hash, text: d.source, paragraphs: d.paragraphs.map(pack) }]));
+export function textsFile(
+  previous: { build: string; manifest: Pick<Manifest, 'checksums'> } | undefined,
+  hashes: string[],
+  read: SourceDocument[],
+): Buffer {
+  const texts = new Map<string, TextLine>(
+    read.map((d) => [d.hash, { hash: d.hash, text: d.source, paragraphs: d.paragraphs.map(pack) }]),
+  );
   const missing = new Set(hashes.filter((h) => !texts.has(h)));
   if (missing.size > 0 && previous) {
     // Damage must not be carried over: a corrupt file makes the build start again from the documents.
@@ -45,11 +57,18 @@ export function textsFile(previous: { build: string; manifest: Pick<Manifest, 'c
 }
 
 /** The stored texts file of a build, checked against the manifest's checksum (undefined for builds that predate it). */
-function checkedData({ build, manifest }: { build: string; manifest: Pick<Manifest, 'checksums'> }): Buffer | undefined {
+function checkedData({
+  build,
+  manifest,
+}: {
+  build: string;
+  manifest: Pick<Manifest, 'checksums'>;
+}): Buffer | undefined {
   const file = path.join(build, TEXTS_FILE);
   if (!existsSync(file) || manifest.checksums[TEXTS_FILE] === undefined) return undefined;
   const { data, sha256 } = readSealed(file);
-  if (sha256 !== manifest.checksums[TEXTS_FILE]) throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
+  if (sha256 !== manifest.checksums[TEXTS_FILE])
+    throw new IndexError(`The index's ${TEXTS_FILE} does not match its checksum.`, 'corrupt');
   return data;
 }
 
@@ -62,7 +81,10 @@ function* checkedLines(live: { build: string; manifest: Pick<Manifest, 'checksum
  * The text a document's references point into, as the live build stored it (checked against its
  * checksum); undefined when the document is not in the index or the build has no stored text.
  */
-export function liveText(file: string, live: { build: string; manifest: Pick<Manifest, 'documents' | 'checksums'> }): string | undefined {
+export function liveText(
+  file: string,
+  live: { build: string; manifest: Pick<Manifest, 'documents' | 'checksums'> },
+): string | undefined {
   const doc = live.manifest.documents.find((d) => d.file === file);
   if (!doc) return undefined;
   for (const line of checkedLines(live)) if (line.hash === doc.hash) return line.text;
@@ -90,7 +112,8 @@ export class TextsReader {
       const end = data.indexOf(0x0a, at);
       const stop = end < 0 ? data.length : end;
       // Every line starts with {"hash":"<64 hex>": the hash is read without parsing the text.
-      if (data.subarray(at, at + HASH.length).equals(HASH)) lines.set(data.toString('latin1', at + HASH.length, at + HASH.length + 64), { at, length: stop - at });
+      if (data.subarray(at, at + HASH.length).equals(HASH))
+        lines.set(data.toString('latin1', at + HASH.length, at + HASH.length + 64), { at, length: stop - at });
       at = stop + 1;
     }
     return new TextsReader(path.join(live.build, TEXTS_FILE), lines);

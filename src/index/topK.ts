@@ -1,5 +1,10 @@
 /** The `limit` labels of `candidates[0..count)` with the highest scores, best first (ties: lower label). */
-export function topByScore(candidates: Uint32Array | number[], count: number, scores: Float32Array | number[], limit: number): number[] {
+export function topByScore(
+  candidates: Uint32Array | number[],
+  count: number,
+  scores: Float32Array | number[],
+  limit: number,
+): number[] {
   // A min-heap of the best so far: O(count · log limit).
   const heap: number[] = [];
   const worse = (a: number, b: number) => scores[a]! < scores[b]! || (scores[a] === scores[b] && a > b);

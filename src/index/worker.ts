@@ -10,9 +10,16 @@ const post = (m: WorkerMessage) => parentPort!.postMessage(m);
 const config = workerData.config as Config;
 try {
   const embedder = await loadEmbedder(embedderOptions(config));
-  const summary = await buildConfigured(config, embedder, (progress) => post({ type: 'progress', progress }), { reuse: workerData.reuse as boolean });
+  const summary = await buildConfigured(config, embedder, (progress) => post({ type: 'progress', progress }), {
+    reuse: workerData.reuse as boolean,
+  });
   post({ type: 'done', summary });
 } catch (err) {
   const e = err instanceof Error ? err : new Error(String(err));
-  post({ type: 'failed', name: e.constructor.name, message: e.message, ...(e instanceof IndexError ? { detail: e.detail, kind: e.kind } : {}) });
+  post({
+    type: 'failed',
+    name: e.constructor.name,
+    message: e.message,
+    ...(e instanceof IndexError ? { detail: e.detail, kind: e.kind } : {}),
+  });
 }

@@ -69,4 +69,3 @@ function removeStaleBuilds(dir: string, keep: string): void {
     }
   }
 }
-

@@ -24,7 +24,13 @@ export function quoteOf(hit: Hit, maxChars = QUOTE_CHARS): Quote {
   const e = excerpt(hit.text, hit.sentence, maxChars);
   const at = (offset: number) => paragraphAt({ text: hit.text, parts: hit.parts, paragraph: hit.paragraph }, offset);
   const ends = [e.from, Math.max(e.from, e.to - 1)] as const;
-  const quote: Quote = { title: hit.title, doc: hit.doc, paragraph: hit.paragraph, shown: [at(ends[0]), at(ends[1])], excerpt: e };
+  const quote: Quote = {
+    title: hit.title,
+    doc: hit.doc,
+    paragraph: hit.paragraph,
+    shown: [at(ends[0]), at(ends[1])],
+    excerpt: e,
+  };
   if (hit.pages && hit.page !== undefined) {
     const pageOf = (offset: number) => pageAt({ text: hit.text, pages: hit.pages }, offset) ?? hit.page!;
     Object.assign(quote, { page: hit.page, shownPages: [pageOf(ends[0]), pageOf(ends[1])] });
@@ -39,7 +45,8 @@ export function quoteOf(hit: Hit, maxChars = QUOTE_CHARS): Quote {
 export function paragraphLabel(q: Quote, lang: Lang = 'en'): string {
   const [first, last] = q.shown;
   const t = TEXTS[lang];
-  if (q.page === undefined || !q.shownPages) return first === last ? `¶${q.paragraph}` : `¶${q.paragraph} (${t.excerpt} ¶${first}–${last})`;
+  if (q.page === undefined || !q.shownPages)
+    return first === last ? `¶${q.paragraph}` : `¶${q.paragraph} (${t.excerpt} ¶${first}–${last})`;
   const [firstPage, lastPage] = q.shownPages;
   const where = `${t.page} ${q.page} ¶${q.paragraph}`;
   if (firstPage === lastPage) return first === last ? where : `${where} (${t.excerpt} ¶${first}–${last})`;
@@ -55,14 +62,23 @@ export const TOPICS_SHOWN = 5;
  */
 export type Reply =
   /** `hedged`: the passages are about the question, not shown to answer it (said in one line above them). */
-  | { kind: 'quotes'; quotes: Quote[]; hedged: boolean }
-  | { kind: 'not-covered'; titles: string[]; more: number };
+  { kind: 'quotes'; quotes: Quote[]; hedged: boolean } | { kind: 'not-covered'; titles: string[]; more: number };
 
 export function composeReply(answer: Answer, titles: string[], shown: number): Reply {
   if (!answer.answered || answer.hits.length === 0) {
     const topics = [...new Set([...answer.hits.map((h) => h.title), ...titles])].slice(0, TOPICS_SHOWN);
-    return { kind: 'not-covered', titles: topics, more: new Set(titles).size - topics.filter((t) => titles.includes(t)).length };
+    return {
+      kind: 'not-covered',
+      titles: topics,
+      more: new Set(titles).size - topics.filter((t) => titles.includes(t)).length,
+    };
   }
   // Only passages that answer (or, hedged, are about the question) are quoted; the rest would be noise.
-  return { kind: 'quotes', quotes: shownHits(answer).slice(0, shown).map((h) => quoteOf(h)), hedged: answer.hedged };
+  return {
+    kind: 'quotes',
+    quotes: shownHits(answer)
+      .slice(0, shown)
+      .map((h) => quoteOf(h)),
+    hedged: answer.hedged,
+  };
 }

@@ -20,17 +20,31 @@ export function htmlQuote(q: Quote, index?: number, lang: Lang = 'en'): string {
     escapeHtml(e.after) +
     (e.cutEnd ? ' …' : '');
   const n = index === undefined ? '' : `${index}. `;
-  const according = TEXTS[lang].according(`<b>«${escapeHtml(q.title)}»</b>`, paragraphLabel(q, lang), `<code>${escapeHtml(q.doc)}</code>`);
+  const according = TEXTS[lang].according(
+    `<b>«${escapeHtml(q.title)}»</b>`,
+    paragraphLabel(q, lang),
+    `<code>${escapeHtml(q.doc)}</code>`,
+  );
   return `${n}${according}\n<blockquote>${body}</blockquote>`;
 }
 
 export function notCoveredHtml(reply: Extract<Reply, { kind: 'not-covered' }>, lang: Lang = 'en'): string {
   const t = TEXTS[lang];
-  return [escapeHtml(`${t.notCovered} ${t.theyAreAbout}`), ...reply.titles.map((title) => `• ${escapeHtml(title)}`), ...(reply.more > 0 ? [escapeHtml(t.andMore(reply.more))] : [])].join('\n');
+  return [
+    escapeHtml(`${t.notCovered} ${t.theyAreAbout}`),
+    ...reply.titles.map((title) => `• ${escapeHtml(title)}`),
+    ...(reply.more > 0 ? [escapeHtml(t.andMore(reply.more))] : []),
+  ].join('\n');
 }
 
 /** The reply blocks for an answer, numbered from `first`; pack them with `packMessages`. */
-export function renderHtmlBlocks(answer: Answer, titles: string[], shown: number, first = 1, lang: Lang = 'en'): string[] {
+export function renderHtmlBlocks(
+  answer: Answer,
+  titles: string[],
+  shown: number,
+  first = 1,
+  lang: Lang = 'en',
+): string[] {
   const reply = composeReply(answer, titles, shown);
   if (reply.kind === 'not-covered') return [notCoveredHtml(reply, lang)];
   const quotes = reply.quotes.map((q, i) => htmlQuote(q, first + i, lang));

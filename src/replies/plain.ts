@@ -10,11 +10,24 @@ export function plainQuote(q: Quote, lang: Lang = 'en'): string {
   return `${TEXTS[lang].according(`“${q.title}”`, paragraphLabel(q, lang), q.doc)}\n  ${body.replace(/\n\n/g, '\n  ')}`;
 }
 
-export function renderPlain(answer: Answer, documents: { title: string }[], shown = answer.hits.length, lang: Lang = 'en'): string {
-  const reply = composeReply(answer, documents.map((d) => d.title), shown);
+export function renderPlain(
+  answer: Answer,
+  documents: { title: string }[],
+  shown = answer.hits.length,
+  lang: Lang = 'en',
+): string {
+  const reply = composeReply(
+    answer,
+    documents.map((d) => d.title),
+    shown,
+  );
   const t = TEXTS[lang];
   if (reply.kind === 'not-covered') {
-    return [`${t.notCovered} ${t.theyAreAbout}`, ...reply.titles.map((title) => `  • ${title}`), ...(reply.more > 0 ? [t.andMore(reply.more)] : [])].join('\n');
+    return [
+      `${t.notCovered} ${t.theyAreAbout}`,
+      ...reply.titles.map((title) => `  • ${title}`),
+      ...(reply.more > 0 ? [t.andMore(reply.more)] : []),
+    ].join('\n');
   }
   const quotes = reply.quotes.map((q) => plainQuote(q, lang));
   return (reply.hedged ? [t.hedged, ...quotes] : quotes).join('\n\n');

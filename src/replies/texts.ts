@@ -158,7 +158,8 @@ const en: Texts = {
   trimmed: (max) => `(Your message was long; only its first ${max} characters were used.)`,
   askUsage: 'Write the question after the command, for example: /ask What happened on 27 September 2020?',
   rateLimited: 'You are asking faster than I can answer well. Please wait a minute and ask again.',
-  behind: (s) => `Sorry, I fell behind and skipped the questions you sent more than ${s} seconds ago. Please ask them again.`,
+  behind: (s) =>
+    `Sorry, I fell behind and skipped the questions you sent more than ${s} seconds ago. Please ask them again.`,
   tooManyPresses: 'Too many requests, please wait a minute.',
   buttonExpired: 'This button has expired. Please ask the question again.',
   buttonNotHere: 'This button is not available here.',
@@ -168,17 +169,21 @@ const en: Texts = {
   adminOnly: 'Sorry, only the bot’s administrators can do that.',
   apology: 'Sorry, something went wrong while answering. Please try again.',
   unavailable: 'Temporarily unavailable, please try again in a minute.',
-  sourcesHeader: (documents, page, pages) => `I quote these ${counted('en', documents, en.documents)}` + (pages > 1 ? ` (page ${page} of ${pages}):` : ':'),
+  sourcesHeader: (documents, page, pages) =>
+    `I quote these ${counted('en', documents, en.documents)}` + (pages > 1 ? ` (page ${page} of ${pages}):` : ':'),
   previous: '◀ Previous',
   next: 'Next ▶',
   reindexAlreadyRunning: 'A re-index is already running; its status message shows the progress and the result.',
   reindexReading: 'Re-indexing: reading documents…',
-  reindexRead: (documents, skipped) => `Re-indexing: read ${counted('en', documents, en.documents)} (${skipped} skipped)…`,
+  reindexRead: (documents, skipped) =>
+    `Re-indexing: read ${counted('en', documents, en.documents)} (${skipped} skipped)…`,
   reindexEmbedded: (done, total) => `Re-indexing: embedded ${done}/${counted('en', total, en.passages)}…`,
   reindexWriting: (passages) => `Re-indexing: writing the index (${counted('en', passages, en.passages)})…`,
   reindexWorking: 'Re-indexing…',
-  reindexDone: (seconds, documents, passages) => `Re-index done in ${seconds} s: ${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}.`,
-  reindexUpToDate: (documents, passages) => `Nothing changed: the index is up to date (${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}).`,
+  reindexDone: (seconds, documents, passages) =>
+    `Re-index done in ${seconds} s: ${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}.`,
+  reindexUpToDate: (documents, passages) =>
+    `Nothing changed: the index is up to date (${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}).`,
   reembedded: (files) => `Re-embedded: ${files || 'none'}`,
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
@@ -191,20 +196,26 @@ const en: Texts = {
     statsDocuments: (n) => `Documents: ${n}`,
     statsPassages: (n) => `Passages (chunks): ${n}`,
     statsModel: (model, dim) => `Model: ${model} (dimension ${dim})`,
-    statsBuilt: (at, minutes, running) => `Index built: ${at} (${minutes} min ago)${running ? ', re-index running' : ''}`,
-    statsQuestions: (asked, sure, unsure) => `Questions: ${asked} (answered ${sure}, closest passages shown ${unsure}, not covered ${asked - sure - unsure})`,
+    statsBuilt: (at, minutes, running) =>
+      `Index built: ${at} (${minutes} min ago)${running ? ', re-index running' : ''}`,
+    statsQuestions: (asked, sure, unsure) =>
+      `Questions: ${asked} (answered ${sure}, closest passages shown ${unsure}, not covered ${asked - sure - unsure})`,
     statsMedian: (ms) => `Median answer time: ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
     statsGate: (detail) => `"Not covered" gate: ${detail}`,
-    statsFeedback: (up, down, unsure) => `Feedback on answers: 👍 ${up}, 👎 ${down} (of them on closest-passage answers: 👍 ${unsure.up}, 👎 ${unsure.down})`,
+    statsFeedback: (up, down, unsure) =>
+      `Feedback on answers: 👍 ${up}, 👎 ${down} (of them on closest-passage answers: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: 'Last questions answered with 👎:',
     statsLastUncovered: 'Last questions the documents did not cover:',
     statsNone: 'none',
     feedbackThanks: 'Thank you, noted.',
     uploadNotAdmin: 'Thank you, but only the bot’s administrators can add documents.',
-    uploadTooBig: (maxMb) => `This file is larger than ${maxMb} MB, the most a bot can download from Telegram. Please send a smaller file.`,
-    uploadNotDocument: (name) => `${name} is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.`,
+    uploadTooBig: (maxMb) =>
+      `This file is larger than ${maxMb} MB, the most a bot can download from Telegram. Please send a smaller file.`,
+    uploadNotDocument: (name) =>
+      `${name} is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.`,
     uploadDownloadFailed: 'I could not download the file from Telegram. Please send it again.',
-    uploadNotStored: 'I could not store the file on the server (its disk refused it); nothing was added. Please try again later.',
+    uploadNotStored:
+      'I could not store the file on the server (its disk refused it); nothing was added. Please try again later.',
     uploadReplace: (file) => `${file} already exists. Replace it with the file you just sent?`,
     replaceYes: 'Replace',
     replaceNo: 'Keep the old one',
@@ -212,24 +223,28 @@ const en: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `Added «${title}» (${file}): ${counted('en', passages, en.passages)}${pages ? `, ${pages} pages` : ''}. It can be asked about now.`,
     uploadSkipped: (file, reason, trash) => `The indexer skipped ${file}: ${reason}. The file was moved to ${trash}.`,
-    uploadNotIndexed: (file) => `${file} is stored, but the index was not updated (see the message above); /reindex tries again.`,
+    uploadNotIndexed: (file) =>
+      `${file} is stored, but the index was not updated (see the message above); /reindex tries again.`,
     removeHeader: (page, pages) => `Which document should I remove?${pages > 1 ? ` (page ${page} of ${pages})` : ''}`,
     addedOn: (date) => `added ${date}`,
     removeConfirm: (title, file) => `Remove «${title}» (${file})? The file is moved to the trash, nothing is deleted.`,
     removeYes: 'Remove',
     cancel: 'Cancel',
     removeCancelled: 'Nothing was removed.',
-    removeDone: (title, file, trash) => `Removed «${title}»: ${file} was moved to ${trash}, and the index no longer quotes it.`,
+    removeDone: (title, file, trash) =>
+      `Removed «${title}»: ${file} was moved to ${trash}, and the index no longer quotes it.`,
     removeGone: 'That document is no longer in the index (the list has changed). Send /remove again.',
     removeNothing: 'There are no documents to remove.',
     notRead: (reason) => `not read: ${reason}`,
     sourcesSkipped: (files) => `Not read (${files === 1 ? '1 file' : `${files} files`}; /remove can take them out):`,
     afterRestart: (outcome) => `I was restarted while adding your document. ${outcome}`,
-    notAllowed: (id) => `Sorry, this bot answers only people its administrators have allowed. To be added, give an administrator your id: ${id}.`,
+    notAllowed: (id) =>
+      `Sorry, this bot answers only people its administrators have allowed. To be added, give an administrator your id: ${id}.`,
     accessUsage: 'Reply to a user’s message with /allow or /revoke, or write the user id: /allow 123456789.',
     accessAllowed: (id) => `User ${id} may ask now.`,
     accessRevoked: (id) => `User ${id} may no longer ask.`,
-    decisionNotSaved: 'Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.',
+    decisionNotSaved:
+      'Not saved: I could not write this down (is the disk full?). Nothing has changed; please try again later.',
   },
   consoleCommands: 'Commands: /sources, /reindex, /quit.',
   commandMenu: {
@@ -270,7 +285,8 @@ const ru: Texts = {
   trimmed: (max) => `(Сообщение слишком длинное; использованы только первые ${max} символов.)`,
   askUsage: 'Напишите вопрос после команды, например: /ask Что произошло 27 сентября 2020 года?',
   rateLimited: 'Вы спрашиваете быстрее, чем я успеваю хорошо отвечать. Подождите минуту и спросите снова.',
-  behind: (s) => `Извините, я не успевал и пропустил вопросы, отправленные больше ${s} секунд назад. Пожалуйста, задайте их снова.`,
+  behind: (s) =>
+    `Извините, я не успевал и пропустил вопросы, отправленные больше ${s} секунд назад. Пожалуйста, задайте их снова.`,
   tooManyPresses: 'Слишком много запросов, подождите минуту.',
   buttonExpired: 'Эта кнопка устарела. Пожалуйста, задайте вопрос заново.',
   buttonNotHere: 'Эта кнопка здесь недоступна.',
@@ -281,17 +297,22 @@ const ru: Texts = {
   apology: 'Извините, при ответе что-то пошло не так. Попробуйте ещё раз.',
   unavailable: 'Временно недоступно, попробуйте через минуту.',
   sourcesHeader: (documents, page, pages) =>
-    `Я цитирую ${counted('ru', documents, ['документ', 'документа', 'документов'])}` + (pages > 1 ? ` (страница ${page} из ${pages}):` : ':'),
+    `Я цитирую ${counted('ru', documents, ['документ', 'документа', 'документов'])}` +
+    (pages > 1 ? ` (страница ${page} из ${pages}):` : ':'),
   previous: '◀ Назад',
   next: 'Дальше ▶',
   reindexAlreadyRunning: 'Переиндексация уже идёт; её ход и результат видны в сообщении о статусе.',
   reindexReading: 'Переиндексация: чтение документов…',
-  reindexRead: (documents, skipped) => `Переиндексация: прочитано ${counted('ru', documents, ru.documents)} (пропущено: ${skipped})…`,
-  reindexEmbedded: (done, total) => `Переиндексация: обработано ${done} из ${counted('ru', total, ['фрагмента', 'фрагментов', 'фрагментов'])}…`,
+  reindexRead: (documents, skipped) =>
+    `Переиндексация: прочитано ${counted('ru', documents, ru.documents)} (пропущено: ${skipped})…`,
+  reindexEmbedded: (done, total) =>
+    `Переиндексация: обработано ${done} из ${counted('ru', total, ['фрагмента', 'фрагментов', 'фрагментов'])}…`,
   reindexWriting: (passages) => `Переиндексация: запись индекса (${counted('ru', passages, ru.passages)})…`,
   reindexWorking: 'Переиндексация…',
-  reindexDone: (seconds, documents, passages) => `Переиндексация завершена за ${seconds} с: ${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}.`,
-  reindexUpToDate: (documents, passages) => `Изменений нет: индекс актуален (${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}).`,
+  reindexDone: (seconds, documents, passages) =>
+    `Переиндексация завершена за ${seconds} с: ${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}.`,
+  reindexUpToDate: (documents, passages) =>
+    `Изменений нет: индекс актуален (${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}).`,
   reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
@@ -304,18 +325,23 @@ const ru: Texts = {
     statsDocuments: (n) => `Документов: ${n}`,
     statsPassages: (n) => `Фрагментов: ${n}`,
     statsModel: (model, dim) => `Модель: ${model} (размерность ${dim})`,
-    statsBuilt: (at, minutes, running) => `Индекс построен: ${at} (${minutes} мин назад)${running ? ', идёт переиндексация' : ''}`,
-    statsQuestions: (asked, sure, unsure) => `Вопросов: ${asked} (отвечено: ${sure}, показаны ближайшие отрывки: ${unsure}, нет в документах: ${asked - sure - unsure})`,
+    statsBuilt: (at, minutes, running) =>
+      `Индекс построен: ${at} (${minutes} мин назад)${running ? ', идёт переиндексация' : ''}`,
+    statsQuestions: (asked, sure, unsure) =>
+      `Вопросов: ${asked} (отвечено: ${sure}, показаны ближайшие отрывки: ${unsure}, нет в документах: ${asked - sure - unsure})`,
     statsMedian: (ms) => `Медианное время ответа: ${ms === undefined ? '–' : `${Math.round(ms)} мс`}`,
     statsGate: (detail) => `Порог «нет ответа»: ${detail}`,
-    statsFeedback: (up, down, unsure) => `Оценки ответов: 👍 ${up}, 👎 ${down} (из них по ближайшим отрывкам: 👍 ${unsure.up}, 👎 ${unsure.down})`,
+    statsFeedback: (up, down, unsure) =>
+      `Оценки ответов: 👍 ${up}, 👎 ${down} (из них по ближайшим отрывкам: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: 'Последние вопросы с оценкой 👎:',
     statsLastUncovered: 'Последние вопросы, на которые в документах нет ответа:',
     statsNone: 'нет',
     feedbackThanks: 'Спасибо, учтено.',
     uploadNotAdmin: 'Спасибо, но добавлять документы могут только администраторы бота.',
-    uploadTooBig: (maxMb) => `Файл больше ${maxMb} МБ — это предел, который бот может скачать из Telegram. Пришлите файл поменьше.`,
-    uploadNotDocument: (name) => `${name} — не документ, который я умею читать: это не текст, PDF, DOCX, ODT, EPUB, RTF или HTML.`,
+    uploadTooBig: (maxMb) =>
+      `Файл больше ${maxMb} МБ — это предел, который бот может скачать из Telegram. Пришлите файл поменьше.`,
+    uploadNotDocument: (name) =>
+      `${name} — не документ, который я умею читать: это не текст, PDF, DOCX, ODT, EPUB, RTF или HTML.`,
     uploadDownloadFailed: 'Не удалось скачать файл из Telegram. Пришлите его ещё раз.',
     uploadNotStored: 'Не удалось сохранить файл на сервере (диск отказал); ничего не добавлено. Попробуйте позже.',
     uploadReplace: (file) => `${file} уже есть. Заменить его только что присланным файлом?`,
@@ -325,20 +351,24 @@ const ru: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `Добавлен «${title}» (${file}): ${counted('ru', passages, ru.passages)}${pages ? `, страниц: ${pages}` : ''}. По нему уже можно задавать вопросы.`,
     uploadSkipped: (file, reason, trash) => `Индексатор пропустил ${file}: ${reason}. Файл перемещён в ${trash}.`,
-    uploadNotIndexed: (file) => `${file} сохранён, но индекс не обновлён (см. сообщение выше); /reindex попробует снова.`,
+    uploadNotIndexed: (file) =>
+      `${file} сохранён, но индекс не обновлён (см. сообщение выше); /reindex попробует снова.`,
     removeHeader: (page, pages) => `Какой документ удалить?${pages > 1 ? ` (страница ${page} из ${pages})` : ''}`,
     addedOn: (date) => `добавлен ${date}`,
-    removeConfirm: (title, file) => `Удалить «${title}» (${file})? Файл будет перемещён в корзину, ничего не стирается.`,
+    removeConfirm: (title, file) =>
+      `Удалить «${title}» (${file})? Файл будет перемещён в корзину, ничего не стирается.`,
     removeYes: 'Удалить',
     cancel: 'Отмена',
     removeCancelled: 'Ничего не удалено.',
-    removeDone: (title, file, trash) => `«${title}» удалён: ${file} перемещён в ${trash}, индекс его больше не цитирует.`,
+    removeDone: (title, file, trash) =>
+      `«${title}» удалён: ${file} перемещён в ${trash}, индекс его больше не цитирует.`,
     removeGone: 'Этого документа уже нет в индексе (список изменился). Отправьте /remove ещё раз.',
     removeNothing: 'Удалять нечего: документов нет.',
     notRead: (reason) => `не прочитан: ${reason}`,
     sourcesSkipped: (files) => `Не прочитаны (файлов: ${files}; /remove может их убрать):`,
     afterRestart: (outcome) => `Я перезапустился, пока добавлял ваш документ. ${outcome}`,
-    notAllowed: (id) => `Извините, бот отвечает только тем, кому разрешили администраторы. Чтобы вас добавили, сообщите администратору ваш id: ${id}.`,
+    notAllowed: (id) =>
+      `Извините, бот отвечает только тем, кому разрешили администраторы. Чтобы вас добавили, сообщите администратору ваш id: ${id}.`,
     accessUsage: 'Ответьте на сообщение пользователя командой /allow или /revoke, или укажите id: /allow 123456789.',
     accessAllowed: (id) => `Пользователь ${id} теперь может задавать вопросы.`,
     accessRevoked: (id) => `Пользователь ${id} больше не может задавать вопросы.`,
@@ -383,7 +413,8 @@ const az: Texts = {
   trimmed: (max) => `(Mesajınız uzun idi; yalnız ilk ${max} simvoldan istifadə olundu.)`,
   askUsage: 'Sualı əmrdən sonra yazın, məsələn: /ask 27 sentyabr 2020-ci ildə nə baş verdi?',
   rateLimited: 'Siz mənim yaxşı cavab verə biləcəyimdən daha tez soruşursunuz. Bir dəqiqə gözləyib yenidən soruşun.',
-  behind: (s) => `Bağışlayın, gecikdim və ${s} saniyədən çox əvvəl göndərdiyiniz sualları buraxdım. Zəhmət olmasa, onları yenidən soruşun.`,
+  behind: (s) =>
+    `Bağışlayın, gecikdim və ${s} saniyədən çox əvvəl göndərdiyiniz sualları buraxdım. Zəhmət olmasa, onları yenidən soruşun.`,
   tooManyPresses: 'Həddindən çox sorğu, bir dəqiqə gözləyin.',
   buttonExpired: 'Bu düymənin vaxtı keçib. Zəhmət olmasa, sualı yenidən verin.',
   buttonNotHere: 'Bu düymə burada əlçatan deyil.',
@@ -393,17 +424,21 @@ const az: Texts = {
   adminOnly: 'Bağışlayın, bunu yalnız botun administratorları edə bilər.',
   apology: 'Bağışlayın, cavab verərkən xəta baş verdi. Yenidən cəhd edin.',
   unavailable: 'Müvəqqəti olaraq əlçatan deyil, bir dəqiqədən sonra yenidən cəhd edin.',
-  sourcesHeader: (documents, page, pages) => `Sitat gətirdiyim ${counted('az', documents, az.documents)}` + (pages > 1 ? ` (səhifə ${page}/${pages}):` : ':'),
+  sourcesHeader: (documents, page, pages) =>
+    `Sitat gətirdiyim ${counted('az', documents, az.documents)}` + (pages > 1 ? ` (səhifə ${page}/${pages}):` : ':'),
   previous: '◀ Əvvəlki',
   next: 'Növbəti ▶',
   reindexAlreadyRunning: 'Yenidən indeksləmə artıq gedir; gedişatı və nəticəsi status mesajında görünür.',
   reindexReading: 'Yenidən indeksləmə: sənədlər oxunur…',
-  reindexRead: (documents, skipped) => `Yenidən indeksləmə: ${counted('az', documents, az.documents)} oxundu (${skipped} buraxıldı)…`,
+  reindexRead: (documents, skipped) =>
+    `Yenidən indeksləmə: ${counted('az', documents, az.documents)} oxundu (${skipped} buraxıldı)…`,
   reindexEmbedded: (done, total) => `Yenidən indeksləmə: ${done}/${counted('az', total, az.passages)} işləndi…`,
   reindexWriting: (passages) => `Yenidən indeksləmə: indeks yazılır (${counted('az', passages, az.passages)})…`,
   reindexWorking: 'Yenidən indeksləmə…',
-  reindexDone: (seconds, documents, passages) => `Yenidən indeksləmə ${seconds} saniyəyə başa çatdı: ${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}.`,
-  reindexUpToDate: (documents, passages) => `Dəyişiklik yoxdur: indeks aktualdır (${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}).`,
+  reindexDone: (seconds, documents, passages) =>
+    `Yenidən indeksləmə ${seconds} saniyəyə başa çatdı: ${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}.`,
+  reindexUpToDate: (documents, passages) =>
+    `Dəyişiklik yoxdur: indeks aktualdır (${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}).`,
   reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
@@ -416,45 +451,56 @@ const az: Texts = {
     statsDocuments: (n) => `Sənədlər: ${n}`,
     statsPassages: (n) => `Mətn parçaları: ${n}`,
     statsModel: (model, dim) => `Model: ${model} (ölçü ${dim})`,
-    statsBuilt: (at, minutes, running) => `İndeks quruldu: ${at} (${minutes} dəq əvvəl)${running ? ', yenidən indeksləmə gedir' : ''}`,
-    statsQuestions: (asked, sure, unsure) => `Suallar: ${asked} (cavablanan: ${sure}, ən yaxın parçalar göstərilən: ${unsure}, sənədlərdə olmayan: ${asked - sure - unsure})`,
+    statsBuilt: (at, minutes, running) =>
+      `İndeks quruldu: ${at} (${minutes} dəq əvvəl)${running ? ', yenidən indeksləmə gedir' : ''}`,
+    statsQuestions: (asked, sure, unsure) =>
+      `Suallar: ${asked} (cavablanan: ${sure}, ən yaxın parçalar göstərilən: ${unsure}, sənədlərdə olmayan: ${asked - sure - unsure})`,
     statsMedian: (ms) => `Orta cavab müddəti (median): ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
     statsGate: (detail) => `"Cavab yoxdur" həddi: ${detail}`,
-    statsFeedback: (up, down, unsure) => `Cavablara rəylər: 👍 ${up}, 👎 ${down} (onlardan ən yaxın parçalara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
+    statsFeedback: (up, down, unsure) =>
+      `Cavablara rəylər: 👍 ${up}, 👎 ${down} (onlardan ən yaxın parçalara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: '👎 ilə qiymətləndirilən son suallar:',
     statsLastUncovered: 'Sənədlərin cavab vermədiyi son suallar:',
     statsNone: 'yoxdur',
     feedbackThanks: 'Təşəkkürlər, qeyd edildi.',
     uploadNotAdmin: 'Təşəkkürlər, amma sənədləri yalnız botun adminləri əlavə edə bilər.',
-    uploadTooBig: (maxMb) => `Bu fayl ${maxMb} MB-dan böyükdür — bot Telegram-dan ən çox bu qədər yükləyə bilər. Daha kiçik fayl göndərin.`,
-    uploadNotDocument: (name) => `${name} oxuya bildiyim sənəd deyil: məzmunu mətn, PDF, DOCX, ODT, EPUB, RTF və ya HTML deyil.`,
+    uploadTooBig: (maxMb) =>
+      `Bu fayl ${maxMb} MB-dan böyükdür — bot Telegram-dan ən çox bu qədər yükləyə bilər. Daha kiçik fayl göndərin.`,
+    uploadNotDocument: (name) =>
+      `${name} oxuya bildiyim sənəd deyil: məzmunu mətn, PDF, DOCX, ODT, EPUB, RTF və ya HTML deyil.`,
     uploadDownloadFailed: 'Faylı Telegram-dan yükləyə bilmədim. Zəhmət olmasa, yenidən göndərin.',
-    uploadNotStored: 'Faylı serverdə saxlaya bilmədim (disk imtina etdi); heç nə əlavə edilmədi. Zəhmət olmasa, sonra yenidən cəhd edin.',
+    uploadNotStored:
+      'Faylı serverdə saxlaya bilmədim (disk imtina etdi); heç nə əlavə edilmədi. Zəhmət olmasa, sonra yenidən cəhd edin.',
     uploadReplace: (file) => `${file} artıq var. Onu indi göndərdiyiniz faylla əvəz edim?`,
     replaceYes: 'Əvəz et',
     replaceNo: 'Köhnəni saxla',
     uploadKept: (file) => `Mövcud ${file} saxlanıldı; yeni fayl atıldı.`,
     uploadRead: (title, file, passages, pages) =>
       `«${title}» əlavə edildi (${file}): ${counted('az', passages, az.passages)}${pages ? `, ${pages} səhifə` : ''}. Artıq onun haqqında soruşmaq olar.`,
-    uploadSkipped: (file, reason, trash) => `İndeksator ${file} faylını buraxdı: ${reason}. Fayl ${trash} qovluğuna köçürüldü.`,
-    uploadNotIndexed: (file) => `${file} saxlanıldı, amma indeks yenilənmədi (yuxarıdakı mesaja baxın); /reindex yenidən cəhd edir.`,
+    uploadSkipped: (file, reason, trash) =>
+      `İndeksator ${file} faylını buraxdı: ${reason}. Fayl ${trash} qovluğuna köçürüldü.`,
+    uploadNotIndexed: (file) =>
+      `${file} saxlanıldı, amma indeks yenilənmədi (yuxarıdakı mesaja baxın); /reindex yenidən cəhd edir.`,
     removeHeader: (page, pages) => `Hansı sənədi silim?${pages > 1 ? ` (səhifə ${page}/${pages})` : ''}`,
     addedOn: (date) => `əlavə edilib ${date}`,
     removeConfirm: (title, file) => `«${title}» (${file}) silinsin? Fayl zibil qutusuna köçürülür, heç nə pozulmur.`,
     removeYes: 'Sil',
     cancel: 'Ləğv et',
     removeCancelled: 'Heç nə silinmədi.',
-    removeDone: (title, file, trash) => `«${title}» silindi: ${file} ${trash} qovluğuna köçürüldü, indeks artıq ondan sitat gətirmir.`,
+    removeDone: (title, file, trash) =>
+      `«${title}» silindi: ${file} ${trash} qovluğuna köçürüldü, indeks artıq ondan sitat gətirmir.`,
     removeGone: 'Bu sənəd artıq indeksdə yoxdur (siyahı dəyişib). /remove əmrini yenidən göndərin.',
     removeNothing: 'Silinəcək sənəd yoxdur.',
     notRead: (reason) => `oxunmadı: ${reason}`,
     sourcesSkipped: (files) => `Oxunmayanlar (${files} fayl; /remove onları çıxara bilər):`,
     afterRestart: (outcome) => `Sənədinizi əlavə edərkən yenidən başladım. ${outcome}`,
-    notAllowed: (id) => `Bağışlayın, bu bot yalnız adminlərin icazə verdiyi şəxslərə cavab verir. Əlavə olunmaq üçün adminə id-nizi bildirin: ${id}.`,
+    notAllowed: (id) =>
+      `Bağışlayın, bu bot yalnız adminlərin icazə verdiyi şəxslərə cavab verir. Əlavə olunmaq üçün adminə id-nizi bildirin: ${id}.`,
     accessUsage: 'İstifadəçinin mesajına /allow və ya /revoke ilə cavab verin, ya da id yazın: /allow 123456789.',
     accessAllowed: (id) => `${id} istifadəçisi artıq soruşa bilər.`,
     accessRevoked: (id) => `${id} istifadəçisi artıq soruşa bilməz.`,
-    decisionNotSaved: 'Yadda saxlanmadı: bunu yaza bilmədim (disk doludur?). Heç nə dəyişmədi; zəhmət olmasa, sonra yenidən cəhd edin.',
+    decisionNotSaved:
+      'Yadda saxlanmadı: bunu yaza bilmədim (disk doludur?). Heç nə dəyişmədi; zəhmət olmasa, sonra yenidən cəhd edin.',
   },
   consoleCommands: 'Əmrlər: /sources, /reindex, /quit.',
   commandMenu: {
@@ -495,7 +541,8 @@ const tr: Texts = {
   trimmed: (max) => `(Mesajınız uzundu; yalnızca ilk ${max} karakteri kullanıldı.)`,
   askUsage: 'Soruyu komuttan sonra yazın, örneğin: /ask 27 Eylül 2020’de ne oldu?',
   rateLimited: 'İyi cevap verebileceğimden daha hızlı soruyorsunuz. Lütfen bir dakika bekleyip tekrar sorun.',
-  behind: (s) => `Üzgünüm, geride kaldım ve ${s} saniyeden daha önce gönderdiğiniz soruları atladım. Lütfen onları yeniden sorun.`,
+  behind: (s) =>
+    `Üzgünüm, geride kaldım ve ${s} saniyeden daha önce gönderdiğiniz soruları atladım. Lütfen onları yeniden sorun.`,
   tooManyPresses: 'Çok fazla istek, lütfen bir dakika bekleyin.',
   buttonExpired: 'Bu düğmenin süresi doldu. Lütfen soruyu yeniden sorun.',
   buttonNotHere: 'Bu düğme burada kullanılamaz.',
@@ -505,17 +552,21 @@ const tr: Texts = {
   adminOnly: 'Üzgünüm, bunu yalnızca botun yöneticileri yapabilir.',
   apology: 'Üzgünüm, cevap verirken bir hata oluştu. Lütfen tekrar deneyin.',
   unavailable: 'Geçici olarak kullanılamıyor, lütfen bir dakika sonra tekrar deneyin.',
-  sourcesHeader: (documents, page, pages) => `Alıntı yaptığım ${counted('tr', documents, tr.documents)}` + (pages > 1 ? ` (sayfa ${page}/${pages}):` : ':'),
+  sourcesHeader: (documents, page, pages) =>
+    `Alıntı yaptığım ${counted('tr', documents, tr.documents)}` + (pages > 1 ? ` (sayfa ${page}/${pages}):` : ':'),
   previous: '◀ Önceki',
   next: 'Sonraki ▶',
   reindexAlreadyRunning: 'Yeniden dizinleme zaten sürüyor; ilerlemesi ve sonucu durum mesajında görünüyor.',
   reindexReading: 'Yeniden dizinleme: belgeler okunuyor…',
-  reindexRead: (documents, skipped) => `Yeniden dizinleme: ${counted('tr', documents, tr.documents)} okundu (${skipped} atlandı)…`,
+  reindexRead: (documents, skipped) =>
+    `Yeniden dizinleme: ${counted('tr', documents, tr.documents)} okundu (${skipped} atlandı)…`,
   reindexEmbedded: (done, total) => `Yeniden dizinleme: ${done}/${counted('tr', total, tr.passages)} işlendi…`,
   reindexWriting: (passages) => `Yeniden dizinleme: dizin yazılıyor (${counted('tr', passages, tr.passages)})…`,
   reindexWorking: 'Yeniden dizinleme…',
-  reindexDone: (seconds, documents, passages) => `Yeniden dizinleme ${seconds} saniyede tamamlandı: ${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}.`,
-  reindexUpToDate: (documents, passages) => `Değişiklik yok: dizin güncel (${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}).`,
+  reindexDone: (seconds, documents, passages) =>
+    `Yeniden dizinleme ${seconds} saniyede tamamlandı: ${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}.`,
+  reindexUpToDate: (documents, passages) =>
+    `Değişiklik yok: dizin güncel (${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}).`,
   reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,
@@ -523,50 +574,63 @@ const tr: Texts = {
   copied: (from, to) => `${from} kopyası: ${to}`,
   andOthers: (n) => `…ve ${n} tane daha`,
   skipped: (file, reason) => `Atlandı ${file}: ${reason}`,
-  reindexFailed: (reason) => `Yeniden dizinleme başarısız oldu; önceki dizin hizmet vermeye devam ediyor.\nSebep: ${reason}`,
+  reindexFailed: (reason) =>
+    `Yeniden dizinleme başarısız oldu; önceki dizin hizmet vermeye devam ediyor.\nSebep: ${reason}`,
   desk: {
     statsDocuments: (n) => `Belgeler: ${n}`,
     statsPassages: (n) => `Metin parçaları: ${n}`,
     statsModel: (model, dim) => `Model: ${model} (boyut ${dim})`,
-    statsBuilt: (at, minutes, running) => `Dizin oluşturuldu: ${at} (${minutes} dk önce)${running ? ', yeniden dizinleme sürüyor' : ''}`,
-    statsQuestions: (asked, sure, unsure) => `Sorular: ${asked} (cevaplanan: ${sure}, en yakın pasajlar gösterilen: ${unsure}, belgelerde olmayan: ${asked - sure - unsure})`,
+    statsBuilt: (at, minutes, running) =>
+      `Dizin oluşturuldu: ${at} (${minutes} dk önce)${running ? ', yeniden dizinleme sürüyor' : ''}`,
+    statsQuestions: (asked, sure, unsure) =>
+      `Sorular: ${asked} (cevaplanan: ${sure}, en yakın pasajlar gösterilen: ${unsure}, belgelerde olmayan: ${asked - sure - unsure})`,
     statsMedian: (ms) => `Ortanca cevap süresi: ${ms === undefined ? '–' : `${Math.round(ms)} ms`}`,
     statsGate: (detail) => `"Cevap yok" eşiği: ${detail}`,
-    statsFeedback: (up, down, unsure) => `Cevaplara geri bildirim: 👍 ${up}, 👎 ${down} (bunlardan en yakın pasajlara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
+    statsFeedback: (up, down, unsure) =>
+      `Cevaplara geri bildirim: 👍 ${up}, 👎 ${down} (bunlardan en yakın pasajlara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: '👎 verilen son sorular:',
     statsLastUncovered: 'Belgelerin cevaplamadığı son sorular:',
     statsNone: 'yok',
     feedbackThanks: 'Teşekkürler, not edildi.',
     uploadNotAdmin: 'Teşekkürler, ancak belgeleri yalnızca botun yöneticileri ekleyebilir.',
-    uploadTooBig: (maxMb) => `Bu dosya ${maxMb} MB'tan büyük; bir bot Telegram'dan en fazla bu kadar indirebilir. Lütfen daha küçük bir dosya gönderin.`,
-    uploadNotDocument: (name) => `${name} okuyabildiğim bir belge değil: içeriği metin, PDF, DOCX, ODT, EPUB, RTF veya HTML değil.`,
-    uploadDownloadFailed: 'Dosyayı Telegram\'dan indiremedim. Lütfen tekrar gönderin.',
-    uploadNotStored: 'Dosyayı sunucuya kaydedemedim (disk reddetti); hiçbir şey eklenmedi. Lütfen daha sonra tekrar deneyin.',
+    uploadTooBig: (maxMb) =>
+      `Bu dosya ${maxMb} MB'tan büyük; bir bot Telegram'dan en fazla bu kadar indirebilir. Lütfen daha küçük bir dosya gönderin.`,
+    uploadNotDocument: (name) =>
+      `${name} okuyabildiğim bir belge değil: içeriği metin, PDF, DOCX, ODT, EPUB, RTF veya HTML değil.`,
+    uploadDownloadFailed: "Dosyayı Telegram'dan indiremedim. Lütfen tekrar gönderin.",
+    uploadNotStored:
+      'Dosyayı sunucuya kaydedemedim (disk reddetti); hiçbir şey eklenmedi. Lütfen daha sonra tekrar deneyin.',
     uploadReplace: (file) => `${file} zaten var. Az önce gönderdiğiniz dosyayla değiştirilsin mi?`,
     replaceYes: 'Değiştir',
     replaceNo: 'Eskisini koru',
     uploadKept: (file) => `Mevcut ${file} korundu; yeni dosya atıldı.`,
     uploadRead: (title, file, passages, pages) =>
       `«${title}» eklendi (${file}): ${counted('tr', passages, tr.passages)}${pages ? `, ${pages} sayfa` : ''}. Artık hakkında soru sorulabilir.`,
-    uploadSkipped: (file, reason, trash) => `Dizinleyici ${file} dosyasını atladı: ${reason}. Dosya ${trash} klasörüne taşındı.`,
-    uploadNotIndexed: (file) => `${file} kaydedildi, ancak dizin güncellenmedi (yukarıdaki mesaja bakın); /reindex yeniden dener.`,
+    uploadSkipped: (file, reason, trash) =>
+      `Dizinleyici ${file} dosyasını atladı: ${reason}. Dosya ${trash} klasörüne taşındı.`,
+    uploadNotIndexed: (file) =>
+      `${file} kaydedildi, ancak dizin güncellenmedi (yukarıdaki mesaja bakın); /reindex yeniden dener.`,
     removeHeader: (page, pages) => `Hangi belge kaldırılsın?${pages > 1 ? ` (sayfa ${page}/${pages})` : ''}`,
     addedOn: (date) => `eklendi ${date}`,
-    removeConfirm: (title, file) => `«${title}» (${file}) kaldırılsın mı? Dosya çöp klasörüne taşınır, hiçbir şey silinmez.`,
+    removeConfirm: (title, file) =>
+      `«${title}» (${file}) kaldırılsın mı? Dosya çöp klasörüne taşınır, hiçbir şey silinmez.`,
     removeYes: 'Kaldır',
     cancel: 'Vazgeç',
     removeCancelled: 'Hiçbir şey kaldırılmadı.',
-    removeDone: (title, file, trash) => `«${title}» kaldırıldı: ${file}, ${trash} klasörüne taşındı; dizin artık ondan alıntı yapmıyor.`,
+    removeDone: (title, file, trash) =>
+      `«${title}» kaldırıldı: ${file}, ${trash} klasörüne taşındı; dizin artık ondan alıntı yapmıyor.`,
     removeGone: 'Bu belge artık dizinde yok (liste değişti). /remove komutunu tekrar gönderin.',
     removeNothing: 'Kaldırılacak belge yok.',
     notRead: (reason) => `okunmadı: ${reason}`,
     sourcesSkipped: (files) => `Okunmayanlar (${files} dosya; /remove bunları kaldırabilir):`,
     afterRestart: (outcome) => `Belgenizi eklerken yeniden başlatıldım. ${outcome}`,
-    notAllowed: (id) => `Üzgünüm, bu bot yalnızca yöneticilerinin izin verdiği kişilere cevap veriyor. Eklenmek için bir yöneticiye kimliğinizi iletin: ${id}.`,
+    notAllowed: (id) =>
+      `Üzgünüm, bu bot yalnızca yöneticilerinin izin verdiği kişilere cevap veriyor. Eklenmek için bir yöneticiye kimliğinizi iletin: ${id}.`,
     accessUsage: 'Bir kullanıcının mesajına /allow veya /revoke ile cevap verin ya da kimliği yazın: /allow 123456789.',
     accessAllowed: (id) => `${id} kullanıcısı artık soru sorabilir.`,
     accessRevoked: (id) => `${id} kullanıcısı artık soru soramaz.`,
-    decisionNotSaved: 'Kaydedilmedi: bunu yazamadım (disk dolu mu?). Hiçbir şey değişmedi; lütfen daha sonra yeniden deneyin.',
+    decisionNotSaved:
+      'Kaydedilmedi: bunu yazamadım (disk dolu mu?). Hiçbir şey değişmedi; lütfen daha sonra yeniden deneyin.',
   },
   consoleCommands: 'Komutlar: /sources, /reindex, /quit.',
   commandMenu: {

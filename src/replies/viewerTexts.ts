@@ -35,7 +35,8 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     openInDocument: 'Open in document',
     quote: (n) => `Quote ${n}`,
     changedMoved: 'The document has changed since this answer. The quote is still in it: it is marked where it is now.',
-    changedSentence: 'The document has changed since this answer. Only the marked sentence is still in it, shown where it is now.',
+    changedSentence:
+      'The document has changed since this answer. Only the marked sentence is still in it, shown where it is now.',
     changedGone: 'The document has changed since this answer, and the quoted text is no longer in it.',
     missing: 'This document is no longer in the collection.',
     denied: 'This link is not valid (or has expired). Open the document again from the bot’s answer.',
@@ -50,8 +51,10 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
   ru: {
     openInDocument: 'Открыть в документе',
     quote: (n) => `Цитата ${n}`,
-    changedMoved: 'Документ изменился после этого ответа. Цитата в нём осталась: она отмечена там, где находится теперь.',
-    changedSentence: 'Документ изменился после этого ответа. В нём осталось только выделенное предложение, оно показано там, где находится теперь.',
+    changedMoved:
+      'Документ изменился после этого ответа. Цитата в нём осталась: она отмечена там, где находится теперь.',
+    changedSentence:
+      'Документ изменился после этого ответа. В нём осталось только выделенное предложение, оно показано там, где находится теперь.',
     changedGone: 'Документ изменился после этого ответа, и процитированного текста в нём больше нет.',
     missing: 'Этого документа больше нет в собрании.',
     denied: 'Ссылка недействительна (или устарела). Откройте документ снова из ответа бота.',
@@ -67,7 +70,8 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     openInDocument: 'Sənəddə aç',
     quote: (n) => `Sitat ${n}`,
     changedMoved: 'Bu cavabdan sonra sənəd dəyişib. Sitat hələ də oradadır: indiki yerində işarələnib.',
-    changedSentence: 'Bu cavabdan sonra sənəd dəyişib. Orada yalnız işarələnmiş cümlə qalıb, indiki yerində göstərilir.',
+    changedSentence:
+      'Bu cavabdan sonra sənəd dəyişib. Orada yalnız işarələnmiş cümlə qalıb, indiki yerində göstərilir.',
     changedGone: 'Bu cavabdan sonra sənəd dəyişib və sitat gətirilən mətn artıq orada yoxdur.',
     missing: 'Bu sənəd artıq kolleksiyada yoxdur.',
     denied: 'Bu keçid etibarsızdır (və ya vaxtı keçib). Sənədi botun cavabından yenidən açın.',
@@ -83,7 +87,8 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     openInDocument: 'Belgede aç',
     quote: (n) => `Alıntı ${n}`,
     changedMoved: 'Bu yanıttan sonra belge değişti. Alıntı hâlâ belgede: şimdiki yerinde işaretlendi.',
-    changedSentence: 'Bu yanıttan sonra belge değişti. Belgede yalnızca işaretli cümle kaldı, şimdiki yerinde gösteriliyor.',
+    changedSentence:
+      'Bu yanıttan sonra belge değişti. Belgede yalnızca işaretli cümle kaldı, şimdiki yerinde gösteriliyor.',
     changedGone: 'Bu yanıttan sonra belge değişti ve alıntılanan metin artık belgede yok.',
     missing: 'Bu belge artık koleksiyonda değil.',
     denied: 'Bu bağlantı geçersiz (ya da süresi dolmuş). Belgeyi botun yanıtından yeniden açın.',

@@ -31,7 +31,9 @@ export function readQuestions(file: string): EvalItem[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new QuestionsError(`Cannot read the question file "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`);
+    throw new QuestionsError(
+      `Cannot read the question file "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
+    );
   }
   const items: EvalItem[] = [];
   text.split('\n').forEach((line, i) => {
@@ -39,8 +41,13 @@ export function readQuestions(file: string): EvalItem[] {
     try {
       items.push(itemSchema.parse(JSON.parse(line)));
     } catch (err) {
-      const why = err instanceof z.ZodError ? err.issues.map((x) => `${x.path.join('.') || 'line'}: ${x.message}`).join('; ') : (err as Error).message;
-      throw new QuestionsError(`${file}, line ${i + 1}: not a question ({"q": …, "gold": [{"doc": …, "text": …}]}): ${why}`);
+      const why =
+        err instanceof z.ZodError
+          ? err.issues.map((x) => `${x.path.join('.') || 'line'}: ${x.message}`).join('; ')
+          : (err as Error).message;
+      throw new QuestionsError(
+        `${file}, line ${i + 1}: not a question ({"q": …, "gold": [{"doc": …, "text": …}]}): ${why}`,
+      );
     }
   });
   return items;
@@ -50,7 +57,9 @@ const squash = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
 
 /** 1-based rank of the first hit containing a gold snippet from the gold document, or 0. */
 export function goldRank(item: EvalItem, answer: Answer): number {
-  const i = answer.hits.findIndex((h) => item.gold.some((g) => h.doc.startsWith(g.doc) && squash(h.text).includes(squash(g.text))));
+  const i = answer.hits.findIndex((h) =>
+    item.gold.some((g) => h.doc.startsWith(g.doc) && squash(h.text).includes(squash(g.text))),
+  );
   return i + 1;
 }
 
@@ -94,8 +103,8 @@ export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): E
     const answer = answers[i]!;
     for (const g of new Set(['all', groupOf(item.lang), item.lang])) {
       const d = (declines[g] ??= { answerable: 0, wronglyDeclined: 0, unanswerable: 0, declined: 0 });
-      if (item.gold.length === 0) (d.unanswerable++, (d.declined += answer.answered ? 0 : 1));
-      else (d.answerable++, (d.wronglyDeclined += answer.answered ? 0 : 1));
+      if (item.gold.length === 0) d.unanswerable++, (d.declined += answer.answered ? 0 : 1);
+      else d.answerable++, (d.wronglyDeclined += answer.answered ? 0 : 1);
     }
     if (item.gold.length === 0) {
       if (!answer.answered) declined++;
@@ -183,7 +192,14 @@ export function decisions(items: EvalItem[], answers: Answer[]): Record<string, 
   items.forEach((item, i) => {
     const answer = answers[i]!;
     const kind = item.gold.length > 0 ? 'answerable' : (item.kind ?? 'unanswerable');
-    const row = (rows[`${groupOf(item.lang)} ${kind}`] ??= { questions: 0, sure: 0, unsure: 0, declined: 0, shownFirst: 0, shownTop3: 0 });
+    const row = (rows[`${groupOf(item.lang)} ${kind}`] ??= {
+      questions: 0,
+      sure: 0,
+      unsure: 0,
+      declined: 0,
+      shownFirst: 0,
+      shownTop3: 0,
+    });
     row.questions++;
     row[decisionOf(answer)]++;
     if (item.gold.length === 0 || !answer.answered) return;

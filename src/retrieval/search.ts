@@ -91,7 +91,8 @@ export class Retriever {
 
   private embedQuery(text: string): Promise<Float32Array> {
     let vector = this.queryVectors.get(text);
-    if (vector) this.queryVectors.delete(text); // re-inserted below: the Map's order is the recency
+    if (vector)
+      this.queryVectors.delete(text); // re-inserted below: the Map's order is the recency
     else {
       const fresh = this.embedder.embedQuery(text);
       fresh.catch(() => this.queryVectors.get(text) === fresh && this.queryVectors.delete(text)); // a failed call is not remembered
@@ -116,7 +117,8 @@ export class Retriever {
 
     const fused = new Map<number, number>();
     const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
-    for (const list of lists) list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
+    for (const list of lists)
+      list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
     const best = lists.length / (RRF_K + 1);
     // All candidates' chunks asked for at once (one query for a database store). A label the store no
     // longer has (a database reader one generation behind, its old rows just dropped) is skipped.
@@ -127,7 +129,9 @@ export class Retriever {
     // top rank alone ties with the other side's: a passage sharing none of the words won on label).
     const coverageOf = memo((label: number) => lexical.coverage(question, chunkOf.get(label)!.text));
     const ranked = rankedPassages(
-      candidates.filter(([label]) => chunkOf.has(label)).map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
+      candidates
+        .filter(([label]) => chunkOf.has(label))
+        .map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
       coverageOf,
       topK,
     );
@@ -135,19 +139,26 @@ export class Retriever {
     // Shared words prove nothing for such a question, and its meaning must match as closely as a
     // typical question made from a passage does.
     const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
-    const denseGate = offCorpus ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate) : this.denseGate;
+    const denseGate = offCorpus
+      ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate)
+      : this.denseGate;
 
     // The hits' vectors at once (one query for a database store).
     const vectors = await Promise.all(ranked.map(({ label }) => dense.vector(label)));
     // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
     const parts = questionParts(question);
-    const support = new PartSupport(lexical, (text) => this.embedQuery(text), this.index.manifest.calibration?.support?.gate);
+    const support = new PartSupport(
+      lexical,
+      (text) => this.embedQuery(text),
+      this.index.manifest.calibration?.support?.gate,
+    );
     const hits: Hit[] = [];
     for (const [i, { label, score, chunk: c }] of ranked.entries()) {
       const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
       const coverage = coverageOf(label);
       const reaches =
-        (mode !== 'lexical' && similarity >= denseGate) || (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
+        (mode !== 'lexical' && similarity >= denseGate) ||
+        (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
       const relevant = reaches && (await support.covers(parts, c.text, vectors[i]!));
       // Close, or naming what the question names, but not shown to hold what it asks: quoted as
       // "may not answer exactly" rather than hidden (the reader judges the verbatim text).
@@ -260,7 +271,9 @@ function mark(hit: Hit, sentence: string): void {
  * coverage calls (one side's rank r ties with the other side's rank r, so nearly every candidate
  * is in a tie).
  */
-export function rankedPassages<T extends { label: number; score: number; chunk: { doc: string; start: number; end: number } }>(candidates: T[], coverageOf: (label: number) => number, topK: number): T[] {
+export function rankedPassages<
+  T extends { label: number; score: number; chunk: { doc: string; start: number; end: number } },
+>(candidates: T[], coverageOf: (label: number) => number, topK: number): T[] {
   const byScore = [...candidates].sort((a, b) => b.score - a.score || a.label - b.label);
   const ordered: T[] = [];
   for (let i = 0; i < byScore.length; ) {
@@ -275,7 +288,10 @@ export function rankedPassages<T extends { label: number; score: number; chunk: 
   return distinctPassages(ordered, topK);
 }
 
-export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(ranked: T[], count: number): T[] {
+export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(
+  ranked: T[],
+  count: number,
+): T[] {
   const kept: T[] = [];
   for (const candidate of ranked) {
     if (kept.length >= count) break;
@@ -314,7 +330,15 @@ export function toJson(answer: Answer) {
     answered: answer.answered,
     hedged: answer.hedged,
     hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
-      doc, title, ...(page !== undefined ? { page } : {}), paragraph, score, text, start, end, sentence,
+      doc,
+      title,
+      ...(page !== undefined ? { page } : {}),
+      paragraph,
+      score,
+      text,
+      start,
+      end,
+      sentence,
     })),
   };
 }

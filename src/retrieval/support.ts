@@ -17,7 +17,6 @@ import type { QuestionParts } from '../text/asked.js';
  */
 export const ASKED_SUPPORT = 0.5;
 
-
 export class PartSupport {
   private readonly embedded = new Map<string, Promise<Float32Array>>();
 
@@ -60,8 +59,10 @@ export class PartSupport {
   }
 }
 
-const MONTHS = /(?<!\p{L})(january|february|march|april|may|june|july|august|september|october|november|december|январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр|yanvar|fevral|mart|aprel|iyun|iyul|avqust|sentyabr|oktyabr|noyabr|dekabr|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık)/iu;
-const numbersIn = (text: string) => [...text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*/gu)].map(([n]) => n.replace(/[.,]/g, ''));
+const MONTHS =
+  /(?<!\p{L})(january|february|march|april|may|june|july|august|september|october|november|december|январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр|yanvar|fevral|mart|aprel|iyun|iyul|avqust|sentyabr|oktyabr|noyabr|dekabr|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık)/iu;
+const numbersIn = (text: string) =>
+  [...text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*/gu)].map(([n]) => n.replace(/[.,]/g, ''));
 
 /**
  * Whether the passage holds the kind of thing the question wants, beyond what the question itself

@@ -21,7 +21,8 @@ export function access({ config, store }: BotDeps): Composer<Context> {
   composer.use(async (ctx, next) => {
     const from = ctx.from;
     // No sender (a channel post; Telegram names a stand-in user for anonymous admins): nobody to answer.
-    if (!from) return log.debug({ update: ctx.update.update_id, chat: ctx.chat?.id }, 'update without a sender ignored');
+    if (!from)
+      return log.debug({ update: ctx.update.update_id, chat: ctx.chat?.id }, 'update without a sender ignored');
     // Group chatter not meant for the bot is let through: the features ignore it anyway.
     if (ctx.message && !isAddressed(ctx)) return next();
     if (await mayAsk(ctx, from.id)) return next();
@@ -40,7 +41,10 @@ export function access({ config, store }: BotDeps): Composer<Context> {
   });
 
   const only = composer.filter(isAdmin);
-  for (const [command, allowed] of [['allow', true], ['revoke', false]] as const) {
+  for (const [command, allowed] of [
+    ['allow', true],
+    ['revoke', false],
+  ] as const) {
     only.command(command, async (ctx) => {
       const t = TEXTS[langOf(ctx)].desk;
       const target = /^\s*(\d{1,15})\s*$/.exec(ctx.match)?.[1] ?? ctx.message?.reply_to_message?.from?.id;
@@ -65,7 +69,10 @@ export function access({ config, store }: BotDeps): Composer<Context> {
  * /revoke; else everyone unless ALLOWED_USERS or ALLOWED_CHATS is set. Shared by the bot and the
  * document viewer (which has a user, and a chat only for group links).
  */
-export function askPolicy({ config, store }: Pick<BotDeps, 'config' | 'store'>): (user: number, chat?: number) => Promise<boolean> {
+export function askPolicy({
+  config,
+  store,
+}: Pick<BotDeps, 'config' | 'store'>): (user: number, chat?: number) => Promise<boolean> {
   const admins = new Set(config.ADMIN_IDS);
   const users = new Set(config.ALLOWED_USERS);
   const chats = new Set(config.ALLOWED_CHATS);

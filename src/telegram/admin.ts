@@ -47,7 +47,8 @@ async function statsText({ engine, config, stats, store, updates }: BotDeps, lan
         ? describeCalibration(m.calibration).replace(/^"not covered" /, '')
         : '0.85 (/reindex)';
   const summary = await store.summary();
-  const list = (questions: string[]) => (questions.length ? questions.map((q) => `  • ${escapeHtml(q)}`) : [`  ${t.statsNone}`]);
+  const list = (questions: string[]) =>
+    questions.length ? questions.map((q) => `  • ${escapeHtml(q)}`) : [`  ${t.statsNone}`];
   return [
     escapeHtml(t.statsDocuments(m.documents.length)),
     escapeHtml(t.statsPassages(m.chunkCount)),

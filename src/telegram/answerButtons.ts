@@ -16,11 +16,16 @@ export function answerButtons(id: string, answer: Answer, first: number, next: n
   const t = TEXTS[lang];
   const last = Math.min(Math.max(next, first + 1), answer.hits.length);
   for (let i = first; i < last; i++) {
-    keyboard.text(last - first > 1 ? `${t.fullPassage} ${i + 1}` : t.fullPassage, CALLBACKS.full.data({ answer: id, hit: i }));
+    keyboard.text(
+      last - first > 1 ? `${t.fullPassage} ${i + 1}` : t.fullPassage,
+      CALLBACKS.full.data({ answer: id, hit: i }),
+    );
   }
   keyboard.row();
   if (answer.hits.length > next) keyboard.text(t.moreResults, CALLBACKS.more.data({ answer: id, from: next }));
-  keyboard.text('👍', CALLBACKS.vote.data({ answer: id, vote: 'up' })).text('👎', CALLBACKS.vote.data({ answer: id, vote: 'down' }));
+  keyboard
+    .text('👍', CALLBACKS.vote.data({ answer: id, vote: 'up' }))
+    .text('👎', CALLBACKS.vote.data({ answer: id, vote: 'down' }));
   return keyboard;
 }
 

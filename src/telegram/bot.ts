@@ -39,14 +39,22 @@ export const ALLOWED_UPDATES = ['message', 'callback_query', 'inline_query'] as 
 const BUTTON_PRESSES_PER_MINUTE = 30;
 
 /** The bot: shared middleware first (order, retries, limits), then one composer per feature. */
-export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN: string }, store: DeskStore = defaultDesk(engine, config)) {
+export function createBot(
+  engine: Engine,
+  config: Config & { TELEGRAM_BOT_TOKEN: string },
+  store: DeskStore = defaultDesk(engine, config),
+) {
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
   // With DATABASE_URL, what buttons and rate limits need is shared by every replica.
   const db = engine.postgres?.db;
   const recent: RecentStore = db ? new PgRecentAnswers(db) : new RecentAnswers(1000);
   const deps: BotDeps = { engine, config, recent, stats: new Stats(), store, updates: new IndexUpdates(engine) };
   if (config.VIEWER_URL) {
-    const settings = { url: config.VIEWER_URL, botToken: config.TELEGRAM_BOT_TOKEN, linkHours: config.VIEWER_LINK_HOURS };
+    const settings = {
+      url: config.VIEWER_URL,
+      botToken: config.TELEGRAM_BOT_TOKEN,
+      linkHours: config.VIEWER_LINK_HOURS,
+    };
     deps.viewer = new Viewer(settings, new LiveTexts(() => engine.live), askPolicy(deps));
   }
 
@@ -54,18 +62,34 @@ export function createBot(engine: Engine, config: Config & { TELEGRAM_BOT_TOKEN:
   // question is never answered before the first.
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (docs/delivery.md).
-  bot.api.config.use(reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }));
+  bot.api.config.use(
+    reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }),
+  );
   bot.use(access(deps), rateLimits(config, db));
 
-  bot.use(sources(deps), admin(deps), remove(deps), uploads(deps), buttons(deps), feedback(deps), inline(deps, db), replyQuote(deps), questions(deps));
+  bot.use(
+    sources(deps),
+    admin(deps),
+    remove(deps),
+    uploads(deps),
+    buttons(deps),
+    feedback(deps),
+    inline(deps, db),
+    replyQuote(deps),
+    questions(deps),
+  );
   bot.use(onlyText, unknownButtons);
 
   bot.catch(async (err) => {
     const ctx = err.ctx;
-    log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
+    log.error(
+      { err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id },
+      'update failed',
+    );
     // The database is unreachable (replicas with DATABASE_URL): a short note, the pool reconnects by itself.
     const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
-    if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403)) await ctx.reply(apology).catch(() => {});
+    if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403))
+      await ctx.reply(apology).catch(() => {});
   });
 
   /**

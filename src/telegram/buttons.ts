@@ -27,8 +27,13 @@ export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<C
     if (full) {
       const [first, last] = [hit.parts[0] ?? hit.paragraph, hit.parts.at(-1) ?? hit.paragraph];
       const where = first === last ? `¶${first}` : `¶${first}–${last}`;
-      const header = t.fullPassageHeader(`<b>«${escapeHtml(hit.title)}»</b>`, where, `<code>${escapeHtml(hit.doc)}</code>`);
-      for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`])) await replyHtml(ctx, message);
+      const header = t.fullPassageHeader(
+        `<b>«${escapeHtml(hit.title)}»</b>`,
+        where,
+        `<code>${escapeHtml(hit.doc)}</code>`,
+      );
+      for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`]))
+        await replyHtml(ctx, message);
       return;
     }
     await engine.describe(entry, offset, offset + shown); // best sentences only for the page shown
@@ -38,7 +43,8 @@ export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<C
     const keyboard = answerButtons(id, entry, offset, offset + next.length, lang);
     const chat = ctx.callbackQuery.message?.chat;
     if (chat) addViewerButtons(keyboard, viewer, next, audienceOf(chat, ctx.from.id), lang, offset + 1);
-    for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    for (const [i, message] of messages.entries())
+      await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
   });
 
   return composer;

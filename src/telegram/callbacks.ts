@@ -23,7 +23,8 @@ export class Callback<F extends string = never> {
   /** The callback data of a button with these fields. */
   data(values: Record<F, string | number>): string {
     const data = [this.prefix, ...this.names.map((n) => String(values[n]))].join(':');
-    if (!this.pattern.test(data) || Buffer.byteLength(data) > MAX_DATA_BYTES) throw new Error(`not ${this.prefix} callback data: ${data}`);
+    if (!this.pattern.test(data) || Buffer.byteLength(data) > MAX_DATA_BYTES)
+      throw new Error(`not ${this.prefix} callback data: ${data}`);
     return data;
   }
 

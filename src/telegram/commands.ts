@@ -3,7 +3,8 @@ import { log } from '../log.js';
 import { LANGS, TEXTS, type Lang } from '../replies/texts.js';
 
 /** The command menu in a language (Telegram shows the one matching the user's app language). */
-export const commandsIn = (lang: Lang) => Object.entries(TEXTS[lang].commandMenu).map(([command, description]) => ({ command, description }));
+export const commandsIn = (lang: Lang) =>
+  Object.entries(TEXTS[lang].commandMenu).map(([command, description]) => ({ command, description }));
 export const COMMANDS = commandsIn('en');
 
 /**
@@ -14,7 +15,8 @@ export const COMMANDS = commandsIn('en');
 export async function registerCommands(api: Bot['api']): Promise<void> {
   try {
     await api.setMyCommands(COMMANDS);
-    for (const lang of LANGS.filter((l) => l !== 'en')) await api.setMyCommands(commandsIn(lang), { language_code: lang });
+    for (const lang of LANGS.filter((l) => l !== 'en'))
+      await api.setMyCommands(commandsIn(lang), { language_code: lang });
   } catch (err) {
     log.warn({ error: (err as Error).message }, 'the command menu could not be registered; commands work without it');
   }

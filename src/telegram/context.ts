@@ -26,7 +26,8 @@ export interface BotDeps {
  * A user's id as stored with feedback: keyed with the bot's token, so the stored value cannot be
  * turned back into the id by trying all ids (it can by whoever holds the token, who sees ids anyway).
  */
-export const hashedUser = (id: number, secret: string) => createHmac('sha256', secret).update(String(id)).digest('hex').slice(0, 16);
+export const hashedUser = (id: number, secret: string) =>
+  createHmac('sha256', secret).update(String(id)).digest('hex').slice(0, 16);
 
 export const isAdminOf = (config: Config) => {
   const admins = new Set(config.ADMIN_IDS);

@@ -34,7 +34,14 @@ export function inline(deps: BotDeps, db?: Db): Composer<Context> {
       limit: config.RATE_LIMIT_PER_MINUTE,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
       onLimitExceeded: (ctx: Context) =>
-        ctx.answerInlineQuery([], { cache_time: 0, is_personal: true, button: { text: VIEWER_TEXTS[langOf(ctx, ctx.inlineQuery?.query)].inlineRateLimited, start_parameter: 'help' } }),
+        ctx.answerInlineQuery([], {
+          cache_time: 0,
+          is_personal: true,
+          button: {
+            text: VIEWER_TEXTS[langOf(ctx, ctx.inlineQuery?.query)].inlineRateLimited,
+            start_parameter: 'help',
+          },
+        }),
       ...(db ? { storageClient: new PgCounters(db, 60_000, 'inline') } : {}),
     }),
   );
@@ -54,7 +61,11 @@ export function inline(deps: BotDeps, db?: Db): Composer<Context> {
         id: 'not-covered',
         title: VIEWER_TEXTS[lang].inlineNotCovered,
         description: prepared.question,
-        input_message_content: { message_text: notCoveredHtml(reply, lang), parse_mode: 'HTML', link_preview_options: noPreview },
+        input_message_content: {
+          message_text: notCoveredHtml(reply, lang),
+          parse_mode: 'HTML',
+          link_preview_options: noPreview,
+        },
       };
       return ctx.answerInlineQuery([result], { cache_time: CACHE_SECONDS, is_personal: true });
     }
@@ -70,7 +81,11 @@ export function inline(deps: BotDeps, db?: Db): Composer<Context> {
         id: String(i),
         title: `«${hit.title}» · ${paragraphLabel(quote, lang)}`.slice(0, 200),
         description: (hit.sentence || hit.text).slice(0, 200),
-        input_message_content: { message_text: hedge + htmlQuote(quote, undefined, lang), parse_mode: 'HTML', link_preview_options: noPreview },
+        input_message_content: {
+          message_text: hedge + htmlQuote(quote, undefined, lang),
+          parse_mode: 'HTML',
+          link_preview_options: noPreview,
+        },
         ...(link ? { reply_markup: new InlineKeyboard().url(`📄 ${VIEWER_TEXTS[lang].openInDocument}`, link) } : {}),
       };
     });

@@ -60,7 +60,10 @@ export function waitingOnTelegram(): void {
   markCurrentWaiting.getStore()?.();
 }
 
-export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200, minEmptyPollMs = 1000 }: PollingOptions): Polling {
+export function startPolling(
+  bot: Bot,
+  { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200, minEmptyPollMs = 1000 }: PollingOptions,
+): Polling {
   const chatOf = (update: Update) => new Context(update, bot.api, bot.botInfo).chat?.id.toString();
   const ledger = new UpdateLedger(Date.now, chatOf);
   const chats = new ChatQueues(CHAT_QUEUE_CAP);
@@ -74,10 +77,14 @@ export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, ho
         const holding = ledger.holding();
         const offset = ledger.offset();
         const asked = Date.now();
-        const updates = await bot.api.getUpdates({ offset, limit: MAX_BATCH, timeout: holding ? 0 : timeoutSeconds, allowed_updates }, runnerSignal);
+        const updates = await bot.api.getUpdates(
+          { offset, limit: MAX_BATCH, timeout: holding ? 0 : timeoutSeconds, allowed_updates },
+          runnerSignal,
+        );
         const fresh = ledger.take(updates, offset);
         if (fresh.length) return fresh;
-        if (holding) await ledger.settled(holdingPollMs, signal); // a finished update can be confirmed at once
+        if (holding)
+          await ledger.settled(holdingPollMs, signal); // a finished update can be confirmed at once
         else await pause(asked + minEmptyPollMs - Date.now(), signal); // a long poll that did not wait
       }
     },
@@ -86,9 +93,14 @@ export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, ho
     async consume(update: Update): Promise<void> {
       try {
         // One chat's updates in order, one at a time; the ledger does not let its backlog hold the window.
-        const handle = () => markCurrentWaiting.run(() => ledger.markWaiting(update.update_id), () => bot.handleUpdate(update));
+        const handle = () =>
+          markCurrentWaiting.run(
+            () => ledger.markWaiting(update.update_id),
+            () => bot.handleUpdate(update),
+          );
         const chat = chatOf(update);
-        if (!(await chats.run(chat, handle))) log.warn({ update: update.update_id, chat }, `dropped: the chat has ${CHAT_QUEUE_CAP} updates queued`);
+        if (!(await chats.run(chat, handle)))
+          log.warn({ update: update.update_id, chat }, `dropped: the chat has ${CHAT_QUEUE_CAP} updates queued`);
       } catch (err) {
         await report(bot, err);
       } finally {
@@ -110,8 +122,16 @@ export function startPolling(bot: Bot, { allowedUpdates, timeoutSeconds = 30, ho
       await confirmHandled(bot, ledger.offset());
       const unfinished = ledger.inFlight();
       const lost = ledger.confirmedEarly();
-      if (unfinished > lost) log.warn({ unfinished: unfinished - lost }, 'stopped with updates unfinished: Telegram delivers them again at the next start');
-      if (lost) log.warn({ lost }, 'stopped with updates unfinished that were already confirmed (the window was full): they are not answered');
+      if (unfinished > lost)
+        log.warn(
+          { unfinished: unfinished - lost },
+          'stopped with updates unfinished: Telegram delivers them again at the next start',
+        );
+      if (lost)
+        log.warn(
+          { lost },
+          'stopped with updates unfinished that were already confirmed (the window was full): they are not answered',
+        );
       return unfinished;
     },
   };

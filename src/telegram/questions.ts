@@ -62,10 +62,14 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
     const quoted = Math.min(shown, shownHits(answer).length);
     const sentTo = { chat: ctx.chat!.id, user: ctx.from!.id }; // only presses from there count
-    const keyboard = answer.answered ? answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang) : undefined;
-    if (keyboard) addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
+    const keyboard = answer.answered
+      ? answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang)
+      : undefined;
+    if (keyboard)
+      addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
     const messages = packMessages(blocks);
-    for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    for (const [i, message] of messages.entries())
+      await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
     stats.record(performance.now() - started, decisionOf(answer));
     if (!answer.answered) {
       // The admin's to-do list (/stats, `npm run feedback -- export`).

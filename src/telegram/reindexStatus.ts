@@ -25,7 +25,9 @@ export function listed(names: string[], t: Texts): string {
 
 /** The first NAMES_LISTED lines, and a count of the others. */
 function firstOf(lines: string[], t: Texts): string[] {
-  return lines.length > NAMES_LISTED ? [...lines.slice(0, NAMES_LISTED), t.andOthers(lines.length - NAMES_LISTED)] : lines;
+  return lines.length > NAMES_LISTED
+    ? [...lines.slice(0, NAMES_LISTED), t.andOthers(lines.length - NAMES_LISTED)]
+    : lines;
 }
 
 export function resultText(s: BuildSummary, t: Texts): string {
@@ -37,9 +39,18 @@ export function resultText(s: BuildSummary, t: Texts): string {
     t.reembedded(listed(s.embedded, t)),
     t.reused(s.reused.length),
     ...(s.removed.length ? [t.removed(listed(s.removed, t))] : []),
-    ...firstOf((s.renamed ?? []).map((r) => t.renamed(r.from, r.to)), t),
-    ...firstOf((s.copied ?? []).map((c) => t.copied(c.from, c.to)), t),
-    ...firstOf((s.notes ?? []).map((n) => `${n.file}: ${n.note}`), t), // e.g. the legacy encoding assumed
+    ...firstOf(
+      (s.renamed ?? []).map((r) => t.renamed(r.from, r.to)),
+      t,
+    ),
+    ...firstOf(
+      (s.copied ?? []).map((c) => t.copied(c.from, c.to)),
+      t,
+    ),
+    ...firstOf(
+      (s.notes ?? []).map((n) => `${n.file}: ${n.note}`),
+      t,
+    ), // e.g. the legacy encoding assumed
     ...skipped,
     ...(s.calibration ? gateWarnings(s.calibration) : []),
   ].join('\n');
@@ -74,7 +85,11 @@ export function statusMessage(ctx: Context, chatId: number, messageId: number) {
  * Runs an index update (queued behind any running one) with a live status message in the chat,
  * ending in the result; resolves with the summary, or undefined when it failed (the status says why).
  */
-export async function reindexWithStatus(ctx: Context, updates: IndexUpdates, t: Texts): Promise<BuildSummary | undefined> {
+export async function reindexWithStatus(
+  ctx: Context,
+  updates: IndexUpdates,
+  t: Texts,
+): Promise<BuildSummary | undefined> {
   const status = await ctx.reply(t.reindexReading);
   const edit = statusMessage(ctx, status.chat.id, status.message_id);
   try {

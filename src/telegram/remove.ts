@@ -51,7 +51,9 @@ export function remove(deps: BotDeps): Composer<Context> {
     if (!doc) return gone();
     if (picked) {
       await ctx.answerCallbackQuery();
-      const keyboard = new InlineKeyboard().text(t.desk.removeYes, CALLBACKS.removeYes.data({ doc: keyOf(doc.file) })).text(t.desk.cancel, CALLBACKS.removeCancel.data({}));
+      const keyboard = new InlineKeyboard()
+        .text(t.desk.removeYes, CALLBACKS.removeYes.data({ doc: keyOf(doc.file) }))
+        .text(t.desk.cancel, CALLBACKS.removeCancel.data({}));
       return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
     }
     // Recorded first: if the record cannot be written (disk full), nothing is moved and the admin is told.
@@ -73,9 +75,9 @@ export function remove(deps: BotDeps): Composer<Context> {
     await editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file))); // buttons gone: pressed once
     log.info({ admin: ctx.from.id, file: doc.file }, 'document removed');
     // Not awaited: the chat goes on while the index is updated; the status message tells the result.
-    void reindexWithStatus(ctx, deps.updates, t).then((summary) =>
-      summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined,
-    ).catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
+    void reindexWithStatus(ctx, deps.updates, t)
+      .then((summary) => (summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined))
+      .catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
   });
 
   only.callbackQuery(CALLBACKS.removeCancel.pattern, async (ctx) => {
@@ -106,21 +108,43 @@ interface Removable {
  * costly to read, damaged) is taken out from the chat the same way. A skipped file has no title: its name stands in.
  */
 function removable(engine: Engine): Removable[] {
-  const skipped = skippedFiles(engine).map((s) => ({ file: s.file, title: s.file.split('/').at(-1)!, mtimeMs: s.mtimeMs, reason: s.reason }));
+  const skipped = skippedFiles(engine).map((s) => ({
+    file: s.file,
+    title: s.file.split('/').at(-1)!,
+    mtimeMs: s.mtimeMs,
+    reason: s.reason,
+  }));
   return [...engine.manifest.documents, ...skipped];
 }
 
 /** One page of documents with their passage counts (or why they are not read) and when they were added, a button each, and ◀ ▶. */
-async function removePage({ engine, store }: BotDeps, page: number, lang: Lang): Promise<{ text: string; keyboard?: InlineKeyboard }> {
+async function removePage(
+  { engine, store }: BotDeps,
+  page: number,
+  lang: Lang,
+): Promise<{ text: string; keyboard?: InlineKeyboard }> {
   const t = TEXTS[lang];
   const docs = removable(engine);
   if (!docs.length) return { text: escapeHtml(t.desk.removeNothing) };
   const uploaded = await store.uploads();
-  const what = (d: Removable) => (d.reason === undefined ? counted(lang, d.chunks ?? 0, t.passages) : t.desk.notRead(shortTitle(d.reason)));
-  const lines = docs.map((d, i) => `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${escapeHtml(what(d))}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`);
-  const { page: p, pages, items } = pageOf(docs.map((d, i) => ({ d, i, line: lines[i]! })), pageStarts(lines, PER_PAGE), page);
+  const what = (d: Removable) =>
+    d.reason === undefined ? counted(lang, d.chunks ?? 0, t.passages) : t.desk.notRead(shortTitle(d.reason));
+  const lines = docs.map(
+    (d, i) =>
+      `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${escapeHtml(what(d))}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`,
+  );
+  const {
+    page: p,
+    pages,
+    items,
+  } = pageOf(
+    docs.map((d, i) => ({ d, i, line: lines[i]! })),
+    pageStarts(lines, PER_PAGE),
+    page,
+  );
   const keyboard = new InlineKeyboard();
-  for (const { d, i } of items) keyboard.text(`${i + 1}. ${shortTitle(d.title, 40)}`, CALLBACKS.removePick.data({ doc: keyOf(d.file) })).row();
+  for (const { d, i } of items)
+    keyboard.text(`${i + 1}. ${shortTitle(d.title, 40)}`, CALLBACKS.removePick.data({ doc: keyOf(d.file) })).row();
   const text = [escapeHtml(t.desk.removeHeader(p, pages)), ...items.map((x) => x.line)].join('\n');
   return { text, keyboard: pagerButtons(p, pages, CALLBACKS.removePage, lang, keyboard) };
 }

@@ -33,33 +33,63 @@ export function replyQuote(deps: BotDeps): Composer<Context> {
     const { quote, reply_to_message: replied } = ctx.message;
     if (!quote || replied?.from?.id !== ctx.me.id || !isAddressed(ctx)) return next();
     const quoted = squeeze(quote.text);
-    const source = await passageOf(quoted, answerHits(await storedAnswer(replied.reply_markup, ctx.chat.id)), () => engine.ask(quoted, CANDIDATES, 'hybrid', 0).then((a) => a.hits));
+    const source = await passageOf(quoted, answerHits(await storedAnswer(replied.reply_markup, ctx.chat.id)), () =>
+      engine.ask(quoted, CANDIDATES, 'hybrid', 0).then((a) => a.hits),
+    );
     if (!source) return next();
     const lang = langOf(ctx);
     const t = VIEWER_TEXTS[lang];
     const found = findQuote(source.text, quoted)!;
     const paragraph = wholeParagraph(texts, source, found);
-    const where = paragraph.page !== undefined ? `${TEXTS[lang].page} ${paragraph.page} ¶${paragraph.paragraph}` : `¶${paragraph.paragraph}`;
-    const header = t.wholeParagraph(`<b>«${escapeHtml(source.title)}»</b>`, where, `<code>${escapeHtml(source.doc)}</code>`);
+    const where =
+      paragraph.page !== undefined
+        ? `${TEXTS[lang].page} ${paragraph.page} ¶${paragraph.paragraph}`
+        : `¶${paragraph.paragraph}`;
+    const header = t.wholeParagraph(
+      `<b>«${escapeHtml(source.title)}»</b>`,
+      where,
+      `<code>${escapeHtml(source.doc)}</code>`,
+    );
     const at = paragraph.text.indexOf(quoted);
-    const body = at < 0 ? escapeHtml(paragraph.text) : escapeHtml(paragraph.text.slice(0, at)) + `<b>${escapeHtml(quoted)}</b>` + escapeHtml(paragraph.text.slice(at + quoted.length));
+    const body =
+      at < 0
+        ? escapeHtml(paragraph.text)
+        : escapeHtml(paragraph.text.slice(0, at)) +
+          `<b>${escapeHtml(quoted)}</b>` +
+          escapeHtml(paragraph.text.slice(at + quoted.length));
 
     const near = await engine.ask(paragraph.text.slice(0, config.MAX_QUESTION_CHARS), CANDIDATES, 'hybrid', 0);
     // The bot's own decision on them: passages that answer, or (unsure) are about it, with the hedge line.
-    const others = shownHits(near).filter((h) => h.doc !== source.doc).slice(0, config.TOP_K);
+    const others = shownHits(near)
+      .filter((h) => h.doc !== source.doc)
+      .slice(0, config.TOP_K);
     await engine.describe({ ...near, hits: others }, 0, others.length);
     const blocks = [`${header}\n<blockquote>${body}</blockquote>`];
     blocks.push(escapeHtml(others.length ? t.otherDocuments : t.noOtherDocuments));
     if (others.length && near.hedged) blocks.push(`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`);
     others.forEach((h, i) => blocks.push(htmlQuote(quoteOf(h), i + 1, lang)));
-    const keyboard = addViewerButtons(new InlineKeyboard(), viewer, [{ ...source, sentence: found.text }, ...others], audienceOf(ctx.chat, ctx.from.id), lang, 0);
+    const keyboard = addViewerButtons(
+      new InlineKeyboard(),
+      viewer,
+      [{ ...source, sentence: found.text }, ...others],
+      audienceOf(ctx.chat, ctx.from.id),
+      lang,
+      0,
+    );
     const messages = packMessages(blocks);
-    for (const [i, message] of messages.entries()) await replyHtml(ctx, message, i === messages.length - 1 && keyboard.inline_keyboard.length ? keyboard : undefined);
+    for (const [i, message] of messages.entries())
+      await replyHtml(
+        ctx,
+        message,
+        i === messages.length - 1 && keyboard.inline_keyboard.length ? keyboard : undefined,
+      );
   });
 
   /** The answer behind the replied-to message, found through its buttons (only one sent to this chat). */
   async function storedAnswer(markup: InlineKeyboardMarkup | undefined, chat: number) {
-    const id = answerOfButtons(markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : '')) ?? []);
+    const id = answerOfButtons(
+      markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : '')) ?? [],
+    );
     const stored = id ? await recent.get(id) : undefined;
     return stored?.chat === chat ? stored.answer : undefined;
   }
@@ -78,7 +108,10 @@ async function passageOf(quoted: string, hits: Hit[], search: () => Promise<Hit[
 
 /** Where the quote is in the passage's text (spacing as in the passage), if it is there. */
 function findQuote(text: string, quoted: string): { at: number; text: string } | undefined {
-  const pattern = quoted.split(' ').map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('\\s+');
+  const pattern = quoted
+    .split(' ')
+    .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+    .join('\\s+');
   const m = new RegExp(pattern, 'u').exec(text);
   return m ? { at: m.index, text: m[0] } : undefined;
 }
@@ -100,9 +133,14 @@ function wholeParagraph(texts: LiveTexts, hit: Hit, found: { at: number; text: s
     const at = advance(laid.text, hit.start, inkCount(hit.text.slice(0, found.at)) + 1) - 1;
     const block = laid.blocks[blockAt(laid, at)]!;
     const text = tidy(laid.text.slice(block.start, block.end)).trim();
-    if (block.start <= at && squeeze(text).includes(squeeze(found.text))) return { text, paragraph: block.paragraph, ...(block.page !== undefined ? { page: block.page } : {}) };
+    if (block.start <= at && squeeze(text).includes(squeeze(found.text)))
+      return { text, paragraph: block.paragraph, ...(block.page !== undefined ? { page: block.page } : {}) };
   }
   const index = partAt(hit.text, found.at);
   const text = squeeze(hit.text.split(/\n\s*\n/)[index] ?? hit.text);
-  return { text, paragraph: hit.parts[index] ?? hit.paragraph, ...(hit.pages?.[index] !== undefined ? { page: hit.pages[index] } : {}) };
+  return {
+    text,
+    paragraph: hit.parts[index] ?? hit.paragraph,
+    ...(hit.pages?.[index] !== undefined ? { page: hit.pages[index] } : {}),
+  };
 }

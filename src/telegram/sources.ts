@@ -27,7 +27,12 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
 
   composer.callbackQuery(CALLBACKS.sourcesPage.pattern, async (ctx) => {
     // The list may have changed since the buttons were sent (a re-index): the page is clamped.
-    const { text, keyboard } = sourcesPage(engine, Number(CALLBACKS.sourcesPage.read(ctx.match)!.page), langOf(ctx), isAdmin(ctx));
+    const { text, keyboard } = sourcesPage(
+      engine,
+      Number(CALLBACKS.sourcesPage.read(ctx.match)!.page),
+      langOf(ctx),
+      isAdmin(ctx),
+    );
     await ctx.answerCallbackQuery();
     await editPage(ctx, text, keyboard);
   });
@@ -37,9 +42,11 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
 
 /** Replaces a paged message's text and buttons; pressing a button that shows the same page is no error. */
 export async function editPage(ctx: Context, text: string, keyboard?: InlineKeyboard): Promise<void> {
-  await ctx.editMessageText(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } }).catch((err: unknown) => {
-    if (!(err instanceof GrammyError && /not modified/.test(err.description))) throw err;
-  });
+  await ctx
+    .editMessageText(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } })
+    .catch((err: unknown) => {
+      if (!(err instanceof GrammyError && /not modified/.test(err.description))) throw err;
+    });
 }
 
 /**
@@ -47,12 +54,23 @@ export async function editPage(ctx: Context, text: string, keyboard?: InlineKeyb
  * message. For an admin the skipped files follow the documents, each with the reason, so that
  * a file the indexer could not read is seen (and can be taken out with /remove).
  */
-export function sourcesPage(engine: Engine, page: number, lang: Lang, admin = false): { text: string; keyboard?: InlineKeyboard } {
+export function sourcesPage(
+  engine: Engine,
+  page: number,
+  lang: Lang,
+  admin = false,
+): { text: string; keyboard?: InlineKeyboard } {
   const t = TEXTS[lang];
   const docs = engine.manifest.documents;
   const skipped = admin ? skippedFiles(engine) : [];
-  const lines = docs.map((d) => `• <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}`);
-  const notRead = skipped.map((s, i) => `${i === 0 ? `\n${escapeHtml(t.desk.sourcesSkipped(skipped.length))}\n` : ''}• <code>${escapeHtml(s.file)}</code>, ${escapeHtml(t.desk.notRead(shortTitle(s.reason)))}`);
+  const lines = docs.map(
+    (d) =>
+      `• <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${counted(lang, d.chunks, t.passages)}`,
+  );
+  const notRead = skipped.map(
+    (s, i) =>
+      `${i === 0 ? `\n${escapeHtml(t.desk.sourcesSkipped(skipped.length))}\n` : ''}• <code>${escapeHtml(s.file)}</code>, ${escapeHtml(t.desk.notRead(shortTitle(s.reason)))}`,
+  );
   const all = [...lines, ...notRead];
   const { page: p, pages, items } = pageOf(all, pageStarts(all, SOURCES_PER_PAGE), page);
   const text = [escapeHtml(t.sourcesHeader(docs.length, p, pages)), ...items].join('\n');
@@ -76,7 +94,13 @@ export function skippedFiles(engine: Engine): Manifest['skipped'] {
 }
 
 /** ◀ ▶ under page `p` of `pages` (buttons of `kind`), added to `keyboard`; none for a single page. */
-export function pagerButtons(p: number, pages: number, kind: Callback<'page'>, lang: Lang, keyboard = new InlineKeyboard()): InlineKeyboard | undefined {
+export function pagerButtons(
+  p: number,
+  pages: number,
+  kind: Callback<'page'>,
+  lang: Lang,
+  keyboard = new InlineKeyboard(),
+): InlineKeyboard | undefined {
   const t = TEXTS[lang];
   if (pages > 1 && keyboard.inline_keyboard.at(-1)?.length) keyboard.row();
   if (p > 1) keyboard.text(t.previous, kind.data({ page: p - 1 }));

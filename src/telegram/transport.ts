@@ -38,7 +38,12 @@ const UNBOUNDED = new Set(['getUpdates', 'getMe']);
 /** Cosmetic calls, never retried: "typing…" a minute late is noise, and a reply must not wait for it. */
 const COSMETIC = new Set(['sendChatAction', 'setMyCommands']);
 
-export function reliableTransport({ budgetMs, firstBackoffMs = 500, maxBackoffMs = 5000, onRetryWait }: TransportOptions): Transformer {
+export function reliableTransport({
+  budgetMs,
+  firstBackoffMs = 500,
+  maxBackoffMs = 5000,
+  onRetryWait,
+}: TransportOptions): Transformer {
   return async (prev, method, payload, signal) => {
     const deadline = UNBOUNDED.has(method) ? Infinity : Date.now() + (COSMETIC.has(method) ? 0 : budgetMs);
     let backoff = firstBackoffMs;
@@ -85,11 +90,19 @@ function logNetworkFailure(method: string, attempt: number, err: HttpError): voi
     return;
   }
   const ambiguous = isAmbiguous(err);
-  log.warn({ method, attempt, ambiguous }, ambiguous ? 'connection lost after sending; retrying (Telegram may have processed it: possible duplicate)' : 'Telegram unreachable; retrying');
+  log.warn(
+    { method, attempt, ambiguous },
+    ambiguous
+      ? 'connection lost after sending; retrying (Telegram may have processed it: possible duplicate)'
+      : 'Telegram unreachable; retrying',
+  );
 }
 
 /** Resolves after `ms`, or rejects as soon as `signal` aborts (polling stops). */
-function pause(ms: number, signal?: Pick<AbortSignal, 'aborted' | 'addEventListener' | 'removeEventListener'>): Promise<void> {
+function pause(
+  ms: number,
+  signal?: Pick<AbortSignal, 'aborted' | 'addEventListener' | 'removeEventListener'>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(new Error('aborted while waiting to retry'));
     const onAbort = () => {

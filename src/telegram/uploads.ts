@@ -3,7 +3,18 @@ import { Composer, GrammyError, InlineKeyboard, type Api, type Context } from 'g
 import type { Upload } from '../desk/store.js';
 import type { BuildSummary } from '../index/build.js';
 import { detectFormat } from '../documents/formats.js';
-import { discard, discardLeftovers, downloadToTemp, headOf, MAX_UPLOAD_BYTES, moveToTrash, placeUpload, safeFileName, TooLargeError, uploadPath } from '../desk/files.js';
+import {
+  discard,
+  discardLeftovers,
+  downloadToTemp,
+  headOf,
+  MAX_UPLOAD_BYTES,
+  moveToTrash,
+  placeUpload,
+  safeFileName,
+  TooLargeError,
+  uploadPath,
+} from '../desk/files.js';
 import { log } from '../log.js';
 import { TEXTS, type Lang } from '../replies/texts.js';
 import { hashedUser, isAdminOf, langOf, type BotDeps } from './context.js';
@@ -43,10 +54,16 @@ export function uploads(deps: BotDeps): Composer<Context> {
     try {
       temp = await download(ctx, deps);
     } catch (err) {
-      if (err instanceof TooLargeError || (err instanceof GrammyError && /too big/i.test(err.description))) return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
+      if (err instanceof TooLargeError || (err instanceof GrammyError && /too big/i.test(err.description)))
+        return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
       log.warn({ err: (err as Error).message }, 'upload download failed');
       // The disk refused the download (full, read-only, no permission): not Telegram's fault.
-      if (['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG'].includes((err as NodeJS.ErrnoException).code ?? '')) return ctx.reply(t.uploadNotStored);
+      if (
+        ['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG'].includes(
+          (err as NodeJS.ErrnoException).code ?? '',
+        )
+      )
+        return ctx.reply(t.uploadNotStored);
       return ctx.reply(t.uploadDownloadFailed);
     }
     let name: string | null;
@@ -67,7 +84,9 @@ export function uploads(deps: BotDeps): Composer<Context> {
     forgetOld(pending);
     const token = randomBytes(6).toString('hex');
     pending.set(token, { temp, name, admin: ctx.from.id, since: Date.now() });
-    const keyboard = new InlineKeyboard().text(t.replaceYes, CALLBACKS.replace.data({ token, choice: 'yes' })).text(t.replaceNo, CALLBACKS.replace.data({ token, choice: 'no' }));
+    const keyboard = new InlineKeyboard()
+      .text(t.replaceYes, CALLBACKS.replace.data({ token, choice: 'yes' }))
+      .text(t.replaceNo, CALLBACKS.replace.data({ token, choice: 'no' }));
     return ctx.reply(t.uploadReplace(uploadPath(name)), { reply_markup: keyboard });
   });
   files.on('message:document', (ctx) => ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotAdmin));
@@ -77,7 +96,8 @@ export function uploads(deps: BotDeps): Composer<Context> {
     const { token, choice: answer } = CALLBACKS.replace.read(ctx.match)!;
     const waiting = pending.get(token!);
     // Only the admin who sent the file decides; anything else (forged, expired) changes nothing.
-    if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx)) return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+    if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx))
+      return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
     pending.delete(token!);
     await ctx.answerCallbackQuery();
     await ctx.editMessageReplyMarkup().catch(() => undefined); // the question is answered: its buttons go
@@ -124,7 +144,11 @@ function indexer(deps: BotDeps) {
   const { config, store, updates } = deps;
   return async (ctx: Context, name: string, lang: Lang): Promise<void> => {
     const t = TEXTS[lang];
-    const upload: Upload = { file: uploadPath(name), by: hashedUser(ctx.from!.id, config.TELEGRAM_BOT_TOKEN), at: new Date().toISOString() };
+    const upload: Upload = {
+      file: uploadPath(name),
+      by: hashedUser(ctx.from!.id, config.TELEGRAM_BOT_TOKEN),
+      at: new Date().toISOString(),
+    };
     try {
       await store.addUpload({ ...upload, pending: { lang } });
       log.info({ admin: ctx.from?.id, file: upload.file }, 'document uploaded');
@@ -147,17 +171,27 @@ function indexer(deps: BotDeps) {
  * What the live index made of an upload: its title and passages, or why it was skipped (the file
  * is then moved to the trash and its record dropped); `told()` clears the record's "pending".
  */
-async function outcomeOf({ engine, config, store }: BotDeps, upload: Upload, lang: Lang, summary?: BuildSummary): Promise<{ text: string; told: () => Promise<void> }> {
+async function outcomeOf(
+  { engine, config, store }: BotDeps,
+  upload: Upload,
+  lang: Lang,
+  summary?: BuildSummary,
+): Promise<{ text: string; told: () => Promise<void> }> {
   const t = TEXTS[lang];
   const { file } = upload;
   const doc = engine.manifest.documents.find((d) => d.file === file);
   if (doc) {
     const text = t.desk.uploadRead(shortTitle(doc.title), file, doc.chunks, await engine.pagesOf(file));
     // Not recorded (disk full): the admin is told again at the next start, nothing worse.
-    const told = () => store.addUpload({ file, by: upload.by, at: upload.at }).catch((err: unknown) => log.warn({ err, file }, 'upload: "told" not recorded'));
+    const told = () =>
+      store
+        .addUpload({ file, by: upload.by, at: upload.at })
+        .catch((err: unknown) => log.warn({ err, file }, 'upload: "told" not recorded'));
     return { text, told };
   }
-  const reason = engine.manifest.skipped.find((s) => s.file === file)?.reason ?? summary?.skipped.find((s) => s.file === file)?.reason;
+  const reason =
+    engine.manifest.skipped.find((s) => s.file === file)?.reason ??
+    summary?.skipped.find((s) => s.file === file)?.reason;
   const trashed = moveToTrash(config.SEEDS_DIR, file);
   // Only the upload's date goes with it: the admin still hears why the file was skipped.
   await store.removeUpload(file).catch((err: unknown) => log.warn({ err, file }, 'upload: removal not recorded'));
@@ -173,7 +207,9 @@ export async function tellInterruptedUploads(deps: BotDeps, api: Api): Promise<v
   for (const upload of (await deps.store.uploads()).values()) {
     if (!upload.pending) continue;
     try {
-      const listed = [...deps.engine.manifest.documents, ...deps.engine.manifest.skipped].some((d) => d.file === upload.file);
+      const listed = [...deps.engine.manifest.documents, ...deps.engine.manifest.skipped].some(
+        (d) => d.file === upload.file,
+      );
       if (!listed) {
         // Gone from the documents folder meanwhile (moved by hand): nothing to tell.
         await deps.store.removeUpload(upload.file);
@@ -185,7 +221,10 @@ export async function tellInterruptedUploads(deps: BotDeps, api: Api): Promise<v
       await told();
       log.info({ admin, file: upload.file }, 'interrupted upload reported');
     } catch (err) {
-      log.warn({ err: (err as Error).message, file: upload.file }, 'interrupted upload not reported (told at the next start)');
+      log.warn(
+        { err: (err as Error).message, file: upload.file },
+        'interrupted upload not reported (told at the next start)',
+      );
     }
   }
 }

@@ -75,7 +75,8 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
       const unfinished = [...handling];
       // Given back, so that the replica Telegram posts them to next handles them at once.
       await Promise.allSettled(unfinished.map((id) => claims.release(id)));
-      if (open.size) log.warn({ unfinished: open.size }, 'stopped with webhook requests unfinished: Telegram posts them again');
+      if (open.size)
+        log.warn({ unfinished: open.size }, 'stopped with webhook requests unfinished: Telegram posts them again');
       const left = open.size;
       server.closeAllConnections();
       await closed;
@@ -93,18 +94,28 @@ function receiver(bot: Bot, secret: string, claims: UpdateClaims, handling: Set<
   };
   return async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     if (!authentic(req.headers['x-telegram-bot-api-secret-token'])) return refuse(req, res, 401);
-    const body = Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES ? undefined : await readBody(req, MAX_BODY_BYTES);
+    const body =
+      Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES ? undefined : await readBody(req, MAX_BODY_BYTES);
     if (body === undefined) return refuse(req, res, 413);
     const update = parseUpdate(body);
     if (!update) return void res.writeHead(400).end();
     // The database unreachable: handled anyway (the user hears "temporarily unavailable" at least),
     // at the risk of a second answer if Telegram posts it again meanwhile.
-    const claim = await claims.claim(update.update_id).catch((err: unknown) => (log.warn({ err, update: update.update_id }, 'could not claim a webhook update: handled unclaimed'), 'mine' as const));
+    const claim = await claims
+      .claim(update.update_id)
+      .catch(
+        (err: unknown) => (
+          log.warn({ err, update: update.update_id }, 'could not claim a webhook update: handled unclaimed'),
+          'mine' as const
+        ),
+      );
     if (claim !== 'mine') return void res.writeHead(claim === 'handled' ? 200 : 503).end();
     handling.add(update.update_id);
     const handled = handle(bot, update).finally(async () => {
       handling.delete(update.update_id);
-      await claims.finish(update.update_id).catch((err: unknown) => log.warn({ err, update: update.update_id }, 'could not record a handled update'));
+      await claims
+        .finish(update.update_id)
+        .catch((err: unknown) => log.warn({ err, update: update.update_id }, 'could not record a handled update'));
     });
     // Telegram waits about a minute: answered before that even when the reply is still being retried.
     await Promise.race([handled, delay(REPLY_WITHIN_MS)]);
@@ -161,7 +172,8 @@ function refuse(req: http.IncomingMessage, res: http.ServerResponse, status: num
   res.writeHead(status, { Connection: 'close' }).end(() => setTimeout(() => req.destroy(), LINGER_MS).unref());
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => (Number.isFinite(ms) ? setTimeout(resolve, ms).unref() : undefined));
+const delay = (ms: number) =>
+  new Promise<void>((resolve) => (Number.isFinite(ms) ? setTimeout(resolve, ms).unref() : undefined));
 
 async function health(healthy: () => Promise<boolean>, res: http.ServerResponse): Promise<void> {
   const ok = await healthy().catch(() => false);

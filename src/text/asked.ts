@@ -44,8 +44,10 @@ export interface QuestionParts {
 }
 
 /** Question words asking for a quantity or a time, in the bot's four languages (not inside a word). */
-const WANTS_NUMBER = /(?<!\p{L})(how (many|much)|what (number|percentage|share)|сколько|neçə|nə qədər|kaç|ne kadar)(?!\p{L})/iu;
-const WANTS_TIME = /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/iu;
+const WANTS_NUMBER =
+  /(?<!\p{L})(how (many|much)|what (number|percentage|share)|сколько|neçə|nə qədər|kaç|ne kadar)(?!\p{L})/iu;
+const WANTS_TIME =
+  /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/iu;
 
 /** What kind of thing the question asks for, when its question word says so. */
 export function wantedKind(question: string): QuestionParts['wants'] {

@@ -27,7 +27,8 @@ export function sentenceSpans(source: string, start: number, end: number): { sta
     const span = { start: start + seg.index + lead, end: start + seg.index + lead + body.length };
     const previous = spans.at(-1);
     // The segmenter knows few abbreviations: "MP S. Mohbaliyev" must not end at "S.".
-    if (previous && continuesAfterAbbreviation(source.slice(previous.start, previous.end), body)) previous.end = span.end;
+    if (previous && continuesAfterAbbreviation(source.slice(previous.start, previous.end), body))
+      previous.end = span.end;
     else spans.push(span);
   }
   return spans;
@@ -35,9 +36,11 @@ export function sentenceSpans(source: string, start: number, end: number): { sta
 
 /** Words written with a period that do not end a sentence (titles, "No.", months, Russian "г."). */
 const ABBREVIATIONS = new Set(
-  ('mr mrs ms dr prof st sr jr gen col lt sgt capt sen rep gov pres mt messrs rev hon vol fig ' +
+  (
+    'mr mrs ms dr prof st sr jr gen col lt sgt capt sen rep gov pres mt messrs rev hon vol fig ' +
     'jan feb mar apr jun jul aug sep sept oct nov dec inc ltd co corp dept approx vs etc cf ' +
-    'г гг им ул ст проф акад тов см др вв').split(' '),
+    'г гг им ул ст проф акад тов см др вв'
+  ).split(' '),
 );
 
 /**
@@ -51,7 +54,12 @@ export function continuesAfterAbbreviation(before: string, next: string): boolea
   if (!word) return false;
   const first = next[0] ?? '';
   // An initial follows a capitalised word or another initial ("MP S.", "John F.", "A. B."), not "vitamin A.".
-  if (/^\p{Lu}$/u.test(word)) return /\p{Lu}/u.test(first) && /(^|\s)(\p{Lu}[\p{L}.]*\s+)?\p{Lu}\.$/u.test(before.slice(-40)) && !/\s\p{Ll}+\s+\p{Lu}\.$/u.test(before);
+  if (/^\p{Lu}$/u.test(word))
+    return (
+      /\p{Lu}/u.test(first) &&
+      /(^|\s)(\p{Lu}[\p{L}.]*\s+)?\p{Lu}\.$/u.test(before.slice(-40)) &&
+      !/\s\p{Ll}+\s+\p{Lu}\.$/u.test(before)
+    );
   if (word.toLowerCase() === 'no' || word.toLowerCase() === 'nos') return /\d/.test(first);
   if (ABBREVIATIONS.has(word.toLowerCase())) return /[\p{L}\d]/u.test(first);
   return /^(\p{L}\.)+\p{L}$/u.test(word) && /[\p{Ll}\d]/u.test(first);

@@ -10,16 +10,14 @@ export const TERMS_VERSION = 'snowball-1';
 const STOPWORDS = new Set(
   `a an and are as at be been by did do does for from had has have he how in into is it its of on or that the their
   them they this to was were what when where which who whom why will with would about after all also any can
-  could many much more most not our so such than then there these those through under until us we you your i`.split(/\s+/),
+  could many much more most not our so such than then there these those through under until us we you your i`.split(
+    /\s+/,
+  ),
 );
 
 /** Folds case and accents ("İstanbul" → "istanbul", "Azərbaycan" → "azərbaycan" minus marks). */
 export function fold(word: string): string {
-  return word
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/\p{M}/gu, '')
-    .replace(/ı/g, 'i');
+  return word.toLowerCase().normalize('NFKD').replace(/\p{M}/gu, '').replace(/ı/g, 'i');
 }
 
 /** One Snowball stemmer per script: Cyrillic words are Russian, words with Turkish letters Turkish. */
@@ -31,7 +29,11 @@ const STEMMERS = {
   turkish: snowball.newStemmer('turkish'),
 };
 const stemmerOf = (word: string) =>
-  /\p{Script=Cyrillic}/u.test(word) ? STEMMERS.russian : /[əğışçöüâîû]/u.test(word) ? STEMMERS.turkish : STEMMERS.english;
+  /\p{Script=Cyrillic}/u.test(word)
+    ? STEMMERS.russian
+    : /[əğışçöüâîû]/u.test(word)
+      ? STEMMERS.turkish
+      : STEMMERS.english;
 
 /** British -ise/-isation spellings as American ones, so both stem alike ("organisations" / "organizations"). */
 const britishToAmerican = (word: string) => word.replace(/(?<=\p{L}{3})is(e|es|ed|ing|ation|ations)$/u, 'iz$1');

@@ -72,7 +72,8 @@ export function isLocalModelPath(model: string): boolean {
 async function modelIdentity(opts: EmbedderOptions, local: boolean, dtype: string | undefined): Promise<string> {
   if (!local) return `hub:${opts.model}@${hubRevision(opts.model, opts.revision)}`;
   const folder = realpathSync(path.resolve(opts.model));
-  const weights = dtype === 'q8' ? 'model_quantized.onnx' : dtype && dtype !== 'fp32' ? `model_${dtype}.onnx` : 'model.onnx';
+  const weights =
+    dtype === 'q8' ? 'model_quantized.onnx' : dtype && dtype !== 'fp32' ? `model_${dtype}.onnx` : 'model.onnx';
   const hash = createHash('sha256');
   for (const file of ['config.json', 'tokenizer.json', path.join('onnx', weights)]) {
     const full = path.join(folder, file);
@@ -108,8 +109,14 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   env.allowLocalModels = true;
 
   const dtype = opts.dtype === 'auto' ? (local ? localDtype(opts.model) : 'q8') : opts.dtype;
-  log.info(`loading the embedding model ${opts.model}` + (local ? '' : `@${hubRevision(opts.model, opts.revision)} (downloaded into ${opts.cacheDir}/ on first use)`));
-  if (!local && hubRevision(opts.model, opts.revision) === 'main') log.warn(`No revision of ${opts.model} is pinned (set EMBED_REVISION to a commit id): if the hub's main moves, one index could mix vectors of two versions.`);
+  log.info(
+    `loading the embedding model ${opts.model}` +
+      (local ? '' : `@${hubRevision(opts.model, opts.revision)} (downloaded into ${opts.cacheDir}/ on first use)`),
+  );
+  if (!local && hubRevision(opts.model, opts.revision) === 'main')
+    log.warn(
+      `No revision of ${opts.model} is pinned (set EMBED_REVISION to a commit id): if the hub's main moves, one index could mix vectors of two versions.`,
+    );
   const bar = new ProgressBar('download'); // drawn only when something is downloaded
   let extractor: FeatureExtractionPipeline;
   try {
@@ -162,7 +169,8 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
  */
 function localDtype(folder: string): Dtype | undefined {
   try {
-    const declared = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'))['transformers.js_config']?.dtype;
+    const declared = JSON.parse(readFileSync(path.join(folder, 'config.json'), 'utf8'))['transformers.js_config']
+      ?.dtype;
     if (declared) return declared;
   } catch {
     // no readable config.json: transformers.js reports that itself, with the path

@@ -151,17 +151,53 @@ function onnxModel(vocab: Vocab, dim: number, compress: number): Uint8Array {
   });
   const { FLOAT, INT64 } = onnx.TensorProto.DataType;
   const outDim = compress > 0 ? dim + 1 : dim;
-  const table = { name: 'embeddings', dataType: FLOAT, dims: [vocab.tokens.length, dim], rawData: new Uint8Array(raw.buffer) };
-  const int64s = (name: string, values: number[]) => ({ name, dataType: INT64, dims: [values.length], int64Data: values });
+  const table = {
+    name: 'embeddings',
+    dataType: FLOAT,
+    dims: [vocab.tokens.length, dim],
+    rawData: new Uint8Array(raw.buffer),
+  };
+  const int64s = (name: string, values: number[]) => ({
+    name,
+    dataType: INT64,
+    dims: [values.length],
+    int64Data: values,
+  });
   const float = (name: string, value: number) => ({ name, dataType: FLOAT, dims: [], floatData: [value] });
-  const plain = [{ opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['last_hidden_state'], name: 'lookup' }];
+  const plain = [
+    { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['last_hidden_state'], name: 'lookup' },
+  ];
   const squeezed = [
     { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['rows'], name: 'lookup' },
-    { opType: 'ReduceMean', input: ['rows'], output: ['mean'], name: 'pool', attribute: [{ name: 'axes', type: 7, ints: [1] }, { name: 'keepdims', type: 2, i: 1 }] },
-    { opType: 'LpNormalization', input: ['mean'], output: ['unit'], name: 'normalize', attribute: [{ name: 'axis', type: 2, i: -1 }, { name: 'p', type: 2, i: 2 }] },
+    {
+      opType: 'ReduceMean',
+      input: ['rows'],
+      output: ['mean'],
+      name: 'pool',
+      attribute: [
+        { name: 'axes', type: 7, ints: [1] },
+        { name: 'keepdims', type: 2, i: 1 },
+      ],
+    },
+    {
+      opType: 'LpNormalization',
+      input: ['mean'],
+      output: ['unit'],
+      name: 'normalize',
+      attribute: [
+        { name: 'axis', type: 2, i: -1 },
+        { name: 'p', type: 2, i: 2 },
+      ],
+    },
     { opType: 'Pad', input: ['unit', 'pads', 'extra'], output: ['lifted'], name: 'append' },
     { opType: 'Shape', input: ['input_ids'], output: ['ids_shape'], name: 'shape' },
-    { opType: 'Concat', input: ['ids_shape', 'out_dim'], output: ['out_shape'], name: 'out_shape', attribute: [{ name: 'axis', type: 2, i: 0 }] },
+    {
+      opType: 'Concat',
+      input: ['ids_shape', 'out_dim'],
+      output: ['out_shape'],
+      name: 'out_shape',
+      attribute: [{ name: 'axis', type: 2, i: 0 }],
+    },
     { opType: 'Expand', input: ['lifted', 'out_shape'], output: ['last_hidden_state'], name: 'repeat' },
   ];
   const model = onnx.ModelProto.create({
@@ -173,7 +209,10 @@ function onnxModel(vocab: Vocab, dim: number, compress: number): Uint8Array {
       // The declared inputs decide which tokenizer outputs transformers.js feeds: only input_ids.
       input: [{ name: 'input_ids', type: tensorType(INT64, ['batch_size', 'sequence_length']) }],
       output: [{ name: 'last_hidden_state', type: tensorType(FLOAT, ['batch_size', 'sequence_length', outDim]) }],
-      initializer: compress > 0 ? [table, int64s('pads', [0, 0, 0, 0, 0, 1]), float('extra', compress), int64s('out_dim', [outDim])] : [table],
+      initializer:
+        compress > 0
+          ? [table, int64s('pads', [0, 0, 0, 0, 0, 1]), float('extra', compress), int64s('out_dim', [outDim])]
+          : [table],
       node: compress > 0 ? squeezed : plain,
     },
   });
@@ -197,7 +236,13 @@ function tokenizerJson(vocab: Vocab): object {
       normalized: false,
       special: true,
     })),
-    normalizer: { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: true, lowercase: true },
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: true,
+      lowercase: true,
+    },
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: { type: 'BertProcessing', sep: ['[SEP]', id('[SEP]')], cls: ['[CLS]', id('[CLS]')] },
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
@@ -221,7 +266,11 @@ function tokenizerJson(vocab: Vocab): object {
  * onnx/model.onnx) with a vocabulary and IDF weights taken from the .txt/.md files of
  * `corpusDir`. Same inputs give byte-identical files.
  */
-export async function writeTestModel(dir: string, corpusDir: string, opts: { dim?: number; compress?: number } = {}): Promise<void> {
+export async function writeTestModel(
+  dir: string,
+  corpusDir: string,
+  opts: { dim?: number; compress?: number } = {},
+): Promise<void> {
   const dim = opts.dim ?? 384; // e5-small's size, so index code sees realistic vectors
   const vocab = buildVocab(await readCorpus(corpusDir));
   const json = (o: object) => JSON.stringify(o, null, 2) + '\n';

@@ -108,7 +108,10 @@ export async function startBot(
 export function quotedBold(m: SentMessage): string[] {
   const quotes = m.entities.filter((e) => e.type === 'blockquote');
   return m.entities
-    .filter((b) => b.type === 'bold' && quotes.some((q) => b.offset >= q.offset && b.offset + b.length <= q.offset + q.length))
+    .filter(
+      (b) =>
+        b.type === 'bold' && quotes.some((q) => b.offset >= q.offset && b.offset + b.length <= q.offset + q.length),
+    )
     .map((b) => m.plain.slice(b.offset, b.offset + b.length));
 }
 

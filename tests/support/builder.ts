@@ -12,7 +12,8 @@ type Steering = (real: Builder, ...args: Parameters<Builder>) => Promise<BuildSu
 export class TestBuilder {
   private steering: Steering | undefined;
 
-  readonly build: Builder = (...args) => (this.steering ? this.steering(buildInWorker, ...args) : buildInWorker(...args));
+  readonly build: Builder = (...args) =>
+    this.steering ? this.steering(buildInWorker, ...args) : buildInWorker(...args);
 
   steer(steering: Steering): void {
     this.steering = steering;

@@ -12,7 +12,8 @@ const CONFIG_VARS =
   /^(TELEGRAM_|ADMIN_IDS$|ALLOWED_|SEEDS_DIR$|DOC_|INDEX_DIR$|EMBED_|QUERY_PREFIX$|PASSAGE_PREFIX$|HNSW_|EXACT_SEARCH_MAX$|TOP_K$|DENSE_THRESHOLD$|LEXICAL_THRESHOLD$|MAX_QUESTION_CHARS$|RATE_LIMIT_PER_MINUTE$|DELIVERY_|SHUTDOWN_|LOG_LEVEL$|DATABASE_URL$|WEBHOOK_|PORT$)/;
 
 /** This process's environment without any of the project's settings. */
-export const cleanEnv = (): NodeJS.ProcessEnv => Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARS.test(k)));
+export const cleanEnv = (): NodeJS.ProcessEnv =>
+  Object.fromEntries(Object.entries(process.env).filter(([k]) => !CONFIG_VARS.test(k)));
 
 export interface Run {
   code: number | null;
@@ -38,7 +39,13 @@ export function startCli(script: string, args: string[], env: NodeJS.ProcessEnv,
 }
 
 /** Runs a command to its end with `input` on stdin. */
-export function runCli(script: string, args: string[], env: Record<string, string>, cwd: string, input = ''): Promise<Run> {
+export function runCli(
+  script: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+  input = '',
+): Promise<Run> {
   return collect(startCli(script, args, env, cwd), input);
 }
 

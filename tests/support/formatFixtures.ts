@@ -41,7 +41,12 @@ export async function makePdf(pages = PDF_PAGES, title = 'Riverside Community Ha
   const font = await doc.embedFont(StandardFonts.Helvetica);
   pages.forEach((lines, i) => {
     const page = doc.addPage([595, 842]);
-    page.drawText('Riverside Community Association — Handbook 2024'.replace('—', '-'), { x: 50, y: 800, size: 9, font });
+    page.drawText('Riverside Community Association — Handbook 2024'.replace('—', '-'), {
+      x: 50,
+      y: 800,
+      size: 9,
+      font,
+    });
     let y = 740;
     for (const line of lines) {
       if (line) page.drawText(line.replace('’', "'"), { x: 50, y, size: 11, font });
@@ -80,13 +85,20 @@ export async function makeDocx(): Promise<Buffer> {
       {
         children: [
           new Paragraph({ text: 'How volunteering works', heading: HeadingLevel.HEADING_1 }),
-          new Paragraph('Volunteers sign up at the front desk of the library. Every new volunteer gets a short introduction from the coordinator.'),
+          new Paragraph(
+            'Volunteers sign up at the front desk of the library. Every new volunteer gets a short introduction from the coordinator.',
+          ),
           new Paragraph({ text: 'Shifts', heading: HeadingLevel.HEADING_2 }),
           new Paragraph({ text: 'Morning shifts start at nine and end at noon.', bullet: { level: 0 } }),
           new Paragraph({ text: 'Evening shifts start at five and end at eight.', bullet: { level: 0 } }),
           new Table({
             rows: [
-              new TableRow({ children: [new TableCell({ children: [new Paragraph('Task')] }), new TableCell({ children: [new Paragraph('Contact')] })] }),
+              new TableRow({
+                children: [
+                  new TableCell({ children: [new Paragraph('Task')] }),
+                  new TableCell({ children: [new Paragraph('Contact')] }),
+                ],
+              }),
               new TableRow({
                 children: [
                   new TableCell({ children: [new Paragraph('Reading to children on Wednesdays')] }),

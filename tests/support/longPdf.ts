@@ -4,7 +4,15 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 export const QUOTED_PAGE = 250;
 export const QUOTED_SENTENCE = 'The harbour commission of ward 250 approved the new lighthouse on the northern pier.';
 
-const OPENINGS = ['In March', 'In the spring', 'As every year,', 'On a Tuesday', 'After the elections', 'In late autumn', 'In winter'];
+const OPENINGS = [
+  'In March',
+  'In the spring',
+  'As every year,',
+  'On a Tuesday',
+  'After the elections',
+  'In late autumn',
+  'In winter',
+];
 const CLOSINGS = ['Residents', 'Shop owners', 'Teachers', 'Farmers', 'Pensioners', 'Young people', 'Families'];
 
 /**
@@ -22,8 +30,12 @@ export async function makeLongPdf(pages = 300): Promise<Uint8Array> {
       `${OPENINGS[n % OPENINGS.length]} ward ${n} held its monthly meeting in the old library. Members discussed the roads,`,
       `the schools and the water supply of the ward, and agreed to meet again next month.`,
       '',
-      n === QUOTED_PAGE ? QUOTED_SENTENCE.slice(0, 52) : `The treasurer of ward ${n} presented the accounts of the year and the`,
-      n === QUOTED_PAGE ? QUOTED_SENTENCE.slice(52) + ' Work starts in spring.' : `members approved them without changes.`,
+      n === QUOTED_PAGE
+        ? QUOTED_SENTENCE.slice(0, 52)
+        : `The treasurer of ward ${n} presented the accounts of the year and the`,
+      n === QUOTED_PAGE
+        ? QUOTED_SENTENCE.slice(52) + ' Work starts in spring.'
+        : `members approved them without changes.`,
       '',
       `${CLOSINGS[n % CLOSINGS.length]} of ward ${n} may send their questions to the council secretary in writing.`,
     ];

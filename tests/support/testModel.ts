@@ -26,7 +26,10 @@ function modelKey(): string {
   // The writer's source is part of the key: changing the model code invalidates the cache.
   h.update(readFileSync(path.join(REPO, 'src/vectors/testModel.ts')));
   for (const name of readdirSync(SEEDS).sort()) {
-    h.update(name).update('\0').update(readFileSync(path.join(SEEDS, name))).update('\0');
+    h.update(name)
+      .update('\0')
+      .update(readFileSync(path.join(SEEDS, name)))
+      .update('\0');
   }
   return h.digest('hex').slice(0, 16);
 }
@@ -92,7 +95,9 @@ export function tempDirs(prefix = 'cite-test-'): () => string {
 }
 
 /** A Config as the CLI would load it, pointed at the test model and the given folders. */
-export function testConfig(env: { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR?: string } & Record<string, string>): Config {
+export function testConfig(
+  env: { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR?: string } & Record<string, string>,
+): Config {
   return loadConfig({
     SEEDS_DIR: SEEDS,
     EMBED_CACHE_DIR: CACHE,

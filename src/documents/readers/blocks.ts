@@ -32,7 +32,13 @@ export function assemble(extracted: Extracted): Assembled {
     if (block.page !== page) paragraph = 0;
     page = block.page;
     source += '\n\n';
-    paragraphs.push({ start: source.length, end: source.length + block.text.length, paragraph: ++paragraph, ...(page !== undefined ? { page } : {}), ...(block.heading ? { heading: true } : {}) });
+    paragraphs.push({
+      start: source.length,
+      end: source.length + block.text.length,
+      paragraph: ++paragraph,
+      ...(page !== undefined ? { page } : {}),
+      ...(block.heading ? { heading: true } : {}),
+    });
     source += block.text;
   }
   return { title, source: source + '\n', paragraphs };

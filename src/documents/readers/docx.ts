@@ -11,7 +11,8 @@ import { unpackBounded } from './zip.js';
  */
 export async function readDocx(bytes: Uint8Array, maxUnpackedBytes?: number): Promise<Extracted> {
   const entries = unpackBounded(bytes, maxUnpackedBytes);
-  if (!entries.has('word/document.xml')) throw new Unreadable('not a Word document (no word/document.xml in the container)');
+  if (!entries.has('word/document.xml'))
+    throw new Unreadable('not a Word document (no word/document.xml in the container)');
   let html: string;
   try {
     html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
@@ -26,6 +27,12 @@ export async function readDocx(bytes: Uint8Array, maxUnpackedBytes?: number): Pr
 /** dc:title of the document properties, if set. */
 function coreTitle(core: Buffer | undefined): string | undefined {
   const match = core?.toString('utf8').match(/<dc:title>([^<]*)<\/dc:title>/);
-  const title = match?.[1]?.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&').trim();
+  const title = match?.[1]
+    ?.replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&')
+    .trim();
   return title && /\p{L}/u.test(title) ? title : undefined;
 }

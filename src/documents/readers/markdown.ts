@@ -63,7 +63,8 @@ function inline(tokens: Token[] | undefined): string {
     else if (token.type === 'html') continue;
     else if (token.type === 'image') text += (token as Tokens.Image).text;
     else if ('tokens' in token && token.tokens && token.tokens.length > 0) text += inline(token.tokens);
-    else if (token.type === 'escape' || token.type === 'codespan' || token.type === 'text') text += decodeEntities((token as Tokens.Text).text);
+    else if (token.type === 'escape' || token.type === 'codespan' || token.type === 'text')
+      text += decodeEntities((token as Tokens.Text).text);
     else if ('text' in token) text += String(token.text);
   }
   return text;
@@ -71,5 +72,8 @@ function inline(tokens: Token[] | undefined): string {
 
 /** marked leaves `&amp;`-style escapes in text tokens for the HTML renderer; we want the characters. */
 function decodeEntities(text: string): string {
-  return text.replace(/&(amp|lt|gt|quot|#39);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '');
+  return text.replace(
+    /&(amp|lt|gt|quot|#39);/g,
+    (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'" })[e] ?? '',
+  );
 }

@@ -42,7 +42,12 @@ export async function readPdf(bytes: Uint8Array, maxTextChars = Number.POSITIVE_
       throw new Unreadable('PDF without a text layer (a scanned document? it would need OCR)');
     }
     const furniture = runningLines(pages);
-    const blocks = pages.flatMap((lines, i) => paragraphsOf(lines.filter((l) => !furniture(l, lines)), i + 1));
+    const blocks = pages.flatMap((lines, i) =>
+      paragraphsOf(
+        lines.filter((l) => !furniture(l, lines)),
+        i + 1,
+      ),
+    );
     const info = (await pdf.getMetadata().catch(() => undefined))?.info as { Title?: unknown } | undefined;
     const title = typeof info?.Title === 'string' && /[\p{L}]/u.test(info.Title) ? info.Title : undefined;
     return { blocks, title };
@@ -80,10 +85,12 @@ function linesOf(items: TextItem[]): Line[] {
       lines.push(current);
     }
   }
-  return lines.map(({ text, x, y, size }) => ({ text: text.replace(/\s+/g, ' ').trim(), x, y, size })).filter((l) => l.text !== '');
+  return lines
+    .map(({ text, x, y, size }) => ({ text: text.replace(/\s+/g, ' ').trim(), x, y, size }))
+    .filter((l) => l.text !== '');
 }
 
-const PAGE_NUMBER = /^(page|p\.|стр\.?|səh\.?|sayfa)?\s*[-–—(\[]?\s*\d{1,4}\s*[-–—)\]]?\s*((of|из|\/)\s*\d{1,4})?$/i;
+const PAGE_NUMBER = /^(page|p\.|стр\.?|səh\.?|sayfa)?\s*[-–—([]?\s*\d{1,4}\s*[-–—)\]]?\s*((of|из|\/)\s*\d{1,4})?$/i;
 /** A line with its digits masked: "Annual report 2023 — page 4" repeats as "annual report # — page #". */
 const shape = (text: string) => text.toLowerCase().replace(/\d+/g, '#').replace(/\s+/g, ' ');
 /** How many lines at the top and bottom of a page may be running headers or footers. */
@@ -112,9 +119,17 @@ function edges(lines: Line[]): Line[] {
 
 /** The lines of one page joined into paragraphs (hard wraps kept as newlines, joined later). */
 function paragraphsOf(lines: Line[], page: number): Block[] {
-  const gaps = lines.slice(1).map((l, i) => lines[i]!.y - l.y).filter((g) => g > 0);
+  const gaps = lines
+    .slice(1)
+    .map((l, i) => lines[i]!.y - l.y)
+    .filter((g) => g > 0);
   // The smaller gaps are those between the lines of one paragraph.
-  const usual = gaps.length ? quantile([...gaps].sort((a, b) => a - b), 0.25) : 0;
+  const usual = gaps.length
+    ? quantile(
+        [...gaps].sort((a, b) => a - b),
+        0.25,
+      )
+    : 0;
   const blocks: Block[] = [];
   let text = '';
   lines.forEach((line, i) => {
@@ -127,4 +142,3 @@ function paragraphsOf(lines: Line[], page: number): Block[] {
   if (text) blocks.push({ text, page });
   return blocks;
 }
-

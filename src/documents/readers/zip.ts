@@ -26,7 +26,10 @@ export function unpackBounded(bytes: Uint8Array, limit = MAX_UNPACKED_BYTES): Ma
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const entries = centralDirectory(buf);
   const declared = entries.reduce((n, e) => n + e.size, 0);
-  if (declared > limit) throw new Unreadable(`unpacks to ${mb(declared)} (over the ${mb(limit)} limit DOC_MAX_UNPACKED_BYTES: a zip bomb?)`);
+  if (declared > limit)
+    throw new Unreadable(
+      `unpacks to ${mb(declared)} (over the ${mb(limit)} limit DOC_MAX_UNPACKED_BYTES: a zip bomb?)`,
+    );
   const out = new Map<string, Buffer>();
   let total = 0;
   for (const entry of entries) {
@@ -46,7 +49,8 @@ function centralDirectory(buf: Buffer): Entry[] {
   let at = buf.readUInt32LE(end + 16);
   const entries: Entry[] = [];
   for (let i = 0; i < count; i++) {
-    if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50) throw new Unreadable('damaged zip container (bad directory entry)');
+    if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50)
+      throw new Unreadable('damaged zip container (bad directory entry)');
     const nameLength = buf.readUInt16LE(at + 28);
     const extra = buf.readUInt16LE(at + 30);
     const comment = buf.readUInt16LE(at + 32);
@@ -64,7 +68,8 @@ function centralDirectory(buf: Buffer): Entry[] {
 
 function entryData(buf: Buffer, entry: Entry, room: number): Buffer {
   const at = entry.localOffset;
-  if (at + 30 > buf.length || buf.readUInt32LE(at) !== 0x04034b50) throw new Unreadable(`damaged zip container (entry ${entry.name})`);
+  if (at + 30 > buf.length || buf.readUInt32LE(at) !== 0x04034b50)
+    throw new Unreadable(`damaged zip container (entry ${entry.name})`);
   const start = at + 30 + buf.readUInt16LE(at + 26) + buf.readUInt16LE(at + 28);
   const raw = buf.subarray(start, start + entry.compressedSize);
   if (entry.method === 0) return raw;

@@ -1,17 +1,36 @@
 import type { Chunk } from '../../chunks/chunk.js';
-import { chunkDocument } from '../../chunks/chunk.js';
 import { inTransaction, toVector, withoutTimeout, type Db } from '../../db/pool.js';
 import { documentNames } from '../examples.js';
 import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
-import { describePlan, fullEmbeddingKey, noDocuments, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples, type BuildProgress, type BuildSettings, type BuildSummary } from '../build.js';
+import {
+  describePlan,
+  embedFresh,
+  fullEmbeddingKey,
+  noDocuments,
+  RETUNE_AT,
+  sampleLabels,
+  searchSettingsChanged,
+  sortDocuments,
+  withExamples,
+  type BuildProgress,
+  type BuildSettings,
+  type BuildSummary,
+} from '../build.js';
 import { planChanges, readingKey, type Plan } from '../changes.js';
 import type { LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
 import type { LexicalTotals } from './lexical.js';
 import { lockBuilds } from './lock.js';
-import { dropOldPostings, forgetPostings, insertPostings, retireAllPostings, retirePostings, updateTerms } from './postings.js';
+import {
+  dropOldPostings,
+  forgetPostings,
+  insertPostings,
+  retireAllPostings,
+  retirePostings,
+  updateTerms,
+} from './postings.js';
 import { GENERATION_CHANNEL, generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
 import { ensurePassages, migrate, withoutVectorIndex, type GraphParams } from './schema.js';
 import { tuneEfSearch } from './tuning.js';
@@ -45,7 +64,9 @@ export async function buildInPostgres(
 
 /** Rows of builds that never switched (the process died): nobody reads them, the lock says nobody writes them. */
 async function removeAbandonedBuilds(db: Db): Promise<void> {
-  const abandoned = (await db.query<{ id: string }>(`SELECT id FROM cite_generations WHERE state = 'building'`)).rows.map((r) => Number(r.id));
+  const abandoned = (
+    await db.query<{ id: string }>(`SELECT id FROM cite_generations WHERE state = 'building'`)
+  ).rows.map((r) => Number(r.id));
   for (const generation of abandoned) await forget(db, generation);
 }
 
@@ -68,13 +89,27 @@ interface Live {
 async function reusableLive(db: Db, embedder: Embedder, key: string): Promise<{ live?: number; previous?: Live }> {
   const live = await liveGeneration(db);
   if (live === undefined) return {};
-  const row = (await db.query<{ manifest: Manifest; lexical_totals: LexicalTotals | null }>('SELECT manifest, lexical_totals FROM cite_generations WHERE id = $1', [live])).rows[0]!;
+  const row = (
+    await db.query<{ manifest: Manifest; lexical_totals: LexicalTotals | null }>(
+      'SELECT manifest, lexical_totals FROM cite_generations WHERE id = $1',
+      [live],
+    )
+  ).rows[0]!;
   const m = row.manifest;
   const fits = m.modelIdentity === embedder.identity && m.dim === embedder.dim && m.embeddingKey === key;
-  return { live, previous: fits ? { generation: live, manifest: m, lexical: row.lexical_totals ?? undefined } : undefined };
+  return {
+    live,
+    previous: fits ? { generation: live, manifest: m, lexical: row.lexical_totals ?? undefined } : undefined,
+  };
 }
 
-async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: SearchOptions, embedder: Embedder, onProgress: (p: BuildProgress) => void): Promise<BuildSummary> {
+async function build(
+  db: Db,
+  settings: Omit<BuildSettings, 'indexDir'>,
+  search: SearchOptions,
+  embedder: Embedder,
+  onProgress: (p: BuildProgress) => void,
+): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey({ ...settings, indexDir: '' });
   const { live, previous } = await reusableLive(db, embedder, key);
@@ -82,28 +117,29 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
   const { documentCount, summary: describe } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
-  const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>) => describe(generationName(generation), chunks, extra);
+  const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>) =>
+    describe(generationName(generation), chunks, extra);
   // Unchanged documents under other graph settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX): a new generation of the same rows, the graph rebuilt.
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
-    return summary(previous.generation, previous.manifest.chunkCount, { upToDate: true, calibration: previous.manifest.calibration });
+    return summary(previous.generation, previous.manifest.chunkCount, {
+      upToDate: true,
+      calibration: previous.manifest.calibration,
+    });
   }
   const graph: GraphParams = { M: settings.M, efConstruction: settings.efConstruction };
 
-  const freshChunks = plan.fresh.map((doc) => chunkDocument(doc));
-  const texts = freshChunks.flat().map((c) => c.text);
-  const embedStart = performance.now();
-  onProgress({ stage: 'embedding', done: 0, total: texts.length });
-  const vectors = await embedder.embedPassages(texts, (done) => onProgress({ stage: 'embedding', done, total: texts.length }));
-  const embedMs = performance.now() - embedStart;
+  const { chunks: freshChunks, vectors, embedMs } = await embedFresh(plan, embedder, onProgress);
 
   await ensurePassages(db, embedder.dim, graph);
-  const generation = Number((await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id);
+  const generation = Number(
+    (await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id,
+  );
   await db.query(`INSERT INTO cite_generations (id, state) VALUES ($1, 'building')`, [generation]);
   try {
     const writer = new GenerationWriter(db, generation, await nextLabel(db));
     onProgress({ stage: 'writing', chunks: 0 });
     const write = () => writeDocuments(writer, plan, freshChunks, vectors);
-    const bulk = texts.length > (previous?.manifest.chunkCount ?? 0);
+    const bulk = vectors.length > (previous?.manifest.chunkCount ?? 0);
     const { documents, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
     if (!previous) {
       // A new model: everything before goes.
@@ -113,9 +149,23 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
     const slots = writer.next;
     const lexical = await writeLexical(db, generation, lexicalAdded, writer.first, previous);
     const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
-    const liveLabels = documents.slice().sort((a, b) => a.firstLabel - b.firstLabel).flatMap((d) => range(d.firstLabel, d.chunks));
-    const hnsw = chunkCount > settings.exactSearchMax ? await tuneEfSearch(db, generation, embedder, liveLabels, graph, previous?.manifest.hnsw) : null;
-    const calibration = await calibrationFor(db, generation, embedder, liveLabels, chunkCount, { ...search, efSearch: search.efSearch ?? hnsw?.efSearch }, previous?.manifest);
+    const liveLabels = documents
+      .slice()
+      .sort((a, b) => a.firstLabel - b.firstLabel)
+      .flatMap((d) => range(d.firstLabel, d.chunks));
+    const hnsw =
+      chunkCount > settings.exactSearchMax
+        ? await tuneEfSearch(db, generation, embedder, liveLabels, graph, previous?.manifest.hnsw)
+        : null;
+    const calibration = await calibrationFor(
+      db,
+      generation,
+      embedder,
+      liveLabels,
+      chunkCount,
+      { ...search, efSearch: search.efSearch ?? hnsw?.efSearch },
+      previous?.manifest,
+    );
     const manifest: Manifest = {
       ...withExamples({ documents: sortDocuments(documents) }),
       formatVersion: 2,
@@ -133,12 +183,22 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
       buildMs: Math.round(performance.now() - started),
       checksums: {},
     };
-    await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [generation, JSON.stringify(manifest), JSON.stringify(lexical)]);
+    await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
+      generation,
+      JSON.stringify(manifest),
+      JSON.stringify(lexical),
+    ]);
     await switchTo(db, generation, live);
     await dropOld(db, live);
     // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
-    if (bulk) await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
-    return summary(generation, chunkCount, { embeddedChunks: texts.length, embedMs, rebuilt: !previous, calibration });
+    if (bulk)
+      await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
+    return summary(generation, chunkCount, {
+      embeddedChunks: vectors.length,
+      embedMs,
+      rebuilt: !previous,
+      calibration,
+    });
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
     throw err;
@@ -150,7 +210,13 @@ async function build(db: Db, settings: Omit<BuildSettings, 'indexDir'>, search: 
  * previous generation's. A previous generation whose postings were a blob (schema 2) gets rows for
  * all its passages, once.
  */
-async function writeLexical(db: Db, generation: number, added: LexicalChunk[], since: number, previous: Live | undefined): Promise<LexicalTotals> {
+async function writeLexical(
+  db: Db,
+  generation: number,
+  added: LexicalChunk[],
+  since: number,
+  previous: Live | undefined,
+): Promise<LexicalTotals> {
   await insertPostings(db, generation, added);
   if (!previous || previous.lexical) return updateTerms(db, generation, since, previous?.lexical);
   const { rows } = await db.query<{ label: number; text: string; title: string }>(
@@ -163,7 +229,9 @@ async function writeLexical(db: Db, generation: number, added: LexicalChunk[], s
 
 /** The first label never used (labels are never reused, so a reader one generation behind never reads a wrong row). */
 async function nextLabel(db: Db): Promise<number> {
-  return Number((await db.query<{ next: number }>('SELECT coalesce(max(label) + 1, 0) AS next FROM cite_passages')).rows[0]!.next);
+  return Number(
+    (await db.query<{ next: number }>('SELECT coalesce(max(label) + 1, 0) AS next FROM cite_passages')).rows[0]!.next,
+  );
 }
 
 /** Writes one generation's rows: new passages, copies of renamed documents' passages, removals. */
@@ -186,7 +254,12 @@ class GenerationWriter {
       await this.db.query(
         `INSERT INTO cite_passages (label, born, chunk, embedding)
          SELECT label, $1, chunk, embedding::vector FROM unnest($2::int[], $3::jsonb[], $4::text[]) AS t (label, chunk, embedding)`,
-        [this.generation, part.map((_, i) => first + at + i), part.map((c) => JSON.stringify(c)), vectors.slice(at, at + BATCH).map(toVector)],
+        [
+          this.generation,
+          part.map((_, i) => first + at + i),
+          part.map((c) => JSON.stringify(c)),
+          vectors.slice(at, at + BATCH).map(toVector),
+        ],
       );
     }
     this.next += chunks.length;
@@ -208,13 +281,18 @@ class GenerationWriter {
   }
 
   async remove(d: ManifestDocument): Promise<void> {
-    await this.db.query('UPDATE cite_passages SET died = $1 WHERE label >= $2 AND label < $2 + $3 AND died IS NULL', [this.generation, d.firstLabel, d.chunks]);
+    await this.db.query('UPDATE cite_passages SET died = $1 WHERE label >= $2 AND label < $2 + $3 AND died IS NULL', [
+      this.generation,
+      d.firstLabel,
+      d.chunks,
+    ]);
     await retirePostings(this.db, this.generation, d.firstLabel, d.chunks);
   }
 }
 
 const range = (first: number, count: number) => Array.from({ length: count }, (_, i) => first + i);
-const lexicalOf = (first: number, chunks: Chunk[]): LexicalChunk[] => chunks.map((c, i) => ({ label: first + i, text: c.text, title: c.title }));
+const lexicalOf = (first: number, chunks: Chunk[]): LexicalChunk[] =>
+  chunks.map((c, i) => ({ label: first + i, text: c.text, title: c.title }));
 
 async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks: Chunk[][], vectors: Float32Array[]) {
   const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
@@ -244,32 +322,63 @@ async function writeDocuments(writer: GenerationWriter, plan: Plan, freshChunks:
     const chunks = freshChunks[i]!;
     const first = await writer.insert(chunks, vectors.slice(offset, offset + chunks.length));
     offset += chunks.length;
-    documents.push({ file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)!, firstLabel: first, chunks: chunks.length, names: documentNames(chunks.map((c) => c.text)) });
+    documents.push({
+      file: doc.file,
+      title: doc.title,
+      hash: doc.hash,
+      ...plan.stats.get(doc.file)!,
+      firstLabel: first,
+      chunks: chunks.length,
+      names: documentNames(chunks.map((c) => c.text)),
+    });
     lexicalAdded.push(...lexicalOf(first, chunks));
   }
   return { documents, lexicalAdded };
 }
 
 /** The "not covered" gate: measured as the file store does, again when the collection changed by more than 10 %. */
-async function calibrationFor(db: Db, generation: number, embedder: Embedder, live: number[], chunkCount: number, search: SearchOptions, prev: Manifest | undefined) {
+async function calibrationFor(
+  db: Db,
+  generation: number,
+  embedder: Embedder,
+  live: number[],
+  chunkCount: number,
+  search: SearchOptions,
+  prev: Manifest | undefined,
+) {
   const old = prev?.calibration;
   // Measured again when the collection changed size noticeably, or lacks the support gate (older index).
   if (old?.support && Math.abs(chunkCount - old.chunks) <= RETUNE_AT * old.chunks) return old;
   // Sampled by position among the live labels: the same passages as the file store's build of the
   // same documents (whose labels are dense), even when this table's labels start higher.
   const labels = sampleLabels(live.length, () => true).map((i) => live[i]!);
-  const { rows } = await db.query<{ label: number; text: string }>(`SELECT label, chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
+  const { rows } = await db.query<{ label: number; text: string }>(
+    `SELECT label, chunk->>'text' AS text FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`,
+    [generation, labels],
+  );
   const textOf = new Map(rows.map((r) => [r.label, r.text]));
   const dense = new PgDense(db, generation, chunkCount > search.exactSearchMax ? search.efSearch : undefined);
-  return measureGates(embedder, dense, labels.map((l) => textOf.get(l)!), chunkCount);
+  return measureGates(
+    embedder,
+    dense,
+    labels.map((l) => textOf.get(l)!),
+    chunkCount,
+  );
 }
 
 /** The switch: one UPDATE of the pointer row, only if no other build switched since this one started. */
 async function switchTo(db: Db, generation: number, base: number | undefined): Promise<void> {
   await inTransaction(db, async (client) => {
-    const moved = await client.query('UPDATE cite_live SET generation = $1, switched_at = now() WHERE generation IS NOT DISTINCT FROM $2', [generation, base ?? null]);
-    if (moved.rowCount !== 1) throw new IndexError('Another index build switched the database while this one ran; run it again.', 'busy');
-    await client.query(`UPDATE cite_generations SET state = CASE WHEN id = $1 THEN 'live' ELSE 'old' END WHERE id = $1 OR state = 'live'`, [generation]);
+    const moved = await client.query(
+      'UPDATE cite_live SET generation = $1, switched_at = now() WHERE generation IS NOT DISTINCT FROM $2',
+      [generation, base ?? null],
+    );
+    if (moved.rowCount !== 1)
+      throw new IndexError('Another index build switched the database while this one ran; run it again.', 'busy');
+    await client.query(
+      `UPDATE cite_generations SET state = CASE WHEN id = $1 THEN 'live' ELSE 'old' END WHERE id = $1 OR state = 'live'`,
+      [generation],
+    );
     await client.query('SELECT pg_notify($1, $2)', [GENERATION_CHANNEL, String(generation)]); // delivered at commit
   });
 }

@@ -14,7 +14,8 @@ export async function lockBuilds(db: Db): Promise<() => Promise<void>> {
   const client = await db.connect();
   try {
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [BUILD_LOCK]);
-    if (!rows[0]?.locked) throw new IndexError('Another index build is writing to the database right now; wait for it to finish.', 'busy');
+    if (!rows[0]?.locked)
+      throw new IndexError('Another index build is writing to the database right now; wait for it to finish.', 'busy');
   } catch (err) {
     client.release();
     throw err;

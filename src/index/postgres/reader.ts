@@ -95,7 +95,10 @@ export class PgChunks {
 
   constructor(db: Db, generation: number) {
     this.rows = new Batched(async (labels) => {
-      const { rows } = await db.query<{ label: number; chunk: Chunk }>(`SELECT label, chunk FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`, [generation, labels]);
+      const { rows } = await db.query<{ label: number; chunk: Chunk }>(
+        `SELECT label, chunk FROM cite_passages WHERE label = ANY($2::int[]) AND ${VISIBLE}`,
+        [generation, labels],
+      );
       return new Map(rows.map((r) => [r.label, r.chunk]));
     });
   }
@@ -169,4 +172,3 @@ export class PgDense implements DenseIndex {
  */
 const HNSW_SETTINGS = `SELECT set_config('hnsw.ef_search', $1, true), set_config('hnsw.iterative_scan', 'relaxed_order', true),
   set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true)`;
-

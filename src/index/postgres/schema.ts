@@ -126,9 +126,12 @@ export async function withoutVectorIndex<T>(db: Db, graph: GraphParams, load: ()
 
 /** The parameters the HNSW index was built with, or undefined when there is none. */
 export async function vectorIndexParams(db: Db): Promise<GraphParams | undefined> {
-  const { rows } = await db.query<{ options: string[] | null }>(`SELECT reloptions AS options FROM pg_class WHERE oid = to_regclass('cite_passages_hnsw')`);
+  const { rows } = await db.query<{ options: string[] | null }>(
+    `SELECT reloptions AS options FROM pg_class WHERE oid = to_regclass('cite_passages_hnsw')`,
+  );
   if (!rows[0]) return undefined;
-  const option = (name: string, fallback: number) => Number(rows[0]!.options?.find((o) => o.startsWith(`${name}=`))?.split('=')[1] ?? fallback);
+  const option = (name: string, fallback: number) =>
+    Number(rows[0]!.options?.find((o) => o.startsWith(`${name}=`))?.split('=')[1] ?? fallback);
   return { M: option('m', 16), efConstruction: option('ef_construction', 64) }; // pgvector's defaults when unset
 }
 
@@ -140,10 +143,14 @@ async function createVectorIndex(db: Db, graph: GraphParams): Promise<void> {
   try {
     // Memory enough for the graph (built in memory it is several times faster; 1,000,000 passages
     // of 384 dimensions take about 3 GB; a 32-bit server such as PGlite allows up to 2 GB), no time limit.
-    await client.query(`SELECT set_config('maintenance_work_mem', least(max_val::bigint, 4194304) || 'kB', false) FROM pg_settings WHERE name = 'maintenance_work_mem'`);
+    await client.query(
+      `SELECT set_config('maintenance_work_mem', least(max_val::bigint, 4194304) || 'kB', false) FROM pg_settings WHERE name = 'maintenance_work_mem'`,
+    );
     await client.query('SET statement_timeout = 0');
     if (current) await client.query('DROP INDEX IF EXISTS cite_passages_hnsw');
-    await client.query(`CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${int(graph.M)}, ef_construction = ${int(graph.efConstruction)})`);
+    await client.query(
+      `CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${int(graph.M)}, ef_construction = ${int(graph.efConstruction)})`,
+    );
     await client.query('RESET maintenance_work_mem');
     await client.query('RESET statement_timeout');
   } finally {

@@ -44,7 +44,11 @@ export class PostgresIndex {
     return openGeneration(this.db, generation, this.search);
   }
 
-  build(settings: Omit<BuildSettings, 'indexDir'>, embedder: Embedder, onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
+  build(
+    settings: Omit<BuildSettings, 'indexDir'>,
+    embedder: Embedder,
+    onProgress?: (p: BuildProgress) => void,
+  ): Promise<BuildSummary> {
     return buildInPostgres(this.db, settings, this.search, embedder, onProgress);
   }
 

@@ -21,11 +21,25 @@ export function viewerLinks(viewer: Viewer | undefined, hits: Hit[], audience: A
   if (hashes.some((h) => h === undefined)) return [];
   const v = encodeRefs(hits.map((h, i) => quoteRef(h, hashes[i]!)));
   const signed = audience.inline || audience.group !== undefined;
-  return hits.map((_, i) => viewer.link(v, i, lang, signed ? { user: audience.user, ...(audience.group !== undefined ? { chat: audience.group } : {}) } : undefined));
+  return hits.map((_, i) =>
+    viewer.link(
+      v,
+      i,
+      lang,
+      signed ? { user: audience.user, ...(audience.group !== undefined ? { chat: audience.group } : {}) } : undefined,
+    ),
+  );
 }
 
 /** "Open in document" buttons (numbered when several) on a new row of `keyboard`. */
-export function addViewerButtons(keyboard: InlineKeyboard, viewer: Viewer | undefined, hits: Hit[], audience: Audience, lang: Lang, first = 1): InlineKeyboard {
+export function addViewerButtons(
+  keyboard: InlineKeyboard,
+  viewer: Viewer | undefined,
+  hits: Hit[],
+  audience: Audience,
+  lang: Lang,
+  first = 1,
+): InlineKeyboard {
   const links = viewerLinks(viewer, hits, audience, lang);
   if (links.length === 0) return keyboard;
   const label = VIEWER_TEXTS[lang].openInDocument;

@@ -83,7 +83,10 @@ function layOut(doc: ManifestDocument, stored: StoredText): Laid {
   const spans = stored.paragraphs ?? cleanDocument(stored.text).paragraphs;
   const first = spans[0]?.start ?? stored.text.length;
   const titleAt = stored.text.indexOf(doc.title);
-  const title: Span = titleAt >= 0 && titleAt < first ? { start: titleAt, end: titleAt + doc.title.length, paragraph: 0, heading: true } : { start: 0, end: 0, paragraph: 0, heading: true };
+  const title: Span =
+    titleAt >= 0 && titleAt < first
+      ? { start: titleAt, end: titleAt + doc.title.length, paragraph: 0, heading: true }
+      : { start: 0, end: 0, paragraph: 0, heading: true };
   return { text: stored.text, blocks: [title, ...spans] };
 }
 
@@ -110,7 +113,8 @@ const skipSpace = (text: string, at: number) => {
 export function locate(doc: ManifestDocument, laid: Laid, ref: QuoteRef): Located | undefined {
   const { text } = laid;
   if (doc.hash.startsWith(ref.hash)) {
-    const at = (ink: number, end: boolean) => (end ? advance(text, ref.start, ink) : skipSpace(text, advance(text, ref.start, ink)));
+    const at = (ink: number, end: boolean) =>
+      end ? advance(text, ref.start, ink) : skipSpace(text, advance(text, ref.start, ink));
     const mark: [number, number] = [at(ref.mark[0], false), at(ref.mark[1], true)];
     if (fingerprint(text.slice(mark[0], mark[1]).replace(/\s+/g, '')) === ref.print) {
       return { status: 'same', mark, sentence: [at(ref.sentence[0], false), at(ref.sentence[1], true)] };
@@ -138,7 +142,8 @@ function search(laid: Laid, ref: QuoteRef): Located | undefined {
       }
       if (!sentenceOnly) {
         const sentenceEnd = advance(text, s.start, sentenceInk);
-        if (fingerprint(text.slice(s.start, sentenceEnd).replace(/\s+/g, '')) === ref.sentencePrint) sentenceOnly = [s.start, sentenceEnd];
+        if (fingerprint(text.slice(s.start, sentenceEnd).replace(/\s+/g, '')) === ref.sentencePrint)
+          sentenceOnly = [s.start, sentenceEnd];
       }
     }
   }
@@ -164,12 +169,23 @@ export function shownBlocks(laid: Laid, from: number, to: number, found?: Locate
     const parts: ShownBlock['parts'] = [];
     for (let i = 0; i + 1 < edges.length; i++) {
       const [s, e] = [edges[i]!, edges[i + 1]!];
-      const kind = !found ? 0 : s >= found.sentence[0] && e <= found.sentence[1] ? 2 : s >= found.mark[0] && e <= found.mark[1] ? 1 : 0;
+      const kind = !found
+        ? 0
+        : s >= found.sentence[0] && e <= found.sentence[1]
+          ? 2
+          : s >= found.mark[0] && e <= found.mark[1]
+            ? 1
+            : 0;
       parts.push([tidy(laid.text.slice(s, e)), kind]);
     }
     if (parts[0]) parts[0][0] = parts[0][0].trimStart();
     if (parts.at(-1)) parts.at(-1)![0] = parts.at(-1)![0].trimEnd();
-    return { n: b.paragraph, ...(b.page !== undefined ? { page: b.page } : {}), ...(b.heading ? { heading: true as const } : {}), parts: parts.filter((p) => p[0] !== '') };
+    return {
+      n: b.paragraph,
+      ...(b.page !== undefined ? { page: b.page } : {}),
+      ...(b.heading ? { heading: true as const } : {}),
+      parts: parts.filter((p) => p[0] !== ''),
+    };
   });
 }
 

@@ -59,7 +59,11 @@ const FIELD = /^[0-9a-f]+$/;
 
 /** The `v` parameter: quotes separated by `~`, fields by `.` (all URL-safe). */
 export function encodeRefs(refs: QuoteRef[]): string {
-  return refs.map((r) => [r.doc, r.hash, b36(r.start), ...r.mark.map(b36), ...r.sentence.map(b36), r.print, r.sentencePrint].join('.')).join('~');
+  return refs
+    .map((r) =>
+      [r.doc, r.hash, b36(r.start), ...r.mark.map(b36), ...r.sentence.map(b36), r.print, r.sentencePrint].join('.'),
+    )
+    .join('~');
 }
 
 /** The quotes of a `v` parameter, or undefined when it is not one this bot makes. */
@@ -71,7 +75,8 @@ export function decodeRefs(v: string): QuoteRef[] | undefined {
     if (f.length !== 9) return undefined;
     const [doc, hash, print, sentencePrint] = [f[0]!, f[1]!, f[7]!, f[8]!];
     const n = f.slice(2, 7).map((x) => (/^[0-9a-z]{1,8}$/.test(x) ? parseInt(x, 36) : NaN));
-    if (![doc, hash, print, sentencePrint].every((x) => FIELD.test(x)) || n.some((x) => !Number.isSafeInteger(x))) return undefined;
+    if (![doc, hash, print, sentencePrint].every((x) => FIELD.test(x)) || n.some((x) => !Number.isSafeInteger(x)))
+      return undefined;
     const [start, m0, m1, s0, s1] = n as [number, number, number, number, number];
     if (m1 < m0 || s1 < s0) return undefined;
     refs.push({ doc, hash, start, mark: [m0, m1], sentence: [s0, s1], print, sentencePrint });
@@ -110,7 +115,11 @@ export class LinkSigner {
     const expected = Buffer.from(this.mac(v, `${m[1]}.${m[2]}.${m[3] ?? ''}`));
     const given = Buffer.from(m[4]!);
     if (!timingSafeEqual(expected, given)) return undefined;
-    const grant: LinkGrant = { expires: parseInt(m[1]!, 36), user: parseInt(m[2]!, 36), ...(m[3] ? { chat: parseInt(m[3], 36) } : {}) };
+    const grant: LinkGrant = {
+      expires: parseInt(m[1]!, 36),
+      user: parseInt(m[2]!, 36),
+      ...(m[3] ? { chat: parseInt(m[3], 36) } : {}),
+    };
     return grant.expires > now ? grant : undefined;
   }
 

@@ -80,7 +80,11 @@ export class Viewer {
     url.searchParams.set('v', refs);
     url.searchParams.set('i', String(selected));
     url.searchParams.set('l', lang);
-    if (grant) url.searchParams.set('t', this.signer.sign(refs, { ...grant, expires: Math.floor(Date.now() / 1000 + this.settings.linkHours * 3600) }));
+    if (grant)
+      url.searchParams.set(
+        't',
+        this.signer.sign(refs, { ...grant, expires: Math.floor(Date.now() / 1000 + this.settings.linkHours * 3600) }),
+      );
     return url.toString();
   }
 
@@ -89,18 +93,35 @@ export class Viewer {
     const url = new URL(req.url ?? '/', 'http://viewer');
     if (url.pathname !== this.base && !url.pathname.startsWith(`${this.base}/`)) return false;
     const route = url.pathname.slice(this.base.length) || '/';
-    const headers = { 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff', 'Referrer-Policy': 'no-referrer' };
+    const headers = {
+      'Content-Security-Policy': CSP,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+    };
     const file = this.files[route];
     if (req.method !== 'GET' && req.method !== 'HEAD') res.writeHead(405, headers).end();
-    else if (file) res.writeHead(200, { ...headers, 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(file.body);
+    else if (file)
+      res.writeHead(200, { ...headers, 'Content-Type': file.type, 'Cache-Control': 'no-cache' }).end(file.body);
     else if (route !== '/api/view') res.writeHead(404, headers).end();
     else this.respond(req, url, res, headers);
     return true;
   }
 
-  private respond(req: http.IncomingMessage, url: URL, res: http.ServerResponse, headers: Record<string, string>): void {
+  private respond(
+    req: http.IncomingMessage,
+    url: URL,
+    res: http.ServerResponse,
+    headers: Record<string, string>,
+  ): void {
     void this.view(req, url).then(
-      ({ status, body }) => res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' }).end(JSON.stringify(body)),
+      ({ status, body }) =>
+        res
+          .writeHead(status, {
+            ...headers,
+            'Content-Type': 'application/json; charset=utf-8',
+            'Cache-Control': 'no-store',
+          })
+          .end(JSON.stringify(body)),
       (err: unknown) => {
         log.error({ err }, 'viewer request failed');
         res.writeHead(500, headers).end();
@@ -126,17 +147,39 @@ export class Viewer {
     if (!found) return { status: 200, body: { quotes, selected, notice: t.missing, blocks: [], total: 0, from: 0 } };
     const { doc, laid } = found;
     const at = locate(doc, laid, ref);
-    const head = { title: doc.title, file: doc.file, quotes, selected, total: laid.blocks.length, labels: { page: TEXTS[lang].page } };
+    const head = {
+      title: doc.title,
+      file: doc.file,
+      quotes,
+      selected,
+      total: laid.blocks.length,
+      labels: { page: TEXTS[lang].page },
+    };
     const from = q.get('from');
     if (from !== null) {
       const start = Math.min(Math.max(Number(from) || 0, 0), laid.blocks.length);
       return { status: 200, body: { ...head, from: start, blocks: shownBlocks(laid, start, start + PAGE, at) } };
     }
-    const notice = !at ? t.changedGone : at.status === 'moved' ? t.changedMoved : at.status === 'sentence' ? t.changedSentence : undefined;
+    const notice = !at
+      ? t.changedGone
+      : at.status === 'moved'
+        ? t.changedMoved
+        : at.status === 'sentence'
+          ? t.changedSentence
+          : undefined;
     const quoted = at ? blockAt(laid, at.mark[0]) : 0;
     const start = Math.max(0, quoted - BEFORE);
-    const body = { ...head, ...(notice ? { notice } : {}), from: start, at: at ? quoted : undefined, blocks: shownBlocks(laid, start, quoted + AFTER, at) };
-    log.debug({ file: doc.file, blocks: laid.blocks.length, ms: Math.round(performance.now() - started) }, 'viewer: document shown');
+    const body = {
+      ...head,
+      ...(notice ? { notice } : {}),
+      from: start,
+      at: at ? quoted : undefined,
+      blocks: shownBlocks(laid, start, quoted + AFTER, at),
+    };
+    log.debug(
+      { file: doc.file, blocks: laid.blocks.length, ms: Math.round(performance.now() - started) },
+      'viewer: document shown',
+    );
     return { status: 200, body };
   }
 
@@ -144,7 +187,11 @@ export class Viewer {
    * Who is looking, if they may: Telegram's initData (in `Authorization: tma …`) checked with the
    * bot token and its age, or a link token signed for these quotes and not expired; then the bot's rule for who may ask.
    */
-  private async viewer(req: http.IncomingMessage, v: string, token: string | null): Promise<{ user: number; lang?: Lang } | undefined> {
+  private async viewer(
+    req: http.IncomingMessage,
+    v: string,
+    token: string | null,
+  ): Promise<{ user: number; lang?: Lang } | undefined> {
     const auth = req.headers.authorization ?? '';
     if (auth.startsWith('tma ')) {
       const initData = auth.slice(4);
@@ -167,7 +214,6 @@ export class Viewer {
   }
 }
 
-
 /** The viewer alone on `port` (polling mode): its routes, 404 for anything else. Resolves once listening. */
 export async function serveViewer(viewer: Viewer, port: number, host?: string): Promise<http.Server> {
   const { createServer } = await import('node:http');
@@ -175,6 +221,8 @@ export async function serveViewer(viewer: Viewer, port: number, host?: string): 
     if (!viewer.handle(req, res)) res.writeHead(404).end();
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
-  log.info(`document viewer: serving ${new URL(viewer.url).pathname} on port ${(server.address() as { port: number }).port}`);
+  log.info(
+    `document viewer: serving ${new URL(viewer.url).pathname} on port ${(server.address() as { port: number }).port}`,
+  );
   return server;
 }
