@@ -180,7 +180,9 @@ async function until(condition: () => boolean, what: string, timeoutMs = 60_000)
 function expectFilesMatchManifest(build: string): void {
   const manifest = JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8')) as Manifest;
   // seals.json is a cache of checksums (src/index/seals.ts), not data of the build.
-  expect(Object.keys(manifest.checksums).sort()).toEqual(entries(build).filter((f) => f !== FILES.manifest && f !== SEALS_FILE));
+  expect(Object.keys(manifest.checksums).sort()).toEqual(
+    entries(build).filter((f) => f !== FILES.manifest && f !== SEALS_FILE),
+  );
   for (const [f, sum] of Object.entries(manifest.checksums))
     expect(sha256(readFileSync(path.join(build, f))), f).toBe(sum);
 }
