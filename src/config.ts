@@ -33,16 +33,7 @@ const schema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
   TELEGRAM_API_ROOT: z.string().url().default('https://api.telegram.org'),
-  ADMIN_IDS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.string().regex(/^\d+$/, 'must be numeric Telegram user ids, comma-separated').transform(Number))),
+  ADMIN_IDS: ids('must be numeric Telegram user ids, comma-separated'),
   /**
    * Who may ask: empty (the default) = everyone. Otherwise only these users, and anyone in these
    * chats (group ids are negative); admins always, and admins allow or revoke more from the chat.
