@@ -50,6 +50,8 @@ describe('a question is split into its subject and what it asks for', () => {
       ['trade', 'union', 'represents', 'railway', 'workers'],
       undefined,
     ],
+    // Numbers as the search writes them, so "how many" is not answered by the question's own number.
+    ['How many of the 5,000 refugees returned?', [], ['5000', 'refugees', 'returned'], 'number'],
   ])('%s', (question, subject, asked, wants) => {
     expect(questionParts(question)).toEqual({ subject, asked, ...(wants ? { wants } : {}) });
   });

@@ -260,10 +260,6 @@ function mark(hit: Hit, sentence: string): void {
 }
 
 /**
- * The first `count` candidates (best first) that share no text with a better one: overlapping
- * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence.
- */
-/**
  * The first `topK` distinct passages by fused score, then by coverage of the question, then by
  * label. Coverage is costly (every word of a passage against every word of the question), so it
  * is computed only inside the groups of equal score that are read before `topK` distinct passages
@@ -288,6 +284,10 @@ export function rankedPassages<
   return distinctPassages(ordered, topK);
 }
 
+/**
+ * The first `count` candidates (best first) that share no text with a better one: overlapping
+ * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence.
+ */
 export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(
   ranked: T[],
   count: number,

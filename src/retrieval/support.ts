@@ -1,6 +1,7 @@
 import { dot } from '../index/dense.js';
 import type { LexicalSearch } from '../index/indexData.js';
 import type { QuestionParts } from '../text/asked.js';
+import { terms } from '../text/terms.js';
 
 /**
  * Whether a passage supports each part of a question (its subject, and what it asks for): by
@@ -61,8 +62,8 @@ export class PartSupport {
 
 const MONTHS =
   /(?<!\p{L})(january|february|march|april|may|june|july|august|september|october|november|december|январ|феврал|март|апрел|ма[йя]|июн|июл|август|сентябр|октябр|ноябр|декабр|yanvar|fevral|mart|aprel|iyun|iyul|avqust|sentyabr|oktyabr|noyabr|dekabr|ocak|şubat|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım|aralık)/iu;
-const numbersIn = (text: string) =>
-  [...text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*/gu)].map(([n]) => n.replace(/[.,]/g, ''));
+/** The numbers of a text as `terms` writes them ("5,000" → "5000"), as the question's parts hold them. */
+const numbersIn = (text: string) => terms(text).filter((t) => /^\p{N}/u.test(t));
 
 /**
  * Whether the passage holds the kind of thing the question wants, beyond what the question itself

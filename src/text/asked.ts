@@ -75,8 +75,10 @@ export function questionParts(question: string): QuestionParts {
     const token = match[0];
     const joined = /['’-]/.test(question[match.index - 1] ?? '');
     const suffix = joined && previousNamed && !capitalised(token) && !/^\p{N}/u.test(token);
-    // Folded words, not stems: the parts are searched again with `terms` (which stems them).
-    const term = terms(token).length > 0 ? fold(token) : undefined;
+    // Folded words, not stems: the parts are searched again with `terms` (which stems them);
+    // numbers as `terms` writes them ("5,000" → "5000"), so they compare with a passage's.
+    const [searched] = terms(token);
+    const term = searched === undefined || /^\p{N}/u.test(token) ? searched : fold(token);
     const startsName = i > 0 || /^\p{Lu}{2,}$/u.test(token) || capitalised(tokens[1]?.[0] ?? '');
     const name = capitalised(token) && startsName && !QUESTION_WORDS.has(fold(token));
     previousNamed = name || /^\p{N}/u.test(token) || (suffix && previousNamed);
