@@ -159,6 +159,7 @@ describe('bench run (tiny sizes, test model)', () => {
       'hnsw.bin',
       'lexical.bin',
       'manifest.json',
+      'seals.json', // the checksums' seals (index/seals.ts): part of what a build writes
       'texts.jsonl',
       'vectors.f32',
     ]);
