@@ -145,6 +145,11 @@ export class Engine {
     return { build, manifest };
   }
 
+  /** See Retriever.forgetQuestions. */
+  forgetQuestions(): void {
+    this.retriever.forgetQuestions();
+  }
+
   get isReindexing(): boolean {
     return this.reindexing !== undefined;
   }

@@ -48,7 +48,11 @@ function instrument(embedder: Embedder): { elapsed: () => number; restore: () =>
   };
 }
 
-/** Questions cycled to about `target` queries, after one untimed warm-up pass. */
+/**
+ * Questions cycled to about `target` queries, after one untimed warm-up pass. Each is timed as a
+ * new question (the retriever's remembered query embeddings are dropped first): users rarely ask
+ * the same words twice, and a cycled list would otherwise time only the first round's model calls.
+ */
 export async function queryPathSection(
   engine: Engine,
   questions: string[],
@@ -73,6 +77,7 @@ export async function queryPathSection(
   try {
     for (let r = 0; r < rounds; r++) {
       for (const q of questions) {
+        engine.forgetQuestions();
         const e0 = timer.elapsed();
         const t0 = performance.now();
         const out = await reply(q);

@@ -103,6 +103,11 @@ export class Retriever {
     return vector;
   }
 
+  /** Forgets the remembered query embeddings: the bench times questions as if asked the first time. */
+  forgetQuestions(): void {
+    this.queryVectors.clear();
+  }
+
   /**
    * The `topK` best passages for a question. Only the first `described` get their best sentence
    * now (the ones shown first; one batched embedding call at most); `describe` does the rest.
