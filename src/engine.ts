@@ -1,128 +1,63 @@
 import { embedderOptions, type Config } from './config.js';
-import {
-  buildIndex,
-  damagedFile,
-  fullEmbeddingKey,
-  searchSettingsChanged,
-  type BuildProgress,
-  type BuildSummary,
-} from './index/build.js';
-import { buildInWorker, type Builder } from './index/buildInWorker.js';
+import { isUnavailable } from './db/pool.js';
+import { fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
-import { loadIndex } from './index/loader.js';
-import { lockIndex } from './index/lock.js';
-import { readManifest, type Manifest } from './index/manifest.js';
-import { PostgresIndex } from './index/postgres/source.js';
-import { buildSettings, readLimits, searchOptions } from './index/settings.js';
-import { isUnavailable } from './db/pool.js';
+import type { Manifest } from './index/manifest.js';
+import { buildSettings, readLimits } from './index/settings.js';
+import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
 import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
+import { buildInWorker, type Builder } from './storage/builder.js';
+import { openStorage, type Storage } from './storage/storage.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
 
+/** What an engine is made of; `Engine.open` opens from the configuration what is not given. */
+export interface EngineParts {
+  /** Where the index (and the desk, counters…) live; the engine closes it. */
+  storage?: Storage;
+  embedder?: Embedder;
+  /** How `reindex` builds: in a worker thread (tests pass one they can hold). */
+  builder?: Builder;
+}
+
 /**
- * The whole retrieval pipeline behind one object, shared by the terminal and the bot.
- * Re-indexing runs in a worker thread and writes beside the live index; the retriever is swapped
- * only when the new index is complete and loaded, so questions keep being answered meanwhile.
+ * The whole retrieval pipeline behind one object, shared by the terminal and the bot, over any
+ * storage (files or PostgreSQL: one code path). Re-indexing runs in a worker thread and writes
+ * beside the live index; the retriever is swapped only when the new index is complete and loaded,
+ * so questions keep being answered meanwhile.
  */
 export class Engine {
   private reindexing: Promise<BuildSummary> | undefined;
+  private readonly stopFollowing: () => void;
 
   private constructor(
     readonly config: Config,
+    readonly storage: Storage,
     readonly embedder: Embedder,
     private retriever: Retriever,
-    /** How `reindex` builds: in a worker thread (tests pass one they can hold). */
     private readonly builder: Builder,
-    /** Set when the index lives in PostgreSQL (DATABASE_URL) instead of INDEX_DIR. */
-    readonly postgres?: PostgresIndex,
-  ) {}
-
-  /** Opens the index, building it first (in this thread) when there is none or it no longer fits. */
-  static async open(
-    config: Config,
-    onProgress?: (p: BuildProgress) => void,
-    { builder = buildInWorker }: { builder?: Builder } = {},
-  ): Promise<Engine> {
-    const embedder = await loadEmbedder(embedderOptions(config));
-    if (config.DATABASE_URL) return Engine.openPostgres(config, embedder, builder, onProgress);
-    let reuse = true;
-    try {
-      const reason = staleReason(config, embedder, readManifest(config.INDEX_DIR).manifest);
-      if (!reason)
-        return new Engine(
-          config,
-          embedder,
-          new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)),
-          builder,
-        );
-      log.warn(`The index is out of date: ${reason}. Building the index now.`);
-    } catch (err) {
-      if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
-      log.warn(`${err.detail} Building the index now.`);
-      reuse = err.kind !== 'corrupt'; // damaged files are not trusted for reuse
-    }
-    try {
-      const summary = await buildIndex(buildSettings(config), embedder, onProgress, { reuse });
-      for (const { file, reason } of summary.skipped) log.warn(`skipped ${file}: ${reason}`); // no summary is printed here
-    } catch (err) {
-      // Another process is building right now: answer from the live index if there is a usable one.
-      if (!(err instanceof IndexError && err.kind === 'busy' && reuse)) throw err;
-      const live = await loadIndex(config.INDEX_DIR).catch(() => undefined);
-      if (!live || live.manifest.modelIdentity !== embedder.identity || live.manifest.dim !== embedder.dim) throw err;
-      log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
-      return new Engine(config, embedder, new Retriever(live, embedder, retrievalSettings(config)), builder);
-    }
-    return new Engine(
-      config,
-      embedder,
-      new Retriever(await loadIndex(config.INDEX_DIR), embedder, retrievalSettings(config)),
-      builder,
+  ) {
+    // Replicas sharing a database switch to the generations other processes build.
+    this.stopFollowing = storage.index.follow(
+      () => this.retriever.index.build,
+      (next) => this.use(next),
     );
   }
 
-  /**
-   * The index in PostgreSQL: built first when there is none or it no longer fits (as with files);
-   * then the engine follows the generations other processes switch to.
-   */
-  private static async openPostgres(
-    config: Config,
-    embedder: Embedder,
-    builder: Builder,
-    onProgress?: (p: BuildProgress) => void,
-  ): Promise<Engine> {
-    const postgres = await PostgresIndex.connect(config.DATABASE_URL!, searchOptions(config));
-    const live = await postgres.openLive().catch((err) => {
-      if (err instanceof IndexError && err.kind === 'missing') return undefined;
+  /** Opens the index, building it first (in this thread) when there is none or it no longer fits. */
+  static async open(config: Config, onProgress?: (p: BuildProgress) => void, parts: EngineParts = {}): Promise<Engine> {
+    const embedder = parts.embedder ?? (await loadEmbedder(embedderOptions(config)));
+    const storage = parts.storage ?? (await openStorage(config));
+    try {
+      const index = await openOrBuild(config, storage.index, embedder, onProgress);
+      const retriever = new Retriever(index, embedder, retrievalSettings(config));
+      return new Engine(config, storage, embedder, retriever, parts.builder ?? buildInWorker);
+    } catch (err) {
+      await storage.close();
       throw err;
-    });
-    const reason = live ? staleReason(config, embedder, live.manifest) : 'there is none yet';
-    let index = live;
-    if (reason) {
-      log.warn(`The index in the database is out of date: ${reason}. Building the index now.`);
-      try {
-        const summary = await postgres.build(buildSettings(config), embedder, onProgress);
-        for (const { file, reason } of summary.skipped) log.warn(`skipped ${file}: ${reason}`);
-        index = await postgres.openLive();
-      } catch (err) {
-        const usable = live && live.manifest.modelIdentity === embedder.identity && live.manifest.dim === embedder.dim;
-        if (!(err instanceof IndexError && err.kind === 'busy' && usable)) throw err;
-        log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
-      }
     }
-    const engine = new Engine(
-      config,
-      embedder,
-      new Retriever(index!, embedder, retrievalSettings(config)),
-      builder,
-      postgres,
-    );
-    postgres.watch(
-      () => engine.retriever.index.build,
-      (next) => engine.use(next),
-    );
-    return engine;
   }
 
   /** Answers from `index` from now on (questions in flight finish on the one they started with). */
@@ -130,9 +65,10 @@ export class Engine {
     this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config));
   }
 
-  /** Closes the database connections, if any (the file store holds nothing open). */
+  /** Stops following other processes' builds and closes the storage (database connections, if any). */
   async close(): Promise<void> {
-    await this.postgres?.close();
+    this.stopFollowing();
+    await this.storage.close();
   }
 
   get manifest(): Manifest {
@@ -188,31 +124,13 @@ export class Engine {
         let summary = await this.builder(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
         if (summary.buildDir === this.retriever.index.build) return summary;
-        if (this.postgres) {
-          // The build switched the database: if it cannot be read right now, the generation watcher
-          // switches this replica as soon as it can (the build itself succeeded).
-          await this.postgres.openLive().then(
-            (index) => this.use(index),
-            (err: unknown) => {
-              if (!isUnavailable(err)) throw err;
-              log.warn(
-                `the new index is built; PostgreSQL does not answer right now (${(err as Error).message}), switching to it when it does`,
-              );
-            },
-          );
-          return summary;
-        }
-        let index = await loadIndex(this.config.INDEX_DIR).catch((err: unknown) => {
-          if (err instanceof IndexError && err.kind === 'corrupt') return undefined;
-          throw err;
-        });
-        if (!index) {
-          // The new build does not load (damaged after it was written): build from the documents, reusing nothing.
+        let index = await this.openBuilt();
+        if (index === 'damaged') {
           log.warn('The new index does not load: building it again from the documents.');
           summary = await this.builder(this.config, onProgress, { reuse: false });
-          index = await loadIndex(this.config.INDEX_DIR);
+          index = await this.storage.index.openLive();
         }
-        this.use(index);
+        if (index) this.use(index);
         return summary;
       } finally {
         this.reindexing = undefined;
@@ -222,29 +140,34 @@ export class Engine {
   }
 
   /**
+   * The generation a build just made live; 'damaged' when it does not load (damaged after it was
+   * written); undefined when the storage does not answer right now: the build itself succeeded,
+   * and a shared storage's follower switches to it as soon as it answers.
+   */
+  private async openBuilt(): Promise<IndexData | 'damaged' | undefined> {
+    return this.storage.index.openLive().catch((err: unknown) => {
+      if (err instanceof IndexError && err.kind === 'corrupt') return 'damaged' as const;
+      if (!isUnavailable(err)) throw err;
+      log.warn(
+        `the new index is built; the database does not answer right now (${(err as Error).message}), switching to it when it does`,
+      );
+      return undefined;
+    });
+  }
+
+  /**
    * "Nothing changed", decided here before any worker is started and any model loaded (that was most
-   * of the time of an unchanged re-index): the live build is the one answering, fits the model, the
-   * settings and every document's size and time (as at start, see staleReason), and every data
-   * file still matches its checksum (a stat per file while its seal holds, see index/seals.ts).
-   * Anything else goes to the worker, whose build decides again.
+   * of the time of an unchanged re-index): the live index fits the model, the settings and every
+   * document's size and time (as at start, see staleReason), and the store vouches that it is still
+   * the live one and intact (files: a stat per file while its seal holds, see index/seals.ts).
+   * Anything else goes to the builder, whose build decides again.
    */
   private async unchangedSummary(): Promise<BuildSummary | undefined> {
-    if (this.postgres) return undefined;
     const started = performance.now();
-    let live: { build: string; manifest: Manifest };
-    try {
-      live = readManifest(this.config.INDEX_DIR);
-    } catch {
-      return undefined; // missing or damaged: the build says what to do
-    }
-    const { build, manifest } = live;
-    if (build !== this.retriever.index.build || staleReason(this.config, this.embedder, manifest)) return undefined;
-    const unlock = lockIndex(this.config.INDEX_DIR); // another build running is "busy", as from the worker
-    try {
-      if (await damagedFile(build, manifest)) return undefined;
-    } finally {
-      unlock();
-    }
+    const { build } = this.retriever.index;
+    if (staleReason(this.config, this.embedder, this.manifest)) return undefined;
+    const manifest = await this.storage.index.unchangedSince(build);
+    if (!manifest) return undefined;
     return {
       documents: manifest.documents.length,
       chunks: manifest.chunkCount,
@@ -266,6 +189,43 @@ export class Engine {
   }
 }
 
+/**
+ * The live index when it fits the model, the settings and the documents; else a new one built now
+ * (in this thread: nothing answers yet). While another process builds, a usable live index answers.
+ */
+async function openOrBuild(
+  config: Config,
+  store: IndexStore,
+  embedder: Embedder,
+  onProgress?: (p: BuildProgress) => void,
+): Promise<IndexData> {
+  let reuse = true;
+  try {
+    const reason = staleReason(config, embedder, (await store.liveManifest()).manifest);
+    if (!reason) return await store.openLive();
+    log.warn(`The index is out of date: ${reason}. Building the index now.`);
+  } catch (err) {
+    if (!(err instanceof IndexError) || err.kind === 'busy') throw err;
+    log.warn(`${err.detail} Building the index now.`);
+    reuse = err.kind !== 'corrupt'; // damaged files are not trusted for reuse
+  }
+  try {
+    const summary = await store.build(buildSettings(config), embedder, onProgress, { reuse });
+    for (const { file, reason } of summary.skipped) log.warn(`skipped ${file}: ${reason}`); // no summary is printed here
+  } catch (err) {
+    // Another process is building right now: answer from the live index if there is a usable one.
+    if (!(err instanceof IndexError && err.kind === 'busy' && reuse)) throw err;
+    const live = await store.openLive().catch(() => undefined);
+    if (!live || !fitsModel(live.manifest, embedder)) throw err;
+    log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
+    return live;
+  }
+  return store.openLive();
+}
+
+const fitsModel = (manifest: Manifest, embedder: Embedder) =>
+  manifest.modelIdentity === embedder.identity && manifest.dim === embedder.dim;
+
 function retrievalSettings(config: Config) {
   return {
     efSearch: config.HNSW_EF_SEARCH,
@@ -279,7 +239,7 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
   if (manifest.model === embedder.modelId && manifest.modelIdentity !== embedder.identity) {
     return `it was built with another version of ${manifest.model} (${manifest.modelIdentity.replace(/^hub:/, '')}), the configured one is ${embedder.identity.replace(/^hub:/, '')}`;
   }
-  if (manifest.modelIdentity !== embedder.identity || manifest.dim !== embedder.dim) {
+  if (!fitsModel(manifest, embedder)) {
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
   if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';

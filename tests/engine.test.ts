@@ -11,7 +11,7 @@ import { embedderOptions } from '../src/config.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildProgress } from '../src/index/build.js';
-import { buildInWorker } from '../src/index/buildInWorker.js';
+import { buildInWorker } from '../src/storage/builder.js';
 import { IndexError } from '../src/index/layout.js';
 import { lockIndex } from '../src/index/lock.js';
 import { loadEmbedder } from '../src/vectors/embedder.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from '../src/documents/load.js';
-import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
+import { buildInWorker, type Builder } from '../src/storage/builder.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';

@@ -23,6 +23,7 @@ const LAYERS: [name: string, paths: string[]][] = [
   ['retrieval', ['retrieval/']],
   ['replies', ['replies/']],
   ['state beyond the index', ['desk/', 'db/']],
+  ['storage', ['storage/']],
   ['engine', ['engine.ts']],
   ['front ends', ['telegram/', 'bench/']],
   ['commands', ['cli/']],

@@ -8,7 +8,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
-import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
+import { buildInWorker, type Builder } from '../src/storage/builder.js';
 import { Engine } from '../src/engine.js';
 import { searchOptions } from '../src/index/settings.js';
 import { PostgresIndex } from '../src/index/postgres/source.js';
@@ -272,7 +272,7 @@ describe('lexical search in PostgreSQL', () => {
       expect((await runCli('index.ts', [], env, work)).code).toBe(0);
       const files = await loadIndex(indexDir);
       const engine = await Engine.open(testConfig({ ...env, DATABASE_URL: db.url }));
-      const pgLive = await engine.postgres!.openLive();
+      const pgLive = await engine.storage.index.openLive();
       const lexical = pgLive.lexical as PgLexical;
       expect(lexical).toBeInstanceOf(PgLexical);
       for (const q of questions) {
@@ -340,13 +340,13 @@ describe('vector search in PostgreSQL', () => {
     expect(hnsw.recallAt10).toBeGreaterThanOrEqual(0.95);
     const options = await sqlRows(db.url, `SELECT reloptions FROM pg_class WHERE relname = 'cite_passages_hnsw'`);
     expect(options[0].reloptions.sort()).toEqual(['ef_construction=120', 'm=24']);
-    const dense = (await engine.postgres!.openLive()).dense as PgDense;
+    const dense = (await engine.storage.index.openLive()).dense as PgDense;
     const q = await engine.embedder.embedQuery(EXPELLED);
     expect(dense.efSearch).toBe(hnsw.efSearch);
     const generation = await liveGenerationOf(db.url);
     // The planner costs the index above a sort of the whole table from ef_search 400 on: still the index.
     for (const ef of [hnsw.efSearch, 400, 1000]) {
-      const plan = await new PgDense(engine.postgres!.db, generation, ef).plan(q, 50);
+      const plan = await new PgDense((engine.storage.index as PostgresIndex).db, generation, ef).plan(q, 50);
       expect(plan, `ef_search ${ef}`).toMatch(/Index Scan using cite_passages_hnsw/);
       expect(plan).not.toMatch(/Seq Scan|Sort/);
     }
@@ -370,7 +370,7 @@ describe('vector search in PostgreSQL', () => {
     );
     const doc = engine.manifest.documents.reduce((a, b) => (b.chunks > a.chunks ? b : a));
     expect(doc.chunks).toBeGreaterThan(5);
-    const pool = engine.postgres!.db;
+    const pool = (engine.storage.index as PostgresIndex).db;
     const query = pool.query.bind(pool);
     let queries = 0;
     pool.query = ((...args: Parameters<typeof query>) => (queries++, query(...args))) as typeof pool.query;

@@ -100,7 +100,7 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
     const replica = await PostgresIndex.connect(url, searchOptions(config));
     let seen: IndexData | undefined;
     let current = (await replica.openLive()).build;
-    replica.watch(
+    replica.follow(
       () => current,
       (index) => ((seen = index), (current = index.build)),
       3_600_000,
@@ -112,7 +112,7 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
       .at as number;
     await until(() => seen !== undefined, 5_000);
     const lag = Date.now() - switchedAt;
-    expect(seen!.build).toBe((await builder.postgres!.openLive()).build);
+    expect(seen!.build).toBe((await builder.storage.index.openLive()).build);
     expect(lag).toBeLessThan(1_000);
     await replica.close();
     await builder.close();
@@ -162,7 +162,7 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
     const generation = Number((await rows(url, 'SELECT generation FROM cite_live'))[0].generation);
     const q = await engine.embedder.embedQuery('How many Azerbaijanis were expelled in 1948-1953?');
     for (const ef of [hnsw.efSearch, 400, 800, 1000]) {
-      const plan = await new PgDense(engine.postgres!.db, generation, ef).plan(q, 50);
+      const plan = await new PgDense((engine.storage.index as PostgresIndex).db, generation, ef).plan(q, 50);
       expect(plan, `ef_search ${ef}`).toMatch(/Index Scan using cite_passages_hnsw/);
     }
     await engine.close();

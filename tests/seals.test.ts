@@ -7,7 +7,7 @@
 import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildInWorker, type Builder } from '../src/index/buildInWorker.js';
+import { buildInWorker, type Builder } from '../src/storage/builder.js';
 import { Engine } from '../src/engine.js';
 import { sha256 } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';

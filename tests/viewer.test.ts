@@ -552,6 +552,7 @@ describe('the document changed after the answer', () => {
 describe('stored texts', () => {
   it('a build from before paragraphs were stored is laid out as plain text is read; a missing texts file means no viewer', async () => {
     const { LiveTexts } = await import('../src/telegram/viewer/documents.js');
+    const { TextsReader } = await import('../src/index/texts.js');
     const { documentId } = await import('../src/telegram/viewer/links.js');
     const { sha256 } = await import('../src/index/layout.js');
     const build = tmp();
@@ -563,7 +564,7 @@ describe('stored texts', () => {
       documents: [{ ...engine.manifest.documents[0]!, file: 'old.txt', title: 'Old title', hash: 'a'.repeat(64) }],
       checksums: { 'texts.jsonl': sha256(data) },
     };
-    const texts = new LiveTexts(() => ({ build, manifest }));
+    const texts = new LiveTexts(() => ({ build, manifest }), TextsReader.open);
     expect(texts.available).toBe(true);
     const { laid } = texts.document(documentId('old.txt'))!;
     expect(laid.blocks.map((b) => [b.paragraph, text.slice(b.start, b.end)])).toEqual([
@@ -572,6 +573,6 @@ describe('stored texts', () => {
       [2, 'Second paragraph of the old build.'],
     ]);
     expect(texts.document('000000000000')).toBeUndefined();
-    expect(new LiveTexts(() => ({ build: tmp(), manifest })).available).toBe(false);
+    expect(new LiveTexts(() => ({ build: tmp(), manifest }), TextsReader.open).available).toBe(false);
   });
 });

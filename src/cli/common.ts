@@ -10,9 +10,9 @@ import { ModelLoadError } from '../vectors/embedder.js';
 import { describeCalibration } from '../replies/gate.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
-import { isUnavailable } from '../db/pool.js';
 import { SchemaError } from '../index/postgres/schema.js';
 import { staleBuildWarning } from '../modules.js';
+import { unreachableMessage } from '../storage/storage.js';
 
 /** Progress of an index build: a bar on a terminal, log lines otherwise. */
 export function progressReporter(): (p: BuildProgress) => void {
@@ -94,8 +94,8 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
       err instanceof SchemaError
     ) {
       process.stderr.write(`\n${err.message}\n`);
-    } else if (isUnavailable(err)) {
-      process.stderr.write(`\nPostgreSQL (DATABASE_URL) cannot be reached: ${(err as Error).message}\n`);
+    } else if (unreachableMessage(err)) {
+      process.stderr.write(`\n${unreachableMessage(err)}\n`);
     } else {
       log.error(err);
     }

@@ -2,7 +2,6 @@ import type { Bot } from 'grammy';
 import { ConfigError, type Config } from '../config.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
-import { PgUpdateClaims } from '../db/updateClaims.js';
 import { serveWebhook } from '../telegram/webhook.js';
 import { exitAfter, stopSignal } from './signals.js';
 import type { Viewer } from '../telegram/viewer/server.js';
@@ -14,11 +13,11 @@ export async function runWebhook(bot: Bot, engine: Engine, config: Config, viewe
       'WEBHOOK_URL is set but WEBHOOK_SECRET is not: set it, so that only Telegram can post updates.',
     );
   const healthy = async () => {
-    if (engine.postgres) await engine.postgres.db.query('SELECT 1');
+    await engine.storage.check();
     return true;
   };
-  // With DATABASE_URL an update posted to two replicas is answered by one (else: once by this process).
-  const claims = engine.postgres ? new PgUpdateClaims(engine.postgres.db) : undefined;
+  // An update posted twice (to two replicas sharing a storage, too) is answered once.
+  const claims = engine.storage.openUpdateClaims();
   const webhook = await serveWebhook(bot, {
     url: config.WEBHOOK_URL!,
     secret: config.WEBHOOK_SECRET,

@@ -3,8 +3,9 @@ import { sequentialize } from '@grammyjs/runner';
 import { Bot, Composer, GrammyError, type Context } from 'grammy';
 import type { Config } from '../config.js';
 import type { DeskStore } from '../desk/store.js';
-import { JsonLinesStore } from '../desk/jsonLines.js';
 import type { Engine } from '../engine.js';
+import { isUnavailable } from '../db/pool.js';
+import type { Storage } from '../storage/storage.js';
 import { log } from '../log.js';
 import { TEXTS } from '../replies/texts.js';
 import { access, askPolicy } from './access.js';
@@ -14,10 +15,6 @@ import { feedback } from './feedback.js';
 import { isAddressed, langOf, type BotDeps } from './context.js';
 import { IndexUpdates } from './indexUpdates.js';
 import { questions } from './questions.js';
-import { RecentAnswers, type RecentStore } from '../replies/recent.js';
-import { isUnavailable, type Db } from '../db/pool.js';
-import { MemoryCounters, PgCounters, PgRecentAnswers } from '../db/botState.js';
-import { PgDeskStore } from '../desk/postgres.js';
 import { remove } from './remove.js';
 import { sources } from './sources.js';
 import { Stats } from './stats.js';
@@ -27,7 +24,7 @@ import { reliableTransport } from './transport.js';
 import { tellInterruptedUploads, uploads } from './uploads.js';
 import { inline } from './inline.js';
 import { replyQuote } from './replyQuote.js';
-import { LiveTexts } from './viewer/documents.js';
+import { liveTextsOf } from './viewer/documents.js';
 import { Viewer } from './viewer/server.js';
 
 export { COMMANDS, commandsIn, registerCommands } from './commands.js';
@@ -42,12 +39,12 @@ const BUTTON_PRESSES_PER_MINUTE = 30;
 export function createBot(
   engine: Engine,
   config: Config & { TELEGRAM_BOT_TOKEN: string },
-  store: DeskStore = defaultDesk(engine, config),
+  store: DeskStore = engine.storage.openDesk(),
 ) {
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
-  // With DATABASE_URL, what buttons and rate limits need is shared by every replica.
-  const db = engine.postgres?.db;
-  const recent: RecentStore = db ? new PgRecentAnswers(db) : new RecentAnswers(1000);
+  // In a shared storage, what buttons and rate limits need is shared by every replica.
+  const { storage } = engine;
+  const recent = storage.openRecentAnswers();
   const deps: BotDeps = { engine, config, recent, stats: new Stats(), store, updates: new IndexUpdates(engine) };
   if (config.VIEWER_URL) {
     const settings = {
@@ -55,7 +52,7 @@ export function createBot(
       botToken: config.TELEGRAM_BOT_TOKEN,
       linkHours: config.VIEWER_LINK_HOURS,
     };
-    deps.viewer = new Viewer(settings, new LiveTexts(() => engine.live), askPolicy(deps));
+    deps.viewer = new Viewer(settings, liveTextsOf(engine), askPolicy(deps));
   }
 
   // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
@@ -65,7 +62,7 @@ export function createBot(
   bot.api.config.use(
     reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }),
   );
-  bot.use(access(deps), rateLimits(config, db));
+  bot.use(access(deps), rateLimits(config, storage));
 
   bot.use(
     sources(deps),
@@ -74,7 +71,7 @@ export function createBot(
     uploads(deps),
     buttons(deps),
     feedback(deps),
-    inline(deps, db),
+    inline(deps),
     replyQuote(deps),
     questions(deps),
   );
@@ -86,7 +83,7 @@ export function createBot(
       { err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id },
       'update failed',
     );
-    // The database is unreachable (replicas with DATABASE_URL): a short note, the pool reconnects by itself.
+    // The database is unreachable (a shared storage): a short note, the pool reconnects by itself.
     const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
     if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403))
       await ctx.reply(apology).catch(() => {});
@@ -112,12 +109,12 @@ export function createBot(
  * only messages meant for the bot count, so chatting in a group never trips it. Button presses are limited
  * separately and always answered, so a Telegram client never keeps a spinner going.
  */
-function rateLimits(config: Config, db: Db | undefined): Composer<Context> {
+function rateLimits(config: Config, storage: Storage): Composer<Context> {
   const composer = new Composer<Context>();
-  // Counted in PostgreSQL when replicas share one (else in this process).
-  const counters = (scope: string) => (db ? { storageClient: new PgCounters(db, 60_000, scope) } : {});
+  // Counted in the storage when replicas share one (else in this process).
+  const buttonCounts = storage.limiterClient('buttons', 60_000);
   // Questions by when they were sent (a bot that is behind gets old ones in a burst).
-  const questionCounters = db ? new PgCounters(db, WINDOW_SECONDS * 1000, 'questions') : new MemoryCounters();
+  const questionCounters = storage.windowCounters('questions', WINDOW_SECONDS * 1000);
   composer.filter(isAddressed).use(questionLimit(config.RATE_LIMIT_PER_MINUTE, questionCounters));
   composer.on(
     'callback_query',
@@ -127,7 +124,7 @@ function rateLimits(config: Config, db: Db | undefined): Composer<Context> {
       alwaysReply: true,
       keyGenerator: (ctx) => ctx.from?.id.toString(),
       onLimitExceeded: (ctx: Context) => ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].tooManyPresses }),
-      ...counters('buttons'),
+      ...(buttonCounts ? { storageClient: buttonCounts } : {}),
     }),
   );
   return composer;
@@ -138,8 +135,3 @@ const onlyText = new Composer<Context>();
 onlyText.on('message', (ctx) => {
   if (ctx.chat.type === 'private') return ctx.reply(TEXTS[langOf(ctx)].onlyText);
 });
-
-/** Feedback, uploads and access decisions: in PostgreSQL with DATABASE_URL (shared by replicas), else beside the index. */
-function defaultDesk(engine: Engine, config: Config): DeskStore {
-  return engine.postgres ? new PgDeskStore(engine.postgres.db) : JsonLinesStore.open(config.INDEX_DIR);
-}

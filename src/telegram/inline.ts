@@ -1,8 +1,6 @@
 import { limit } from '@grammyjs/ratelimiter';
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import type { InlineQueryResultArticle } from 'grammy/types';
-import { PgCounters } from '../db/botState.js';
-import type { Db } from '../db/pool.js';
 import { composeReply, paragraphLabel, quoteOf } from '../replies/compose.js';
 import { prepareQuestion } from '../replies/conversation.js';
 import { escapeHtml, htmlQuote, notCoveredHtml } from '../replies/html.js';
@@ -25,9 +23,10 @@ const CACHE_SECONDS = 30;
  * cover gets one result saying so. Who may ask is checked before (access.ts); the rate limit
  * is the questions' one, counted apart (Telegram sends a query as the user types).
  */
-export function inline(deps: BotDeps, db?: Db): Composer<Context> {
+export function inline(deps: BotDeps): Composer<Context> {
   const { engine, config, viewer } = deps;
   const composer = new Composer<Context>();
+  const storageClient = engine.storage.limiterClient('inline', 60_000); // shared by replicas, if they share storage
   const limited = composer.on('inline_query').use(
     limit({
       timeFrame: 60_000,
@@ -42,7 +41,7 @@ export function inline(deps: BotDeps, db?: Db): Composer<Context> {
             start_parameter: 'help',
           },
         }),
-      ...(db ? { storageClient: new PgCounters(db, 60_000, 'inline') } : {}),
+      ...(storageClient ? { storageClient } : {}),
     }),
   );
 

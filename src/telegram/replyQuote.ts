@@ -8,7 +8,7 @@ import { shownHits, type Hit } from '../retrieval/search.js';
 import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
 import { answerOfButtons } from './callbacks.js';
 import { addViewerButtons, audienceOf } from './viewer/buttons.js';
-import { advance, blockAt, LiveTexts, tidy } from './viewer/documents.js';
+import { advance, blockAt, liveTextsOf, tidy, type LiveTexts } from './viewer/documents.js';
 import { documentId, inkCount } from './viewer/links.js';
 import { partAt } from '../chunks/chunk.js';
 
@@ -27,7 +27,7 @@ const squeeze = (s: string) => s.replace(/\s+/g, ' ').trim();
 export function replyQuote(deps: BotDeps): Composer<Context> {
   const { engine, config, recent, viewer } = deps;
   const composer = new Composer<Context>();
-  const texts = viewer?.texts ?? new LiveTexts(() => engine.live);
+  const texts = viewer?.texts ?? liveTextsOf(engine);
 
   composer.on('message:text', async (ctx, next) => {
     const { quote, reply_to_message: replied } = ctx.message;

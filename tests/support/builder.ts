@@ -1,5 +1,5 @@
 import type { BuildSummary } from '../../src/index/build.js';
-import { buildInWorker, type Builder } from '../../src/index/buildInWorker.js';
+import { buildInWorker, type Builder } from '../../src/storage/builder.js';
 
 /** How a steered build runs, given the real one (in its worker thread) and the build's arguments. */
 type Steering = (real: Builder, ...args: Parameters<Builder>) => Promise<BuildSummary>;

@@ -6,6 +6,8 @@ import type { Embedder } from '../../vectors/embedder.js';
 import type { BuildProgress, BuildSettings, BuildSummary } from '../build.js';
 import type { IndexData } from '../indexData.js';
 import { IndexError } from '../layout.js';
+import type { Manifest } from '../manifest.js';
+import type { IndexStore } from '../store.js';
 import { buildInPostgres } from './build.js';
 import { GENERATION_CHANNEL, generationName, liveGeneration, openGeneration, type SearchOptions } from './reader.js';
 import { migrate } from './schema.js';
@@ -17,7 +19,7 @@ const WATCH_MS = 1_000;
  * The index in PostgreSQL, as one process sees it: opens the live generation, builds new ones,
  * and notices when another process switched to a new one.
  */
-export class PostgresIndex {
+export class PostgresIndex implements IndexStore {
   private readonly watchers = new Set<() => void>();
 
   private constructor(
@@ -44,6 +46,21 @@ export class PostgresIndex {
     return openGeneration(this.db, generation, this.search);
   }
 
+  async liveManifest(): Promise<{ build: string; manifest: Manifest }> {
+    const { build, manifest } = await this.openLive(); // opening a generation reads one row
+    return { build, manifest };
+  }
+
+  /** A database build checks what changed itself (its data cannot be damaged behind its back). */
+  async unchangedSince(): Promise<undefined> {
+    return undefined;
+  }
+
+  /** The documents' texts are not kept in the database (the viewer offers no button then). */
+  texts(): undefined {
+    return undefined;
+  }
+
   build(
     settings: Omit<BuildSettings, 'indexDir'>,
     embedder: Embedder,
@@ -59,7 +76,7 @@ export class PostgresIndex {
    * The answers go on from the index in use until the new one is open. Returns the function that
    * stops watching.
    */
-  watch(current: () => string, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
+  follow(current: () => string, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
     let busy = false;
     let again = false;
     const check = async (): Promise<void> => {

@@ -1,7 +1,8 @@
 import { sentenceSpans } from '../../text/sentences.js';
 import { cleanDocument, type Span } from '../../documents/clean.js';
 import type { ManifestDocument, Manifest } from '../../index/manifest.js';
-import { TextsReader, type StoredText } from '../../index/texts.js';
+import type { StoredText, TextsReader } from '../../index/texts.js';
+import type { Engine } from '../../engine.js';
 import { log } from '../../log.js';
 import { documentId, fingerprint, type QuoteRef } from './links.js';
 
@@ -11,13 +12,24 @@ export interface LiveIndex {
   manifest: Manifest;
 }
 
+/** The engine's live index, read through its store. */
+export const liveTextsOf = (engine: Pick<Engine, 'live' | 'storage'>) =>
+  new LiveTexts(
+    () => engine.live,
+    (live) => engine.storage.index.texts(live),
+  );
+
 /** What the viewer reads: the live index's documents by id, and their texts (undefined: no stored texts, e.g. PostgreSQL). */
 export class LiveTexts {
   private opened: { build: string; reader: TextsReader | undefined; byId: Map<string, ManifestDocument> } | undefined;
   /** The last few documents read (a reader scrolls through one document in several requests). */
   private readonly cache = new Map<string, Laid>();
 
-  constructor(private readonly live: () => LiveIndex) {}
+  constructor(
+    private readonly live: () => LiveIndex,
+    /** The store's reader of a generation's texts (index/store.ts `texts`). */
+    private readonly textsOf: (live: LiveIndex) => TextsReader | undefined,
+  ) {}
 
   /** Whether the live index keeps the documents' texts (buttons to the viewer are offered only then). */
   get available(): boolean {
@@ -29,7 +41,7 @@ export class LiveTexts {
     if (this.opened?.build !== build) {
       let reader: TextsReader | undefined;
       try {
-        reader = TextsReader.open({ build, manifest });
+        reader = this.textsOf({ build, manifest });
       } catch (err) {
         log.error({ err }, 'the stored texts of the live index are unreadable');
       }

@@ -1,12 +1,12 @@
 import type { Config } from '../config.js';
 import { stderrIsTTY } from '../log.js';
 import { DocumentsError } from '../documents/load.js';
-import { ModelLoadError } from '../vectors/embedder.js';
-import type { BuildProgress, BuildSummary } from './build.js';
-import { IndexError } from './layout.js';
+import type { BuildProgress, BuildSummary } from '../index/build.js';
+import { IndexError } from '../index/layout.js';
 import { startWorker } from '../modules.js';
+import { ModelLoadError } from '../vectors/embedder.js';
 
-/** Messages from the worker (src/index/worker.ts). */
+/** Messages from the worker (buildWorker.ts). */
 export type WorkerMessage =
   | { type: 'progress'; progress: BuildProgress }
   | { type: 'done'; summary: BuildSummary }
@@ -24,7 +24,8 @@ export type Builder = (
 
 /**
  * Runs an index build in a worker thread, so reading, embedding and writing never stall the event
- * loop of the process that keeps answering questions. The worker loads its own copy of the model.
+ * loop of the process that keeps answering questions. The worker loads its own copy of the model
+ * and opens the configured storage's index itself (storage.ts).
  * Errors come back as the same error classes (with their messages) as an in-process build.
  */
 export function buildInWorker(
@@ -33,7 +34,7 @@ export function buildInWorker(
   { reuse = true }: { reuse?: boolean } = {},
 ): Promise<BuildSummary> {
   return new Promise((resolve, reject) => {
-    const worker = startWorker(import.meta.url, 'worker', { workerData: { config, reuse, stderrIsTTY } });
+    const worker = startWorker(import.meta.url, 'buildWorker', { workerData: { config, reuse, stderrIsTTY } });
     let settled = false;
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'progress') return onProgress(m.progress);

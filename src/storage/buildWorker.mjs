@@ -1,5 +1,5 @@
 // Entry of the index build worker thread when running from the TypeScript sources (see src/modules.ts):
-// a worker does not inherit tsx, so this plain module registers it and then loads worker.ts.
+// a worker does not inherit tsx, so this plain module registers it and then loads buildWorker.ts.
 import { workerData } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 

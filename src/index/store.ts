@@ -1,0 +1,38 @@
+import type { Embedder } from '../vectors/embedder.js';
+import type { BuildProgress, BuildSettings, BuildSummary } from './build.js';
+import type { IndexData } from './indexData.js';
+import type { Manifest } from './manifest.js';
+import type { TextsReader } from './texts.js';
+
+/**
+ * Where the index lives: build folders in INDEX_DIR (FileIndexStore) or generations in PostgreSQL
+ * (PostgresIndex). The engine, the bot and the commands see only this; which one is chosen from the
+ * configuration in one place (storage/storage.ts `openStorage`). A generation's `build` name is
+ * compared for equality only: what it means is the store's business.
+ */
+export interface IndexStore {
+  /** The live generation's manifest, without reading its data; IndexError 'missing' | 'corrupt'. */
+  liveManifest(): Promise<{ build: string; manifest: Manifest }>;
+  /** The live generation, opened for retrieval; IndexError 'missing' | 'corrupt'. */
+  openLive(): Promise<IndexData>;
+  /** Builds a new generation from the documents and makes it the live one once complete. */
+  build(
+    settings: BuildSettings,
+    embedder: Embedder,
+    onProgress?: (p: BuildProgress) => void,
+    options?: { reuse?: boolean },
+  ): Promise<BuildSummary>;
+  /**
+   * The live manifest when `build` is still the live generation and its data is intact, told
+   * without a build (cheaply: a stat per file while its seal holds); undefined when only a build can tell.
+   */
+  unchangedSince(build: string): Promise<Manifest | undefined>;
+  /**
+   * Calls `onNew` with each generation another process switches to after `current()` (replicas
+   * sharing one database); returns the function that stops following.
+   */
+  follow(current: () => string, onNew: (index: IndexData) => void): () => void;
+  /** The stored texts of a generation's documents (the document viewer), when this store keeps them. */
+  texts(live: { build: string; manifest: Manifest }): TextsReader | undefined;
+  close(): Promise<void>;
+}
