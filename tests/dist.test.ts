@@ -40,7 +40,7 @@ describe('the compiled commands (dist/)', () => {
   it('are plain JavaScript beside their data files, without the tsx loaders of the workers', () => {
     const files = readdirSync(path.join(root, 'dist'), { recursive: true }) as string[];
     expect(files).toContain(path.join('cli', 'index.js'));
-    expect(files).toContain(path.join('index', 'worker.js'));
+    expect(files).toContain(path.join('storage', 'buildWorker.js'));
     expect(files).toContain(path.join('documents', 'readWorker.js'));
     expect(files).toContain(path.join('index', 'offtopic.tsv'));
     expect(files.filter((f) => f.endsWith('.ts') || f.endsWith('.mjs'))).toEqual([]);
