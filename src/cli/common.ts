@@ -94,10 +94,10 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
       err instanceof SchemaError
     ) {
       process.stderr.write(`\n${err.message}\n`);
-    } else if (unreachableMessage(err)) {
-      process.stderr.write(`\n${unreachableMessage(err)}\n`);
     } else {
-      log.error(err);
+      const unreachable = unreachableMessage(err);
+      if (unreachable) process.stderr.write(`\n${unreachable}\n`);
+      else log.error(err);
     }
     process.exitCode = 1;
   }

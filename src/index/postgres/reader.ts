@@ -19,6 +19,15 @@ export async function liveGeneration(db: Db): Promise<number | undefined> {
   return row?.generation == null ? undefined : Number(row.generation);
 }
 
+/** A generation's manifest alone (no postings, no statistics): for deciding whether it still fits. */
+export async function generationManifest(db: Db, generation: number): Promise<Manifest> {
+  const row = (
+    await db.query<{ manifest: unknown }>('SELECT manifest FROM cite_generations WHERE id = $1', [generation])
+  ).rows[0];
+  if (!row) throw new IndexError(`Generation ${generation} of the index is not in the database.`, 'missing');
+  return row.manifest as Manifest; // written by the build from a checked manifest
+}
+
 export interface SearchOptions {
   /** Up to this many passages the vectors are compared exhaustively (exact), beyond through HNSW. */
   exactSearchMax: number;

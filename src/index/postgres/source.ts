@@ -9,7 +9,14 @@ import { IndexError } from '../layout.js';
 import type { Manifest } from '../manifest.js';
 import type { IndexStore } from '../store.js';
 import { buildInPostgres } from './build.js';
-import { GENERATION_CHANNEL, generationName, liveGeneration, openGeneration, type SearchOptions } from './reader.js';
+import {
+  GENERATION_CHANNEL,
+  generationManifest,
+  generationName,
+  liveGeneration,
+  openGeneration,
+  type SearchOptions,
+} from './reader.js';
 import { migrate } from './schema.js';
 
 /** How often a replica looks at the pointer row for a new generation (besides hearing of it). */
@@ -41,14 +48,19 @@ export class PostgresIndex implements IndexStore {
 
   /** The live generation, or an IndexError 'missing' before the first build. */
   async openLive(): Promise<IndexData> {
-    const generation = await liveGeneration(this.db);
-    if (generation === undefined) throw new IndexError('No index in the database yet.', 'missing');
-    return openGeneration(this.db, generation, this.search);
+    return openGeneration(this.db, await this.liveId(), this.search);
   }
 
+  /** Only the manifest row: an old generation's postings blob is not fetched and parsed for it. */
   async liveManifest(): Promise<{ build: string; manifest: Manifest }> {
-    const { build, manifest } = await this.openLive(); // opening a generation reads one row
-    return { build, manifest };
+    const generation = await this.liveId();
+    return { build: generationName(generation), manifest: await generationManifest(this.db, generation) };
+  }
+
+  private async liveId(): Promise<number> {
+    const generation = await liveGeneration(this.db);
+    if (generation === undefined) throw new IndexError('No index in the database yet.', 'missing');
+    return generation;
   }
 
   /** A database build checks what changed itself (its data cannot be damaged behind its back). */
