@@ -138,7 +138,7 @@ async function pickModel(env: NodeJS.ProcessEnv, base: Config, temp: string[], l
     config,
     embedder,
     note:
-      `${note}; FALLBACK: the offline bag-of-words test model (src/vectors/testModel.ts, vocabulary of ${base.SEEDS_DIR}) ` +
+      `${note}; FALLBACK: the offline bag-of-words test model (src/vectors/testModel.ts, vocabulary of the documents folder ${base.SEEDS_DIR}) ` +
       'written to a temp dir. Its quality and speed are NOT those of a real embedding model.',
     temp,
   };

@@ -247,7 +247,7 @@ export function renderScale(s: ScaleResult): string {
   const out: string[] = [];
   out.push(
     `${s.documents.toLocaleString('en-US')} generated documents, ${s.chunks.toLocaleString('en-US')} passages, ${mb(s.textBytes)} of text ` +
-      `(seeds' vocabulary, Zipf-distributed, deterministic), embedded with the model above and indexed by \`buildIndex\`.`,
+      `(the documents folder's vocabulary, Zipf-distributed, deterministic), embedded with the model above and indexed by \`buildIndex\`.`,
     '',
   );
   const serve = s.serve;

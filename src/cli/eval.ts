@@ -1,12 +1,12 @@
 import { describeCalibration } from '../replies/gate.js';
 import {
-  calibrate,
   type DecisionRow,
   decisions,
   type EvalReport,
   halfOf,
   readQuestions,
   score,
+  thresholdsBestOn,
 } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
@@ -73,9 +73,9 @@ await run(async (config) => {
         : 'no calibration in this index'
       : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
   process.stdout.write(`  in use: ${gate}; LEXICAL_THRESHOLD=${config.LEXICAL_THRESHOLD}\n`);
-  const c = calibrate(items, answers, config.TOP_K);
+  const best = thresholdsBestOn(items, answers, config.TOP_K);
   process.stdout.write(
-    `  for comparison, the thresholds that decide best on this very set (top ${config.TOP_K}): DENSE_THRESHOLD=${c.dense.toFixed(3)} ` +
-      `LEXICAL_THRESHOLD=${c.lexical.toFixed(3)} (${(100 * c.accuracy).toFixed(0)}% right)\n`,
+    `  for comparison, the thresholds that decide best on this very set (top ${config.TOP_K}): DENSE_THRESHOLD=${best.dense.toFixed(3)} ` +
+      `LEXICAL_THRESHOLD=${best.lexical.toFixed(3)} (${(100 * best.accuracy).toFixed(0)}% right)\n`,
   );
 });

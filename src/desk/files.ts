@@ -152,8 +152,6 @@ export function headOf(file: string, bytes = 8192): Uint8Array {
 /** `uploads/<name>` relative to the documents folder. */
 export const uploadPath = (name: string) => `${UPLOADS_DIR}/${name}`;
 
-export const uploadExists = (seedsDir: string, name: string) => existsSync(path.join(seedsDir, UPLOADS_DIR, name));
-
 /**
  * Moves a downloaded file to its name in the uploads folder. Without `replace`, an existing file
  * is never overwritten (a hard link fails if the name is taken, also when two uploads race):

@@ -25,14 +25,6 @@ export interface FeedbackSummary {
   lastUnanswered: string[];
 }
 
-/** What /stats shows: vote counts and the latest questions to look at, without repeats. */
-export function summarise(feedback: Feedback[], unanswered: Unanswered[], last = 5): FeedbackSummary {
-  const tally = new Tally();
-  for (const u of unanswered) tally.add({ type: 'unanswered', ...u });
-  for (const f of feedback) tally.add({ type: 'feedback', ...f });
-  return tally.summary(last);
-}
-
 /**
  * The figures of /stats, kept up to date record by record in little memory: each user's latest
  * vote on each answer (a number, not the record) and the latest few questions, not the history.

@@ -108,7 +108,7 @@ export async function measureGates(
       p50: quantile(pseudo, 0.5),
     },
     chunks: liveChunks,
-    support: await calibrateSupport(embedder, sampled),
+    support: await measureSupportGate(embedder, sampled),
   };
 }
 
@@ -118,7 +118,7 @@ export async function measureGates(
  * word forms are unrelated; the gate is the cosine only UNRELATED_SHARE of them reach. How many
  * phrases reach it with their own passage shows what meaning alone can confirm.
  */
-async function calibrateSupport(embedder: Embedder, texts: string[]): Promise<SupportGate | undefined> {
+async function measureSupportGate(embedder: Embedder, texts: string[]): Promise<SupportGate | undefined> {
   const words = LexicalIndex.build(
     texts.map((text, label) => ({ label, text, title: '' })),
     texts.length,

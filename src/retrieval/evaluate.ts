@@ -142,7 +142,7 @@ export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): E
  * the midpoints between observed values. Quoting noise for an unanswerable question counts a little
  * worse than declining an answerable one, so ties go to the stricter thresholds.
  */
-export function calibrate(items: EvalItem[], answers: Answer[], topK: number) {
+export function thresholdsBestOn(items: EvalItem[], answers: Answer[], topK: number) {
   const observed = answers.map((a) => ({
     sim: Math.max(-1, ...a.hits.slice(0, topK).map((h) => h.similarity)),
     cov: Math.max(0, ...a.hits.slice(0, topK).map((h) => h.coverage)),
