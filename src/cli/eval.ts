@@ -15,7 +15,7 @@ import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 const USAGE = 'Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical] [--half A|B]';
 
 /** The three reply kinds per language group and kind of question, and recall over the passages shown. */
-export function formatDecisions(rows: Record<string, DecisionRow>): string {
+function formatDecisions(rows: Record<string, DecisionRow>): string {
   const pct = (x: number, n: number) => (n ? `${Math.round((100 * x) / n)}%` : '-').padStart(4);
   const lines = Object.entries(rows)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -28,7 +28,7 @@ export function formatDecisions(rows: Record<string, DecisionRow>): string {
   return ['replies (sure / unsure / not covered):', ...lines].join('\n');
 }
 
-export function formatReport(r: EvalReport): string {
+function formatReport(r: EvalReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows = Object.entries(r.groups).map(
     ([g, m]) =>

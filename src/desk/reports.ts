@@ -5,7 +5,7 @@ import type { DeskEntry, Feedback, Unanswered } from './store.js';
 const RECENT_KEPT = 200;
 
 /** A user's last vote on each answer: pressing 👍 then 👎 counts once, as 👎. */
-export function latestVotes(feedback: Feedback[]): Feedback[] {
+function latestVotes(feedback: Feedback[]): Feedback[] {
   const latest = new Map<string, Feedback>();
   for (const f of feedback) {
     const key = `${f.answer}\0${f.user}`;

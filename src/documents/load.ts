@@ -79,7 +79,7 @@ function isLinkToFolder(full: string): boolean {
  * The real path of a file of the documents folder, or why it must not be read: nothing outside the
  * folder is ever read, whatever links (of the file or of a folder on its way) point to.
  */
-export function insideFolder(dir: string, file: string): string | { reason: string } {
+function insideFolder(dir: string, file: string): string | { reason: string } {
   let real: string;
   let root: string;
   try {

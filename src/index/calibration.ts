@@ -8,7 +8,7 @@ import { LexicalIndex } from './lexical.js';
 import { pseudoQuestions } from './sample.js';
 
 /** The support gate (applied by retrieval/support.ts): when a passage supports a part of a question by meaning. */
-export const supportGateSchema = z.object({
+const supportGateSchema = z.object({
   /** Cosine between a part of a question and a passage at which the passage supports it by meaning. */
   gate: z.number(),
   /** Phrases (the asked-for part of questions cut from passages) it was measured with. */

@@ -91,7 +91,7 @@ export interface EvalReport {
 }
 
 /** Language group: English, or the other languages together (cross-lingual questions). */
-export const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
+const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
 
 export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): EvalReport {
   const groups: Record<string, GroupMetrics> = {};
