@@ -11,8 +11,8 @@ import type { Feedback } from '../src/desk/store.js';
 import type { BuildSummary } from '../src/index/build.js';
 import { packMessages, TELEGRAM_LIMIT, escapeHtml } from '../src/replies/html.js';
 import { TEXTS } from '../src/replies/texts.js';
-import { pageOf, pageStarts } from '../src/telegram/pages.js';
-import { resultText } from '../src/telegram/reindexStatus.js';
+import { pageOf, pageStarts } from '../src/telegram/ui/pages.js';
+import { resultText } from '../src/telegram/ui/reindexStatus.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

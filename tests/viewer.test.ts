@@ -16,7 +16,7 @@ import { TEXTS } from '../src/replies/texts.js';
 import { ADMIN, quotedBold, startBot, TOKEN, user, type RunningBot } from './support/botHarness.js';
 import type { FakeBotApi, SentMessage } from './support/fakeBotApi.js';
 import { writeFormatFolder } from './support/formatFixtures.js';
-import { serveWebhook } from '../src/telegram/webhook.js';
+import { serveWebhook } from '../src/telegram/delivery/webhook.js';
 import { serveViewer } from '../src/telegram/viewer/server.js';
 import { makeLongPdf, QUOTED_PAGE, QUOTED_SENTENCE } from './support/longPdf.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';

@@ -1,14 +1,15 @@
 import { Composer, type Context } from 'grammy';
-import { quoteOf } from '../replies/compose.js';
-import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
-import { TEXTS } from '../replies/texts.js';
-import { answerButtons, pressedAnswer } from './answerButtons.js';
-import { langOf, replyHtml, type BotDeps } from './context.js';
-import { CALLBACKS } from './callbacks.js';
-import { addViewerButtons, audienceOf } from './viewer/buttons.js';
+import { quoteOf } from '../../replies/compose.js';
+import { escapeHtml, htmlQuote, packMessages } from '../../replies/html.js';
+import { TEXTS } from '../../replies/texts.js';
+import { answerButtons, pressedAnswer } from '../ui/answerButtons.js';
+import { CALLBACKS } from '../ui/callbacks.js';
+import { replyHtml } from '../ui/messages.js';
+import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import type { BotDeps } from './context.js';
 
 /** "Full passage" and "More results" under an answer. */
-export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<Context> {
+export function passages({ engine, config, recent, viewer }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const shown = config.TOP_K;
 
@@ -49,12 +50,3 @@ export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<C
 
   return composer;
 }
-
-/**
- * Last in line: every other button press (forged data, an older bot's buttons, a game button
- * without data) is answered too, so no client keeps its spinner going.
- */
-export const unknownButtons = new Composer<Context>();
-unknownButtons.on('callback_query', (ctx) =>
-  ctx.answerCallbackQuery(ctx.callbackQuery.data !== undefined ? { text: TEXTS[langOf(ctx)].buttonExpired } : {}),
-);

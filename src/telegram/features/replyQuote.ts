@@ -1,16 +1,17 @@
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
-import { quoteOf } from '../replies/compose.js';
-import { TEXTS } from '../replies/texts.js';
-import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
-import { shownHits, type Hit } from '../retrieval/search.js';
-import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
-import { answerOfButtons } from './callbacks.js';
-import { addViewerButtons, audienceOf } from './viewer/buttons.js';
-import { advance, blockAt, liveTextsOf, tidy, type LiveTexts } from './viewer/documents.js';
-import { documentId, inkCount } from './viewer/links.js';
-import { partAt } from '../chunks/chunk.js';
+import { escapeHtml, htmlQuote, packMessages } from '../../replies/html.js';
+import { quoteOf } from '../../replies/compose.js';
+import { TEXTS } from '../../replies/texts.js';
+import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
+import { shownHits, type Hit } from '../../retrieval/search.js';
+import { partAt } from '../../chunks/chunk.js';
+import { answerOfButtons } from '../ui/callbacks.js';
+import { langOf, replyHtml } from '../ui/messages.js';
+import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import { advance, blockAt, liveTextsOf, tidy, type LiveTexts } from '../viewer/documents.js';
+import { documentId, inkCount } from '../viewer/links.js';
+import { isAddressed, type BotDeps } from './context.js';
 
 /** Passages searched for the quoted text, and for the paragraph's neighbours in other documents. */
 const CANDIDATES = 10;

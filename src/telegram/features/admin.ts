@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { Composer, type Context } from 'grammy';
-import { log } from '../log.js';
-import { escapeHtml, packMessages } from '../replies/html.js';
-import { TEXTS, type Lang } from '../replies/texts.js';
-import { describeCalibration } from '../replies/gate.js';
-import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
-import { reindexWithStatus } from './reindexStatus.js';
+import { log } from '../../log.js';
+import { escapeHtml, packMessages } from '../../replies/html.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import { describeCalibration } from '../../replies/gate.js';
+import { langOf, replyHtml } from '../ui/messages.js';
+import { reindexWithStatus } from '../ui/reindexStatus.js';
+import { isAdminOf, type BotDeps } from './context.js';
 
 /** Commands only administrators may use; anyone else gets one polite refusal. */
 export const ADMIN_COMMANDS = ['stats', 'reindex', 'allow', 'revoke'];

@@ -1,12 +1,13 @@
 import { Composer, type Context } from 'grammy';
-import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
-import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
-import { log } from '../log.js';
-import { TEXTS, type Lang } from '../replies/texts.js';
-import { type Answer, decisionOf, shownHits } from '../retrieval/search.js';
-import { answerButtons } from './answerButtons.js';
-import { addViewerButtons, audienceOf } from './viewer/buttons.js';
-import { hashedUser, isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
+import { helpText, prepareQuestion, trimmedNote } from '../../replies/conversation.js';
+import { escapeHtml, packMessages, renderHtmlBlocks } from '../../replies/html.js';
+import { log } from '../../log.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import { type Answer, decisionOf, shownHits } from '../../retrieval/search.js';
+import { answerButtons } from '../ui/answerButtons.js';
+import { langOf, replyHtml } from '../ui/messages.js';
+import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import { hashedUser, isAddressed, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
 const HITS_PER_QUESTION = 10;
