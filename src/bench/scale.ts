@@ -258,102 +258,112 @@ export async function serveProbe(
   }
 }
 
+/** The serving probe's figures; undefined when it failed. */
+export const probeFigures = (result: ServeProbeResult | { error: string }) => ('error' in result ? undefined : result);
+
 export function renderScale(s: ScaleResult): string {
-  const out: string[] = [];
-  out.push(
+  return [
     `${s.documents.toLocaleString('en-US')} generated documents, ${s.chunks.toLocaleString('en-US')} passages, ${mb(s.textBytes)} of text ` +
       `(the documents folder's vocabulary, Zipf-distributed, deterministic), embedded with the model above and indexed by \`buildIndex\`.`,
     '',
-  );
-  const serve = s.serve;
-  const rows: (string | number)[][] = [
-    [
-      'full build',
-      `${secs(s.build.totalMs)} (${s.build.chunksPerSecond.toFixed(0)} passages/s; embedding ${secs(s.build.embedMs)})`,
-      '',
-    ],
-  ];
-  if ('error' in serve) rows.push(['serving process', `failed: ${serve.error}`, '']);
-  else {
-    const r = serve.reindexOneChanged;
-    rows.push(
-      [
-        'start to first answer (fresh process)',
-        secs(serve.startToFirstAnswerMs),
-        `≤ 3 s; open ${secs(serve.openMs)}, first answer ${ms(serve.firstAnswerMs)} ms`,
-      ],
-      [
-        `query, end to end (${serve.queries} questions, one at a time)`,
-        `p50 ${ms(serve.query.p50)} ms, p95 ${ms(serve.query.p95)} ms, max ${ms(serve.maxQueryMs)} ms`,
-        'p95 ≤ 30 ms',
-      ],
-      [
-        're-index, nothing changed (worker)',
-        secs(serve.reindexUnchanged.ms),
-        `≤ 3 s${serve.reindexUnchanged.upToDate ? '; no new build written' : ''}`,
-      ],
-      [
-        're-index, one document changed (worker, swap included)',
-        `${secs(r.ms)} (${r.embeddedChunks} passages embedded)`,
-        '≤ 10 s',
-      ],
-      ['largest event-loop block during that re-index', `${ms(r.maxBlockMs)} ms`, '≤ 200 ms'],
-      [
-        'questions answered during that re-index',
-        `${r.answered} of ${r.asked} (one every 50 ms; slowest ${ms(r.maxAnswerMs)} ms)`,
-        'all',
-      ],
-      ['new text answerable after the swap', r.foundNewText ? 'yes' : 'NO', ''],
-      ['resident memory, steady (after queries, GC)', mb(serve.rssSteadyBytes), '≤ 650 MiB'],
-      ['resident memory, peak during the re-indexes', mb(serve.rssPeakBytes), ''],
-    );
-  }
-  const tuned = s.dense.rows.find((r) => r.ef === s.dense.tunedEf);
-  rows.push([
-    'HNSW recall@10 on the questions, at the efSearch chosen at build',
-    tuned
-      ? `${f(tuned.recall10)} (efSearch ${s.dense.tunedEf}; build measured ${f(s.dense.tunedRecall ?? NaN)})`
-      : 'exact search (no HNSW)',
-    '≥ 0.95',
-  ]);
-  out.push(table(['measure', 'value', 'target'], rows), '');
-  out.push(
+    table(['measure', 'value', 'target'], [buildRow(s), ...servingRows(s.serve), recallRow(s)]),
+    '',
     table(
       ['index file', 'size', 'per passage'],
       Object.entries(s.files).map(([name, bytes]) => [name, mb(bytes), `${(bytes / s.chunks).toFixed(0)} B`]),
     ),
     '',
-  );
-  if (s.dense.rows.length) {
-    out.push(
-      `Vector search on the index's own vectors (the questions embedded by the model; truth = exact scan, p50 ${ms(s.dense.exact.p50)} / p95 ${ms(s.dense.exact.p95)} ms):`,
-      '',
-      table(
-        ['efSearch', 'recall@10', 'p50 ms', 'p95 ms'],
-        s.dense.rows.map((r) => [
-          r.ef === s.dense.tunedEf ? `**${r.ef}** (chosen)` : r.ef,
-          f(r.recall10),
-          ms(r.p50),
-          ms(r.p95),
-        ]),
-      ),
-      '',
-    );
-  }
-  out.push(
+    ...efSearchLines(s),
+    bm25Table(s.lexical),
+    '',
+  ].join('\n');
+}
+
+const buildRow = (s: ScaleResult) => [
+  'full build',
+  `${secs(s.build.totalMs)} (${s.build.chunksPerSecond.toFixed(0)} passages/s; embedding ${secs(s.build.embedMs)})`,
+  '',
+];
+
+/** The serving process's figures against the targets of a bot replica. */
+function servingRows(serve: ScaleResult['serve']): string[][] {
+  if ('error' in serve) return [['serving process', `failed: ${serve.error}`, '']];
+  const r = serve.reindexOneChanged;
+  return [
+    [
+      'start to first answer (fresh process)',
+      secs(serve.startToFirstAnswerMs),
+      `≤ 3 s; open ${secs(serve.openMs)}, first answer ${ms(serve.firstAnswerMs)} ms`,
+    ],
+    [
+      `query, end to end (${serve.queries} questions, one at a time)`,
+      `p50 ${ms(serve.query.p50)} ms, p95 ${ms(serve.query.p95)} ms, max ${ms(serve.maxQueryMs)} ms`,
+      'p95 ≤ 30 ms',
+    ],
+    [
+      're-index, nothing changed (worker)',
+      secs(serve.reindexUnchanged.ms),
+      `≤ 3 s${serve.reindexUnchanged.upToDate ? '; no new build written' : ''}`,
+    ],
+    [
+      're-index, one document changed (worker, swap included)',
+      `${secs(r.ms)} (${r.embeddedChunks} passages embedded)`,
+      '≤ 10 s',
+    ],
+    ['largest event-loop block during that re-index', `${ms(r.maxBlockMs)} ms`, '≤ 200 ms'],
+    [
+      'questions answered during that re-index',
+      `${r.answered} of ${r.asked} (one every 50 ms; slowest ${ms(r.maxAnswerMs)} ms)`,
+      'all',
+    ],
+    ['new text answerable after the swap', r.foundNewText ? 'yes' : 'NO', ''],
+    ['resident memory, steady (after queries, GC)', mb(serve.rssSteadyBytes), '≤ 650 MiB'],
+    ['resident memory, peak during the re-indexes', mb(serve.rssPeakBytes), ''],
+  ];
+}
+
+function recallRow({ dense }: ScaleResult): string[] {
+  const tuned = dense.rows.find((r) => r.ef === dense.tunedEf);
+  return [
+    'HNSW recall@10 on the questions, at the efSearch chosen at build',
+    tuned
+      ? `${f(tuned.recall10)} (efSearch ${dense.tunedEf}; build measured ${f(dense.tunedRecall ?? NaN)})`
+      : 'exact search (no HNSW)',
+    '≥ 0.95',
+  ];
+}
+
+/** Recall and latency at each efSearch tried (none when the index searches exactly). */
+function efSearchLines({ dense }: ScaleResult): string[] {
+  if (!dense.rows.length) return [];
+  return [
+    `Vector search on the index's own vectors (the questions embedded by the model; truth = exact scan, p50 ${ms(dense.exact.p50)} / p95 ${ms(dense.exact.p95)} ms):`,
+    '',
     table(
-      ['BM25', 'value'],
-      [
-        ['persisted postings (lexical.bin) load', `${ms(s.lexical.loadMs)} ms`],
-        ['query p50 / p95 (top 10)', `${ms(s.lexical.query.p50)} / ${ms(s.lexical.query.p95)} ms`],
-        [
-          'MiniSearch on the same chunks: build, query p50 / p95',
-          `${secs(s.lexical.minisearch.buildMs)}, ${ms(s.lexical.minisearch.query.p50)} / ${ms(s.lexical.minisearch.query.p95)} ms`,
-        ],
-        ['agreement with MiniSearch (share of its top 10 also in ours)', f(s.lexical.agreementAt10)],
-      ],
+      ['efSearch', 'recall@10', 'p50 ms', 'p95 ms'],
+      dense.rows.map((r) => [
+        r.ef === dense.tunedEf ? `**${r.ef}** (chosen)` : r.ef,
+        f(r.recall10),
+        ms(r.p50),
+        ms(r.p95),
+      ]),
     ),
     '',
+  ];
+}
+
+function bm25Table(lexical: ScaleResult['lexical']): string {
+  const mini = lexical.minisearch;
+  return table(
+    ['BM25', 'value'],
+    [
+      ['persisted postings (lexical.bin) load', `${ms(lexical.loadMs)} ms`],
+      ['query p50 / p95 (top 10)', `${ms(lexical.query.p50)} / ${ms(lexical.query.p95)} ms`],
+      [
+        'MiniSearch on the same chunks: build, query p50 / p95',
+        `${secs(mini.buildMs)}, ${ms(mini.query.p50)} / ${ms(mini.query.p95)} ms`,
+      ],
+      ['agreement with MiniSearch (share of its top 10 also in ours)', f(lexical.agreementAt10)],
+    ],
   );
-  return out.join('\n');
 }

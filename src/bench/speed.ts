@@ -21,7 +21,7 @@ import { buildSettings } from '../index/settings.js';
 import { isCompiled, nodeArgsFor } from '../modules.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { chooseModel, f, machineInfo, mb, ms, secs, table, type Logger } from './common.js';
-import { makeScaleCorpus, questionsFrom, serveProbe } from './scale.js';
+import { makeScaleCorpus, probeFigures, questionsFrom, serveProbe } from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
 
 export interface SpeedOptions {
@@ -188,8 +188,9 @@ function commitOf(dir: string): string {
 type Probe = ServeProbeResult;
 /** Seconds, or milliseconds below one second. */
 const duration = (x: number) => (x < 1000 ? `${ms(x)} ms` : secs(x));
+/** The figures of a side's runs that did not fail. */
 const ok = (runs: SpeedRun[], side: Side) =>
-  runs.filter((r) => r.side === side && !('error' in r.result)).map((r) => r.result as Probe);
+  runs.filter((r) => r.side === side).flatMap((r) => probeFigures(r.result) ?? []);
 
 /** The best of a side's runs, with the range when there were several ("12.3 (12.3–15.1)"). */
 function best(values: number[], show: (x: number) => string): string {
@@ -225,64 +226,57 @@ const MEASURES: { name: string; target: string; of: (p: Probe) => number; show: 
 ];
 
 export function renderSpeed(r: SpeedResult): string {
-  const out: string[] = [];
-  if (r.before)
-    out.push(
-      `**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`,
-      '',
-    );
-  for (const size of r.sizes) {
-    const sides: Side[] = r.before ? ['before', 'now'] : ['now'];
-    out.push(
-      `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
-      '',
-    );
-    const rows = MEASURES.map((m) => [
-      m.name,
-      ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
-      m.target,
-    ]);
-    const failed = size.runs.filter((x) => 'error' in x.result);
-    rows.push([
-      'load average (1 min) at each run',
-      ...sides.map((side) =>
-        size.runs
-          .filter((x) => x.side === side)
-          .map((x) => f(x.load, 1))
-          .join(', '),
-      ),
-      '2 cores',
-    ]);
-    out.push(table(['measure', ...sides, 'target'], rows), '');
-    for (const x of failed) out.push(`- ${x.side} run failed: ${(x.result as { error: string }).error}`);
-    if (failed.length) out.push('');
-  }
-  if (r.sizes.length > 1) {
-    out.push('How the now-figures grow with the collection (best runs):', '');
-    const first = r.sizes[0]!;
-    const rows = MEASURES.slice(0, 5).map((m) => {
-      const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
-      return [
-        m.name,
-        ...r.sizes.map((s) => m.show(at(s))),
-        ...r.sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`),
-      ];
-    });
-    out.push(
-      table(
-        [
-          'measure',
-          ...r.sizes.map((s) => s.passages.toLocaleString('en-US')),
-          ...r.sizes
-            .slice(1)
-            .map((s) => `${s.passages.toLocaleString('en-US')} / ${first.passages.toLocaleString('en-US')}`),
-        ],
-        rows,
-      ),
-      '',
-    );
-  }
-  return out.join('\n');
+  const sides: Side[] = r.before ? ['before', 'now'] : ['now'];
+  return [
+    ...(r.before
+      ? [
+          `**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`,
+          '',
+        ]
+      : []),
+    ...r.sizes.flatMap((size) => sizeLines(size, sides)),
+    ...(r.sizes.length > 1 ? growthLines(r.sizes) : []),
+  ].join('\n');
+}
+
+/** One collection size: each measure, best of each side's runs, and the runs that failed. */
+function sizeLines(size: SpeedSize, sides: Side[]): string[] {
+  const rows = MEASURES.map((m) => [
+    m.name,
+    ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
+    m.target,
+  ]);
+  const loads = (side: Side) =>
+    size.runs
+      .filter((x) => x.side === side)
+      .map((x) => f(x.load, 1))
+      .join(', ');
+  rows.push(['load average (1 min) at each run', ...sides.map(loads), '2 cores']);
+  const failed = size.runs.flatMap((x) => ('error' in x.result ? [`- ${x.side} run failed: ${x.result.error}`] : []));
+  return [
+    `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
+    '',
+    table(['measure', ...sides, 'target'], rows),
+    '',
+    ...(failed.length ? [...failed, ''] : []),
+  ];
+}
+
+/** How the now-figures grow from the first size to the others (best runs). */
+function growthLines(sizes: SpeedSize[]): string[] {
+  const first = sizes[0]!;
+  const passages = (s: SpeedSize) => s.passages.toLocaleString('en-US');
+  const rows = MEASURES.slice(0, 5).map((m) => {
+    const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
+    return [m.name, ...sizes.map((s) => m.show(at(s))), ...sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`)];
+  });
+  const ratios = sizes.slice(1).map((s) => `${passages(s)} / ${passages(first)}`);
+  return [
+    'How the now-figures grow with the collection (best runs):',
+    '',
+    table(['measure', ...sizes.map(passages), ...ratios], rows),
+    '',
+  ];
 }
 
 /**
