@@ -1,10 +1,10 @@
 import { Composer, type Context } from 'grammy';
 import { quoteOf } from '../../replies/compose.js';
-import { escapeHtml, htmlQuote, packMessages } from '../../replies/html.js';
+import { escapeHtml, htmlQuote } from '../../replies/html.js';
 import { TEXTS } from '../../replies/texts.js';
 import { answerButtons, pressedAnswer } from '../ui/answerButtons.js';
 import { CALLBACKS } from '../ui/callbacks.js';
-import { replyHtml } from '../ui/messages.js';
+import { replyBlocks } from '../ui/messages.js';
 import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
 import type { BotDeps } from './context.js';
 
@@ -33,19 +33,15 @@ export function passages({ engine, config, recent, viewer }: BotDeps): Composer<
         where,
         `<code>${escapeHtml(hit.doc)}</code>`,
       );
-      for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`]))
-        await replyHtml(ctx, message);
-      return;
+      return replyBlocks(ctx, [header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`]);
     }
     await engine.describe(entry, offset, offset + shown); // best sentences only for the page shown
     const next = entry.hits.slice(offset, offset + shown);
     const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1, lang));
-    const messages = packMessages(blocks);
     const keyboard = answerButtons(id, entry, offset, offset + next.length, lang);
     const chat = ctx.callbackQuery.message?.chat;
     if (chat) addViewerButtons(keyboard, viewer, next, audienceOf(chat, ctx.from.id), lang, offset + 1);
-    for (const [i, message] of messages.entries())
-      await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    await replyBlocks(ctx, blocks, keyboard);
   });
 
   return composer;
