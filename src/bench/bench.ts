@@ -24,6 +24,7 @@ import {
   table,
   type Logger,
   type MachineInfo,
+  type ModelChoice,
   type Percentiles,
 } from './common.js';
 import { qualitySection, type ModeQuality } from './quality.js';
@@ -92,78 +93,22 @@ export interface BenchResult {
   loadAfter: number;
 }
 
-export async function runBench(
-  opts: { quick: boolean; qaFile: string; env?: NodeJS.ProcessEnv; sizes?: BenchSizes },
-  log: Logger = stderrLogger,
-): Promise<BenchResult> {
+interface BenchOptions {
+  quick: boolean;
+  qaFile: string;
+  env?: NodeJS.ProcessEnv;
+  sizes?: BenchSizes;
+}
+
+export async function runBench(opts: BenchOptions, log: Logger = stderrLogger): Promise<BenchResult> {
   const started = performance.now();
   const sizes = opts.sizes ?? SIZES[opts.quick ? 'quick' : 'full'];
   const machine = machineInfo();
   const choice = await chooseModel(opts.env ?? process.env, log);
   const { config, embedder } = choice;
-  const tempDir = choice.temp[0]!;
   try {
-    const settings = buildSettings(config);
-    log(`model ${embedder.modelId} (dimension ${embedder.dim}); temp dir ${tempDir}`);
-
-    // 3a. Full build of the configured documents; the Engine below then opens it without rebuilding.
-    log(`build: full index of ${config.SEEDS_DIR}`);
-    const seedsBuild = await fullBuild(
-      settings,
-      config.SEEDS_DIR,
-      config.INDEX_DIR,
-      embedder,
-      `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the documents folder)`,
-    );
-    const engine = await Engine.open(config);
-
-    // 1. Quality.
-    const qaPath = path.resolve(opts.qaFile);
-    let items: EvalItem[] | undefined;
-    if (existsSync(qaPath)) {
-      items = readQuestions(qaPath);
-    } else {
-      log(`quality: ${qaPath} not found, skipping the quality section`);
-    }
-    const quality = items ? await qualitySection(engine, items, log) : undefined;
-
-    // 2. Query path (the question set, or generic questions when there is none).
-    const questions = items?.map((i) => i.q) ?? [
-      'What happened in 1988?',
-      'Who issued the statement?',
-      'Where is the railway?',
-    ];
-    const queryPath = await queryPathSection(engine, questions, sizes.latencyQueries, log);
-
-    // 5. (and 3b) Incremental re-index on a larger corpus.
-    const incremental = await incrementalSection(
-      settings,
-      embedder,
-      config.SEEDS_DIR,
-      tempDir,
-      sizes.incrementalDocs,
-      log,
-    );
-
-    // 6. Reading documents of each format.
-    const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
-
-    // 4. The product at 100,000 passages (last: it takes most of the time).
-    const scale = await scaleSection(
-      config,
-      embedder,
-      { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir },
-      log,
-    );
-
-    // 6. The same collection in PostgreSQL, beside the file store's figures above.
-    const postgres = await postgresSection(
-      config,
-      embedder,
-      { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir },
-      log,
-    );
-
+    log(`model ${embedder.modelId} (dimension ${embedder.dim}); temp dir ${choice.temp[0]!}`);
+    const { items, ...sections } = await runSections(choice, opts, sizes, log);
     return {
       machine,
       model: {
@@ -173,34 +118,80 @@ export async function runBench(
         dtype: config.EMBED_DTYPE,
         batch: config.EMBED_BATCH,
       },
-      config: {
-        HNSW_M: config.HNSW_M,
-        HNSW_EF_CONSTRUCTION: config.HNSW_EF_CONSTRUCTION,
-        HNSW_EF_SEARCH: config.HNSW_EF_SEARCH,
-        EXACT_SEARCH_MAX: config.EXACT_SEARCH_MAX,
-        TOP_K: config.TOP_K,
-        DENSE_THRESHOLD: config.DENSE_THRESHOLD,
-        LEXICAL_THRESHOLD: config.LEXICAL_THRESHOLD,
-        SEEDS_DIR: config.SEEDS_DIR,
-      },
+      config: shownConfig(config),
       sizes,
       quick: opts.quick,
       qa: items
         ? { file: opts.qaFile, questions: items.length, answerable: items.filter((i) => i.gold.length > 0).length }
         : { file: opts.qaFile, missing: true },
-      quality,
-      queryPath,
-      builds: [seedsBuild.result, incremental.full],
-      scale,
-      incremental,
-      postgres,
-      reading,
+      ...sections,
       wallMs: performance.now() - started,
       loadAfter: os.loadavg()[0] ?? NaN,
     };
   } finally {
     for (const d of choice.temp) rmSync(d, { recursive: true, force: true });
   }
+}
+
+/** The settings the figures depend on, for the report's head. */
+const shownConfig = (config: Config): BenchResult['config'] => ({
+  HNSW_M: config.HNSW_M,
+  HNSW_EF_CONSTRUCTION: config.HNSW_EF_CONSTRUCTION,
+  HNSW_EF_SEARCH: config.HNSW_EF_SEARCH,
+  EXACT_SEARCH_MAX: config.EXACT_SEARCH_MAX,
+  TOP_K: config.TOP_K,
+  DENSE_THRESHOLD: config.DENSE_THRESHOLD,
+  LEXICAL_THRESHOLD: config.LEXICAL_THRESHOLD,
+  SEEDS_DIR: config.SEEDS_DIR,
+});
+
+/** Asked when there is no question set: the query path is still timed. */
+const GENERIC_QUESTIONS = ['What happened in 1988?', 'Who issued the statement?', 'Where is the railway?'];
+
+/** The sections in the order they run (the longest, at scale, last); numbered as in the report. */
+async function runSections(choice: ModelChoice, opts: BenchOptions, sizes: BenchSizes, log: Logger) {
+  const { config, embedder } = choice;
+  const tempDir = choice.temp[0]!;
+  const settings = buildSettings(config);
+  // 3a. Full build of the configured documents; the Engine below then opens it without rebuilding.
+  log(`build: full index of ${config.SEEDS_DIR}`);
+  const label = `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the documents folder)`;
+  const seedsBuild = await fullBuild(settings, config.SEEDS_DIR, config.INDEX_DIR, embedder, label);
+  const engine = await Engine.open(config);
+  // 1. Quality, and 2. the query path (the question set, or generic questions when there is none).
+  const items = questionSet(opts.qaFile, log);
+  const quality = items ? await qualitySection(engine, items, log) : undefined;
+  const questions = items?.map((i) => i.q) ?? GENERIC_QUESTIONS;
+  const queryPath = await queryPathSection(engine, questions, sizes.latencyQueries, log);
+  // 5. (and 3b) Incremental re-index on a larger corpus.
+  const incremental = await incrementalSection(
+    settings,
+    embedder,
+    config.SEEDS_DIR,
+    tempDir,
+    sizes.incrementalDocs,
+    log,
+  );
+  // 6. Reading documents of each format.
+  const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
+  // 4. The product at 100,000 passages, then 7. the same collection in PostgreSQL, beside it.
+  const scaleOptions = {
+    ...sizes.scale,
+    exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX,
+    tempDir,
+  };
+  const scale = await scaleSection(config, embedder, scaleOptions, log);
+  const postgres = await postgresSection(config, embedder, scaleOptions, log);
+  const builds = [seedsBuild.result, incremental.full];
+  return { items, quality, queryPath, builds, scale, incremental, postgres, reading };
+}
+
+/** The question set at `qaFile`, or undefined (the quality section skipped) when there is none. */
+function questionSet(qaFile: string, log: Logger): EvalItem[] | undefined {
+  const qaPath = path.resolve(qaFile);
+  if (existsSync(qaPath)) return readQuestions(qaPath);
+  log(`quality: ${qaPath} not found, skipping the quality section`);
+  return undefined;
 }
 
 // ---------------------------------------------------------------- markdown
