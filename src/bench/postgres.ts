@@ -107,7 +107,12 @@ async function oneServer(
   names: string[],
   log: Logger,
 ): Promise<PostgresResult> {
-  const config: Config = { ...base, SEEDS_DIR: corpus, DATABASE_URL: url, EXACT_SEARCH_MAX: opts.exactSearchMax };
+  const config: Config = {
+    ...base,
+    SEEDS_DIR: corpus,
+    store: { kind: 'postgres', url },
+    EXACT_SEARCH_MAX: opts.exactSearchMax,
+  };
   const store = await PostgresIndex.connect(url, searchOptions(config));
   let summary: BuildSummary;
   try {

@@ -190,7 +190,7 @@ async function inPostgres(
   opts: MillionOptions,
   log: Logger,
 ): Promise<MillionResult[]> {
-  config = { ...config, DATABASE_URL: url };
+  config = { ...config, store: { kind: 'postgres', url } };
   const corpus = config.SEEDS_DIR;
   const store = await PostgresIndex.connect(url, searchOptions(config));
   const results: MillionResult[] = [];
