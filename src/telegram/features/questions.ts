@@ -1,11 +1,11 @@
 import { Composer, type Context } from 'grammy';
 import { helpText, prepareQuestion, trimmedNote } from '../../replies/conversation.js';
-import { escapeHtml, packMessages, renderHtmlBlocks } from '../../replies/html.js';
+import { escapeHtml, renderHtmlBlocks } from '../../replies/html.js';
 import { log } from '../../log.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
 import { type Answer, decisionOf, shownHits } from '../../retrieval/search.js';
 import { answerButtons } from '../ui/answerButtons.js';
-import { langOf, replyHtml } from '../ui/messages.js';
+import { langOf, replyBlocks, replyHtml } from '../ui/messages.js';
 import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
 import { hashedUser, isAddressed, type BotDeps } from './context.js';
 
@@ -68,9 +68,7 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
       : undefined;
     if (keyboard)
       addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
-    const messages = packMessages(blocks);
-    for (const [i, message] of messages.entries())
-      await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    await replyBlocks(ctx, blocks, keyboard);
     stats.record(performance.now() - started, decisionOf(answer));
     if (!answer.answered) {
       // The admin's to-do list (/stats, `npm run feedback -- export`).
