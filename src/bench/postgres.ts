@@ -78,7 +78,12 @@ export async function postgresSection(
 /** Built and measured in the server at `url`, then served from it by a fresh process with DATABASE_URL. */
 async function oneServer(run: SectionRun, url: string, server: string): Promise<PostgresResult> {
   const { base, opts, corpus } = run;
-  const config: Config = { ...base, SEEDS_DIR: corpus, DATABASE_URL: url, EXACT_SEARCH_MAX: opts.exactSearchMax };
+  const config: Config = {
+    ...base,
+    SEEDS_DIR: corpus,
+    store: { kind: 'postgres', url },
+    EXACT_SEARCH_MAX: opts.exactSearchMax,
+  };
   const built = await withStore(url, searchOptions(config), (store) => measureStore(run, config, store, server));
   run.log('postgres: serving process with DATABASE_URL (start, queries, re-index while answering)');
   const questionsFile = writeQuestions(path.join(opts.tempDir, 'pg-questions.json'), built.questions);

@@ -196,7 +196,7 @@ interface InServer {
 
 /** The collection built in the server at `url` and measured; then grown in SQL and measured again. */
 async function inPostgres(server: string, url: string, run: MillionRun): Promise<MillionResult[]> {
-  const config: Config = { ...run.config, DATABASE_URL: url };
+  const config: Config = { ...run.config, store: { kind: 'postgres', url } };
   return withStore(url, searchOptions(config), async (store) => {
     const at: InServer = { server, url, config, store, run };
     const results: MillionResult[] = [];

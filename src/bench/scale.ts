@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import MiniSearch from 'minisearch';
-import type { Config } from '../config.js';
+import { childEnvironment, type Config } from '../config.js';
 import { buildSettings } from '../index/settings.js';
 import { buildIndex, type BuildProgress } from '../index/build.js';
 import { ExactIndex, HnswIndex, type Hnsw } from '../index/dense.js';
@@ -254,8 +254,7 @@ export async function serveProbe(
   /** How to start the probe: this code's own by default (the speed section also runs another checkout's). */
   probe: { args: string[]; cwd?: string } = { args: nodeArgsFor(import.meta.url, 'serveProbe') },
 ): Promise<ServeProbeResult | { error: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
-  for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent', ...childEnvironment(config) };
   const child = spawn(process.execPath, [...probe.args, questionsFile, changedDocument], {
     env,
     cwd: probe.cwd,

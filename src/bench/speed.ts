@@ -12,7 +12,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { childEnvironment, type Config } from '../config.js';
 import { buildIndex } from '../index/build.js';
 import { liveBuildDir } from '../index/layout.js';
 import type { StoredIndex } from '../index/indexData.js';
@@ -185,8 +185,7 @@ async function sealAll(buildDir: string): Promise<void> {
 
 /** Runs beforeBuild.ts under the before checkout's tsx; its one-line JSON report. */
 function beforeBuild(checkout: string, config: Config, textsFile: string, vectorsFile: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
-  for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent', ...childEnvironment(config) };
   const script = fileURLToPath(new URL(`./beforeBuild.${isCompiled(import.meta.url) ? 'js' : 'ts'}`, import.meta.url));
   return new Promise((resolve, reject) => {
     execFile(
