@@ -115,9 +115,12 @@ export class Retriever {
   async search(asked: string, topK: number, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
     const { chunks, dense, lexical } = this.index;
     const question = focusQuestion(asked);
-    const [q] = await Promise.all([this.embedQuery(question), lexical.prepare?.(question)]);
-    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
+    // The model runs outside the main thread: BM25 meanwhile.
+    const embedding = this.embedQuery(question);
+    await lexical.prepare?.(question);
     const lexicalHits = mode === 'dense' ? [] : (await lexical.query(question, CANDIDATES)).labels;
+    const q = await embedding;
+    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
 
     const fused = new Map<number, number>();
