@@ -2,6 +2,7 @@ import { embedderOptions, type Config } from './config.js';
 import { isUnavailable } from './db/pool.js';
 import { fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
+import { sameGeneration, type LiveGeneration } from './index/generation.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
 import type { Manifest } from './index/manifest.js';
@@ -41,7 +42,7 @@ export class Engine {
   ) {
     // Replicas sharing a database switch to the generations other processes build.
     this.stopFollowing = storage.index.follow(
-      () => this.retriever.index.build,
+      () => this.retriever.index.generation,
       (next) => this.use(next),
     );
   }
@@ -75,10 +76,10 @@ export class Engine {
     return this.retriever.index.manifest;
   }
 
-  /** The live index's build folder (a generation's name in PostgreSQL), with its manifest: one snapshot. */
-  get live(): { build: string; manifest: Manifest } {
-    const { build, manifest } = this.retriever.index;
-    return { build, manifest };
+  /** The live index's generation with its manifest: one snapshot. */
+  get live(): LiveGeneration {
+    const { generation, manifest } = this.retriever.index;
+    return { generation, manifest };
   }
 
   /** See Retriever.forgetQuestions. */
@@ -123,7 +124,7 @@ export class Engine {
         if (unchanged) return unchanged;
         let summary = await this.builder(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
-        if (summary.buildDir === this.retriever.index.build) return summary;
+        if (sameGeneration(summary.generation, this.retriever.index.generation)) return summary;
         let index = await this.openBuilt();
         if (index === 'damaged') {
           log.warn('The new index does not load: building it again from the documents.');
@@ -164,9 +165,9 @@ export class Engine {
    */
   private async unchangedSummary(): Promise<BuildSummary | undefined> {
     const started = performance.now();
-    const { build } = this.retriever.index;
+    const { generation } = this.retriever.index;
     if (staleReason(this.config, this.embedder, this.manifest)) return undefined;
-    const manifest = await this.storage.index.unchangedSince(build);
+    const manifest = await this.storage.index.unchangedSince(generation);
     if (!manifest) return undefined;
     return {
       documents: manifest.documents.length,
@@ -181,7 +182,7 @@ export class Engine {
       embeddedChunks: 0,
       embedMs: 0,
       totalMs: performance.now() - started,
-      buildDir: build,
+      generation,
       upToDate: true,
       rebuilt: false,
       calibration: manifest.calibration,

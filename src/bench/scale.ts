@@ -12,6 +12,7 @@ import type { Config } from '../config.js';
 import { buildSettings } from '../index/settings.js';
 import { buildIndex, type BuildSummary } from '../index/build.js';
 import { ExactIndex, HnswIndex } from '../index/dense.js';
+import { folderOf } from '../index/generation.js';
 import { LexicalIndex } from '../index/lexical.js';
 import { pseudoQuestions } from '../index/sample.js';
 import { FILES } from '../index/layout.js';
@@ -103,13 +104,18 @@ export async function scaleSection(
     }
   });
   const files = Object.fromEntries(
-    readdirSync(summary.buildDir).map((f) => [f, statSync(path.join(summary.buildDir, f)).size]),
+    readdirSync(folderOf(summary.generation)).map((f) => [
+      f,
+      statSync(path.join(folderOf(summary.generation), f)).size,
+    ]),
   );
 
   log('scale: measuring BM25 and vector search on the built index');
   const index = await loadIndex(indexDir);
   const chunks = index.chunks.list();
-  const [, loadMs] = timed(() => LexicalIndex.deserialize(readFileSync(path.join(summary.buildDir, FILES.lexical))));
+  const [, loadMs] = timed(() =>
+    LexicalIndex.deserialize(readFileSync(path.join(folderOf(summary.generation), FILES.lexical))),
+  );
   const questions = questionsFrom(
     chunks.map((c) => c.text),
     opts.questions,
@@ -149,7 +155,7 @@ export async function scaleSection(
   });
 
   // Vector search: the questions embedded by the model, exact top 10 from a full scan.
-  const raw = readFileSync(path.join(summary.buildDir, FILES.vectors));
+  const raw = readFileSync(path.join(folderOf(summary.generation), FILES.vectors));
   const vectors = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   const exact = new ExactIndex(vectors, index.manifest.dim, (l) => index.chunks.has(l));
   const qv = await Promise.all(questions.map((q) => embedder.embedQuery(q)));

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { buildIndex } from '../index/build.js';
+import { folderOf } from '../index/generation.js';
 import { liveBuildDir } from '../index/layout.js';
 import { loadIndex } from '../index/loader.js';
 import { sealedSha256 } from '../index/seals.js';
@@ -104,7 +105,7 @@ async function measureSize(
     log(`speed: the same collection indexed by the before code (${opts.before})`);
     writeFileSync(path.join(root, 'texts.json'), JSON.stringify(texts));
     const liveRows = [...index.chunks.entries()].map(([label]) => label);
-    const raw = readFileSync(path.join(index.build, 'vectors.f32'));
+    const raw = readFileSync(path.join(folderOf(index.generation), 'vectors.f32'));
     const dim = index.manifest.dim;
     writeFileSync(
       path.join(root, 'vectors.f32'),

@@ -15,6 +15,7 @@ import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIn
 import { LexicalIndex } from './lexical.js';
 import { ChunkStore } from './chunkStore.js';
 import { FILES, floatRows, IndexError } from './layout.js';
+import { buildFolder, type Generation } from './generation.js';
 import { readSealed, sealedSha256 } from './seals.js';
 import { log } from '../log.js';
 import { lockIndex } from './lock.js';
@@ -59,8 +60,8 @@ export interface BuildSummary {
   embeddedChunks: number;
   embedMs: number;
   totalMs: number;
-  /** The live build folder afterwards. */
-  buildDir: string;
+  /** The live generation afterwards. */
+  generation: Generation;
   /** Nothing had changed: no new build was written. */
   upToDate: boolean;
   /** Labels were renumbered and the vector index rebuilt (first build, or deletions piled up). */
@@ -148,7 +149,7 @@ async function build(
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
-    return summary(previous.build, previous.manifest.chunkCount, {
+    return summary(buildFolder(previous.build), previous.manifest.chunkCount, {
       upToDate: true,
       calibration: previous.manifest.calibration,
     });
@@ -177,7 +178,7 @@ async function build(
     );
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
-    return summary(writer.dir, done.chunkCount, {
+    return summary(buildFolder(writer.dir), done.chunkCount, {
       embeddedChunks: vectorsOf.length,
       embedMs,
       rebuilt,
@@ -198,7 +199,7 @@ export const noDocuments = (seedsDir: string) =>
 /**
  * What a plan means for a build's report, the same for every store: how many documents it has, the
  * documents read from their files, and the summary of a build that ends with `chunks` passages
- * in `buildDir` (a folder, or a PostgreSQL generation).
+ * as `generation`.
  */
 export function describePlan(plan: Plan, started: number) {
   const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
@@ -209,7 +210,7 @@ export function describePlan(plan: Plan, started: number) {
     ...plan.fresh.map((d) => d.file),
   ]);
   const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
-  const summary = (buildDir: string, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
+  const summary = (generation: Generation, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks,
     reused: [
@@ -228,7 +229,7 @@ export function describePlan(plan: Plan, started: number) {
     embeddedChunks: 0,
     embedMs: 0,
     totalMs: performance.now() - started,
-    buildDir,
+    generation,
     upToDate: false,
     rebuilt: false,
     ...extra,
@@ -236,7 +237,6 @@ export function describePlan(plan: Plan, started: number) {
   return { documentCount, read, summary };
 }
 
-/** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
 /**
  * The chunks of the new and changed documents, one list per document, and their vectors in the
  * same order: what a build of either store embeds (progress reported as 'embedding').
@@ -256,6 +256,7 @@ export async function embedFresh(
   return { chunks, vectors, embedMs: performance.now() - started };
 }
 
+/** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
 function copiedChunks(
   previous: { build: string; manifest: Manifest },
   copied: Reuse[],

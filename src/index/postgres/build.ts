@@ -20,6 +20,7 @@ import {
 import { planChanges, readingKey, type Plan } from '../changes.js';
 import type { LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
+import { databaseGeneration } from '../generation.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
 import type { LexicalTotals } from './lexical.js';
 import { lockBuilds } from './lock.js';
@@ -31,7 +32,7 @@ import {
   retirePostings,
   updateTerms,
 } from './postings.js';
-import { GENERATION_CHANNEL, generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
+import { GENERATION_CHANNEL, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
 import { ensurePassages, migrate, withoutVectorIndex, type GraphParams } from './schema.js';
 import { tuneEfSearch } from './tuning.js';
 
@@ -118,7 +119,7 @@ async function build(
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
   const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>) =>
-    describe(generationName(generation), chunks, extra);
+    describe(databaseGeneration(generation), chunks, extra);
   // Unchanged documents under other graph settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX): a new generation of the same rows, the graph rebuilt.
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
     return summary(previous.generation, previous.manifest.chunkCount, {
