@@ -1,6 +1,7 @@
 import { embedderOptions, type Config } from './config.js';
 import { isUnavailable } from './db/pool.js';
-import { fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
+import { fullEmbeddingKey, type BuildProgress, type BuildSummary } from './index/build.js';
+import { searchSettingsChanged } from './index/buildParts.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import { sameGeneration, type LiveGeneration } from './index/generation.js';
 import type { IndexData } from './index/indexData.js';
