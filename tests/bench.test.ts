@@ -11,7 +11,7 @@ import { makeCorpus } from '../src/bench/builds.js';
 import { chooseModel, percentiles } from '../src/bench/common.js';
 import { declineAccuracy } from '../src/bench/quality.js';
 import { mulberry32, syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
-import { loadDocuments } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { DEV_SET, SEEDS, tempDirs, testModelDir } from './support/testModel.js';
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GrammyError } from 'grammy';
 import { Engine } from '../src/engine.js';
-import { registerCommands } from '../src/telegram/bot.js';
+import { registerCommands } from '../src/telegram/ui/commands.js';
 import { startBot, user, type RunningBot } from './support/botHarness.js';
 import { parseTelegramHtml, type Fault, type SentMessage } from './support/fakeBotApi.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';

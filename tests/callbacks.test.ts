@@ -1,6 +1,6 @@
 /** Button data: written and read by one codec, within Telegram's 64 bytes. */
 import { describe, expect, it } from 'vitest';
-import { answerOfButtons, Callback, CALLBACKS } from '../src/telegram/callbacks.js';
+import { answerOfButtons, Callback, CALLBACKS } from '../src/telegram/ui/callbacks.js';
 
 describe('callback data', () => {
   it('reads back what it writes, by field name; another kind reads as undefined', () => {

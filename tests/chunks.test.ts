@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../src/chunks/chunk.js';
 import { joinWraps, sameText, sentenceSpans } from '../src/text/sentences.js';
 import { cleanDocument } from '../src/documents/clean.js';
-import { loadDocuments, type SourceDocument } from '../src/documents/load.js';
+import type { SourceDocument } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { SEEDS } from './support/testModel.js';
 
 /** A SourceDocument from text, the way the loader makes one. */

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { MAX_BODY_BYTES } from '../src/telegram/webhook.js';
+import { MAX_BODY_BYTES } from '../src/telegram/delivery/webhook.js';
 import { REPO } from './support/testModel.js';
 
 const read = (file: string) => readFileSync(path.join(REPO, file), 'utf8');

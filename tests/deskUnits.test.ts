@@ -5,13 +5,14 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { safeFileName } from '../src/desk/files.js';
 import { JsonLinesStore, DESK_FILE } from '../src/desk/jsonLines.js';
-import { evalLines, summarise } from '../src/desk/reports.js';
+import { evalLines } from '../src/desk/reports.js';
+import { summarise } from './support/summarise.js';
 import type { Feedback } from '../src/desk/store.js';
 import type { BuildSummary } from '../src/index/build.js';
 import { packMessages, TELEGRAM_LIMIT, escapeHtml } from '../src/replies/html.js';
 import { TEXTS } from '../src/replies/texts.js';
-import { pageOf, pageStarts } from '../src/telegram/pages.js';
-import { resultText } from '../src/telegram/reindexStatus.js';
+import { pageOf, pageStarts } from '../src/telegram/ui/pages.js';
+import { resultText } from '../src/telegram/ui/reindexStatus.js';
 import { buildFolder } from '../src/index/generation.js';
 
 const dirs: string[] = [];

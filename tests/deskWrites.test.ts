@@ -10,7 +10,7 @@ import { appendFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DESK_FILE, JsonLinesStore, type LineWriter } from '../src/desk/jsonLines.js';
-import { summarise } from '../src/desk/reports.js';
+import { summarise } from './support/summarise.js';
 import type { DeskEntry, Feedback } from '../src/desk/store.js';
 import { Engine } from '../src/engine.js';
 import { log } from '../src/log.js';

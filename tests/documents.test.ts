@@ -3,7 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunkDocument, type Chunk } from '../src/chunks/chunk.js';
 import { cleanDocument } from '../src/documents/clean.js';
-import { loadDocuments, type SourceDocument } from '../src/documents/load.js';
+import type { SourceDocument } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { SEEDS, tempDirs } from './support/testModel.js';
 
 const tempDir = tempDirs('cite-docs-');

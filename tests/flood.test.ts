@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
-import { CHAT_QUEUE_CAP } from '../src/telegram/polling.js';
+import { CHAT_QUEUE_CAP } from '../src/telegram/delivery/polling.js';
 import { startBot, user, type RunningBot } from './support/botHarness.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 

@@ -2,7 +2,7 @@ import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimes
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
-import { loadDocuments } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import { planChanges } from '../src/index/changes.js';

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
-import { loadDocuments } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { buildInWorker, type Builder } from '../src/storage/builder.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocumentReader } from '../src/documents/isolated.js';
-import { loadDocuments } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../src/documents/readers/types.js';
 import { Engine } from '../src/engine.js';
 import { ADMIN, buttonData, startBot, user, type RunningBot } from './support/botHarness.js';

@@ -25,6 +25,12 @@ const LAYERS: [name: string, paths: string[]][] = [
   ['state beyond the index', ['desk/', 'db/']],
   ['storage', ['storage/']],
   ['engine', ['engine.ts']],
+  // The bot, lowest first: the wire to Telegram, the pieces messages are made of, the document
+  // viewer, one composer per feature, and `telegram/bot.ts` assembling them (a front end).
+  ['telegram delivery', ['telegram/delivery/']],
+  ['telegram ui', ['telegram/ui/']],
+  ['telegram viewer', ['telegram/viewer/']],
+  ['telegram features', ['telegram/features/']],
   ['front ends', ['telegram/', 'bench/']],
   ['commands', ['cli/']],
 ];
@@ -117,6 +123,24 @@ describe('import direction', () => {
     expect(backImports(probe)).toEqual([
       'index/probe.ts → retrieval/search.ts (index → retrieval)',
       'index/probe.ts → telegram/bot.ts (index → front ends)',
+    ]);
+  });
+
+  it("keeps the bot's parts in order: delivery and ui below the features, the features below bot.ts", () => {
+    const probe = new Map([
+      ['telegram/ui/probe.ts', "import { questions } from '../features/questions.js';"],
+      ['telegram/delivery/probe.ts', "import { replyHtml } from '../ui/messages.js';"],
+      [
+        'telegram/features/probe.ts',
+        "import { createBot } from '../bot.js';\nimport { CALLBACKS } from '../ui/callbacks.js';",
+      ],
+      ['telegram/viewer/probe.ts', "import type { BotDeps } from '../features/context.js';"],
+    ]);
+    expect(backImports(probe)).toEqual([
+      'telegram/ui/probe.ts → telegram/features/questions.ts (telegram ui → telegram features)',
+      'telegram/delivery/probe.ts → telegram/ui/messages.ts (telegram delivery → telegram ui)',
+      'telegram/features/probe.ts → telegram/bot.ts (telegram features → front ends)',
+      'telegram/viewer/probe.ts → telegram/features/context.ts (telegram viewer → telegram features)',
     ]);
   });
 });

@@ -1,11 +1,11 @@
 /**
- * Which offset the poller sends Telegram (src/telegram/ledger.ts): only handled updates are
+ * Which offset the poller sends Telegram (src/telegram/delivery/ledger.ts): only handled updates are
  * confirmed, at most WINDOW stay unconfirmed, and a slow update is passed over only when the
  * window is full.
  */
 import type { Update } from 'grammy/types';
 import { describe, expect, it } from 'vitest';
-import { STUCK_MS, UpdateLedger, WINDOW } from '../src/telegram/ledger.js';
+import { STUCK_MS, UpdateLedger, WINDOW } from '../src/telegram/delivery/ledger.js';
 
 const updates = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({ update_id: from + i }) as Update);

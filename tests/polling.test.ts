@@ -5,7 +5,7 @@
  */
 import { Bot } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startPolling, type Polling } from '../src/telegram/polling.js';
+import { startPolling, type Polling } from '../src/telegram/delivery/polling.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 
 let fake: FakeBotApi;

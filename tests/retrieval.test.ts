@@ -3,11 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { chunkDocument } from '../src/chunks/chunk.js';
 import { sameText } from '../src/text/sentences.js';
-import { loadDocuments } from '../src/documents/load.js';
+import { loadDocuments } from './support/loadDocuments.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import { loadIndex } from '../src/index/loader.js';
-import { calibrate, goldRank, score, type EvalItem } from '../src/retrieval/evaluate.js';
+import { type EvalItem, goldRank, score, thresholdsBestOn } from '../src/retrieval/evaluate.js';
 import { LexicalIndex } from '../src/index/lexical.js';
 import { Retriever, toJson, type Answer, type Hit } from '../src/retrieval/search.js';
 import { focusQuestion } from '../src/text/focus.js';
@@ -407,7 +407,7 @@ describe('eval scoring', () => {
     expect(report.groups['ru/az/tr']!.mrr).toBeCloseTo((1 / 2 + 1 / 6) / 2);
   });
 
-  it('calibrate finds thresholds that separate answerable from unanswerable, looking only at the top K', () => {
+  it('thresholdsBestOn finds thresholds that separate answerable from unanswerable, looking only at the top K', () => {
     const items = [
       item('a', 'en', [{ doc: '0', text: 'x' }]),
       item('b', 'en', [{ doc: '0', text: 'x' }]),
@@ -420,18 +420,18 @@ describe('eval scoring', () => {
       answer(true, [hit('0', 'x', 0.5, 0), hit('0', 'x', 0.99, 1)]), // the strong second hit is beyond topK = 1
       answer(true, [hit('0', 'x', 0.7, 0)]),
     ];
-    const c = calibrate(items, answers, 1);
+    const c = thresholdsBestOn(items, answers, 1);
     expect(c.accuracy).toBe(1);
     expect(c.dense).toBeCloseTo(0.75, 10); // midpoint between 0.7 (declined) and 0.8 (answered)
     expect(c.lexical).toBeGreaterThan(0); // coverage 0 must not answer
     // With topK = 2, item c looks answerable (0.99): no threshold is perfect any more.
-    expect(calibrate(items, answers, 2).accuracy).toBe(0.75);
+    expect(thresholdsBestOn(items, answers, 2).accuracy).toBe(0.75);
   });
 
-  it('calibrate prefers declining when answerable and unanswerable look the same', () => {
+  it('thresholdsBestOn prefers declining when answerable and unanswerable look the same', () => {
     const items = [item('a', 'en', [{ doc: '0', text: 'x' }]), item('b', 'en', [])];
     const answers = [answer(true, [hit('0', 'x', 0.6, 0.2)]), answer(true, [hit('0', 'x', 0.6, 0.2)])];
-    const c = calibrate(items, answers, 3);
+    const c = thresholdsBestOn(items, answers, 3);
     expect(c.accuracy).toBe(0.5);
     expect(c.dense).toBeGreaterThan(0.6);
     expect(c.lexical).toBeGreaterThan(0.2);

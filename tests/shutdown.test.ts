@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
-import { WINDOW } from '../src/telegram/ledger.js';
+import { WINDOW } from '../src/telegram/delivery/ledger.js';
 import { TOKEN, user } from './support/botHarness.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';

@@ -1,10 +1,10 @@
 /**
- * The retry policy of every Bot API call (src/telegram/transport.ts), on a simulated clock: what
+ * The retry policy of every Bot API call (src/telegram/delivery/transport.ts), on a simulated clock: what
  * is retried, how long it waits, and when a failure becomes final.
  */
 import { HttpError } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { isAmbiguous, reliableTransport } from '../src/telegram/transport.js';
+import { isAmbiguous, reliableTransport } from '../src/telegram/delivery/transport.js';
 import { log } from '../src/log.js';
 
 log.level = 'silent';

@@ -17,7 +17,7 @@ import { ADMIN, quotedBold, startBot, TOKEN, user, type RunningBot } from './sup
 import type { FakeBotApi, SentMessage } from './support/fakeBotApi.js';
 import type { LiveGeneration } from '../src/index/generation.js';
 import { writeFormatFolder } from './support/formatFixtures.js';
-import { serveWebhook } from '../src/telegram/webhook.js';
+import { serveWebhook } from '../src/telegram/delivery/webhook.js';
 import { serveViewer } from '../src/telegram/viewer/server.js';
 import { makeLongPdf, QUOTED_PAGE, QUOTED_SENTENCE } from './support/longPdf.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { Bot } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, serveWebhook, type Webhook } from '../src/telegram/webhook.js';
+import { MAX_BODY_BYTES, serveWebhook, type Webhook } from '../src/telegram/delivery/webhook.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 
 const SECRET = 'hook-secret_42';

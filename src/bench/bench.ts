@@ -112,7 +112,7 @@ export async function runBench(
       config.SEEDS_DIR,
       config.INDEX_DIR,
       embedder,
-      `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the configured documents)`,
+      `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the documents folder)`,
     );
     const engine = await Engine.open(config);
 
@@ -346,7 +346,7 @@ export function renderMarkdown(r: BenchResult): string {
   const inc = r.incremental;
   out.push('## 5. Incremental re-index', '');
   out.push(
-    `The seeds copied to a temp folder plus generated documents (seeds' vocabulary, deterministic) to ${inc.documents} documents; ` +
+    `The documents folder copied to a temp folder plus generated documents (its vocabulary, deterministic) to ${inc.documents} documents; ` +
       `full build, an unchanged rebuild, then one paragraph appended to \`${inc.changedFile}\` and rebuilt.`,
     '',
     table(

@@ -89,7 +89,7 @@ export async function incrementalSection(
     corpus,
     indexDir,
     embedder,
-    `${documents} documents (seeds + generated)`,
+    `${documents} documents (the documents folder + generated)`,
   );
   const unchanged = await buildIndex({ ...settings, seedsDir: corpus, indexDir }, embedder);
 

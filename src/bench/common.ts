@@ -32,6 +32,29 @@ export function percentiles(samples: number[]): Percentiles {
   return { p50: quantile(s, 0.5), p95: quantile(s, 0.95), mean: s.reduce((a, b) => a + b, 0) / s.length };
 }
 
+/** What `fn` returns, and how long it took (ms). */
+export function timed<T>(fn: () => T): [T, number] {
+  const t = performance.now();
+  const out = fn();
+  return [out, performance.now() - t];
+}
+
+export async function timedAsync<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const out = await fn();
+  return [out, performance.now() - t];
+}
+
+/** `report` called with at most one value per `everyMs` (progress for the person waiting); the others dropped. */
+export function throttled<T>(everyMs: number, report: (value: T) => void): (value: T) => void {
+  let last = 0;
+  return (value) => {
+    if (performance.now() - last <= everyMs) return;
+    last = performance.now();
+    report(value);
+  };
+}
+
 let gcFn: (() => void) | undefined | null = null;
 /** A full garbage collection when the runtime allows one (memory deltas are noise otherwise). */
 export function forceGc(): boolean {
@@ -138,7 +161,7 @@ async function pickModel(env: NodeJS.ProcessEnv, base: Config, temp: string[], l
     config,
     embedder,
     note:
-      `${note}; FALLBACK: the offline bag-of-words test model (src/vectors/testModel.ts, vocabulary of ${base.SEEDS_DIR}) ` +
+      `${note}; FALLBACK: the offline bag-of-words test model (src/vectors/testModel.ts, vocabulary of the documents folder ${base.SEEDS_DIR}) ` +
       'written to a temp dir. Its quality and speed are NOT those of a real embedding model.',
     temp,
   };

@@ -5,19 +5,15 @@
  * replica runs: start, queries, memory, re-index while answering. pgvector's HNSW recall is measured
  * against an exact scan on the same rows.
  */
-import type { BuildSummary } from '../index/build.js';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import type { Config } from '../config.js';
+import type { PostgresIndex } from '../index/postgres/source.js';
 import { buildSettings, searchOptions } from '../index/settings.js';
-import { PostgresIndex } from '../index/postgres/source.js';
-import { efSearchOf, liveGeneration } from '../index/postgres/reader.js';
-import { recall } from './postgresMillion.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { mb, ms, percentiles, secs, silent, table, f, type Logger, type Percentiles } from './common.js';
-import { startTestPg } from './pgliteServer.js';
-import { makeScaleCorpus, questionsFrom, serveProbe, type ScaleResult } from './scale.js';
+import { f, mb, ms, secs, silent, table, type Logger } from './common.js';
+import { freshDatabase, measureLive, onPglite, progressLog, serverVersion, withStore } from './pgMeasure.js';
+import type { DenseFigures, StorageBytes } from './pgMeasure.js';
+import { makeScaleCorpus, middleDocument, serveProbe, writeQuestions, type ScaleResult } from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
 
 export interface PostgresOptions {
@@ -33,20 +29,22 @@ export interface PostgresResult {
   documents: number;
   chunks: number;
   build: { totalMs: number; embedMs: number };
-  bytes: { passages: number; hnsw: number; postings: number; terms: number; generations: number };
-  dense: {
-    efSearch: number;
-    recallAt10: number;
-    measuredAtBuild: number;
-    hnsw: Percentiles;
-    exact: Percentiles;
-    questions: number;
-  };
+  bytes: StorageBytes;
+  dense: DenseFigures;
   serve: ServeProbeResult | { error: string };
 }
 
-/** Questions whose HNSW answers are compared with an exact scan (the exact scan is slow in WebAssembly). */
-const RECALL_QUESTIONS = 30;
+const PGLITE = 'PGlite (PostgreSQL 18 in WebAssembly, single-threaded) with pgvector, served from the bench process';
+
+/** One section's run: the generated collection (`names` in `corpus`) and what it is measured with. */
+interface SectionRun {
+  base: Config;
+  embedder: Embedder;
+  opts: PostgresOptions;
+  corpus: string;
+  names: string[];
+  log: Logger;
+}
 
 /**
  * The collection in each server: PGlite always, and the server at BENCH_DATABASE_URL (a database
@@ -60,123 +58,36 @@ export async function postgresSection(
 ): Promise<PostgresResult[]> {
   const corpus = path.join(opts.tempDir, 'pg-corpus');
   const names = makeScaleCorpus(base.SEEDS_DIR, corpus, opts.documents, opts.paragraphs);
-  const results: PostgresResult[] = [];
-  const pglite = await startTestPg();
-  try {
-    results.push(
-      await oneServer(
-        pglite.url,
-        'PGlite (PostgreSQL 18 in WebAssembly, single-threaded) with pgvector, served from the bench process',
-        base,
-        embedder,
-        opts,
-        corpus,
-        names,
-        log,
-      ),
-    );
-  } finally {
-    await pglite.close();
-  }
+  const run: SectionRun = { base, embedder, opts, corpus, names, log };
+  const results = [await onPglite((url) => oneServer(run, url, PGLITE))];
   const external = process.env.BENCH_DATABASE_URL;
   if (external) {
     const url = await freshDatabase(external, 'cite_bench_section');
-    results.push(
-      await oneServer(
-        url,
-        `${await serverVersion(url)} (BENCH_DATABASE_URL)`,
-        base,
-        embedder,
-        opts,
-        corpus,
-        names,
-        log,
-      ),
-    );
+    results.push(await oneServer(run, url, `${await serverVersion(url)} (BENCH_DATABASE_URL)`));
   }
   return results;
 }
 
-async function oneServer(
-  url: string,
-  server: string,
-  base: Config,
-  embedder: Embedder,
-  opts: PostgresOptions,
-  corpus: string,
-  names: string[],
-  log: Logger,
-): Promise<PostgresResult> {
+/** Built and measured in the server at `url`, then served from it by a fresh process with DATABASE_URL. */
+async function oneServer(run: SectionRun, url: string, server: string): Promise<PostgresResult> {
+  const { base, opts, corpus } = run;
   const config: Config = { ...base, SEEDS_DIR: corpus, DATABASE_URL: url, EXACT_SEARCH_MAX: opts.exactSearchMax };
-  const store = await PostgresIndex.connect(url, searchOptions(config));
-  let summary: BuildSummary;
-  try {
-    log(`postgres: full build of ${opts.documents} generated documents into ${server}`);
-    let lastLog = 0;
-    summary = await store.build(buildSettings(config), embedder, (p) => {
-      if (performance.now() - lastLog > 15_000) {
-        lastLog = performance.now();
-        log(`postgres: ${JSON.stringify(p)}`);
-      }
-    });
-    const sizes = (
-      await store.db.query<Record<string, string>>(
-        `SELECT pg_total_relation_size('cite_passages') AS passages, coalesce(pg_relation_size(to_regclass('cite_passages_hnsw')), 0) AS hnsw,
-         pg_total_relation_size('cite_postings') AS postings, pg_total_relation_size('cite_terms') AS terms, pg_total_relation_size('cite_generations') AS generations`,
-      )
-    ).rows[0]!;
-    log('postgres: HNSW recall against an exact scan');
-    const generation = (await liveGeneration(store.db))!;
-    const live = await store.openLive();
-    const texts = (
-      await store.db.query<{ text: string }>(`SELECT chunk->>'text' AS text FROM cite_passages ORDER BY label`)
-    ).rows.map((r) => r.text);
-    const questions = questionsFrom(texts, opts.questions);
-    const efSearch = efSearchOf(live.manifest, searchOptions(config));
-    const dense =
-      efSearch === undefined
-        ? { efSearch: 0, recallAt10: 1, hnsw: percentiles([]), exact: percentiles([]), questions: 0 }
-        : await recall(store, generation, embedder, questions.slice(0, RECALL_QUESTIONS), efSearch);
-    await store.close();
-
-    log('postgres: serving process with DATABASE_URL (start, queries, re-index while answering)');
-    const questionsFile = path.join(opts.tempDir, 'pg-questions.json');
-    writeFileSync(questionsFile, JSON.stringify(questions));
-    const serve = await serveProbe(config, questionsFile, path.join(corpus, names[Math.floor(names.length / 2)]!));
-    return {
-      server,
-      documents: summary.documents,
-      chunks: summary.chunks,
-      build: { totalMs: summary.totalMs, embedMs: summary.embedMs },
-      bytes: {
-        passages: Number(sizes.passages),
-        hnsw: Number(sizes.hnsw),
-        postings: Number(sizes.postings),
-        terms: Number(sizes.terms),
-        generations: Number(sizes.generations),
-      },
-      dense: { ...dense, measuredAtBuild: live.manifest.hnsw?.recallAt10 ?? NaN },
-      serve,
-    };
-  } catch (err) {
-    await store.close().catch(() => {});
-    throw err;
-  }
+  const built = await withStore(url, searchOptions(config), (store) => measureStore(run, config, store, server));
+  run.log('postgres: serving process with DATABASE_URL (start, queries, re-index while answering)');
+  const questionsFile = writeQuestions(path.join(opts.tempDir, 'pg-questions.json'), built.questions);
+  const serve = await serveProbe(config, questionsFile, middleDocument(corpus, run.names));
+  return { server, ...built.figures, serve };
 }
 
-/** A new empty database on the server of `serverUrl` (any previous one of that name dropped); its URL. */
-export async function freshDatabase(serverUrl: string, name: string): Promise<string> {
-  const client = new pg.Client(serverUrl);
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await client.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+/** The full build into `store`, its storage and its HNSW recall; the questions asked, for the serving process. */
+async function measureStore(run: SectionRun, config: Config, store: PostgresIndex, server: string) {
+  run.log(`postgres: full build of ${run.opts.documents} generated documents into ${server}`);
+  const summary = await store.build(buildSettings(config), run.embedder, progressLog(run.log, 'postgres', 15_000));
+  run.log('postgres: storage, and HNSW recall against an exact scan');
+  const from = { rows: 'ORDER BY label', questions: run.opts.questions };
+  const { bytes, questions, dense } = await measureLive(store, run.embedder, searchOptions(config), from);
+  const build = { totalMs: summary.totalMs, embedMs: summary.embedMs };
+  return { questions, figures: { documents: summary.documents, chunks: summary.chunks, build, bytes, dense } };
 }
 
 /** The PostgreSQL figures beside the file store's (from the scale section of the same run, when it ran). */
@@ -255,18 +166,4 @@ export function renderPostgres(results: PostgresResult[], files?: ScaleResult): 
   for (const p of results)
     if ('error' in p.serve) out.push('', `_The serving process failed (${p.server}): ${p.serve.error}_`);
   return out.join('\n');
-}
-
-/** "PostgreSQL 15.x, pgvector 0.8.x" of the server at `url`. */
-export async function serverVersion(url: string): Promise<string> {
-  const client = new pg.Client(url);
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ pg: string; vector: string | null }>(
-      `SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector`,
-    );
-    return `PostgreSQL ${rows[0]!.pg.split(' ')[0]}, pgvector ${rows[0]!.vector ?? '(not installed yet)'}`;
-  } finally {
-    await client.end();
-  }
 }

@@ -7,24 +7,33 @@
  * fresh replica process (the same probe at both sizes), and a one-document re-index.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { promisify } from 'node:util';
-import { appendFileSync, copyFileSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type { Config } from '../config.js';
-import { withoutTimeout } from '../db/pool.js';
-import { buildSettings, searchOptions } from '../index/settings.js';
-import { efSearchOf, liveGeneration, PgDense } from '../index/postgres/reader.js';
-import { ensurePassages, type GraphParams } from '../index/postgres/schema.js';
-import { PostgresIndex } from '../index/postgres/source.js';
-import { tuneEfSearch } from '../index/postgres/tuning.js';
-import { nodeArgsFor } from '../modules.js';
-import { f, mb, ms, percentiles, secs, silent, table, type Logger, type Percentiles } from './common.js';
-import { HashedEmbedder } from './hashedEmbedder.js';
-import { freshDatabase, serverVersion } from './postgres.js';
-import { startTestPg } from './pgliteServer.js';
+import { type Db, withoutTimeout } from '../db/pool.js';
 import { buildIndex } from '../index/build.js';
 import { loadIndex } from '../index/loader.js';
-import { makeScaleCorpus, questionsFrom } from './scale.js';
+import type { Manifest } from '../index/manifest.js';
+import { ensurePassages, type GraphParams } from '../index/postgres/schema.js';
+import type { PostgresIndex } from '../index/postgres/source.js';
+import { tuneEfSearch } from '../index/postgres/tuning.js';
+import { buildSettings, searchOptions } from '../index/settings.js';
+import { nodeArgsFor } from '../modules.js';
+import { f, mb, ms, percentiles, secs, silent, table, timedAsync, type Logger, type Percentiles } from './common.js';
+import { HashedEmbedder } from './hashedEmbedder.js';
+import {
+  databaseUrl,
+  freshDatabase,
+  liveOf,
+  measureLive,
+  onPglite,
+  progressLog,
+  serverVersion,
+  withStore,
+} from './pgMeasure.js';
+import type { DenseFigures, Live, StorageBytes } from './pgMeasure.js';
+import { makeScaleCorpus, middleDocument, questionsFrom, writeQuestions } from './scale.js';
 
 const run = promisify(execFile);
 
@@ -50,15 +59,9 @@ export interface MillionResult {
     grown?: { rowsMs: number; hnswMs: number; tuneMs: number; factor: number };
   };
   reindexOneMs: number;
-  bytes: { passages: number; hnsw: number; postings: number; terms: number; database: number };
-  dense: {
-    efSearch: number;
-    recallAt10: number;
-    measuredAtBuild: number;
-    hnsw: Percentiles;
-    exact: Percentiles;
-    questions: number;
-  };
+  /** For the file store: the index folder as `passages` and `database`, the rest NaN. */
+  bytes: StorageBytes;
+  dense: DenseFigures;
   replica: {
     rssBeforeBytes: number;
     rssAfterBytes: number;
@@ -70,8 +73,14 @@ export interface MillionResult {
   };
 }
 
-/** Questions compared with an exact scan (about a second each at 1,000,000 passages). */
-const RECALL_QUESTIONS = 30;
+/** The section's collection (`names` in config.SEEDS_DIR) and what it is measured with. */
+interface MillionRun {
+  config: Config;
+  embedder: HashedEmbedder;
+  names: string[];
+  opts: MillionOptions;
+  log: Logger;
+}
 
 export async function millionSection(
   serverUrl: string | undefined,
@@ -79,95 +88,81 @@ export async function millionSection(
   opts: MillionOptions,
   log: Logger = silent,
 ): Promise<MillionResult[]> {
-  const corpus = process.env.BENCH_REUSE ?? path.join(opts.tempDir, 'scale-corpus');
-  const names = process.env.BENCH_REUSE
-    ? readdirSync(corpus)
-        .filter((n) => n.endsWith('.txt'))
-        .sort()
-    : makeScaleCorpus(base.SEEDS_DIR, corpus, opts.documents, opts.paragraphs);
-  const embedder = new HashedEmbedder();
+  const { corpus, names } = collection(base, opts);
+  const run: MillionRun = { config: { ...base, SEEDS_DIR: corpus }, embedder: new HashedEmbedder(), names, opts, log };
   const results: MillionResult[] = [];
   if (opts.stores.includes('files'))
     results.push(
-      await inFiles(
-        { ...base, SEEDS_DIR: corpus, INDEX_DIR: path.join(opts.tempDir, 'scale-index') },
-        embedder,
-        names,
-        opts,
-        log,
-      ),
+      await inFiles({ ...run, config: { ...run.config, INDEX_DIR: path.join(opts.tempDir, 'scale-index') } }),
     );
-  if (opts.stores.includes('pglite')) {
-    const pglite = await startTestPg();
-    try {
-      results.push(
-        ...(await inPostgres(
-          'PGlite',
-          pglite.url,
-          { ...base, SEEDS_DIR: corpus },
-          embedder,
-          names,
-          { ...opts, grow: 1 },
-          log,
-        )),
-      );
-    } finally {
-      await pglite.close();
-    }
-  }
-  if (opts.stores.includes('native')) {
-    if (!serverUrl) throw new Error('the native store needs BENCH_DATABASE_URL');
-    const url = process.env.BENCH_REUSE
-      ? reuseDatabase(serverUrl, 'cite_bench_scale')
-      : await freshDatabase(serverUrl, 'cite_bench_scale');
-    results.push(
-      ...(await inPostgres(await serverVersion(url), url, { ...base, SEEDS_DIR: corpus }, embedder, names, opts, log)),
-    );
-  }
+  if (opts.stores.includes('pglite'))
+    results.push(...(await onPglite((url) => inPostgres('PGlite', url, { ...run, opts: { ...opts, grow: 1 } }))));
+  if (opts.stores.includes('native')) results.push(...(await inNative(serverUrl, run)));
   return results;
 }
 
+/** The generated collection, or with BENCH_REUSE the folder a previous run kept (BENCH_KEEP). */
+function collection(base: Config, opts: MillionOptions): { corpus: string; names: string[] } {
+  const reused = process.env.BENCH_REUSE;
+  if (reused)
+    return {
+      corpus: reused,
+      names: readdirSync(reused)
+        .filter((n) => n.endsWith('.txt'))
+        .sort(),
+    };
+  const corpus = path.join(opts.tempDir, 'scale-corpus');
+  return { corpus, names: makeScaleCorpus(base.SEEDS_DIR, corpus, opts.documents, opts.paragraphs) };
+}
+
 /** The file store with the same vectors and probe: its build, re-index and serving process. */
-async function inFiles(
-  config: Config,
-  embedder: HashedEmbedder,
-  names: string[],
-  opts: MillionOptions,
-  log: Logger,
-): Promise<MillionResult> {
+async function inFiles({ config, embedder, names, opts, log }: MillionRun): Promise<MillionResult> {
   log(`files: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
   const built = await buildIndex(buildSettings(config), embedder);
-  const questions = questionsFrom(
-    (await loadIndex(config.INDEX_DIR)).chunks.list().map((c) => c.text),
-    opts.questions,
+  const texts = (await loadIndex(config.INDEX_DIR)).chunks.list().map((c) => c.text);
+  const questions = questionsFrom(texts, opts.questions);
+  const replica = await probe(
+    config.INDEX_DIR,
+    writeQuestions(path.join(opts.tempDir, 'scale-questions-files.json'), questions),
   );
-  const questionsFile = path.join(opts.tempDir, 'scale-questions-files.json');
-  writeFileSync(questionsFile, JSON.stringify(questions));
-  const replica = await probe(config.INDEX_DIR, questionsFile);
-  appendFileSync(
-    path.join(config.SEEDS_DIR, names[Math.floor(names.length / 2)]!),
-    '\n\nThe heron almanac lists the herons of the delta, one paragraph added for the re-index.\n',
-  );
+  changeOneDocument(config.SEEDS_DIR, names);
   const reindex = await buildIndex(buildSettings(config), embedder);
-  const manifest = (await loadIndex(config.INDEX_DIR)).manifest;
-  const bytes = Number(execFileSync('du', ['-sb', config.INDEX_DIR], { encoding: 'utf8' }).split('\t')[0]);
-  const nan = percentiles([]);
+  const { manifest } = await loadIndex(config.INDEX_DIR);
   return {
     store: 'file store (hnswlib)',
     passages: built.chunks,
     build: { totalMs: built.totalMs, embedMs: built.embedMs },
     reindexOneMs: reindex.totalMs,
-    bytes: { passages: bytes, hnsw: NaN, postings: NaN, terms: NaN, database: bytes },
-    dense: {
-      efSearch: manifest.hnsw?.efSearch ?? 0,
-      recallAt10: NaN,
-      measuredAtBuild: manifest.hnsw?.recallAt10 ?? NaN,
-      hnsw: nan,
-      exact: nan,
-      questions: 0,
-    },
+    bytes: folderBytes(config.INDEX_DIR),
+    dense: measuredAtBuild(manifest),
     replica,
   };
+}
+
+function folderBytes(dir: string): StorageBytes {
+  const bytes = Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8' }).split('\t')[0]);
+  return { passages: bytes, hnsw: NaN, postings: NaN, terms: NaN, generations: NaN, database: bytes };
+}
+
+/** The file store's recall: the build's own measurement (no exact scan compared here). */
+function measuredAtBuild(manifest: Manifest): DenseFigures {
+  const none = percentiles([]);
+  return {
+    efSearch: manifest.hnsw?.efSearch ?? 0,
+    recallAt10: NaN,
+    measuredAtBuild: manifest.hnsw?.recallAt10 ?? NaN,
+    hnsw: none,
+    exact: none,
+    questions: 0,
+  };
+}
+
+/** One paragraph appended to the middle document: the change a one-document re-index picks up. */
+function changeOneDocument(corpus: string, names: string[]): void {
+  appendFileSync(
+    middleDocument(corpus, names),
+    '\n\nThe heron almanac lists the herons of the delta, one paragraph added for the re-index.\n',
+  );
 }
 
 /** A fresh serving process (asynchronously: PGlite serves it from this process's event loop). */
@@ -181,81 +176,66 @@ const probe = async (where: string, questionsFile: string) =>
     ).stdout,
   );
 
-async function inPostgres(
-  server: string,
-  url: string,
-  config: Config,
-  embedder: HashedEmbedder,
-  names: string[],
-  opts: MillionOptions,
-  log: Logger,
-): Promise<MillionResult[]> {
-  config = { ...config, DATABASE_URL: url };
-  const corpus = config.SEEDS_DIR;
-  const store = await PostgresIndex.connect(url, searchOptions(config));
-  const results: MillionResult[] = [];
-  try {
-    // BENCH_REUSE (a corpus folder kept by BENCH_KEEP): its database is already built; BENCH_SKIP_BASE: measured already.
-    if (!process.env.BENCH_REUSE) {
-      log(`${server}: full build of ${opts.documents * opts.paragraphs} passages (hashed vectors)`);
-      let lastLog = 0;
-      const built = await store.build(buildSettings(config), embedder, (p) => {
-        if (performance.now() - lastLog > 60_000) {
-          lastLog = performance.now();
-          log(`${server}: ${JSON.stringify(p)}`);
-        }
-      });
-      log(`${server} ${built.chunks}: built in ${secs(built.totalMs)}; storage, recall, replica`);
-      results.push(
-        await measure(
-          server,
-          store,
-          url,
-          config,
-          embedder,
-          names,
-          { totalMs: built.totalMs, embedMs: built.embedMs },
-          opts,
-          log,
-        ),
-      );
-    } else if (!process.env.BENCH_SKIP_BASE) {
-      results.push(
-        await measure(server, store, url, config, embedder, names, { totalMs: NaN, embedMs: NaN }, opts, log),
-      );
-    }
-    if (opts.grow > 1) {
-      log(`${server}: growing the collection ${opts.grow} times in SQL`);
-      const grown = await grow(
-        store,
-        corpus,
-        opts.grow,
-        { M: config.HNSW_M, efConstruction: config.HNSW_EF_CONSTRUCTION },
-        embedder,
-        log,
-      );
-      results.push(
-        await measure(
-          server,
-          store,
-          url,
-          config,
-          embedder,
-          names,
-          { totalMs: grown.rowsMs + grown.hnswMs + grown.tuneMs, embedMs: 0, grown },
-          opts,
-          log,
-        ),
-      );
-    }
-    return results;
-  } finally {
-    await store.close();
-  }
+/** The server at BENCH_DATABASE_URL, in a database of its own (the one a previous run built, with BENCH_REUSE). */
+async function inNative(serverUrl: string | undefined, run: MillionRun): Promise<MillionResult[]> {
+  if (!serverUrl) throw new Error('the native store needs BENCH_DATABASE_URL');
+  const url = process.env.BENCH_REUSE
+    ? databaseUrl(serverUrl, 'cite_bench_scale')
+    : await freshDatabase(serverUrl, 'cite_bench_scale');
+  return inPostgres(await serverVersion(url), url, run);
 }
 
-const reuseDatabase = (serverUrl: string, name: string) =>
-  Object.assign(new URL(serverUrl), { pathname: `/${name}` }).toString();
+/** One PostgreSQL server being measured, with the section's run. */
+interface InServer {
+  server: string;
+  url: string;
+  config: Config;
+  store: PostgresIndex;
+  run: MillionRun;
+}
+
+/** The collection built in the server at `url` and measured; then grown in SQL and measured again. */
+async function inPostgres(server: string, url: string, run: MillionRun): Promise<MillionResult[]> {
+  const config: Config = { ...run.config, DATABASE_URL: url };
+  return withStore(url, searchOptions(config), async (store) => {
+    const at: InServer = { server, url, config, store, run };
+    const results: MillionResult[] = [];
+    const built = await builtSize(at);
+    if (built) results.push(built);
+    if (run.opts.grow > 1) results.push(await grownSize(at));
+    return results;
+  });
+}
+
+/**
+ * The collection as the product builds it. BENCH_REUSE (a corpus folder kept by BENCH_KEEP): its
+ * database is already built; BENCH_SKIP_BASE: measured already.
+ */
+async function builtSize(at: InServer): Promise<MillionResult | undefined> {
+  if (process.env.BENCH_REUSE)
+    return process.env.BENCH_SKIP_BASE ? undefined : measure(at, { totalMs: NaN, embedMs: NaN });
+  const { server, run } = at;
+  run.log(`${server}: full build of ${run.opts.documents * run.opts.paragraphs} passages (hashed vectors)`);
+  const built = await at.store.build(buildSettings(at.config), run.embedder, progressLog(run.log, server, 60_000));
+  run.log(`${server} ${built.chunks}: built in ${secs(built.totalMs)}; storage, recall, replica`);
+  return measure(at, { totalMs: built.totalMs, embedMs: built.embedMs });
+}
+
+async function grownSize(at: InServer): Promise<MillionResult> {
+  const { config, run } = at;
+  run.log(`${at.server}: growing the collection ${run.opts.grow} times in SQL`);
+  const graph = { M: config.HNSW_M, efConstruction: config.HNSW_EF_CONSTRUCTION };
+  const grown = await grow(at.store, config.SEEDS_DIR, run.opts.grow, graph, run.embedder, run.log);
+  return measure(at, { totalMs: grown.rowsMs + grown.hnswMs + grown.tuneMs, embedMs: 0, grown });
+}
+
+/** Where a growth writes: the live generation, its label slots (max label + 1), how many times over. */
+interface Growth {
+  db: Db;
+  live: Live;
+  slots: number;
+  factor: number;
+}
 
 /**
  * Grows the live generation `factor` times in SQL, as if `factor - 1` copies of every document
@@ -272,165 +252,121 @@ async function grow(
   embedder: HashedEmbedder,
   log: Logger,
 ) {
-  const db = store.db;
-  const generation = (await liveGeneration(db))!;
-  const manifest = (await store.openLive()).manifest;
+  const { db } = store;
+  const live = await liveOf(store);
   const slots = Number((await db.query<{ n: number }>('SELECT max(label) + 1 AS n FROM cite_passages')).rows[0]!.n);
-  const t0 = performance.now();
-  const sql = (text: string, params: unknown[] = []) => withoutTimeout(db, (client) => client.query(text, params)); // minutes each at this size
-  await db.query('DROP INDEX IF EXISTS cite_passages_hnsw');
-  const documents = [...manifest.documents];
-  for (let k = 1; k < factor; k++) {
-    const dir = path.join(corpus, `copy-${k}`);
-    mkdirSync(dir, { recursive: true });
-    for (const d of manifest.documents) {
-      copyFileSync(path.join(corpus, d.file), path.join(dir, d.file));
-      const { size, mtimeMs } = statSync(path.join(dir, d.file));
-      documents.push({ ...d, file: `copy-${k}/${d.file}`, size, mtimeMs, firstLabel: d.firstLabel + k * slots });
-    }
-    await sql(
-      `INSERT INTO cite_passages (label, born, chunk, embedding)
+  const g: Growth = { db, live, slots, factor };
+  const [{ documents, totals }, rowsMs] = await timedAsync(() => growRows(g, corpus, log));
+  const chunkCount = live.manifest.chunkCount * factor;
+  log(`postgres: ${chunkCount} passages written in ${secs(rowsMs)}; building the HNSW graph`);
+  const [, hnswMs] = await timedAsync(() => ensurePassages(db, embedder.dim, graph));
+  log(`postgres: HNSW built in ${secs(hnswMs)}; measuring ef_search`);
+  const [hnsw, tuneMs] = await timedAsync(() =>
+    tuneEfSearch(db, live.generation, embedder, liveLabels(documents), graph, undefined),
+  );
+  await recordGrowth(g, { documents, chunkCount, hnsw }, totals);
+  return { rowsMs, hnswMs, tuneMs, factor };
+}
+
+/** A statement that may take minutes at this size (no statement timeout). */
+const slowSql = (db: Db, text: string, params: unknown[] = []) =>
+  withoutTimeout(db, (client) => client.query(text, params));
+
+/** The copies' rows and files; the documents (originals and copies) and the lexical totals before the growth. */
+async function growRows(g: Growth, corpus: string, log: Logger) {
+  await g.db.query('DROP INDEX IF EXISTS cite_passages_hnsw');
+  const documents = [...g.live.manifest.documents];
+  for (let k = 1; k < g.factor; k++) {
+    documents.push(...copyDocuments(corpus, g.live.manifest.documents, k, g.slots));
+    await copyRows(g, k);
+    log(`postgres: copy ${k} of ${g.factor - 1} written`);
+  }
+  await slowSql(g.db, 'UPDATE cite_terms SET df = df * $1::int, text_df = text_df * $1::int WHERE died IS NULL', [
+    g.factor,
+  ]);
+  const totals = (
+    await g.db.query<{ t: { passages: number; length: number } }>(
+      'SELECT lexical_totals AS t FROM cite_generations WHERE id = $1',
+      [g.live.generation],
+    )
+  ).rows[0]!.t;
+  await slowSql(g.db, 'VACUUM ANALYZE');
+  return { documents, totals };
+}
+
+/** Copy `k` of every document on disk (`copy-k/…`); their manifest entries, labels `k * slots` further on. */
+function copyDocuments(corpus: string, originals: Manifest['documents'], k: number, slots: number) {
+  const dir = path.join(corpus, `copy-${k}`);
+  mkdirSync(dir, { recursive: true });
+  return originals.map((d) => {
+    copyFileSync(path.join(corpus, d.file), path.join(dir, d.file));
+    const { size, mtimeMs } = statSync(path.join(dir, d.file));
+    return { ...d, file: `copy-${k}/${d.file}`, size, mtimeMs, firstLabel: d.firstLabel + k * slots };
+  });
+}
+
+/** Copy `k` of the live passages (vectors mixed with another passage's) and of their postings. */
+async function copyRows(g: Growth, k: number): Promise<void> {
+  await slowSql(
+    g.db,
+    `INSERT INTO cite_passages (label, born, chunk, embedding)
        SELECT p.label + $2::int * $3::int, p.born, p.chunk || jsonb_build_object('doc', 'copy-' || $2::int || '/' || (p.chunk->>'doc')),
          l2_normalize(p.embedding + p.embedding + coalesce(q.embedding, p.embedding))
        FROM cite_passages p LEFT JOIN cite_passages q ON q.label = (p.label::bigint * 7919 + $2::int * 104729) % $3::int AND q.died IS NULL
        WHERE p.died IS NULL AND p.born <= $1 AND p.label < $3::int`,
-      [generation, k, slots],
-    );
-    await sql(
-      `INSERT INTO cite_postings (term, label, tf, len, born) SELECT term, label + $2::int * $3::int, tf, len, born FROM cite_postings WHERE died IS NULL AND born <= $1 AND label < $3::int`,
-      [generation, k, slots],
-    );
-    log(`postgres: copy ${k} of ${factor - 1} written`);
-  }
-  await sql('UPDATE cite_terms SET df = df * $1::int, text_df = text_df * $1::int WHERE died IS NULL', [factor]);
-  const totals = (
-    await db.query<{ t: { passages: number; length: number } }>(
-      'SELECT lexical_totals AS t FROM cite_generations WHERE id = $1',
-      [generation],
-    )
-  ).rows[0]!.t;
-  const chunkCount = manifest.chunkCount * factor;
-  await sql('VACUUM ANALYZE');
-  const rowsMs = performance.now() - t0;
-  log(`postgres: ${chunkCount} passages written in ${secs(rowsMs)}; building the HNSW graph`);
-  const t1 = performance.now();
-  await ensurePassages(db, embedder.dim, graph);
-  const hnswMs = performance.now() - t1;
-  log(`postgres: HNSW built in ${secs(hnswMs)}; measuring ef_search`);
-  const t2 = performance.now();
-  const liveLabels = documents
-    .flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i))
-    .sort((a, b) => a - b);
-  const hnsw = await tuneEfSearch(db, generation, embedder, liveLabels, graph, undefined);
-  const tuneMs = performance.now() - t2;
-  // The "not covered" calibration measured at the collection's first size is kept (a build re-measures it when the size moved by 10 %).
-  const calibration = manifest.calibration && { ...manifest.calibration, chunks: chunkCount };
-  const next = { ...manifest, documents, chunkCount, labels: slots * factor, hnsw, calibration };
-  await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
-    generation,
-    JSON.stringify(next),
-    JSON.stringify({ passages: totals.passages * factor, length: totals.length * factor }),
-  ]);
-  return { rowsMs, hnswMs, tuneMs, factor };
-}
-
-async function measure(
-  server: string,
-  store: PostgresIndex,
-  url: string,
-  config: Config,
-  embedder: HashedEmbedder,
-  names: string[],
-  build: MillionResult['build'],
-  opts: MillionOptions,
-  log: Logger,
-): Promise<MillionResult> {
-  const corpus = config.SEEDS_DIR;
-  {
-    await withoutTimeout(store.db, (client) => client.query('VACUUM ANALYZE'));
-    const bytes = await sizes(store);
-    const generation = (await liveGeneration(store.db))!;
-    const live = await store.openLive();
-    const efSearch = efSearchOf(live.manifest, searchOptions(config)) ?? 0;
-    const texts = (
-      await store.db.query<{ text: string }>(`SELECT chunk->>'text' AS text FROM cite_passages WHERE label % 97 = 0`)
-    ).rows.map((r) => r.text);
-    const questions = questionsFrom(texts, opts.questions);
-    const dense = {
-      ...(await recall(store, generation, embedder, questions.slice(0, RECALL_QUESTIONS), efSearch)),
-      measuredAtBuild: live.manifest.hnsw?.recallAt10 ?? NaN,
-    };
-    const questionsFile = path.join(opts.tempDir, `scale-questions-${live.manifest.chunkCount}.json`);
-    writeFileSync(questionsFile, JSON.stringify(questions));
-    const replica = await probe(url, questionsFile);
-    log(`postgres ${live.manifest.chunkCount}: one document changed, re-index`);
-    appendFileSync(
-      path.join(corpus, names[Math.floor(names.length / 2)]!),
-      '\n\nThe heron almanac lists the herons of the delta, one paragraph added for the re-index.\n',
-    );
-    const reindex = await store.build(buildSettings(config), embedder);
-    if (reindex.embeddedChunks === undefined || reindex.embeddedChunks > 200)
-      throw new Error(`the re-index embedded ${reindex.embeddedChunks} passages: not the one document`);
-    const result = {
-      store: server,
-      passages: live.manifest.chunkCount,
-      build,
-      reindexOneMs: reindex.totalMs,
-      bytes,
-      dense,
-      replica,
-    };
-    log(`measured: ${JSON.stringify(result)}`); // kept in the log should a later, longer step not finish
-    return result;
-  }
-}
-
-async function sizes(store: PostgresIndex) {
-  const { rows } = await store.db.query<Record<string, string>>(
-    `SELECT pg_total_relation_size('cite_passages') AS passages, pg_relation_size('cite_passages_hnsw') AS hnsw,
-       pg_total_relation_size('cite_postings') AS postings, pg_total_relation_size('cite_terms') AS terms, pg_database_size(current_database()) AS database`,
+    [g.live.generation, k, g.slots],
   );
-  const r = rows[0]!;
-  return {
-    passages: Number(r.passages),
-    hnsw: Number(r.hnsw),
-    postings: Number(r.postings),
-    terms: Number(r.terms),
-    database: Number(r.database),
-  };
+  await slowSql(
+    g.db,
+    `INSERT INTO cite_postings (term, label, tf, len, born) SELECT term, label + $2::int * $3::int, tf, len, born FROM cite_postings WHERE died IS NULL AND born <= $1 AND label < $3::int`,
+    [g.live.generation, k, g.slots],
+  );
 }
 
-/** HNSW at the stored ef_search against an exact scan, on the bench's questions (not the build's own sample). */
-export async function recall(
-  store: PostgresIndex,
-  generation: number,
-  embedder: { embedQuery(q: string): Promise<Float32Array> },
-  questions: string[],
-  efSearch: number,
-) {
-  const hnsw = new PgDense(store.db, generation, efSearch);
-  const exact = new PgDense(store.db, generation, undefined);
-  const hnswTimes: number[] = [];
-  const exactTimes: number[] = [];
-  let found = 0;
-  for (const question of questions) {
-    const q = await embedder.embedQuery(question);
-    let t = performance.now();
-    const approx = await hnsw.nearest(q, 10);
-    hnswTimes.push(performance.now() - t);
-    t = performance.now();
-    const truth = await exact.nearest(q, 10);
-    exactTimes.push(performance.now() - t);
-    const got = new Set(approx.labels);
-    found += truth.labels.filter((l) => got.has(l)).length;
-  }
-  return {
-    efSearch,
-    recallAt10: found / Math.max(1, questions.length * 10),
-    hnsw: percentiles(hnswTimes),
-    exact: percentiles(exactTimes),
-    questions: questions.length,
-  };
+/** Every label the documents' passages hold, in order. */
+const liveLabels = (documents: Manifest['documents']) =>
+  documents.flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i)).sort((a, b) => a - b);
+
+/** The grown generation's manifest and lexical totals, as a build of all the copies would have written them. */
+async function recordGrowth(
+  g: Growth,
+  grown: Pick<Manifest, 'documents' | 'chunkCount' | 'hnsw'>,
+  totals: { passages: number; length: number },
+): Promise<void> {
+  const { manifest } = g.live;
+  // The "not covered" calibration measured at the collection's first size is kept (a build re-measures it when the size moved by 10 %).
+  const calibration = manifest.calibration && { ...manifest.calibration, chunks: grown.chunkCount };
+  const next = { ...manifest, ...grown, labels: g.slots * g.factor, calibration };
+  await g.db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
+    g.live.generation,
+    JSON.stringify(next),
+    JSON.stringify({ passages: totals.passages * g.factor, length: totals.length * g.factor }),
+  ]);
+}
+
+/** Storage, recall, a fresh replica's queries and memory, and a one-document re-index, at the live size. */
+async function measure(at: InServer, build: MillionResult['build']): Promise<MillionResult> {
+  const { store, run } = at;
+  await slowSql(store.db, 'VACUUM ANALYZE');
+  const from = { rows: 'WHERE label % 97 = 0', questions: run.opts.questions };
+  const { bytes, live, questions, dense } = await measureLive(store, run.embedder, searchOptions(at.config), from);
+  const passages = live.manifest.chunkCount;
+  const questionsFile = writeQuestions(path.join(run.opts.tempDir, `scale-questions-${passages}.json`), questions);
+  const replica = await probe(at.url, questionsFile);
+  run.log(`postgres ${passages}: one document changed, re-index`);
+  const reindexOneMs = await reindexOneChanged(at);
+  const result = { store: at.server, passages, build, reindexOneMs, bytes, dense, replica };
+  run.log(`measured: ${JSON.stringify(result)}`); // kept in the log should a later, longer step not finish
+  return result;
+}
+
+/** The re-index after one document changed (ms); it must embed that document's passages only. */
+async function reindexOneChanged(at: InServer): Promise<number> {
+  changeOneDocument(at.config.SEEDS_DIR, at.run.names);
+  const reindex = await at.store.build(buildSettings(at.config), at.run.embedder);
+  if (reindex.embeddedChunks === undefined || reindex.embeddedChunks > 200)
+    throw new Error(`the re-index embedded ${reindex.embeddedChunks} passages: not the one document`);
+  return reindex.totalMs;
 }
 
 export function renderMillion(results: MillionResult[]): string {

@@ -20,7 +20,19 @@ import { loadIndex } from '../index/loader.js';
 import { terms } from '../text/terms.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { nodeArgsFor } from '../modules.js';
-import { forceGc, mb, ms, percentiles, secs, silent, table, f, type Logger, type Percentiles } from './common.js';
+import {
+  forceGc,
+  mb,
+  ms,
+  percentiles,
+  secs,
+  silent,
+  table,
+  timed,
+  f,
+  type Logger,
+  type Percentiles,
+} from './common.js';
 import type { ServeProbeResult } from './serveProbe.js';
 import { mulberry32, syntheticDocument, vocabularyOf } from './synthetic.js';
 
@@ -77,11 +89,14 @@ export function questionsFrom(texts: string[], count: number): string[] {
   );
 }
 
-function timed<T>(fn: () => T): [T, number] {
-  const t = performance.now();
-  const out = fn();
-  return [out, performance.now() - t];
+/** `questions` written where a probe process reads them; the file's path. */
+export function writeQuestions(file: string, questions: string[]): string {
+  writeFileSync(file, JSON.stringify(questions));
+  return file;
 }
+
+/** The document a probe changes: the middle one of the collection. */
+export const middleDocument = (dir: string, names: string[]) => path.join(dir, names[Math.floor(names.length / 2)]!);
 
 export async function scaleSection(
   base: Config,
@@ -253,7 +268,7 @@ export function renderScale(s: ScaleResult): string {
   const out: string[] = [];
   out.push(
     `${s.documents.toLocaleString('en-US')} generated documents, ${s.chunks.toLocaleString('en-US')} passages, ${mb(s.textBytes)} of text ` +
-      `(seeds' vocabulary, Zipf-distributed, deterministic), embedded with the model above and indexed by \`buildIndex\`.`,
+      `(the documents folder's vocabulary, Zipf-distributed, deterministic), embedded with the model above and indexed by \`buildIndex\`.`,
     '',
   );
   const serve = s.serve;

@@ -62,47 +62,6 @@ export function vocabularyOf(dir: string): Vocabulary {
   );
 }
 
-/**
- * A larger vocabulary for corpus-scale text: the seeds' words (most frequent first) followed by
- * made-up words, `size` in all, with Zipf frequencies by rank (as natural text has).
- */
-export function zipfVocabulary(base: Vocabulary, size: number, seed = 7): Vocabulary {
-  const rand = mulberry32(seed);
-  const syllables = [
-    'ka',
-    'ri',
-    'mo',
-    'ta',
-    'le',
-    'sun',
-    'dor',
-    'vi',
-    'ne',
-    'pa',
-    'zu',
-    'gol',
-    'mar',
-    'in',
-    'es',
-    'ur',
-  ];
-  const words = base.words.slice(0, size);
-  const seen = new Set(words);
-  while (words.length < size) {
-    const n = 2 + Math.floor(rand() * 3);
-    let w = '';
-    for (let i = 0; i < n; i++) w += syllables[Math.floor(rand() * syllables.length)];
-    if (!seen.has(w)) {
-      seen.add(w);
-      words.push(w);
-    }
-  }
-  return weighted(
-    words,
-    words.map((_, rank) => 1 / (rank + 1) ** 1.07),
-  );
-}
-
 function sentence(vocab: Vocabulary, rand: () => number, min: number, max: number): string {
   const n = min + Math.floor(rand() * (max - min + 1));
   const words = Array.from({ length: n }, (_, i) => {

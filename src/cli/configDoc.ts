@@ -17,7 +17,7 @@ interface Documented {
  * comment lines right above a variable (`NAME=` or `# NAME=`) describe it, and variables listed one
  * right after another share the comment above the first.
  */
-export function documentedSettings(envExample: string): Documented[] {
+function documentedSettings(envExample: string): Documented[] {
   const out: Documented[] = [];
   let group = '';
   let comment: string[] = [];

@@ -1,12 +1,12 @@
 import { describeCalibration } from '../replies/gate.js';
 import {
-  calibrate,
   type DecisionRow,
   decisions,
   type EvalReport,
   halfOf,
   readQuestions,
   score,
+  thresholdsBestOn,
 } from '../retrieval/evaluate.js';
 import type { SearchMode } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
@@ -15,7 +15,7 @@ import { openEngine, parseCommandLine, run, UsageError } from './common.js';
 const USAGE = 'Usage: npm run eval -- <questions.jsonl> [--mode hybrid|dense|lexical] [--half A|B]';
 
 /** The three reply kinds per language group and kind of question, and recall over the passages shown. */
-export function formatDecisions(rows: Record<string, DecisionRow>): string {
+function formatDecisions(rows: Record<string, DecisionRow>): string {
   const pct = (x: number, n: number) => (n ? `${Math.round((100 * x) / n)}%` : '-').padStart(4);
   const lines = Object.entries(rows)
     .sort(([a], [b]) => a.localeCompare(b))
@@ -28,7 +28,7 @@ export function formatDecisions(rows: Record<string, DecisionRow>): string {
   return ['replies (sure / unsure / not covered):', ...lines].join('\n');
 }
 
-export function formatReport(r: EvalReport): string {
+function formatReport(r: EvalReport): string {
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
   const rows = Object.entries(r.groups).map(
     ([g, m]) =>
@@ -73,9 +73,9 @@ await run(async (config) => {
         : 'no calibration in this index'
       : `DENSE_THRESHOLD=${config.DENSE_THRESHOLD} (set explicitly)`;
   process.stdout.write(`  in use: ${gate}; LEXICAL_THRESHOLD=${config.LEXICAL_THRESHOLD}\n`);
-  const c = calibrate(items, answers, config.TOP_K);
+  const best = thresholdsBestOn(items, answers, config.TOP_K);
   process.stdout.write(
-    `  for comparison, the thresholds that decide best on this very set (top ${config.TOP_K}): DENSE_THRESHOLD=${c.dense.toFixed(3)} ` +
-      `LEXICAL_THRESHOLD=${c.lexical.toFixed(3)} (${(100 * c.accuracy).toFixed(0)}% right)\n`,
+    `  for comparison, the thresholds that decide best on this very set (top ${config.TOP_K}): DENSE_THRESHOLD=${best.dense.toFixed(3)} ` +
+      `LEXICAL_THRESHOLD=${best.lexical.toFixed(3)} (${(100 * best.accuracy).toFixed(0)}% right)\n`,
   );
 });

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeTestModel } from '../vectors/testModel.js';
 
-const usage = 'usage: npm run test-model -- <dir> [--corpus <folder>]  (corpus defaults to seeds)';
+const usage =
+  'usage: npm run test-model -- <dir> [--corpus <folder>]  (corpus defaults to seeds, the default documents folder)';
 
 try {
   const { positionals, values } = parseArgs({

@@ -2,7 +2,7 @@ import type { Bot } from 'grammy';
 import { ConfigError, type Config } from '../config.js';
 import type { Engine } from '../engine.js';
 import { log } from '../log.js';
-import { serveWebhook } from '../telegram/webhook.js';
+import { serveWebhook } from '../telegram/delivery/webhook.js';
 import { exitAfter, stopSignal } from './signals.js';
 import type { Viewer } from '../telegram/viewer/server.js';
 

@@ -23,8 +23,8 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DocumentFormat } from '../documents/formats.js';
 
-export const UPLOADS_DIR = 'uploads';
-export const TRASH_DIR = '.trash';
+const UPLOADS_DIR = 'uploads';
+const TRASH_DIR = '.trash';
 /** Telegram serves bots files up to 20 MB (getFile). */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
@@ -93,7 +93,7 @@ function cutToFit(text: string, maxUnits: number, maxBytes: number): string {
 }
 
 /** The uploads folder, created if needed; refused if it (or the documents folder) leads elsewhere through a link. */
-export function uploadsFolder(seedsDir: string): string {
+function uploadsFolder(seedsDir: string): string {
   const dir = path.join(seedsDir, UPLOADS_DIR);
   mkdirSync(dir, { recursive: true });
   if (lstatSync(dir).isSymbolicLink() || path.dirname(realpathSync(dir)) !== realpathSync(seedsDir)) {
@@ -151,8 +151,6 @@ export function headOf(file: string, bytes = 8192): Uint8Array {
 
 /** `uploads/<name>` relative to the documents folder. */
 export const uploadPath = (name: string) => `${UPLOADS_DIR}/${name}`;
-
-export const uploadExists = (seedsDir: string, name: string) => existsSync(path.join(seedsDir, UPLOADS_DIR, name));
 
 /**
  * Moves a downloaded file to its name in the uploads folder. Without `replace`, an existing file

@@ -5,7 +5,7 @@ import type { DeskEntry, Feedback, Unanswered } from './store.js';
 const RECENT_KEPT = 200;
 
 /** A user's last vote on each answer: pressing 👍 then 👎 counts once, as 👎. */
-export function latestVotes(feedback: Feedback[]): Feedback[] {
+function latestVotes(feedback: Feedback[]): Feedback[] {
   const latest = new Map<string, Feedback>();
   for (const f of feedback) {
     const key = `${f.answer}\0${f.user}`;
@@ -23,14 +23,6 @@ export interface FeedbackSummary {
   /** The most recent first. */
   lastDown: string[];
   lastUnanswered: string[];
-}
-
-/** What /stats shows: vote counts and the latest questions to look at, without repeats. */
-export function summarise(feedback: Feedback[], unanswered: Unanswered[], last = 5): FeedbackSummary {
-  const tally = new Tally();
-  for (const u of unanswered) tally.add({ type: 'unanswered', ...u });
-  for (const f of feedback) tally.add({ type: 'feedback', ...f });
-  return tally.summary(last);
 }
 
 /**

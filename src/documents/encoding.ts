@@ -45,7 +45,7 @@ export function decodeText(bytes: Uint8Array): Decoded | undefined {
  * otherwise Western (Windows-1252) unless the letters only make sense as Turkish: ı ş ğ İ Ş Ğ sit
  * where Windows-1252 has ý þ ð Ý Þ Ð, which Western European text hardly uses.
  */
-export function legacyEncoding(bytes: Uint8Array): string {
+function legacyEncoding(bytes: Uint8Array): string {
   const sample = Buffer.from(bytes.subarray(0, 64 * 1024));
   const guess = jschardet.detect(sample).encoding?.toLowerCase() ?? '';
   if (CYRILLIC.has(guess)) return guess;

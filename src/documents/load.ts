@@ -3,9 +3,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
-import { DocumentReader } from './isolated.js';
 import { documentFromBytes } from './read.js';
-import { DEFAULT_READ_LIMITS, type ReadLimits } from './readers/types.js';
+import type { ReadLimits } from './readers/types.js';
 import { messageOf, shownPath } from '../paths.js';
 
 export interface SourceDocument {
@@ -26,30 +25,8 @@ export interface SourceDocument {
   note?: string;
 }
 
-export interface LoadResult {
-  documents: SourceDocument[];
-  /** Files that were skipped, with the reason (shown to the user, never thrown). */
-  skipped: { file: string; reason: string }[];
-}
-
 /** The documents folder itself is unusable: the user must fix it, a stack trace would not help. */
 export class DocumentsError extends Error {}
-
-/** Every document of the folder, read in a worker thread (see isolated.ts) within `limits`. */
-export async function loadDocuments(dir: string, limits: Partial<ReadLimits> = {}): Promise<LoadResult> {
-  const result: LoadResult = { documents: [], skipped: [] };
-  const reader = new DocumentReader({ ...DEFAULT_READ_LIMITS, maxBytes: Number.POSITIVE_INFINITY, ...limits });
-  try {
-    for (const entry of listDocumentFiles(dir)) {
-      const outcome = await reader.read(dir, entry);
-      if (typeof outcome === 'string') result.skipped.push({ file: entry.file, reason: outcome });
-      else result.documents.push(outcome);
-    }
-  } finally {
-    await reader.close();
-  }
-  return result;
-}
 
 /** A file in the documents folder, with what tells whether it changed since the last build. */
 export interface DocumentFile {
@@ -102,7 +79,7 @@ function isLinkToFolder(full: string): boolean {
  * The real path of a file of the documents folder, or why it must not be read: nothing outside the
  * folder is ever read, whatever links (of the file or of a folder on its way) point to.
  */
-export function insideFolder(dir: string, file: string): string | { reason: string } {
+function insideFolder(dir: string, file: string): string | { reason: string } {
   let real: string;
   let root: string;
   try {

@@ -32,7 +32,7 @@ const LABEL: Record<DocumentFormat, string> = {
 };
 const TEXTUAL = new Set<DocumentFormat>(['text', 'markdown', 'html']);
 
-export const extensionOf = (file: string) => file.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
+const extensionOf = (file: string) => file.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
 
 /** Compound-file (OLE) magic: a password-protected .docx, or an old binary .doc. */
 const OLE = [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1];

@@ -8,7 +8,7 @@ import { LexicalIndex } from './lexical.js';
 import { pseudoQuestions } from './sample.js';
 
 /** The support gate (applied by retrieval/support.ts): when a passage supports a part of a question by meaning. */
-export const supportGateSchema = z.object({
+const supportGateSchema = z.object({
   /** Cosine between a part of a question and a passage at which the passage supports it by meaning. */
   gate: z.number(),
   /** Phrases (the asked-for part of questions cut from passages) it was measured with. */
@@ -108,7 +108,7 @@ export async function measureGates(
       p50: quantile(pseudo, 0.5),
     },
     chunks: liveChunks,
-    support: await calibrateSupport(embedder, sampled),
+    support: await measureSupportGate(embedder, sampled),
   };
 }
 
@@ -118,7 +118,7 @@ export async function measureGates(
  * word forms are unrelated; the gate is the cosine only UNRELATED_SHARE of them reach. How many
  * phrases reach it with their own passage shows what meaning alone can confirm.
  */
-async function calibrateSupport(embedder: Embedder, texts: string[]): Promise<SupportGate | undefined> {
+async function measureSupportGate(embedder: Embedder, texts: string[]): Promise<SupportGate | undefined> {
   const words = LexicalIndex.build(
     texts.map((text, label) => ({ label, text, title: '' })),
     texts.length,

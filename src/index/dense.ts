@@ -79,7 +79,7 @@ export class HnswIndex implements DenseIndex {
   }
 }
 
-export function newHnsw(dim: number, capacity: number, M: number, efConstruction: number): Hnsw {
+function newHnsw(dim: number, capacity: number, M: number, efConstruction: number): Hnsw {
   const hnsw = new HierarchicalNSW('cosine', dim);
   hnsw.initIndex({ maxElements: Math.max(1, capacity), m: M, efConstruction, randomSeed: 42 });
   return hnsw;

@@ -4,7 +4,7 @@ import { excerpt, type Excerpt } from './excerpt.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** A quotation longer than this is cut around its best sentence. */
-export const QUOTE_CHARS = 700;
+const QUOTE_CHARS = 700;
 
 /** One attributed quotation; renderers only decide the markup. */
 export interface Quote {
@@ -54,7 +54,7 @@ export function paragraphLabel(q: Quote, lang: Lang = 'en'): string {
 }
 
 /** Titles a "not covered" reply lists at most: at 1,000 documents a full list would fill 15 messages. */
-export const TOPICS_SHOWN = 5;
+const TOPICS_SHOWN = 5;
 
 /**
  * The reply's content, before markup: quotations, or "not covered" with a few of the documents'

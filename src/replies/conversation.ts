@@ -15,7 +15,7 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
 export const trimmedNote = (maxChars: number, lang: Lang = 'en') => TEXTS[lang].trimmed(maxChars);
 
 /** Example questions built from the documents themselves (subjects chosen at index time). */
-export function exampleQuestions(manifest: Manifest, lang: Lang = 'en'): string[] {
+function exampleQuestions(manifest: Manifest, lang: Lang = 'en'): string[] {
   return manifest.examples.map((name) => TEXTS[lang].exampleQuestion(name));
 }
 

@@ -27,9 +27,9 @@ export function describeCalibration(c: Calibration): string {
  * rescues: with the test model a healthy small collection varies between 10 and 25 % as
  * documents come and go, the unhealthy case the issue saw declined 56–60 %.)
  */
-export const MAX_OWN_DECLINED = 0.3;
+const MAX_OWN_DECLINED = 0.3;
 /** … or lets more than this share of the off-topic probes through. */
-export const MAX_PROBES_ACCEPTED = 0.1;
+const MAX_PROBES_ACCEPTED = 0.1;
 
 /**
  * Plain-words warnings when the measured gate would decline much of what the documents answer or

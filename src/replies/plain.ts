@@ -3,7 +3,7 @@ import { composeReply, paragraphLabel, type Quote } from './compose.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** Plain-text rendering for the terminal: the best sentence is marked with » «. */
-export function plainQuote(q: Quote, lang: Lang = 'en'): string {
+function plainQuote(q: Quote, lang: Lang = 'en'): string {
   const e = q.excerpt;
   const body =
     (e.cutStart ? '…' : '') + e.before + (e.highlight ? `»${e.highlight}«` : '') + e.after + (e.cutEnd ? '…' : '');

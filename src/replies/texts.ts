@@ -70,7 +70,7 @@ export interface Texts {
   skipped: (file: string, reason: string) => string;
   reindexFailed: (reason: string) => string;
   consoleCommands: string;
-  /** The command menu Telegram shows beside the message field (telegram/commands.ts registers it). */
+  /** The command menu Telegram shows beside the message field (telegram/ui/commands.ts registers it). */
   commandMenu: Record<MenuCommand, string>;
   /** The admin's desk: /stats, feedback, uploads, /remove, who may ask. */
   desk: DeskTexts;

@@ -91,7 +91,7 @@ export interface EvalReport {
 }
 
 /** Language group: English, or the other languages together (cross-lingual questions). */
-export const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
+const groupOf = (lang: string) => (lang === 'en' ? 'en' : 'ru/az/tr');
 
 export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): EvalReport {
   const groups: Record<string, GroupMetrics> = {};
@@ -142,7 +142,7 @@ export function score(items: EvalItem[], answers: Answer[], mode: SearchMode): E
  * the midpoints between observed values. Quoting noise for an unanswerable question counts a little
  * worse than declining an answerable one, so ties go to the stricter thresholds.
  */
-export function calibrate(items: EvalItem[], answers: Answer[], topK: number) {
+export function thresholdsBestOn(items: EvalItem[], answers: Answer[], topK: number) {
   const observed = answers.map((a) => ({
     sim: Math.max(-1, ...a.hits.slice(0, topK).map((h) => h.similarity)),
     cov: Math.max(0, ...a.hits.slice(0, topK).map((h) => h.coverage)),

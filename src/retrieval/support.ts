@@ -16,7 +16,7 @@ import { terms } from '../text/terms.js';
  * than half, so a common word shared by chance ("like") does not carry a question whose rarer
  * words are missing. A name is recognised by any of its words ("IDP-s" for "Azerbaijani IDPs").
  */
-export const ASKED_SUPPORT = 0.5;
+const ASKED_SUPPORT = 0.5;
 
 export class PartSupport {
   private readonly embedded = new Map<string, Promise<Float32Array>>();

@@ -50,7 +50,7 @@ const WANTS_TIME =
   /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/iu;
 
 /** What kind of thing the question asks for, when its question word says so. */
-export function wantedKind(question: string): QuestionParts['wants'] {
+function wantedKind(question: string): QuestionParts['wants'] {
   if (WANTS_NUMBER.test(question)) return 'number';
   if (WANTS_TIME.test(question)) return 'time';
   return undefined;

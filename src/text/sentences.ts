@@ -49,7 +49,7 @@ const ABBREVIATIONS = new Set(
  * month abbreviation ("Dr. Aliyev", "Jan. 2020"), or dotted letters followed by a lower-case word
  * or a number ("U.S. forces", "e.g. the").
  */
-export function continuesAfterAbbreviation(before: string, next: string): boolean {
+function continuesAfterAbbreviation(before: string, next: string): boolean {
   const word = before.match(/(?:^|[\s(«"“'‘])([\p{L}.]+)\.$/u)?.[1];
   if (!word) return false;
   const first = next[0] ?? '';

@@ -72,6 +72,3 @@ export function terms(text: string): string[] {
   }
   return out;
 }
-
-/** Whether a folded word is one of the stop words `terms` drops. */
-export const isStopword = (folded: string) => STOPWORDS.has(folded);

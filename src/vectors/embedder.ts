@@ -45,12 +45,12 @@ export class ModelLoadError extends Error {}
  * 2024), the head of `main` in the hub's commit history (its weights date from 97cb8f9, 12 Mar
  * 2024). It could not be downloaded from here (no access to the hub): see docs/architecture.md, "The embedding model".
  */
-export const PINNED_REVISIONS: Readonly<Record<string, string>> = {
+const PINNED_REVISIONS: Readonly<Record<string, string>> = {
   'Xenova/multilingual-e5-small': 'ae61bf0193ce3851dc8a45147e459b04ed783d8a',
 };
 
 /** The hub revision to load: the configured one, else the pinned one, else `main` (nothing pinned). */
-export function hubRevision(model: string, configured: string | undefined): string {
+function hubRevision(model: string, configured: string | undefined): string {
   return configured ?? PINNED_REVISIONS[model] ?? 'main';
 }
 
@@ -58,7 +58,7 @@ export function hubRevision(model: string, configured: string | undefined): stri
  * A folder rather than a hub id: starts with . / ~, or is a folder, or its first segment is an
  * existing folder ("models/nope" is a missing folder, not a hub id "models/nope").
  */
-export function isLocalModelPath(model: string): boolean {
+function isLocalModelPath(model: string): boolean {
   if (/^[.~]/.test(model) || path.isAbsolute(model) || existsSync(model)) return true;
   const first = model.split(/[\\/]/)[0]!;
   return model.includes('/') && existsSync(first) && statSync(first).isDirectory();

@@ -14,7 +14,7 @@ interface Entry {
  * A container (DOCX, ODT, EPUB) may unpack to at most this much in all, unless told otherwise
  * (DOC_MAX_UNPACKED_BYTES): a zip bomb is refused before a library unpacks it.
  */
-export const MAX_UNPACKED_BYTES = DEFAULT_READ_LIMITS.maxUnpackedBytes;
+const MAX_UNPACKED_BYTES = DEFAULT_READ_LIMITS.maxUnpackedBytes;
 
 /**
  * Checks a zip container before any library unpacks it: the sizes its directory declares must stay

@@ -125,7 +125,7 @@ export async function withoutVectorIndex<T>(db: Db, graph: GraphParams, load: ()
 }
 
 /** The parameters the HNSW index was built with, or undefined when there is none. */
-export async function vectorIndexParams(db: Db): Promise<GraphParams | undefined> {
+async function vectorIndexParams(db: Db): Promise<GraphParams | undefined> {
   const { rows } = await db.query<{ options: string[] | null }>(
     `SELECT reloptions AS options FROM pg_class WHERE oid = to_regclass('cite_passages_hnsw')`,
   );

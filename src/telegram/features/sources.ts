@@ -1,14 +1,15 @@
 import { lstatSync } from 'node:fs';
 import path from 'node:path';
-import { Composer, GrammyError, InlineKeyboard, type Context } from 'grammy';
-import type { Manifest } from '../index/manifest.js';
-import type { Engine } from '../engine.js';
-import { helpText } from '../replies/conversation.js';
-import { escapeHtml } from '../replies/html.js';
-import { counted, TEXTS, type Lang } from '../replies/texts.js';
-import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
-import { CALLBACKS, type Callback } from './callbacks.js';
-import { pageOf, pageStarts } from './pages.js';
+import { Composer, type Context, type InlineKeyboard } from 'grammy';
+import type { Manifest } from '../../index/manifest.js';
+import type { Engine } from '../../engine.js';
+import { helpText } from '../../replies/conversation.js';
+import { escapeHtml } from '../../replies/html.js';
+import { counted, TEXTS, type Lang } from '../../replies/texts.js';
+import { CALLBACKS } from '../ui/callbacks.js';
+import { editPage, langOf, replyHtml } from '../ui/messages.js';
+import { pageOf, pagerButtons, pageStarts, shortTitle } from '../ui/pages.js';
+import { isAdminOf, type BotDeps } from './context.js';
 
 /** Documents listed per /sources page at most: 30 short titles fit far below Telegram's limit; long ones make pages shorter. */
 const SOURCES_PER_PAGE = 30;
@@ -38,15 +39,6 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
   });
 
   return composer;
-}
-
-/** Replaces a paged message's text and buttons; pressing a button that shows the same page is no error. */
-export async function editPage(ctx: Context, text: string, keyboard?: InlineKeyboard): Promise<void> {
-  await ctx
-    .editMessageText(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } })
-    .catch((err: unknown) => {
-      if (!(err instanceof GrammyError && /not modified/.test(err.description))) throw err;
-    });
 }
 
 /**
@@ -92,22 +84,3 @@ export function skippedFiles(engine: Engine): Manifest['skipped'] {
   };
   return engine.manifest.skipped.filter((s) => present(s.file));
 }
-
-/** ◀ ▶ under page `p` of `pages` (buttons of `kind`), added to `keyboard`; none for a single page. */
-export function pagerButtons(
-  p: number,
-  pages: number,
-  kind: Callback<'page'>,
-  lang: Lang,
-  keyboard = new InlineKeyboard(),
-): InlineKeyboard | undefined {
-  const t = TEXTS[lang];
-  if (pages > 1 && keyboard.inline_keyboard.at(-1)?.length) keyboard.row();
-  if (p > 1) keyboard.text(t.previous, kind.data({ page: p - 1 }));
-  if (p < pages) keyboard.text(t.next, kind.data({ page: p + 1 }));
-  const rows = keyboard.inline_keyboard.filter((row) => row.length);
-  return rows.length ? InlineKeyboard.from(rows) : undefined;
-}
-
-/** A title cut to a length that keeps a page of them readable (and one always fits a message). */
-export const shortTitle = (title: string, max = 300) => (title.length > max ? `${title.slice(0, max - 1)}…` : title);

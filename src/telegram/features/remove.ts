@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { Composer, InlineKeyboard, type Context } from 'grammy';
-import { moveToTrash } from '../desk/files.js';
-import type { Upload } from '../desk/store.js';
-import type { Engine } from '../engine.js';
-import type { ManifestDocument } from '../index/manifest.js';
-import { log } from '../log.js';
-import { escapeHtml } from '../replies/html.js';
-import { counted, TEXTS, type Lang } from '../replies/texts.js';
-import { ANY_REMOVE, CALLBACKS } from './callbacks.js';
-import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
-import { pageOf, pageStarts } from './pages.js';
-import { reindexWithStatus } from './reindexStatus.js';
-import { editPage, pagerButtons, shortTitle, skippedFiles } from './sources.js';
+import { moveToTrash } from '../../desk/files.js';
+import type { Upload } from '../../desk/store.js';
+import type { Engine } from '../../engine.js';
+import type { ManifestDocument } from '../../index/manifest.js';
+import { log } from '../../log.js';
+import { escapeHtml } from '../../replies/html.js';
+import { counted, TEXTS, type Lang } from '../../replies/texts.js';
+import { ANY_REMOVE, CALLBACKS } from '../ui/callbacks.js';
+import { editPage, langOf, replyHtml } from '../ui/messages.js';
+import { pageOf, pagerButtons, pageStarts, shortTitle } from '../ui/pages.js';
+import { reindexWithStatus } from '../ui/reindexStatus.js';
+import { isAdminOf, type BotDeps } from './context.js';
+import { skippedFiles } from './sources.js';
 
 /** Documents (and buttons) per /remove page. */
 const PER_PAGE = 8;

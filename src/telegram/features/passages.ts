@@ -1,14 +1,15 @@
 import { Composer, type Context } from 'grammy';
-import { quoteOf } from '../replies/compose.js';
-import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
-import { TEXTS } from '../replies/texts.js';
-import { answerButtons, pressedAnswer } from './answerButtons.js';
-import { langOf, replyHtml, type BotDeps } from './context.js';
-import { CALLBACKS } from './callbacks.js';
-import { addViewerButtons, audienceOf } from './viewer/buttons.js';
+import { quoteOf } from '../../replies/compose.js';
+import { escapeHtml, htmlQuote } from '../../replies/html.js';
+import { TEXTS } from '../../replies/texts.js';
+import { answerButtons, pressedAnswer } from '../ui/answerButtons.js';
+import { CALLBACKS } from '../ui/callbacks.js';
+import { replyBlocks } from '../ui/messages.js';
+import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import type { BotDeps } from './context.js';
 
 /** "Full passage" and "More results" under an answer. */
-export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<Context> {
+export function passages({ engine, config, recent, viewer }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const shown = config.TOP_K;
 
@@ -32,29 +33,16 @@ export function buttons({ engine, config, recent, viewer }: BotDeps): Composer<C
         where,
         `<code>${escapeHtml(hit.doc)}</code>`,
       );
-      for (const message of packMessages([header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`]))
-        await replyHtml(ctx, message);
-      return;
+      return replyBlocks(ctx, [header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`]);
     }
     await engine.describe(entry, offset, offset + shown); // best sentences only for the page shown
     const next = entry.hits.slice(offset, offset + shown);
     const blocks = next.map((h, i) => htmlQuote(quoteOf(h), offset + i + 1, lang));
-    const messages = packMessages(blocks);
     const keyboard = answerButtons(id, entry, offset, offset + next.length, lang);
     const chat = ctx.callbackQuery.message?.chat;
     if (chat) addViewerButtons(keyboard, viewer, next, audienceOf(chat, ctx.from.id), lang, offset + 1);
-    for (const [i, message] of messages.entries())
-      await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    await replyBlocks(ctx, blocks, keyboard);
   });
 
   return composer;
 }
-
-/**
- * Last in line: every other button press (forged data, an older bot's buttons, a game button
- * without data) is answered too, so no client keeps its spinner going.
- */
-export const unknownButtons = new Composer<Context>();
-unknownButtons.on('callback_query', (ctx) =>
-  ctx.answerCallbackQuery(ctx.callbackQuery.data !== undefined ? { text: TEXTS[langOf(ctx)].buttonExpired } : {}),
-);

@@ -1,4 +1,4 @@
-import type { Decision } from '../retrieval/search.js';
+import type { Decision } from '../../retrieval/search.js';
 
 /** Question counts by reply kind and recent answer times for /stats (bounded memory). */
 export class Stats {

@@ -2,9 +2,9 @@ import { timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { BotError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
-import { log } from '../log.js';
-import { MemoryClaims, type UpdateClaims } from '../db/updateClaims.js';
-import { ALLOWED_UPDATES } from './bot.js';
+import { log } from '../../log.js';
+import { MemoryClaims, type UpdateClaims } from '../../db/updateClaims.js';
+import { ALLOWED_UPDATES } from './updates.js';
 
 export interface WebhookOptions {
   /** The public URL Telegram posts updates to; its path is the one served here. */

@@ -1,16 +1,17 @@
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { escapeHtml, htmlQuote, packMessages } from '../replies/html.js';
-import { quoteOf } from '../replies/compose.js';
-import { TEXTS } from '../replies/texts.js';
-import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
-import { shownHits, type Hit } from '../retrieval/search.js';
-import { isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
-import { answerOfButtons } from './callbacks.js';
-import { addViewerButtons, audienceOf } from './viewer/buttons.js';
-import { advance, blockAt, liveTextsOf, tidy, type LiveTexts } from './viewer/documents.js';
-import { documentId, inkCount } from './viewer/links.js';
-import { partAt } from '../chunks/chunk.js';
+import { escapeHtml, htmlQuote } from '../../replies/html.js';
+import { quoteOf } from '../../replies/compose.js';
+import { TEXTS } from '../../replies/texts.js';
+import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
+import { shownHits, type Hit } from '../../retrieval/search.js';
+import { partAt } from '../../chunks/chunk.js';
+import { answerOfButtons } from '../ui/callbacks.js';
+import { langOf, replyBlocks } from '../ui/messages.js';
+import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import { advance, blockAt, liveTextsOf, tidy, type LiveTexts } from '../viewer/documents.js';
+import { documentId, inkCount } from '../viewer/links.js';
+import { isAddressed, type BotDeps } from './context.js';
 
 /** Passages searched for the quoted text, and for the paragraph's neighbours in other documents. */
 const CANDIDATES = 10;
@@ -76,13 +77,7 @@ export function replyQuote(deps: BotDeps): Composer<Context> {
       lang,
       0,
     );
-    const messages = packMessages(blocks);
-    for (const [i, message] of messages.entries())
-      await replyHtml(
-        ctx,
-        message,
-        i === messages.length - 1 && keyboard.inline_keyboard.length ? keyboard : undefined,
-      );
+    await replyBlocks(ctx, blocks, keyboard.inline_keyboard.length ? keyboard : undefined);
   });
 
   /** The answer behind the replied-to message, found through its buttons (only one sent to this chat). */

@@ -1,10 +1,10 @@
 import { Composer, type Context } from 'grammy';
-import type { ShownPassage } from '../desk/store.js';
-import { TEXTS } from '../replies/texts.js';
-import { type Answer, shownHits } from '../retrieval/search.js';
-import { pressedAnswer } from './answerButtons.js';
+import type { ShownPassage } from '../../desk/store.js';
+import { TEXTS } from '../../replies/texts.js';
+import { type Answer, shownHits } from '../../retrieval/search.js';
+import { pressedAnswer } from '../ui/answerButtons.js';
+import { CALLBACKS } from '../ui/callbacks.js';
 import { hashedUser, type BotDeps } from './context.js';
-import { CALLBACKS } from './callbacks.js';
 
 /** 👍 / 👎 under answers: acknowledged, stored with the question, the passages shown and a hashed user id. */
 export function feedback({ config, recent, store }: BotDeps): Composer<Context> {

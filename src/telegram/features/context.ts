@@ -1,13 +1,12 @@
 import { createHmac } from 'node:crypto';
-import type { Context, InlineKeyboard } from 'grammy';
-import type { Config } from '../config.js';
-import type { DeskStore } from '../desk/store.js';
-import type { Engine } from '../engine.js';
-import { languageOfCode, languageOfText, type Lang } from '../replies/texts.js';
+import type { Context } from 'grammy';
+import type { Config } from '../../config.js';
+import type { DeskStore } from '../../desk/store.js';
+import type { Engine } from '../../engine.js';
+import type { RecentStore } from '../../replies/recent.js';
+import type { Viewer } from '../viewer/server.js';
 import type { IndexUpdates } from './indexUpdates.js';
-import type { RecentStore } from '../replies/recent.js';
 import type { Stats } from './stats.js';
-import type { Viewer } from './viewer/server.js';
 
 /** What every feature of the bot shares: built once in `createBot`, handed to each composer. */
 export interface BotDeps {
@@ -33,19 +32,6 @@ export const isAdminOf = (config: Config) => {
   const admins = new Set(config.ADMIN_IDS);
   return (ctx: Context): boolean => ctx.from !== undefined && admins.has(ctx.from.id);
 };
-
-/** An HTML reply without link previews (documents' text may contain URLs). */
-export const replyHtml = (ctx: Context, text: string, keyboard?: InlineKeyboard) =>
-  ctx.reply(text, { parse_mode: 'HTML', reply_markup: keyboard, link_preview_options: { is_disabled: true } });
-
-/**
- * The language of the fixed texts for a user: their Telegram language if it is one of ours
- * (another one gets English); without one, the letters of what they wrote.
- */
-export function langOf(ctx: Context, text = ctx.message?.text ?? ctx.message?.caption ?? ''): Lang {
-  const code = ctx.from?.language_code;
-  return languageOfCode(code) ?? (code ? 'en' : languageOfText(text));
-}
 
 /**
  * Whether a message is meant for the bot: everything in a private chat; in groups a command

@@ -5,20 +5,22 @@
  * Fixed windows of a minute of message dates; the user is told once per window.
  */
 import type { Context, MiddlewareFn } from 'grammy';
-import type { WindowCounters } from '../db/botState.js';
-import { TEXTS } from '../replies/texts.js';
-import { langOf } from './context.js';
+import type { WindowCounters } from '../../db/botState.js';
 
 export const WINDOW_SECONDS = 60;
 
-/** Lets a user's first `limit` questions of each minute (by message date) through; tells them once when over. */
-export function questionLimit(limit: number, counters: WindowCounters): MiddlewareFn<Context> {
+/** Lets a user's first `limit` questions of each minute (by message date) through; `tell`s them once when over. */
+export function questionLimit(
+  limit: number,
+  counters: WindowCounters,
+  tell: (ctx: Context) => Promise<unknown>,
+): MiddlewareFn<Context> {
   return async (ctx, next) => {
     const user = ctx.from?.id;
     const sent = ctx.message?.date;
     if (user === undefined || sent === undefined) return next();
     const hits = await counters.hit(String(user), Math.floor(sent / WINDOW_SECONDS));
     if (hits <= limit) return next();
-    if (hits === limit + 1) await ctx.reply(TEXTS[langOf(ctx)].rateLimited);
+    if (hits === limit + 1) await tell(ctx);
   };
 }

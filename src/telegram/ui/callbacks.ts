@@ -1,4 +1,4 @@
-import { ANSWER_ID } from '../replies/recent.js';
+import { ANSWER_ID } from '../../replies/recent.js';
 
 /** Telegram carries at most this many bytes of a button's callback data. */
 const MAX_DATA_BYTES = 64;

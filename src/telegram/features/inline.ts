@@ -1,14 +1,15 @@
 import { limit } from '@grammyjs/ratelimiter';
 import { Composer, InlineKeyboard, type Context } from 'grammy';
 import type { InlineQueryResultArticle } from 'grammy/types';
-import { composeReply, paragraphLabel, quoteOf } from '../replies/compose.js';
-import { prepareQuestion } from '../replies/conversation.js';
-import { escapeHtml, htmlQuote, notCoveredHtml } from '../replies/html.js';
-import { TEXTS } from '../replies/texts.js';
-import { shownHits } from '../retrieval/search.js';
-import { VIEWER_TEXTS } from '../replies/viewerTexts.js';
-import { langOf, type BotDeps } from './context.js';
-import { viewerLinks } from './viewer/buttons.js';
+import { composeReply, paragraphLabel, quoteOf } from '../../replies/compose.js';
+import { prepareQuestion } from '../../replies/conversation.js';
+import { escapeHtml, htmlQuote, notCoveredHtml } from '../../replies/html.js';
+import { TEXTS } from '../../replies/texts.js';
+import { shownHits } from '../../retrieval/search.js';
+import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
+import { langOf } from '../ui/messages.js';
+import { viewerLinks } from '../viewer/buttons.js';
+import type { BotDeps } from './context.js';
 
 /** Telegram shows at most a handful of results above the keyboard; one passage each. */
 const RESULTS = 5;

@@ -1,4 +1,7 @@
-import { TELEGRAM_LIMIT } from '../replies/html.js';
+import { InlineKeyboard } from 'grammy';
+import { TELEGRAM_LIMIT } from '../../replies/html.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import type { Callback } from './callbacks.js';
 
 /** Room kept for a page's header line ("I quote these 1,000 documents (page 12 of 40):"). */
 const HEADER_ROOM = 200;
@@ -30,3 +33,22 @@ export function pageOf<T>(items: T[], starts: number[], page: number): { page: n
   const p = Math.min(Math.max(page, 1), pages);
   return { page: p, pages, items: items.slice(starts[p - 1], starts[p] ?? items.length) };
 }
+
+/** ◀ ▶ under page `p` of `pages` (buttons of `kind`), added to `keyboard`; none for a single page. */
+export function pagerButtons(
+  p: number,
+  pages: number,
+  kind: Callback<'page'>,
+  lang: Lang,
+  keyboard = new InlineKeyboard(),
+): InlineKeyboard | undefined {
+  const t = TEXTS[lang];
+  if (pages > 1 && keyboard.inline_keyboard.at(-1)?.length) keyboard.row();
+  if (p > 1) keyboard.text(t.previous, kind.data({ page: p - 1 }));
+  if (p < pages) keyboard.text(t.next, kind.data({ page: p + 1 }));
+  const rows = keyboard.inline_keyboard.filter((row) => row.length);
+  return rows.length ? InlineKeyboard.from(rows) : undefined;
+}
+
+/** A title cut to a length that keeps a page of them readable (and one always fits a message). */
+export const shortTitle = (title: string, max = 300) => (title.length > max ? `${title.slice(0, max - 1)}…` : title);

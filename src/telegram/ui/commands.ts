@@ -1,6 +1,6 @@
 import type { Bot } from 'grammy';
-import { log } from '../log.js';
-import { LANGS, TEXTS, type Lang } from '../replies/texts.js';
+import { log } from '../../log.js';
+import { LANGS, TEXTS, type Lang } from '../../replies/texts.js';
 
 /** The command menu in a language (Telegram shows the one matching the user's app language). */
 export const commandsIn = (lang: Lang) =>

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Composer, GrammyError, InlineKeyboard, type Api, type Context } from 'grammy';
-import type { Upload } from '../desk/store.js';
-import type { BuildSummary } from '../index/build.js';
-import { detectFormat } from '../documents/formats.js';
+import type { Upload } from '../../desk/store.js';
+import type { BuildSummary } from '../../index/build.js';
+import { detectFormat } from '../../documents/formats.js';
 import {
   discard,
   discardLeftovers,
@@ -14,13 +14,14 @@ import {
   safeFileName,
   TooLargeError,
   uploadPath,
-} from '../desk/files.js';
-import { log } from '../log.js';
-import { TEXTS, type Lang } from '../replies/texts.js';
-import { hashedUser, isAdminOf, langOf, type BotDeps } from './context.js';
-import { CALLBACKS } from './callbacks.js';
-import { reindexWithStatus } from './reindexStatus.js';
-import { shortTitle } from './sources.js';
+} from '../../desk/files.js';
+import { log } from '../../log.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import { CALLBACKS } from '../ui/callbacks.js';
+import { langOf } from '../ui/messages.js';
+import { shortTitle } from '../ui/pages.js';
+import { reindexWithStatus } from '../ui/reindexStatus.js';
+import { hashedUser, isAdminOf, type BotDeps } from './context.js';
 
 /** A "replace?" question is answered within this time, or its downloaded file is dropped. */
 const PENDING_MS = 60 * 60_000;

@@ -11,7 +11,7 @@
  * ambiguous failures — the only source of duplicates — are logged as such.
  */
 import { HttpError, type Transformer } from 'grammy';
-import { log } from '../log.js';
+import { log } from '../../log.js';
 
 export interface TransportOptions {
   /** How long one call may keep retrying before its failure is final (getUpdates: for ever). */

@@ -1,12 +1,13 @@
 import { Composer, type Context } from 'grammy';
-import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
-import { escapeHtml, packMessages, renderHtmlBlocks } from '../replies/html.js';
-import { log } from '../log.js';
-import { TEXTS, type Lang } from '../replies/texts.js';
-import { type Answer, decisionOf, shownHits } from '../retrieval/search.js';
-import { answerButtons } from './answerButtons.js';
-import { addViewerButtons, audienceOf } from './viewer/buttons.js';
-import { hashedUser, isAddressed, langOf, replyHtml, type BotDeps } from './context.js';
+import { helpText, prepareQuestion, trimmedNote } from '../../replies/conversation.js';
+import { escapeHtml, renderHtmlBlocks } from '../../replies/html.js';
+import { log } from '../../log.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import { type Answer, decisionOf, shownHits } from '../../retrieval/search.js';
+import { answerButtons } from '../ui/answerButtons.js';
+import { langOf, replyBlocks, replyHtml } from '../ui/messages.js';
+import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import { hashedUser, isAddressed, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
 const HITS_PER_QUESTION = 10;
@@ -67,9 +68,7 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
       : undefined;
     if (keyboard)
       addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
-    const messages = packMessages(blocks);
-    for (const [i, message] of messages.entries())
-      await replyHtml(ctx, message, i === messages.length - 1 ? keyboard : undefined);
+    await replyBlocks(ctx, blocks, keyboard);
     stats.record(performance.now() - started, decisionOf(answer));
     if (!answer.answered) {
       // The admin's to-do list (/stats, `npm run feedback -- export`).

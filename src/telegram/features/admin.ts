@@ -1,11 +1,12 @@
 import path from 'node:path';
 import { Composer, type Context } from 'grammy';
-import { log } from '../log.js';
-import { escapeHtml, packMessages } from '../replies/html.js';
-import { TEXTS, type Lang } from '../replies/texts.js';
-import { describeCalibration } from '../replies/gate.js';
-import { isAdminOf, langOf, replyHtml, type BotDeps } from './context.js';
-import { reindexWithStatus } from './reindexStatus.js';
+import { log } from '../../log.js';
+import { escapeHtml } from '../../replies/html.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import { describeCalibration } from '../../replies/gate.js';
+import { langOf, replyBlocks } from '../ui/messages.js';
+import { reindexWithStatus } from '../ui/reindexStatus.js';
+import { isAdminOf, type BotDeps } from './context.js';
 
 /** Commands only administrators may use; anyone else gets one polite refusal. */
 export const ADMIN_COMMANDS = ['stats', 'reindex', 'allow', 'revoke'];
@@ -17,7 +18,7 @@ export function admin(deps: BotDeps): Composer<Context> {
   const only = composer.filter(isAdminOf(deps.config));
 
   only.command('stats', async (ctx) => {
-    for (const message of packMessages([await statsText(deps, langOf(ctx))])) await replyHtml(ctx, message);
+    await replyBlocks(ctx, [await statsText(deps, langOf(ctx))]);
   });
 
   only.command('reindex', async (ctx) => {

@@ -1,9 +1,9 @@
 import { InlineKeyboard, type Context } from 'grammy';
-import { log } from '../log.js';
-import { TEXTS, type Lang } from '../replies/texts.js';
-import type { Answer } from '../retrieval/search.js';
-import { langOf } from './context.js';
-import type { RecentAnswer, RecentStore } from '../replies/recent.js';
+import { log } from '../../log.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
+import type { Answer } from '../../retrieval/search.js';
+import { langOf } from './messages.js';
+import type { RecentAnswer, RecentStore } from '../../replies/recent.js';
 import { CALLBACKS } from './callbacks.js';
 
 /**

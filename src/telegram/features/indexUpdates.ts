@@ -1,5 +1,5 @@
-import type { Engine } from '../engine.js';
-import type { BuildProgress, BuildSummary } from '../index/build.js';
+import type { Engine } from '../../engine.js';
+import type { BuildProgress, BuildSummary } from '../../index/build.js';
 
 /**
  * Index updates one after another: an upload or removal while a re-index runs is not lost (the

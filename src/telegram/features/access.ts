@@ -1,7 +1,8 @@
 import { Composer, type Context } from 'grammy';
-import { log } from '../log.js';
-import { TEXTS } from '../replies/texts.js';
-import { isAddressed, isAdminOf, langOf, type BotDeps } from './context.js';
+import { log } from '../../log.js';
+import { TEXTS } from '../../replies/texts.js';
+import { langOf } from '../ui/messages.js';
+import { isAddressed, isAdminOf, type BotDeps } from './context.js';
 
 /** A user who may not ask is told so at most once in this time. */
 const TOLD_EVERY_MS = 60 * 60_000;

@@ -1,11 +1,15 @@
 import type { Context } from 'grammy';
-import type { BuildProgress, BuildSummary } from '../index/build.js';
-import { log } from '../log.js';
-import { gateWarnings } from '../replies/gate.js';
-import { escapeHtml, packMessages } from '../replies/html.js';
-import type { Texts } from '../replies/texts.js';
-import type { IndexUpdates } from './indexUpdates.js';
-import { messageOf } from '../paths.js';
+import type { BuildProgress, BuildSummary } from '../../index/build.js';
+import { log } from '../../log.js';
+import { gateWarnings } from '../../replies/gate.js';
+import { escapeHtml, packMessages } from '../../replies/html.js';
+import type { Texts } from '../../replies/texts.js';
+import { messageOf } from '../../paths.js';
+
+/** What runs index updates one after another (the features' IndexUpdates). */
+export interface IndexUpdater {
+  run(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary>;
+}
 
 /** File names listed by name in a re-index result; the rest are counted ("…and 590 more"). */
 const NAMES_LISTED = 10;
@@ -87,7 +91,7 @@ export function statusMessage(ctx: Context, chatId: number, messageId: number) {
  */
 export async function reindexWithStatus(
   ctx: Context,
-  updates: IndexUpdates,
+  updates: IndexUpdater,
   t: Texts,
 ): Promise<BuildSummary | undefined> {
   const status = await ctx.reply(t.reindexReading);

@@ -11,7 +11,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createConcurrentSink, createRunner, createSource, type UpdateSupplier } from '@grammyjs/runner';
 import { BotError, Context, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
-import { log } from '../log.js';
+import { log } from '../../log.js';
 import { ChatQueues } from './chatQueues.js';
 import { UpdateLedger } from './ledger.js';
 

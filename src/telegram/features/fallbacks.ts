@@ -1,0 +1,30 @@
+import { type BotError, Composer, GrammyError, type Context } from 'grammy';
+import { isUnavailable } from '../../db/pool.js';
+import { log } from '../../log.js';
+import { TEXTS } from '../../replies/texts.js';
+import { langOf } from '../ui/messages.js';
+
+/**
+ * Last in line: every other button press (forged data, an older bot's buttons, a game button
+ * without data) is answered too, so no client keeps its spinner going.
+ */
+export const unknownButtons = new Composer<Context>();
+unknownButtons.on('callback_query', (ctx) =>
+  ctx.answerCallbackQuery(ctx.callbackQuery.data !== undefined ? { text: TEXTS[langOf(ctx)].buttonExpired } : {}),
+);
+
+/** Anything else sent in a private chat (a sticker, a location, a photo without a caption). */
+export const onlyText = new Composer<Context>();
+onlyText.on('message', (ctx) => {
+  if (ctx.chat.type === 'private') return ctx.reply(TEXTS[langOf(ctx)].onlyText);
+});
+
+/** The bot's error handler: the failure is logged and the user gets an apology (not one who blocked the bot). */
+export async function apologise(err: BotError<Context>): Promise<void> {
+  const ctx = err.ctx;
+  log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
+  // The database is unreachable (a shared storage): a short note, the pool reconnects by itself.
+  const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
+  if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403))
+    await ctx.reply(apology).catch(() => {});
+}
