@@ -1,6 +1,6 @@
 import { embedderOptions, type Config } from './config.js';
 import { isUnavailable } from './db/pool.js';
-import { fullEmbeddingKey, type BuildProgress, type BuildSummary } from './index/build.js';
+import { fullEmbeddingKey, unchangedSummary, type BuildProgress, type BuildSummary } from './index/build.js';
 import { searchSettingsChanged } from './index/buildParts.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import { sameGeneration, type LiveGeneration } from './index/generation.js';
@@ -121,7 +121,7 @@ export class Engine {
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
-        const unchanged = await this.unchangedSummary();
+        const unchanged = await this.upToDate();
         if (unchanged) return unchanged;
         let summary = await this.builder(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
@@ -164,30 +164,12 @@ export class Engine {
    * the live one and intact (files: a stat per file while its seal holds, see index/seals.ts).
    * Anything else goes to the builder, whose build decides again.
    */
-  private async unchangedSummary(): Promise<BuildSummary | undefined> {
+  private async upToDate(): Promise<BuildSummary | undefined> {
     const started = performance.now();
     const { generation } = this.retriever.index;
     if (staleReason(this.config, this.embedder, this.manifest)) return undefined;
     const manifest = await this.storage.index.unchangedSince(generation);
-    if (!manifest) return undefined;
-    return {
-      documents: manifest.documents.length,
-      chunks: manifest.chunkCount,
-      reused: manifest.documents.map((d) => d.file).sort(),
-      embedded: [],
-      removed: [],
-      renamed: [],
-      copied: [],
-      notes: [],
-      skipped: manifest.skipped.map(({ file, reason }) => ({ file, reason })),
-      embeddedChunks: 0,
-      embedMs: 0,
-      totalMs: performance.now() - started,
-      generation,
-      upToDate: true,
-      rebuilt: false,
-      calibration: manifest.calibration,
-    };
+    return manifest && unchangedSummary(generation, manifest, performance.now() - started);
   }
 }
 

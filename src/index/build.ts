@@ -186,6 +186,28 @@ function withCopies(
   return { plan: { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] }, freshChunks, freshVectors };
 }
 
+/** The report of a re-index that found nothing changed, told from the live manifest alone (no plan, no build). */
+export function unchangedSummary(generation: Generation, manifest: Manifest, totalMs: number): BuildSummary {
+  return {
+    documents: manifest.documents.length,
+    chunks: manifest.chunkCount,
+    reused: manifest.documents.map((d) => d.file).sort(),
+    embedded: [],
+    removed: [],
+    renamed: [],
+    copied: [],
+    notes: [],
+    skipped: manifest.skipped.map(({ file, reason }) => ({ file, reason })),
+    embeddedChunks: 0,
+    embedMs: 0,
+    totalMs,
+    generation,
+    upToDate: true,
+    rebuilt: false,
+    calibration: manifest.calibration,
+  };
+}
+
 export const noDocuments = (seedsDir: string) =>
   new DocumentsError(`No usable documents in ${shownPath(seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
 
