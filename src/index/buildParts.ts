@@ -28,26 +28,30 @@ export interface BuildInput {
 
 export type Draft = Omit<Manifest, 'checksums' | 'builtAt' | 'buildMs'>;
 
-/** Manifest fields shared by both kinds of build. */
+/**
+ * A new build's manifest, every store's: its documents (sorted by file, with /help's example
+ * subjects), labels, vector search and gates; the build's times and checksums are added when it is written.
+ */
 export function draft(
   input: Pick<BuildInput, 'embedder' | 'key' | 'plan'> & { settings: Pick<BuildSettings, 'reading'> },
   documents: ManifestDocument[],
   labels: number,
-  hnsw: Manifest['hnsw'],
+  search: Pick<Manifest, 'hnsw' | 'calibration'>,
 ): Draft {
+  const sorted = sortDocuments(documents);
   return {
     formatVersion: 2,
     model: input.embedder.modelId,
     modelIdentity: input.embedder.identity,
     dim: input.embedder.dim,
     embeddingKey: input.key,
-    documents,
+    documents: sorted,
     reading: readingKey(input.settings.reading),
     skipped: input.plan.skipped,
     labels,
-    chunkCount: documents.reduce((n, d) => n + d.chunks, 0),
-    hnsw,
-    examples: [],
+    chunkCount: sorted.reduce((n, d) => n + d.chunks, 0),
+    ...search,
+    examples: exampleSubjects(sorted),
   };
 }
 
@@ -130,12 +134,8 @@ export async function tune(
   return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }
 
-export const sortDocuments = (documents: ManifestDocument[]) =>
+const sortDocuments = (documents: ManifestDocument[]) =>
   documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-
-export function withExamples<M extends Pick<Manifest, 'documents'>>(m: M): M & { examples: string[] } {
-  return { ...m, examples: exampleSubjects(m.documents) };
-}
 
 /**
  * Subjects for /help's example questions: each document's most frequent name that no other

@@ -1,15 +1,5 @@
 import type { Chunk } from '../chunks/chunk.js';
-import {
-  bytesOf,
-  draft,
-  sampleTexts,
-  sortDocuments,
-  tune,
-  withExamples,
-  writeHnsw,
-  type BuildInput,
-  type Draft,
-} from './buildParts.js';
+import { bytesOf, draft, sampleTexts, tune, writeHnsw, type BuildInput, type Draft } from './buildParts.js';
 import { measureGates } from './calibration.js';
 import { ChunkStore } from './chunkStore.js';
 import type { Plan } from './changes.js';
@@ -56,7 +46,7 @@ export async function fullBuild(
     chunks.length,
   );
   return {
-    manifest: withExamples({ ...draft(input, sortDocuments(documents), chunks.length, hnsw), calibration }),
+    manifest: draft(input, documents, chunks.length, { hnsw, calibration }),
     rebuilt: true,
   };
 }

@@ -6,9 +6,7 @@ import {
   RETUNE_AT,
   sampleTexts,
   searchSettingsChanged,
-  sortDocuments,
   tune,
-  withExamples,
   writeHnsw,
   type BuildInput,
   type Draft,
@@ -71,7 +69,7 @@ export async function updateBuild(
   const dense = graph ?? (() => new ExactIndex(vectors(), input.embedder.dim, change.isLive));
   const calibration = await recalibrate(input.embedder, previous.manifest.calibration, change, dense);
   return {
-    manifest: withExamples({ ...draft(input, sortDocuments(change.documents), change.labels, hnsw), calibration }),
+    manifest: draft(input, change.documents, change.labels, { hnsw, calibration }),
     rebuilt: false,
   };
 }

@@ -12,7 +12,7 @@ import {
   type BuildSettings,
   type BuildSummary,
 } from '../build.js';
-import { draft, RETUNE_AT, sampleLabels, searchSettingsChanged, sortDocuments, withExamples } from '../buildParts.js';
+import { draft, RETUNE_AT, sampleLabels, searchSettingsChanged } from '../buildParts.js';
 import { planChanges, type Plan } from '../changes.js';
 import type { LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
@@ -205,7 +205,7 @@ async function fillGeneration(
   const slots = writer.next;
   const lexical = await writeLexical(db, generation, lexicalAdded, writer.first, previous);
   const { hnsw, calibration } = await measureSearch(db, generation, input, documents);
-  const manifest = withExamples({ ...draft(input, sortDocuments(documents), slots, hnsw), calibration });
+  const manifest = draft(input, documents, slots, { hnsw, calibration });
   return { manifest, lexical, bulk };
 }
 
