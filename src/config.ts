@@ -25,7 +25,7 @@ const ids = (message: string, pattern = /^\d+$/) =>
 const EMPTY_IS_A_VALUE = new Set(['QUERY_PREFIX', 'PASSAGE_PREFIX']);
 
 /** Every setting comes from the environment (or .env); see .env.example. */
-const schema = z.object({
+const settings = z.object({
   TELEGRAM_BOT_TOKEN: z
     .string()
     .trim()
@@ -105,14 +105,17 @@ const schema = z.object({
   DELIVERY_BUDGET_SECONDS: int(1, 300),
   /** On SIGTERM/SIGINT, how long the replies being sent may take before the bot exits (what is unfinished is delivered again at the next start). */
   SHUTDOWN_GRACE_SECONDS: int(0, 8),
-  /** postgres://…: the index (and what bot replicas share) lives in PostgreSQL with pgvector instead of INDEX_DIR. */
+  /** postgres://…: the index (and what bot replicas share) lives in PostgreSQL with pgvector instead of INDEX_DIR (`store`). */
   DATABASE_URL: z
     .string()
     .regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgres:// or postgresql:// URL')
     .optional(),
-  /** Set: the bot receives updates by webhook at this URL (its path is served on PORT) instead of long polling. */
+  /** Set: the bot receives updates by webhook at this URL (its path is served on PORT) instead of long polling (`transport`). */
   WEBHOOK_URL: z.string().url().optional(),
-  /** Telegram sends it in X-Telegram-Bot-Api-Secret-Token; any other request is refused (1-256 of A-Z a-z 0-9 _ -). */
+  /**
+   * Telegram sends it in X-Telegram-Bot-Api-Secret-Token; any other request is refused (1-256 of A-Z a-z 0-9 _ -).
+   * Required with WEBHOOK_URL; without it, unused (one .env may serve the webhook bot and `npm run index`).
+   */
   WEBHOOK_SECRET: z
     .string()
     .regex(/^[\w-]{1,256}$/, 'must be 1-256 characters of A-Z, a-z, 0-9, _ and -')
@@ -138,10 +141,56 @@ const schema = z.object({
   ),
 });
 
-export type Config = z.infer<typeof schema>;
+/** Where the index, the desk and what replicas share are kept (storage/storage.ts opens it). */
+export type StoreChoice =
+  /** Build folders in INDEX_DIR, the desk beside them, the rest in this process's memory. */
+  | { kind: 'file' }
+  /** PostgreSQL with pgvector at DATABASE_URL, shared by every replica. */
+  | { kind: 'postgres'; url: string };
+
+/** How updates reach `npm start`: the bot asks Telegram for them, or Telegram posts them to the webhook. */
+export type TransportChoice = { kind: 'polling' } | WebhookChoice;
+export type WebhookChoice = { kind: 'webhook'; url: string; secret: string };
+
+/** The settings that make up a choice: the config carries the choice (`store`, `transport`) instead. */
+type ChoiceSettings = 'DATABASE_URL' | 'WEBHOOK_URL' | 'WEBHOOK_SECRET';
+
+export type Config = Omit<z.infer<typeof settings>, ChoiceSettings> & {
+  store: StoreChoice;
+  transport: TransportChoice;
+};
+
+/** Settings whose values are credentials: a message names them, never shows them. */
+const SECRETS = new Set(['TELEGRAM_BOT_TOKEN', 'WEBHOOK_SECRET', 'DATABASE_URL']);
+
+/** A check of two settings runs once both parsed: one bad value is one line, not two. */
+const bothParsed =
+  (...names: string[]) =>
+  (payload: z.core.ParsePayload) =>
+    !payload.issues.some((i) => names.includes(String(i.path?.[0])));
+
+const schema = settings
+  .refine((s) => !s.WEBHOOK_URL || s.WEBHOOK_SECRET, {
+    path: ['WEBHOOK_SECRET'],
+    message: 'required with WEBHOOK_URL, so that only Telegram can post updates (e.g. `openssl rand -hex 32`)',
+    when: bothParsed('WEBHOOK_URL', 'WEBHOOK_SECRET'),
+  })
+  .transform(
+    ({ DATABASE_URL, WEBHOOK_URL, WEBHOOK_SECRET, ...rest }): Config => ({
+      ...rest,
+      store: DATABASE_URL ? { kind: 'postgres', url: DATABASE_URL } : { kind: 'file' },
+      transport:
+        WEBHOOK_URL && WEBHOOK_SECRET
+          ? { kind: 'webhook', url: WEBHOOK_URL, secret: WEBHOOK_SECRET }
+          : { kind: 'polling' },
+    }),
+  );
 
 /** Every setting's name, in the schema's order (docs/configuration.md lists them). */
-export const SETTINGS = Object.keys(schema.shape) as (keyof Config)[];
+export const SETTINGS = Object.keys(settings.shape) as (keyof typeof settings.shape)[];
+
+/** Each setting's default (undefined: unset unless given), as docs/configuration.md shows them. */
+export const settingDefaults = (): Record<string, unknown> => settings.parse({});
 
 export class ConfigError extends Error {}
 
@@ -154,9 +203,30 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const result = schema.safeParse(given);
   if (result.success) return result.data;
   const lines = result.error.issues.map(
-    (i) => `  ${i.path.join('.')}=${JSON.stringify(source[String(i.path[0])] ?? '')}: ${i.message}`,
+    (i) => `  ${shownSetting(String(i.path[0]), given[String(i.path[0])])}: ${i.message}`,
   );
   throw new ConfigError(`Invalid configuration (environment or .env):\n${lines.join('\n')}`);
+}
+
+/** `NAME="value"`, or without the value: one not set, or a credential. */
+function shownSetting(name: string, value: string | undefined): string {
+  if (value === undefined) return `${name} (not set)`;
+  return SECRETS.has(name) ? `${name} (value not shown)` : `${name}=${JSON.stringify(value)}`;
+}
+
+/**
+ * The environment a child process opens the same index and store with: every string or number
+ * setting, and the choices as the settings that make them (a child may be another checkout's code).
+ */
+export function childEnvironment(config: Config): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
+  if (config.store.kind === 'postgres') env.DATABASE_URL = config.store.url;
+  if (config.transport.kind === 'webhook') {
+    env.WEBHOOK_URL = config.transport.url;
+    env.WEBHOOK_SECRET = config.transport.secret;
+  }
+  return env;
 }
 
 export function embedderOptions(config: Config) {

@@ -24,6 +24,8 @@ import {
   table,
   type Logger,
   type MachineInfo,
+  type ModelChoice,
+  type Percentiles,
 } from './common.js';
 import { qualitySection, type ModeQuality } from './quality.js';
 import { queryPathSection, type QueryPathResult } from './queryPath.js';
@@ -91,78 +93,22 @@ export interface BenchResult {
   loadAfter: number;
 }
 
-export async function runBench(
-  opts: { quick: boolean; qaFile: string; env?: NodeJS.ProcessEnv; sizes?: BenchSizes },
-  log: Logger = stderrLogger,
-): Promise<BenchResult> {
+interface BenchOptions {
+  quick: boolean;
+  qaFile: string;
+  env?: NodeJS.ProcessEnv;
+  sizes?: BenchSizes;
+}
+
+export async function runBench(opts: BenchOptions, log: Logger = stderrLogger): Promise<BenchResult> {
   const started = performance.now();
   const sizes = opts.sizes ?? SIZES[opts.quick ? 'quick' : 'full'];
   const machine = machineInfo();
   const choice = await chooseModel(opts.env ?? process.env, log);
   const { config, embedder } = choice;
-  const tempDir = choice.temp[0]!;
   try {
-    const settings = buildSettings(config);
-    log(`model ${embedder.modelId} (dimension ${embedder.dim}); temp dir ${tempDir}`);
-
-    // 3a. Full build of the configured documents; the Engine below then opens it without rebuilding.
-    log(`build: full index of ${config.SEEDS_DIR}`);
-    const seedsBuild = await fullBuild(
-      settings,
-      config.SEEDS_DIR,
-      config.INDEX_DIR,
-      embedder,
-      `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the documents folder)`,
-    );
-    const engine = await Engine.open(config);
-
-    // 1. Quality.
-    const qaPath = path.resolve(opts.qaFile);
-    let items: EvalItem[] | undefined;
-    if (existsSync(qaPath)) {
-      items = readQuestions(qaPath);
-    } else {
-      log(`quality: ${qaPath} not found, skipping the quality section`);
-    }
-    const quality = items ? await qualitySection(engine, items, log) : undefined;
-
-    // 2. Query path (the question set, or generic questions when there is none).
-    const questions = items?.map((i) => i.q) ?? [
-      'What happened in 1988?',
-      'Who issued the statement?',
-      'Where is the railway?',
-    ];
-    const queryPath = await queryPathSection(engine, questions, sizes.latencyQueries, log);
-
-    // 5. (and 3b) Incremental re-index on a larger corpus.
-    const incremental = await incrementalSection(
-      settings,
-      embedder,
-      config.SEEDS_DIR,
-      tempDir,
-      sizes.incrementalDocs,
-      log,
-    );
-
-    // 6. Reading documents of each format.
-    const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
-
-    // 4. The product at 100,000 passages (last: it takes most of the time).
-    const scale = await scaleSection(
-      config,
-      embedder,
-      { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir },
-      log,
-    );
-
-    // 6. The same collection in PostgreSQL, beside the file store's figures above.
-    const postgres = await postgresSection(
-      config,
-      embedder,
-      { ...sizes.scale, exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX, tempDir },
-      log,
-    );
-
+    log(`model ${embedder.modelId} (dimension ${embedder.dim}); temp dir ${choice.temp[0]!}`);
+    const { items, ...sections } = await runSections(choice, opts, sizes, log);
     return {
       machine,
       model: {
@@ -172,28 +118,13 @@ export async function runBench(
         dtype: config.EMBED_DTYPE,
         batch: config.EMBED_BATCH,
       },
-      config: {
-        HNSW_M: config.HNSW_M,
-        HNSW_EF_CONSTRUCTION: config.HNSW_EF_CONSTRUCTION,
-        HNSW_EF_SEARCH: config.HNSW_EF_SEARCH,
-        EXACT_SEARCH_MAX: config.EXACT_SEARCH_MAX,
-        TOP_K: config.TOP_K,
-        DENSE_THRESHOLD: config.DENSE_THRESHOLD,
-        LEXICAL_THRESHOLD: config.LEXICAL_THRESHOLD,
-        SEEDS_DIR: config.SEEDS_DIR,
-      },
+      config: shownConfig(config),
       sizes,
       quick: opts.quick,
       qa: items
         ? { file: opts.qaFile, questions: items.length, answerable: items.filter((i) => i.gold.length > 0).length }
         : { file: opts.qaFile, missing: true },
-      quality,
-      queryPath,
-      builds: [seedsBuild.result, incremental.full],
-      scale,
-      incremental,
-      postgres,
-      reading,
+      ...sections,
       wallMs: performance.now() - started,
       loadAfter: os.loadavg()[0] ?? NaN,
     };
@@ -202,125 +133,212 @@ export async function runBench(
   }
 }
 
+/** The settings the figures depend on, for the report's head. */
+const shownConfig = (config: Config): BenchResult['config'] => ({
+  HNSW_M: config.HNSW_M,
+  HNSW_EF_CONSTRUCTION: config.HNSW_EF_CONSTRUCTION,
+  HNSW_EF_SEARCH: config.HNSW_EF_SEARCH,
+  EXACT_SEARCH_MAX: config.EXACT_SEARCH_MAX,
+  TOP_K: config.TOP_K,
+  DENSE_THRESHOLD: config.DENSE_THRESHOLD,
+  LEXICAL_THRESHOLD: config.LEXICAL_THRESHOLD,
+  SEEDS_DIR: config.SEEDS_DIR,
+});
+
+/** Asked when there is no question set: the query path is still timed. */
+const GENERIC_QUESTIONS = ['What happened in 1988?', 'Who issued the statement?', 'Where is the railway?'];
+
+/** The sections in the order they run (the longest, at scale, last); numbered as in the report. */
+async function runSections(choice: ModelChoice, opts: BenchOptions, sizes: BenchSizes, log: Logger) {
+  const { config, embedder } = choice;
+  const tempDir = choice.temp[0]!;
+  const settings = buildSettings(config);
+  // 3a. Full build of the configured documents; the Engine below then opens it without rebuilding.
+  log(`build: full index of ${config.SEEDS_DIR}`);
+  const label = `${path.basename(path.resolve(config.SEEDS_DIR))}/ (the documents folder)`;
+  const seedsBuild = await fullBuild(settings, config.SEEDS_DIR, config.INDEX_DIR, embedder, label);
+  const engine = await Engine.open(config);
+  // 1. Quality, and 2. the query path (the question set, or generic questions when there is none).
+  const items = questionSet(opts.qaFile, log);
+  const quality = items ? await qualitySection(engine, items, log) : undefined;
+  const questions = items?.map((i) => i.q) ?? GENERIC_QUESTIONS;
+  const queryPath = await queryPathSection(engine, questions, sizes.latencyQueries, log);
+  // 5. (and 3b) Incremental re-index on a larger corpus.
+  const incremental = await incrementalSection(
+    settings,
+    embedder,
+    config.SEEDS_DIR,
+    tempDir,
+    sizes.incrementalDocs,
+    log,
+  );
+  // 6. Reading documents of each format.
+  const reading = await readingSection(config.SEEDS_DIR, READING_SIZES[opts.quick ? 'quick' : 'full'], log);
+  // 4. The product at 100,000 passages, then 7. the same collection in PostgreSQL, beside it.
+  const scaleOptions = {
+    ...sizes.scale,
+    exactSearchMax: sizes.scale.exactSearchMax ?? config.EXACT_SEARCH_MAX,
+    tempDir,
+  };
+  const scale = await scaleSection(config, embedder, scaleOptions, log);
+  const postgres = await postgresSection(config, embedder, scaleOptions, log);
+  const builds = [seedsBuild.result, incremental.full];
+  return { items, quality, queryPath, builds, scale, incremental, postgres, reading };
+}
+
+/** The question set at `qaFile`, or undefined (the quality section skipped) when there is none. */
+function questionSet(qaFile: string, log: Logger): EvalItem[] | undefined {
+  const qaPath = path.resolve(qaFile);
+  if (existsSync(qaPath)) return readQuestions(qaPath);
+  log(`quality: ${qaPath} not found, skipping the quality section`);
+  return undefined;
+}
+
 // ---------------------------------------------------------------- markdown
 
+/**
+ * The report, section by section in the order read (7 after 6, though measured after 4); each
+ * section renderer gives its lines, the empty ones between paragraphs and tables included.
+ */
 export function renderMarkdown(r: BenchResult): string {
-  const out: string[] = [];
-  out.push(`# Cite benchmark${r.quick ? ' (--quick: small sizes, smoke test only)' : ''}`, '');
-  out.push(
-    table(
-      ['', ''],
-      [
-        ['date', r.machine.date],
-        ['CPU', `${r.machine.cpu} (${r.machine.cores} cores)`],
-        ['RAM', `${r.machine.ramGb.toFixed(1)} GiB`],
-        ['Node', r.machine.node],
-        ['OS', r.machine.os],
-        ['model', `\`${r.model.id}\` (dimension ${r.model.dim}, dtype ${r.model.dtype}, batch ${r.model.batch})`],
-        ['model source', r.model.note],
-        [
-          'HNSW',
-          `M=${r.config.HNSW_M}, efConstruction=${r.config.HNSW_EF_CONSTRUCTION}, efSearch ${r.config.HNSW_EF_SEARCH ?? 'measured at build'}; exact search up to ${r.config.EXACT_SEARCH_MAX} passages`,
-        ],
-        [
-          'thresholds',
-          `dense ${r.config.DENSE_THRESHOLD ?? 'calibrated at index time'}, lexical ${r.config.LEXICAL_THRESHOLD}, TOP_K ${r.config.TOP_K}`,
-        ],
-        ['bench wall time', secs(r.wallMs)],
-        [
-          'load average (1 min) at start / end',
-          `${f(r.machine.load1, 2)} / ${f(r.loadAfter, 2)} (the bench is mostly single-threaded; well above 1 means other work shared the CPU)`,
-        ],
-      ],
-    ),
+  return [
+    ...headerLines(r),
+    ...qualityLines(r),
+    ...queryPathLines(r.queryPath),
+    ...buildLines(r.builds),
+    `## 4. Scale: the product at ${r.scale.chunks.toLocaleString('en-US')} passages`,
     '',
+    renderScale(r.scale),
+    ...incrementalLines(r.incremental),
+    ...(r.reading ? ['## 6. Reading documents (per format)', '', renderReading(r.reading)] : []),
+    `## 7. PostgreSQL: the same ${r.postgres[0]!.chunks.toLocaleString('en-US')} passages`,
+    '',
+    renderPostgres(r.postgres, r.scale),
+    '',
+  ].join('\n');
+}
+
+/** The title, the machine, the model and the settings the figures depend on. */
+function headerLines(r: BenchResult): string[] {
+  const { machine: m, model, config: c } = r;
+  const settings: string[][] = [
+    ['date', m.date],
+    ['CPU', `${m.cpu} (${m.cores} cores)`],
+    ['RAM', `${m.ramGb.toFixed(1)} GiB`],
+    ['Node', m.node],
+    ['OS', m.os],
+    ['model', `\`${model.id}\` (dimension ${model.dim}, dtype ${model.dtype}, batch ${model.batch})`],
+    ['model source', model.note],
+    [
+      'HNSW',
+      `M=${c.HNSW_M}, efConstruction=${c.HNSW_EF_CONSTRUCTION}, efSearch ${c.HNSW_EF_SEARCH ?? 'measured at build'}; exact search up to ${c.EXACT_SEARCH_MAX} passages`,
+    ],
+    [
+      'thresholds',
+      `dense ${c.DENSE_THRESHOLD ?? 'calibrated at index time'}, lexical ${c.LEXICAL_THRESHOLD}, TOP_K ${c.TOP_K}`,
+    ],
+    ['bench wall time', secs(r.wallMs)],
+    [
+      'load average (1 min) at start / end',
+      `${f(m.load1, 2)} / ${f(r.loadAfter, 2)} (the bench is mostly single-threaded; well above 1 means other work shared the CPU)`,
+    ],
+  ];
+  return [
+    `# Cite benchmark${r.quick ? ' (--quick: small sizes, smoke test only)' : ''}`,
+    '',
+    table(['', ''], settings),
+    '',
+  ];
+}
+
+function qualityLines({ qa, quality }: BenchResult): string[] {
+  const heading = ['## 1. Retrieval quality', ''];
+  if (!quality || 'missing' in qa)
+    return [...heading, `_Skipped: question set \`${qa.file}\` not found (pass \`--qa <file>\`)._`, ''];
+  return [
+    ...heading,
+    `Question set \`${qa.file}\`: ${qa.questions} questions, ${qa.answerable} answerable, ` +
+      `${qa.questions - qa.answerable} unanswerable. \`Engine.ask(q, 10, mode)\`, scored by \`score()\`.`,
+    '',
+    qualityTable(quality),
+    '',
+    mrrRatioTable(quality),
+    '',
+    `_${qa.questions} questions: one question moves recall by ${pct(1 / Math.max(1, qa.answerable))}; differences of a few points are noise._`,
+    '',
+  ];
+}
+
+const QUALITY_COLUMNS = [
+  'mode',
+  'group',
+  'n',
+  'recall@1',
+  'recall@5',
+  'MRR',
+  'unanswerable declined',
+  'answerable wrongly declined',
+  'decline accuracy',
+];
+
+/** One row per mode and language group; the decline figures on each mode's "all" row. */
+function qualityTable(quality: ModeQuality[]): string {
+  const rows = quality.flatMap((q) =>
+    Object.entries(q.report.groups).map(([group, m]) => {
+      const onAllRow = (x: string) => (group === 'all' ? x : '');
+      return [
+        q.mode,
+        group,
+        m.questions,
+        pct(m.recall1),
+        pct(m.recall5),
+        f(m.mrr),
+        onAllRow(pct(q.report.declined)),
+        onAllRow(pct(q.report.wronglyDeclined)),
+        onAllRow(pct(q.declineAccuracy)),
+      ];
+    }),
   );
+  return table(QUALITY_COLUMNS, rows);
+}
 
-  // 1.
-  out.push('## 1. Retrieval quality', '');
-  if (!r.quality || 'missing' in r.qa) {
-    out.push(`_Skipped: question set \`${r.qa.file}\` not found (pass \`--qa <file>\`)._`, '');
-  } else {
-    out.push(
-      `Question set \`${r.qa.file}\`: ${r.qa.questions} questions, ${r.qa.answerable} answerable, ` +
-        `${r.qa.questions - r.qa.answerable} unanswerable. \`Engine.ask(q, 10, mode)\`, scored by \`score()\`.`,
-      '',
-    );
-    const rows: (string | number)[][] = [];
-    for (const q of r.quality) {
-      for (const [group, m] of Object.entries(q.report.groups)) {
-        rows.push([
-          q.mode,
-          group,
-          m.questions,
-          pct(m.recall1),
-          pct(m.recall5),
-          f(m.mrr),
-          group === 'all' ? pct(q.report.declined) : '',
-          group === 'all' ? pct(q.report.wronglyDeclined) : '',
-          group === 'all' ? pct(q.declineAccuracy) : '',
-        ]);
-      }
-    }
-    out.push(
-      table(
-        [
-          'mode',
-          'group',
-          'n',
-          'recall@1',
-          'recall@5',
-          'MRR',
-          'unanswerable declined',
-          'answerable wrongly declined',
-          'decline accuracy',
-        ],
-        rows,
-      ),
-      '',
-    );
-    const mrr = (mode: SearchMode) => r.quality!.find((q) => q.mode === mode)?.report.groups.all?.mrr ?? NaN;
-    out.push(
-      table(
-        ['MRR ratio', 'value'],
-        [
-          ['hybrid / dense', f(mrr('hybrid') / mrr('dense'), 2)],
-          ['hybrid / lexical (BM25)', f(mrr('hybrid') / mrr('lexical'), 2)],
-        ],
-      ),
-      '',
-      `_${r.qa.questions} questions: one question moves recall by ${pct(1 / Math.max(1, r.qa.answerable))}; differences of a few points are noise._`,
-      '',
-    );
-  }
+function mrrRatioTable(quality: ModeQuality[]): string {
+  const mrr = (mode: SearchMode) => quality.find((q) => q.mode === mode)?.report.groups.all?.mrr ?? NaN;
+  return table(
+    ['MRR ratio', 'value'],
+    [
+      ['hybrid / dense', f(mrr('hybrid') / mrr('dense'), 2)],
+      ['hybrid / lexical (BM25)', f(mrr('hybrid') / mrr('lexical'), 2)],
+    ],
+  );
+}
 
-  // 2.
-  const qp = r.queryPath;
-  out.push('## 2. Query path (question → reply text)', '');
-  out.push(
+function queryPathLines(qp: QueryPathResult): string[] {
+  const row = (part: string, p: Percentiles) => [part, ms(p.p50), ms(p.p95), ms(p.mean)];
+  return [
+    '## 2. Query path (question → reply text)',
+    '',
     `${qp.queries} queries (the question set cycled, after one untimed warm-up pass): \`engine.ask(q, 10)\` + \`renderHtmlBlocks\` + \`packMessages\`, ` +
       `one at a time. Embedding = time inside the embedder (query, plus sentences compared by meaning when no word matches). ` +
       `${qp.answered} of ${qp.queries} answered, ${qp.messages} messages.`,
     '',
     table(
       ['part', 'p50 ms', 'p95 ms', 'mean ms'],
-      [
-        ['total', ms(qp.total.p50), ms(qp.total.p95), ms(qp.total.mean)],
-        ['embedding', ms(qp.embed.p50), ms(qp.embed.p95), ms(qp.embed.mean)],
-        ['rest (HNSW, BM25, fusion, reply)', ms(qp.rest.p50), ms(qp.rest.p95), ms(qp.rest.mean)],
-      ],
+      [row('total', qp.total), row('embedding', qp.embed), row('rest (HNSW, BM25, fusion, reply)', qp.rest)],
     ),
     '',
     `Embedding share of query time: ${pct(qp.embedShare)}.`,
     '',
-  );
+  ];
+}
 
-  // 3.
-  out.push('## 3. Index build (full build into an empty temp index folder)', '');
-  out.push(
+function buildLines(builds: BuildResult[]): string[] {
+  return [
+    '## 3. Index build (full build into an empty temp index folder)',
+    '',
     table(
       ['corpus', 'documents', 'chunks', 'total', 'chunks/s', 'embedding', 'embedding share', 'everything else'],
-      r.builds.map((b) => [
+      builds.map((b) => [
         b.label,
         b.documents,
         b.chunks,
@@ -334,37 +352,33 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     '_Everything else = reading and chunking documents, building HNSW, writing and checksumming the files._',
     '',
-  );
+  ];
+}
 
-  // 4.
-  out.push(`## 4. Scale: the product at ${r.scale.chunks.toLocaleString('en-US')} passages`, '', renderScale(r.scale));
-
-  // 7. (after 5 in the report, measured after 4)
-  const postgresReport = `## 7. PostgreSQL: the same ${r.postgres[0]!.chunks.toLocaleString('en-US')} passages\n\n${renderPostgres(r.postgres, r.scale)}\n`;
-
-  // 5.
-  const inc = r.incremental;
-  out.push('## 5. Incremental re-index', '');
-  out.push(
+function incrementalLines(inc: IncrementalResult): string[] {
+  const { full, unchanged, incremental: changed } = inc;
+  return [
+    '## 5. Incremental re-index',
+    '',
     `The documents folder copied to a temp folder plus generated documents (its vocabulary, deterministic) to ${inc.documents} documents; ` +
       `full build, an unchanged rebuild, then one paragraph appended to \`${inc.changedFile}\` and rebuilt.`,
     '',
     table(
       ['build', 'documents re-embedded', 'chunks embedded', 'time', 'vs full build'],
       [
-        ['full (empty index)', inc.full.documents, inc.full.chunks, secs(inc.full.totalMs), '1.00'],
+        ['full (empty index)', full.documents, full.chunks, secs(full.totalMs), '1.00'],
         [
           'nothing changed',
-          inc.unchanged.embedded.length ? inc.unchanged.embedded.join(', ') : '0 (none)',
+          unchanged.embedded.length ? unchanged.embedded.join(', ') : '0 (none)',
           0,
-          secs(inc.unchanged.totalMs),
-          f(inc.unchanged.totalMs / inc.full.totalMs, 2),
+          secs(unchanged.totalMs),
+          f(unchanged.totalMs / full.totalMs, 2),
         ],
         [
           `one document changed`,
-          `${inc.incremental.embedded.length} (${inc.incremental.embedded.join(', ')}); ${inc.incremental.reused} reused`,
-          inc.incremental.embeddedChunks,
-          secs(inc.incremental.totalMs),
+          `${changed.embedded.length} (${changed.embedded.join(', ')}); ${changed.reused} reused`,
+          changed.embeddedChunks,
+          secs(changed.totalMs),
           f(inc.ratio, 2),
         ],
       ],
@@ -372,10 +386,7 @@ export function renderMarkdown(r: BenchResult): string {
     '',
     '_A rebuild reads only files whose size or time changed, embeds only new or changed documents, and updates the lexical and vector indexes in place of their labels; unchanged files are hard links._',
     '',
-  );
-  if (r.reading) out.push('## 6. Reading documents (per format)', '', renderReading(r.reading));
-  out.push(postgresReport);
-  return out.join('\n');
+  ];
 }
 
 /**

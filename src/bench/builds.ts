@@ -84,23 +84,14 @@ export async function incrementalSection(
   rmSync(corpus, { recursive: true, force: true });
   const added = makeCorpus(seedsDir, corpus, documents);
   log(`incremental: full build of ${documents} documents`);
-  const { result: full } = await fullBuild(
-    settings,
-    corpus,
-    indexDir,
-    embedder,
-    `${documents} documents (the documents folder + generated)`,
-  );
-  const unchanged = await buildIndex({ ...settings, seedsDir: corpus, indexDir }, embedder);
-
+  const label = `${documents} documents (the documents folder + generated)`;
+  const { result: full } = await fullBuild(settings, corpus, indexDir, embedder, label);
+  const rebuild = () => buildIndex({ ...settings, seedsDir: corpus, indexDir }, embedder);
+  const unchanged = await rebuild();
   const changedFile = added[Math.floor(added.length / 2)] ?? readdirSync(corpus).sort()[0]!;
-  const file = path.join(corpus, changedFile);
-  writeFileSync(
-    file,
-    readFileSync(file, 'utf8') + '\n' + syntheticParagraph(vocabularyOf(seedsDir), mulberry32(77), 3) + '\n',
-  );
+  appendParagraph(path.join(corpus, changedFile), seedsDir);
   log(`incremental: rebuild after changing ${changedFile}`);
-  const incr = await buildIndex({ ...settings, seedsDir: corpus, indexDir }, embedder);
+  const incr = await rebuild();
   return {
     documents: incr.documents,
     full,
@@ -115,4 +106,10 @@ export async function incrementalSection(
     },
     ratio: incr.totalMs / full.totalMs,
   };
+}
+
+/** One generated paragraph (the documents folder's vocabulary, deterministic) appended to `file`. */
+function appendParagraph(file: string, seedsDir: string): void {
+  const paragraph = syntheticParagraph(vocabularyOf(seedsDir), mulberry32(77), 3);
+  writeFileSync(file, readFileSync(file, 'utf8') + '\n' + paragraph + '\n');
 }

@@ -123,39 +123,40 @@ export async function chooseModel(env: NodeJS.ProcessEnv, log: Logger = stderrLo
 }
 
 async function pickModel(env: NodeJS.ProcessEnv, base: Config, temp: string[], log: Logger): Promise<ModelChoice> {
-  const indexDir = path.join(temp[0]!, 'index');
-  let note: string;
-  if (env.EMBED_MODEL) {
-    try {
-      const config = { ...base, INDEX_DIR: indexDir };
-      const embedder = await loadEmbedder(embedderOptions(config));
-      return { config, embedder, note: `configured model (EMBED_MODEL=${env.EMBED_MODEL})`, temp };
-    } catch (err) {
-      if (!(err instanceof ModelLoadError)) throw err;
-      note = `EMBED_MODEL=${env.EMBED_MODEL} cannot be loaded (${err.message
-        .split('\n')[0]!
-        .replace(/^.*\): /, '')
-        .slice(0, 120)})`;
-    }
-  } else {
-    // The default hub model: from the cache, or downloaded if EMBED_ALLOW_DOWNLOAD allows and the network works.
-    try {
-      const config = { ...base, INDEX_DIR: indexDir };
-      const embedder = await loadEmbedder(embedderOptions(config));
-      return { config, embedder, note: `default model ${base.EMBED_MODEL} (EMBED_MODEL unset)`, temp };
-    } catch (err) {
-      if (!(err instanceof ModelLoadError)) throw err;
-      const cause = err.message
-        .split('\n')[0]!
-        .replace(/^.*\): /, '')
-        .slice(0, 120);
-      note = `EMBED_MODEL is unset and the default ${base.EMBED_MODEL} cannot be loaded (${cause})`;
-    }
+  const config = { ...base, INDEX_DIR: path.join(temp[0]!, 'index') };
+  // Unset: the default hub model, from the cache, or downloaded if EMBED_ALLOW_DOWNLOAD allows and the network works.
+  const loaded = await loadOrWhyNot(config);
+  if (typeof loaded !== 'string') {
+    const note = env.EMBED_MODEL
+      ? `configured model (EMBED_MODEL=${env.EMBED_MODEL})`
+      : `default model ${base.EMBED_MODEL} (EMBED_MODEL unset)`;
+    return { config, embedder: loaded, note, temp };
   }
+  const note = env.EMBED_MODEL
+    ? `EMBED_MODEL=${env.EMBED_MODEL} cannot be loaded (${loaded})`
+    : `EMBED_MODEL is unset and the default ${base.EMBED_MODEL} cannot be loaded (${loaded})`;
+  return testModelChoice(config, note, temp, log);
+}
+
+/** The model `config` names, or why it cannot be loaded (the first line of the error, shortened). */
+async function loadOrWhyNot(config: Config): Promise<Embedder | string> {
+  try {
+    return await loadEmbedder(embedderOptions(config));
+  } catch (err) {
+    if (!(err instanceof ModelLoadError)) throw err;
+    return err.message
+      .split('\n')[0]!
+      .replace(/^.*\): /, '')
+      .slice(0, 120);
+  }
+}
+
+/** The offline test model, written into the temp dir, when no real model can be loaded; `note` says why. */
+async function testModelChoice(base: Config, note: string, temp: string[], log: Logger): Promise<ModelChoice> {
   const modelDir = path.join(temp[0]!, 'test-model');
   log(`${note}: writing the offline test model to ${modelDir}`);
   await writeTestModel(modelDir, base.SEEDS_DIR);
-  const config = { ...base, INDEX_DIR: indexDir, EMBED_MODEL: modelDir, EMBED_DTYPE: 'auto' as const };
+  const config = { ...base, EMBED_MODEL: modelDir, EMBED_DTYPE: 'auto' as const };
   const embedder = await loadEmbedder(embedderOptions(config));
   return {
     config,

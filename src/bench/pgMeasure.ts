@@ -114,7 +114,7 @@ async function storageBytes(db: Db): Promise<StorageBytes> {
   };
 }
 
-export interface DenseRecall {
+interface DenseRecall {
   efSearch: number;
   recallAt10: number;
   hnsw: Percentiles;

@@ -13,7 +13,14 @@ import type { Embedder } from '../vectors/embedder.js';
 import { f, mb, ms, secs, silent, table, type Logger } from './common.js';
 import { freshDatabase, measureLive, onPglite, progressLog, serverVersion, withStore } from './pgMeasure.js';
 import type { DenseFigures, StorageBytes } from './pgMeasure.js';
-import { makeScaleCorpus, middleDocument, serveProbe, writeQuestions, type ScaleResult } from './scale.js';
+import {
+  makeScaleCorpus,
+  middleDocument,
+  probeFigures,
+  serveProbe,
+  writeQuestions,
+  type ScaleResult,
+} from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
 
 export interface PostgresOptions {
@@ -71,7 +78,12 @@ export async function postgresSection(
 /** Built and measured in the server at `url`, then served from it by a fresh process with DATABASE_URL. */
 async function oneServer(run: SectionRun, url: string, server: string): Promise<PostgresResult> {
   const { base, opts, corpus } = run;
-  const config: Config = { ...base, SEEDS_DIR: corpus, DATABASE_URL: url, EXACT_SEARCH_MAX: opts.exactSearchMax };
+  const config: Config = {
+    ...base,
+    SEEDS_DIR: corpus,
+    store: { kind: 'postgres', url },
+    EXACT_SEARCH_MAX: opts.exactSearchMax,
+  };
   const built = await withStore(url, searchOptions(config), (store) => measureStore(run, config, store, server));
   run.log('postgres: serving process with DATABASE_URL (start, queries, re-index while answering)');
   const questionsFile = writeQuestions(path.join(opts.tempDir, 'pg-questions.json'), built.questions);
@@ -90,80 +102,87 @@ async function measureStore(run: SectionRun, config: Config, store: PostgresInde
   return { questions, figures: { documents: summary.documents, chunks: summary.chunks, build, bytes, dense } };
 }
 
+type Served = ServeProbeResult | undefined;
+
+/** A row of the table: what is measured, its cell for the file store (from the scale section) and for a server. */
+interface PgMeasure {
+  name: string;
+  file: (files: ScaleResult, serve: Served) => string;
+  pg: (p: PostgresResult, serve: Served) => string;
+}
+
+/** A cell from the serving process's figures; empty when the process failed. */
+const ifServed =
+  (cell: (s: ServeProbeResult) => string) =>
+  (_: unknown, s: Served): string =>
+    s ? cell(s) : '';
+
+/** The same cell in every column, from the serving process. */
+const sameCell = (name: string, cell: (s: ServeProbeResult) => string): PgMeasure => ({
+  name,
+  file: ifServed(cell),
+  pg: ifServed(cell),
+});
+
+/** Measured on the PostgreSQL side only. */
+const pgOnly = (name: string, pg: (p: PostgresResult) => string): PgMeasure => ({ name, file: () => '', pg });
+
+const PG_MEASURES: PgMeasure[] = [
+  { name: 'passages', file: (files) => String(files.chunks), pg: (p) => String(p.chunks) },
+  {
+    name: 'full build',
+    file: (files) => secs(files.build.totalMs),
+    pg: (p) => `${secs(p.build.totalMs)} (embedding ${secs(p.build.embedMs)})`,
+  },
+  {
+    name: 're-index, one document changed (worker, swap included)',
+    file: ifServed((s) => secs(s.reindexOneChanged.ms)),
+    pg: ifServed((s) => `${secs(s.reindexOneChanged.ms)} (${s.reindexOneChanged.embeddedChunks} passages embedded)`),
+  },
+  sameCell('re-index, nothing changed', (s) => secs(s.reindexUnchanged.ms)),
+  {
+    name: 'start to first answer (fresh process)',
+    file: ifServed((s) => secs(s.startToFirstAnswerMs)),
+    pg: ifServed((s) => `${secs(s.startToFirstAnswerMs)} (open ${secs(s.openMs)})`),
+  },
+  sameCell('query p50 / p95, end to end', (s) => `${ms(s.query.p50)} / ${ms(s.query.p95)} ms`),
+  {
+    name: 'questions answered during the re-index',
+    file: ifServed((s) => `${s.reindexOneChanged.answered} of ${s.reindexOneChanged.asked}`),
+    pg: ifServed(
+      (s) =>
+        `${s.reindexOneChanged.answered} of ${s.reindexOneChanged.asked} (slowest ${ms(s.reindexOneChanged.maxAnswerMs)} ms)`,
+    ),
+  },
+  sameCell('new text answerable after the switch', (s) => (s.reindexOneChanged.foundNewText ? 'yes' : 'NO')),
+  sameCell('resident memory per serving process, steady (model included)', (s) => mb(s.rssSteadyBytes)),
+  pgOnly(
+    'vector recall@10 against an exact scan',
+    (p) =>
+      `${f(p.dense.recallAt10)} at ef_search ${p.dense.efSearch} (${p.dense.questions} questions; ${f(p.dense.measuredAtBuild)} measured at build)`,
+  ),
+  pgOnly(
+    'HNSW search p50 / p95 (10 nearest); exact scan p50',
+    (p) => `${ms(p.dense.hnsw.p50)} / ${ms(p.dense.hnsw.p95)} ms; ${ms(p.dense.exact.p50)} ms`,
+  ),
+  pgOnly('storage: passages with HNSW (HNSW alone)', (p) => `${mb(p.bytes.passages)} (${mb(p.bytes.hnsw)})`),
+  pgOnly(
+    'storage: postings / term counts / generation rows',
+    (p) => `${mb(p.bytes.postings)} / ${mb(p.bytes.terms)} / ${mb(p.bytes.generations)}`,
+  ),
+];
+
 /** The PostgreSQL figures beside the file store's (from the scale section of the same run, when it ran). */
 export function renderPostgres(results: PostgresResult[], files?: ScaleResult): string {
-  const fileServe = files && !('error' in files.serve) ? files.serve : undefined;
-  const serveOf = (p: PostgresResult) => ('error' in p.serve ? undefined : p.serve);
-  const row = (what: string, file: string, pg: (p: PostgresResult, s: ServeProbeResult | undefined) => string) => [
-    what,
-    files ? file : '–',
-    ...results.map((p) => pg(p, serveOf(p))),
-  ];
-  const rows = [
-    row('passages', String(files?.chunks ?? ''), (p) => String(p.chunks)),
-    row(
-      'full build',
-      files ? secs(files.build.totalMs) : '',
-      (p) => `${secs(p.build.totalMs)} (embedding ${secs(p.build.embedMs)})`,
-    ),
-    row(
-      're-index, one document changed (worker, swap included)',
-      fileServe ? secs(fileServe.reindexOneChanged.ms) : '',
-      (_, s) => (s ? `${secs(s.reindexOneChanged.ms)} (${s.reindexOneChanged.embeddedChunks} passages embedded)` : ''),
-    ),
-    row('re-index, nothing changed', fileServe ? secs(fileServe.reindexUnchanged.ms) : '', (_, s) =>
-      s ? secs(s.reindexUnchanged.ms) : '',
-    ),
-    row('start to first answer (fresh process)', fileServe ? secs(fileServe.startToFirstAnswerMs) : '', (_, s) =>
-      s ? `${secs(s.startToFirstAnswerMs)} (open ${secs(s.openMs)})` : '',
-    ),
-    row(
-      'query p50 / p95, end to end',
-      fileServe ? `${ms(fileServe.query.p50)} / ${ms(fileServe.query.p95)} ms` : '',
-      (_, s) => (s ? `${ms(s.query.p50)} / ${ms(s.query.p95)} ms` : ''),
-    ),
-    row(
-      'questions answered during the re-index',
-      fileServe ? `${fileServe.reindexOneChanged.answered} of ${fileServe.reindexOneChanged.asked}` : '',
-      (_, s) =>
-        s
-          ? `${s.reindexOneChanged.answered} of ${s.reindexOneChanged.asked} (slowest ${ms(s.reindexOneChanged.maxAnswerMs)} ms)`
-          : '',
-    ),
-    row(
-      'new text answerable after the switch',
-      fileServe ? (fileServe.reindexOneChanged.foundNewText ? 'yes' : 'NO') : '',
-      (_, s) => (s ? (s.reindexOneChanged.foundNewText ? 'yes' : 'NO') : ''),
-    ),
-    row(
-      'resident memory per serving process, steady (model included)',
-      fileServe ? mb(fileServe.rssSteadyBytes) : '',
-      (_, s) => (s ? mb(s.rssSteadyBytes) : ''),
-    ),
-    row(
-      'vector recall@10 against an exact scan',
-      '',
-      (p) =>
-        `${f(p.dense.recallAt10)} at ef_search ${p.dense.efSearch} (${p.dense.questions} questions; ${f(p.dense.measuredAtBuild)} measured at build)`,
-    ),
-    row(
-      'HNSW search p50 / p95 (10 nearest); exact scan p50',
-      '',
-      (p) => `${ms(p.dense.hnsw.p50)} / ${ms(p.dense.hnsw.p95)} ms; ${ms(p.dense.exact.p50)} ms`,
-    ),
-    row('storage: passages with HNSW (HNSW alone)', '', (p) => `${mb(p.bytes.passages)} (${mb(p.bytes.hnsw)})`),
-    row(
-      'storage: postings / term counts / generation rows',
-      '',
-      (p) => `${mb(p.bytes.postings)} / ${mb(p.bytes.terms)} / ${mb(p.bytes.generations)}`,
-    ),
-  ];
-  const out = [
-    ...results.map((p, i) => `Server ${i + 1}: ${p.server}.`),
-    '',
-    table(['measure', 'file store', ...results.map((_, i) => `PostgreSQL (server ${i + 1})`)], rows),
-  ];
-  for (const p of results)
-    if ('error' in p.serve) out.push('', `_The serving process failed (${p.server}): ${p.serve.error}_`);
-  return out.join('\n');
+  const fileServe = files && probeFigures(files.serve);
+  const rows = PG_MEASURES.map((m) => [
+    m.name,
+    files ? m.file(files, fileServe) : '–',
+    ...results.map((p) => m.pg(p, probeFigures(p.serve))),
+  ]);
+  const header = ['measure', 'file store', ...results.map((_, i) => `PostgreSQL (server ${i + 1})`)];
+  const failures = results.flatMap((p) =>
+    'error' in p.serve ? ['', `_The serving process failed (${p.server}): ${p.serve.error}_`] : [],
+  );
+  return [...results.map((p, i) => `Server ${i + 1}: ${p.server}.`), '', table(header, rows), ...failures].join('\n');
 }

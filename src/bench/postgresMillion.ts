@@ -196,7 +196,7 @@ interface InServer {
 
 /** The collection built in the server at `url` and measured; then grown in SQL and measured again. */
 async function inPostgres(server: string, url: string, run: MillionRun): Promise<MillionResult[]> {
-  const config: Config = { ...run.config, DATABASE_URL: url };
+  const config: Config = { ...run.config, store: { kind: 'postgres', url } };
   return withStore(url, searchOptions(config), async (store) => {
     const at: InServer = { server, url, config, store, run };
     const results: MillionResult[] = [];
@@ -369,69 +369,57 @@ async function reindexOneChanged(at: InServer): Promise<number> {
   return reindex.totalMs;
 }
 
+/** A row of the table: what is measured, and its cell for one store and size. */
+type MillionMeasure = [name: string, cell: (r: MillionResult) => string];
+
+const buildCell = ({ build }: MillionResult) =>
+  build.grown
+    ? `${secs(build.totalMs)}: rows ×${build.grown.factor} in SQL ${secs(build.grown.rowsMs)}, HNSW graph ${secs(build.grown.hnswMs)}, ef_search measured ${secs(build.grown.tuneMs)}`
+    : `${secs(build.totalMs)}: the product's full build (hashed vectors ${secs(build.embedMs)})`;
+
+const p50p95 = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p95)} ms`;
+
+/** The file store has no exact scan compared here: its recall is the build's own. */
+const recallCell = ({ dense }: MillionResult) =>
+  dense.questions
+    ? `${f(dense.recallAt10)} at ef_search ${dense.efSearch} (${dense.questions} questions; ${f(dense.measuredAtBuild)} measured at build)`
+    : `${f(dense.measuredAtBuild)} at efSearch ${dense.efSearch} (measured at build)`;
+
+/** The file store's storage is one figure, its index folder (NaN elsewhere). */
+const isFolder = (r: MillionResult) => Number.isNaN(r.bytes.hnsw);
+
+const MILLION_MEASURES: MillionMeasure[] = [
+  ['passages', (r) => r.passages.toLocaleString('en-US')],
+  ['build of the index part', buildCell],
+  ['re-index, one document changed', (r) => secs(r.reindexOneMs)],
+  ['query p50 / p95, end to end (hybrid, fresh replica)', (r) => p50p95(r.replica.query)],
+  ['vector search p50 / p95 (50 nearest)', (r) => p50p95(r.replica.vector)],
+  ['lexical search p50 / p95 (50 best; in SQL for PostgreSQL)', (r) => p50p95(r.replica.lexical)],
+  ['vector recall@10 against an exact scan', recallCell],
+  [
+    'HNSW search p50 / p95 (10 nearest); exact scan p50',
+    ({ dense }) => (dense.questions ? `${p50p95(dense.hnsw)}; ${ms(dense.exact.p50)} ms` : '–'),
+  ],
+  [
+    'replica resident memory: before opening → after the questions',
+    ({ replica }) => `${mb(replica.rssBeforeBytes)} → ${mb(replica.rssAfterBytes)} (open ${ms(replica.openMs)} ms)`,
+  ],
+  [
+    'storage: passages (with HNSW) / HNSW alone',
+    (r) => (isFolder(r) ? `index folder ${mb(r.bytes.database)}` : `${mb(r.bytes.passages)} / ${mb(r.bytes.hnsw)}`),
+  ],
+  [
+    'storage: postings / term counts / whole database',
+    (r) => (isFolder(r) ? '–' : `${mb(r.bytes.postings)} / ${mb(r.bytes.terms)} / ${mb(r.bytes.database)}`),
+  ],
+];
+
 export function renderMillion(results: MillionResult[]): string {
-  const col = (fn: (r: MillionResult) => string) => results.map(fn);
-  const rows = [
-    ['passages', ...col((r) => r.passages.toLocaleString('en-US'))],
-    [
-      'build of the index part',
-      ...col((r) =>
-        r.build.grown
-          ? `${secs(r.build.totalMs)}: rows ×${r.build.grown.factor} in SQL ${secs(r.build.grown.rowsMs)}, HNSW graph ${secs(r.build.grown.hnswMs)}, ef_search measured ${secs(r.build.grown.tuneMs)}`
-          : `${secs(r.build.totalMs)}: the product's full build (hashed vectors ${secs(r.build.embedMs)})`,
-      ),
-    ],
-    ['re-index, one document changed', ...col((r) => secs(r.reindexOneMs))],
-    [
-      'query p50 / p95, end to end (hybrid, fresh replica)',
-      ...col((r) => `${ms(r.replica.query.p50)} / ${ms(r.replica.query.p95)} ms`),
-    ],
-    [
-      'vector search p50 / p95 (50 nearest)',
-      ...col((r) => `${ms(r.replica.vector.p50)} / ${ms(r.replica.vector.p95)} ms`),
-    ],
-    [
-      'lexical search p50 / p95 (50 best; in SQL for PostgreSQL)',
-      ...col((r) => `${ms(r.replica.lexical.p50)} / ${ms(r.replica.lexical.p95)} ms`),
-    ],
-    [
-      'vector recall@10 against an exact scan',
-      ...col((r) =>
-        r.dense.questions
-          ? `${f(r.dense.recallAt10)} at ef_search ${r.dense.efSearch} (${r.dense.questions} questions; ${f(r.dense.measuredAtBuild)} measured at build)`
-          : `${f(r.dense.measuredAtBuild)} at efSearch ${r.dense.efSearch} (measured at build)`,
-      ),
-    ],
-    [
-      'HNSW search p50 / p95 (10 nearest); exact scan p50',
-      ...col((r) =>
-        r.dense.questions ? `${ms(r.dense.hnsw.p50)} / ${ms(r.dense.hnsw.p95)} ms; ${ms(r.dense.exact.p50)} ms` : '–',
-      ),
-    ],
-    [
-      'replica resident memory: before opening → after the questions',
-      ...col(
-        (r) => `${mb(r.replica.rssBeforeBytes)} → ${mb(r.replica.rssAfterBytes)} (open ${ms(r.replica.openMs)} ms)`,
-      ),
-    ],
-    [
-      'storage: passages (with HNSW) / HNSW alone',
-      ...col((r) =>
-        Number.isNaN(r.bytes.hnsw)
-          ? `index folder ${mb(r.bytes.database)}`
-          : `${mb(r.bytes.passages)} / ${mb(r.bytes.hnsw)}`,
-      ),
-    ],
-    [
-      'storage: postings / term counts / whole database',
-      ...col((r) =>
-        Number.isNaN(r.bytes.hnsw) ? '–' : `${mb(r.bytes.postings)} / ${mb(r.bytes.terms)} / ${mb(r.bytes.database)}`,
-      ),
-    ],
-  ];
+  const header = ['measure', ...results.map((r) => `${r.store}, ${r.passages.toLocaleString('en-US')} passages`)];
+  const rows = MILLION_MEASURES.map(([name, cell]) => [name, ...results.map(cell)]);
   return [
     `Vectors: HashedEmbedder (each word a fixed random direction, a passage the normalised sum), not the model's.`,
     '',
-    table(['measure', ...col((r) => `${r.store}, ${r.passages.toLocaleString('en-US')} passages`)], rows),
+    table(header, rows),
   ].join('\n');
 }

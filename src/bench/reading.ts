@@ -137,44 +137,18 @@ async function timeRead(
   };
 }
 
-export async function readingSection(
-  seedsDir: string,
-  opts: { pdfPages: number; paragraphs: number; repeats: number },
-  log: Logger,
-): Promise<ReadingResult> {
-  const vocab = vocabularyOf(seedsDir);
-  const utf8 = (s: string) => new TextEncoder().encode(s);
+interface ReadingSizes {
+  pdfPages: number;
+  paragraphs: number;
+  repeats: number;
+}
+
+export async function readingSection(seedsDir: string, opts: ReadingSizes, log: Logger): Promise<ReadingResult> {
   log(`reading: generating a ${opts.pdfPages}-page PDF and ${opts.paragraphs}-paragraph documents in each format`);
   const dir = mkdtempSync(path.join(tmpdir(), 'cite-reading-'));
-  const put = (file: string, bytes: Uint8Array) => (writeFileSync(path.join(dir, file), bytes), [file]);
   const reader = new DocumentReader({ ...DEFAULT_READ_LIMITS, maxBytes: Number.POSITIVE_INFINITY });
   try {
-    const iconv = (await import('iconv-lite')).default;
-    const small = paragraphs(vocab, opts.paragraphs, 16);
-    const smallFiles = Array.from(
-      { length: Math.ceil(small.length / 4) },
-      (_, i) =>
-        put(
-          `small-${String(i).padStart(4, '0')}.txt`,
-          utf8(`Note ${i + 1}\n\n${small.slice(i * 4, i * 4 + 4).join('\n\n')}\n`),
-        )[0]!,
-    );
-    const documents: [string, string[], number, number?][] = [
-      ['PDF', put(`report-${opts.pdfPages}p.pdf`, await makePdf(vocab, opts.pdfPages)), 1, opts.pdfPages],
-      ['DOCX', put('report.docx', await makeDocx(vocab, opts.paragraphs)), opts.repeats],
-      ['HTML', put('report.html', utf8(makeHtml(vocab, opts.paragraphs))), opts.repeats],
-      ['Markdown', put('report.md', utf8(makeMarkdown(vocab, opts.paragraphs))), opts.repeats],
-      ['text (UTF-8)', put('report.txt', utf8(makeText(vocab, opts.paragraphs))), opts.repeats],
-      [
-        'text (Windows-1252)',
-        put(
-          'legacy.txt',
-          iconv.encode(makeText(vocab, opts.paragraphs) + 'Caf\u00e9 na\u00efve fa\u00e7ade.\n', 'windows-1252'),
-        ),
-        opts.repeats,
-      ],
-      ['small text files', smallFiles, opts.repeats],
-    ];
+    const documents = await writeDocuments(dir, vocabularyOf(seedsDir), opts);
     const started = performance.now();
     await reader.read(dir, { file: 'report.txt', size: 0, mtimeMs: 0 }); // starts the worker
     const workerStartMs = performance.now() - started;
@@ -190,6 +164,37 @@ export async function readingSection(
     await reader.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A format's documents as written: its name, the files, how many times they are read, the PDF's pages. */
+type Written = [format: string, files: string[], repeats: number, pages?: number];
+
+/** A document of each format in `dir`, and a folder's worth of small text files. */
+async function writeDocuments(dir: string, vocab: Vocabulary, opts: ReadingSizes): Promise<Written[]> {
+  const put = (file: string, bytes: Uint8Array) => (writeFileSync(path.join(dir, file), bytes), [file]);
+  const iconv = (await import('iconv-lite')).default;
+  const legacy = makeText(vocab, opts.paragraphs) + 'Caf\u00e9 na\u00efve fa\u00e7ade.\n';
+  return [
+    ['PDF', put(`report-${opts.pdfPages}p.pdf`, await makePdf(vocab, opts.pdfPages)), 1, opts.pdfPages],
+    ['DOCX', put('report.docx', await makeDocx(vocab, opts.paragraphs)), opts.repeats],
+    ['HTML', put('report.html', utf8(makeHtml(vocab, opts.paragraphs))), opts.repeats],
+    ['Markdown', put('report.md', utf8(makeMarkdown(vocab, opts.paragraphs))), opts.repeats],
+    ['text (UTF-8)', put('report.txt', utf8(makeText(vocab, opts.paragraphs))), opts.repeats],
+    ['text (Windows-1252)', put('legacy.txt', iconv.encode(legacy, 'windows-1252')), opts.repeats],
+    ['small text files', writeSmallFiles(dir, vocab, opts.paragraphs), opts.repeats],
+  ];
+}
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+
+/** Notes of four paragraphs each, `count` paragraphs in all; their names. */
+function writeSmallFiles(dir: string, vocab: Vocabulary, count: number): string[] {
+  const small = paragraphs(vocab, count, 16);
+  return Array.from({ length: Math.ceil(small.length / 4) }, (_, i) => {
+    const file = `small-${String(i).padStart(4, '0')}.txt`;
+    writeFileSync(path.join(dir, file), utf8(`Note ${i + 1}\n\n${small.slice(i * 4, i * 4 + 4).join('\n\n')}\n`));
+    return file;
+  });
 }
 
 export function renderReading(r: ReadingResult): string {

@@ -12,17 +12,18 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from '../config.js';
+import { childEnvironment, type Config } from '../config.js';
 import { buildIndex } from '../index/build.js';
 import { folderOf } from '../index/generation.js';
 import { liveBuildDir } from '../index/layout.js';
+import type { StoredIndex } from '../index/indexData.js';
 import { loadIndex } from '../index/loader.js';
 import { sealedSha256 } from '../index/seals.js';
 import { buildSettings } from '../index/settings.js';
 import { isCompiled, nodeArgsFor } from '../modules.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { chooseModel, f, machineInfo, mb, ms, secs, table, type Logger } from './common.js';
-import { makeScaleCorpus, questionsFrom, serveProbe } from './scale.js';
+import { chooseModel, f, machineInfo, mb, ms, secs, table, timedAsync, type Logger } from './common.js';
+import { makeScaleCorpus, middleDocument, probeFigures, questionsFrom, serveProbe, writeQuestions } from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
 
 export interface SpeedOptions {
@@ -75,6 +76,18 @@ export async function speedSection(
   return { before: opts.before ? { dir: opts.before, commit: commitOf(opts.before) } : undefined, sizes };
 }
 
+/** Where one size's collection and indexes live (`root`), and what both sides are asked. */
+interface SizeSetup {
+  root: string;
+  corpus: string;
+  names: string[];
+  questionsFile: string;
+  /** Each side's index: built by this code (now) and by the before checkout's own code. */
+  indexOf: Record<Side, string>;
+  /** The before checkout, when there is one. */
+  checkout?: string;
+}
+
 async function measureSize(
   base: Config,
   embedder: Embedder,
@@ -92,76 +105,88 @@ async function measureSize(
   log(
     `speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`,
   );
-  const t = performance.now();
-  await buildIndex(buildSettings({ ...base, SEEDS_DIR: corpus, INDEX_DIR: indexDir }), embedder);
-  const buildMs = performance.now() - t;
+  const [, buildMs] = await timedAsync(() =>
+    buildIndex(buildSettings({ ...base, SEEDS_DIR: corpus, INDEX_DIR: indexDir }), embedder),
+  );
   const index = await loadIndex(indexDir);
   const texts = index.chunks.list().map((c) => c.text);
-  const questionsFile = path.join(root, 'questions.json');
-  writeFileSync(questionsFile, JSON.stringify(questionsFrom(texts, opts.questions)));
-  // The before side's index, built by its own code (an index of one version is not another's: its keys differ).
-  const beforeIndex = path.join(root, 'index-before');
-  if (opts.before) {
-    log(`speed: the same collection indexed by the before code (${opts.before})`);
-    writeFileSync(path.join(root, 'texts.json'), JSON.stringify(texts));
-    const liveRows = [...index.chunks.entries()].map(([label]) => label);
-    const raw = readFileSync(path.join(folderOf(index.generation), 'vectors.f32'));
-    const dim = index.manifest.dim;
-    writeFileSync(
-      path.join(root, 'vectors.f32'),
-      Buffer.concat(liveRows.map((l) => raw.subarray(l * dim * 4, (l + 1) * dim * 4))),
-    );
-    const built = await beforeBuild(
-      opts.before,
-      { ...base, SEEDS_DIR: corpus, INDEX_DIR: beforeIndex },
-      path.join(root, 'texts.json'),
-      path.join(root, 'vectors.f32'),
-    );
-    log(`speed: before build: ${built}`);
-  }
-  const order: Side[] =
-    opts.rounds === 0
-      ? []
-      : !opts.before
-        ? ['now']
-        : opts.rounds === 1
-          ? ['before', 'now']
-          : Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
+  const questionsFile = writeQuestions(path.join(root, 'questions.json'), questionsFrom(texts, opts.questions));
+  const indexOf = { now: indexDir, before: path.join(root, 'index-before') };
+  const setup: SizeSetup = { root, corpus, names, questionsFile, indexOf, checkout: opts.before };
+  if (opts.before) await buildBefore(opts.before, { ...base, SEEDS_DIR: corpus }, setup, index, log);
+  const order = runOrder(opts);
   const runs: SpeedRun[] = [];
-  for (const [i, side] of order.entries()) {
-    // A fresh copy per run: the probe changes a document and re-indexes.
-    const copy = path.join(root, `run-${i}`);
-    cpSync(corpus, path.join(copy, 'corpus'), { recursive: true });
-    cpSync(side === 'before' ? beforeIndex : indexDir, path.join(copy, 'index'), { recursive: true });
-    // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.
-    if (side === 'now')
-      for (const file of readdirSync(liveBuildDir(path.join(copy, 'index'))!))
-        await sealedSha256(path.join(liveBuildDir(path.join(copy, 'index'))!, file));
-    const config: Config = { ...base, SEEDS_DIR: path.join(copy, 'corpus'), INDEX_DIR: path.join(copy, 'index') };
-    const load = os.loadavg()[0] ?? NaN;
-    log(`speed: ${passages} passages, run ${i + 1}/${order.length} (${side}), load ${load.toFixed(1)}`);
-    const probe =
-      side === 'before'
-        ? { args: ['--import', 'tsx', path.join(opts.before!, 'src/bench/serveProbe.ts')], cwd: opts.before }
-        : { args: nodeArgsFor(import.meta.url, 'serveProbe') };
-    const result = await serveProbe(
-      config,
-      questionsFile,
-      path.join(copy, 'corpus', names[Math.floor(names.length / 2)]!),
-      probe,
-    );
-    if ('error' in result) log(`speed: ${side} failed: ${result.error}`);
-    runs.push({ side, load, result });
-    rmSync(copy, { recursive: true, force: true });
-  }
+  for (const [i, side] of order.entries())
+    runs.push(await oneRun(base, setup, side, i, `${passages} passages, run ${i + 1}/${order.length}`, log));
   if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
   return { passages: index.manifest.chunkCount, documents, buildMs, runs };
 }
 
+/**
+ * The before side's index, built by its own code from this code's passages and vectors (an index
+ * of one version is not another's: its keys differ).
+ */
+async function buildBefore(checkout: string, config: Config, setup: SizeSetup, index: StoredIndex, log: Logger) {
+  log(`speed: the same collection indexed by the before code (${checkout})`);
+  const textsFile = path.join(setup.root, 'texts.json');
+  writeFileSync(textsFile, JSON.stringify(index.chunks.list().map((c) => c.text)));
+  const liveRows = [...index.chunks.entries()].map(([label]) => label);
+  const raw = readFileSync(path.join(folderOf(index.generation), 'vectors.f32'));
+  const rowBytes = index.manifest.dim * 4;
+  const vectorsFile = path.join(setup.root, 'vectors.f32');
+  writeFileSync(vectorsFile, Buffer.concat(liveRows.map((l) => raw.subarray(l * rowBytes, (l + 1) * rowBytes))));
+  const built = await beforeBuild(checkout, { ...config, INDEX_DIR: setup.indexOf.before }, textsFile, vectorsFile);
+  log(`speed: before build: ${built}`);
+}
+
+/** The sides in the order they run: ABBA… for two rounds or more, so a change of load falls on both. */
+function runOrder(opts: SpeedOptions): Side[] {
+  if (opts.rounds === 0) return [];
+  if (!opts.before) return ['now'];
+  if (opts.rounds === 1) return ['before', 'now'];
+  return Array.from({ length: opts.rounds * 2 }, (_, i) => (i % 4 === 0 || i % 4 === 3 ? 'before' : 'now'));
+}
+
+/** Run `i`: the side's serving probe on a fresh copy of the collection and its index (the probe changes a document). */
+async function oneRun(
+  base: Config,
+  setup: SizeSetup,
+  side: Side,
+  i: number,
+  label: string,
+  log: Logger,
+): Promise<SpeedRun> {
+  const copy = path.join(setup.root, `run-${i}`);
+  cpSync(setup.corpus, path.join(copy, 'corpus'), { recursive: true });
+  cpSync(setup.indexOf[side], path.join(copy, 'index'), { recursive: true });
+  // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.
+  if (side === 'now') await sealAll(liveBuildDir(path.join(copy, 'index'))!);
+  const config: Config = { ...base, SEEDS_DIR: path.join(copy, 'corpus'), INDEX_DIR: path.join(copy, 'index') };
+  const load = os.loadavg()[0] ?? NaN;
+  log(`speed: ${label} (${side}), load ${load.toFixed(1)}`);
+  const { checkout } = setup;
+  const probe =
+    side === 'before'
+      ? { args: ['--import', 'tsx', path.join(checkout!, 'src/bench/serveProbe.ts')], cwd: checkout }
+      : { args: nodeArgsFor(import.meta.url, 'serveProbe') };
+  const result = await serveProbe(
+    config,
+    setup.questionsFile,
+    middleDocument(path.join(copy, 'corpus'), setup.names),
+    probe,
+  );
+  if ('error' in result) log(`speed: ${side} failed: ${result.error}`);
+  rmSync(copy, { recursive: true, force: true });
+  return { side, load, result };
+}
+
+async function sealAll(buildDir: string): Promise<void> {
+  for (const file of readdirSync(buildDir)) await sealedSha256(path.join(buildDir, file));
+}
+
 /** Runs beforeBuild.ts under the before checkout's tsx; its one-line JSON report. */
 function beforeBuild(checkout: string, config: Config, textsFile: string, vectorsFile: string): Promise<string> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent' };
-  for (const [k, v] of Object.entries(config)) if (typeof v === 'string' || typeof v === 'number') env[k] = String(v);
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: '', LOG_LEVEL: 'silent', ...childEnvironment(config) };
   const script = fileURLToPath(new URL(`./beforeBuild.${isCompiled(import.meta.url) ? 'js' : 'ts'}`, import.meta.url));
   return new Promise((resolve, reject) => {
     execFile(
@@ -189,8 +214,9 @@ function commitOf(dir: string): string {
 type Probe = ServeProbeResult;
 /** Seconds, or milliseconds below one second. */
 const duration = (x: number) => (x < 1000 ? `${ms(x)} ms` : secs(x));
+/** The figures of a side's runs that did not fail. */
 const ok = (runs: SpeedRun[], side: Side) =>
-  runs.filter((r) => r.side === side && !('error' in r.result)).map((r) => r.result as Probe);
+  runs.filter((r) => r.side === side).flatMap((r) => probeFigures(r.result) ?? []);
 
 /** The best of a side's runs, with the range when there were several ("12.3 (12.3–15.1)"). */
 function best(values: number[], show: (x: number) => string): string {
@@ -226,64 +252,57 @@ const MEASURES: { name: string; target: string; of: (p: Probe) => number; show: 
 ];
 
 export function renderSpeed(r: SpeedResult): string {
-  const out: string[] = [];
-  if (r.before)
-    out.push(
-      `**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`,
-      '',
-    );
-  for (const size of r.sizes) {
-    const sides: Side[] = r.before ? ['before', 'now'] : ['now'];
-    out.push(
-      `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
-      '',
-    );
-    const rows = MEASURES.map((m) => [
-      m.name,
-      ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
-      m.target,
-    ]);
-    const failed = size.runs.filter((x) => 'error' in x.result);
-    rows.push([
-      'load average (1 min) at each run',
-      ...sides.map((side) =>
-        size.runs
-          .filter((x) => x.side === side)
-          .map((x) => f(x.load, 1))
-          .join(', '),
-      ),
-      '2 cores',
-    ]);
-    out.push(table(['measure', ...sides, 'target'], rows), '');
-    for (const x of failed) out.push(`- ${x.side} run failed: ${(x.result as { error: string }).error}`);
-    if (failed.length) out.push('');
-  }
-  if (r.sizes.length > 1) {
-    out.push('How the now-figures grow with the collection (best runs):', '');
-    const first = r.sizes[0]!;
-    const rows = MEASURES.slice(0, 5).map((m) => {
-      const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
-      return [
-        m.name,
-        ...r.sizes.map((s) => m.show(at(s))),
-        ...r.sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`),
-      ];
-    });
-    out.push(
-      table(
-        [
-          'measure',
-          ...r.sizes.map((s) => s.passages.toLocaleString('en-US')),
-          ...r.sizes
-            .slice(1)
-            .map((s) => `${s.passages.toLocaleString('en-US')} / ${first.passages.toLocaleString('en-US')}`),
-        ],
-        rows,
-      ),
-      '',
-    );
-  }
-  return out.join('\n');
+  const sides: Side[] = r.before ? ['before', 'now'] : ['now'];
+  return [
+    ...(r.before
+      ? [
+          `**before** = \`${r.before.commit}\` (checkout ${r.before.dir}, run from its TypeScript sources through tsx as its npm scripts did); **now** = this code, compiled (\`dist/\`).`,
+          '',
+        ]
+      : []),
+    ...r.sizes.flatMap((size) => sizeLines(size, sides)),
+    ...(r.sizes.length > 1 ? growthLines(r.sizes) : []),
+  ].join('\n');
+}
+
+/** One collection size: each measure, best of each side's runs, and the runs that failed. */
+function sizeLines(size: SpeedSize, sides: Side[]): string[] {
+  const rows = MEASURES.map((m) => [
+    m.name,
+    ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
+    m.target,
+  ]);
+  const loads = (side: Side) =>
+    size.runs
+      .filter((x) => x.side === side)
+      .map((x) => f(x.load, 1))
+      .join(', ');
+  rows.push(['load average (1 min) at each run', ...sides.map(loads), '2 cores']);
+  const failed = size.runs.flatMap((x) => ('error' in x.result ? [`- ${x.side} run failed: ${x.result.error}`] : []));
+  return [
+    `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
+    '',
+    table(['measure', ...sides, 'target'], rows),
+    '',
+    ...(failed.length ? [...failed, ''] : []),
+  ];
+}
+
+/** How the now-figures grow from the first size to the others (best runs). */
+function growthLines(sizes: SpeedSize[]): string[] {
+  const first = sizes[0]!;
+  const passages = (s: SpeedSize) => s.passages.toLocaleString('en-US');
+  const rows = MEASURES.slice(0, 5).map((m) => {
+    const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
+    return [m.name, ...sizes.map((s) => m.show(at(s))), ...sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`)];
+  });
+  const ratios = sizes.slice(1).map((s) => `${passages(s)} / ${passages(first)}`);
+  return [
+    'How the now-figures grow with the collection (best runs):',
+    '',
+    table(['measure', ...sizes.map(passages), ...ratios], rows),
+    '',
+  ];
 }
 
 /**

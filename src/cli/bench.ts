@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { postgresOnly, READING_SIZES, renderMarkdown, runBench, stderrLogger } from '../bench/bench.js';
-import { millionSection, renderMillion } from '../bench/postgresMillion.js';
+import { millionSection, renderMillion, type MillionOptions } from '../bench/postgresMillion.js';
 import { readingSection, renderReading } from '../bench/reading.js';
 import { speedOnly } from '../bench/speed.js';
 import { ConfigError, loadConfig } from '../config.js';
@@ -32,80 +32,87 @@ const { values } = parseArgs({
   },
 });
 
+type Values = typeof values;
+
+/** Just the reading section (no model needed): `npm run bench -- --only reading [--quick]`. */
+async function readingReport(v: Values): Promise<string> {
+  const sizes = READING_SIZES[v.quick ? 'quick' : 'full'];
+  const reading = await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger);
+  return `## Reading documents\n\n${renderReading(reading)}\n`;
+}
+
+/**
+ * `--only postgres-scale [--documents 1000] [--grow 10]`: the PostgreSQL store on the native server at
+ * BENCH_DATABASE_URL, built at 100 passages × documents with hashed stand-in vectors, then grown
+ * `grow` times in SQL and measured again (see postgresMillion.ts).
+ */
+async function postgresScaleReport(v: Values): Promise<string> {
+  const server = process.env.BENCH_DATABASE_URL;
+  const stores = (v.stores ?? (server ? 'files,pglite,native' : 'files,pglite')).split(',') as MillionOptions['stores'];
+  if (!server && stores.includes('native'))
+    throw new ConfigError(
+      '--only postgres-scale with the native store needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).',
+    );
+  const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
+  try {
+    const documents = Number(v.documents ?? 1000);
+    const options = { stores, documents, grow: Number(v.grow), paragraphs: 100, questions: 200, tempDir };
+    const results = await millionSection(server, loadConfig(), options, stderrLogger);
+    return `## PostgreSQL at scale\n\n${renderMillion(results)}\n`;
+  } finally {
+    if (!process.env.BENCH_KEEP) rmSync(tempDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2] [--cache <dir>]`: before/now
+ * serving figures (src/bench/speed.ts); `--only postgres [--documents N] [--no-files]`: the scale
+ * collection in both stores (or PostgreSQL alone) only; else the whole bench.
+ */
+function report(v: Values): Promise<string> {
+  if (v.only === 'speed')
+    return speedOnly(
+      {
+        before: v.before && path.resolve(v.before),
+        passages: v.passages!.split(',').map(Number),
+        rounds: Number(v.rounds),
+        questions: 200,
+        cacheDir: v.cache && path.resolve(v.cache),
+      },
+      stderrLogger,
+    );
+  if (v.only === 'postgres')
+    return postgresOnly(v.quick!, v.documents ? Number(v.documents) : undefined, !v['no-files']);
+  return runBench({ quick: v.quick!, qaFile: v.qa! }, stderrLogger).then(renderMarkdown);
+}
+
+function writeOut(file: string, markdown: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  writeFileSync(file, markdown);
+  stderrLogger(`wrote ${file}`);
+}
+
+const ONLY = ['reading', 'postgres', 'postgres-scale', 'speed'];
+
+async function main(v: Values): Promise<void> {
+  if (v.only !== undefined && !ONLY.includes(v.only))
+    throw new Error(`--only takes "reading", "postgres", "postgres-scale" or "speed", got "${v.only}"`);
+  // These two print their section alone and end the process (no --out).
+  const alone = v.only === 'reading' ? readingReport : v.only === 'postgres-scale' ? postgresScaleReport : undefined;
+  if (alone) {
+    process.stdout.write(await alone(v));
+    process.exit(0);
+  }
+  const markdown = (await report(v)) + '\n';
+  process.stdout.write(markdown);
+  if (v.out) writeOut(v.out, markdown);
+}
+
 const stale = staleBuildWarning();
 if (stale) stderrLogger(stale);
 
 try {
-  if (values.only !== undefined && !['reading', 'postgres', 'postgres-scale', 'speed'].includes(values.only))
-    throw new Error(`--only takes "reading", "postgres", "postgres-scale" or "speed", got "${values.only}"`);
-  if (values.only === 'reading') {
-    // Just the reading section (no model needed): `npm run bench -- --only reading [--quick]`.
-    const sizes = READING_SIZES[values.quick ? 'quick' : 'full'];
-    process.stdout.write(
-      `## Reading documents\n\n${renderReading(await readingSection(loadConfig().SEEDS_DIR, sizes, stderrLogger))}\n`,
-    );
-    process.exit(0);
-  }
-  if (values.only === 'postgres-scale') {
-    // `--only postgres-scale [--documents 1000] [--grow 10]`: the PostgreSQL store on the native server at
-    // BENCH_DATABASE_URL, built at 100 passages × documents with hashed stand-in vectors, then grown
-    // `grow` times in SQL and measured again (see postgresMillion.ts).
-    const server = process.env.BENCH_DATABASE_URL;
-    const stores = (values.stores ?? (server ? 'files,pglite,native' : 'files,pglite')).split(',') as (
-      | 'files'
-      | 'pglite'
-      | 'native'
-    )[];
-    if (!server && stores.includes('native'))
-      throw new ConfigError(
-        '--only postgres-scale with the native store needs BENCH_DATABASE_URL (a PostgreSQL server with pgvector; e.g. ../shared/tools/native-postgres.sh start).',
-      );
-    const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
-    try {
-      const options = {
-        stores,
-        documents: Number(values.documents ?? 1000),
-        grow: Number(values.grow),
-        paragraphs: 100,
-        questions: 200,
-        tempDir,
-      };
-      const results = await millionSection(server, loadConfig(), options, stderrLogger);
-      process.stdout.write(`## PostgreSQL at scale\n\n${renderMillion(results)}\n`);
-    } finally {
-      if (!process.env.BENCH_KEEP) rmSync(tempDir, { recursive: true, force: true });
-    }
-    process.exit(0);
-  }
-  // `--only postgres [--documents N] [--no-files]`: the scale collection in both stores (or PostgreSQL alone) only.
-  // `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2] [--cache <dir>]`: before/now serving figures (src/bench/speed.ts).
-  const speed = () =>
-    speedOnly(
-      {
-        before: values.before && path.resolve(values.before),
-        passages: values.passages!.split(',').map(Number),
-        rounds: Number(values.rounds),
-        questions: 200,
-        cacheDir: values.cache && path.resolve(values.cache),
-      },
-      stderrLogger,
-    );
-  const markdown =
-    (values.only === 'speed'
-      ? await speed()
-      : values.only === 'postgres'
-        ? await postgresOnly(
-            values.quick!,
-            values.documents ? Number(values.documents) : undefined,
-            !values['no-files'],
-          )
-        : renderMarkdown(await runBench({ quick: values.quick!, qaFile: values.qa! }, stderrLogger))) + '\n';
-  process.stdout.write(markdown);
-  if (values.out) {
-    mkdirSync(path.dirname(path.resolve(values.out)), { recursive: true });
-    writeFileSync(values.out, markdown);
-    stderrLogger(`wrote ${values.out}`);
-  }
+  await main(values);
 } catch (err) {
   process.stderr.write(
     `${err instanceof ConfigError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { loadConfig, SETTINGS } from '../config.js';
+import { SETTINGS, settingDefaults } from '../config.js';
 
 // `npm run config-doc`: writes docs/configuration.md from the schema and .env.example (a test
 // checks that the committed page is what this writes).
@@ -72,7 +72,7 @@ export function configReference(envExample: string): string {
         .join('; '),
     );
   }
-  const defaults = loadConfig({}) as Record<string, unknown>;
+  const defaults = settingDefaults();
   const lines = [
     '# Configuration',
     '',
@@ -81,6 +81,15 @@ export function configReference(envExample: string): string {
     'Environment variables, or a `.env` file (copy `.env.example`). An invalid value stops the start',
     'with one message naming every bad value. Only `TELEGRAM_BOT_TOKEN` (and `ADMIN_IDS` to manage the bot',
     'from the chat) is needed for a bot of your own.',
+    '',
+    'Two choices are made by which settings are given (src/config.ts turns them into `store` and',
+    '`transport`); a half-given one is refused like a bad value, naming what is missing:',
+    '',
+    '- where the index lives: build folders in `INDEX_DIR` (the default), or PostgreSQL when `DATABASE_URL` is set;',
+    '- how updates arrive: long polling (the default), or a webhook at `WEBHOOK_URL`, which needs `WEBHOOK_SECRET`',
+    '  (without `WEBHOOK_URL` the secret is unused, so one `.env` serves `npm start` and `npm run index`).',
+    '',
+    'Messages name `TELEGRAM_BOT_TOKEN`, `WEBHOOK_SECRET` and `DATABASE_URL` but never show their values.',
   ];
   let group: string | undefined;
   for (const d of documented) {

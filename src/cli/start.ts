@@ -42,9 +42,9 @@ await run(async (config) => {
     clearInterval(waiting);
   }
   await registerCommands(bot.api);
-  if (config.WEBHOOK_URL) {
+  if (config.transport.kind === 'webhook') {
     void tellInterrupted();
-    return runWebhook(bot, engine, config, viewer);
+    return runWebhook(bot, engine, config.transport, config, viewer);
   }
   const polling = start();
   // The document viewer needs an HTTP server of its own when no webhook brings one.

@@ -42,10 +42,10 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** The one place that chooses the storage: PostgreSQL with DATABASE_URL, else files in INDEX_DIR. */
+/** The one place that opens the configured store: PostgreSQL (DATABASE_URL), or files in INDEX_DIR. */
 export async function openStorage(config: Config): Promise<Storage> {
-  if (config.DATABASE_URL)
-    return databaseStorage(await PostgresIndex.connect(config.DATABASE_URL, searchOptions(config)));
+  const { store } = config;
+  if (store.kind === 'postgres') return databaseStorage(await PostgresIndex.connect(store.url, searchOptions(config)));
   return fileStorage(config.INDEX_DIR);
 }
 

@@ -31,13 +31,7 @@ export function createBot(engine: Engine, config: BotConfig, store: DeskStore = 
   const bot = new Bot(config.TELEGRAM_BOT_TOKEN, { client: { apiRoot: config.TELEGRAM_API_ROOT } });
   const deps = featureDeps(engine, config, store);
 
-  // Updates are handled concurrently (see `start`), but one chat's in order: a user's second
-  // question is never answered before the first.
-  bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
-  // Telegram's 429 (flood control), 5xx and network failures are retried within a budget (docs/delivery.md).
-  bot.api.config.use(
-    reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }),
-  );
+  useDelivery(bot, config);
   bot.use(access(deps), rateLimits(config, engine.storage));
   bot.use(
     sources(deps),
@@ -66,6 +60,18 @@ export function createBot(engine: Engine, config: BotConfig, store: DeskStore = 
   };
 
   return { bot, stats: deps.stats, start, tellInterrupted, viewer: deps.viewer };
+}
+
+/**
+ * Updates are handled concurrently (see `start`), but one chat's in order: a user's second question
+ * is never answered before the first. Telegram's 429 (flood control), 5xx and network failures are
+ * retried within a budget (docs/delivery.md).
+ */
+function useDelivery(bot: Bot, config: BotConfig): void {
+  bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
+  bot.api.config.use(
+    reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }),
+  );
 }
 
 /** What the features share; in a shared storage, what buttons and rate limits need is shared by every replica. */

@@ -60,15 +60,34 @@ export function waitingOnTelegram(): void {
   markCurrentWaiting.getStore()?.();
 }
 
-export function startPolling(
-  bot: Bot,
-  { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200, minEmptyPollMs = 1000 }: PollingOptions,
-): Polling {
+export function startPolling(bot: Bot, options: PollingOptions): Polling {
   const chatOf = (update: Update) => new Context(update, bot.api, bot.botInfo).chat?.id.toString();
   const ledger = new UpdateLedger(Date.now, chatOf);
-  const chats = new ChatQueues(CHAT_QUEUE_CAP);
+  const sink = createConcurrentSink<Update>(updateConsumer(bot, ledger, chatOf), (err) => report(bot, err));
+  const runner = createRunner(createSource(updateSupplier(bot, ledger, options)), sink);
+  runner.start();
+
+  return {
+    size: () => ledger.inFlight(),
+    isRunning: () => runner.isRunning(),
+    task: () => runner.task(),
+    async stop(graceMs = Infinity) {
+      await runner.stop();
+      await ledger.idle(graceMs);
+      await confirmHandled(bot, ledger.offset());
+      return reportUnfinished(ledger);
+    },
+  };
+}
+
+/** Calls getUpdates (offset: the oldest update still being handled) until it brings updates the ledger takes. */
+function updateSupplier(
+  bot: Bot,
+  ledger: UpdateLedger,
+  { allowedUpdates, timeoutSeconds = 30, holdingPollMs = 200, minEmptyPollMs = 1000 }: PollingOptions,
+): UpdateSupplier<Update> {
   const allowed_updates = [...allowedUpdates];
-  const supplier: UpdateSupplier<Update> = {
+  return {
     async supply(_batchSize, runnerSignal) {
       // The runner's AbortSignal is a polyfill's, typed apart from Node's but used the same way.
       const signal = runnerSignal as unknown as AbortSignal;
@@ -89,7 +108,12 @@ export function startPolling(
       }
     },
   };
-  const consumer = {
+}
+
+/** Handles each update in its chat's queue, and tells the ledger when it is finished (or failed). */
+function updateConsumer(bot: Bot, ledger: UpdateLedger, chatOf: (update: Update) => string | undefined) {
+  const chats = new ChatQueues(CHAT_QUEUE_CAP);
+  return {
     async consume(update: Update): Promise<void> {
       try {
         // One chat's updates in order, one at a time; the ledger does not let its backlog hold the window.
@@ -108,33 +132,23 @@ export function startPolling(
       }
     },
   };
-  const sink = createConcurrentSink<Update>(consumer, (err) => report(bot, err));
-  const runner = createRunner(createSource(supplier), sink);
-  runner.start();
+}
 
-  return {
-    size: () => ledger.inFlight(),
-    isRunning: () => runner.isRunning(),
-    task: () => runner.task(),
-    async stop(graceMs = Infinity) {
-      await runner.stop();
-      await ledger.idle(graceMs);
-      await confirmHandled(bot, ledger.offset());
-      const unfinished = ledger.inFlight();
-      const lost = ledger.confirmedEarly();
-      if (unfinished > lost)
-        log.warn(
-          { unfinished: unfinished - lost },
-          'stopped with updates unfinished: Telegram delivers them again at the next start',
-        );
-      if (lost)
-        log.warn(
-          { lost },
-          'stopped with updates unfinished that were already confirmed (the window was full): they are not answered',
-        );
-      return unfinished;
-    },
-  };
+/** Logs what a stop left unfinished (delivered again at the next start, or lost if confirmed early); returns how many. */
+function reportUnfinished(ledger: UpdateLedger): number {
+  const unfinished = ledger.inFlight();
+  const lost = ledger.confirmedEarly();
+  if (unfinished > lost)
+    log.warn(
+      { unfinished: unfinished - lost },
+      'stopped with updates unfinished: Telegram delivers them again at the next start',
+    );
+  if (lost)
+    log.warn(
+      { lost },
+      'stopped with updates unfinished that were already confirmed (the window was full): they are not answered',
+    );
+  return unfinished;
 }
 
 /** The error handler of the bot (logs, apologises), awaited so the apology is part of the handling. */

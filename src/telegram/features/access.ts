@@ -1,4 +1,5 @@
-import { Composer, type Context } from 'grammy';
+import { type CommandContext, Composer, type Context, type MiddlewareFn } from 'grammy';
+import type { DeskStore } from '../../desk/store.js';
 import { log } from '../../log.js';
 import { TEXTS } from '../../replies/texts.js';
 import { langOf } from '../ui/messages.js';
@@ -14,19 +15,24 @@ const TOLD_EVERY_MS = 60 * 60_000;
  */
 export function access({ config, store }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
-  const isAdmin = isAdminOf(config);
-  const policy = askPolicy({ config, store });
-  const told = new Map<number, number>();
-  const mayAsk = (ctx: Context, id: number) => policy(id, ctx.chat?.id);
+  composer.use(askGate(askPolicy({ config, store })));
+  const only = composer.filter(isAdminOf(config));
+  only.command('allow', (ctx) => changeAccess(ctx, store, true));
+  only.command('revoke', (ctx) => changeAccess(ctx, store, false));
+  return composer;
+}
 
-  composer.use(async (ctx, next) => {
+/** Lets through who may ask (and group chatter, which the features ignore); tells anyone else, at most once an hour. */
+function askGate(policy: ReturnType<typeof askPolicy>): MiddlewareFn<Context> {
+  const told = new Map<number, number>();
+  return async (ctx, next) => {
     const from = ctx.from;
     // No sender (a channel post; Telegram names a stand-in user for anonymous admins): nobody to answer.
     if (!from)
       return log.debug({ update: ctx.update.update_id, chat: ctx.chat?.id }, 'update without a sender ignored');
     // Group chatter not meant for the bot is let through: the features ignore it anyway.
     if (ctx.message && !isAddressed(ctx)) return next();
-    if (await mayAsk(ctx, from.id)) return next();
+    if (await policy(from.id, ctx.chat?.id)) return next();
     const text = TEXTS[langOf(ctx)].desk.notAllowed(from.id);
     if (ctx.callbackQuery) return ctx.answerCallbackQuery({ text, show_alert: true });
     // Inline mode (`@bot question` in any chat): no results, nothing said in a chat that is not the bot's.
@@ -39,30 +45,24 @@ export function access({ config, store }: BotDeps): Composer<Context> {
     told.set(from.id, now);
     log.info({ user: ctx.from?.id, chat: ctx.chat?.id }, 'not allowed to ask');
     await ctx.reply(text);
-  });
+  };
+}
 
-  const only = composer.filter(isAdmin);
-  for (const [command, allowed] of [
-    ['allow', true],
-    ['revoke', false],
-  ] as const) {
-    only.command(command, async (ctx) => {
-      const t = TEXTS[langOf(ctx)].desk;
-      const target = /^\s*(\d{1,15})\s*$/.exec(ctx.match)?.[1] ?? ctx.message?.reply_to_message?.from?.id;
-      const id = Number(target);
-      if (!target || !Number.isSafeInteger(id) || id === ctx.me.id) return ctx.reply(t.accessUsage);
-      try {
-        await store.setAccess(id, allowed);
-      } catch (err) {
-        // Not stored, so not in effect either (the store promises that): the admin hears which.
-        log.error({ err, admin: ctx.from?.id, user: id, allowed }, 'access change not saved');
-        return ctx.reply(t.decisionNotSaved);
-      }
-      log.info({ admin: ctx.from?.id, user: id, allowed }, 'access changed');
-      return ctx.reply(allowed ? t.accessAllowed(id) : t.accessRevoked(id));
-    });
+/** An admin's /allow or /revoke of a user (an id, or the sender of the message replied to), stored before it is said. */
+async function changeAccess(ctx: CommandContext<Context>, store: DeskStore, allowed: boolean) {
+  const t = TEXTS[langOf(ctx)].desk;
+  const target = /^\s*(\d{1,15})\s*$/.exec(ctx.match)?.[1] ?? ctx.message?.reply_to_message?.from?.id;
+  const id = Number(target);
+  if (!target || !Number.isSafeInteger(id) || id === ctx.me.id) return ctx.reply(t.accessUsage);
+  try {
+    await store.setAccess(id, allowed);
+  } catch (err) {
+    // Not stored, so not in effect either (the store promises that): the admin hears which.
+    log.error({ err, admin: ctx.from?.id, user: id, allowed }, 'access change not saved');
+    return ctx.reply(t.decisionNotSaved);
   }
-  return composer;
+  log.info({ admin: ctx.from?.id, user: id, allowed }, 'access changed');
+  return ctx.reply(allowed ? t.accessAllowed(id) : t.accessRevoked(id));
 }
 
 /**

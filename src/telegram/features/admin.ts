@@ -9,7 +9,7 @@ import { reindexWithStatus } from '../ui/reindexStatus.js';
 import { isAdminOf, type BotDeps } from './context.js';
 
 /** Commands only administrators may use; anyone else gets one polite refusal. */
-export const ADMIN_COMMANDS = ['stats', 'reindex', 'allow', 'revoke'];
+const ADMIN_COMMANDS = ['stats', 'reindex', 'allow', 'revoke'];
 
 /** /stats and /reindex, behind one admin check. */
 export function admin(deps: BotDeps): Composer<Context> {

@@ -43,7 +43,8 @@ export function questions(deps: BotDeps): Composer<Context> {
 
 const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
 
-function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
+function answerer(deps: BotDeps) {
+  const { engine, config, stats, store } = deps;
   const shown = config.TOP_K;
   const behind = behindCheck(config.BEHIND_SECONDS);
   return async function answerQuestion(ctx: Context, text: string): Promise<void> {
@@ -61,14 +62,7 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
     const titles = engine.manifest.documents.map((d) => d.title);
     const blocks = renderHtmlBlocks(answer, titles, shown, 1, lang);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
-    const quoted = Math.min(shown, shownHits(answer).length);
-    const sentTo = { chat: ctx.chat!.id, user: ctx.from!.id }; // only presses from there count
-    const keyboard = answer.answered
-      ? answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang)
-      : undefined;
-    if (keyboard)
-      addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
-    await replyBlocks(ctx, blocks, keyboard);
+    await replyBlocks(ctx, blocks, await buttonsOf(ctx, deps, answer, lang));
     stats.record(performance.now() - started, decisionOf(answer));
     if (!answer.answered) {
       // The admin's to-do list (/stats, `npm run feedback -- export`).
@@ -76,6 +70,16 @@ function answerer({ engine, config, recent, stats, store, viewer }: BotDeps) {
       await store.addUnanswered({ q: prepared.question, lang, user, at: new Date().toISOString() });
     }
   };
+}
+
+/** The buttons under an answer (none when nothing answers it); the answer is remembered for their presses. */
+async function buttonsOf(ctx: Context, { config, recent, viewer }: BotDeps, answer: Answer, lang: Lang) {
+  if (!answer.answered) return undefined;
+  const quoted = Math.min(config.TOP_K, shownHits(answer).length);
+  const sentTo = { chat: ctx.chat!.id, user: ctx.from!.id }; // only presses from there count
+  const keyboard = answerButtons(await recent.add({ answer, lang, ...sentTo }), answer, 0, quoted, lang);
+  addViewerButtons(keyboard, viewer, answer.hits.slice(0, quoted), audienceOf(ctx.chat!, ctx.from!.id), lang);
+  return keyboard;
 }
 
 /**

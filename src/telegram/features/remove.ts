@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { Composer, InlineKeyboard, type Context } from 'grammy';
+import { type CallbackQueryContext, Composer, type Context, InlineKeyboard } from 'grammy';
 import { moveToTrash } from '../../desk/files.js';
 import type { Upload } from '../../desk/store.js';
 import type { Engine } from '../../engine.js';
 import type { ManifestDocument } from '../../index/manifest.js';
 import { log } from '../../log.js';
 import { escapeHtml } from '../../replies/html.js';
-import { counted, TEXTS, type Lang } from '../../replies/texts.js';
+import { counted, TEXTS, type Lang, type Texts } from '../../replies/texts.js';
 import { ANY_REMOVE, CALLBACKS } from '../ui/callbacks.js';
 import { editPage, langOf, replyHtml } from '../ui/messages.js';
 import { pageOf, pagerButtons, pageStarts, shortTitle } from '../ui/pages.js';
@@ -29,58 +29,18 @@ export function remove(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const isAdmin = isAdminOf(deps.config);
   const only = composer.filter(isAdmin);
-  const { engine, store } = deps;
-  const find = (key: string) => removable(engine).find((d) => keyOf(d.file) === key);
 
   only.command('remove', async (ctx) => {
     const page = await removePage(deps, 1, langOf(ctx));
     return replyHtml(ctx, page.text, page.keyboard);
   });
-
   only.callbackQuery(CALLBACKS.removePage.pattern, async (ctx) => {
     const page = await removePage(deps, Number(CALLBACKS.removePage.read(ctx.match)!.page), langOf(ctx));
     await ctx.answerCallbackQuery();
     await editPage(ctx, page.text, page.keyboard);
   });
-
-  only.callbackQuery([CALLBACKS.removePick.pattern, CALLBACKS.removeYes.pattern], async (ctx) => {
-    const lang = langOf(ctx);
-    const t = TEXTS[lang];
-    const picked = CALLBACKS.removePick.read(ctx.callbackQuery.data);
-    const doc = find((picked ?? CALLBACKS.removeYes.read(ctx.callbackQuery.data))!.doc);
-    const gone = () => ctx.answerCallbackQuery({ text: t.desk.removeGone, show_alert: true });
-    if (!doc) return gone();
-    if (picked) {
-      await ctx.answerCallbackQuery();
-      const keyboard = new InlineKeyboard()
-        .text(t.desk.removeYes, CALLBACKS.removeYes.data({ doc: keyOf(doc.file) }))
-        .text(t.desk.cancel, CALLBACKS.removeCancel.data({}));
-      return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
-    }
-    // Recorded first: if the record cannot be written (disk full), nothing is moved and the admin is told.
-    try {
-      await store.removeUpload(doc.file);
-    } catch (err) {
-      log.error({ err, file: doc.file }, 'remove: not saved, nothing moved');
-      await ctx.answerCallbackQuery();
-      return editPage(ctx, escapeHtml(t.desk.decisionNotSaved));
-    }
-    let trashed: string;
-    try {
-      trashed = moveToTrash(deps.config.SEEDS_DIR, doc.file);
-    } catch (err) {
-      log.warn({ code: (err as NodeJS.ErrnoException).code }, 'remove: file not moved'); // already moved (a second press), or gone by hand
-      return gone();
-    }
-    await ctx.answerCallbackQuery();
-    await editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file))); // buttons gone: pressed once
-    log.info({ admin: ctx.from.id, file: doc.file }, 'document removed');
-    // Not awaited: the chat goes on while the index is updated; the status message tells the result.
-    void reindexWithStatus(ctx, deps.updates, t)
-      .then((summary) => (summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined))
-      .catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
-  });
-
+  only.callbackQuery(CALLBACKS.removePick.pattern, (ctx) => askToConfirm(ctx, deps.engine));
+  only.callbackQuery(CALLBACKS.removeYes.pattern, (ctx) => removeConfirmed(ctx, deps));
   only.callbackQuery(CALLBACKS.removeCancel.pattern, async (ctx) => {
     await ctx.answerCallbackQuery();
     await editPage(ctx, escapeHtml(TEXTS[langOf(ctx)].desk.removeCancelled));
@@ -93,6 +53,54 @@ export function remove(deps: BotDeps): Composer<Context> {
     return ctx.answerCallbackQuery({ text: isAdmin(ctx) ? t.buttonExpired : t.adminOnly });
   });
   return composer;
+}
+
+/** The removable file whose key a press carries, if the current index still lists it. */
+const removableByKey = (engine: Engine, key: string) => removable(engine).find((d) => keyOf(d.file) === key);
+
+/** The press names a file no longer there (a stale or forged button, or a second press). */
+const gone = (ctx: CallbackQueryContext<Context>, t: Texts) =>
+  ctx.answerCallbackQuery({ text: t.desk.removeGone, show_alert: true });
+
+/** A document picked: its removal is asked to be confirmed. */
+async function askToConfirm(ctx: CallbackQueryContext<Context>, engine: Engine) {
+  const t = TEXTS[langOf(ctx)];
+  const doc = removableByKey(engine, CALLBACKS.removePick.read(ctx.match)!.doc);
+  if (!doc) return gone(ctx, t);
+  await ctx.answerCallbackQuery();
+  const keyboard = new InlineKeyboard()
+    .text(t.desk.removeYes, CALLBACKS.removeYes.data({ doc: keyOf(doc.file) }))
+    .text(t.desk.cancel, CALLBACKS.removeCancel.data({}));
+  return editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file)), keyboard);
+}
+
+/** Confirmed: the removal recorded, the file moved to the trash, the index updated (its result told when done). */
+async function removeConfirmed(ctx: CallbackQueryContext<Context>, { engine, config, store, updates }: BotDeps) {
+  const t = TEXTS[langOf(ctx)];
+  const doc = removableByKey(engine, CALLBACKS.removeYes.read(ctx.match)!.doc);
+  if (!doc) return gone(ctx, t);
+  // Recorded first: if the record cannot be written (disk full), nothing is moved and the admin is told.
+  try {
+    await store.removeUpload(doc.file);
+  } catch (err) {
+    log.error({ err, file: doc.file }, 'remove: not saved, nothing moved');
+    await ctx.answerCallbackQuery();
+    return editPage(ctx, escapeHtml(t.desk.decisionNotSaved));
+  }
+  let trashed: string;
+  try {
+    trashed = moveToTrash(config.SEEDS_DIR, doc.file);
+  } catch (err) {
+    log.warn({ code: (err as NodeJS.ErrnoException).code }, 'remove: file not moved'); // already moved (a second press), or gone by hand
+    return gone(ctx, t);
+  }
+  await ctx.answerCallbackQuery();
+  await editPage(ctx, escapeHtml(t.desk.removeConfirm(shortTitle(doc.title), doc.file))); // buttons gone: pressed once
+  log.info({ admin: ctx.from.id, file: doc.file }, 'document removed');
+  // Not awaited: the chat goes on while the index is updated; the status message tells the result.
+  void reindexWithStatus(ctx, updates, t)
+    .then((summary) => (summary ? ctx.reply(t.desk.removeDone(shortTitle(doc.title), doc.file, trashed)) : undefined))
+    .catch((err: unknown) => log.error({ err }, 'remove: reply failed'));
 }
 
 /** A file /remove offers: a document of the index, or a file the indexer skipped (with why). */

@@ -1,8 +1,9 @@
-import { Composer, InlineKeyboard, type Context } from 'grammy';
+import { Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
 import { escapeHtml, htmlQuote } from '../../replies/html.js';
 import { quoteOf } from '../../replies/compose.js';
-import { TEXTS } from '../../replies/texts.js';
+import type { RecentStore } from '../../replies/recent.js';
+import { TEXTS, type Lang } from '../../replies/texts.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
 import { shownHits, type Hit } from '../../retrieval/search.js';
 import { partAt } from '../../chunks/chunk.js';
@@ -26,70 +27,107 @@ const squeeze = (s: string) => s.replace(/\s+/g, ' ').trim();
  * line), goes on as a question.
  */
 export function replyQuote(deps: BotDeps): Composer<Context> {
-  const { engine, config, recent, viewer } = deps;
   const composer = new Composer<Context>();
-  const texts = viewer?.texts ?? liveTextsOf(engine);
+  const texts = deps.viewer?.texts ?? liveTextsOf(deps.engine);
 
   composer.on('message:text', async (ctx, next) => {
-    const { quote, reply_to_message: replied } = ctx.message;
-    if (!quote || replied?.from?.id !== ctx.me.id || !isAddressed(ctx)) return next();
-    const quoted = squeeze(quote.text);
-    const source = await passageOf(quoted, answerHits(await storedAnswer(replied.reply_markup, ctx.chat.id)), () =>
-      engine.ask(quoted, CANDIDATES, 'hybrid', 0).then((a) => a.hits),
-    );
-    if (!source) return next();
-    const lang = langOf(ctx);
-    const t = VIEWER_TEXTS[lang];
-    const found = findQuote(source.text, quoted)!;
-    const paragraph = wholeParagraph(texts, source, found);
-    const where =
-      paragraph.page !== undefined
-        ? `${TEXTS[lang].page} ${paragraph.page} ¶${paragraph.paragraph}`
-        : `¶${paragraph.paragraph}`;
-    const header = t.wholeParagraph(
-      `<b>«${escapeHtml(source.title)}»</b>`,
-      where,
-      `<code>${escapeHtml(source.doc)}</code>`,
-    );
-    const at = paragraph.text.indexOf(quoted);
-    const body =
-      at < 0
-        ? escapeHtml(paragraph.text)
-        : escapeHtml(paragraph.text.slice(0, at)) +
-          `<b>${escapeHtml(quoted)}</b>` +
-          escapeHtml(paragraph.text.slice(at + quoted.length));
-
-    const near = await engine.ask(paragraph.text.slice(0, config.MAX_QUESTION_CHARS), CANDIDATES, 'hybrid', 0);
-    // The bot's own decision on them: passages that answer, or (unsure) are about it, with the hedge line.
-    const others = shownHits(near)
-      .filter((h) => h.doc !== source.doc)
-      .slice(0, config.TOP_K);
-    await engine.describe({ ...near, hits: others }, 0, others.length);
-    const blocks = [`${header}\n<blockquote>${body}</blockquote>`];
-    blocks.push(escapeHtml(others.length ? t.otherDocuments : t.noOtherDocuments));
-    if (others.length && near.hedged) blocks.push(`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`);
-    others.forEach((h, i) => blocks.push(htmlQuote(quoteOf(h), i + 1, lang)));
-    const keyboard = addViewerButtons(
-      new InlineKeyboard(),
-      viewer,
-      [{ ...source, sentence: found.text }, ...others],
-      audienceOf(ctx.chat, ctx.from.id),
-      lang,
-      0,
-    );
-    await replyBlocks(ctx, blocks, keyboard.inline_keyboard.length ? keyboard : undefined);
+    const quoted = await quotedPassage(ctx, deps);
+    if (!quoted) return next();
+    await replyWithParagraph(ctx, deps, texts, quoted);
   });
 
-  /** The answer behind the replied-to message, found through its buttons (only one sent to this chat). */
-  async function storedAnswer(markup: InlineKeyboardMarkup | undefined, chat: number) {
-    const id = answerOfButtons(
-      markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : '')) ?? [],
-    );
-    const stored = id ? await recent.get(id) : undefined;
-    return stored?.chat === chat ? stored.answer : undefined;
-  }
-
   return composer;
+}
+
+/** The quoted text and the passage it comes from, when the message quotes a passage of one of the bot's answers. */
+async function quotedPassage(
+  ctx: Filter<Context, 'message:text'>,
+  { engine, recent }: BotDeps,
+): Promise<{ quoted: string; source: Hit } | undefined> {
+  const { quote, reply_to_message: replied } = ctx.message;
+  if (!quote || replied?.from?.id !== ctx.me.id || !isAddressed(ctx)) return undefined;
+  const quoted = squeeze(quote.text);
+  const source = await passageOf(
+    quoted,
+    answerHits(await storedAnswer(recent, replied.reply_markup, ctx.chat.id)),
+    () => engine.ask(quoted, CANDIDATES, 'hybrid', 0).then((a) => a.hits),
+  );
+  return source && { quoted, source };
+}
+
+/** The answer behind the replied-to message, found through its buttons (only one sent to this chat). */
+async function storedAnswer(recent: RecentStore, markup: InlineKeyboardMarkup | undefined, chat: number) {
+  const id = answerOfButtons(
+    markup?.inline_keyboard.flat().map((b) => ('callback_data' in b ? b.callback_data : '')) ?? [],
+  );
+  const stored = id ? await recent.get(id) : undefined;
+  return stored?.chat === chat ? stored.answer : undefined;
+}
+
+/** The whole paragraph (the quote in bold), the other documents' closest passages, and "Open in document" buttons. */
+async function replyWithParagraph(
+  ctx: Filter<Context, 'message:text'>,
+  deps: BotDeps,
+  texts: LiveTexts,
+  { quoted, source }: { quoted: string; source: Hit },
+): Promise<void> {
+  const lang = langOf(ctx);
+  const found = findQuote(source.text, quoted)!;
+  const paragraph = wholeParagraph(texts, source, found);
+  const others = await otherDocuments(deps, paragraph.text, source.doc);
+  const blocks = [paragraphBlock(paragraph, source, quoted, lang), ...otherBlocks(others, lang)];
+  const keyboard = addViewerButtons(
+    new InlineKeyboard(),
+    deps.viewer,
+    [{ ...source, sentence: found.text }, ...others.hits],
+    audienceOf(ctx.chat, ctx.from.id),
+    lang,
+    0,
+  );
+  await replyBlocks(ctx, blocks, keyboard.inline_keyboard.length ? keyboard : undefined);
+}
+
+/** The paragraph under its document's title and where it is, the quoted part in bold. */
+function paragraphBlock(paragraph: Paragraph, source: Hit, quoted: string, lang: Lang): string {
+  const where =
+    paragraph.page !== undefined
+      ? `${TEXTS[lang].page} ${paragraph.page} ¶${paragraph.paragraph}`
+      : `¶${paragraph.paragraph}`;
+  const header = VIEWER_TEXTS[lang].wholeParagraph(
+    `<b>«${escapeHtml(source.title)}»</b>`,
+    where,
+    `<code>${escapeHtml(source.doc)}</code>`,
+  );
+  const at = paragraph.text.indexOf(quoted);
+  const body =
+    at < 0
+      ? escapeHtml(paragraph.text)
+      : escapeHtml(paragraph.text.slice(0, at)) +
+        `<b>${escapeHtml(quoted)}</b>` +
+        escapeHtml(paragraph.text.slice(at + quoted.length));
+  return `${header}\n<blockquote>${body}</blockquote>`;
+}
+
+/**
+ * The paragraph asked as a question, with the bot's own decision on it: passages of other
+ * documents that answer, or (unsure, `hedged`) are about it.
+ */
+async function otherDocuments({ engine, config }: BotDeps, paragraph: string, doc: string) {
+  const near = await engine.ask(paragraph.slice(0, config.MAX_QUESTION_CHARS), CANDIDATES, 'hybrid', 0);
+  const hits = shownHits(near)
+    .filter((h) => h.doc !== doc)
+    .slice(0, config.TOP_K);
+  await engine.describe({ ...near, hits }, 0, hits.length);
+  return { hits, hedged: near.hedged };
+}
+
+/** "Other documents on this" (or that there are none), the hedge line when unsure, and their quotations. */
+function otherBlocks({ hits, hedged }: { hits: Hit[]; hedged: boolean }, lang: Lang): string[] {
+  const t = VIEWER_TEXTS[lang];
+  const blocks = [escapeHtml(hits.length ? t.otherDocuments : t.noOtherDocuments)];
+  if (hits.length && hedged) blocks.push(`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`);
+  hits.forEach((h, i) => blocks.push(htmlQuote(quoteOf(h), i + 1, lang)));
+  return blocks;
 }
 
 const answerHits = (answer: { hits: Hit[] } | undefined) => answer?.hits ?? [];

@@ -46,7 +46,7 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
  * message. For an admin the skipped files follow the documents, each with the reason, so that
  * a file the indexer could not read is seen (and can be taken out with /remove).
  */
-export function sourcesPage(
+function sourcesPage(
   engine: Engine,
   page: number,
   lang: Lang,

@@ -1,5 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { Composer, GrammyError, InlineKeyboard, type Api, type Context } from 'grammy';
+import {
+  type Api,
+  type CallbackQueryContext,
+  Composer,
+  type Context,
+  type Filter,
+  GrammyError,
+  InlineKeyboard,
+} from 'grammy';
 import type { Upload } from '../../desk/store.js';
 import type { BuildSummary } from '../../index/build.js';
 import { detectFormat } from '../../documents/formats.js';
@@ -16,7 +24,7 @@ import {
   uploadPath,
 } from '../../desk/files.js';
 import { log } from '../../log.js';
-import { TEXTS, type Lang } from '../../replies/texts.js';
+import { TEXTS, type Lang, type Texts } from '../../replies/texts.js';
 import { CALLBACKS } from '../ui/callbacks.js';
 import { langOf } from '../ui/messages.js';
 import { shortTitle } from '../ui/pages.js';
@@ -33,90 +41,121 @@ interface PendingReplace {
   since: number;
 }
 
+/** What the upload handlers share: a "replace?" question waits in `pending` under its token. */
+interface UploadDesk {
+  deps: BotDeps;
+  isAdmin: (ctx: Context) => boolean;
+  pending: Map<string, PendingReplace>;
+  index: ReturnType<typeof indexer>;
+}
+
 /**
  * Documents sent to the bot: an admin's file in a private chat is stored in `uploads/` and the
  * index updated at once; anyone else's gets one polite line; files in groups are ignored.
  */
 export function uploads(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
-  const isAdmin = isAdminOf(deps.config);
-  const pending = new Map<string, PendingReplace>();
-  const seeds = deps.config.SEEDS_DIR;
-  discardLeftovers(seeds);
-  const index = indexer(deps);
+  const desk: UploadDesk = { deps, isAdmin: isAdminOf(deps.config), pending: new Map(), index: indexer(deps) };
+  discardLeftovers(deps.config.SEEDS_DIR);
 
   const files = composer.chatType('private').on('message:document');
-  files.filter(isAdmin, async (ctx) => {
-    const lang = langOf(ctx);
-    const t = TEXTS[lang].desk;
-    const doc = ctx.message.document;
-    if ((doc.file_size ?? 0) > MAX_UPLOAD_BYTES) return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
-    let temp: string;
-    try {
-      temp = await download(ctx, deps);
-    } catch (err) {
-      if (err instanceof TooLargeError || (err instanceof GrammyError && /too big/i.test(err.description)))
-        return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
-      log.warn({ err: (err as Error).message }, 'upload download failed');
-      // The disk refused the download (full, read-only, no permission): not Telegram's fault.
-      if (
-        ['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG'].includes(
-          (err as NodeJS.ErrnoException).code ?? '',
-        )
-      )
-        return ctx.reply(t.uploadNotStored);
-      return ctx.reply(t.uploadDownloadFailed);
-    }
-    let name: string | null;
-    let placed: boolean;
-    try {
-      const format = detectFormat(headOf(temp), doc.file_name ?? '');
-      name = format && safeFileName(doc.file_name ?? 'document', format);
-      placed = name !== null && placeUpload(seeds, temp, name);
-    } catch (err) {
-      return notStored(ctx, temp, err);
-    }
-    if (!name) {
-      discard(temp);
-      return ctx.reply(t.uploadNotDocument(doc.file_name ?? 'This file'));
-    }
-    if (placed) return void index(ctx, name, lang);
-    // The name is taken: ask before replacing (the download waits in a hidden file meanwhile).
-    forgetOld(pending);
-    const token = randomBytes(6).toString('hex');
-    pending.set(token, { temp, name, admin: ctx.from.id, since: Date.now() });
-    const keyboard = new InlineKeyboard()
-      .text(t.replaceYes, CALLBACKS.replace.data({ token, choice: 'yes' }))
-      .text(t.replaceNo, CALLBACKS.replace.data({ token, choice: 'no' }));
-    return ctx.reply(t.uploadReplace(uploadPath(name)), { reply_markup: keyboard });
-  });
+  files.filter(desk.isAdmin, (ctx) => receiveUpload(ctx, desk));
   files.on('message:document', (ctx) => ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotAdmin));
-
-  composer.callbackQuery(CALLBACKS.replace.pattern, async (ctx) => {
-    const t = TEXTS[langOf(ctx)].desk;
-    const { token, choice: answer } = CALLBACKS.replace.read(ctx.match)!;
-    const waiting = pending.get(token!);
-    // Only the admin who sent the file decides; anything else (forged, expired) changes nothing.
-    if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx))
-      return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
-    pending.delete(token!);
-    await ctx.answerCallbackQuery();
-    await ctx.editMessageReplyMarkup().catch(() => undefined); // the question is answered: its buttons go
-    if (answer === 'no') {
-      discard(waiting.temp);
-      return ctx.reply(t.uploadKept(uploadPath(waiting.name)));
-    }
-    try {
-      placeUpload(seeds, waiting.temp, waiting.name, true);
-    } catch (err) {
-      return notStored(ctx, waiting.temp, err);
-    }
-    void index(ctx, waiting.name, langOf(ctx));
-  });
-
+  composer.callbackQuery(CALLBACKS.replace.pattern, (ctx) => answerReplace(ctx, desk));
   // Files in groups are not questions and not uploads: nothing to say.
   composer.on('message:document', () => undefined);
   return composer;
+}
+
+/**
+ * An admin's file: downloaded, checked to be a document of a format we read, then placed and
+ * indexed, or (its name taken) held until the admin says whether to replace the old one.
+ */
+async function receiveUpload(ctx: Filter<Context, 'message:document'>, desk: UploadDesk) {
+  const lang = langOf(ctx);
+  const t = TEXTS[lang].desk;
+  const doc = ctx.message.document;
+  if ((doc.file_size ?? 0) > MAX_UPLOAD_BYTES) return ctx.reply(t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024));
+  let temp: string;
+  try {
+    temp = await download(ctx, desk.deps);
+  } catch (err) {
+    return ctx.reply(downloadFailure(err, t));
+  }
+  let placed: { name: string | null; placed: boolean };
+  try {
+    placed = placeDocument(desk.deps.config.SEEDS_DIR, temp, doc.file_name);
+  } catch (err) {
+    return notStored(ctx, temp, err);
+  }
+  if (!placed.name) {
+    discard(temp);
+    return ctx.reply(t.uploadNotDocument(doc.file_name ?? 'This file'));
+  }
+  if (placed.placed) return void desk.index(ctx, placed.name, lang);
+  return askReplace(ctx, desk.pending, temp, placed.name, t);
+}
+
+/** What the admin is told when the download failed: too big, the disk refused it, or Telegram did. */
+function downloadFailure(err: unknown, t: Texts['desk']): string {
+  if (err instanceof TooLargeError || (err instanceof GrammyError && /too big/i.test(err.description)))
+    return t.uploadTooBig(MAX_UPLOAD_BYTES / 1024 / 1024);
+  log.warn({ err: (err as Error).message }, 'upload download failed');
+  // The disk refused the download (full, read-only, no permission): not Telegram's fault.
+  if (DISK_REFUSED.includes((err as NodeJS.ErrnoException).code ?? '')) return t.uploadNotStored;
+  return t.uploadDownloadFailed;
+}
+
+/** Error codes of a disk that refuses a file (full, read-only, no permission, a name too long). */
+const DISK_REFUSED = ['ENOSPC', 'EACCES', 'EPERM', 'EROFS', 'EDQUOT', 'ENAMETOOLONG'];
+
+/**
+ * The downloaded file's name in the uploads folder (null: not a document of a format we read), and
+ * whether it was placed there (false: the name is taken).
+ */
+function placeDocument(seeds: string, temp: string, fileName: string | undefined) {
+  const format = detectFormat(headOf(temp), fileName ?? '');
+  const name: string | null = format && safeFileName(fileName ?? 'document', format);
+  return { name, placed: name !== null && placeUpload(seeds, temp, name) };
+}
+
+/** The name is taken: ask before replacing (the download waits in a hidden file meanwhile). */
+function askReplace(
+  ctx: Filter<Context, 'message:document'>,
+  pending: Map<string, PendingReplace>,
+  temp: string,
+  name: string,
+  t: Texts['desk'],
+) {
+  forgetOld(pending);
+  const token = randomBytes(6).toString('hex');
+  pending.set(token, { temp, name, admin: ctx.from.id, since: Date.now() });
+  const keyboard = new InlineKeyboard()
+    .text(t.replaceYes, CALLBACKS.replace.data({ token, choice: 'yes' }))
+    .text(t.replaceNo, CALLBACKS.replace.data({ token, choice: 'no' }));
+  return ctx.reply(t.uploadReplace(uploadPath(name)), { reply_markup: keyboard });
+}
+
+/** "Replace" or "Keep the old one". Only the admin who sent the file decides; anything else (forged, expired) changes nothing. */
+async function answerReplace(ctx: CallbackQueryContext<Context>, { deps, isAdmin, pending, index }: UploadDesk) {
+  const t = TEXTS[langOf(ctx)].desk;
+  const { token, choice: answer } = CALLBACKS.replace.read(ctx.match)!;
+  const waiting = pending.get(token!);
+  if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx))
+    return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
+  pending.delete(token!);
+  await ctx.answerCallbackQuery();
+  await ctx.editMessageReplyMarkup().catch(() => undefined); // the question is answered: its buttons go
+  if (answer === 'no') {
+    discard(waiting.temp);
+    return ctx.reply(t.uploadKept(uploadPath(waiting.name)));
+  }
+  try {
+    placeUpload(deps.config.SEEDS_DIR, waiting.temp, waiting.name, true);
+  } catch (err) {
+    return notStored(ctx, waiting.temp, err);
+  }
+  void index(ctx, waiting.name, langOf(ctx));
 }
 
 /** The downloaded file could not be stored (disk full, no permission, a folder in the way): its temporary file goes, the admin is told. */

@@ -3,7 +3,7 @@ import { log } from '../../log.js';
 import { LANGS, TEXTS, type Lang } from '../../replies/texts.js';
 
 /** The command menu in a language (Telegram shows the one matching the user's app language). */
-export const commandsIn = (lang: Lang) =>
+const commandsIn = (lang: Lang) =>
   Object.entries(TEXTS[lang].commandMenu).map(([command, description]) => ({ command, description }));
 export const COMMANDS = commandsIn('en');
 

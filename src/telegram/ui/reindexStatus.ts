@@ -14,7 +14,7 @@ export interface IndexUpdater {
 /** File names listed by name in a re-index result; the rest are counted ("…and 590 more"). */
 const NAMES_LISTED = 10;
 
-export function progressText(p: BuildProgress, t: Texts): string {
+function progressText(p: BuildProgress, t: Texts): string {
   if (p.stage === 'documents') return t.reindexRead(p.documents, p.skipped);
   if (p.stage === 'embedding') return t.reindexEmbedded(p.done, p.total);
   if (p.stage === 'writing') return t.reindexWriting(p.chunks);
@@ -22,7 +22,7 @@ export function progressText(p: BuildProgress, t: Texts): string {
 }
 
 /** The first names and a count of the others: a re-index of 600 new files stays a short message. */
-export function listed(names: string[], t: Texts): string {
+function listed(names: string[], t: Texts): string {
   const shown = names.slice(0, NAMES_LISTED).join(', ');
   return names.length > NAMES_LISTED ? `${shown} ${t.andOthers(names.length - NAMES_LISTED)}` : shown;
 }
@@ -66,7 +66,7 @@ export function resultText(s: BuildSummary, t: Texts): string {
  * so a progress edit delayed by a retry cannot land after (and overwrite) the final result. A
  * final text longer than one message goes on in new messages.
  */
-export function statusMessage(ctx: Context, chatId: number, messageId: number) {
+function statusMessage(ctx: Context, chatId: number, messageId: number) {
   let last = 0;
   let lastText = '';
   let queue = Promise.resolve();
