@@ -134,16 +134,7 @@ async function build(
       buildMs: Math.round(performance.now() - started),
       checksums: {},
     };
-    await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
-      generation,
-      JSON.stringify(manifest),
-      JSON.stringify(lexical),
-    ]);
-    await switchTo(db, generation, live);
-    await dropOld(db, live);
-    // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
-    if (bulk)
-      await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
+    await publish(db, { generation, manifest, lexical, bulk }, live);
     const { chunkCount, calibration } = manifest;
     return summary(generation, chunkCount, {
       embeddedChunks: fresh.vectors.length,
@@ -155,6 +146,25 @@ async function build(
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
     throw err;
   }
+}
+
+/** Records the generation's manifest, switches readers to it and drops what only the old generation used. */
+async function publish(
+  db: Db,
+  built: { generation: number; manifest: Manifest; lexical: LexicalTotals; bulk: boolean },
+  live: number | undefined,
+): Promise<void> {
+  const { generation, manifest, lexical, bulk } = built;
+  await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
+    generation,
+    JSON.stringify(manifest),
+    JSON.stringify(lexical),
+  ]);
+  await switchTo(db, generation, live);
+  await dropOld(db, live);
+  // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
+  if (bulk)
+    await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
 }
 
 /** What a generation is made from: the plan, the passages and vectors just embedded, the live generation reused. */

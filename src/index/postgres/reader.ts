@@ -98,7 +98,7 @@ class Batched<T> {
 }
 
 /** Chunks by label, in batches. */
-export class PgChunks {
+class PgChunks {
   private readonly rows: Batched<Chunk>;
 
   constructor(db: Db, generation: number) {
