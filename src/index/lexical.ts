@@ -72,12 +72,10 @@ export const rarity = (live: number, textDf: number) => Math.log(1 + live / Math
  * Word forms share a term (`terms` stems); close spellings count too ("Azerbaycan" / "Azerbaijan").
  */
 export function coverageOf(question: string, text: string, idf: (term: string) => number): number {
-  const asked = questionTerms(question);
+  const asked = recentQuestionTerms(question);
   if (asked.length === 0) return 0;
-  const present = new Set(terms(text));
-  const closeSpelling = (t: string, p: string) =>
-    boundedEditDistance(t, p, Math.round(t.length * FUZZY_SHARE)) <= Math.round(t.length * FUZZY_SHARE);
-  const has = (t: string) => present.has(t) || (spellsClose(t) && [...present].some((p) => closeSpelling(t, p)));
+  const present = recentPassageTerms(text);
+  const has = (t: string) => present.has(t) || (spellsClose(t) && hasCloseSpelling(t, present));
   let total = 0;
   let found = 0;
   for (const t of asked) {
@@ -86,6 +84,51 @@ export function coverageOf(question: string, text: string, idf: (term: string) =
     if (has(t)) found += w;
   }
   return found / total;
+}
+
+/**
+ * A question is weighed against each of its candidate passages, and a passage against the question
+ * and the parts it asks for: the terms of the latest texts are kept (tokenizing a passage costs
+ * more than weighing it).
+ */
+const RECENT_TEXTS = 256;
+const recentQuestionTerms = remembered(RECENT_TEXTS, questionTerms);
+const recentPassageTerms = remembered(RECENT_TEXTS, (text: string) => new Set(terms(text)));
+
+/**
+ * Whether a word of `present` is a close spelling of `term`. The same question words meet the same
+ * passage words in passage after passage, so each pair's answer is kept (like the stems, terms.ts).
+ */
+function hasCloseSpelling(term: string, present: Set<string>): boolean {
+  const max = Math.round(term.length * FUZZY_SHARE);
+  const known = closeWordsOf(term);
+  for (const p of present) {
+    if (Math.abs(p.length - term.length) > max) continue; // each edit changes the length by one at most
+    let close = known.get(p);
+    if (close === undefined) {
+      close = boundedEditDistance(term, p, max) <= max;
+      if (known.size >= CLOSE_WORDS_MAX) known.clear();
+      known.set(p, close);
+    }
+    if (close) return true;
+  }
+  return false;
+}
+/** Per question word, the passage words already compared with it (close spelling or not). */
+const CLOSE_WORDS_MAX = 10_000;
+const closeWordsOf = remembered(RECENT_TEXTS, (_term: string) => new Map<string, boolean>());
+
+/** `f` of the latest `size` distinct arguments, computed once each (least recently used dropped). */
+function remembered<R>(size: number, f: (key: string) => R): (key: string) => R {
+  const cache = new Map<string, R>();
+  return (key) => {
+    let value = cache.get(key);
+    if (value === undefined) value = f(key);
+    else cache.delete(key); // re-inserted below: the Map's order is the recency
+    cache.set(key, value);
+    if (cache.size > size) cache.delete(cache.keys().next().value!);
+    return value;
+  };
 }
 
 interface Postings {
