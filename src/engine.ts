@@ -10,10 +10,16 @@ import type { Manifest } from './index/manifest.js';
 import { buildSettings, readLimits } from './index/settings.js';
 import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
-import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
+import { quotedFirst, Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { buildInWorker, type Builder } from './storage/builder.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
+
+/**
+ * How many passages a reply is decided from. A sure passage may rank below the ones a reply shows
+ * (the nearest are often only about the subject): deciding from the shown ones alone would hedge it.
+ */
+export const REPLY_CANDIDATES = 10;
 
 /** What an engine is made of; `Engine.open` opens from the configuration what is not given. */
 export interface EngineParts {
@@ -90,6 +96,17 @@ export class Engine {
 
   get isReindexing(): boolean {
     return this.reindexing !== undefined;
+  }
+
+  /**
+   * The reply to a question as every front end gives it (the bot, the console chat, `ask`, inline
+   * mode): decided from the REPLY_CANDIDATES best passages, the first `shown` of those it quotes
+   * put first and described; the rest stay for "More results".
+   */
+  async reply(question: string, shown = this.config.TOP_K): Promise<Answer> {
+    const answer = quotedFirst(await this.ask(question, Math.max(REPLY_CANDIDATES, shown), 'hybrid', shown), shown);
+    await this.describe(answer, 0, shown); // quotedFirst may have moved undescribed hits up
+    return answer;
   }
 
   /** The best passages; the first `described` (default: all) get their best sentence. */

@@ -331,12 +331,22 @@ export function shownHits(answer: Answer): Hit[] {
 }
 
 /**
+ * The hits in the order the user sees them: a reply quotes only the shown hits (up to `shown`), so
+ * those come first and "More results" goes on with the rest in ranking order — no hit is shown
+ * twice or skipped, and numbering and "Full passage" match what is on screen.
+ */
+export function quotedFirst(answer: Answer, shown: number): Answer {
+  const quoted = shownHits(answer).slice(0, shown);
+  return { ...answer, hits: [...quoted, ...answer.hits.filter((h) => !quoted.includes(h))] };
+}
+
+/**
  * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
  * answer's hits are the passages the text reply quotes, in its order; a declined question's are
  * the nearest passages (the text reply lists their titles).
  */
-export function toJson(answer: Answer) {
-  const shown = shownHits(answer);
+export function toJson(answer: Answer, top = answer.hits.length) {
+  const shown = shownHits(answer).slice(0, top);
   return {
     question: answer.question,
     answered: answer.answered,
