@@ -1,17 +1,25 @@
 import { embedderOptions, type Config } from './config.js';
 import { isUnavailable } from './db/pool.js';
-import { fullEmbeddingKey, searchSettingsChanged, type BuildProgress, type BuildSummary } from './index/build.js';
+import { fullEmbeddingKey, unchangedSummary, type BuildProgress, type BuildSummary } from './index/build.js';
+import { searchSettingsChanged } from './index/buildParts.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
+import { sameGeneration, type LiveGeneration } from './index/generation.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
 import type { Manifest } from './index/manifest.js';
 import { buildSettings, readLimits } from './index/settings.js';
 import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
-import { Retriever, type Answer, type SearchMode } from './retrieval/search.js';
+import { quotedFirst, Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { buildInWorker, type Builder } from './storage/builder.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
+
+/**
+ * How many passages a reply is decided from. A sure passage may rank below the ones a reply shows
+ * (the nearest are often only about the subject): deciding from the shown ones alone would hedge it.
+ */
+export const REPLY_CANDIDATES = 10;
 
 /** What an engine is made of; `Engine.open` opens from the configuration what is not given. */
 export interface EngineParts {
@@ -41,7 +49,7 @@ export class Engine {
   ) {
     // Replicas sharing a database switch to the generations other processes build.
     this.stopFollowing = storage.index.follow(
-      () => this.retriever.index.build,
+      () => this.retriever.index.generation,
       (next) => this.use(next),
     );
   }
@@ -75,10 +83,10 @@ export class Engine {
     return this.retriever.index.manifest;
   }
 
-  /** The live index's build folder (a generation's name in PostgreSQL), with its manifest: one snapshot. */
-  get live(): { build: string; manifest: Manifest } {
-    const { build, manifest } = this.retriever.index;
-    return { build, manifest };
+  /** The live index's generation with its manifest: one snapshot. */
+  get live(): LiveGeneration {
+    const { generation, manifest } = this.retriever.index;
+    return { generation, manifest };
   }
 
   /** See Retriever.forgetQuestions. */
@@ -88,6 +96,17 @@ export class Engine {
 
   get isReindexing(): boolean {
     return this.reindexing !== undefined;
+  }
+
+  /**
+   * The reply to a question as every front end gives it (the bot, the console chat, `ask`, inline
+   * mode): decided from the REPLY_CANDIDATES best passages, the first `shown` of those it quotes
+   * put first and described; the rest stay for "More results".
+   */
+  async reply(question: string, shown = this.config.TOP_K): Promise<Answer> {
+    const answer = quotedFirst(await this.ask(question, Math.max(REPLY_CANDIDATES, shown), 'hybrid', shown), shown);
+    await this.describe(answer, 0, shown); // quotedFirst may have moved undescribed hits up
+    return answer;
   }
 
   /** The best passages; the first `described` (default: all) get their best sentence. */
@@ -119,11 +138,11 @@ export class Engine {
   reindex(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary> {
     this.reindexing ??= (async () => {
       try {
-        const unchanged = await this.unchangedSummary();
+        const unchanged = await this.upToDate();
         if (unchanged) return unchanged;
         let summary = await this.builder(this.config, onProgress);
         // Another process may have rebuilt since this index was loaded: load whatever is live.
-        if (summary.buildDir === this.retriever.index.build) return summary;
+        if (sameGeneration(summary.generation, this.retriever.index.generation)) return summary;
         let index = await this.openBuilt();
         if (index === 'damaged') {
           log.warn('The new index does not load: building it again from the documents.');
@@ -162,30 +181,12 @@ export class Engine {
    * the live one and intact (files: a stat per file while its seal holds, see index/seals.ts).
    * Anything else goes to the builder, whose build decides again.
    */
-  private async unchangedSummary(): Promise<BuildSummary | undefined> {
+  private async upToDate(): Promise<BuildSummary | undefined> {
     const started = performance.now();
-    const { build } = this.retriever.index;
+    const { generation } = this.retriever.index;
     if (staleReason(this.config, this.embedder, this.manifest)) return undefined;
-    const manifest = await this.storage.index.unchangedSince(build);
-    if (!manifest) return undefined;
-    return {
-      documents: manifest.documents.length,
-      chunks: manifest.chunkCount,
-      reused: manifest.documents.map((d) => d.file).sort(),
-      embedded: [],
-      removed: [],
-      renamed: [],
-      copied: [],
-      notes: [],
-      skipped: manifest.skipped.map(({ file, reason }) => ({ file, reason })),
-      embeddedChunks: 0,
-      embedMs: 0,
-      totalMs: performance.now() - started,
-      buildDir: build,
-      upToDate: true,
-      rebuilt: false,
-      calibration: manifest.calibration,
-    };
+    const manifest = await this.storage.index.unchangedSince(generation);
+    return manifest && unchangedSummary(generation, manifest, performance.now() - started);
   }
 }
 

@@ -6,14 +6,17 @@
  */
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { consoleChat } from '../src/cli/chat.js';
 import { describeBuild } from '../src/cli/common.js';
 import type { Engine } from '../src/engine.js';
 import { renderPlain } from '../src/replies/plain.js';
+import { TEXTS } from '../src/replies/texts.js';
 import { questionParts } from '../src/text/asked.js';
 import type { Calibration } from '../src/index/calibration.js';
 import { describeCalibration, gateWarnings } from '../src/replies/gate.js';
 import { readQuestions, score } from '../src/retrieval/evaluate.js';
 import { type Answer, decisionOf, toJson } from '../src/retrieval/search.js';
+import { runCli } from './support/cli.js';
 import { tempDirs } from './support/testModel.js';
 import { plainAndSqueezed } from './support/twoModels.js';
 
@@ -199,4 +202,37 @@ describe('the gate’s health is said in plain words', () => {
     const [warning] = gateWarnings({ ...healthy, probeScores: { ...healthy.probeScores, accepted: 0.3 } });
     expect(warning).toMatch(/lets 30 % of 260 off-topic probe questions through/);
   });
+});
+
+describe('the bot, the console chat and ask give the same reply', () => {
+  // Its surest passage ranks below the three nearest (they are about the unions' statement, not
+  // what it asks): a reply decided from the three it shows would hedge; the bot decides from more.
+  const q = "What do the trade unions ask international organisations to do about Armenia's provocations?";
+
+  it('sure in all three, quoting the same passage first', async () => {
+    const reply = await plain.reply(q);
+    expect(decisionOf(reply)).toBe('sure');
+    const first = reply.hits[0]!;
+
+    const { PassThrough } = await import('node:stream');
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let chat = '';
+    output.on('data', (d: Buffer) => (chat += d.toString()));
+    input.end(`${q}\n/quit\n`);
+    await consoleChat(plain, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
+    expect(chat).not.toContain(TEXTS.en.hedged);
+    expect(chat).toMatch(new RegExp(`According to .*\\(${first.doc.replace('.', '\\.')}\\):`));
+
+    const env = {
+      INDEX_DIR: plain.config.INDEX_DIR,
+      SEEDS_DIR: plain.config.SEEDS_DIR,
+      EMBED_MODEL: plain.config.EMBED_MODEL,
+    };
+    const run = await runCli('ask.ts', ['--json', q], env, tempDir());
+    expect(run.code, run.stderr).toBe(0);
+    const json = JSON.parse(run.stdout);
+    expect([json.answered, json.hedged]).toEqual([true, false]);
+    expect(json.hits[0]).toMatchObject({ doc: first.doc, paragraph: first.paragraph });
+  }, 60_000);
 });

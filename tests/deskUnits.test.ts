@@ -13,6 +13,7 @@ import { packMessages, TELEGRAM_LIMIT, escapeHtml } from '../src/replies/html.js
 import { TEXTS } from '../src/replies/texts.js';
 import { pageOf, pageStarts } from '../src/telegram/ui/pages.js';
 import { resultText } from '../src/telegram/ui/reindexStatus.js';
+import { buildFolder } from '../src/index/generation.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -36,7 +37,7 @@ describe('re-index result', () => {
       embeddedChunks: 9549,
       embedMs: 1,
       totalMs: 1000,
-      buildDir: 'build-x',
+      generation: buildFolder('build-x'),
       upToDate: false,
       rebuilt: true,
       renamed: [],
@@ -66,7 +67,7 @@ describe('re-index result: renamed, copied and how documents were read', () => {
       embeddedChunks: 2,
       embedMs: 1,
       totalMs: 1000,
-      buildDir: 'build-x',
+      generation: buildFolder('build-x'),
       upToDate: false,
       rebuilt: false,
       renamed: [{ from: 'a.pdf', to: 'archive/b.pdf' }],

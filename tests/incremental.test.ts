@@ -12,6 +12,7 @@ import { loadIndex } from '../src/index/loader.js';
 import { Retriever } from '../src/retrieval/search.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
+import { folderOf } from '../src/index/generation.js';
 
 const tempDir = tempDirs('cite-incr-');
 
@@ -101,8 +102,10 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(s.reused).toEqual(files);
     expect(s.embeddedChunks).toBe(0);
     expect(s.upToDate).toBe(true);
-    expect(s.buildDir).toBe(touched.buildDir); // no new build written
-    expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([path.basename(touched.buildDir)]);
+    expect(folderOf(s.generation)).toBe(folderOf(touched.generation)); // no new build written
+    expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([
+      path.basename(folderOf(touched.generation)),
+    ]);
     const after = await loadIndex(ws.index);
     expect(chunksOf(after)).toEqual(chunksOf(base));
     for (const f of files)
@@ -113,7 +116,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const ws = workspace();
     const settled = await buildIndex(settings(ws.seeds, ws.index), embedder); // the copies' new times recorded
     const before = await loadIndex(ws.index);
-    const inode = (f: string) => statSync(path.join(settled.buildDir, f)).ino;
+    const inode = (f: string) => statSync(path.join(folderOf(settled.generation), f)).ino;
     const inodes = [FILES.chunks, FILES.vectors, FILES.lexical].map(inode);
     const touched = file('002');
     const future = new Date(statSync(path.join(ws.seeds, touched)).mtimeMs + 60_000);
@@ -126,7 +129,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
 
     const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
     expect([s.upToDate, s.rebuilt, s.embeddedChunks, s.embedded]).toEqual([false, false, 0, []]);
-    expect(s.buildDir).not.toBe(settled.buildDir);
+    expect(folderOf(s.generation)).not.toBe(folderOf(settled.generation));
     const after = await loadIndex(ws.index);
     const entry = (index: IndexData) => index.manifest.documents.find((d) => d.file === touched)!;
     expect([entry(after).firstLabel, entry(after).chunks]).toEqual([entry(before).firstLabel, entry(before).chunks]);
@@ -135,9 +138,11 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     // The data files are the previous build's (hard links to the same bytes), only manifest.json was written.
     [FILES.chunks, FILES.vectors, FILES.lexical].forEach((f, i) => {
       expect(after.manifest.checksums[f]).toBe(before.manifest.checksums[f]);
-      expect(statSync(path.join(s.buildDir, f)).ino).toBe(inodes[i]);
+      expect(statSync(path.join(folderOf(s.generation), f)).ino).toBe(inodes[i]);
     });
-    expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([path.basename(s.buildDir)]);
+    expect(readdirSync(ws.index).filter((e) => e.startsWith('build-'))).toEqual([
+      path.basename(folderOf(s.generation)),
+    ]);
     expect((await buildIndex(settings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
   });
 
@@ -352,14 +357,14 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
 
     // 2. A removed document (still under a quarter of the labels deleted): no new rows, so vectors.f32 is the same file.
     const removed = file('003');
-    const vectorsInode = statSync(path.join(second.index.build, FILES.vectors)).ino;
+    const vectorsInode = statSync(path.join(folderOf(second.index.generation), FILES.vectors)).ino;
     rmSync(path.join(ws.seeds, removed));
     const third = await step('removed');
     expect(third.summary.rebuilt).toBe(false);
     expect(third.index.manifest.labels - third.index.manifest.chunkCount).toBeLessThanOrEqual(
       0.25 * third.index.manifest.labels,
     );
-    expect(statSync(path.join(third.index.build, FILES.vectors)).ino).toBe(vectorsInode);
+    expect(statSync(path.join(folderOf(third.index.generation), FILES.vectors)).ino).toBe(vectorsInode);
     expect(lines().filter((l) => l === '')).toHaveLength(third.index.manifest.labels - third.index.manifest.chunkCount);
 
     // 3. One more removal crosses a quarter: compaction, dense labels again, nothing embedded.

@@ -28,6 +28,7 @@ import type { Embedder } from '../src/vectors/embedder.js';
 import { expectRebuildAndAnswer, indexErrorOf } from './support/damagedIndex.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 import { shownPath } from '../src/paths.js';
+import { folderOf } from '../src/index/generation.js';
 
 const tempDir = tempDirs('cite-index-');
 
@@ -76,13 +77,13 @@ describe('index round trip', () => {
     expect(summary.removed).toEqual([]);
     expect(summary.skipped).toEqual([]);
     expect(summary.embeddedChunks).toBe(expectedChunks.length);
-    expect(summary.buildDir).toBe(liveBuildDir(pristine));
+    expect(folderOf(summary.generation)).toBe(liveBuildDir(pristine));
   });
 
   it('writes CURRENT and one complete build folder', () => {
-    expect(entries(pristine)).toEqual(['CURRENT', path.basename(summary.buildDir)].sort());
+    expect(entries(pristine)).toEqual(['CURRENT', path.basename(folderOf(summary.generation))].sort());
     // The seeds are far below EXACT_SEARCH_MAX: searched exactly, no HNSW graph.
-    expect(entries(summary.buildDir)).toEqual([
+    expect(entries(folderOf(summary.generation))).toEqual([
       'chunks.jsonl',
       'lexical.bin',
       'manifest.json',
@@ -165,8 +166,8 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     const next = await buildIndex({ ...settings(dir), seedsDir: seeds }, embedder);
     expect(next.reused).toHaveLength(5); // the previous build was still usable
     expect(next.embedded).toEqual(['zz_new.txt']);
-    expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
-    expect(next.buildDir).not.toBe(live);
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(folderOf(next.generation))].sort());
+    expect(folderOf(next.generation)).not.toBe(live);
     expect((await loadIndex(dir)).chunks.list().slice(0, original.manifest.chunkCount)).toEqual(original.chunks.list());
   });
 
@@ -188,7 +189,7 @@ describe('atomic writes', { timeout: 30_000 }, () => {
     cpSync(SEEDS, seeds, { recursive: true });
     rmSync(path.join(seeds, readdirSync(seeds).sort()[0]!));
     const next = await buildIndex({ ...settings(dir), seedsDir: seeds }, embedder);
-    expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)].sort());
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(folderOf(next.generation))].sort());
   });
 });
 
@@ -419,7 +420,7 @@ describe('a damaged live build when documents were only removed, renamed or not 
     const builder: Builder = async (config, onProgress, options) => {
       reuses.push(options?.reuse ?? true);
       const summary = await buildInWorker(config, onProgress, options);
-      if (reuses.length === 1) writeFileSync(path.join(summary.buildDir, 'lexical.bin'), 'damaged');
+      if (reuses.length === 1) writeFileSync(path.join(folderOf(summary.generation), 'lexical.bin'), 'damaged');
       return summary;
     };
     const engine = await Engine.open(

@@ -28,6 +28,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { folderOf } from '../src/index/generation.js';
 import { makeCorpus } from '../src/bench/builds.js';
 import { mulberry32 } from '../src/bench/synthetic.js';
 import { Engine } from '../src/engine.js';
@@ -440,7 +441,7 @@ syncBuiltinESMExports();
         );
         expect(next.reused).toHaveLength(5); // the previous build was intact: only the new document embedded
         expect(next.embedded).toEqual(['zz_added.txt']);
-        expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]);
+        expect(entries(dir)).toEqual(['CURRENT', path.basename(folderOf(next.generation))]);
       },
       120_000,
     );
@@ -473,10 +474,10 @@ syncBuiltinESMExports();
           embedder,
         );
         expect([next.embeddedChunks, next.upToDate]).toEqual([0, false]);
-        expect(entries(dir)).toEqual(['CURRENT', path.basename(next.buildDir)]); // the killed build and the old live one removed…
-        expectFilesMatchManifest(next.buildDir); // …without harming the files the new build shares with them
+        expect(entries(dir)).toEqual(['CURRENT', path.basename(folderOf(next.generation))]); // the killed build and the old live one removed…
+        expectFilesMatchManifest(folderOf(next.generation)); // …without harming the files the new build shares with them
         const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds() }));
-        expect(liveBuildDir(dir)).toBe(next.buildDir);
+        expect(liveBuildDir(dir)).toBe(folderOf(next.generation));
         expect((await engine.ask(QUESTION)).hits[0]!.text).toContain('150 thousand');
       },
       120_000,

@@ -99,10 +99,10 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
     const builder = await Engine.open(config);
     const replica = await PostgresIndex.connect(url, searchOptions(config));
     let seen: IndexData | undefined;
-    let current = (await replica.openLive()).build;
+    let current = (await replica.openLive()).generation;
     replica.follow(
       () => current,
-      (index) => ((seen = index), (current = index.build)),
+      (index) => ((seen = index), (current = index.generation)),
       3_600_000,
     );
     await new Promise((r) => setTimeout(r, 500)); // its LISTEN is in place (it connects on its own)
@@ -112,7 +112,7 @@ describe.skipIf(!NATIVE)('PostgreSQL store on a native server', () => {
       .at as number;
     await until(() => seen !== undefined, 5_000);
     const lag = Date.now() - switchedAt;
-    expect(seen!.build).toBe((await builder.storage.index.openLive()).build);
+    expect(seen!.generation).toEqual((await builder.storage.index.openLive()).generation);
     expect(lag).toBeLessThan(1_000);
     await replica.close();
     await builder.close();

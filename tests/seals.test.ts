@@ -14,6 +14,7 @@ import { loadIndex } from '../src/index/loader.js';
 import { readManifest } from '../src/index/manifest.js';
 import { readSealed, sealedSha256, SEALS_FILE } from '../src/index/seals.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { folderOf } from '../src/index/generation.js';
 
 const tempDir = tempDirs('cite-seals-');
 let modelDir: string;
@@ -79,7 +80,7 @@ describe('Engine.reindex with nothing changed', () => {
       engine.manifest.chunkCount,
       0,
     ]);
-    expect(unchanged.buildDir).toBe(readManifest(config.INDEX_DIR).build);
+    expect(folderOf(unchanged.generation)).toBe(readManifest(config.INDEX_DIR).build);
 
     // A damaged data file is not "nothing changed": the build rebuilds it.
     const { build } = readManifest(config.INDEX_DIR);

@@ -15,6 +15,7 @@ import { Engine } from '../src/engine.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { ADMIN, quotedBold, startBot, TOKEN, user, type RunningBot } from './support/botHarness.js';
 import type { FakeBotApi, SentMessage } from './support/fakeBotApi.js';
+import type { LiveGeneration } from '../src/index/generation.js';
 import { writeFormatFolder } from './support/formatFixtures.js';
 import { serveWebhook } from '../src/telegram/delivery/webhook.js';
 import { serveViewer } from '../src/telegram/viewer/server.js';
@@ -552,7 +553,8 @@ describe('the document changed after the answer', () => {
 describe('stored texts', () => {
   it('a build from before paragraphs were stored is laid out as plain text is read; a missing texts file means no viewer', async () => {
     const { LiveTexts } = await import('../src/telegram/viewer/documents.js');
-    const { TextsReader } = await import('../src/index/texts.js');
+    const { FileIndexStore } = await import('../src/index/fileStore.js');
+    const { buildFolder } = await import('../src/index/generation.js');
     const { documentId } = await import('../src/telegram/viewer/links.js');
     const { sha256 } = await import('../src/index/layout.js');
     const build = tmp();
@@ -564,7 +566,8 @@ describe('stored texts', () => {
       documents: [{ ...engine.manifest.documents[0]!, file: 'old.txt', title: 'Old title', hash: 'a'.repeat(64) }],
       checksums: { 'texts.jsonl': sha256(data) },
     };
-    const texts = new LiveTexts(() => ({ build, manifest }), TextsReader.open);
+    const textsOf = (live: LiveGeneration) => new FileIndexStore(tmp()).texts(live);
+    const texts = new LiveTexts(() => ({ generation: buildFolder(build), manifest }), textsOf);
     expect(texts.available).toBe(true);
     const { laid } = texts.document(documentId('old.txt'))!;
     expect(laid.blocks.map((b) => [b.paragraph, text.slice(b.start, b.end)])).toEqual([
@@ -573,6 +576,6 @@ describe('stored texts', () => {
       [2, 'Second paragraph of the old build.'],
     ]);
     expect(texts.document('000000000000')).toBeUndefined();
-    expect(new LiveTexts(() => ({ build: tmp(), manifest }), TextsReader.open).available).toBe(false);
+    expect(new LiveTexts(() => ({ generation: buildFolder(tmp()), manifest }), textsOf).available).toBe(false);
   });
 });

@@ -43,7 +43,7 @@ export interface BenchSizes {
   incrementalDocs: number;
 }
 
-export const SIZES: Record<'full' | 'quick', BenchSizes> = {
+const SIZES: Record<'full' | 'quick', BenchSizes> = {
   // 1,000 documents × 100 paragraphs = 100,000 passages, the size of a real collection.
   full: {
     scale: { documents: 1000, paragraphs: 100, questions: 200, efSearch: [50, 100, 200, 400, 800] },

@@ -17,7 +17,7 @@ export interface BuildResult {
   embedShare: number;
 }
 
-export function describeBuildResult(label: string, s: BuildSummary): BuildResult {
+function describeBuildResult(label: string, s: BuildSummary): BuildResult {
   return {
     label,
     documents: s.documents,

@@ -12,6 +12,7 @@ import { childEnvironment, type Config } from '../config.js';
 import { buildSettings } from '../index/settings.js';
 import { buildIndex, type BuildProgress } from '../index/build.js';
 import { ExactIndex, HnswIndex, type Hnsw } from '../index/dense.js';
+import { folderOf } from '../index/generation.js';
 import { LexicalIndex } from '../index/lexical.js';
 import { pseudoQuestions } from '../index/sample.js';
 import type { StoredIndex } from '../index/indexData.js';
@@ -112,9 +113,8 @@ export async function scaleSection(
   const textBytes = names.reduce((n, name) => n + statSync(path.join(corpus, name)).size, 0);
   log(`scale: full build of ${opts.documents} generated documents (${(textBytes / 2 ** 20).toFixed(1)} MiB of text)`);
   const summary = await buildIndex(buildSettings(config), embedder, embeddingProgress(log));
-  const files = Object.fromEntries(
-    readdirSync(summary.buildDir).map((f) => [f, statSync(path.join(summary.buildDir, f)).size]),
-  );
+  const folder = folderOf(summary.generation);
+  const files = Object.fromEntries(readdirSync(folder).map((f) => [f, statSync(path.join(folder, f)).size]));
 
   log('scale: measuring BM25 and vector search on the built index');
   const index = await loadIndex(indexDir);
@@ -122,8 +122,8 @@ export async function scaleSection(
     index.chunks.list().map((c) => c.text),
     opts.questions,
   );
-  const lexical = measureLexical(index, summary.buildDir, questions);
-  const dense = await measureDense(index, summary.buildDir, embedder, questions, opts.efSearch);
+  const lexical = measureLexical(index, folder, questions);
+  const dense = await measureDense(index, folder, embedder, questions, opts.efSearch);
   forceGc();
 
   // Serving, in a fresh process as the bot runs: start, queries, memory, re-index with questions.

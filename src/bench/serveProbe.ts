@@ -49,7 +49,7 @@ const engine = await Engine.open(config);
 const openMs = performance.now() - t0;
 const titles = engine.manifest.documents.slice(0, 5).map((d) => d.title);
 const reply = async (q: string) => {
-  const answer = await engine.ask(q, 10, 'hybrid', config.TOP_K); // as the bot: 10 hits, the shown ones described
+  const answer = await engine.reply(q); // as the bot
   return packMessages(renderHtmlBlocks(answer, titles, config.TOP_K));
 };
 const t1 = performance.now();

@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { childEnvironment, type Config } from '../config.js';
 import { buildIndex } from '../index/build.js';
+import { folderOf } from '../index/generation.js';
 import { liveBuildDir } from '../index/layout.js';
 import type { StoredIndex } from '../index/indexData.js';
 import { loadIndex } from '../index/loader.js';
@@ -130,7 +131,7 @@ async function buildBefore(checkout: string, config: Config, setup: SizeSetup, i
   const textsFile = path.join(setup.root, 'texts.json');
   writeFileSync(textsFile, JSON.stringify(index.chunks.list().map((c) => c.text)));
   const liveRows = [...index.chunks.entries()].map(([label]) => label);
-  const raw = readFileSync(path.join(index.build, 'vectors.f32'));
+  const raw = readFileSync(path.join(folderOf(index.generation), 'vectors.f32'));
   const rowBytes = index.manifest.dim * 4;
   const vectorsFile = path.join(setup.root, 'vectors.f32');
   writeFileSync(vectorsFile, Buffer.concat(liveRows.map((l) => raw.subarray(l * rowBytes, (l + 1) * rowBytes))));

@@ -33,16 +33,15 @@ await run(async (config) => {
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       const q = prepare(line);
       const out = q
-        ? toJson(await engine.ask(q, top))
+        ? toJson(await engine.reply(q, top), top)
         : { question: line, answered: false, hits: [], error: NO_QUESTION };
       process.stdout.write(JSON.stringify(out) + '\n');
     }
   } else if (values.json) {
-    process.stdout.write(JSON.stringify(toJson(await engine.ask(question!, top))) + '\n');
+    process.stdout.write(JSON.stringify(toJson(await engine.reply(question!, top), top)) + '\n');
   } else {
     process.stdout.write(
-      renderPlain(await engine.ask(question!, top), engine.manifest.documents, undefined, languageOfText(question!)) +
-        '\n',
+      renderPlain(await engine.reply(question!, top), engine.manifest.documents, top, languageOfText(question!)) + '\n',
     );
   }
 });

@@ -34,10 +34,10 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
       const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
       if (!prepared) say(helpText(engine.manifest, lang));
       else {
-        const answer = await engine.ask(prepared.question);
+        const answer = await engine.reply(prepared.question);
         say(
           (prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') +
-            renderPlain(answer, engine.manifest.documents, undefined, lang),
+            renderPlain(answer, engine.manifest.documents, engine.config.TOP_K, lang),
         );
       }
     }

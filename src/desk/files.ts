@@ -21,24 +21,13 @@ import {
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { DocumentFormat } from '../documents/formats.js';
+import { FORMAT_EXTENSIONS, type DocumentFormat } from '../documents/formats.js';
 
 const UPLOADS_DIR = 'uploads';
 const TRASH_DIR = '.trash';
 /** Telegram serves bots files up to 20 MB (getFile). */
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 
-/** File name endings the indexer expects for each format; the first is added when the name has none of them. */
-const EXTENSIONS: Record<DocumentFormat, string[]> = {
-  pdf: ['pdf'],
-  docx: ['docx'],
-  odt: ['odt'],
-  epub: ['epub'],
-  rtf: ['rtf'],
-  html: ['html', 'htm'],
-  markdown: ['md', 'markdown'],
-  text: ['txt'],
-};
 /** Characters (UTF-16 units) of a stored name at most: lists in the chat stay readable. */
 const MAX_NAME = 120;
 /**
@@ -70,7 +59,7 @@ export function safeFileName(name: string, format: DocumentFormat): string {
     .join('_')
     .replace(/^[\s._-]+/, '')
     .trim();
-  const extensions = EXTENSIONS[format];
+  const extensions = FORMAT_EXTENSIONS[format];
   const ext = /\.([^.]+)$/.exec(base)?.[1]?.toLowerCase();
   if (!ext || !extensions.includes(ext)) base = `${base || 'document'}.${extensions[0]}`;
   const dot = base.lastIndexOf('.');

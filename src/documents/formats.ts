@@ -5,6 +5,21 @@
  */
 export type DocumentFormat = 'pdf' | 'docx' | 'odt' | 'epub' | 'rtf' | 'html' | 'markdown' | 'text';
 
+/** File name endings of each format, the usual one first (what an upload without one is given). */
+export const FORMAT_EXTENSIONS: Record<DocumentFormat, string[]> = {
+  text: ['txt', 'text'],
+  markdown: ['md', 'markdown'],
+  pdf: ['pdf'],
+  docx: ['docx'],
+  html: ['html', 'htm'],
+  odt: ['odt'],
+  epub: ['epub'],
+  rtf: ['rtf'],
+};
+
+/** The formats the indexer reads; the others are recognised only to say what a file really is. */
+export const READ_FORMATS: readonly DocumentFormat[] = ['text', 'markdown', 'pdf', 'docx', 'html'];
+
 const startsWith = (bytes: Uint8Array, magic: string) => magic.split('').every((c, i) => bytes[i] === c.charCodeAt(0));
 
 /** The format of a file from its first bytes (a few KiB are enough) and its name; null = not a document. */

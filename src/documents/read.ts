@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { cleanDocument } from './clean.js';
 import { decodeText } from './encoding.js';
-import { detectFormat, type DocumentFormat } from './formats.js';
+import { detectFormat, FORMAT_EXTENSIONS, READ_FORMATS, type DocumentFormat } from './formats.js';
 import { assemble } from './readers/blocks.js';
 import { DEFAULT_READ_LIMITS, tooMuchText, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
 import type { SourceDocument } from './load.js';
@@ -10,16 +10,9 @@ import type { SourceDocument } from './load.js';
 export const READER_VERSION = 2;
 
 /** The formats read, by file extension. */
-export const EXTENSIONS: Record<string, DocumentFormat> = {
-  txt: 'text',
-  text: 'text',
-  md: 'markdown',
-  markdown: 'markdown',
-  pdf: 'pdf',
-  docx: 'docx',
-  html: 'html',
-  htm: 'html',
-};
+const EXTENSIONS: Record<string, DocumentFormat> = Object.fromEntries(
+  READ_FORMATS.flatMap((format) => FORMAT_EXTENSIONS[format].map((ext) => [ext, format])),
+);
 const LABEL: Record<DocumentFormat, string> = {
   pdf: 'a PDF',
   docx: 'a Word document',

@@ -3,22 +3,21 @@ import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
 import { DocumentsError } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
-import { documentNames } from './examples.js';
 import type { Embedder } from '../vectors/embedder.js';
-import { planChanges, readingKey, type Plan, type Reuse } from './changes.js';
+import { planChanges, type Plan, type Reuse } from './changes.js';
 import { READER_VERSION } from '../documents/read.js';
 import { TERMS_VERSION } from '../text/terms.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
-import { pseudoQuestions } from './sample.js';
-import { measureGates } from './calibration.js';
-import { buildHnsw, emptyHnsw, ExactIndex, HnswIndex, tuneEfSearch, type DenseIndex, type Hnsw } from './dense.js';
-import { LexicalIndex } from './lexical.js';
+import { PreviousFiles, searchSettingsChanged, type BuildInput } from './buildParts.js';
+import { fullBuild } from './fullBuild.js';
+import { updateBuild } from './updateBuild.js';
 import { ChunkStore } from './chunkStore.js';
 import { FILES, floatRows, IndexError } from './layout.js';
-import { readSealed, sealedSha256 } from './seals.js';
+import { buildFolder, type Generation } from './generation.js';
+import { sealedSha256 } from './seals.js';
 import { log } from '../log.js';
 import { lockIndex } from './lock.js';
-import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
+import { readManifest, type Manifest } from './manifest.js';
 import { BuildWriter } from './writer.js';
 import { shownPath } from '../paths.js';
 
@@ -59,8 +58,8 @@ export interface BuildSummary {
   embeddedChunks: number;
   embedMs: number;
   totalMs: number;
-  /** The live build folder afterwards. */
-  buildDir: string;
+  /** The live generation afterwards. */
+  generation: Generation;
   /** Nothing had changed: no new build was written. */
   upToDate: boolean;
   /** Labels were renumbered and the vector index rebuilt (first build, or deletions piled up). */
@@ -68,13 +67,6 @@ export interface BuildSummary {
   /** How "not covered" is decided for this model (see index/calibration.ts). */
   calibration?: Manifest['calibration'];
 }
-
-/** A build renumbers everything once this share of the label slots belongs to deleted chunks. */
-const COMPACT_AT = 0.25;
-/** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
-export const RETUNE_AT = 0.1;
-/** Sampled passages used to measure HNSW recall. */
-export const TUNING_QUERIES = 50;
 
 /**
  * Builds or updates the index. `reuse: false` ignores the live build (its files were found
@@ -142,43 +134,31 @@ async function build(
 ): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
-  const previous = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
+  const live = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
+  const previous = live && new PreviousFiles(live.build, live.manifest);
   const plan = await planChanges(settings.seedsDir, settings.reading, previous?.manifest);
   const { documentCount, read, summary } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
-    return summary(previous.build, previous.manifest.chunkCount, {
-      upToDate: true,
-      calibration: previous.manifest.calibration,
-    });
+    const { chunkCount, calibration } = previous.manifest;
+    return summary(buildFolder(previous.build), chunkCount, { upToDate: true, calibration });
   }
 
-  // Embed the new and changed documents; copies take the original's chunks and vectors.
-  const { chunks: embeddedChunks, vectors: vectorsOf, embedMs } = await embedFresh(plan, embedder, onProgress);
+  const fresh = await embedFresh(plan, embedder, onProgress);
   const writer = new BuildWriter(settings.indexDir);
   try {
-    const copies = previous ? copiedChunks(previous, plan.copied, embedder.dim) : { chunks: [], vectors: [] };
-    const freshChunks = [...embeddedChunks, ...copies.chunks];
-    const freshVectors = new Float32Array(freshChunks.flat().length * embedder.dim);
-    [...vectorsOf, ...copies.vectors].forEach((v, i) => freshVectors.set(v, i * embedder.dim));
-    const withCopies: Plan = { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] };
-    const input = { settings, embedder, key, plan: withCopies, freshChunks, freshVectors, onProgress };
+    const input = { settings, embedder, key, onProgress, ...withCopies(plan, fresh, previous, embedder.dim) };
     const { manifest, rebuilt } = previous
       ? await updateBuild(writer, { ...input, previous })
       : await fullBuild(writer, input);
-    writer.put(
-      TEXTS_FILE,
-      textsFile(
-        previous,
-        manifest.documents.map((d) => d.hash),
-        read,
-      ),
-    );
+    const hashes = manifest.documents.map((d) => d.hash);
+    writer.put(TEXTS_FILE, textsFile(previous, hashes, read));
     const done = { ...manifest, builtAt: new Date().toISOString(), buildMs: Math.round(performance.now() - started) };
     writer.commit(done);
-    return summary(writer.dir, done.chunkCount, {
-      embeddedChunks: vectorsOf.length,
+    const { embedMs } = fresh;
+    return summary(buildFolder(writer.dir), done.chunkCount, {
+      embeddedChunks: fresh.vectors.length,
       embedMs,
       rebuilt,
       calibration: done.calibration,
@@ -192,13 +172,49 @@ async function build(
   }
 }
 
+/** The plan's fresh documents with the copies after them: a copy takes the original's chunks and vectors. */
+function withCopies(
+  plan: Plan,
+  fresh: { chunks: Chunk[][]; vectors: Float32Array[] },
+  previous: PreviousFiles | undefined,
+  dim: number,
+): Pick<BuildInput, 'plan' | 'freshChunks' | 'freshVectors'> {
+  const copies = previous ? copiedChunks(previous, plan.copied, dim) : { chunks: [], vectors: [] };
+  const freshChunks = [...fresh.chunks, ...copies.chunks];
+  const freshVectors = new Float32Array(freshChunks.flat().length * dim);
+  [...fresh.vectors, ...copies.vectors].forEach((v, i) => freshVectors.set(v, i * dim));
+  return { plan: { ...plan, fresh: [...plan.fresh, ...plan.copied.map((c) => c.doc)] }, freshChunks, freshVectors };
+}
+
+/** The report of a re-index that found nothing changed, told from the live manifest alone (no plan, no build). */
+export function unchangedSummary(generation: Generation, manifest: Manifest, totalMs: number): BuildSummary {
+  return {
+    documents: manifest.documents.length,
+    chunks: manifest.chunkCount,
+    reused: manifest.documents.map((d) => d.file).sort(),
+    embedded: [],
+    removed: [],
+    renamed: [],
+    copied: [],
+    notes: [],
+    skipped: manifest.skipped.map(({ file, reason }) => ({ file, reason })),
+    embeddedChunks: 0,
+    embedMs: 0,
+    totalMs,
+    generation,
+    upToDate: true,
+    rebuilt: false,
+    calibration: manifest.calibration,
+  };
+}
+
 export const noDocuments = (seedsDir: string) =>
   new DocumentsError(`No usable documents in ${shownPath(seedsDir)} (add .txt, .md, .pdf, .docx or .html files).`);
 
 /**
  * What a plan means for a build's report, the same for every store: how many documents it has, the
  * documents read from their files, and the summary of a build that ends with `chunks` passages
- * in `buildDir` (a folder, or a PostgreSQL generation).
+ * as `generation`.
  */
 export function describePlan(plan: Plan, started: number) {
   const documentCount = plan.kept.length + plan.reused.length + plan.copied.length + plan.fresh.length;
@@ -209,7 +225,7 @@ export function describePlan(plan: Plan, started: number) {
     ...plan.fresh.map((d) => d.file),
   ]);
   const read = [...plan.reused.map((r) => r.doc), ...plan.copied.map((r) => r.doc), ...plan.fresh];
-  const summary = (buildDir: string, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
+  const summary = (generation: Generation, chunks: number, extra: Partial<BuildSummary>): BuildSummary => ({
     documents: documentCount,
     chunks,
     reused: [
@@ -228,7 +244,7 @@ export function describePlan(plan: Plan, started: number) {
     embeddedChunks: 0,
     embedMs: 0,
     totalMs: performance.now() - started,
-    buildDir,
+    generation,
     upToDate: false,
     rebuilt: false,
     ...extra,
@@ -236,7 +252,6 @@ export function describePlan(plan: Plan, started: number) {
   return { documentCount, read, summary };
 }
 
-/** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
 /**
  * The chunks of the new and changed documents, one list per document, and their vectors in the
  * same order: what a build of either store embeds (progress reported as 'embedding').
@@ -256,15 +271,15 @@ export async function embedFresh(
   return { chunks, vectors, embedMs: performance.now() - started };
 }
 
+/** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */
 function copiedChunks(
-  previous: { build: string; manifest: Manifest },
+  previous: PreviousFiles,
   copied: Reuse[],
   dim: number,
 ): { chunks: Chunk[][]; vectors: Float32Array[] } {
   if (copied.length === 0) return { chunks: [], vectors: [] };
-  const store = ChunkStore.parse(readPrevious(previous.build, previous.manifest, FILES.chunks));
-  const raw = readPrevious(previous.build, previous.manifest, FILES.vectors);
-  const rows = floatRows(raw);
+  const store = ChunkStore.parse(previous.read(FILES.chunks));
+  const rows = floatRows(previous.read(FILES.vectors));
   const chunks: Chunk[][] = [];
   const vectors: Float32Array[] = [];
   for (const { doc, previous: original } of copied) {
@@ -273,345 +288,4 @@ function copiedChunks(
     vectors.push(...labels.map((label) => rows.slice(label * dim, (label + 1) * dim)));
   }
   return { chunks, vectors };
-}
-
-interface BuildInput {
-  settings: BuildSettings;
-  embedder: Embedder;
-  key: string;
-  plan: Plan;
-  freshChunks: Chunk[][];
-  freshVectors: Float32Array;
-  onProgress: (p: BuildProgress) => void;
-}
-
-type Draft = Omit<Manifest, 'checksums' | 'builtAt' | 'buildMs'>;
-
-/** Manifest fields shared by both kinds of build. */
-function draft(input: BuildInput, documents: ManifestDocument[], labels: number, hnsw: Manifest['hnsw']): Draft {
-  return {
-    formatVersion: 2,
-    model: input.embedder.modelId,
-    modelIdentity: input.embedder.identity,
-    dim: input.embedder.dim,
-    embeddingKey: input.key,
-    documents,
-    reading: readingKey(input.settings.reading),
-    skipped: input.plan.skipped,
-    labels,
-    chunkCount: documents.reduce((n, d) => n + d.chunks, 0),
-    hnsw,
-    examples: [],
-  };
-}
-
-/** Reads a data file of the previous build, checked against its checksum. */
-function readPrevious(build: string, manifest: Manifest, file: string): Buffer {
-  const { data, sha256 } = readSealed(path.join(build, file));
-  if (sha256 !== manifest.checksums[file])
-    throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
-  return data;
-}
-
-/**
- * Everything from scratch with dense labels: the first build, or a compaction (the previous build's
- * chunks and vectors are reused, nothing is embedded again).
- */
-async function fullBuild(
-  writer: BuildWriter,
-  input: BuildInput,
-  previous?: { build: string; manifest: Manifest; chunks: ChunkStore; vectors: Float32Array },
-): Promise<{ manifest: Draft; rebuilt: boolean }> {
-  const { embedder, plan } = input;
-  const dim = embedder.dim;
-  const chunks: Chunk[] = [];
-  const rows: Float32Array[] = [];
-  const documents: ManifestDocument[] = [];
-  const addDocument = (
-    entry: Omit<ManifestDocument, 'firstLabel' | 'chunks'>,
-    docChunks: Chunk[],
-    vectors: Float32Array,
-  ) => {
-    const names = entry.names ?? documentNames(docChunks.map((c) => c.text));
-    documents.push({ ...entry, firstLabel: chunks.length, chunks: docChunks.length, names });
-    chunks.push(...docChunks);
-    rows.push(vectors);
-  };
-  if (previous) {
-    const oldRows = (d: ManifestDocument) =>
-      previous.vectors.subarray(d.firstLabel * dim, (d.firstLabel + d.chunks) * dim);
-    const oldChunks = (d: ManifestDocument, file: string, title: string) =>
-      Array.from({ length: d.chunks }, (_, i) => ({ ...previous.chunks.get(d.firstLabel + i)!, doc: file, title }));
-    for (const { entry } of plan.kept) addDocument(entry, oldChunks(entry, entry.file, entry.title), oldRows(entry));
-    for (const { doc, previous: old, stat } of plan.reused) {
-      addDocument(
-        { file: doc.file, title: doc.title, hash: doc.hash, ...stat, names: old.names },
-        oldChunks(old, doc.file, doc.title),
-        oldRows(old),
-      );
-    }
-  }
-  let offset = 0;
-  plan.fresh.forEach((doc, i) => {
-    const docChunks = input.freshChunks[i]!;
-    addDocument(
-      { file: doc.file, title: doc.title, hash: doc.hash, ...plan.stats.get(doc.file)! },
-      docChunks,
-      input.freshVectors.subarray(offset * dim, (offset + docChunks.length) * dim),
-    );
-    offset += docChunks.length;
-  });
-  const vectors = new Float32Array(chunks.length * dim);
-  let row = 0;
-  for (const r of rows) vectors.set(r, row), (row += r.length);
-
-  input.onProgress({ stage: 'writing', chunks: chunks.length });
-  writer.put(FILES.chunks, ChunkStore.serialize(chunks.map(ChunkStore.line)));
-  writer.put(FILES.vectors, Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength));
-  writer.put(
-    FILES.lexical,
-    LexicalIndex.build(
-      chunks.map((c, label) => ({ label, text: c.text, title: c.title })),
-      chunks.length,
-    ).serialize(),
-  );
-  let hnsw: Manifest['hnsw'] = null;
-  let dense: DenseIndex = new ExactIndex(vectors, dim, () => true);
-  if (chunks.length > input.settings.exactSearchMax) {
-    const graph = buildHnsw(vectors, dim, input.settings.M, input.settings.efConstruction);
-    hnsw = {
-      M: input.settings.M,
-      efConstruction: input.settings.efConstruction,
-      ...(await tune(
-        graph,
-        vectors,
-        embedder,
-        () => true,
-        chunks.length,
-        (l) => chunks[l]!.text,
-      )),
-    };
-    await writeHnsw(writer, graph);
-    dense = new HnswIndex(graph, hnsw.efSearch);
-  }
-  const calibration = await measureGates(
-    embedder,
-    dense,
-    sampleTexts(
-      chunks.length,
-      () => true,
-      (l) => chunks[l]!.text,
-    ),
-    chunks.length,
-  );
-  return {
-    manifest: withExamples({ ...draft(input, sortDocuments(documents), chunks.length, hnsw), calibration }),
-    rebuilt: true,
-  };
-}
-
-/**
- * An update of the previous build in place of its labels: removed documents' labels are emptied
- * (and marked deleted in HNSW), new chunks get labels at the end; unchanged files are hard links.
- * Falls back to a full build (compaction) when deleted labels pile up or the search kind changes.
- */
-async function updateBuild(
-  writer: BuildWriter,
-  input: BuildInput & { previous: { build: string; manifest: Manifest } },
-): Promise<{ manifest: Draft; rebuilt: boolean }> {
-  const { plan, embedder, previous } = input;
-  const dim = embedder.dim;
-  const prev = previous.manifest;
-  const prevFile = (f: string) => path.join(previous.build, f);
-  const chunks = ChunkStore.parse(readPrevious(previous.build, prev, FILES.chunks));
-  const freshCount = input.freshChunks.reduce((n, c) => n + c.length, 0);
-  const labels = prev.labels + freshCount;
-  const live = prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + freshCount;
-  if (labels - live > COMPACT_AT * labels || searchSettingsChanged({ ...prev, chunkCount: live }, input.settings)) {
-    const vectors = readPrevious(previous.build, prev, FILES.vectors);
-    const old = { ...previous, chunks, vectors: floatRows(vectors) };
-    return fullBuild(writer, input, old);
-  }
-
-  // Documents: kept ones as they were, reused ones (same content, new name or time) on their old labels.
-  const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
-  const relabelled: { label: number; chunk: Chunk }[] = [];
-  for (const { doc, previous: old, stat } of plan.reused) {
-    documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat });
-    if (old.file === doc.file && old.title === doc.title) continue;
-    for (let label = old.firstLabel; label < old.firstLabel + old.chunks; label++) {
-      relabelled.push({ label, chunk: { ...chunks.get(label)!, doc: doc.file, title: doc.title } });
-    }
-  }
-  const added: { label: number; chunk: Chunk }[] = [];
-  plan.fresh.forEach((doc, i) => {
-    const docChunks = input.freshChunks[i]!;
-    documents.push({
-      file: doc.file,
-      title: doc.title,
-      hash: doc.hash,
-      ...plan.stats.get(doc.file)!,
-      firstLabel: prev.labels + added.length,
-      chunks: docChunks.length,
-      names: documentNames(docChunks.map((c) => c.text)),
-    });
-    for (const chunk of docChunks) added.push({ label: prev.labels + added.length, chunk });
-  });
-  const deleted = plan.removed.flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i));
-  const deletedSet = new Set(deleted);
-  const isLive = (label: number) => label >= prev.labels || (chunks.has(label) && !deletedSet.has(label));
-  input.onProgress({ stage: 'writing', chunks: live });
-
-  // chunks.jsonl: the same lines, emptied for deleted labels, rewritten for renamed documents.
-  const lines = new Map<number, string>([
-    ...deleted.map((l) => [l, ''] as const),
-    ...relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const),
-  ]);
-  if (lines.size === 0 && added.length === 0)
-    writer.reuse(FILES.chunks, prevFile(FILES.chunks), prev.checksums[FILES.chunks]!);
-  else
-    writer.put(
-      FILES.chunks,
-      chunks.rewrite(
-        lines,
-        added.map(({ chunk }) => ChunkStore.line(chunk)),
-      ),
-    );
-
-  // vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones.
-  let vectorBytes: Buffer | undefined;
-  if (added.length === 0) writer.reuse(FILES.vectors, prevFile(FILES.vectors), prev.checksums[FILES.vectors]!);
-  else {
-    const fresh = Buffer.from(input.freshVectors.buffer, input.freshVectors.byteOffset, input.freshVectors.byteLength);
-    vectorBytes = Buffer.concat([readPrevious(previous.build, prev, FILES.vectors), fresh]);
-    writer.put(FILES.vectors, vectorBytes);
-  }
-
-  // lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in.
-  const lexicalChanges = [...relabelled, ...added];
-  if (deleted.length === 0 && lexicalChanges.length === 0)
-    writer.reuse(FILES.lexical, prevFile(FILES.lexical), prev.checksums[FILES.lexical]!);
-  else {
-    const lexical = LexicalIndex.deserialize(readPrevious(previous.build, prev, FILES.lexical));
-    const updated = lexical.update(
-      deleted,
-      lexicalChanges.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title })),
-      labels,
-    );
-    writer.put(FILES.lexical, updated.serialize());
-  }
-
-  // hnsw.bin: deleted labels marked, new ones added; efSearch measured again when the size moved.
-  let hnsw = prev.hnsw;
-  let dense: DenseIndex | undefined;
-  const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
-  const textOf = (l: number) => addedText.get(l) ?? chunks.get(l)!.text;
-  if (hnsw && (deleted.length > 0 || added.length > 0)) {
-    if ((await sealedSha256(prevFile(FILES.hnsw))) !== prev.checksums[FILES.hnsw])
-      throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
-    const graph = emptyHnsw(dim);
-    graph.readIndexSync(prevFile(FILES.hnsw));
-    if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));
-    for (const label of deleted) graph.markDelete(label);
-    added.forEach(({ label }, i) =>
-      graph.addPoint(Array.from(input.freshVectors.subarray(i * dim, (i + 1) * dim)), label),
-    );
-    if (Math.abs(live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks) {
-      const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
-      const vectors = floatRows(raw);
-      hnsw = { ...hnsw, ...(await tune(graph, vectors, embedder, isLive, live, textOf)) };
-    }
-    await writeHnsw(writer, graph);
-    dense = new HnswIndex(graph, hnsw.efSearch);
-  } else if (hnsw) {
-    writer.reuse(FILES.hnsw, prevFile(FILES.hnsw), prev.checksums[FILES.hnsw]!);
-  }
-
-  // The "not covered" gate is measured again when the collection grew or shrank noticeably, or
-  // when it lacks the support gate (an index calibrated before that existed).
-  let calibration = prev.calibration;
-  if (!calibration?.support || Math.abs(live - calibration.chunks) > RETUNE_AT * calibration.chunks) {
-    if (!dense) {
-      const raw = vectorBytes ?? readPrevious(previous.build, prev, FILES.vectors);
-      dense = new ExactIndex(floatRows(raw), dim, isLive);
-    }
-    calibration = await measureGates(embedder, dense, sampleTexts(labels, isLive, textOf), live);
-  }
-  return {
-    manifest: withExamples({ ...draft(input, sortDocuments(documents), labels, hnsw), calibration }),
-    rebuilt: false,
-  };
-}
-
-/**
- * The vector search no longer fits the settings: the graph's M or efConstruction changed, or the
- * collection crossed EXACT_SEARCH_MAX (either way). The graph is rebuilt from the stored vectors.
- */
-export function searchSettingsChanged(
-  m: Pick<Manifest, 'hnsw' | 'chunkCount'>,
-  settings: Pick<BuildSettings, 'M' | 'efConstruction' | 'exactSearchMax'>,
-): boolean {
-  if (m.chunkCount > settings.exactSearchMax !== (m.hnsw !== null)) return true;
-  return m.hnsw !== null && (m.hnsw.M !== settings.M || m.hnsw.efConstruction !== settings.efConstruction);
-}
-
-async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
-  await graph.writeIndex(writer.file(FILES.hnsw));
-  await writer.written(FILES.hnsw);
-}
-
-/** Texts of up to `count` live labels spread over the label range (repeatable). */
-function sampleTexts(
-  slots: number,
-  live: (label: number) => boolean,
-  textOf: (label: number) => string,
-  count = 100,
-): string[] {
-  return sampleLabels(slots, live, count).map(textOf);
-}
-
-/** Up to `count` live labels spread over the label range (repeatable). */
-export function sampleLabels(slots: number, live: (label: number) => boolean, count = 100): number[] {
-  const labels: number[] = [];
-  for (let i = 0; labels.length < count && i < slots * 4; i++) {
-    const label = Math.floor((((i * 2654435761) % 4294967296) / 4294967296) * slots);
-    if (live(label) && !labels.includes(label)) labels.push(label);
-  }
-  return labels;
-}
-
-/** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
-async function tune(
-  graph: Hnsw,
-  vectors: Float32Array,
-  embedder: Embedder,
-  live: (label: number) => boolean,
-  liveCount: number,
-  textOf: (label: number) => string,
-) {
-  const texts = sampleTexts(vectors.length / embedder.dim, live, textOf, Math.min(TUNING_QUERIES, liveCount));
-  const queries = await Promise.all(pseudoQuestions(texts).map((q) => embedder.embedQuery(q)));
-  return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
-}
-
-export const sortDocuments = (documents: ManifestDocument[]) =>
-  documents.sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-
-export function withExamples<M extends Pick<Manifest, 'documents'>>(m: M): M & { examples: string[] } {
-  return { ...m, examples: exampleSubjects(m.documents) };
-}
-
-/**
- * Subjects for /help's example questions: each document's most frequent name that no other
- * document uses, from the documents with the most telling names.
- */
-function exampleSubjects(documents: ManifestDocument[], count = 3): string[] {
-  const docsOf = new Map<string, number>();
-  for (const d of documents) for (const [name] of d.names ?? []) docsOf.set(name, (docsOf.get(name) ?? 0) + 1);
-  return documents
-    .map((d) => (d.names ?? []).find(([name]) => docsOf.get(name) === 1))
-    .filter((top): top is [string, number] => top !== undefined)
-    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .slice(0, count)
-    .map(([name]) => name);
 }

@@ -1,5 +1,6 @@
 import type { Embedder } from '../vectors/embedder.js';
 import { buildIndex, damagedFile, type BuildProgress, type BuildSettings, type BuildSummary } from './build.js';
+import { buildFolder, sameGeneration, type Generation, type LiveGeneration } from './generation.js';
 import type { StoredIndex } from './indexData.js';
 import { loadIndex } from './loader.js';
 import { lockIndex } from './lock.js';
@@ -11,8 +12,9 @@ import { TextsReader } from './texts.js';
 export class FileIndexStore implements IndexStore {
   constructor(readonly dir: string) {}
 
-  async liveManifest(): Promise<{ build: string; manifest: Manifest }> {
-    return readManifest(this.dir);
+  async liveManifest(): Promise<LiveGeneration> {
+    const { build, manifest } = readManifest(this.dir);
+    return { generation: buildFolder(build), manifest };
   }
 
   openLive(): Promise<StoredIndex> {
@@ -28,14 +30,14 @@ export class FileIndexStore implements IndexStore {
     return buildIndex({ ...settings, indexDir: this.dir }, embedder, onProgress, options);
   }
 
-  async unchangedSince(build: string): Promise<Manifest | undefined> {
+  async unchangedSince(generation: Generation): Promise<Manifest | undefined> {
     let live: { build: string; manifest: Manifest };
     try {
       live = readManifest(this.dir);
     } catch {
       return undefined; // missing or damaged: the build says what to do
     }
-    if (live.build !== build) return undefined;
+    if (!sameGeneration(buildFolder(live.build), generation)) return undefined;
     const unlock = lockIndex(this.dir); // another build running is "busy", as from a build
     try {
       return (await damagedFile(live.build, live.manifest)) ? undefined : live.manifest;
@@ -49,8 +51,8 @@ export class FileIndexStore implements IndexStore {
     return () => {};
   }
 
-  texts(live: { build: string; manifest: Manifest }): TextsReader | undefined {
-    return TextsReader.open(live);
+  texts({ generation, manifest }: LiveGeneration): TextsReader | undefined {
+    return generation.store === 'files' ? TextsReader.open({ build: generation.folder, manifest }) : undefined;
   }
 
   async close(): Promise<void> {}

@@ -2,6 +2,7 @@ import type { ChunkStore } from './chunkStore.js';
 import type { Chunk } from '../chunks/chunk.js';
 import type { DenseIndex, ExactIndex, HnswIndex } from './dense.js';
 import type { LexicalIndex } from './lexical.js';
+import type { Generation } from './generation.js';
 import type { Manifest } from './manifest.js';
 
 /**
@@ -12,8 +13,8 @@ import type { Manifest } from './manifest.js';
  * (layout.ts, loader.ts) are this project's one implementation.
  */
 export interface IndexData {
-  /** Where it was read from (a build folder here; a schema or snapshot name in a server store). */
-  build: string;
+  /** Which generation it is (a build folder, or a numbered generation in PostgreSQL). */
+  generation: Generation;
   /** The documents, model identity and "not covered" calibration the index was built with. */
   manifest: Manifest;
   /**

@@ -198,56 +198,8 @@ export class LexicalIndex {
     docLen.set(old.docLen.subarray(0, Math.min(labels, old.docLen.length)));
     const drop = new Uint8Array(Math.max(labels, old.docLen.length));
     for (const label of removed) (drop[label] = 1), (docLen[label] = 0);
-
-    // Postings of the added chunks, per term.
-    const fresh = new Map<string, number[]>(); // term → [label, tf, label, tf, …]
-    for (const c of added) {
-      drop[c.label] = 1; // whatever it had before is replaced
-      const { counts, length } = termCounts(c.text, c.title);
-      for (const [t, tf] of counts) {
-        const list = fresh.get(t) ?? [];
-        if (list.length === 0) fresh.set(t, list);
-        list.push(c.label, tf);
-      }
-      docLen[c.label] = length;
-    }
-
-    // Merge old (minus dropped labels) and fresh postings in term order.
-    const allTerms = [...new Set([...old.terms, ...fresh.keys()])].sort(byCodeUnits);
-    const oldIndex = new Map(old.terms.map((t, i) => [t, i]));
-    const termStart = new Uint32Array(allTerms.length + 1);
-    let capacity = old.postLabel.length;
-    for (const list of fresh.values()) capacity += list.length / 2;
-    const postLabel = new Uint32Array(capacity);
-    const postTf = new Uint16Array(capacity);
-    const kept: string[] = [];
-    let n = 0;
-    for (const term of allTerms) {
-      const start = n;
-      const i = oldIndex.get(term);
-      if (i !== undefined) {
-        for (let j = old.termStart[i]!; j < old.termStart[i + 1]!; j++) {
-          const label = old.postLabel[j]!;
-          if (drop[label]) continue;
-          postLabel[n] = label;
-          postTf[n++] = old.postTf[j]!;
-        }
-      }
-      const list = fresh.get(term) ?? [];
-      for (let j = 0; j < list.length; j += 2) (postLabel[n] = list[j]!), (postTf[n++] = list[j + 1]!);
-      if (n > start) {
-        termStart[kept.length] = start;
-        kept.push(term);
-      }
-    }
-    termStart[kept.length] = n;
-    return new LexicalIndex({
-      terms: kept,
-      termStart: termStart.slice(0, kept.length + 1),
-      postLabel: postLabel.slice(0, n),
-      postTf: postTf.slice(0, n),
-      docLen,
-    });
+    const fresh = freshPostings(added, drop, docLen);
+    return new LexicalIndex({ ...mergePostings(old, fresh, drop), docLen });
   }
 
   /** Number of label slots. */
@@ -410,6 +362,63 @@ function boundedEditDistance(a: string, b: string, max: number): number {
     prev = row;
   }
   return prev[b.length]!;
+}
+
+/**
+ * The postings of added chunks, per term (term → [label, tf, label, tf, …]); their lengths go in
+ * `docLen` and their labels in `drop` (whatever postings a label had before are replaced).
+ */
+function freshPostings(added: Iterable<LexicalChunk>, drop: Uint8Array, docLen: Uint16Array): Map<string, number[]> {
+  const fresh = new Map<string, number[]>();
+  for (const c of added) {
+    drop[c.label] = 1;
+    const { counts, length } = termCounts(c.text, c.title);
+    for (const [t, tf] of counts) {
+      const list = fresh.get(t) ?? [];
+      if (list.length === 0) fresh.set(t, list);
+      list.push(c.label, tf);
+    }
+    docLen[c.label] = length;
+  }
+  return fresh;
+}
+
+/** Old postings (minus dropped labels) and fresh ones merged in term order; terms left with none are gone. */
+function mergePostings(old: Postings, fresh: Map<string, number[]>, drop: Uint8Array): Omit<Postings, 'docLen'> {
+  const allTerms = [...new Set([...old.terms, ...fresh.keys()])].sort(byCodeUnits);
+  const oldIndex = new Map(old.terms.map((t, i) => [t, i]));
+  const termStart = new Uint32Array(allTerms.length + 1);
+  let capacity = old.postLabel.length;
+  for (const list of fresh.values()) capacity += list.length / 2;
+  const postLabel = new Uint32Array(capacity);
+  const postTf = new Uint16Array(capacity);
+  const kept: string[] = [];
+  let n = 0;
+  for (const term of allTerms) {
+    const start = n;
+    const i = oldIndex.get(term);
+    if (i !== undefined) {
+      for (let j = old.termStart[i]!; j < old.termStart[i + 1]!; j++) {
+        const label = old.postLabel[j]!;
+        if (drop[label]) continue;
+        postLabel[n] = label;
+        postTf[n++] = old.postTf[j]!;
+      }
+    }
+    const list = fresh.get(term) ?? [];
+    for (let j = 0; j < list.length; j += 2) (postLabel[n] = list[j]!), (postTf[n++] = list[j + 1]!);
+    if (n > start) {
+      termStart[kept.length] = start;
+      kept.push(term);
+    }
+  }
+  termStart[kept.length] = n;
+  return {
+    terms: kept,
+    termStart: termStart.slice(0, kept.length + 1),
+    postLabel: postLabel.slice(0, n),
+    postTf: postTf.slice(0, n),
+  };
 }
 
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

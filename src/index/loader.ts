@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
 import { emptyHnsw, ExactIndex, HnswIndex, type Hnsw } from './dense.js';
+import { buildFolder } from './generation.js';
 import type { StoredIndex } from './indexData.js';
 import { corruptError, FILES, floatRows } from './layout.js';
 import { readSealed, sealedSha256 } from './seals.js';
@@ -91,5 +92,5 @@ function assemble(
     const vectors = floatRows(raw);
     dense = new ExactIndex(vectors, manifest.dim, (label) => chunks.has(label));
   }
-  return { build, manifest, chunks, lexical, dense };
+  return { generation: buildFolder(build), manifest, chunks, lexical, dense };
 }

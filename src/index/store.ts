@@ -1,5 +1,6 @@
 import type { Embedder } from '../vectors/embedder.js';
 import type { BuildProgress, BuildSettings, BuildSummary } from './build.js';
+import type { Generation, LiveGeneration } from './generation.js';
 import type { IndexData } from './indexData.js';
 import type { Manifest } from './manifest.js';
 import type { TextsReader } from './texts.js';
@@ -7,12 +8,12 @@ import type { TextsReader } from './texts.js';
 /**
  * Where the index lives: build folders in INDEX_DIR (FileIndexStore) or generations in PostgreSQL
  * (PostgresIndex). The engine, the bot and the commands see only this; which one is chosen from the
- * configuration in one place (storage/storage.ts `openStorage`). A generation's `build` name is
- * compared for equality only: what it means is the store's business.
+ * configuration in one place (storage/storage.ts `openStorage`). What a `Generation` holds is the
+ * store's business: the rest compares them (index/generation.ts).
  */
 export interface IndexStore {
   /** The live generation's manifest, without reading its data; IndexError 'missing' | 'corrupt'. */
-  liveManifest(): Promise<{ build: string; manifest: Manifest }>;
+  liveManifest(): Promise<LiveGeneration>;
   /** The live generation, opened for retrieval; IndexError 'missing' | 'corrupt'. */
   openLive(): Promise<IndexData>;
   /** Builds a new generation from the documents and makes it the live one once complete. */
@@ -23,16 +24,16 @@ export interface IndexStore {
     options?: { reuse?: boolean },
   ): Promise<BuildSummary>;
   /**
-   * The live manifest when `build` is still the live generation and its data is intact, told
+   * The live manifest when `generation` is still the live one and its data is intact, told
    * without a build (cheaply: a stat per file while its seal holds); undefined when only a build can tell.
    */
-  unchangedSince(build: string): Promise<Manifest | undefined>;
+  unchangedSince(generation: Generation): Promise<Manifest | undefined>;
   /**
    * Calls `onNew` with each generation another process switches to after `current()` (replicas
    * sharing one database); returns the function that stops following.
    */
-  follow(current: () => string, onNew: (index: IndexData) => void): () => void;
+  follow(current: () => Generation, onNew: (index: IndexData) => void): () => void;
   /** The stored texts of a generation's documents (the document viewer), when this store keeps them. */
-  texts(live: { build: string; manifest: Manifest }): TextsReader | undefined;
+  texts(live: LiveGeneration): TextsReader | undefined;
   close(): Promise<void>;
 }

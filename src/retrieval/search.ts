@@ -1,4 +1,4 @@
-import { pageAt, paragraphAt, partAt } from '../chunks/chunk.js';
+import { pageAt, paragraphAt, partAt, type Chunk } from '../chunks/chunk.js';
 import { sentenceSpans } from '../text/sentences.js';
 import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
@@ -113,90 +113,82 @@ export class Retriever {
    * now (the ones shown first; one batched embedding call at most); `describe` does the rest.
    */
   async search(asked: string, topK: number, mode: SearchMode = 'hybrid', described = topK): Promise<Answer> {
-    const { chunks, dense, lexical } = this.index;
+    const { dense, lexical } = this.index;
     const question = focusQuestion(asked);
-    // The model runs outside the main thread: BM25 meanwhile.
     const embedding = this.embedQuery(question);
     await lexical.prepare?.(question);
-    const lexicalHits = mode === 'dense' ? [] : (await lexical.query(question, CANDIDATES)).labels;
+    const { passages, similarityOf, best } = await this.candidates(question, embedding, mode);
     const q = await embedding;
-    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
-    const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
-
-    const fused = new Map<number, number>();
-    const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
-    for (const list of lists)
-      list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
-    const best = lists.length / (RRF_K + 1);
-    // All candidates' chunks asked for at once (one query for a database store). A label the store no
-    // longer has (a database reader one generation behind, its old rows just dropped) is skipped.
-    const candidates = [...fused.entries()];
-    const found = await Promise.all(candidates.map(([label]) => chunks.get(label)));
-    const chunkOf = new Map(candidates.flatMap(([label], i) => (found[i] ? [[label, found[i]] as const] : [])));
     // At equal fused score, the passage holding more of the question's rare words first (one side's
     // top rank alone ties with the other side's: a passage sharing none of the words won on label).
-    const coverageOf = memo((label: number) => lexical.coverage(question, chunkOf.get(label)!.text));
-    const ranked = rankedPassages(
-      candidates
-        .filter(([label]) => chunkOf.has(label))
-        .map(([label, score]) => ({ label, score, chunk: chunkOf.get(label)! })),
-      coverageOf,
-      topK,
-    );
-
-    // Shared words prove nothing for such a question, and its meaning must match as closely as a
-    // typical question made from a passage does.
-    const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
-    const denseGate = offCorpus
-      ? Math.max(this.denseGate, this.index.manifest.calibration?.pseudo.p50 ?? this.denseGate)
-      : this.denseGate;
-
+    const coverageOf = memo((label: number) => lexical.coverage(question, passages.get(label)!.chunk.text));
+    const ranked = rankedPassages([...passages.values()], coverageOf, topK);
     // The hits' vectors at once (one query for a database store).
     const vectors = await Promise.all(ranked.map(({ label }) => dense.vector(label)));
-    // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
-    const parts = questionParts(question);
-    const support = new PartSupport(
-      lexical,
-      (text) => this.embedQuery(text),
-      this.index.manifest.calibration?.support?.gate,
-    );
+    const judge = this.judge(question, mode);
     const hits: Hit[] = [];
-    for (const [i, { label, score, chunk: c }] of ranked.entries()) {
+    for (const [i, { label, score, chunk }] of ranked.entries()) {
       const similarity = similarityOf.get(label) ?? dot(q, vectors[i]!);
       const coverage = coverageOf(label);
-      const reaches =
-        (mode !== 'lexical' && similarity >= denseGate) ||
-        (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
-      const relevant = reaches && (await support.covers(parts, c.text, vectors[i]!));
-      // Close, or naming what the question names, but not shown to hold what it asks: quoted as
-      // "may not answer exactly" rather than hidden (the reader judges the verbatim text).
-      const about =
-        relevant ||
-        (reaches && (await support.coversSubject(parts, c.text, vectors[i]!))) ||
-        (mode !== 'dense' && !offCorpus && support.namesSubject(parts, c.text));
-      hits.push({
-        doc: c.doc,
-        title: c.title,
-        paragraph: c.paragraph,
-        parts: c.parts ?? [c.paragraph],
-        ...(c.pages ? { page: c.pages[0], pages: c.pages } : {}),
-        ...(c.headings ? { headings: c.headings } : {}),
-        score: Number((score / best).toFixed(4)),
-        text: c.text,
-        start: c.start,
-        end: c.end,
-        sentence: '',
-        similarity,
-        coverage,
-        relevant,
-        about,
-      });
+      const verdict = await judge(chunk.text, vectors[i]!, similarity, coverage);
+      hits.push({ ...hitOf(chunk), score: Number((score / best).toFixed(4)), similarity, coverage, ...verdict });
     }
     const answered = hits.some((h) => h.about);
     const hedged = answered && !hits.some((h) => h.relevant);
     const answer: Answer = { question: asked, answered, hedged, hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
     return answer;
+  }
+
+  /**
+   * The candidates of both rankings fused by reciprocal rank, with their chunks (in fused order),
+   * each one's cosine when the vector side found it, and the best fused score possible.
+   */
+  private async candidates(question: string, embedding: Promise<Float32Array>, mode: SearchMode) {
+    const { chunks, dense, lexical } = this.index;
+    // The model runs outside the main thread: BM25 meanwhile.
+    const lexicalHits = mode === 'dense' ? [] : (await lexical.query(question, CANDIDATES)).labels;
+    const q = await embedding;
+    const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
+    const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
+    const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
+    const fused = new Map<number, number>();
+    for (const list of lists)
+      list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
+    // All candidates' chunks asked for at once (one query for a database store). A label the store no
+    // longer has (a database reader one generation behind, its old rows just dropped) is skipped.
+    const labels = [...fused.keys()];
+    const found = await Promise.all(labels.map((label) => chunks.get(label)));
+    const passages = new Map<number, { label: number; score: number; chunk: Chunk }>();
+    labels.forEach((label, i) => found[i] && passages.set(label, { label, score: fused.get(label)!, chunk: found[i] }));
+    return { passages, similarityOf, best: lists.length / (RRF_K + 1) };
+  }
+
+  /** How a question's passages are judged: `relevant` (quoted as sure) and `about` (quoted under the hedge line). */
+  private judge(question: string, mode: SearchMode) {
+    const { lexical, manifest } = this.index;
+    // Shared words prove nothing for such a question, and its meaning must match as closely as a
+    // typical question made from a passage does.
+    const offCorpus = namesWhatDocumentsNeverUse(question, lexical);
+    const denseGate = offCorpus
+      ? Math.max(this.denseGate, manifest.calibration?.pseudo.p50 ?? this.denseGate)
+      : this.denseGate;
+    // A passage that names the subject but not what is asked is no answer (see asked.ts, support.ts).
+    const parts = questionParts(question);
+    const support = new PartSupport(lexical, (text) => this.embedQuery(text), manifest.calibration?.support?.gate);
+    return async (text: string, vector: Float32Array, similarity: number, coverage: number) => {
+      const reaches =
+        (mode !== 'lexical' && similarity >= denseGate) ||
+        (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
+      const relevant = reaches && (await support.covers(parts, text, vector));
+      // Close, or naming what the question names, but not shown to hold what it asks: quoted as
+      // "may not answer exactly" rather than hidden (the reader judges the verbatim text).
+      const about =
+        relevant ||
+        (reaches && (await support.coversSubject(parts, text, vector))) ||
+        (mode !== 'dense' && !offCorpus && support.namesSubject(parts, text));
+      return { relevant, about };
+    };
   }
 
   /**
@@ -256,6 +248,22 @@ function memo<A, R>(f: (a: A) => R): (a: A) => R {
   return (a) => {
     if (!cache.has(a)) cache.set(a, f(a));
     return cache.get(a)!;
+  };
+}
+
+/** A hit's fields taken from its chunk, before it is scored, judged and described. */
+function hitOf(c: Chunk): Omit<Hit, 'score' | 'similarity' | 'coverage' | 'relevant' | 'about'> {
+  return {
+    doc: c.doc,
+    title: c.title,
+    paragraph: c.paragraph,
+    parts: c.parts ?? [c.paragraph],
+    ...(c.pages ? { page: c.pages[0], pages: c.pages } : {}),
+    ...(c.headings ? { headings: c.headings } : {}),
+    text: c.text,
+    start: c.start,
+    end: c.end,
+    sentence: '',
   };
 }
 
@@ -327,12 +335,22 @@ export function shownHits(answer: Answer): Hit[] {
 }
 
 /**
+ * The hits in the order the user sees them: a reply quotes only the shown hits (up to `shown`), so
+ * those come first and "More results" goes on with the rest in ranking order — no hit is shown
+ * twice or skipped, and numbering and "Full passage" match what is on screen.
+ */
+export function quotedFirst(answer: Answer, shown: number): Answer {
+  const quoted = shownHits(answer).slice(0, shown);
+  return { ...answer, hits: [...quoted, ...answer.hits.filter((h) => !quoted.includes(h))] };
+}
+
+/**
  * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
  * answer's hits are the passages the text reply quotes, in its order; a declined question's are
  * the nearest passages (the text reply lists their titles).
  */
-export function toJson(answer: Answer) {
-  const shown = shownHits(answer);
+export function toJson(answer: Answer, top = answer.hits.length) {
+  const shown = shownHits(answer).slice(0, top);
   return {
     question: answer.question,
     answered: answer.answered,

@@ -86,66 +86,18 @@ async function modelIdentity(opts: EmbedderOptions, local: boolean, dtype: strin
 
 type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
 
+/** Loads the embedding model (a local folder, or a hub id downloaded once into the cache) and probes its dimension. */
 export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   // Under the cache folder (`models/…`, where the README's offline path puts the test model) it is a folder, never a hub id.
   const local = isLocalModelPath(opts.model) || opts.model.split(/[\\/]/)[0] === path.basename(opts.cacheDir);
-  let modelId = opts.model;
-  env.cacheDir = opts.cacheDir;
-  if (local) {
-    // transformers.js resolves local models as `<localModelPath>/<id>`, so split the folder path.
-    const folder = path.resolve(opts.model);
-    if (!existsSync(folder) || !statSync(folder).isDirectory()) {
-      throw new ModelLoadError(
-        `The embedding model folder "${folder}" (EMBED_MODEL=${opts.model}) does not exist.\n${WAYS_OUT}`,
-      );
-    }
-    env.localModelPath = path.dirname(folder) + path.sep;
-    modelId = path.basename(folder);
-    env.allowRemoteModels = false;
-  } else {
-    if (opts.localDir) env.localModelPath = path.resolve(opts.localDir) + path.sep;
-    env.allowRemoteModels = opts.allowRemote;
-  }
-  env.allowLocalModels = true;
-
+  const modelId = configureSources(opts, local);
   const dtype = opts.dtype === 'auto' ? (local ? localDtype(opts.model) : 'q8') : opts.dtype;
-  log.info(
-    `loading the embedding model ${opts.model}` +
-      (local ? '' : `@${hubRevision(opts.model, opts.revision)} (downloaded into ${opts.cacheDir}/ on first use)`),
-  );
-  if (!local && hubRevision(opts.model, opts.revision) === 'main')
-    log.warn(
-      `No revision of ${opts.model} is pinned (set EMBED_REVISION to a commit id): if the hub's main moves, one index could mix vectors of two versions.`,
-    );
-  const bar = new ProgressBar('download'); // drawn only when something is downloaded
-  let extractor: FeatureExtractionPipeline;
-  try {
-    extractor = (await pipeline('feature-extraction', modelId, {
-      dtype: dtype as Dtype | undefined,
-      ...(local ? {} : { revision: hubRevision(opts.model, opts.revision) }),
-      progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
-        if (!local && p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
-      },
-    })) as FeatureExtractionPipeline;
-  } catch (err) {
-    throw new ModelLoadError(modelLoadHelp(opts, local, err));
-  } finally {
-    bar.stop();
-  }
-
-  const embed = async (texts: string[]): Promise<Float32Array[]> => {
-    const out = await extractor(texts, { pooling: 'mean', normalize: true });
-    const [rows, dim] = out.dims as [number, number];
-    const data = out.data as Float32Array;
-    return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));
-  };
-  const probe = await embed(['dimension probe']);
-  const dim = probe[0]!.length;
-  const identity = await modelIdentity(opts, local, dtype);
-
+  announce(opts, local);
+  const embed = batchEmbedder(await openPipeline(opts, local, modelId, dtype));
+  const dim = (await embed(['dimension probe']))[0]!.length;
   return {
     modelId: opts.model,
-    identity,
+    identity: await modelIdentity(opts, local, dtype),
     dim,
     async embedPassages(texts, onBatch) {
       const vectors: Float32Array[] = [];
@@ -161,6 +113,74 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
     },
   };
 }
+
+/**
+ * Tells transformers.js where the model may come from, and returns the id to load: a folder's own
+ * name (transformers.js resolves local models as `<localModelPath>/<id>`), else the hub id.
+ */
+function configureSources(opts: EmbedderOptions, local: boolean): string {
+  env.cacheDir = opts.cacheDir;
+  env.allowLocalModels = true;
+  if (!local) {
+    if (opts.localDir) env.localModelPath = path.resolve(opts.localDir) + path.sep;
+    env.allowRemoteModels = opts.allowRemote;
+    return opts.model;
+  }
+  const folder = path.resolve(opts.model);
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new ModelLoadError(
+      `The embedding model folder "${folder}" (EMBED_MODEL=${opts.model}) does not exist.\n${WAYS_OUT}`,
+    );
+  }
+  env.localModelPath = path.dirname(folder) + path.sep;
+  env.allowRemoteModels = false;
+  return path.basename(folder);
+}
+
+function announce(opts: EmbedderOptions, local: boolean): void {
+  const revision = hubRevision(opts.model, opts.revision);
+  log.info(
+    `loading the embedding model ${opts.model}` +
+      (local ? '' : `@${revision} (downloaded into ${opts.cacheDir}/ on first use)`),
+  );
+  if (!local && revision === 'main')
+    log.warn(
+      `No revision of ${opts.model} is pinned (set EMBED_REVISION to a commit id): if the hub's main moves, one index could mix vectors of two versions.`,
+    );
+}
+
+/** The feature-extraction pipeline; a download shows a progress bar; a failure says what to do. */
+async function openPipeline(
+  opts: EmbedderOptions,
+  local: boolean,
+  modelId: string,
+  dtype: string | undefined,
+): Promise<FeatureExtractionPipeline> {
+  const bar = new ProgressBar('download'); // drawn only when something is downloaded
+  try {
+    return (await pipeline('feature-extraction', modelId, {
+      dtype: dtype as Dtype | undefined,
+      ...(local ? {} : { revision: hubRevision(opts.model, opts.revision) }),
+      progress_callback: (p: { status: string; file?: string; loaded?: number; total?: number }) => {
+        if (!local && p.status === 'progress' && p.total) bar.update(p.loaded ?? 0, p.total, p.file ?? '');
+      },
+    })) as FeatureExtractionPipeline;
+  } catch (err) {
+    throw new ModelLoadError(modelLoadHelp(opts, local, err));
+  } finally {
+    bar.stop();
+  }
+}
+
+/** Texts in, one mean-pooled unit vector per text out. */
+const batchEmbedder =
+  (extractor: FeatureExtractionPipeline) =>
+  async (texts: string[]): Promise<Float32Array[]> => {
+    const out = await extractor(texts, { pooling: 'mean', normalize: true });
+    const [rows, dim] = out.dims as [number, number];
+    const data = out.data as Float32Array;
+    return Array.from({ length: rows }, (_, i) => data.slice(i * dim, (i + 1) * dim));
+  };
 
 /**
  * The weights to load from a local folder: the dtype its config declares for transformers.js,

@@ -128,6 +128,73 @@ function buildVocab(texts: string[]): Vocab {
 
 // ---- Writers.
 
+/** Graph nodes: a Gather from the word table (the pipeline pools and normalizes). */
+const PLAIN_NODES = [
+  { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['last_hidden_state'], name: 'lookup' },
+];
+
+/** Graph nodes of a squeezed model: pooled and normalized in the graph, one coordinate appended, repeated per token. */
+const SQUEEZED_NODES = [
+  { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['rows'], name: 'lookup' },
+  {
+    opType: 'ReduceMean',
+    input: ['rows'],
+    output: ['mean'],
+    name: 'pool',
+    attribute: [
+      { name: 'axes', type: 7, ints: [1] },
+      { name: 'keepdims', type: 2, i: 1 },
+    ],
+  },
+  {
+    opType: 'LpNormalization',
+    input: ['mean'],
+    output: ['unit'],
+    name: 'normalize',
+    attribute: [
+      { name: 'axis', type: 2, i: -1 },
+      { name: 'p', type: 2, i: 2 },
+    ],
+  },
+  { opType: 'Pad', input: ['unit', 'pads', 'extra'], output: ['lifted'], name: 'append' },
+  { opType: 'Shape', input: ['input_ids'], output: ['ids_shape'], name: 'shape' },
+  {
+    opType: 'Concat',
+    input: ['ids_shape', 'out_dim'],
+    output: ['out_shape'],
+    name: 'out_shape',
+    attribute: [{ name: 'axis', type: 2, i: 0 }],
+  },
+  { opType: 'Expand', input: ['lifted', 'out_shape'], output: ['last_hidden_state'], name: 'repeat' },
+];
+
+const { FLOAT, INT64 } = onnx.TensorProto.DataType;
+
+const tensorType = (elemType: number, dims: (string | number)[]) => ({
+  tensorType: {
+    elemType,
+    shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+  },
+});
+const int64s = (name: string, values: number[]) => ({
+  name,
+  dataType: INT64,
+  dims: [values.length],
+  int64Data: values,
+});
+const float = (name: string, value: number) => ({ name, dataType: FLOAT, dims: [], floatData: [value] });
+
+/** The word table: each token's unit vector times its weight, as Float32 little-endian (ONNX raw_data). */
+function wordTable(vocab: Vocab, dim: number) {
+  const raw = new DataView(new ArrayBuffer(vocab.tokens.length * dim * 4));
+  vocab.tokens.forEach((token, row) => {
+    const v = unitVector(token, dim);
+    const w = vocab.weights[row]!;
+    for (let j = 0; j < dim; j++) raw.setFloat32((row * dim + j) * 4, w * v[j]!, true);
+  });
+  return { name: 'embeddings', dataType: FLOAT, dims: [vocab.tokens.length, dim], rawData: new Uint8Array(raw.buffer) };
+}
+
 /**
  * The ONNX graph: a Gather from the word table. With `compress` > 0 the graph also pools and
  * normalizes the text itself (u, unit length), appends one coordinate of value `compress` and
@@ -135,71 +202,8 @@ function buildVocab(texts: string[]): Vocab {
  * become (u₁·u₂ + c²) / (1 + c²) — the same ranking, squeezed high (c = √3: 0 → 0.75, 0.5 → 0.875).
  */
 function onnxModel(vocab: Vocab, dim: number, compress: number): Uint8Array {
-  // Float32 little-endian, whatever the host's byte order (ONNX raw_data is little-endian).
-  const raw = new DataView(new ArrayBuffer(vocab.tokens.length * dim * 4));
-  vocab.tokens.forEach((token, row) => {
-    const v = unitVector(token, dim);
-    const w = vocab.weights[row]!;
-    for (let j = 0; j < dim; j++) raw.setFloat32((row * dim + j) * 4, w * v[j]!, true);
-  });
-
-  const tensorType = (elemType: number, dims: (string | number)[]) => ({
-    tensorType: {
-      elemType,
-      shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
-    },
-  });
-  const { FLOAT, INT64 } = onnx.TensorProto.DataType;
+  const table = wordTable(vocab, dim);
   const outDim = compress > 0 ? dim + 1 : dim;
-  const table = {
-    name: 'embeddings',
-    dataType: FLOAT,
-    dims: [vocab.tokens.length, dim],
-    rawData: new Uint8Array(raw.buffer),
-  };
-  const int64s = (name: string, values: number[]) => ({
-    name,
-    dataType: INT64,
-    dims: [values.length],
-    int64Data: values,
-  });
-  const float = (name: string, value: number) => ({ name, dataType: FLOAT, dims: [], floatData: [value] });
-  const plain = [
-    { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['last_hidden_state'], name: 'lookup' },
-  ];
-  const squeezed = [
-    { opType: 'Gather', input: ['embeddings', 'input_ids'], output: ['rows'], name: 'lookup' },
-    {
-      opType: 'ReduceMean',
-      input: ['rows'],
-      output: ['mean'],
-      name: 'pool',
-      attribute: [
-        { name: 'axes', type: 7, ints: [1] },
-        { name: 'keepdims', type: 2, i: 1 },
-      ],
-    },
-    {
-      opType: 'LpNormalization',
-      input: ['mean'],
-      output: ['unit'],
-      name: 'normalize',
-      attribute: [
-        { name: 'axis', type: 2, i: -1 },
-        { name: 'p', type: 2, i: 2 },
-      ],
-    },
-    { opType: 'Pad', input: ['unit', 'pads', 'extra'], output: ['lifted'], name: 'append' },
-    { opType: 'Shape', input: ['input_ids'], output: ['ids_shape'], name: 'shape' },
-    {
-      opType: 'Concat',
-      input: ['ids_shape', 'out_dim'],
-      output: ['out_shape'],
-      name: 'out_shape',
-      attribute: [{ name: 'axis', type: 2, i: 0 }],
-    },
-    { opType: 'Expand', input: ['lifted', 'out_shape'], output: ['last_hidden_state'], name: 'repeat' },
-  ];
   const model = onnx.ModelProto.create({
     irVersion: 8,
     opsetImport: [{ domain: '', version: 13 }],
@@ -213,7 +217,7 @@ function onnxModel(vocab: Vocab, dim: number, compress: number): Uint8Array {
         compress > 0
           ? [table, int64s('pads', [0, 0, 0, 0, 0, 1]), float('extra', compress), int64s('out_dim', [outDim])]
           : [table],
-      node: compress > 0 ? squeezed : plain,
+      node: compress > 0 ? SQUEEZED_NODES : PLAIN_NODES,
     },
   });
   return onnx.ModelProto.encode(model).finish();

@@ -8,18 +8,15 @@ import {
   embedFresh,
   fullEmbeddingKey,
   noDocuments,
-  RETUNE_AT,
-  sampleLabels,
-  searchSettingsChanged,
-  sortDocuments,
-  withExamples,
   type BuildProgress,
   type BuildSettings,
   type BuildSummary,
 } from '../build.js';
-import { planChanges, readingKey, type Plan } from '../changes.js';
+import { draft, RETUNE_AT, sampleLabels, searchSettingsChanged } from '../buildParts.js';
+import { planChanges, type Plan } from '../changes.js';
 import type { LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
+import { databaseGeneration } from '../generation.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
 import type { LexicalTotals } from './lexical.js';
 import { lockBuilds } from './lock.js';
@@ -31,7 +28,7 @@ import {
   retirePostings,
   updateTerms,
 } from './postings.js';
-import { GENERATION_CHANNEL, generationName, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
+import { GENERATION_CHANNEL, liveGeneration, PgDense, VISIBLE, type SearchOptions } from './reader.js';
 import { ensurePassages, migrate, withoutVectorIndex, type GraphParams } from './schema.js';
 import { tuneEfSearch } from './tuning.js';
 
@@ -118,84 +115,30 @@ async function build(
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
   const summary = (generation: number, chunks: number, extra: Partial<BuildSummary>) =>
-    describe(generationName(generation), chunks, extra);
+    describe(databaseGeneration(generation), chunks, extra);
   // Unchanged documents under other graph settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX): a new generation of the same rows, the graph rebuilt.
   if (previous && plan.unchanged && !searchSettingsChanged(previous.manifest, settings)) {
-    return summary(previous.generation, previous.manifest.chunkCount, {
-      upToDate: true,
-      calibration: previous.manifest.calibration,
-    });
+    const { chunkCount, calibration } = previous.manifest;
+    return summary(previous.generation, chunkCount, { upToDate: true, calibration });
   }
-  const graph: GraphParams = { M: settings.M, efConstruction: settings.efConstruction };
 
-  const { chunks: freshChunks, vectors, embedMs } = await embedFresh(plan, embedder, onProgress);
-
-  await ensurePassages(db, embedder.dim, graph);
-  const generation = Number(
-    (await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id,
-  );
-  await db.query(`INSERT INTO cite_generations (id, state) VALUES ($1, 'building')`, [generation]);
+  const fresh = await embedFresh(plan, embedder, onProgress);
+  const input: GenerationInput = { settings, search, embedder, key, plan, fresh, previous };
+  await ensurePassages(db, embedder.dim, graphOf(settings));
+  const generation = await newGeneration(db);
   try {
-    const writer = new GenerationWriter(db, generation, await nextLabel(db));
-    onProgress({ stage: 'writing', chunks: 0 });
-    const write = () => writeDocuments(writer, plan, freshChunks, vectors);
-    const bulk = vectors.length > (previous?.manifest.chunkCount ?? 0);
-    const { documents, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
-    if (!previous) {
-      // A new model: everything before goes.
-      await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]);
-      await retireAllPostings(db, generation);
-    }
-    const slots = writer.next;
-    const lexical = await writeLexical(db, generation, lexicalAdded, writer.first, previous);
-    const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
-    const liveLabels = documents
-      .slice()
-      .sort((a, b) => a.firstLabel - b.firstLabel)
-      .flatMap((d) => range(d.firstLabel, d.chunks));
-    const hnsw =
-      chunkCount > settings.exactSearchMax
-        ? await tuneEfSearch(db, generation, embedder, liveLabels, graph, previous?.manifest.hnsw)
-        : null;
-    const calibration = await calibrationFor(
-      db,
-      generation,
-      embedder,
-      liveLabels,
-      chunkCount,
-      { ...search, efSearch: search.efSearch ?? hnsw?.efSearch },
-      previous?.manifest,
-    );
+    const { manifest: draft, lexical, bulk } = await fillGeneration(db, generation, input, onProgress);
     const manifest: Manifest = {
-      ...withExamples({ documents: sortDocuments(documents) }),
-      formatVersion: 2,
-      model: embedder.modelId,
-      modelIdentity: embedder.identity,
-      dim: embedder.dim,
-      embeddingKey: key,
-      skipped: plan.skipped,
-      reading: readingKey(settings.reading),
-      labels: slots,
-      chunkCount,
-      hnsw,
-      calibration,
+      ...draft,
       builtAt: new Date().toISOString(),
       buildMs: Math.round(performance.now() - started),
       checksums: {},
     };
-    await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
-      generation,
-      JSON.stringify(manifest),
-      JSON.stringify(lexical),
-    ]);
-    await switchTo(db, generation, live);
-    await dropOld(db, live);
-    // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
-    if (bulk)
-      await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
+    await publish(db, { generation, manifest, lexical, bulk }, live);
+    const { chunkCount, calibration } = manifest;
     return summary(generation, chunkCount, {
-      embeddedChunks: vectors.length,
-      embedMs,
+      embeddedChunks: fresh.vectors.length,
+      embedMs: fresh.embedMs,
       rebuilt: !previous,
       calibration,
     });
@@ -203,6 +146,105 @@ async function build(
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
     throw err;
   }
+}
+
+/** Records the generation's manifest, switches readers to it and drops what only the old generation used. */
+async function publish(
+  db: Db,
+  built: { generation: number; manifest: Manifest; lexical: LexicalTotals; bulk: boolean },
+  live: number | undefined,
+): Promise<void> {
+  const { generation, manifest, lexical, bulk } = built;
+  await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
+    generation,
+    JSON.stringify(manifest),
+    JSON.stringify(lexical),
+  ]);
+  await switchTo(db, generation, live);
+  await dropOld(db, live);
+  // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
+  if (bulk)
+    await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
+}
+
+/** What a generation is made from: the plan, the passages and vectors just embedded, the live generation reused. */
+interface GenerationInput {
+  settings: Omit<BuildSettings, 'indexDir'>;
+  search: SearchOptions;
+  embedder: Embedder;
+  key: string;
+  plan: Plan;
+  fresh: { chunks: Chunk[][]; vectors: Float32Array[] };
+  previous: Live | undefined;
+}
+
+const graphOf = (settings: Pick<BuildSettings, 'M' | 'efConstruction'>): GraphParams => ({
+  M: settings.M,
+  efConstruction: settings.efConstruction,
+});
+
+/** A new generation's id, recorded as being built (removed if the build dies, see removeAbandonedBuilds). */
+async function newGeneration(db: Db): Promise<number> {
+  const id = (await db.query<{ id: string }>(`SELECT nextval('cite_generation_ids') AS id`)).rows[0]!.id;
+  await db.query(`INSERT INTO cite_generations (id, state) VALUES ($1, 'building')`, [Number(id)]);
+  return Number(id);
+}
+
+/**
+ * Writes the generation's rows (passages, postings, term counts) and measures its search: its
+ * manifest without the build's times, its lexical totals, and whether it was a bulk load.
+ */
+async function fillGeneration(
+  db: Db,
+  generation: number,
+  input: GenerationInput,
+  onProgress: (p: BuildProgress) => void,
+) {
+  const { plan, fresh, previous } = input;
+  const graph = graphOf(input.settings);
+  const writer = new GenerationWriter(db, generation, await nextLabel(db));
+  onProgress({ stage: 'writing', chunks: 0 });
+  const write = () => writeDocuments(writer, plan, fresh.chunks, fresh.vectors);
+  const bulk = fresh.vectors.length > (previous?.manifest.chunkCount ?? 0);
+  const { documents, lexicalAdded } = bulk ? await withoutVectorIndex(db, graph, write) : await write();
+  if (!previous) {
+    // A new model: everything before goes.
+    await db.query('UPDATE cite_passages SET died = $1 WHERE died IS NULL AND born < $1', [generation]);
+    await retireAllPostings(db, generation);
+  }
+  const slots = writer.next;
+  const lexical = await writeLexical(db, generation, lexicalAdded, writer.first, previous);
+  const { hnsw, calibration } = await measureSearch(db, generation, input, documents);
+  const manifest = draft(input, documents, slots, { hnsw, calibration });
+  return { manifest, lexical, bulk };
+}
+
+/** The generation's ef_search (HNSW above EXACT_SEARCH_MAX) and "not covered" gates, measured on its own passages. */
+async function measureSearch(
+  db: Db,
+  generation: number,
+  { settings, search, embedder, previous }: GenerationInput,
+  documents: ManifestDocument[],
+) {
+  const chunkCount = documents.reduce((n, d) => n + d.chunks, 0);
+  const liveLabels = documents
+    .slice()
+    .sort((a, b) => a.firstLabel - b.firstLabel)
+    .flatMap((d) => range(d.firstLabel, d.chunks));
+  const hnsw =
+    chunkCount > settings.exactSearchMax
+      ? await tuneEfSearch(db, generation, embedder, liveLabels, graphOf(settings), previous?.manifest.hnsw)
+      : null;
+  const calibration = await calibrationFor(
+    db,
+    generation,
+    embedder,
+    liveLabels,
+    chunkCount,
+    { ...search, efSearch: search.efSearch ?? hnsw?.efSearch },
+    previous?.manifest,
+  );
+  return { hnsw, calibration };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { DenseIndex } from '../dense.js';
 import { LexicalIndex } from '../lexical.js';
 import type { IndexData } from '../indexData.js';
 import { IndexError } from '../layout.js';
+import { databaseGeneration } from '../generation.js';
 import type { Manifest } from '../manifest.js';
 import { PgLexical, type LexicalTotals } from './lexical.js';
 
@@ -57,15 +58,13 @@ export async function openGeneration(db: Db, generation: number, options: Search
   if (!row) throw new IndexError(`Generation ${generation} of the index is not in the database.`, 'missing');
   const manifest = row.manifest as Manifest; // written by buildGeneration from a checked manifest
   return {
-    build: generationName(generation),
+    generation: databaseGeneration(generation),
     manifest,
     chunks: new PgChunks(db, generation),
     lexical: row.totals ? new PgLexical(db, generation, row.totals) : LexicalIndex.deserialize(row.lexical!),
     dense: new PgDense(db, generation, efSearchOf(manifest, options)),
   };
 }
-
-export const generationName = (generation: number) => `postgres:generation-${generation}`;
 
 /**
  * Rows by label, batched: every `get` made in the same tick is answered by one query (the
@@ -99,7 +98,7 @@ class Batched<T> {
 }
 
 /** Chunks by label, in batches. */
-export class PgChunks {
+class PgChunks {
   private readonly rows: Batched<Chunk>;
 
   constructor(db: Db, generation: number) {

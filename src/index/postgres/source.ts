@@ -6,13 +6,18 @@ import type { Embedder } from '../../vectors/embedder.js';
 import type { BuildProgress, BuildSettings, BuildSummary } from '../build.js';
 import type { IndexData } from '../indexData.js';
 import { IndexError } from '../layout.js';
-import type { Manifest } from '../manifest.js';
+import {
+  databaseGeneration,
+  generationLabel,
+  sameGeneration,
+  type Generation,
+  type LiveGeneration,
+} from '../generation.js';
 import type { IndexStore } from '../store.js';
 import { buildInPostgres } from './build.js';
 import {
   GENERATION_CHANNEL,
   generationManifest,
-  generationName,
   liveGeneration,
   openGeneration,
   type SearchOptions,
@@ -52,9 +57,9 @@ export class PostgresIndex implements IndexStore {
   }
 
   /** Only the manifest row: an old generation's postings blob is not fetched and parsed for it. */
-  async liveManifest(): Promise<{ build: string; manifest: Manifest }> {
+  async liveManifest(): Promise<LiveGeneration> {
     const generation = await this.liveId();
-    return { build: generationName(generation), manifest: await generationManifest(this.db, generation) };
+    return { generation: databaseGeneration(generation), manifest: await generationManifest(this.db, generation) };
   }
 
   private async liveId(): Promise<number> {
@@ -88,7 +93,7 @@ export class PostgresIndex implements IndexStore {
    * The answers go on from the index in use until the new one is open. Returns the function that
    * stops watching.
    */
-  follow(current: () => string, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
+  follow(current: () => Generation, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
     let busy = false;
     let again = false;
     const check = async (): Promise<void> => {
@@ -96,9 +101,9 @@ export class PostgresIndex implements IndexStore {
       busy = true;
       try {
         const generation = await liveGeneration(this.db);
-        if (generation !== undefined && generationName(generation) !== current()) {
+        if (generation !== undefined && !sameGeneration(databaseGeneration(generation), current())) {
           onNew(await openGeneration(this.db, generation, this.search));
-          log.info(`switched to ${generationName(generation)}`);
+          log.info(`switched to ${generationLabel(databaseGeneration(generation))}`);
         }
       } catch (err) {
         log.debug(`watching the index generation: ${(err as Error).message}`); // unreachable now: tried again next time

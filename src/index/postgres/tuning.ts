@@ -1,6 +1,6 @@
 import type { Db } from '../../db/pool.js';
 import type { Embedder } from '../../vectors/embedder.js';
-import { RETUNE_AT, sampleLabels, TUNING_QUERIES } from '../build.js';
+import { RETUNE_AT, sampleLabels, TUNING_QUERIES } from '../buildParts.js';
 import type { Manifest } from '../manifest.js';
 import { pseudoQuestions } from '../sample.js';
 import { PgDense, VISIBLE } from './reader.js';

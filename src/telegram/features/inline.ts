@@ -63,7 +63,7 @@ async function answerInline(ctx: Filter<Context, 'inline_query'>, { engine, conf
   const lang = langOf(ctx, text);
   const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
   if (!prepared) return ctx.answerInlineQuery([], CACHED);
-  const answer = await engine.ask(prepared.question, RESULTS, 'hybrid', RESULTS);
+  const answer = await engine.reply(prepared.question, RESULTS);
   const titles = engine.manifest.documents.map((d) => d.title);
   const reply = composeReply(answer, titles, RESULTS);
   if (reply.kind === 'not-covered')

@@ -10,8 +10,6 @@ import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
 import { hashedUser, isAddressed, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
-const HITS_PER_QUESTION = 10;
-
 /** Questions: private messages, /ask, mentions and replies in groups, captions of photos. */
 export function questions(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
@@ -57,8 +55,7 @@ function answerer(deps: BotDeps) {
     }
     const started = performance.now();
     await ctx.replyWithChatAction('typing').catch(() => {}); // cosmetic: never fail a reply over it
-    const answer = quotedFirst(await engine.ask(prepared.question, HITS_PER_QUESTION, 'hybrid', shown), shown);
-    await engine.describe(answer, 0, shown); // quotedFirst may have moved undescribed hits up
+    const answer = await engine.reply(prepared.question, shown);
     const titles = engine.manifest.documents.map((d) => d.title);
     const blocks = renderHtmlBlocks(answer, titles, shown, 1, lang);
     if (prepared.trimmed) blocks.unshift(`<i>${escapeHtml(trimmedNote(config.MAX_QUESTION_CHARS, lang))}</i>`);
@@ -104,14 +101,4 @@ function behindCheck(seconds: number) {
     await ctx.reply(TEXTS[lang].behind(seconds));
     return true;
   };
-}
-
-/**
- * The hits in the order the user sees them: the first page quotes only the shown hits (up to
- * `shown`), so those come first and "More results" goes on with the rest in ranking order —
- * no hit is shown twice or skipped, and numbering and "Full passage" match what is on screen.
- */
-function quotedFirst(answer: Answer, shown: number): Answer {
-  const quoted = shownHits(answer).slice(0, shown);
-  return { ...answer, hits: [...quoted, ...answer.hits.filter((h) => !quoted.includes(h))] };
 }

@@ -1,16 +1,11 @@
 import { sentenceSpans } from '../../text/sentences.js';
 import { cleanDocument, type Span } from '../../documents/clean.js';
-import type { ManifestDocument, Manifest } from '../../index/manifest.js';
+import { sameGeneration, type Generation, type LiveGeneration } from '../../index/generation.js';
+import type { ManifestDocument } from '../../index/manifest.js';
 import type { StoredText, TextsReader } from '../../index/texts.js';
 import type { Engine } from '../../engine.js';
 import { log } from '../../log.js';
 import { documentId, fingerprint, type QuoteRef } from './links.js';
-
-/** The live index as the viewer needs it: which documents there are, and their stored texts. */
-export interface LiveIndex {
-  build: string;
-  manifest: Manifest;
-}
 
 /** The engine's live index, read through its store. */
 export const liveTextsOf = (engine: Pick<Engine, 'live' | 'storage'>) =>
@@ -21,14 +16,16 @@ export const liveTextsOf = (engine: Pick<Engine, 'live' | 'storage'>) =>
 
 /** What the viewer reads: the live index's documents by id, and their texts (undefined: no stored texts, e.g. PostgreSQL). */
 export class LiveTexts {
-  private opened: { build: string; reader: TextsReader | undefined; byId: Map<string, ManifestDocument> } | undefined;
+  private opened:
+    | { generation: Generation; reader: TextsReader | undefined; byId: Map<string, ManifestDocument> }
+    | undefined;
   /** The last few documents read (a reader scrolls through one document in several requests). */
   private readonly cache = new Map<string, Laid>();
 
   constructor(
-    private readonly live: () => LiveIndex,
+    private readonly live: () => LiveGeneration,
     /** The store's reader of a generation's texts (index/store.ts `texts`). */
-    private readonly textsOf: (live: LiveIndex) => TextsReader | undefined,
+    private readonly textsOf: (live: LiveGeneration) => TextsReader | undefined,
   ) {}
 
   /** Whether the live index keeps the documents' texts (buttons to the viewer are offered only then). */
@@ -37,15 +34,15 @@ export class LiveTexts {
   }
 
   private current() {
-    const { build, manifest } = this.live();
-    if (this.opened?.build !== build) {
+    const { generation, manifest } = this.live();
+    if (!this.opened || !sameGeneration(this.opened.generation, generation)) {
       let reader: TextsReader | undefined;
       try {
-        reader = this.textsOf({ build, manifest });
+        reader = this.textsOf({ generation, manifest });
       } catch (err) {
         log.error({ err }, 'the stored texts of the live index are unreadable');
       }
-      this.opened = { build, reader, byId: new Map(manifest.documents.map((d) => [documentId(d.file), d])) };
+      this.opened = { generation, reader, byId: new Map(manifest.documents.map((d) => [documentId(d.file), d])) };
     }
     return this.opened;
   }

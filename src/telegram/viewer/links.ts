@@ -31,7 +31,7 @@ const PRINT_CHARS = 12;
 
 export const documentId = (file: string) => createHash('sha256').update(file).digest('hex').slice(0, 12);
 /** Characters other than whitespace. */
-export const inkOf = (text: string) => text.replace(/\s+/g, '');
+const inkOf = (text: string) => text.replace(/\s+/g, '');
 export const inkCount = (text: string) => inkOf(text).length;
 export const fingerprint = (ink: string) => createHash('sha256').update(ink).digest('hex').slice(0, PRINT_CHARS);
 

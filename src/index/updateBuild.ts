@@ -1,0 +1,220 @@
+import type { Chunk } from '../chunks/chunk.js';
+import type { Embedder } from '../vectors/embedder.js';
+import {
+  bytesOf,
+  draft,
+  RETUNE_AT,
+  sampleTexts,
+  searchSettingsChanged,
+  tune,
+  writeHnsw,
+  type BuildInput,
+  type Draft,
+  type PreviousFiles,
+} from './buildParts.js';
+import { measureGates } from './calibration.js';
+import { ChunkStore } from './chunkStore.js';
+import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex } from './dense.js';
+import { documentNames } from './examples.js';
+import { fullBuild } from './fullBuild.js';
+import { FILES, floatRows, IndexError } from './layout.js';
+import { LexicalIndex } from './lexical.js';
+import type { Manifest, ManifestDocument } from './manifest.js';
+import { sealedSha256 } from './seals.js';
+import type { BuildWriter } from './writer.js';
+
+/** A build compacts (renumbers everything) once this share of the label slots belongs to deleted chunks. */
+const COMPACT_AT = 0.25;
+
+type Labelled = { label: number; chunk: Chunk };
+
+/** What an update does to the previous build's labels. */
+interface LabelChanges {
+  documents: ManifestDocument[];
+  /** Passages of renamed documents: same label, new name or title. */
+  relabelled: Labelled[];
+  /** Passages of new and changed documents, on labels after the previous build's. */
+  added: Labelled[];
+  /** Labels of removed (and changed) documents. */
+  deleted: number[];
+  /** Label slots after the update. */
+  labels: number;
+  /** Passages after the update. */
+  live: number;
+  isLive: (label: number) => boolean;
+  textOf: (label: number) => string;
+}
+
+/**
+ * An update of the previous build in place of its labels: removed documents' labels are emptied
+ * (and marked deleted in HNSW), new chunks get labels at the end; unchanged files are hard links.
+ * Falls back to a full build (compaction) when deleted labels pile up or the search kind changes.
+ */
+export async function updateBuild(
+  writer: BuildWriter,
+  input: BuildInput & { previous: PreviousFiles },
+): Promise<{ manifest: Draft; rebuilt: boolean }> {
+  const { previous } = input;
+  const chunks = ChunkStore.parse(previous.read(FILES.chunks));
+  const change = labelChanges(input, chunks);
+  const settingsChanged = searchSettingsChanged({ ...previous.manifest, chunkCount: change.live }, input.settings);
+  if (change.labels - change.live > COMPACT_AT * change.labels || settingsChanged)
+    return fullBuild(writer, input, { chunks, vectors: floatRows(previous.read(FILES.vectors)) });
+
+  input.onProgress({ stage: 'writing', chunks: change.live });
+  writeChunks(writer, previous, chunks, change);
+  const vectors = writeVectors(writer, previous, input.freshVectors, change);
+  writeLexical(writer, previous, change);
+  const { hnsw, graph } = await updateGraph(writer, input, change, vectors);
+  const dense = graph ?? (() => new ExactIndex(vectors(), input.embedder.dim, change.isLive));
+  const calibration = await recalibrate(input.embedder, previous.manifest.calibration, change, dense);
+  return {
+    manifest: draft(input, change.documents, change.labels, { hnsw, calibration }),
+    rebuilt: false,
+  };
+}
+
+/** Kept documents as they were, reused ones (same content, new name or time) on their old labels, fresh ones at the end. */
+function labelChanges({ plan, previous, freshChunks }: BuildInput & { previous: PreviousFiles }, chunks: ChunkStore) {
+  const prev = previous.manifest;
+  const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
+  const relabelled: Labelled[] = [];
+  for (const { doc, previous: old, stat } of plan.reused) {
+    documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat });
+    if (old.file === doc.file && old.title === doc.title) continue;
+    for (let label = old.firstLabel; label < old.firstLabel + old.chunks; label++)
+      relabelled.push({ label, chunk: { ...chunks.get(label)!, doc: doc.file, title: doc.title } });
+  }
+  const added: Labelled[] = [];
+  plan.fresh.forEach((doc, i) => {
+    const own = freshChunks[i]!;
+    const names = documentNames(own.map((c) => c.text));
+    const firstLabel = prev.labels + added.length;
+    documents.push({
+      file: doc.file,
+      title: doc.title,
+      hash: doc.hash,
+      ...plan.stats.get(doc.file)!,
+      firstLabel,
+      chunks: own.length,
+      names,
+    });
+    for (const chunk of own) added.push({ label: prev.labels + added.length, chunk });
+  });
+  const deleted = plan.removed.flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i));
+  const deletedSet = new Set(deleted);
+  const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
+  return {
+    documents,
+    relabelled,
+    added,
+    deleted,
+    labels: prev.labels + added.length,
+    live: prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + added.length,
+    isLive: (label: number) => label >= prev.labels || (chunks.has(label) && !deletedSet.has(label)),
+    textOf: (label: number) => addedText.get(label) ?? chunks.get(label)!.text,
+  } satisfies LabelChanges;
+}
+
+/** chunks.jsonl: the same lines, emptied for deleted labels, rewritten for renamed documents, new ones after. */
+function writeChunks(writer: BuildWriter, previous: PreviousFiles, chunks: ChunkStore, change: LabelChanges): void {
+  const lines = new Map<number, string>([
+    ...change.deleted.map((l) => [l, ''] as const),
+    ...change.relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const),
+  ]);
+  if (lines.size === 0 && change.added.length === 0) previous.reuseIn(writer, FILES.chunks);
+  else
+    writer.put(
+      FILES.chunks,
+      chunks.rewrite(
+        lines,
+        change.added.map(({ chunk }) => ChunkStore.line(chunk)),
+      ),
+    );
+}
+
+/**
+ * vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones.
+ * Returns the rows of every label, read at most once, when a later step needs them.
+ */
+function writeVectors(
+  writer: BuildWriter,
+  previous: PreviousFiles,
+  fresh: Float32Array,
+  change: LabelChanges,
+): () => Float32Array {
+  let bytes: Buffer | undefined;
+  if (change.added.length === 0) previous.reuseIn(writer, FILES.vectors);
+  else {
+    bytes = Buffer.concat([previous.read(FILES.vectors), bytesOf(fresh)]);
+    writer.put(FILES.vectors, bytes);
+  }
+  let rows: Float32Array | undefined;
+  return () => (rows ??= floatRows(bytes ?? previous.read(FILES.vectors)));
+}
+
+/** lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in. */
+function writeLexical(writer: BuildWriter, previous: PreviousFiles, change: LabelChanges): void {
+  const changed = [...change.relabelled, ...change.added];
+  if (change.deleted.length === 0 && changed.length === 0) {
+    previous.reuseIn(writer, FILES.lexical);
+    return;
+  }
+  const lexical = LexicalIndex.deserialize(previous.read(FILES.lexical));
+  const postings = changed.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title }));
+  writer.put(FILES.lexical, lexical.update(change.deleted, postings, change.labels).serialize());
+}
+
+/**
+ * hnsw.bin: deleted labels marked, new ones added; efSearch measured again when the size moved.
+ * `graph` is the updated graph's search, undefined when the graph did not change (or there is none).
+ */
+async function updateGraph(
+  writer: BuildWriter,
+  { previous, embedder, freshVectors }: BuildInput & { previous: PreviousFiles },
+  change: LabelChanges,
+  vectors: () => Float32Array,
+): Promise<{ hnsw: Manifest['hnsw']; graph?: DenseIndex }> {
+  let hnsw = previous.manifest.hnsw;
+  if (!hnsw) return { hnsw };
+  if (change.deleted.length === 0 && change.added.length === 0) {
+    previous.reuseIn(writer, FILES.hnsw);
+    return { hnsw };
+  }
+  const graph = await readGraph(previous, embedder.dim, change.labels);
+  for (const label of change.deleted) graph.markDelete(label);
+  const dim = embedder.dim;
+  change.added.forEach(({ label }, i) =>
+    graph.addPoint(Array.from(freshVectors.subarray(i * dim, (i + 1) * dim)), label),
+  );
+  if (Math.abs(change.live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks)
+    hnsw = { ...hnsw, ...(await tune(graph, vectors(), embedder, change.isLive, change.live, change.textOf)) };
+  await writeHnsw(writer, graph);
+  return { hnsw, graph: new HnswIndex(graph, hnsw.efSearch) };
+}
+
+/** The previous build's graph (checked against its checksum), with room for `labels` labels. */
+async function readGraph(previous: PreviousFiles, dim: number, labels: number) {
+  if ((await sealedSha256(previous.path(FILES.hnsw))) !== previous.manifest.checksums[FILES.hnsw])
+    throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
+  const graph = emptyHnsw(dim);
+  graph.readIndexSync(previous.path(FILES.hnsw));
+  if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));
+  return graph;
+}
+
+/**
+ * The "not covered" gate, measured again when the collection grew or shrank noticeably, or when it
+ * lacks the support gate (an index calibrated before that existed); `dense` is opened only then.
+ */
+async function recalibrate(
+  embedder: Embedder,
+  calibration: Manifest['calibration'],
+  change: LabelChanges,
+  dense: DenseIndex | (() => DenseIndex),
+): Promise<Manifest['calibration']> {
+  if (calibration?.support && Math.abs(change.live - calibration.chunks) <= RETUNE_AT * calibration.chunks)
+    return calibration;
+  const search = typeof dense === 'function' ? dense() : dense;
+  return measureGates(embedder, search, sampleTexts(change.labels, change.isLive, change.textOf), change.live);
+}
