@@ -146,8 +146,9 @@ const MAGIC = 'CITEBM25';
 const FORMAT = 1;
 
 export class LexicalIndex {
-  private readonly avgLen: number;
   private readonly liveCount: number;
+  /** Per label, BM25's length normalisation K1 · (1 − B + B · length / average length), computed once. */
+  private readonly lengthNorm: Float64Array;
   /** Per term, the number of chunks whose text (not only title) has it: rarity for `coverage`. */
   private readonly textDf: Uint32Array;
   /** Scratch space for queries, one slot per label (queries are synchronous, so it is never shared). */
@@ -161,7 +162,8 @@ export class LexicalIndex {
     let live = 0;
     for (const len of p.docLen) if (len > 0) (total += len), live++;
     this.liveCount = live;
-    this.avgLen = live ? total / live : 1;
+    const avgLen = live ? total / live : 1;
+    this.lengthNorm = Float64Array.from(p.docLen, (len) => K1 * (1 - B + (B * len) / avgLen));
     this.textDf = new Uint32Array(p.terms.length);
     for (let i = 0; i < p.terms.length; i++) {
       for (let j = p.termStart[i]!; j < p.termStart[i + 1]!; j++) if (p.postTf[j]! >= TEXT_WEIGHT) this.textDf[i]!++;
@@ -212,21 +214,21 @@ export class LexicalIndex {
    * question's words, times the number of its words a chunk matches (as MiniSearch ranks).
    */
   query(question: string, limit: number): { labels: number[]; scores: number[] } {
-    const { termStart, postLabel, postTf, docLen } = this.p;
-    const { scores, matchedWords, lastWord, touched } = this;
+    const { termStart, postLabel, postTf } = this.p;
+    const { scores, matchedWords, lastWord, touched, lengthNorm } = this;
     let touchedCount = 0;
     this.expand(question).forEach((matches, word) => {
       for (const [i, weight] of matches) {
         const df = termStart[i + 1]! - termStart[i]!;
-        const idf = bm25Idf(this.liveCount, df);
+        const weighted = weight * bm25Idf(this.liveCount, df);
         for (let j = termStart[i]!; j < termStart[i + 1]!; j++) {
           const label = postLabel[j]!;
           const tf = postTf[j]!;
-          const norm = tf + K1 * (1 - B + (B * docLen[label]!) / this.avgLen);
+          const norm = tf + lengthNorm[label]!;
           if (matchedWords[label] === 0) touched[touchedCount++] = label;
           if (matchedWords[label] === 0 || lastWord[label] !== word)
             (matchedWords[label] = matchedWords[label]! + 1), (lastWord[label] = word);
-          scores[label] = scores[label]! + weight * idf * (DELTA + (tf * (K1 + 1)) / norm);
+          scores[label] = scores[label]! + weighted * (DELTA + (tf * (K1 + 1)) / norm);
         }
       }
     });
