@@ -13,8 +13,15 @@ import type { BuildWriter } from './writer.js';
 
 /** efSearch is measured again when the corpus grew or shrank by more than this since the last time. */
 export const RETUNE_AT = 0.1;
-/** Sampled passages used to measure HNSW recall. */
+/** Sampled passages used to measure HNSW recall (PostgreSQL: its exact truth is a table scan per query). */
 export const TUNING_QUERIES = 50;
+/**
+ * The same for the file store's graph: 50 are too few to tell recall 0.94 from 0.96. At 99,425
+ * passages 50 measured 0.940 at efSearch 600, so 800 was chosen; 200 measure 0.961 (the bench's
+ * 200 questions 0.957), and 800 costs ~2 ms more a question (docs/benchmark.md §7). Their exact
+ * truth costs ~0.1 s a query at that size, ~20 s a build.
+ */
+export const FILE_TUNING_QUERIES = 200;
 
 export interface BuildInput {
   settings: BuildSettings;
@@ -129,7 +136,7 @@ export async function tune(
   liveCount: number,
   textOf: (label: number) => string,
 ) {
-  const texts = sampleTexts(vectors.length / embedder.dim, live, textOf, Math.min(TUNING_QUERIES, liveCount));
+  const texts = sampleTexts(vectors.length / embedder.dim, live, textOf, Math.min(FILE_TUNING_QUERIES, liveCount));
   const queries = await Promise.all(pseudoQuestions(texts).map((q) => embedder.embedQuery(q)));
   return { ...tuneEfSearch(graph, vectors, embedder.dim, live, queries), tunedAtChunks: liveCount };
 }

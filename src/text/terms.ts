@@ -38,19 +38,10 @@ const stemmerOf = (word: string) =>
 /** British -ise/-isation spellings as American ones, so both stem alike ("organisations" / "organizations"). */
 const britishToAmerican = (word: string) => word.replace(/(?<=\p{L}{3})is(e|es|ed|ing|ation|ations)$/u, 'iz$1');
 
-/** Stems of the words seen, so a passage's words are stemmed once, not once per question. */
-const stemCache = new Map<string, string>();
-const STEM_CACHE_MAX = 200_000;
-
 /** The term of one word: lower case, its stem in its language, then folded ("Expelled" → "expel"). */
 function termOf(word: string): string {
-  let term = stemCache.get(word);
-  if (term !== undefined) return term;
   const lower = word.toLowerCase().replace(/i\u0307/g, 'i');
-  term = fold(stemmerOf(lower).stem(britishToAmerican(lower)));
-  if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
-  stemCache.set(word, term);
-  return term;
+  return fold(stemmerOf(lower).stem(britishToAmerican(lower)));
 }
 
 /**
@@ -60,15 +51,31 @@ function termOf(word: string): string {
 export function terms(text: string): string[] {
   const out: string[] = [];
   for (const [token] of text.matchAll(/\p{N}+(?:[.,]\p{N}{3})*|[\p{L}\p{M}]+/gu)) {
-    const isNumber = /^\p{N}/u.test(token);
-    if (isNumber) {
-      out.push(token.replace(/[.,]/g, ''));
-      continue;
-    }
-    const folded = fold(token);
-    // Single letters ("Azerbaijan's" → "s", initials) say nothing about a subject.
-    if (STOPWORDS.has(folded) || folded.length < 2) continue;
-    out.push(termOf(token));
+    let term = tokenTerms.get(token);
+    if (term === undefined) term = rememberedTermOf(token);
+    if (term !== null) out.push(term);
   }
   return out;
+}
+
+/**
+ * The term of each token seen (null for a stopword or a single letter), so a passage's words are
+ * folded and stemmed once, not once per question: that costs more than the lookup.
+ */
+const tokenTerms = new Map<string, string | null>();
+const TOKEN_TERMS_MAX = 200_000;
+
+function rememberedTermOf(token: string): string | null {
+  const term = tokenTerm(token);
+  if (tokenTerms.size >= TOKEN_TERMS_MAX) tokenTerms.clear();
+  tokenTerms.set(token, term);
+  return term;
+}
+
+function tokenTerm(token: string): string | null {
+  if (/^\p{N}/u.test(token)) return token.replace(/[.,]/g, '');
+  const folded = fold(token);
+  // Single letters ("Azerbaijan's" → "s", initials) say nothing about a subject.
+  if (STOPWORDS.has(folded) || folded.length < 2) return null;
+  return termOf(token);
 }
