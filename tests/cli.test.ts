@@ -289,6 +289,16 @@ describe('wrong usage and bad settings: one clear message, never a stack trace',
     expect(r.stderr).toBe('');
   });
 
+  it('an unforeseen failure is said on stderr even with LOG_LEVEL=silent (it was a bare exit code 1)', async () => {
+    const notAFolder = path.join(tempDir(), 'index-is-a-file');
+    writeFileSync(notAFolder, '');
+    const r = await cli('ask.ts', [EXPELLED], { INDEX_DIR: notAFolder, LOG_LEVEL: 'silent' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Failed: EEXIST: file already exists, mkdir 'index-is-a-file'/);
+    expect(r.stderr).not.toContain(notAFolder); // a path is shown relative, never absolute
+    noStack(r);
+  });
+
   it('eval: a missing file and a bad line are named (with the line number)', async () => {
     const missing = await cli('eval.ts', ['missing.jsonl']);
     expect(missing.code).toBe(1);

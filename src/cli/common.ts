@@ -1,6 +1,7 @@
 import 'dotenv/config';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { messageOf } from '../paths.js';
 import { DocumentsError } from '../documents/load.js';
 import { Engine } from '../engine.js';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
@@ -95,9 +96,10 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
     ) {
       process.stderr.write(`\n${err.message}\n`);
     } else {
+      // Whatever LOG_LEVEL says, the command says why it failed (LOG_LEVEL=silent left a bare exit code); the details go to the log.
       const unreachable = unreachableMessage(err);
-      if (unreachable) process.stderr.write(`\n${unreachable}\n`);
-      else log.error(err);
+      process.stderr.write(`\n${unreachable ?? `Failed: ${messageOf(err)}`}\n`);
+      if (!unreachable) log.error(err);
     }
     process.exitCode = 1;
   }

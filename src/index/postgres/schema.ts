@@ -60,12 +60,17 @@ const MIGRATIONS: Record<number, string[]> = {
 
 export class SchemaError extends Error {}
 
+/** The advisory lock key of migrations (any fixed number, not the build lock's: "cits" in ASCII). */
+const MIGRATION_LOCK = 0x63697473;
+
 /** Brings the database to SCHEMA_VERSION (one transaction per step); refuses a newer one. */
 export async function migrate(db: Db): Promise<void> {
-  await db.query(`CREATE TABLE IF NOT EXISTS cite_schema (version integer NOT NULL)`);
   await inTransaction(db, async (client) => {
-    // Two processes starting at once: the second waits here, then sees the version the first wrote.
-    await client.query('LOCK TABLE cite_schema IN EXCLUSIVE MODE');
+    // Processes starting at once (replicas on a new database): one migrates, the others wait here,
+    // then see the version it wrote. A lock on cite_schema could not guard that table's own
+    // creation: concurrent CREATE TABLE IF NOT EXISTS fails with a duplicate key in pg_type.
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS cite_schema (version integer NOT NULL)`);
     const row = (await client.query<{ version: number }>('SELECT version FROM cite_schema')).rows[0];
     const current = row?.version ?? 0;
     if (current > SCHEMA_VERSION) {
