@@ -40,9 +40,12 @@ export async function serverVersion(url: string): Promise<string> {
   await client.connect();
   try {
     const { rows } = await client.query<{ pg: string; vector: string | null }>(
-      `SELECT current_setting('server_version') AS pg, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS vector`,
+      // A new bench database has not created the extension yet: the version the server would install then.
+      `SELECT current_setting('server_version') AS pg, COALESCE(
+         (SELECT extversion FROM pg_extension WHERE extname = 'vector'),
+         (SELECT default_version FROM pg_available_extensions WHERE name = 'vector')) AS vector`,
     );
-    return `PostgreSQL ${rows[0]!.pg.split(' ')[0]}, pgvector ${rows[0]!.vector ?? '(not installed yet)'}`;
+    return `PostgreSQL ${rows[0]!.pg.split(' ')[0]}, pgvector ${rows[0]!.vector ?? '(not available)'}`;
   } finally {
     await client.end();
   }
