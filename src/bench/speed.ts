@@ -8,7 +8,7 @@
  * a change of the machine's load falls on both.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,6 +102,7 @@ async function measureSize(
   const names = existsSync(corpus)
     ? readdirSync(corpus).sort()
     : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
+  wholeMilliseconds(corpus, names);
   log(
     `speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`,
   );
@@ -139,6 +140,19 @@ async function buildBefore(checkout: string, config: Config, setup: SizeSetup, i
   log(`speed: before build: ${built}`);
 }
 
+/**
+ * Gives the documents modification times a copy keeps exactly: cpSync's preserveTimestamps sets
+ * them from a Date (whole milliseconds), and a copy whose times differ from the index's by a
+ * fraction of a millisecond has every document "changed": its first start would read them all again.
+ */
+function wholeMilliseconds(corpus: string, names: string[]): void {
+  for (const name of names) {
+    const file = path.join(corpus, name);
+    const { atime, mtimeMs } = statSync(file);
+    utimesSync(file, atime, new Date(Math.floor(mtimeMs)));
+  }
+}
+
 /** The sides in the order they run: ABBA… for two rounds or more, so a change of load falls on both. */
 function runOrder(opts: SpeedOptions): Side[] {
   if (opts.rounds === 0) return [];
@@ -157,7 +171,8 @@ async function oneRun(
   log: Logger,
 ): Promise<SpeedRun> {
   const copy = path.join(setup.root, `run-${i}`);
-  cpSync(setup.corpus, path.join(copy, 'corpus'), { recursive: true });
+  // Times kept: the documents are as the index saw them (a start does not read them again).
+  cpSync(setup.corpus, path.join(copy, 'corpus'), { recursive: true, preserveTimestamps: true });
   cpSync(setup.indexOf[side], path.join(copy, 'index'), { recursive: true });
   // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.
   if (side === 'now') await sealAll(liveBuildDir(path.join(copy, 'index'))!);
