@@ -14,7 +14,7 @@ import {
 } from './buildParts.js';
 import { measureGates } from './calibration.js';
 import { ChunkStore } from './chunkStore.js';
-import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex } from './dense.js';
+import { emptyHnsw, ExactIndex, HnswIndex, type DenseIndex, type Hnsw } from './dense.js';
 import { documentNames } from './examples.js';
 import { fullBuild } from './fullBuild.js';
 import { FILES, floatRows, IndexError } from './layout.js';
@@ -62,10 +62,15 @@ export async function updateBuild(
     return fullBuild(writer, input, { chunks, vectors: floatRows(previous.read(FILES.vectors)) });
 
   input.onProgress({ stage: 'writing', chunks: change.live });
+  // The graph is read on a native thread while this one writes the passages and vectors, and written
+  // on one while it writes the lexical index: the three are the largest files.
+  const reading = graphChanges(previous, change) ? readGraph(previous, input.embedder.dim, change.labels) : undefined;
+  reading?.catch(() => {}); // awaited below, after the writes
   writeChunks(writer, previous, chunks, change);
   const vectors = writeVectors(writer, previous, input.freshVectors, change);
-  writeLexical(writer, previous, change);
-  const { hnsw, graph } = await updateGraph(writer, input, change, vectors);
+  const { hnsw, graph } = await updateGraph(writer, input, change, vectors, reading, () =>
+    writeLexical(writer, previous, change),
+  );
   const dense = graph ?? (() => new ExactIndex(vectors(), input.embedder.dim, change.isLive));
   const calibration = await recalibrate(input.embedder, previous.manifest.calibration, change, dense);
   return {
@@ -165,23 +170,30 @@ function writeLexical(writer: BuildWriter, previous: PreviousFiles, change: Labe
   writer.put(FILES.lexical, lexical.update(change.deleted, postings, change.labels).serialize());
 }
 
+/** Whether the update changes the previous build's graph (there is one, and labels were deleted or added). */
+const graphChanges = (previous: PreviousFiles, change: LabelChanges) =>
+  previous.manifest.hnsw !== null && (change.deleted.length > 0 || change.added.length > 0);
+
 /**
- * hnsw.bin: deleted labels marked, new ones added; efSearch measured again when the size moved.
- * `graph` is the updated graph's search, undefined when the graph did not change (or there is none).
+ * hnsw.bin: deleted labels marked, new ones added (to the graph `reading` reads); efSearch measured
+ * again when the size moved. `meanwhile` runs while the graph is written. `graph` is the updated
+ * graph's search, undefined when the graph did not change (or there is none).
  */
 async function updateGraph(
   writer: BuildWriter,
   { previous, embedder, freshVectors }: BuildInput & { previous: PreviousFiles },
   change: LabelChanges,
   vectors: () => Float32Array,
+  reading: Promise<Hnsw> | undefined,
+  meanwhile: () => void,
 ): Promise<{ hnsw: Manifest['hnsw']; graph?: DenseIndex }> {
   let hnsw = previous.manifest.hnsw;
-  if (!hnsw) return { hnsw };
-  if (change.deleted.length === 0 && change.added.length === 0) {
-    previous.reuseIn(writer, FILES.hnsw);
+  if (!hnsw || !reading) {
+    if (hnsw) previous.reuseIn(writer, FILES.hnsw);
+    meanwhile();
     return { hnsw };
   }
-  const graph = await readGraph(previous, embedder.dim, change.labels);
+  const graph = await reading;
   for (const label of change.deleted) graph.markDelete(label);
   const dim = embedder.dim;
   change.added.forEach(({ label }, i) =>
@@ -189,16 +201,16 @@ async function updateGraph(
   );
   if (Math.abs(change.live - hnsw.tunedAtChunks) > RETUNE_AT * hnsw.tunedAtChunks)
     hnsw = { ...hnsw, ...(await tune(graph, vectors(), embedder, change.isLive, change.live, change.textOf)) };
-  await writeHnsw(writer, graph);
+  await writeHnsw(writer, graph, meanwhile);
   return { hnsw, graph: new HnswIndex(graph, hnsw.efSearch) };
 }
 
-/** The previous build's graph (checked against its checksum), with room for `labels` labels. */
-async function readGraph(previous: PreviousFiles, dim: number, labels: number) {
+/** The previous build's graph (checked against its checksum, read on a native thread), with room for `labels` labels. */
+async function readGraph(previous: PreviousFiles, dim: number, labels: number): Promise<Hnsw> {
   if ((await sealedSha256(previous.path(FILES.hnsw))) !== previous.manifest.checksums[FILES.hnsw])
     throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
   const graph = emptyHnsw(dim);
-  graph.readIndexSync(previous.path(FILES.hnsw));
+  await graph.readIndex(previous.path(FILES.hnsw));
   if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));
   return graph;
 }
