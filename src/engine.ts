@@ -177,7 +177,7 @@ export class Engine {
    * and a shared storage's follower switches to it as soon as it answers.
    */
   private async openBuilt(): Promise<IndexData | 'damaged' | undefined> {
-    return this.storage.index.openLive().catch((err: unknown) => {
+    return this.storage.index.openLive(this.retriever.index).catch((err: unknown) => {
       if (err instanceof IndexError && err.kind === 'corrupt') return 'damaged' as const;
       if (!isUnavailable(err)) throw err;
       log.warn(
