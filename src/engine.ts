@@ -10,6 +10,7 @@ import type { Manifest } from './index/manifest.js';
 import { buildSettings, readLimits } from './index/settings.js';
 import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
+import { ownQuestions, replyShares, type ReplyShares } from './retrieval/health.js';
 import { quotedFirst, Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { BuildWorker, type Builder } from './storage/builder.js';
 import { openStorage, type Storage } from './storage/storage.js';
@@ -138,6 +139,19 @@ export class Engine {
     const pages = chunks.flatMap((c) => c?.pages ?? []).filter((page) => page > 0);
     return pages.length ? pages.reduce((a, b) => Math.max(a, b)) : undefined;
   }
+
+  /**
+   * How the replies split (sure / unsure / not covered) over questions cut from the live index's own
+   * passages: the gates' health for the index summary, /reindex and /stats. Measured once per index.
+   */
+  ownReplyShares(): Promise<ReplyShares> {
+    const { index } = this.retriever;
+    if (this.shares?.index !== index)
+      this.shares = { index, shares: ownQuestions(index).then((qs) => replyShares(qs, (q) => this.reply(q))) };
+    return this.shares.shares;
+  }
+
+  private shares: { index: IndexData; shares: Promise<ReplyShares> } | undefined;
 
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
   describe(answer: Answer, from: number, to: number): Promise<void> {

@@ -108,6 +108,11 @@ describe('questions about what the documents name but do not say are declined', 
     }
   });
 
+  it('a question mostly in words the documents never use, naming a subject they hold, quotes that subject’s passages under the hedge line', async () => {
+    for (const q of ['Which breakaway outfit does Armenia bankroll?', 'What landmines did Armenia smuggle recently?'])
+      for (const engine of [plain, squeezed]) expect([q, decisionOf(await engine.ask(q))]).toEqual([q, 'unsure']);
+  });
+
   it('off-topic questions are declined by both models, stemming or not', async () => {
     for (const q of [
       'What is the boiling point of water at sea level?',

@@ -182,11 +182,14 @@ export class Retriever {
         (mode !== 'dense' && !offCorpus && coverage >= this.settings.lexicalThreshold);
       const relevant = reaches && (await support.covers(parts, text, vector));
       // Close, or naming what the question names, but not shown to hold what it asks: quoted as
-      // "may not answer exactly" rather than hidden (the reader judges the verbatim text).
+      // "may not answer exactly" rather than hidden (the reader judges the verbatim text). Even when
+      // most of the question is in words the documents never use ("Azerbaijan's GDP"): the passages
+      // naming its subject are what the documents hold about it, and hiding them hid answers asked
+      // in the asker's own words ("breakaway administration" for "separatist regime").
       const about =
         relevant ||
         (reaches && (await support.coversSubject(parts, text, vector))) ||
-        (mode !== 'dense' && !offCorpus && support.namesSubject(parts, text));
+        (mode !== 'dense' && support.namesSubject(parts, text));
       return { relevant, about };
     };
   }
