@@ -14,7 +14,7 @@ import { searchOptions } from '../src/index/settings.js';
 import { PostgresIndex } from '../src/index/postgres/source.js';
 import type { Chunk } from '../src/chunks/chunk.js';
 import { loadIndex } from '../src/index/loader.js';
-import { PgLexical } from '../src/index/postgres/lexical.js';
+import { cheapestSplit, PgLexical, restBound, splitFor } from '../src/index/postgres/lexical.js';
 import { PgDense } from '../src/index/postgres/reader.js';
 import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
 import { PgDeskStore } from '../src/desk/postgres.js';
@@ -277,23 +277,26 @@ describe('lexical search in PostgreSQL', () => {
       expect(lexical).toBeInstanceOf(PgLexical);
       for (const q of questions) {
         await lexical.prepare(q);
-        const [want, got] = [files.lexical.query(q, 50), await lexical.query(q, 50)];
-        // The same passages with the same scores (labels differ once the stores changed differently;
-        // equal scores are ordered by label, so compared as sets above the last score).
-        expect(got.scores.length, q).toBe(want.scores.length);
-        got.scores.forEach((score, i) => expect(score, q).toBeCloseTo(want.scores[i]!, 3));
-        const last = want.scores.at(-1) ?? 0;
-        const passages = async (labels: number[], scores: number[], chunks: { get(l: number): unknown }) =>
-          (await Promise.all(labels.filter((_, i) => scores[i]! > last + 1e-4).map((l) => chunks.get(l))))
-            .map((c) => `${(c as Chunk).doc}@${(c as Chunk).start}`)
-            .sort();
-        expect(await passages(got.labels, got.scores, pgLive.chunks), q).toEqual(
-          await passages(want.labels, want.scores, files.chunks),
-        );
+        // 50 as the retriever asks; 3 and 10 prune the most (the bar is higher: fewer words read in full).
+        for (const limit of [50, 10, 3]) {
+          const [want, got] = [files.lexical.query(q, limit), await lexical.query(q, limit)];
+          // The same passages with the same scores (labels differ once the stores changed differently;
+          // equal scores are ordered by label, so compared as sets above the last score).
+          expect(got.scores.length, q).toBe(want.scores.length);
+          got.scores.forEach((score, i) => expect(score, `${q} (${limit})`).toBeCloseTo(want.scores[i]!, 3));
+          const last = want.scores.at(-1) ?? 0;
+          const passages = async (labels: number[], scores: number[], chunks: { get(l: number): unknown }) =>
+            (await Promise.all(labels.filter((_, i) => scores[i]! > last + 1e-4).map((l) => chunks.get(l))))
+              .map((c) => `${(c as Chunk).doc}@${(c as Chunk).start}`)
+              .sort();
+          expect(await passages(got.labels, got.scores, pgLive.chunks), `${q} (${limit})`).toEqual(
+            await passages(want.labels, want.scores, files.chunks),
+          );
+        }
         expect(lexical.unknownTerms(q), q).toEqual(files.lexical.unknownTerms(q));
         for (const t of new Set(q.toLowerCase().split(/\W+/)))
           expect(lexical.idf(t), t).toBeCloseTo(files.lexical.idf(t), 9);
-        const text = (await files.chunks.get(want.labels[0] ?? 0))!.text;
+        const text = (await files.chunks.get(files.lexical.query(q, 50).labels[0] ?? 0))!.text;
         expect(lexical.coverage(q, text), q).toBeCloseTo(files.lexical.coverage(q, text), 9);
       }
       await engine.close();
@@ -319,6 +322,28 @@ describe('lexical search in PostgreSQL', () => {
     ).toBe(0);
     expect(await count(db.url, `SELECT count(*) AS n FROM cite_generations WHERE lexical IS NOT NULL`)).toBe(0);
   }, 600_000);
+});
+
+describe('pruned lexical search', () => {
+  // Words by bound (the most a word adds to a score), the highest first, with their postings.
+  const words = [
+    { bound: 12, df: 10_000 },
+    { bound: 8, df: 2_000 },
+    { bound: 2, df: 50_000 },
+    { bound: 1, df: 90_000 },
+  ];
+  it('reads the rarest words until a passage matching none of them stays below the bar', () => {
+    expect(restBound(words, 1)).toBe((8 + 2 + 1) * 3); // a score is the sum times the words matched
+    expect(restBound(words, 2)).toBe((2 + 1) * 2);
+    expect(splitFor(words, 40)).toBe(1);
+    expect(splitFor(words, 33)).toBe(2); // 33 could still be reached: not pruned
+    expect(splitFor(words, 0)).toBe(4); // no bar: every word is read
+  });
+  it('reads one more word when that costs less than looking up the passages of the first', () => {
+    // Bar 50: with one word read, its passages can reach (12 + 11) * 4; with two, one word's passages stay below.
+    expect(cheapestSplit(words, 50, 1_000_000)).toBe(2);
+    expect(cheapestSplit([{ bound: 12, df: 100 }, ...words.slice(1)], 50, 1_000_000)).toBe(1);
+  });
 });
 
 describe('vector search in PostgreSQL', () => {

@@ -75,8 +75,29 @@ export class PgLexical implements LexicalSearch {
       );
   }
 
+  /**
+   * The best `limit` passages by BM25+, exactly as LexicalIndex.query ranks them, pruned (MaxScore):
+   * the postings of the question's rarest words are read, their passages scored in full (the other
+   * words' rows found per passage), and a passage none of these words match can score at most the
+   * other words' bounds (`restBound`): when that is below the `limit`-th score found, it cannot be
+   * in the answer. The first query sets the bar (the `limit`-th score of SEEDS passages found
+   * through the rarest words), the second reads the words that bar needs (cheapestSplit) and looks
+   * the others up for the passages that can still reach it. Common words ("azerbaijan" is in three
+   * passages of four in the bench's collection) are looked up, not read in full.
+   */
   async query(question: string, limit: number): Promise<{ labels: number[]; scores: number[] }> {
     await this.prepare(question);
+    const words = this.rankedWords(question);
+    if (words.length === 0) return { labels: [], scores: [] };
+    if (words.length > MAX_READ_WORDS) return this.scoredInFull(question, limit);
+    const first = firstSplit(words, FIRST_SCAN * this.totals.passages, FIRST_PAIR * this.totals.passages);
+    const bar = first === words.length ? 0 : (await this.scored(words, first, 0, limit, false)).bar;
+    const found = await this.scored(words, cheapestSplit(words, bar, this.totals.passages), bar, limit, true);
+    return { labels: found.labels, scores: found.scores };
+  }
+
+  /** Every posting of every word read and summed (questions of more than MAX_READ_WORDS words). */
+  private async scoredInFull(question: string, limit: number): Promise<{ labels: number[]; scores: number[] }> {
     const [termsOf, words, weights]: [string[], number[], number[]] = [[], [], []];
     questionTerms(question).forEach((word, i) => {
       for (const m of this.stats(word).matches) {
@@ -103,6 +124,73 @@ export class PgLexical implements LexicalSearch {
       return client.query<{ label: number; score: number }>(SCORE, params);
     });
     return { labels: rows.map((r) => r.label), scores: rows.map((r) => r.score) };
+  }
+
+  /** The question's words with the terms they match, weighted (match weight times idf), the highest bound first. */
+  private rankedWords(question: string): QueryWord[] {
+    const words = questionTerms(question).flatMap((word) => {
+      const matches = this.stats(word).matches;
+      if (matches.length === 0) return [];
+      const weights = matches.map((m) => m.weight * bm25Idf(this.totals.passages, m.df));
+      return [
+        {
+          terms: matches.map((m) => m.term),
+          weights,
+          bound: sum(weights) * MAX_TERM_SCORE,
+          df: sum(matches.map((m) => m.df)),
+        },
+      ];
+    });
+    return words.sort((a, b) => b.bound - a.bound || a.df - b.df);
+  }
+
+  /**
+   * The best `limit` passages matching words [0, split), scored with all words, and the bar they
+   * set: the `limit`-th best score known (at least `bar`; 0 when fewer passages were scored).
+   */
+  private async scored(
+    words: QueryWord[],
+    split: number,
+    bar: number,
+    limit: number,
+    walk: boolean,
+  ): Promise<{ labels: number[]; scores: number[]; bar: number }> {
+    const { K1, B, DELTA } = BM25;
+    const scanned = flatten(words.slice(0, split));
+    const rest = flatten(words.slice(split));
+    const after = words.slice(split).map((_, i) => sum(words.slice(split + i).map((w) => w.bound)));
+    const params = [
+      this.generation,
+      scanned.terms,
+      scanned.words,
+      scanned.weights,
+      rest.terms,
+      rest.words,
+      rest.weights,
+      rest.first,
+      rest.last,
+      [...after, 0],
+      words.length - split,
+      K1,
+      B,
+      DELTA,
+      this.totals.length / Math.max(1, this.totals.passages),
+      limit,
+      bar,
+      Math.max(limit, SEEDS),
+      SAFETY,
+      walk,
+    ];
+    const { rows } = await inTransaction(this.db, async (client) => {
+      // No JIT: compiling the plan's expressions costs more (tens of ms) than the lookups it would speed up.
+      await client.query(`SELECT set_config('work_mem', $1, true), set_config('jit', 'off', true)`, [SCORING_MEMORY]);
+      return client.query<{ label: number | null; score: number | null; bar: number }>(PRUNED, params);
+    });
+    const hits = rows.filter((r) => r.label !== null);
+    const labels = hits.map((r) => r.label!);
+    const scores = hits.map((r) => r.score!);
+    const kth = scores.length >= limit ? scores[limit - 1]! : 0;
+    return { labels, scores, bar: Math.max(bar, rows[0]?.bar ?? 0, kth) };
   }
 
   idf(term: string): number {
@@ -145,8 +233,163 @@ function statsOf(
   return { textDf: exact?.text_df ?? 0, known: exact !== undefined || fuzzy.length > 0, matches };
 }
 
+/** A question word as the pruned query weighs it: its terms, their weights, its largest possible share of a score, its postings. */
+interface QueryWord {
+  terms: string[];
+  weights: number[];
+  bound: number;
+  df: number;
+}
+
+/** What one posting adds, over its term's weight, at most: BM25+'s tf part stays below K1 + 1. */
+const MAX_TERM_SCORE = BM25.DELTA + BM25.K1 + 1;
+/** The pruned query counts a passage's words as the bits of a bigint. */
+const MAX_READ_WORDS = 63;
+/** The first try reads the rarest words' postings up to this share of the passages (then at least one word). */
+const FIRST_SCAN = 0.05;
+/** …and the second rarest word too unless it is in more than this share (passages matching both are good seeds). */
+const FIRST_PAIR = 0.2;
+/** Passages scored in full first, to set the bar that prunes the others (the best by their scanned words). */
+const SEEDS = 200;
+/** Bars are lowered by this share before comparing (scores summed in another order differ in their last bits). */
+const SAFETY = 1e-9;
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+/** A bar, lowered for comparisons (see SAFETY). */
+const below = (bar: number) => bar * (1 - SAFETY);
+
 /**
- * BM25+ of the passages holding the question's terms ($2, of word $3, weighted by $8: match weight
+ * The most a passage can score that matches none of words [0, split): BM25+ summed over the other
+ * words' bounds, times their number (a score counts the words matched).
+ */
+export function restBound(words: { bound: number }[], split: number): number {
+  return sum(words.slice(split).map((w) => w.bound)) * (words.length - split);
+}
+
+/** The fewest rarest words to read for a passage matching none of them to stay below `bar`. */
+export function splitFor(words: { bound: number }[], bar: number): number {
+  let split = Math.min(1, words.length); // every score is below restBound(0): at least one word is read
+  while (split < words.length && restBound(words, split) >= below(bar)) split++;
+  return split;
+}
+
+/** A posting looked up costs about this many postings read (a B-tree descent in a nested loop against a scan's next row). */
+const LOOKUP_COST = 7;
+
+/**
+ * The split to read with `bar` known: at least what the bar needs (splitFor), more while reading a
+ * word's postings costs less than the lookups it saves. A passage matching one read word only is
+ * looked up when that word's bound plus the rest's can reach the bar; one matching two is counted
+ * as looked up (df·df / passages of them, as if words were independent).
+ */
+export function cheapestSplit(words: { bound: number; df: number }[], bar: number, passages: number): number {
+  let best = splitFor(words, bar);
+  let bestCost = Infinity;
+  for (let split = best; split <= words.length; split++) {
+    const read = words.slice(0, split);
+    const rest = sum(words.slice(split).map((w) => w.bound));
+    const left = words.length - split;
+    let lookups = 0;
+    read.forEach((w, i) => {
+      if (left > 0 && (w.bound + rest) * (1 + left) >= below(bar)) lookups += w.df;
+      if (left > 0) for (const v of read.slice(i + 1)) lookups += (w.df * v.df) / passages;
+    });
+    const cost = sum(read.map((w) => w.df)) + LOOKUP_COST * lookups;
+    if (cost < bestCost) [best, bestCost] = [split, cost];
+  }
+  return best;
+}
+
+/**
+ * The words the bar is measured with: the rarest two (unless the second is common: `pair`
+ * postings), then more while they add up to `postings` at most.
+ */
+export function firstSplit(words: { df: number }[], postings: number, pair: number): number {
+  let split = Math.min(words.length, words[1] && words[1].df <= pair ? 2 : 1);
+  let read = sum(words.slice(0, split).map((w) => w.df));
+  while (split < words.length && read + words[split]!.df <= postings) read += words[split++]!.df;
+  return split;
+}
+
+/** Words' terms as parallel arrays for SQL: the word's position, and each word's first and last term (1-based). */
+function flatten(words: QueryWord[]) {
+  const out = {
+    terms: [] as string[],
+    words: [] as number[],
+    weights: [] as number[],
+    first: [] as number[],
+    last: [] as number[],
+  };
+  words.forEach((w, i) => {
+    out.first.push(out.terms.length + 1);
+    out.terms.push(...w.terms);
+    out.weights.push(...w.weights);
+    out.words.push(...w.terms.map(() => i));
+    out.last.push(out.terms.length);
+  });
+  return out;
+}
+
+/** BM25+ of one posting `p` of a term weighted `w` ($12 K1, $13 B, $14 DELTA, $15 the average length). */
+const bm25 = (w: string) =>
+  `${w} * ($14::float8 + p.tf * ($12::float8 + 1) / (p.tf + $12::float8 * (1 - $13::float8 + $13::float8 * p.len / $15::float8)))`;
+const VISIBLE_POSTING = 'p.born <= $1 AND (p.died IS NULL OR p.died > $1)';
+
+/**
+ * BM25+ as LexicalIndex.query scores it (summed over the question's words, times the number of words
+ * a passage matches; the best $16, ties by label), for the passages matching words read in full
+ * ($2 terms of word $3 — fewer than 64 words: the words a passage matches are the bits of a bigint,
+ * one hash aggregate — weighted $4: match weight times idf). The other words ($5 terms of word $6,
+ * weighted $7; word i's terms are $8[i]..$9[i]) are looked up per passage in the (term, label) index,
+ * the highest bound first, and a passage is dropped as soon as what it has plus the most the words
+ * left could add ($10[i]: the sum of their bounds, times the words matched if all were) falls below the bar: the $16-th
+ * best score of the $18 passages best by their read words, scored in full first, or $17 if higher.
+ * $11 words are looked up; $19 lowers the bar (scores summed in another order differ in their last bits);
+ * $20 false: only the bar. Returns the bar too (one row with a null label when no passage is left).
+ */
+const PRUNED = `
+  WITH RECURSIVE read AS (
+    SELECT p.label, sum(${bm25('q.w')}) AS got, bit_count(bit_or(1::bigint << q.word)::bit(64))::int AS matched
+    FROM unnest($2::text[], $3::int[], $4::float8[]) AS q (term, word, w)
+    JOIN cite_postings p ON p.term = q.term
+    WHERE ${VISIBLE_POSTING}
+    GROUP BY p.label
+  ), seeds AS (
+    SELECT r.label, (r.got + coalesce(o.got, 0)) * (r.matched + coalesce(o.matched, 0)) AS score
+    FROM (SELECT * FROM read ORDER BY got * matched DESC, label LIMIT $18) AS r
+    LEFT JOIN LATERAL (
+      SELECT sum(s) AS got, count(*)::int AS matched FROM (
+        SELECT q.word, sum(${bm25('q.w')}) AS s
+        FROM unnest($5::text[], $6::int[], $7::float8[]) AS q (term, word, w)
+        JOIN cite_postings p ON p.term = q.term AND p.label = r.label
+        WHERE ${VISIBLE_POSTING}
+        GROUP BY q.word
+      ) AS per_word
+    ) AS o ON true
+  ), bar AS (
+    SELECT greatest($17::float8, coalesce((SELECT score FROM seeds ORDER BY score DESC LIMIT 1 OFFSET $16 - 1), 0)) AS bar
+  ), walk (label, next, got, matched) AS (
+    SELECT label, 0, got, matched FROM read
+    WHERE $20 AND (got + ($10::float8[])[1]) * (matched + $11) >= (SELECT bar FROM bar) * (1 - $19::float8)
+    UNION ALL
+    SELECT w.label, w.next + 1, w.got + coalesce(o.s, 0), w.matched + (o.s IS NOT NULL)::int
+    FROM walk w, LATERAL (
+      SELECT sum(${bm25('q.w')}) AS s
+      FROM unnest(($5::text[])[($8::int[])[w.next + 1]:($9::int[])[w.next + 1]], ($7::float8[])[($8::int[])[w.next + 1]:($9::int[])[w.next + 1]]) AS q (term, w)
+      JOIN cite_postings p ON p.term = q.term AND p.label = w.label
+      WHERE ${VISIBLE_POSTING}
+    ) AS o
+    WHERE w.next < $11
+      AND (w.got + coalesce(o.s, 0) + ($10::float8[])[w.next + 2]) * (w.matched + (o.s IS NOT NULL)::int + $11 - w.next - 1)
+        >= (SELECT bar FROM bar) * (1 - $19::float8)
+  )
+  SELECT best.label, best.score, bar.bar FROM bar LEFT JOIN LATERAL (
+    SELECT label, got * matched AS score FROM walk WHERE next = $11 ORDER BY score DESC, label LIMIT $16
+  ) AS best ON true
+  ORDER BY best.score DESC, best.label`;
+
+/**
+ * Questions of more words than the pruned query counts (MAX_READ_WORDS): BM25+ of the passages holding the question's terms ($2, of word $3, weighted by $8: match weight
  * times idf), as LexicalIndex.query: summed per passage, times the number of the question's words it
  * matches; the best $9, ties by label. Per (passage, word) first, then per passage: two hash
  * aggregates instead of sorting every matching posting (count DISTINCT would).
