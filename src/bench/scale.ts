@@ -5,7 +5,7 @@
  * compared with MiniSearch (the previous engine) on the same chunks.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import MiniSearch from 'minisearch';
 import { childEnvironment, type Config } from '../config.js';
@@ -80,6 +80,23 @@ export function makeScaleCorpus(seedsDir: string, dir: string, documents: number
     names.push(name);
   }
   return names;
+}
+
+/**
+ * Every file under `dir` set to a whole-second modification time (its own, rounded down). A copy
+ * made with `cpSync(…, { preserveTimestamps: true })` then has the very same times (it sets them to
+ * the millisecond: a sub-millisecond time comes out different), so the index built from `dir`
+ * still describes the copy and a start on it does not re-read every document.
+ */
+export function wholeSecondTimes(dir: string): void {
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) wholeSecondTime(path.join(dir, name));
+}
+
+/** One file's (or folder's) modification time rounded down to the second (see wholeSecondTimes). */
+export function wholeSecondTime(file: string): void {
+  const { mtimeMs } = statSync(file);
+  const seconds = Math.floor(mtimeMs / 1000);
+  if (seconds * 1000 !== mtimeMs) utimesSync(file, seconds, seconds);
 }
 
 /** `count` questions made from passages sampled evenly (deterministic). */

@@ -22,8 +22,17 @@ import { sealedSha256 } from '../index/seals.js';
 import { buildSettings } from '../index/settings.js';
 import { isCompiled, nodeArgsFor } from '../modules.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { growFileIndex, type GrownCollection } from './grownFiles.js';
 import { chooseModel, f, machineInfo, mb, ms, secs, table, timedAsync, type Logger } from './common.js';
-import { makeScaleCorpus, middleDocument, probeFigures, questionsFrom, serveProbe, writeQuestions } from './scale.js';
+import {
+  makeScaleCorpus,
+  middleDocument,
+  probeFigures,
+  questionsFrom,
+  serveProbe,
+  wholeSecondTimes,
+  writeQuestions,
+} from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
 
 export interface SpeedOptions {
@@ -40,6 +49,11 @@ export interface SpeedOptions {
    * up to date by this code's build at the next); unset: in tempDir, removed afterwards.
    */
   cacheDir?: string;
+  /**
+   * The largest size is then grown this many times (grownFiles.ts: copies of its documents, their
+   * vectors generated) and served and measured the same way, by this code only; unset or 1: not grown.
+   */
+  grow?: number;
 }
 
 type Side = 'before' | 'now';
@@ -56,6 +70,8 @@ export interface SpeedSize {
   documents: number;
   buildMs: number;
   runs: SpeedRun[];
+  /** A size grown from the one before it (see grownFiles.ts), not built from embedded documents. */
+  grown?: Pick<GrownCollection, 'factor' | 'generatedVectors' | 'reused'>;
 }
 
 export interface SpeedResult {
@@ -73,6 +89,7 @@ export async function speedSection(
 ): Promise<SpeedResult> {
   const sizes: SpeedSize[] = [];
   for (const passages of opts.passages) sizes.push(await measureSize(base, embedder, passages, opts, log));
+  if ((opts.grow ?? 1) > 1) sizes.push(await measureGrown(base, embedder, opts, log));
   return { before: opts.before ? { dir: opts.before, commit: commitOf(opts.before) } : undefined, sizes };
 }
 
@@ -95,13 +112,14 @@ async function measureSize(
   opts: SpeedOptions,
   log: Logger,
 ): Promise<SpeedSize> {
-  const root = path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
+  const root = sizeRoot(opts, passages);
   const corpus = path.join(root, 'corpus');
   const indexDir = path.join(root, 'index');
   const documents = Math.max(1, Math.round(passages / PARAGRAPHS));
   const names = existsSync(corpus)
     ? readdirSync(corpus).sort()
     : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
+  wholeSecondTimes(corpus); // before the build: each run's copy keeps them (see oneRun)
   log(
     `speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`,
   );
@@ -118,8 +136,35 @@ async function measureSize(
   const runs: SpeedRun[] = [];
   for (const [i, side] of order.entries())
     runs.push(await oneRun(base, setup, side, i, `${passages} passages, run ${i + 1}/${order.length}`, log));
-  if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
+  if (!opts.cacheDir && !opts.grow) rmSync(root, { recursive: true, force: true }); // else grown below
   return { passages: index.manifest.chunkCount, documents, buildMs, runs };
+}
+
+/** Where one size's collection, index and questions are kept. */
+const sizeRoot = (opts: SpeedOptions, passages: number) =>
+  path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
+
+/** The largest size grown `opts.grow` times (generated vectors), served by this code as the others are. */
+async function measureGrown(base: Config, embedder: Embedder, opts: SpeedOptions, log: Logger): Promise<SpeedSize> {
+  const from = sizeRoot(opts, opts.passages.at(-1)!);
+  const root = `${from}-x${opts.grow}`;
+  const built = { corpus: path.join(from, 'corpus'), indexDir: path.join(from, 'index') };
+  const grown = await growFileIndex(built, root, opts.grow!, base, embedder, log);
+  const setup: SizeSetup = {
+    root,
+    corpus: grown.corpus,
+    names: readdirSync(built.corpus).sort(), // the originals: the probe changes one of them
+    questionsFile: path.join(from, 'questions.json'),
+    indexOf: { now: grown.indexDir, before: '' },
+  };
+  const runs: SpeedRun[] = [];
+  for (let i = 0; i < opts.rounds; i++)
+    runs.push(
+      await oneRun(base, setup, 'now', i, `${grown.passages} passages (grown), run ${i + 1}/${opts.rounds}`, log),
+    );
+  if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
+  const { passages, documents, buildMs, factor, generatedVectors, reused } = grown;
+  return { passages, documents, buildMs, runs, grown: { factor, generatedVectors, reused } };
 }
 
 /**
@@ -157,7 +202,8 @@ async function oneRun(
   log: Logger,
 ): Promise<SpeedRun> {
   const copy = path.join(setup.root, `run-${i}`);
-  cpSync(setup.corpus, path.join(copy, 'corpus'), { recursive: true });
+  // The documents keep their (whole-second) times: with new ones the start would re-index them all.
+  cpSync(setup.corpus, path.join(copy, 'corpus'), { recursive: true, preserveTimestamps: true });
   cpSync(setup.indexOf[side], path.join(copy, 'index'), { recursive: true });
   // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.
   if (side === 'now') await sealAll(liveBuildDir(path.join(copy, 'index'))!);
@@ -266,7 +312,8 @@ export function renderSpeed(r: SpeedResult): string {
 }
 
 /** One collection size: each measure, best of each side's runs, and the runs that failed. */
-function sizeLines(size: SpeedSize, sides: Side[]): string[] {
+function sizeLines(size: SpeedSize, allSides: Side[]): string[] {
+  const sides: Side[] = size.grown ? ['now'] : allSides;
   const rows = MEASURES.map((m) => [
     m.name,
     ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
@@ -278,14 +325,27 @@ function sizeLines(size: SpeedSize, sides: Side[]): string[] {
       .map((x) => f(x.load, 1))
       .join(', ');
   rows.push(['load average (1 min) at each run', ...sides.map(loads), '2 cores']);
-  const failed = size.runs.flatMap((x) => ('error' in x.result ? [`- ${x.side} run failed: ${x.result.error}`] : []));
+  const failed = size.runs.flatMap((x) => {
+    if ('error' in x.result) return [`- ${x.side} run failed: ${x.result.error}`];
+    return x.result.startBuilt ? [`- ${x.side} run: the start found the index out of date and built it`] : [];
+  });
   return [
-    `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
+    `### ${size.passages.toLocaleString('en-US')} passages (${sizeNote(size)})`,
     '',
     table(['measure', ...sides, 'target'], rows),
     '',
     ...(failed.length ? [...failed, ''] : []),
   ];
+}
+
+/** What a size's collection is and how its index was made. */
+function sizeNote({ documents, buildMs, grown }: SpeedSize): string {
+  if (!grown) return `${documents} generated documents; index built by this code in ${secs(buildMs)}`;
+  const copies = `${documents / grown.factor} generated documents and ${grown.factor - 1} copies of each`;
+  const made = grown.reused
+    ? 'the grown index kept from an earlier run'
+    : `index written by the product's full build from these passages and vectors in ${secs(buildMs)}`;
+  return `${copies}; **generated vectors** for the copies' ${grown.generatedVectors.toLocaleString('en-US')} passages (2·own + another passage's model vector, normalised), the model's for the rest; ${made}`;
 }
 
 /** How the now-figures grow from the first size to the others (best runs). */
