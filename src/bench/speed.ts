@@ -324,6 +324,11 @@ function sizeLines(size: SpeedSize, allSides: Side[]): string[] {
       .filter((x) => x.side === side)
       .map((x) => f(x.load, 1))
       .join(', ');
+  const efSearch = (side: Side) => {
+    const chosen = ok(size.runs, side).map((p) => p.efSearch);
+    return chosen.length === 0 ? '–' : chosen[0] === null ? 'exact search' : String(chosen[0]);
+  };
+  rows.push(['vector search: HNSW efSearch chosen at build', ...sides.map(efSearch), '']);
   rows.push(['load average (1 min) at each run', ...sides.map(loads), '2 cores']);
   const failed = size.runs.flatMap((x) => {
     if ('error' in x.result) return [`- ${x.side} run failed: ${x.result.error}`];
@@ -352,7 +357,7 @@ function sizeNote({ documents, buildMs, grown }: SpeedSize): string {
 function growthLines(sizes: SpeedSize[]): string[] {
   const first = sizes[0]!;
   const passages = (s: SpeedSize) => s.passages.toLocaleString('en-US');
-  const rows = MEASURES.slice(0, 5).map((m) => {
+  const rows = MEASURES.map((m) => {
     const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
     return [m.name, ...sizes.map((s) => m.show(at(s))), ...sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`)];
   });
