@@ -1,5 +1,5 @@
 import { embedderOptions, type Config } from './config.js';
-import { isUnavailable } from './db/pool.js';
+import { isUnavailable } from './db/unavailable.js';
 import { fullEmbeddingKey, unchangedSummary, type BuildProgress, type BuildSummary } from './index/build.js';
 import { searchSettingsChanged } from './index/buildParts.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
@@ -10,8 +10,9 @@ import type { Manifest } from './index/manifest.js';
 import { buildSettings, readLimits } from './index/settings.js';
 import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
+import { ownQuestions, replyShares, type ReplyShares } from './retrieval/health.js';
 import { quotedFirst, Retriever, type Answer, type SearchMode } from './retrieval/search.js';
-import { buildInWorker, type Builder } from './storage/builder.js';
+import { BuildWorker, type Builder } from './storage/builder.js';
 import { openStorage, type Storage } from './storage/storage.js';
 import { loadEmbedder, type Embedder } from './vectors/embedder.js';
 
@@ -26,7 +27,7 @@ export interface EngineParts {
   /** Where the index (and the desk, counters…) live; the engine closes it. */
   storage?: Storage;
   embedder?: Embedder;
-  /** How `reindex` builds: in a worker thread (tests pass one they can hold). */
+  /** How `reindex` builds: in a worker thread kept by the engine (tests pass one they can hold). */
   builder?: Builder;
 }
 
@@ -46,6 +47,8 @@ export class Engine {
     readonly embedder: Embedder,
     private retriever: Retriever,
     private readonly builder: Builder,
+    /** The engine's own build worker (none when the builder was given). */
+    private readonly worker: BuildWorker | undefined,
   ) {
     // Replicas sharing a database switch to the generations other processes build.
     this.stopFollowing = storage.index.follow(
@@ -56,12 +59,14 @@ export class Engine {
 
   /** Opens the index, building it first (in this thread) when there is none or it no longer fits. */
   static async open(config: Config, onProgress?: (p: BuildProgress) => void, parts: EngineParts = {}): Promise<Engine> {
-    const embedder = parts.embedder ?? (await loadEmbedder(embedderOptions(config)));
     const storage = parts.storage ?? (await openStorage(config));
     try {
-      const index = await openOrBuild(config, storage.index, embedder, onProgress);
+      // The index is read (its graph on a native thread) while the model loads.
+      const model = parts.embedder ? Promise.resolve(parts.embedder) : loadEmbedder(embedderOptions(config));
+      const { index, embedder } = await openOrBuild(config, storage.index, model, onProgress);
       const retriever = new Retriever(index, embedder, retrievalSettings(config));
-      return new Engine(config, storage, embedder, retriever, parts.builder ?? buildInWorker);
+      const worker = parts.builder ? undefined : new BuildWorker();
+      return new Engine(config, storage, embedder, retriever, parts.builder ?? worker!.build, worker);
     } catch (err) {
       await storage.close();
       throw err;
@@ -73,9 +78,18 @@ export class Engine {
     this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config));
   }
 
-  /** Stops following other processes' builds and closes the storage (database connections, if any). */
+  /**
+   * Starts the build worker and loads its model now, so that the first re-index does not wait for
+   * them (a serving process: the bot). The worker then stays, holding its copy of the model.
+   */
+  prepareReindex(): Promise<void> {
+    return this.worker?.prepare(this.config) ?? Promise.resolve();
+  }
+
+  /** Stops following other processes' builds, ends the build worker and closes the storage (database connections, if any). */
   async close(): Promise<void> {
     this.stopFollowing();
+    await this.worker?.close();
     await this.storage.close();
   }
 
@@ -126,6 +140,19 @@ export class Engine {
     return pages.length ? pages.reduce((a, b) => Math.max(a, b)) : undefined;
   }
 
+  /**
+   * How the replies split (sure / unsure / not covered) over questions cut from the live index's own
+   * passages: the gates' health for the index summary, /reindex and /stats. Measured once per index.
+   */
+  ownReplyShares(): Promise<ReplyShares> {
+    const { index } = this.retriever;
+    if (this.shares?.index !== index)
+      this.shares = { index, shares: ownQuestions(index).then((qs) => replyShares(qs, (q) => this.reply(q))) };
+    return this.shares.shares;
+  }
+
+  private shares: { index: IndexData; shares: Promise<ReplyShares> } | undefined;
+
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
   describe(answer: Answer, from: number, to: number): Promise<void> {
     return this.retriever.describe(answer, from, to);
@@ -164,7 +191,7 @@ export class Engine {
    * and a shared storage's follower switches to it as soon as it answers.
    */
   private async openBuilt(): Promise<IndexData | 'damaged' | undefined> {
-    return this.storage.index.openLive().catch((err: unknown) => {
+    return this.storage.index.openLive(this.retriever.index).catch((err: unknown) => {
       if (err instanceof IndexError && err.kind === 'corrupt') return 'damaged' as const;
       if (!isUnavailable(err)) throw err;
       log.warn(
@@ -197,13 +224,32 @@ export class Engine {
 async function openOrBuild(
   config: Config,
   store: IndexStore,
+  model: Promise<Embedder>,
+  onProgress?: (p: BuildProgress) => void,
+): Promise<{ index: IndexData; embedder: Embedder }> {
+  // Opened before the model is there (most starts find the index fitting): discarded if it does not fit.
+  const opening = store.openLive().then(
+    (index) => ({ index }),
+    (error: unknown) => ({ error }),
+  );
+  const embedder = await model;
+  return { index: await fittingOrBuilt(config, store, embedder, opening, onProgress), embedder };
+}
+
+/** The index `opening` opened when it fits the model, the settings and the documents; else one built now. */
+async function fittingOrBuilt(
+  config: Config,
+  store: IndexStore,
   embedder: Embedder,
+  opening: Promise<{ index: IndexData } | { error: unknown }>,
   onProgress?: (p: BuildProgress) => void,
 ): Promise<IndexData> {
   let reuse = true;
   try {
-    const reason = staleReason(config, embedder, (await store.liveManifest()).manifest);
-    if (!reason) return await store.openLive();
+    const opened = await opening;
+    if ('error' in opened) throw opened.error;
+    const reason = staleReason(config, embedder, opened.index.manifest);
+    if (!reason) return opened.index;
     log.warn(`The index is out of date: ${reason}. Building the index now.`);
   } catch (err) {
     if (!(err instanceof IndexError) || err.kind === 'busy') throw err;

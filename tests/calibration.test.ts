@@ -70,6 +70,14 @@ describe('the dense gate is calibrated per model at index time', () => {
     }
   });
 
+  it('the index’s own question-like texts are answered, with the same shares of sure and unsure with both models', async () => {
+    const [a, b] = [await plain.ownReplyShares(), await squeezed.ownReplyShares()];
+    expect(a.questions).toBe(50);
+    expect(a.sure + a.unsure + a.declined).toBeCloseTo(1, 9);
+    expect(a.declined).toBeLessThan(0.1);
+    expect(b).toEqual(a);
+  });
+
   it('a fixed threshold would not: 0.3, right for one scale, decides differently on the other', async () => {
     const fixed = (e: Engine) => Engine.open({ ...e.config, DENSE_THRESHOLD: 0.3 });
     const [a, b] = [await fixed(plain), await fixed(squeezed)];

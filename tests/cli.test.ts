@@ -366,6 +366,10 @@ describe('the model: clear ways out, and identity by content', () => {
 
     const first = await cli('index.ts', [], env);
     expect(first.code).toBe(0);
+    // The summary ends with how the new index replies to its own question-like texts (the gates' health).
+    expect(first.stderr).toMatch(
+      /replies to 50 questions made from the documents' own passages: sure \d+ %, unsure \d+ %, not covered \d+ %\n$/,
+    );
     const manifest = () =>
       JSON.parse(readFileSync(path.join(liveBuildDir(env.INDEX_DIR)!, 'manifest.json'), 'utf8')) as {
         modelIdentity: string;

@@ -14,6 +14,9 @@ import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 const tmp = tempDirs('cite-gate-health-');
 const WARNING =
   /WARNING: the "not covered" gate declines \d+ % of \d+ questions made from the documents' own passages .*What to do: re-index once more/s;
+/** How the replies split over the documents' own question-like texts (the full decision, not the dense side alone). */
+const SHARES =
+  /^Questions made from the documents' own passages \(\d+\): answered \d+ %, closest passages shown \d+ %, not covered \d+ %\.$/m;
 
 let run: RunningBot;
 let seeds: string;
@@ -36,6 +39,7 @@ describe('an unhealthy "not covered" gate is reported to the admin', () => {
     const { sent } = await run.exchange(() => run.fake.sendCommand(ADMIN, 'stats'));
     expect(sent).toHaveLength(1);
     expect(sent[0]!.plain).toMatch(WARNING);
+    expect(sent[0]!.plain).toMatch(SHARES);
   });
 
   it('the /reindex result says so too', async () => {
@@ -47,5 +51,6 @@ describe('an unhealthy "not covered" gate is reported to the admin', () => {
     const status = sent[0]!;
     await run.fake.waitFor(() => status.plain.startsWith('Re-index done'), 60_000);
     expect(status.plain).toMatch(WARNING);
+    expect(status.plain).toMatch(SHARES);
   }, 90_000);
 });

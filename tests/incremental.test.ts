@@ -10,6 +10,7 @@ import type { StoredIndex as IndexData } from '../src/index/indexData.js';
 import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
 import { Retriever } from '../src/retrieval/search.js';
+import { HnswIndex } from '../src/index/dense.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 import { folderOf } from '../src/index/generation.js';
@@ -252,7 +253,11 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
 });
 
 describe('incremental updates of an HNSW index (exactSearchMax below the corpus size)', { timeout: 60_000 }, () => {
-  const hnswSettings = (seeds: string, index: string) => ({ ...settings(seeds, index), exactSearchMax: 20 });
+  const hnswSettings = (seeds: string, index: string, graphDeltaMax?: number) => ({
+    ...settings(seeds, index),
+    exactSearchMax: 20,
+    graphDeltaMax,
+  });
 
   it('marks a changed document’s old labels deleted, adds new ones at the end, and keeps the rest', async () => {
     const ws = workspace();
@@ -296,83 +301,144 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     expect((await buildIndex(hnswSettings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
   });
 
-  it('step by step (change, removal, compaction): files of unchanged documents kept, deleted labels never returned, same answers', async () => {
+  it.each([
+    ['changes left beside the graph', undefined],
+    ['changes written into the graph', 0],
+  ])(
+    'step by step (change, removal, compaction), %s: files of unchanged documents kept, deleted labels never returned, same answers',
+    async (_, graphDeltaMax) => {
+      const ws = workspace();
+      /** Questions with the document and text that answer them; each is asked while its document is present. */
+      const QUESTIONS: [string, string, string][] = [
+        ['How many Azerbaijanis were expelled in 1948-1953?', '000', '150 thousand'],
+        ['Which trade union represents railway workers?', '000', 'Railway-Workers'],
+        ['How many political parties issued a joint statement?', '002', '50 political parties'],
+        ['How many mine victims were police officers?', '003', 'Four police officers'],
+        [
+          'How many Azerbaijanis were forced to live as refugees and internally displaced persons?',
+          '001',
+          'internally displaced persons',
+        ],
+      ];
+      const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
+      const liveDir = () => liveBuildDir(ws.index)!;
+      const lines = () => bytes(FILES.chunks).toString('utf8').split('\n').slice(0, -1);
+      const step = async (name: string) => {
+        const summary = await buildIndex(hnswSettings(ws.seeds, ws.index, graphDeltaMax), embedder);
+        const index = await loadIndex(ws.index);
+        expect(index.manifest.hnsw, name).not.toBeNull();
+        expect(index.manifest.hnsw!.efSearch, name).toBeGreaterThanOrEqual(50); // measured on this graph, stored for readers
+        expect(index.manifest.hnsw!.recallAt10, name).toBeGreaterThanOrEqual(0.95);
+        const retriever = new Retriever(index, embedder, { lexicalThreshold: 0.25 });
+        for (const [q, doc, text] of QUESTIONS) {
+          if (!index.manifest.documents.some((d) => d.file.startsWith(doc))) continue;
+          const answer = await retriever.search(q, 3);
+          expect([name, q, answer.answered, answer.hits[0]!.doc.slice(0, 3)]).toEqual([name, q, true, doc]);
+          expect(answer.hits[0]!.text, `${name}: ${q}`).toContain(text);
+        }
+        // Every live label is found by its own vector; no search ever returns an empty (deleted) label.
+        for (const [label] of index.chunks.entries()) {
+          const found = index.dense.nearest(index.dense.vector(label), 10).labels;
+          expect(found[0]).toBe(label);
+          for (const l of found) expect(index.chunks.has(l)).toBe(true);
+        }
+        return { summary, index };
+      };
+
+      const first = await step('first');
+      const linesBefore = lines();
+      const vectorsBefore = bytes(FILES.vectors);
+
+      // 1. A changed document: old labels emptied, new ones appended; every other line and row kept byte for byte.
+      const changed = file('002');
+      writeFileSync(
+        path.join(ws.seeds, changed),
+        readFileSync(path.join(ws.seeds, changed), 'utf8') + '\nA later paragraph about the harbour of Baku.\n',
+      );
+      const oldLabels = new Set([...first.index.chunks.entries()].filter(([, c]) => c.doc === changed).map(([l]) => l));
+      const deletedVectors = [...oldLabels].map((l) => first.index.dense.vector(l));
+      const second = await step('changed');
+      expect(second.summary.rebuilt).toBe(false);
+      const linesAfter = lines();
+      linesBefore.forEach((line, label) => expect(linesAfter[label]).toBe(oldLabels.has(label) ? '' : line));
+      expect(bytes(FILES.vectors).subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
+      const { graphLabels, unmarked } = second.index.manifest.hnsw!;
+      if (graphDeltaMax === 0) expect([graphLabels, unmarked]).toEqual([second.index.manifest.labels, []]);
+      else expect([graphLabels, unmarked]).toEqual([first.index.manifest.labels, [...oldLabels]]);
+      for (const v of deletedVectors)
+        for (const l of second.index.dense.nearest(v, 10).labels) expect(oldLabels.has(l)).toBe(false);
+
+      // 2. A removed document (still under a quarter of the labels deleted): no new rows, so vectors.f32 is the same file.
+      const removed = file('003');
+      const vectorsInode = statSync(path.join(folderOf(second.index.generation), FILES.vectors)).ino;
+      rmSync(path.join(ws.seeds, removed));
+      const third = await step('removed');
+      expect(third.summary.rebuilt).toBe(false);
+      expect(third.index.manifest.labels - third.index.manifest.chunkCount).toBeLessThanOrEqual(
+        0.25 * third.index.manifest.labels,
+      );
+      expect(statSync(path.join(folderOf(third.index.generation), FILES.vectors)).ino).toBe(vectorsInode);
+      expect(lines().filter((l) => l === '')).toHaveLength(
+        third.index.manifest.labels - third.index.manifest.chunkCount,
+      );
+
+      // 3. One more removal crosses a quarter: compaction, dense labels again, nothing embedded.
+      rmSync(path.join(ws.seeds, file('001')));
+      const fourth = await step('compacted');
+      expect([fourth.summary.rebuilt, fourth.summary.embeddedChunks]).toEqual([true, 0]);
+      expect(fourth.index.manifest.labels).toBe(fourth.index.manifest.chunkCount);
+      expect(lines().every((l) => l !== '')).toBe(true);
+    },
+  );
+
+  it('an update leaves the graph file as it was (a link) and the replacing index shares its graph; past graphDeltaMax it is written anew', async () => {
     const ws = workspace();
-    /** Questions with the document and text that answer them; each is asked while its document is present. */
-    const QUESTIONS: [string, string, string][] = [
-      ['How many Azerbaijanis were expelled in 1948-1953?', '000', '150 thousand'],
-      ['Which trade union represents railway workers?', '000', 'Railway-Workers'],
-      ['How many political parties issued a joint statement?', '002', '50 political parties'],
-      ['How many mine victims were police officers?', '003', 'Four police officers'],
-      [
-        'How many Azerbaijanis were forced to live as refugees and internally displaced persons?',
-        '001',
-        'internally displaced persons',
-      ],
-    ];
-    const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
-    const liveDir = () => liveBuildDir(ws.index)!;
-    const lines = () => bytes(FILES.chunks).toString('utf8').split('\n').slice(0, -1);
-    const step = async (name: string) => {
-      const summary = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
-      const index = await loadIndex(ws.index);
-      expect(index.manifest.hnsw, name).not.toBeNull();
-      expect(index.manifest.hnsw!.efSearch, name).toBeGreaterThanOrEqual(50); // measured on this graph, stored for readers
-      expect(index.manifest.hnsw!.recallAt10, name).toBeGreaterThanOrEqual(0.95);
-      const retriever = new Retriever(index, embedder, { lexicalThreshold: 0.25 });
-      for (const [q, doc, text] of QUESTIONS) {
-        if (!index.manifest.documents.some((d) => d.file.startsWith(doc))) continue;
-        const answer = await retriever.search(q, 3);
-        expect([name, q, answer.answered, answer.hits[0]!.doc.slice(0, 3)]).toEqual([name, q, true, doc]);
-        expect(answer.hits[0]!.text, `${name}: ${q}`).toContain(text);
-      }
-      // Every live label is found by its own vector; no search ever returns an empty (deleted) label.
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    const graphFile = () => path.join(liveBuildDir(ws.index)!, FILES.hnsw);
+    const inode = statSync(graphFile()).ino;
+    const before = await loadIndex(ws.index);
+    const append = (prefix: string, text: string) =>
+      writeFileSync(
+        path.join(ws.seeds, file(prefix)),
+        `${readFileSync(path.join(ws.seeds, file(prefix)), 'utf8')}\n${text}\n`,
+      );
+
+    append('002', 'A later paragraph about the quinceberry orchards.');
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    expect(statSync(graphFile()).ino).toBe(inode);
+    const shared = await loadIndex(ws.index, before);
+    expect(shared.dense).toBeInstanceOf(HnswIndex);
+    expect((shared.dense as HnswIndex).hnsw).toBe((before.dense as HnswIndex).hnsw);
+    const fresh = await loadIndex(ws.index);
+    for (const index of [shared, fresh])
       for (const [label] of index.chunks.entries()) {
         const found = index.dense.nearest(index.dense.vector(label), 10).labels;
         expect(found[0]).toBe(label);
         for (const l of found) expect(index.chunks.has(l)).toBe(true);
       }
-      return { summary, index };
-    };
+    const retriever = new Retriever(shared, embedder, { lexicalThreshold: 0.25 });
+    expect((await retriever.search('quinceberry orchards', 3)).hits[0]!.text).toContain('quinceberry');
 
-    const first = await step('first');
-    const linesBefore = lines();
-    const vectorsBefore = bytes(FILES.vectors);
+    append('003', 'Another paragraph, about the lighthouse keepers.');
+    await buildIndex(hnswSettings(ws.seeds, ws.index, 0), embedder);
+    expect(statSync(graphFile()).ino).not.toBe(inode);
+    const merged = await loadIndex(ws.index, shared);
+    expect((merged.dense as HnswIndex).hnsw).not.toBe((shared.dense as HnswIndex).hnsw);
+    expect((merged.dense as HnswIndex).hnsw.getCurrentCount()).toBe(merged.manifest.labels);
+    expect(merged.manifest.hnsw).toMatchObject({ graphLabels: merged.manifest.labels, unmarked: [] });
+  });
 
-    // 1. A changed document: old labels emptied, new ones appended; every other line and row kept byte for byte.
-    const changed = file('002');
-    writeFileSync(
-      path.join(ws.seeds, changed),
-      readFileSync(path.join(ws.seeds, changed), 'utf8') + '\nA later paragraph about the harbour of Baku.\n',
-    );
-    const oldLabels = new Set([...first.index.chunks.entries()].filter(([, c]) => c.doc === changed).map(([l]) => l));
-    const deletedVectors = [...oldLabels].map((l) => first.index.dense.vector(l));
-    const second = await step('changed');
-    expect(second.summary.rebuilt).toBe(false);
-    const linesAfter = lines();
-    linesBefore.forEach((line, label) => expect(linesAfter[label]).toBe(oldLabels.has(label) ? '' : line));
-    expect(bytes(FILES.vectors).subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
-    for (const v of deletedVectors)
-      for (const l of second.index.dense.nearest(v, 10).labels) expect(oldLabels.has(l)).toBe(false);
-
-    // 2. A removed document (still under a quarter of the labels deleted): no new rows, so vectors.f32 is the same file.
-    const removed = file('003');
-    const vectorsInode = statSync(path.join(folderOf(second.index.generation), FILES.vectors)).ino;
-    rmSync(path.join(ws.seeds, removed));
-    const third = await step('removed');
-    expect(third.summary.rebuilt).toBe(false);
-    expect(third.index.manifest.labels - third.index.manifest.chunkCount).toBeLessThanOrEqual(
-      0.25 * third.index.manifest.labels,
-    );
-    expect(statSync(path.join(folderOf(third.index.generation), FILES.vectors)).ino).toBe(vectorsInode);
-    expect(lines().filter((l) => l === '')).toHaveLength(third.index.manifest.labels - third.index.manifest.chunkCount);
-
-    // 3. One more removal crosses a quarter: compaction, dense labels again, nothing embedded.
-    rmSync(path.join(ws.seeds, file('001')));
-    const fourth = await step('compacted');
-    expect([fourth.summary.rebuilt, fourth.summary.embeddedChunks]).toEqual([true, 0]);
-    expect(fourth.index.manifest.labels).toBe(fourth.index.manifest.chunkCount);
-    expect(lines().every((l) => l !== '')).toBe(true);
+  it('vectors.f32 beside a graph is checked: damaged rows of the passages added since the graph are refused', async () => {
+    const ws = workspace();
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    const full = path.join(ws.seeds, file('002'));
+    writeFileSync(full, `${readFileSync(full, 'utf8')}\nA later paragraph about the quinceberry orchards.\n`);
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    const vectors = path.join(liveBuildDir(ws.index)!, FILES.vectors);
+    const bytes = readFileSync(vectors);
+    bytes[bytes.length - 7] = bytes[bytes.length - 7]! ^ 0xff;
+    writeFileSync(vectors, bytes);
+    await expect(loadIndex(ws.index)).rejects.toThrow('vectors.f32 does not match its checksum');
   });
 
   it('rebuilds the graph (embedding nothing) when only the search settings change: EXACT_SEARCH_MAX crossed, then HNSW_M', async () => {

@@ -9,12 +9,22 @@ import { REPO } from './support/testModel.js';
 
 /**
  * The layers, lowest first; a layer is a list of paths under src/ (folders end with '/'). The most
- * specific path decides: `db/pool.ts` (the connection) is shared ground, the rest of db/ is state.
+ * specific path decides: `db/pool.ts` (the connection) and `db/unavailable.ts` are shared ground, the rest of db/ is state.
  */
 const LAYERS: [name: string, paths: string[]][] = [
   [
     'shared ground',
-    ['paths.ts', 'log.ts', 'progress.ts', 'quantile.ts', 'modules.ts', 'config.ts', 'text/', 'db/pool.ts'],
+    [
+      'paths.ts',
+      'log.ts',
+      'progress.ts',
+      'quantile.ts',
+      'modules.ts',
+      'config.ts',
+      'text/',
+      'db/pool.ts',
+      'db/unavailable.ts',
+    ],
   ],
   ['documents', ['documents/']],
   ['chunks', ['chunks/']],

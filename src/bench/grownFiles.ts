@@ -27,7 +27,7 @@ import { textsFile, TEXTS_FILE } from '../index/texts.js';
 import { BuildWriter } from '../index/writer.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { secs, timedAsync, type Logger } from './common.js';
-import { wholeSecondTime } from './scale.js';
+import { wholeMilliseconds } from './scale.js';
 
 /** A collection the product built: its documents folder and index. */
 export interface BuiltCollection {
@@ -116,7 +116,7 @@ function copyDocuments(from: string, to: string, originals: ManifestDocument[], 
       const target = path.join(to, file);
       mkdirSync(path.dirname(target), { recursive: true });
       copyFileSync(path.join(from, original.file), target);
-      wholeSecondTime(target); // as the speed section's collections have (see there)
+      wholeMilliseconds(to, [file]); // so that a run's copy keeps them (see there)
       const { size, mtimeMs } = statSync(target);
       documents.push({ k, original, file, size, mtimeMs });
     }

@@ -83,20 +83,16 @@ export function makeScaleCorpus(seedsDir: string, dir: string, documents: number
 }
 
 /**
- * Every file under `dir` set to a whole-second modification time (its own, rounded down). A copy
- * made with `cpSync(…, { preserveTimestamps: true })` then has the very same times (it sets them to
- * the millisecond: a sub-millisecond time comes out different), so the index built from `dir`
- * still describes the copy and a start on it does not re-read every document.
+ * Gives the documents modification times a copy keeps exactly: cpSync's preserveTimestamps sets
+ * them from a Date (whole milliseconds), and a copy whose times differ from the index's by a
+ * fraction of a millisecond has every document "changed": its first start would read them all again.
  */
-export function wholeSecondTimes(dir: string): void {
-  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) wholeSecondTime(path.join(dir, name));
-}
-
-/** One file's (or folder's) modification time rounded down to the second (see wholeSecondTimes). */
-export function wholeSecondTime(file: string): void {
-  const { mtimeMs } = statSync(file);
-  const seconds = Math.floor(mtimeMs / 1000);
-  if (seconds * 1000 !== mtimeMs) utimesSync(file, seconds, seconds);
+export function wholeMilliseconds(corpus: string, names: string[]): void {
+  for (const name of names) {
+    const file = path.join(corpus, name);
+    const { atime, mtimeMs } = statSync(file);
+    utimesSync(file, atime, new Date(Math.floor(mtimeMs)));
+  }
 }
 
 /** `count` questions made from passages sampled evenly (deterministic). */

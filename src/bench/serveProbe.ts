@@ -51,6 +51,7 @@ const liveBefore = liveBuildDir(config.INDEX_DIR);
 const t0 = performance.now();
 const engine = await Engine.open(config);
 const openMs = performance.now() - t0;
+void engine.prepareReindex(); // as the bot does (cli/start.ts)
 const titles = engine.manifest.documents.slice(0, 5).map((d) => d.title);
 const reply = async (q: string) => {
   const answer = await engine.reply(q); // as the bot

@@ -30,7 +30,7 @@ import {
   probeFigures,
   questionsFrom,
   serveProbe,
-  wholeSecondTimes,
+  wholeMilliseconds,
   writeQuestions,
 } from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
@@ -119,7 +119,7 @@ async function measureSize(
   const names = existsSync(corpus)
     ? readdirSync(corpus).sort()
     : makeScaleCorpus(base.SEEDS_DIR, corpus, documents, PARAGRAPHS);
-  wholeSecondTimes(corpus); // before the build: each run's copy keeps them (see oneRun)
+  wholeMilliseconds(corpus, names);
   log(
     `speed: building ${documents} generated documents (~${passages} passages) once, with this code${existsSync(indexDir) ? ' (an update of the kept index)' : ''}`,
   );
@@ -202,7 +202,7 @@ async function oneRun(
   log: Logger,
 ): Promise<SpeedRun> {
   const copy = path.join(setup.root, `run-${i}`);
-  // The documents keep their (whole-second) times: with new ones the start would re-index them all.
+  // Times kept: the documents are as the index saw them (a start does not read them again).
   cpSync(setup.corpus, path.join(copy, 'corpus'), { recursive: true, preserveTimestamps: true });
   cpSync(setup.indexOf[side], path.join(copy, 'index'), { recursive: true });
   // A copy has new inodes: seal it as the build that wrote it (or any `npm run index`) leaves an index.

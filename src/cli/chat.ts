@@ -1,3 +1,4 @@
+import { describeReplyShares } from '../replies/gate.js';
 import { createInterface } from 'node:readline/promises';
 import type { Engine } from '../engine.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
@@ -28,8 +29,11 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
           ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`),
         ].join('\n'),
       );
-    } else if (text === '/reindex') say(describeBuild(await engine.reindex()));
-    else if (text.startsWith('/')) say(t.unknownCommand);
+    } else if (text === '/reindex') {
+      const summary = await engine.reindex();
+      const health = summary.upToDate ? '' : `\n  ${describeReplyShares(await engine.ownReplyShares())}`;
+      say(describeBuild(summary) + health);
+    } else if (text.startsWith('/')) say(t.unknownCommand);
     else {
       const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
       if (!prepared) say(helpText(engine.manifest, lang));

@@ -20,10 +20,13 @@ await run(async (config) => {
         'To run the bot: talk to @BotFather in Telegram, send /newbot, and put the token it gives you\n' +
         'into .env as TELEGRAM_BOT_TOKEN=... (see .env.example).\n\n',
     );
-    await consoleChat(await Engine.open(config, progressReporter()));
+    const engine = await Engine.open(config, progressReporter());
+    void engine.prepareReindex(); // `/reindex` then starts at once
+    await consoleChat(engine);
     return;
   }
   const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
+  void engine.prepareReindex(); // an upload's re-index then starts at once
   const { bot, start, tellInterrupted, viewer } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
   // Network errors are retried without end (Telegram may be down when the machine boots): say so.
   const waiting = setInterval(

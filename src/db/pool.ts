@@ -1,6 +1,8 @@
 import pg from 'pg';
 import { log } from '../log.js';
 
+export { isUnavailable } from './unavailable.js';
+
 export type Db = pg.Pool;
 
 /**
@@ -20,18 +22,6 @@ export function openDb(url: string, max = 8): Db {
   });
   pool.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
   return pool;
-}
-
-/** PostgreSQL cannot be reached right now (as opposed to a bug or a bad query). */
-export function isUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? ''))
-    return true;
-  // 57P01-57P03: the server is shutting down or starting; 08xxx: connection exceptions.
-  if (/^(57P0[123]|08)/.test(e.code ?? '')) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
-    e.message ?? '',
-  );
 }
 
 /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */

@@ -32,6 +32,11 @@ export interface BuildSettings {
   embeddingKey: string;
   /** Corpora up to this many chunks are searched exactly, larger ones through HNSW. */
   exactSearchMax: number;
+  /**
+   * Passages added to (or deleted from) the graph since it was written that an update leaves beside
+   * it before it writes them into it (updateBuild.ts; default GRAPH_DELTA_MAX).
+   */
+  graphDeltaMax?: number;
 }
 
 export type BuildProgress =

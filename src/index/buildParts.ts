@@ -102,8 +102,14 @@ export function searchSettingsChanged(
 /** The bytes of a vector array, without a copy. */
 export const bytesOf = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-export async function writeHnsw(writer: BuildWriter, graph: Hnsw): Promise<void> {
-  await graph.writeIndex(writer.file(FILES.hnsw));
+/** Writes the graph on a native thread; `meanwhile` (other files' work) runs on this one during the write. */
+export async function writeHnsw(writer: BuildWriter, graph: Hnsw, meanwhile: () => void = () => {}): Promise<void> {
+  const writing = graph.writeIndex(writer.file(FILES.hnsw));
+  try {
+    meanwhile();
+  } finally {
+    await writing; // never left writing into a folder that is being removed
+  }
   await writer.written(FILES.hnsw);
 }
 

@@ -52,13 +52,33 @@ export class ExactIndex implements DenseIndex {
   }
 }
 
-/** Approximate search in an HNSW graph (the graph holds the only copy of the vectors). */
+/** Labels added since the graph was written: their rows (label `first` onwards), searched exactly. */
+export interface GraphDelta {
+  first: number;
+  vectors: Float32Array;
+  dim: number;
+  live: (label: number) => boolean;
+}
+
+/**
+ * Approximate search in an HNSW graph (the graph holds the only copy of its vectors), with the
+ * labels added since it was written searched exactly beside it: an update does not rewrite the
+ * graph for every document (updateBuild.ts).
+ */
 export class HnswIndex implements DenseIndex {
+  private readonly delta: { first: number; exact: ExactIndex } | undefined;
+
   constructor(
     readonly hnsw: Hnsw,
     efSearch: number,
+    delta?: GraphDelta,
   ) {
     this.setEfSearch(efSearch);
+    if (delta?.vectors.length)
+      this.delta = {
+        first: delta.first,
+        exact: new ExactIndex(delta.vectors, delta.dim, (row) => delta.live(delta.first + row)),
+      };
   }
 
   /**
@@ -71,10 +91,20 @@ export class HnswIndex implements DenseIndex {
 
   nearest(q: Float32Array, k: number) {
     const { neighbors, distances } = this.hnsw.searchKnn(Array.from(q), Math.min(k, this.hnsw.getCurrentCount()));
-    return { labels: neighbors, sims: distances.map((d) => 1 - d) };
+    const graph = { labels: neighbors, sims: distances.map((d) => 1 - d) };
+    if (!this.delta) return graph;
+    const { first, exact } = this.delta;
+    const added = exact.nearest(q, k);
+    const both = [
+      ...added.labels.map((row, i) => ({ label: first + row, sim: added.sims[i]! })),
+      ...graph.labels.map((label, i) => ({ label, sim: graph.sims[i]! })),
+    ];
+    const best = both.sort((a, b) => b.sim - a.sim).slice(0, k); // stable: an added label first on a tie
+    return { labels: best.map((h) => h.label), sims: best.map((h) => h.sim) };
   }
 
   vector(label: number): Float32Array {
+    if (this.delta && label >= this.delta.first) return this.delta.exact.vector(label - this.delta.first);
     return Float32Array.from(this.hnsw.getPoint(label));
   }
 }
@@ -83,6 +113,15 @@ function newHnsw(dim: number, capacity: number, M: number, efConstruction: numbe
   const hnsw = new HierarchicalNSW('cosine', dim);
   hnsw.initIndex({ maxElements: Math.max(1, capacity), m: M, efConstruction, randomSeed: 42 });
   return hnsw;
+}
+
+/** Marks a label deleted in a graph (a label marked already stays so: hnswlib throws for it). */
+export function markDeleted(graph: Hnsw, label: number): void {
+  try {
+    graph.markDelete(label);
+  } catch {
+    // already marked
+  }
 }
 
 export function emptyHnsw(dim: number): Hnsw {

@@ -1,7 +1,7 @@
 import type { Embedder } from '../vectors/embedder.js';
 import { buildIndex, damagedFile, type BuildProgress, type BuildSettings, type BuildSummary } from './build.js';
 import { buildFolder, sameGeneration, type Generation, type LiveGeneration } from './generation.js';
-import type { StoredIndex } from './indexData.js';
+import type { IndexData, StoredIndex } from './indexData.js';
 import { loadIndex } from './loader.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest } from './manifest.js';
@@ -17,8 +17,8 @@ export class FileIndexStore implements IndexStore {
     return { generation: buildFolder(build), manifest };
   }
 
-  openLive(): Promise<StoredIndex> {
-    return loadIndex(this.dir);
+  openLive(replacing?: IndexData): Promise<StoredIndex> {
+    return loadIndex(this.dir, replacing);
   }
 
   build(

@@ -44,6 +44,13 @@ const manifestSchema = z.object({
       efSearch: z.number().int(),
       recallAt10: z.number(),
       tunedAtChunks: z.number().int(),
+      /**
+       * Labels [0, graphLabels) are in hnsw.bin; the ones after (added since it was written) are
+       * searched exactly beside it, from their rows of vectors.f32 (absent: all labels are in the graph).
+       */
+      graphLabels: z.number().int().nonnegative().optional(),
+      /** Labels of the graph deleted since it was written: marked deleted when it is loaded. */
+      unmarked: z.array(z.number().int().nonnegative()).optional(),
     })
     .nullable(),
   /** Example questions for /help, drawn from the documents at build time. */

@@ -14,8 +14,11 @@ import type { TextsReader } from './texts.js';
 export interface IndexStore {
   /** The live generation's manifest, without reading its data; IndexError 'missing' | 'corrupt'. */
   liveManifest(): Promise<LiveGeneration>;
-  /** The live generation, opened for retrieval; IndexError 'missing' | 'corrupt'. */
-  openLive(): Promise<IndexData>;
+  /**
+   * The live generation, opened for retrieval; IndexError 'missing' | 'corrupt'. `replacing`: the
+   * index it replaces in this process, whose unchanged parts may be shared rather than read again.
+   */
+  openLive(replacing?: IndexData): Promise<IndexData>;
   /** Builds a new generation from the documents and makes it the live one once complete. */
   build(
     settings: BuildSettings,

@@ -1,4 +1,5 @@
 import { UNRELATED_SHARE, type Calibration } from '../index/calibration.js';
+import type { ReplyShares } from '../retrieval/health.js';
 
 /**
  * The "not covered" gates described for people: measured and stored by the index
@@ -56,4 +57,13 @@ export function gateWarnings(c: Calibration): string[] {
     );
   }
   return warnings;
+}
+
+/** The replies to the collection's own question-like texts, for people (see retrieval/health.ts). */
+export function describeReplyShares(s: ReplyShares): string {
+  const pct = (x: number) => `${Math.round(100 * x)} %`;
+  return (
+    `replies to ${s.questions} questions made from the documents' own passages: ` +
+    `sure ${pct(s.sure)}, unsure ${pct(s.unsure)}, not covered ${pct(s.declined)}`
+  );
 }

@@ -3,10 +3,14 @@
  * and titles are never translated: only the words around them. A missing key in a language is a
  * type error.
  */
+import type { ReplyShares } from '../retrieval/health.js';
 import { EXAMPLE_QUESTIONS } from '../text/examples.js';
 
 export type Lang = 'en' | 'ru' | 'az' | 'tr';
 export const LANGS: readonly Lang[] = ['en', 'ru', 'az', 'tr'];
+
+/** A share as people read it: "12 %". */
+const pct = (share: number) => `${Math.round(100 * share)} %`;
 
 /** Noun forms for counts: [one, few, many] (Russian needs three; the others use one or two). */
 type Forms = [string, string, string];
@@ -58,6 +62,8 @@ export interface Texts {
   reindexWorking: string;
   reindexDone: (seconds: string, documents: number, passages: number) => string;
   reindexUpToDate: (documents: number, passages: number) => string;
+  /** The gates' health: replies to questions cut from the documents' own passages (retrieval/health.ts). */
+  ownReplies: (s: ReplyShares) => string;
   reembedded: (files: string) => string;
   reused: (n: number) => string;
   removed: (files: string) => string;
@@ -184,6 +190,8 @@ const en: Texts = {
     `Re-index done in ${seconds} s: ${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}.`,
   reindexUpToDate: (documents, passages) =>
     `Nothing changed: the index is up to date (${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}).`,
+  ownReplies: (s) =>
+    `Questions made from the documents' own passages (${s.questions}): answered ${pct(s.sure)}, closest passages shown ${pct(s.unsure)}, not covered ${pct(s.declined)}.`,
   reembedded: (files) => `Re-embedded: ${files || 'none'}`,
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
@@ -313,6 +321,8 @@ const ru: Texts = {
     `Переиндексация завершена за ${seconds} с: ${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}.`,
   reindexUpToDate: (documents, passages) =>
     `Изменений нет: индекс актуален (${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}).`,
+  ownReplies: (s) =>
+    `Вопросы из собственных отрывков документов (${s.questions}): отвечено ${pct(s.sure)}, показаны ближайшие отрывки ${pct(s.unsure)}, нет в документах ${pct(s.declined)}.`,
   reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
@@ -439,6 +449,8 @@ const az: Texts = {
     `Yenidən indeksləmə ${seconds} saniyəyə başa çatdı: ${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}.`,
   reindexUpToDate: (documents, passages) =>
     `Dəyişiklik yoxdur: indeks aktualdır (${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}).`,
+  ownReplies: (s) =>
+    `Sənədlərin öz parçalarından suallar (${s.questions}): cavablanan ${pct(s.sure)}, ən yaxın parçalar göstərilən ${pct(s.unsure)}, sənədlərdə olmayan ${pct(s.declined)}.`,
   reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
@@ -567,6 +579,8 @@ const tr: Texts = {
     `Yeniden dizinleme ${seconds} saniyede tamamlandı: ${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}.`,
   reindexUpToDate: (documents, passages) =>
     `Değişiklik yok: dizin güncel (${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}).`,
+  ownReplies: (s) =>
+    `Belgelerin kendi pasajlarından sorular (${s.questions}): cevaplanan ${pct(s.sure)}, en yakın pasajlar gösterilen ${pct(s.unsure)}, belgelerde olmayan ${pct(s.declined)}.`,
   reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,

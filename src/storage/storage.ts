@@ -1,13 +1,10 @@
 import type { Config } from '../config.js';
-import { MemoryCounters, PgCounters, PgRecentAnswers, type WindowCounters } from '../db/botState.js';
-import { isUnavailable } from '../db/pool.js';
-import { MemoryClaims, PgUpdateClaims, type UpdateClaims } from '../db/updateClaims.js';
+import { MemoryCounters, type WindowCounters } from '../db/botState.js';
+import { isUnavailable } from '../db/unavailable.js';
+import { MemoryClaims, type UpdateClaims } from '../db/updateClaims.js';
 import { JsonLinesStore } from '../desk/jsonLines.js';
-import { PgDeskStore } from '../desk/postgres.js';
 import type { DeskStore } from '../desk/store.js';
 import { FileIndexStore } from '../index/fileStore.js';
-import { PostgresIndex } from '../index/postgres/source.js';
-import { searchOptions } from '../index/settings.js';
 import type { IndexStore } from '../index/store.js';
 import { RecentAnswers, type RecentStore } from '../replies/recent.js';
 
@@ -42,10 +39,13 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-/** The one place that opens the configured store: PostgreSQL (DATABASE_URL), or files in INDEX_DIR. */
+/**
+ * The one place that opens the configured store: PostgreSQL (DATABASE_URL), or files in INDEX_DIR.
+ * The PostgreSQL side is imported only when configured (its driver costs a start of the file store ~0.1 s).
+ */
 export async function openStorage(config: Config): Promise<Storage> {
   const { store } = config;
-  if (store.kind === 'postgres') return databaseStorage(await PostgresIndex.connect(store.url, searchOptions(config)));
+  if (store.kind === 'postgres') return (await import('./databaseStorage.js')).openDatabaseStorage(store.url, config);
   return fileStorage(config.INDEX_DIR);
 }
 
@@ -60,21 +60,6 @@ function fileStorage(dir: string): Storage {
     openUpdateClaims: () => new MemoryClaims(),
     check: async () => {},
     close: async () => {},
-  };
-}
-
-function databaseStorage(index: PostgresIndex): Storage {
-  const { db } = index;
-  return {
-    shared: true,
-    index,
-    openDesk: () => new PgDeskStore(db),
-    openRecentAnswers: () => new PgRecentAnswers(db),
-    windowCounters: (scope, windowMs) => new PgCounters(db, windowMs, scope),
-    limiterClient: (scope, windowMs) => new PgCounters(db, windowMs, scope),
-    openUpdateClaims: () => new PgUpdateClaims(db),
-    check: async () => void (await db.query('SELECT 1')),
-    close: () => index.close(),
   };
 }
 

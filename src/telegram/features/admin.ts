@@ -58,6 +58,7 @@ async function statsText({ engine, config, stats, store, updates }: BotDeps, lan
     escapeHtml(t.statsQuestions(stats.questions, stats.sure, stats.unsure)),
     escapeHtml(t.statsMedian(stats.medianMs())),
     escapeHtml(t.statsGate(gate)),
+    escapeHtml(TEXTS[lang].ownReplies(await engine.ownReplyShares())),
     escapeHtml(t.statsFeedback(summary.up, summary.down, summary.unsure)),
     escapeHtml(t.statsLastDown),
     ...list(summary.lastDown),

@@ -1,5 +1,5 @@
 import { type BotError, Composer, GrammyError, type Context } from 'grammy';
-import { isUnavailable } from '../../db/pool.js';
+import { isUnavailable } from '../../db/unavailable.js';
 import { log } from '../../log.js';
 import { TEXTS } from '../../replies/texts.js';
 import { langOf } from '../ui/messages.js';

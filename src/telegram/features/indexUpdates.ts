@@ -1,3 +1,4 @@
+import type { ReplyShares } from '../../retrieval/health.js';
 import type { Engine } from '../../engine.js';
 import type { BuildProgress, BuildSummary } from '../../index/build.js';
 
@@ -28,5 +29,10 @@ export class IndexUpdates {
       .finally(() => this.queued--);
     this.tail = job.catch(() => undefined);
     return job;
+  }
+
+  /** The live index's replies to its own question-like texts (the gates' health). */
+  health(): Promise<ReplyShares> {
+    return this.engine.ownReplyShares();
   }
 }

@@ -1,4 +1,5 @@
 import type { Context } from 'grammy';
+import type { ReplyShares } from '../../retrieval/health.js';
 import type { BuildProgress, BuildSummary } from '../../index/build.js';
 import { log } from '../../log.js';
 import { gateWarnings } from '../../replies/gate.js';
@@ -9,6 +10,8 @@ import { messageOf } from '../../paths.js';
 /** What runs index updates one after another (the features' IndexUpdates). */
 export interface IndexUpdater {
   run(onProgress?: (p: BuildProgress) => void): Promise<BuildSummary>;
+  /** How the new index replies to its own question-like texts, shown with the result. */
+  health?(): Promise<ReplyShares>;
 }
 
 /** File names listed by name in a re-index result; the rest are counted ("…and 590 more"). */
@@ -34,7 +37,7 @@ function firstOf(lines: string[], t: Texts): string[] {
     : lines;
 }
 
-export function resultText(s: BuildSummary, t: Texts): string {
+export function resultText(s: BuildSummary, t: Texts, health?: ReplyShares): string {
   if (s.upToDate) return t.reindexUpToDate(s.documents, s.chunks);
   const skipped = s.skipped.slice(0, NAMES_LISTED).map((k) => t.skipped(k.file, k.reason));
   if (s.skipped.length > NAMES_LISTED) skipped.push(t.andOthers(s.skipped.length - NAMES_LISTED));
@@ -56,6 +59,7 @@ export function resultText(s: BuildSummary, t: Texts): string {
       t,
     ), // e.g. the legacy encoding assumed
     ...skipped,
+    ...(health ? [t.ownReplies(health)] : []),
     ...(s.calibration ? gateWarnings(s.calibration) : []),
   ].join('\n');
 }
@@ -98,7 +102,9 @@ export async function reindexWithStatus(
   const edit = statusMessage(ctx, status.chat.id, status.message_id);
   try {
     const summary = await updates.run((p) => void edit(progressText(p, t)));
-    await edit(resultText(summary, t), true);
+    // The health of what was just built; a failure to measure it does not hide the result.
+    const health = summary.upToDate ? undefined : await updates.health?.().catch(() => undefined);
+    await edit(resultText(summary, t, health), true);
     return summary;
   } catch (err) {
     log.error({ err }, 'reindex failed');
