@@ -41,7 +41,7 @@ export interface GrownCollection extends BuiltCollection {
   factor: number;
   /** Passages whose vectors were generated (the copies'), not embedded by the model. */
   generatedVectors: number;
-  /** Writing the grown collection and its build (0 when a kept one was reused). */
+  /** Writing the grown collection and its build (a kept one: its build's own time). */
   buildMs: number;
   reused: boolean;
 }
@@ -59,7 +59,8 @@ export async function growFileIndex(
   const baseLive = readManifest(base.indexDir);
   const generated = baseLive.manifest.chunkCount * (factor - 1);
   const kept = keptGrowth(grown, baseLive.manifest, factor);
-  if (kept) return { ...grown, ...sizeOf(kept), factor, generatedVectors: generated, buildMs: 0, reused: true };
+  if (kept)
+    return { ...grown, ...sizeOf(kept), factor, generatedVectors: generated, buildMs: kept.buildMs, reused: true };
   rmSync(root, { recursive: true, force: true });
   log(`grow: ${factor - 1} copies of ${baseLive.manifest.documents.length} documents, vectors generated`);
   const [manifest, buildMs] = await timedAsync(async () => {

@@ -347,21 +347,19 @@ function sizeLines(size: SpeedSize, allSides: Side[]): string[] {
 function sizeNote({ documents, buildMs, grown }: SpeedSize): string {
   if (!grown) return `${documents} generated documents; index built by this code in ${secs(buildMs)}`;
   const copies = `${documents / grown.factor} generated documents and ${grown.factor - 1} copies of each`;
-  const made = grown.reused
-    ? 'the grown index kept from an earlier run'
-    : `index written by the product's full build from these passages and vectors in ${secs(buildMs)}`;
+  const made = `index written by the product's full build from these passages and vectors in ${secs(buildMs)}${grown.reused ? ' (by an earlier run, kept)' : ''}`;
   return `${copies}; **generated vectors** for the copies' ${grown.generatedVectors.toLocaleString('en-US')} passages (2·own + another passage's model vector, normalised), the model's for the rest; ${made}`;
 }
 
-/** How the now-figures grow from the first size to the others (best runs). */
+/** How the now-figures grow from each size to the next (best runs). */
 function growthLines(sizes: SpeedSize[]): string[] {
-  const first = sizes[0]!;
   const passages = (s: SpeedSize) => s.passages.toLocaleString('en-US');
   const rows = MEASURES.map((m) => {
     const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
-    return [m.name, ...sizes.map((s) => m.show(at(s))), ...sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`)];
+    const growth = sizes.slice(1).map((s, i) => `×${f(at(s) / at(sizes[i]!), 2)}`);
+    return [m.name, ...sizes.map((s) => m.show(at(s))), ...growth];
   });
-  const ratios = sizes.slice(1).map((s) => `${passages(s)} / ${passages(first)}`);
+  const ratios = sizes.slice(1).map((s, i) => `${passages(s)} / ${passages(sizes[i]!)}`);
   return [
     'How the now-figures grow with the collection (best runs):',
     '',
