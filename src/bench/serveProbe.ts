@@ -12,6 +12,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { loadConfig } from '../config.js';
 import { Engine } from '../engine.js';
+import { liveBuildDir } from '../index/layout.js';
 import { packMessages, renderHtmlBlocks } from '../replies/html.js';
 import { percentiles, type Percentiles } from './common.js';
 
@@ -20,6 +21,8 @@ export interface ServeProbeResult {
   startToFirstAnswerMs: number;
   openMs: number;
   firstAnswerMs: number;
+  /** The start found the index out of date and built a new one (its start figure includes that build). */
+  startBuilt?: boolean;
   queries: number;
   query: Percentiles;
   maxQueryMs: number;
@@ -44,6 +47,7 @@ const [questionsFile, changedDocument] = process.argv.slice(2) as [string, strin
 const questions = JSON.parse(readFileSync(questionsFile, 'utf8')) as string[];
 const config = loadConfig();
 
+const liveBefore = liveBuildDir(config.INDEX_DIR);
 const t0 = performance.now();
 const engine = await Engine.open(config);
 const openMs = performance.now() - t0;
@@ -57,6 +61,7 @@ const t1 = performance.now();
 await reply(questions[0]!);
 const firstAnswerMs = performance.now() - t1;
 const startToFirstAnswerMs = performance.now(); // performance.now() counts from process start
+const startBuilt = liveBuildDir(config.INDEX_DIR) !== liveBefore;
 engine.forgetQuestions(); // the first question is timed again below: as a new one
 
 const times: number[] = [];
@@ -117,6 +122,7 @@ const result: ServeProbeResult = {
   startToFirstAnswerMs,
   openMs,
   firstAnswerMs,
+  startBuilt,
   queries: times.length,
   query: percentiles(times),
   maxQueryMs: Math.max(...times),
