@@ -6,7 +6,7 @@ import { DocumentsError } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, type Plan, type Reuse } from './changes.js';
-import { READER_VERSION } from '../documents/read.js';
+import { READER_VERSION } from '../documents/version.js';
 import { TERMS_VERSION } from '../text/terms.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
 import { PreviousFiles, searchSettingsChanged, type BuildInput } from './buildParts.js';
