@@ -327,19 +327,26 @@ export class LexicalIndex {
     const postings = buf.readUInt32LE(20);
     const dictBytes = buf.readUInt32LE(24);
     let at = 32;
-    // Copies: a Buffer's offset need not be aligned for typed-array views.
-    const take = <T>(make: (ab: ArrayBuffer) => T, count: number, size: number): T => {
+    // Views of the bytes read when they are aligned for them (a file read whole is: no copy of tens
+    // of MB at every load), else copies.
+    const take = <T>(
+      make: (ab: ArrayBufferLike, offset: number, count: number) => T,
+      count: number,
+      size: number,
+    ): T => {
       const end = at + count * size;
       if (end > buf.length) throw new Error('lexical index truncated');
-      const copy = new ArrayBuffer(count * size);
-      new Uint8Array(copy).set(buf.subarray(at, end));
+      const start = buf.byteOffset + at;
       at = end;
-      return make(copy);
+      if (start % size === 0) return make(buf.buffer, start, count);
+      const copy = new ArrayBuffer(count * size);
+      new Uint8Array(copy).set(new Uint8Array(buf.buffer, start, count * size));
+      return make(copy, 0, count);
     };
-    const termStart = take((ab) => new Uint32Array(ab), termCount + 1, 4);
-    const postLabel = take((ab) => new Uint32Array(ab), postings, 4);
-    const postTf = take((ab) => new Uint16Array(ab), postings, 2);
-    const docLen = take((ab) => new Uint16Array(ab), labels, 2);
+    const termStart = take((ab, o, n) => new Uint32Array(ab, o, n), termCount + 1, 4);
+    const postLabel = take((ab, o, n) => new Uint32Array(ab, o, n), postings, 4);
+    const postTf = take((ab, o, n) => new Uint16Array(ab, o, n), postings, 2);
+    const docLen = take((ab, o, n) => new Uint16Array(ab, o, n), labels, 2);
     if (at + dictBytes !== buf.length) throw new Error('lexical index has the wrong size');
     const dict = buf.toString('utf8', at, at + dictBytes);
     const termList = termCount ? dict.split('\n') : [];
