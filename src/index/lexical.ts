@@ -164,10 +164,7 @@ export class LexicalIndex {
     this.liveCount = live;
     const avgLen = live ? total / live : 1;
     this.lengthNorm = Float64Array.from(p.docLen, (len) => K1 * (1 - B + (B * len) / avgLen));
-    this.textDf = new Uint32Array(p.terms.length);
-    for (let i = 0; i < p.terms.length; i++) {
-      for (let j = p.termStart[i]!; j < p.termStart[i + 1]!; j++) if (p.postTf[j]! >= TEXT_WEIGHT) this.textDf[i]!++;
-    }
+    this.textDf = textDfOf(p);
     this.scores = new Float32Array(p.docLen.length);
     this.touched = new Uint32Array(p.docLen.length);
     this.matchedWords = new Uint8Array(p.docLen.length);
@@ -352,7 +349,7 @@ export class LexicalIndex {
     const termList = termCount ? dict.split('\n') : [];
     if (termList.length !== termCount || termStart[termCount] !== postings)
       throw new Error('lexical index is inconsistent');
-    for (const label of postLabel) if (label >= labels) throw new Error('lexical index is inconsistent');
+    if (highest(postLabel) >= labels) throw new Error('lexical index is inconsistent');
     return new LexicalIndex({ terms: termList, termStart, postLabel, postTf, docLen });
   }
 }
@@ -392,20 +389,22 @@ function freshPostings(added: Iterable<LexicalChunk>, drop: Uint8Array, docLen: 
   return fresh;
 }
 
-/** Old postings (minus dropped labels) and fresh ones merged in term order; terms left with none are gone. */
+/**
+ * Old postings (minus dropped labels) and fresh ones merged in term order; terms left with none are
+ * gone. The old terms are sorted already: only the fresh ones are sorted, then the two lists merged
+ * (sorting every term again was most of a one-document update at 100,000 passages).
+ */
 function mergePostings(old: Postings, fresh: Map<string, number[]>, drop: Uint8Array): Omit<Postings, 'docLen'> {
-  const allTerms = [...new Set([...old.terms, ...fresh.keys()])].sort(byCodeUnits);
-  const oldIndex = new Map(old.terms.map((t, i) => [t, i]));
-  const termStart = new Uint32Array(allTerms.length + 1);
+  const freshTerms = [...fresh.keys()].sort(byCodeUnits);
+  const termStart = new Uint32Array(old.terms.length + freshTerms.length + 1);
   let capacity = old.postLabel.length;
   for (const list of fresh.values()) capacity += list.length / 2;
   const postLabel = new Uint32Array(capacity);
   const postTf = new Uint16Array(capacity);
   const kept: string[] = [];
   let n = 0;
-  for (const term of allTerms) {
+  for (const { term, i } of mergedTerms(old.terms, freshTerms)) {
     const start = n;
-    const i = oldIndex.get(term);
     if (i !== undefined) {
       for (let j = old.termStart[i]!; j < old.termStart[i + 1]!; j++) {
         const label = old.postLabel[j]!;
@@ -430,7 +429,43 @@ function mergePostings(old: Postings, fresh: Map<string, number[]>, drop: Uint8A
   };
 }
 
+/** Per term, how many of its postings are in a text (not only a title): one pass over every posting. */
+function textDfOf({ terms, termStart, postTf }: Postings): Uint32Array {
+  const textDf = new Uint32Array(terms.length);
+  for (let i = 0; i < terms.length; i++) {
+    let count = 0;
+    const end = termStart[i + 1]!;
+    for (let j = termStart[i]!; j < end; j++) if (postTf[j]! >= TEXT_WEIGHT) count++;
+    textDf[i] = count;
+  }
+  return textDf;
+}
+
+function highest(values: Uint32Array): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
+}
+
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The union of two term lists sorted by code units, in that order, with each term's index in `old` (if there). */
+function* mergedTerms(old: string[], fresh: string[]): Generator<{ term: string; i: number | undefined }> {
+  let i = 0;
+  let j = 0;
+  while (i < old.length || j < fresh.length) {
+    const a = old[i];
+    const b = fresh[j];
+    if (b === undefined || (a !== undefined && a < b)) {
+      yield { term: a!, i };
+      i++;
+    } else {
+      yield { term: b, i: a === b ? i : undefined };
+      if (a === b) i++;
+      j++;
+    }
+  }
+}
 
 /** First index whose term is ≥ `term`. */
 function lowerBound(sorted: string[], term: string): number {
