@@ -1,4 +1,8 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgress from 'cli-progress';
+
+/** Loaded when a bar is first drawn (a download, a build on a terminal), not at every start. */
+const bars = () => createRequire(import.meta.url)('cli-progress') as typeof cliProgress;
 
 /** A progress bar on stderr that appears only on a terminal and only once there is progress to show. */
 export class ProgressBar {
@@ -14,9 +18,10 @@ export class ProgressBar {
   update(value: number, total: number, detail = ''): void {
     if (!process.stderr.isTTY) return;
     if (!this.bar) {
-      this.bar = new cliProgress.SingleBar(
+      const { SingleBar, Presets } = bars();
+      this.bar = new SingleBar(
         { format: `${this.label} [{bar}] {value}/{total} {detail}`, stream: process.stderr, hideCursor: true },
-        cliProgress.Presets.shades_classic,
+        Presets.shades_classic,
       );
       // Listen before the cursor is hidden: a Ctrl-C right after would otherwise kill the process with it hidden.
       process.once('SIGINT', this.onInterrupt);

@@ -5,7 +5,7 @@
  * compared with MiniSearch (the previous engine) on the same chunks.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import MiniSearch from 'minisearch';
 import { childEnvironment, type Config } from '../config.js';
@@ -80,6 +80,19 @@ export function makeScaleCorpus(seedsDir: string, dir: string, documents: number
     names.push(name);
   }
   return names;
+}
+
+/**
+ * Gives the documents modification times a copy keeps exactly: cpSync's preserveTimestamps sets
+ * them from a Date (whole milliseconds), and a copy whose times differ from the index's by a
+ * fraction of a millisecond has every document "changed": its first start would read them all again.
+ */
+export function wholeMilliseconds(corpus: string, names: string[]): void {
+  for (const name of names) {
+    const file = path.join(corpus, name);
+    const { atime, mtimeMs } = statSync(file);
+    utimesSync(file, atime, new Date(Math.floor(mtimeMs)));
+  }
 }
 
 /** `count` questions made from passages sampled evenly (deterministic). */

@@ -8,7 +8,7 @@
  * a change of the machine's load falls on both.
  */
 import { execFile, execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,8 +22,17 @@ import { sealedSha256 } from '../index/seals.js';
 import { buildSettings } from '../index/settings.js';
 import { isCompiled, nodeArgsFor } from '../modules.js';
 import type { Embedder } from '../vectors/embedder.js';
+import { growFileIndex, type GrownCollection } from './grownFiles.js';
 import { chooseModel, f, machineInfo, mb, ms, secs, table, timedAsync, type Logger } from './common.js';
-import { makeScaleCorpus, middleDocument, probeFigures, questionsFrom, serveProbe, writeQuestions } from './scale.js';
+import {
+  makeScaleCorpus,
+  middleDocument,
+  probeFigures,
+  questionsFrom,
+  serveProbe,
+  wholeMilliseconds,
+  writeQuestions,
+} from './scale.js';
 import type { ServeProbeResult } from './serveProbe.js';
 
 export interface SpeedOptions {
@@ -40,6 +49,11 @@ export interface SpeedOptions {
    * up to date by this code's build at the next); unset: in tempDir, removed afterwards.
    */
   cacheDir?: string;
+  /**
+   * The largest size is then grown this many times (grownFiles.ts: copies of its documents, their
+   * vectors generated) and served and measured the same way, by this code only; unset or 1: not grown.
+   */
+  grow?: number;
 }
 
 type Side = 'before' | 'now';
@@ -56,6 +70,8 @@ export interface SpeedSize {
   documents: number;
   buildMs: number;
   runs: SpeedRun[];
+  /** A size grown from the one before it (see grownFiles.ts), not built from embedded documents. */
+  grown?: Pick<GrownCollection, 'factor' | 'generatedVectors' | 'reused'>;
 }
 
 export interface SpeedResult {
@@ -73,6 +89,7 @@ export async function speedSection(
 ): Promise<SpeedResult> {
   const sizes: SpeedSize[] = [];
   for (const passages of opts.passages) sizes.push(await measureSize(base, embedder, passages, opts, log));
+  if ((opts.grow ?? 1) > 1) sizes.push(await measureGrown(base, embedder, opts, log));
   return { before: opts.before ? { dir: opts.before, commit: commitOf(opts.before) } : undefined, sizes };
 }
 
@@ -95,7 +112,7 @@ async function measureSize(
   opts: SpeedOptions,
   log: Logger,
 ): Promise<SpeedSize> {
-  const root = path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
+  const root = sizeRoot(opts, passages);
   const corpus = path.join(root, 'corpus');
   const indexDir = path.join(root, 'index');
   const documents = Math.max(1, Math.round(passages / PARAGRAPHS));
@@ -119,8 +136,35 @@ async function measureSize(
   const runs: SpeedRun[] = [];
   for (const [i, side] of order.entries())
     runs.push(await oneRun(base, setup, side, i, `${passages} passages, run ${i + 1}/${order.length}`, log));
-  if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
+  if (!opts.cacheDir && !opts.grow) rmSync(root, { recursive: true, force: true }); // else grown below
   return { passages: index.manifest.chunkCount, documents, buildMs, runs };
+}
+
+/** Where one size's collection, index and questions are kept. */
+const sizeRoot = (opts: SpeedOptions, passages: number) =>
+  path.join(opts.cacheDir ?? opts.tempDir, `speed-${passages}`);
+
+/** The largest size grown `opts.grow` times (generated vectors), served by this code as the others are. */
+async function measureGrown(base: Config, embedder: Embedder, opts: SpeedOptions, log: Logger): Promise<SpeedSize> {
+  const from = sizeRoot(opts, opts.passages.at(-1)!);
+  const root = `${from}-x${opts.grow}`;
+  const built = { corpus: path.join(from, 'corpus'), indexDir: path.join(from, 'index') };
+  const grown = await growFileIndex(built, root, opts.grow!, base, embedder, log);
+  const setup: SizeSetup = {
+    root,
+    corpus: grown.corpus,
+    names: readdirSync(built.corpus).sort(), // the originals: the probe changes one of them
+    questionsFile: path.join(from, 'questions.json'),
+    indexOf: { now: grown.indexDir, before: '' },
+  };
+  const runs: SpeedRun[] = [];
+  for (let i = 0; i < opts.rounds; i++)
+    runs.push(
+      await oneRun(base, setup, 'now', i, `${grown.passages} passages (grown), run ${i + 1}/${opts.rounds}`, log),
+    );
+  if (!opts.cacheDir) rmSync(root, { recursive: true, force: true });
+  const { passages, documents, buildMs, factor, generatedVectors, reused } = grown;
+  return { passages, documents, buildMs, runs, grown: { factor, generatedVectors, reused } };
 }
 
 /**
@@ -138,19 +182,6 @@ async function buildBefore(checkout: string, config: Config, setup: SizeSetup, i
   writeFileSync(vectorsFile, Buffer.concat(liveRows.map((l) => raw.subarray(l * rowBytes, (l + 1) * rowBytes))));
   const built = await beforeBuild(checkout, { ...config, INDEX_DIR: setup.indexOf.before }, textsFile, vectorsFile);
   log(`speed: before build: ${built}`);
-}
-
-/**
- * Gives the documents modification times a copy keeps exactly: cpSync's preserveTimestamps sets
- * them from a Date (whole milliseconds), and a copy whose times differ from the index's by a
- * fraction of a millisecond has every document "changed": its first start would read them all again.
- */
-function wholeMilliseconds(corpus: string, names: string[]): void {
-  for (const name of names) {
-    const file = path.join(corpus, name);
-    const { atime, mtimeMs } = statSync(file);
-    utimesSync(file, atime, new Date(Math.floor(mtimeMs)));
-  }
 }
 
 /** The sides in the order they run: ABBA… for two rounds or more, so a change of load falls on both. */
@@ -281,7 +312,8 @@ export function renderSpeed(r: SpeedResult): string {
 }
 
 /** One collection size: each measure, best of each side's runs, and the runs that failed. */
-function sizeLines(size: SpeedSize, sides: Side[]): string[] {
+function sizeLines(size: SpeedSize, allSides: Side[]): string[] {
+  const sides: Side[] = size.grown ? ['now'] : allSides;
   const rows = MEASURES.map((m) => [
     m.name,
     ...sides.map((side) => best(ok(size.runs, side).map(m.of), m.show)),
@@ -292,10 +324,18 @@ function sizeLines(size: SpeedSize, sides: Side[]): string[] {
       .filter((x) => x.side === side)
       .map((x) => f(x.load, 1))
       .join(', ');
+  const efSearch = (side: Side) => {
+    const chosen = ok(size.runs, side).map((p) => p.efSearch);
+    return chosen.length === 0 ? '–' : chosen[0] === null ? 'exact search' : String(chosen[0]);
+  };
+  rows.push(['vector search: HNSW efSearch chosen at build', ...sides.map(efSearch), '']);
   rows.push(['load average (1 min) at each run', ...sides.map(loads), '2 cores']);
-  const failed = size.runs.flatMap((x) => ('error' in x.result ? [`- ${x.side} run failed: ${x.result.error}`] : []));
+  const failed = size.runs.flatMap((x) => {
+    if ('error' in x.result) return [`- ${x.side} run failed: ${x.result.error}`];
+    return x.result.startBuilt ? [`- ${x.side} run: the start found the index out of date and built it`] : [];
+  });
   return [
-    `### ${size.passages.toLocaleString('en-US')} passages (${size.documents} generated documents; index built by this code in ${secs(size.buildMs)})`,
+    `### ${size.passages.toLocaleString('en-US')} passages (${sizeNote(size)})`,
     '',
     table(['measure', ...sides, 'target'], rows),
     '',
@@ -303,15 +343,23 @@ function sizeLines(size: SpeedSize, sides: Side[]): string[] {
   ];
 }
 
-/** How the now-figures grow from the first size to the others (best runs). */
+/** What a size's collection is and how its index was made. */
+function sizeNote({ documents, buildMs, grown }: SpeedSize): string {
+  if (!grown) return `${documents} generated documents; index built by this code in ${secs(buildMs)}`;
+  const copies = `${documents / grown.factor} generated documents and ${grown.factor - 1} copies of each`;
+  const made = `index written by the product's full build from these passages and vectors in ${secs(buildMs)}${grown.reused ? ' (by an earlier run, kept)' : ''}`;
+  return `${copies}; **generated vectors** for the copies' ${grown.generatedVectors.toLocaleString('en-US')} passages (2·own + another passage's model vector, normalised), the model's for the rest; ${made}`;
+}
+
+/** How the now-figures grow from each size to the next (best runs). */
 function growthLines(sizes: SpeedSize[]): string[] {
-  const first = sizes[0]!;
   const passages = (s: SpeedSize) => s.passages.toLocaleString('en-US');
-  const rows = MEASURES.slice(0, 5).map((m) => {
+  const rows = MEASURES.map((m) => {
     const at = (s: SpeedSize) => Math.min(...ok(s.runs, 'now').map(m.of));
-    return [m.name, ...sizes.map((s) => m.show(at(s))), ...sizes.slice(1).map((s) => `×${f(at(s) / at(first), 2)}`)];
+    const growth = sizes.slice(1).map((s, i) => `×${f(at(s) / at(sizes[i]!), 2)}`);
+    return [m.name, ...sizes.map((s) => m.show(at(s))), ...growth];
   });
-  const ratios = sizes.slice(1).map((s) => `${passages(s)} / ${passages(first)}`);
+  const ratios = sizes.slice(1).map((s, i) => `${passages(s)} / ${passages(sizes[i]!)}`);
   return [
     'How the now-figures grow with the collection (best runs):',
     '',

@@ -23,7 +23,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     documents: { type: 'string' },
     'no-files': { type: 'boolean', default: false },
-    grow: { type: 'string', default: '10' },
+    grow: { type: 'string' },
     stores: { type: 'string' },
     before: { type: 'string' },
     passages: { type: 'string', default: '40000,100000' },
@@ -56,7 +56,7 @@ async function postgresScaleReport(v: Values): Promise<string> {
   const tempDir = mkdtempSync(path.join(os.tmpdir(), 'cite-bench-'));
   try {
     const documents = Number(v.documents ?? 1000);
-    const options = { stores, documents, grow: Number(v.grow), paragraphs: 100, questions: 200, tempDir };
+    const options = { stores, documents, grow: Number(v.grow ?? 10), paragraphs: 100, questions: 200, tempDir };
     const results = await millionSection(server, loadConfig(), options, stderrLogger);
     return `## PostgreSQL at scale\n\n${renderMillion(results)}\n`;
   } finally {
@@ -65,8 +65,9 @@ async function postgresScaleReport(v: Values): Promise<string> {
 }
 
 /**
- * `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2] [--cache <dir>]`: before/now
- * serving figures (src/bench/speed.ts); `--only postgres [--documents N] [--no-files]`: the scale
+ * `--only speed [--before <checkout>] [--passages 40000,100000] [--rounds 2] [--cache <dir>] [--grow 10]`: before/now
+ * serving figures (src/bench/speed.ts), with `--grow` also the largest size grown that many times
+ * (generated vectors, src/bench/grownFiles.ts); `--only postgres [--documents N] [--no-files]`: the scale
  * collection in both stores (or PostgreSQL alone) only; else the whole bench.
  */
 function report(v: Values): Promise<string> {
@@ -78,6 +79,7 @@ function report(v: Values): Promise<string> {
         rounds: Number(v.rounds),
         questions: 200,
         cacheDir: v.cache && path.resolve(v.cache),
+        grow: v.grow === undefined ? undefined : Number(v.grow),
       },
       stderrLogger,
     );

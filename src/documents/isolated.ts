@@ -41,6 +41,12 @@ export class DocumentReader {
     return outcome;
   }
 
+  /** Starts the reading worker now (a build worker prepares its next build), so that the first read does not wait. */
+  async prepare(): Promise<void> {
+    const worker = await (this.worker ??= ReadingWorker.start(this.limits)).catch(() => undefined);
+    if (!worker || worker.stopped) this.worker = undefined; // the first read starts one again (and reports why it cannot)
+  }
+
   async close(): Promise<void> {
     const worker = await this.worker?.catch(() => undefined);
     this.worker = undefined;

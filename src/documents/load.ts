@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
-import { documentFromBytes } from './read.js';
 import type { ReadLimits } from './readers/types.js';
 import { messageOf, shownPath } from '../paths.js';
 
@@ -117,5 +116,7 @@ export async function readDocument(
   } catch (err) {
     return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
   }
+  // Imported when a document is read: the readers' dependencies (encodings, formats) cost a start ~0.1 s.
+  const { documentFromBytes } = await import('./read.js');
   return documentFromBytes(file, bytes, limits);
 }

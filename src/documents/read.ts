@@ -6,8 +6,7 @@ import { assemble } from './readers/blocks.js';
 import { DEFAULT_READ_LIMITS, tooMuchText, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
 import type { SourceDocument } from './load.js';
 
-/** Bumped when a reader's output changes: documents are then read and embedded again. */
-export const READER_VERSION = 2;
+export { READER_VERSION } from './version.js';
 
 /** The formats read, by file extension. */
 const EXTENSIONS: Record<string, DocumentFormat> = Object.fromEntries(

@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../chunks/chunk.js';
+import type { DocumentReader } from '../documents/isolated.js';
 import { DocumentsError } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { planChanges, type Plan, type Reuse } from './changes.js';
-import { READER_VERSION } from '../documents/read.js';
+import { READER_VERSION } from '../documents/version.js';
 import { TERMS_VERSION } from '../text/terms.js';
 import { textsFile, TEXTS_FILE } from './texts.js';
 import { PreviousFiles, searchSettingsChanged, type BuildInput } from './buildParts.js';
@@ -73,19 +74,23 @@ export interface BuildSummary {
   calibration?: Manifest['calibration'];
 }
 
-/**
- * Builds or updates the index. `reuse: false` ignores the live build (its files were found
- * damaged): everything is embedded again.
- */
+export interface BuildOptions {
+  /** false: the live build is ignored (its files were found damaged), everything is embedded again. */
+  reuse?: boolean;
+  /** The document reader to read with, kept by the caller between builds (the build worker's). */
+  reader?: DocumentReader;
+}
+
+/** Builds or updates the index. */
 export async function buildIndex(
   settings: BuildSettings,
   embedder: Embedder,
   onProgress: (p: BuildProgress) => void = () => {},
-  { reuse = true }: { reuse?: boolean } = {},
+  { reuse = true, reader }: BuildOptions = {},
 ): Promise<BuildSummary> {
   const unlock = lockIndex(settings.indexDir);
   try {
-    return await build(settings, embedder, onProgress, reuse);
+    return await build(settings, embedder, onProgress, reuse, reader);
   } finally {
     unlock();
   }
@@ -136,12 +141,13 @@ async function build(
   embedder: Embedder,
   onProgress: (p: BuildProgress) => void,
   reuse: boolean,
+  reader?: DocumentReader,
 ): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey(settings);
   const live = reuse ? await intact(reusable(settings.indexDir, embedder, key)) : undefined;
   const previous = live && new PreviousFiles(live.build, live.manifest);
-  const plan = await planChanges(settings.seedsDir, settings.reading, previous?.manifest);
+  const plan = await planChanges(settings.seedsDir, settings.reading, previous?.manifest, reader);
   const { documentCount, read, summary } = describePlan(plan, started);
   onProgress({ stage: 'documents', documents: documentCount, skipped: plan.skipped.length });
   if (documentCount === 0) throw noDocuments(settings.seedsDir);
@@ -172,7 +178,7 @@ async function build(
     writer.abandon();
     // The live build's files are damaged: build from the documents instead of failing the same way every run.
     if (previous && err instanceof IndexError && err.kind === 'corrupt')
-      return build(settings, embedder, onProgress, false);
+      return build(settings, embedder, onProgress, false, reader);
     throw err;
   }
 }

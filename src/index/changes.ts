@@ -43,12 +43,18 @@ const sameStat = (a: Stat, b: Stat) => a.size === b.size && a.mtimeMs === b.mtim
  * again, and unchanged documents over a lowered size limit are too (to be skipped).
  * Files are read in a worker thread (documents/isolated.ts): one that exceeds the limits is skipped.
  */
-export async function planChanges(dir: string, limits: ReadLimits, previous?: Manifest): Promise<Plan> {
-  const reader = new DocumentReader(limits);
+export async function planChanges(
+  dir: string,
+  limits: ReadLimits,
+  previous?: Manifest,
+  /** A reader kept by the caller (with these limits) between plans; else one is started and ended here. */
+  shared?: DocumentReader,
+): Promise<Plan> {
+  const reader = shared ?? new DocumentReader(limits);
   try {
     return await plan(dir, limits, reader, previous);
   } finally {
-    await reader.close();
+    if (!shared) await reader.close();
   }
 }
 

@@ -1,5 +1,12 @@
 import type { Embedder } from '../vectors/embedder.js';
-import { buildIndex, damagedFile, type BuildProgress, type BuildSettings, type BuildSummary } from './build.js';
+import {
+  buildIndex,
+  damagedFile,
+  type BuildOptions,
+  type BuildProgress,
+  type BuildSettings,
+  type BuildSummary,
+} from './build.js';
 import { buildFolder, sameGeneration, type Generation, type LiveGeneration } from './generation.js';
 import type { IndexData, StoredIndex } from './indexData.js';
 import { loadIndex } from './loader.js';
@@ -25,7 +32,7 @@ export class FileIndexStore implements IndexStore {
     settings: BuildSettings,
     embedder: Embedder,
     onProgress?: (p: BuildProgress) => void,
-    options?: { reuse?: boolean },
+    options?: BuildOptions,
   ): Promise<BuildSummary> {
     return buildIndex({ ...settings, indexDir: this.dir }, embedder, onProgress, options);
   }

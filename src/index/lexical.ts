@@ -164,10 +164,7 @@ export class LexicalIndex {
     this.liveCount = live;
     const avgLen = live ? total / live : 1;
     this.lengthNorm = Float64Array.from(p.docLen, (len) => K1 * (1 - B + (B * len) / avgLen));
-    this.textDf = new Uint32Array(p.terms.length);
-    for (let i = 0; i < p.terms.length; i++) {
-      for (let j = p.termStart[i]!; j < p.termStart[i + 1]!; j++) if (p.postTf[j]! >= TEXT_WEIGHT) this.textDf[i]!++;
-    }
+    this.textDf = textDfOf(p);
     this.scores = new Float32Array(p.docLen.length);
     this.touched = new Uint32Array(p.docLen.length);
     this.matchedWords = new Uint8Array(p.docLen.length);
@@ -327,25 +324,32 @@ export class LexicalIndex {
     const postings = buf.readUInt32LE(20);
     const dictBytes = buf.readUInt32LE(24);
     let at = 32;
-    // Copies: a Buffer's offset need not be aligned for typed-array views.
-    const take = <T>(make: (ab: ArrayBuffer) => T, count: number, size: number): T => {
+    // Views of the bytes read when they are aligned for them (a file read whole is: no copy of tens
+    // of MB at every load), else copies.
+    const take = <T>(
+      make: (ab: ArrayBufferLike, offset: number, count: number) => T,
+      count: number,
+      size: number,
+    ): T => {
       const end = at + count * size;
       if (end > buf.length) throw new Error('lexical index truncated');
-      const copy = new ArrayBuffer(count * size);
-      new Uint8Array(copy).set(buf.subarray(at, end));
+      const start = buf.byteOffset + at;
       at = end;
-      return make(copy);
+      if (start % size === 0) return make(buf.buffer, start, count);
+      const copy = new ArrayBuffer(count * size);
+      new Uint8Array(copy).set(new Uint8Array(buf.buffer, start, count * size));
+      return make(copy, 0, count);
     };
-    const termStart = take((ab) => new Uint32Array(ab), termCount + 1, 4);
-    const postLabel = take((ab) => new Uint32Array(ab), postings, 4);
-    const postTf = take((ab) => new Uint16Array(ab), postings, 2);
-    const docLen = take((ab) => new Uint16Array(ab), labels, 2);
+    const termStart = take((ab, o, n) => new Uint32Array(ab, o, n), termCount + 1, 4);
+    const postLabel = take((ab, o, n) => new Uint32Array(ab, o, n), postings, 4);
+    const postTf = take((ab, o, n) => new Uint16Array(ab, o, n), postings, 2);
+    const docLen = take((ab, o, n) => new Uint16Array(ab, o, n), labels, 2);
     if (at + dictBytes !== buf.length) throw new Error('lexical index has the wrong size');
     const dict = buf.toString('utf8', at, at + dictBytes);
     const termList = termCount ? dict.split('\n') : [];
     if (termList.length !== termCount || termStart[termCount] !== postings)
       throw new Error('lexical index is inconsistent');
-    for (const label of postLabel) if (label >= labels) throw new Error('lexical index is inconsistent');
+    if (highest(postLabel) >= labels) throw new Error('lexical index is inconsistent');
     return new LexicalIndex({ terms: termList, termStart, postLabel, postTf, docLen });
   }
 }
@@ -385,20 +389,22 @@ function freshPostings(added: Iterable<LexicalChunk>, drop: Uint8Array, docLen: 
   return fresh;
 }
 
-/** Old postings (minus dropped labels) and fresh ones merged in term order; terms left with none are gone. */
+/**
+ * Old postings (minus dropped labels) and fresh ones merged in term order; terms left with none are
+ * gone. The old terms are sorted already: only the fresh ones are sorted, then the two lists merged
+ * (sorting every term again was most of a one-document update at 100,000 passages).
+ */
 function mergePostings(old: Postings, fresh: Map<string, number[]>, drop: Uint8Array): Omit<Postings, 'docLen'> {
-  const allTerms = [...new Set([...old.terms, ...fresh.keys()])].sort(byCodeUnits);
-  const oldIndex = new Map(old.terms.map((t, i) => [t, i]));
-  const termStart = new Uint32Array(allTerms.length + 1);
+  const freshTerms = [...fresh.keys()].sort(byCodeUnits);
+  const termStart = new Uint32Array(old.terms.length + freshTerms.length + 1);
   let capacity = old.postLabel.length;
   for (const list of fresh.values()) capacity += list.length / 2;
   const postLabel = new Uint32Array(capacity);
   const postTf = new Uint16Array(capacity);
   const kept: string[] = [];
   let n = 0;
-  for (const term of allTerms) {
+  for (const { term, i } of mergedTerms(old.terms, freshTerms)) {
     const start = n;
-    const i = oldIndex.get(term);
     if (i !== undefined) {
       for (let j = old.termStart[i]!; j < old.termStart[i + 1]!; j++) {
         const label = old.postLabel[j]!;
@@ -423,7 +429,43 @@ function mergePostings(old: Postings, fresh: Map<string, number[]>, drop: Uint8A
   };
 }
 
+/** Per term, how many of its postings are in a text (not only a title): one pass over every posting. */
+function textDfOf({ terms, termStart, postTf }: Postings): Uint32Array {
+  const textDf = new Uint32Array(terms.length);
+  for (let i = 0; i < terms.length; i++) {
+    let count = 0;
+    const end = termStart[i + 1]!;
+    for (let j = termStart[i]!; j < end; j++) if (postTf[j]! >= TEXT_WEIGHT) count++;
+    textDf[i] = count;
+  }
+  return textDf;
+}
+
+function highest(values: Uint32Array): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) if (values[i]! > max) max = values[i]!;
+  return max;
+}
+
 const byCodeUnits = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** The union of two term lists sorted by code units, in that order, with each term's index in `old` (if there). */
+function* mergedTerms(old: string[], fresh: string[]): Generator<{ term: string; i: number | undefined }> {
+  let i = 0;
+  let j = 0;
+  while (i < old.length || j < fresh.length) {
+    const a = old[i];
+    const b = fresh[j];
+    if (b === undefined || (a !== undefined && a < b)) {
+      yield { term: a!, i };
+      i++;
+    } else {
+      yield { term: b, i: a === b ? i : undefined };
+      if (a === b) i++;
+      j++;
+    }
+  }
+}
 
 /** First index whose term is ≥ `term`. */
 function lowerBound(sorted: string[], term: string): number {

@@ -47,29 +47,36 @@ export async function loadIndex(dir: string, previous?: Replaced): Promise<Store
   const check = (file: string, sha256: string) => {
     if (sha256 !== manifest.checksums[file]) throw corruptError(dir, `${file} does not match its checksum`);
   };
-  // Read once, checked against its checksum (a stat when its seal vouches for it, see seals.ts).
+  // The graph first (checked: a stat while sealed, see seals.ts), read on a native thread while this
+  // one reads and parses the other files.
+  for (const file of checkedFiles(manifest)) check(file, await sealedSha256(present(file)));
+  const shared = sharedGraph(manifest, previous);
+  const reading = manifest.hnsw && !shared ? readGraph(dir, path.join(build, FILES.hnsw), manifest.dim) : undefined;
+  reading?.catch(() => {}); // awaited below
+  // Read once, checked against its checksum (a stat when its seal vouches for it).
   for (const file of loadedFiles(manifest)) {
     const { data, sha256 } = readSealed(present(file));
     check(file, sha256);
     contents.set(file, data);
   }
-  for (const file of checkedFiles(manifest)) check(file, await sealedSha256(present(file)));
-  const shared = sharedGraph(manifest, previous);
-  let hnsw: Hnsw | undefined = shared;
-  if (manifest.hnsw && !hnsw) {
-    hnsw = emptyHnsw(manifest.dim);
-    try {
-      await hnsw.readIndex(path.join(build, FILES.hnsw));
-    } catch (err) {
-      throw corruptError(dir, `hnsw.bin: ${messageOf(err)}`);
-    }
-  }
   const added = manifest.hnsw ? addedRows(dir, build, manifest) : undefined;
-  const index = assemble(dir, build, manifest, contents, hnsw, added);
+  const text = textParts(dir, manifest, contents);
+  const hnsw = shared ?? (await reading);
+  const index = assemble(dir, build, manifest, contents, text, hnsw, added);
   // Last, once everything is checked: a shared graph is the live index's until the swap.
   const marked = new Set(shared ? (previous!.manifest.hnsw!.unmarked ?? []) : []);
   for (const label of manifest.hnsw?.unmarked ?? []) if (!marked.has(label)) markDeleted(hnsw!, label);
   return index;
+}
+
+async function readGraph(dir: string, file: string, dim: number): Promise<Hnsw> {
+  const hnsw = emptyHnsw(dim);
+  try {
+    await hnsw.readIndex(file);
+  } catch (err) {
+    throw corruptError(dir, `hnsw.bin: ${messageOf(err)}`);
+  }
+  return hnsw;
 }
 
 /**
@@ -101,14 +108,12 @@ function addedRows(dir: string, build: string, manifest: Manifest): Float32Array
   return floatRows(bytes);
 }
 
-function assemble(
+/** chunks.jsonl and lexical.bin, parsed and checked for shape. */
+function textParts(
   dir: string,
-  build: string,
   manifest: Manifest,
   contents: Map<string, Buffer>,
-  hnsw: Hnsw | undefined,
-  added: Float32Array | undefined,
-): StoredIndex {
+): Pick<StoredIndex, 'chunks' | 'lexical'> {
   const corrupt = (why: string) => corruptError(dir, why);
   let chunks: ChunkStore;
   try {
@@ -137,6 +142,19 @@ function assemble(
     throw corrupt(`lexical.bin: ${messageOf(err)}`);
   }
   if (lexical.labels !== manifest.labels) throw corrupt('lexical.bin does not match manifest.json');
+  return { chunks, lexical };
+}
+
+function assemble(
+  dir: string,
+  build: string,
+  manifest: Manifest,
+  contents: Map<string, Buffer>,
+  { chunks, lexical }: Pick<StoredIndex, 'chunks' | 'lexical'>,
+  hnsw: Hnsw | undefined,
+  added: Float32Array | undefined,
+): StoredIndex {
+  const corrupt = (why: string) => corruptError(dir, why);
   let dense: ExactIndex | HnswIndex;
   if (hnsw) {
     const first = graphLabelsOf(manifest);

@@ -1,5 +1,5 @@
 import type { Embedder } from '../vectors/embedder.js';
-import type { BuildProgress, BuildSettings, BuildSummary } from './build.js';
+import type { BuildOptions, BuildProgress, BuildSettings, BuildSummary } from './build.js';
 import type { Generation, LiveGeneration } from './generation.js';
 import type { IndexData } from './indexData.js';
 import type { Manifest } from './manifest.js';
@@ -24,7 +24,7 @@ export interface IndexStore {
     settings: BuildSettings,
     embedder: Embedder,
     onProgress?: (p: BuildProgress) => void,
-    options?: { reuse?: boolean },
+    options?: BuildOptions,
   ): Promise<BuildSummary>;
   /**
    * The live manifest when `generation` is still the live one and its data is intact, told

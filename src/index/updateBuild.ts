@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
+import { appendedCopy, knowsHash, rememberHash, rememberHashOf } from './appendable.js';
 import type { Embedder } from '../vectors/embedder.js';
 import {
   bytesOf,
@@ -19,7 +22,7 @@ import { documentNames } from './examples.js';
 import { fullBuild } from './fullBuild.js';
 import { FILES, floatRows, IndexError } from './layout.js';
 import { LexicalIndex } from './lexical.js';
-import type { Manifest, ManifestDocument } from './manifest.js';
+import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { sealedSha256 } from './seals.js';
 import type { BuildWriter } from './writer.js';
 
@@ -75,7 +78,7 @@ export async function updateBuild(
   const reading = plan.kind === 'merge' ? readGraph(previous, input.embedder.dim, change.labels) : undefined;
   reading?.catch(() => {}); // awaited below, after the writes
   writeChunks(writer, previous, chunks, change);
-  const vectors = writeVectors(writer, previous, input.freshVectors, change);
+  const vectors = await writeVectors(writer, previous, input.freshVectors, change);
   const { hnsw, graph } = await updateGraph(writer, input, change, vectors, { plan, reading }, () =>
     writeLexical(writer, previous, change),
   );
@@ -147,23 +150,48 @@ function writeChunks(writer: BuildWriter, previous: PreviousFiles, chunks: Chunk
 }
 
 /**
- * vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones.
- * Returns the rows of every label, read at most once, when a later step needs them.
+ * vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones;
+ * copied in the kernel and its checksum continued from the previous file's hash state when this
+ * process knows it (appendable.ts). Returns the rows of every label, read at most once, when a
+ * later step needs them.
  */
-function writeVectors(
+async function writeVectors(
   writer: BuildWriter,
   previous: PreviousFiles,
   fresh: Float32Array,
   change: LabelChanges,
-): () => Float32Array {
-  let bytes: Buffer | undefined;
-  if (change.added.length === 0) previous.reuseIn(writer, FILES.vectors);
-  else {
-    bytes = Buffer.concat([previous.read(FILES.vectors), bytesOf(fresh)]);
-    writer.put(FILES.vectors, bytes);
-  }
+): Promise<() => Float32Array> {
   let rows: Float32Array | undefined;
-  return () => (rows ??= floatRows(bytes ?? previous.read(FILES.vectors)));
+  if (change.added.length === 0) {
+    previous.reuseIn(writer, FILES.vectors);
+    return () => (rows ??= floatRows(previous.read(FILES.vectors)));
+  }
+  const from = previous.path(FILES.vectors);
+  const checksum = previous.manifest.checksums[FILES.vectors]!;
+  if (knowsHash(checksum) && (await sealedSha256(from)) === checksum) {
+    writer.known(FILES.vectors, appendedCopy(from, checksum, bytesOf(fresh), writer.file(FILES.vectors))!);
+    return () => (rows ??= floatRows(readFileSync(writer.file(FILES.vectors))));
+  }
+  const bytes = Buffer.concat([previous.read(FILES.vectors), bytesOf(fresh)]);
+  writer.put(FILES.vectors, bytes, rememberHashOf(bytes));
+  return () => (rows ??= floatRows(bytes));
+}
+
+/**
+ * What a kept build worker does ahead of the next update (storage/buildWorker.ts): the hash state
+ * of the live vectors.f32, so that the update does not hash it (a state of other content than the
+ * manifest's is never used).
+ */
+export async function prepareUpdate(indexDir: string): Promise<void> {
+  let live: { build: string; manifest: Manifest };
+  try {
+    live = readManifest(indexDir);
+  } catch {
+    return; // no index yet, or a damaged one: the build says what to do
+  }
+  const checksum = live.manifest.checksums[FILES.vectors];
+  const file = path.join(live.build, FILES.vectors);
+  if (checksum && !knowsHash(checksum) && existsSync(file)) await rememberHash(file);
 }
 
 /** lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in. */

@@ -24,9 +24,10 @@ export class BuildWriter {
     return path.join(this.dir, name);
   }
 
-  put(name: string, data: Buffer | Uint8Array): void {
+  /** Writes a data file; `checksum`: its sha256 when the caller computed it already. */
+  put(name: string, data: Buffer | Uint8Array, checksum = sha256(data)): void {
     writeFileSync(this.file(name), data);
-    this.checksums[name] = sha256(data);
+    this.checksums[name] = checksum;
   }
 
   /** Reuses an unchanged file of the previous build (its checksum is already known). */
@@ -36,6 +37,11 @@ export class BuildWriter {
     } catch {
       copyFileSync(from, this.file(name)); // file systems without hard links
     }
+    this.checksums[name] = checksum;
+  }
+
+  /** A file written by other code whose checksum that code knows (appendable.ts). */
+  known(name: string, checksum: string): void {
     this.checksums[name] = checksum;
   }
 

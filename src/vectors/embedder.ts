@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/transformers';
+import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ProgressBar } from '../progress.js';
 import { log } from '../log.js';
 
@@ -84,16 +84,19 @@ async function modelIdentity(opts: EmbedderOptions, local: boolean, dtype: strin
   return `${folder}#${hash.digest('hex').slice(0, 16)}`;
 }
 
+type Transformers = typeof import('@huggingface/transformers');
 type Dtype = 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' | 'bnb4' | 'q4f16';
 
 /** Loads the embedding model (a local folder, or a hub id downloaded once into the cache) and probes its dimension. */
 export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
   // Under the cache folder (`models/…`, where the README's offline path puts the test model) it is a folder, never a hub id.
   const local = isLocalModelPath(opts.model) || opts.model.split(/[\\/]/)[0] === path.basename(opts.cacheDir);
-  const modelId = configureSources(opts, local);
+  // Imported here, not with this module: loading it (~0.2 s) overlaps what a start does meanwhile (reading the index).
+  const transformers = await import('@huggingface/transformers');
+  const modelId = configureSources(transformers.env, opts, local);
   const dtype = opts.dtype === 'auto' ? (local ? localDtype(opts.model) : 'q8') : opts.dtype;
   announce(opts, local);
-  const embed = batchEmbedder(await openPipeline(opts, local, modelId, dtype));
+  const embed = batchEmbedder(await openPipeline(transformers.pipeline, opts, local, modelId, dtype));
   const dim = (await embed(['dimension probe']))[0]!.length;
   return {
     modelId: opts.model,
@@ -118,7 +121,7 @@ export async function loadEmbedder(opts: EmbedderOptions): Promise<Embedder> {
  * Tells transformers.js where the model may come from, and returns the id to load: a folder's own
  * name (transformers.js resolves local models as `<localModelPath>/<id>`), else the hub id.
  */
-function configureSources(opts: EmbedderOptions, local: boolean): string {
+function configureSources(env: Transformers['env'], opts: EmbedderOptions, local: boolean): string {
   env.cacheDir = opts.cacheDir;
   env.allowLocalModels = true;
   if (!local) {
@@ -151,6 +154,7 @@ function announce(opts: EmbedderOptions, local: boolean): void {
 
 /** The feature-extraction pipeline; a download shows a progress bar; a failure says what to do. */
 async function openPipeline(
+  pipeline: Transformers['pipeline'],
   opts: EmbedderOptions,
   local: boolean,
   modelId: string,
