@@ -39,6 +39,8 @@ export interface EngineParts {
  */
 export class Engine {
   private reindexing: Promise<BuildSummary> | undefined;
+  /** The replies to the live index's own questions, measured once per index (ownReplyShares). */
+  private shares: { index: IndexData; shares: Promise<ReplyShares> } | undefined;
   private readonly stopFollowing: () => void;
 
   private constructor(
@@ -150,8 +152,6 @@ export class Engine {
       this.shares = { index, shares: ownQuestions(index).then((qs) => replyShares(qs, (q) => this.reply(q))) };
     return this.shares.shares;
   }
-
-  private shares: { index: IndexData; shares: Promise<ReplyShares> } | undefined;
 
   /** Best sentences for hits [from, to) of an answer (e.g. the next page of results). */
   describe(answer: Answer, from: number, to: number): Promise<void> {

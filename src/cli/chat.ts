@@ -1,7 +1,7 @@
-import { describeReplyShares } from '../replies/gate.js';
 import { createInterface } from 'node:readline/promises';
 import type { Engine } from '../engine.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
+import { describeReplyShares } from '../replies/gate.js';
 import { renderPlain } from '../replies/plain.js';
 import { counted, languageOfText, TEXTS, type Lang } from '../replies/texts.js';
 import { describeBuild, openEngine, run } from './common.js';

@@ -1,5 +1,6 @@
 import { UNRELATED_SHARE, type Calibration } from '../index/calibration.js';
 import type { ReplyShares } from '../retrieval/health.js';
+import { percent } from './texts.js';
 
 /**
  * The "not covered" gates described for people: measured and stored by the index
@@ -38,12 +39,11 @@ const MAX_PROBES_ACCEPTED = 0.1;
  * together), with what to do. Empty when it is healthy.
  */
 export function gateWarnings(c: Calibration): string[] {
-  const pct = (x: number) => `${Math.round(100 * x)} %`;
   const warnings: string[] = [];
   if (1 - c.pseudo.kept > MAX_OWN_DECLINED) {
     warnings.push(
-      `WARNING: the "not covered" gate declines ${pct(1 - c.pseudo.kept)} of ${c.pseudo.questions} questions made from the documents' own passages ` +
-        `(more than ${pct(MAX_OWN_DECLINED)}), so many questions the documents answer will get "not covered". ` +
+      `WARNING: the "not covered" gate declines ${percent(1 - c.pseudo.kept)} of ${c.pseudo.questions} questions made from the documents' own passages ` +
+        `(more than ${percent(MAX_OWN_DECLINED)}), so many questions the documents answer will get "not covered". ` +
         `What to do: re-index once more (npm run index or /reindex); if this stays, the documents read like everyday questions or the model's scores are too close together for them: ` +
         `set DENSE_THRESHOLD to about ${c.pseudo.p50.toFixed(3)} (the median of those questions) or use a stronger embedding model.`,
     );
@@ -51,7 +51,7 @@ export function gateWarnings(c: Calibration): string[] {
   const accepted = c.probeScores.accepted;
   if (accepted !== undefined && accepted > MAX_PROBES_ACCEPTED) {
     warnings.push(
-      `WARNING: the "not covered" gate lets ${pct(accepted)} of ${c.probes} off-topic probe questions through (more than ${pct(MAX_PROBES_ACCEPTED)}), ` +
+      `WARNING: the "not covered" gate lets ${percent(accepted)} of ${c.probes} off-topic probe questions through (more than ${percent(MAX_PROBES_ACCEPTED)}), ` +
         `so questions the documents do not answer will be answered with unrelated quotes. ` +
         `What to do: re-index once more (npm run index or /reindex); if this stays, the model gives everything the same score: use another embedding model.`,
     );
@@ -61,9 +61,8 @@ export function gateWarnings(c: Calibration): string[] {
 
 /** The replies to the collection's own question-like texts, for people (see retrieval/health.ts). */
 export function describeReplyShares(s: ReplyShares): string {
-  const pct = (x: number) => `${Math.round(100 * x)} %`;
   return (
     `replies to ${s.questions} questions made from the documents' own passages: ` +
-    `sure ${pct(s.sure)}, unsure ${pct(s.unsure)}, not covered ${pct(s.declined)}`
+    `sure ${percent(s.sure)}, unsure ${percent(s.unsure)}, not covered ${percent(s.declined)}`
   );
 }

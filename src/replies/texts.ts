@@ -10,7 +10,7 @@ export type Lang = 'en' | 'ru' | 'az' | 'tr';
 export const LANGS: readonly Lang[] = ['en', 'ru', 'az', 'tr'];
 
 /** A share as people read it: "12 %". */
-const pct = (share: number) => `${Math.round(100 * share)} %`;
+export const percent = (share: number) => `${Math.round(100 * share)} %`;
 
 /** Noun forms for counts: [one, few, many] (Russian needs three; the others use one or two). */
 type Forms = [string, string, string];
@@ -191,7 +191,7 @@ const en: Texts = {
   reindexUpToDate: (documents, passages) =>
     `Nothing changed: the index is up to date (${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}).`,
   ownReplies: (s) =>
-    `Questions made from the documents' own passages (${s.questions}): answered ${pct(s.sure)}, closest passages shown ${pct(s.unsure)}, not covered ${pct(s.declined)}.`,
+    `Questions made from the documents' own passages (${s.questions}): answered ${percent(s.sure)}, closest passages shown ${percent(s.unsure)}, not covered ${percent(s.declined)}.`,
   reembedded: (files) => `Re-embedded: ${files || 'none'}`,
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
@@ -322,7 +322,7 @@ const ru: Texts = {
   reindexUpToDate: (documents, passages) =>
     `Изменений нет: индекс актуален (${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}).`,
   ownReplies: (s) =>
-    `Вопросы из собственных отрывков документов (${s.questions}): отвечено ${pct(s.sure)}, показаны ближайшие отрывки ${pct(s.unsure)}, нет в документах ${pct(s.declined)}.`,
+    `Вопросы из собственных отрывков документов (${s.questions}): отвечено ${percent(s.sure)}, показаны ближайшие отрывки ${percent(s.unsure)}, нет в документах ${percent(s.declined)}.`,
   reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
@@ -450,7 +450,7 @@ const az: Texts = {
   reindexUpToDate: (documents, passages) =>
     `Dəyişiklik yoxdur: indeks aktualdır (${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}).`,
   ownReplies: (s) =>
-    `Sənədlərin öz parçalarından suallar (${s.questions}): cavablanan ${pct(s.sure)}, ən yaxın parçalar göstərilən ${pct(s.unsure)}, sənədlərdə olmayan ${pct(s.declined)}.`,
+    `Sənədlərin öz parçalarından suallar (${s.questions}): cavablanan ${percent(s.sure)}, ən yaxın parçalar göstərilən ${percent(s.unsure)}, sənədlərdə olmayan ${percent(s.declined)}.`,
   reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
@@ -580,7 +580,7 @@ const tr: Texts = {
   reindexUpToDate: (documents, passages) =>
     `Değişiklik yok: dizin güncel (${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}).`,
   ownReplies: (s) =>
-    `Belgelerin kendi pasajlarından sorular (${s.questions}): cevaplanan ${pct(s.sure)}, en yakın pasajlar gösterilen ${pct(s.unsure)}, belgelerde olmayan ${pct(s.declined)}.`,
+    `Belgelerin kendi pasajlarından sorular (${s.questions}): cevaplanan ${percent(s.sure)}, en yakın pasajlar gösterilen ${percent(s.unsure)}, belgelerde olmayan ${percent(s.declined)}.`,
   reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,
