@@ -247,7 +247,7 @@ export class LexicalIndex {
     }
     const best = topByScore(touched, touchedCount, scores, limit);
     const result = { labels: best, scores: best.map((l) => scores[l]!) };
-    for (let j = 0; j < touchedCount; j++) (scores[touched[j]!] = 0), (matchedWords[touched[j]!] = 0);
+    clearTouched(touched, touchedCount, scores, matchedWords);
     return result;
   }
 
@@ -400,6 +400,16 @@ function postingsIn(buf: Buffer, terms?: string[]): Postings {
     throw new Error('lexical index is inconsistent');
   if (highest(postLabel) >= labels) throw new Error('lexical index is inconsistent');
   return { terms: termList, termStart, postLabel, postTf, docLen };
+}
+
+/** The scratch slots of a query zeroed again: all at once (a memset) when most labels were touched. */
+function clearTouched(touched: Uint32Array, count: number, scores: Float32Array, matchedWords: Uint8Array): void {
+  if (count * 8 > scores.length) {
+    scores.fill(0);
+    matchedWords.fill(0);
+    return;
+  }
+  for (let j = 0; j < count; j++) (scores[touched[j]!] = 0), (matchedWords[touched[j]!] = 0);
 }
 
 /** Levenshtein distance, or `max + 1` as soon as it must exceed `max`. */

@@ -45,7 +45,9 @@ export class LexicalThread {
 
   /** The index the next questions are for (the serving one): loaded into the worker after its first question. */
   serve(lexical: LexicalIndex): void {
-    if (this.target?.lexical !== lexical) this.target = { lexical, id: this.nextId++, state: 'idle' };
+    if (this.target?.lexical === lexical) return;
+    this.target = { lexical, id: this.nextId++, state: 'idle' };
+    this.settleLoads();
   }
 
   /** BM25's best `limit` labels for a question: from the worker when it holds `lexical`, else computed here. */
@@ -62,21 +64,44 @@ export class LexicalThread {
   /**
    * Has the worker take the serving index, when it does not yet: after the current question (the
    * postings are copied into shared memory once, ~10 ms at 100,000 passages, which a start's first
-   * answer should not wait for).
+   * answer should not wait for). Resolves when the worker holds it (true) or will not (false).
    */
-  warm(lexical: LexicalIndex): void {
+  warm(lexical: LexicalIndex): Promise<boolean> {
     const target = this.target;
-    if (this.failed || target?.lexical !== lexical || target.state !== 'idle') return;
-    target.state = 'loading';
-    setImmediate(() => {
-      if (this.target !== target || this.failed) return;
-      try {
-        const request: ThreadRequest = { type: 'load', id: target.id, bytes: lexical.share() };
-        this.started().postMessage(request);
-      } catch (err) {
-        this.fail(err);
-      }
-    });
+    if (this.failed || target?.lexical !== lexical) return Promise.resolve(false);
+    if (target.state === 'ready') return Promise.resolve(true);
+    if (target.state === 'idle') {
+      target.state = 'loading';
+      setImmediate(() => this.load(target));
+    }
+    return new Promise((resolve) => this.loaded.push({ id: target.id, resolve }));
+  }
+
+  /** Who waits for a load (`warm`). */
+  private loaded: { id: number; resolve: (held: boolean) => void }[] = [];
+
+  private load(target: NonNullable<LexicalThread['target']>): void {
+    if (this.target !== target || this.failed) {
+      this.settleLoads();
+      return;
+    }
+    try {
+      const request: ThreadRequest = { type: 'load', id: target.id, bytes: target.lexical.share() };
+      this.started().postMessage(request);
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  /** Tells those waiting for a load whether the worker holds the index they wait for. */
+  private settleLoads(): void {
+    const ready = this.target?.state === 'ready' && !this.failed ? this.target.id : undefined;
+    const waiting = this.loaded;
+    this.loaded = [];
+    for (const w of waiting) {
+      if (w.id === ready || this.failed || w.id !== this.target?.id) w.resolve(w.id === ready);
+      else this.loaded.push(w);
+    }
   }
 
   /** Ends the worker; questions waiting for it are answered here. */
@@ -100,6 +125,7 @@ export class LexicalThread {
   private received(reply: ThreadReply): void {
     if (reply.type === 'loaded') {
       if (this.target?.id === reply.id) this.target.state = 'ready';
+      this.settleLoads();
     } else if (reply.type === 'failed') {
       this.fail(new Error(reply.error));
     } else {
@@ -119,5 +145,6 @@ export class LexicalThread {
     const waiting = [...this.pending.values()];
     this.pending.clear();
     for (const { resolve, lexical, question, limit } of waiting) resolve(lexical.query(question, limit));
+    this.settleLoads();
   }
 }

@@ -1,0 +1,136 @@
+/**
+ * BM25 on the lexical thread (src/retrieval/lexicalThread.ts): the worker answers from the serving
+ * index's postings in shared memory with the same labels and scores as the main thread; until it
+ * holds an index, for another index, and after it is gone, the main thread answers.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { LexicalIndex } from '../src/index/lexical.js';
+import { LexicalThread } from '../src/retrieval/lexicalThread.js';
+import { topByScore } from '../src/index/topK.js';
+
+const WORDS = 'karabakh refugees occupied trade unions appeal khojaly azerbaijan armenia ceasefire 1988 2021'.split(
+  ' ',
+);
+
+/** A deterministic collection: each passage a different mix of the words (and a close spelling). */
+function lexicalOf(count: number, salt = 0): LexicalIndex {
+  const chunks = Array.from({ length: count }, (_, label) => ({
+    label,
+    text: WORDS.filter((_, w) => (label * 7 + w * 3 + salt) % 5 < 2).join(' ') + (label % 9 === 0 ? ' Azerbaycan' : ''),
+    title: `Document ${label % 4}`,
+  }));
+  return LexicalIndex.build(chunks, count);
+}
+
+const QUESTIONS = [
+  'karabakh refugees',
+  'Azerbaijan trade unions appeal',
+  'occupied khojaly 1988',
+  'ceasefire armenia azerbaijan 2021 refugees',
+  'document',
+  'nothing known here',
+];
+
+const threads: LexicalThread[] = [];
+const newThread = () => {
+  const thread = new LexicalThread();
+  threads.push(thread);
+  return thread;
+};
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await Promise.all(threads.splice(0).map((t) => t.close()));
+});
+
+describe('LexicalIndex.share', () => {
+  it('moves the postings into shared memory without changing an answer or the file bytes', () => {
+    const lexical = lexicalOf(300);
+    const before = QUESTIONS.map((q) => lexical.query(q, 20));
+    const coverage = QUESTIONS.map((q) => lexical.coverage(q, 'karabakh refugees of 1988'));
+    const bytes = lexical.serialize();
+    const shared = lexical.share();
+    expect(shared).toBeInstanceOf(SharedArrayBuffer);
+    expect(lexical.share()).toBe(shared); // once
+    expect(QUESTIONS.map((q) => lexical.query(q, 20))).toEqual(before);
+    expect(QUESTIONS.map((q) => lexical.coverage(q, 'karabakh refugees of 1988'))).toEqual(coverage);
+    expect(lexical.serialize().equals(bytes)).toBe(true);
+    // Another reader of the same memory (as the worker is) answers the same.
+    const reader = LexicalIndex.deserialize(Buffer.from(shared));
+    expect(reader.share()).toBe(shared); // views, not a copy
+    expect(QUESTIONS.map((q) => reader.query(q, 20))).toEqual(before);
+  });
+});
+
+describe('LexicalThread', () => {
+  it('answers in the worker once it holds the serving index, as the main thread does', async () => {
+    const lexical = lexicalOf(500);
+    const expected = QUESTIONS.map((q) => lexical.query(q, 30));
+    const thread = newThread();
+    thread.serve(lexical);
+    const local = vi.spyOn(lexical, 'query');
+    // Before the worker holds it: answered here, at once.
+    expect(thread.query(lexical, QUESTIONS[0]!, 30)).toEqual(expected[0]);
+    expect(local).toHaveBeenCalledTimes(1);
+    expect(await thread.warm(lexical)).toBe(true);
+    const answers = await Promise.all(QUESTIONS.map((q) => thread.query(lexical, q, 30)));
+    expect(answers).toEqual(expected);
+    expect(local).toHaveBeenCalledTimes(1); // every one of them from the worker
+  });
+
+  it('answers here for an index the worker does not hold: the one a re-index replaced', async () => {
+    const old = lexicalOf(200);
+    const next = lexicalOf(250, 1);
+    const thread = newThread();
+    thread.serve(old);
+    expect(await thread.warm(old)).toBe(true);
+    const pending = thread.warm(next); // not the served one: nothing to load
+    thread.serve(next);
+    expect(await pending).toBe(false);
+    const oldLocal = vi.spyOn(old, 'query');
+    expect(await thread.query(old, QUESTIONS[1]!, 10)).toEqual(lexicalOf(200).query(QUESTIONS[1]!, 10));
+    expect(oldLocal).toHaveBeenCalledTimes(1);
+    expect(await thread.warm(next)).toBe(true);
+    const nextLocal = vi.spyOn(next, 'query');
+    expect(await thread.query(next, QUESTIONS[3]!, 10)).toEqual(lexicalOf(250, 1).query(QUESTIONS[3]!, 10));
+    expect(nextLocal).not.toHaveBeenCalled();
+  });
+
+  it('answers the questions waiting for the worker here when it is closed, and every one after', async () => {
+    const lexical = lexicalOf(400);
+    const thread = newThread();
+    thread.serve(lexical);
+    await thread.warm(lexical);
+    const waiting = QUESTIONS.map((q) => thread.query(lexical, q, 15));
+    await thread.close();
+    expect(await Promise.all(waiting)).toEqual(QUESTIONS.map((q) => lexicalOf(400).query(q, 15)));
+    expect(thread.query(lexical, QUESTIONS[2]!, 15)).toEqual(lexicalOf(400).query(QUESTIONS[2]!, 15));
+    expect(await thread.warm(lexical)).toBe(false);
+  });
+});
+
+describe('the BM25 scoring shortcuts', () => {
+  it('topByScore keeps the same best labels as sorting every candidate (ties: the lower label)', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (const [count, limit] of [
+      [0, 5],
+      [3, 5],
+      [50, 50],
+      [1000, 10],
+      [5000, 50],
+      [200, 0],
+    ] as const) {
+      const scores = Float32Array.from({ length: count }, () => Math.round(random() * 40) / 4); // many ties
+      const labels = Array.from({ length: count }, (_, i) => i).sort(() => random() - 0.5);
+      const sorted = [...labels].sort((a, b) => scores[b]! - scores[a]! || a - b).slice(0, limit);
+      expect(topByScore(Uint32Array.from(labels), count, scores, limit)).toEqual(sorted);
+    }
+  });
+
+  it('a query after one touching most passages (its scratch zeroed at once) answers as on a fresh index', () => {
+    const fresh = () => lexicalOf(400);
+    const lexical = fresh();
+    lexical.query('karabakh refugees occupied trade unions appeal khojaly azerbaijan armenia', 50); // nearly every passage
+    for (const q of QUESTIONS) expect(lexical.query(q, 25)).toEqual(fresh().query(q, 25));
+  });
+});
