@@ -3,10 +3,17 @@
  * index's postings in shared memory with the same labels and scores as the main thread; until it
  * holds an index, for another index, and after it is gone, the main thread answers.
  */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LexicalIndex } from '../src/index/lexical.js';
 import { LexicalThread } from '../src/retrieval/lexicalThread.js';
 import { topByScore } from '../src/index/topK.js';
+import { REPO, tempDirs } from './support/testModel.js';
+
+const tempDir = tempDirs('cite-lexthread-');
 
 const WORDS = 'karabakh refugees occupied trade unions appeal khojaly azerbaijan armenia ceasefire 1988 2021'.split(
   ' ',
@@ -71,7 +78,7 @@ describe('LexicalThread', () => {
     // Before the worker holds it: answered here, at once.
     expect(thread.query(lexical, QUESTIONS[0]!, 30)).toEqual(expected[0]);
     expect(local).toHaveBeenCalledTimes(1);
-    expect(await thread.warm(lexical)).toBe(true);
+    expect(await thread.whenHeld(lexical)).toBe(true);
     const answers = await Promise.all(QUESTIONS.map((q) => thread.query(lexical, q, 30)));
     expect(answers).toEqual(expected);
     expect(local).toHaveBeenCalledTimes(1); // every one of them from the worker
@@ -82,14 +89,14 @@ describe('LexicalThread', () => {
     const next = lexicalOf(250, 1);
     const thread = newThread();
     thread.serve(old);
-    expect(await thread.warm(old)).toBe(true);
-    const pending = thread.warm(next); // not the served one: nothing to load
+    expect(await thread.whenHeld(old)).toBe(true);
+    const pending = thread.whenHeld(next); // not the served one: nothing to load
     thread.serve(next);
     expect(await pending).toBe(false);
     const oldLocal = vi.spyOn(old, 'query');
     expect(await thread.query(old, QUESTIONS[1]!, 10)).toEqual(lexicalOf(200).query(QUESTIONS[1]!, 10));
     expect(oldLocal).toHaveBeenCalledTimes(1);
-    expect(await thread.warm(next)).toBe(true);
+    expect(await thread.whenHeld(next)).toBe(true);
     const nextLocal = vi.spyOn(next, 'query');
     expect(await thread.query(next, QUESTIONS[3]!, 10)).toEqual(lexicalOf(250, 1).query(QUESTIONS[3]!, 10));
     expect(nextLocal).not.toHaveBeenCalled();
@@ -99,13 +106,31 @@ describe('LexicalThread', () => {
     const lexical = lexicalOf(400);
     const thread = newThread();
     thread.serve(lexical);
-    await thread.warm(lexical);
+    await thread.whenHeld(lexical);
     const waiting = QUESTIONS.map((q) => thread.query(lexical, q, 15));
     await thread.close();
     expect(await Promise.all(waiting)).toEqual(QUESTIONS.map((q) => lexicalOf(400).query(q, 15)));
     expect(thread.query(lexical, QUESTIONS[2]!, 15)).toEqual(lexicalOf(400).query(QUESTIONS[2]!, 15));
-    expect(await thread.warm(lexical)).toBe(false);
+    expect(await thread.whenHeld(lexical)).toBe(false);
   });
+
+  it('does not keep a process alive that ends without closing it (ask answers one question and exits)', () => {
+    const script = path.join(tempDir(), 'warmed.mts');
+    const src = (module: string) => pathToFileURL(path.join(REPO, 'src', module)).href;
+    writeFileSync(
+      script,
+      `import { LexicalIndex } from '${src('index/lexical.ts')}';
+import { LexicalThread } from '${src('retrieval/lexicalThread.ts')}';
+const lexical = LexicalIndex.build([{ label: 0, text: 'karabakh refugees', title: 't' }], 1);
+const thread = new LexicalThread();
+thread.serve(lexical);
+thread.warm(lexical); // the worker starts after this module ends
+`,
+    );
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: REPO, timeout: 60_000 });
+    expect(run.signal, String(run.stderr)).toBeNull(); // not killed at the limit: it ended by itself
+    expect(run.status, String(run.stderr)).toBe(0);
+  }, 70_000);
 });
 
 describe('the BM25 scoring shortcuts', () => {

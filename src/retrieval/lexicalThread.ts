@@ -55,26 +55,34 @@ export class LexicalThread {
     const target = this.target;
     if (this.failed || target?.lexical !== lexical || target.state !== 'ready') return lexical.query(question, limit);
     const seq = this.nextSeq++;
-    if (this.pending.size === 0) this.worker!.ref(); // a process waiting only for this answer stays alive
     const request: ThreadRequest = { type: 'query', seq, id: target.id, question, limit };
     this.worker!.postMessage(request);
-    return new Promise((resolve) => this.pending.set(seq, { resolve, lexical, question, limit }));
+    const answer = new Promise<Result>((resolve) => this.pending.set(seq, { resolve, lexical, question, limit }));
+    this.updateRef();
+    return answer;
   }
 
   /**
    * Has the worker take the serving index, when it does not yet: after the current question (the
    * postings are copied into shared memory once, ~10 ms at 100,000 passages, which a start's first
-   * answer should not wait for). Resolves when the worker holds it (true) or will not (false).
+   * answer should not wait for). Does not keep the process alive: `ask` answers and exits.
    */
-  warm(lexical: LexicalIndex): Promise<boolean> {
+  warm(lexical: LexicalIndex): void {
+    const target = this.target;
+    if (this.failed || target?.lexical !== lexical || target.state !== 'idle') return;
+    target.state = 'loading';
+    setImmediate(() => this.load(target));
+  }
+
+  /** `warm`, resolved when the worker holds the index (true) or will not (false); the process waits for it. */
+  whenHeld(lexical: LexicalIndex): Promise<boolean> {
+    this.warm(lexical);
     const target = this.target;
     if (this.failed || target?.lexical !== lexical) return Promise.resolve(false);
     if (target.state === 'ready') return Promise.resolve(true);
-    if (target.state === 'idle') {
-      target.state = 'loading';
-      setImmediate(() => this.load(target));
-    }
-    return new Promise((resolve) => this.loaded.push({ id: target.id, resolve }));
+    const held = new Promise<boolean>((resolve) => this.loaded.push({ id: target.id, resolve }));
+    this.updateRef();
+    return held;
   }
 
   /** Who waits for a load (`warm`). */
@@ -102,6 +110,7 @@ export class LexicalThread {
       if (w.id === ready || this.failed || w.id !== this.target?.id) w.resolve(w.id === ready);
       else this.loaded.push(w);
     }
+    this.updateRef();
   }
 
   /** Ends the worker; questions waiting for it are answered here. */
@@ -114,12 +123,18 @@ export class LexicalThread {
   private started(): Worker {
     if (this.worker) return this.worker;
     const worker = startWorker(import.meta.url, 'lexicalWorker', { workerData: {} });
-    worker.unref(); // referenced only while a question waits for it
     worker.on('message', (reply: ThreadReply) => this.received(reply));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(code === 0 ? undefined : new Error(`exit code ${code}`)));
     this.worker = worker;
+    this.updateRef(); // after `on('message')`, which refs it
     return worker;
+  }
+
+  /** The worker keeps the process alive only while a question or a `whenHeld` waits for it. */
+  private updateRef(): void {
+    if (this.pending.size > 0 || this.loaded.length > 0) this.worker?.ref();
+    else this.worker?.unref();
   }
 
   private received(reply: ThreadReply): void {
@@ -132,7 +147,7 @@ export class LexicalThread {
       const waiting = this.pending.get(reply.seq);
       if (!waiting) return;
       this.pending.delete(reply.seq);
-      if (this.pending.size === 0) this.worker?.unref();
+      this.updateRef();
       const { labels, scores } = reply;
       waiting.resolve(labels && scores ? { labels, scores } : waiting.lexical.query(waiting.question, waiting.limit));
     }

@@ -142,7 +142,7 @@ export class Retriever {
     const hedged = answered && !hits.some((h) => h.relevant);
     const answer: Answer = { question: asked, answered, hedged, hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
-    if (lexical instanceof LexicalIndex) void this.lexicalThread?.warm(lexical);
+    if (lexical instanceof LexicalIndex) this.lexicalThread?.warm(lexical);
     return answer;
   }
 
