@@ -1,3 +1,4 @@
+import { affordableSynonyms, questionSynonyms, SYNONYM_WEIGHT } from '../text/synonyms.js';
 import { terms } from '../text/terms.js';
 import { topByScore } from './topK.js';
 
@@ -253,14 +254,17 @@ export class LexicalIndex {
 
   /**
    * For each distinct term of the question, the terms it matches with their weights: the term
-   * itself (word forms share it: `terms` stems), and close spellings of long ones.
+   * itself (word forms share it: `terms` stems), its English synonyms (synonyms.ts), and close
+   * spellings of long ones.
    */
   private expand(question: string): Map<number, number>[] {
     const out: Map<number, number>[] = [];
+    const synonyms = this.synonymsOf(question);
     for (const term of new Set(terms(question))) {
       const matches = new Map<number, number>();
       const lo = lowerBound(this.p.terms, term);
       if (this.p.terms[lo] === term) matches.set(lo, 1);
+      for (const i of synonyms.get(term) ?? []) if (!matches.has(i)) matches.set(i, SYNONYM_WEIGHT);
       if (spellsClose(term)) {
         for (const [i, distance] of this.nearTerms(term, spellingDistance(term)!)) {
           if (!matches.has(i)) matches.set(i, fuzzyWeight(term, distance));
@@ -268,6 +272,29 @@ export class LexicalIndex {
       }
       if (matches.size) out.push(matches);
     }
+    return out;
+  }
+
+  /** Per question term, the dictionary indexes of the synonyms BM25 reads for it (see `affordableSynonyms`). */
+  private synonymsOf(question: string): Map<string, number[]> {
+    const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
+    const indexOf = (term: string) => {
+      const i = lowerBound(this.p.terms, term);
+      return this.p.terms[i] === term ? i : -1;
+    };
+    const found: { term: string; index: number; df: number }[] = [];
+    for (const [term, synonyms] of questionSynonyms(question))
+      for (const synonym of synonyms) {
+        const index = indexOf(synonym);
+        if (index >= 0) found.push({ term, index, df: df(index) });
+      }
+    const out = new Map<string, number[]>();
+    if (found.length === 0) return out;
+    const own = questionTerms(question).reduce((sum, t) => {
+      const i = indexOf(t);
+      return sum + (i < 0 ? 0 : df(i));
+    }, 0);
+    for (const { term, index } of affordableSynonyms(found, own)) out.set(term, [...(out.get(term) ?? []), index]);
     return out;
   }
 
