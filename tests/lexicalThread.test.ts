@@ -76,10 +76,12 @@ describe('LexicalThread', () => {
     thread.serve(lexical);
     const local = vi.spyOn(lexical, 'query');
     // Before the worker holds it: answered here, at once.
-    expect(thread.query(lexical, QUESTIONS[0]!, 30)).toEqual(expected[0]);
+    expect(thread.query(lexical, QUESTIONS[0]!, 30)()).toEqual(expected[0]);
     expect(local).toHaveBeenCalledTimes(1);
     expect(await thread.whenHeld(lexical)).toBe(true);
-    const answers = await Promise.all(QUESTIONS.map((q) => thread.query(lexical, q, 30)));
+    const asked = QUESTIONS.map((q) => thread.query(lexical, q, 30));
+    await thread.idle(); // the worker has answered them
+    const answers = await Promise.all(asked.map((answer) => answer()));
     expect(answers).toEqual(expected);
     expect(local).toHaveBeenCalledTimes(1); // every one of them from the worker
   });
@@ -94,11 +96,13 @@ describe('LexicalThread', () => {
     thread.serve(next);
     expect(await pending).toBe(false);
     const oldLocal = vi.spyOn(old, 'query');
-    expect(await thread.query(old, QUESTIONS[1]!, 10)).toEqual(lexicalOf(200).query(QUESTIONS[1]!, 10));
+    expect(await thread.query(old, QUESTIONS[1]!, 10)()).toEqual(lexicalOf(200).query(QUESTIONS[1]!, 10));
     expect(oldLocal).toHaveBeenCalledTimes(1);
     expect(await thread.whenHeld(next)).toBe(true);
     const nextLocal = vi.spyOn(next, 'query');
-    expect(await thread.query(next, QUESTIONS[3]!, 10)).toEqual(lexicalOf(250, 1).query(QUESTIONS[3]!, 10));
+    const answer = thread.query(next, QUESTIONS[3]!, 10);
+    await thread.idle();
+    expect(await answer()).toEqual(lexicalOf(250, 1).query(QUESTIONS[3]!, 10));
     expect(nextLocal).not.toHaveBeenCalled();
   });
 
@@ -109,9 +113,24 @@ describe('LexicalThread', () => {
     await thread.whenHeld(lexical);
     const waiting = QUESTIONS.map((q) => thread.query(lexical, q, 15));
     await thread.close();
-    expect(await Promise.all(waiting)).toEqual(QUESTIONS.map((q) => lexicalOf(400).query(q, 15)));
-    expect(thread.query(lexical, QUESTIONS[2]!, 15)).toEqual(lexicalOf(400).query(QUESTIONS[2]!, 15));
+    expect(await Promise.all(waiting.map((answer) => answer()))).toEqual(
+      QUESTIONS.map((q) => lexicalOf(400).query(q, 15)),
+    );
+    expect(thread.query(lexical, QUESTIONS[2]!, 15)()).toEqual(lexicalOf(400).query(QUESTIONS[2]!, 15));
     expect(await thread.whenHeld(lexical)).toBe(false);
+  });
+
+  it('answers every question once whether the worker or this thread gets to it first', async () => {
+    const lexical = lexicalOf(3000);
+    const thread = newThread();
+    thread.serve(lexical);
+    await thread.whenHeld(lexical);
+    const questions = Array.from({ length: 60 }, (_, i) => QUESTIONS[i % QUESTIONS.length]!);
+    const asked = questions.map((q) => thread.query(lexical, q, 20));
+    // Read at once (most not begun by the worker: taken here) and after a turn (answered there).
+    const answers = await Promise.all(asked.map((answer, i) => (i % 2 ? answer() : thread.idle().then(answer))));
+    expect(answers).toEqual(questions.map((q) => lexicalOf(3000).query(q, 20)));
+    await thread.idle();
   });
 
   it('does not keep a process alive that ends without closing it (ask answers one question and exits)', () => {

@@ -27,6 +27,12 @@ export type ThreadReply =
 
 type Result = { labels: number[]; scores: number[] };
 
+/** Questions in flight told apart in the claims (far more than a process asks at once). */
+export const CLAIM_SLOTS = 1024;
+export const UNCLAIMED = 0;
+export const BY_WORKER = 1;
+const BY_MAIN = 2;
+
 interface Pending {
   resolve: (r: Result) => void;
   lexical: LexicalIndex;
@@ -50,17 +56,44 @@ export class LexicalThread {
     this.settleLoads();
   }
 
-  /** BM25's best `limit` labels for a question: from the worker when it holds `lexical`, else computed here. */
-  query(lexical: LexicalIndex, question: string, limit: number): Result | Promise<Result> {
+  /**
+   * BM25's best `limit` labels for a question, started now; the function returned gives them when
+   * they are needed. From the worker when it holds `lexical` and has begun the question by then;
+   * else computed here, then (a busy machine can leave the worker waiting for a core while this
+   * thread has one: then it is no slower than without the worker). Either way the same answer.
+   */
+  query(lexical: LexicalIndex, question: string, limit: number): () => Result | Promise<Result> {
     const target = this.target;
-    if (this.failed || target?.lexical !== lexical || target.state !== 'ready') return lexical.query(question, limit);
+    if (this.failed || target?.lexical !== lexical || target.state !== 'ready') {
+      const result = lexical.query(question, limit);
+      return () => result;
+    }
     const seq = this.nextSeq++;
+    const slot = seq % CLAIM_SLOTS;
+    Atomics.store(this.claims, slot, UNCLAIMED);
     const request: ThreadRequest = { type: 'query', seq, id: target.id, question, limit };
     this.worker!.postMessage(request);
     const answer = new Promise<Result>((resolve) => this.pending.set(seq, { resolve, lexical, question, limit }));
     this.updateRef();
-    return answer;
+    return () => {
+      if (!this.pending.has(seq) || Atomics.compareExchange(this.claims, slot, UNCLAIMED, BY_MAIN) !== UNCLAIMED)
+        return answer;
+      this.pending.delete(seq); // the worker skips it when it comes to it
+      this.updateRef();
+      return lexical.query(question, limit);
+    };
   }
+
+  /** Resolves once no question waits for the worker (every one answered, by it or here). */
+  idle(): Promise<void> {
+    if (this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idlers.push(resolve));
+  }
+
+  private idlers: (() => void)[] = [];
+
+  /** Per question (seq modulo the slots), who computes it: the worker and the main thread race for it. */
+  private readonly claims = new Int32Array(new SharedArrayBuffer(4 * CLAIM_SLOTS));
 
   /**
    * Has the worker take the serving index, when it does not yet: after the current question (the
@@ -122,7 +155,7 @@ export class LexicalThread {
 
   private started(): Worker {
     if (this.worker) return this.worker;
-    const worker = startWorker(import.meta.url, 'lexicalWorker', { workerData: {} });
+    const worker = startWorker(import.meta.url, 'lexicalWorker', { workerData: { claims: this.claims } });
     worker.on('message', (reply: ThreadReply) => this.received(reply));
     worker.on('error', (err) => this.fail(err));
     worker.on('exit', (code) => this.fail(code === 0 ? undefined : new Error(`exit code ${code}`)));
@@ -135,6 +168,7 @@ export class LexicalThread {
   private updateRef(): void {
     if (this.pending.size > 0 || this.loaded.length > 0) this.worker?.ref();
     else this.worker?.unref();
+    if (this.pending.size === 0) for (const resolve of this.idlers.splice(0)) resolve();
   }
 
   private received(reply: ThreadReply): void {

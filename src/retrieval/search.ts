@@ -155,10 +155,9 @@ export class Retriever {
     // BM25 first: on the lexical thread it runs beside the model call and the vector search; else
     // here, while the model (which runs outside the main thread) embeds the question.
     const lexicalHits = mode === 'dense' ? undefined : this.lexicalQuery(question);
-    Promise.resolve(lexicalHits).catch(() => {}); // awaited below, after the vector search
     const q = await embedding;
     const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
-    const lexicalLabels = lexicalHits ? (await lexicalHits).labels : [];
+    const lexicalLabels = lexicalHits ? (await lexicalHits()).labels : [];
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
     const lists = [denseHits.labels, lexicalLabels].filter((l) => mode === 'hybrid' || l.length > 0);
     const fused = new Map<number, number>();
@@ -173,12 +172,14 @@ export class Retriever {
     return { passages, similarityOf, best: lists.length / (RRF_K + 1) };
   }
 
-  /** BM25's candidates: on the lexical thread when there is one and it holds this index. */
-  private lexicalQuery(question: string) {
+  /** BM25's candidates, started now (on the lexical thread when there is one and it holds this index); read by calling. */
+  private lexicalQuery(question: string): () => ReturnType<LexicalSearch['query']> {
     const { lexical } = this.index;
     if (this.lexicalThread && lexical instanceof LexicalIndex)
       return this.lexicalThread.query(lexical, question, CANDIDATES);
-    return lexical.query(question, CANDIDATES);
+    const result = lexical.query(question, CANDIDATES);
+    if (result instanceof Promise) result.catch(() => {}); // awaited after the vector search
+    return () => result;
   }
 
   /** How a question's passages are judged: `relevant` (quoted as sure) and `about` (quoted under the hedge line). */
