@@ -1,4 +1,14 @@
-import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
@@ -7,6 +17,7 @@ import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import { planChanges } from '../src/index/changes.js';
 import type { StoredIndex as IndexData } from '../src/index/indexData.js';
+import { ChunkStore } from '../src/index/chunkStore.js';
 import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
 import { Retriever } from '../src/retrieval/search.js';
@@ -322,7 +333,18 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       ];
       const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
       const liveDir = () => liveBuildDir(ws.index)!;
-      const lines = () => bytes(FILES.chunks).toString('utf8').split('\n').slice(0, -1);
+      const has = (f: string) => existsSync(path.join(liveDir(), f));
+      /** Every label's line: chunks.jsonl with its tail over it. */
+      const lines = () => {
+        const base = ChunkStore.parse(bytes(FILES.chunks));
+        const store = has(FILES.chunksTail) ? base.withTail(bytes(FILES.chunksTail), tailLabels()) : base;
+        return Array.from({ length: store.labels }, (_, l) => store.raw(l).toString('utf8'));
+      };
+      const tailLabels = () => (JSON.parse(bytes(FILES.manifest).toString('utf8')) as { labels: number }).labels;
+      /** Every label's vector row: vectors.f32 and its tail. */
+      const rows = () =>
+        Buffer.concat([bytes(FILES.vectors), ...(has(FILES.vectorsTail) ? [bytes(FILES.vectorsTail)] : [])]);
+      const inode = (f: string) => statSync(path.join(liveDir(), f)).ino;
       const step = async (name: string) => {
         const summary = await buildIndex(hnswSettings(ws.seeds, ws.index, graphDeltaMax), embedder);
         const index = await loadIndex(ws.index);
@@ -347,7 +369,8 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
 
       const first = await step('first');
       const linesBefore = lines();
-      const vectorsBefore = bytes(FILES.vectors);
+      const vectorsBefore = rows();
+      const largeFiles = [FILES.chunks, FILES.vectors].map(inode);
 
       // 1. A changed document: old labels emptied, new ones appended; every other line and row kept byte for byte.
       const changed = file('002');
@@ -361,7 +384,14 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       expect(second.summary.rebuilt).toBe(false);
       const linesAfter = lines();
       linesBefore.forEach((line, label) => expect(linesAfter[label]).toBe(oldLabels.has(label) ? '' : line));
-      expect(bytes(FILES.vectors).subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
+      expect(rows().subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
+      // Beside the graph, the changes are in small tails: chunks.jsonl and vectors.f32 are the first build's files.
+      expect(
+        [FILES.chunks, FILES.vectors].map((f) => inode(f) === largeFiles[[FILES.chunks, FILES.vectors].indexOf(f)]),
+      ).toEqual(graphDeltaMax === 0 ? [false, false] : [true, true]);
+      expect([has(FILES.chunksTail), has(FILES.vectorsTail)]).toEqual(
+        graphDeltaMax === 0 ? [false, false] : [true, true],
+      );
       const { graphLabels, unmarked } = second.index.manifest.hnsw!;
       if (graphDeltaMax === 0) expect([graphLabels, unmarked]).toEqual([second.index.manifest.labels, []]);
       else expect([graphLabels, unmarked]).toEqual([first.index.manifest.labels, [...oldLabels]]);
@@ -440,6 +470,24 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     writeFileSync(vectors, bytes);
     await expect(loadIndex(ws.index)).rejects.toThrow('vectors.f32 does not match its checksum');
   });
+
+  it.each([FILES.vectorsTail, FILES.chunksTail])(
+    'an update writes its changes beside the large files, checked like them: a damaged %s is refused',
+    async (tail) => {
+      const ws = workspace();
+      await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      const before = await loadIndex(ws.index);
+      const full = path.join(ws.seeds, file('002'));
+      writeFileSync(full, `${readFileSync(full, 'utf8')}\nA later paragraph about the quinceberry orchards.\n`);
+      await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      const damaged = path.join(liveBuildDir(ws.index)!, tail);
+      const bytes = readFileSync(damaged);
+      bytes[bytes.length - 7] = bytes[bytes.length - 7]! ^ 0x01;
+      writeFileSync(damaged, bytes);
+      await expect(loadIndex(ws.index)).rejects.toThrow(`${tail} does not match its checksum`);
+      await expect(loadIndex(ws.index, before)).rejects.toThrow(`${tail} does not match its checksum`);
+    },
+  );
 
   it('rebuilds the graph (embedding nothing) when only the search settings change: EXACT_SEARCH_MAX crossed, then HNSW_M', async () => {
     const ws = workspace();

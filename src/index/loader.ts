@@ -11,19 +11,33 @@ import { LexicalIndex } from './lexical.js';
 import { readManifest, type Manifest } from './manifest.js';
 import { messageOf } from '../paths.js';
 
-/** The files a reader loads whole: the vectors only for exact search (HNSW holds its own copy). */
-function loadedFiles(m: Manifest): string[] {
-  return [FILES.chunks, FILES.lexical, ...(m.hnsw ? [] : [FILES.vectors])];
+/** These files of a build, its tails only when it has them. */
+const TAILS: string[] = [FILES.chunksTail, FILES.vectorsTail];
+const inBuild = (m: Manifest, files: string[]) =>
+  files.filter((f) => !TAILS.includes(f) || m.checksums[f] !== undefined);
+const VECTOR_FILES = [FILES.vectors, FILES.vectorsTail];
+
+/**
+ * The files a reader loads whole: chunks.jsonl unless it is the replaced index's (shared), the
+ * vectors only for exact search (HNSW holds its own copy).
+ */
+function loadedFiles(m: Manifest, sharedBase: boolean): string[] {
+  const chunks = sharedBase ? [FILES.chunksTail] : [FILES.chunks, FILES.chunksTail];
+  return inBuild(m, [...chunks, FILES.lexical, ...(m.hnsw ? [] : VECTOR_FILES)]);
 }
 
-/** The files a reader checks without reading them whole: the graph, and the vectors when rows beside it are read. */
-function checkedFiles(m: Manifest): string[] {
-  if (!m.hnsw) return [];
-  return graphLabelsOf(m) < m.labels ? [FILES.hnsw, FILES.vectors] : [FILES.hnsw];
+/**
+ * The files a reader checks without reading them whole: the graph, the vectors when rows beside it
+ * are read, chunks.jsonl when it shares the replaced index's.
+ */
+function checkedFiles(m: Manifest, sharedBase: boolean): string[] {
+  const chunks = sharedBase ? [FILES.chunks] : [];
+  if (!m.hnsw) return chunks;
+  return inBuild(m, [...chunks, FILES.hnsw, ...(graphLabelsOf(m) < m.labels ? VECTOR_FILES : [])]);
 }
 
 /** What loadIndex looks at in the index a new one replaces. */
-type Replaced = Pick<IndexData, 'manifest' | 'dense'>;
+type Replaced = Pick<IndexData, 'manifest' | 'dense' | 'chunks'>;
 
 /** Labels in the graph file; the labels after it are searched exactly beside it (dense.ts GraphDelta). */
 const graphLabelsOf = (m: Manifest) => m.hnsw?.graphLabels ?? m.labels;
@@ -39,6 +53,7 @@ const graphLabelsOf = (m: Manifest) => m.hnsw?.graphLabels ?? m.labels;
 export async function loadIndex(dir: string, previous?: Replaced): Promise<StoredIndex> {
   const { build, manifest } = readManifest(dir);
   const contents = new Map<string, Buffer>();
+  const base = sharedBase(manifest, previous);
   const present = (file: string) => {
     const full = path.join(build, file);
     if (!existsSync(full)) throw corruptError(dir, `${file} is missing`);
@@ -49,18 +64,18 @@ export async function loadIndex(dir: string, previous?: Replaced): Promise<Store
   };
   // The graph first (checked: a stat while sealed, see seals.ts), read on a native thread while this
   // one reads and parses the other files.
-  for (const file of checkedFiles(manifest)) check(file, await sealedSha256(present(file)));
+  for (const file of checkedFiles(manifest, base !== undefined)) check(file, await sealedSha256(present(file)));
   const shared = sharedGraph(manifest, previous);
   const reading = manifest.hnsw && !shared ? readGraph(dir, path.join(build, FILES.hnsw), manifest.dim) : undefined;
   reading?.catch(() => {}); // awaited below
   // Read once, checked against its checksum (a stat when its seal vouches for it).
-  for (const file of loadedFiles(manifest)) {
+  for (const file of loadedFiles(manifest, base !== undefined)) {
     const { data, sha256 } = readSealed(present(file));
     check(file, sha256);
     contents.set(file, data);
   }
   const added = manifest.hnsw ? addedRows(dir, build, manifest) : undefined;
-  const text = textParts(dir, manifest, contents);
+  const text = textParts(dir, manifest, contents, base);
   const hnsw = shared ?? (await reading);
   const index = assemble(dir, build, manifest, contents, text, hnsw, added);
   // Last, once everything is checked: a shared graph is the live index's until the swap.
@@ -91,21 +106,45 @@ function sharedGraph(manifest: Manifest, previous: Replaced | undefined): Hnsw |
   return same ? previous.dense.hnsw : undefined;
 }
 
-/** The vector rows of the labels after the graph's (read from the end of vectors.f32, checked whole above). */
+/**
+ * The replaced index's chunks.jsonl, parsed, when the new build's is the same file content (an
+ * update that wrote only a tail): its bytes are shared rather than read and parsed again.
+ */
+function sharedBase(manifest: Manifest, previous: Replaced | undefined): ChunkStore | undefined {
+  if (!(previous?.chunks instanceof ChunkStore)) return undefined;
+  const same = previous.manifest.checksums[FILES.chunks] === manifest.checksums[FILES.chunks];
+  return same ? previous.chunks.base() : undefined;
+}
+
+/**
+ * The vector rows of the labels after the graph's: the end of vectors.f32 and its tail, read where
+ * they are (both checked whole above).
+ */
 function addedRows(dir: string, build: string, manifest: Manifest): Float32Array {
-  const file = path.join(build, FILES.vectors);
   const rowBytes = manifest.dim * 4;
-  if (statSync(file).size !== manifest.labels * rowBytes)
+  const files = inBuild(manifest, VECTOR_FILES).map((f) => path.join(build, f));
+  const sizes = files.map((f) => statSync(f).size);
+  if (sizes.reduce((a, b) => a + b, 0) !== manifest.labels * rowBytes)
     throw corruptError(dir, `expected ${manifest.labels} vectors of dimension ${manifest.dim}`);
-  const first = graphLabelsOf(manifest);
-  const bytes = Buffer.alloc(Math.max(0, manifest.labels - first) * rowBytes);
+  const first = graphLabelsOf(manifest) * rowBytes;
+  const bytes = Buffer.alloc(Math.max(0, manifest.labels * rowBytes - first));
+  let start = 0; // of the file in the rows of all
+  files.forEach((file, i) => {
+    const from = Math.max(first, start);
+    const to = start + sizes[i]!;
+    if (from < to) readRange(file, bytes, from - first, from - start, to - from);
+    start = to;
+  });
+  return floatRows(bytes);
+}
+
+function readRange(file: string, into: Buffer, at: number, position: number, length: number): void {
   const fd = openSync(file, 'r');
   try {
-    readSync(fd, bytes, 0, bytes.length, first * rowBytes);
+    readSync(fd, into, at, length, position);
   } finally {
     closeSync(fd);
   }
-  return floatRows(bytes);
 }
 
 /** chunks.jsonl and lexical.bin, parsed and checked for shape. */
@@ -113,11 +152,14 @@ function textParts(
   dir: string,
   manifest: Manifest,
   contents: Map<string, Buffer>,
+  sharedBase: ChunkStore | undefined,
 ): Pick<StoredIndex, 'chunks' | 'lexical'> {
   const corrupt = (why: string) => corruptError(dir, why);
   let chunks: ChunkStore;
   try {
-    chunks = ChunkStore.parse(contents.get(FILES.chunks)!);
+    chunks = sharedBase ?? ChunkStore.parse(contents.get(FILES.chunks)!);
+    const tail = contents.get(FILES.chunksTail);
+    if (tail) chunks = chunks.withTail(tail, manifest.labels);
   } catch (err) {
     throw corrupt(`chunks.jsonl unreadable: ${messageOf(err)}`);
   }
@@ -165,7 +207,8 @@ function assemble(
     const live = (label: number) => chunks.has(label);
     dense = new HnswIndex(hnsw, manifest.hnsw!.efSearch, { first, vectors: added!, dim: manifest.dim, live });
   } else {
-    const raw = contents.get(FILES.vectors)!;
+    const tail = contents.get(FILES.vectorsTail);
+    const raw = tail ? Buffer.concat([contents.get(FILES.vectors)!, tail]) : contents.get(FILES.vectors)!;
     if (raw.byteLength !== manifest.labels * manifest.dim * 4)
       throw corrupt(`expected ${manifest.labels} vectors of dimension ${manifest.dim}`);
     const vectors = floatRows(raw);
