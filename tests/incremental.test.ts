@@ -18,6 +18,7 @@ import { buildIndex } from '../src/index/build.js';
 import { planChanges } from '../src/index/changes.js';
 import type { StoredIndex as IndexData } from '../src/index/indexData.js';
 import { ChunkStore } from '../src/index/chunkStore.js';
+import { LexicalIndex } from '../src/index/lexical.js';
 import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
 import { Retriever } from '../src/retrieval/search.js';
@@ -50,6 +51,11 @@ function workspace() {
 }
 
 const file = (prefix: string) => files.find((f) => f.startsWith(prefix))!;
+/** Adds a paragraph to the workspace's document starting with `prefix`. */
+function appendTo(ws: { seeds: string }, prefix: string, text: string): void {
+  const full = path.join(ws.seeds, file(prefix));
+  writeFileSync(full, `${readFileSync(full, 'utf8')}\n${text}\n`);
+}
 
 /** The stored vectors of one document, concatenated. */
 function vectorsOf(index: IndexData, doc: string): Float32Array {
@@ -488,6 +494,46 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       await expect(loadIndex(ws.index, before)).rejects.toThrow(`${tail} does not match its checksum`);
     },
   );
+
+  it('the postings of updates are lexical.bin with the tail’s passages: as if built from scratch, opened fresh or from the index each replaces', async () => {
+    const ws = workspace();
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    let replaced = await loadIndex(ws.index);
+    const lexicalBin = () => statSync(path.join(liveBuildDir(ws.index)!, FILES.lexical)).ino;
+    const inode = lexicalBin();
+    const scratch = (index: IndexData) =>
+      LexicalIndex.build(
+        [...index.chunks.entries()].map(([label, c]) => ({ label, text: c.text, title: c.title })),
+        index.manifest.labels,
+      ).serialize();
+    const changes = [
+      () => appendTo(ws, '002', 'A later paragraph about the quinceberry orchards.'),
+      () => rmSync(path.join(ws.seeds, file('003'))),
+      () =>
+        writeFileSync(
+          path.join(ws.seeds, 'zz_new.txt'),
+          'The lighthouse keepers of the Caspian coast.\n\nThey kept the lamps burning through the winter storms.\n',
+        ),
+    ];
+    for (const [step, change] of changes.entries()) {
+      change();
+      const { rebuilt } = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      expect([step, rebuilt, lexicalBin()]).toEqual([step, false, inode]); // left as it was: the tail holds the changes
+      const fresh = await loadIndex(ws.index);
+      const shared = await loadIndex(ws.index, replaced);
+      expect(fresh.lexical.serialize().equals(scratch(fresh))).toBe(true);
+      expect(shared.lexical.serialize().equals(scratch(fresh))).toBe(true);
+      expect(shared.lexical.query('quinceberry orchards', 3)).toEqual(fresh.lexical.query('quinceberry orchards', 3));
+      replaced = shared;
+    }
+    // Folded: a tail past graphDeltaMax goes into new chunks.jsonl and lexical.bin (the same postings).
+    appendTo(ws, '000', 'A paragraph about the harbour of Baku.');
+    await buildIndex(hnswSettings(ws.seeds, ws.index, 0), embedder);
+    expect(existsSync(path.join(liveBuildDir(ws.index)!, FILES.chunksTail))).toBe(false);
+    expect(lexicalBin()).not.toBe(inode);
+    const folded = await loadIndex(ws.index, replaced);
+    expect(folded.lexical.serialize().equals(scratch(folded))).toBe(true);
+  });
 
   it('rebuilds the graph (embedding nothing) when only the search settings change: EXACT_SEARCH_MAX crossed, then HNSW_M', async () => {
     const ws = workspace();

@@ -71,6 +71,11 @@ export class ChunkStore {
     return this.tail.size === 0 ? this : new ChunkStore(this.buf, this.offsets);
   }
 
+  /** The tail's lines by label (empty: deleted). */
+  tailLines(): ReadonlyMap<number, Buffer> {
+    return this.tail;
+  }
+
   /** Labels of the base file. */
   get baseLabels(): number {
     return this.offsets.length - 1;

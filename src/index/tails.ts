@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { bytesOf, type PreviousFiles } from './buildParts.js';
 import { appendedCopy, knowsHash, rememberHashOf } from './appendable.js';
+import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
+import { LexicalIndex, type LexicalChunk } from './lexical.js';
 import { FILES, floatRows } from './layout.js';
 import { sealedSha256 } from './seals.js';
 import type { BuildWriter } from './writer.js';
@@ -9,8 +11,9 @@ import type { BuildWriter } from './writer.js';
 /*
  * An update leaves chunks.jsonl and vectors.f32 as they were (hard links) and writes what changed
  * beside them: chunks-tail.jsonl (the changed and added lines, chunkStore.ts) and vectors-tail.f32
- * (the rows added since vectors.f32 was written). At 1,000,000 passages that is a few MB written
- * for one document instead of 2.1 GB copied, rewritten and read again. Once a tail holds more than
+ * (the rows added since vectors.f32 was written); lexical.bin keeps the postings of chunks.jsonl
+ * alone. At 1,000,000 passages that is a few MB written for one document instead of 2.3 GB
+ * copied, rewritten and read again. Once a tail holds more than
  * `tailMax` labels (graphDeltaMax, as for the graph) an update folds it into a new whole file.
  * Tails are data files like the others: checksummed in the manifest, checked before use.
  */
@@ -42,6 +45,12 @@ function previousTailLines(previous: PreviousFiles): ReadonlyMap<number, Buffer>
   return ChunkStore.parseTail(previous.read(FILES.chunksTail), previous.manifest.labels);
 }
 
+/** The lines an update leaves beside chunks.jsonl, and whether they are folded into a new one instead. */
+export interface ChunkTail {
+  lines: ReadonlyMap<number, string | Buffer>;
+  folded: boolean;
+}
+
 /**
  * chunks.jsonl and its tail: `replaced` lines (emptied or rewritten) and `appended` ones (labels
  * after the previous build's) written into the tail, the base kept; folded into one new
@@ -52,19 +61,52 @@ export function writeChunks(
   previous: PreviousFiles,
   { replaced, appended, tailMax }: { replaced: Map<number, string>; appended: string[]; tailMax: number },
   all: () => ChunkStore,
-): void {
+): ChunkTail {
+  const lines = new Map<number, string | Buffer>(previousTailLines(previous));
   if (replaced.size === 0 && appended.length === 0) {
     previous.reuseIn(writer, FILES.chunks);
     if (hasFile(previous, FILES.chunksTail)) previous.reuseIn(writer, FILES.chunksTail);
-    return;
+    return { lines, folded: false };
   }
-  const lines = new Map<number, string | Buffer>(previousTailLines(previous));
   for (const [label, line] of replaced) lines.set(label, line);
   appended.forEach((line, i) => lines.set(previous.manifest.labels + i, line));
-  if (lines.size <= tailMax) {
-    previous.reuseIn(writer, FILES.chunks);
-    writer.put(FILES.chunksTail, ChunkStore.serializeTail(lines));
-  } else writer.put(FILES.chunks, all().rewrite(replaced, appended));
+  if (lines.size > tailMax) {
+    writer.put(FILES.chunks, all().rewrite(replaced, appended));
+    return { lines, folded: true };
+  }
+  previous.reuseIn(writer, FILES.chunks);
+  writer.put(FILES.chunksTail, ChunkStore.serializeTail(lines));
+  return { lines, folded: false };
+}
+
+/**
+ * lexical.bin holds the postings of chunks.jsonl alone: the tail's passages are indexed by the
+ * reader (loader.ts, a few thousand at most), so an update leaves it as it is (at 1,000,000
+ * passages 231 MB read, merged and written again for one document). Written anew when the chunks
+ * are folded: the previous postings with the tail's lines in place of their labels' postings.
+ */
+export function writeLexical(writer: BuildWriter, previous: PreviousFiles, tail: ChunkTail, labels: number): void {
+  if (!tail.folded) {
+    previous.reuseIn(writer, FILES.lexical);
+    return;
+  }
+  const base = LexicalIndex.deserialize(previous.read(FILES.lexical));
+  writer.put(FILES.lexical, withLines(base, tail.lines, labels).serialize());
+}
+
+/** `lexical` with the postings of these labels replaced by their chunk lines' (none for an empty line). */
+export function withLines(
+  lexical: LexicalIndex,
+  lines: ReadonlyMap<number, string | Buffer>,
+  labels: number,
+): LexicalIndex {
+  const added: LexicalChunk[] = [];
+  for (const [label, line] of lines) {
+    if (line.length === 0) continue;
+    const { text, title } = JSON.parse(line.toString()) as Chunk;
+    added.push({ label, text, title });
+  }
+  return lexical.update(lines.keys(), added, labels);
 }
 
 /**

@@ -20,8 +20,7 @@ import { emptyHnsw, ExactIndex, HnswIndex, markDeleted, type DenseIndex, type Hn
 import { documentNames } from './examples.js';
 import { fullBuild } from './fullBuild.js';
 import { FILES, IndexError } from './layout.js';
-import { previousChunks, previousVectors, writeChunks, writeVectors } from './tails.js';
-import { LexicalIndex } from './lexical.js';
+import { previousChunks, previousVectors, writeChunks, writeLexical, writeVectors } from './tails.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { sealedSha256 } from './seals.js';
 import type { BuildWriter } from './writer.js';
@@ -80,11 +79,11 @@ export async function updateBuild(
   const plan = planGraph(previous.manifest, change, deltaMax);
   const reading = plan.kind === 'merge' ? readGraph(previous, input.embedder.dim, change.labels) : undefined;
   reading?.catch(() => {}); // awaited below, after the writes
-  writeChunks(writer, previous, { ...chunkLines(change), tailMax: deltaMax }, chunks);
+  const tail = writeChunks(writer, previous, { ...chunkLines(change), tailMax: deltaMax }, chunks);
   const dim = input.embedder.dim;
   const vectors = await writeVectors(writer, previous, { fresh: input.freshVectors, dim, tailMax: deltaMax });
   const { hnsw, graph } = await updateGraph(writer, input, change, vectors, { plan, reading }, () =>
-    writeLexical(writer, previous, change),
+    writeLexical(writer, previous, tail, change.labels),
   );
   const dense = graph ?? (() => new ExactIndex(vectors(), input.embedder.dim, change.isLive));
   const calibration = await recalibrate(input.embedder, previous.manifest.calibration, change, dense);
@@ -170,18 +169,6 @@ export async function prepareUpdate(indexDir: string): Promise<void> {
   const checksum = live.manifest.checksums[FILES.vectors];
   const file = path.join(live.build, FILES.vectors);
   if (checksum && !knowsHash(checksum) && existsSync(file)) await rememberHash(file);
-}
-
-/** lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in. */
-function writeLexical(writer: BuildWriter, previous: PreviousFiles, change: LabelChanges): void {
-  const changed = [...change.relabelled, ...change.added];
-  if (change.deleted.length === 0 && changed.length === 0) {
-    previous.reuseIn(writer, FILES.lexical);
-    return;
-  }
-  const lexical = LexicalIndex.deserialize(previous.read(FILES.lexical));
-  const postings = changed.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title }));
-  writer.put(FILES.lexical, lexical.update(change.deleted, postings, change.labels).serialize());
 }
 
 type Graph = NonNullable<Manifest['hnsw']>;
