@@ -11,6 +11,7 @@ import { buildSettings, readLimits } from './index/settings.js';
 import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
 import { ownQuestions, replyShares, type ReplyShares } from './retrieval/health.js';
+import { LexicalThread } from './retrieval/lexicalThread.js';
 import { quotedFirst, Retriever, type Answer, type SearchMode } from './retrieval/search.js';
 import { BuildWorker, type Builder } from './storage/builder.js';
 import { openStorage, type Storage } from './storage/storage.js';
@@ -51,6 +52,8 @@ export class Engine {
     private readonly builder: Builder,
     /** The engine's own build worker (none when the builder was given). */
     private readonly worker: BuildWorker | undefined,
+    /** Where BM25 runs beside the vector search, for every index this engine serves. */
+    private readonly lexicalThread: LexicalThread,
   ) {
     // Replicas sharing a database switch to the generations other processes build.
     this.stopFollowing = storage.index.follow(
@@ -66,9 +69,10 @@ export class Engine {
       // The index is read (its graph on a native thread) while the model loads.
       const model = parts.embedder ? Promise.resolve(parts.embedder) : loadEmbedder(embedderOptions(config));
       const { index, embedder } = await openOrBuild(config, storage.index, model, onProgress);
-      const retriever = new Retriever(index, embedder, retrievalSettings(config));
+      const lexicalThread = new LexicalThread();
+      const retriever = new Retriever(index, embedder, retrievalSettings(config), lexicalThread);
       const worker = parts.builder ? undefined : new BuildWorker();
-      return new Engine(config, storage, embedder, retriever, parts.builder ?? worker!.build, worker);
+      return new Engine(config, storage, embedder, retriever, parts.builder ?? worker!.build, worker, lexicalThread);
     } catch (err) {
       await storage.close();
       throw err;
@@ -77,7 +81,7 @@ export class Engine {
 
   /** Answers from `index` from now on (questions in flight finish on the one they started with). */
   private use(index: IndexData): void {
-    this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config));
+    this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config), this.lexicalThread);
   }
 
   /**
@@ -91,6 +95,7 @@ export class Engine {
   /** Stops following other processes' builds, ends the build worker and closes the storage (database connections, if any). */
   async close(): Promise<void> {
     this.stopFollowing();
+    await this.lexicalThread.close();
     await this.worker?.close();
     await this.storage.close();
   }

@@ -4,6 +4,7 @@
  * tests/fixtures/eval/asked.jsonl (written from the seeds), with two models of different score
  * scales and no setting changed.
  */
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { consoleChat } from '../src/cli/chat.js';
@@ -12,6 +13,7 @@ import type { Engine } from '../src/engine.js';
 import { renderPlain } from '../src/replies/plain.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { questionParts } from '../src/text/asked.js';
+import { useSynonyms } from '../src/text/synonyms.js';
 import type { Calibration } from '../src/index/calibration.js';
 import { describeCalibration, gateWarnings } from '../src/replies/gate.js';
 import { readQuestions, score } from '../src/retrieval/evaluate.js';
@@ -121,6 +123,31 @@ describe('questions about what the documents name but do not say are declined', 
     ]) {
       for (const engine of [plain, squeezed]) expect([q, (await engine.ask(q)).answered]).toEqual([q, false]);
     }
+  });
+
+  it('synonyms make no off-topic probe answered and no question about what the documents do not say sure', async () => {
+    const probes = readFileSync(fileURLToPath(new URL('../src/index/offtopic.tsv', import.meta.url)), 'utf8')
+      .split('\n')
+      .filter((line) => line.startsWith('en\t'))
+      .map((line) => line.slice(3));
+    const unanswerable = QUESTIONS.filter((item) => item.gold.length === 0 && item.lang === 'en').map((item) => item.q);
+    const decisions = async () => {
+      const out: string[] = [];
+      for (const q of [...probes, ...unanswerable]) out.push(decisionOf(await plain.ask(q)));
+      return out;
+    };
+    const withSynonyms = await decisions();
+    useSynonyms(false);
+    const without = await decisions().finally(() => useSynonyms(true));
+    const count = (ds: string[], from: number, to: number, kinds: string[]) =>
+      ds.slice(from, to).filter((d) => kinds.includes(d)).length;
+    const all = probes.length + unanswerable.length;
+    expect(count(withSynonyms, 0, probes.length, ['sure', 'unsure'])).toBeLessThanOrEqual(
+      count(without, 0, probes.length, ['sure', 'unsure']),
+    );
+    expect(count(withSynonyms, probes.length, all, ['sure'])).toBeLessThanOrEqual(
+      count(without, probes.length, all, ['sure']),
+    );
   });
 
   it('the same questions about the same subjects that the documents do answer are answered', async () => {

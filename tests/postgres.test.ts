@@ -246,7 +246,7 @@ describe('builds in PostgreSQL', () => {
 });
 
 describe('lexical search in PostgreSQL', () => {
-  it('scores BM25 in SQL as the file store does (word forms, close spellings, unknown words, rarity), no postings in the reader, and follows a re-index', async () => {
+  it('scores BM25 in SQL as the file store does (word forms, synonyms, close spellings, unknown words, rarity), no postings in the reader, and follows a re-index', async () => {
     const db = await database();
     const seeds = seedsCopy();
     const work = tempDir();
@@ -267,6 +267,8 @@ describe('lexical search in PostgreSQL', () => {
       'Azerbaijanis deported',
       'zebra quartet lighthouse',
       '5,000 houses',
+      // English synonyms (synonyms.ts): "region" for "districts", "damage" for "harm", chosen alike by both stores.
+      'Which districts suffered harm?',
     ];
     const compare = async () => {
       expect((await runCli('index.ts', [], env, work)).code).toBe(0);

@@ -2,6 +2,8 @@ import { pageAt, paragraphAt, partAt, type Chunk } from '../chunks/chunk.js';
 import { sentenceSpans } from '../text/sentences.js';
 import { dot, HnswIndex, type Neighbours } from '../index/dense.js';
 import type { IndexData, LexicalSearch } from '../index/indexData.js';
+import { LexicalIndex } from '../index/lexical.js';
+import type { LexicalThread } from './lexicalThread.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { questionParts } from '../text/asked.js';
 import { PartSupport } from './support.js';
@@ -74,7 +76,10 @@ export class Retriever {
     readonly index: IndexData,
     private readonly embedder: Embedder,
     private readonly settings: RetrievalSettings,
+    /** Where BM25 runs beside the vector search (see lexicalThread.ts); unset: before it, here. */
+    private readonly lexicalThread?: LexicalThread,
   ) {
+    if (index.lexical instanceof LexicalIndex) lexicalThread?.serve(index.lexical);
     if (settings.efSearch && index.dense instanceof HnswIndex) index.dense.setEfSearch(settings.efSearch);
     this.denseGate = settings.denseThreshold ?? index.manifest.calibration?.dense ?? UNCALIBRATED_GATE;
   }
@@ -137,6 +142,7 @@ export class Retriever {
     const hedged = answered && !hits.some((h) => h.relevant);
     const answer: Answer = { question: asked, answered, hedged, hits, focus: { text: question, vector: q } };
     await this.describe(answer, 0, described);
+    if (lexical instanceof LexicalIndex) this.lexicalThread?.warm(lexical);
     return answer;
   }
 
@@ -145,13 +151,15 @@ export class Retriever {
    * each one's cosine when the vector side found it, and the best fused score possible.
    */
   private async candidates(question: string, embedding: Promise<Float32Array>, mode: SearchMode) {
-    const { chunks, dense, lexical } = this.index;
-    // The model runs outside the main thread: BM25 meanwhile.
-    const lexicalHits = mode === 'dense' ? [] : (await lexical.query(question, CANDIDATES)).labels;
+    const { chunks, dense } = this.index;
+    // BM25 first: on the lexical thread it runs beside the model call and the vector search; else
+    // here, while the model (which runs outside the main thread) embeds the question.
+    const lexicalHits = mode === 'dense' ? undefined : this.lexicalQuery(question);
     const q = await embedding;
     const denseHits: Neighbours = mode === 'lexical' ? { labels: [], sims: [] } : await dense.nearest(q, CANDIDATES);
+    const lexicalLabels = lexicalHits ? (await lexicalHits()).labels : [];
     const similarityOf = new Map(denseHits.labels.map((label, i) => [label, denseHits.sims[i]!]));
-    const lists = [denseHits.labels, lexicalHits].filter((l) => mode === 'hybrid' || l.length > 0);
+    const lists = [denseHits.labels, lexicalLabels].filter((l) => mode === 'hybrid' || l.length > 0);
     const fused = new Map<number, number>();
     for (const list of lists)
       list.forEach((label, rank) => fused.set(label, (fused.get(label) ?? 0) + 1 / (RRF_K + rank + 1)));
@@ -162,6 +170,16 @@ export class Retriever {
     const passages = new Map<number, { label: number; score: number; chunk: Chunk }>();
     labels.forEach((label, i) => found[i] && passages.set(label, { label, score: fused.get(label)!, chunk: found[i] }));
     return { passages, similarityOf, best: lists.length / (RRF_K + 1) };
+  }
+
+  /** BM25's candidates, started now (on the lexical thread when there is one and it holds this index); read by calling. */
+  private lexicalQuery(question: string): () => ReturnType<LexicalSearch['query']> {
+    const { lexical } = this.index;
+    if (this.lexicalThread && lexical instanceof LexicalIndex)
+      return this.lexicalThread.query(lexical, question, CANDIDATES);
+    const result = lexical.query(question, CANDIDATES);
+    if (result instanceof Promise) result.catch(() => {}); // awaited after the vector search
+    return () => result;
   }
 
   /** How a question's passages are judged: `relevant` (quoted as sure) and `about` (quoted under the hedge line). */

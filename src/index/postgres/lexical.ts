@@ -11,6 +11,7 @@ import {
   spellingDistance,
   spellsClose,
 } from '../lexical.js';
+import { affordableSynonyms, questionSynonyms, SYNONYM_WEIGHT } from '../../text/synonyms.js';
 
 /** Term rows a reader of generation $1 sees (as VISIBLE for passages). */
 const VISIBLE_TERM = 't.born <= $1 AND (t.died IS NULL OR t.died > $1)';
@@ -54,7 +55,8 @@ export class PgLexical implements LexicalSearch {
 
   /** Fetches what coverage, idf and unknownTerms need about the question's words (one query for those not cached). */
   async prepare(question: string): Promise<void> {
-    const missing = questionTerms(question).filter((t) => !this.cache.has(t));
+    const synonyms = [...questionSynonyms(question).values()].flat();
+    const missing = [...new Set(questionTerms(question).concat(synonyms))].filter((t) => !this.cache.has(t));
     if (missing.length === 0) return;
     const distances = missing.map((word) => (word.length > LEVENSHTEIN_MAX ? -1 : (spellingDistance(word) ?? -1)));
     const { rows } = await this.db.query<{
@@ -99,8 +101,9 @@ export class PgLexical implements LexicalSearch {
   /** Every posting of every word read and summed (questions of more than MAX_READ_WORDS words). */
   private async scoredInFull(question: string, limit: number): Promise<{ labels: number[]; scores: number[] }> {
     const [termsOf, words, weights]: [string[], number[], number[]] = [[], [], []];
+    const synonyms = this.synonymMatches(question);
     questionTerms(question).forEach((word, i) => {
-      for (const m of this.stats(word).matches) {
+      for (const m of this.matchesOf(word, synonyms)) {
         termsOf.push(m.term);
         words.push(i);
         weights.push(m.weight * bm25Idf(this.totals.passages, m.df));
@@ -128,8 +131,9 @@ export class PgLexical implements LexicalSearch {
 
   /** The question's words with the terms they match, weighted (match weight times idf), the highest bound first. */
   private rankedWords(question: string): QueryWord[] {
+    const synonyms = this.synonymMatches(question);
     const words = questionTerms(question).flatMap((word) => {
-      const matches = this.stats(word).matches;
+      const matches = this.matchesOf(word, synonyms);
       if (matches.length === 0) return [];
       const weights = matches.map((m) => m.weight * bm25Idf(this.totals.passages, m.df));
       return [
@@ -189,6 +193,31 @@ export class PgLexical implements LexicalSearch {
     const scores = hits.map((r) => r.score!);
     const kth = scores.length >= limit ? scores[limit - 1]! : 0;
     return { labels, scores, bar: Math.max(bar, rows[0]?.bar ?? 0, kth) };
+  }
+
+  /** A question word's matches as LexicalIndex.expand orders them: itself, its synonyms read, close spellings. */
+  private matchesOf(word: string, synonyms: Map<string, WordStats['matches']>): WordStats['matches'] {
+    const matches = this.stats(word).matches;
+    const exact = matches.filter((m) => m.term === word);
+    const read = synonyms.get(word) ?? [];
+    const close = matches.filter((m) => m.term !== word && !read.some((r) => r.term === m.term));
+    return [...exact, ...read, ...close];
+  }
+
+  /** Per question word, the synonyms BM25 reads (found in this generation; `affordableSynonyms`, as the file store). */
+  private synonymMatches(question: string): Map<string, WordStats['matches']> {
+    const found: { word: string; term: string; df: number }[] = [];
+    for (const [word, synonyms] of questionSynonyms(question))
+      for (const term of synonyms) {
+        const exact = this.stats(term).matches.find((m) => m.term === term);
+        if (exact) found.push({ word, term, df: exact.df });
+      }
+    const out = new Map<string, WordStats['matches']>();
+    if (found.length === 0) return out;
+    const own = sum(questionTerms(question).map((w) => this.stats(w).matches.find((m) => m.term === w)?.df ?? 0));
+    for (const { word, term, df } of affordableSynonyms(found, own))
+      out.set(word, [...(out.get(word) ?? []), { term, weight: SYNONYM_WEIGHT, df }]);
+    return out;
   }
 
   idf(term: string): number {
