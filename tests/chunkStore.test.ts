@@ -21,3 +21,49 @@ describe('ChunkStore.rewrite', () => {
     expect(() => store.rewrite(new Map([[5, '']]), [])).toThrow('label 5');
   });
 });
+
+describe('ChunkStore with a tail', () => {
+  const base = ChunkStore.parse(ChunkStore.serialize(['{"a":0}', '{"a":1}', '{"a":2}']));
+  const tail = ChunkStore.serializeTail(
+    new Map([
+      [4, '{"a":4}'],
+      [1, ''],
+      [3, '{"a":3}'],
+      [0, '{"a":"zero"}'],
+    ]),
+  );
+
+  it('reads the tail over the base: changed, emptied and added labels', () => {
+    const store = base.withTail(tail, 5);
+    expect(store.labels).toBe(5);
+    expect(store.baseLabels).toBe(3);
+    expect([...store.entries()].map(([l, c]) => [l, (c as unknown as { a: unknown }).a])).toEqual([
+      [0, 'zero'],
+      [2, 2],
+      [3, 3],
+      [4, 4],
+    ]);
+    expect([store.has(1), store.has(5), store.liveCount()]).toEqual([false, false, 4]);
+    expect(store.base().labels).toBe(3); // what a replacing index shares: the same bytes, no tail
+  });
+
+  it('folds into one file equal to its lines written out, with more lines replaced and appended', () => {
+    const store = base.withTail(tail, 5);
+    const folded = ChunkStore.parse(store.rewrite(new Map([[3, '']]), ['{"a":5}']));
+    expect(folded.labels).toBe(6);
+    expect(Array.from({ length: 6 }, (_, l) => folded.raw(l).toString())).toEqual([
+      '{"a":"zero"}',
+      '',
+      '{"a":2}',
+      '',
+      '{"a":4}',
+      '{"a":5}',
+    ]);
+  });
+
+  it('refuses a tail with a bad label, a malformed line, or without a line for each label after the base', () => {
+    expect(() => base.withTail(tail, 4)).toThrow('bad label');
+    expect(() => base.withTail(Buffer.from('x{"a":1}\n'), 3)).toThrow('malformed');
+    expect(() => base.withTail(ChunkStore.serializeTail(new Map([[4, '{}']])), 5)).toThrow('lacks label 3');
+  });
+});

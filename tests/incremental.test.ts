@@ -1,4 +1,14 @@
-import { cpSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { chunkDocument } from '../src/chunks/chunk.js';
@@ -7,6 +17,8 @@ import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
 import { planChanges } from '../src/index/changes.js';
 import type { StoredIndex as IndexData } from '../src/index/indexData.js';
+import { ChunkStore } from '../src/index/chunkStore.js';
+import { LexicalIndex } from '../src/index/lexical.js';
 import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
 import { Retriever } from '../src/retrieval/search.js';
@@ -39,6 +51,11 @@ function workspace() {
 }
 
 const file = (prefix: string) => files.find((f) => f.startsWith(prefix))!;
+/** Adds a paragraph to the workspace's document starting with `prefix`. */
+function appendTo(ws: { seeds: string }, prefix: string, text: string): void {
+  const full = path.join(ws.seeds, file(prefix));
+  writeFileSync(full, `${readFileSync(full, 'utf8')}\n${text}\n`);
+}
 
 /** The stored vectors of one document, concatenated. */
 function vectorsOf(index: IndexData, doc: string): Float32Array {
@@ -322,7 +339,18 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       ];
       const bytes = (f: string) => readFileSync(path.join(liveDir(), f));
       const liveDir = () => liveBuildDir(ws.index)!;
-      const lines = () => bytes(FILES.chunks).toString('utf8').split('\n').slice(0, -1);
+      const has = (f: string) => existsSync(path.join(liveDir(), f));
+      /** Every label's line: chunks.jsonl with its tail over it. */
+      const lines = () => {
+        const base = ChunkStore.parse(bytes(FILES.chunks));
+        const store = has(FILES.chunksTail) ? base.withTail(bytes(FILES.chunksTail), tailLabels()) : base;
+        return Array.from({ length: store.labels }, (_, l) => store.raw(l).toString('utf8'));
+      };
+      const tailLabels = () => (JSON.parse(bytes(FILES.manifest).toString('utf8')) as { labels: number }).labels;
+      /** Every label's vector row: vectors.f32 and its tail. */
+      const rows = () =>
+        Buffer.concat([bytes(FILES.vectors), ...(has(FILES.vectorsTail) ? [bytes(FILES.vectorsTail)] : [])]);
+      const inode = (f: string) => statSync(path.join(liveDir(), f)).ino;
       const step = async (name: string) => {
         const summary = await buildIndex(hnswSettings(ws.seeds, ws.index, graphDeltaMax), embedder);
         const index = await loadIndex(ws.index);
@@ -347,7 +375,8 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
 
       const first = await step('first');
       const linesBefore = lines();
-      const vectorsBefore = bytes(FILES.vectors);
+      const vectorsBefore = rows();
+      const largeFiles = [FILES.chunks, FILES.vectors].map(inode);
 
       // 1. A changed document: old labels emptied, new ones appended; every other line and row kept byte for byte.
       const changed = file('002');
@@ -361,7 +390,14 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       expect(second.summary.rebuilt).toBe(false);
       const linesAfter = lines();
       linesBefore.forEach((line, label) => expect(linesAfter[label]).toBe(oldLabels.has(label) ? '' : line));
-      expect(bytes(FILES.vectors).subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
+      expect(rows().subarray(0, vectorsBefore.length).equals(vectorsBefore)).toBe(true);
+      // Beside the graph, the changes are in small tails: chunks.jsonl and vectors.f32 are the first build's files.
+      expect(
+        [FILES.chunks, FILES.vectors].map((f) => inode(f) === largeFiles[[FILES.chunks, FILES.vectors].indexOf(f)]),
+      ).toEqual(graphDeltaMax === 0 ? [false, false] : [true, true]);
+      expect([has(FILES.chunksTail), has(FILES.vectorsTail)]).toEqual(
+        graphDeltaMax === 0 ? [false, false] : [true, true],
+      );
       const { graphLabels, unmarked } = second.index.manifest.hnsw!;
       if (graphDeltaMax === 0) expect([graphLabels, unmarked]).toEqual([second.index.manifest.labels, []]);
       else expect([graphLabels, unmarked]).toEqual([first.index.manifest.labels, [...oldLabels]]);
@@ -439,6 +475,64 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     bytes[bytes.length - 7] = bytes[bytes.length - 7]! ^ 0xff;
     writeFileSync(vectors, bytes);
     await expect(loadIndex(ws.index)).rejects.toThrow('vectors.f32 does not match its checksum');
+  });
+
+  it.each([FILES.vectorsTail, FILES.chunksTail])(
+    'an update writes its changes beside the large files, checked like them: a damaged %s is refused',
+    async (tail) => {
+      const ws = workspace();
+      await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      const before = await loadIndex(ws.index);
+      const full = path.join(ws.seeds, file('002'));
+      writeFileSync(full, `${readFileSync(full, 'utf8')}\nA later paragraph about the quinceberry orchards.\n`);
+      await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      const damaged = path.join(liveBuildDir(ws.index)!, tail);
+      const bytes = readFileSync(damaged);
+      bytes[bytes.length - 7] = bytes[bytes.length - 7]! ^ 0x01;
+      writeFileSync(damaged, bytes);
+      await expect(loadIndex(ws.index)).rejects.toThrow(`${tail} does not match its checksum`);
+      await expect(loadIndex(ws.index, before)).rejects.toThrow(`${tail} does not match its checksum`);
+    },
+  );
+
+  it('the postings of updates are lexical.bin with the tail’s passages: as if built from scratch, opened fresh or from the index each replaces', async () => {
+    const ws = workspace();
+    await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+    let replaced = await loadIndex(ws.index);
+    const lexicalBin = () => statSync(path.join(liveBuildDir(ws.index)!, FILES.lexical)).ino;
+    const inode = lexicalBin();
+    const scratch = (index: IndexData) =>
+      LexicalIndex.build(
+        [...index.chunks.entries()].map(([label, c]) => ({ label, text: c.text, title: c.title })),
+        index.manifest.labels,
+      ).serialize();
+    const changes = [
+      () => appendTo(ws, '002', 'A later paragraph about the quinceberry orchards.'),
+      () => rmSync(path.join(ws.seeds, file('003'))),
+      () =>
+        writeFileSync(
+          path.join(ws.seeds, 'zz_new.txt'),
+          'The lighthouse keepers of the Caspian coast.\n\nThey kept the lamps burning through the winter storms.\n',
+        ),
+    ];
+    for (const [step, change] of changes.entries()) {
+      change();
+      const { rebuilt } = await buildIndex(hnswSettings(ws.seeds, ws.index), embedder);
+      expect([step, rebuilt, lexicalBin()]).toEqual([step, false, inode]); // left as it was: the tail holds the changes
+      const fresh = await loadIndex(ws.index);
+      const shared = await loadIndex(ws.index, replaced);
+      expect(fresh.lexical.serialize().equals(scratch(fresh))).toBe(true);
+      expect(shared.lexical.serialize().equals(scratch(fresh))).toBe(true);
+      expect(shared.lexical.query('quinceberry orchards', 3)).toEqual(fresh.lexical.query('quinceberry orchards', 3));
+      replaced = shared;
+    }
+    // Folded: a tail past graphDeltaMax goes into new chunks.jsonl and lexical.bin (the same postings).
+    appendTo(ws, '000', 'A paragraph about the harbour of Baku.');
+    await buildIndex(hnswSettings(ws.seeds, ws.index, 0), embedder);
+    expect(existsSync(path.join(liveBuildDir(ws.index)!, FILES.chunksTail))).toBe(false);
+    expect(lexicalBin()).not.toBe(inode);
+    const folded = await loadIndex(ws.index, replaced);
+    expect(folded.lexical.serialize().equals(scratch(folded))).toBe(true);
   });
 
   it('rebuilds the graph (embedding nothing) when only the search settings change: EXACT_SEARCH_MAX crossed, then HNSW_M', async () => {

@@ -396,12 +396,12 @@ syncBuiltinESMExports();
       );
     });
 
-    // The killed build adds one document to seedsA: an incremental build that writes new
-    // chunks.jsonl, vectors.f32 and lexical.bin (the previous build's files are read, never changed).
+    // The killed build adds one document to seedsA: an incremental build that writes its passages
+    // and vectors beside the previous build's chunks.jsonl, vectors.f32 and lexical.bin (hard links,
+    // never changed): chunks-tail.jsonl and vectors-tail.f32.
     const points: [string, string][] = [
-      ['chunks.jsonl', 'half of chunks.jsonl written (the first file)'],
-      ['vectors.f32', 'half of vectors.f32 written'],
-      ['lexical.bin', 'half of lexical.bin written'],
+      ['chunks-tail.jsonl', 'half of chunks-tail.jsonl written (the first file)'],
+      ['vectors-tail.f32', 'half of vectors-tail.f32 written'],
       ['manifest.json', 'data files complete, half of manifest.json written'],
       ['CURRENT', 'everything written, killed right before the switch'],
     ];
@@ -423,10 +423,12 @@ syncBuiltinESMExports();
         if (at === 'CURRENT') {
           expect(leftovers.some((e) => e.startsWith('CURRENT.'))).toBe(true); // the pointer that was never renamed
           expect(entries(path.join(dir, half))).toEqual([
+            'chunks-tail.jsonl',
             'chunks.jsonl',
             'lexical.bin',
             'manifest.json',
             'texts.jsonl',
+            'vectors-tail.f32',
             'vectors.f32',
           ]);
         } else {

@@ -18,9 +18,8 @@ import type { Config } from '../config.js';
 import type { SourceDocument } from '../documents/load.js';
 import { PreviousFiles } from '../index/buildParts.js';
 import { documentsChangedSince, type Plan } from '../index/changes.js';
-import { ChunkStore } from '../index/chunkStore.js';
 import { fullBuild } from '../index/fullBuild.js';
-import { FILES, floatRows } from '../index/layout.js';
+import { previousChunks, previousVectors } from '../index/tails.js';
 import { readManifest, type Manifest, type ManifestDocument } from '../index/manifest.js';
 import { buildSettings } from '../index/settings.js';
 import { textsFile, TEXTS_FILE } from '../index/texts.js';
@@ -131,8 +130,8 @@ function copyDocuments(from: string, to: string, originals: ManifestDocument[], 
  * fixed rule (as postgresMillion.ts does in SQL).
  */
 function grownRows(previous: PreviousFiles, documents: GrownDocument[], factor: number) {
-  const store = ChunkStore.parse(previous.read(FILES.chunks));
-  const rows = floatRows(previous.read(FILES.vectors));
+  const store = previousChunks(previous);
+  const rows = previousVectors(previous);
   const { dim } = previous.manifest;
   const live = [...store.entries()].map(([label]) => label);
   const chunkOf = new Map(live.map((label) => [label, store.get(label)!]));

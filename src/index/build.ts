@@ -12,8 +12,8 @@ import { textsFile, TEXTS_FILE } from './texts.js';
 import { PreviousFiles, searchSettingsChanged, type BuildInput } from './buildParts.js';
 import { fullBuild } from './fullBuild.js';
 import { updateBuild } from './updateBuild.js';
-import { ChunkStore } from './chunkStore.js';
-import { FILES, floatRows, IndexError } from './layout.js';
+import { IndexError } from './layout.js';
+import { previousChunks, previousVectors } from './tails.js';
 import { buildFolder, type Generation } from './generation.js';
 import { sealedSha256 } from './seals.js';
 import { log } from '../log.js';
@@ -289,8 +289,8 @@ function copiedChunks(
   dim: number,
 ): { chunks: Chunk[][]; vectors: Float32Array[] } {
   if (copied.length === 0) return { chunks: [], vectors: [] };
-  const store = ChunkStore.parse(previous.read(FILES.chunks));
-  const rows = floatRows(previous.read(FILES.vectors));
+  const store = previousChunks(previous);
+  const rows = previousVectors(previous);
   const chunks: Chunk[][] = [];
   const vectors: Float32Array[] = [];
   for (const { doc, previous: original } of copied) {

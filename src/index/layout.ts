@@ -7,7 +7,8 @@ import { shownPath } from '../paths.js';
  * Layout of the index folder:
  *   CURRENT            name of the live build folder (replaced by an atomic rename)
  *   build-<id>/        manifest.json, chunks.jsonl, vectors.f32, lexical.bin, and hnsw.bin when the
- *                      corpus is too large for exact search
+ *                      corpus is too large for exact search; chunks-tail.jsonl and vectors-tail.f32
+ *                      when an update left the large files as they were and wrote its changes beside
  * A build is written completely into a fresh folder, then CURRENT is switched to it, so a crash at
  * any moment leaves the previous build live. Files a build does not change are hard links to the
  * previous build's (never modified in place; the live build's files are checked against their
@@ -21,7 +22,11 @@ import { shownPath } from '../paths.js';
 export const FILES = {
   manifest: 'manifest.json',
   chunks: 'chunks.jsonl',
+  /** Lines changed or added since chunks.jsonl was written (see chunkStore.ts); absent: none. */
+  chunksTail: 'chunks-tail.jsonl',
   vectors: 'vectors.f32',
+  /** Rows after vectors.f32's (see tails.ts); absent: none. */
+  vectorsTail: 'vectors-tail.f32',
   lexical: 'lexical.bin',
   hnsw: 'hnsw.bin',
 } as const;

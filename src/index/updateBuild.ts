@@ -1,10 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
-import { appendedCopy, knowsHash, rememberHash, rememberHashOf } from './appendable.js';
+import { knowsHash, rememberHash } from './appendable.js';
 import type { Embedder } from '../vectors/embedder.js';
 import {
-  bytesOf,
   draft,
   RETUNE_AT,
   sampleTexts,
@@ -20,8 +19,8 @@ import { ChunkStore } from './chunkStore.js';
 import { emptyHnsw, ExactIndex, HnswIndex, markDeleted, type DenseIndex, type Hnsw } from './dense.js';
 import { documentNames } from './examples.js';
 import { fullBuild } from './fullBuild.js';
-import { FILES, floatRows, IndexError } from './layout.js';
-import { LexicalIndex } from './lexical.js';
+import { FILES, IndexError } from './layout.js';
+import { previousChunks, previousVectors, writeChunks, writeLexical, writeVectors } from './tails.js';
 import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { sealedSha256 } from './seals.js';
 import type { BuildWriter } from './writer.js';
@@ -65,22 +64,26 @@ export async function updateBuild(
   input: BuildInput & { previous: PreviousFiles },
 ): Promise<{ manifest: Draft; rebuilt: boolean }> {
   const { previous } = input;
-  const chunks = ChunkStore.parse(previous.read(FILES.chunks));
+  // Read only when a step needs the previous passages (renames, sampling, a fold, a compaction).
+  let store: ChunkStore | undefined;
+  const chunks = () => (store ??= previousChunks(previous));
   const change = labelChanges(input, chunks);
   const settingsChanged = searchSettingsChanged({ ...previous.manifest, chunkCount: change.live }, input.settings);
   if (change.labels - change.live > COMPACT_AT * change.labels || settingsChanged)
-    return fullBuild(writer, input, { chunks, vectors: floatRows(previous.read(FILES.vectors)) });
+    return fullBuild(writer, input, { chunks: chunks(), vectors: previousVectors(previous) });
 
   input.onProgress({ stage: 'writing', chunks: change.live });
   // The graph is read on a native thread while this one writes the passages and vectors, and written
   // on one while it writes the lexical index: the three are the largest files.
-  const plan = planGraph(previous.manifest, change, input.settings.graphDeltaMax ?? GRAPH_DELTA_MAX);
+  const deltaMax = input.settings.graphDeltaMax ?? GRAPH_DELTA_MAX;
+  const plan = planGraph(previous.manifest, change, deltaMax);
   const reading = plan.kind === 'merge' ? readGraph(previous, input.embedder.dim, change.labels) : undefined;
   reading?.catch(() => {}); // awaited below, after the writes
-  writeChunks(writer, previous, chunks, change);
-  const vectors = await writeVectors(writer, previous, input.freshVectors, change);
+  const tail = writeChunks(writer, previous, { ...chunkLines(change), tailMax: deltaMax }, chunks);
+  const dim = input.embedder.dim;
+  const vectors = await writeVectors(writer, previous, { fresh: input.freshVectors, dim, tailMax: deltaMax });
   const { hnsw, graph } = await updateGraph(writer, input, change, vectors, { plan, reading }, () =>
-    writeLexical(writer, previous, change),
+    writeLexical(writer, previous, tail, change.labels),
   );
   const dense = graph ?? (() => new ExactIndex(vectors(), input.embedder.dim, change.isLive));
   const calibration = await recalibrate(input.embedder, previous.manifest.calibration, change, dense);
@@ -91,7 +94,10 @@ export async function updateBuild(
 }
 
 /** Kept documents as they were, reused ones (same content, new name or time) on their old labels, fresh ones at the end. */
-function labelChanges({ plan, previous, freshChunks }: BuildInput & { previous: PreviousFiles }, chunks: ChunkStore) {
+function labelChanges(
+  { plan, previous, freshChunks }: BuildInput & { previous: PreviousFiles },
+  chunks: () => ChunkStore,
+) {
   const prev = previous.manifest;
   const documents: ManifestDocument[] = plan.kept.map((k) => k.entry);
   const relabelled: Labelled[] = [];
@@ -99,7 +105,7 @@ function labelChanges({ plan, previous, freshChunks }: BuildInput & { previous: 
     documents.push({ ...old, file: doc.file, title: doc.title, hash: doc.hash, ...stat });
     if (old.file === doc.file && old.title === doc.title) continue;
     for (let label = old.firstLabel; label < old.firstLabel + old.chunks; label++)
-      relabelled.push({ label, chunk: { ...chunks.get(label)!, doc: doc.file, title: doc.title } });
+      relabelled.push({ label, chunk: { ...chunks().get(label)!, doc: doc.file, title: doc.title } });
   }
   const added: Labelled[] = [];
   plan.fresh.forEach((doc, i) => {
@@ -118,7 +124,7 @@ function labelChanges({ plan, previous, freshChunks }: BuildInput & { previous: 
     for (const chunk of own) added.push({ label: prev.labels + added.length, chunk });
   });
   const deleted = plan.removed.flatMap((d) => Array.from({ length: d.chunks }, (_, i) => d.firstLabel + i));
-  const deletedSet = new Set(deleted);
+  const live = liveLabels(documents, prev.labels + added.length);
   const addedText = new Map(added.map(({ label, chunk }) => [label, chunk.text]));
   return {
     documents,
@@ -127,54 +133,25 @@ function labelChanges({ plan, previous, freshChunks }: BuildInput & { previous: 
     deleted,
     labels: prev.labels + added.length,
     live: prev.chunkCount - plan.removed.reduce((n, d) => n + d.chunks, 0) + added.length,
-    isLive: (label: number) => label >= prev.labels || (chunks.has(label) && !deletedSet.has(label)),
-    textOf: (label: number) => addedText.get(label) ?? chunks.get(label)!.text,
+    isLive: (label: number) => live[label] === 1,
+    textOf: (label: number) => addedText.get(label) ?? chunks().get(label)!.text,
   } satisfies LabelChanges;
 }
 
-/** chunks.jsonl: the same lines, emptied for deleted labels, rewritten for renamed documents, new ones after. */
-function writeChunks(writer: BuildWriter, previous: PreviousFiles, chunks: ChunkStore, change: LabelChanges): void {
-  const lines = new Map<number, string>([
+/** Per label slot, 1 when a document of the update holds it (its documents' label ranges). */
+function liveLabels(documents: ManifestDocument[], labels: number): Uint8Array {
+  const live = new Uint8Array(labels);
+  for (const d of documents) live.fill(1, d.firstLabel, d.firstLabel + d.chunks);
+  return live;
+}
+
+/** The lines of chunks.jsonl an update changes: emptied for deleted labels, rewritten for renamed documents, new ones after. */
+function chunkLines(change: LabelChanges): { replaced: Map<number, string>; appended: string[] } {
+  const replaced = new Map<number, string>([
     ...change.deleted.map((l) => [l, ''] as const),
     ...change.relabelled.map(({ label, chunk }) => [label, ChunkStore.line(chunk)] as const),
   ]);
-  if (lines.size === 0 && change.added.length === 0) previous.reuseIn(writer, FILES.chunks);
-  else
-    writer.put(
-      FILES.chunks,
-      chunks.rewrite(
-        lines,
-        change.added.map(({ chunk }) => ChunkStore.line(chunk)),
-      ),
-    );
-}
-
-/**
- * vectors.f32: the previous rows (checked: damage must not be carried over), then the new ones;
- * copied in the kernel and its checksum continued from the previous file's hash state when this
- * process knows it (appendable.ts). Returns the rows of every label, read at most once, when a
- * later step needs them.
- */
-async function writeVectors(
-  writer: BuildWriter,
-  previous: PreviousFiles,
-  fresh: Float32Array,
-  change: LabelChanges,
-): Promise<() => Float32Array> {
-  let rows: Float32Array | undefined;
-  if (change.added.length === 0) {
-    previous.reuseIn(writer, FILES.vectors);
-    return () => (rows ??= floatRows(previous.read(FILES.vectors)));
-  }
-  const from = previous.path(FILES.vectors);
-  const checksum = previous.manifest.checksums[FILES.vectors]!;
-  if (knowsHash(checksum) && (await sealedSha256(from)) === checksum) {
-    writer.known(FILES.vectors, appendedCopy(from, checksum, bytesOf(fresh), writer.file(FILES.vectors))!);
-    return () => (rows ??= floatRows(readFileSync(writer.file(FILES.vectors))));
-  }
-  const bytes = Buffer.concat([previous.read(FILES.vectors), bytesOf(fresh)]);
-  writer.put(FILES.vectors, bytes, rememberHashOf(bytes));
-  return () => (rows ??= floatRows(bytes));
+  return { replaced, appended: change.added.map(({ chunk }) => ChunkStore.line(chunk)) };
 }
 
 /**
@@ -192,18 +169,6 @@ export async function prepareUpdate(indexDir: string): Promise<void> {
   const checksum = live.manifest.checksums[FILES.vectors];
   const file = path.join(live.build, FILES.vectors);
   if (checksum && !knowsHash(checksum) && existsSync(file)) await rememberHash(file);
-}
-
-/** lexical.bin: postings of deleted and renamed chunks out, of renamed and new chunks in. */
-function writeLexical(writer: BuildWriter, previous: PreviousFiles, change: LabelChanges): void {
-  const changed = [...change.relabelled, ...change.added];
-  if (change.deleted.length === 0 && changed.length === 0) {
-    previous.reuseIn(writer, FILES.lexical);
-    return;
-  }
-  const lexical = LexicalIndex.deserialize(previous.read(FILES.lexical));
-  const postings = changed.map(({ label, chunk }) => ({ label, text: chunk.text, title: chunk.title }));
-  writer.put(FILES.lexical, lexical.update(change.deleted, postings, change.labels).serialize());
 }
 
 type Graph = NonNullable<Manifest['hnsw']>;
