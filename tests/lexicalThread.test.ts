@@ -39,8 +39,9 @@ const QUESTIONS = [
 ];
 
 const threads: LexicalThread[] = [];
-const newThread = () => {
-  const thread = new LexicalThread();
+/** A thread that does not look at the machine's load (the tests share the cores with each other). */
+const newThread = (busy = () => false) => {
+  const thread = new LexicalThread(busy);
   threads.push(thread);
   return thread;
 };
@@ -118,6 +119,22 @@ describe('LexicalThread', () => {
     );
     expect(thread.query(lexical, QUESTIONS[2]!, 15)()).toEqual(lexicalOf(400).query(QUESTIONS[2]!, 15));
     expect(await thread.whenHeld(lexical)).toBe(false);
+  });
+
+  it('answers here while the cores are busy with other work, in the worker again when they are not', async () => {
+    const lexical = lexicalOf(500);
+    let busy = true;
+    const thread = newThread(() => busy);
+    thread.serve(lexical);
+    expect(await thread.whenHeld(lexical)).toBe(true);
+    const local = vi.spyOn(lexical, 'query');
+    expect(await thread.query(lexical, QUESTIONS[1]!, 20)()).toEqual(lexicalOf(500).query(QUESTIONS[1]!, 20));
+    expect(local).toHaveBeenCalledTimes(1);
+    busy = false;
+    const answer = thread.query(lexical, QUESTIONS[2]!, 20);
+    await thread.idle();
+    expect(await answer()).toEqual(lexicalOf(500).query(QUESTIONS[2]!, 20));
+    expect(local).toHaveBeenCalledTimes(1);
   });
 
   it('answers every question once whether the worker or this thread gets to it first', async () => {

@@ -10,6 +10,7 @@
  * question still in flight on the index a re-index replaced), the main thread answers itself; so it
  * does if the worker fails.
  */
+import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { LexicalIndex } from '../index/lexical.js';
 import { startWorker } from '../modules.js';
@@ -61,7 +62,19 @@ interface Pending {
   limit: number;
 }
 
+/**
+ * Whether other work keeps the cores busy (1-minute load average at least the number of cores):
+ * then the two threads only take turns on the core left, and BM25 beside the vector search costs
+ * more than after it (measured: 1–2 ms more a question at 100,000 passages at load 3 on 2 cores).
+ */
+export function coresBusy(): boolean {
+  return os.loadavg()[0]! >= os.availableParallelism();
+}
+
 export class LexicalThread {
+  /** `busy`: when true, questions are answered here (see `coresBusy`). */
+  constructor(private readonly busy: () => boolean = coresBusy) {}
+
   private worker: Worker | undefined;
   private failed = false;
   /** The index questions are asked of now (`serve`), and whether the worker holds it yet. */
@@ -87,7 +100,7 @@ export class LexicalThread {
    */
   query(lexical: LexicalIndex, question: string, limit: number): () => Result | Promise<Result> {
     const target = this.target;
-    if (this.failed || target?.lexical !== lexical || target.state !== 'ready') {
+    if (this.failed || target?.lexical !== lexical || target.state !== 'ready' || this.busy()) {
       const result = lexical.query(question, limit);
       return () => result;
     }
