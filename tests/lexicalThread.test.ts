@@ -9,7 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LexicalIndex } from '../src/index/lexical.js';
-import { LexicalThread } from '../src/retrieval/lexicalThread.js';
+import { LexicalThread, MAX_PARTS, SHARED_FROM_LABELS } from '../src/retrieval/lexicalThread.js';
 import { topByScore } from '../src/index/topK.js';
 import { REPO, tempDirs } from './support/testModel.js';
 
@@ -39,8 +39,9 @@ const QUESTIONS = [
 ];
 
 const threads: LexicalThread[] = [];
-const newThread = () => {
-  const thread = new LexicalThread();
+/** A thread that does not look at the machine's load (the tests share the cores with each other). */
+const newThread = (busy = () => false) => {
+  const thread = new LexicalThread(busy);
   threads.push(thread);
   return thread;
 };
@@ -120,6 +121,22 @@ describe('LexicalThread', () => {
     expect(await thread.whenHeld(lexical)).toBe(false);
   });
 
+  it('answers here while the cores are busy with other work, in the worker again when they are not', async () => {
+    const lexical = lexicalOf(500);
+    let busy = true;
+    const thread = newThread(() => busy);
+    thread.serve(lexical);
+    expect(await thread.whenHeld(lexical)).toBe(true);
+    const local = vi.spyOn(lexical, 'query');
+    expect(await thread.query(lexical, QUESTIONS[1]!, 20)()).toEqual(lexicalOf(500).query(QUESTIONS[1]!, 20));
+    expect(local).toHaveBeenCalledTimes(1);
+    busy = false;
+    const answer = thread.query(lexical, QUESTIONS[2]!, 20);
+    await thread.idle();
+    expect(await answer()).toEqual(lexicalOf(500).query(QUESTIONS[2]!, 20));
+    expect(local).toHaveBeenCalledTimes(1);
+  });
+
   it('answers every question once whether the worker or this thread gets to it first', async () => {
     const lexical = lexicalOf(3000);
     const thread = newThread();
@@ -150,6 +167,50 @@ thread.warm(lexical); // the worker starts after this module ends
     expect(run.signal, String(run.stderr)).toBeNull(); // not killed at the limit: it ended by itself
     expect(run.status, String(run.stderr)).toBe(0);
   }, 70_000);
+});
+
+/** A collection over SHARED_FROM_LABELS label slots (its questions cut into parts), spread over all of them. */
+function spreadOf(count: number): LexicalIndex {
+  const step = Math.floor(SHARED_FROM_LABELS / count);
+  const chunks = Array.from({ length: count }, (_, i) => ({
+    label: i * step,
+    text: WORDS.filter((_, w) => (i * 7 + w * 3) % 5 < 2).join(' '),
+    title: `Document ${i % 4}`,
+  }));
+  // Re-titled chunks in an update: their postings come after higher labels (not in label order).
+  const retitled = chunks.filter((_, i) => i % 50 === 3).map((c) => ({ ...c, title: 'Karabakh appeal' }));
+  return LexicalIndex.build(chunks, SHARED_FROM_LABELS).update([], retitled, SHARED_FROM_LABELS);
+}
+
+describe('a question in parts', () => {
+  it('the best of every part is the whole query answer, in order (postings in label order or not)', () => {
+    const lexical = spreadOf(600);
+    for (const parts of [1, 2, 3, 4, 7])
+      for (const q of [...QUESTIONS, 'karabakh appeal']) {
+        const all = Array.from({ length: parts }, (_, part) => lexical.queryPart(q, 25, part, parts));
+        const best = all
+          .flatMap((r) => r.labels.map((label, i) => ({ label, score: r.scores[i]! })))
+          .sort((a, b) => b.score - a.score || a.label - b.label)
+          .slice(0, 25);
+        const whole = lexical.query(q, 25);
+        expect(best.map((h) => h.label)).toEqual(whole.labels);
+        expect(best.map((h) => h.score)).toEqual(whole.scores);
+      }
+  });
+
+  it('the worker and this thread share a large collection question and give the whole answer', async () => {
+    const lexical = spreadOf(900);
+    const thread = newThread();
+    thread.serve(lexical);
+    await thread.whenHeld(lexical);
+    const questions = Array.from({ length: 40 }, (_, i) => QUESTIONS[i % QUESTIONS.length]!);
+    const asked = questions.map((q) => thread.query(lexical, q, 30));
+    const parts = vi.spyOn(lexical, 'queryPart');
+    const answers = await Promise.all(asked.map((answer, i) => (i % 2 ? answer() : thread.idle().then(answer))));
+    const reference = spreadOf(900);
+    expect(answers).toEqual(questions.map((q) => reference.query(q, 30)));
+    expect(parts.mock.calls.every(([, , part, count]) => count === MAX_PARTS && part > 0)).toBe(true);
+  });
 });
 
 describe('the BM25 scoring shortcuts', () => {

@@ -215,19 +215,38 @@ export class LexicalIndex {
    * question's words, times the number of its words a chunk matches (as MiniSearch ranks).
    */
   query(question: string, limit: number): { labels: number[]; scores: number[] } {
-    // Plain loops over locals (a closure writing a captured counter kept it on the heap, ~20 % of
-    // the time at 1M passages); the same sums in the same order as before, so the same scores.
+    return this.scored(this.expand(question), limit, 0, this.p.docLen.length);
+  }
+
+  /**
+   * `query` over one of `parts` equal ranges of the labels (part 0 the lowest): the same scores, so
+   * the best `limit` of all parts' best `limit` (by score, then label) are `query`'s answer. Two
+   * threads share a large collection's question this way (see LexicalThread).
+   */
+  queryPart(question: string, limit: number, part: number, parts: number): { labels: number[]; scores: number[] } {
+    const size = Math.ceil(this.p.docLen.length / parts);
+    if (this.expansion?.question !== question) this.expansion = { question, terms: this.expand(question) };
+    return this.scored(this.expansion.terms, limit, part * size, Math.min((part + 1) * size, this.p.docLen.length));
+  }
+
+  /** The latest question's expansion, for its other parts (`queryPart`). */
+  private expansion: { question: string; terms: Map<number, number>[] } | undefined;
+
+  /** BM25+ of the labels in [from, to) over the expanded terms; the best `limit`. */
+  private scored(expanded: Map<number, number>[], limit: number, from: number, to: number) {
+    // Plain loops over locals (a closure writing a captured counter kept it on the heap); the same
+    // sums in the same order as before, so the same scores.
     const { termStart, postLabel, postTf } = this.p;
     const { scores, matchedWords, lastWord, touched, lengthNorm, liveCount } = this;
-    const expanded = this.expand(question);
+    const whole = from === 0 && to === this.p.docLen.length;
     let touchedCount = 0;
     for (let word = 0; word < expanded.length; word++) {
       for (const [i, weight] of expanded[word]!) {
-        const from = termStart[i]!;
-        const to = termStart[i + 1]!;
-        const weighted = weight * bm25Idf(liveCount, to - from);
-        for (let j = from; j < to; j++) {
+        const weighted = weight * bm25Idf(liveCount, termStart[i + 1]! - termStart[i]!);
+        const [start, end, filter] = whole ? [termStart[i]!, termStart[i + 1]!, false] : this.postingsIn(i, from, to);
+        for (let j = start; j < end; j++) {
           const label = postLabel[j]!;
+          if (filter && (label < from || label >= to)) continue;
           const tf = postTf[j]!;
           const matched = matchedWords[label]!;
           if (matched === 0) {
@@ -251,6 +270,42 @@ export class LexicalIndex {
     clearTouched(touched, touchedCount, scores, matchedWords);
     return result;
   }
+
+  /**
+   * The postings of term `i` with a label in [from, to): found by binary search when the term's
+   * postings are in label order (a full build writes them so; an update can append lower labels),
+   * else all of them, to be filtered.
+   */
+  private postingsIn(i: number, from: number, to: number): [number, number, boolean] {
+    const { termStart, postLabel } = this.p;
+    const start = termStart[i]!;
+    const end = termStart[i + 1]!;
+    if (this.termOrder[i] === 0) {
+      let ordered = true;
+      for (let j = start + 1; j < end && ordered; j++) ordered = postLabel[j - 1]! < postLabel[j]!;
+      this.termOrder[i] = ordered ? 1 : 2;
+    }
+    if (this.termOrder[i] === 2) return [start, end, true];
+    const first = (label: number) => {
+      let lo = start;
+      let hi = end;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (postLabel[mid]! < label) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    return [first(from), first(to), false];
+  }
+
+  /** Per term: 0 not looked at yet, 1 postings in label order, 2 not (`postingsIn`). */
+  private get termOrder(): Uint8Array {
+    this.order ??= new Uint8Array(this.p.terms.length);
+    return this.order;
+  }
+
+  private order: Uint8Array | undefined;
 
   /**
    * For each distinct term of the question, the terms it matches with their weights: the term

@@ -10,6 +10,7 @@
  * question still in flight on the index a re-index replaced), the main thread answers itself; so it
  * does if the worker fails.
  */
+import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { LexicalIndex } from '../index/lexical.js';
 import { startWorker } from '../modules.js';
@@ -17,15 +18,36 @@ import { log } from '../log.js';
 
 export type ThreadRequest =
   | { type: 'load'; id: number; bytes: SharedArrayBuffer }
-  | { type: 'query'; seq: number; id: number; question: string; limit: number };
+  | { type: 'query'; seq: number; id: number; question: string; limit: number; parts: number };
 
 export type ThreadReply =
   | { type: 'loaded'; id: number }
   | { type: 'failed'; id: number; error: string }
-  /** Without labels: the worker does not hold that index (any more), the main thread answers. */
-  | { type: 'result'; seq: number; labels?: number[]; scores?: number[] };
+  /** The parts the worker computed; none at all (undefined): it does not hold that index (any more). */
+  | { type: 'result'; seq: number; parts?: Result[] };
 
-type Result = { labels: number[]; scores: number[] };
+export type Result = { labels: number[]; scores: number[] };
+
+/** What the worker gave for a question: its parts, or (it could not) the whole answer computed here. */
+type WorkerAnswer = { parts: Result[] } | { whole: Result };
+
+/**
+ * Labels from which BM25 costs more than the vector search (~20–50 ms at 1,000,000 passages against
+ * ~15 ms): its questions are cut into parts the two threads share (at 100,000, 2–6 ms against 7).
+ */
+export const SHARED_FROM_LABELS = 300_000;
+export const MAX_PARTS = 4;
+export const partsOf = (lexical: LexicalIndex) => (lexical.labels >= SHARED_FROM_LABELS ? MAX_PARTS : 1);
+/** The first claim slot of question `seq` (MAX_PARTS slots each). */
+export const claimBase = (seq: number) => (seq % (CLAIM_SLOTS / MAX_PARTS)) * MAX_PARTS;
+
+/** The best `limit` of parts' best (by score, then the lower label: as `topByScore`). */
+function merged(parts: Result[], limit: number): Result {
+  const all = parts.flatMap((p) => p.labels.map((label, i) => ({ label, score: p.scores[i]! })));
+  all.sort((a, b) => b.score - a.score || a.label - b.label);
+  const best = all.slice(0, limit);
+  return { labels: best.map((h) => h.label), scores: best.map((h) => h.score) };
+}
 
 /** Questions in flight told apart in the claims (far more than a process asks at once). */
 export const CLAIM_SLOTS = 1024;
@@ -34,13 +56,25 @@ export const BY_WORKER = 1;
 const BY_MAIN = 2;
 
 interface Pending {
-  resolve: (r: Result) => void;
+  resolve: (r: WorkerAnswer) => void;
   lexical: LexicalIndex;
   question: string;
   limit: number;
 }
 
+/**
+ * Whether other work keeps the cores busy (1-minute load average at least the number of cores):
+ * then the two threads only take turns on the core left, and BM25 beside the vector search costs
+ * more than after it (measured: 1–2 ms more a question at 100,000 passages at load 3 on 2 cores).
+ */
+export function coresBusy(): boolean {
+  return os.loadavg()[0]! >= os.availableParallelism();
+}
+
 export class LexicalThread {
+  /** `busy`: when true, questions are answered here (see `coresBusy`). */
+  constructor(private readonly busy: () => boolean = coresBusy) {}
+
   private worker: Worker | undefined;
   private failed = false;
   /** The index questions are asked of now (`serve`), and whether the worker holds it yet. */
@@ -60,27 +94,42 @@ export class LexicalThread {
    * BM25's best `limit` labels for a question, started now; the function returned gives them when
    * they are needed. From the worker when it holds `lexical` and has begun the question by then;
    * else computed here, then (a busy machine can leave the worker waiting for a core while this
-   * thread has one: then it is no slower than without the worker). Either way the same answer.
+   * thread has one: then it is no slower than without the worker). A large collection's question
+   * is cut into parts by label (`partsOf`): the worker takes them from the first, this thread, once
+   * its vector search is done, from the last, each part computed once. Always the same answer.
    */
   query(lexical: LexicalIndex, question: string, limit: number): () => Result | Promise<Result> {
     const target = this.target;
-    if (this.failed || target?.lexical !== lexical || target.state !== 'ready') {
+    if (this.failed || target?.lexical !== lexical || target.state !== 'ready' || this.busy()) {
       const result = lexical.query(question, limit);
       return () => result;
     }
     const seq = this.nextSeq++;
-    const slot = seq % CLAIM_SLOTS;
-    Atomics.store(this.claims, slot, UNCLAIMED);
-    const request: ThreadRequest = { type: 'query', seq, id: target.id, question, limit };
+    const parts = partsOf(lexical);
+    const base = claimBase(seq);
+    for (let part = 0; part < parts; part++) Atomics.store(this.claims, base + part, UNCLAIMED);
+    const request: ThreadRequest = { type: 'query', seq, id: target.id, question, limit, parts };
     this.worker!.postMessage(request);
-    const answer = new Promise<Result>((resolve) => this.pending.set(seq, { resolve, lexical, question, limit }));
+    const fromWorker = new Promise<WorkerAnswer>((resolve) =>
+      this.pending.set(seq, { resolve, lexical, question, limit }),
+    );
     this.updateRef();
     return () => {
-      if (!this.pending.has(seq) || Atomics.compareExchange(this.claims, slot, UNCLAIMED, BY_MAIN) !== UNCLAIMED)
-        return answer;
-      this.pending.delete(seq); // the worker skips it when it comes to it
-      this.updateRef();
-      return lexical.query(question, limit);
+      const mine: number[] = [];
+      if (this.pending.has(seq))
+        for (let part = parts - 1; part >= 0; part--) {
+          if (Atomics.compareExchange(this.claims, base + part, UNCLAIMED, BY_MAIN) !== UNCLAIMED) break;
+          mine.push(part);
+        }
+      if (mine.length === parts) {
+        this.pending.delete(seq); // the worker skips it when it comes to it
+        this.updateRef();
+        return lexical.query(question, limit);
+      }
+      const here = mine.map((part) => lexical.queryPart(question, limit, part, parts));
+      return fromWorker.then((answer) =>
+        'whole' in answer ? answer.whole : merged([...answer.parts, ...here], limit),
+      );
     };
   }
 
@@ -182,8 +231,8 @@ export class LexicalThread {
       if (!waiting) return;
       this.pending.delete(reply.seq);
       this.updateRef();
-      const { labels, scores } = reply;
-      waiting.resolve(labels && scores ? { labels, scores } : waiting.lexical.query(waiting.question, waiting.limit));
+      const { parts } = reply;
+      waiting.resolve(parts ? { parts } : { whole: waiting.lexical.query(waiting.question, waiting.limit) });
     }
   }
 
@@ -193,7 +242,7 @@ export class LexicalThread {
     this.failed = true;
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const { resolve, lexical, question, limit } of waiting) resolve(lexical.query(question, limit));
+    for (const { resolve, lexical, question, limit } of waiting) resolve({ whole: lexical.query(question, limit) });
     this.settleLoads();
   }
 }

@@ -1,13 +1,13 @@
 /**
  * The BM25 thread (see lexicalThread.ts): holds the serving index's postings, in memory shared with
- * the main thread, and answers its queries with the same code (`LexicalIndex.query`) on the same
- * values: the same labels and scores.
+ * the main thread, and answers its queries with the same code (`LexicalIndex.query`, `queryPart`)
+ * on the same values: the same labels and scores.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LexicalIndex } from '../index/lexical.js';
-import { BY_WORKER, CLAIM_SLOTS, UNCLAIMED, type ThreadReply, type ThreadRequest } from './lexicalThread.js';
+import { BY_WORKER, claimBase, type Result, type ThreadReply, type ThreadRequest, UNCLAIMED } from './lexicalThread.js';
 
-/** Who computes each question (see LexicalThread.query): taken here unless the main thread took it first. */
+/** Who computes each part of a question (see LexicalThread.query): taken here unless the main thread took it first. */
 const claims = workerData.claims as Int32Array;
 
 let held: { id: number; index: LexicalIndex } | undefined;
@@ -25,13 +25,17 @@ parentPort!.on('message', (request: ThreadRequest) => {
     }
     return;
   }
-  const { seq, id, question, limit } = request;
+  const { seq, id, question, limit, parts } = request;
   if (held?.id !== id) return reply({ type: 'result', seq }); // another index by now: asked in the main thread
-  if (Atomics.compareExchange(claims, seq % CLAIM_SLOTS, UNCLAIMED, BY_WORKER) !== UNCLAIMED)
-    return reply({ type: 'result', seq }); // the main thread answered it
+  const base = claimBase(seq);
   try {
-    const { labels, scores } = held.index.query(question, limit);
-    reply({ type: 'result', seq, labels, scores });
+    // From the first part on, while the main thread has not taken the next (it takes them from the last).
+    const done: Result[] = [];
+    for (let part = 0; part < parts; part++) {
+      if (Atomics.compareExchange(claims, base + part, UNCLAIMED, BY_WORKER) !== UNCLAIMED) break;
+      done.push(parts === 1 ? held.index.query(question, limit) : held.index.queryPart(question, limit, part, parts));
+    }
+    reply({ type: 'result', seq, parts: done });
   } catch {
     reply({ type: 'result', seq });
   }
