@@ -26,7 +26,7 @@ export class ChunkStore {
 
   static serialize(lines: Iterable<string | Buffer>): Buffer {
     const parts: Buffer[] = [];
-    for (const line of lines) parts.push(typeof line === 'string' ? Buffer.from(line) : line, NEWLINE);
+    for (const line of lines) parts.push(lineBytes(line), NEWLINE);
     return Buffer.concat(parts);
   }
 
@@ -35,7 +35,7 @@ export class ChunkStore {
     const parts: Buffer[] = [];
     for (const label of [...lines.keys()].sort((a, b) => a - b)) {
       const line = lines.get(label)!;
-      parts.push(Buffer.from(`${label}\t`), typeof line === 'string' ? Buffer.from(line) : line, NEWLINE);
+      parts.push(Buffer.from(`${label}\t`), lineBytes(line), NEWLINE);
     }
     return Buffer.concat(parts);
   }
@@ -93,17 +93,13 @@ export class ChunkStore {
     const base = this.baseLabels;
     for (const label of [...changed.keys()].filter((l) => l < base).sort((a, b) => a - b)) {
       const line = changed.get(label)!;
-      parts.push(
-        this.buf.subarray(this.offsets[from]!, this.offsets[label]!),
-        typeof line === 'string' ? Buffer.from(line) : line,
-        NEWLINE,
-      );
+      parts.push(this.buf.subarray(this.offsets[from]!, this.offsets[label]!), lineBytes(line), NEWLINE);
       from = label + 1;
     }
     parts.push(this.buf.subarray(this.offsets[from]!, this.offsets[base]!));
     for (let label = base; label < this.labels; label++) {
       const line = changed.get(label)!;
-      parts.push(typeof line === 'string' ? Buffer.from(line) : line, NEWLINE);
+      parts.push(lineBytes(line), NEWLINE);
     }
     for (const line of appended) parts.push(Buffer.from(line), NEWLINE);
     return Buffer.concat(parts);
@@ -157,4 +153,5 @@ export class ChunkStore {
 }
 
 const NEWLINE = Buffer.from('\n');
+const lineBytes = (line: string | Buffer) => (typeof line === 'string' ? Buffer.from(line) : line);
 const EMPTY = Buffer.alloc(0);

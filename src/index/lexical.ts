@@ -1,4 +1,4 @@
-import { affordableSynonyms, questionSynonyms, SYNONYM_WEIGHT } from '../text/synonyms.js';
+import { SYNONYM_WEIGHT, synonymsToRead } from '../text/synonyms.js';
 import { terms } from '../text/terms.js';
 import { topByScore } from './topK.js';
 
@@ -317,8 +317,8 @@ export class LexicalIndex {
     const synonyms = this.synonymsOf(question);
     for (const term of new Set(terms(question))) {
       const matches = new Map<number, number>();
-      const lo = lowerBound(this.p.terms, term);
-      if (this.p.terms[lo] === term) matches.set(lo, 1);
+      const own = this.termIndex(term);
+      if (own >= 0) matches.set(own, 1);
       for (const i of synonyms.get(term) ?? []) if (!matches.has(i)) matches.set(i, SYNONYM_WEIGHT);
       if (spellsClose(term)) {
         for (const [i, distance] of this.nearTerms(term, spellingDistance(term)!)) {
@@ -330,27 +330,25 @@ export class LexicalIndex {
     return out;
   }
 
-  /** Per question term, the dictionary indexes of the synonyms BM25 reads for it (see `affordableSynonyms`). */
+  /** Per question term, the dictionary indexes of the synonyms BM25 reads for it (`synonymsToRead`). */
   private synonymsOf(question: string): Map<string, number[]> {
-    const df = (i: number) => this.p.termStart[i + 1]! - this.p.termStart[i]!;
-    const indexOf = (term: string) => {
-      const i = lowerBound(this.p.terms, term);
-      return this.p.terms[i] === term ? i : -1;
+    const df = (term: string) => {
+      const i = this.termIndex(term);
+      return i < 0 ? undefined : this.p.termStart[i + 1]! - this.p.termStart[i]!;
     };
-    const found: { term: string; index: number; df: number }[] = [];
-    for (const [term, synonyms] of questionSynonyms(question))
-      for (const synonym of synonyms) {
-        const index = indexOf(synonym);
-        if (index >= 0) found.push({ term, index, df: df(index) });
-      }
     const out = new Map<string, number[]>();
-    if (found.length === 0) return out;
-    const own = questionTerms(question).reduce((sum, t) => {
-      const i = indexOf(t);
-      return sum + (i < 0 ? 0 : df(i));
-    }, 0);
-    for (const { term, index } of affordableSynonyms(found, own)) out.set(term, [...(out.get(term) ?? []), index]);
+    for (const [word, read] of synonymsToRead(question, questionTerms(question), df))
+      out.set(
+        word,
+        read.map(({ term }) => this.termIndex(term)),
+      );
     return out;
+  }
+
+  /** A term's index in the dictionary, -1 when no passage uses it. */
+  private termIndex(term: string): number {
+    const i = lowerBound(this.p.terms, term);
+    return this.p.terms[i] === term ? i : -1;
   }
 
   /** Dictionary terms within `maxDistance` edits of `term` (not itself), the most frequent first. */
@@ -371,7 +369,7 @@ export class LexicalIndex {
    */
   unknownTerms(question: string): string[] {
     return [...new Set(terms(question))].filter((t) => {
-      if (this.p.terms[lowerBound(this.p.terms, t)] === t) return false;
+      if (this.termIndex(t) >= 0) return false;
       const distance = spellingDistance(t);
       return !(distance !== undefined && this.nearTerms(t, distance).length > 0);
     });
@@ -379,8 +377,8 @@ export class LexicalIndex {
 
   /** Inverse document frequency of a term; terms the documents never use weigh the most. */
   idf(term: string): number {
-    const i = lowerBound(this.p.terms, term);
-    const df = this.p.terms[i] === term ? this.textDf[i]! : 0;
+    const i = this.termIndex(term);
+    const df = i < 0 ? 0 : this.textDf[i]!;
     return rarity(this.liveCount, df);
   }
 

@@ -150,3 +150,27 @@ export function affordableSynonyms<T extends { df: number }>(found: T[], ownPost
   }
   return chosen;
 }
+
+/**
+ * Per question word, the synonyms BM25 reads for it, the same choice in every store: those the
+ * collection holds (`dfOf`: a term's document frequency, undefined when no passage has it), the
+ * rarest first within the budget set by the postings of the question's own terms (`ownTerms`).
+ */
+export function synonymsToRead(
+  question: string,
+  ownTerms: string[],
+  dfOf: (term: string) => number | undefined,
+): Map<string, { term: string; df: number }[]> {
+  const found: { word: string; term: string; df: number }[] = [];
+  for (const [word, synonyms] of questionSynonyms(question))
+    for (const term of synonyms) {
+      const df = dfOf(term);
+      if (df !== undefined) found.push({ word, term, df });
+    }
+  const out = new Map<string, { term: string; df: number }[]>();
+  if (found.length === 0) return out;
+  const own = ownTerms.reduce((sum, term) => sum + (dfOf(term) ?? 0), 0);
+  for (const { word, term, df } of affordableSynonyms(found, own))
+    out.set(word, [...(out.get(word) ?? []), { term, df }]);
+  return out;
+}

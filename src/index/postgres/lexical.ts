@@ -11,7 +11,7 @@ import {
   spellingDistance,
   spellsClose,
 } from '../lexical.js';
-import { affordableSynonyms, questionSynonyms, SYNONYM_WEIGHT } from '../../text/synonyms.js';
+import { questionSynonyms, SYNONYM_WEIGHT, synonymsToRead } from '../../text/synonyms.js';
 
 /** Term rows a reader of generation $1 sees (as VISIBLE for passages). */
 const VISIBLE_TERM = 't.born <= $1 AND (t.died IS NULL OR t.died > $1)';
@@ -204,19 +204,15 @@ export class PgLexical implements LexicalSearch {
     return [...exact, ...read, ...close];
   }
 
-  /** Per question word, the synonyms BM25 reads (found in this generation; `affordableSynonyms`, as the file store). */
+  /** Per question word, the synonyms BM25 reads (found in this generation; `synonymsToRead`, as the file store). */
   private synonymMatches(question: string): Map<string, WordStats['matches']> {
-    const found: { word: string; term: string; df: number }[] = [];
-    for (const [word, synonyms] of questionSynonyms(question))
-      for (const term of synonyms) {
-        const exact = this.stats(term).matches.find((m) => m.term === term);
-        if (exact) found.push({ word, term, df: exact.df });
-      }
+    const df = (term: string) => this.stats(term).matches.find((m) => m.term === term)?.df;
     const out = new Map<string, WordStats['matches']>();
-    if (found.length === 0) return out;
-    const own = sum(questionTerms(question).map((w) => this.stats(w).matches.find((m) => m.term === w)?.df ?? 0));
-    for (const { word, term, df } of affordableSynonyms(found, own))
-      out.set(word, [...(out.get(word) ?? []), { term, weight: SYNONYM_WEIGHT, df }]);
+    for (const [word, read] of synonymsToRead(question, questionTerms(question), df))
+      out.set(
+        word,
+        read.map(({ term, df }) => ({ term, weight: SYNONYM_WEIGHT, df })),
+      );
     return out;
   }
 
