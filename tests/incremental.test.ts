@@ -445,6 +445,11 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     const shared = await loadIndex(ws.index, before);
     expect(shared.dense).toBeInstanceOf(HnswIndex);
     expect((shared.dense as HnswIndex).hnsw).toBe((before.dense as HnswIndex).hnsw);
+    // A question in flight on the replaced index still reads the vectors of the labels the new one
+    // marked deleted in the shared graph (it threw "Label not found" during a bot's re-index).
+    const gone = [...before.chunks.entries()].map(([label]) => label).filter((label) => !shared.chunks.has(label));
+    expect(gone.length).toBeGreaterThan(0);
+    for (const label of gone) expect(before.dense.vector(label)).toHaveLength(before.manifest.dim);
     const fresh = await loadIndex(ws.index);
     for (const index of [shared, fresh])
       for (const [label] of index.chunks.entries()) {

@@ -37,6 +37,8 @@ export interface ServeProbeResult {
     maxBlockMs: number;
     asked: number;
     answered: number;
+    /** Why the questions not answered failed (none when every one was). */
+    errors: string[];
     maxAnswerMs: number;
     foundNewText: boolean;
   };
@@ -98,6 +100,7 @@ const watch = setInterval(() => {
 }, 10);
 let asked = 0;
 let answered = 0;
+const errors: string[] = [];
 let maxAnswerMs = 0;
 const pending: Promise<void>[] = [];
 const asking = setInterval(() => {
@@ -109,7 +112,7 @@ const asking = setInterval(() => {
         answered++;
         maxAnswerMs = Math.max(maxAnswerMs, performance.now() - t);
       },
-      () => {}, // a failed question counts as not answered (asked - answered), it does not end the probe
+      (err: unknown) => void errors.push(String((err as Error)?.stack ?? err)), // counted, it does not end the probe
     ),
   );
 }, 50);
@@ -140,6 +143,7 @@ const result: ServeProbeResult = {
     maxBlockMs,
     asked,
     answered,
+    errors,
     maxAnswerMs,
     foundNewText: after.hits.some((h) => h.text.includes(marker)),
   },

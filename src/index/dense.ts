@@ -105,7 +105,30 @@ export class HnswIndex implements DenseIndex {
 
   vector(label: number): Float32Array {
     if (this.delta && label >= this.delta.first) return this.delta.exact.vector(label - this.delta.first);
-    return Float32Array.from(this.hnsw.getPoint(label));
+    return Float32Array.from(pointOf(this.hnsw, label));
+  }
+}
+
+/**
+ * A label's vector, also when the label is marked deleted: the index that replaces this one may
+ * share its graph and mark the labels it deleted (loader.ts) while questions that started on this
+ * one still read them (hnswlib refuses a marked label: "Label not found"). Unmarked for the read
+ * only; synchronous, so no search runs meanwhile.
+ */
+function pointOf(graph: Hnsw, label: number): number[] {
+  try {
+    return graph.getPoint(label);
+  } catch (err) {
+    try {
+      graph.unmarkDelete(label);
+    } catch {
+      throw err; // not a marked label: one the graph never held
+    }
+    try {
+      return graph.getPoint(label);
+    } finally {
+      graph.markDelete(label);
+    }
   }
 }
 
