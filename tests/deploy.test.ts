@@ -64,6 +64,18 @@ describe('the install', () => {
       expect(existsSync(path.join(bin, 'libonnxruntime_providers_cuda.so'))).toBe(false);
     }
   });
+
+  it("compiles hnswlib-node for this CPU's vector instructions (its default build leaves the distance code at SSE)", () => {
+    expect(pkg.scripts.postinstall).toBe('node scripts/hnswlib.mjs');
+    const cpu = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+    const flags = /^flags\s*:(.*)$/m.exec(cpu)?.[1]?.trim().split(/\s+/) ?? [];
+    if (process.arch !== 'x64' || !flags.includes('avx2') || !flags.includes('fma')) return; // the default build stays
+    const built = readFileSync(path.join(REPO, 'node_modules/hnswlib-node/build/cite-flags'), 'utf8');
+    expect(built.split(' ')).toEqual(['-mavx2', '-mfma', ...(flags.includes('avx512f') ? ['-mavx512f'] : [])]);
+    // The addon holds AVX code: hnswlib compiles it only under these flags.
+    const addon = readFileSync(path.join(REPO, 'node_modules/hnswlib-node/build/Release/addon.node'));
+    expect(addon.includes(Buffer.from('InnerProductSIMD16ExtAVX'))).toBe(true);
+  });
 });
 
 describe('deploy/compose.yaml and nginx.conf', () => {

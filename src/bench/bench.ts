@@ -237,6 +237,7 @@ function headerLines(r: BenchResult): string[] {
       'thresholds',
       `dense ${c.DENSE_THRESHOLD ?? 'calibrated at index time'}, lexical ${c.LEXICAL_THRESHOLD}, TOP_K ${c.TOP_K}`,
     ],
+    ['hnswlib-node build', m.hnswlib],
     ['bench wall time', secs(r.wallMs)],
     [
       'load average (1 min) at start / end',

@@ -1,5 +1,6 @@
 /** Shared pieces of the benchmark: timing helpers, the machine, the model, markdown tables. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -82,6 +83,8 @@ export interface MachineInfo {
   date: string;
   /** 1-minute load average when the run started: above 0.5 or so, other processes share the CPU. */
   load1: number;
+  /** How hnswlib-node was compiled: the vector instructions' flags of scripts/hnswlib.mjs, or 'default'. */
+  hnswlib: string;
 }
 
 export function machineInfo(): MachineInfo {
@@ -94,7 +97,22 @@ export function machineInfo(): MachineInfo {
     os: `${os.platform()} ${os.release()} ${os.arch()}`,
     date: new Date().toISOString(),
     load1: os.loadavg()[0] ?? NaN,
+    hnswlib: hnswlibBuild(),
   };
+}
+
+/**
+ * The compiler flags hnswlib-node was rebuilt with at install (scripts/hnswlib.mjs), or 'default':
+ * this code's, or a checkout's (the speed section's before side runs on its own node_modules).
+ */
+export function hnswlibBuild(checkout?: string): string {
+  try {
+    const from = checkout ? path.join(checkout, 'package.json') : import.meta.url;
+    const addon = path.dirname(createRequire(from).resolve('hnswlib-node/package.json'));
+    return readFileSync(path.join(addon, 'build', 'cite-flags'), 'utf8').trim() || 'default';
+  } catch {
+    return 'default';
+  }
 }
 
 export interface ModelChoice {

@@ -23,7 +23,7 @@ import { buildSettings } from '../index/settings.js';
 import { isCompiled, nodeArgsFor } from '../modules.js';
 import type { Embedder } from '../vectors/embedder.js';
 import { growFileIndex, type GrownCollection } from './grownFiles.js';
-import { chooseModel, f, machineInfo, mb, ms, secs, table, timedAsync, type Logger } from './common.js';
+import { chooseModel, f, hnswlibBuild, machineInfo, mb, ms, secs, table, timedAsync, type Logger } from './common.js';
 import {
   makeScaleCorpus,
   middleDocument,
@@ -383,6 +383,10 @@ export async function speedOnly(opts: Omit<SpeedOptions, 'tempDir'>, log: Logger
         ['date', machine.date],
         ['CPU', `${machine.cpu} (${machine.cores} cores)`],
         ['Node', machine.node],
+        [
+          'hnswlib-node build',
+          opts.before ? `now ${machine.hnswlib}, before ${hnswlibBuild(opts.before)}` : machine.hnswlib,
+        ],
         ['model', `\`${path.basename(choice.embedder.modelId)}\` (dimension ${choice.embedder.dim}): ${choice.note}`],
         [
           'load average (1 min) at start / end',
