@@ -5,13 +5,14 @@
  */
 import { cpSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCorpus } from '../src/bench/builds.js';
 import { embedderOptions } from '../src/config.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildProgress } from '../src/index/build.js';
 import { buildInWorker } from '../src/storage/builder.js';
+import { openStorage, type Storage } from '../src/storage/storage.js';
 import { IndexError } from '../src/index/layout.js';
 import { lockIndex } from '../src/index/lock.js';
 import { loadEmbedder } from '../src/vectors/embedder.js';
@@ -154,5 +155,30 @@ describe('Engine.reindex in a worker thread', { timeout: 120_000 }, () => {
     expect(inWorker.constructor.name).toBe('ModelLoadError');
     expect(inWorker.constructor).toBe(inProcess.constructor);
     expect(inWorker.message).toBe(inProcess.message);
+  });
+});
+
+describe('Engine.warmUp (a serving process at start)', { timeout: 120_000 }, () => {
+  it("answers the index's own question-like texts once: /stats' shares are then ready, nothing asked again", async () => {
+    const { engine } = await openEngine();
+    const reply = vi.spyOn(engine, 'reply');
+    await engine.warmUp();
+    const asked = reply.mock.calls.length;
+    expect(asked).toBeGreaterThan(10);
+    const shares = await engine.ownReplyShares();
+    expect(shares.questions).toBe(asked);
+    expect(reply).toHaveBeenCalledTimes(asked);
+    await engine.close();
+  });
+
+  it('asks nothing of a shared storage (a database: every replica would ask it at start)', async () => {
+    const { config } = await openEngine();
+    const files = await openStorage(config);
+    const shared: Storage = Object.create(files, { shared: { value: true } });
+    const engine = await Engine.open(config, undefined, { storage: shared });
+    const reply = vi.spyOn(engine, 'reply');
+    await engine.warmUp();
+    expect(reply).not.toHaveBeenCalled();
+    await engine.close();
   });
 });

@@ -2,8 +2,8 @@
  * A serving process as the bot runs one, measured from the inside (spawned by the scale section):
  *   tsx src/bench/serveProbe.ts <questions.json> <document to change>
  * with the configuration in the environment. It opens the engine on an existing index, answers a
- * first question, waits for its build worker to be ready (started with the engine, as the bot
- * starts it), answers the question list one at a time (end to end: ask + reply rendering),
+ * first question, waits for its build worker to be ready and its answers warmed up (both started
+ * with the engine, as the bot starts them), answers the question list one at a time (end to end: ask + reply rendering),
  * reports its resident memory, then re-indexes twice through the worker thread — unchanged, then
  * after one document changed — while asking questions every 50 ms and watching the event loop.
  * Prints one JSON object (ServeProbeResult) on stdout.
@@ -54,7 +54,8 @@ const liveBefore = liveBuildDir(config.INDEX_DIR);
 const t0 = performance.now();
 const engine = await Engine.open(config);
 const openMs = performance.now() - t0;
-const preparing = engine.prepareReindex(); // as the bot does (cli/start.ts): the first answer competes with it
+// As the bot does (cli/start.ts): the first answer competes with these.
+const preparing = Promise.all([engine.prepareReindex(), engine.warmUp()]);
 const titles = engine.manifest.documents.slice(0, 5).map((d) => d.title);
 const reply = async (q: string) => {
   const answer = await engine.reply(q); // as the bot
@@ -67,7 +68,8 @@ const startToFirstAnswerMs = performance.now(); // performance.now() counts from
 const startBuilt = liveBuildDir(config.INDEX_DIR) !== liveBefore;
 engine.forgetQuestions(); // the first question is timed again below: as a new one
 // The questions and re-indexes below are a bot's after its first seconds: its build worker is ready
-// (at start it loads the model on the other core, and the queries timed meanwhile would measure that).
+// (at start it loads the model on the other core, and the queries timed meanwhile would measure that)
+// and its answers warmed up.
 await preparing;
 
 const times: number[] = [];

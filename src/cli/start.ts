@@ -22,11 +22,13 @@ await run(async (config) => {
     );
     const engine = await Engine.open(config, progressReporter());
     void engine.prepareReindex(); // `/reindex` then starts at once
+    void engine.warmUp(); // the first questions then run on compiled code
     await consoleChat(engine);
     return;
   }
   const engine = await Engine.open(config, progressReporter()); // builds the index first if needed
   void engine.prepareReindex(); // an upload's re-index then starts at once
+  void engine.warmUp(); // the first users' questions then run on compiled code
   const { bot, start, tellInterrupted, viewer } = createBot(engine, { ...config, TELEGRAM_BOT_TOKEN: token });
   // Network errors are retried without end (Telegram may be down when the machine boots): say so.
   const waiting = setInterval(
