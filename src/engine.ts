@@ -10,6 +10,7 @@ import type { Manifest } from './index/manifest.js';
 import { buildSettings, readLimits } from './index/settings.js';
 import type { IndexStore } from './index/store.js';
 import { log } from './log.js';
+import { messageOf } from './paths.js';
 import { ownQuestions, replyShares, type ReplyShares } from './retrieval/health.js';
 import { LexicalThread } from './retrieval/lexicalThread.js';
 import { quotedFirst, Retriever, type Answer, type SearchMode } from './retrieval/search.js';
@@ -102,7 +103,7 @@ export class Engine {
   async warmUp(): Promise<void> {
     if (this.storage.shared) return;
     await this.ownReplyShares().catch((err: unknown) => {
-      log.warn(`warming up the answers failed: ${(err as Error).message}`);
+      log.warn(`warming up the answers failed: ${messageOf(err)}`);
       this.shares = undefined;
     });
   }

@@ -4,8 +4,9 @@
  * with the configuration in the environment. It opens the engine on an existing index, answers a
  * first question, waits for its build worker to be ready and its answers warmed up (both started
  * with the engine, as the bot starts them), answers the question list one at a time (end to end:
- * ask + reply rendering), reports its resident memory, then re-indexes twice through the worker thread — unchanged, then
- * after one document changed — while asking questions every 50 ms and watching the event loop.
+ * ask + reply rendering), reports its resident memory, then re-indexes twice through the worker
+ * thread — unchanged, then after one document changed — while asking questions every 50 ms and
+ * watching the event loop.
  * Prints one JSON object (ServeProbeResult) on stdout.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
