@@ -101,6 +101,19 @@ describe('questions in a private chat', () => {
     expect(buttonData(m, '👍')).toMatch(/^fb:/); // 👍/👎 as on any answer
   });
 
+  it('a sure answer quotes its sure passages first, then the close ones under "Also close…", numbered on', async () => {
+    const m = single(await ask(user(110), 'Who signed the order to mark Memorial Day?'));
+    const blocks = m.plain.split('\n\n');
+    expect(blocks[0]).toMatch(/^1\. According to «/);
+    expect(quotedBold(m)[0]).toContain('President Ilham Aliyev signed an order');
+    const line = blocks.indexOf(TEXTS.en.alsoClose);
+    expect(line).toBeGreaterThan(0);
+    expect(blocks[line + 1]).toMatch(/^2\. According to «/);
+    expect(m.plain).not.toContain(TEXTS.en.hedged);
+    expect([2, 3]).toContain(numbers([m]).length); // 1, 2[, 3]: numbered on across the line
+    expect(buttonData(m, 'Full passage 2')).toMatch(/^full:[\w-]{16}:1$/); // every quote has its button
+  });
+
   it('quotes the passage verbatim, attributed, bold inside a blockquote, after a typing action', async () => {
     const x = await ask(user(101), EXPELLED);
     const m = single(x);

@@ -71,7 +71,7 @@ function spawnCli(script: string, args: string[], overrides: Record<string, stri
   return collect(startCli(script, args, envFor(overrides), tempDir()), input);
 }
 
-const HIT_KEYS = ['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 'sentence'];
+const HIT_KEYS = ['doc', 'title', 'paragraph', 'score', 'text', 'start', 'end', 'sentence', 'hedged'];
 
 /** Checks one `ask --json` object against the contract; returns it typed. */
 function expectAnswer(value: unknown, question: string) {
@@ -81,10 +81,15 @@ function expectAnswer(value: unknown, question: string) {
   expect(answer.question).toBe(question);
   expect(answer.answered).toBeTypeOf('boolean');
   expect(Array.isArray(answer.hits)).toBe(true);
+  // A sure answer's sure passages first, then the close ones; an unsure answer's are all hedged.
+  const hedged = answer.hits.map((h) => h.hedged);
+  if (answer.answered && answer.hits.length) expect(hedged).toEqual([...hedged].sort((a, b) => Number(a) - Number(b)));
+  if (answer.answered) expect(hedged[0]).toBe((value as { hedged: unknown }).hedged);
   for (const hit of answer.hits) {
     expect(Object.keys(hit).sort()).toEqual([...HIT_KEYS].sort());
     for (const k of ['doc', 'title', 'text', 'sentence']) expect(hit[k], k).toBeTypeOf('string');
     for (const k of ['paragraph', 'start', 'end']) expect(Number.isInteger(hit[k]), k).toBe(true);
+    expect(hit.hedged).toBeTypeOf('boolean');
     expect(hit.score).toBeTypeOf('number');
     expect(hit.score as number).toBeGreaterThan(0);
     expect(hit.score as number).toBeLessThanOrEqual(1);

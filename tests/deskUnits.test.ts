@@ -149,6 +149,13 @@ describe('feedback reports', () => {
       { q: 'q 3', lang: 'en', gold: [{ doc: 'a.txt', text: 'text 3' }] },
     ]);
   });
+
+  it('a 👍 vouches for a sure answer’s sure passages, not the close ones below them; for all of an unsure one’s', () => {
+    const close = { doc: 'b.txt', title: 'B', text: 'close', hedged: true };
+    const sure = { ...vote('4', 'u', 'up'), passages: [...vote('4', 'u', 'up').passages, close] };
+    const unsure = { ...vote('5', 'u', 'up'), passages: [close, { ...close, doc: 'c.txt' }], hedged: true };
+    expect(evalLines([sure, unsure], []).map((l) => l.gold.map((g) => g.doc))).toEqual([['a.txt'], ['b.txt', 'c.txt']]);
+  });
 });
 
 describe('JSON-lines desk store', () => {

@@ -134,6 +134,7 @@ describe('hybrid search on the seeds', () => {
       'start',
       'end',
       'sentence',
+      'hedged',
     ]);
   });
 });
@@ -359,6 +360,7 @@ describe('eval scoring', () => {
     similarity,
     coverage,
     relevant: false,
+    close: false,
     about: false,
   });
   const answer = (answered: boolean, hits: Hit[]): Answer => ({ question: '', answered, hedged: false, hits });

@@ -455,6 +455,21 @@ describe('inline mode', () => {
     for (const message of answer.plain) expect(message.startsWith(`${TEXTS.en.hedged}\n\nAccording to «`)).toBe(true);
   });
 
+  it("a sure answer's close passages: under the hedge line in their own results only, as below the chat's sure quotes", async () => {
+    const q = 'Who signed the order to mark Memorial Day?';
+    const chat = (await ask(user(515), q)).sent.at(-1)!;
+    expect(chat.plain).toMatch(/^1\. According to «/);
+    expect(chat.plain).toContain(`\n\n${TEXTS.en.alsoClose}\n\n2. According to «`);
+    const id = fake.sendInlineQuery(user(515), q);
+    await run.drained();
+    const hedged = fake.inlineAnswers
+      .find((a) => a.inline_query_id === id)!
+      .plain.map((message: string) => message.startsWith(`${TEXTS.en.hedged}\n\nAccording to «`));
+    expect(hedged[0]).toBe(false);
+    expect(hedged.slice(1)).toContain(true);
+    expect(hedged).toEqual([...hedged].sort((a, b) => Number(a) - Number(b))); // the sure ones first
+  });
+
   it('a question the documents do not cover: one result saying so', async () => {
     const id = fake.sendInlineQuery(user(508), 'What is the boiling point of water at sea level?');
     await run.drained();

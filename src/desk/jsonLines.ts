@@ -20,7 +20,7 @@ const RECORD = z.discriminatedUnion('type', [
     vote: z.enum(['up', 'down']),
     q: text,
     lang,
-    passages: z.array(z.object({ doc: text, title: text, text })),
+    passages: z.array(z.object({ doc: text, title: text, text, hedged: z.boolean().optional() })),
     hedged: z.boolean().optional(),
     user: text,
     at: text,

@@ -121,7 +121,8 @@ export async function evalLinesOf(entries: AsyncIterable<DeskEntry>): Promise<Ev
 }
 
 /**
- * The users' questions as an eval set: a 👍 answer's passages are its gold; a question the
+ * The users' questions as an eval set: a 👍 answer's passages are its gold (a sure answer's sure
+ * ones: the close ones quoted below them may not answer); a question the
  * documents did not cover gets `gold: []` (the admin reviews it: add a document, or keep it as a
  * question the bot must decline). 👎 answers are left out: which passage would be right is unknown.
  * Each question once (its latest 👍 wins over "not covered").
@@ -131,7 +132,9 @@ export function evalLines(feedback: Feedback[], unanswered: Unanswered[]): EvalL
   for (const u of unanswered) lines.set(normalise(u.q), { q: u.q, lang: u.lang, gold: [] });
   for (const f of latestVotes(feedback)) {
     if (f.vote !== 'up') continue;
-    lines.set(normalise(f.q), { q: f.q, lang: f.lang, gold: f.passages.map(({ doc, text }) => ({ doc, text })) });
+    const sure = f.passages.filter((p) => !p.hedged);
+    const gold = (sure.length > 0 ? sure : f.passages).map(({ doc, text }) => ({ doc, text }));
+    lines.set(normalise(f.q), { q: f.q, lang: f.lang, gold });
   }
   return [...lines.values()];
 }

@@ -11,6 +11,8 @@ export interface ShownPassage {
   doc: string;
   title: string;
   text: string;
+  /** Quoted under the hedge line (close to the question, not shown to answer it). */
+  hedged?: boolean;
 }
 
 export interface Feedback {

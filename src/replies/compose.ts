@@ -1,4 +1,4 @@
-import { type Answer, type Hit, shownHits } from '../retrieval/search.js';
+import { type Answer, firstHedged, type Hit, shownHits } from '../retrieval/search.js';
 import { pageAt, paragraphAt } from '../chunks/chunk.js';
 import { excerpt, type Excerpt } from './excerpt.js';
 import { TEXTS, type Lang } from './texts.js';
@@ -61,8 +61,20 @@ const TOPICS_SHOWN = 5;
  * titles (those of the nearest passages first) and how many more there are.
  */
 export type Reply =
-  /** `hedged`: the passages are about the question, not shown to answer it (said in one line above them). */
-  { kind: 'quotes'; quotes: Quote[]; hedged: boolean } | { kind: 'not-covered'; titles: string[]; more: number };
+  /**
+   * `hedgedFrom`: the quotes from there on are about the question, not shown to answer it (said in
+   * one line above them, see `hedgeLine`); all of them when 0 (unsure), none when `quotes.length`.
+   */
+  { kind: 'quotes'; quotes: Quote[]; hedgedFrom: number } | { kind: 'not-covered'; titles: string[]; more: number };
+
+/**
+ * The line above quote `i` when the quotes only about the question start there: an unsure reply's
+ * hedge line, or, below sure quotes, that the next ones are close but may not answer.
+ */
+export function hedgeLine(i: number, hedgedFrom: number, lang: Lang): string | undefined {
+  if (i !== hedgedFrom) return undefined;
+  return i === 0 ? TEXTS[lang].hedged : TEXTS[lang].alsoClose;
+}
 
 export function composeReply(answer: Answer, titles: string[], shown: number): Reply {
   if (!answer.answered || answer.hits.length === 0) {
@@ -74,11 +86,6 @@ export function composeReply(answer: Answer, titles: string[], shown: number): R
     };
   }
   // Only passages that answer (or, hedged, are about the question) are quoted; the rest would be noise.
-  return {
-    kind: 'quotes',
-    quotes: shownHits(answer)
-      .slice(0, shown)
-      .map((h) => quoteOf(h)),
-    hedged: answer.hedged,
-  };
+  const hits = shownHits(answer).slice(0, shown);
+  return { kind: 'quotes', quotes: hits.map((h) => quoteOf(h)), hedgedFrom: firstHedged(hits) };
 }

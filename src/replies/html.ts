@@ -1,5 +1,5 @@
 import type { Answer } from '../retrieval/search.js';
-import { composeReply, paragraphLabel, type Quote, type Reply } from './compose.js';
+import { composeReply, hedgeLine, paragraphLabel, type Quote, type Reply } from './compose.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** Telegram rejects longer messages (counted after entity parsing; counting markup too is safer). */
@@ -47,10 +47,16 @@ export function renderHtmlBlocks(
 ): string[] {
   const reply = composeReply(answer, titles, shown);
   if (reply.kind === 'not-covered') return [notCoveredHtml(reply, lang)];
-  const quotes = reply.quotes.map((q, i) => htmlQuote(q, first + i, lang));
-  // The hedge line heads the first page only ("More results" goes on under it).
-  return reply.hedged && first === 1 ? [`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`, ...quotes] : quotes;
+  return reply.quotes.flatMap((q, i) => {
+    // The hedge lines are on the first page only ("More results" goes on under them).
+    const line = first === 1 ? hedgeLine(i, reply.hedgedFrom, lang) : undefined;
+    const quote = htmlQuote(q, first + i, lang);
+    return line ? [hedgeHtml(line), quote] : [quote];
+  });
 }
+
+/** A hedge line as its own block, in italics. */
+export const hedgeHtml = (line: string) => `<i>${escapeHtml(line)}</i>`;
 
 /**
  * Packs HTML blocks into as few messages as fit the limit, splitting only between blocks

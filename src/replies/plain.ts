@@ -1,5 +1,5 @@
 import type { Answer } from '../retrieval/search.js';
-import { composeReply, paragraphLabel, type Quote } from './compose.js';
+import { composeReply, hedgeLine, paragraphLabel, type Quote } from './compose.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** Plain-text rendering for the terminal: the best sentence is marked with » «. */
@@ -29,6 +29,7 @@ export function renderPlain(
       ...(reply.more > 0 ? [t.andMore(reply.more)] : []),
     ].join('\n');
   }
-  const quotes = reply.quotes.map((q) => plainQuote(q, lang));
-  return (reply.hedged ? [t.hedged, ...quotes] : quotes).join('\n\n');
+  return reply.quotes
+    .flatMap((q, i) => [hedgeLine(i, reply.hedgedFrom, lang) ?? [], plainQuote(q, lang)].flat())
+    .join('\n\n');
 }

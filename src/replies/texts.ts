@@ -29,6 +29,8 @@ export interface Texts {
   notCovered: string;
   /** Heads the quotes of an answer no passage is sure to give (the closest passages, quoted as they are). */
   hedged: string;
+  /** Heads the quotes below a sure answer's that are only close to the question (the hedge line's twin). */
+  alsoClose: string;
   theyAreAbout: string;
   andMore: (n: number) => string;
   fullPassage: string;
@@ -148,6 +150,7 @@ const en: Texts = {
   fullPassageHeader: (title, where, file) => `Full passage. According to ${title}, ${where} (${file}):`,
   notCovered: 'The documents do not cover this question.',
   hedged: 'The documents may not answer this exactly. The closest passages:',
+  alsoClose: 'Also close, though they may not answer this exactly:',
   theyAreAbout: 'They are about:',
   andMore: (n) => `…and ${n} more (/sources lists them all).`,
   fullPassage: 'Full passage',
@@ -277,6 +280,7 @@ const ru: Texts = {
   fullPassageHeader: (title, where, file) => `Полный фрагмент. Согласно документу ${title}, ${where} (${file}):`,
   notCovered: 'В документах нет ответа на этот вопрос.',
   hedged: 'Возможно, документы не отвечают на это точно. Ближайшие отрывки:',
+  alsoClose: 'Также близкие отрывки, которые, возможно, не отвечают на это точно:',
   theyAreAbout: 'Документы посвящены следующему:',
   andMore: (n) => `…и ещё ${n} (полный список — /sources).`,
   fullPassage: 'Полный фрагмент',
@@ -407,6 +411,7 @@ const az: Texts = {
   fullPassageHeader: (title, where, file) => `Tam mətn. ${title} sənədinə görə, ${where} (${file}):`,
   notCovered: 'Sənədlərdə bu suala cavab yoxdur.',
   hedged: 'Sənədlər bu suala dəqiq cavab verməyə bilər. Ən yaxın parçalar:',
+  alsoClose: 'Yaxın, lakin bu suala dəqiq cavab verməyə bilən parçalar:',
   theyAreAbout: 'Sənədlərin mövzuları:',
   andMore: (n) => `…və daha ${n} sənəd (tam siyahı: /sources).`,
   fullPassage: 'Tam mətn',
@@ -537,6 +542,7 @@ const tr: Texts = {
   fullPassageHeader: (title, where, file) => `Metnin tamamı. ${title} belgesine göre, ${where} (${file}):`,
   notCovered: 'Belgelerde bu sorunun cevabı yok.',
   hedged: 'Belgeler bu soruyu tam olarak cevaplamıyor olabilir. En yakın pasajlar:',
+  alsoClose: 'Yakın, ancak bu soruyu tam olarak cevaplamayabilecek pasajlar:',
   theyAreAbout: 'Belgelerin konuları:',
   andMore: (n) => `…ve ${n} belge daha (tam liste: /sources).`,
   fullPassage: 'Metnin tamamı',

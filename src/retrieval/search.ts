@@ -36,7 +36,12 @@ export interface Hit {
   coverage: number;
   /** Reaches a threshold: worth quoting as an answer. */
   relevant: boolean;
-  /** About the question's subject: quoted, under the hedge line unless some hit is `relevant`. */
+  /**
+   * Reaches a gate and holds the question's subject, not shown to hold what it asks: quoted under
+   * the hedge line, also below a sure answer's sure passages (`relevant` implies it).
+   */
+  close: boolean;
+  /** About the question's subject (`close`, or naming it): quoted, under the hedge line, when no hit is `relevant`. */
   about: boolean;
 }
 
@@ -182,7 +187,7 @@ export class Retriever {
     return () => result;
   }
 
-  /** How a question's passages are judged: `relevant` (quoted as sure) and `about` (quoted under the hedge line). */
+  /** How a question's passages are judged: `relevant` (quoted as sure), `close` and `about` (quoted under the hedge line). */
   private judge(question: string, mode: SearchMode) {
     const { lexical, manifest } = this.index;
     // Shared words prove nothing for such a question, and its meaning must match as closely as a
@@ -204,11 +209,9 @@ export class Retriever {
       // most of the question is in words the documents never use ("Azerbaijan's GDP"): the passages
       // naming its subject are what the documents hold about it, and hiding them hid answers asked
       // in the asker's own words ("breakaway administration" for "separatist regime").
-      const about =
-        relevant ||
-        (reaches && (await support.coversSubject(parts, text, vector))) ||
-        (mode !== 'dense' && support.namesSubject(parts, text));
-      return { relevant, about };
+      const close = relevant || (reaches && (await support.coversSubject(parts, text, vector)));
+      const about = close || (mode !== 'dense' && support.namesSubject(parts, text));
+      return { relevant, close, about };
     };
   }
 
@@ -273,7 +276,7 @@ function memo<A, R>(f: (a: A) => R): (a: A) => R {
 }
 
 /** A hit's fields taken from its chunk, before it is scored, judged and described. */
-function hitOf(c: Chunk): Omit<Hit, 'score' | 'similarity' | 'coverage' | 'relevant' | 'about'> {
+function hitOf(c: Chunk): Omit<Hit, 'score' | 'similarity' | 'coverage' | 'relevant' | 'close' | 'about'> {
   return {
     doc: c.doc,
     title: c.title,
@@ -347,12 +350,22 @@ export function decisionOf(answer: Answer): Decision {
 }
 
 /**
- * The passages a reply quotes, in its order: the sure ones, or (hedged) the ones about the
- * question's subject; a declined question's nearest passages (whose titles the reply lists).
+ * The passages a reply quotes, in its order: an unsure reply's passages about the question; a sure
+ * reply's sure ones, then the close ones (under the hedge line: a passage holding the answer in
+ * other words often ranks beside one holding the question's words, and the reader judges the
+ * verbatim text); a declined question's nearest passages (whose titles the reply lists). Of the
+ * shown hits, `relevant` says which are quoted as sure.
  */
 export function shownHits(answer: Answer): Hit[] {
   if (!answer.answered) return answer.hits;
-  return answer.hits.filter((h) => (answer.hedged ? h.about : h.relevant));
+  if (answer.hedged) return answer.hits.filter((h) => h.about);
+  return [...answer.hits.filter((h) => h.relevant), ...answer.hits.filter((h) => h.close && !h.relevant)];
+}
+
+/** Where the shown hits only about the question begin (their hedge line goes there); `hits.length` when all are sure. */
+export function firstHedged(hits: Hit[]): number {
+  const i = hits.findIndex((h) => !h.relevant);
+  return i < 0 ? hits.length : i;
 }
 
 /**
@@ -367,8 +380,8 @@ export function quotedFirst(answer: Answer, shown: number): Answer {
 
 /**
  * The `ask --json` contract: exactly these fields, whatever else a hit carries internally. An
- * answer's hits are the passages the text reply quotes, in its order; a declined question's are
- * the nearest passages (the text reply lists their titles).
+ * answer's hits are the passages the text reply quotes, in its order, each `hedged` unless it is
+ * quoted as sure; a declined question's are the nearest passages (the text reply lists their titles).
  */
 export function toJson(answer: Answer, top = answer.hits.length) {
   const shown = shownHits(answer).slice(0, top);
@@ -376,7 +389,7 @@ export function toJson(answer: Answer, top = answer.hits.length) {
     question: answer.question,
     answered: answer.answered,
     hedged: answer.hedged,
-    hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence }) => ({
+    hits: shown.map(({ doc, title, page, paragraph, score, text, start, end, sentence, relevant }) => ({
       doc,
       title,
       ...(page !== undefined ? { page } : {}),
@@ -386,6 +399,7 @@ export function toJson(answer: Answer, top = answer.hits.length) {
       start,
       end,
       sentence,
+      hedged: !relevant,
     })),
   };
 }

@@ -36,5 +36,5 @@ function shownPassages(answer: Answer, shown: number): ShownPassage[] {
   return answer.hits
     .slice(0, shown)
     .filter((h) => quoted.includes(h))
-    .map((h) => ({ doc: h.doc, title: h.title, text: h.text }));
+    .map((h) => ({ doc: h.doc, title: h.title, text: h.text, ...(h.relevant ? {} : { hedged: true }) }));
 }

@@ -3,7 +3,7 @@ import { Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
 import type { InlineQueryResultArticle } from 'grammy/types';
 import { composeReply, paragraphLabel, quoteOf, type Reply } from '../../replies/compose.js';
 import { prepareQuestion } from '../../replies/conversation.js';
-import { escapeHtml, htmlQuote, notCoveredHtml } from '../../replies/html.js';
+import { hedgeHtml, htmlQuote, notCoveredHtml } from '../../replies/html.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
 import { type Hit, shownHits } from '../../retrieval/search.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
@@ -68,12 +68,12 @@ async function answerInline(ctx: Filter<Context, 'inline_query'>, { engine, conf
   const reply = composeReply(answer, titles, RESULTS);
   if (reply.kind === 'not-covered')
     return ctx.answerInlineQuery([notCoveredResult(reply, prepared.question, lang)], CACHED);
-  // Unsure (the passages are about the question, none shown to answer it): each message says so, as a reply does.
-  const hedge = reply.hedged ? `<i>${escapeHtml(TEXTS[lang].hedged)}</i>\n\n` : '';
+  // A passage only about the question (not shown to answer it): its message says so, as a reply does.
+  const hedgeOf = (hit: Hit) => (hit.relevant ? '' : `${hedgeHtml(TEXTS[lang].hedged)}\n\n`);
   const results = shownHits(answer)
     .slice(0, RESULTS)
     .map((hit, i) =>
-      passageResult(hit, i, hedge, viewerLinks(viewer, [hit], { user: ctx.from.id, inline: true }, lang), lang),
+      passageResult(hit, i, hedgeOf(hit), viewerLinks(viewer, [hit], { user: ctx.from.id, inline: true }, lang), lang),
     );
   return ctx.answerInlineQuery(results, CACHED);
 }

@@ -1,11 +1,11 @@
 import { Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { escapeHtml, htmlQuote } from '../../replies/html.js';
-import { quoteOf } from '../../replies/compose.js';
+import { escapeHtml, hedgeHtml, htmlQuote } from '../../replies/html.js';
+import { hedgeLine, quoteOf } from '../../replies/compose.js';
 import type { RecentStore } from '../../replies/recent.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
-import { shownHits, type Hit } from '../../retrieval/search.js';
+import { firstHedged, shownHits, type Hit } from '../../retrieval/search.js';
 import { partAt } from '../../chunks/chunk.js';
 import { answerOfButtons } from '../ui/callbacks.js';
 import { langOf, replyBlocks } from '../ui/messages.js';
@@ -79,7 +79,7 @@ async function replyWithParagraph(
   const keyboard = addViewerButtons(
     new InlineKeyboard(),
     deps.viewer,
-    [{ ...source, sentence: found.text }, ...others.hits],
+    [{ ...source, sentence: found.text }, ...others],
     audienceOf(ctx.chat, ctx.from.id),
     lang,
     0,
@@ -118,15 +118,19 @@ async function otherDocuments({ engine, config }: BotDeps, paragraph: string, do
     .filter((h) => h.doc !== doc)
     .slice(0, config.TOP_K);
   await engine.describe({ ...near, hits }, 0, hits.length);
-  return { hits, hedged: near.hedged };
+  return hits;
 }
 
-/** "Other documents on this" (or that there are none), the hedge line when unsure, and their quotations. */
-function otherBlocks({ hits, hedged }: { hits: Hit[]; hedged: boolean }, lang: Lang): string[] {
+/** "Other documents on this" (or that there are none), and their quotations, the hedge line above those only about it. */
+function otherBlocks(hits: Hit[], lang: Lang): string[] {
   const t = VIEWER_TEXTS[lang];
   const blocks = [escapeHtml(hits.length ? t.otherDocuments : t.noOtherDocuments)];
-  if (hits.length && hedged) blocks.push(`<i>${escapeHtml(TEXTS[lang].hedged)}</i>`);
-  hits.forEach((h, i) => blocks.push(htmlQuote(quoteOf(h), i + 1, lang)));
+  const hedgedFrom = firstHedged(hits);
+  hits.forEach((h, i) => {
+    const line = hedgeLine(i, hedgedFrom, lang);
+    if (line) blocks.push(hedgeHtml(line));
+    blocks.push(htmlQuote(quoteOf(h), i + 1, lang));
+  });
   return blocks;
 }
 
