@@ -47,9 +47,16 @@ export function renderHtmlBlocks(
 ): string[] {
   const reply = composeReply(answer, titles, shown);
   if (reply.kind === 'not-covered') return [notCoveredHtml(reply, lang)];
-  return reply.quotes.flatMap((q, i) => {
-    // The hedge lines are on the first page only ("More results" goes on under them).
-    const line = first === 1 ? hedgeLine(i, reply.hedgedFrom, lang) : undefined;
+  return quoteBlocks(reply.quotes, reply.hedgedFrom, first, lang);
+}
+
+/**
+ * Quotations numbered from `first`, the hedge line above the first of those from `hedgedFrom` on
+ * (see `hedgeLine`); on the first page only ("More results" goes on under it).
+ */
+export function quoteBlocks(quotes: Quote[], hedgedFrom: number, first: number, lang: Lang): string[] {
+  return quotes.flatMap((q, i) => {
+    const line = first === 1 ? hedgeLine(i, hedgedFrom, lang) : undefined;
     const quote = htmlQuote(q, first + i, lang);
     return line ? [hedgeHtml(line), quote] : [quote];
   });

@@ -1,7 +1,7 @@
 import { Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
 import type { InlineKeyboardMarkup } from 'grammy/types';
-import { escapeHtml, hedgeHtml, htmlQuote } from '../../replies/html.js';
-import { hedgeLine, quoteOf } from '../../replies/compose.js';
+import { escapeHtml, quoteBlocks } from '../../replies/html.js';
+import { quoteOf } from '../../replies/compose.js';
 import type { RecentStore } from '../../replies/recent.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
@@ -124,14 +124,9 @@ async function otherDocuments({ engine, config }: BotDeps, paragraph: string, do
 /** "Other documents on this" (or that there are none), and their quotations, the hedge line above those only about it. */
 function otherBlocks(hits: Hit[], lang: Lang): string[] {
   const t = VIEWER_TEXTS[lang];
-  const blocks = [escapeHtml(hits.length ? t.otherDocuments : t.noOtherDocuments)];
-  const hedgedFrom = firstHedged(hits);
-  hits.forEach((h, i) => {
-    const line = hedgeLine(i, hedgedFrom, lang);
-    if (line) blocks.push(hedgeHtml(line));
-    blocks.push(htmlQuote(quoteOf(h), i + 1, lang));
-  });
-  return blocks;
+  const header = escapeHtml(hits.length ? t.otherDocuments : t.noOtherDocuments);
+  const quotes = hits.map((h) => quoteOf(h));
+  return [header, ...quoteBlocks(quotes, firstHedged(hits), 1, lang)];
 }
 
 const answerHits = (answer: { hits: Hit[] } | undefined) => answer?.hits ?? [];
