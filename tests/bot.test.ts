@@ -3,7 +3,7 @@
  * against the fake Bot API, with a real Engine on the offline test model. Assertions are on what
  * reached "Telegram": texts as sent and as users see them, entities, buttons, edits.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
@@ -626,6 +626,7 @@ describe('/reindex', () => {
       expect(single(await command(ADMIN, 'stats')).plain).toContain('Documents: 8\n');
     } finally {
       for (const f of files) renameSync(path.join(hidden, f), path.join(seeds, f));
+      rmdirSync(hidden); // beside the temp folder, not in it: left behind otherwise
     }
   });
 });

@@ -132,6 +132,18 @@ describe('index round trip', () => {
     }
   });
 
+  it('reads passages where they lie and the postings into shared memory (no second copy for the BM25 thread)', async () => {
+    const index = await loadIndex(pristine);
+    const build = folderOf(summary.generation);
+    const ownBytes = (index.chunks as unknown as { bytes: object }).bytes;
+    expect(ownBytes).not.toHaveProperty('length'); // not the file read whole into a buffer
+    const heldBytes = (index.lexical as unknown as { sharedBytes?: SharedArrayBuffer }).sharedBytes;
+    expect(heldBytes).toBeInstanceOf(SharedArrayBuffer);
+    expect(heldBytes!.byteLength).toBe(statSync(path.join(build, 'lexical.bin')).size);
+    expect(index.lexical.share()).toBe(heldBytes); // what the thread gets: these bytes, not a copy
+    expect(index.lexical.query('Azerbaijanis expelled', 5)).toEqual(original.lexical.query('Azerbaijanis expelled', 5));
+  });
+
   it('vector search finds each chunk’s own vector first', async () => {
     const { dense, manifest } = await loadIndex(pristine);
     for (let i = 0; i < manifest.chunkCount; i++) {

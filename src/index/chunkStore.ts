@@ -1,4 +1,33 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import type { Chunk } from '../chunks/chunk.js';
+import { readFully } from './layout.js';
+
+/**
+ * Where the base file's bytes are: in memory (a build reading the previous one, tests) or read
+ * where they lie (the live index). A live index at 1,000,000 passages read its 579 MB into fresh
+ * memory at every start, and on a virtual machine fresh memory can be slow to come (docs/benchmark.md §8).
+ */
+interface Bytes {
+  read(start: number, end: number): Buffer;
+}
+
+const inMemory = (buf: Buffer): Bytes => ({ read: (start, end) => buf.subarray(start, end) });
+
+/** Closes a file's descriptor once no store reads it any more (stores of several indexes share one). */
+const closeWhenUnused = new FinalizationRegistry<number>((fd) => closeSync(fd));
+
+/** A file's bytes by range, read on demand (from the page cache once read). */
+class FileBytes implements Bytes {
+  constructor(private readonly fd: number) {
+    closeWhenUnused.register(this, fd);
+  }
+
+  read(start: number, end: number): Buffer {
+    const out = Buffer.allocUnsafe(end - start);
+    readFully(this.fd, out, start);
+    return out;
+  }
+}
 
 /**
  * Chunk metadata, one JSON line per label, parsed only when a chunk is used: chunks.jsonl (the
@@ -9,9 +38,9 @@ import type { Chunk } from '../chunks/chunk.js';
  */
 export class ChunkStore {
   private constructor(
-    private readonly buf: Buffer,
-    /** Line of base label i is buf[offsets[i], offsets[i + 1] - 1). */
-    private readonly offsets: Uint32Array,
+    private readonly bytes: Bytes,
+    /** Line of base label i is bytes [offsets[i], offsets[i + 1] - 1). */
+    private readonly offsets: Float64Array,
     /** Lines of the tail by label (empty: deleted), labels of the base or after it. */
     private readonly tail: ReadonlyMap<number, Buffer> = new Map(),
     private readonly labelCount = offsets.length - 1,
@@ -21,7 +50,24 @@ export class ChunkStore {
     const offsets: number[] = [0];
     for (let at = buf.indexOf(10); at >= 0; at = buf.indexOf(10, at + 1)) offsets.push(at + 1);
     if (offsets.at(-1) !== buf.length) throw new Error('the last line is not terminated');
-    return new ChunkStore(buf, Uint32Array.from(offsets));
+    return new ChunkStore(inMemory(buf), Float64Array.from(offsets));
+  }
+
+  /**
+   * The file's lines read where they lie: only the line offsets are kept in memory (8 bytes a
+   * passage), found by one pass through a small buffer. The file must not change while open
+   * (build folders never do).
+   */
+  static open(file: string): ChunkStore {
+    const fd = openSync(file, 'r');
+    let offsets: Float64Array;
+    try {
+      offsets = lineOffsets(fd);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+    return new ChunkStore(new FileBytes(fd), offsets);
   }
 
   static serialize(lines: Iterable<string | Buffer>): Buffer {
@@ -48,7 +94,7 @@ export class ChunkStore {
     const tail = ChunkStore.parseTail(tailFile, labels);
     for (let label = this.baseLabels; label < labels; label++)
       if (!tail.has(label)) throw new Error(`chunks-tail.jsonl lacks label ${label}`);
-    return new ChunkStore(this.buf, this.offsets, tail, labels);
+    return new ChunkStore(this.bytes, this.offsets, tail, labels);
   }
 
   /** The lines of a tail file by label (each under `labels`); throws on a malformed one. */
@@ -68,7 +114,7 @@ export class ChunkStore {
 
   /** The base alone (what a replacing index shares when the base file is the same). */
   base(): ChunkStore {
-    return this.tail.size === 0 ? this : new ChunkStore(this.buf, this.offsets);
+    return this.tail.size === 0 ? this : new ChunkStore(this.bytes, this.offsets);
   }
 
   /** The tail's lines by label (empty: deleted). */
@@ -93,10 +139,10 @@ export class ChunkStore {
     const base = this.baseLabels;
     for (const label of [...changed.keys()].filter((l) => l < base).sort((a, b) => a - b)) {
       const line = changed.get(label)!;
-      parts.push(this.buf.subarray(this.offsets[from]!, this.offsets[label]!), lineBytes(line), NEWLINE);
+      parts.push(this.bytes.read(this.offsets[from]!, this.offsets[label]!), lineBytes(line), NEWLINE);
       from = label + 1;
     }
-    parts.push(this.buf.subarray(this.offsets[from]!, this.offsets[base]!));
+    parts.push(this.bytes.read(this.offsets[from]!, this.offsets[base]!));
     for (let label = base; label < this.labels; label++) {
       const line = changed.get(label)!;
       parts.push(lineBytes(line), NEWLINE);
@@ -118,7 +164,7 @@ export class ChunkStore {
     const line = this.tail.get(label);
     if (line) return line;
     if (label >= this.baseLabels) return EMPTY;
-    return this.buf.subarray(this.offsets[label]!, this.offsets[label + 1]! - 1);
+    return this.bytes.read(this.offsets[label]!, this.offsets[label + 1]! - 1);
   }
 
   has(label: number): boolean {
@@ -155,3 +201,28 @@ export class ChunkStore {
 const NEWLINE = Buffer.from('\n');
 const lineBytes = (line: string | Buffer) => (typeof line === 'string' ? Buffer.from(line) : line);
 const EMPTY = Buffer.alloc(0);
+
+/** Where each line of an open file starts, and its end; throws when the last line is not terminated. */
+function lineOffsets(fd: number): Float64Array {
+  const size = fstatSync(fd).size;
+  let offsets = new Float64Array(1024);
+  let count = 1; // offsets[0] = 0
+  const piece = Buffer.allocUnsafe(1 << 20);
+  for (let position = 0; position < size; ) {
+    const n = readSync(fd, piece, 0, Math.min(piece.length, size - position), position);
+    if (n === 0) throw new Error('chunks.jsonl is shorter than its size');
+    for (let at = piece.indexOf(10); at >= 0 && at < n; at = piece.indexOf(10, at + 1)) {
+      if (count === offsets.length) offsets = grown(offsets);
+      offsets[count++] = position + at + 1;
+    }
+    position += n;
+  }
+  if (offsets[count - 1] !== size) throw new Error('the last line is not terminated');
+  return offsets.slice(0, count);
+}
+
+const grown = (a: Float64Array) => {
+  const b = new Float64Array(a.length * 2);
+  b.set(a);
+  return b;
+};

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { shownPath } from '../paths.js';
 
@@ -69,4 +69,13 @@ export async function sha256File(file: string): Promise<string> {
 export function floatRows(bytes: Buffer): Float32Array {
   if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+}
+
+/** Fills `into` from the open file `fd` at `position`; a file shorter than that is an error. */
+export function readFully(fd: number, into: Uint8Array, position: number, at = 0, length = into.length - at): void {
+  for (let done = 0; done < length; ) {
+    const n = readSync(fd, into, at + done, length - done, position + done);
+    if (n === 0) throw new Error('the file is shorter than expected');
+    done += n;
+  }
 }

@@ -1,11 +1,11 @@
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
 import { emptyHnsw, ExactIndex, HnswIndex, markDeleted, type Hnsw } from './dense.js';
 import { buildFolder } from './generation.js';
 import type { IndexData, StoredIndex } from './indexData.js';
-import { corruptError, FILES, floatRows } from './layout.js';
+import { corruptError, FILES, floatRows, readFully } from './layout.js';
 import { readSealed, sealedSha256 } from './seals.js';
 import { withLines } from './tails.js';
 import { LexicalIndex } from './lexical.js';
@@ -22,11 +22,11 @@ const VECTOR_FILES = [FILES.vectors, FILES.vectorsTail];
 const BASE_FILES = [FILES.chunks, FILES.lexical];
 
 /**
- * The files a reader loads whole: chunks.jsonl and lexical.bin unless they are the replaced
- * index's (shared), the vectors only for exact search (HNSW holds its own copy).
+ * The files a reader loads whole: lexical.bin unless it is the replaced index's (shared), the
+ * vectors only for exact search (HNSW holds its own copy). chunks.jsonl is read where it lies.
  */
 function loadedFiles(m: Manifest, shared: boolean): string[] {
-  return inBuild(m, [...(shared ? [] : BASE_FILES), FILES.chunksTail, ...(m.hnsw ? [] : VECTOR_FILES)]);
+  return inBuild(m, [...(shared ? [] : [FILES.lexical]), FILES.chunksTail, ...(m.hnsw ? [] : VECTOR_FILES)]);
 }
 
 /**
@@ -74,20 +74,38 @@ export async function loadIndex(dir: string, previous?: Replaced): Promise<Store
   const sharedHnsw = sharedGraph(manifest, previous);
   const reading = manifest.hnsw && !sharedHnsw ? readGraph(dir, path.join(build, FILES.hnsw), manifest.dim) : undefined;
   reading?.catch(() => {}); // awaited below
+  // chunks.jsonl stays on disk (its lines are read when used): checked here, opened by textParts.
+  if (!shared) check(FILES.chunks, await sealedSha256(present(FILES.chunks)));
   // Read once, checked against its checksum (a stat when its seal vouches for it).
   for (const file of loadedFiles(manifest, shared !== undefined)) {
-    const { data, sha256 } = readSealed(present(file));
+    const { data, sha256 } = readSealed(present(file), file === FILES.lexical ? readShared : undefined);
     check(file, sha256);
     contents.set(file, data);
   }
   const added = manifest.hnsw ? addedRows(dir, build, manifest) : undefined;
-  const text = textParts(dir, manifest, contents, shared);
+  const text = textParts(dir, manifest, contents, shared ?? path.join(build, FILES.chunks));
   const hnsw = sharedHnsw ?? (await reading);
   const index = assemble(dir, build, manifest, contents, text, hnsw, added);
   // Last, once everything is checked: a shared graph is the live index's until the swap.
   const marked = new Set(sharedHnsw ? (previous!.manifest.hnsw!.unmarked ?? []) : []);
   for (const label of manifest.hnsw?.unmarked ?? []) if (!marked.has(label)) markDeleted(hnsw!, label);
   return index;
+}
+
+/**
+ * A file read into shared memory: lexical.bin, whose postings the BM25 thread searches where they
+ * are (lexicalThread.ts); read into ordinary memory they were copied there at the first question
+ * (at 1,000,000 passages 231 MB more fresh memory at start).
+ */
+function readShared(file: string): Buffer {
+  const fd = openSync(file, 'r');
+  try {
+    const data = Buffer.from(new SharedArrayBuffer(fstatSync(fd).size));
+    readFully(fd, data, 0);
+    return data;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 async function readGraph(dir: string, file: string, dim: number): Promise<Hnsw> {
@@ -164,23 +182,24 @@ function addedRows(dir: string, build: string, manifest: Manifest): Float32Array
 function readRange(file: string, into: Buffer, at: number, position: number, length: number): void {
   const fd = openSync(file, 'r');
   try {
-    readSync(fd, into, at, length, position);
+    readFully(fd, into, position, at, length);
   } finally {
     closeSync(fd);
   }
 }
 
-/** chunks.jsonl and lexical.bin, parsed and checked for shape. */
+/** chunks.jsonl (the replaced index's, or this file opened) and lexical.bin, parsed and checked for shape. */
 function textParts(
   dir: string,
   manifest: Manifest,
   contents: Map<string, Buffer>,
-  shared: Shared | undefined,
+  base: Shared | string,
 ): Pick<StoredIndex, 'chunks' | 'lexical'> {
   const corrupt = (why: string) => corruptError(dir, why);
+  const shared = typeof base === 'string' ? undefined : base;
   let chunks: ChunkStore;
   try {
-    chunks = shared?.chunks.base() ?? ChunkStore.parse(contents.get(FILES.chunks)!);
+    chunks = typeof base === 'string' ? ChunkStore.open(base) : base.chunks.base();
     const tail = contents.get(FILES.chunksTail);
     if (tail) chunks = chunks.withTail(tail, manifest.labels);
   } catch (err) {

@@ -70,10 +70,16 @@ export async function sealedSha256(file: string): Promise<string> {
   return hash;
 }
 
-/** A file's content and its sha256 (hashed only when the seal does not vouch for it). */
-export function readSealed(file: string): { data: Buffer; sha256: string } {
+/**
+ * A file's content and its sha256 (hashed only when the seal does not vouch for it); `read` reads
+ * it (into shared memory, say).
+ */
+export function readSealed(
+  file: string,
+  read: (file: string) => Buffer = readFileSync,
+): { data: Buffer; sha256: string } {
   const before = stampOf(file);
-  const data = readFileSync(file);
+  const data = read(file);
   const sealed = sealedHash(file, before);
   if (sealed) return { data, sha256: sealed };
   const hash = sha256(data);
