@@ -270,10 +270,11 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
 });
 
 describe('incremental updates of an HNSW index (exactSearchMax below the corpus size)', { timeout: 60_000 }, () => {
-  const hnswSettings = (seeds: string, index: string, graphDeltaMax?: number) => ({
+  const hnswSettings = (seeds: string, index: string, graphDeltaMax?: number, graphPartLabels?: number) => ({
     ...settings(seeds, index),
     exactSearchMax: 20,
     graphDeltaMax,
+    graphPartLabels,
   });
 
   it('marks a changed document’s old labels deleted, adds new ones at the end, and keeps the rest', async () => {
@@ -319,11 +320,13 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
   });
 
   it.each([
-    ['changes left beside the graph', undefined],
-    ['changes written into the graph', 0],
+    ['changes left beside the graph', undefined, undefined],
+    ['changes written into the graph', 0, undefined],
+    ['changes written into a graph in parts of 25 labels', 0, 25],
+    ['changes left beside a graph in parts of 25 labels', undefined, 25],
   ])(
     'step by step (change, removal, compaction), %s: files of unchanged documents kept, deleted labels never returned, same answers',
-    async (_, graphDeltaMax) => {
+    async (_, graphDeltaMax, graphPartLabels) => {
       const ws = workspace();
       /** Questions with the document and text that answer them; each is asked while its document is present. */
       const QUESTIONS: [string, string, string][] = [
@@ -351,9 +354,20 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
       const rows = () =>
         Buffer.concat([bytes(FILES.vectors), ...(has(FILES.vectorsTail) ? [bytes(FILES.vectorsTail)] : [])]);
       const inode = (f: string) => statSync(path.join(liveDir(), f)).ino;
+      let live: IndexData | undefined; // the index each step's replaces, as a serving process holds it
       const step = async (name: string) => {
-        const summary = await buildIndex(hnswSettings(ws.seeds, ws.index, graphDeltaMax), embedder);
+        const summary = await buildIndex(hnswSettings(ws.seeds, ws.index, graphDeltaMax, graphPartLabels), embedder);
         const index = await loadIndex(ws.index);
+        const replacing = live ? await loadIndex(ws.index, live) : index;
+        live = replacing;
+        // Parts of at most graphPartLabels labels, each its own file, as the manifest says.
+        const { graphLabels = index.manifest.labels, parts = [0] } = index.manifest.hnsw!;
+        const partCount = graphPartLabels ? Math.ceil(graphLabels / graphPartLabels) : 1;
+        if (graphDeltaMax === 0 || name === 'first' || name === 'compacted')
+          expect(parts, name).toEqual(Array.from({ length: partCount }, (_, i) => i * (graphPartLabels ?? 0)));
+        expect(parts.map((_, i) => has(i === 0 ? FILES.hnsw : `hnsw-${i}.bin`))).toEqual(parts.map(() => true));
+        expect(has(`hnsw-${parts.length}.bin`)).toBe(false);
+        if (graphPartLabels) expect(parts.length, name).toBeGreaterThan(2);
         expect(index.manifest.hnsw, name).not.toBeNull();
         expect(index.manifest.hnsw!.efSearch, name).toBeGreaterThanOrEqual(50); // measured on this graph, stored for readers
         expect(index.manifest.hnsw!.recallAt10, name).toBeGreaterThanOrEqual(0.95);
@@ -364,12 +378,14 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
           expect([name, q, answer.answered, answer.hits[0]!.doc.slice(0, 3)]).toEqual([name, q, true, doc]);
           expect(answer.hits[0]!.text, `${name}: ${q}`).toContain(text);
         }
-        // Every live label is found by its own vector; no search ever returns an empty (deleted) label.
-        for (const [label] of index.chunks.entries()) {
-          const found = index.dense.nearest(index.dense.vector(label), 10).labels;
-          expect(found[0]).toBe(label);
-          for (const l of found) expect(index.chunks.has(l)).toBe(true);
-        }
+        // Every live label is found by its own vector, opened afresh or replacing the previous index;
+        // no search ever returns an empty (deleted) label.
+        for (const [label] of index.chunks.entries())
+          for (const opened of [index, replacing]) {
+            const found = opened.dense.nearest(index.dense.vector(label), 10).labels;
+            expect(found[0]).toBe(label);
+            for (const l of found) expect(index.chunks.has(l)).toBe(true);
+          }
         return { summary, index };
       };
 
@@ -480,6 +496,24 @@ describe('incremental updates of an HNSW index (exactSearchMax below the corpus 
     bytes[bytes.length - 7] = bytes[bytes.length - 7]! ^ 0xff;
     writeFileSync(vectors, bytes);
     await expect(loadIndex(ws.index)).rejects.toThrow('vectors.f32 does not match its checksum');
+  });
+
+  it('each part of a graph is checked: a damaged hnsw-1.bin is refused, and the next build does not use it', async () => {
+    const ws = workspace();
+    await buildIndex(hnswSettings(ws.seeds, ws.index, 0, 25), embedder);
+    const damaged = path.join(liveBuildDir(ws.index)!, 'hnsw-1.bin');
+    const bytes = readFileSync(damaged);
+    bytes[bytes.length - 7] = bytes[bytes.length - 7]! ^ 0x01;
+    writeFileSync(damaged, bytes);
+    await expect(loadIndex(ws.index)).rejects.toThrow('hnsw-1.bin does not match its checksum');
+    const full = path.join(ws.seeds, file('002'));
+    writeFileSync(full, `${readFileSync(full, 'utf8')}\nA later paragraph about the quinceberry orchards.\n`);
+    await buildIndex(hnswSettings(ws.seeds, ws.index, 0, 25), embedder); // a merge would read the parts
+    const rebuilt = await loadIndex(ws.index);
+    const retriever = new Retriever(rebuilt, embedder, { lexicalThreshold: 0.25 });
+    expect((await retriever.search('quinceberry orchards', 3)).hits[0]!.text).toContain('quinceberry');
+    for (const [label] of rebuilt.chunks.entries())
+      expect(rebuilt.dense.nearest(rebuilt.dense.vector(label), 1).labels).toEqual([label]);
   });
 
   it.each([FILES.vectorsTail, FILES.chunksTail])(

@@ -478,8 +478,11 @@ describe('one build at a time', () => {
   it('takes over the lock of a killed build that is still a zombie (not yet reaped)', async () => {
     const dir = copyOfPristine();
     const { spawn } = await import('node:child_process');
-    // `sleep 0` exits at once, but its parent execs `sleep 30` and never reaps it: a zombie.
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // The child exits once its parent has exec'd `sleep 30`, which never reaps it: a zombie. (A child
+    // that exited at once could be reaped by the shell before its exec on a busy machine.)
+    const child = `while [ "$(cat /proc/$$/comm)" = "$shell" ]; do sleep 0.01; done`;
+    const script = `shell=$(cat /proc/$$/comm); (${child}) & echo $!; exec sleep 30`;
+    const parent = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const zombie = Number(
         await new Promise<string>((resolve) =>

@@ -34,7 +34,7 @@ import { mulberry32 } from '../src/bench/synthetic.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
-import { buildHnsw } from '../src/index/dense.js';
+import { buildGraph } from '../src/index/dense.js';
 import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { SEALS_FILE } from '../src/index/seals.js';
 import { loadIndex } from '../src/index/loader.js';
@@ -613,14 +613,13 @@ describe('each index file damaged in turn', () => {
       'hnsw.bin of another index, checksum matching',
       async (d) => {
         const index = await loadIndex(d);
-        const other = buildHnsw(
+        const other = buildGraph(
           Float32Array.from({ length: 10 * 384 }, (_, i) => index.dense.vector(Math.floor(i / 384))[i % 384]!),
           384,
-          16,
-          50,
+          { M: 16, efConstruction: 50 },
         );
         const tmp = path.join(tempDir(), 'other.bin');
-        other.writeIndexSync(tmp);
+        other.parts[0]!.writeIndexSync(tmp);
         replaceWithChecksum(d, 'hnsw.bin', readFileSync(tmp));
       },
       /hnsw\.bin holds a different number of chunks/,

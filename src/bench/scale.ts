@@ -11,7 +11,7 @@ import MiniSearch from 'minisearch';
 import { childEnvironment, type Config } from '../config.js';
 import { buildSettings } from '../index/settings.js';
 import { buildIndex, type BuildProgress } from '../index/build.js';
-import { ExactIndex, HnswIndex, type Hnsw } from '../index/dense.js';
+import { ExactIndex, HnswIndex, type GraphParts } from '../index/dense.js';
 import { folderOf } from '../index/generation.js';
 import { LexicalIndex } from '../index/lexical.js';
 import { pseudoQuestions } from '../index/sample.js';
@@ -244,7 +244,7 @@ async function measureDense(
   };
 }
 
-function hnswRow(hnsw: Hnsw, ef: number, qv: Float32Array[], truth: number[][]) {
+function hnswRow(hnsw: GraphParts, ef: number, qv: Float32Array[], truth: number[][]) {
   hnsw.setEf(ef);
   const approx = timedEach(qv, (v) => hnsw.searchKnn(Array.from(v), 10).neighbors);
   const p = percentiles(approx.times);

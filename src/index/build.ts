@@ -38,6 +38,8 @@ export interface BuildSettings {
    * it before it writes them into it (updateBuild.ts; default GRAPH_DELTA_MAX).
    */
   graphDeltaMax?: number;
+  /** Labels one graph file holds at most (dense.ts; default GRAPH_PART_LABELS). */
+  graphPartLabels?: number;
 }
 
 export type BuildProgress =

@@ -4,8 +4,8 @@ import type { Chunk } from '../chunks/chunk.js';
 import type { Embedder } from '../vectors/embedder.js';
 import type { BuildProgress, BuildSettings } from './build.js';
 import { readingKey, type Plan } from './changes.js';
-import { tuneEfSearch, type Hnsw } from './dense.js';
-import { FILES, IndexError } from './layout.js';
+import { tuneEfSearch, type GraphParts } from './dense.js';
+import { graphFile, IndexError } from './layout.js';
 import type { Manifest, ManifestDocument } from './manifest.js';
 import { pseudoQuestions } from './sample.js';
 import { readSealed } from './seals.js';
@@ -102,15 +102,24 @@ export function searchSettingsChanged(
 /** The bytes of a vector array, without a copy. */
 export const bytesOf = (v: Float32Array) => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 
-/** Writes the graph on a native thread; `meanwhile` (other files' work) runs on this one during the write. */
-export async function writeHnsw(writer: BuildWriter, graph: Hnsw, meanwhile: () => void = () => {}): Promise<void> {
-  const writing = graph.writeIndex(writer.file(FILES.hnsw));
+/**
+ * Writes the graph's parts on native threads; `meanwhile` (other files' work) runs on this one
+ * during the write. Returns the parts' first labels, for the manifest (absent for one part).
+ */
+export async function writeHnsw(
+  writer: BuildWriter,
+  graph: GraphParts,
+  meanwhile: () => void = () => {},
+): Promise<{ parts?: number[] }> {
+  const writing = Promise.all(graph.parts.map((part, i) => part.writeIndex(writer.file(graphFile(i)))));
   try {
     meanwhile();
   } finally {
-    await writing; // never left writing into a folder that is being removed
+    await writing.catch(() => {}); // never left writing into a folder that is being removed
   }
-  await writer.written(FILES.hnsw);
+  await writing;
+  for (let i = 0; i < graph.parts.length; i++) await writer.written(graphFile(i));
+  return graph.parts.length > 1 ? { parts: [...graph.starts] } : {};
 }
 
 /** Texts of up to `count` live labels spread over the label range (repeatable). */
@@ -135,7 +144,7 @@ export function sampleLabels(slots: number, live: (label: number) => boolean, co
 
 /** efSearch for this graph, measured with question-like queries made from a sample of its passages. */
 export async function tune(
-  graph: Hnsw,
+  graph: GraphParts,
   vectors: Float32Array,
   embedder: Embedder,
   live: (label: number) => boolean,

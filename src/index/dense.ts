@@ -4,6 +4,56 @@ import { topByScore } from './topK.js';
 const { HierarchicalNSW } = hnswlib;
 export type Hnsw = InstanceType<typeof HierarchicalNSW>;
 
+/**
+ * Labels one graph file holds at most. A larger collection's graph is kept in parts of consecutive
+ * labels, each its own file, read on threads of their own at start: on this project's 2-core VM
+ * fresh memory comes about twice as fast to two threads (hnswlib reads a graph on one), so at
+ * 994,250 passages two parts load in 0.62–1.85 s where one graph took 1.27–4.74 s; each question
+ * then searches every part (+4 ms at 1M; docs/benchmark.md §8). Below this, one part: as before.
+ */
+export const GRAPH_PART_LABELS = 500_000;
+
+/**
+ * An HNSW graph as parts over consecutive label ranges (part i holds labels from starts[i]), searched
+ * as one: each part's best, merged by distance. One part is the plain graph.
+ */
+export class GraphParts {
+  constructor(
+    readonly parts: Hnsw[],
+    /** The first label of each part (0 first, ascending). */
+    readonly starts: number[],
+  ) {}
+
+  /** The part that holds (or would hold) a label. */
+  partOf(label: number): Hnsw {
+    let i = this.starts.length - 1;
+    while (i > 0 && this.starts[i]! > label) i--;
+    return this.parts[i]!;
+  }
+
+  setEf(ef: number): void {
+    for (const part of this.parts) part.setEf(ef);
+  }
+
+  getCurrentCount(): number {
+    return this.parts.reduce((n, part) => n + part.getCurrentCount(), 0);
+  }
+
+  /** The k nearest of all parts (hnswlib's shape: neighbours and cosine distances, nearest first). */
+  searchKnn(q: number[], k: number): { neighbors: number[]; distances: number[] } {
+    if (this.parts.length === 1) return this.parts[0]!.searchKnn(q, Math.min(k, this.getCurrentCount()));
+    const all: { label: number; distance: number }[] = [];
+    for (const part of this.parts) {
+      const count = part.getCurrentCount();
+      if (count === 0) continue;
+      const { neighbors, distances } = part.searchKnn(q, Math.min(k, count));
+      neighbors.forEach((label, i) => all.push({ label, distance: distances[i]! }));
+    }
+    const best = all.sort((a, b) => a.distance - b.distance).slice(0, k); // stable: the earlier part first on a tie
+    return { neighbors: best.map((h) => h.label), distances: best.map((h) => h.distance) };
+  }
+}
+
 export interface Neighbours {
   labels: number[];
   sims: number[];
@@ -69,7 +119,7 @@ export class HnswIndex implements DenseIndex {
   private readonly delta: { first: number; exact: ExactIndex } | undefined;
 
   constructor(
-    readonly hnsw: Hnsw,
+    readonly hnsw: GraphParts,
     efSearch: number,
     delta?: GraphDelta,
   ) {
@@ -90,7 +140,7 @@ export class HnswIndex implements DenseIndex {
   }
 
   nearest(q: Float32Array, k: number) {
-    const { neighbors, distances } = this.hnsw.searchKnn(Array.from(q), Math.min(k, this.hnsw.getCurrentCount()));
+    const { neighbors, distances } = this.hnsw.searchKnn(Array.from(q), k);
     const graph = { labels: neighbors, sims: distances.map((d) => 1 - d) };
     if (!this.delta) return graph;
     const { first, exact } = this.delta;
@@ -105,7 +155,7 @@ export class HnswIndex implements DenseIndex {
 
   vector(label: number): Float32Array {
     if (this.delta && label >= this.delta.first) return this.delta.exact.vector(label - this.delta.first);
-    return Float32Array.from(pointOf(this.hnsw, label));
+    return Float32Array.from(pointOf(this.hnsw.partOf(label), label));
   }
 }
 
@@ -139,9 +189,9 @@ function newHnsw(dim: number, capacity: number, M: number, efConstruction: numbe
 }
 
 /** Marks a label deleted in a graph (a label marked already stays so: hnswlib throws for it). */
-export function markDeleted(graph: Hnsw, label: number): void {
+export function markDeleted(graph: GraphParts, label: number): void {
   try {
-    graph.markDelete(label);
+    graph.partOf(label).markDelete(label);
   } catch {
     // already marked
   }
@@ -151,19 +201,42 @@ export function emptyHnsw(dim: number): Hnsw {
   return new HierarchicalNSW('cosine', dim);
 }
 
-/** An HNSW graph over the given label rows of `vectors`. */
-export function buildHnsw(
+/** An HNSW graph over every label row of `vectors`, in parts of at most `partLabels` labels. */
+export function buildGraph(
   vectors: Float32Array,
   dim: number,
-  M: number,
-  efConstruction: number,
-  labels?: Iterable<number>,
-): Hnsw {
-  const count = vectors.length / dim;
-  const hnsw = newHnsw(dim, count, M, efConstruction);
-  for (const i of labels ?? Array.from({ length: count }, (_, i) => i))
-    hnsw.addPoint(Array.from(vectors.subarray(i * dim, (i + 1) * dim)), i);
-  return hnsw;
+  { M, efConstruction, partLabels = GRAPH_PART_LABELS }: { M: number; efConstruction: number; partLabels?: number },
+): GraphParts {
+  const graph = new GraphParts([], []);
+  addToGraph(graph, vectors, dim, 0, vectors.length / dim, { M, efConstruction, partLabels });
+  return graph;
+}
+
+/**
+ * Inserts labels [from, to) (their rows of `vectors`) into the graph's last part, opening a new
+ * part whenever the last one holds `partLabels`.
+ */
+export function addToGraph(
+  graph: GraphParts,
+  vectors: Float32Array,
+  dim: number,
+  from: number,
+  to: number,
+  { M, efConstruction, partLabels = GRAPH_PART_LABELS }: { M: number; efConstruction: number; partLabels?: number },
+): void {
+  for (let label = from; label < to; label++) {
+    let last = graph.parts.at(-1);
+    const start = graph.starts.at(-1) ?? 0;
+    if (!last || label - start >= partLabels) {
+      last = newHnsw(dim, Math.min(partLabels, to - label), M, efConstruction);
+      graph.parts.push(last);
+      graph.starts.push(label);
+    } else if (last.getCurrentCount() >= last.getMaxElements()) {
+      // Room for what this call adds, and a fifth more for the next updates.
+      last.resizeIndex(Math.min(partLabels, Math.max(to - start, Math.ceil(last.getMaxElements() * 1.2))));
+    }
+    last.addPoint(Array.from(vectors.subarray(label * dim, (label + 1) * dim)), label);
+  }
 }
 
 /**
@@ -172,7 +245,7 @@ export function buildHnsw(
  * product's vectors are what matters, synthetic clusters are far easier.
  */
 export function tuneEfSearch(
-  hnsw: Hnsw,
+  hnsw: GraphParts,
   vectors: Float32Array,
   dim: number,
   live: (label: number) => boolean,

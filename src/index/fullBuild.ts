@@ -3,7 +3,7 @@ import { bytesOf, draft, sampleTexts, tune, writeHnsw, type BuildInput, type Dra
 import { measureGates } from './calibration.js';
 import { ChunkStore } from './chunkStore.js';
 import type { Plan } from './changes.js';
-import { buildHnsw, ExactIndex, HnswIndex, type DenseIndex } from './dense.js';
+import { buildGraph, ExactIndex, HnswIndex, type DenseIndex } from './dense.js';
 import { documentNames } from './examples.js';
 import { FILES } from './layout.js';
 import { LexicalIndex } from './lexical.js';
@@ -116,9 +116,9 @@ async function vectorSearch(
 ): Promise<{ hnsw: Manifest['hnsw']; dense: DenseIndex }> {
   const count = vectors.length / embedder.dim;
   if (count <= settings.exactSearchMax) return { hnsw: null, dense: new ExactIndex(vectors, embedder.dim, () => true) };
-  const graph = buildHnsw(vectors, embedder.dim, settings.M, settings.efConstruction);
+  const graph = buildGraph(vectors, embedder.dim, { ...settings, partLabels: settings.graphPartLabels });
   const tuned = await tune(graph, vectors, embedder, () => true, count, textOf);
-  await writeHnsw(writer, graph);
-  const hnsw = { M: settings.M, efConstruction: settings.efConstruction, ...tuned };
+  const parts = await writeHnsw(writer, graph);
+  const hnsw = { M: settings.M, efConstruction: settings.efConstruction, ...tuned, ...parts };
   return { hnsw, dense: new HnswIndex(graph, hnsw.efSearch) };
 }

@@ -7,8 +7,9 @@ import { shownPath } from '../paths.js';
  * Layout of the index folder:
  *   CURRENT            name of the live build folder (replaced by an atomic rename)
  *   build-<id>/        manifest.json, chunks.jsonl, vectors.f32, lexical.bin, and hnsw.bin when the
- *                      corpus is too large for exact search; chunks-tail.jsonl and vectors-tail.f32
- *                      when an update left the large files as they were and wrote its changes beside
+ *                      corpus is too large for exact search (hnsw-1.bin… past GRAPH_PART_LABELS);
+ *                      chunks-tail.jsonl and vectors-tail.f32 when an update left the large files
+ *                      as they were and wrote its changes beside
  * A build is written completely into a fresh folder, then CURRENT is switched to it, so a crash at
  * any moment leaves the previous build live. Files a build does not change are hard links to the
  * previous build's (never modified in place; the live build's files are checked against their
@@ -30,6 +31,9 @@ export const FILES = {
   lexical: 'lexical.bin',
   hnsw: 'hnsw.bin',
 } as const;
+
+/** The file of graph part `i` (dense.ts GraphParts): hnsw.bin, then hnsw-1.bin, hnsw-2.bin… */
+export const graphFile = (i: number) => (i === 0 ? FILES.hnsw : `hnsw-${i}.bin`);
 
 /** The live build folder named by CURRENT, or undefined before the first build. */
 export function liveBuildDir(dir: string): string | undefined {

@@ -2,14 +2,14 @@ import { closeSync, existsSync, fstatSync, openSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Chunk } from '../chunks/chunk.js';
 import { ChunkStore } from './chunkStore.js';
-import { emptyHnsw, ExactIndex, HnswIndex, markDeleted, type Hnsw } from './dense.js';
+import { emptyHnsw, ExactIndex, GraphParts, HnswIndex, markDeleted } from './dense.js';
 import { buildFolder } from './generation.js';
 import type { IndexData, StoredIndex } from './indexData.js';
 import { corruptError, FILES, floatRows, readFully } from './layout.js';
 import { readSealed, sealedSha256 } from './seals.js';
 import { withLines } from './tails.js';
 import { LexicalIndex } from './lexical.js';
-import { readManifest, type Manifest } from './manifest.js';
+import { graphPartsOf, readManifest, type Manifest } from './manifest.js';
 import { messageOf } from '../paths.js';
 
 /** These files of a build, its tails only when it has them. */
@@ -36,7 +36,7 @@ function loadedFiles(m: Manifest, shared: boolean): string[] {
 function checkedFiles(m: Manifest, shared: boolean): string[] {
   const base = shared ? BASE_FILES : [];
   if (!m.hnsw) return base;
-  return inBuild(m, [...base, FILES.hnsw, ...(graphLabelsOf(m) < m.labels ? VECTOR_FILES : [])]);
+  return inBuild(m, [...base, ...graphPartsOf(m.hnsw).files, ...(graphLabelsOf(m) < m.labels ? VECTOR_FILES : [])]);
 }
 
 /** What loadIndex looks at in the index a new one replaces. */
@@ -72,7 +72,7 @@ export async function loadIndex(dir: string, previous?: Replaced): Promise<Store
   // one reads and parses the other files.
   for (const file of checkedFiles(manifest, shared !== undefined)) check(file, await sealedSha256(present(file)));
   const sharedHnsw = sharedGraph(manifest, previous);
-  const reading = manifest.hnsw && !sharedHnsw ? readGraph(dir, path.join(build, FILES.hnsw), manifest.dim) : undefined;
+  const reading = manifest.hnsw && !sharedHnsw ? readGraph(dir, build, manifest) : undefined;
   reading?.catch(() => {}); // awaited below
   // chunks.jsonl stays on disk (its lines are read when used): checked here, opened by textParts.
   if (!shared) check(FILES.chunks, await sealedSha256(present(FILES.chunks)));
@@ -108,24 +108,36 @@ function readShared(file: string): Buffer {
   }
 }
 
-async function readGraph(dir: string, file: string, dim: number): Promise<Hnsw> {
-  const hnsw = emptyHnsw(dim);
-  try {
-    await hnsw.readIndex(file);
-  } catch (err) {
-    throw corruptError(dir, `hnsw.bin: ${messageOf(err)}`);
+/** The graph's parts, each read on a native thread of its own (GRAPH_PART_LABELS says why). */
+async function readGraph(dir: string, build: string, manifest: Manifest): Promise<GraphParts> {
+  const { starts, files } = graphPartsOf(manifest.hnsw!);
+  const parts = files.map(() => emptyHnsw(manifest.dim));
+  const read = parts.map((part, i) =>
+    part.readIndex(path.join(build, files[i]!)).catch((err: unknown) => {
+      throw corruptError(dir, `${files[i]}: ${messageOf(err)}`);
+    }),
+  );
+  await Promise.all(read.map((r) => r.catch(() => {}))); // none left reading when one fails
+  await Promise.all(read);
+  const graph = new GraphParts(parts, starts);
+  for (let i = 0; i < parts.length; i++) {
+    const end = starts[i + 1] ?? graphLabelsOf(manifest);
+    if (parts[i]!.getCurrentCount() !== end - starts[i]!)
+      throw corruptError(dir, `${files[i]} holds a different number of chunks`);
   }
-  return hnsw;
+  return graph;
 }
 
 /**
  * The previous index's graph when the new build's graph file has the same content (an update that
  * left it as it was): the same graph, and the labels it holds.
  */
-function sharedGraph(manifest: Manifest, previous: Replaced | undefined): Hnsw | undefined {
+function sharedGraph(manifest: Manifest, previous: Replaced | undefined): GraphParts | undefined {
   if (!previous?.manifest.hnsw || !manifest.hnsw || !(previous.dense instanceof HnswIndex)) return undefined;
+  const [before, now] = [graphPartsOf(previous.manifest.hnsw), graphPartsOf(manifest.hnsw)];
   const same =
-    previous.manifest.checksums[FILES.hnsw] === manifest.checksums[FILES.hnsw] &&
+    now.files.every((f) => previous.manifest.checksums[f] === manifest.checksums[f]) &&
+    before.starts.join() === now.starts.join() &&
     graphLabelsOf(previous.manifest) === graphLabelsOf(manifest);
   return same ? previous.dense.hnsw : undefined;
 }
@@ -235,7 +247,7 @@ function assemble(
   manifest: Manifest,
   contents: Map<string, Buffer>,
   { chunks, lexical }: Pick<StoredIndex, 'chunks' | 'lexical'>,
-  hnsw: Hnsw | undefined,
+  hnsw: GraphParts | undefined,
   added: Float32Array | undefined,
 ): StoredIndex {
   const corrupt = (why: string) => corruptError(dir, why);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { calibrationSchema } from './calibration.js';
-import { corruptError, FILES, IndexError, liveBuildDir } from './layout.js';
+import { corruptError, FILES, graphFile, IndexError, liveBuildDir } from './layout.js';
 import { messageOf, shownPath } from '../paths.js';
 
 /** manifest.json: what a build holds, how it was made, and the checksum of each data file. */
@@ -51,6 +51,11 @@ const manifestSchema = z.object({
       graphLabels: z.number().int().nonnegative().optional(),
       /** Labels of the graph deleted since it was written: marked deleted when it is loaded. */
       unmarked: z.array(z.number().int().nonnegative()).optional(),
+      /**
+       * The first label of each part of the graph, part i in `graphFile(i)` (dense.ts GraphParts);
+       * absent: one part, hnsw.bin.
+       */
+      parts: z.array(z.number().int().nonnegative()).optional(),
     })
     .nullable(),
   /** Example questions for /help, drawn from the documents at build time. */
@@ -77,4 +82,10 @@ export function readManifest(dir: string): { build: string; manifest: Manifest }
   } catch (err) {
     throw corruptError(dir, `manifest.json unreadable: ${messageOf(err).split('\n')[0]}`);
   }
+}
+
+/** The first label and the file of each part of a build's graph (one part, hnsw.bin, unless it names more). */
+export function graphPartsOf(hnsw: NonNullable<Manifest['hnsw']>): { starts: number[]; files: string[] } {
+  const starts = hnsw.parts ?? [0];
+  return { starts, files: starts.map((_, i) => graphFile(i)) };
 }

@@ -16,12 +16,12 @@ import {
 } from './buildParts.js';
 import { measureGates } from './calibration.js';
 import { ChunkStore } from './chunkStore.js';
-import { emptyHnsw, ExactIndex, HnswIndex, markDeleted, type DenseIndex, type Hnsw } from './dense.js';
+import { addToGraph, emptyHnsw, ExactIndex, GraphParts, HnswIndex, markDeleted, type DenseIndex } from './dense.js';
 import { documentNames } from './examples.js';
 import { fullBuild } from './fullBuild.js';
 import { FILES, IndexError } from './layout.js';
 import { previousChunks, previousVectors, writeChunks, writeLexical, writeVectors } from './tails.js';
-import { readManifest, type Manifest, type ManifestDocument } from './manifest.js';
+import { graphPartsOf, readManifest, type Manifest, type ManifestDocument } from './manifest.js';
 import { sealedSha256 } from './seals.js';
 import type { BuildWriter } from './writer.js';
 
@@ -77,7 +77,7 @@ export async function updateBuild(
   // on one while it writes the lexical index: the three are the largest files.
   const deltaMax = input.settings.graphDeltaMax ?? GRAPH_DELTA_MAX;
   const plan = planGraph(previous.manifest, change, deltaMax);
-  const reading = plan.kind === 'merge' ? readGraph(previous, input.embedder.dim, change.labels) : undefined;
+  const reading = plan.kind === 'merge' ? readGraph(previous, input.embedder.dim) : undefined;
   reading?.catch(() => {}); // awaited below, after the writes
   const tail = writeChunks(writer, previous, { ...chunkLines(change), tailMax: deltaMax }, chunks);
   const dim = input.embedder.dim;
@@ -203,40 +203,43 @@ function planGraph(previous: Manifest, change: LabelChanges, deltaMax: number): 
  */
 async function updateGraph(
   writer: BuildWriter,
-  { previous, embedder }: BuildInput & { previous: PreviousFiles },
+  input: BuildInput & { previous: PreviousFiles },
   change: LabelChanges,
   vectors: () => Float32Array,
-  { plan, reading }: { plan: GraphPlan; reading: Promise<Hnsw> | undefined },
+  { plan, reading }: { plan: GraphPlan; reading: Promise<GraphParts> | undefined },
   meanwhile: () => void,
 ): Promise<{ hnsw: Manifest['hnsw']; graph?: DenseIndex }> {
+  const { previous, embedder } = input;
   if (plan.kind !== 'merge' || !reading) {
-    if (plan.kind !== 'none') previous.reuseIn(writer, FILES.hnsw);
+    if (plan.kind !== 'none') for (const file of graphPartsOf(plan.hnsw).files) previous.reuseIn(writer, file);
     meanwhile();
     return { hnsw: plan.kind === 'none' ? null : plan.hnsw };
   }
   const graph = await reading;
   for (const label of plan.unmarked) markDeleted(graph, label);
   const rows = vectors();
-  const dim = embedder.dim;
-  for (let label = plan.graphLabels; label < change.labels; label++) {
-    graph.addPoint(Array.from(rows.subarray(label * dim, (label + 1) * dim)), label);
+  const { M, efConstruction } = plan.hnsw;
+  const partLabels = input.settings.graphPartLabels;
+  addToGraph(graph, rows, embedder.dim, plan.graphLabels, change.labels, { M, efConstruction, partLabels });
+  for (let label = plan.graphLabels; label < change.labels; label++)
     if (!change.isLive(label)) markDeleted(graph, label); // added and deleted again since the graph was written
-  }
   let hnsw: Graph = { ...plan.hnsw, graphLabels: change.labels, unmarked: [] };
   if (plan.retune)
     hnsw = { ...hnsw, ...(await tune(graph, rows, embedder, change.isLive, change.live, change.textOf)) };
-  await writeHnsw(writer, graph, meanwhile);
+  const { parts } = await writeHnsw(writer, graph, meanwhile);
+  hnsw = { ...hnsw, parts };
   return { hnsw, graph: new HnswIndex(graph, hnsw.efSearch) };
 }
 
-/** The previous build's graph (checked against its checksum, read on a native thread), with room for `labels` labels. */
-async function readGraph(previous: PreviousFiles, dim: number, labels: number): Promise<Hnsw> {
-  if ((await sealedSha256(previous.path(FILES.hnsw))) !== previous.manifest.checksums[FILES.hnsw])
-    throw new IndexError(`The previous index's ${FILES.hnsw} does not match its checksum.`, 'corrupt');
-  const graph = emptyHnsw(dim);
-  await graph.readIndex(previous.path(FILES.hnsw));
-  if (graph.getMaxElements() < labels) graph.resizeIndex(Math.max(labels, Math.ceil(graph.getMaxElements() * 1.2)));
-  return graph;
+/** The previous build's graph, its parts checked against their checksums and read on native threads. */
+async function readGraph(previous: PreviousFiles, dim: number): Promise<GraphParts> {
+  const { starts, files } = graphPartsOf(previous.manifest.hnsw!);
+  for (const file of files)
+    if ((await sealedSha256(previous.path(file))) !== previous.manifest.checksums[file])
+      throw new IndexError(`The previous index's ${file} does not match its checksum.`, 'corrupt');
+  const parts = files.map(() => emptyHnsw(dim));
+  await Promise.all(parts.map((part, i) => part.readIndex(previous.path(files[i]!))));
+  return new GraphParts(parts, starts);
 }
 
 /**
