@@ -1,7 +1,9 @@
 import pg from 'pg';
 import { log } from '../log.js';
 
-export { isUnavailable } from './unavailable.js';
+import { isUnavailable } from './unavailable.js';
+
+export { isUnavailable };
 
 export type Db = pg.Pool;
 
@@ -21,8 +23,27 @@ export function openDb(url: string, max = 8): Db {
     allowExitOnIdle: true,
   });
   pool.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
-  return pool;
+  return retryingReads(pool);
 }
+
+/**
+ * The pool, with a read (a lone SELECT) tried once more on another connection when its own was cut:
+ * after a server restart a pooled connection can be found dead only when a question uses it, and the
+ * question would fail although the server answers again. Writes are not repeated: the server may have
+ * applied one before the connection broke.
+ */
+export function retryingReads(pool: Db): Db {
+  const query = pool.query.bind(pool) as (text: unknown, values?: unknown) => Promise<unknown>;
+  const retried = (text: unknown, values?: unknown) =>
+    query(text, values).catch((err: unknown) => {
+      if (!isRead(text) || !isUnavailable(err)) throw err;
+      log.warn(`PostgreSQL connection lost during a read; trying it once more: ${(err as Error).message}`);
+      return query(text, values);
+    });
+  return Object.assign(pool, { query: retried as Db['query'] });
+}
+
+const isRead = (text: unknown) => typeof text === 'string' && /^\s*SELECT\b/i.test(text) && !/;\s*\S/.test(text);
 
 /** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
 export async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

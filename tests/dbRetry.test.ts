@@ -1,0 +1,68 @@
+import net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../src/db/pool.js';
+import { startTestPg, type TestPg } from './support/pgServer.js';
+
+/**
+ * A TCP proxy to the test server whose connections can go stale: `cutUpstream` ends their server
+ * side only, so a pooled connection looks alive until a query is sent on it (a server restarted
+ * while the connection sat idle, as seen from the client).
+ */
+async function staleableProxy(target: number) {
+  const stale = new Set<net.Socket>();
+  const live = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    live.add(client);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    client.on('close', () => (live.delete(client), upstream.destroy()));
+    upstream.on('error', () => {});
+    client.on('error', () => {});
+    client.on('data', () => {
+      if (stale.has(client)) client.destroy(); // what reaches a dead connection: cut
+    });
+    Object.assign(client, { upstream });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    cutUpstream() {
+      for (const client of live) {
+        const upstream = (client as unknown as { upstream: net.Socket }).upstream;
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        upstream.destroy();
+        stale.add(client);
+        client.resume(); // unpiped, it would hold what the client sends instead of cutting it
+      }
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe('PostgreSQL reads on a connection that went stale', () => {
+  let pgServer: TestPg;
+  let proxy: Awaited<ReturnType<typeof staleableProxy>>;
+  let db: Db;
+  beforeAll(async () => {
+    pgServer = await startTestPg();
+    proxy = await staleableProxy(pgServer.port);
+    db = openDb(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, 1);
+  });
+  afterAll(async () => {
+    await db.end();
+    await proxy.close();
+    await pgServer.close();
+  });
+
+  it('a read is tried once more on a new connection; a write is not repeated', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS t (n int)');
+    expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]); // the pool's one connection, now idle
+    proxy.cutUpstream();
+    expect((await db.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+    proxy.cutUpstream();
+    await expect(db.query('INSERT INTO t VALUES (1)')).rejects.toThrow(/Connection terminated/);
+    expect((await db.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }]);
+  });
+});
