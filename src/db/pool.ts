@@ -32,7 +32,7 @@ export function openDb(url: string, max = 8): Db {
  * question would fail although the server answers again. Writes are not repeated: the server may have
  * applied one before the connection broke.
  */
-export function retryingReads(pool: Db): Db {
+function retryingReads(pool: Db): Db {
   const query = pool.query.bind(pool) as (text: unknown, values?: unknown) => Promise<unknown>;
   const retried = (text: unknown, values?: unknown) =>
     query(text, values).catch((err: unknown) => {
