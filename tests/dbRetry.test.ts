@@ -10,26 +10,27 @@ import { startTestPg, type TestPg } from './support/pgServer.js';
  */
 async function staleableProxy(target: number) {
   const stale = new Set<net.Socket>();
-  const live = new Set<net.Socket>();
+  const upstreamOf = new Map<net.Socket, net.Socket>(); // the live connections, client side → server side
   const server = net.createServer((client) => {
     const upstream = net.connect(target, '127.0.0.1');
-    live.add(client);
+    upstreamOf.set(client, upstream);
     client.pipe(upstream);
     upstream.pipe(client);
-    client.on('close', () => (live.delete(client), upstream.destroy()));
+    client.on('close', () => {
+      upstreamOf.delete(client);
+      upstream.destroy();
+    });
     upstream.on('error', () => {});
     client.on('error', () => {});
     client.on('data', () => {
       if (stale.has(client)) client.destroy(); // what reaches a dead connection: cut
     });
-    Object.assign(client, { upstream });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as net.AddressInfo).port,
     cutUpstream() {
-      for (const client of live) {
-        const upstream = (client as unknown as { upstream: net.Socket }).upstream;
+      for (const [client, upstream] of upstreamOf) {
         client.unpipe(upstream);
         upstream.unpipe(client);
         upstream.destroy();

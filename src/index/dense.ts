@@ -41,7 +41,6 @@ export class GraphParts {
 
   /** The k nearest of all parts (hnswlib's shape: neighbours and cosine distances, nearest first). */
   searchKnn(q: number[], k: number): { neighbors: number[]; distances: number[] } {
-    if (this.parts.length === 1) return this.parts[0]!.searchKnn(q, Math.min(k, this.getCurrentCount()));
     const all: { label: number; distance: number }[] = [];
     for (const part of this.parts) {
       const count = part.getCurrentCount();

@@ -253,9 +253,8 @@ function assemble(
   const corrupt = (why: string) => corruptError(dir, why);
   let dense: ExactIndex | HnswIndex;
   if (hnsw) {
-    const first = graphLabelsOf(manifest);
-    if (hnsw.getCurrentCount() !== first || first > manifest.labels)
-      throw corrupt('hnsw.bin holds a different number of chunks');
+    const first = graphLabelsOf(manifest); // each part's count checked by readGraph
+    if (first > manifest.labels) throw corrupt('hnsw.bin holds a different number of chunks');
     if ((manifest.hnsw!.unmarked ?? []).some((label) => label >= first || chunks.has(label)))
       throw corrupt('manifest.json deletes labels that hnsw.bin does not hold');
     const live = (label: number) => chunks.has(label);
