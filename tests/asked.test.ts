@@ -34,31 +34,75 @@ beforeAll(async () => {
 
 describe('a question is split into its subject and what it asks for', () => {
   it.each([
-    ['How many employees does Baku Steel Company have?', ['baku', 'steel', 'company'], ['employees'], 'number'],
-    ["When is Frank Schwabe's birthday?", ['frank', 'schwabe'], ['birthday'], 'time'],
+    [
+      'How many employees does Baku Steel Company have?',
+      ['baku', 'steel', 'company'],
+      ['employees'],
+      'number',
+      ['employees'],
+    ],
+    ["When is Frank Schwabe's birthday?", ['frank', 'schwabe'], ['birthday'], 'time', undefined],
     [
       'Сколько сотрудников работает в Baku Steel Company?',
       ['baku', 'steel', 'company'],
       ['сотрудников', 'работает'],
       'number',
+      ['сотрудников', 'работает'],
     ],
     [
       'OSCE Minsk Group 2010-cu ildə nə qədər pul xərcləyib?',
       ['osce', 'minsk', 'group'],
       ['2010', 'ildə', 'pul', 'xərcləyib'],
       'number',
+      ['pul', 'xərcləyib'],
     ],
-    ["Baku Steel Company'nin yıllık geliri ne kadar?", ['baku', 'steel', 'company'], ['yillik', 'geliri'], 'number'],
+    [
+      "Baku Steel Company'nin yıllık geliri ne kadar?",
+      ['baku', 'steel', 'company'],
+      ['yillik', 'geliri'],
+      'number',
+      undefined,
+    ],
     [
       'Which trade union represents railway workers?',
       [],
       ['trade', 'union', 'represents', 'railway', 'workers'],
       undefined,
+      undefined,
     ],
     // Numbers as the search writes them, so "how many" is not answered by the question's own number.
-    ['How many of the 5,000 refugees returned?', [], ['5000', 'refugees', 'returned'], 'number'],
-  ])('%s', (question, subject, asked, wants) => {
-    expect(questionParts(question)).toEqual({ subject, asked, ...(wants ? { wants } : {}) });
+    ['How many of the 5,000 refugees returned?', [], ['5000', 'refugees', 'returned'], 'number', undefined],
+    // What "how many" counts: the words right after it, not a name there, not "people".
+    [
+      'How many Azerbaijani soldiers died in 2020?',
+      ['azerbaijani'],
+      ['soldiers', 'died', '2020'],
+      'number',
+      ['soldiers'],
+    ],
+    ['How many people died in 2020?', [], ['people', 'died', '2020'], 'number', undefined],
+  ])('%s', (question, subject, asked, wants, counted) => {
+    expect(questionParts(question)).toEqual({
+      subject,
+      asked,
+      ...(wants ? { wants } : {}),
+      ...(counted ? { counted } : {}),
+    });
+  });
+});
+
+describe('"how many" is answered by a number counting what it asks about', () => {
+  it.each([
+    // The passage counts citizens hurt by mines, and dates the war: no number of servicemen.
+    ['How many Azerbaijani servicemen were killed in the Second Karabakh War?', 'unsure'],
+    // The passage's only number is the length of an operation ("23-hour").
+    ['How many Armenian residents applied to the reintegration portal?', 'unsure'],
+    ['How many hours did the anti-terrorist actions in Karabakh last?', 'sure'],
+    ['How many people were killed by Armenian mines since 2020?', 'sure'],
+    ['How many police officers died on the newly built road?', 'sure'],
+    ['How many political parties issued a joint statement?', 'sure'],
+  ])('%s → %s, with both models', async (question, kind) => {
+    for (const engine of [plain, squeezed]) expect(decisionOf(await engine.ask(question))).toBe(kind);
   });
 });
 

@@ -1,6 +1,7 @@
 import { dot } from '../index/dense.js';
 import type { LexicalSearch } from '../index/indexData.js';
 import type { QuestionParts } from '../text/asked.js';
+import { isEnglishNoun, synonymTerms } from '../text/synonyms.js';
 import { terms } from '../text/terms.js';
 
 /**
@@ -40,14 +41,28 @@ export class PartSupport {
 
   /**
    * True when the passage supports both the subject and what is asked (an empty part needs
-   * nothing), and holds the kind of thing asked for: a number for "how many", a time for "when".
+   * nothing), and holds the kind of thing asked for: a number for "how many" (of what it counts),
+   * a time for "when".
    */
   async covers(parts: QuestionParts, text: string, vector: Float32Array): Promise<boolean> {
     return (
       holdsWanted(parts, text) &&
       (await this.supports(parts.subject, Number.MIN_VALUE, text, vector)) &&
+      (await this.holdsCounted(parts, text, vector)) &&
       (await this.supports(parts.asked, ASKED_SUPPORT, text, vector))
     );
+  }
+
+  /**
+   * For "how many soldiers", soldiers: a number of other things ("67 of them [citizens] were
+   * killed") does not answer it. Any counted word counts, by the ways a part is supported or as an
+   * English synonym ("seven surrounding regions" for "how many districts"): they only narrow the
+   * number rule, never make a reply sure on their own.
+   */
+  private async holdsCounted(parts: QuestionParts, text: string, vector: Float32Array): Promise<boolean> {
+    if (!parts.counted || (await this.supports(parts.counted, Number.MIN_VALUE, text, vector))) return true;
+    const present = new Set(terms(text));
+    return parts.counted.some((word) => synonymTerms(word).some((synonym) => present.has(synonym)));
   }
 
   private async supports(part: string[], share: number, text: string, vector: Float32Array): Promise<boolean> {
@@ -65,14 +80,39 @@ const MONTHS =
 /** The numbers of a text as `terms` writes them ("5,000" → "5000"), as the question's parts hold them. */
 const numbersIn = (text: string) => terms(text).filter((t) => /^\p{N}/u.test(t));
 
+/** A year as texts write one (four digits, no thousands separator): "1988", "2020-2023". */
+const YEAR = /(?<![\p{N}.,])(?:1[5-9]|20)\d\d(?![\p{N}]|[.,]\p{N})/gu;
+/** A day of a month: "27 September", "12-16 July", "September 27", "27 сентября". */
+const DAY = new RegExp(
+  `(?<!\\p{N})\\p{N}{1,2}(?:-\\p{N}{1,2})?(?=\\s+${MONTHS.source})|(?<=${MONTHS.source}\\p{L}*\\s+)\\p{N}{1,2}(?!\\p{N})`,
+  'giu',
+);
+/** A number joined to a word by a hyphen: "23-hour", "44-day", "5-member" (not "1948-1953"). */
+const JOINED_NUMBER = /(?<![\p{L}\p{N}])\p{N}+-(\p{L}+)/gu;
+
+/**
+ * The numbers of a passage that count something, for "how many": not its years and days of the
+ * month ("On 27 September 2020" counts nothing), nor those joined to an English noun the question
+ * does not ask about ("the 23-hour operation" counts hours; "5-member" answers "how many members").
+ * Suffixes joined to numbers in other languages ("2020-ci", "1990-х") are no English nouns.
+ */
+function countsIn(askedTerms: Set<string>, text: string): string[] {
+  const keepAskedMeasure = (joined: string, word: string) => {
+    const lower = word.toLowerCase();
+    return word.length >= 3 && isEnglishNoun(lower) && !askedTerms.has(terms(lower)[0]!) ? word : joined;
+  };
+  return numbersIn(text.replace(JOINED_NUMBER, keepAskedMeasure).replace(DAY, ' ').replace(YEAR, ' '));
+}
+
 /**
  * Whether the passage holds the kind of thing the question wants, beyond what the question itself
  * says: a number it does not name (for "how many"), a year or a month (for "when").
  */
 function holdsWanted(parts: QuestionParts, text: string): boolean {
   if (!parts.wants) return true;
-  const asked = new Set(parts.asked.concat(parts.subject));
+  // As search terms: "six" in the question is the passage's 6.
+  const asked = new Set(terms(parts.asked.concat(parts.subject).join(' ')));
+  if (parts.wants === 'number') return countsIn(asked, text).some((n) => !asked.has(n));
   const fresh = numbersIn(text).filter((n) => !asked.has(n));
-  if (parts.wants === 'number') return fresh.length > 0;
   return fresh.some((n) => /^(1[5-9]|20)\d\d$/.test(n)) || MONTHS.test(text);
 }

@@ -41,6 +41,11 @@ export interface QuestionParts {
   asked: string[];
   /** A number or a time, when the question word asks for one ("how many", "when", "сколько"). */
   wants?: 'number' | 'time';
+  /**
+   * What a "how many" question counts, when it says so in words of its own: the asked-for words
+   * right after its question word ("soldiers" in "How many Azerbaijani soldiers were killed?").
+   */
+  counted?: string[];
 }
 
 /** Question words asking for a quantity or a time, in the bot's four languages (not inside a word). */
@@ -48,6 +53,38 @@ const WANTS_NUMBER =
   /(?<!\p{L})(how (many|much)|what (number|percentage|share)|сколько|neçə|nə qədər|kaç|ne kadar)(?!\p{L})/iu;
 const WANTS_TIME =
   /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/iu;
+
+/** Words read after a quantity's question word for what it counts ("mine victims", "güc mərkəzini"). */
+const COUNTED_WORDS = 2;
+/**
+ * Counted words that name no particular kind of thing: "how many people" is answered by citizens,
+ * civilians or officers counted, so it asks for nothing beyond a number (nor does the verb after it).
+ */
+const ANY_COUNT = new Set(
+  'people persons person individuals times человек людей люди раз nəfər adam insan kişi dəfə kez kere'
+    .split(' ')
+    .map(fold),
+);
+
+/**
+ * The asked-for words that name what a "how many" question counts: those among the few words
+ * right after its question word, up to the first question or function word ("were", "of").
+ * The four languages put the counted noun there ("how many soldiers", "сколько мин",
+ * "neçə güc mərkəzini", "kaç asker"); a name there ("Azerbaijani") is the subject's, checked apart.
+ */
+function countedWords(question: string, asked: Set<string>): string[] {
+  const quantity = WANTS_NUMBER.exec(question);
+  if (!quantity) return [];
+  const after = question.slice(quantity.index + quantity[0].length).match(/[\p{L}\p{M}]+|\p{N}+/gu) ?? [];
+  const counted: string[] = [];
+  for (const word of after.slice(0, COUNTED_WORDS)) {
+    const [searched] = terms(word);
+    const folded = fold(word);
+    if (searched === undefined || QUESTION_WORDS.has(folded) || ANY_COUNT.has(folded)) break;
+    if (asked.has(folded)) counted.push(folded);
+  }
+  return counted;
+}
 
 /** What kind of thing the question asks for, when its question word says so. */
 function wantedKind(question: string): QuestionParts['wants'] {
@@ -87,5 +124,11 @@ export function questionParts(question: string): QuestionParts {
   });
   for (const t of subject) asked.delete(t);
   const wants = wantedKind(question);
-  return { subject: [...subject], asked: [...asked], ...(wants ? { wants } : {}) };
+  const counted = wants === 'number' ? countedWords(question, asked) : [];
+  return {
+    subject: [...subject],
+    asked: [...asked],
+    ...(wants ? { wants } : {}),
+    ...(counted.length > 0 ? { counted } : {}),
+  };
 }

@@ -94,6 +94,12 @@ function lookUp(word: string): string[] {
   return [...found];
 }
 
+/** Whether WordNet knows an English word (in English letters) as a noun, in any inflected form ("hours"). */
+export function isEnglishNoun(word: string): boolean {
+  const wordnet = /^[a-z]+$/.test(word) ? openDatabase() : null;
+  return wordnet !== null && baseForm(wordnet, word, 'noun') !== undefined;
+}
+
 /** Each English word's synonym terms, looked up once (bounded: cleared when full, like terms.ts's stems). */
 const known = new Map<string, string[]>();
 const KNOWN_MAX = 20_000;
