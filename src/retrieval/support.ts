@@ -110,7 +110,7 @@ function countsIn(askedTerms: Set<string>, text: string): string[] {
  */
 function holdsWanted(parts: QuestionParts, text: string): boolean {
   if (!parts.wants) return true;
-  // As search terms: "six" in the question is the passage's 6.
+  // As search terms, the form `countsIn` compares the joined nouns in ("hours" → "hour").
   const asked = new Set(terms(parts.asked.concat(parts.subject).join(' ')));
   if (parts.wants === 'number') return countsIn(asked, text).some((n) => !asked.has(n));
   const fresh = numbersIn(text).filter((n) => !asked.has(n));
