@@ -94,7 +94,8 @@ export function coverageOf(question: string, text: string, idf: (term: string) =
  */
 const RECENT_TEXTS = 256;
 const recentQuestionTerms = remembered(RECENT_TEXTS, questionTerms);
-const recentPassageTerms = remembered(RECENT_TEXTS, (text: string) => new Set(terms(text)));
+/** A passage's terms as a set (the latest texts' kept: `coverage` and the asked-for checks weigh the same passages). */
+export const recentPassageTerms = remembered(RECENT_TEXTS, (text: string) => new Set(terms(text)));
 
 /**
  * Whether a word of `present` is a close spelling of `term`. The same question words meet the same

@@ -1,5 +1,6 @@
 import { dot } from '../index/dense.js';
 import type { LexicalSearch } from '../index/indexData.js';
+import { recentPassageTerms } from '../index/lexical.js';
 import type { QuestionParts } from '../text/asked.js';
 import { isEnglishNoun, synonymTerms } from '../text/synonyms.js';
 import { terms } from '../text/terms.js';
@@ -61,7 +62,7 @@ export class PartSupport {
    */
   private async holdsCounted(parts: QuestionParts, text: string, vector: Float32Array): Promise<boolean> {
     if (!parts.counted || (await this.supports(parts.counted, Number.MIN_VALUE, text, vector))) return true;
-    const present = new Set(terms(text));
+    const present = recentPassageTerms(text);
     return parts.counted.some((word) => synonymTerms(word).some((synonym) => present.has(synonym)));
   }
 
@@ -80,8 +81,11 @@ const MONTHS =
 /** The numbers of a text as `terms` writes them ("5,000" → "5000"), as the question's parts hold them. */
 const numbersIn = (text: string) => terms(text).filter((t) => /^\p{N}/u.test(t));
 
+/** The digits of a year, 1500–2099: what "when" accepts, and what "how many" does not count. */
+const YEAR_DIGITS = '(?:1[5-9]|20)\\d\\d';
 /** A year as texts write one (four digits, no thousands separator): "1988", "2020-2023". */
-const YEAR = /(?<![\p{N}.,])(?:1[5-9]|20)\d\d(?![\p{N}]|[.,]\p{N})/gu;
+const YEAR = new RegExp(`(?<![\\p{N}.,])${YEAR_DIGITS}(?![\\p{N}]|[.,]\\p{N})`, 'gu');
+const IS_YEAR = new RegExp(`^${YEAR_DIGITS}$`);
 /** A day of a month: "27 September", "12-16 July", "September 27", "27 сентября". */
 const DAY = new RegExp(
   `(?<!\\p{N})\\p{N}{1,2}(?:-\\p{N}{1,2})?(?=\\s+${MONTHS.source})|(?<=${MONTHS.source}\\p{L}*\\s+)\\p{N}{1,2}(?!\\p{N})`,
@@ -114,5 +118,5 @@ function holdsWanted(parts: QuestionParts, text: string): boolean {
   const asked = new Set(terms(parts.asked.concat(parts.subject).join(' ')));
   if (parts.wants === 'number') return countsIn(asked, text).some((n) => !asked.has(n));
   const fresh = numbersIn(text).filter((n) => !asked.has(n));
-  return fresh.some((n) => /^(1[5-9]|20)\d\d$/.test(n)) || MONTHS.test(text);
+  return fresh.some((n) => IS_YEAR.test(n)) || MONTHS.test(text);
 }
