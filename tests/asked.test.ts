@@ -81,6 +81,13 @@ describe('a question is split into its subject and what it asks for', () => {
       ['soldiers'],
     ],
     ['How many people died in 2020?', [], ['people', 'died', '2020'], 'number', undefined],
+    // "when" opening a clause of time asks for no date; as the question's own word it does.
+    ['What was the goal when it joined?', [], ['goal', 'joined'], undefined, undefined],
+    ['When it joined, what was the goal?', [], ['joined', 'goal'], undefined, undefined],
+    ['Что было целью, когда вступили?', [], ['целью', 'вступили'], undefined, undefined],
+    ['When was the group established?', [], ['group', 'established'], 'time', undefined],
+    ['Where and when was the statement adopted?', [], ['statement', 'adopted'], 'time', undefined],
+    ['Когда было объявлено, что перемирие нарушено?', [], ['объявлено', 'перемирие', 'нарушено'], 'time', undefined],
   ])('%s', (question, subject, asked, wants, counted) => {
     expect(questionParts(question)).toEqual({
       subject,
@@ -101,6 +108,15 @@ describe('"how many" is answered by a number counting what it asks about', () =>
     ['How many people were killed by Armenian mines since 2020?', 'sure'],
     ['How many police officers died on the newly built road?', 'sure'],
     ['How many political parties issued a joint statement?', 'sure'],
+  ])('%s → %s, with both models', async (question, kind) => {
+    for (const engine of [plain, squeezed]) expect(decisionOf(await engine.ask(question))).toBe(kind);
+  });
+});
+
+describe('a clause of time ("when it became a member") asks for no date', () => {
+  it.each([
+    ['What was the main goal of Azerbaijan when it became a member of the Council of Europe?', 'sure'],
+    ['When was the OSCE Minsk Group established?', 'sure'],
   ])('%s → %s, with both models', async (question, kind) => {
     for (const engine of [plain, squeezed]) expect(decisionOf(await engine.ask(question))).toBe(kind);
   });

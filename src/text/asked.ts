@@ -52,7 +52,7 @@ export interface QuestionParts {
 const WANTS_NUMBER =
   /(?<!\p{L})(how (many|much)|what (number|percentage|share)|сколько|neçə|nə qədər|kaç|ne kadar)(?!\p{L})/iu;
 const WANTS_TIME =
-  /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/iu;
+  /(?<!\p{L})(when|what year|which year|когда|в каком году|nə vaxt|nə zaman|hansı ildə|ne zaman|hangi yıl)(?!\p{L})/giu;
 
 /** Words read after a quantity's question word for what it counts ("mine victims", "güc mərkəzini"). */
 const COUNTED_WORDS = 2;
@@ -89,8 +89,36 @@ function countedWords(question: string, asked: Set<string>): string[] {
 /** What kind of thing the question asks for, when its question word says so. */
 function wantedKind(question: string): QuestionParts['wants'] {
   if (WANTS_NUMBER.test(question)) return 'number';
-  if (WANTS_TIME.test(question)) return 'time';
+  const times = [...question.matchAll(WANTS_TIME)];
+  if (times.some((time) => !isSubordinate(question, time.index))) return 'time';
   return undefined;
+}
+
+/** Question words that ask for something other than a time (see `isSubordinate`). */
+const ASKS_OTHER_EN = 'what|which|who|whom|whose|where|why|how';
+const ASKS_OTHER_RU =
+  'что|чего|чем|кто|кого|кому|где|куда|откуда|как|какой|какая|какое|какие|какую|каким|каков|почему|зачем';
+const ASKS_OTHER = new RegExp(`^(${ASKS_OTHER_EN}|${ASKS_OTHER_RU})$`, 'iu');
+const ASKS_OTHER_AFTER_CLAUSE = new RegExp(`^(${ASKS_OTHER_EN})$`, 'i');
+/** Joins two question words that both ask ("Where and when…?"). */
+const JOINED_ASKING = /(?<!\p{L})(and|or|и|или)\s*$/iu;
+
+/**
+ * Whether the time word at `at` opens a clause inside a question that asks for something else, so
+ * the question wants no date: "What was Azerbaijan's goal when it joined the Council of Europe?",
+ * "Что заявил Азербайджан, когда…?" (the question starts with another question word, not joined to
+ * this one by "and"); "When it joined the Council of Europe, what did Azerbaijan expect?" (English
+ * only: its clause ends at a comma and a question word follows; in Russian "что", "как", "где"
+ * after a comma are as often "that", "as", "where"). Azerbaijani and Turkish make a clause of time
+ * with a suffix ("katıldığında"), not with their question word.
+ */
+function isSubordinate(question: string, at: number): boolean {
+  const wordAt = (i: number) => /^\p{L}+/u.exec(question.slice(i).trimStart())?.[0]?.toLowerCase() ?? '';
+  const word = wordAt(at);
+  if (word !== 'when' && word !== 'когда') return false;
+  if (ASKS_OTHER.test(wordAt(0))) return !JOINED_ASKING.test(question.slice(0, at));
+  const comma = question.indexOf(',', at);
+  return word === 'when' && comma >= 0 && ASKS_OTHER_AFTER_CLAUSE.test(wordAt(comma + 1));
 }
 
 /** A word's own capital letter marks a name ("Frank", "OSCE", "Bakı"), not a sentence start alone. */
