@@ -463,7 +463,8 @@ describe('groups', () => {
     for (const x of [
       await ask(u, EXPELLED, group),
       await ask(u, 'I think @someone_else knows', group),
-      await command(u, 'foo', '', group),
+      await ask(u, '/foo', group), // a bare command may be another bot's
+      await ask(u, '/foo@other_bot', group),
       await run.exchange(() =>
         fake.sendMessageWith(u, { photo: [{ file_id: 'p', file_unique_id: 'p', width: 9, height: 9 }] }, group),
       ),
@@ -479,6 +480,12 @@ describe('groups', () => {
     ]) {
       expect(x.calls).toEqual([]); // not even "typing"
     }
+  });
+
+  it('an unknown command named for this bot ("/foo@cite_test_bot") is answered as in a private chat', async () => {
+    expect(single(await command(u, 'foo', '', group)).plain).toBe(
+      'I do not know that command. Try /help, or just type your question.',
+    );
   });
 
   it('answers /ask, a mention, and a reply to the bot; /ask alone gets usage help', async () => {
@@ -637,6 +644,8 @@ describe('bad inputs', () => {
     expect(single(await ask(user(701), '    ')).plain).toMatch(help);
     expect(single(await ask(user(702), '😀🎉👍 ❤️')).plain).toMatch(help);
     expect(single(await ask(user(703), '?!… — «»')).plain).toMatch(help);
+    // Keycaps and superscripts hold digits, but are no question (they were searched, and quoted as sure).
+    expect(single(await ask(user(703), '1️⃣2️⃣3️⃣ #️⃣ ²')).plain).toMatch(help);
 
     const long = `${EXPELLED} `.repeat(220).slice(0, 10_000);
     const trimmed = await ask(user(704), long);
@@ -669,6 +678,21 @@ describe('bad inputs', () => {
       expect(single(x).plain).toBe('I can only read text. Please type your question.');
     }
     expect(quotedBold(single(await ask(user(707), EXPELLED)))).toContain(EXPELLED_SENTENCE);
+  });
+
+  it('an edited question is answered again, as edited; an edited command is not run again', async () => {
+    const u = user(709);
+    const sent = fake.sendText(u, 'How many Azerbaijanis were expeled?');
+    await run.drained();
+    const edited = single(await run.exchange(() => fake.editText(sent, EXPELLED)));
+    expect(quotedBold(edited)).toContain(EXPELLED_SENTENCE);
+    const group: FakeChat = { id: -1004, type: 'supergroup', title: 'Readers' };
+    const chatter = fake.sendText(u, 'lunch?', group);
+    await run.drained();
+    expect((await run.exchange(() => fake.editText(chatter, EXPELLED))).calls).toEqual([]); // still not addressed
+    const sources = fake.sendCommand(u, 'sources');
+    await run.drained();
+    expect((await run.exchange(() => fake.editText(sources, '/sources'))).calls).toEqual([]);
   });
 
   it('a message without a sender (`from`) is ignored: no apology, no error; an anonymous admin (Telegram’s stand-in user) is answered', async () => {
@@ -792,6 +816,43 @@ describe('long document lists', () => {
       const notCovered = single(await ask(u, OFF_TOPIC));
       expect(notCovered.plain.split('\n')).toHaveLength(7);
       expect(notCovered.plain).toMatch(/…and 99\d more \(\/sources lists them all\)\.$/);
+    } finally {
+      delete (engine as unknown as Record<string, unknown>).manifest;
+    }
+  });
+});
+
+describe('inline mode with long quotes and titles', () => {
+  /** The message each result would send, checked to fit one Telegram message and to be well-formed. */
+  async function inlineMessages(query: string): Promise<string[]> {
+    const id = fake.sendInlineQuery(user(850), query);
+    await run.drained();
+    const answer = fake.inlineAnswers.find((a) => a.inline_query_id === id)!;
+    expect(answer.results.length).toBeGreaterThan(0);
+    return answer.results.map((r: any) => {
+      const text = r.input_message_content.message_text as string;
+      expect(text.length).toBeLessThanOrEqual(TELEGRAM_LIMIT);
+      return parseTelegramHtml(text).text;
+    });
+  }
+
+  it('a quote longer than a message is cut at a word and marked "…": what is shown stays verbatim', async () => {
+    const [first] = await inlineMessages(LONG_QUESTION);
+    const quote = first!.split('\n').slice(1).join('\n');
+    expect(quote.endsWith(' …')).toBe(true);
+    expect(LONG_SENTENCE.startsWith(quote.slice(0, -2).trimEnd())).toBe(true);
+  });
+
+  it('"not covered" listing documents with titles of thousands of characters fits one message', async () => {
+    const long = engine.manifest.documents.map((d, i) => ({ ...d, title: `${'Title words '.repeat(150)}${i}` }));
+    const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
+    Object.defineProperty(engine, 'manifest', {
+      configurable: true,
+      get: () => ({ ...original.get!.call(engine), documents: long }),
+    });
+    try {
+      const [message] = await inlineMessages('What is the boiling point of water at sea level?');
+      expect(message).toMatch(/^The documents do not cover this question\./);
     } finally {
       delete (engine as unknown as Record<string, unknown>).manifest;
     }

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { TEXTS } from '../src/replies/texts.js';
 import { sameText } from '../src/text/sentences.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
@@ -267,6 +268,13 @@ describe('wrong usage and bad settings: one clear message, never a stack trace',
     expect(answer.question.length).toBeLessThanOrEqual(60);
     expect(answer.question.startsWith(EXPELLED)).toBe(true);
     expect(r.stderr).toMatch(/only its first 60 characters were used/);
+  });
+
+  it("ask says a question was trimmed in the question's language, as the bot and the console chat do", async () => {
+    const question = `Сколько азербайджанцев было изгнано в 1948-1953 годах? ${'дополнение '.repeat(30)}`;
+    const r = await cli('ask.ts', ['--json', question], { MAX_QUESTION_CHARS: '60' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(TEXTS.ru.trimmed(60));
   });
 
   it.each([

@@ -22,7 +22,7 @@ await run(async (config) => {
   // The same limits as the bot's: a question is trimmed to MAX_QUESTION_CHARS, and must say something.
   const prepare = (text: string) => {
     const prepared = prepareQuestion(text, config.MAX_QUESTION_CHARS);
-    if (prepared?.trimmed) process.stderr.write(trimmedNote(config.MAX_QUESTION_CHARS) + '\n');
+    if (prepared?.trimmed) process.stderr.write(trimmedNote(config.MAX_QUESTION_CHARS, languageOfText(text)) + '\n');
     return prepared?.question;
   };
   const question = values.jsonl ? undefined : prepare(positionals.join(' '));

@@ -1,11 +1,15 @@
 import type { Manifest } from '../index/manifest.js';
 import { TEXTS, type Lang } from './texts.js';
 
+/** A keycap emoji: a digit, # or *, then (usually) the emoji selector, then the enclosing keycap. */
+const KEYCAP = /[\p{Nd}#*]\uFE0F?\u20E3/gu;
+
 /** What the user typed, made into a question: trimmed to a size the model handles well. */
 export function prepareQuestion(text: string, maxChars: number): { question: string; trimmed: boolean } | undefined {
   const clean = text.replace(/\s+/g, ' ').trim();
-  // Only emoji, punctuation or symbols: nothing to search for.
-  if (!/[\p{L}\p{N}]/u.test(clean)) return undefined;
+  // Only emoji, punctuation or symbols: nothing to search for. Keycaps ("1️⃣") and superscripts
+  // ("²") hold a digit, but no number anyone searches for.
+  if (!/[\p{L}\p{Nd}]/u.test(clean.replace(KEYCAP, ''))) return undefined;
   if (clean.length <= maxChars) return { question: clean, trimmed: false };
   const cut = clean.slice(0, maxChars);
   const space = cut.lastIndexOf(' ');

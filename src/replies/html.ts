@@ -84,6 +84,18 @@ export function packMessages(blocks: string[], limit = TELEGRAM_LIMIT): string[]
   return messages;
 }
 
+/** Marks where `oneMessage` cut a block. */
+const CUT_MARK = ' …';
+
+/**
+ * A block as a single message (an inline result's text must fit in one): when too long, the
+ * first message's worth of it, marked "…" where it was cut, so the text shown stays verbatim.
+ */
+export function oneMessage(block: string, limit = TELEGRAM_LIMIT): string {
+  const [first, ...rest] = splitBlock(block, limit - CUT_MARK.length);
+  return rest.length === 0 ? first! : first!.replace(/(?:<\/[^>]+>)*$/, (closing) => CUT_MARK + closing);
+}
+
 /** Tags, words (entities such as `&amp;` are part of a word, never cut) with their following space, spaces. */
 const TOKENS = /<[^>]+>|(?:&[#\w]+;|[^<\s])+\s*|\s+/g;
 

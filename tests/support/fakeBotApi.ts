@@ -371,6 +371,12 @@ export class FakeBotApi {
     return this.push({ message });
   }
 
+  /** The user edits the text of a message they sent: Telegram sends the whole message again, with `edit_date`. */
+  editText(sent: Update, text: string): Update {
+    if (!sent.message) throw new Error('only a message can be edited');
+    return this.push({ edited_message: { ...sent.message, text, edit_date: now() } });
+  }
+
   /** A user types `@bot query` in any chat: an inline query (answered with answerInlineQuery). Returns its id. */
   sendInlineQuery(from: FakeUser, query: string, chatType = 'supergroup'): string {
     const id = String(7_000_000 + this.nextUpdateId);

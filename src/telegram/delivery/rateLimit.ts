@@ -1,11 +1,12 @@
 /**
  * The per-user question limit, counted by when each question was sent (the message's date), not
- * by when the bot gets to it: a bot that is behind sees a burst of old questions arrive at once,
+ * by when the bot gets to it (an edited question by when it was edited): a bot that is behind sees a burst of old questions arrive at once,
  * and a user who sent 50 in 20 s is over the limit however slowly the bot takes them in.
  * Fixed windows of a minute of message dates; the user is told once per window.
  */
 import type { Context, MiddlewareFn } from 'grammy';
 import type { WindowCounters } from '../../db/botState.js';
+import { askedAt } from './updates.js';
 
 export const WINDOW_SECONDS = 60;
 
@@ -17,7 +18,7 @@ export function questionLimit(
 ): MiddlewareFn<Context> {
   return async (ctx, next) => {
     const user = ctx.from?.id;
-    const sent = ctx.message?.date;
+    const sent = askedAt(ctx);
     if (user === undefined || sent === undefined) return next();
     const hits = await counters.hit(String(user), Math.floor(sent / WINDOW_SECONDS));
     if (hits <= limit) return next();

@@ -2,6 +2,7 @@ import { type CommandContext, Composer, type Context, type MiddlewareFn } from '
 import type { DeskStore } from '../../desk/store.js';
 import { log } from '../../log.js';
 import { TEXTS } from '../../replies/texts.js';
+import { questionMessage } from '../delivery/updates.js';
 import { langOf } from '../ui/messages.js';
 import { isAddressed, isAdminOf, type BotDeps } from './context.js';
 
@@ -31,14 +32,14 @@ function askGate(policy: ReturnType<typeof askPolicy>): MiddlewareFn<Context> {
     if (!from)
       return log.debug({ update: ctx.update.update_id, chat: ctx.chat?.id }, 'update without a sender ignored');
     // Group chatter not meant for the bot is let through: the features ignore it anyway.
-    if (ctx.message && !isAddressed(ctx)) return next();
+    if (questionMessage(ctx) && !isAddressed(ctx)) return next();
     if (await policy(from.id, ctx.chat?.id)) return next();
     const text = TEXTS[langOf(ctx)].desk.notAllowed(from.id);
     if (ctx.callbackQuery) return ctx.answerCallbackQuery({ text, show_alert: true });
     // Inline mode (`@bot question` in any chat): no results, nothing said in a chat that is not the bot's.
     if (ctx.inlineQuery) return ctx.answerInlineQuery([], { cache_time: 0, is_personal: true });
     // Sent on behalf of a chat (an anonymous admin, a linked channel): `from` is Telegram's stand-in, no id to give.
-    if (ctx.message?.sender_chat) return;
+    if (questionMessage(ctx)?.sender_chat) return;
     const now = Date.now();
     if (now - (told.get(from.id) ?? -Infinity) < TOLD_EVERY_MS) return;
     if (told.size > 10_000) told.clear(); // bounded; at worst someone is told once more

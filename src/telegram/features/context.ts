@@ -4,6 +4,7 @@ import type { Config } from '../../config.js';
 import type { DeskStore } from '../../desk/store.js';
 import type { Engine } from '../../engine.js';
 import type { RecentStore } from '../../replies/recent.js';
+import { questionMessage } from '../delivery/updates.js';
 import type { Viewer } from '../viewer/server.js';
 import type { IndexUpdates } from './indexUpdates.js';
 import type { Stats } from './stats.js';
@@ -38,7 +39,7 @@ export const isAdminOf = (config: Config) => {
  * (not one addressed to another bot), a mention, or a reply to one of the bot's messages.
  */
 export function isAddressed(ctx: Context): boolean {
-  const message = ctx.message;
+  const message = questionMessage(ctx);
   if (!message || !ctx.chat) return false;
   if (ctx.chat.type === 'private') return true;
   const text = message.text ?? message.caption ?? '';

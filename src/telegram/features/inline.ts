@@ -3,7 +3,7 @@ import { Composer, type Context, type Filter, InlineKeyboard } from 'grammy';
 import type { InlineQueryResultArticle } from 'grammy/types';
 import { composeReply, paragraphLabel, quoteOf, type Reply } from '../../replies/compose.js';
 import { prepareQuestion } from '../../replies/conversation.js';
-import { hedgeHtml, htmlQuote, notCoveredHtml } from '../../replies/html.js';
+import { hedgeHtml, htmlQuote, notCoveredHtml, oneMessage } from '../../replies/html.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
 import { type Hit, shownHits } from '../../retrieval/search.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
@@ -85,7 +85,7 @@ function notCoveredResult(reply: NotCovered, question: string, lang: Lang): Inli
     title: VIEWER_TEXTS[lang].inlineNotCovered,
     description: question,
     input_message_content: {
-      message_text: notCoveredHtml(reply, lang),
+      message_text: oneMessage(notCoveredHtml(reply, lang)),
       parse_mode: 'HTML',
       link_preview_options: noPreview,
     },
@@ -94,7 +94,8 @@ function notCoveredResult(reply: NotCovered, question: string, lang: Lang): Inli
 
 /**
  * One passage as a result, formatted like an answer. Each result is sent alone: its own viewer
- * link (`links`, the first one), so the page shows that quote (no tabs to the others).
+ * link (`links`, the first one), so the page shows that quote (no tabs to the others); a quote too
+ * long for one message (a sentence of thousands of characters) is cut, the link shows it whole.
  */
 function passageResult(hit: Hit, i: number, hedge: string, [link]: string[], lang: Lang): InlineQueryResultArticle {
   const quote = quoteOf(hit);
@@ -104,7 +105,7 @@ function passageResult(hit: Hit, i: number, hedge: string, [link]: string[], lan
     title: `«${hit.title}» · ${paragraphLabel(quote, lang)}`.slice(0, 200),
     description: (hit.sentence || hit.text).slice(0, 200),
     input_message_content: {
-      message_text: hedge + htmlQuote(quote, undefined, lang),
+      message_text: oneMessage(hedge + htmlQuote(quote, undefined, lang)),
       parse_mode: 'HTML',
       link_preview_options: noPreview,
     },

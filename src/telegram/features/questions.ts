@@ -7,6 +7,7 @@ import { type Answer, decisionOf, shownHits } from '../../retrieval/search.js';
 import { answerButtons } from '../ui/answerButtons.js';
 import { langOf, replyBlocks, replyHtml } from '../ui/messages.js';
 import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
+import { askedAt } from '../delivery/updates.js';
 import { hashedUser, isAddressed, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
@@ -23,11 +24,19 @@ export function questions(deps: BotDeps): Composer<Context> {
   composer.on('message:text', async (ctx) => {
     const text = ctx.message.text;
     if (text.startsWith('/')) {
-      if (ctx.chat.type === 'private') await ctx.reply(TEXTS[langOf(ctx)].unknownCommand);
+      // In a group, a bare "/foo" may be another bot's: only "/foo@this_bot" is surely this one's.
+      if (ctx.chat.type === 'private' || commandFor(text) === ctx.me.username.toLowerCase())
+        await ctx.reply(TEXTS[langOf(ctx)].unknownCommand);
       return;
     }
     // In groups, only messages addressed to the bot are questions.
     if (isAddressed(ctx)) return answer(ctx, withoutMention(text, ctx.me.username));
+  });
+
+  // An edited question is asked again (an edited command is not run again: "/reindex" twice is no typo fix).
+  composer.on('edited_message:text', async (ctx) => {
+    const text = ctx.editedMessage.text;
+    if (isAddressed(ctx) && !text.startsWith('/')) return answer(ctx, withoutMention(text, ctx.me.username));
   });
 
   // A photo (or other media) with a question in its caption: the caption is the question.
@@ -38,6 +47,9 @@ export function questions(deps: BotDeps): Composer<Context> {
 
   return composer;
 }
+
+/** The bot a command names ("/foo@cite_bot" → "cite_bot"), lower-case; undefined when it names none. */
+const commandFor = (text: string) => /^\/\w+@(\w+)/.exec(text)?.[1]?.toLowerCase();
 
 const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
 
@@ -80,14 +92,14 @@ async function buttonsOf(ctx: Context, { config, recent, viewer }: BotDeps, answ
 }
 
 /**
- * Whether a question was sent more than `seconds` ago (by its message date): then the bot is
+ * Whether a question was sent more than `seconds` ago (by its message date, or its edit's): then the bot is
  * behind, and answering it minutes late would only keep it behind. It is skipped, and the asker
  * told once per run of skipped questions to ask again. 0: every question is answered, however late.
  */
 function behindCheck(seconds: number) {
   const told = new Set<number>(); // users told, until one of their questions is on time again
   return async (ctx: Context, lang: Lang): Promise<boolean> => {
-    const sent = ctx.message?.date;
+    const sent = askedAt(ctx);
     const user = ctx.from?.id ?? 0;
     const late = sent === undefined ? 0 : Date.now() / 1000 - sent;
     if (!seconds || late <= seconds) {

@@ -1,12 +1,13 @@
 import { GrammyError, type Context, type InlineKeyboard } from 'grammy';
 import { packMessages } from '../../replies/html.js';
 import { languageOfCode, languageOfText, type Lang } from '../../replies/texts.js';
+import { questionMessage } from '../delivery/updates.js';
 
 /**
  * The language of the fixed texts for a user: their Telegram language if it is one of ours
  * (another one gets English); without one, the letters of what they wrote.
  */
-export function langOf(ctx: Context, text = ctx.message?.text ?? ctx.message?.caption ?? ''): Lang {
+export function langOf(ctx: Context, text = questionMessage(ctx)?.text ?? questionMessage(ctx)?.caption ?? ''): Lang {
   const code = ctx.from?.language_code;
   return languageOfCode(code) ?? (code ? 'en' : languageOfText(text));
 }
