@@ -147,6 +147,44 @@ describe('splitting long paragraphs', () => {
   });
 });
 
+describe('a run without sentence ends (a flattened table, a scraped blob)', () => {
+  const words = ['granite', 'willow', 'copper', 'lantern', 'harbour', 'meadow'];
+  const run = (chars: number) => {
+    let body = '';
+    for (let i = 0; body.length < chars; i++) body += `${words[i % words.length]} ${i} `;
+    return body.trim();
+  };
+
+  it('is cut between words into passages of at most maxChars when it is over ten passages long', () => {
+    const source = `Run Title\n\n${run(60_000)}\n`;
+    const chunks = chunkDocument(docOf(source));
+    expect(chunks.length).toBeGreaterThanOrEqual(60);
+    for (const c of chunks) {
+      // (a short last part joins the one before it, as any short tail does)
+      expect(c.end - c.start).toBeLessThanOrEqual(DEFAULT_CHUNKING.maxChars + DEFAULT_CHUNKING.minChars);
+      expect(sameText(source.slice(c.start, c.end), c.text)).toBe(true);
+      expect(c.text).toMatch(/^\S[\s\S]*\S$/); // whole words: no cut inside one
+      expect(source[c.start - 1]).toMatch(/\s/);
+    }
+    // Together they hold every word, in order, once.
+    expect(joinWraps(chunks.map((c) => c.text).join(' '))).toBe(run(60_000));
+  });
+
+  it('a long sentence below that stays whole (the sentence that answers is quoted whole)', () => {
+    const long = `${run(6_000)}.`;
+    const chunks = chunkDocument(docOf(`Run Title\n\n${long}\n`));
+    expect(chunks.map((c) => c.text)).toEqual([long]);
+  });
+
+  it('a run of one "word" (no space at all) is cut inside it, never inside a character', () => {
+    const blob = '𝒜'.repeat(8_000); // a letter outside the BMP: two UTF-16 units
+    const source = `Blob Title\n\n${blob}\n`;
+    const chunks = chunkDocument(docOf(source));
+    expect(chunks.map((c) => c.text).join('')).toBe(blob);
+    for (const c of chunks) expect(c.text).toMatch(/^(𝒜)+$/u);
+  });
+});
+
 describe('merging short paragraphs', () => {
   it('merges headings and short items forward, and a short tail backward', () => {
     const long1 =

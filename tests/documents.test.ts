@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chunkDocument, type Chunk } from '../src/chunks/chunk.js';
 import { cleanDocument } from '../src/documents/clean.js';
+import { documentFromBytes } from '../src/documents/read.js';
+import { joinWraps } from '../src/text/sentences.js';
 import type { SourceDocument } from '../src/documents/load.js';
 import { loadDocuments } from './support/loadDocuments.js';
 import { SEEDS, tempDirs } from './support/testModel.js';
@@ -129,6 +131,25 @@ describe('seed documents: junk removal and titles', () => {
       'We, the world Azerbaijanis declare our readiness to provide all possible support to our native country',
     );
     expect(texts).toContain('Chairman of ATUC, MP S. Mohbaliyev');
+  });
+});
+
+describe('line ends', () => {
+  const text = 'A Mac Title\n\nFirst paragraph of the file.\nIts wrapped second line.\n\nSecond paragraph.\n';
+
+  it.each([
+    ['LF', text],
+    ['CRLF', text.replace(/\n/g, '\r\n')],
+    ['CR alone (classic Mac)', text.replace(/\n/g, '\r')],
+  ])('%s: the same title and paragraphs, at the same offsets', async (_ends, source) => {
+    const doc = await documentFromBytes('notes.txt', Buffer.from(source));
+    if (typeof doc === 'string') throw new Error(doc); // was "only a title" for CR alone
+    expect(doc.title).toBe('A Mac Title');
+    expect(doc.paragraphs.map((p) => joinWraps(doc.source.slice(p.start, p.end)))).toEqual([
+      'First paragraph of the file. Its wrapped second line.',
+      'Second paragraph.',
+    ]);
+    expect(doc.source.length).toBe(source.length); // offsets are the file's
   });
 });
 

@@ -58,12 +58,36 @@ export function pageAt(chunk: Pick<Chunk, 'text' | 'pages'>, at: number): number
   return chunk.pages?.[partAt(chunk.text, at)];
 }
 
+/**
+ * A "sentence" this many passages long is no sentence but a run without sentence ends (a flattened
+ * table, a scraped blob of 2 MB): it would be one passage, quoted in hundreds of messages. Shorter
+ * long sentences stay whole, so the sentence that answers is quoted whole.
+ */
+const RUN_ON_PASSAGES = 10;
+
+/** A run-on "sentence" cut between words into parts of at most maxChars (within a word when it has no space). */
+function cutRunOn(source: string, sentence: { start: number; end: number }, maxChars: number) {
+  if (sentence.end - sentence.start <= RUN_ON_PASSAGES * maxChars) return [sentence];
+  const parts: { start: number; end: number }[] = [];
+  let start = sentence.start;
+  while (sentence.end - start > maxChars) {
+    const space = source.slice(start, start + maxChars + 1).search(/\s\S*$/);
+    let end = space > 0 ? start + space : start + maxChars;
+    if (space <= 0 && /[\uD800-\uDBFF]/.test(source[end - 1]!)) end--; // not inside a character
+    parts.push({ start, end });
+    start = end;
+    while (/\s/.test(source[start]!)) start++;
+  }
+  parts.push({ start, end: sentence.end });
+  return parts;
+}
+
 /** Splits one paragraph into pieces of at most maxChars, overlapping by one sentence. */
 function splitLong(source: string, span: Span, maxChars: number): Piece[] {
   const { paragraph, page, heading } = span;
   const extra = { ...(page !== undefined ? { page } : {}), ...(heading ? { heading } : {}) };
   if (span.end - span.start <= maxChars) return [{ paragraph, start: span.start, end: span.end, ...extra }];
-  const sentences = sentenceSpans(source, span.start, span.end);
+  const sentences = sentenceSpans(source, span.start, span.end).flatMap((s) => cutRunOn(source, s, maxChars));
   const pieces: Piece[] = [];
   let first = 0;
   while (first < sentences.length) {

@@ -82,15 +82,19 @@ async function readAs(
   const decoded = decodeText(bytes);
   if (!decoded) return 'not valid text (undecodable bytes)';
   const note = decoded.encoding ? `not Unicode: read as ${decoded.encoding}` : undefined;
+  const text = withLineFeeds(decoded.text);
   if (format === 'html')
-    return fromBlocks({ ...(await import('./readers/html.js')).readHtml(decoded.text), ...(note ? { note } : {}) });
+    return fromBlocks({ ...(await import('./readers/html.js')).readHtml(text), ...(note ? { note } : {}) });
   if (format === 'markdown')
-    return fromBlocks({
-      ...(await import('./readers/markdown.js')).readMarkdown(decoded.text),
-      ...(note ? { note } : {}),
-    });
-  return plainText(decoded.text, note);
+    return fromBlocks({ ...(await import('./readers/markdown.js')).readMarkdown(text), ...(note ? { note } : {}) });
+  return plainText(text, note);
 }
+
+/**
+ * Classic Mac line ends (a lone CR) as line feeds: the readers split lines at LF, and a file of
+ * CRs alone was one line (its title, "no body text"). One character for one: offsets stay the file's.
+ */
+const withLineFeeds = (text: string) => text.replace(/\r(?!\n)/g, '\n');
 
 /** Plain text keeps the file's own layout: offsets point into the file's text, ¶ are its blank-line blocks. */
 function plainText(source: string, note: string | undefined): Read | string {
