@@ -1,6 +1,12 @@
 import { embedderOptions, type Config } from './config.js';
 import { isUnavailable } from './db/unavailable.js';
-import { fullEmbeddingKey, unchangedSummary, type BuildProgress, type BuildSummary } from './index/build.js';
+import {
+  embeddingKeyChange,
+  fullEmbeddingKey,
+  unchangedSummary,
+  type BuildProgress,
+  type BuildSummary,
+} from './index/build.js';
 import { searchSettingsChanged } from './index/buildParts.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import { sameGeneration, type LiveGeneration } from './index/generation.js';
@@ -310,7 +316,8 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
   if (!fitsModel(manifest, embedder)) {
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
-  if (manifest.embeddingKey !== fullEmbeddingKey(buildSettings(config))) return 'the embedding settings changed';
+  const key = fullEmbeddingKey(buildSettings(config));
+  if (manifest.embeddingKey !== key) return embeddingKeyChange(manifest.embeddingKey, key);
   if (searchSettingsChanged(manifest, buildSettings(config)))
     return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
   if (manifest.reading !== readingKey(readLimits(config)))

@@ -308,6 +308,18 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     expect(doc!.hash).toMatch(/^[0-9a-f]{64}$/);
   });
 
+  it('the same bytes under another format are another document (its identity says how it is read)', async () => {
+    const dir = tempDir();
+    const markdown = '# A Heading\n\nA paragraph with **bold** words and a [link](https://example.org).\n';
+    for (const name of ['a.md', 'b.md', 'a.txt']) write(dir, name, markdown);
+    const { documents } = await loadDocuments(dir);
+    const [aMd, bMd, aTxt] = ['a.md', 'b.md', 'a.txt'].map((f) => documents.find((d) => d.file === f)!);
+    expect([aMd!.format, aTxt!.format]).toEqual(['markdown', 'text']);
+    expect(aMd!.source).not.toBe(aTxt!.source);
+    expect(bMd!.hash).toBe(aMd!.hash); // a copy: the same reading of the same bytes
+    expect(aTxt!.hash).not.toBe(aMd!.hash);
+  });
+
   it('reports a missing folder with its path', async () => {
     const missing = path.join(tempDir(), 'nope');
     await expect(loadDocuments(missing)).rejects.toThrow(

@@ -198,7 +198,7 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
     ]);
   });
 
-  it('a link to a file or folder outside the documents folder is never read; links inside are', async () => {
+  it('a link to a file or folder outside the documents folder is never read, one to nothing is said to be; links inside are', async () => {
     const root = tempDir();
     const dir = path.join(root, 'docs');
     const outside = path.join(root, 'private');
@@ -212,11 +212,13 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
     symlinkSync(path.join(outside, 'passwd.txt'), path.join(dir, 'sub', 'deep-leak.txt'));
     symlinkSync(path.join(dir, 'sub', 'own.txt'), path.join(dir, 'alias.txt')); // inside: fine
     symlinkSync(path.join(dir, 'sub'), path.join(dir, 'sub-alias')); // a folder inside: its files are listed once
+    symlinkSync('gone.txt', path.join(dir, 'dangling.txt')); // its target deleted, or never there
 
     const { documents, skipped } = await loadDocuments(dir);
     expect(documents.map((d) => d.file)).toEqual(['alias.txt', 'sub/own.txt']);
     expect(documents.some((d) => d.source.includes('root:x'))).toBe(false);
     expect(skipped).toEqual([
+      { file: 'dangling.txt', reason: 'a link to nothing' },
       { file: 'leak.txt', reason: 'a link to outside the documents folder (not read)' },
       { file: 'linked-folder', reason: 'a link to outside the documents folder (not read)' },
       { file: 'sub/deep-leak.txt', reason: 'a link to outside the documents folder (not read)' },

@@ -1,11 +1,13 @@
 import {
   cpSync,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
@@ -15,17 +17,20 @@ import { chunkDocument } from '../src/chunks/chunk.js';
 import { loadDocuments } from './support/loadDocuments.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex } from '../src/index/build.js';
-import { planChanges } from '../src/index/changes.js';
+import { documentsChangedSince, planChanges } from '../src/index/changes.js';
 import type { StoredIndex as IndexData } from '../src/index/indexData.js';
 import { ChunkStore } from '../src/index/chunkStore.js';
 import { LexicalIndex } from '../src/index/lexical.js';
 import { FILES, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
+import { readManifest } from '../src/index/manifest.js';
+import { liveText } from '../src/index/texts.js';
 import { Retriever } from '../src/retrieval/search.js';
 import { HnswIndex } from '../src/index/dense.js';
 import type { Embedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 import { folderOf } from '../src/index/generation.js';
+import { MARKDOWN } from './support/formatFixtures.js';
 
 const tempDir = tempDirs('cite-incr-');
 
@@ -266,6 +271,94 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     const s = await buildIndex(changed, embedder);
     expect(s.embedded).toEqual(files);
     expect(s.reused).toEqual([]);
+  });
+});
+
+describe('what a file is decides, not only its size and time: an update ends as a fresh build would', {
+  timeout: 30_000,
+}, () => {
+  /** The live index holds each of `names` as a fresh read of the folder does: its stored text and its passages. */
+  async function expectAsRead(ws: { seeds: string; index: string }, names: string[]) {
+    const { documents } = await loadDocuments(ws.seeds);
+    const index = await loadIndex(ws.index);
+    for (const name of names) {
+      const doc = documents.find((d) => d.file === name)!;
+      expect(liveText(name, readManifest(ws.index)), name).toBe(doc.source);
+      expect(chunksOf(index).filter((c) => c.doc === name)).toEqual(chunkDocument(doc));
+    }
+  }
+
+  it('a link to nothing is skipped as such, made so or left so when its target went; the manifest stays readable', async () => {
+    const ws = workspace();
+    symlinkSync('nothing-here.txt', path.join(ws.seeds, 'dangling.txt'));
+    const alias = 'alias.txt';
+    symlinkSync(file('001'), path.join(ws.seeds, alias)); // inside the folder: a copy of 001
+    const first = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    expect([first.copied, first.skipped]).toEqual([
+      [{ from: file('001'), to: alias }],
+      [{ file: 'dangling.txt', reason: 'a link to nothing' }],
+    ]);
+    expect(() => readManifest(ws.index)).not.toThrow();
+
+    rmSync(path.join(ws.seeds, file('001'))); // the link's target deleted
+    const second = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    expect([second.removed, second.skipped]).toEqual([
+      [file('001'), alias], // both documents gone: the link is now only skipped
+      [
+        { file: alias, reason: 'a link to nothing' },
+        { file: 'dangling.txt', reason: 'a link to nothing' },
+      ],
+    ]);
+    const { manifest } = readManifest(ws.index);
+    expect(documentsChangedSince(ws.seeds, manifest)).toBeUndefined();
+    expect((await loadIndex(ws.index)).manifest.documents.map((d) => d.file)).toEqual(
+      files.filter((f) => f !== file('001')),
+    );
+    expect((await buildIndex(settings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
+  });
+
+  it('a document replaced by a link to outside the folder (mv, ln -s: same size and time) is dropped and skipped', async () => {
+    const ws = workspace();
+    await buildIndex(settings(ws.seeds, ws.index), embedder); // the copies' times recorded
+    const moved = file('002');
+    const outside = path.join(path.dirname(ws.seeds), 'outside');
+    mkdirSync(outside);
+    renameSync(path.join(ws.seeds, moved), path.join(outside, moved));
+    symlinkSync(path.join(outside, moved), path.join(ws.seeds, moved));
+    // The bot's check before any build (Engine: is the live index still up to date?) sees it too.
+    expect(documentsChangedSince(ws.seeds, readManifest(ws.index).manifest)).toMatch(/1 file\(s\) new or changed/);
+
+    const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    const skipped = [{ file: moved, reason: 'a link to outside the documents folder (not read)' }];
+    expect([s.upToDate, s.removed, s.skipped]).toEqual([false, [moved], skipped]);
+    const fresh = await buildIndex(settings(ws.seeds, path.join(path.dirname(ws.seeds), 'fresh')), embedder);
+    expect(fresh.skipped).toEqual(skipped);
+    expect(readManifest(ws.index).manifest.documents.map((d) => d.file)).toEqual(files.filter((f) => f !== moved));
+    expect(chunksOf(await loadIndex(ws.index)).some((c) => c.doc === moved)).toBe(false);
+    expect((await buildIndex(settings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
+  });
+
+  it('the same bytes as notes.md and notes.txt are two documents, each with its own text and passages', async () => {
+    const ws = workspace();
+    writeFileSync(path.join(ws.seeds, 'notes.md'), MARKDOWN);
+    writeFileSync(path.join(ws.seeds, 'notes.txt'), MARKDOWN);
+    const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    expect(s.copied).toEqual([]); // not a copy: read as Markdown and as plain text
+    expect(s.embedded).toEqual(['notes.md', 'notes.txt']);
+    await expectAsRead(ws, ['notes.md', 'notes.txt']);
+  });
+
+  it('a text file renamed to .md is read again as Markdown, not kept as a rename', async () => {
+    const ws = workspace();
+    writeFileSync(path.join(ws.seeds, 'notes.txt'), MARKDOWN);
+    await buildIndex(settings(ws.seeds, ws.index), embedder);
+    renameSync(path.join(ws.seeds, 'notes.txt'), path.join(ws.seeds, 'notes.md'));
+    const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    expect([s.renamed, s.embedded, s.removed]).toEqual([[], ['notes.md'], ['notes.txt']]);
+    await expectAsRead(ws, ['notes.md']);
+    const passages = chunksOf(await loadIndex(ws.index)).filter((c) => c.doc === 'notes.md');
+    expect(passages.map((c) => c.title)).toEqual(passages.map(() => 'Community FAQ'));
+    expect(passages.some((c) => c.text.includes('**'))).toBe(false);
   });
 });
 

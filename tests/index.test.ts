@@ -18,6 +18,7 @@ import { buildInWorker, type Builder } from '../src/storage/builder.js';
 import { Engine } from '../src/engine.js';
 import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildSummary } from '../src/index/build.js';
+import { READER_VERSION } from '../src/documents/version.js';
 import type { StoredIndex } from '../src/index/indexData.js';
 import { IndexError, liveBuildDir } from '../src/index/layout.js';
 import { loadIndex } from '../src/index/loader.js';
@@ -205,6 +206,21 @@ describe('atomic writes', { timeout: 30_000 }, () => {
   });
 });
 
+describe('a manifest that fails its own schema', () => {
+  it('is never written: the commit throws and the previous build stays live', async () => {
+    const dir = copyOfPristine();
+    const live = liveBuildDir(dir);
+    const writer = new BuildWriter(dir);
+    const { checksums: _, ...manifest } = original.manifest;
+    const bad = { ...manifest, skipped: [{ file: 'x.txt', reason: 'gone', size: -1, mtimeMs: -1 }] };
+    expect(() => writer.commit(bad)).toThrow('skipped.0.size: Too small');
+    writer.abandon();
+    expect(liveBuildDir(dir)).toBe(live);
+    expect(entries(dir)).toEqual(['CURRENT', path.basename(live!)]);
+    expect((await loadIndex(dir)).manifest.builtAt).toBe(original.manifest.builtAt);
+  });
+});
+
 describe('corrupt or missing index', { timeout: 30_000 }, () => {
   const build = (dir: string) => liveBuildDir(dir)!;
   const cases: [string, (dir: string) => void, IndexError['kind'], RegExp][] = [
@@ -285,6 +301,19 @@ describe('corrupt or missing index', { timeout: 30_000 }, () => {
     expect(warn).not.toHaveBeenCalled();
     expect(liveBuildDir(dir)).toBe(live);
     expect(engine.manifest.builtAt).toBe(original.manifest.builtAt);
+  });
+
+  it('Engine.open rebuilds an index read by an older version of the readers, and says so', async () => {
+    const dir = copyOfPristine();
+    const manifestFile = path.join(liveBuildDir(dir)!, 'manifest.json');
+    const [now, before] = [`readers:${READER_VERSION}`, `readers:${READER_VERSION - 1}`];
+    writeFileSync(manifestFile, readFileSync(manifestFile, 'utf8').replace(`|${now}|`, `|${before}|`));
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }));
+    expect(String(warn.mock.calls[0]?.[0])).toContain(
+      `out of date: the document readers changed (${before} → ${now}): every document is read again`,
+    );
+    expect(engine.manifest.documents.map((d) => d.hash)).toEqual(seedDocuments.map((d) => d.hash));
   });
 
   it('Engine.open rebuilds an index that no longer matches the documents', async () => {

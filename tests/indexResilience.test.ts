@@ -562,12 +562,22 @@ describe('each index file damaged in turn', () => {
       (d) => editManifest(d, (m) => ({ ...m, chunkCount: m.chunkCount + 1 })),
       /expected \d+ chunks/,
     ],
+    // Which field is wrong, in a line (zod's message is a JSON array: its first line was "[").
     [
       'manifest.json: unknown format version',
       (d) => editManifest(d, (m) => ({ ...m, formatVersion: 3 })),
-      /manifest\.json unreadable/,
+      /manifest\.json unreadable: formatVersion: Invalid input: expected 2\)/,
     ],
-    ['manifest.json: no checksums', (d) => editManifest(d, ({ checksums: _, ...m }) => m), /manifest\.json unreadable/],
+    [
+      'manifest.json: no checksums',
+      (d) => editManifest(d, ({ checksums: _, ...m }) => m),
+      /manifest\.json unreadable: checksums: Invalid input: expected record, received undefined\)/,
+    ],
+    [
+      'manifest.json: a skipped file of size -1',
+      (d) => editManifest(d, (m) => ({ ...m, skipped: [{ file: 'x.txt', reason: 'gone', size: -1, mtimeMs: -1 }] })),
+      /manifest\.json unreadable: skipped\.0\.size: Too small: expected number to be >=0\)/,
+    ],
     // Damage the checksums cannot see (the manifest was updated to match): the deeper checks.
     [
       'chunks.jsonl not JSON lines, checksum matching',

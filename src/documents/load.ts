@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
@@ -15,7 +15,11 @@ export interface SourceDocument {
    * extracted from it (title and blocks separated by blank lines). Chunk offsets point into it.
    */
   source: string;
-  /** sha256 of the file's bytes: unchanged hash = reuse the stored vectors. */
+  /**
+   * The document's identity: sha256 of how it is read (its format) and of its bytes. The same bytes
+   * read as another format are another text (a .txt renamed .md): same identity = reuse the stored
+   * text, chunks and vectors.
+   */
   hash: string;
   /** Body paragraphs that survived cleaning, as offsets into `source`. */
   paragraphs: Span[];
@@ -32,6 +36,11 @@ export interface DocumentFile {
   file: string;
   size: number;
   mtimeMs: number;
+  /**
+   * A link to nothing or to outside the folder (size and time are the link's own): never a document,
+   * whatever its size and time, so a file replaced by such a link (mv, ln -s) is not taken as unchanged.
+   */
+  unusable?: true;
 }
 
 /**
@@ -55,15 +64,36 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
     if (linkedFolders.some((link) => file.startsWith(link + '/'))) continue;
     // A link to a folder inside is the same files again; one to outside is listed to be reported.
     if (linkedFolders.includes(file) && typeof insideFolder(dir, file) === 'string') continue;
+    let own: Stats;
     try {
-      const stat = statSync(path.join(dir, file));
-      if (stat.isDirectory() && !linkedFolders.includes(file)) continue;
+      own = lstatSync(path.join(dir, file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone since it was listed
+      files.push({ file, size: 0, mtimeMs: 0, unusable: true }); // readDocument says why
+      continue;
+    }
+    // The link's own size and time: a link to nothing has no others (and a manifest no negative size).
+    if (own.isSymbolicLink() && typeof insideFolder(dir, file) !== 'string') {
+      files.push({ file, size: own.size, mtimeMs: own.mtimeMs, unusable: true });
+      continue;
+    }
+    try {
+      const stat = own.isSymbolicLink() ? statSync(path.join(dir, file)) : own;
+      if (stat.isDirectory()) continue;
       files.push({ file, size: stat.size, mtimeMs: stat.mtimeMs });
     } catch {
-      files.push({ file, size: -1, mtimeMs: -1 }); // vanished, unreadable or a dangling link: readDocument says why
+      files.push({ file, size: own.size, mtimeMs: own.mtimeMs, unusable: true }); // its target went meanwhile
     }
   }
   return files;
+}
+
+function isLink(full: string): boolean {
+  try {
+    return lstatSync(full).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 function isLinkToFolder(full: string): boolean {
@@ -86,9 +116,8 @@ function insideFolder(dir: string, file: string): string | { reason: string } {
     real = realpathSync(path.join(dir, file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return {
-      reason: code === 'ENOENT' ? 'vanished, or a link to nothing' : `unreadable (${code ?? (err as Error).message})`,
-    };
+    if (code !== 'ENOENT') return { reason: `unreadable (${code ?? (err as Error).message})` };
+    return { reason: isLink(path.join(dir, file)) ? 'a link to nothing' : 'vanished' };
   }
   if (real !== root && !real.startsWith(root + path.sep))
     return { reason: 'a link to outside the documents folder (not read)' };

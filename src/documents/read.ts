@@ -58,7 +58,9 @@ export async function documentFromBytes(
     const read = await readAs(format, bytes, limits);
     if (typeof read === 'string') return read;
     if (read.source.length > limits.maxTextChars) return tooMuchText(limits.maxTextChars);
-    return { file, hash: createHash('sha256').update(bytes).digest('hex'), format, ...read };
+    // The format is part of the identity: the same bytes as .md and as .txt are two different texts.
+    const hash = createHash('sha256').update(`${format}\0`).update(bytes).digest('hex');
+    return { file, hash, format, ...read };
   } catch (err) {
     if (err instanceof Unreadable) return err.message;
     throw err;

@@ -138,6 +138,14 @@ export function fullEmbeddingKey(settings: BuildSettings): string {
   return `${settings.embeddingKey}|chunking:${DEFAULT_CHUNKING.minChars}-${DEFAULT_CHUNKING.maxChars}|readers:${READER_VERSION}|terms:${TERMS_VERSION}`;
 }
 
+/** Why an index built with the full embedding key `built` is embedded again under `now`, for the log. */
+export function embeddingKeyChange(built: string, now: string): string {
+  const readers = (key: string) => key.split('|').find((part) => part.startsWith('readers:'));
+  return readers(built) === readers(now)
+    ? 'the embedding settings changed'
+    : `the document readers changed (${readers(built) ?? 'readers:?'} → ${readers(now)}): every document is read again`;
+}
+
 async function build(
   settings: BuildSettings,
   embedder: Embedder,

@@ -77,7 +77,8 @@ async function plan(dir: string, limits: ReadLimits, reader: DocumentReader, pre
   for (const file of listDocumentFiles(dir)) {
     const entry = prevDocs.get(file.file);
     const skippedBefore = prevSkipped.get(file.file);
-    if (entry && sameStat(entry, file) && entry.size <= maxBytes) {
+    // A link to nothing or outside keeps no document, even with the size and time of the file it replaced.
+    if (entry && !file.unusable && sameStat(entry, file) && entry.size <= maxBytes) {
       plan.kept.push({ file, entry });
       continue;
     }
@@ -105,7 +106,8 @@ async function plan(dir: string, limits: ReadLimits, reader: DocumentReader, pre
 }
 
 /**
- * Content seen before keeps its chunks and vectors: a touched file takes back its own entry, a
+ * Content seen before keeps its chunks and vectors: matched by identity (`hash`: the bytes and how
+ * they are read, so a .txt renamed .md is read anew), a touched file takes back its own entry, a
  * renamed or moved one the entry of a document gone under its old name, and a copy of a document
  * that is still there gets the original's chunks and vectors under new labels.
  */
@@ -145,7 +147,10 @@ function matchPrevious(plan: Plan, read: SourceDocument[], previous: Manifest | 
 export function documentsChangedSince(dir: string, manifest: Manifest): string | undefined {
   const known = new Map<string, Stat>([...manifest.documents, ...manifest.skipped].map((d) => [d.file, d]));
   const files = listDocumentFiles(dir);
-  const changed = files.filter((f) => !known.has(f.file) || !sameStat(known.get(f.file)!, f)).length;
+  const indexed = new Set(manifest.documents.map((d) => d.file));
+  const changed = files.filter(
+    (f) => !known.has(f.file) || !sameStat(known.get(f.file)!, f) || (f.unusable && indexed.has(f.file)),
+  ).length;
   const present = new Set(files.map((f) => f.file));
   const removed = [...manifest.documents, ...manifest.skipped].filter((d) => !present.has(d.file)).length;
   if (changed || removed) return `${changed} file(s) new or changed, ${removed} removed since it was built`;

@@ -80,8 +80,32 @@ export function readManifest(dir: string): { build: string; manifest: Manifest }
       manifest: manifestSchema.parse(JSON.parse(readFileSync(path.join(build, FILES.manifest), 'utf8'))),
     };
   } catch (err) {
-    throw corruptError(dir, `manifest.json unreadable: ${messageOf(err).split('\n')[0]}`);
+    throw corruptError(dir, `manifest.json unreadable: ${whyUnreadable(err)}`);
   }
+}
+
+/**
+ * One line saying what is wrong: zod's own message is its issues as a JSON array (the first line
+ * was "["), and JSON.parse's quotes the file (which may hold a model's absolute path).
+ */
+function whyUnreadable(err: unknown): string {
+  if (err instanceof z.ZodError) {
+    const [first] = err.issues;
+    const more = err.issues.length > 1 ? ` (and ${err.issues.length - 1} more)` : '';
+    return first ? `${first.path.join('.') || 'the manifest'}: ${first.message}${more}` : 'does not fit its schema';
+  }
+  if (err instanceof SyntaxError) return 'not valid JSON';
+  return messageOf(err).split('\n')[0]!;
+}
+
+/**
+ * A build's manifest as it will be written, checked against the schema it is read with: an invalid
+ * one would leave an index that every later run finds damaged, so the build fails instead.
+ */
+export function checkedManifest(manifest: Manifest): Manifest {
+  const checked = manifestSchema.safeParse(manifest);
+  if (!checked.success) throw new Error(`The new build's manifest is invalid: ${whyUnreadable(checked.error)}.`);
+  return manifest;
 }
 
 /** The first label and the file of each part of a build's graph (one part, hnsw.bin, unless it names more). */

@@ -11,8 +11,9 @@ import type { Manifest } from './manifest.js';
  * `texts.jsonl` has one line per distinct document content, `{"hash","text","paragraphs"}`, holding
  * the text that chunk offsets (`start`/`end`) point into (`npm run -s text -- <doc>` prints it) and
  * its paragraphs as the reader found them (`[start, end, ¶, page or 0, heading 1/0]`: what the
- * document viewer lays out). Keyed by the file's sha256, so a renamed or copied document shares its
- * text. Checksummed like the other files; not loaded to answer questions.
+ * document viewer lays out). Keyed by the document's identity (`hash`: sha256 of its format and
+ * bytes), so a renamed or copied document shares its text and the same bytes read as another format
+ * do not. Checksummed like the other files; not loaded to answer questions.
  */
 export const TEXTS_FILE = 'texts.jsonl';
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFileSync, linkSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FILES, sha256, sha256File } from './layout.js';
-import type { Manifest } from './manifest.js';
+import { checkedManifest, type Manifest } from './manifest.js';
 import { sealKnown } from './seals.js';
 
 /**
@@ -51,7 +51,8 @@ export class BuildWriter {
   }
 
   commit(manifest: Omit<Manifest, 'checksums'>): void {
-    writeFileSync(this.file(FILES.manifest), JSON.stringify({ ...manifest, checksums: this.checksums }, null, 2));
+    const checked = checkedManifest({ ...manifest, checksums: this.checksums });
+    writeFileSync(this.file(FILES.manifest), JSON.stringify(checked, null, 2));
     // The switch: rename is atomic, so readers see either the old build or the new one.
     const pointer = path.join(this.indexDir, `CURRENT.${process.pid}.tmp`);
     writeFileSync(pointer, this.name);
