@@ -106,6 +106,23 @@ describe('npm start', () => {
     expect(bad.out.stderr).not.toMatch(/\n\s+at /);
   }, 60_000);
 
+  it('Telegram refusing the webhook: its message, exit code 1 (the server left open kept the process alive)', async () => {
+    fake.failNext('setWebhook', {
+      kind: 'error',
+      code: 400,
+      description: 'Bad Request: bad webhook: Failed to resolve host',
+    });
+    const hook = start({
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      WEBHOOK_URL: 'https://bot.example.invalid/hook',
+      WEBHOOK_SECRET: 'start-test-secret',
+      PORT: '0',
+    });
+    expect(await hook.exited).toBe(1);
+    expect(hook.out.stderr).toContain('bad webhook: Failed to resolve host');
+  }, 60_000);
+
   it('without a token: explains how to get one and opens the console chat on the same reply code', async () => {
     const chat = start({ TELEGRAM_BOT_TOKEN: '' }, `${EXPELLED}\n/quit\n`);
     expect(await chat.exited).toBe(0);

@@ -10,8 +10,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { sign } from '@telegram-apps/init-data-node';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { cleanDocument } from '../src/documents/clean.js';
 import { Engine } from '../src/engine.js';
+import type { ManifestDocument } from '../src/index/manifest.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { ADMIN, quotedBold, startBot, TOKEN, user, type RunningBot } from './support/botHarness.js';
 import type { FakeBotApi, SentMessage } from './support/fakeBotApi.js';
@@ -19,6 +21,9 @@ import type { LiveGeneration } from '../src/index/generation.js';
 import { writeFormatFolder } from './support/formatFixtures.js';
 import { serveWebhook } from '../src/telegram/delivery/webhook.js';
 import { serveViewer } from '../src/telegram/viewer/server.js';
+import { type Laid, locate } from '../src/telegram/viewer/documents.js';
+import { documentId, fingerprint, inkCount, type QuoteRef } from '../src/telegram/viewer/links.js';
+import { childServer, rawRequest } from './support/childServer.js';
 import { makeLongPdf, QUOTED_PAGE, QUOTED_SENTENCE } from './support/longPdf.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -30,6 +35,13 @@ if (!CHROMIUM)
     'viewer browser tests skipped: no Chromium found. Install it with `apt-get install -y chromium` (or set CHROMIUM_PATH).',
   );
 const ARTIFACTS = path.join(REPO, 'tests/artifacts');
+
+// The characters the viewer digests while it looks for a quote: the work a quote reference costs.
+const digested = vi.hoisted(() => ({ chars: 0 }));
+vi.mock('../src/telegram/viewer/links.js', async (importOriginal) => {
+  const links = await importOriginal<typeof import('../src/telegram/viewer/links.js')>();
+  return { ...links, fingerprint: (ink: string) => ((digested.chars += ink.length), links.fingerprint(ink)) };
+});
 
 const LETTERS_FILE = 'letters.txt';
 const LETTERS = 'Şəhər İğdır çağrısı: Ğ ğ İ ı Ö ö Ü ü Ç ç Ş ş Ə ə. Москва, Съезд объявил решение.';
@@ -592,5 +604,96 @@ describe('stored texts', () => {
     ]);
     expect(texts.document('000000000000')).toBeUndefined();
     expect(new LiveTexts(() => ({ generation: buildFolder(tmp()), manifest }), textsOf).available).toBe(false);
+  });
+});
+
+describe('requests anyone can send', () => {
+  it('a request target that is no URL gets 400; the viewer process keeps serving', async () => {
+    // Its own process: the throw escaping the request listener used to end it (exit 1).
+    const child = await childServer(
+      `import { Viewer, serveViewer } from './src/telegram/viewer/server.ts';
+      const texts = { available: true, document: () => undefined, titleOf: () => undefined, hashOf: () => undefined };
+      const viewer = new Viewer({ url: 'https://example.org/viewer', botToken: '1:x', linkHours: 1 }, texts, async () => true);
+      const server = await serveViewer(viewer, 0, '127.0.0.1');
+      process.stdout.write('PORT ' + server.address().port + '\\n');`,
+    );
+    const answer = await Promise.race([
+      rawRequest(child.port, 'GET http://[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+      child.exited.then((code) => `exited: ${code}`),
+    ]);
+    expect(answer, child.stderr()).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`http://127.0.0.1:${child.port}/viewer/`)).status).toBe(200);
+    expect(child.stderr()).toBe('');
+    await child.stop();
+  });
+
+  describe('a forged quote reference costs about one pass over the document', () => {
+    /** A document of `n` two-sentence paragraphs (about 80 characters each), laid out as the viewer reads it. */
+    const report = (n: number, first = '') => {
+      const paragraphs = Array.from(
+        { length: n },
+        (_, i) => `Paragraph ${i} says something about the town. It met on day ${i} of the year.`,
+      );
+      const text = `A Report\n\n${first}${paragraphs.join('\n\n')}\n`;
+      const laid: Laid = {
+        text,
+        blocks: [{ start: 0, end: 8, paragraph: 0, heading: true }, ...cleanDocument(text).paragraphs],
+      };
+      const doc = { file: 'report.txt', title: 'A Report', hash: fingerprint(text).repeat(6), chunks: 1, mtimeMs: 0 };
+      return { text, laid, doc: doc as unknown as ManifestDocument };
+    };
+    /** Anyone who may open the viewer can send these: ink counts (up to 36^8) and digests they made up. */
+    const forged = (text: string): QuoteRef[] => {
+      const half = Math.floor(inkCount(text) / 2);
+      const ref = { doc: documentId('report.txt'), start: 0, print: '0', sentencePrint: '0' };
+      return [
+        { ...ref, hash: '0', mark: [0, 36 ** 8 - 1], sentence: [0, 36 ** 8 - 1] },
+        { ...ref, hash: '0', mark: [0, half], sentence: [0, Math.floor(half / 2)] }, // fits the document's first half
+        { ...ref, hash: fingerprint(text), mark: [0, 36 ** 8 - 1], sentence: [5, 36 ** 8 - 1] }, // the right hash
+      ];
+    };
+    const work = (found: () => unknown) => {
+      digested.chars = 0;
+      expect(found()).toBeUndefined();
+      return digested.chars;
+    };
+
+    it('120 KB: at most 50 characters digested per character of the document (it took 7 s, 2,400 each)', () => {
+      const { text, laid, doc } = report(1500);
+      for (const ref of forged(text)) expect(work(() => locate(doc, laid, ref))).toBeLessThan(50 * text.length);
+    });
+
+    it('2 MB, the largest document read: likewise, and answered in a fraction of a second', () => {
+      const { text, laid, doc } = report(25_000);
+      expect(text.length).toBeGreaterThan(2_000_000);
+      for (const ref of forged(text)) {
+        const started = performance.now();
+        expect(work(() => locate(doc, laid, ref))).toBeLessThan(50 * text.length);
+        // Generous for a loaded machine: the quadratic search took hours here.
+        expect(performance.now() - started).toBeLessThan(3000);
+      }
+    });
+
+    it('a real quote that moved to the end of a 2 MB document is still found', () => {
+      const before = report(25_000);
+      const quoted = 'Paragraph 24998 says something about the town. It met on day 24998 of the year.';
+      const start = before.text.indexOf(quoted);
+      const sentence = 'It met on day 24998 of the year.';
+      const ref: QuoteRef = {
+        doc: documentId('report.txt'),
+        hash: before.doc.hash.slice(0, 12),
+        start,
+        mark: [0, inkCount(quoted)],
+        sentence: [inkCount(quoted) - inkCount(sentence), inkCount(quoted)],
+        print: fingerprint(quoted.replace(/\s+/g, '')),
+        sentencePrint: fingerprint(sentence.replace(/\s+/g, '')),
+      };
+      expect(locate(before.doc, before.laid, ref)?.status).toBe('same');
+      const after = report(25_000, 'A new first paragraph about the weather in the town.\n\n');
+      const at = locate(after.doc, after.laid, ref)!;
+      expect(at.status).toBe('moved');
+      expect(after.text.slice(...at.mark)).toBe(quoted);
+      expect(after.text.slice(...at.sentence)).toBe(sentence);
+    });
   });
 });

@@ -1,13 +1,15 @@
 /**
  * Webhook mode without a database (issue 19 item 7): an update posted twice is answered once, a
  * large body is refused before it is read, and a stop with an authenticated request still open
- * ends within the grace period. Across replicas (PostgreSQL): tests/replicas.test.ts.
+ * ends within the grace period; a malformed request or a failing route does not end the process;
+ * Telegram refusing the webhook leaves nothing listening. Across replicas (PostgreSQL): tests/replicas.test.ts.
  */
 import http from 'node:http';
 import net from 'node:net';
 import { Bot } from 'grammy';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, serveWebhook, type Webhook } from '../src/telegram/delivery/webhook.js';
+import { childServer, rawRequest } from './support/childServer.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 
 const SECRET = 'hook-secret_42';
@@ -103,5 +105,47 @@ describe('webhook', () => {
     expect(performance.now() - t0).toBeLessThan(5000); // it never stopped before
     expect(unfinished).toBe(1);
     socket.destroy();
+  });
+
+  it('a request target that is no URL gets 400 and a route that throws 500; the process keeps serving', async () => {
+    // Its own process: a throw escaping the request listener used to end it (exit 1).
+    const child = await childServer(
+      `import { serveWebhook } from './src/telegram/delivery/webhook.ts';
+      const bot = { api: { setWebhook: async () => true } };
+      const also = (req) => { if (req.url === '/boom') throw new Error('detail-from-the-route'); return false; };
+      const hook = await serveWebhook(bot, { url: 'https://x/hook', secret: 's', port: 0, healthy: async () => true, also });
+      process.stdout.write('PORT ' + hook.server.address().port + '\\n');`,
+      { LOG_LEVEL: 'error' },
+    );
+    const get = (target: string) =>
+      Promise.race([
+        rawRequest(child.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`),
+        child.exited.then((code) => `exited: ${code}`),
+      ]);
+    expect(await get('http://[')).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await get('/boom')).toMatch(/^HTTP\/1\.1 500 /);
+    expect(await get('/healthz')).toMatch(/^HTTP\/1\.1 200 /);
+    expect(child.stderr()).toContain('request failed');
+    expect(child.stderr()).not.toContain('detail-from-the-route');
+    await child.stop();
+  });
+
+  it('Telegram refusing setWebhook: serveWebhook rejects with its error and leaves nothing listening', async () => {
+    // A free port, known beforehand (serveWebhook resolves with its server only on success).
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    fake.failNext('setWebhook', {
+      kind: 'error',
+      code: 400,
+      description: 'Bad Request: bad webhook: Failed to resolve host',
+    });
+    const bot = new Bot(fake.token, { client: { apiRoot: fake.apiRoot } });
+    await expect(
+      serveWebhook(bot, { url: 'https://bot.example.invalid/hook', secret: SECRET, port, healthy: async () => true }),
+    ).rejects.toThrow('bad webhook');
+    // It kept answering /healthz (200) and kept the process from exiting.
+    await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   });
 });

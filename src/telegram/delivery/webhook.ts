@@ -48,8 +48,14 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
   const open = new Set<Promise<void>>(); // webhook requests being received or handled
   const handling = new Set<number>(); // their update ids, once claimed
   const receive = receiver(bot, options.secret, claims, handling);
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://replica');
+  const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://replica');
+    } catch {
+      // A target node's parser lets through but that is no URL ("GET http://[ HTTP/1.1").
+      return void res.writeHead(400).end();
+    }
     if (req.method === 'GET' && url.pathname === '/healthz') return void health(options.healthy, res);
     if (url.pathname !== path && options.also?.(req, res)) return;
     if (req.method === 'POST' && url.pathname === path) {
@@ -61,10 +67,29 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
       return void request.finally(() => open.delete(request));
     }
     res.writeHead(404).end();
+  };
+  const server = http.createServer((req, res) => {
+    try {
+      route(req, res);
+    } catch (err) {
+      // Thrown out of the listener it would end the process. Only its name: the text may quote the request.
+      log.error({ error: (err as Error)?.name }, 'webhook: request failed');
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500).end();
+    }
   });
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  // Listening first: Telegram may post as soon as the webhook is set.
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, resolve));
-  await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
+  try {
+    await bot.api.setWebhook(options.url, { secret_token: options.secret, allowed_updates: [...ALLOWED_UPDATES] });
+  } catch (err) {
+    // Left open, the server kept the process from exiting and /healthz answering 200 for a replica Telegram posts nothing to.
+    const closed = new Promise((resolve) => server.close(resolve));
+    server.closeAllConnections();
+    await closed;
+    throw err;
+  }
   log.info(`webhook: serving ${path} on port ${(server.address() as { port: number }).port}`);
   return {
     server,

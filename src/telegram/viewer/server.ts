@@ -90,7 +90,14 @@ export class Viewer {
 
   /** Serves a request under VIEWER_URL's path; false for any other path (left to the caller). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    const url = new URL(req.url ?? '/', 'http://viewer');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://viewer');
+    } catch {
+      // A target node's parser lets through but that is no URL ("GET http://[ HTTP/1.1").
+      res.writeHead(400).end();
+      return true;
+    }
     if (url.pathname !== this.base && !url.pathname.startsWith(`${this.base}/`)) return false;
     const route = url.pathname.slice(this.base.length) || '/';
     const headers = {
@@ -218,7 +225,14 @@ export class Viewer {
 export async function serveViewer(viewer: Viewer, port: number, host?: string): Promise<http.Server> {
   const { createServer } = await import('node:http');
   const server = createServer((req, res) => {
-    if (!viewer.handle(req, res)) res.writeHead(404).end();
+    try {
+      if (!viewer.handle(req, res)) res.writeHead(404).end();
+    } catch (err) {
+      // Thrown out of the listener it would end the process. Only its name: the text may quote the request (a link's token).
+      log.error({ error: (err as Error)?.name }, 'viewer: request failed');
+      if (res.headersSent) res.destroy();
+      else res.writeHead(500).end();
+    }
   });
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   log.info(
