@@ -33,6 +33,35 @@ import { folderOf } from '../src/index/generation.js';
 
 const tempDir = tempDirs('cite-index-');
 
+/**
+ * The seam of the tests of a commit during a load: the next checksum anyone takes (`holdNextChecksum`)
+ * waits until released, as on a slow disk or at 100,000 passages. Every other call is the real one.
+ */
+const held = vi.hoisted(() => ({ next: undefined as { reached: () => void; released: Promise<void> } | undefined }));
+vi.mock('../src/index/seals.js', async (original) => {
+  const real = await original<typeof import('../src/index/seals.js')>();
+  return {
+    ...real,
+    sealedSha256: async (file: string) => {
+      const hold = held.next;
+      held.next = undefined;
+      if (hold) {
+        hold.reached();
+        await hold.released;
+      }
+      return real.sealedSha256(file);
+    },
+  };
+});
+
+function holdNextChecksum(): { reached: Promise<void>; release: () => void } {
+  let reached!: () => void;
+  let release!: () => void;
+  const hold = { reached: new Promise<void>((r) => (reached = r)), released: new Promise<void>((r) => (release = r)) };
+  held.next = { reached, released: hold.released };
+  return { reached: hold.reached, release };
+}
+
 let embedder: Embedder;
 let modelDir: string;
 /** A complete index of the seeds, built once; tests copy it before changing anything. */
@@ -550,6 +579,60 @@ describe('a build running elsewhere', () => {
     expect(engine.manifest.builtAt).toBe(original.manifest.builtAt);
     expect((await engine.ask('How many Azerbaijanis were expelled in 1948-1953?')).answered).toBe(true);
     expect(existsSync(path.join(dir, 'LOCK'))).toBe(true); // the other build's lock is left alone
+  });
+});
+
+describe('a re-index committing while another process reads the index', { timeout: 60_000 }, () => {
+  /** Seeds whose first document gained a paragraph: a re-index of them commits a new build. */
+  function changedSeeds(): string {
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    const first = readdirSync(seeds).sort()[0]!;
+    writeFileSync(
+      path.join(seeds, first),
+      `${readFileSync(path.join(seeds, first), 'utf8')}\nA paragraph about harbours and lighthouses, added while the bot was starting.\n`,
+    );
+    return seeds;
+  }
+
+  it('Engine.open mid-load when the build it reads is replaced and removed: it loads the new build (no error, no rebuild)', async () => {
+    const dir = copyOfPristine();
+    const seeds = changedSeeds();
+    const old = liveBuildDir(dir)!;
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const hold = holdNextChecksum();
+    const opening = Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }), undefined, {
+      embedder,
+    });
+    await hold.reached; // the loader has read CURRENT and checksums the old build's chunks.jsonl
+    const next = await buildIndex({ ...settings(dir), seedsDir: seeds }, embedder); // `npm run index` elsewhere
+    expect(existsSync(old)).toBe(false);
+    hold.release();
+    const engine = await opening;
+    // The new build, loaded whole and checked; it fits the documents, so nothing was built again.
+    expect(folderOf(engine.live.generation)).toBe(folderOf(next.generation));
+    expect(liveBuildDir(dir)).toBe(folderOf(next.generation));
+    expect(engine.manifest.chunkCount).toBe(next.chunks);
+    expect(warn).not.toHaveBeenCalled();
+    const answer = await engine.ask('harbours and lighthouses', 3, 'lexical');
+    expect(answer.hits[0]!.text).toContain('harbours and lighthouses');
+    await engine.close();
+  });
+
+  it('a process serving a build keeps its passages and stored texts after a commit removes the build', async () => {
+    const dir = copyOfPristine();
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir }), undefined, { embedder });
+    const served = engine.live;
+    const texts = engine.storage.index.texts(served)!; // the viewer opens them at the first answer
+    await buildIndex({ ...settings(dir), seedsDir: changedSeeds() }, embedder);
+    expect(existsSync(folderOf(served.generation))).toBe(false);
+    // Until it swaps, it answers from the build it loaded (the file store follows no other process).
+    expect(engine.live.generation).toEqual(served.generation);
+    const answer = await engine.ask('How many Azerbaijanis were expelled in 1948-1953?');
+    expect(answer.answered).toBe(true);
+    const doc = served.manifest.documents[0]!;
+    expect(texts.get(doc.hash)?.text).toContain(doc.title);
+    await engine.close();
   });
 });
 

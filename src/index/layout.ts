@@ -13,7 +13,9 @@ import { shownPath } from '../paths.js';
  * A build is written completely into a fresh folder, then CURRENT is switched to it, so a crash at
  * any moment leaves the previous build live. Files a build does not change are hard links to the
  * previous build's (never modified in place; the live build's files are checked against their
- * checksums before anything of it is reused). Stale build folders are removed after a switch.
+ * checksums before anything of it is reused). Stale build folders are removed after a switch: a
+ * reader loading one then starts over on the new live build (loader.ts), and a process serving one
+ * reads on from the files it keeps open (chunks.jsonl, texts.jsonl) or holds in memory.
  *
  * Chunks have stable labels: label = line of chunks.jsonl = row of vectors.f32 = HNSW label = BM25
  * label. Removing a document empties its lines (and marks its labels deleted in HNSW); new chunks

@@ -5,12 +5,12 @@ import { ChunkStore } from './chunkStore.js';
 import { emptyHnsw, ExactIndex, GraphParts, HnswIndex, markDeleted } from './dense.js';
 import { buildFolder } from './generation.js';
 import type { IndexData, StoredIndex } from './indexData.js';
-import { corruptError, FILES, floatRows, readFully } from './layout.js';
+import { corruptError, FILES, floatRows, IndexError, liveBuildDir, readFully } from './layout.js';
 import { readSealed, sealedSha256 } from './seals.js';
 import { withLines } from './tails.js';
 import { LexicalIndex } from './lexical.js';
 import { graphPartsOf, readManifest, type Manifest } from './manifest.js';
-import { messageOf } from '../paths.js';
+import { messageOf, shownPath } from '../paths.js';
 
 /** These files of a build, its tails only when it has them. */
 const TAILS: string[] = [FILES.chunksTail, FILES.vectorsTail];
@@ -48,6 +48,9 @@ type Shared = { chunks: ChunkStore; lexical: LexicalIndex };
 /** Labels in the graph file; the labels after it are searched exactly beside it (dense.ts GraphDelta). */
 const graphLabelsOf = (m: Manifest) => m.hnsw?.graphLabels ?? m.labels;
 
+/** Loads of the live index started over before giving up: each one means another build was committed meanwhile. */
+const LOAD_ATTEMPTS = 5;
+
 /**
  * The one loader of the live index (the bot, terminal commands, the bench, tests). It does not
  * block the event loop for long: files are checksummed in pieces and the HNSW graph is loaded on a
@@ -55,8 +58,30 @@ const graphLabelsOf = (m: Manifest) => m.hnsw?.graphLabels ?? m.labels;
  * checked against the manifest's checksum, then for shape: damage is an IndexError ('corrupt').
  * Given the index it replaces (`previous`, the live one of this process), a graph file with the
  * same checksum is not read again: its graph is shared, with the labels deleted since marked.
+ * A build committed while this one is read makes it start over on the new one: a reader never fails,
+ * nor finds the index "damaged", because a re-index finished meanwhile.
  */
 export async function loadIndex(dir: string, previous?: Replaced): Promise<StoredIndex> {
+  for (let attempt = 1; ; attempt++) {
+    const live = liveBuildDir(dir);
+    try {
+      return await loadLive(dir, previous);
+    } catch (err) {
+      // A commit removes the build it replaced (writer.ts) while readers may still be reading it
+      // (seconds at 100,000 passages): whatever failed then (a file gone, "missing", unreadable)
+      // says nothing about the build now live, which is read from the start.
+      if (liveBuildDir(dir) === live) throw err;
+      if (attempt === LOAD_ATTEMPTS)
+        throw new IndexError(
+          `The index in ${shownPath(dir)} was replaced ${LOAD_ATTEMPTS} times while it was being read (re-indexing elsewhere); try again.`,
+          'busy',
+        );
+    }
+  }
+}
+
+/** One load of the build CURRENT names now. */
+async function loadLive(dir: string, previous?: Replaced): Promise<StoredIndex> {
   const { build, manifest } = readManifest(dir);
   const contents = new Map<string, Buffer>();
   const shared = sharedBase(manifest, previous);

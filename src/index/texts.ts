@@ -1,8 +1,8 @@
-import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import path from 'node:path';
 import type { Span } from '../documents/clean.js';
 import type { SourceDocument } from '../documents/load.js';
-import { IndexError } from './layout.js';
+import { IndexError, readFully } from './layout.js';
 import { readSealed } from './seals.js';
 import type { Manifest } from './manifest.js';
 
@@ -122,6 +122,9 @@ export function liveText(
   return undefined;
 }
 
+/** Closes a reader's file once the reader is no longer used (as chunkStore.ts does). */
+const closeWhenUnused = new FinalizationRegistry<number>((fd) => closeSync(fd));
+
 /**
  * One document's text at a time from a build's texts file, for the document viewer: the file is
  * checked once and only where each line starts is kept, so a request reads one line, not the
@@ -129,9 +132,15 @@ export function liveText(
  */
 export class TextsReader {
   private constructor(
-    private readonly file: string,
+    /**
+     * The file kept open: a build committed since removes this build's folder, and a process still
+     * serving this build (until it swaps) reads its texts on from the open file.
+     */
+    private readonly fd: number,
     private readonly lines: Map<string, { at: number; length: number }>,
-  ) {}
+  ) {
+    closeWhenUnused.register(this, fd);
+  }
 
   /** The reader of a build's texts, or undefined when the build has none (or is not a folder of files). */
   static open(live: { build: string; manifest: Pick<Manifest, 'checksums'> }): TextsReader | undefined {
@@ -140,19 +149,14 @@ export class TextsReader {
     const lines = new Map<string, { at: number; length: number }>();
     for (const [hash, line] of rawLines(data))
       lines.set(hash, { at: line.byteOffset - data.byteOffset, length: line.length });
-    return new TextsReader(path.join(live.build, TEXTS_FILE), lines);
+    return new TextsReader(openSync(path.join(live.build, TEXTS_FILE), 'r'), lines);
   }
 
   get(hash: string): StoredText | undefined {
     const where = this.lines.get(hash);
     if (!where) return undefined;
     const buffer = Buffer.alloc(where.length);
-    const fd = openSync(this.file, 'r');
-    try {
-      readSync(fd, buffer, 0, where.length, where.at);
-    } finally {
-      closeSync(fd);
-    }
+    readFully(this.fd, buffer, where.at);
     const line = JSON.parse(buffer.toString('utf8')) as TextLine;
     return { text: line.text, ...(line.paragraphs ? { paragraphs: line.paragraphs.map(unpack) } : {}) };
   }

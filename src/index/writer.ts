@@ -68,7 +68,13 @@ export class BuildWriter {
   }
 }
 
-/** Removes half-written builds of crashed runs and superseded builds. */
+/**
+ * Removes half-written builds of crashed runs and superseded builds. A reader still loading the
+ * superseded one starts over on the new one (loader.ts); a process serving it keeps the files it
+ * has open (chunks.jsonl, texts.jsonl) until it swaps, the rest it holds in memory. So no build is
+ * kept for readers (a full one is ~400 MB at 100,000 passages); only those open files keep their
+ * disk space until the process lets go of them.
+ */
 function removeStaleBuilds(dir: string, keep: string): void {
   for (const entry of readdirSync(dir)) {
     if ((entry.startsWith('build-') || entry.startsWith('CURRENT.')) && entry !== keep) {

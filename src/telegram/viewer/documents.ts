@@ -58,7 +58,7 @@ export class LiveTexts {
       try {
         stored = reader.get(doc.hash);
       } catch (err) {
-        // The build folder was replaced meanwhile: the next request opens the new one.
+        // Unreadable (the reader keeps its build's file open, so not for a commit since): the next request opens it again.
         log.warn({ err: (err as Error).message }, 'stored text not readable');
         this.opened = undefined;
       }
