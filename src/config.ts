@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LOG_LEVELS } from './log.js';
+import { hideInLogs, LOG_LEVELS } from './log.js';
 
 const int = (min: number, fallback: number) =>
   z.coerce
@@ -163,6 +163,23 @@ export type Config = Omit<z.infer<typeof settings>, ChoiceSettings> & {
 /** Settings whose values are credentials: a message names them, never shows them. */
 const SECRETS = new Set(['TELEGRAM_BOT_TOKEN', 'WEBHOOK_SECRET', 'DATABASE_URL']);
 
+/**
+ * The credentials' values (the database password as written in the URL and decoded): log.ts writes
+ * "[redacted]" in their place. What is derived from them stays out of the logs by itself (the viewer's
+ * link key is a private Buffer, a hashed user id is meant to be shown).
+ */
+export function secretsOf(config: Config): string[] {
+  const secrets = [config.TELEGRAM_BOT_TOKEN ?? ''];
+  if (config.transport.kind === 'webhook') secrets.push(config.transport.secret);
+  if (config.store.kind === 'postgres') {
+    try {
+      const { password } = new URL(config.store.url); // (URL.parse is newer than Node 20.0)
+      secrets.push(password, decodeURIComponent(password));
+    } catch {} // not a URL, or a stray % in the password: then a URL's credentials are still hidden (log.ts)
+  }
+  return secrets;
+}
+
 /** A check of two settings runs once both parsed: one bad value is one line, not two. */
 const bothParsed =
   (...names: string[]) =>
@@ -201,7 +218,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     Object.entries(source).filter(([k, v]) => v !== undefined && (v.trim() !== '' || EMPTY_IS_A_VALUE.has(k))),
   );
   const result = schema.safeParse(given);
-  if (result.success) return result.data;
+  if (result.success) {
+    hideInLogs(secretsOf(result.data)); // from now on no log line shows them
+    return result.data;
+  }
   const lines = result.error.issues.map(
     (i) => `  ${shownSetting(String(i.path[0]), given[String(i.path[0])])}: ${i.message}`,
   );

@@ -89,7 +89,8 @@ export function configReference(envExample: string): string {
     '- how updates arrive: long polling (the default), or a webhook at `WEBHOOK_URL`, which needs `WEBHOOK_SECRET`',
     '  (without `WEBHOOK_URL` the secret is unused, so one `.env` serves `npm start` and `npm run index`).',
     '',
-    'Messages name `TELEGRAM_BOT_TOKEN`, `WEBHOOK_SECRET` and `DATABASE_URL` but never show their values.',
+    'Messages name `TELEGRAM_BOT_TOKEN`, `WEBHOOK_SECRET` and `DATABASE_URL` but never show their values;',
+    'a log line shows `[redacted]` in their place (and no absolute path of the server).',
   ];
   let group: string | undefined;
   for (const d of documented) {

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
-import { embedderOptions, type Config } from '../config.js';
+import { embedderOptions, secretsOf, type Config } from '../config.js';
 import { IndexError } from '../index/layout.js';
+import { hideInLogs } from '../log.js';
 import { DocumentReader } from '../documents/isolated.js';
 import { readingKey } from '../index/changes.js';
 import { buildSettings, readLimits } from '../index/settings.js';
@@ -72,6 +73,7 @@ function failure(err: unknown): WorkerMessage {
 }
 
 parentPort!.on('message', (request: WorkerRequest) => {
+  hideInLogs(secretsOf(request.config)); // this thread's logger is a module of its own: it learns them here
   const work = request.type === 'build' ? build(request.config, request.reuse) : prepare(request.config);
   void work.catch(failure).then(post);
 });

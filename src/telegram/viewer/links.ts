@@ -97,10 +97,11 @@ export interface LinkGrant {
  * the quotes, the asker, the chat and an expiry, signed with a key derived from the bot token.
  */
 export class LinkSigner {
-  private readonly key: Buffer;
+  /** #: invisible to JSON, so also to a log line that shows this object. */
+  readonly #key: Buffer;
 
   constructor(botToken: string) {
-    this.key = createHmac('sha256', 'cite-viewer-link').update(botToken).digest();
+    this.#key = createHmac('sha256', 'cite-viewer-link').update(botToken).digest();
   }
 
   sign(v: string, grant: LinkGrant): string {
@@ -124,6 +125,6 @@ export class LinkSigner {
   }
 
   private mac(v: string, payload: string): string {
-    return createHmac('sha256', this.key).update(`${v}|${payload}`).digest('base64url').slice(0, 22);
+    return createHmac('sha256', this.#key).update(`${v}|${payload}`).digest('base64url').slice(0, 22);
   }
 }
