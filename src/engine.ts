@@ -321,6 +321,6 @@ function staleReason(config: Config, embedder: Embedder, manifest: Manifest): st
   if (searchSettingsChanged(manifest, buildSettings(config)))
     return 'the vector search settings (HNSW_M, HNSW_EF_CONSTRUCTION, EXACT_SEARCH_MAX) changed';
   if (manifest.reading !== readingKey(readLimits(config)))
-    return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) changed';
+    return 'the reading settings (DOC_MAX_BYTES and the other DOC_ limits) or the rules for skipping files changed';
   return documentsChangedSince(config.SEEDS_DIR, manifest);
 }

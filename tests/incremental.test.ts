@@ -169,6 +169,24 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect((await buildIndex(settings(ws.seeds, ws.index), embedder)).upToDate).toBe(true);
   });
 
+  it('a file skipped under older skipping rules (lone CR line ends were "only a title") is read again, alone', async () => {
+    const ws = workspace();
+    await buildIndex(settings(ws.seeds, ws.index), embedder); // the copies' times recorded: only mac.txt is new
+    const mac = path.join(ws.seeds, 'mac.txt');
+    writeFileSync(mac, 'A Mac Title\r\rIts only paragraph, written with classic Mac line ends.\r');
+    const { size, mtimeMs } = statSync(mac);
+    // The manifest as an index of the old rules wrote it: the file skipped, the reading key without them.
+    const old = {
+      ...(await loadIndex(ws.index)).manifest,
+      reading: JSON.stringify(settings(ws.seeds, ws.index).reading),
+      skipped: [{ file: 'mac.txt', size, mtimeMs, reason: 'only a title ("A Mac Title"), no body text' }],
+    };
+    const plan = await planChanges(ws.seeds, settings(ws.seeds, ws.index).reading, old);
+    expect([...plan.stats.keys()]).toEqual(['mac.txt']); // the others are not read again
+    expect(plan.fresh.map((d) => d.file)).toEqual(['mac.txt']);
+    expect(plan.skipped).toEqual([]);
+  });
+
   it('re-embeds exactly the modified document and reuses the others’ vectors', async () => {
     const ws = workspace();
     const changed = file('002');

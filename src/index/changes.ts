@@ -1,6 +1,7 @@
 import { DocumentReader } from '../documents/isolated.js';
 import { listDocumentFiles, type DocumentFile, type SourceDocument } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
+import { SKIP_RULES_VERSION } from '../documents/version.js';
 import type { Manifest, ManifestDocument } from './manifest.js';
 
 type Stat = Pick<DocumentFile, 'size' | 'mtimeMs'>;
@@ -31,8 +32,8 @@ export interface Plan {
   unchanged: boolean;
 }
 
-/** The settings that decide how files are read: when they change, files skipped before are read again. */
-export const readingKey = (limits: ReadLimits) => JSON.stringify(limits);
+/** The settings and rules that decide whether a file is read: when they change, files skipped before are read again. */
+export const readingKey = (limits: ReadLimits) => JSON.stringify({ ...limits, skipRules: SKIP_RULES_VERSION });
 
 const sameStat = (a: Stat, b: Stat) => a.size === b.size && a.mtimeMs === b.mtimeMs;
 
