@@ -1,3 +1,4 @@
+import { log } from '../../log.js';
 import type { Chunk } from '../../chunks/chunk.js';
 import { inTransaction, toVector, withoutTimeout, type Db } from '../../db/pool.js';
 import { documentNames } from '../examples.js';
@@ -67,7 +68,9 @@ async function removeAbandonedBuilds(db: Db): Promise<void> {
   for (const generation of abandoned) await forget(db, generation);
 }
 
+/** Removes what a generation added and brings back what it removed; never the live one's (a switch whose reply was lost may have committed). */
 async function forget(db: Db, generation: number): Promise<void> {
+  if ((await liveGeneration(db)) === generation) return;
   if (await db.query(`SELECT to_regclass('cite_passages') IS NOT NULL AS ok`).then((r) => r.rows[0].ok)) {
     await db.query('DELETE FROM cite_passages WHERE born = $1', [generation]);
     await db.query('UPDATE cite_passages SET died = NULL WHERE died = $1', [generation]);
@@ -126,6 +129,7 @@ async function build(
   const input: GenerationInput = { settings, search, embedder, key, plan, fresh, previous };
   await ensurePassages(db, embedder.dim, graphOf(settings));
   const generation = await newGeneration(db);
+  let built: { manifest: Manifest; bulk: boolean };
   try {
     const { manifest: draft, lexical, bulk } = await fillGeneration(db, generation, input, onProgress);
     const manifest: Manifest = {
@@ -134,34 +138,44 @@ async function build(
       buildMs: Math.round(performance.now() - started),
       checksums: {},
     };
-    await publish(db, { generation, manifest, lexical, bulk }, live);
-    const { chunkCount, calibration } = manifest;
-    return summary(generation, chunkCount, {
-      embeddedChunks: fresh.vectors.length,
-      embedMs: fresh.embedMs,
-      rebuilt: !previous,
-      calibration,
-    });
+    await publish(db, { generation, manifest, lexical }, live);
+    built = { manifest, bulk };
   } catch (err) {
     await forget(db, generation).catch(() => {}); // best effort: the next build removes it otherwise
     throw err;
   }
+  // The generation is live from here: a failed tidy-up must not be undone by `forget` (it would delete
+  // the live rows). What it leaves, the next build's drops (rows died at or before its live one).
+  await tidyUp(db, live, built.bulk).catch((err: unknown) =>
+    log.warn({ err }, 'index: removing the previous generation’s rows failed; the next build removes them'),
+  );
+  const { chunkCount, calibration } = built.manifest;
+  return summary(generation, chunkCount, {
+    embeddedChunks: fresh.vectors.length,
+    embedMs: fresh.embedMs,
+    rebuilt: !previous,
+    calibration,
+  });
 }
 
-/** Records the generation's manifest, switches readers to it and drops what only the old generation used. */
+/** Records the generation's manifest and switches readers to it. */
 async function publish(
   db: Db,
-  built: { generation: number; manifest: Manifest; lexical: LexicalTotals; bulk: boolean },
+  built: { generation: number; manifest: Manifest; lexical: LexicalTotals },
   live: number | undefined,
 ): Promise<void> {
-  const { generation, manifest, lexical, bulk } = built;
+  const { generation, manifest, lexical } = built;
   await db.query('UPDATE cite_generations SET manifest = $2, lexical_totals = $3 WHERE id = $1', [
     generation,
     JSON.stringify(manifest),
     JSON.stringify(lexical),
   ]);
   await switchTo(db, generation, live);
-  await dropOld(db, live);
+}
+
+/** Drops what only the generation before the live one used; after a large load, vacuums. */
+async function tidyUp(db: Db, previous: number | undefined, bulk: boolean): Promise<void> {
+  await dropOld(db, previous);
   // After a large load: the visibility map that lets postings be read from their index alone, and fresh statistics.
   if (bulk)
     await withoutTimeout(db, (client) => client.query('VACUUM (ANALYZE) cite_postings, cite_terms, cite_passages'));
