@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
@@ -272,7 +272,7 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
 });
 
 describe('uploads across a restart', () => {
-  it('a download still waiting for "replace?" is dropped at restart and its buttons expire', async () => {
+  it('a download waiting for "replace?": its buttons expire at restart; the file is dropped at a start once an hour old (younger, it may be another replica\'s)', async () => {
     const own = await FakeBotApi.start({ token: fake.token });
     let bot = await startBot(engine, env, own);
     const incoming = () => readdirSync(path.join(seeds, 'uploads')).filter((f) => f.startsWith('.incoming-'));
@@ -284,10 +284,15 @@ describe('uploads across a restart', () => {
       expect(incoming()).toHaveLength(1);
       await bot.stop(true);
       bot = await startBot(engine, env, own);
-      expect(incoming()).toEqual([]);
+      expect(incoming()).toHaveLength(1); // replicas share the folder: another one may still ask about it
       await bot.exchange(() => own.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
       expect(own.callbackAnswers.at(-1)?.text).toMatch(/expired/);
       expect(readFileSync(path.join(seeds, 'uploads', 'truffler.txt'), 'utf8')).toBe(GLIMMET); // as the last test left it
+      const hourAgo = new Date(Date.now() - 61 * 60_000);
+      utimesSync(path.join(seeds, 'uploads', incoming()[0]!), hourAgo, hourAgo);
+      await bot.stop(true);
+      bot = await startBot(engine, env, own);
+      expect(incoming()).toEqual([]);
     } finally {
       await bot.stop();
     }

@@ -16,6 +16,7 @@ import {
   closeSync,
   realpathSync,
   renameSync,
+  statSync,
   unlinkSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -164,12 +165,26 @@ export function placeUpload(seedsDir: string, temp: string, name: string, replac
 
 /**
  * Drops downloads left from before a restart (an unanswered "replace?" or a crash mid-download):
- * their buttons can no longer be answered.
+ * their buttons can no longer be answered. Only those untouched for `olderThanMs` (the longest a
+ * "replace?" waits): replicas share the folder, and a younger one may be another replica's download
+ * or question, whose admin's answer would find it gone.
  */
-export function discardLeftovers(seedsDir: string): void {
+export function discardLeftovers(seedsDir: string, olderThanMs: number): void {
   const dir = path.join(seedsDir, UPLOADS_DIR);
   if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) if (name.startsWith(INCOMING)) discard(path.join(dir, name));
+  for (const name of readdirSync(dir)) {
+    const temp = path.join(dir, name);
+    if (name.startsWith(INCOMING) && Date.now() - modifiedAt(temp) >= olderThanMs) discard(temp);
+  }
+}
+
+/** When a file was last written (gone: long ago, so nothing waits for it). */
+function modifiedAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
 }
 
 export function discard(temp: string): void {

@@ -56,7 +56,7 @@ interface UploadDesk {
 export function uploads(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const desk: UploadDesk = { deps, isAdmin: isAdminOf(deps.config), pending: new Map(), index: indexer(deps) };
-  discardLeftovers(deps.config.SEEDS_DIR);
+  discardLeftovers(deps.config.SEEDS_DIR, PENDING_MS);
 
   const files = composer.chatType('private').on('message:document');
   files.filter(desk.isAdmin, (ctx) => receiveUpload(ctx, desk));
