@@ -92,6 +92,19 @@ describe('the JSON-lines desk when writes fail', () => {
     expect([...(await again.uploads()).keys()]).toEqual(['uploads/a.txt']);
     expect(linesOf(dir)).toHaveLength(3);
   });
+
+  it('a decision written while records wait writes them first: a removal of a waiting upload stays removed after a restart', async () => {
+    const dir = tmp();
+    const full = { on: true };
+    const store = JsonLinesStore.open(dir, { write: failingWriter(full), retryMs: 60_000 });
+    await store.addUpload({ file: 'uploads/a.txt', by: 'h', at: '2026-01-02T00:00:00Z' }); // waits
+    full.on = false;
+    await store.removeUpload('uploads/a.txt'); // before the retry: it was written first, the upload after it
+    expect(store.waitingCount).toBe(0);
+    expect((await store.uploads()).has('uploads/a.txt')).toBe(false);
+    expect((await JsonLinesStore.open(dir).uploads()).has('uploads/a.txt')).toBe(false); // it came back
+    expect(linesOf(dir).map((l) => JSON.parse(l).type)).toEqual(['upload', 'removal']);
+  });
 });
 
 describe('the desk’s lines on load', () => {

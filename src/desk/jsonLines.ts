@@ -114,9 +114,20 @@ export class JsonLinesStore implements DeskStore {
     else this.tally.add(record);
   }
 
-  /** An admin's decision: written, then in effect; or rejected, and nothing changed. */
+  /**
+   * An admin's decision: written, then in effect; or rejected, and nothing changed. Records still
+   * waiting go first, in the same append: the file keeps the order they took effect in (a removal
+   * written before the upload record it removes would come back on the next start).
+   */
   private async decide(record: DeskRecord): Promise<void> {
-    await this.exclusive(() => this.append(`${JSON.stringify(record)}\n`));
+    await this.exclusive(async () => {
+      const count = this.waiting.length;
+      await this.append(this.waiting.slice(0, count).join('') + `${JSON.stringify(record)}\n`);
+      this.waiting.splice(0, count);
+      if (count === 0) return;
+      clearTimeout(this.retry); // nothing waits any more
+      this.retry = undefined;
+    });
     this.apply(record);
   }
 
