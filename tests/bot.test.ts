@@ -3,7 +3,17 @@
  * against the fake Bot API, with a real Engine on the offline test model. Assertions are on what
  * reached "Telegram": texts as sent and as users see them, entities, buttons, edits.
  */
-import { cpSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine.js';
@@ -606,6 +616,28 @@ describe('/reindex', () => {
     expect(single(await command(user(604), 'sources')).plain).toMatch(/007_new\.txt, 1 passage$/m);
   });
 
+  it('two /reindex sent at once: the second is told one is running (both used to start)', async () => {
+    const touched = path.join(seeds, EXPELLED_FILE); // a build to hold (nothing changed needs none)
+    const later = new Date(statSync(touched).mtimeMs + 60_000);
+    utimesSync(touched, later, later);
+    const { release, restore } = builder.hold();
+    try {
+      const from = fake.messages.length;
+      fake.sendCommand(ADMIN, 'reindex');
+      fake.sendCommand(ADMIN, 'reindex');
+      await run.drained();
+      expect(fake.messages.slice(from).map((m) => m.plain)).toEqual([
+        expect.stringMatching(/^Re-indexing/),
+        expect.stringMatching(/already running/),
+      ]);
+      release();
+      await fake.waitFor(() => !engine.isReindexing, 60_000);
+    } finally {
+      restore();
+      release();
+    }
+  });
+
   it('ends the status message with the result even when a progress edit is delayed by flood control', async () => {
     fake.failNext('editMessageText', { kind: 'retry_after', seconds: 1 });
     const status = single(await command(ADMIN, 'reindex'));
@@ -906,5 +938,28 @@ describe('the console chat speaks the language of the question’s letters', () 
     expect(ru).toBeGreaterThan(0);
     expect(ruHelp).toBeGreaterThan(ru);
     expect(en).toBeGreaterThan(ruHelp);
+  });
+
+  it('a failed /reindex is said, as the bot says it, and the chat goes on (it ended the chat, exit 1)', async () => {
+    const { consoleChat } = await import('../src/cli/chat.js');
+    const { PassThrough } = await import('node:stream');
+    const hidden = `${seeds}-away`;
+    mkdirSync(hidden);
+    const files = readdirSync(seeds).filter((f) => f.endsWith('.txt'));
+    for (const f of files) renameSync(path.join(seeds, f), path.join(hidden, f));
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    input.end(`/reindex\n${EXPELLED}\n/quit\n`);
+    try {
+      await consoleChat(engine, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
+    } finally {
+      for (const f of files) renameSync(path.join(hidden, f), path.join(seeds, f));
+      rmdirSync(hidden);
+    }
+    const failed = text.indexOf('Re-index failed; the previous index is still serving.\nReason: No usable documents');
+    expect(failed).toBeGreaterThan(0);
+    expect(text.indexOf(EXPELLED_SENTENCE.slice(0, 60))).toBeGreaterThan(failed); // answered after it
   });
 });

@@ -270,6 +270,24 @@ describe('wrong usage and bad settings: one clear message, never a stack trace',
     expect(r.stderr).toMatch(/only its first 60 characters were used/);
   });
 
+  it.each([
+    ['index.ts', ['--bogus'], /Unknown option '--bogus'/],
+    ['index.ts', ['extra'], /Unexpected argument "extra"/],
+    ['chat.ts', ['--bogus'], /Unknown option '--bogus'/],
+    ['start.ts', ['extra'], /Unexpected argument "extra"/],
+    ['eval.ts', ['a.jsonl', 'b.jsonl'], /One question file, not 2/],
+    ['ask.ts', ['--jsonl', 'a question'], /--jsonl reads the questions from standard input/],
+  ])(
+    '%s %j: wrong usage, said, exit code 2 (it was ignored, or blamed on something else)',
+    async (script, args, message) => {
+      const r = await cli(script, args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).toMatch(/Usage: /);
+      noStack(r);
+    },
+  );
+
   it("ask says a question was trimmed in the question's language, as the bot and the console chat do", async () => {
     const question = `Сколько азербайджанцев было изгнано в 1948-1953 годах? ${'дополнение '.repeat(30)}`;
     const r = await cli('ask.ts', ['--json', question], { MAX_QUESTION_CHARS: '60' });

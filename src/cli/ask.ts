@@ -25,6 +25,8 @@ await run(async (config) => {
     if (prepared?.trimmed) process.stderr.write(trimmedNote(config.MAX_QUESTION_CHARS, languageOfText(text)) + '\n');
     return prepared?.question;
   };
+  if (values.jsonl && positionals.length > 0)
+    throw new UsageError('--jsonl reads the questions from standard input, not from the command line.', USAGE);
   const question = values.jsonl ? undefined : prepare(positionals.join(' '));
   if (!values.jsonl && !question) throw new UsageError('No question given (letters or digits needed).', USAGE);
   const engine = await openEngine(config);

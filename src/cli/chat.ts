@@ -1,10 +1,22 @@
 import { createInterface } from 'node:readline/promises';
 import type { Engine } from '../engine.js';
+import { messageOf } from '../paths.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { describeReplyShares } from '../replies/gate.js';
 import { renderPlain } from '../replies/plain.js';
 import { counted, languageOfText, TEXTS, type Lang } from '../replies/texts.js';
-import { describeBuild, openEngine, run } from './common.js';
+import { describeBuild, noArguments, openEngine, run } from './common.js';
+
+/** /reindex in the console: its summary, or (as the bot says it) why it failed; the chat goes on either way. */
+async function reindexed(engine: Engine, t: (typeof TEXTS)[Lang]): Promise<string> {
+  try {
+    const summary = await engine.reindex();
+    const health = summary.upToDate ? '' : `\n  ${describeReplyShares(await engine.ownReplyShares())}`;
+    return describeBuild(summary) + health;
+  } catch (err) {
+    return t.reindexFailed(messageOf(err));
+  }
+}
 
 /** The bot's question → reply path in a terminal, rendered as plain text. */
 export async function consoleChat(engine: Engine, input = process.stdin, output = process.stdout): Promise<void> {
@@ -29,11 +41,8 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
           ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`),
         ].join('\n'),
       );
-    } else if (text === '/reindex') {
-      const summary = await engine.reindex();
-      const health = summary.upToDate ? '' : `\n  ${describeReplyShares(await engine.ownReplyShares())}`;
-      say(describeBuild(summary) + health);
-    } else if (text.startsWith('/')) say(t.unknownCommand);
+    } else if (text === '/reindex') say(await reindexed(engine, t));
+    else if (text.startsWith('/')) say(t.unknownCommand);
     else {
       const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
       if (!prepared) say(helpText(engine.manifest, lang));
@@ -51,5 +60,8 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await run(async (config) => consoleChat(await openEngine(config)));
+  await run(async (config) => {
+    noArguments('Usage: npm run chat');
+    await consoleChat(await openEngine(config));
+  });
 }

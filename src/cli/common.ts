@@ -72,6 +72,12 @@ export function parseCommandLine<T extends ParseArgsConfig['options']>(options: 
   }
 }
 
+/** For a command that takes no arguments: any given is wrong usage (exit 2), not silently ignored. */
+export function noArguments(usage: string): void {
+  const { positionals } = parseCommandLine({}, usage);
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, usage);
+}
+
 /** Runs a command; known failures print their message (no stack trace) and exit 1 (2 for wrong usage). */
 export async function run(main: (config: Config) => Promise<void>): Promise<void> {
   try {

@@ -53,8 +53,9 @@ await run(async (config) => {
   );
   const file = positionals[0];
   const mode = values.mode as SearchMode;
-  if (!file || positionals.length > 1 || !['hybrid', 'dense', 'lexical'].includes(mode))
-    throw new UsageError(file ? `Unknown mode "${mode}".` : 'No question file given.', USAGE);
+  if (!file) throw new UsageError('No question file given.', USAGE);
+  if (positionals.length > 1) throw new UsageError(`One question file, not ${positionals.length}.`, USAGE);
+  if (!['hybrid', 'dense', 'lexical'].includes(mode)) throw new UsageError(`Unknown mode "${mode}".`, USAGE);
   if (values.half !== undefined && !['A', 'B'].includes(values.half))
     throw new UsageError(`Unknown half "${values.half}" (A or B).`, USAGE);
   const items = readQuestions(file).filter((item) => values.half === undefined || halfOf(item.q) === values.half);

@@ -5,10 +5,11 @@ import { buildSettings } from '../index/settings.js';
 import { describeReplyShares } from '../replies/gate.js';
 import { openStorage } from '../storage/storage.js';
 import { loadEmbedder, type Embedder } from '../vectors/embedder.js';
-import { describeBuild, progressReporter, run } from './common.js';
+import { describeBuild, noArguments, progressReporter, run } from './common.js';
 
 // `npm run index`: build or update the index (only new or changed documents are embedded).
 await run(async (config) => {
+  noArguments('Usage: npm run index');
   const embedder = await loadEmbedder(embedderOptions(config));
   const summary = await build(config, embedder);
   process.stderr.write(describeBuild(summary) + '\n');

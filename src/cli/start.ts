@@ -5,13 +5,14 @@ import { log } from '../log.js';
 import { createBot } from '../telegram/bot.js';
 import { registerCommands } from '../telegram/ui/commands.js';
 import { consoleChat } from './chat.js';
-import { progressReporter, run } from './common.js';
+import { noArguments, progressReporter, run } from './common.js';
 import { exitAfter, stopSignal } from './signals.js';
 import { runWebhook } from './webhookMode.js';
 import { serveViewer } from '../telegram/viewer/server.js';
 
 // `npm start`: the Telegram bot, or the console chat when no token is configured.
 await run(async (config) => {
+  noArguments('Usage: npm start   (settings come from .env: see .env.example)');
   const token = config.TELEGRAM_BOT_TOKEN;
   if (!token) {
     // Said first: the model load and index build below may take a while (or fail offline).

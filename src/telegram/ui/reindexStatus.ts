@@ -98,10 +98,14 @@ export async function reindexWithStatus(
   updates: IndexUpdater,
   t: Texts,
 ): Promise<BuildSummary | undefined> {
+  // Queued before the first await: a second /reindex arriving meanwhile finds the updates busy.
+  let edit: ReturnType<typeof statusMessage> | undefined;
+  const job = updates.run((p) => void edit?.(progressText(p, t)));
+  job.catch(() => undefined); // awaited below; not unhandled if the status message cannot be sent
   const status = await ctx.reply(t.reindexReading);
-  const edit = statusMessage(ctx, status.chat.id, status.message_id);
+  edit = statusMessage(ctx, status.chat.id, status.message_id);
   try {
-    const summary = await updates.run((p) => void edit(progressText(p, t)));
+    const summary = await job;
     // The health of what was just built; a failure to measure it does not hide the result.
     const health = summary.upToDate ? undefined : await updates.health?.().catch(() => undefined);
     await edit(resultText(summary, t, health), true);
