@@ -761,6 +761,25 @@ describe('bad inputs', () => {
   });
 });
 
+describe('questions as the front ends take them', () => {
+  it('a long question is cut between whole characters, never inside an emoji', async () => {
+    const { prepareQuestion } = await import('../src/replies/conversation.js');
+    const cut = prepareQuestion(`${'日'.repeat(999)}😀`, 1000)!;
+    expect(cut.trimmed).toBe(true);
+    expect(cut.question).toBe('日'.repeat(999)); // was 999 × 日 and half of 😀
+  });
+
+  it('the letters of a question tell Azerbaijani from Turkish also without ə (x and q are not Turkish)', async () => {
+    const { languageOfText } = await import('../src/replies/texts.js');
+    expect(['Xocalı soyqırımı', 'Qarabağ müharibəsi', 'Bakı haradadır?'].map(languageOfText)).toEqual([
+      'az',
+      'az',
+      'tr', // no letter tells them apart: Turkish, as before
+    ]);
+    expect(['Karabağ savaşı ne zaman başladı?', 'When did it start?'].map(languageOfText)).toEqual(['tr', 'en']);
+  });
+});
+
 describe('replies in the asker’s language', () => {
   const speaker = (id: number, language_code?: string) => ({
     ...user(id),

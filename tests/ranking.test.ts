@@ -40,6 +40,16 @@ describe('rankedPassages', () => {
     }
   });
 
+  it('two copies of a document: their same passage is quoted once, the better ranked one (it took two of three places)', () => {
+    const place = (doc: string, text: string) => ({ doc, start: 0, end: text.length, text });
+    const ranked = [
+      { label: 0, chunk: place('a.txt', 'The Karabakh conflict has led to…') },
+      { label: 1, chunk: place('b.txt', 'The Karabakh conflict has led to…') },
+      { label: 2, chunk: place('c.txt', 'Another passage.') },
+    ];
+    expect(distinctPassages(ranked, 3).map((c) => c.label)).toEqual([0, 2]);
+  });
+
   it('reads every group when fewer distinct passages than asked exist', () => {
     const same = Array.from({ length: 6 }, (_, label) => ({ label, score: 1, chunk: { doc: 'a', start: 0, end: 10 } }));
     expect(rankedPassages(same, () => 0, 3).map((c) => c.label)).toEqual([0]);

@@ -11,7 +11,8 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
   // ("²") hold a digit, but no number anyone searches for.
   if (!/[\p{L}\p{Nd}]/u.test(clean.replace(KEYCAP, ''))) return undefined;
   if (clean.length <= maxChars) return { question: clean, trimmed: false };
-  const cut = clean.slice(0, maxChars);
+  // Not inside a character (an emoji is two UTF-16 units): half of one would go to the search.
+  const cut = clean.slice(0, /[\uD800-\uDBFF]/.test(clean[maxChars - 1]!) ? maxChars - 1 : maxChars);
   const space = cut.lastIndexOf(' ');
   return { question: space > maxChars / 2 ? cut.slice(0, space) : cut, trimmed: true };
 }

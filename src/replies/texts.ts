@@ -672,12 +672,13 @@ export const TEXTS: Record<Lang, Texts> = { en, ru, az, tr };
 
 /**
  * The language of a text by its letters: Cyrillic → Russian; Latin with ə → Azerbaijani; Latin with
- * Turkish letters (ı ğ ş ç ö ü İ) and no ə → Turkish; anything else → English.
+ * the letters Turkish shares with Azerbaijani (ı ğ ş ç ö ü İ) → Azerbaijani if it also has x or q,
+ * which Turkish does not use ("Xocalı"), else Turkish; anything else → English.
  */
 export function languageOfText(text: string): Lang {
   if (/\p{Script=Cyrillic}/u.test(text)) return 'ru';
   if (/[əƏ]/u.test(text)) return 'az';
-  if (/[ıİğĞşŞçÇöÖüÜ]/u.test(text)) return 'tr';
+  if (/[ıİğĞşŞçÇöÖüÜ]/u.test(text)) return /[xXqQ]/u.test(text) ? 'az' : 'tr';
   return 'en';
 }
 

@@ -307,9 +307,11 @@ function mark(hit: Hit, sentence: string): void {
  * coverage calls (one side's rank r ties with the other side's rank r, so nearly every candidate
  * is in a tie).
  */
-export function rankedPassages<
-  T extends { label: number; score: number; chunk: { doc: string; start: number; end: number } },
->(candidates: T[], coverageOf: (label: number) => number, topK: number): T[] {
+export function rankedPassages<T extends { label: number; score: number; chunk: PassagePlace }>(
+  candidates: T[],
+  coverageOf: (label: number) => number,
+  topK: number,
+): T[] {
   const byScore = [...candidates].sort((a, b) => b.score - a.score || a.label - b.label);
   const ordered: T[] = [];
   for (let i = 0; i < byScore.length; ) {
@@ -326,20 +328,23 @@ export function rankedPassages<
 
 /**
  * The first `count` candidates (best first) that share no text with a better one: overlapping
- * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence.
+ * pieces of one long paragraph would otherwise be quoted twice, often with the same sentence, and
+ * so would the same passage of two copies of a document (the better ranked one is quoted).
  */
-export function distinctPassages<T extends { chunk: { doc: string; start: number; end: number } }>(
-  ranked: T[],
-  count: number,
-): T[] {
+export function distinctPassages<T extends { chunk: PassagePlace }>(ranked: T[], count: number): T[] {
   const kept: T[] = [];
   for (const candidate of ranked) {
     if (kept.length >= count) break;
-    const { doc, start, end } = candidate.chunk;
-    if (!kept.some(({ chunk: c }) => c.doc === doc && c.start < end && start < c.end)) kept.push(candidate);
+    const { doc, start, end, text } = candidate.chunk;
+    const repeats = ({ chunk: c }: T) =>
+      (c.doc === doc && c.start < end && start < c.end) || (text !== undefined && c.text === text);
+    if (!kept.some(repeats)) kept.push(candidate);
   }
   return kept;
 }
+
+/** Where a candidate passage is, and its text when known. */
+type PassagePlace = { doc: string; start: number; end: number; text?: string };
 
 export type Decision = 'sure' | 'unsure' | 'declined';
 
