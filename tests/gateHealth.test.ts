@@ -42,6 +42,28 @@ describe('an unhealthy "not covered" gate is reported to the admin', () => {
     expect(sent[0]!.plain).toMatch(SHARES);
   });
 
+  it.each([
+    ['ru', /ВНИМАНИЕ: порог «нет ответа» отклоняет \d+ % из \d+ вопросов/, /^Порог «нет ответа»: косинус 0\.\d{3} \(/m],
+    [
+      'az',
+      /DİQQƏT: "cavab yoxdur" həddi .* \d+ sualdan \d+ % rədd edir/,
+      /^"Cavab yoxdur" həddi: kosinus 0\.\d{3} \(/m,
+    ],
+    [
+      'tr',
+      /UYARI: "cevap yok" eşiği .* \d+ sorudan \d+ % oranını reddediyor/,
+      /^"Cevap yok" eşiği: kosinüs 0\.\d{3} \(/m,
+    ],
+  ])(
+    '/stats of an admin speaking %s says the gate and the warning in that language (they were English)',
+    async (lang, warning, gate) => {
+      const { sent } = await run.exchange(() => run.fake.sendCommand({ ...ADMIN, language_code: lang }, 'stats'));
+      expect(sent[0]!.plain).toMatch(warning);
+      expect(sent[0]!.plain).toMatch(gate);
+      expect(sent[0]!.plain).not.toMatch(/WARNING|cosine|questions made|off-topic|phrase–passage/);
+    },
+  );
+
   it('the /reindex result says so too', async () => {
     writeFileSync(
       path.join(seeds, 'more.txt'),

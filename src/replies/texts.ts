@@ -19,6 +19,8 @@ type Forms = [string, string, string];
 export type MenuCommand = 'ask' | 'sources' | 'help' | 'start' | 'stats' | 'reindex' | 'remove' | 'allow' | 'revoke';
 
 export interface Texts {
+  /** Which language these are. */
+  lang: Lang;
   /** "According to «title», ¶4 (file):" — `title` and `where` come already formatted. */
   according: (title: string, where: string, file: string) => string;
   /** "excerpt ¶26–31" in "¶29 (excerpt ¶26–31)". */
@@ -144,6 +146,7 @@ export function counted(lang: Lang, n: number, forms: Forms): string {
 }
 
 const en: Texts = {
+  lang: 'en',
   according: (title, where, file) => `According to ${title}, ${where} (${file}):`,
   excerpt: 'excerpt',
   page: 'p.',
@@ -274,6 +277,7 @@ const en: Texts = {
 };
 
 const ru: Texts = {
+  lang: 'ru',
   according: (title, where, file) => `Согласно документу ${title}, ${where} (${file}):`,
   excerpt: 'фрагмент',
   page: 'с.',
@@ -405,6 +409,7 @@ const ru: Texts = {
 };
 
 const az: Texts = {
+  lang: 'az',
   according: (title, where, file) => `${title} sənədinə görə, ${where} (${file}):`,
   excerpt: 'parça',
   page: 's.',
@@ -536,6 +541,7 @@ const az: Texts = {
 };
 
 const tr: Texts = {
+  lang: 'tr',
   according: (title, where, file) => `${title} belgesine göre, ${where} (${file}):`,
   excerpt: 'alıntı',
   page: 's.',

@@ -3,7 +3,7 @@ import { Composer, type Context } from 'grammy';
 import { log } from '../../log.js';
 import { escapeHtml } from '../../replies/html.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
-import { describeCalibration } from '../../replies/gate.js';
+import { gateFigures } from '../../replies/gate.js';
 import { langOf, replyBlocks } from '../ui/messages.js';
 import { reindexWithStatus } from '../ui/reindexStatus.js';
 import { isAdminOf, type BotDeps } from './context.js';
@@ -45,7 +45,7 @@ async function statsText({ engine, config, stats, store, updates }: BotDeps, lan
     config.DENSE_THRESHOLD !== undefined
       ? `DENSE_THRESHOLD=${config.DENSE_THRESHOLD}`
       : m.calibration
-        ? describeCalibration(m.calibration).replace(/^"not covered" /, '')
+        ? gateFigures(m.calibration, lang)
         : '0.85 (/reindex)';
   const summary = await store.summary();
   const list = (questions: string[]) =>

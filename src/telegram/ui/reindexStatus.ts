@@ -60,7 +60,7 @@ export function resultText(s: BuildSummary, t: Texts, health?: ReplyShares): str
     ), // e.g. the legacy encoding assumed
     ...skipped,
     ...(health ? [t.ownReplies(health)] : []),
-    ...(s.calibration ? gateWarnings(s.calibration) : []),
+    ...(s.calibration ? gateWarnings(s.calibration, t.lang) : []),
   ].join('\n');
 }
 
