@@ -1,6 +1,6 @@
 import type { Span } from '../documents/clean.js';
 import type { SourceDocument } from '../documents/load.js';
-import { joinWraps, sentenceSpans } from '../text/sentences.js';
+import { joinWraps, sentenceSpans, wholeCharacters } from '../text/sentences.js';
 
 /** A quotable piece of a document: one paragraph, a few short ones, or part of a long one. */
 export interface Chunk {
@@ -72,8 +72,7 @@ function cutRunOn(source: string, sentence: { start: number; end: number }, maxC
   let start = sentence.start;
   while (sentence.end - start > maxChars) {
     const space = source.slice(start, start + maxChars + 1).search(/\s\S*$/);
-    let end = space > 0 ? start + space : start + maxChars;
-    if (space <= 0 && /[\uD800-\uDBFF]/.test(source[end - 1]!)) end--; // not inside a character
+    const end = space > 0 ? start + space : wholeCharacters(source, start + maxChars);
     parts.push({ start, end });
     start = end;
     while (/\s/.test(source[start]!)) start++;

@@ -1,5 +1,6 @@
 import type { Answer } from '../retrieval/search.js';
 import { composeReply, hedgeLine, paragraphLabel, type Quote, type Reply } from './compose.js';
+import { wholeCharacters } from '../text/sentences.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** Telegram rejects longer messages (counted after entity parsing; counting markup too is safer). */
@@ -154,6 +155,5 @@ function safeCut(text: string, at: number): number {
   let i = Math.max(1, at);
   const amp = text.lastIndexOf('&', i - 1);
   if (amp >= 0 && text.indexOf(';', amp) >= i) i = amp > 0 ? amp : text.indexOf(';', amp) + 1;
-  if (i > 1 && /[\uD800-\uDBFF]/.test(text[i - 1]!)) i--;
-  return i;
+  return Math.max(1, wholeCharacters(text, i));
 }

@@ -13,6 +13,11 @@ export function sameText(sourceSlice: string, chunkText: string): boolean {
   return joinWraps(sourceSlice) === joinWraps(chunkText);
 }
 
+/** A cut of `text` at `at`, or one before when `at` would split a character of two UTF-16 units (an emoji). */
+export function wholeCharacters(text: string, at: number): number {
+  return at > 0 && /[\uD800-\uDBFF]/.test(text[at - 1] ?? '') ? at - 1 : at;
+}
+
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 /** Sentence spans of source[start, end), as offsets into source. */
