@@ -46,6 +46,12 @@ export function isAddressed(ctx: Context): boolean {
   const me = ctx.me.username.toLowerCase();
   if (message.reply_to_message?.from?.id === ctx.me.id) return true;
   if (text.toLowerCase().includes(`@${me}`)) return true;
+  const target = commandTarget(text);
+  return target === '' || target === me;
+}
+
+/** The bot a command names ("/foo@cite_bot" → "cite_bot"), lower-case; '' when it names none; undefined for no command. */
+export function commandTarget(text: string): string | undefined {
   const command = /^\/\w+(?:@(\w+))?/.exec(text);
-  return command !== null && (command[1] === undefined || command[1].toLowerCase() === me);
+  return command ? (command[1]?.toLowerCase() ?? '') : undefined;
 }

@@ -8,7 +8,7 @@ import { answerButtons } from '../ui/answerButtons.js';
 import { langOf, replyBlocks, replyHtml } from '../ui/messages.js';
 import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
 import { askedAt } from '../delivery/updates.js';
-import { hashedUser, isAddressed, type BotDeps } from './context.js';
+import { commandTarget, hashedUser, isAddressed, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
 /** Questions: private messages, /ask, mentions and replies in groups, captions of photos. */
@@ -25,7 +25,7 @@ export function questions(deps: BotDeps): Composer<Context> {
     const text = ctx.message.text;
     if (text.startsWith('/')) {
       // In a group, a bare "/foo" may be another bot's: only "/foo@this_bot" is surely this one's.
-      if (ctx.chat.type === 'private' || commandFor(text) === ctx.me.username.toLowerCase())
+      if (ctx.chat.type === 'private' || commandTarget(text) === ctx.me.username.toLowerCase())
         await ctx.reply(TEXTS[langOf(ctx)].unknownCommand);
       return;
     }
@@ -47,9 +47,6 @@ export function questions(deps: BotDeps): Composer<Context> {
 
   return composer;
 }
-
-/** The bot a command names ("/foo@cite_bot" → "cite_bot"), lower-case; undefined when it names none. */
-const commandFor = (text: string) => /^\/\w+@(\w+)/.exec(text)?.[1]?.toLowerCase();
 
 const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
 
