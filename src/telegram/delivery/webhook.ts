@@ -4,6 +4,7 @@ import { BotError, type Bot } from 'grammy';
 import type { Update } from 'grammy/types';
 import { log } from '../../log.js';
 import { MemoryClaims, type UpdateClaims } from '../../db/updateClaims.js';
+import { guarded, requestUrl } from './requests.js';
 import { ALLOWED_UPDATES } from './updates.js';
 
 export interface WebhookOptions {
@@ -49,13 +50,8 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
   const handling = new Set<number>(); // their update ids, once claimed
   const receive = receiver(bot, options.secret, claims, handling);
   const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://replica');
-    } catch {
-      // A target node's parser lets through but that is no URL ("GET http://[ HTTP/1.1").
-      return void res.writeHead(400).end();
-    }
+    const url = requestUrl(req, res, 'http://replica');
+    if (!url) return;
     if (req.method === 'GET' && url.pathname === '/healthz') return void health(options.healthy, res);
     if (url.pathname !== path && options.also?.(req, res)) return;
     if (req.method === 'POST' && url.pathname === path) {
@@ -68,16 +64,7 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
     }
     res.writeHead(404).end();
   };
-  const server = http.createServer((req, res) => {
-    try {
-      route(req, res);
-    } catch (err) {
-      // Thrown out of the listener it would end the process. Only its name: the text may quote the request.
-      log.error({ error: (err as Error)?.name }, 'webhook: request failed');
-      if (res.headersSent) res.destroy();
-      else res.writeHead(500).end();
-    }
-  });
+  const server = http.createServer(guarded('webhook', route));
   server.requestTimeout = REQUEST_TIMEOUT_MS;
   // Listening first: Telegram may post as soon as the webhook is set.
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(options.port, resolve));

@@ -7,6 +7,7 @@ import { TEXTS, LANGS, languageOfCode, type Lang } from '../../replies/texts.js'
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
 import { blockAt, locate, shownBlocks, type LiveTexts } from './documents.js';
 import { decodeRefs, LinkSigner, type LinkGrant } from './links.js';
+import { guarded, requestUrl } from '../delivery/requests.js';
 
 /** Telegram's launch data older than this is refused (the Mini Apps docs' advice: a day). */
 const INIT_DATA_MAX_AGE_SECONDS = 24 * 60 * 60;
@@ -90,14 +91,8 @@ export class Viewer {
 
   /** Serves a request under VIEWER_URL's path; false for any other path (left to the caller). */
   handle(req: http.IncomingMessage, res: http.ServerResponse): boolean {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://viewer');
-    } catch {
-      // A target node's parser lets through but that is no URL ("GET http://[ HTTP/1.1").
-      res.writeHead(400).end();
-      return true;
-    }
+    const url = requestUrl(req, res, 'http://viewer');
+    if (!url) return true; // answered 400
     if (url.pathname !== this.base && !url.pathname.startsWith(`${this.base}/`)) return false;
     const route = url.pathname.slice(this.base.length) || '/';
     const headers = {
@@ -224,16 +219,11 @@ export class Viewer {
 /** The viewer alone on `port` (polling mode): its routes, 404 for anything else. Resolves once listening. */
 export async function serveViewer(viewer: Viewer, port: number, host?: string): Promise<http.Server> {
   const { createServer } = await import('node:http');
-  const server = createServer((req, res) => {
-    try {
+  const server = createServer(
+    guarded('viewer', (req, res) => {
       if (!viewer.handle(req, res)) res.writeHead(404).end();
-    } catch (err) {
-      // Thrown out of the listener it would end the process. Only its name: the text may quote the request (a link's token).
-      log.error({ error: (err as Error)?.name }, 'viewer: request failed');
-      if (res.headersSent) res.destroy();
-      else res.writeHead(500).end();
-    }
-  });
+    }),
+  );
   await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, host, resolve));
   log.info(
     `document viewer: serving ${new URL(viewer.url).pathname} on port ${(server.address() as { port: number }).port}`,
