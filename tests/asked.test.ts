@@ -98,6 +98,11 @@ describe('a question is split into its subject and what it asks for', () => {
   });
 });
 
+/** The reply kind a question gets, the same with the plain and the squeezed-scale test model. */
+async function decidedByBothModels(question: string, kind: string): Promise<void> {
+  for (const engine of [plain, squeezed]) expect(decisionOf(await engine.ask(question))).toBe(kind);
+}
+
 describe('"how many" is answered by a number counting what it asks about', () => {
   it.each([
     // The passage counts citizens hurt by mines, and dates the war: no number of servicemen.
@@ -108,18 +113,14 @@ describe('"how many" is answered by a number counting what it asks about', () =>
     ['How many people were killed by Armenian mines since 2020?', 'sure'],
     ['How many police officers died on the newly built road?', 'sure'],
     ['How many political parties issued a joint statement?', 'sure'],
-  ])('%s → %s, with both models', async (question, kind) => {
-    for (const engine of [plain, squeezed]) expect(decisionOf(await engine.ask(question))).toBe(kind);
-  });
+  ])('%s → %s, with both models', decidedByBothModels);
 });
 
 describe('a clause of time ("when it became a member") asks for no date', () => {
   it.each([
     ['What was the main goal of Azerbaijan when it became a member of the Council of Europe?', 'sure'],
     ['When was the OSCE Minsk Group established?', 'sure'],
-  ])('%s → %s, with both models', async (question, kind) => {
-    for (const engine of [plain, squeezed]) expect(decisionOf(await engine.ask(question))).toBe(kind);
-  });
+  ])('%s → %s, with both models', decidedByBothModels);
 });
 
 describe('questions about what the documents name but do not say are declined', () => {
