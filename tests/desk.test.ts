@@ -272,31 +272,43 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
 });
 
 describe('uploads across a restart', () => {
-  it('a download waiting for "replace?": its buttons expire at restart; the file is dropped at a start once an hour old (younger, it may be another replica\'s)', async () => {
+  it('a download waiting for "replace?" is still answered after a restart (replicas share the folder); an hour old, it is dropped at a start', async () => {
     const own = await FakeBotApi.start({ token: fake.token });
     let bot = await startBot(engine, env, own);
-    const incoming = () => readdirSync(path.join(seeds, 'uploads')).filter((f) => f.startsWith('.incoming-'));
-    try {
-      const question = (
-        await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content: TRUFFLER }))
-      ).sent.at(-1)!;
+    const uploads = path.join(seeds, 'uploads');
+    const incoming = () => readdirSync(uploads).filter((f) => f.startsWith('.incoming-'));
+    const askToReplace = async (content: string) => {
+      const question = (await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content }))).sent.at(-1)!;
       expect(question.plain).toMatch(/already exists/);
-      expect(incoming()).toHaveLength(1);
+      return question;
+    };
+    try {
+      const question = await askToReplace(TRUFFLER);
+      expect(incoming()).toHaveLength(2); // the download and its question
       await bot.stop(true);
       bot = await startBot(engine, env, own);
-      expect(incoming()).toHaveLength(1); // replicas share the folder: another one may still ask about it
-      await bot.exchange(() => own.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
+      const before = own.messages.length;
+      const replace = buttonData(question, 'Replace')!;
+      await bot.exchange(() => own.pressButton(ADMIN, question, replace));
+      await own.waitFor(() => own.messages.slice(before).find((m) => /^Added/.test(m.plain)), 20_000);
+      expect(readFileSync(path.join(uploads, 'truffler.txt'), 'utf8')).toBe(TRUFFLER);
+      expect(incoming()).toEqual([]);
+      await bot.exchange(() => own.pressRaw(ADMIN, question, replace)); // answered already (a second tap)
       expect(own.callbackAnswers.at(-1)?.text).toMatch(/expired/);
-      expect(readFileSync(path.join(seeds, 'uploads', 'truffler.txt'), 'utf8')).toBe(GLIMMET); // as the last test left it
+
+      const stale = await askToReplace(GLIMMET);
       const hourAgo = new Date(Date.now() - 61 * 60_000);
-      utimesSync(path.join(seeds, 'uploads', incoming()[0]!), hourAgo, hourAgo);
+      for (const f of incoming()) utimesSync(path.join(uploads, f), hourAgo, hourAgo);
       await bot.stop(true);
       bot = await startBot(engine, env, own);
       expect(incoming()).toEqual([]);
+      await bot.exchange(() => own.pressButton(ADMIN, stale, buttonData(stale, 'Replace')!));
+      expect(own.callbackAnswers.at(-1)?.text).toMatch(/expired/);
+      expect(readFileSync(path.join(uploads, 'truffler.txt'), 'utf8')).toBe(TRUFFLER);
     } finally {
       await bot.stop();
     }
-  });
+  }, 60_000);
 });
 
 describe('uploads racing', () => {

@@ -6,7 +6,7 @@
  * and the database going away and coming back is survived.
  */
 import type { ChildProcess } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
@@ -189,6 +189,29 @@ describe('two webhook replicas on one PostgreSQL', () => {
       30_000,
     );
   }, 90_000);
+
+  it('"replace?" asked by one replica is answered by the other, once', async () => {
+    const upload = async (to: Replica, content: string, reply: RegExp) => {
+      const before = fake.messages.length;
+      expect(await fake.deliver(fake.sendDocument(ADMIN, { name: 'notice.txt', content }), to.url)).toBe(200);
+      return fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && reply.test(m.plain)), 60_000);
+    };
+    await upload(a, NEW_DOC, /^Added/);
+    const question = await upload(a, NEW_DOC.replace(/flibbertigibbet/g, 'snollygoster'), /already exists/);
+    const replace = buttonData(question, 'Replace')!;
+    const before = fake.messages.length;
+    const answered = fake.callbackAnswers.length;
+    const presses = [fake.pressButton(ADMIN, question, replace), fake.pressRaw(ADMIN, question, replace)];
+    expect(await fake.deliver(presses[0]!, b.url)).toBe(200);
+    expect(await fake.deliver(presses[1]!, a.url)).toBe(200); // a second tap, reaching the other replica
+    const added = await fake.waitFor(
+      () => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && /^Added/.test(m.plain)),
+      60_000,
+    );
+    expect(added.plain).toMatch(/^Added «The snollygoster notice» \(uploads\/notice\.txt\)/);
+    expect(readFileSync(path.join(seeds, 'uploads', 'notice.txt'), 'utf8')).toMatch(/snollygoster/);
+    expect(fake.callbackAnswers.slice(answered).map((c) => c.text ?? '')).toEqual(['', expect.stringMatching(/expired/)]);
+  }, 120_000);
 
   it('a replica killed mid-build leaves the other answering and the next build free', async () => {
     const vocab = vocabularyOf(seeds);

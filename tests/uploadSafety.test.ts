@@ -7,7 +7,7 @@
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_NAME_BYTES, safeFileName } from '../src/desk/files.js';
+import { claimAnswer, holdForAnswer, MAX_NAME_BYTES, safeFileName, waitingUpload } from '../src/desk/files.js';
 import { Engine } from '../src/engine.js';
 import { TestBuilder } from './support/builder.js';
 import { ADMIN, buttonData, startBot, type RunningBot } from './support/botHarness.js';
@@ -38,6 +38,31 @@ describe('safeFileName: what the filesystem and the admin can take', () => {
     expect(safeFileName('zero\u200bwidth\u2060joiner\ufeff.txt', 'text')).toBe('zerowidthjoiner.txt');
     expect(safeFileName('line\u2028break\u0007bell.txt', 'text')).toBe('linebreak_bell.txt');
     expect(safeFileName('\u202e\u200b.txt', 'text')).toBe('txt.txt'); // as `.txt` is: not hidden
+  });
+});
+
+describe('a "replace?" question kept on disk beside its download', () => {
+  const tmp = tempDirs('cite-waiting-');
+  it('is found by its token and taken once; a forged token, a record naming a path or cut short finds nothing', () => {
+    const seeds = tmp();
+    const uploads = path.join(seeds, 'uploads');
+    mkdirSync(uploads);
+    const temp = (token: string) => {
+      writeFileSync(path.join(uploads, `.incoming-${token}`), 'new text');
+      return path.join(uploads, `.incoming-${token}`);
+    };
+    const token = holdForAnswer(temp('0123456789ab'), { name: 'report.txt', admin: 42, since: 1 });
+    expect(token).toBe('0123456789ab');
+    const found = waitingUpload(seeds, token)!;
+    expect(found.waiting).toEqual({ name: 'report.txt', admin: 42, since: 1 });
+    expect([claimAnswer(found.temp), claimAnswer(found.temp)]).toEqual([true, false]);
+    expect(waitingUpload(seeds, token)).toBeUndefined();
+
+    expect(waitingUpload(seeds, '../../etc/pa')).toBeUndefined();
+    holdForAnswer(temp('aaaaaaaaaaaa'), { name: '../../outside.txt', admin: 42, since: 1 });
+    expect(waitingUpload(seeds, 'aaaaaaaaaaaa')).toBeUndefined();
+    writeFileSync(`${temp('bbbbbbbbbbbb')}.json`, '{"name":"rep');
+    expect(waitingUpload(seeds, 'bbbbbbbbbbbb')).toBeUndefined();
   });
 });
 

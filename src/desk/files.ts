@@ -12,16 +12,19 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   readSync,
   closeSync,
   realpathSync,
   renameSync,
   statSync,
   unlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { z } from 'zod';
 import { FORMAT_EXTENSIONS, type DocumentFormat } from '../documents/formats.js';
 
 const UPLOADS_DIR = 'uploads';
@@ -163,11 +166,64 @@ export function placeUpload(seedsDir: string, temp: string, name: string, replac
   return true;
 }
 
+/** A downloaded file whose name is taken, waiting for its admin's "replace?" answer. */
+export interface WaitingUpload {
+  /** The safe name it would take in the uploads folder. */
+  name: string;
+  /** The Telegram id of the admin who sent it: only they decide. */
+  admin: number;
+  since: number;
+}
+
+const WaitingRecord = z.object({
+  // A bare visible name, as safeFileName makes it: never a path (the record is read back from disk).
+  name: z.string().refine((n) => n === path.basename(n) && !n.startsWith('.')),
+  admin: z.number().int(),
+  since: z.number(),
+});
 /**
- * Drops downloads left from before a restart (an unanswered "replace?" or a crash mid-download):
- * their buttons can no longer be answered. Only those untouched for `olderThanMs` (the longest a
- * "replace?" waits): replicas share the folder, and a younger one may be another replica's download
- * or question, whose admin's answer would find it gone.
+ * The question is kept beside the download (`.incoming-<token>.json`): any replica sharing the
+ * folder, or this one after a restart, can take the answer.
+ */
+const RECORD = '.json';
+/** What a question's token looks like: the random part of its download's name. */
+const TOKEN = /^[0-9a-f]{12}$/;
+
+/** Records that `temp` (from downloadToTemp) waits for "replace?"; returns the token its buttons carry. */
+export function holdForAnswer(temp: string, waiting: WaitingUpload): string {
+  writeFileSync(`${temp}${RECORD}`, JSON.stringify(waiting), { flag: 'wx' });
+  return path.basename(temp).slice(INCOMING.length);
+}
+
+/** The download waiting under `token`, and what it waits for; undefined if none does (answered, dropped, forged). */
+export function waitingUpload(seedsDir: string, token: string): { temp: string; waiting: WaitingUpload } | undefined {
+  if (!TOKEN.test(token)) return undefined;
+  const temp = path.join(uploadsFolder(seedsDir), `${INCOMING}${token}`);
+  try {
+    const waiting = WaitingRecord.safeParse(JSON.parse(readFileSync(`${temp}${RECORD}`, 'utf8')));
+    return waiting.success && existsSync(temp) ? { temp, waiting: waiting.data } : undefined;
+  } catch {
+    return undefined; // no record, or one cut short by a crash: nothing to answer
+  }
+}
+
+/**
+ * Takes the question for this answer alone (its record is removed): of two presses at once, a
+ * double tap or two replicas, exactly one gets true and acts on the file.
+ */
+export function claimAnswer(temp: string): boolean {
+  try {
+    unlinkSync(`${temp}${RECORD}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Drops downloads (and their "replace?" records) untouched for `olderThanMs`, the longest a
+ * "replace?" waits: an unanswered question, or a crash mid-download. A younger one may still be
+ * answered, here or on another replica sharing the folder.
  */
 export function discardLeftovers(seedsDir: string, olderThanMs: number): void {
   const dir = path.join(seedsDir, UPLOADS_DIR);

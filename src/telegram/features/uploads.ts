@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import {
   type Api,
   type CallbackQueryContext,
@@ -12,16 +11,19 @@ import type { Upload } from '../../desk/store.js';
 import type { BuildSummary } from '../../index/build.js';
 import { detectFormat } from '../../documents/formats.js';
 import {
+  claimAnswer,
   discard,
   discardLeftovers,
   downloadToTemp,
   headOf,
+  holdForAnswer,
   MAX_UPLOAD_BYTES,
   moveToTrash,
   placeUpload,
   safeFileName,
   TooLargeError,
   uploadPath,
+  waitingUpload,
 } from '../../desk/files.js';
 import { log } from '../../log.js';
 import { TEXTS, type Lang, type Texts } from '../../replies/texts.js';
@@ -34,18 +36,10 @@ import { hashedUser, isAdminOf, type BotDeps } from './context.js';
 /** A "replace?" question is answered within this time, or its downloaded file is dropped. */
 const PENDING_MS = 60 * 60_000;
 
-interface PendingReplace {
-  temp: string;
-  name: string;
-  admin: number;
-  since: number;
-}
-
-/** What the upload handlers share: a "replace?" question waits in `pending` under its token. */
+/** What the upload handlers share (a "replace?" question waits on disk beside its download: desk/files.ts). */
 interface UploadDesk {
   deps: BotDeps;
   isAdmin: (ctx: Context) => boolean;
-  pending: Map<string, PendingReplace>;
   index: ReturnType<typeof indexer>;
 }
 
@@ -55,7 +49,7 @@ interface UploadDesk {
  */
 export function uploads(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
-  const desk: UploadDesk = { deps, isAdmin: isAdminOf(deps.config), pending: new Map(), index: indexer(deps) };
+  const desk: UploadDesk = { deps, isAdmin: isAdminOf(deps.config), index: indexer(deps) };
   discardLeftovers(deps.config.SEEDS_DIR, PENDING_MS);
 
   const files = composer.chatType('private').on('message:document');
@@ -93,7 +87,7 @@ async function receiveUpload(ctx: Filter<Context, 'message:document'>, desk: Upl
     return ctx.reply(t.uploadNotDocument(doc.file_name ?? 'This file'));
   }
   if (placed.placed) return void desk.index(ctx, placed.name, lang);
-  return askReplace(ctx, desk.pending, temp, placed.name, t);
+  return askReplace(ctx, desk.deps.config.SEEDS_DIR, temp, placed.name, t);
 }
 
 /** What the admin is told when the download failed: too big, the disk refused it, or Telegram did. */
@@ -122,38 +116,46 @@ function placeDocument(seeds: string, temp: string, fileName: string | undefined
 /** The name is taken: ask before replacing (the download waits in a hidden file meanwhile). */
 function askReplace(
   ctx: Filter<Context, 'message:document'>,
-  pending: Map<string, PendingReplace>,
+  seeds: string,
   temp: string,
   name: string,
   t: Texts['desk'],
 ) {
-  forgetOld(pending);
-  const token = randomBytes(6).toString('hex');
-  pending.set(token, { temp, name, admin: ctx.from.id, since: Date.now() });
+  discardLeftovers(seeds, PENDING_MS); // questions nobody answered within the hour
+  let token: string;
+  try {
+    token = holdForAnswer(temp, { name, admin: ctx.from.id, since: Date.now() });
+  } catch (err) {
+    return notStored(ctx, temp, err);
+  }
   const keyboard = new InlineKeyboard()
     .text(t.replaceYes, CALLBACKS.replace.data({ token, choice: 'yes' }))
     .text(t.replaceNo, CALLBACKS.replace.data({ token, choice: 'no' }));
   return ctx.reply(t.uploadReplace(uploadPath(name)), { reply_markup: keyboard });
 }
 
-/** "Replace" or "Keep the old one". Only the admin who sent the file decides; anything else (forged, expired) changes nothing. */
-async function answerReplace(ctx: CallbackQueryContext<Context>, { deps, isAdmin, pending, index }: UploadDesk) {
+/**
+ * "Replace" or "Keep the old one", on whichever replica the press reaches. Only the admin who sent
+ * the file decides, once; anything else (forged, expired, answered already) changes nothing.
+ */
+async function answerReplace(ctx: CallbackQueryContext<Context>, { deps, isAdmin, index }: UploadDesk) {
   const t = TEXTS[langOf(ctx)].desk;
   const { token, choice: answer } = CALLBACKS.replace.read(ctx.match)!;
-  const waiting = pending.get(token!);
-  if (!waiting || waiting.admin !== ctx.from.id || !isAdmin(ctx))
+  const found = waitingUpload(deps.config.SEEDS_DIR, token!);
+  const expired = !found || Date.now() - found.waiting.since >= PENDING_MS;
+  if (expired || found.waiting.admin !== ctx.from.id || !isAdmin(ctx) || !claimAnswer(found.temp))
     return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
-  pending.delete(token!);
+  const { temp, waiting } = found;
   await ctx.answerCallbackQuery();
   await ctx.editMessageReplyMarkup().catch(() => undefined); // the question is answered: its buttons go
   if (answer === 'no') {
-    discard(waiting.temp);
+    discard(temp);
     return ctx.reply(t.uploadKept(uploadPath(waiting.name)));
   }
   try {
-    placeUpload(deps.config.SEEDS_DIR, waiting.temp, waiting.name, true);
+    placeUpload(deps.config.SEEDS_DIR, temp, waiting.name, true);
   } catch (err) {
-    return notStored(ctx, waiting.temp, err);
+    return notStored(ctx, temp, err);
   }
   void index(ctx, waiting.name, langOf(ctx));
 }
@@ -266,13 +268,5 @@ export async function tellInterruptedUploads(deps: BotDeps, api: Api): Promise<v
         'interrupted upload not reported (told at the next start)',
       );
     }
-  }
-}
-
-function forgetOld(pending: Map<string, PendingReplace>): void {
-  for (const [token, p] of pending) {
-    if (Date.now() - p.since < PENDING_MS) continue;
-    discard(p.temp);
-    pending.delete(token);
   }
 }
