@@ -6,6 +6,7 @@ import { env, pipeline, type FeatureExtractionPipeline } from '@huggingface/tran
 import { loadEmbedder } from '../src/vectors/embedder.js';
 import { writeTestModel } from '../src/vectors/testModel.js';
 import { embedderOptions, SEEDS, testModelDir } from './support/testModel.js';
+import { runCli } from './support/cli.js';
 
 let tmp: string;
 let dir: string;
@@ -104,4 +105,16 @@ describe('a local model folder copied from the hub (regression)', () => {
       await rm(path.dirname(copy), { recursive: true, force: true });
     }
   });
+});
+
+describe('npm run test-model', () => {
+  it('names the model folder as given, not by its absolute server path', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'cite-tm-'));
+    await writeFile(path.join(cwd, 'a.txt'), 'The river flows north past the old mill.\n');
+    const run = await runCli('testModel.ts', ['models/t', '--corpus', '.'], {}, cwd);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain('EMBED_MODEL=models/t');
+    expect(run.stderr).not.toContain(cwd);
+    await rm(cwd, { recursive: true, force: true });
+  }, 60_000);
 });

@@ -21,9 +21,11 @@ try {
   }
   const dir = path.resolve(positionals[0]!);
   await writeTestModel(dir, values.corpus);
+  // Paths as seen from here (relative, as given), never the server's absolute ones.
+  const shown = (p: string): string => path.relative(process.cwd(), p) || '.';
   console.error(
-    `Wrote a tiny bag-of-words test embedding model to ${dir} (vocabulary from ${path.resolve(values.corpus)}).\n` +
-      `Use it instead of the real model (offline, deterministic):\n  EMBED_MODEL=${dir}`,
+    `Wrote a tiny bag-of-words test embedding model to ${shown(dir)} (vocabulary from ${shown(path.resolve(values.corpus))}).\n` +
+      `Use it instead of the real model (offline, deterministic):\n  EMBED_MODEL=${shown(dir)}`,
   );
 } catch (err) {
   console.error(err instanceof Error ? err.message : err);
