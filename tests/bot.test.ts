@@ -492,6 +492,11 @@ describe('groups', () => {
     }
   });
 
+  it('a mention of a longer name that begins with the bot’s ("@cite_test_bot_fan") is not addressed to it', async () => {
+    const x = await ask(u, `Ask @cite_test_bot_fan: ${EXPELLED}`, group);
+    expect(x.calls).toEqual([]); // it was answered, with "_fan" left in the question
+  });
+
   it('an unknown command named for this bot ("/foo@cite_test_bot") is answered as in a private chat', async () => {
     expect(single(await command(u, 'foo', '', group)).plain).toBe(
       'I do not know that command. Try /help, or just type your question.',

@@ -45,10 +45,16 @@ export function isAddressed(ctx: Context): boolean {
   const text = message.text ?? message.caption ?? '';
   const me = ctx.me.username.toLowerCase();
   if (message.reply_to_message?.from?.id === ctx.me.id) return true;
-  if (text.toLowerCase().includes(`@${me}`)) return true;
+  if (mentionOf(me).test(text)) return true;
   const target = commandTarget(text);
   return target === '' || target === me;
 }
+
+/**
+ * A mention of the bot, any case, as a whole name: "@cite_bot_fan" (another account) is no "@cite_bot".
+ * Usernames are letters, digits and "_" only, so the name needs no escaping.
+ */
+export const mentionOf = (username: string) => new RegExp(`@${username}(?!\\w)`, 'ig');
 
 /** The bot a command names ("/foo@cite_bot" → "cite_bot"), lower-case; '' when it names none; undefined for no command. */
 export function commandTarget(text: string): string | undefined {

@@ -8,7 +8,7 @@ import { answerButtons } from '../ui/answerButtons.js';
 import { langOf, replyBlocks, replyHtml } from '../ui/messages.js';
 import { addViewerButtons, audienceOf } from '../viewer/buttons.js';
 import { askedAt } from '../delivery/updates.js';
-import { commandTarget, hashedUser, isAddressed, type BotDeps } from './context.js';
+import { commandTarget, hashedUser, isAddressed, mentionOf, type BotDeps } from './context.js';
 
 /** Hits fetched per question: the first few are shown, "More results" pages through the rest. */
 /** Questions: private messages, /ask, mentions and replies in groups, captions of photos. */
@@ -48,7 +48,7 @@ export function questions(deps: BotDeps): Composer<Context> {
   return composer;
 }
 
-const withoutMention = (text: string, username: string) => text.replace(new RegExp(`@${username}`, 'ig'), ' ');
+const withoutMention = (text: string, username: string) => text.replace(mentionOf(username), ' ');
 
 function answerer(deps: BotDeps) {
   const { engine, config, stats, store } = deps;
