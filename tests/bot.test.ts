@@ -946,6 +946,46 @@ describe('long titles in /sources', () => {
   });
 });
 
+describe('titles cut short', () => {
+  it('are cut between whole characters: an emoji at the cut is kept or left out (Telegram refuses half of one)', async () => {
+    // The emoji (two UTF-16 units) straddles the cut of /sources (300) and of a /remove button (40).
+    const docs = [298, 38].map((at, i) => ({
+      ...engine.manifest.documents[0]!,
+      file: `emoji_${i}.txt`,
+      title: `${'T'.repeat(at)}🇦🇿 ${'title words '.repeat(30)}`,
+    }));
+    const original = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(engine), 'manifest')!;
+    Object.defineProperty(engine, 'manifest', {
+      configurable: true,
+      get: () => ({ ...original.get!.call(engine), documents: docs }),
+    });
+    try {
+      const sources = single(await command(user(845), 'sources'));
+      expect(sources.plain).toContain('emoji_0.txt');
+      const remove = single(await command(ADMIN, 'remove'));
+      expect(remove.reply_markup.inline_keyboard.flat().map((b: { text: string }) => b.text)).toEqual([
+        `1. ${'T'.repeat(298).slice(0, 39)}…`,
+        `2. ${'T'.repeat(38)}…`,
+      ]);
+      // An inline result's title and description (each cut at 200) the same way.
+      const reply = engine.reply.bind(engine);
+      engine.reply = async (...args) => {
+        const answer = await reply(...args);
+        for (const hit of answer.hits)
+          Object.assign(hit, { title: 'T'.repeat(198) + '🇦🇿 title', sentence: '', text: 'S'.repeat(199) + '🇦🇿 text' });
+        return answer;
+      };
+      const id = fake.sendInlineQuery(user(846), EXPELLED);
+      await run.drained();
+      const results = fake.inlineAnswers.find((a) => a.inline_query_id === id)?.results;
+      expect(results?.map((r: any) => [r.title, r.description])[0]).toEqual([`«${'T'.repeat(198)}`, 'S'.repeat(199)]);
+    } finally {
+      delete (engine as unknown as Record<string, unknown>).manifest;
+      delete (engine as unknown as Record<string, unknown>).reply;
+    }
+  });
+});
+
 describe('the console chat speaks the language of the question’s letters', () => {
   it('answers a Russian question in Russian, and /help after it too; an English one in English', async () => {
     const { consoleChat } = await import('../src/cli/chat.js');

@@ -235,6 +235,16 @@ function checkMarkup(markup: any, where: string = 'private') {
   }
 }
 
+/** Whether every string in the parameters (texts, buttons, inline results) is whole UTF-16: no lone surrogate. */
+const wellFormed = (v: unknown): boolean =>
+  typeof v === 'string'
+    ? !LONE_SURROGATE.test(v)
+    : typeof v === 'object' && v !== null
+      ? Object.entries(v).every(([k, x]) => !LONE_SURROGATE.test(k) && wellFormed(x))
+      : true;
+/** With the u flag a pair is one code point: only a surrogate without its other half is in \p{Cs}. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
 async function readParams(req: http.IncomingMessage, url: URL): Promise<Record<string, any>> {
   let body = '';
   for await (const chunk of req.setEncoding('utf8')) body += chunk; // the decoder keeps multi-byte characters split across chunks intact
@@ -609,6 +619,8 @@ export class FakeBotApi {
     } catch (e) {
       return fail(400, `Bad Request: can't parse request: ${(e as Error).message}`);
     }
+    // Telegram takes UTF-8 only: half of a character of two UTF-16 units (an emoji cut by a slice) is refused.
+    if (!wellFormed(params)) return fail(400, 'Bad Request: strings must be encoded in UTF-8');
     const fault = this.faults.get(method.toLowerCase())?.shift() ?? this.randomFault(method);
     this.calls.push({ method, params, ...(fault ? { fault: fault.kind } : {}) });
     if (fault?.kind === 'drop') return void req.socket.destroy();
