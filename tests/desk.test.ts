@@ -240,9 +240,15 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
     expect(done.plain).toMatch(
       /^Added «Riverside Community Handbook» \(uploads\/handbook\.pdf\): \d+ passages?, 3 pages\. It can be asked about now\.$/,
     );
-    expect(
-      answeredFrom(last(await ask(user(715), 'When does the community garden open?')), 'uploads/handbook.pdf'),
-    ).toBe(true);
+    const answer = last(await ask(user(715), 'When does the community garden open?'));
+    expect(answeredFrom(answer, 'uploads/handbook.pdf')).toBe(true);
+    // "Full passage" names the page as the quote does: a PDF's ¶ are counted per page, "¶2" alone names none.
+    const [, n, quoted] = answer.plain.match(/^(\d+)\. According to «Riverside Community Handbook», p\. (\d+) ¶/m)!;
+    const button = buttonData(answer, `Full passage ${n}`) ?? buttonData(answer, 'Full passage')!;
+    const full = await run.exchange(() => fake.pressButton(user(715), answer, button));
+    expect(full.sent[0]!.plain).toMatch(
+      new RegExp(`^Full passage\\. According to «Riverside Community Handbook», p\\. ${quoted} ¶\\d+(–\\d+)? \\(uploads/handbook\\.pdf\\):\n`),
+    );
     const scan = await upload(ADMIN, { name: 'scan.pdf', content: Buffer.from(await makeScannedPdf()) });
     expect(scan.plain).toMatch(
       /^The indexer skipped uploads\/scan\.pdf: .+\. The file was moved to \.trash\/[\w-]+\/uploads\/scan\.pdf\.$/,

@@ -53,6 +53,21 @@ export function paragraphLabel(q: Quote, lang: Lang = 'en'): string {
   return `${where} (${t.excerpt} ${t.page} ${firstPage} ¶${first} – ${t.page} ${lastPage} ¶${last})`;
 }
 
+/**
+ * Where a whole passage ("Full passage") is: "¶4" or "¶4–6"; in a paged document with its pages,
+ * "p. 3 ¶2–4" or "p. 3 ¶5 – p. 4 ¶1" (its ¶ are counted per page: "¶2" alone names no paragraph).
+ */
+export function passageLabel(hit: Pick<Hit, 'parts' | 'paragraph' | 'pages'>, lang: Lang = 'en'): string {
+  const [first, last] = [hit.parts[0] ?? hit.paragraph, hit.parts.at(-1) ?? hit.paragraph];
+  const paragraphs = first === last ? `¶${first}` : `¶${first}–${last}`;
+  const [firstPage, lastPage] = [hit.pages?.[0], hit.pages?.at(-1)];
+  const p = TEXTS[lang].page;
+  if (firstPage === undefined || lastPage === undefined) return paragraphs;
+  return firstPage === lastPage
+    ? `${p} ${firstPage} ${paragraphs}`
+    : `${p} ${firstPage} ¶${first} – ${p} ${lastPage} ¶${last}`;
+}
+
 /** Titles a "not covered" reply lists at most: at 1,000 documents a full list would fill 15 messages. */
 const TOPICS_SHOWN = 5;
 

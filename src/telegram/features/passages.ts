@@ -1,5 +1,5 @@
 import { type CallbackQueryContext, Composer, type Context } from 'grammy';
-import { quoteOf } from '../../replies/compose.js';
+import { passageLabel, quoteOf } from '../../replies/compose.js';
 import { escapeHtml, htmlQuote } from '../../replies/html.js';
 import type { RecentAnswer, RecentStore } from '../../replies/recent.js';
 import { TEXTS, type Texts } from '../../replies/texts.js';
@@ -41,9 +41,11 @@ async function pressedHit(ctx: CallbackQueryContext<Context>, recent: RecentStor
 
 /** The whole passage, under its document's title and its paragraphs. */
 function sendFullPassage(ctx: Context, hit: Hit, t: Texts): Promise<void> {
-  const [first, last] = [hit.parts[0] ?? hit.paragraph, hit.parts.at(-1) ?? hit.paragraph];
-  const where = first === last ? `¶${first}` : `¶${first}–${last}`;
-  const header = t.fullPassageHeader(`<b>«${escapeHtml(hit.title)}»</b>`, where, `<code>${escapeHtml(hit.doc)}</code>`);
+  const header = t.fullPassageHeader(
+    `<b>«${escapeHtml(hit.title)}»</b>`,
+    passageLabel(hit, t.lang),
+    `<code>${escapeHtml(hit.doc)}</code>`,
+  );
   return replyBlocks(ctx, [header, `<blockquote>${escapeHtml(hit.text)}</blockquote>`]);
 }
 
