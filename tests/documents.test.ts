@@ -295,6 +295,21 @@ describe('loadDocuments: unusable files are skipped with a reason, never thrown'
     },
   );
 
+  it('reads UTF-8 cut off inside a character, or with a stray byte, as UTF-8 (not as mojibake) and says so', async () => {
+    const dir = tempDir();
+    const russian = 'Депортация азербайджанцев\n\nВ 1948–1953 годах тысячи азербайджанцев были переселены.\n';
+    const bytes = Buffer.from(russian);
+    write(dir, 'cut.txt', bytes.subarray(0, bytes.length - 3)); // the last bytes of "ы.\n" lost
+    write(dir, 'stray.txt', Buffer.concat([bytes.subarray(0, 51), Buffer.from([0xff]), bytes.subarray(51)]));
+    const { documents, skipped } = await loadDocuments(dir);
+    expect(skipped).toEqual([]);
+    const [cut, stray] = documents;
+    expect([cut!.title, stray!.title]).toEqual(['Депортация азербайджанцев', 'Депортация азербайджанцев']);
+    expect(cut!.source).toBe(russian.slice(0, -3) + '\uFFFD');
+    expect(stray!.source).toBe(bytes.subarray(0, 51).toString() + '\uFFFD' + bytes.subarray(51).toString());
+    expect(cut!.note).toBe('not valid UTF-8: 1 damaged byte sequence(s) read as \uFFFD');
+  });
+
   it('keeps offsets of a file starting with a BOM and hashes its bytes', async () => {
     const dir = tempDir();
     write(dir, 'bom.txt', '\uFEFF' + good);

@@ -5,6 +5,8 @@ export interface Decoded {
   text: string;
   /** The legacy encoding assumed when the bytes are not Unicode (undefined for UTF-8/UTF-16). */
   encoding?: string;
+  /** UTF-8 with this many invalid byte sequences, each read as U+FFFD (a file cut off, a stray byte). */
+  invalid?: number;
 }
 
 /** Cyrillic single-byte encodings the detector recognises with enough certainty to trust its pick. */
@@ -35,9 +37,25 @@ export function decodeText(bytes: Uint8Array): Decoded | undefined {
     const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
     return { text: text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text };
   } catch {
+    const damaged = damagedUtf8(bytes);
+    if (damaged) return damaged;
     const encoding = legacyEncoding(bytes);
     return { text: iconv.decode(Buffer.from(bytes), encoding), encoding };
   }
+}
+
+/**
+ * UTF-8 with a few bad bytes (a file cut off inside a character, a stray byte pasted in), read as
+ * UTF-8 with U+FFFD for each bad sequence: as a legacy encoding every other letter of it was
+ * mojibake. Legacy text hardly ever forms valid multi-byte sequences, so these must far outnumber
+ * the bad ones. Each bad sequence gives one character, so offsets are those of the decoded text.
+ */
+function damagedUtf8(bytes: Uint8Array): Decoded | undefined {
+  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  const bad = text.match(/\uFFFD/g)?.length ?? 0;
+  const good = text.match(/[^\x00-\x7f\uFFFD]/g)?.length ?? 0;
+  if (good < bad * 10) return undefined;
+  return { text: text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text, invalid: bad };
 }
 
 /**

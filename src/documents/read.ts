@@ -83,7 +83,11 @@ async function readAs(
     return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes, limits.maxUnpackedBytes));
   const decoded = decodeText(bytes);
   if (!decoded) return 'not valid text (undecodable bytes)';
-  const note = decoded.encoding ? `not Unicode: read as ${decoded.encoding}` : undefined;
+  const note = decoded.encoding
+    ? `not Unicode: read as ${decoded.encoding}`
+    : decoded.invalid
+      ? `not valid UTF-8: ${decoded.invalid} damaged byte sequence(s) read as \uFFFD`
+      : undefined;
   const text = withLineFeeds(decoded.text);
   if (format === 'html')
     return fromBlocks({ ...(await import('./readers/html.js')).readHtml(text), ...(note ? { note } : {}) });
