@@ -127,6 +127,21 @@ describe('each format is read into blocks with offsets into its extracted text',
     ]);
   });
 
+  it('Markdown front matter after a byte-order mark (Windows editors) is metadata too', async () => {
+    const dir = tempDir();
+    const post = '---\ntitle: "Opening hours"\n---\n\nThe office is open from nine to five on weekdays.\n';
+    write(dir, 'utf8.md', '\uFEFF' + post);
+    write(dir, 'utf16.md', Buffer.from('\uFEFF' + post, 'utf16le'));
+    const { documents } = await loadDocuments(dir);
+    expect(documents.map((d) => [d.file, d.title, d.source])).toEqual(
+      ['utf16.md', 'utf8.md'].map((file) => [
+        file,
+        'Opening hours',
+        'Opening hours\n\nThe office is open from nine to five on weekdays.\n',
+      ]),
+    );
+  });
+
   it('Windows-1251 text: detected, decoded, and the encoding assumed is reported', () => {
     const ru = docs.get('library-rules.txt')!;
     expect(ru.title).toBe('Правила пользования библиотекой');

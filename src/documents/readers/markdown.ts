@@ -12,9 +12,12 @@ export function readMarkdown(text: string): Extracted {
   return { blocks, ...(title ? { title } : {}) };
 }
 
-/** YAML front matter (static site generators) is metadata, not text: its `title:` is the title. */
+/**
+ * YAML front matter (static site generators) is metadata, not text: its `title:` is the title.
+ * It may follow a byte-order mark, which the decoder turns into a space (encoding.ts).
+ */
 function frontMatter(text: string): { body: string; title?: string } {
-  const match = text.match(/^\uFEFF?---\r?\n([\s\S]*?)\r?\n(---|\.\.\.)\r?\n/);
+  const match = text.match(/^[\uFEFF ]?---\r?\n([\s\S]*?)\r?\n(---|\.\.\.)\r?\n/);
   if (!match) return { body: text };
   const title = match[1]!.match(/^title:\s*["']?(.*?)["']?\s*$/m)?.[1];
   return { body: text.slice(match[0].length), ...(title ? { title } : {}) };
