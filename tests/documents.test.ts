@@ -225,6 +225,12 @@ describe('cleanDocument on synthetic pages (the rules are general)', () => {
     expect(paragraphs(source).texts).toEqual([weather, reply]);
   });
 
+  it('keeps a short prose line that ends in a temperature; only a place and a temperature is a weather widget', () => {
+    const heat = 'In July the temperature in Baku reached 40 °C';
+    const source = `Weather Report\n\n${heat}\nand stayed there for a week.\n\nNew York 21°F\n`;
+    expect(paragraphs(source).texts).toEqual([`${heat}\nand stayed there for a week.`]);
+  });
+
   it('gives offsets into the original text, with indentation and CRLF line ends', () => {
     const source = 'Title\r\n\r\n   Indented first line\r\n  second line.\r\n';
     const { title, paragraphs: spans } = cleanDocument(source);

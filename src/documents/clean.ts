@@ -26,7 +26,9 @@ const BOILERPLATE = [
   /^(post comment|submit comment|cancel reply|reply|share( this)?|like this|related|tags?|print)\s*:?$/i,
   /^(name|e-?mail|website|comment)\s*\*?\s*:?$/i,
   /^(click|tap) (here )?to share/i,
-  /\d*\s*°\s*[CF]?$/, // weather widget ("İstanbul °C")
+  // A weather widget: a place (a few words) and a temperature ("İstanbul °C", "New York 21°F"), not
+  // prose that ends in one ("the temperature in Baku reached 40 °C").
+  /^(\p{L}[\p{L}.'’-]*\s+){0,3}[-+−]?\d*\s*°\s*[CF]?$/u,
 ];
 
 interface RawLine {
