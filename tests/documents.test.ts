@@ -231,6 +231,13 @@ describe('cleanDocument on synthetic pages (the rules are general)', () => {
     expect(paragraphs(source).texts).toEqual([`${heat}\nand stayed there for a week.`]);
   });
 
+  it('keeps a wrapped line of few letters that carries on the sentence above ("1994."); a page number in a block goes', () => {
+    const signed =
+      'The ceasefire was signed in Bishkek in May of\n1994.\nIt held for years,\nin 1994–2020,\nwith breaches.';
+    const source = `Treaty\n\n${signed}\n\nThe talks went on.\n12\nNothing changed.\n`;
+    expect(paragraphs(source).texts).toEqual([signed, 'The talks went on.', 'Nothing changed.']);
+  });
+
   it('gives offsets into the original text, with indentation and CRLF line ends', () => {
     const source = 'Title\r\n\r\n   Indented first line\r\n  second line.\r\n';
     const { title, paragraphs: spans } = cleanDocument(source);

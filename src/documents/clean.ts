@@ -73,9 +73,23 @@ function isWordList(text: string): boolean {
 const WIDGET_MAX_CHARS = 100;
 
 function isJunk(text: string): boolean {
-  const letters = text.match(/\p{L}/gu)?.length ?? 0;
   const boilerplate = text.length <= WIDGET_MAX_CHARS && BOILERPLATE.some((re) => re.test(text));
-  return letters < 3 || boilerplate || isWordList(text);
+  return boilerplate || isWordList(text);
+}
+
+/** Fewer than three letters: a page number, a stray mark, a date line ("*", "12", ", 2024"). */
+const nearlyEmpty = (text: string) => (text.match(/\p{L}/gu)?.length ?? 0) < 3;
+
+/**
+ * A line of few letters that carries on the sentence of the kept line above it in its block: a
+ * hard wrap put "1994." or "in 1948–1953," on a line of its own. It is text, not a page number: the
+ * line above ends no sentence, and it ends in punctuation or the next line goes on in lower case.
+ */
+function continuesSentence(lines: RawLine[], i: number, open: Span | undefined): boolean {
+  const [prev, line, next] = [lines[i - 1], lines[i]!, lines[i + 1]];
+  if (!open || !prev || prev.block !== line.block || prev.end !== open.end) return false;
+  if (!/[\p{L}\p{N}]/u.test(line.text) || /[.!?…:;]["'»”’)]*$/u.test(prev.text)) return false;
+  return /[.!?,;)»”"]$/u.test(line.text) || (next?.block === line.block && /^\p{Ll}/u.test(next.text));
 }
 
 /**
@@ -89,11 +103,13 @@ export function cleanDocument(source: string): { title: string; paragraphs: Span
   let title = '';
   let titleBlock = 0;
   let open: Span | undefined;
-  for (const line of splitLines(source)) {
+  const lines = splitLines(source);
+  for (const [i, line] of lines.entries()) {
     const k = key(line.text);
     // Short lines seen before are repeated headings or titles; repeated prose is kept.
     const repeated = seen.has(k) && line.text.length < 150;
-    if (line.text === '' || isJunk(line.text) || repeated) {
+    const junk = isJunk(line.text) || (nearlyEmpty(line.text) && !continuesSentence(lines, i, open));
+    if (line.text === '' || junk || repeated) {
       open = undefined;
       continue;
     }
