@@ -247,7 +247,9 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
     const button = buttonData(answer, `Full passage ${n}`) ?? buttonData(answer, 'Full passage')!;
     const full = await run.exchange(() => fake.pressButton(user(715), answer, button));
     expect(full.sent[0]!.plain).toMatch(
-      new RegExp(`^Full passage\\. According to «Riverside Community Handbook», p\\. ${quoted} ¶\\d+(–\\d+)? \\(uploads/handbook\\.pdf\\):\n`),
+      new RegExp(
+        `^Full passage\\. According to «Riverside Community Handbook», p\\. ${quoted} ¶\\d+(–\\d+)? \\(uploads/handbook\\.pdf\\):\n`,
+      ),
     );
     const scan = await upload(ADMIN, { name: 'scan.pdf', content: Buffer.from(await makeScannedPdf()) });
     expect(scan.plain).toMatch(
@@ -284,7 +286,9 @@ describe('uploads across a restart', () => {
     const uploads = path.join(seeds, 'uploads');
     const incoming = () => readdirSync(uploads).filter((f) => f.startsWith('.incoming-'));
     const askToReplace = async (content: string) => {
-      const question = (await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content }))).sent.at(-1)!;
+      const question = (await bot.exchange(() => own.sendDocument(ADMIN, { name: 'truffler.txt', content }))).sent.at(
+        -1,
+      )!;
       expect(question.plain).toMatch(/already exists/);
       return question;
     };

@@ -194,7 +194,10 @@ describe('two webhook replicas on one PostgreSQL', () => {
     const upload = async (to: Replica, content: string, reply: RegExp) => {
       const before = fake.messages.length;
       expect(await fake.deliver(fake.sendDocument(ADMIN, { name: 'notice.txt', content }), to.url)).toBe(200);
-      return fake.waitFor(() => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && reply.test(m.plain)), 60_000);
+      return fake.waitFor(
+        () => fake.messages.slice(before).find((m) => m.chat_id === ADMIN.id && reply.test(m.plain)),
+        60_000,
+      );
     };
     await upload(a, NEW_DOC, /^Added/);
     const question = await upload(a, NEW_DOC.replace(/flibbertigibbet/g, 'snollygoster'), /already exists/);
@@ -210,7 +213,10 @@ describe('two webhook replicas on one PostgreSQL', () => {
     );
     expect(added.plain).toMatch(/^Added «The snollygoster notice» \(uploads\/notice\.txt\)/);
     expect(readFileSync(path.join(seeds, 'uploads', 'notice.txt'), 'utf8')).toMatch(/snollygoster/);
-    expect(fake.callbackAnswers.slice(answered).map((c) => c.text ?? '')).toEqual(['', expect.stringMatching(/expired/)]);
+    expect(fake.callbackAnswers.slice(answered).map((c) => c.text ?? '')).toEqual([
+      '',
+      expect.stringMatching(/expired/),
+    ]);
   }, 120_000);
 
   it('a replica killed mid-build leaves the other answering and the next build free', async () => {
