@@ -15,7 +15,7 @@ import { TELEGRAM_LIMIT } from '../src/replies/html.js';
 import { readQuestions } from '../src/retrieval/evaluate.js';
 import { TestBuilder } from './support/builder.js';
 import { ADMIN, buttonData, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
-import { FakeBotApi, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
+import { FakeBotApi, type FakeChat, type FakeUser, type SentMessage } from './support/fakeBotApi.js';
 import { makePdf, makeScannedPdf } from './support/formatFixtures.js';
 import { REPO, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -72,7 +72,7 @@ const ask = (from: { id: number }, text: string, chat?: FakeChat) =>
   run.exchange(() => fake.sendText(from, text, chat));
 const command = (from: { id: number }, name: string, args = '', chat?: FakeChat) =>
   run.exchange(() => fake.sendCommand(from, name, args, chat));
-const send = (from: { id: number }, doc: Parameters<FakeBotApi['sendDocument']>[1], chat?: FakeChat) =>
+const send = (from: FakeUser, doc: Parameters<FakeBotApi['sendDocument']>[1], chat?: FakeChat) =>
   run.exchange(() => fake.sendDocument(from, doc, chat));
 /** Waits for a message in `chat` (sent after `after` messages) whose text matches. */
 const reply = (chat: number, pattern: RegExp, after = 0) =>
@@ -219,6 +219,13 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
     });
     expect(binary.sent.map((m) => m.plain)).toEqual([
       'photo.txt is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.',
+    ]);
+    const unnamed = await send(
+      { ...ADMIN, language_code: 'ru' },
+      { content: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0x0d, 0, 1, 2]) },
+    );
+    expect(unnamed.sent.map((m) => m.plain)).toEqual([
+      'Этот файл — не документ, который я умею читать: это не текст, PDF, DOCX, ODT, EPUB, RTF или HTML.',
     ]);
     expect(snapshot(root, (rel) => rel.startsWith('index'))).toEqual(everything);
   });

@@ -104,7 +104,8 @@ export interface DeskTexts {
   feedbackThanks: string;
   uploadNotAdmin: string;
   uploadTooBig: (maxMb: number) => string;
-  uploadNotDocument: (name: string) => string;
+  /** `name` undefined: the file came without a name. */
+  uploadNotDocument: (name?: string) => string;
   uploadDownloadFailed: string;
   uploadNotStored: string;
   uploadReplace: (file: string) => string;
@@ -226,7 +227,7 @@ const en: Texts = {
     uploadTooBig: (maxMb) =>
       `This file is larger than ${maxMb} MB, the most a bot can download from Telegram. Please send a smaller file.`,
     uploadNotDocument: (name) =>
-      `${name} is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.`,
+      `${name ?? 'This file'} is not a document I can read: its content is not text, PDF, DOCX, ODT, EPUB, RTF or HTML.`,
     uploadDownloadFailed: 'I could not download the file from Telegram. Please send it again.',
     uploadNotStored:
       'I could not store the file on the server (its disk refused it); nothing was added. Please try again later.',
@@ -359,7 +360,7 @@ const ru: Texts = {
     uploadTooBig: (maxMb) =>
       `Файл больше ${maxMb} МБ — это предел, который бот может скачать из Telegram. Пришлите файл поменьше.`,
     uploadNotDocument: (name) =>
-      `${name} — не документ, который я умею читать: это не текст, PDF, DOCX, ODT, EPUB, RTF или HTML.`,
+      `${name ?? 'Этот файл'} — не документ, который я умею читать: это не текст, PDF, DOCX, ODT, EPUB, RTF или HTML.`,
     uploadDownloadFailed: 'Не удалось скачать файл из Telegram. Пришлите его ещё раз.',
     uploadNotStored: 'Не удалось сохранить файл на сервере (диск отказал); ничего не добавлено. Попробуйте позже.',
     uploadReplace: (file) => `${file} уже есть. Заменить его только что присланным файлом?`,
@@ -489,7 +490,7 @@ const az: Texts = {
     uploadTooBig: (maxMb) =>
       `Bu fayl ${maxMb} MB-dan böyükdür — bot Telegram-dan ən çox bu qədər yükləyə bilər. Daha kiçik fayl göndərin.`,
     uploadNotDocument: (name) =>
-      `${name} oxuya bildiyim sənəd deyil: məzmunu mətn, PDF, DOCX, ODT, EPUB, RTF və ya HTML deyil.`,
+      `${name ?? 'Bu fayl'} oxuya bildiyim sənəd deyil: məzmunu mətn, PDF, DOCX, ODT, EPUB, RTF və ya HTML deyil.`,
     uploadDownloadFailed: 'Faylı Telegram-dan yükləyə bilmədim. Zəhmət olmasa, yenidən göndərin.',
     uploadNotStored:
       'Faylı serverdə saxlaya bilmədim (disk imtina etdi); heç nə əlavə edilmədi. Zəhmət olmasa, sonra yenidən cəhd edin.',
@@ -622,7 +623,7 @@ const tr: Texts = {
     uploadTooBig: (maxMb) =>
       `Bu dosya ${maxMb} MB'tan büyük; bir bot Telegram'dan en fazla bu kadar indirebilir. Lütfen daha küçük bir dosya gönderin.`,
     uploadNotDocument: (name) =>
-      `${name} okuyabildiğim bir belge değil: içeriği metin, PDF, DOCX, ODT, EPUB, RTF veya HTML değil.`,
+      `${name ?? 'Bu dosya'} okuyabildiğim bir belge değil: içeriği metin, PDF, DOCX, ODT, EPUB, RTF veya HTML değil.`,
     uploadDownloadFailed: "Dosyayı Telegram'dan indiremedim. Lütfen tekrar gönderin.",
     uploadNotStored:
       'Dosyayı sunucuya kaydedemedim (disk reddetti); hiçbir şey eklenmedi. Lütfen daha sonra tekrar deneyin.',

@@ -84,7 +84,7 @@ async function receiveUpload(ctx: Filter<Context, 'message:document'>, desk: Upl
   }
   if (!placed.name) {
     discard(temp);
-    return ctx.reply(t.uploadNotDocument(doc.file_name ?? 'This file'));
+    return ctx.reply(t.uploadNotDocument(doc.file_name));
   }
   if (placed.placed) return void desk.index(ctx, placed.name, lang);
   return askReplace(ctx, desk.deps.config.SEEDS_DIR, temp, placed.name, t);
