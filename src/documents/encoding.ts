@@ -32,10 +32,7 @@ export function decodeText(bytes: Uint8Array): Decoded | undefined {
   }
   if (bytes.includes(0)) return undefined;
   try {
-    // ignoreBOM keeps a UTF-8 BOM in the text (by default TextDecoder strips it, shifting every offset
-    // by one against the file as other tools read it); replace it with a space: same offsets, no BOM.
-    const text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
-    return { text: text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text };
+    return { text: utf8(bytes, true) };
   } catch {
     const damaged = damagedUtf8(bytes);
     if (damaged) return damaged;
@@ -51,11 +48,21 @@ export function decodeText(bytes: Uint8Array): Decoded | undefined {
  * the bad ones. Each bad sequence gives one character, so offsets are those of the decoded text.
  */
 function damagedUtf8(bytes: Uint8Array): Decoded | undefined {
-  const text = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  const text = utf8(bytes, false);
   const bad = text.match(/\uFFFD/g)?.length ?? 0;
   const good = text.match(/[^\x00-\x7f\uFFFD]/g)?.length ?? 0;
   if (good < bad * 10) return undefined;
-  return { text: text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text, invalid: bad };
+  return { text, invalid: bad };
+}
+
+/**
+ * UTF-8 bytes as text (`fatal`: throws on an invalid sequence, else reads it as U+FFFD). ignoreBOM
+ * keeps a BOM in the text (by default TextDecoder strips it, shifting every offset by one against
+ * the file as other tools read it); it is replaced by a space: same offsets, no BOM.
+ */
+function utf8(bytes: Uint8Array, fatal: boolean): string {
+  const text = new TextDecoder('utf-8', { fatal, ignoreBOM: true }).decode(bytes);
+  return text.startsWith('\uFEFF') ? ' ' + text.slice(1) : text;
 }
 
 /**
