@@ -1,5 +1,5 @@
 import type { Manifest } from '../index/manifest.js';
-import { wholeCharacters } from '../text/sentences.js';
+import { startOf } from '../text/sentences.js';
 import { TEXTS, type Lang } from './texts.js';
 
 /** A keycap emoji: a digit, # or *, then (usually) the emoji selector, then the enclosing keycap. */
@@ -13,7 +13,7 @@ export function prepareQuestion(text: string, maxChars: number): { question: str
   if (!/[\p{L}\p{Nd}]/u.test(clean.replace(KEYCAP, ''))) return undefined;
   if (clean.length <= maxChars) return { question: clean, trimmed: false };
   // Not inside a character (an emoji is two UTF-16 units): half of one would go to the search.
-  const cut = clean.slice(0, wholeCharacters(clean, maxChars));
+  const cut = startOf(clean, maxChars);
   const space = cut.lastIndexOf(' ');
   return { question: space > maxChars / 2 ? cut.slice(0, space) : cut, trimmed: true };
 }

@@ -18,6 +18,9 @@ export function wholeCharacters(text: string, at: number): number {
   return at > 0 && /[\uD800-\uDBFF]/.test(text[at - 1] ?? '') ? at - 1 : at;
 }
 
+/** The first `max` UTF-16 units of `text`, or one fewer rather than half a character (Telegram refuses half an emoji). */
+export const startOf = (text: string, max: number): string => text.slice(0, wholeCharacters(text, max));
+
 const sentenceSegmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
 /** Sentence spans of source[start, end), as offsets into source. */

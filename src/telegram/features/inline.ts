@@ -7,7 +7,7 @@ import { hedgeHtml, htmlQuote, notCoveredHtml, oneMessage } from '../../replies/
 import { TEXTS, type Lang } from '../../replies/texts.js';
 import { type Hit, shownHits } from '../../retrieval/search.js';
 import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
-import { wholeCharacters } from '../../text/sentences.js';
+import { startOf } from '../../text/sentences.js';
 import { langOf } from '../ui/messages.js';
 import { viewerLinks } from '../viewer/buttons.js';
 import type { BotDeps } from './context.js';
@@ -93,9 +93,6 @@ function notCoveredResult(reply: NotCovered, question: string, lang: Lang): Inli
   };
 }
 
-/** The first `max` UTF-16 units of a text shown in the results list, never half a character (Telegram refuses it). */
-const upTo = (text: string, max: number) => text.slice(0, wholeCharacters(text, max));
-
 /**
  * One passage as a result, formatted like an answer. Each result is sent alone: its own viewer
  * link (`links`, the first one), so the page shows that quote (no tabs to the others); a quote too
@@ -106,8 +103,8 @@ function passageResult(hit: Hit, i: number, hedge: string, [link]: string[], lan
   return {
     type: 'article',
     id: String(i),
-    title: upTo(`«${hit.title}» · ${paragraphLabel(quote, lang)}`, 200),
-    description: upTo(hit.sentence || hit.text, 200),
+    title: startOf(`«${hit.title}» · ${paragraphLabel(quote, lang)}`, 200),
+    description: startOf(hit.sentence || hit.text, 200),
     input_message_content: {
       message_text: oneMessage(hedge + htmlQuote(quote, undefined, lang)),
       parse_mode: 'HTML',

@@ -1,7 +1,7 @@
 import { InlineKeyboard } from 'grammy';
 import { TELEGRAM_LIMIT } from '../../replies/html.js';
 import { TEXTS, type Lang } from '../../replies/texts.js';
-import { wholeCharacters } from '../../text/sentences.js';
+import { startOf } from '../../text/sentences.js';
 import type { Callback } from './callbacks.js';
 
 /** Room kept for a page's header line ("I quote these 1,000 documents (page 12 of 40):"). */
@@ -55,5 +55,4 @@ export function pagerButtons(
  * A title cut to a length that keeps a page of them readable (and one always fits a message), between
  * whole characters: half of an emoji is no UTF-8, and Telegram refuses the whole message or button.
  */
-export const shortTitle = (title: string, max = 300) =>
-  title.length > max ? `${title.slice(0, wholeCharacters(title, max - 1))}…` : title;
+export const shortTitle = (title: string, max = 300) => (title.length > max ? `${startOf(title, max - 1)}…` : title);
