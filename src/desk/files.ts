@@ -167,20 +167,14 @@ export function placeUpload(seedsDir: string, temp: string, name: string, replac
 }
 
 /** A downloaded file whose name is taken, waiting for its admin's "replace?" answer. */
-export interface WaitingUpload {
-  /** The safe name it would take in the uploads folder. */
-  name: string;
-  /** The Telegram id of the admin who sent it: only they decide. */
-  admin: number;
-  since: number;
-}
-
 const WaitingRecord = z.object({
-  // A bare visible name, as safeFileName makes it: never a path (the record is read back from disk).
+  // The safe name it would take in uploads/: a bare visible name, never a path (read back from disk).
   name: z.string().refine((n) => n === path.basename(n) && !n.startsWith('.')),
+  /** The Telegram id of the admin who sent it: only they decide. */
   admin: z.number().int(),
   since: z.number(),
 });
+export type WaitingUpload = z.infer<typeof WaitingRecord>;
 /**
  * The question is kept beside the download (`.incoming-<token>.json`): any replica sharing the
  * folder, or this one after a restart, can take the answer.
