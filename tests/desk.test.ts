@@ -236,6 +236,13 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
       /^The indexer skipped uploads\/dots\.txt: no text \(only spaces or punctuation\)\. The file was moved to \.trash\/[\w-]+\/uploads\/dots\.txt\.$/,
     );
     expect(existsSync(path.join(seeds, 'uploads', 'dots.txt'))).toBe(false);
+    // The reason in the admin's language, as the rest of the reply.
+    const before = fake.messages.length;
+    await send({ ...ADMIN, language_code: 'ru' }, { name: 'dashes.txt', content: '--- ... ---\n' });
+    const ru = await reply(ADMIN.id, /^Индексатор пропустил/, before);
+    expect(ru.plain).toMatch(
+      /^Индексатор пропустил uploads\/dashes\.txt: нет текста \(только пробелы или знаки препинания\)\. Файл перемещён в \.trash\/[\w-]+\/uploads\/dashes\.txt\.$/,
+    );
   }, 30_000);
 
   it('reads a PDF by its content whatever its name: title, passages and pages; a scan without text is skipped with the reason', async () => {

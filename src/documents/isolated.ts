@@ -2,6 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import { startWorker } from '../modules.js';
 import type { DocumentFile, SourceDocument } from './load.js';
 import type { ReadLimits } from './readers/types.js';
+import { skipReason } from './skips.js';
 
 /** Messages of the reading worker (readWorker.ts). */
 export type ReaderMessage = { type: 'ready' } | { type: 'read'; id: number; outcome: SourceDocument | string };
@@ -121,10 +122,9 @@ class ReadingWorker {
 
   /** Why the document being read when the worker stopped was not read. */
   private stopReason(code: number): string {
-    if (this.timedOut) return `took longer than ${this.limits.timeoutMs / 1000} s to read (the limit DOC_READ_SECONDS)`;
+    if (this.timedOut) return skipReason('tooSlow', { seconds: this.limits.timeoutMs / 1000 });
     const code_ = (this.failure as NodeJS.ErrnoException | undefined)?.code;
-    if (code_ === 'ERR_WORKER_OUT_OF_MEMORY')
-      return `needs more than ${this.limits.memoryMb} MB of memory to read (the limit DOC_READ_MEMORY_MB)`;
-    return `the reader failed (${this.failure?.message ?? `exit code ${code}`})`;
+    if (code_ === 'ERR_WORKER_OUT_OF_MEMORY') return skipReason('tooMuchMemory', { mb: this.limits.memoryMb });
+    return skipReason('readerFailed', { detail: this.failure?.message ?? `exit code ${code}` });
   }
 }

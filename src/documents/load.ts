@@ -5,6 +5,7 @@ import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
 import type { ReadLimits } from './readers/types.js';
 import { messageOf, shownPath } from '../paths.js';
+import { skipReason } from './skips.js';
 
 export interface SourceDocument {
   /** File name inside the documents folder, e.g. `000_92e0.txt`. */
@@ -116,11 +117,10 @@ function insideFolder(dir: string, file: string): string | { reason: string } {
     real = realpathSync(path.join(dir, file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') return { reason: `unreadable (${code ?? (err as Error).message})` };
-    return { reason: isLink(path.join(dir, file)) ? 'a link to nothing' : 'vanished' };
+    if (code !== 'ENOENT') return { reason: skipReason('unreadable', { detail: code ?? (err as Error).message }) };
+    return { reason: skipReason(isLink(path.join(dir, file)) ? 'linkToNothing' : 'vanished') };
   }
-  if (real !== root && !real.startsWith(root + path.sep))
-    return { reason: 'a link to outside the documents folder (not read)' };
+  if (real !== root && !real.startsWith(root + path.sep)) return { reason: skipReason('linkOutside') };
   return real;
 }
 
@@ -139,11 +139,11 @@ export async function readDocument(
   let bytes: Buffer;
   try {
     const stat = statSync(real);
-    if (!stat.isFile()) return 'not a regular file';
-    if (stat.size > maxBytes) return `too large (${stat.size} bytes; the limit DOC_MAX_BYTES is ${maxBytes})`;
+    if (!stat.isFile()) return skipReason('notRegularFile');
+    if (stat.size > maxBytes) return skipReason('tooLarge', { size: stat.size, limit: maxBytes });
     bytes = await readFile(real);
   } catch (err) {
-    return `unreadable (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`;
+    return skipReason('unreadable', { detail: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
   }
   // Imported when a document is read: the readers' dependencies (encodings, formats) cost a start ~0.1 s.
   const { documentFromBytes } = await import('./read.js');

@@ -3,8 +3,9 @@ import { cleanDocument } from './clean.js';
 import { decodeText } from './encoding.js';
 import { detectFormat, FORMAT_EXTENSIONS, READ_FORMATS, type DocumentFormat } from './formats.js';
 import { assemble } from './readers/blocks.js';
-import { DEFAULT_READ_LIMITS, tooMuchText, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
+import { DEFAULT_READ_LIMITS, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
 import type { SourceDocument } from './load.js';
+import { FORMAT_LABELS, skipReason } from './skips.js';
 
 export { READER_VERSION } from './version.js';
 
@@ -12,16 +13,6 @@ export { READER_VERSION } from './version.js';
 const EXTENSIONS: Record<string, DocumentFormat> = Object.fromEntries(
   READ_FORMATS.flatMap((format) => FORMAT_EXTENSIONS[format].map((ext) => [ext, format])),
 );
-const LABEL: Record<DocumentFormat, string> = {
-  pdf: 'a PDF',
-  docx: 'a Word document',
-  odt: 'an OpenDocument text',
-  epub: 'an EPUB book',
-  rtf: 'an RTF document',
-  html: 'a web page',
-  markdown: 'Markdown',
-  text: 'plain text',
-};
 const TEXTUAL = new Set<DocumentFormat>(['text', 'markdown', 'html']);
 
 const extensionOf = (file: string) => file.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1] ?? '';
@@ -41,23 +32,21 @@ export async function documentFromBytes(
 ): Promise<SourceDocument | string> {
   const declared = EXTENSIONS[extensionOf(file)];
   if (!declared)
-    return `not a supported document (${Object.keys(EXTENSIONS)
-      .map((e) => '.' + e)
-      .join(', ')})`;
-  if (bytes.length === 0) return 'empty file';
-  if (declared === 'docx' && OLE.every((b, i) => bytes[i] === b))
-    return 'encrypted (password-protected) or old binary Word file (save it as an unprotected .docx)';
+    return skipReason('unsupported', {
+      extensions: Object.keys(EXTENSIONS)
+        .map((e) => '.' + e)
+        .join(', '),
+    });
+  if (bytes.length === 0) return skipReason('empty');
+  if (declared === 'docx' && OLE.every((b, i) => bytes[i] === b)) return skipReason('encryptedWord');
   const format = detectFormat(bytes.subarray(0, 8192), file);
-  if (format === null)
-    return declared === 'docx'
-      ? 'not a Word document (named .docx, but the content is not a .docx container)'
-      : 'binary file, not a document (contains NUL bytes)';
+  if (format === null) return declared === 'docx' ? skipReason('notDocxContainer') : skipReason('binary');
   if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared)))
-    return `named .${extensionOf(file)} but its content is ${LABEL[format]}`;
+    return skipReason('misnamed', { ext: extensionOf(file), format: FORMAT_LABELS[format] });
   try {
     const read = await readAs(format, bytes, limits);
     if (typeof read === 'string') return read;
-    if (read.source.length > limits.maxTextChars) return tooMuchText(limits.maxTextChars);
+    if (read.source.length > limits.maxTextChars) return skipReason('tooMuchText', { limit: limits.maxTextChars });
     // The format is part of the identity: the same bytes as .md and as .txt are two different texts.
     const hash = createHash('sha256').update(`${format}\0`).update(bytes).digest('hex');
     return { file, hash, format, ...read };
@@ -82,7 +71,7 @@ async function readAs(
   if (format === 'docx')
     return fromBlocks(await (await import('./readers/docx.js')).readDocx(bytes, limits.maxUnpackedBytes));
   const decoded = decodeText(bytes);
-  if (!decoded) return 'not valid text (undecodable bytes)';
+  if (!decoded) return skipReason('undecodable');
   const note = decoded.encoding
     ? `not Unicode: read as ${decoded.encoding}`
     : decoded.invalid
@@ -104,16 +93,16 @@ const withLineFeeds = (text: string) => text.replace(/\r(?!\n)/g, '\n');
 
 /** Plain text keeps the file's own layout: offsets point into the file's text, ¶ are its blank-line blocks. */
 function plainText(source: string, note: string | undefined): Read | string {
-  if (!/[\p{L}\p{N}]/u.test(source)) return 'no text (only spaces or punctuation)';
+  if (!/[\p{L}\p{N}]/u.test(source)) return skipReason('onlySpaces');
   const { title, paragraphs } = cleanDocument(source);
-  if (!title) return 'no text left after removing page boilerplate';
-  if (paragraphs.length === 0) return `only a title ("${title.slice(0, 60)}"), no body text`;
+  if (!title) return skipReason('onlyBoilerplate');
+  if (paragraphs.length === 0) return skipReason('onlyTitle', { title: title.slice(0, 60) });
   return { title, source, paragraphs, ...(note ? { note } : {}) };
 }
 
 function fromBlocks(extracted: Extracted): Read | string {
   const { title, source, paragraphs } = assemble(extracted);
-  if (!title) return 'no text';
-  if (paragraphs.length === 0) return `only a title ("${title.slice(0, 60)}"), no body text`;
+  if (!title) return skipReason('noText');
+  if (paragraphs.length === 0) return skipReason('onlyTitle', { title: title.slice(0, 60) });
   return { title, source, paragraphs, ...(extracted.note ? { note: extracted.note } : {}) };
 }

@@ -5,6 +5,7 @@
  */
 import type { ReplyShares } from '../retrieval/health.js';
 import { EXAMPLE_QUESTIONS } from '../text/examples.js';
+import { skipReasonIn } from './skipReasons.js';
 
 export type Lang = 'en' | 'ru' | 'az' | 'tr';
 export const LANGS: readonly Lang[] = ['en', 'ru', 'az', 'tr'];
@@ -338,7 +339,7 @@ const ru: Texts = {
   renamed: (from, to) => `Переименован: ${from} → ${to}`,
   copied: (from, to) => `Копия ${from}: ${to}`,
   andOthers: (n) => `…и ещё ${n}`,
-  skipped: (file, reason) => `Пропущен ${file}: ${reason}`,
+  skipped: (file, reason) => `Пропущен ${file}: ${skipReasonIn('ru', reason)}`,
   reindexFailed: (reason) => `Переиндексация не удалась; отвечает прежний индекс.\nПричина: ${reason}`,
   desk: {
     statsDocuments: (n) => `Документов: ${n}`,
@@ -369,7 +370,8 @@ const ru: Texts = {
     uploadKept: (file) => `Оставлен прежний ${file}; новый файл не сохранён.`,
     uploadRead: (title, file, passages, pages) =>
       `Добавлен «${title}» (${file}): ${counted('ru', passages, ru.passages)}${pages ? `, страниц: ${pages}` : ''}. По нему уже можно задавать вопросы.`,
-    uploadSkipped: (file, reason, trash) => `Индексатор пропустил ${file}: ${reason}. Файл перемещён в ${trash}.`,
+    uploadSkipped: (file, reason, trash) =>
+      `Индексатор пропустил ${file}: ${skipReasonIn('ru', reason)}. Файл перемещён в ${trash}.`,
     uploadNotIndexed: (file) =>
       `${file} сохранён, но индекс не обновлён (см. сообщение выше); /reindex попробует снова.`,
     removeHeader: (page, pages) => `Какой документ удалить?${pages > 1 ? ` (страница ${page} из ${pages})` : ''}`,
@@ -383,7 +385,7 @@ const ru: Texts = {
       `«${title}» удалён: ${file} перемещён в ${trash}, индекс его больше не цитирует.`,
     removeGone: 'Этого документа уже нет в индексе (список изменился). Отправьте /remove ещё раз.',
     removeNothing: 'Удалять нечего: документов нет.',
-    notRead: (reason) => `не прочитан: ${reason}`,
+    notRead: (reason) => `не прочитан: ${skipReasonIn('ru', reason)}`,
     sourcesSkipped: (files) => `Не прочитаны (файлов: ${files}; /remove может их убрать):`,
     afterRestart: (outcome) => `Я перезапустился, пока добавлял ваш документ. ${outcome}`,
     notAllowed: (id) =>
@@ -468,7 +470,7 @@ const az: Texts = {
   renamed: (from, to) => `Adı dəyişdi: ${from} → ${to}`,
   copied: (from, to) => `${from} surəti: ${to}`,
   andOthers: (n) => `…və daha ${n}`,
-  skipped: (file, reason) => `Buraxıldı ${file}: ${reason}`,
+  skipped: (file, reason) => `Buraxıldı ${file}: ${skipReasonIn('az', reason)}`,
   reindexFailed: (reason) => `Yenidən indeksləmə alınmadı; əvvəlki indeks işləməyə davam edir.\nSəbəb: ${reason}`,
   desk: {
     statsDocuments: (n) => `Sənədlər: ${n}`,
@@ -501,7 +503,7 @@ const az: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `«${title}» əlavə edildi (${file}): ${counted('az', passages, az.passages)}${pages ? `, ${pages} səhifə` : ''}. Artıq onun haqqında soruşmaq olar.`,
     uploadSkipped: (file, reason, trash) =>
-      `İndeksator ${file} faylını buraxdı: ${reason}. Fayl ${trash} qovluğuna köçürüldü.`,
+      `İndeksator ${file} faylını buraxdı: ${skipReasonIn('az', reason)}. Fayl ${trash} qovluğuna köçürüldü.`,
     uploadNotIndexed: (file) =>
       `${file} saxlanıldı, amma indeks yenilənmədi (yuxarıdakı mesaja baxın); /reindex yenidən cəhd edir.`,
     removeHeader: (page, pages) => `Hansı sənədi silim?${pages > 1 ? ` (səhifə ${page}/${pages})` : ''}`,
@@ -514,7 +516,7 @@ const az: Texts = {
       `«${title}» silindi: ${file} ${trash} qovluğuna köçürüldü, indeks artıq ondan sitat gətirmir.`,
     removeGone: 'Bu sənəd artıq indeksdə yoxdur (siyahı dəyişib). /remove əmrini yenidən göndərin.',
     removeNothing: 'Silinəcək sənəd yoxdur.',
-    notRead: (reason) => `oxunmadı: ${reason}`,
+    notRead: (reason) => `oxunmadı: ${skipReasonIn('az', reason)}`,
     sourcesSkipped: (files) => `Oxunmayanlar (${files} fayl; /remove onları çıxara bilər):`,
     afterRestart: (outcome) => `Sənədinizi əlavə edərkən yenidən başladım. ${outcome}`,
     notAllowed: (id) =>
@@ -600,7 +602,7 @@ const tr: Texts = {
   renamed: (from, to) => `Yeniden adlandırıldı: ${from} → ${to}`,
   copied: (from, to) => `${from} kopyası: ${to}`,
   andOthers: (n) => `…ve ${n} tane daha`,
-  skipped: (file, reason) => `Atlandı ${file}: ${reason}`,
+  skipped: (file, reason) => `Atlandı ${file}: ${skipReasonIn('tr', reason)}`,
   reindexFailed: (reason) =>
     `Yeniden dizinleme başarısız oldu; önceki dizin hizmet vermeye devam ediyor.\nSebep: ${reason}`,
   desk: {
@@ -634,7 +636,7 @@ const tr: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `«${title}» eklendi (${file}): ${counted('tr', passages, tr.passages)}${pages ? `, ${pages} sayfa` : ''}. Artık hakkında soru sorulabilir.`,
     uploadSkipped: (file, reason, trash) =>
-      `Dizinleyici ${file} dosyasını atladı: ${reason}. Dosya ${trash} klasörüne taşındı.`,
+      `Dizinleyici ${file} dosyasını atladı: ${skipReasonIn('tr', reason)}. Dosya ${trash} klasörüne taşındı.`,
     uploadNotIndexed: (file) =>
       `${file} kaydedildi, ancak dizin güncellenmedi (yukarıdaki mesaja bakın); /reindex yeniden dener.`,
     removeHeader: (page, pages) => `Hangi belge kaldırılsın?${pages > 1 ? ` (sayfa ${page}/${pages})` : ''}`,
@@ -648,7 +650,7 @@ const tr: Texts = {
       `«${title}» kaldırıldı: ${file}, ${trash} klasörüne taşındı; dizin artık ondan alıntı yapmıyor.`,
     removeGone: 'Bu belge artık dizinde yok (liste değişti). /remove komutunu tekrar gönderin.',
     removeNothing: 'Kaldırılacak belge yok.',
-    notRead: (reason) => `okunmadı: ${reason}`,
+    notRead: (reason) => `okunmadı: ${skipReasonIn('tr', reason)}`,
     sourcesSkipped: (files) => `Okunmayanlar (${files} dosya; /remove bunları kaldırabilir):`,
     afterRestart: (outcome) => `Belgenizi eklerken yeniden başlatıldım. ${outcome}`,
     notAllowed: (id) =>

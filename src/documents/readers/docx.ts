@@ -3,6 +3,7 @@ import { parseHTML } from 'linkedom';
 import { domBlocks } from './dom.js';
 import { Unreadable, type Extracted } from './types.js';
 import { unpackBounded } from './zip.js';
+import { skipReason } from '../skips.js';
 
 /**
  * A Word document through mammoth (its HTML rendering): paragraphs, headings, list items and table
@@ -11,13 +12,12 @@ import { unpackBounded } from './zip.js';
  */
 export async function readDocx(bytes: Uint8Array, maxUnpackedBytes?: number): Promise<Extracted> {
   const entries = unpackBounded(bytes, maxUnpackedBytes);
-  if (!entries.has('word/document.xml'))
-    throw new Unreadable('not a Word document (no word/document.xml in the container)');
+  if (!entries.has('word/document.xml')) throw new Unreadable(skipReason('noWordXml'));
   let html: string;
   try {
     html = (await mammoth.convertToHtml({ buffer: Buffer.from(bytes) })).value;
   } catch (err) {
-    throw new Unreadable(`damaged Word document (${(err as Error).message})`);
+    throw new Unreadable(skipReason('damagedWord', { detail: (err as Error).message }));
   }
   const { document } = parseHTML(`<!doctype html><html><body>${html}</body></html>`);
   const title = coreTitle(entries.get('docProps/core.xml'));

@@ -2,6 +2,7 @@ import { Readability } from '@mozilla/readability';
 import { parseHTML } from 'linkedom';
 import { domBlocks } from './dom.js';
 import { Unreadable, type Extracted } from './types.js';
+import { skipReason } from '../skips.js';
 
 /**
  * A web page saved from a browser: only the article, as Firefox's Reader View finds it (no
@@ -11,7 +12,7 @@ export function readHtml(html: string): Extracted {
   const { document } = parseHTML(html);
   const heading = document.querySelector('article h1, main h1, h1')?.textContent?.trim();
   const article = new Readability(document as never, { charThreshold: 200 }).parse();
-  if (!article?.content) throw new Unreadable('web page without an article (nothing but navigation or scripts?)');
+  if (!article?.content) throw new Unreadable(skipReason('noArticle'));
   const { document: content } = parseHTML(`<!doctype html><html><body>${article.content}</body></html>`);
   const title = heading || article.title?.trim();
   return { blocks: domBlocks(content.body as never), ...(title ? { title } : {}) };

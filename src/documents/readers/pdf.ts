@@ -1,6 +1,7 @@
 import { getDocumentProxy } from 'unpdf';
 import { quantile } from '../../quantile.js';
-import { tooMuchText, Unreadable, type Block, type Extracted } from './types.js';
+import { Unreadable, type Block, type Extracted } from './types.js';
+import { skipReason } from '../skips.js';
 
 /** A line of a page as laid out: its text, left edge, baseline and font size. */
 interface Line {
@@ -36,10 +37,10 @@ export async function readPdf(bytes: Uint8Array, maxTextChars = Number.POSITIVE_
       page.cleanup();
       // Stopped as soon as the text is over the limit: the rest of a huge PDF is never laid out.
       chars += pages.at(-1)!.reduce((sum, line) => sum + line.text.length + 1, 0);
-      if (chars > maxTextChars) throw new Unreadable(tooMuchText(maxTextChars));
+      if (chars > maxTextChars) throw new Unreadable(skipReason('tooMuchText', { limit: maxTextChars }));
     }
     if (!pages.some((lines) => lines.some((l) => /[\p{L}\p{N}]/u.test(l.text)))) {
-      throw new Unreadable('PDF without a text layer (a scanned document? it would need OCR)');
+      throw new Unreadable(skipReason('scannedPdf'));
     }
     const furniture = runningLines(pages);
     const blocks = pages.flatMap((lines, i) =>
@@ -62,8 +63,8 @@ async function open(bytes: Uint8Array) {
     return await getDocumentProxy(new Uint8Array(bytes), { isEvalSupported: false, stopAtErrors: true });
   } catch (err) {
     const name = (err as Error).name;
-    if (name === 'PasswordException') throw new Unreadable('encrypted PDF (password-protected)');
-    throw new Unreadable(`damaged PDF (${(err as Error).message})`);
+    if (name === 'PasswordException') throw new Unreadable(skipReason('encryptedPdf'));
+    throw new Unreadable(skipReason('damagedPdf', { detail: (err as Error).message }));
   }
 }
 

@@ -43,6 +43,3 @@ export const DEFAULT_READ_LIMITS: ReadLimits = {
   timeoutMs: 60_000,
   memoryMb: 512,
 };
-
-/** Why a document with more text than DOC_MAX_TEXT_CHARS is skipped (embedding it would take hours). */
-export const tooMuchText = (limit: number) => `too much text (over ${limit} characters, the limit DOC_MAX_TEXT_CHARS)`;

@@ -1,5 +1,6 @@
 import { inflateRawSync } from 'node:zlib';
 import { DEFAULT_READ_LIMITS, Unreadable } from './types.js';
+import { skipReason } from '../skips.js';
 
 /** An entry of a zip file's central directory. */
 interface Entry {
@@ -26,10 +27,7 @@ export function unpackBounded(bytes: Uint8Array, limit = MAX_UNPACKED_BYTES): Ma
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const entries = centralDirectory(buf);
   const declared = entries.reduce((n, e) => n + e.size, 0);
-  if (declared > limit)
-    throw new Unreadable(
-      `unpacks to ${mb(declared)} (over the ${mb(limit)} limit DOC_MAX_UNPACKED_BYTES: a zip bomb?)`,
-    );
+  if (declared > limit) throw new Unreadable(skipReason('unpacksTooMuch', { size: mb(declared), limit: mb(limit) }));
   const out = new Map<string, Buffer>();
   let total = 0;
   for (const entry of entries) {
@@ -44,13 +42,13 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 
 function centralDirectory(buf: Buffer): Entry[] {
   const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  if (end < 0 || end + 22 > buf.length) throw new Unreadable('damaged zip container (no central directory)');
+  if (end < 0 || end + 22 > buf.length) throw new Unreadable(skipReason('zipNoDirectory'));
   const count = buf.readUInt16LE(end + 10);
   let at = buf.readUInt32LE(end + 16);
   const entries: Entry[] = [];
   for (let i = 0; i < count; i++) {
     if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50)
-      throw new Unreadable('damaged zip container (bad directory entry)');
+      throw new Unreadable(skipReason('zipBadDirectory'));
     const nameLength = buf.readUInt16LE(at + 28);
     const extra = buf.readUInt16LE(at + 30);
     const comment = buf.readUInt16LE(at + 32);
@@ -69,18 +67,18 @@ function centralDirectory(buf: Buffer): Entry[] {
 function entryData(buf: Buffer, entry: Entry, room: number): Buffer {
   const at = entry.localOffset;
   if (at + 30 > buf.length || buf.readUInt32LE(at) !== 0x04034b50)
-    throw new Unreadable(`damaged zip container (entry ${entry.name})`);
+    throw new Unreadable(skipReason('zipBadEntry', { entry: entry.name }));
   const start = at + 30 + buf.readUInt16LE(at + 26) + buf.readUInt16LE(at + 28);
   const raw = buf.subarray(start, start + entry.compressedSize);
   if (entry.method === 0) return raw;
-  if (entry.method !== 8) throw new Unreadable(`unsupported zip compression (method ${entry.method}) in ${entry.name}`);
+  if (entry.method !== 8) throw new Unreadable(skipReason('zipMethod', { method: entry.method, entry: entry.name }));
   try {
     // Bounded by what the entry declares (and what is left of the limit): a lying entry stops here.
     return inflateRawSync(raw, { maxOutputLength: Math.max(1, Math.min(entry.size, room)) });
   } catch (err) {
     if (err instanceof RangeError || (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Unreadable(`unpacks to more than it declares (${entry.name}: a zip bomb?)`);
+      throw new Unreadable(skipReason('zipLies', { entry: entry.name }));
     }
-    throw new Unreadable(`damaged zip container (${entry.name}: ${(err as Error).message})`);
+    throw new Unreadable(skipReason('zipDamaged', { entry: entry.name, detail: (err as Error).message }));
   }
 }

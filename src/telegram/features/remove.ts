@@ -137,7 +137,7 @@ async function removePage(
   if (!docs.length) return { text: escapeHtml(t.desk.removeNothing) };
   const uploaded = await store.uploads();
   const what = (d: Removable) =>
-    d.reason === undefined ? counted(lang, d.chunks ?? 0, t.passages) : t.desk.notRead(shortTitle(d.reason));
+    d.reason === undefined ? counted(lang, d.chunks ?? 0, t.passages) : shortTitle(t.desk.notRead(d.reason));
   const lines = docs.map(
     (d, i) =>
       `${i + 1}. <b>${escapeHtml(shortTitle(d.title))}</b>\n  <code>${escapeHtml(d.file)}</code>, ${escapeHtml(what(d))}, ${escapeHtml(t.desk.addedOn(addedOn(d, uploaded)))}`,

@@ -61,7 +61,7 @@ function sourcesPage(
   );
   const notRead = skipped.map(
     (s, i) =>
-      `${i === 0 ? `\n${escapeHtml(t.desk.sourcesSkipped(skipped.length))}\n` : ''}• <code>${escapeHtml(s.file)}</code>, ${escapeHtml(t.desk.notRead(shortTitle(s.reason)))}`,
+      `${i === 0 ? `\n${escapeHtml(t.desk.sourcesSkipped(skipped.length))}\n` : ''}• <code>${escapeHtml(s.file)}</code>, ${escapeHtml(shortTitle(t.desk.notRead(s.reason)))}`,
   );
   const all = [...lines, ...notRead];
   const { page: p, pages, items } = pageOf(all, pageStarts(all, SOURCES_PER_PAGE), page);
