@@ -1,5 +1,5 @@
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
@@ -120,8 +120,23 @@ function insideFolder(dir: string, file: string): string | { reason: string } {
     if (code !== 'ENOENT') return { reason: skipReason('unreadable', { detail: code ?? (err as Error).message }) };
     return { reason: skipReason(isLink(path.join(dir, file)) ? 'linkToNothing' : 'vanished') };
   }
-  if (real !== root && !real.startsWith(root + path.sep)) return { reason: skipReason('linkOutside') };
-  return real;
+  return within(root, real) ? real : { reason: skipReason('linkOutside') };
+}
+
+const within = (root: string, real: string) => real === root || real.startsWith(root + path.sep);
+
+/**
+ * Whether an open file is inside the folder. The check before opening cannot tell: a folder on
+ * the way may be replaced by a link between the check and the open. Linux names the file opened
+ * (/proc/self/fd); elsewhere it must be the file the checked path leads to now.
+ */
+function openedInside(dir: string, real: string, fd: number, opened: Stats): boolean {
+  try {
+    return within(realpathSync(dir), readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    const now = statSync(real);
+    return now.dev === opened.dev && now.ino === opened.ino;
+  }
 }
 
 /**
@@ -138,10 +153,17 @@ export async function readDocument(
   if (typeof real !== 'string') return real.reason;
   let bytes: Buffer;
   try {
-    const stat = statSync(real);
-    if (!stat.isFile()) return skipReason('notRegularFile');
-    if (stat.size > maxBytes) return skipReason('tooLarge', { size: stat.size, limit: maxBytes });
-    bytes = await readFile(real);
+    // Non-blocking: a FIFO in the file's place must not hang the reader (it is no regular file).
+    const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
+    try {
+      const stat = await handle.stat();
+      if (!openedInside(dir, real, handle.fd, stat)) return skipReason('linkOutside');
+      if (!stat.isFile()) return skipReason('notRegularFile');
+      if (stat.size > maxBytes) return skipReason('tooLarge', { size: stat.size, limit: maxBytes });
+      bytes = await handle.readFile();
+    } finally {
+      await handle.close();
+    }
   } catch (err) {
     return skipReason('unreadable', { detail: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
   }
