@@ -142,7 +142,7 @@ export class Viewer {
     const t = VIEWER_TEXTS[lang];
     if (!asked || !refs) return { status: 401, body: { error: t.denied } };
     if (!this.texts.available) return { status: 404, body: { error: t.noTexts } };
-    const selected = Math.min(Math.max(Number(q.get('i')) || 0, 0), refs.length - 1);
+    const selected = wholeIn(q.get('i'), refs.length - 1);
     const ref = refs[selected]!;
     const found = this.texts.document(ref.doc);
     const quotes = refs.map((r, i) => [t.quote(i + 1), this.texts.titleOf(r.doc)].filter(Boolean).join(' · '));
@@ -159,7 +159,7 @@ export class Viewer {
     };
     const from = q.get('from');
     if (from !== null) {
-      const start = Math.min(Math.max(Number(from) || 0, 0), laid.blocks.length);
+      const start = wholeIn(from, laid.blocks.length);
       return { status: 200, body: { ...head, from: start, blocks: shownBlocks(laid, start, start + PAGE, at) } };
     }
     const notice = !at
@@ -215,6 +215,12 @@ export class Viewer {
     return (await this.mayAsk(grant.user, grant.chat)) ? { user: grant.user } : undefined;
   }
 }
+
+/**
+ * A position a request gives, as a whole number in [0, max]: a tampered "0.5" named no quote
+ * (refs[0.5]) and the request failed.
+ */
+const wholeIn = (given: string | null, max: number) => Math.min(Math.max(Math.trunc(Number(given)) || 0, 0), max);
 
 /** The viewer alone on `port` (polling mode): its routes, 404 for anything else. Resolves once listening. */
 export async function serveViewer(viewer: Viewer, port: number, host?: string): Promise<http.Server> {
