@@ -4,9 +4,10 @@
  * made by a hook on realpathSync, right after the check resolved the file's path: the moment an
  * attacker with write access to the folder would aim for, made deterministic.
  */
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
+import { moveToTrash } from '../src/desk/files.js';
 import { readDocument } from '../src/documents/load.js';
 import { DEFAULT_READ_LIMITS } from '../src/documents/readers/types.js';
 import { tempDirs } from './support/testModel.js';
@@ -47,5 +48,16 @@ describe('a link put on the way after the check', () => {
     expect(race.after, 'the swap was made').toBeUndefined();
     expect(JSON.stringify(outcome)).not.toContain('vault');
     expect(outcome).toBe('a link to outside the documents folder (not read)');
+  });
+});
+
+describe('a folder replaced by a link after the index listed its file', () => {
+  it('/remove of that file (moveToTrash) moves nothing from outside the documents folder', () => {
+    const [dir, outside] = [tmp(), tmp()];
+    writeFileSync(path.join(outside, 'own.txt'), SECRET);
+    symlinkSync(outside, path.join(dir, 'sub')); // was a real folder holding own.txt when the index was built
+    expect(() => moveToTrash(dir, 'sub/own.txt')).toThrow();
+    expect(existsSync(path.join(outside, 'own.txt'))).toBe(true);
+    expect(existsSync(path.join(dir, '.trash'))).toBe(false);
   });
 });

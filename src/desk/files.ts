@@ -254,7 +254,12 @@ export function moveToTrash(seedsDir: string, file: string): string {
   const parts = file.split('/');
   if (path.isAbsolute(file) || parts.some((p) => !p || p === '.' || p === '..' || p.startsWith('.')))
     throw new Error(`not a document path: ${file}`);
-  const source = path.join(seedsDir, ...parts);
+  // Through its real folder: one replaced by a link since the index listed the file leads outside.
+  const folder = realpathSync(path.join(seedsDir, ...parts.slice(0, -1)));
+  const root = realpathSync(seedsDir);
+  if (folder !== root && !folder.startsWith(root + path.sep))
+    throw new Error(`not inside the documents folder: ${file}`);
+  const source = path.join(folder, parts.at(-1)!);
   // A link (e.g. one to outside, listed as skipped) is moved itself, never what it points to.
   const stat = lstatSync(source);
   if (!stat.isFile() && !stat.isSymbolicLink()) throw new Error(`not a regular file: ${file}`);
