@@ -202,7 +202,7 @@ describe('model errors name the model', () => {
     const error = await loadEmbedder(embedderOptions(missing)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ModelLoadError);
     expect((error as Error).message).toContain(
-      `The embedding model folder "${missing}" (EMBED_MODEL=${missing}) does not exist`,
+      `The embedding model folder "no-such-model" (EMBED_MODEL=${missing}) does not exist`, // outside the working directory: its name
     );
     expect((error as Error).message).toContain('npm run test-model -- models/test');
   });
@@ -353,6 +353,26 @@ describe('the model: clear ways out, and identity by content', () => {
     expect(r.stderr).toContain('npm run test-model -- models/test');
     expect(r.stderr).toContain('EMBED_MODEL=models/test npm start');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a model folder given relative to the working directory is named so, never by the absolute path it resolves to', async () => {
+    const r = await cli('ask.ts', [EXPELLED], { EMBED_MODEL: 'models/nope', EMBED_CACHE_DIR: 'models' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The embedding model folder "models/nope" (EMBED_MODEL=models/nope) does not exist');
+    expect(r.stderr).not.toMatch(/\/\S*models\/nope/); // the server's layout (the working directory) stays unsaid
+  });
+
+  it('a broken model folder inside the working directory: its files are named relative to it', async () => {
+    const cwd = tempDir();
+    mkdirSync(path.join(cwd, 'models/broken/onnx'), { recursive: true });
+    writeFileSync(path.join(cwd, 'models/broken/config.json'), '{"model_type": "bert"}');
+    writeFileSync(path.join(cwd, 'models/broken/onnx/model.onnx'), 'not an onnx file');
+    const r = await collect(startCli('ask.ts', [EXPELLED], envFor({ EMBED_MODEL: 'models/broken' }), cwd), '');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'Could not load the embedding model "models/broken" (looked in the local folder models/broken)',
+    );
+    expect(r.stderr).not.toContain(cwd);
   });
 
   it('a hub model that cannot be loaded offline names the files of a model folder and the test model commands', async () => {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FeatureExtractionPipeline } from '@huggingface/transformers';
 import { ProgressBar } from '../progress.js';
 import { log } from '../log.js';
+import { shownPath } from '../paths.js';
 
 /** Turns text into unit-length vectors; cosine similarity = dot product. */
 export interface Embedder {
@@ -132,7 +133,7 @@ function configureSources(env: Transformers['env'], opts: EmbedderOptions, local
   const folder = path.resolve(opts.model);
   if (!existsSync(folder) || !statSync(folder).isDirectory()) {
     throw new ModelLoadError(
-      `The embedding model folder "${folder}" (EMBED_MODEL=${opts.model}) does not exist.\n${WAYS_OUT}`,
+      `The embedding model folder "${shownPath(folder)}" (EMBED_MODEL=${opts.model}) does not exist.\n${WAYS_OUT}`,
     );
   }
   env.localModelPath = path.dirname(folder) + path.sep;
@@ -212,11 +213,14 @@ const WAYS_OUT =
   `       EMBED_MODEL=models/test npm start        (or put EMBED_MODEL=models/test into .env)`;
 
 function modelLoadHelp(opts: EmbedderOptions, local: boolean, err: unknown): string {
-  const cause = err instanceof Error ? err.message : String(err);
+  // The folders as paths.ts shows them, also inside the loader's own message (onnxruntime names the file it read).
+  const folders = [local ? opts.model : opts.cacheDir, ...(!local && opts.localDir ? [opts.localDir] : [])];
+  let cause = err instanceof Error ? err.message : String(err);
+  for (const folder of folders) cause = cause.replaceAll(path.resolve(folder), shownPath(folder));
   const where = local
-    ? `the local folder ${path.resolve(opts.model)}`
-    : `the cache ${path.resolve(opts.cacheDir)}` +
-      (opts.localDir ? `, the local folder ${path.resolve(opts.localDir)}` : '') +
+    ? `the local folder ${shownPath(opts.model)}`
+    : `the cache ${shownPath(opts.cacheDir)}` +
+      (opts.localDir ? `, the local folder ${shownPath(opts.localDir)}` : '') +
       (opts.allowRemote ? ' and the Hugging Face hub' : ' (hub downloads disabled)');
   const offline = !local && /fetch failed|ENOTFOUND|EAI_AGAIN|ECONNREFUSED|network/i.test(cause);
   return (
