@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline';
 import { prepareQuestion, trimmedNote } from '../replies/conversation.js';
-import { renderPlain } from '../replies/plain.js';
+import { forTerminal, renderPlain } from '../replies/plain.js';
 import { languageOfText } from '../replies/texts.js';
 import { toJson } from '../retrieval/search.js';
 import { openEngine, parseCommandLine, run, UsageError } from './common.js';
@@ -42,8 +42,9 @@ await run(async (config) => {
   } else if (values.json) {
     process.stdout.write(JSON.stringify(toJson(await engine.reply(question!, top), top)) + '\n');
   } else {
+    const answer = await engine.reply(question!, top);
     process.stdout.write(
-      renderPlain(await engine.reply(question!, top), engine.manifest.documents, top, languageOfText(question!)) + '\n',
+      forTerminal(renderPlain(answer, engine.manifest.documents, top, languageOfText(question!))) + '\n',
     );
   }
 });

@@ -3,7 +3,7 @@ import type { Engine } from '../engine.js';
 import { messageOf } from '../paths.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { describeReplyShares } from '../replies/gate.js';
-import { renderPlain } from '../replies/plain.js';
+import { forTerminal, renderPlain } from '../replies/plain.js';
 import { counted, languageOfText, TEXTS, type Lang } from '../replies/texts.js';
 import { describeBuild, noArguments, openEngine, run } from './common.js';
 
@@ -21,7 +21,7 @@ async function reindexed(engine: Engine, t: (typeof TEXTS)[Lang]): Promise<strin
 /** The bot's question → reply path in a terminal, rendered as plain text. */
 export async function consoleChat(engine: Engine, input = process.stdin, output = process.stdout): Promise<void> {
   const rl = createInterface({ input, output, terminal: input.isTTY === true });
-  const say = (text: string) => output.write(text + '\n\n');
+  const say = (text: string) => output.write(forTerminal(text) + '\n\n');
   // The language of the fixed texts follows the letters of the last question (commands have none).
   let lang: Lang = 'en';
   say(helpText(engine.manifest, lang) + '\n\n' + TEXTS[lang].consoleCommands);

@@ -3,6 +3,7 @@ import { Engine } from '../engine.js';
 import type { BuildSummary } from '../index/build.js';
 import { buildSettings } from '../index/settings.js';
 import { describeReplyShares } from '../replies/gate.js';
+import { forTerminal } from '../replies/plain.js';
 import { openStorage } from '../storage/storage.js';
 import { loadEmbedder, type Embedder } from '../vectors/embedder.js';
 import { describeBuild, noArguments, progressReporter, run } from './common.js';
@@ -12,7 +13,7 @@ await run(async (config) => {
   noArguments('Usage: npm run index');
   const embedder = await loadEmbedder(embedderOptions(config));
   const summary = await build(config, embedder);
-  process.stderr.write(describeBuild(summary) + '\n');
+  process.stderr.write(forTerminal(describeBuild(summary)) + '\n'); // names and reasons quote the documents
   if (!summary.upToDate) process.stderr.write(`  ${await healthOf(config, embedder)}\n`);
 });
 

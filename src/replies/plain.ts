@@ -2,6 +2,13 @@ import type { Answer } from '../retrieval/search.js';
 import { composeReply, hedgeLine, paragraphLabel, type Quote } from './compose.js';
 import { TEXTS, type Lang } from './texts.js';
 
+/**
+ * Text as a terminal may be given it: control characters other than line feeds and tabs shown as
+ * "\uFFFD". A document's escape sequences (in its title, text or file name) would be run by the
+ * terminal: retitle the window, clear the screen, hide text, write the clipboard (OSC 52).
+ */
+export const forTerminal = (text: string) => text.replace(/[^\P{Cc}\n\t]/gu, '\uFFFD');
+
 /** Plain-text rendering for the terminal: the best sentence is marked with » «. */
 function plainQuote(q: Quote, lang: Lang = 'en'): string {
   const e = q.excerpt;

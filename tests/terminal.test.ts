@@ -1,0 +1,62 @@
+/**
+ * A document's text on the operator's terminal (`npm run chat`, `npm run ask`): its control
+ * characters are not written as they are. An escape sequence in a title or a quote would otherwise
+ * be run by the terminal: retitle the window, clear the screen, hide text, or write the clipboard (OSC 52).
+ */
+import { cpSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { consoleChat } from '../src/cli/chat.js';
+import { Engine } from '../src/engine.js';
+import { runCli } from './support/cli.js';
+import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+
+const ESC = '\u001b';
+const TITLE = `Garden notes ${ESC}]52;c;cm0gLXJmIH4K${ESC}\\`;
+const DOC = `${TITLE}\n\nThe community garden opens at nine ${ESC}[2J${ESC}[8mhidden${ESC}[0m on Saturday mornings for all neighbours.\r\n`;
+const QUESTION = 'When does the community garden open on Saturday mornings?';
+
+const tmp = tempDirs('cite-terminal-');
+let env: { EMBED_MODEL: string; INDEX_DIR: string; SEEDS_DIR: string };
+let engine: Engine;
+beforeAll(async () => {
+  const seeds = tmp();
+  cpSync(SEEDS, seeds, { recursive: true });
+  writeFileSync(path.join(seeds, 'garden.txt'), DOC);
+  writeFileSync(path.join(seeds, 'title-only.txt'), `Only a title ${ESC}]0;retitled${ESC}\\\n`); // skipped: its reason quotes it
+  env = { EMBED_MODEL: await testModelDir(), INDEX_DIR: tmp(), SEEDS_DIR: seeds };
+  engine = await Engine.open(testConfig(env));
+}, 120_000);
+afterAll(() => engine?.close?.());
+
+/** Control characters other than line feeds and tabs. */
+const CONTROL = /[^\P{Cc}\n\t]/u;
+
+describe('control characters of a document on the terminal', () => {
+  it('the console chat: a quote, and /sources, without them', async () => {
+    const [input, output] = [new PassThrough(), new PassThrough()];
+    let text = '';
+    output.on('data', (d: Buffer) => (text += d.toString()));
+    input.end(`${QUESTION}\n/sources\n/quit\n`);
+    await consoleChat(engine, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
+    expect(text).toContain('community garden opens at nine');
+    expect(text).toContain('garden.txt');
+    expect(text).not.toMatch(CONTROL);
+  });
+
+  it('npm run ask: the answer without them', async () => {
+    const r = await runCli('ask.ts', [QUESTION], { ...env, EMBED_CACHE_DIR: tmp() }, tmp());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('community garden opens at nine');
+    expect(r.stdout).not.toMatch(CONTROL);
+  });
+
+  it('npm run index: the file names and skip reasons without them', async () => {
+    writeFileSync(path.join(env.SEEDS_DIR, 'garden.txt'), `${DOC}\nThe garden also opens on Sunday.\n`); // something to index
+    const r = await runCli('index.ts', [], { ...env, EMBED_CACHE_DIR: tmp(), LOG_LEVEL: 'warn' }, tmp());
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('skipped title-only.txt: only a title');
+    expect(r.stderr).not.toMatch(CONTROL);
+  });
+});
