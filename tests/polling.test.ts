@@ -6,6 +6,7 @@
 import { Bot } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPolling, type Polling } from '../src/telegram/delivery/polling.js';
+import { reliableTransport } from '../src/telegram/delivery/transport.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 
 let fake: FakeBotApi;
@@ -38,4 +39,34 @@ describe('polling a server that ignores the long-poll timeout', () => {
     await fake.waitFor(() => fake.messages.some((m) => m.chat_id === 7), 10_000);
     expect(performance.now() - t1).toBeLessThan(5000);
   }, 30_000);
+});
+
+describe('a Telegram that never answers a request (a half-open connection)', () => {
+  /** A bot with the production transport, its attempts abandoned after `attemptMs` without an answer. */
+  const botWith = (attemptMs: number) => {
+    const bot = new Bot(fake.token, { client: { apiRoot: fake.apiRoot } });
+    bot.api.config.use(reliableTransport({ budgetMs: 10_000, attemptMs }));
+    bot.on('message', (ctx) => ctx.reply('ok'));
+    return bot;
+  };
+
+  it('gives up the hung long poll and polls again: a message is answered (grammY alone waits 500 s)', async () => {
+    fake = await FakeBotApi.start();
+    fake.failNext('getUpdates', { kind: 'hang' });
+    polling = startPolling(botWith(500), { allowedUpdates: ['message'], timeoutSeconds: 1 });
+    await fake.waitFor(() => fake.calls.some((c) => c.fault === 'hang'), 5000);
+    fake.sendText({ id: 8 }, 'hello');
+    await fake.waitFor(() => fake.messages.some((m) => m.chat_id === 8), 10_000);
+  }, 20_000);
+
+  it('retries a hung sendMessage on a new request: the reply arrives once', async () => {
+    fake = await FakeBotApi.start();
+    fake.failNext('sendMessage', { kind: 'hang' });
+    polling = startPolling(botWith(500), { allowedUpdates: ['message'], timeoutSeconds: 1 });
+    fake.sendText({ id: 9 }, 'hello');
+    await fake.waitFor(() => fake.messages.some((m) => m.chat_id === 9), 10_000);
+    const attempts = fake.calls.filter((c) => c.method === 'sendMessage').map((c) => c.fault ?? 'ok');
+    expect(attempts).toEqual(['hang', 'ok']);
+    expect(fake.messages.filter((m) => m.chat_id === 9)).toHaveLength(1);
+  }, 20_000);
 });

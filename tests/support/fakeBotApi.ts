@@ -29,7 +29,8 @@ export type Fault =
   | { kind: 'status'; code: 500 | 502 }
   | { kind: 'error'; code: number; description: string } // e.g. 403 "Forbidden: bot was blocked by the user"
   | { kind: 'drop' } // the connection is reset before the request is processed (nothing happened)
-  | { kind: 'reset-after' }; // the request is processed (a message is sent), then the connection is reset before the answer
+  | { kind: 'reset-after' } // the request is processed (a message is sent), then the connection is reset before the answer
+  | { kind: 'hang' }; // the request is never answered (a half-open connection): nothing happens until the client gives up
 
 export interface ApiCall {
   method: string;
@@ -624,6 +625,7 @@ export class FakeBotApi {
     const fault = this.faults.get(method.toLowerCase())?.shift() ?? this.randomFault(method);
     this.calls.push({ method, params, ...(fault ? { fault: fault.kind } : {}) });
     if (fault?.kind === 'drop') return void req.socket.destroy();
+    if (fault?.kind === 'hang') return; // the socket stays open; stop() cuts it
     if (fault?.kind === 'retry_after')
       return fail(429, `Too Many Requests: retry after ${fault.seconds}`, {
         parameters: { retry_after: fault.seconds },

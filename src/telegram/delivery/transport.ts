@@ -22,6 +22,11 @@ export interface TransportOptions {
   maxBackoffMs?: number;
   /** Called before each pause to retry (not for getUpdates). */
   onRetryWait?: () => void;
+  /**
+   * How long one attempt may go unanswered (a long poll: on top of its `timeout`) before it is
+   * abandoned and retried: a half-open connection otherwise holds it for grammY's 500 s.
+   */
+  attemptMs?: number;
 }
 
 /** Error codes of failures that happen before a request reaches Telegram: it cannot have been processed. */
@@ -43,8 +48,10 @@ export function reliableTransport({
   firstBackoffMs = 500,
   maxBackoffMs = 5000,
   onRetryWait,
+  attemptMs = 30_000,
 }: TransportOptions): Transformer {
   return async (prev, method, payload, signal) => {
+    const pollMs = method === 'getUpdates' ? ((payload as { timeout?: number }).timeout ?? 0) * 1000 : 0;
     const deadline = UNBOUNDED.has(method) ? Infinity : Date.now() + (COSMETIC.has(method) ? 0 : budgetMs);
     let backoff = firstBackoffMs;
     // Waits `ms` if that ends within the budget; false when the budget does not allow it.
@@ -62,7 +69,7 @@ export function reliableTransport({
     for (let attempt = 1; ; attempt++) {
       let result: Awaited<ReturnType<typeof prev>>;
       try {
-        result = await prev(method, payload, signal);
+        result = await abandonedAfter(pollMs + attemptMs, signal, (attempt) => prev(method, payload, attempt));
       } catch (err) {
         if (!(err instanceof HttpError) || signal?.aborted) throw err;
         logNetworkFailure(method, attempt, err);
@@ -81,6 +88,27 @@ export function reliableTransport({
       return result;
     }
   };
+}
+
+type Signal = Parameters<Transformer>[3];
+
+/**
+ * Runs `call` with a signal that aborts when `signal` does or after `ms`: grammY then fails it
+ * with an HttpError, retried like a broken connection. Our own controller, because the runner's
+ * signal is a polyfill that AbortSignal.any does not take.
+ */
+async function abandonedAfter<T>(ms: number, signal: Signal, call: (signal: Signal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, ms);
+  signal?.addEventListener('abort', abort);
+  if (signal?.aborted) abort();
+  try {
+    return await call(controller.signal as Signal);
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', abort);
+  }
 }
 
 function logNetworkFailure(method: string, attempt: number, err: HttpError): void {
