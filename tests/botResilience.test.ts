@@ -207,6 +207,20 @@ describe('Telegram failures', () => {
     });
   });
 
+  it('shows the full passage once when the press was answered but the answer to that was lost (the retry is refused)', async () => {
+    await withOwnBot(async (r) => {
+      const u = user(70_001);
+      const answer = (await r.exchange(() => r.fake.sendText(u, EXPELLED))).sent[0]!;
+      const data = answer.reply_markup.inline_keyboard.flat()[0].callback_data as string; // "Full passage"
+      r.fake.failNext('answerCallbackQuery', { kind: 'reset-after' });
+      const x = await r.exchange(() => r.fake.pressRaw(u, answer, data));
+      expect(x.calls.filter((c) => c.method === 'answerCallbackQuery')).toHaveLength(2); // retried, refused
+      expect(x.sent.map((m) => m.plain)).toHaveLength(1);
+      expect(x.sent[0]!.plain).not.toMatch(/something went wrong/);
+      expect(r.errors).toEqual([]);
+    });
+  });
+
   it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
     await withOwnBot(async (r) => {
       r.fake.failNext('sendMessage', {

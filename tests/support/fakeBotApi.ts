@@ -683,7 +683,8 @@ export class FakeBotApi {
       }
       case 'answercallbackquery': {
         const id = String(p.callback_query_id);
-        if (!this.callbackIds.has(id))
+        // Like Telegram, a query is answered once: a second answer gets the same error as an unknown id.
+        if (!this.callbackIds.delete(id))
           throw bad('query is too old and response timeout expired or query ID is invalid');
         this.callbackAnswers.push({
           callback_query_id: id,

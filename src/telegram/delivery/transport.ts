@@ -77,6 +77,7 @@ export function reliableTransport({
         throw err;
       }
       if (result.ok) return result;
+      if (spentPress(method, result.description)) return { ok: true, result: true } as typeof result;
       const retryAfter = result.parameters?.retry_after;
       if (typeof retryAfter === 'number') {
         backoff = firstBackoffMs; // flood control is not an outage
@@ -89,6 +90,15 @@ export function reliableTransport({
     }
   };
 }
+
+/**
+ * Whether Telegram refused to answer a button press because it can no longer be answered: answered
+ * already (by an attempt whose response was lost) or too late (past ~15 s, a bot behind). Its
+ * spinner has stopped either way, so this is no failure: failing would skip what the press does
+ * (the passage, the next page) and apologise instead.
+ */
+const spentPress = (method: string, description: string) =>
+  method === 'answerCallbackQuery' && /query is too old|query id is invalid/i.test(description);
 
 type Signal = Parameters<Transformer>[3];
 
