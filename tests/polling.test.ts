@@ -7,6 +7,7 @@ import { Bot } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPolling, type Polling } from '../src/telegram/delivery/polling.js';
 import { reliableTransport } from '../src/telegram/delivery/transport.js';
+import { STUCK_MS, WINDOW } from '../src/telegram/delivery/ledger.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
 
 let fake: FakeBotApi;
@@ -69,4 +70,28 @@ describe('a Telegram that never answers a request (a half-open connection)', () 
     expect(attempts).toEqual(['hang', 'ok']);
     expect(fake.messages.filter((m) => m.chat_id === 9)).toHaveLength(1);
   }, 20_000);
+});
+
+describe('stopping', () => {
+  it('does not confirm an update still being handled that the window had not passed over (Telegram keeps it for the next start)', async () => {
+    fake = await FakeBotApi.start();
+    const bot = new Bot(fake.token, { client: { apiRoot: fake.apiRoot } });
+    let release!: () => void;
+    const slowReply = new Promise<void>((resolve) => (release = resolve));
+    bot.on('message', async (ctx) => {
+      if (ctx.message.text === 'slow') await slowReply;
+      await ctx.reply('ok');
+    });
+    polling = startPolling(bot, { allowedUpdates: ['message'], timeoutSeconds: 1 });
+    const slow = fake.sendText({ id: 1 }, 'slow');
+    await fake.waitFor(() => polling!.size() === 1, 5000);
+    // The window fills up behind it: WINDOW - 1 more updates, all handled.
+    for (let id = 2; id <= WINDOW; id++) fake.sendText({ id }, 'quick');
+    await fake.waitFor(() => fake.messages.length === WINDOW - 1 && polling!.size() === 1, 10_000);
+    // A grace period that outlasts STUCK_MS: the slow update is then "stuck", but it was never passed over.
+    const unfinished = await polling.stop(STUCK_MS + 500);
+    expect(unfinished).toBe(1);
+    expect(fake.unconfirmedIds).toContain(slow.update_id);
+    release();
+  }, 30_000);
 });

@@ -93,14 +93,17 @@ export class UpdateLedger {
     return this.offset() < this.next;
   }
 
-  /** The getUpdates offset: the oldest unconfirmed update still being handled, or past the last fetched. */
-  offset(): number {
+  /**
+   * The getUpdates offset: the oldest unconfirmed update still being handled, or past the last
+   * fetched. `passOver` false (a stop: nobody else is waiting any more) passes over no more.
+   */
+  offset(passOver = true): number {
     const now = this.now();
     const ids = [...this.taken.keys()].filter((id) => !this.passed.has(id)).sort((a, b) => a - b);
     for (const id of ids) {
       const windowFull = this.next - id >= WINDOW;
       const slow = this.waiting.has(id) || now - this.taken.get(id)! >= STUCK_MS || this.inBacklog(id);
-      if (!(windowFull && slow)) return id;
+      if (!(passOver && windowFull && slow)) return id;
       this.passed.add(id);
     }
     return this.next;

@@ -74,7 +74,8 @@ export function startPolling(bot: Bot, options: PollingOptions): Polling {
     async stop(graceMs = Infinity) {
       await runner.stop();
       await ledger.idle(graceMs);
-      await confirmHandled(bot, ledger.offset());
+      // Not passed over now: an update the grace period made "stuck" goes back to Telegram, not lost.
+      await confirmHandled(bot, ledger.offset(false));
       return reportUnfinished(ledger);
     },
   };
