@@ -107,6 +107,31 @@ describe('webhook', () => {
     socket.destroy();
   });
 
+  it('a stop waits for a reply still being sent after its request was answered (Telegram will not post that update again)', async () => {
+    const bot = new Bot(fake.token, { client: { apiRoot: fake.apiRoot } });
+    bot.on('message', async (ctx) => {
+      await new Promise((r) => setTimeout(r, 300)); // a reply waiting out a retry, past replyWithinMs
+      await ctx.reply('late answer');
+    });
+    await bot.init();
+    const slow = await serveWebhook(bot, {
+      url,
+      secret: SECRET,
+      port: 0,
+      healthy: async () => true,
+      replyWithinMs: 20,
+    });
+    const port = (slow.server.address() as net.AddressInfo).port;
+    const status = await fetch(url.replace(/:\d+\//, `:${port}/`), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Telegram-Bot-Api-Secret-Token': SECRET },
+      body: JSON.stringify(fake.sendText({ id: 9 }, 'hello')),
+    }).then((r) => r.status);
+    expect(status).toBe(200); // acknowledged while the reply is still on its way
+    await slow.stop(5000);
+    expect(fake.messages.map((m) => m.plain)).toEqual(['late answer']); // sent before the stop returned
+  });
+
   it('a request target that is no URL gets 400 and a route that throws 500; the process keeps serving', async () => {
     // Its own process: a throw escaping the request listener used to end it (exit 1).
     const child = await childServer(

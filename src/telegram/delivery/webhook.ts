@@ -19,13 +19,16 @@ export interface WebhookOptions {
   claims?: UpdateClaims;
   /** Other routes served beside the webhook (the document viewer); returns false for a path it does not serve. */
   also?: (req: http.IncomingMessage, res: http.ServerResponse) => boolean;
+  /** Telegram's request is answered after this long even when the reply is still being retried. */
+  replyWithinMs?: number;
 }
 
 export interface Webhook {
   server: http.Server;
   /**
-   * Stops taking updates and lets the requests open finish, at most `graceMs` (as polling mode
-   * does); then cuts what is left — Telegram posts those updates again. Resolves with how many.
+   * Stops taking updates and lets the requests open and the replies in flight finish, at most
+   * `graceMs` (as polling mode does); then cuts what is left — Telegram posts again the updates
+   * whose request was still open. Resolves with how many requests were.
    */
   stop: (graceMs?: number) => Promise<number>;
 }
@@ -47,8 +50,8 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
   const path = new URL(options.url).pathname;
   const claims = options.claims ?? new MemoryClaims();
   const open = new Set<Promise<void>>(); // webhook requests being received or handled
-  const handling = new Set<number>(); // their update ids, once claimed
-  const receive = receiver(bot, options.secret, claims, handling);
+  const handling: Handling = new Map(); // their updates, once claimed
+  const receive = receiver(bot, options, claims, handling);
   const route = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const url = requestUrl(req, res, 'http://replica');
     if (!url) return;
@@ -83,12 +86,17 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
     async stop(graceMs = Infinity) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await Promise.race([Promise.allSettled([...open]), delay(graceMs)]);
-      const unfinished = [...handling];
+      // The replies too: one whose request was answered already (replyWithinMs) is not posted again.
+      const replies = [...handling.values()].map((h) => h.done);
+      await Promise.race([Promise.allSettled([...open, ...replies]), delay(graceMs)]);
+      const unfinished = [...handling.keys()];
       // Given back, so that the replica Telegram posts them to next handles them at once.
       await Promise.allSettled(unfinished.map((id) => claims.release(id)));
       if (open.size)
         log.warn({ unfinished: open.size }, 'stopped with webhook requests unfinished: Telegram posts them again');
+      const lost = [...handling.values()].filter((h) => h.acknowledged).length;
+      if (lost)
+        log.warn({ lost }, 'stopped with replies unfinished whose update Telegram was told was received: not answered');
       const left = open.size;
       server.closeAllConnections();
       await closed;
@@ -97,8 +105,16 @@ export async function serveWebhook(bot: Bot, options: WebhookOptions): Promise<W
   };
 }
 
+/** The updates being handled, by id; `acknowledged`: Telegram's request was answered already. */
+type Handling = Map<number, { done: Promise<void>; acknowledged: boolean }>;
+
 /** Handles one POST from Telegram: 401 without the secret, 413 for a large body, 400 for one that is not an update. */
-function receiver(bot: Bot, secret: string, claims: UpdateClaims, handling: Set<number>) {
+function receiver(
+  bot: Bot,
+  { secret, replyWithinMs = REPLY_WITHIN_MS }: WebhookOptions,
+  claims: UpdateClaims,
+  handling: Handling,
+) {
   const expected = Buffer.from(secret);
   const authentic = (header: string | string[] | undefined) => {
     const given = Buffer.from(typeof header === 'string' ? header : '');
@@ -122,15 +138,17 @@ function receiver(bot: Bot, secret: string, claims: UpdateClaims, handling: Set<
         ),
       );
     if (claim !== 'mine') return void res.writeHead(claim === 'handled' ? 200 : 503).end();
-    handling.add(update.update_id);
     const handled = handle(bot, update).finally(async () => {
       handling.delete(update.update_id);
       await claims
         .finish(update.update_id)
         .catch((err: unknown) => log.warn({ err, update: update.update_id }, 'could not record a handled update'));
     });
+    const handlingIt = { done: handled, acknowledged: false };
+    handling.set(update.update_id, handlingIt);
     // Telegram waits about a minute: answered before that even when the reply is still being retried.
-    await Promise.race([handled, delay(REPLY_WITHIN_MS)]);
+    await Promise.race([handled, delay(replyWithinMs)]);
+    handlingIt.acknowledged = true;
     if (!res.headersSent) res.writeHead(200).end();
   };
 }
