@@ -221,6 +221,17 @@ describe('Telegram failures', () => {
     });
   });
 
+  it('a sendChatAction Telegram never answers does not hold up the answer ("typing…" is cosmetic)', async () => {
+    await withOwnBot(async (r) => {
+      r.fake.failNext('sendChatAction', { kind: 'hang' });
+      const started = Date.now();
+      const x = await r.exchange(() => r.fake.sendText(user(70_002), EXPELLED), 10_000);
+      expect(x.sent.map(isQuote)).toEqual([true]);
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(r.errors).toEqual([]);
+    });
+  }, 20_000);
+
   it('gives up quietly on a user who blocked the bot, apologises on other errors, and keeps answering', async () => {
     await withOwnBot(async (r) => {
       r.fake.failNext('sendMessage', {

@@ -42,6 +42,8 @@ export function isAmbiguous(err: HttpError): boolean {
 const UNBOUNDED = new Set(['getUpdates', 'getMe']);
 /** Cosmetic calls, never retried: "typing…" a minute late is noise, and a reply must not wait for it. */
 const COSMETIC = new Set(['sendChatAction', 'setMyCommands']);
+/** …nor wait long for their one attempt (Telegram answers them in well under a second). */
+const COSMETIC_ATTEMPT_MS = 2000;
 
 export function reliableTransport({
   budgetMs,
@@ -52,6 +54,7 @@ export function reliableTransport({
 }: TransportOptions): Transformer {
   return async (prev, method, payload, signal) => {
     const pollMs = method === 'getUpdates' ? ((payload as { timeout?: number }).timeout ?? 0) * 1000 : 0;
+    const attemptLimit = pollMs + (COSMETIC.has(method) ? COSMETIC_ATTEMPT_MS : attemptMs);
     const deadline = UNBOUNDED.has(method) ? Infinity : Date.now() + (COSMETIC.has(method) ? 0 : budgetMs);
     let backoff = firstBackoffMs;
     // Waits `ms` if that ends within the budget; false when the budget does not allow it.
@@ -69,7 +72,7 @@ export function reliableTransport({
     for (let attempt = 1; ; attempt++) {
       let result: Awaited<ReturnType<typeof prev>>;
       try {
-        result = await abandonedAfter(pollMs + attemptMs, signal, (attempt) => prev(method, payload, attempt));
+        result = await abandonedAfter(attemptLimit, signal, (attempt) => prev(method, payload, attempt));
       } catch (err) {
         if (!(err instanceof HttpError) || signal?.aborted) throw err;
         logNetworkFailure(method, attempt, err);
