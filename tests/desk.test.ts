@@ -132,6 +132,12 @@ describe('an admin adds a document from the chat', () => {
       new RegExp(`Last questions the documents did not cover:\\n(  • .*\\n)*  • ${OFF_TOPIC.replace(/\?/g, '\\?')}`),
     );
     expect(stats.plain).not.toContain(root); // no server paths
+    // In a group, the members see the figures but not what other users asked.
+    const inGroup = last(await command(ADMIN, 'stats', '', GROUP));
+    expect(inGroup.plain).toMatch(/^Feedback on answers: 👍 0, 👎 1/m);
+    expect(inGroup.plain).not.toContain(ZORBIUM_Q);
+    expect(inGroup.plain).not.toContain(OFF_TOPIC);
+    expect(inGroup.plain).toContain('The questions users asked are listed in a private chat with me only.');
     const ru = last(await run.exchange(() => fake.sendText({ ...ADMIN, language_code: 'ru' }, '/stats')));
     expect(ru.plain).toMatch(/^Оценки ответов: 👍 0, 👎 1 \(из них по ближайшим отрывкам: 👍 0, 👎 [01]\)$/m);
 

@@ -148,6 +148,15 @@ describe('the start-up build in the main process with the runaway DOCX in the co
     const someone = (await run.exchange(() => run.fake.sendCommand(user(900), 'sources'))).sent.at(-1)!;
     expect(someone.plain).toContain('note.txt');
     expect(someone.plain).not.toContain('runaway');
+    // In the admin's language; and not in a group, whose members are not admins.
+    const ru = (await run.exchange(() => run.fake.sendCommand({ ...ADMIN, language_code: 'ru' }, 'sources'))).sent.at(
+      -1,
+    )!;
+    expect(ru.plain).toContain('• uploads/runaway.docx, не прочитан: для чтения нужно больше 128 МБ памяти');
+    const group = { id: -100900, type: 'supergroup', title: 'Readers' } as const;
+    const inGroup = (await run.exchange(() => run.fake.sendCommand(ADMIN, 'sources', '', group))).sent.at(-1)!;
+    expect(inGroup.plain).toContain('note.txt');
+    expect(inGroup.plain).not.toContain('runaway');
   });
 
   it('/remove lists it with the reason and takes it out of the documents folder', async () => {

@@ -101,6 +101,8 @@ export interface DeskTexts {
   statsFeedback: (up: number, down: number, unsure: { up: number; down: number }) => string;
   statsLastDown: string;
   statsLastUncovered: string;
+  /** In place of the users' questions when /stats is asked in a group. */
+  statsQuestionsPrivately: string;
   statsNone: string;
   feedbackThanks: string;
   uploadNotAdmin: string;
@@ -222,6 +224,7 @@ const en: Texts = {
       `Feedback on answers: 👍 ${up}, 👎 ${down} (of them on closest-passage answers: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: 'Last questions answered with 👎:',
     statsLastUncovered: 'Last questions the documents did not cover:',
+    statsQuestionsPrivately: 'The questions users asked are listed in a private chat with me only.',
     statsNone: 'none',
     feedbackThanks: 'Thank you, noted.',
     uploadNotAdmin: 'Thank you, but only the bot’s administrators can add documents.',
@@ -355,6 +358,7 @@ const ru: Texts = {
       `Оценки ответов: 👍 ${up}, 👎 ${down} (из них по ближайшим отрывкам: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: 'Последние вопросы с оценкой 👎:',
     statsLastUncovered: 'Последние вопросы, на которые в документах нет ответа:',
+    statsQuestionsPrivately: 'Вопросы пользователей я показываю только в личном чате со мной.',
     statsNone: 'нет',
     feedbackThanks: 'Спасибо, учтено.',
     uploadNotAdmin: 'Спасибо, но добавлять документы могут только администраторы бота.',
@@ -486,6 +490,7 @@ const az: Texts = {
       `Cavablara rəylər: 👍 ${up}, 👎 ${down} (onlardan ən yaxın parçalara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: '👎 ilə qiymətləndirilən son suallar:',
     statsLastUncovered: 'Sənədlərin cavab vermədiyi son suallar:',
+    statsQuestionsPrivately: 'İstifadəçilərin suallarını yalnız mənimlə şəxsi söhbətdə göstərirəm.',
     statsNone: 'yoxdur',
     feedbackThanks: 'Təşəkkürlər, qeyd edildi.',
     uploadNotAdmin: 'Təşəkkürlər, amma sənədləri yalnız botun adminləri əlavə edə bilər.',
@@ -619,6 +624,7 @@ const tr: Texts = {
       `Cevaplara geri bildirim: 👍 ${up}, 👎 ${down} (bunlardan en yakın pasajlara: 👍 ${unsure.up}, 👎 ${unsure.down})`,
     statsLastDown: '👎 verilen son sorular:',
     statsLastUncovered: 'Belgelerin cevaplamadığı son sorular:',
+    statsQuestionsPrivately: 'Kullanıcıların sorularını yalnızca benimle özel sohbette gösteriyorum.',
     statsNone: 'yok',
     feedbackThanks: 'Teşekkürler, not edildi.',
     uploadNotAdmin: 'Teşekkürler, ancak belgeleri yalnızca botun yöneticileri ekleyebilir.',

@@ -18,7 +18,8 @@ export function admin(deps: BotDeps): Composer<Context> {
   const only = composer.filter(isAdminOf(deps.config));
 
   only.command('stats', async (ctx) => {
-    await replyBlocks(ctx, [await statsText(deps, langOf(ctx))]);
+    // What users asked is shown in the admin's private chat only, never to a group's members.
+    await replyBlocks(ctx, [await statsText(deps, langOf(ctx), ctx.chat.type === 'private')]);
   });
 
   only.command('reindex', async (ctx) => {
@@ -37,7 +38,11 @@ export function admin(deps: BotDeps): Composer<Context> {
   return composer;
 }
 
-async function statsText({ engine, config, stats, store, updates }: BotDeps, lang: Lang): Promise<string> {
+async function statsText(
+  { engine, config, stats, store, updates }: BotDeps,
+  lang: Lang,
+  withQuestions: boolean,
+): Promise<string> {
   const t = TEXTS[lang].desk;
   const m = engine.manifest;
   const ageMin = Math.round((Date.now() - Date.parse(m.builtAt)) / 60_000);
@@ -60,10 +65,14 @@ async function statsText({ engine, config, stats, store, updates }: BotDeps, lan
     escapeHtml(t.statsGate(gate)),
     escapeHtml(TEXTS[lang].ownReplies(await engine.ownReplyShares())),
     escapeHtml(t.statsFeedback(summary.up, summary.down, summary.unsure)),
-    escapeHtml(t.statsLastDown),
-    ...list(summary.lastDown),
-    escapeHtml(t.statsLastUncovered),
-    ...list(summary.lastUnanswered),
+    ...(withQuestions
+      ? [
+          escapeHtml(t.statsLastDown),
+          ...list(summary.lastDown),
+          escapeHtml(t.statsLastUncovered),
+          ...list(summary.lastUnanswered),
+        ]
+      : [escapeHtml(t.statsQuestionsPrivately)]),
   ].join('\n');
 }
 

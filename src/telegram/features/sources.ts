@@ -14,15 +14,17 @@ import { isAdminOf, type BotDeps } from './context.js';
 /** Documents listed per /sources page at most: 30 short titles fit far below Telegram's limit; long ones make pages shorter. */
 const SOURCES_PER_PAGE = 30;
 
-/** /start, /help and /sources (paged with ◀ ▶; admins also see the files the indexer skipped, and why). */
+/** /start, /help and /sources (paged with ◀ ▶; admins, in a private chat, also see the files the indexer skipped, and why). */
 export function sources({ engine, config }: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const isAdmin = isAdminOf(config);
+  // The skipped files and why (file names, the server's limits) are for an admin's private chat, not a group's members.
+  const adminView = (ctx: Context) => isAdmin(ctx) && ctx.chat?.type === 'private';
 
   composer.command(['start', 'help'], (ctx) => replyHtml(ctx, escapeHtml(helpText(engine.manifest, langOf(ctx)))));
 
   composer.command('sources', (ctx) => {
-    const { text, keyboard } = sourcesPage(engine, 1, langOf(ctx), isAdmin(ctx));
+    const { text, keyboard } = sourcesPage(engine, 1, langOf(ctx), adminView(ctx));
     return replyHtml(ctx, text, keyboard);
   });
 
@@ -32,7 +34,7 @@ export function sources({ engine, config }: BotDeps): Composer<Context> {
       engine,
       Number(CALLBACKS.sourcesPage.read(ctx.match)!.page),
       langOf(ctx),
-      isAdmin(ctx),
+      adminView(ctx),
     );
     await ctx.answerCallbackQuery();
     await editPage(ctx, text, keyboard);
