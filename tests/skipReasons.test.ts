@@ -4,7 +4,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { FORMAT_LABELS, SKIP_REASONS, skipReason, type SkipCause } from '../src/documents/skips.js';
+import { documentFromBytes } from '../src/documents/read.js';
 import { skipReasonIn } from '../src/replies/skipReasons.js';
+import { makeEncryptedPdf, makePdf, makeScannedPdf, zipOf } from './support/formatFixtures.js';
 
 /** Values unlike each other and unlike any template's words, so a value in the wrong slot shows. */
 const VALUES = {
@@ -56,5 +58,29 @@ describe('skip reasons in the admin’s language', () => {
     expect(skipReasonIn('ru', 'damaged zip container (content.xml: invalid distance)')).toBe(
       'повреждённый zip-контейнер (content.xml: invalid distance)',
     );
+  });
+
+  it('the reasons the readers really give are all worded from the templates', async () => {
+    const text = (s: string) => Buffer.from(s);
+    const files: [string, Uint8Array][] = [
+      ['empty.txt', new Uint8Array()],
+      ['slides.pptx', text('x')],
+      ['old.docx', Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1, 0])],
+      ['photo.txt', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0])],
+      ['report.txt', await makePdf()],
+      ['dots.txt', text('... --- ...')],
+      ['title.txt', text('Only a title')],
+      ['scan.pdf', await makeScannedPdf()],
+      ['locked.pdf', await makeEncryptedPdf()],
+      ['broken.pdf', text('%PDF-1.4 nothing else')],
+      ['bomb.docx', zipOf('word/document.xml', Buffer.alloc(1000), 1000)],
+      ['other.docx', zipOf('content.xml', text('<x/>'))],
+      ['menu.html', text('<html><body><nav><a href="/">Home</a></nav></body></html>')],
+    ];
+    for (const [file, bytes] of files) {
+      const reason = await documentFromBytes(file, bytes, { maxUnpackedBytes: 500, maxTextChars: 4_000_000 });
+      expect(typeof reason, file).toBe('string');
+      expect(skipReasonIn('ru', reason as string), `${file}: ${reason as string}`).not.toBe(reason);
+    }
   });
 });

@@ -3,6 +3,7 @@ import { startWorker } from '../modules.js';
 import type { DocumentFile, SourceDocument } from './load.js';
 import type { ReadLimits } from './readers/types.js';
 import { skipReason } from './skips.js';
+import { messageOf } from '../paths.js';
 
 /** Messages of the reading worker (readWorker.ts). */
 export type ReaderMessage = { type: 'ready' } | { type: 'read'; id: number; outcome: SourceDocument | string };
@@ -125,6 +126,6 @@ class ReadingWorker {
     if (this.timedOut) return skipReason('tooSlow', { seconds: this.limits.timeoutMs / 1000 });
     const code_ = (this.failure as NodeJS.ErrnoException | undefined)?.code;
     if (code_ === 'ERR_WORKER_OUT_OF_MEMORY') return skipReason('tooMuchMemory', { mb: this.limits.memoryMb });
-    return skipReason('readerFailed', { detail: this.failure?.message ?? `exit code ${code}` });
+    return skipReason('readerFailed', { detail: this.failure ? messageOf(this.failure) : `exit code ${code}` });
   }
 }

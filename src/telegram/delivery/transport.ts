@@ -72,7 +72,7 @@ export function reliableTransport({
     for (let attempt = 1; ; attempt++) {
       let result: Awaited<ReturnType<typeof prev>>;
       try {
-        result = await abandonedAfter(attemptLimit, signal, (attempt) => prev(method, payload, attempt));
+        result = await abandonedAfter(attemptLimit, signal, (attemptSignal) => prev(method, payload, attemptSignal));
       } catch (err) {
         if (!(err instanceof HttpError) || signal?.aborted) throw err;
         logNetworkFailure(method, attempt, err);
