@@ -4,10 +4,10 @@
  * made by a hook on realpathSync, right after the check resolved the file's path: the moment an
  * attacker with write access to the folder would aim for, made deterministic.
  */
-import { existsSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import { moveToTrash } from '../src/desk/files.js';
+import { discardLeftovers, moveToTrash } from '../src/desk/files.js';
 import { readDocument } from '../src/documents/load.js';
 import { DEFAULT_READ_LIMITS } from '../src/documents/readers/types.js';
 import { tempDirs } from './support/testModel.js';
@@ -59,5 +59,25 @@ describe('a folder replaced by a link after the index listed its file', () => {
     expect(() => moveToTrash(dir, 'sub/own.txt')).toThrow();
     expect(existsSync(path.join(outside, 'own.txt'))).toBe(true);
     expect(existsSync(path.join(dir, '.trash'))).toBe(false);
+  });
+});
+
+describe('the trash or the uploads folder made a link to outside', () => {
+  it('/remove does not move a document out of the folder through a .trash that is a link', () => {
+    const [dir, outside] = [tmp(), tmp()];
+    writeFileSync(path.join(dir, 'own.txt'), 'Own document\n\nA document inside the folder.\n');
+    symlinkSync(outside, path.join(dir, '.trash'));
+    expect(() => moveToTrash(dir, 'own.txt')).toThrow(/trash/);
+    expect(existsSync(path.join(dir, 'own.txt'))).toBe(true);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('clearing old downloads deletes nothing in a folder outside that uploads/ links to', () => {
+    const [dir, outside] = [tmp(), tmp()];
+    const theirs = path.join(outside, '.incoming-0123456789ab');
+    writeFileSync(theirs, 'not ours');
+    symlinkSync(outside, path.join(dir, 'uploads'));
+    discardLeftovers(dir, 0);
+    expect(existsSync(theirs)).toBe(true);
   });
 });

@@ -89,10 +89,15 @@ function cutToFit(text: string, maxUnits: number, maxBytes: number): string {
 function uploadsFolder(seedsDir: string): string {
   const dir = path.join(seedsDir, UPLOADS_DIR);
   mkdirSync(dir, { recursive: true });
-  if (lstatSync(dir).isSymbolicLink() || path.dirname(realpathSync(dir)) !== realpathSync(seedsDir)) {
+  if (leadsElsewhere(seedsDir, dir)) {
     throw new Error(`${UPLOADS_DIR}/ is a link; uploads are only stored in a real folder inside the documents folder`);
   }
   return dir;
+}
+
+/** Whether a folder of the documents folder is a link, or leads out of it: nothing is written or deleted through it. */
+function leadsElsewhere(seedsDir: string, dir: string): boolean {
+  return lstatSync(dir).isSymbolicLink() || path.dirname(realpathSync(dir)) !== realpathSync(seedsDir);
 }
 
 /**
@@ -221,7 +226,7 @@ export function claimAnswer(temp: string): boolean {
  */
 export function discardLeftovers(seedsDir: string, olderThanMs: number): void {
   const dir = path.join(seedsDir, UPLOADS_DIR);
-  if (!existsSync(dir)) return;
+  if (!existsSync(dir) || leadsElsewhere(seedsDir, dir)) return;
   for (const name of readdirSync(dir)) {
     const temp = path.join(dir, name);
     if (name.startsWith(INCOMING) && Date.now() - modifiedAt(temp) >= olderThanMs) discard(temp);
@@ -266,6 +271,10 @@ export function moveToTrash(seedsDir: string, file: string): string {
   const stamp = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
   const trashed = `${TRASH_DIR}/${stamp}/${file}`;
   const target = path.join(seedsDir, ...trashed.split('/'));
+  const trash = path.join(seedsDir, TRASH_DIR);
+  mkdirSync(trash, { recursive: true });
+  if (leadsElsewhere(seedsDir, trash))
+    throw new Error(`${TRASH_DIR}/ is a link; documents are only moved to a real folder inside the documents folder`);
   mkdirSync(path.dirname(target), { recursive: true });
   renameSync(source, target);
   return trashed;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type CallbackQueryContext, Composer, type Context, InlineKeyboard } from 'grammy';
 import { moveToTrash } from '../../desk/files.js';
 import type { Upload } from '../../desk/store.js';
+import { messageOf } from '../../paths.js';
 import type { Engine } from '../../engine.js';
 import type { ManifestDocument } from '../../index/manifest.js';
 import { log } from '../../log.js';
@@ -91,7 +92,7 @@ async function removeConfirmed(ctx: CallbackQueryContext<Context>, { engine, con
   try {
     trashed = moveToTrash(config.SEEDS_DIR, doc.file);
   } catch (err) {
-    log.warn({ code: (err as NodeJS.ErrnoException).code }, 'remove: file not moved'); // already moved (a second press), or gone by hand
+    log.warn({ code: (err as NodeJS.ErrnoException).code, reason: messageOf(err) }, 'remove: file not moved'); // already moved (a second press), or gone by hand
     return gone(ctx, t);
   }
   await ctx.answerCallbackQuery();
