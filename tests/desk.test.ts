@@ -341,6 +341,35 @@ describe('uploads across a restart', () => {
   }, 60_000);
 });
 
+describe('a download that stalls', () => {
+  it('is given up with a clear message, nothing left behind, and the admin is answered next (it held the chat for minutes)', async () => {
+    const own = await FakeBotApi.start({ token: fake.token });
+    const bot = await startBot(engine, { ...env, DELIVERY_BUDGET_SECONDS: '2' }, own);
+    const uploads = path.join(seeds, 'uploads');
+    const incoming = () => (existsSync(uploads) ? readdirSync(uploads) : []).filter((f) => f.startsWith('.incoming-'));
+    try {
+      const leftBefore = incoming();
+      own.failNext('downloadFile', { kind: 'hang' });
+      const before = own.messages.length;
+      own.sendDocument(ADMIN, { name: 'stalled.txt', content: TRUFFLER });
+      const told = await own.waitFor(
+        () => own.messages.slice(before).find((m) => m.chat_id === ADMIN.id && /download/.test(m.plain)),
+        20_000,
+      );
+      expect(told.plain).toBe('I could not download the file from Telegram. Please send it again.');
+      expect(own.calls.some((c) => c.method === 'downloadFile' && c.fault === 'hang')).toBe(true);
+      expect(incoming()).toEqual(leftBefore);
+      expect(existsSync(path.join(uploads, 'stalled.txt'))).toBe(false);
+      const answer = (
+        await bot.exchange(() => own.sendText(ADMIN, 'When does the Ploughmen union hold its general assembly?'))
+      ).sent.at(-1)!;
+      expect(answer.plain).toContain('general assembly every spring');
+    } finally {
+      await bot.stop();
+    }
+  }, 60_000);
+});
+
 describe('uploads racing', () => {
   it('an upload while a re-index runs is queued, not lost; two admins uploading at once both land', async () => {
     const { release, restore } = builder.hold();

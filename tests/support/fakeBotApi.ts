@@ -724,16 +724,21 @@ export class FakeBotApi {
     }
   }
 
-  /** `GET /file/bot<token>/<file_path>`: the bytes of a file getFile described. */
+  /** `GET /file/bot<token>/<file_path>`: the bytes of a file getFile described (failNext('downloadFile', hang): half, then nothing). */
   private download(url: URL, res: http.ServerResponse) {
-    this.calls.push({ method: 'downloadFile', params: { path: url.pathname.replace(/^\/file\/bot[^/]+\//, '') } });
+    const fault = this.faults.get('downloadfile')?.shift();
+    this.calls.push({
+      method: 'downloadFile',
+      params: { path: url.pathname.replace(/^\/file\/bot[^/]+\//, '') },
+      ...(fault ? { fault: fault.kind } : {}),
+    });
     const route = /^\/file\/bot([^/]+)\/(.+)$/.exec(url.pathname);
     const file =
       route && route[1] === this.token ? [...this.files.values()].find((f) => f.path === route[2]) : undefined;
     if (!file) return void res.writeHead(404).end('Not Found');
-    res
-      .writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.bytes.length })
-      .end(file.bytes);
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': file.bytes.length });
+    if (fault?.kind === 'hang') return void res.write(file.bytes.subarray(0, file.bytes.length >> 1)); // stop() cuts it
+    res.end(file.bytes);
   }
 
   private async getUpdates(p: Record<string, any>, res: http.ServerResponse): Promise<Update[]> {

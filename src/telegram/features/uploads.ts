@@ -167,13 +167,45 @@ function notStored(ctx: Context, temp: string, err: unknown) {
   return ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotStored);
 }
 
-/** Downloads the message's document into a hidden temporary file in the uploads folder. */
+/**
+ * Downloads the message's document into a hidden temporary file in the uploads folder. One that
+ * stalls (no byte for 30 s, or for the delivery budget if shorter) is given up: a file server that
+ * never answers would otherwise hold the admin's chat for fetch's own five minutes.
+ */
 async function download(ctx: Context, { config }: BotDeps): Promise<string> {
   const file = await ctx.getFile();
   if (!file.file_path) throw new Error('Telegram gave no file path');
-  const response = await fetch(`${config.TELEGRAM_API_ROOT}/file/bot${config.TELEGRAM_BOT_TOKEN}/${file.file_path}`);
-  if (!response.ok || !response.body) throw new Error(`download failed with HTTP ${response.status}`);
-  return downloadToTemp(config.SEEDS_DIR, response.body);
+  const stall = stallWatch(Math.min(30, config.DELIVERY_BUDGET_SECONDS) * 1000);
+  try {
+    const url = `${config.TELEGRAM_API_ROOT}/file/bot${config.TELEGRAM_BOT_TOKEN}/${file.file_path}`;
+    const response = await fetch(url, { signal: stall.signal });
+    if (!response.ok || !response.body) throw new Error(`download failed with HTTP ${response.status}`);
+    return await downloadToTemp(config.SEEDS_DIR, response.body.pipeThrough(stall.progress()));
+  } finally {
+    stall.stop();
+  }
+}
+
+/** An abort signal that fires once `ms` pass without progress: each chunk through `progress()` restarts the wait. */
+function stallWatch(ms: number) {
+  const controller = new AbortController();
+  const stalled = () => controller.abort(new Error(`the download stalled (nothing for ${ms / 1000} s)`));
+  let timer = setTimeout(stalled, ms);
+  const restart = () => {
+    clearTimeout(timer);
+    timer = setTimeout(stalled, ms);
+  };
+  return {
+    signal: controller.signal,
+    progress: () =>
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          restart();
+          out.enqueue(chunk);
+        },
+      }),
+    stop: () => clearTimeout(timer),
+  };
 }
 
 /**
