@@ -221,6 +221,17 @@ describe('Telegram failures', () => {
     });
   });
 
+  it('an inline answer Telegram took but whose response was lost is no failure (the retry is refused)', async () => {
+    await withOwnBot(async (r) => {
+      r.fake.failNext('answerInlineQuery', { kind: 'reset-after' });
+      const id = r.fake.sendInlineQuery(user(70_003), EXPELLED);
+      await r.fake.waitFor(() => r.fake.calls.filter((c) => c.method === 'answerInlineQuery').length === 2, 10_000);
+      await r.drained();
+      expect(r.fake.inlineAnswers.filter((a) => a.inline_query_id === id)).toHaveLength(1);
+      expect(r.errors).toEqual([]);
+    });
+  });
+
   it('a sendChatAction Telegram never answers does not hold up the answer ("typing…" is cosmetic)', async () => {
     await withOwnBot(async (r) => {
       r.fake.failNext('sendChatAction', { kind: 'hang' });

@@ -812,6 +812,7 @@ export class FakeBotApi {
     }
     if (p.button && (!p.button.text || !/^[\w-]{1,64}$/.test(String(p.button.start_parameter ?? ''))))
       throw bad('BUTTON_INVALID');
+    this.inlineIds.delete(id); // like Telegram, a query is answered once: a second answer gets the unknown id's error
     this.inlineAnswers.push({
       inline_query_id: id,
       results,

@@ -80,7 +80,7 @@ export function reliableTransport({
         throw err;
       }
       if (result.ok) return result;
-      if (spentPress(method, result.description)) return { ok: true, result: true } as typeof result;
+      if (spentQuery(method, result.description)) return { ok: true, result: true } as typeof result;
       const retryAfter = result.parameters?.retry_after;
       if (typeof retryAfter === 'number') {
         backoff = firstBackoffMs; // flood control is not an outage
@@ -95,13 +95,15 @@ export function reliableTransport({
 }
 
 /**
- * Whether Telegram refused to answer a button press because it can no longer be answered: answered
- * already (by an attempt whose response was lost) or too late (past ~15 s, a bot behind). Its
- * spinner has stopped either way, so this is no failure: failing would skip what the press does
- * (the passage, the next page) and apologise instead.
+ * Whether Telegram refused to answer a button press or an inline query because it can no longer
+ * be answered: answered already (by an attempt whose response was lost) or too late (past ~15 s,
+ * a bot behind). Its spinner has stopped either way, so this is no failure: failing would skip what
+ * the press does (the passage, the next page) and apologise instead, or log an inline answer that
+ * was shown as failed.
  */
-const spentPress = (method: string, description: string) =>
-  method === 'answerCallbackQuery' && /query is too old|query id is invalid/i.test(description);
+const ANSWERED_ONCE = new Set(['answerCallbackQuery', 'answerInlineQuery']);
+const spentQuery = (method: string, description: string) =>
+  ANSWERED_ONCE.has(method) && /query is too old|query id is invalid/i.test(description);
 
 type Signal = Parameters<Transformer>[3];
 
