@@ -16,3 +16,6 @@ export function messageOf(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   return message.replace(/(['"])(\/[^'"]*)\1/g, (_, quote: string, p: string) => quote + shownPath(p) + quote);
 }
+
+/** Whether a real path is `root` or inside it (both real: links resolved). */
+export const isInside = (root: string, real: string) => real === root || real.startsWith(root + path.sep);

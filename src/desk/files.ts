@@ -26,6 +26,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { FORMAT_EXTENSIONS, type DocumentFormat } from '../documents/formats.js';
+import { isInside } from '../paths.js';
 
 const UPLOADS_DIR = 'uploads';
 const TRASH_DIR = '.trash';
@@ -261,9 +262,7 @@ export function moveToTrash(seedsDir: string, file: string): string {
     throw new Error(`not a document path: ${file}`);
   // Through its real folder: one replaced by a link since the index listed the file leads outside.
   const folder = realpathSync(path.join(seedsDir, ...parts.slice(0, -1)));
-  const root = realpathSync(seedsDir);
-  if (folder !== root && !folder.startsWith(root + path.sep))
-    throw new Error(`not inside the documents folder: ${file}`);
+  if (!isInside(realpathSync(seedsDir), folder)) throw new Error(`not inside the documents folder: ${file}`);
   const source = path.join(folder, parts.at(-1)!);
   // A link (e.g. one to outside, listed as skipped) is moved itself, never what it points to.
   const stat = lstatSync(source);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
 import type { ReadLimits } from './readers/types.js';
-import { messageOf, shownPath } from '../paths.js';
+import { isInside, messageOf, shownPath } from '../paths.js';
 import { skipReason } from './skips.js';
 
 export interface SourceDocument {
@@ -64,7 +64,7 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
   for (const file of names) {
     if (linkedFolders.some((link) => file.startsWith(link + '/'))) continue;
     // A link to a folder inside is the same files again; one to outside is listed to be reported.
-    if (linkedFolders.includes(file) && typeof insideFolder(dir, file) === 'string') continue;
+    if (linkedFolders.includes(file) && 'real' in insideFolder(dir, file)) continue;
     let own: Stats;
     try {
       own = lstatSync(path.join(dir, file));
@@ -74,7 +74,7 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
       continue;
     }
     // The link's own size and time: a link to nothing has no others (and a manifest no negative size).
-    if (own.isSymbolicLink() && typeof insideFolder(dir, file) !== 'string') {
+    if (own.isSymbolicLink() && 'reason' in insideFolder(dir, file)) {
       files.push({ file, size: own.size, mtimeMs: own.mtimeMs, unusable: true });
       continue;
     }
@@ -106,10 +106,10 @@ function isLinkToFolder(full: string): boolean {
 }
 
 /**
- * The real path of a file of the documents folder, or why it must not be read: nothing outside the
- * folder is ever read, whatever links (of the file or of a folder on its way) point to.
+ * The real paths of the documents folder and of a file of it, or why the file must not be read:
+ * nothing outside the folder is ever read, whatever links (of the file or of a folder on its way) point to.
  */
-function insideFolder(dir: string, file: string): string | { reason: string } {
+function insideFolder(dir: string, file: string): { root: string; real: string } | { reason: string } {
   let real: string;
   let root: string;
   try {
@@ -120,19 +120,17 @@ function insideFolder(dir: string, file: string): string | { reason: string } {
     if (code !== 'ENOENT') return { reason: skipReason('unreadable', { detail: code ?? (err as Error).message }) };
     return { reason: skipReason(isLink(path.join(dir, file)) ? 'linkToNothing' : 'vanished') };
   }
-  return within(root, real) ? real : { reason: skipReason('linkOutside') };
+  return isInside(root, real) ? { root, real } : { reason: skipReason('linkOutside') };
 }
-
-const within = (root: string, real: string) => real === root || real.startsWith(root + path.sep);
 
 /**
  * Whether an open file is inside the folder. The check before opening cannot tell: a folder on
  * the way may be replaced by a link between the check and the open. Linux names the file opened
  * (/proc/self/fd); elsewhere it must be the file the checked path leads to now.
  */
-function openedInside(dir: string, real: string, fd: number, opened: Stats): boolean {
+function openedInside(root: string, real: string, fd: number, opened: Stats): boolean {
   try {
-    return within(realpathSync(dir), readlinkSync(`/proc/self/fd/${fd}`));
+    return isInside(root, readlinkSync(`/proc/self/fd/${fd}`));
   } catch {
     const now = statSync(real);
     return now.dev === opened.dev && now.ino === opened.ino;
@@ -149,15 +147,16 @@ export async function readDocument(
   limits: ReadLimits,
 ): Promise<SourceDocument | string> {
   const { maxBytes } = limits;
-  const real = insideFolder(dir, file);
-  if (typeof real !== 'string') return real.reason;
+  const inside = insideFolder(dir, file);
+  if ('reason' in inside) return inside.reason;
+  const { root, real } = inside;
   let bytes: Buffer;
   try {
     // Non-blocking: a FIFO in the file's place must not hang the reader (it is no regular file).
     const handle = await open(real, constants.O_RDONLY | constants.O_NONBLOCK);
     try {
       const stat = await handle.stat();
-      if (!openedInside(dir, real, handle.fd, stat)) return skipReason('linkOutside');
+      if (!openedInside(root, real, handle.fd, stat)) return skipReason('linkOutside');
       if (!stat.isFile()) return skipReason('notRegularFile');
       if (stat.size > maxBytes) return skipReason('tooLarge', { size: stat.size, limit: maxBytes });
       bytes = await handle.readFile();

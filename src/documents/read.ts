@@ -40,7 +40,7 @@ export async function documentFromBytes(
   if (bytes.length === 0) return skipReason('empty');
   if (declared === 'docx' && OLE.every((b, i) => bytes[i] === b)) return skipReason('encryptedWord');
   const format = detectFormat(bytes.subarray(0, 8192), file);
-  if (format === null) return declared === 'docx' ? skipReason('notDocxContainer') : skipReason('binary');
+  if (format === null) return skipReason(declared === 'docx' ? 'notDocxContainer' : 'binary');
   if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared)))
     return skipReason('misnamed', { ext: extensionOf(file), format: FORMAT_LABELS[format] });
   try {
