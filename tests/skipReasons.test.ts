@@ -83,4 +83,11 @@ describe('skip reasons in the admin’s language', () => {
       expect(skipReasonIn('ru', reason as string), `${file}: ${reason as string}`).not.toBe(reason);
     }
   });
+
+  it('a title-only document is named in its reason cut between whole characters (half an emoji is refused by Telegram)', async () => {
+    const title = `${'a'.repeat(59)}😀 and more`;
+    const reason = await documentFromBytes('only.txt', Buffer.from(`${title}\n`));
+    expect(reason).toBe(`only a title ("${'a'.repeat(59)}"), no body text`);
+    expect(reason as string).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+  });
 });

@@ -6,6 +6,7 @@ import { assemble } from './readers/blocks.js';
 import { DEFAULT_READ_LIMITS, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
 import type { SourceDocument } from './load.js';
 import { FORMAT_LABELS, skipReason } from './skips.js';
+import { startOf } from '../text/sentences.js';
 
 export { READER_VERSION } from './version.js';
 
@@ -96,13 +97,13 @@ function plainText(source: string, note: string | undefined): Read | string {
   if (!/[\p{L}\p{N}]/u.test(source)) return skipReason('onlySpaces');
   const { title, paragraphs } = cleanDocument(source);
   if (!title) return skipReason('onlyBoilerplate');
-  if (paragraphs.length === 0) return skipReason('onlyTitle', { title: title.slice(0, 60) });
+  if (paragraphs.length === 0) return skipReason('onlyTitle', { title: startOf(title, 60) });
   return { title, source, paragraphs, ...(note ? { note } : {}) };
 }
 
 function fromBlocks(extracted: Extracted): Read | string {
   const { title, source, paragraphs } = assemble(extracted);
   if (!title) return skipReason('noText');
-  if (paragraphs.length === 0) return skipReason('onlyTitle', { title: title.slice(0, 60) });
+  if (paragraphs.length === 0) return skipReason('onlyTitle', { title: startOf(title, 60) });
   return { title, source, paragraphs, ...(extracted.note ? { note: extracted.note } : {}) };
 }
