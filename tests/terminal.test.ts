@@ -1,16 +1,18 @@
 /**
- * A document's text on the operator's terminal (`npm run chat`, `npm run ask`): its control
+ * A document's text on the operator's terminal (`npm run chat`, `ask`, `index`, `text`): its control
  * characters are not written as they are. An escape sequence in a title or a quote would otherwise
  * be run by the terminal: retitle the window, clear the screen, hide text, or write the clipboard (OSC 52).
  */
-import { cpSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleChat } from '../src/cli/chat.js';
 import { Engine } from '../src/engine.js';
-import { runCli } from './support/cli.js';
-import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { cleanEnv, runCli } from './support/cli.js';
+import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const ESC = '\u001b';
 const TITLE = `Garden notes ${ESC}]52;c;cm0gLXJmIH4K${ESC}\\`;
@@ -58,5 +60,26 @@ describe('control characters of a document on the terminal', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('skipped title-only.txt: only a title');
     expect(r.stderr).not.toMatch(CONTROL);
+  });
+
+  // util-linux's script(1) gives the command a terminal; without it, only the piped case is checked.
+  const SCRIPT = '/usr/bin/script';
+  it.runIf(existsSync(SCRIPT))('npm run text: on a terminal without them, piped as stored', async () => {
+    const piped = await runCli('text.ts', ['garden.txt'], env, tmp());
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain(`${ESC}[2J`); // for piping, the stored text byte for byte
+
+    const tsx = createRequire(import.meta.url).resolve('tsx');
+    const command = [process.execPath, '--import', tsx, path.join(REPO, 'src/cli/text.ts'), 'garden.txt']
+      .map((arg) => `'${arg.replace(/'/g, `'\\''`)}'`)
+      .join(' ');
+    const shown = execFileSync(SCRIPT, ['-qec', command, '/dev/null'], {
+      cwd: tmp(),
+      env: { ...cleanEnv(), ...env, LOG_LEVEL: 'silent', EMBED_ALLOW_DOWNLOAD: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).toString();
+    const text = shown.replace(/\r\n/g, '\n'); // the terminal's own line ends
+    expect(text).toContain('community garden opens at nine');
+    expect(text).not.toMatch(CONTROL);
   });
 });

@@ -1,9 +1,11 @@
 import { readManifest } from '../index/manifest.js';
 import { liveText } from '../index/texts.js';
+import { forTerminal } from '../replies/plain.js';
 import { parseCommandLine, run, UsageError } from './common.js';
 
 // `npm run -s text -- <doc>`: the text a document's quotes and offsets (start/end) refer to, as
 // the index stored it when it read the document (for a PDF or DOCX: the text extracted from it).
+// Piped, it is written byte for byte; on a terminal, its control characters are not run.
 const USAGE = 'Usage: npm run -s text -- <document file, as shown in a reference>';
 
 await run(async (config) => {
@@ -22,5 +24,5 @@ await run(async (config) => {
     process.exitCode = 1;
     return;
   }
-  process.stdout.write(text);
+  process.stdout.write(process.stdout.isTTY ? forTerminal(text) : text);
 });
