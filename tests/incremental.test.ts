@@ -187,7 +187,7 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
     expect(plan.skipped).toEqual([]);
   });
 
-  it('re-embeds exactly the modified document and reuses the others’ vectors', async () => {
+  it('re-reads exactly the modified document, embeds only its new passages and reuses the others’ vectors', async () => {
     const ws = workspace();
     const changed = file('002');
     const full = path.join(ws.seeds, changed);
@@ -196,14 +196,37 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
       readFileSync(full, 'utf8').replace('50 political parties', '51 political parties') +
         '\nA further paragraph, added in an update, says that the joint statement was later signed by more parties.\n',
     );
-    const s = await buildIndex(settings(ws.seeds, ws.index), embedder);
+    const embeddedTexts: string[] = [];
+    const counting: Embedder = {
+      ...embedder,
+      embedPassages: (texts, onBatch) => (embeddedTexts.push(...texts), embedder.embedPassages(texts, onBatch)),
+    };
+    const s = await buildIndex(settings(ws.seeds, ws.index), counting);
 
     const doc = (await loadDocuments(ws.seeds)).documents.find((d) => d.file === changed)!;
     const newChunks = chunkDocument(doc);
     expect(s.embedded).toEqual([changed]);
     expect(s.reused).toEqual(files.filter((f) => f !== changed));
     expect(s.removed).toEqual([]);
-    expect(s.embeddedChunks).toBe(newChunks.length);
+    // Only the passages whose text is new: the edited one and the added one.
+    const oldTexts = new Set(
+      chunksOf(base)
+        .filter((c) => c.doc === changed)
+        .map((c) => c.text),
+    );
+    const newTexts = newChunks.map((c) => c.text).filter((t) => !oldTexts.has(t));
+    expect(newTexts.length).toBeGreaterThanOrEqual(2);
+    expect(newTexts.length).toBeLessThan(newChunks.length / 2);
+    expect(embeddedTexts).toEqual(newTexts);
+    expect(s.embeddedChunks).toBe(newTexts.length);
+    // Every vector is the one a build from nothing gives its text.
+    const fromNothing = async () => {
+      const dir = { seeds: tempDir(), index: path.join(tempDir(), 'index') };
+      writeFileSync(path.join(dir.seeds, changed), readFileSync(full));
+      await buildIndex(settings(dir.seeds, dir.index), embedder);
+      return vectorsOf(await loadIndex(dir.index), changed);
+    };
+    expect(vectorsOf(await loadIndex(ws.index), changed)).toEqual(await fromNothing());
 
     const after = await loadIndex(ws.index);
     expect(chunksOf(after).filter((c) => c.doc === changed)).toEqual(newChunks);
@@ -213,6 +236,16 @@ describe('incremental re-index', { timeout: 30_000 }, () => {
       expect(Buffer.from(vectorsOf(after, f).buffer).equals(Buffer.from(vectorsOf(base, f).buffer))).toBe(true);
     }
     expect(after.manifest.documents.find((d) => d.file === changed)!.hash).toBe(doc.hash);
+
+    // Changed again: its passages are now in the tails beside chunks.jsonl and vectors.f32, and reused from there.
+    expect(readManifest(ws.index).manifest.checksums[FILES.vectorsTail]).toBeDefined();
+    writeFileSync(full, readFileSync(full, 'utf8').replace('51 political parties', '52 political parties'));
+    embeddedTexts.length = 0;
+    const again = await buildIndex(settings(ws.seeds, ws.index), counting);
+    expect(embeddedTexts).toHaveLength(1);
+    expect(embeddedTexts[0]).toContain('52 political parties');
+    expect(again.embeddedChunks).toBe(1);
+    expect(vectorsOf(await loadIndex(ws.index), changed)).toEqual(await fromNothing());
   });
 
   it('lists a deleted document as removed and drops its chunks', async () => {

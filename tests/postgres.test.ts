@@ -141,6 +141,15 @@ describe('builds in PostgreSQL', () => {
     expect(summary.reused).toContain('moved.txt');
     expect(summary.renamed).toEqual([{ from: second, to: 'moved.txt' }]);
     expect(summary.removed).toEqual([]);
+    // Of the changed document, only the passage that is new is embedded; the others keep their vectors.
+    const firstChunks = before.documents.find((d) => d.file === first)!.chunks;
+    expect(firstChunks).toBeGreaterThan(5);
+    expect(summary.embeddedChunks).toBe(1);
+    const kept = `SELECT count(*) AS n FROM cite_passages now JOIN cite_passages was
+      ON now.chunk->>'text' = was.chunk->>'text' AND now.chunk->>'doc' = was.chunk->>'doc'
+      WHERE now.died IS NULL AND was.died IS NOT NULL`;
+    expect(await count(db.url, kept)).toBe(engine.manifest.documents.find((d) => d.file === first)!.chunks - 1);
+    expect(await count(db.url, `${kept} AND now.embedding::text <> was.embedding::text`)).toBe(0);
     const answer = await engine.ask('zebra quartet lighthouse');
     expect(answer.answered).toBe(true);
     expect(answer.hits[0]!.doc).toBe(first);

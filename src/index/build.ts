@@ -13,6 +13,7 @@ import { PreviousFiles, searchSettingsChanged, type BuildInput } from './buildPa
 import { fullBuild } from './fullBuild.js';
 import { updateBuild } from './updateBuild.js';
 import { IndexError } from './layout.js';
+import { previousPassageVectors, type StoredVectors } from './reusedPassages.js';
 import { previousChunks, previousVectors } from './tails.js';
 import { buildFolder, type Generation } from './generation.js';
 import { sealedSha256 } from './seals.js';
@@ -166,7 +167,9 @@ async function build(
     return summary(buildFolder(previous.build), chunkCount, { upToDate: true, calibration });
   }
 
-  const fresh = await embedFresh(plan, embedder, onProgress);
+  const fresh = await embedFresh(plan, embedder, onProgress, (texts) =>
+    previous ? previousPassageVectors(previous, plan.removed, texts, embedder.dim) : new Map(),
+  );
   const writer = new BuildWriter(settings.indexDir);
   try {
     const input = { settings, embedder, key, onProgress, ...withCopies(plan, fresh, previous, embedder.dim) };
@@ -179,7 +182,7 @@ async function build(
     writer.commit(done);
     const { embedMs } = fresh;
     return summary(buildFolder(writer.dir), done.chunkCount, {
-      embeddedChunks: fresh.vectors.length,
+      embeddedChunks: fresh.embedded,
       embedMs,
       rebuilt,
       calibration: done.calibration,
@@ -281,15 +284,22 @@ export async function embedFresh(
   plan: Pick<Plan, 'fresh'>,
   embedder: Embedder,
   onProgress: (p: BuildProgress) => void,
-): Promise<{ chunks: Chunk[][]; vectors: Float32Array[]; embedMs: number }> {
+  stored: StoredVectors = () => new Map(),
+): Promise<{ chunks: Chunk[][]; vectors: Float32Array[]; embedded: number; embedMs: number }> {
   const chunks = plan.fresh.map((doc) => chunkDocument(doc));
   const texts = chunks.flat().map((c) => c.text);
+  // A passage embedded before (the same text in a changed document) or twice here is embedded once.
+  const known = await stored(new Set(texts));
+  const missing = [...new Set(texts.filter((t) => !known.has(t)))];
   const started = performance.now();
-  onProgress({ stage: 'embedding', done: 0, total: texts.length });
-  const vectors = await embedder.embedPassages(texts, (done) =>
-    onProgress({ stage: 'embedding', done, total: texts.length }),
+  onProgress({ stage: 'embedding', done: 0, total: missing.length });
+  const embedded = await embedder.embedPassages(missing, (done) =>
+    onProgress({ stage: 'embedding', done, total: missing.length }),
   );
-  return { chunks, vectors, embedMs: performance.now() - started };
+  const vectorOf = new Map(known);
+  missing.forEach((text, i) => vectorOf.set(text, embedded[i]!));
+  const vectors = texts.map((t) => vectorOf.get(t)!);
+  return { chunks, vectors, embedded: missing.length, embedMs: performance.now() - started };
 }
 
 /** The chunks (renamed to the copy) and vector rows of each copied document, from the previous build. */

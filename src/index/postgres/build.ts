@@ -1,6 +1,6 @@
 import { log } from '../../log.js';
 import type { Chunk } from '../../chunks/chunk.js';
-import { inTransaction, toVector, withoutTimeout, type Db } from '../../db/pool.js';
+import { fromVector, inTransaction, toVector, withoutTimeout, type Db } from '../../db/pool.js';
 import { documentNames } from '../examples.js';
 import { measureGates } from '../calibration.js';
 import type { Embedder } from '../../vectors/embedder.js';
@@ -19,6 +19,7 @@ import type { LexicalChunk } from '../lexical.js';
 import { IndexError } from '../layout.js';
 import { databaseGeneration } from '../generation.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
+import type { KnownVectors } from '../reusedPassages.js';
 import type { LexicalTotals } from './lexical.js';
 import { lockBuilds } from './lock.js';
 import {
@@ -125,7 +126,7 @@ async function build(
     return summary(previous.generation, chunkCount, { upToDate: true, calibration });
   }
 
-  const fresh = await embedFresh(plan, embedder, onProgress);
+  const fresh = await embedFresh(plan, embedder, onProgress, (texts) => liveVectors(db, previous, plan.removed, texts));
   const input: GenerationInput = { settings, search, embedder, key, plan, fresh, previous };
   await ensurePassages(db, embedder.dim, graphOf(settings));
   const generation = await newGeneration(db);
@@ -151,11 +152,33 @@ async function build(
   );
   const { chunkCount, calibration } = built.manifest;
   return summary(generation, chunkCount, {
-    embeddedChunks: fresh.vectors.length,
+    embeddedChunks: fresh.embedded,
     embedMs: fresh.embedMs,
     rebuilt: !previous,
     calibration,
   });
+}
+
+/**
+ * The live generation's vectors of `documents` (changed or gone) whose text is one of `texts`: a
+ * changed document embeds only its new passages (as the file store does, reusedPassages.ts).
+ */
+async function liveVectors(
+  db: Db,
+  previous: Live | undefined,
+  documents: ManifestDocument[],
+  texts: ReadonlySet<string>,
+): Promise<KnownVectors> {
+  const known = new Map<string, Float32Array>();
+  if (!previous || documents.length === 0) return known;
+  const { rows } = await db.query<{ text: string; embedding: string }>(
+    `SELECT chunk->>'text' AS text, embedding::text AS embedding
+     FROM cite_passages JOIN unnest($2::int[], $3::int[]) AS d (first, count) ON label >= first AND label < first + count
+     WHERE ${VISIBLE} AND chunk->>'text' = ANY($4::text[])`,
+    [previous.generation, documents.map((d) => d.firstLabel), documents.map((d) => d.chunks), [...texts]],
+  );
+  for (const r of rows) known.set(r.text, fromVector(r.embedding));
+  return known;
 }
 
 /** Records the generation's manifest and switches readers to it. */
