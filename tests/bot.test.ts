@@ -24,6 +24,7 @@ import { RecentAnswers } from '../src/replies/recent.js';
 import { CALLBACKS } from '../src/telegram/ui/callbacks.js';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
 import type { Answer } from '../src/retrieval/search.js';
+import { lockIndex } from '../src/index/lock.js';
 import { TestBuilder } from './support/builder.js';
 import { ADMIN, buttonData, quotedBold, startBot, user, type Exchange, type RunningBot } from './support/botHarness.js';
 import { FakeBotApi, parseTelegramHtml, type FakeChat, type SentMessage } from './support/fakeBotApi.js';
@@ -672,6 +673,19 @@ describe('/reindex', () => {
       for (const f of files) renameSync(path.join(hidden, f), path.join(seeds, f));
       rmdirSync(hidden); // beside the temp folder, not in it: left behind otherwise
     }
+  });
+  it('another build holds the index (`npm run index` in a terminal): the admin is told, with no absolute server path', async () => {
+    const unlock = lockIndex(env.INDEX_DIR); // held as another process's build would hold it
+    try {
+      const status = single(await command(ADMIN, 'reindex'));
+      await fake.waitFor(() => status.plain.startsWith('Re-index failed'), 60_000);
+      expect(status.plain).toContain(`is writing ${path.basename(env.INDEX_DIR)}; wait for it to finish`);
+      expect(status.plain).toContain(`delete LOCK in ${path.basename(env.INDEX_DIR)}`);
+      expect(status.plain).not.toContain(env.INDEX_DIR); // the server's absolute path (it said "delete /tmp/…/LOCK")
+    } finally {
+      unlock();
+    }
+    expect(quotedBold(single(await ask(user(606), EXPELLED)))).toContain(EXPELLED_SENTENCE);
   });
 });
 

@@ -21,10 +21,11 @@ export function lockIndex(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const lock = path.join(dir, 'LOCK');
   const me = `${process.pid} ${processStartTime(process.pid) ?? '-'} ${randomBytes(6).toString('hex')}`;
+  // The message reaches the admin's chat (/reindex, uploads): the folder as shownPath shows it, never its absolute path.
   const busy = (pid: string | undefined) =>
     new IndexError(
       `Another index build${pid ? ` (process ${pid})` : ''} is writing ${shownPath(dir)}; wait for it to finish ` +
-        `(if no build is running, delete ${path.resolve(lock)}).`,
+        `(if no build is running, delete LOCK in ${shownPath(dir)}).`,
       'busy',
     );
   acquire(lock, me, busy);
