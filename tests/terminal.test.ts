@@ -4,13 +4,15 @@
  * be run by the terminal: retitle the window, clear the screen, hide text, or write the clipboard (OSC 52).
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consoleChat } from '../src/cli/chat.js';
 import { Engine } from '../src/engine.js';
+import { liveBuildDir } from '../src/index/layout.js';
+import { TEXTS } from '../src/replies/texts.js';
 import { cleanEnv, runCli } from './support/cli.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -81,5 +83,28 @@ describe('control characters of a document on the terminal', () => {
     const text = shown.replace(/\r\n/g, '\n'); // the terminal's own line ends
     expect(text).toContain('community garden opens at nine');
     expect(text).not.toMatch(CONTROL);
+  });
+});
+
+describe('the console chat after a question fails', () => {
+  it('says sorry, as the bot does, and goes on (the first failed question ended the chat, exit 1)', async () => {
+    const seeds = tmp();
+    cpSync(SEEDS, seeds, { recursive: true });
+    const dir = tmp();
+    const own = await Engine.open(testConfig({ EMBED_MODEL: env.EMBED_MODEL, INDEX_DIR: dir, SEEDS_DIR: seeds }));
+    try {
+      // The passages' file damaged under the running chat (a disk error, an operator's slip): reading a passage throws.
+      truncateSync(path.join(liveBuildDir(dir)!, 'chunks.jsonl'), 0);
+      const [input, output] = [new PassThrough(), new PassThrough()];
+      let text = '';
+      output.on('data', (d: Buffer) => (text += d.toString()));
+      input.end('How many Azerbaijanis were expelled in 1948-1953?\n/sources\n/quit\n');
+      await consoleChat(own, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
+      const sorry = text.indexOf(TEXTS.en.apology);
+      expect(sorry).toBeGreaterThan(0);
+      expect(text.indexOf('000_92e0774dab2a344f.txt', sorry)).toBeGreaterThan(sorry); // /sources answered after it
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline/promises';
 import type { Engine } from '../engine.js';
+import { log } from '../log.js';
 import { messageOf } from '../paths.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { describeReplyShares } from '../replies/gate.js';
@@ -18,6 +19,28 @@ async function reindexed(engine: Engine, t: (typeof TEXTS)[Lang]): Promise<strin
   }
 }
 
+/** What the console chat says to one line (a command or a question). */
+async function respond(engine: Engine, text: string, lang: Lang): Promise<string> {
+  const t = TEXTS[lang];
+  if (text === '/help' || text === '/start') return helpText(engine.manifest, lang);
+  if (text === '/sources') {
+    const docs = engine.manifest.documents;
+    return [
+      t.sourcesHeader(docs.length, 1, 1),
+      ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`),
+    ].join('\n');
+  }
+  if (text === '/reindex') return reindexed(engine, t);
+  if (text.startsWith('/')) return t.unknownCommand;
+  const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
+  if (!prepared) return helpText(engine.manifest, lang);
+  const answer = await engine.reply(prepared.question);
+  return (
+    (prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') +
+    renderPlain(answer, engine.manifest.documents, engine.config.TOP_K, lang)
+  );
+}
+
 /** The bot's question → reply path in a terminal, rendered as plain text. */
 export async function consoleChat(engine: Engine, input = process.stdin, output = process.stdout): Promise<void> {
   const rl = createInterface({ input, output, terminal: input.isTTY === true });
@@ -30,30 +53,14 @@ export async function consoleChat(engine: Engine, input = process.stdin, output 
   for await (const line of rl) {
     const text = line.trim();
     if (!text.startsWith('/') && /\p{L}/u.test(text)) lang = languageOfText(text);
-    const t = TEXTS[lang];
     if (text === '/quit' || text === '/exit') break;
-    if (text === '/help' || text === '/start') say(helpText(engine.manifest, lang));
-    else if (text === '/sources') {
-      const docs = engine.manifest.documents;
-      say(
-        [
-          t.sourcesHeader(docs.length, 1, 1),
-          ...docs.map((d) => `• ${d.title}\n  ${d.file}, ${counted(lang, d.chunks, t.passages)}`),
-        ].join('\n'),
-      );
-    } else if (text === '/reindex') say(await reindexed(engine, t));
-    else if (text.startsWith('/')) say(t.unknownCommand);
-    else {
-      const prepared = prepareQuestion(text, engine.config.MAX_QUESTION_CHARS);
-      if (!prepared) say(helpText(engine.manifest, lang));
-      else {
-        const answer = await engine.reply(prepared.question);
-        say(
-          (prepared.trimmed ? trimmedNote(engine.config.MAX_QUESTION_CHARS, lang) + '\n' : '') +
-            renderPlain(answer, engine.manifest.documents, engine.config.TOP_K, lang),
-        );
-      }
-    }
+    // One failed question (a passage unreadable on disk, say) is said, as the bot says it, and the chat goes on.
+    say(
+      await respond(engine, text, lang).catch((err: unknown) => {
+        log.error({ err }, 'console question failed');
+        return TEXTS[lang].apology;
+      }),
+    );
     rl.prompt();
   }
   rl.close();
