@@ -287,11 +287,12 @@ async function fittingOrBuilt(
     const summary = await store.build(buildSettings(config), embedder, onProgress, { reuse });
     for (const { file, reason } of summary.skipped) log.warn(`skipped ${file}: ${reason}`); // no summary is printed here
   } catch (err) {
-    // Another process is building right now: answer from the live index if there is a usable one.
-    if (!(err instanceof IndexError && err.kind === 'busy' && reuse)) throw err;
+    // The build failed (another process is building, the documents folder is missing or empty, a disk
+    // error…): a usable live index answers meanwhile, as after a failed /reindex (not a damaged one).
+    if (!reuse) throw err;
     const live = await store.openLive().catch(() => undefined);
     if (!live || !fitsModel(live.manifest, embedder)) throw err;
-    log.warn(`${err.message} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
+    log.warn(`${messageOf(err)} Answering from the live index (built ${live.manifest.builtAt}) meanwhile.`);
     return live;
   }
   return store.openLive();

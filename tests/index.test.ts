@@ -582,6 +582,72 @@ describe('a build running elsewhere', () => {
   });
 });
 
+describe('a start whose build of an out-of-date index fails', () => {
+  // The bot did not start (nor ask, nor chat): "No usable documents", or the build's failure, though
+  // the live index answers, as it does after a failed /reindex.
+  const EXPELLED = 'How many Azerbaijanis were expelled in 1948-1953?';
+  const cases: [string, (seeds: string) => void, RegExp][] = [
+    [
+      'the documents folder is missing',
+      (seeds) => rmSync(seeds, { recursive: true }),
+      /Cannot read the documents folder/,
+    ],
+    [
+      'the documents folder is empty',
+      (seeds) => {
+        for (const f of readdirSync(seeds)) rmSync(path.join(seeds, f));
+      },
+      /No usable documents/,
+    ],
+    [
+      'a disk error half-way through writing the new build',
+      (seeds) => {
+        writeFileSync(
+          path.join(seeds, 'zz_new.txt'),
+          'A new statement\n\nA paragraph long enough for a chunk of its own.\n',
+        );
+        const put = BuildWriter.prototype.put;
+        vi.spyOn(BuildWriter.prototype, 'put').mockImplementation(function (this: BuildWriter, name, ...rest) {
+          if (name === 'texts.jsonl') throw new Error('ENOSPC: no space left on device, write');
+          return put.call(this, name, ...rest);
+        });
+      },
+      /ENOSPC: no space left on device/,
+    ],
+  ];
+
+  it.each(cases)('%s: Engine.open answers from the live index and says why', async (_name, change, why) => {
+    const dir = copyOfPristine();
+    const seeds = path.join(tempDir(), 'seeds');
+    cpSync(SEEDS, seeds, { recursive: true });
+    change(seeds);
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const engine = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds }));
+    try {
+      const warned = warn.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(warned).toMatch(why);
+      expect(warned).toMatch(/Answering from the live index \(built .*\) meanwhile/);
+      expect(engine.manifest.builtAt).toBe(original.manifest.builtAt);
+      expect((await engine.ask(EXPELLED)).answered).toBe(true);
+      expect(entries(dir)).toEqual(['CURRENT', path.basename(liveBuildDir(pristine)!)]); // nothing half-written left
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('a damaged live index is not served: the failed build is the error', async () => {
+    const dir = copyOfPristine();
+    writeFileSync(path.join(liveBuildDir(dir)!, 'vectors.f32'), 'damaged');
+    const seeds = path.join(tempDir(), 'seeds');
+    mkdirSync(seeds);
+    vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const err = await Engine.open(testConfig({ EMBED_MODEL: modelDir, INDEX_DIR: dir, SEEDS_DIR: seeds })).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(/^No usable documents/);
+  });
+});
+
 describe('a re-index committing while another process reads the index', { timeout: 60_000 }, () => {
   /** Seeds whose first document gained a paragraph: a re-index of them commits a new build. */
   function changedSeeds(): string {

@@ -1,5 +1,5 @@
 import { DocumentReader } from '../documents/isolated.js';
-import { listDocumentFiles, type DocumentFile, type SourceDocument } from '../documents/load.js';
+import { DocumentsError, listDocumentFiles, type DocumentFile, type SourceDocument } from '../documents/load.js';
 import type { ReadLimits } from '../documents/readers/types.js';
 import { SKIP_RULES_VERSION } from '../documents/version.js';
 import type { Manifest, ManifestDocument } from './manifest.js';
@@ -147,7 +147,15 @@ function matchPrevious(plan: Plan, read: SourceDocument[], previous: Manifest | 
  */
 export function documentsChangedSince(dir: string, manifest: Manifest): string | undefined {
   const known = new Map<string, Stat>([...manifest.documents, ...manifest.skipped].map((d) => [d.file, d]));
-  const files = listDocumentFiles(dir);
+  let files: DocumentFile[];
+  try {
+    files = listDocumentFiles(dir);
+  } catch (err) {
+    // The folder is unreadable now (not mounted yet, say): a reason to build, whose failure says so
+    // while the live index answers (engine.ts); it was thrown before any index could answer.
+    if (err instanceof DocumentsError) return `the documents cannot be listed (${err.message})`;
+    throw err;
+  }
   const indexed = new Set(manifest.documents.map((d) => d.file));
   const changed = files.filter(
     (f) => !known.has(f.file) || !sameStat(known.get(f.file)!, f) || (f.unusable && indexed.has(f.file)),
