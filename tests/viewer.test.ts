@@ -258,6 +258,30 @@ describe('private chat: the web_app button opens the document at the quote', () 
   });
 });
 
+describe('a bad connection', () => {
+  it.skipIf(!CHROMIUM)(
+    'a request for more of the document that is lost: scrolling on asks again (it never loaded more after one)',
+    async () => {
+      const x = await ask(user(504), 'Who approved the new lighthouse on the northern pier?');
+      const b = buttons(x.sent.at(-1)!).find((b) => b.web_app)!;
+      const { page } = await open(launched(b.web_app.url, launchData(user(504))));
+      const firstShown = await page.$eval('.pagebreak', (e) => e.textContent);
+      let lost = false;
+      // The next request for more blocks fails as on a dropped mobile connection (fetch rejects).
+      await page.route(/\/api\/view\?.*from=/, (route) => (lost ? route.continue() : ((lost = true), route.abort())));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await expect.poll(() => lost, { timeout: 10_000 }).toBe(true);
+      // The reader scrolls on: the blocks before are asked for again, and shown.
+      await page.evaluate(() => window.scrollTo(0, 500));
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForFunction((first) => document.querySelector('.pagebreak')!.textContent !== first, firstShown, {
+        timeout: 10_000,
+      });
+      await page.close();
+    },
+  );
+});
+
 /** The data endpoint's answer for a page URL, with the launch data of `from`. */
 async function viewData(pageUrl: string, from: { id: number }): Promise<any> {
   const res = await fetch(`${origin}/viewer/api/view${new URL(pageUrl).search}`, {

@@ -138,7 +138,8 @@
     const from = direction < 0 ? Math.max(0, state.from - 60) : state.to;
     if ((direction < 0 && state.from === 0) || (direction > 0 && state.to >= state.total)) return;
     state.loading = true;
-    const { ok, body } = await fetchView({ from });
+    // A request lost on the way (fetch rejects: a dropped mobile connection) must not leave `loading` set: the next scroll asks again.
+    const { ok, body } = await fetchView({ from }).catch(() => ({ ok: false }));
     state.loading = false;
     if (!ok) return;
     const blocks = direction < 0 ? body.blocks.slice(0, state.from - from) : body.blocks;
