@@ -3,7 +3,7 @@
  * offline with the test model and temp index folders.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEXTS } from '../src/replies/texts.js';
@@ -157,6 +157,36 @@ describe.concurrent('ask CLI', { timeout: 60_000 }, () => {
     for (const answer of [a, b]) expect(answer.hits.length).toBeLessThanOrEqual(2);
     expect(b.hits[0]!.sentence).toContain('more than 5,000 houses were destroyed');
     expect(liveBuildDir(indexDir)).toBe(before); // an up-to-date index is used, not rebuilt
+  });
+
+  it('--jsonl: a question that fails gets its line with the error, the next lines are answered too, exit code 1 (the output stopped there)', async () => {
+    const own = path.join(tempDir(), 'index');
+    cpSync(indexDir, own, { recursive: true });
+    await limited(async () => {
+      const child = startCli('ask.ts', ['--jsonl'], envFor({ INDEX_DIR: own }), tempDir());
+      let out = '';
+      child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+      const lineOut = new Promise<void>((resolve) => child.stdout!.on('data', () => out.includes('\n') && resolve()));
+      child.stdin!.write(`${EXPELLED}\n`);
+      await lineOut; // the engine is open and answering
+      // The passages' file damaged under the running command: reading a passage throws from now on.
+      truncateSync(path.join(liveBuildDir(own)!, 'chunks.jsonl'), 0);
+      const run = await collect(child, `${HOUSES}\n${EXPELLED}\n`);
+      const [first, failed, next] = jsonLines(out, 3); // all of stdout (collect's copy lacks the first line)
+      expect(expectAnswer(first, EXPELLED).answered).toBe(true);
+      for (const [line, question] of [
+        [failed, HOUSES],
+        [next, EXPELLED],
+      ] as const)
+        expect(line).toEqual({
+          question,
+          answered: false,
+          hits: [],
+          error: 'Failed: the file is shorter than expected',
+        });
+      expect(run.code).toBe(1);
+      expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    });
   });
 
   it('a bad EMBED_MODEL folder: exit code 1, a message naming it, no stack trace', async () => {

@@ -1,4 +1,6 @@
 import { createInterface } from 'node:readline';
+import { log } from '../log.js';
+import { messageOf } from '../paths.js';
 import { prepareQuestion, trimmedNote } from '../replies/conversation.js';
 import { forTerminal, renderPlain } from '../replies/plain.js';
 import { languageOfText } from '../replies/texts.js';
@@ -35,7 +37,15 @@ await run(async (config) => {
     for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
       const q = prepare(line);
       const out = q
-        ? toJson(await engine.reply(q, top), top)
+        ? await engine.reply(q, top).then(
+            (answer) => toJson(answer, top),
+            (err: unknown) => {
+              // Its line says why, and the next lines are answered still; the exit code tells a script.
+              log.error({ err }, 'question failed');
+              process.exitCode = 1;
+              return { question: q, answered: false, hits: [], error: `Failed: ${messageOf(err)}` };
+            },
+          )
         : { question: line, answered: false, hits: [], error: NO_QUESTION };
       process.stdout.write(JSON.stringify(out) + '\n');
     }
