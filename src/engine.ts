@@ -108,10 +108,7 @@ export class Engine {
    */
   async warmUp(): Promise<void> {
     if (this.storage.shared) return;
-    await this.ownReplyShares().catch((err: unknown) => {
-      log.warn(`warming up the answers failed: ${messageOf(err)}`);
-      this.shares = undefined;
-    });
+    await this.ownReplyShares().catch((err: unknown) => log.warn(`warming up the answers failed: ${messageOf(err)}`));
   }
 
   /** Stops following other processes' builds, ends the build worker and closes the storage (database connections, if any). */
@@ -175,8 +172,14 @@ export class Engine {
    */
   ownReplyShares(): Promise<ReplyShares> {
     const { index } = this.retriever;
-    if (this.shares?.index !== index)
-      this.shares = { index, shares: ownQuestions(index).then((qs) => replyShares(qs, (q) => this.reply(q))) };
+    if (this.shares?.index !== index) {
+      const entry = { index, shares: ownQuestions(index).then((qs) => replyShares(qs, (q) => this.reply(q))) };
+      // A failure is not kept: /stats would apologise until the next re-index; the next call measures again.
+      entry.shares.catch(() => {
+        if (this.shares === entry) this.shares = undefined;
+      });
+      this.shares = entry;
+    }
     return this.shares.shares;
   }
 

@@ -171,6 +171,16 @@ describe('Engine.warmUp (a serving process at start)', { timeout: 120_000 }, () 
     await engine.close();
   });
 
+  it('a measure that failed (a passage unreadable for a moment) is measured again at the next ask, not kept until a re-index', async () => {
+    const { engine } = await openEngine();
+    const reply = vi.spyOn(engine, 'reply').mockRejectedValueOnce(new Error('EIO: i/o error, read'));
+    await expect(engine.ownReplyShares()).rejects.toThrow('EIO');
+    const shares = await engine.ownReplyShares();
+    expect(shares.questions).toBeGreaterThan(10);
+    expect(reply.mock.calls.length).toBeGreaterThan(shares.questions);
+    await engine.close();
+  });
+
   it('asks nothing of a shared storage (a database: every replica would ask it at start)', async () => {
     const { config } = await openEngine();
     const files = await openStorage(config);
