@@ -8,10 +8,11 @@ import { cpSync, existsSync, truncateSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleChat } from '../src/cli/chat.js';
 import { Engine } from '../src/engine.js';
 import { liveBuildDir } from '../src/index/layout.js';
+import { log } from '../src/log.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { cleanEnv, runCli } from './support/cli.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -87,6 +88,31 @@ describe('control characters of a document on the terminal', () => {
 });
 
 describe('the console chat after a question fails', () => {
+  it('/reindex whose health measure fails: the build it made is reported, not "Re-index failed"', async () => {
+    const seeds = tmp();
+    cpSync(SEEDS, seeds, { recursive: true });
+    const own = await Engine.open(testConfig({ EMBED_MODEL: env.EMBED_MODEL, INDEX_DIR: tmp(), SEEDS_DIR: seeds }));
+    try {
+      writeFileSync(
+        path.join(seeds, 'zorbium.txt'),
+        'Zorbium\n\nZorbium is a metal mined on the moon of a distant planet.\n',
+      );
+      vi.spyOn(own, 'ownReplyShares').mockRejectedValue(new Error('EIO: i/o error, read'));
+      vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+      const [input, output] = [new PassThrough(), new PassThrough()];
+      let text = '';
+      output.on('data', (d: Buffer) => (text += d.toString()));
+      input.end('/reindex\n/quit\n');
+      await consoleChat(own, input as unknown as typeof process.stdin, output as unknown as typeof process.stdout);
+      expect(text).toMatch(/Indexed 6 documents/);
+      expect(text).toContain('zorbium.txt');
+      expect(text).not.toContain('Re-index failed');
+    } finally {
+      vi.restoreAllMocks();
+      await own.close();
+    }
+  });
+
   it('says sorry, as the bot does, and goes on (the first failed question ended the chat, exit 1)', async () => {
     const seeds = tmp();
     cpSync(SEEDS, seeds, { recursive: true });

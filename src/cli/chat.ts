@@ -12,8 +12,13 @@ import { describeBuild, noArguments, openEngine, run } from './common.js';
 async function reindexed(engine: Engine, t: (typeof TEXTS)[Lang]): Promise<string> {
   try {
     const summary = await engine.reindex();
-    const health = summary.upToDate ? '' : `\n  ${describeReplyShares(await engine.ownReplyShares())}`;
-    return describeBuild(summary) + health;
+    if (summary.upToDate) return describeBuild(summary);
+    // The health of what was just built; a failure to measure it does not hide the result (as in the bot).
+    const health = await engine.ownReplyShares().then(describeReplyShares, (err: unknown) => {
+      log.warn(`measuring the new index's replies failed: ${messageOf(err)}`);
+      return undefined;
+    });
+    return describeBuild(summary) + (health ? `\n  ${health}` : '');
   } catch (err) {
     return t.reindexFailed(messageOf(err));
   }
