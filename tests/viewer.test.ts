@@ -25,6 +25,7 @@ import { type Laid, locate } from '../src/telegram/viewer/documents.js';
 import { documentId, fingerprint, inkCount, type QuoteRef } from '../src/telegram/viewer/links.js';
 import { childServer, rawRequest } from './support/childServer.js';
 import { makeLongPdf, QUOTED_PAGE, QUOTED_SENTENCE } from './support/longPdf.js';
+import { VIEWER_TEXTS } from '../src/replies/viewerTexts.js';
 import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
@@ -277,6 +278,64 @@ describe('a bad connection', () => {
       await page.waitForFunction((first) => document.querySelector('.pagebreak')!.textContent !== first, firstShown, {
         timeout: 10_000,
       });
+      await page.close();
+    },
+  );
+
+  it.skipIf(!CHROMIUM)(
+    'the first load lost: the page says so in the link’s language (it showed only "…")',
+    async () => {
+      const x = await ask(user(505), 'Who approved the new lighthouse on the northern pier?');
+      const url = buttons(x.sent.at(-1)!).find((b) => b.web_app)!.web_app.url;
+      const page = await browser!.newPage({ viewport: { width: 412, height: 860 } });
+      await page.route(/\/api\/view\?/, (route) => route.abort());
+      for (const [lang, text] of [
+        ['en', VIEWER_TEXTS.en.unreachable],
+        ['ru', VIEWER_TEXTS.ru.unreachable],
+      ] as const) {
+        const inLang = new URL(url);
+        inLang.searchParams.set('l', lang);
+        await page.goto(launched(inLang.toString(), launchData(user(505))));
+        await page.waitForFunction(() => document.body.dataset.state === 'error', undefined, { timeout: 20_000 });
+        expect(await page.textContent('main')).toBe(text);
+      }
+      await page.close();
+    },
+  );
+
+  it.skipIf(!CHROMIUM)(
+    'a tap on another quote whose request is lost: the quote shown stays, the page says why, a tap again shows it',
+    async () => {
+      const x = await ask(user(522), 'What happened on 27 September 2020?');
+      const answer = x.sent.at(-1)!;
+      const opens = buttons(answer).filter((b) => b.web_app);
+      const { page } = await open(launched(opens[0].web_app.url, launchData(user(522))));
+      const shown = await markText(page);
+      let lose = true;
+      await page.route(/\/api\/view\?/, (route) => (lose ? route.abort() : route.continue()));
+      await (await page.$$('nav button'))[1]!.click();
+      await page.waitForFunction(
+        (t) => document.getElementById('notice')!.textContent === t,
+        VIEWER_TEXTS.en.unreachable,
+        {
+          timeout: 10_000,
+        },
+      );
+      expect(await page.isVisible('#notice')).toBe(true);
+      expect(await markText(page)).toBe(shown);
+      lose = false;
+      await (await page.$$('nav button'))[1]!.click();
+      await page.waitForFunction(
+        (q) =>
+          [...document.querySelectorAll('mark')]
+            .map((m) => m.textContent)
+            .join(' ')
+            .replace(/\s+/g, ' ')
+            .trim() === q,
+        squeeze(quoteText(answer, 2)),
+        { timeout: 10_000 },
+      );
+      expect(await page.isVisible('#notice')).toBe(false);
       await page.close();
     },
   );

@@ -19,7 +19,9 @@ export interface ViewerTexts {
   denied: string;
   /** The index keeps no texts to show (e.g. PostgreSQL). */
   noTexts: string;
+  /** The page while the document loads, and when it cannot be reached (the connection dropped). */
   loading: string;
+  unreachable: string;
   /** Reply to a quote: the whole paragraph's header, and the other documents' section. */
   wholeParagraph: (title: string, where: string, file: string) => string;
   otherDocuments: string;
@@ -42,6 +44,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     denied: 'This link is not valid (or has expired). Open the document again from the bot’s answer.',
     noTexts: 'The documents’ texts are not available here.',
     loading: 'Loading…',
+    unreachable: 'The document could not be loaded: check the connection and try again.',
     wholeParagraph: (title, where, file) => `The whole paragraph. According to ${title}, ${where} (${file}):`,
     otherDocuments: 'Other documents on this:',
     noOtherDocuments: 'No other document says anything close to this.',
@@ -60,6 +63,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     denied: 'Ссылка недействительна (или устарела). Откройте документ снова из ответа бота.',
     noTexts: 'Тексты документов здесь недоступны.',
     loading: 'Загрузка…',
+    unreachable: 'Не удалось загрузить документ: проверьте соединение и попробуйте ещё раз.',
     wholeParagraph: (title, where, file) => `Абзац целиком. Согласно документу ${title}, ${where} (${file}):`,
     otherDocuments: 'Другие документы об этом:',
     noOtherDocuments: 'Ни в одном другом документе нет ничего близкого к этому.',
@@ -77,6 +81,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     denied: 'Bu keçid etibarsızdır (və ya vaxtı keçib). Sənədi botun cavabından yenidən açın.',
     noTexts: 'Sənədlərin mətnləri burada əlçatan deyil.',
     loading: 'Yüklənir…',
+    unreachable: 'Sənədi yükləmək mümkün olmadı: bağlantını yoxlayın və yenidən cəhd edin.',
     wholeParagraph: (title, where, file) => `Bütün abzas. ${title} sənədinə görə, ${where} (${file}):`,
     otherDocuments: 'Bu barədə digər sənədlər:',
     noOtherDocuments: 'Heç bir başqa sənəddə buna yaxın bir şey yoxdur.',
@@ -94,6 +99,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     denied: 'Bu bağlantı geçersiz (ya da süresi dolmuş). Belgeyi botun yanıtından yeniden açın.',
     noTexts: 'Belgelerin metinleri burada kullanılamıyor.',
     loading: 'Yükleniyor…',
+    unreachable: 'Belge yüklenemedi: bağlantıyı kontrol edip tekrar deneyin.',
     wholeParagraph: (title, where, file) => `Paragrafın tamamı. ${title} belgesine göre, ${where} (${file}):`,
     otherDocuments: 'Bu konuda diğer belgeler:',
     noOtherDocuments: 'Başka hiçbir belgede buna yakın bir şey yok.',

@@ -34,6 +34,17 @@ const CSP = [
 const ASSETS = new URL('./assets/', import.meta.url);
 const asset = (name: string) => readFileSync(fileURLToPath(new URL(name, ASSETS)), 'utf8');
 
+/**
+ * The texts the page shows without the server's answer (while loading, or when the connection
+ * dropped), in every language: JSON inside a script element, "<" escaped so no text can end it.
+ */
+const pageTexts = () =>
+  JSON.stringify(
+    Object.fromEntries(
+      LANGS.map((l) => [l, { loading: VIEWER_TEXTS[l].loading, unreachable: VIEWER_TEXTS[l].unreachable }]),
+    ),
+  ).replace(/</g, '\\u003c');
+
 export interface ViewerSettings {
   /** VIEWER_URL: the page's public base (https). */
   url: string;
@@ -62,7 +73,7 @@ export class Viewer {
   ) {
     this.signer = new LinkSigner(settings.botToken);
     this.base = new URL(settings.url).pathname.replace(/\/+$/, '');
-    const page = asset('index.html').replaceAll('{{BASE}}', this.base);
+    const page = asset('index.html').replaceAll('{{BASE}}', this.base).replace('{{TEXTS}}', pageTexts());
     this.files = {
       '/': { type: 'text/html; charset=utf-8', body: page },
       '/app.js': { type: 'text/javascript; charset=utf-8', body: asset('app.js') },

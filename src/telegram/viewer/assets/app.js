@@ -13,6 +13,10 @@
   const notice = document.getElementById('notice');
   let state = { from: 0, to: 0, total: 0, loading: false };
   let pageLabel = 'p.';
+  // The texts shown without the server's answer, in the link's language (index.html has them in every one).
+  const allTexts = JSON.parse(document.getElementById('texts').textContent || '{}');
+  const ownTexts = allTexts[query.get('l')] || allTexts.en;
+  document.getElementById('status').textContent = ownTexts.loading;
 
   /** Telegram's client API: tell it the page is ready and may take the whole height. */
   function postEvent(type, data) {
@@ -95,6 +99,22 @@
     });
   }
 
+  /** Shows quote `i`. A tap whose request is lost keeps the quote shown (and its place for scrolling) and says why. */
+  function selectQuote(i) {
+    const shown = query.get('i');
+    query.set('i', String(i));
+    load().then(
+      () => history.replaceState(null, '', '?' + query.toString() + location.hash),
+      () => { if (shown === null) query.delete('i'); else query.set('i', shown); showUnreachable(); },
+    );
+  }
+
+  function showUnreachable() {
+    notice.textContent = ownTexts.unreachable;
+    notice.hidden = false;
+    document.getElementById('head').hidden = false;
+  }
+
   function showError(message) {
     docEl.textContent = '';
     nav.textContent = '';
@@ -116,7 +136,7 @@
         const b = el('button', '', label);
         b.type = 'button';
         b.setAttribute('aria-current', String(i === body.selected));
-        b.addEventListener('click', () => { query.set('i', String(i)); history.replaceState(null, '', '?' + query.toString() + location.hash); load(); });
+        b.addEventListener('click', () => selectQuote(i));
         nav.appendChild(b);
       });
     }
@@ -167,5 +187,5 @@
     }, { passive: true });
   }
 
-  load().catch(() => showError(''));
+  load().catch(() => showError(ownTexts.unreachable));
 })();
