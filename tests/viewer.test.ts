@@ -18,6 +18,7 @@ import { TEXTS } from '../src/replies/texts.js';
 import { ADMIN, quotedBold, startBot, TOKEN, user, type RunningBot } from './support/botHarness.js';
 import type { FakeBotApi, SentMessage } from './support/fakeBotApi.js';
 import type { LiveGeneration } from '../src/index/generation.js';
+import type { TextsReader } from '../src/index/texts.js';
 import { writeFormatFolder } from './support/formatFixtures.js';
 import { serveWebhook } from '../src/telegram/delivery/webhook.js';
 import { serveViewer } from '../src/telegram/viewer/server.js';
@@ -687,6 +688,36 @@ describe('stored texts', () => {
     ]);
     expect(texts.document('000000000000')).toBeUndefined();
     expect(new LiveTexts(() => ({ generation: buildFolder(tmp()), manifest }), textsOf).available).toBe(false);
+  });
+});
+
+describe('stored texts that would not open', () => {
+  it('are opened again a minute later (too many open files passes), not kept off for the whole index, nor logged at every answer', async () => {
+    const { LiveTexts } = await import('../src/telegram/viewer/documents.js');
+    const { log } = await import('../src/log.js');
+    const error = vi.spyOn(log, 'error').mockImplementation(() => undefined);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const reader = { get: () => undefined } as unknown as TextsReader;
+      let failing = true;
+      const textsOf = vi.fn(() => {
+        if (failing) throw Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE' });
+        return reader;
+      });
+      const texts = new LiveTexts(() => ({ generation: engine.live.generation, manifest: engine.manifest }), textsOf);
+      expect(texts.available).toBe(false);
+      expect(texts.available).toBe(false);
+      expect([textsOf.mock.calls.length, error.mock.calls.length]).toEqual([1, 1]);
+      failing = false;
+      vi.advanceTimersByTime(59_000);
+      expect(texts.available).toBe(false);
+      vi.advanceTimersByTime(1_000);
+      expect(texts.available).toBe(true);
+      expect(textsOf).toHaveBeenCalledTimes(2);
+    } finally {
+      vi.useRealTimers();
+      error.mockRestore();
+    }
   });
 });
 

@@ -14,10 +14,19 @@ export const liveTextsOf = (engine: Pick<Engine, 'live' | 'storage'>) =>
     (live) => engine.storage.index.texts(live),
   );
 
+/** How long texts that would not open stay off before they are opened again. */
+const RETRY_MS = 60_000;
+
 /** What the viewer reads: the live index's documents by id, and their texts (undefined: no stored texts, e.g. PostgreSQL). */
 export class LiveTexts {
   private opened:
-    | { generation: Generation; reader: TextsReader | undefined; byId: Map<string, ManifestDocument> }
+    | {
+        generation: Generation;
+        reader: TextsReader | undefined;
+        byId: Map<string, ManifestDocument>;
+        /** When the texts would not open (too many open files, say): tried again after RETRY_MS, not logged at every answer. */
+        failedAt?: number;
+      }
     | undefined;
   /** The last few documents read (a reader scrolls through one document in several requests). */
   private readonly cache = new Map<string, Laid>();
@@ -35,16 +44,21 @@ export class LiveTexts {
 
   private current() {
     const { generation, manifest } = this.live();
-    if (!this.opened || !sameGeneration(this.opened.generation, generation)) {
+    const { opened } = this;
+    const retry = opened?.failedAt !== undefined && Date.now() - opened.failedAt >= RETRY_MS;
+    if (!opened || retry || !sameGeneration(opened.generation, generation)) {
       let reader: TextsReader | undefined;
+      let failedAt: number | undefined;
       try {
         reader = this.textsOf({ generation, manifest });
       } catch (err) {
-        log.error({ err }, 'the stored texts of the live index are unreadable');
+        log.error({ err }, 'the stored texts of the live index are unreadable; trying again in a minute');
+        failedAt = Date.now();
       }
-      this.opened = { generation, reader, byId: new Map(manifest.documents.map((d) => [documentId(d.file), d])) };
+      const byId = new Map(manifest.documents.map((d) => [documentId(d.file), d]));
+      this.opened = { generation, reader, byId, failedAt };
     }
-    return this.opened;
+    return this.opened!;
   }
 
   /** The live document with this id, laid out, or undefined when it is not in the index (any more). */
