@@ -174,6 +174,38 @@ describe('builds in PostgreSQL', () => {
     await engine.close();
   }, 300_000);
 
+  it('a document renamed and copied in one go: both names get their passages', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const engine = await Engine.open(
+      testConfig({
+        EMBED_MODEL: modelDir,
+        INDEX_DIR: path.join(tempDir(), 'unused'),
+        SEEDS_DIR: seeds,
+        DATABASE_URL: db.url,
+      }),
+    );
+    const [, second] = readdirSync(seeds).sort();
+    // Moved into place under a new name, and a copy uploaded as well: the copy's source is the renamed entry.
+    cpSync(path.join(seeds, second!), path.join(seeds, 'moved.txt'));
+    cpSync(path.join(seeds, second!), path.join(seeds, 'copy.txt'));
+    rmSync(path.join(seeds, second!));
+    const summary = await engine.reindex();
+    expect(summary.embedded).toEqual([]);
+    const chunks = engine.manifest.documents.find((d) => d.file === second)?.chunks;
+    expect(chunks).toBeUndefined();
+    for (const file of ['moved.txt', 'copy.txt']) {
+      const doc = engine.manifest.documents.find((d) => d.file === file)!;
+      expect(doc.chunks).toBeGreaterThan(0);
+      const live = await count(
+        db.url,
+        `SELECT count(*) AS n FROM cite_passages WHERE chunk->>'doc' = '${file}' AND died IS NULL`,
+      );
+      expect(live, file).toBe(doc.chunks);
+    }
+    await engine.close();
+  }, 300_000);
+
   it('a build that succeeded while the database stops answering right after: reindex still reports it, the replica switches once it answers', async () => {
     const db = await database();
     const seeds = seedsCopy();

@@ -345,13 +345,17 @@ class GenerationWriter {
     return first;
   }
 
-  /** Copies a document's passages (vectors included, nothing embedded) under new labels, with a new name and title. */
+  /**
+   * Copies a document's passages (vectors included, nothing embedded) under new labels, with a new
+   * name and title. The source rows are the live generation's, including those this build already
+   * retired: a document renamed and copied in one build is copied after its rename removed it.
+   */
   async copy(from: ManifestDocument, file: string, title: string): Promise<{ first: number; chunks: Chunk[] }> {
     const first = this.next;
     const { rows } = await this.db.query<{ chunk: Chunk }>(
       `INSERT INTO cite_passages (label, born, chunk, embedding)
        SELECT label - $2 + $3, $1, chunk || jsonb_build_object('doc', $4::text, 'title', $5::text), embedding
-       FROM cite_passages WHERE label >= $2 AND label < $2 + $6 AND died IS NULL ORDER BY label
+       FROM cite_passages WHERE label >= $2 AND label < $2 + $6 AND (died IS NULL OR died = $1) ORDER BY label
        RETURNING chunk`,
       [this.generation, from.firstLabel, first, file, title, from.chunks],
     );
