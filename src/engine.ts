@@ -9,7 +9,7 @@ import {
 } from './index/build.js';
 import { searchSettingsChanged } from './index/buildParts.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
-import { sameGeneration, type LiveGeneration } from './index/generation.js';
+import { generationLabel, sameGeneration, type Generation, type LiveGeneration } from './index/generation.js';
 import type { IndexData } from './index/indexData.js';
 import { IndexError } from './index/layout.js';
 import type { Manifest } from './index/manifest.js';
@@ -50,6 +50,11 @@ export class Engine {
   /** The replies to the live index's own questions, measured once per index (ownReplyShares). */
   private shares: { index: IndexData; shares: Promise<ReplyShares> } | undefined;
   private readonly stopFollowing: () => void;
+  /**
+   * The newest generation this engine has looked at, served or not: one another model built is
+   * refused once, not opened again every time the follower looks.
+   */
+  private followed: Generation;
 
   private constructor(
     readonly config: Config,
@@ -63,9 +68,28 @@ export class Engine {
     private readonly lexicalThread: LexicalThread,
   ) {
     // Replicas sharing a database switch to the generations other processes build.
+    this.followed = retriever.index.generation;
     this.stopFollowing = storage.index.follow(
-      () => this.retriever.index.generation,
-      (next) => this.use(next),
+      () => this.followed,
+      (next) => this.adopt(next),
+    );
+  }
+
+  /**
+   * A generation another process made live. Built with another model (a rolling deploy's first new
+   * replica rebuilt the index), its vectors do not compare with this process's questions' (same
+   * dimension or not): this process keeps answering from its own until it is restarted with that model.
+   */
+  private adopt(next: IndexData): void {
+    this.followed = next.generation;
+    const other = otherModel(next.manifest, this.embedder);
+    if (!other) {
+      this.use(next);
+      return;
+    }
+    log.warn(
+      `Not switching to the live index (${generationLabel(next.generation)}): ${other}. ` +
+        `This process keeps answering from ${generationLabel(this.retriever.index.generation)}; restart it with that model to switch.`,
     );
   }
 
@@ -88,6 +112,7 @@ export class Engine {
 
   /** Answers from `index` from now on (questions in flight finish on the one they started with). */
   private use(index: IndexData): void {
+    this.followed = index.generation;
     this.retriever = new Retriever(index, this.embedder, retrievalSettings(this.config), this.lexicalThread);
   }
 
@@ -312,14 +337,21 @@ function retrievalSettings(config: Config) {
   };
 }
 
-/** Why the stored index no longer fits the model, the settings or the documents, if it does not. */
-function staleReason(config: Config, embedder: Embedder, manifest: Manifest): string | undefined {
+/** How the model an index was built with differs from `embedder`, if it does. */
+function otherModel(manifest: Manifest, embedder: Embedder): string | undefined {
   if (manifest.model === embedder.modelId && manifest.modelIdentity !== embedder.identity) {
     return `it was built with another version of ${manifest.model} (${manifest.modelIdentity.replace(/^hub:/, '')}), the configured one is ${embedder.identity.replace(/^hub:/, '')}`;
   }
   if (!fitsModel(manifest, embedder)) {
     return `it was built with ${manifest.model} (dimension ${manifest.dim}), the configured model is ${embedder.modelId} (dimension ${embedder.dim})`;
   }
+  return undefined;
+}
+
+/** Why the stored index no longer fits the model, the settings or the documents, if it does not. */
+function staleReason(config: Config, embedder: Embedder, manifest: Manifest): string | undefined {
+  const other = otherModel(manifest, embedder);
+  if (other) return other;
   const key = fullEmbeddingKey(buildSettings(config));
   if (manifest.embeddingKey !== key) return embeddingKeyChange(manifest.embeddingKey, key);
   if (searchSettingsChanged(manifest, buildSettings(config)))

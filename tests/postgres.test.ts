@@ -6,7 +6,7 @@
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
 import { buildInWorker, type Builder } from '../src/storage/builder.js';
 import { Engine } from '../src/engine.js';
@@ -18,6 +18,8 @@ import { cheapestSplit, PgLexical, restBound, splitFor } from '../src/index/post
 import { PgDense } from '../src/index/postgres/reader.js';
 import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
 import { PgDeskStore } from '../src/desk/postgres.js';
+import { log } from '../src/log.js';
+import { writeTestModel } from '../src/vectors/testModel.js';
 import { runCli, startCli } from './support/cli.js';
 import { startTestPg, type TestPg } from './support/pgServer.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
@@ -204,6 +206,31 @@ describe('builds in PostgreSQL', () => {
       expect(live, file).toBe(doc.chunks);
     }
     await engine.close();
+  }, 300_000);
+
+  it('a replica does not switch to a generation another model built (same dimension): it keeps answering from its own', async () => {
+    const db = await database();
+    const env = { INDEX_DIR: path.join(tempDir(), 'unused'), SEEDS_DIR: SEEDS, DATABASE_URL: db.url };
+    const replica = await Engine.open(testConfig({ ...env, EMBED_MODEL: modelDir }));
+    const own = replica.manifest;
+    // Another model of the same dimension (383 + the squeezed coordinate): a rolling deploy's first new replica builds with it.
+    const otherModel = path.join(tempDir(), 'other-model');
+    await writeTestModel(otherModel, SEEDS, { dim: 383, compress: Math.sqrt(3) });
+    const warn = vi.spyOn(log, 'warn');
+    const other = await Engine.open(testConfig({ ...env, EMBED_MODEL: otherModel }));
+    expect(other.manifest.modelIdentity).not.toBe(own.modelIdentity);
+    expect(other.manifest.dim).toBe(own.dim);
+    // Within a second the replica hears of the switch: it either follows it or says why not.
+    await waitFor(
+      async () =>
+        replica.manifest.builtAt !== own.builtAt ||
+        warn.mock.calls.some((c) => /Not switching to the live index/.test(String(c[0]))),
+    );
+    warn.mockRestore();
+    expect(replica.manifest.modelIdentity).toBe(own.modelIdentity);
+    expect((await replica.ask(EXPELLED)).answered).toBe(true);
+    await other.close();
+    await replica.close();
   }, 300_000);
 
   it('a build that succeeded while the database stops answering right after: reindex still reports it, the replica switches once it answers', async () => {
