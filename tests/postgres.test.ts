@@ -20,7 +20,7 @@ import { SCHEMA_VERSION, SchemaError } from '../src/index/postgres/schema.js';
 import { PgDeskStore } from '../src/desk/postgres.js';
 import { log } from '../src/log.js';
 import { writeTestModel } from '../src/vectors/testModel.js';
-import { runCli, startCli } from './support/cli.js';
+import { collect, runCli, startCli } from './support/cli.js';
 import { startTestPg, type TestPg } from './support/pgServer.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -264,6 +264,29 @@ describe('builds in PostgreSQL', () => {
     await waitFor(async () => engine.manifest.builtAt !== before);
     expect((await engine.ask('walrus orchestra oboes')).answered).toBe(true);
     await engine.close();
+  }, 300_000);
+
+  it('the database going away while npm run index writes: one line naming DATABASE_URL, no crash with a stack', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const work = tempDir();
+    const env = { EMBED_MODEL: modelDir, SEEDS_DIR: seeds, INDEX_DIR: path.join(work, 'unused'), DATABASE_URL: db.url };
+    const vocab = vocabularyOf(seeds);
+    for (let i = 0; i < 8; i++) writeFileSync(path.join(seeds, `synthetic_${i}.txt`), syntheticDocument(vocab, i, 30));
+    const child = startCli('index.ts', [], env, work);
+    const run = collect(child, '');
+    // Stopped once the build holds its lock and writes its generation's rows (the first build creates the table).
+    await waitFor(async () => {
+      if (child.exitCode !== null)
+        throw new Error(`the build ended before the database went away: ${(await run).stderr}`);
+      const building = `SELECT count(*)::int AS n FROM cite_passages WHERE born IN (SELECT id FROM cite_generations WHERE state = 'building')`;
+      return (await sqlRows(db.url, building).catch(() => [{ n: 0 }]))[0].n > 0;
+    }, 120_000);
+    await db.stop();
+    const { code, stderr } = await run;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/PostgreSQL \(DATABASE_URL\) cannot be reached/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   }, 300_000);
 
   it('a build killed half-way: readers keep the live generation, the next build is free and removes its rows', async () => {

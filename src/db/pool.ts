@@ -22,7 +22,13 @@ export function openDb(url: string, max = 8): Db {
     statement_timeout: 60_000,
     allowExitOnIdle: true,
   });
-  pool.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`));
+  const lost = (err: Error) => log.warn(`PostgreSQL connection lost: ${err.message}`);
+  pool.on('error', lost);
+  // The pool listens only to its idle connections: one checked out (a build's lock, a transaction)
+  // that breaks emits 'error' to nobody, an uncaught exception that ends the process. Its statement
+  // fails by itself; the break is only logged here.
+  pool.on('acquire', (client) => client.on('error', lost));
+  pool.on('release', (_err, client) => client.removeListener('error', lost));
   return retryingReads(pool);
 }
 
