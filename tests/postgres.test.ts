@@ -266,6 +266,43 @@ describe('builds in PostgreSQL', () => {
     await engine.close();
   }, 300_000);
 
+  it('the database going away while a re-index writes: the admin is told the database cannot be reached, the old index answers once it is back', async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const builder: Builder = (config, onProgress, options) =>
+      buildInWorker(
+        config,
+        (p) => {
+          if (p.stage === 'writing') void db.stop(); // the worker is about to write the new generation's rows
+          onProgress?.(p);
+        },
+        options,
+      );
+    const engine = await Engine.open(
+      testConfig({
+        EMBED_MODEL: modelDir,
+        INDEX_DIR: path.join(tempDir(), 'unused'),
+        SEEDS_DIR: seeds,
+        DATABASE_URL: db.url,
+      }),
+      undefined,
+      { builder },
+    );
+    const before = engine.manifest.builtAt;
+    appendFileSync(
+      path.join(seeds, readdirSync(seeds).sort()[0]!),
+      '\n\nThe walrus orchestra tuned its oboes at dawn.\n',
+    );
+    const failed = await engine.reindex().catch((err: Error) => err);
+    expect(failed).toBeInstanceOf(Error);
+    // What the admin's "Re-index failed" reply quotes: which service is gone, not only the driver's words.
+    expect((failed as Error).message).toMatch(/^PostgreSQL \(DATABASE_URL\) cannot be reached: /);
+    await db.restart();
+    expect(engine.manifest.builtAt).toBe(before);
+    expect((await engine.ask(EXPELLED)).answered).toBe(true);
+    await engine.close();
+  }, 300_000);
+
   it('the database going away while npm run index writes: one line naming DATABASE_URL, no crash with a stack', async () => {
     const db = await database();
     const seeds = seedsCopy();

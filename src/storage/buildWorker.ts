@@ -8,7 +8,7 @@ import { buildSettings, readLimits } from '../index/settings.js';
 import { prepareUpdate } from '../index/updateBuild.js';
 import { loadEmbedder, type Embedder } from '../vectors/embedder.js';
 import type { WorkerMessage, WorkerRequest } from './builder.js';
-import { openStorage } from './storage.js';
+import { openStorage, unreachableMessage } from './storage.js';
 
 // The index build worker thread (see builder.ts): builds one request after another, progress and
 // results posted back. The model stays loaded between builds (one per model configuration), and so
@@ -67,7 +67,9 @@ function failure(err: unknown): WorkerMessage {
   return {
     type: 'failed',
     name: e.constructor.name,
-    message: e.message,
+    // The driver's words alone ("Connection terminated unexpectedly") do not say that the database is
+    // what went away: the admin's "Re-index failed" reply quotes this, as a command's failure does.
+    message: unreachableMessage(e) ?? e.message,
     ...(e instanceof IndexError ? { detail: e.detail, kind: e.kind } : {}),
   };
 }
