@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../src/db/pool.js';
+import { inTransaction, isUnavailable, openDb, type Db } from '../src/db/pool.js';
 import { startTestPg, type TestPg } from './support/pgServer.js';
 
 /**
@@ -38,6 +38,16 @@ async function staleableProxy(target: number) {
         client.resume(); // unpiped, it would hold what the client sends instead of cutting it
       }
     },
+    /** Its connections stay open but pass nothing more, either way (a frozen server, packets dropped); new ones work. */
+    silence() {
+      for (const [client, upstream] of upstreamOf) {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.resume(); // what is sent is dropped, not held
+        upstream.resume();
+      }
+      upstreamOf.clear();
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
@@ -65,5 +75,34 @@ describe('PostgreSQL reads on a connection that went stale', () => {
     proxy.cutUpstream();
     await expect(db.query('INSERT INTO t VALUES (1)')).rejects.toThrow(/Connection terminated/);
     expect((await db.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 0 }]);
+  });
+});
+
+describe('PostgreSQL on a connection that went silent', () => {
+  let pgServer: TestPg;
+  let proxy: Awaited<ReturnType<typeof staleableProxy>>;
+  let db: Db;
+  beforeAll(async () => {
+    pgServer = await startTestPg();
+    proxy = await staleableProxy(pgServer.port);
+    db = openDb(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, 1, 1_000); // no answer within 1 s: silent
+  });
+  afterAll(async () => {
+    await db.end();
+    await proxy.close();
+    await pgServer.close();
+  });
+
+  it('a statement whose answer never comes fails as unavailable, and its connection is not used again', async () => {
+    // A question's searches run in transactions (lexical.ts, reader.ts), its other reads alone.
+    expect((await inTransaction(db, (c) => c.query('SELECT 1 AS one'))).rows).toEqual([{ one: 1 }]);
+    proxy.silence();
+    const inside = await inTransaction(db, (c) => c.query('SELECT 2')).catch((err: unknown) => err);
+    expect(isUnavailable(inside)).toBe(true); // "temporarily unavailable" for the user, not a hang
+    expect((await inTransaction(db, (c) => c.query('SELECT 3 AS three'))).rows).toEqual([{ three: 3 }]);
+    proxy.silence();
+    const alone = await db.query('SELECT 4').catch((err: unknown) => err);
+    expect(isUnavailable(alone)).toBe(true);
+    expect((await db.query('SELECT 5 AS five')).rows).toEqual([{ five: 5 }]);
   });
 });

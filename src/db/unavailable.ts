@@ -7,7 +7,8 @@ export function isUnavailable(err: unknown): boolean {
     return true;
   // 57P01-57P03: the server is shutting down or starting; 08xxx: connection exceptions.
   if (/^(57P0[123]|08)/.test(e.code ?? '')) return true;
-  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(
+  // "Query read timeout": no answer in time on a connection that went silent (pool.ts).
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(
     e.message ?? '',
   );
 }

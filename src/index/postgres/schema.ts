@@ -1,4 +1,5 @@
-import { inTransaction, type Db } from '../../db/pool.js';
+import type { ClientBase } from 'pg';
+import { withoutTimeout, type Db } from '../../db/pool.js';
 
 /**
  * The tables, created and upgraded by the product itself. `cite_schema` holds one row with the
@@ -73,26 +74,43 @@ export class SchemaError extends Error {}
 /** The advisory lock key of migrations (any fixed number, not the build lock's: "cits" in ASCII). */
 const MIGRATION_LOCK = 0x63697473;
 
-/** Brings the database to SCHEMA_VERSION (one transaction per step); refuses a newer one. */
+/**
+ * Brings the database to SCHEMA_VERSION (one transaction); refuses a newer one. Without time limits:
+ * a step may take minutes on a large database, and the processes starting meanwhile wait for it.
+ */
 export async function migrate(db: Db): Promise<void> {
-  await inTransaction(db, async (client) => {
-    // Processes starting at once (replicas on a new database): one migrates, the others wait here,
-    // then see the version it wrote. A lock on cite_schema could not guard that table's own
-    // creation: concurrent CREATE TABLE IF NOT EXISTS fails with a duplicate key in pg_type.
-    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await client.query(`CREATE TABLE IF NOT EXISTS cite_schema (version integer NOT NULL)`);
-    const row = (await client.query<{ version: number }>('SELECT version FROM cite_schema')).rows[0];
-    const current = row?.version ?? 0;
-    if (current > SCHEMA_VERSION) {
-      throw new SchemaError(
-        `The database holds a Cite schema of version ${current}; this Cite knows up to version ${SCHEMA_VERSION}. ` +
-          'Run the newer Cite against it, or point DATABASE_URL at another database.',
-      );
-    }
-    for (let v = current + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS[v]!) await client.query(sql);
-    if (!row) await client.query('INSERT INTO cite_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
-    else if (current < SCHEMA_VERSION) await client.query('UPDATE cite_schema SET version = $1', [SCHEMA_VERSION]);
-  });
+  await withoutTimeout(db, (client) =>
+    transaction(client, async () => {
+      // Processes starting at once (replicas on a new database): one migrates, the others wait here,
+      // then see the version it wrote. A lock on cite_schema could not guard that table's own
+      // creation: concurrent CREATE TABLE IF NOT EXISTS fails with a duplicate key in pg_type.
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await client.query(`CREATE TABLE IF NOT EXISTS cite_schema (version integer NOT NULL)`);
+      const row = (await client.query<{ version: number }>('SELECT version FROM cite_schema')).rows[0];
+      const current = row?.version ?? 0;
+      if (current > SCHEMA_VERSION) {
+        throw new SchemaError(
+          `The database holds a Cite schema of version ${current}; this Cite knows up to version ${SCHEMA_VERSION}. ` +
+            'Run the newer Cite against it, or point DATABASE_URL at another database.',
+        );
+      }
+      for (let v = current + 1; v <= SCHEMA_VERSION; v++) for (const sql of MIGRATIONS[v]!) await client.query(sql);
+      if (!row) await client.query('INSERT INTO cite_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
+      else if (current < SCHEMA_VERSION) await client.query('UPDATE cite_schema SET version = $1', [SCHEMA_VERSION]);
+    }),
+  );
+}
+
+/** `work` in one transaction on `client` (a connection of its own: closed afterwards, nothing to give back). */
+async function transaction(client: ClientBase, work: () => Promise<void>): Promise<void> {
+  await client.query('BEGIN');
+  try {
+    await work();
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  }
 }
 
 /** The HNSW graph's parameters (HNSW_M, HNSW_EF_CONSTRUCTION): pgvector's `m` and `ef_construction`. */
@@ -154,23 +172,17 @@ async function vectorIndexParams(db: Db): Promise<GraphParams | undefined> {
 async function createVectorIndex(db: Db, graph: GraphParams): Promise<void> {
   const current = await vectorIndexParams(db);
   if (current && current.M === graph.M && current.efConstruction === graph.efConstruction) return;
-  const client = await db.connect();
-  try {
-    // Memory enough for the graph (built in memory it is several times faster; 1,000,000 passages
-    // of 384 dimensions take about 3 GB; a 32-bit server such as PGlite allows up to 2 GB), no time limit.
+  // No time limit, and memory enough for the graph (built in memory it is several times faster;
+  // 1,000,000 passages of 384 dimensions take about 3 GB; a 32-bit server such as PGlite allows up to 2 GB).
+  await withoutTimeout(db, async (client) => {
     await client.query(
       `SELECT set_config('maintenance_work_mem', least(max_val::bigint, 4194304) || 'kB', false) FROM pg_settings WHERE name = 'maintenance_work_mem'`,
     );
-    await client.query('SET statement_timeout = 0');
     if (current) await client.query('DROP INDEX IF EXISTS cite_passages_hnsw');
     await client.query(
       `CREATE INDEX IF NOT EXISTS cite_passages_hnsw ON cite_passages USING hnsw (embedding vector_cosine_ops) WITH (m = ${int(graph.M)}, ef_construction = ${int(graph.efConstruction)})`,
     );
-    await client.query('RESET maintenance_work_mem');
-    await client.query('RESET statement_timeout');
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** A whole number for a DDL statement (it takes no parameters). */
