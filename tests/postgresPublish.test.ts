@@ -1,6 +1,7 @@
 /** A PostgreSQL build that fails after its switch leaves the new generation live and whole. */
 import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import type pg from 'pg';
 import { afterAll, expect, it } from 'vitest';
 import { syntheticDocument, vocabularyOf } from '../src/bench/synthetic.js';
 import { openDb, type Db } from '../src/db/pool.js';
@@ -56,4 +57,41 @@ it('the tidy-up after the switch failing (a dropped connection) keeps the new ge
   expect(await visible(db, live)).toBe(manifest.chunkCount);
   // The next build removes what the failed tidy-up left, and finds nothing to do.
   expect((await buildInPostgres(db, buildSettings(config), searchOptions(config), embedder)).upToDate).toBe(true);
+}, 120_000);
+
+it('the connection holding the build lock breaking mid-build: the build does not switch (another may have started), the next one runs', async () => {
+  const lockServer = await startTestPg();
+  const seeds = tempDir();
+  cpSync(SEEDS, seeds, { recursive: true });
+  const config = testConfig({ EMBED_MODEL: await testModelDir(), SEEDS_DIR: seeds, INDEX_DIR: tempDir() });
+  const embedder = await testEmbedder();
+  const lockDb = openDb(lockServer.url);
+  try {
+    await buildInPostgres(lockDb, buildSettings(config), searchOptions(config), embedder);
+    const live = Number((await lockDb.query('SELECT generation FROM cite_live')).rows[0].generation);
+    writeFileSync(path.join(seeds, 'walrus.txt'), syntheticDocument(vocabularyOf(seeds), 0, 30));
+    // The connection that takes the lock, found by its statement.
+    let lockClient: pg.PoolClient | undefined;
+    lockDb.on('acquire', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      client.query = ((...args: unknown[]) => {
+        if (String(args[0]).includes('pg_try_advisory_lock')) lockClient = client;
+        return query(...args);
+      }) as typeof client.query;
+    });
+    const failed = await buildInPostgres(lockDb, buildSettings(config), searchOptions(config), embedder, (p) => {
+      // Cut while the build writes (an idle timeout on the server, a NAT forgetting the idle connection).
+      if (p.stage === 'writing')
+        (lockClient as unknown as { connection: { stream: { destroy(): void } } }).connection.stream.destroy();
+    }).catch((err: Error) => err);
+    expect(lockClient).toBeDefined();
+    expect(failed).toBeInstanceOf(Error);
+    expect((failed as Error).message).toMatch(/build lock was lost/);
+    expect(Number((await lockDb.query('SELECT generation FROM cite_live')).rows[0].generation)).toBe(live);
+    const next = await buildInPostgres(lockDb, buildSettings(config), searchOptions(config), embedder);
+    expect(next.embedded).toEqual(['walrus.txt']);
+  } finally {
+    await lockDb.end();
+    await lockServer.close();
+  }
 }, 120_000);

@@ -21,7 +21,7 @@ import { databaseGeneration } from '../generation.js';
 import type { Manifest, ManifestDocument } from '../manifest.js';
 import type { KnownVectors } from '../reusedPassages.js';
 import type { LexicalTotals } from './lexical.js';
-import { lockBuilds } from './lock.js';
+import { lockBuilds, type BuildLock } from './lock.js';
 import {
   dropOldPostings,
   forgetPostings,
@@ -52,12 +52,12 @@ export async function buildInPostgres(
   onProgress: (p: BuildProgress) => void = () => {},
 ): Promise<BuildSummary> {
   await migrate(db);
-  const unlock = await lockBuilds(db);
+  const lock = await lockBuilds(db);
   try {
     await removeAbandonedBuilds(db);
-    return await build(db, settings, search, embedder, onProgress);
+    return await build(db, settings, search, embedder, onProgress, lock);
   } finally {
-    await unlock();
+    await lock.release();
   }
 }
 
@@ -110,6 +110,7 @@ async function build(
   search: SearchOptions,
   embedder: Embedder,
   onProgress: (p: BuildProgress) => void,
+  lock: BuildLock,
 ): Promise<BuildSummary> {
   const started = performance.now();
   const key = fullEmbeddingKey({ ...settings, indexDir: '' });
@@ -139,6 +140,7 @@ async function build(
       buildMs: Math.round(performance.now() - started),
       checksums: {},
     };
+    lock.check(); // still alone: no other build can have started and removed this one's rows
     await publish(db, { generation, manifest, lexical }, live);
     built = { manifest, bulk };
   } catch (err) {
