@@ -67,10 +67,11 @@ export class Engine {
     /** Where BM25 runs beside the vector search, for every index this engine serves. */
     private readonly lexicalThread: LexicalThread,
   ) {
-    // Replicas sharing a database switch to the generations other processes build.
+    // Switch to the generations other processes build (replicas sharing a database, `npm run index`
+    // beside the bot); not while this engine's own re-index switches it (it would be loaded twice).
     this.followed = retriever.index.generation;
     this.stopFollowing = storage.index.follow(
-      () => this.followed,
+      () => (this.reindexing ? undefined : this.followed),
       (next) => this.adopt(next),
     );
   }

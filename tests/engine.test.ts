@@ -3,7 +3,7 @@
  * worker reads, embeds and writes, swaps in the new index when it is loaded, and a failed build in the
  * worker fails exactly like one in-process (same error class and message) and leaves the old index serving.
  */
-import { cpSync, mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, renameSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeCorpus } from '../src/bench/builds.js';
@@ -13,7 +13,8 @@ import { buildSettings } from '../src/index/settings.js';
 import { buildIndex, type BuildProgress } from '../src/index/build.js';
 import { buildInWorker } from '../src/storage/builder.js';
 import { openStorage, type Storage } from '../src/storage/storage.js';
-import { IndexError } from '../src/index/layout.js';
+import { FILES, IndexError, liveBuildDir } from '../src/index/layout.js';
+import { log } from '../src/log.js';
 import { lockIndex } from '../src/index/lock.js';
 import { loadEmbedder } from '../src/vectors/embedder.js';
 import { SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
@@ -189,6 +190,40 @@ describe('Engine.warmUp (a serving process at start)', { timeout: 120_000 }, () 
     const reply = vi.spyOn(engine, 'reply');
     await engine.warmUp();
     expect(reply).not.toHaveBeenCalled();
+    await engine.close();
+  });
+});
+
+describe('a build another process makes live (npm run index in a terminal while the bot runs)', {
+  timeout: 120_000,
+}, () => {
+  it('is served once it is complete; until then, and for one that does not load, the one in use answers', async () => {
+    const { engine, config, seeds } = await openEngine();
+    const before = engine.manifest.builtAt;
+    expect((await engine.ask(NEW_QUESTION)).answered).toBe(false);
+    writeFileSync(
+      path.join(seeds, 'flibbertigibbet.txt'),
+      'Flibbertigibbet\n\nA flibbertigibbet is a frivolous, flighty and talkative person.\n',
+    );
+    await buildIndex(buildSettings(config), await loadEmbedder(embedderOptions(config)));
+    await vi.waitFor(() => expect(engine.manifest.builtAt).not.toBe(before), { timeout: 30_000, interval: 50 });
+    const answer = await engine.ask(NEW_QUESTION);
+    expect(answer.answered).toBe(true);
+    expect(answer.hits[0]!.doc).toBe('flibbertigibbet.txt');
+
+    // A build made live whose files are damaged: not served, said once; the bot goes on answering.
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    const live = liveBuildDir(config.INDEX_DIR)!;
+    const damaged = path.join(config.INDEX_DIR, 'build-damaged');
+    cpSync(live, damaged, { recursive: true });
+    truncateSync(path.join(damaged, FILES.chunks), 10);
+    writeFileSync(path.join(config.INDEX_DIR, 'CURRENT.tmp'), 'build-damaged\n');
+    renameSync(path.join(config.INDEX_DIR, 'CURRENT.tmp'), path.join(config.INDEX_DIR, 'CURRENT'));
+    await vi.waitFor(() => expect(warn).toHaveBeenCalled(), { timeout: 30_000, interval: 50 });
+    expect(String(warn.mock.calls[0]![0])).toMatch(/A new build of the index was found but does not load/);
+    expect(String(warn.mock.calls[0]![0])).not.toContain(config.INDEX_DIR); // no server path
+    expect((await engine.ask(NEW_QUESTION)).hits[0]!.doc).toBe('flibbertigibbet.txt');
+    warn.mockRestore();
     await engine.close();
   });
 });

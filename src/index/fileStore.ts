@@ -1,3 +1,5 @@
+import { log } from '../log.js';
+import { messageOf } from '../paths.js';
 import type { Embedder } from '../vectors/embedder.js';
 import {
   buildIndex,
@@ -7,13 +9,17 @@ import {
   type BuildSettings,
   type BuildSummary,
 } from './build.js';
-import { buildFolder, sameGeneration, type Generation, type LiveGeneration } from './generation.js';
+import { buildFolder, generationLabel, sameGeneration, type Generation, type LiveGeneration } from './generation.js';
 import type { IndexData, StoredIndex } from './indexData.js';
+import { liveBuildDir } from './layout.js';
 import { loadIndex } from './loader.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest } from './manifest.js';
 import type { IndexStore } from './store.js';
 import { TextsReader } from './texts.js';
+
+/** How often a serving process looks for a build another process made live. */
+const WATCH_MS = 2_000;
 
 /** The index as build folders in one directory (INDEX_DIR): one process builds, any number read. */
 export class FileIndexStore implements IndexStore {
@@ -53,9 +59,41 @@ export class FileIndexStore implements IndexStore {
     }
   }
 
-  /** One directory has one writer at a time and its readers swap on their own re-index. */
-  follow(): () => void {
-    return () => {};
+  /**
+   * Calls `onNew` with each build another process makes live in this folder (`npm run index` in a
+   * terminal while the bot runs): CURRENT is looked at every `everyMs`, a small file's read. The
+   * answers go on from the index in use until the new one is loaded. Returns the function that stops.
+   */
+  follow(current: () => Generation | undefined, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
+    let busy = false;
+    let refused: string | undefined; // a build that did not load is not read again every look
+    const check = async (): Promise<void> => {
+      if (busy) return;
+      busy = true;
+      try {
+        const build = liveBuildDir(this.dir);
+        const mine = current();
+        if (build === undefined || build === refused || !mine || sameGeneration(buildFolder(build), mine)) return;
+        const index = await loadIndex(this.dir).catch((err: unknown) => {
+          refused = build;
+          throw err;
+        });
+        const now = current(); // the engine's own re-index may have switched meanwhile
+        if (now && !sameGeneration(index.generation, now)) {
+          onNew(index);
+          log.info(`the index built beside this process is live: ${generationLabel(index.generation)}`);
+        }
+      } catch (err) {
+        log.warn(
+          `A new build of the index was found but does not load (${messageOf(err)}); answering from the one in use.`,
+        );
+      } finally {
+        busy = false;
+      }
+    };
+    const timer = setInterval(check, everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   texts({ generation, manifest }: LiveGeneration): TextsReader | undefined {

@@ -33,9 +33,10 @@ export interface IndexStore {
   unchangedSince(generation: Generation): Promise<Manifest | undefined>;
   /**
    * Calls `onNew` with each generation another process switches to after `current()` (replicas
-   * sharing one database); returns the function that stops following.
+   * sharing one database, a build in a terminal beside the bot); `current()` undefined: not now.
+   * Returns the function that stops following.
    */
-  follow(current: () => Generation, onNew: (index: IndexData) => void): () => void;
+  follow(current: () => Generation | undefined, onNew: (index: IndexData) => void): () => void;
   /** The stored texts of a generation's documents (the document viewer), when this store keeps them. */
   texts(live: LiveGeneration): TextsReader | undefined;
   close(): Promise<void>;

@@ -93,7 +93,7 @@ export class PostgresIndex implements IndexStore {
    * The answers go on from the index in use until the new one is open. Returns the function that
    * stops watching.
    */
-  follow(current: () => Generation, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
+  follow(current: () => Generation | undefined, onNew: (index: IndexData) => void, everyMs = WATCH_MS): () => void {
     let busy = false;
     let again = false;
     const check = async (): Promise<void> => {
@@ -101,9 +101,14 @@ export class PostgresIndex implements IndexStore {
       busy = true;
       try {
         const generation = await liveGeneration(this.db);
-        if (generation !== undefined && !sameGeneration(databaseGeneration(generation), current())) {
-          onNew(await openGeneration(this.db, generation, this.search));
-          log.info(`switched to ${generationLabel(databaseGeneration(generation))}`);
+        const mine = current();
+        if (generation !== undefined && mine && !sameGeneration(databaseGeneration(generation), mine)) {
+          const next = await openGeneration(this.db, generation, this.search);
+          const now = current();
+          if (now && !sameGeneration(next.generation, now)) {
+            onNew(next);
+            log.info(`switched to ${generationLabel(databaseGeneration(generation))}`);
+          }
         }
       } catch (err) {
         log.debug(`watching the index generation: ${(err as Error).message}`); // unreachable now: tried again next time
