@@ -233,6 +233,17 @@ describe('builds in PostgreSQL', () => {
     await replica.close();
   }, 300_000);
 
+  it('a replica without the documents folder (they are where builds run) starts and answers from the live index', async () => {
+    const db = await database();
+    const env = { EMBED_MODEL: modelDir, INDEX_DIR: path.join(tempDir(), 'unused'), DATABASE_URL: db.url };
+    const builder = await Engine.open(testConfig({ ...env, SEEDS_DIR: seedsCopy() }));
+    const replica = await Engine.open(testConfig({ ...env, SEEDS_DIR: path.join(tempDir(), 'not-on-this-machine') }));
+    expect(replica.manifest.builtAt).toBe(builder.manifest.builtAt);
+    expect((await replica.ask(EXPELLED)).answered).toBe(true);
+    await replica.close();
+    await builder.close();
+  }, 300_000);
+
   it('a build that succeeded while the database stops answering right after: reindex still reports it, the replica switches once it answers', async () => {
     const db = await database();
     const seeds = seedsCopy();
