@@ -8,7 +8,6 @@ import {
   type BuildSummary,
 } from './index/build.js';
 import { searchSettingsChanged } from './index/buildParts.js';
-import { DocumentsError } from './documents/load.js';
 import { documentsChangedSince, readingKey } from './index/changes.js';
 import { generationLabel, sameGeneration, type Generation, type LiveGeneration } from './index/generation.js';
 import type { IndexData } from './index/indexData.js';
@@ -101,7 +100,7 @@ export class Engine {
     try {
       // The index is read (its graph on a native thread) while the model loads.
       const model = parts.embedder ? Promise.resolve(parts.embedder) : loadEmbedder(embedderOptions(config));
-      const { index, embedder } = await openOrBuild(config, storage, model, onProgress);
+      const { index, embedder } = await openOrBuild(config, storage.index, model, onProgress);
       const lexicalThread = new LexicalThread();
       const retriever = new Retriever(index, embedder, retrievalSettings(config), lexicalThread);
       const worker = parts.builder ? undefined : new BuildWorker();
@@ -280,18 +279,17 @@ export class Engine {
  */
 async function openOrBuild(
   config: Config,
-  storage: Storage,
+  store: IndexStore,
   model: Promise<Embedder>,
   onProgress?: (p: BuildProgress) => void,
 ): Promise<{ index: IndexData; embedder: Embedder }> {
-  const store = storage.index;
   // Opened before the model is there (most starts find the index fitting): discarded if it does not fit.
   const opening = store.openLive().then(
     (index) => ({ index }),
     (error: unknown) => ({ error }),
   );
   const embedder = await model;
-  return { index: await fittingOrBuilt(config, store, embedder, opening, storage.shared, onProgress), embedder };
+  return { index: await fittingOrBuilt(config, store, embedder, opening, onProgress), embedder };
 }
 
 /** The index `opening` opened when it fits the model, the settings and the documents; else one built now. */
@@ -300,24 +298,13 @@ async function fittingOrBuilt(
   store: IndexStore,
   embedder: Embedder,
   opening: Promise<{ index: IndexData } | { error: unknown }>,
-  /** Other processes (replicas) share the store: builds may run where the documents are, not here. */
-  shared: boolean,
   onProgress?: (p: BuildProgress) => void,
 ): Promise<IndexData> {
   let reuse = true;
   try {
     const opened = await opening;
     if ('error' in opened) throw opened.error;
-    let reason: string | undefined;
-    try {
-      reason = staleReason(config, embedder, opened.index.manifest);
-    } catch (err) {
-      // No documents folder on this machine (a replica's: the documents are where builds run): the
-      // live index fits the model and the settings (checked before the folder), so it answers.
-      if (!(shared && err instanceof DocumentsError)) throw err;
-      log.warn(`${err.message}. Answering from the live index (built ${opened.index.manifest.builtAt}).`);
-      return opened.index;
-    }
+    const reason = staleReason(config, embedder, opened.index.manifest);
     if (!reason) return opened.index;
     log.warn(`The index is out of date: ${reason}. Building the index now.`);
   } catch (err) {
