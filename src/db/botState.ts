@@ -1,5 +1,5 @@
 import { newAnswerId, type RecentAnswer, type RecentStore } from '../replies/recent.js';
-import type { Db } from './pool.js';
+import { tidyOld, type Db } from './pool.js';
 
 /** Answers behind buttons are kept this long (a day of scrolling back is plenty). */
 const RECENT_DAYS = 1;
@@ -27,7 +27,7 @@ export class PgRecentAnswers implements RecentStore {
     };
     await this.db.query('INSERT INTO cite_recent (id, answer) VALUES ($1, $2)', [id, JSON.stringify(stored)]);
     if (++this.writes % CLEAN_EVERY === 0)
-      await this.db.query(`DELETE FROM cite_recent WHERE created_at < now() - interval '${RECENT_DAYS} day'`);
+      await tidyOld(this.db, `DELETE FROM cite_recent WHERE created_at < now() - interval '${RECENT_DAYS} day'`);
     return id;
   }
 
@@ -106,7 +106,7 @@ export class PgCounters implements WindowCounters {
       [key, window],
     );
     if (++this.writes % CLEAN_EVERY === 0)
-      await this.db.query('DELETE FROM cite_rate WHERE window_start < $1', [window - 1]);
+      await tidyOld(this.db, 'DELETE FROM cite_rate WHERE window_start < $1', [window - 1]);
     return rows[0]!.hits;
   }
 

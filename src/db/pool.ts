@@ -109,6 +109,18 @@ export async function withoutTimeout<T>(db: Db, work: (client: pg.ClientBase) =>
 }
 
 /** A pgvector literal; 9 significant digits give back the same float32. */
+/**
+ * Removes old rows after a write that succeeded. Best effort: a failure is logged, and the next
+ * tidy-up removes them; it must not fail the write (a webhook update would be answered again).
+ */
+export async function tidyOld(db: Db, sql: string, values?: unknown[]): Promise<void> {
+  await db
+    .query(sql, values)
+    .catch((err: unknown) =>
+      log.warn(`PostgreSQL: removing old rows failed; the next tidy-up removes them: ${(err as Error).message}`),
+    );
+}
+
 export const toVector = (v: Float32Array) => `[${Array.from(v, (x) => x.toPrecision(9)).join(',')}]`;
 
 export const fromVector = (text: string) => Float32Array.from(text.slice(1, -1).split(','), Number);

@@ -3,7 +3,7 @@
  * a 200 in time (a replica died, a balancer retried), and each must be answered once. In this
  * process (MemoryClaims, without DATABASE_URL) or in PostgreSQL, shared by the replicas.
  */
-import type { Db } from './pool.js';
+import { tidyOld, type Db } from './pool.js';
 
 export type Claim =
   /** Not seen before (or its handler died): handle it. */
@@ -76,7 +76,7 @@ export class PgUpdateClaims implements UpdateClaims {
       [updateId, STALE_SECONDS],
     );
     if (++this.claims % CLEAN_EVERY === 0)
-      await this.db.query("DELETE FROM cite_webhook_updates WHERE claimed_at < now() - interval '2 days'");
+      await tidyOld(this.db, "DELETE FROM cite_webhook_updates WHERE claimed_at < now() - interval '2 days'");
     if (rowCount) return 'mine';
     const { rows } = await this.db.query<{ done: boolean }>(
       'SELECT done FROM cite_webhook_updates WHERE update_id = $1',
