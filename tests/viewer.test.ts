@@ -158,6 +158,18 @@ async function open(url: string): Promise<{ page: Page; requests: string[]; ms: 
   return { page, requests, ms: performance.now() - started };
 }
 const markText = (page: Page) => page.$$eval('mark', (ms) => ms.map((m) => m.textContent).join(' '));
+/** Waits until the page's marked text is `quote` (spaces squeezed). */
+const showsMarked = (page: Page, quote: string) =>
+  page.waitForFunction(
+    (q) =>
+      [...document.querySelectorAll('mark')]
+        .map((m) => m.textContent)
+        .join(' ')
+        .replace(/\s+/g, ' ')
+        .trim() === q,
+    quote,
+    { timeout: 10_000 },
+  );
 
 describe('private chat: the web_app button opens the document at the quote', () => {
   it.skipIf(!CHROMIUM)(
@@ -206,16 +218,7 @@ describe('private chat: the web_app button opens the document at the quote', () 
       undefined,
       { timeout: 10_000 },
     );
-    await page.waitForFunction(
-      (q) =>
-        [...document.querySelectorAll('mark')]
-          .map((m) => m.textContent)
-          .join(' ')
-          .replace(/\s+/g, ' ')
-          .trim() === q,
-      squeeze(quoteText(answer, 2)),
-      { timeout: 10_000 },
-    );
+    await showsMarked(page, squeeze(quoteText(answer, 2)));
     await page.close();
   });
 
@@ -326,16 +329,7 @@ describe('a bad connection', () => {
       expect(await markText(page)).toBe(shown);
       lose = false;
       await (await page.$$('nav button'))[1]!.click();
-      await page.waitForFunction(
-        (q) =>
-          [...document.querySelectorAll('mark')]
-            .map((m) => m.textContent)
-            .join(' ')
-            .replace(/\s+/g, ' ')
-            .trim() === q,
-        squeeze(quoteText(answer, 2)),
-        { timeout: 10_000 },
-      );
+      await showsMarked(page, squeeze(quoteText(answer, 2)));
       expect(await page.isVisible('#notice')).toBe(false);
       await page.close();
     },
