@@ -11,7 +11,7 @@ import {
 } from './build.js';
 import { buildFolder, generationLabel, sameGeneration, type Generation, type LiveGeneration } from './generation.js';
 import type { IndexData, StoredIndex } from './indexData.js';
-import { liveBuildDir } from './layout.js';
+import { IndexError, liveBuildDir } from './layout.js';
 import { loadIndex } from './loader.js';
 import { lockIndex } from './lock.js';
 import { readManifest, type Manifest } from './manifest.js';
@@ -23,6 +23,9 @@ const WATCH_MS = 2_000;
 
 /** The index as build folders in one directory (INDEX_DIR): one process builds, any number read. */
 export class FileIndexStore implements IndexStore {
+  /** The index this store last opened for the process: a followed build shares its unchanged files with it. */
+  private latest: WeakRef<StoredIndex> | undefined;
+
   constructor(readonly dir: string) {}
 
   async liveManifest(): Promise<LiveGeneration> {
@@ -30,8 +33,10 @@ export class FileIndexStore implements IndexStore {
     return { generation: buildFolder(build), manifest };
   }
 
-  openLive(replacing?: IndexData): Promise<StoredIndex> {
-    return loadIndex(this.dir, replacing);
+  async openLive(replacing?: IndexData): Promise<StoredIndex> {
+    const index = await loadIndex(this.dir, replacing);
+    this.latest = new WeakRef(index);
+    return index;
   }
 
   build(
@@ -74,8 +79,8 @@ export class FileIndexStore implements IndexStore {
         const build = liveBuildDir(this.dir);
         const mine = current();
         if (build === undefined || build === refused || !mine || sameGeneration(buildFolder(build), mine)) return;
-        const index = await loadIndex(this.dir).catch((err: unknown) => {
-          refused = build;
+        const index = await this.openLive(this.latest?.deref()).catch((err: unknown) => {
+          if (!(err instanceof IndexError && err.kind === 'busy')) refused = build; // replaced while read: looked at again
           throw err;
         });
         const now = current(); // the engine's own re-index may have switched meanwhile
