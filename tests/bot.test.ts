@@ -610,7 +610,7 @@ describe('/reindex', () => {
       release();
       await fake.waitFor(() => status.plain.startsWith('Re-index done'), 60_000);
       expect(status.plain).toMatch(
-        /^Re-index done in \d+\.\d s: 8 documents, \d+ passages\.\nRe-embedded: 007_new\.txt\nReused: 7 unchanged\nQuestions made from the documents' own passages \(\d+\): answered \d+ %, closest passages shown \d+ %, not covered \d+ %\.$/,
+        /^Re-index done in \d+\.\d s: 8 documents, \d+ passages\.\nRe-embedded: 007_new\.txt \(new passages: \d+\)\nReused: 7 unchanged\nQuestions made from the documents' own passages \(\d+\): answered \d+ %, closest passages shown \d+ %, not covered \d+ %\.$/,
       );
       expect(status.edits.at(-1)).toBe(status.text);
     } finally {

@@ -110,7 +110,7 @@ describe('an admin adds a document from the chat', () => {
     )!;
     expect(status.edits.some((e) => e.startsWith('Re-indexing: read 2 documents'))).toBe(true); // the same live progress as /reindex
     expect(status.plain).toMatch(
-      /^Re-index done in \d+\.\d s: 2 documents, \d+ passages\.\nRe-embedded: uploads\/zorbium\.txt\nReused: 1 unchanged\nQuestions made from the documents' own passages \(\d+\): answered \d+ %, closest passages shown \d+ %, not covered \d+ %\.$/,
+      /^Re-index done in \d+\.\d s: 2 documents, \d+ passages\.\nRe-embedded: uploads\/zorbium\.txt \(new passages: \d+\)\nReused: 1 unchanged\nQuestions made from the documents' own passages \(\d+\): answered \d+ %, closest passages shown \d+ %, not covered \d+ %\.$/,
     );
     expect(readFileSync(path.join(seeds, 'uploads', 'zorbium.txt'), 'utf8')).toBe(ZORBIUM);
 

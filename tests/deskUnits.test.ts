@@ -45,7 +45,7 @@ describe('re-index result', () => {
       notes: [],
     };
     const text = resultText(summary, TEXTS.en);
-    expect(text).toContain(`Re-embedded: ${files.slice(0, 10).join(', ')} …and 590 more\n`);
+    expect(text).toContain(`Re-embedded: ${files.slice(0, 10).join(', ')} …and 590 more (new passages: 9549)\n`);
     expect(text).toContain(`Removed: ${files.slice(0, 10).join(', ')} …and 40 more\n`);
     expect(text.split('\n').filter((l) => l.startsWith('Skipped '))).toHaveLength(10);
     expect(text.endsWith('\n…and 20 more')).toBe(true);
@@ -79,6 +79,12 @@ describe('re-index result: renamed, copied and how documents were read', () => {
     expect(lines).toContain('Copy of faq.md: copy.md');
     expect(lines).toContain('ru.txt: not Unicode: read as windows-1251');
     expect(resultText(summary, TEXTS.ru)).toContain('Переименован: a.pdf → archive/b.pdf');
+    // How many passages were new: a changed document keeps its other passages' vectors.
+    expect(lines).toContain('Re-embedded: ru.txt (new passages: 2)');
+    expect(resultText(summary, TEXTS.ru)).toContain('Заново обработаны: ru.txt (новых фрагментов: 2)');
+    expect(resultText({ ...summary, embedded: [], embeddedChunks: 0 }, TEXTS.en).split('\n')).toContain(
+      'Re-embedded: none',
+    );
   });
 });
 

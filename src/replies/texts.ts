@@ -69,7 +69,8 @@ export interface Texts {
   reindexUpToDate: (documents: number, passages: number) => string;
   /** The gates' health: replies to questions cut from the documents' own passages (retrieval/health.ts). */
   ownReplies: (s: ReplyShares) => string;
-  reembedded: (files: string) => string;
+  /** Documents read and embedded again, and how many of their passages were new (the others kept their vectors). */
+  reembedded: (files: string, passages: number) => string;
   reused: (n: number) => string;
   removed: (files: string) => string;
   /** "Renamed: a.pdf → b.pdf" (vectors kept). */
@@ -202,7 +203,7 @@ const en: Texts = {
     `Nothing changed: the index is up to date (${counted('en', documents, en.documents)}, ${counted('en', passages, en.passages)}).`,
   ownReplies: (s) =>
     `Questions made from the documents' own passages (${s.questions}): answered ${percent(s.sure)}, closest passages shown ${percent(s.unsure)}, not covered ${percent(s.declined)}.`,
-  reembedded: (files) => `Re-embedded: ${files || 'none'}`,
+  reembedded: (files, n) => (files ? `Re-embedded: ${files} (new passages: ${n})` : 'Re-embedded: none'),
   reused: (n) => `Reused: ${n} unchanged`,
   removed: (files) => `Removed: ${files}`,
   renamed: (from, to) => `Renamed: ${from} → ${to}`,
@@ -336,7 +337,7 @@ const ru: Texts = {
     `Изменений нет: индекс актуален (${counted('ru', documents, ru.documents)}, ${counted('ru', passages, ru.passages)}).`,
   ownReplies: (s) =>
     `Вопросы из собственных отрывков документов (${s.questions}): отвечено ${percent(s.sure)}, показаны ближайшие отрывки ${percent(s.unsure)}, нет в документах ${percent(s.declined)}.`,
-  reembedded: (files) => `Заново обработаны: ${files || 'нет'}`,
+  reembedded: (files, n) => (files ? `Заново обработаны: ${files} (новых фрагментов: ${n})` : 'Заново обработаны: нет'),
   reused: (n) => `Без изменений: ${n}`,
   removed: (files) => `Удалены: ${files}`,
   renamed: (from, to) => `Переименован: ${from} → ${to}`,
@@ -468,7 +469,8 @@ const az: Texts = {
     `Dəyişiklik yoxdur: indeks aktualdır (${counted('az', documents, az.documents)}, ${counted('az', passages, az.passages)}).`,
   ownReplies: (s) =>
     `Sənədlərin öz parçalarından suallar (${s.questions}): cavablanan ${percent(s.sure)}, ən yaxın parçalar göstərilən ${percent(s.unsure)}, sənədlərdə olmayan ${percent(s.declined)}.`,
-  reembedded: (files) => `Yenidən işlənən: ${files || 'yoxdur'}`,
+  reembedded: (files, n) =>
+    files ? `Yenidən işlənən: ${files} (yeni mətn parçaları: ${n})` : 'Yenidən işlənən: yoxdur',
   reused: (n) => `Dəyişməyən: ${n}`,
   removed: (files) => `Silinən: ${files}`,
   renamed: (from, to) => `Adı dəyişdi: ${from} → ${to}`,
@@ -601,7 +603,7 @@ const tr: Texts = {
     `Değişiklik yok: dizin güncel (${counted('tr', documents, tr.documents)}, ${counted('tr', passages, tr.passages)}).`,
   ownReplies: (s) =>
     `Belgelerin kendi pasajlarından sorular (${s.questions}): cevaplanan ${percent(s.sure)}, en yakın pasajlar gösterilen ${percent(s.unsure)}, belgelerde olmayan ${percent(s.declined)}.`,
-  reembedded: (files) => `Yeniden işlenen: ${files || 'yok'}`,
+  reembedded: (files, n) => (files ? `Yeniden işlenen: ${files} (yeni metin parçaları: ${n})` : 'Yeniden işlenen: yok'),
   reused: (n) => `Değişmeyen: ${n}`,
   removed: (files) => `Silinen: ${files}`,
   renamed: (from, to) => `Yeniden adlandırıldı: ${from} → ${to}`,

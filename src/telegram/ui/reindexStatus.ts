@@ -43,7 +43,7 @@ export function resultText(s: BuildSummary, t: Texts, health?: ReplyShares): str
   if (s.skipped.length > NAMES_LISTED) skipped.push(t.andOthers(s.skipped.length - NAMES_LISTED));
   return [
     t.reindexDone((s.totalMs / 1000).toFixed(1), s.documents, s.chunks),
-    t.reembedded(listed(s.embedded, t)),
+    t.reembedded(listed(s.embedded, t), s.embeddedChunks),
     t.reused(s.reused.length),
     ...(s.removed.length ? [t.removed(listed(s.removed, t))] : []),
     ...firstOf(
