@@ -1,6 +1,7 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inTransaction, isUnavailable, openDb, type Db } from '../src/db/pool.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { inTransaction, isUnavailable, openDb, withoutTimeout, type Db } from '../src/db/pool.js';
+import { listen } from '../src/index/postgres/listen.js';
 import { startTestPg, type TestPg } from './support/pgServer.js';
 
 /**
@@ -104,5 +105,27 @@ describe('PostgreSQL on a connection that went silent', () => {
     const alone = await db.query('SELECT 4').catch((err: unknown) => err);
     expect(isUnavailable(alone)).toBe(true);
     expect((await db.query('SELECT 5 AS five')).rows).toEqual([{ five: 5 }]);
+  });
+});
+
+describe('idle connections on the way through NATs and firewalls', () => {
+  it('every connection (the pool, one without limits, a LISTEN) asks for TCP keepalive after 30 s', async () => {
+    const pgServer = await startTestPg();
+    const keepAlive = vi.spyOn(net.Socket.prototype, 'setKeepAlive');
+    const db = openDb(pgServer.url, 1);
+    try {
+      await db.query('SELECT 1');
+      await withoutTimeout(db, (client) => client.query('SELECT 1'));
+      let heard = 0;
+      const stop = listen(pgServer.url, 'cite_keepalive_probe', () => heard++);
+      await expect.poll(() => heard, { timeout: 10_000 }).toBeGreaterThan(0); // connected (called once on connect)
+      stop();
+      const asked = keepAlive.mock.calls.filter(([on, delay]) => on === true && delay === 30_000);
+      expect(asked.length).toBeGreaterThanOrEqual(3);
+    } finally {
+      keepAlive.mockRestore();
+      await db.end();
+      await pgServer.close();
+    }
   });
 });

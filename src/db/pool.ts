@@ -20,6 +20,18 @@ const STATEMENT_TIMEOUT_MS = 60_000;
 const ANSWER_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 
 /**
+ * How every connection is opened: at most 10 s to connect, and TCP keepalive, so that a connection
+ * idle for minutes (the build lock's during a long HNSW build, a replica's LISTEN) is not forgotten
+ * by a NAT or firewall on the way, which drop idle flows after a few minutes.
+ */
+export const connectionOptions = (url: string | undefined) => ({
+  connectionString: url,
+  connectionTimeoutMillis: 10_000,
+  keepAlive: true,
+  keepAliveInitialDelayMillis: 30_000,
+});
+
+/**
  * A connection pool to DATABASE_URL. A connection that breaks (the server restarted, the network
  * dropped) is only logged: the pool opens new connections for the next queries, so the process
  * recovers by itself once the server is back. Queries never block the event loop (the driver is
@@ -29,9 +41,8 @@ const ANSWER_TIMEOUT_MS = STATEMENT_TIMEOUT_MS + 5_000;
 export function openDb(url: string, max = 8, answerTimeoutMs = ANSWER_TIMEOUT_MS): Db {
   // allowExitOnIdle: a terminal command ends when its work is done, without closing the pool itself.
   const pool = new pg.Pool({
-    connectionString: url,
+    ...connectionOptions(url),
     max,
-    connectionTimeoutMillis: 10_000,
     statement_timeout: STATEMENT_TIMEOUT_MS,
     query_timeout: answerTimeoutMs,
     allowExitOnIdle: true,
@@ -97,7 +108,7 @@ export async function inTransaction<T>(db: Db, work: (client: pg.PoolClient) => 
  * a million passages); closed afterwards, so no setting it makes outlives it.
  */
 export async function withoutTimeout<T>(db: Db, work: (client: pg.ClientBase) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: db.options.connectionString, connectionTimeoutMillis: 10_000 });
+  const client = new pg.Client(connectionOptions(db.options.connectionString));
   client.on('error', (err) => log.warn(`PostgreSQL connection lost: ${err.message}`)); // its statement fails by itself
   await client.connect();
   try {

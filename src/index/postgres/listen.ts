@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import pg from 'pg';
+import { connectionOptions } from '../../db/pool.js';
 import { log } from '../../log.js';
 
 /** Pause before listening again after the connection broke. */
@@ -24,7 +25,7 @@ export function listen(url: string, channel: string, onNotify: () => void): () =
     retry.unref();
   };
   const connect = async () => {
-    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+    const c = new pg.Client(connectionOptions(url));
     client = c;
     c.on('error', (err) => {
       log.debug(`listening for ${channel}: ${err.message}`);
