@@ -296,9 +296,8 @@ export async function embedFresh(
   const embedded = await embedder.embedPassages(missing, (done) =>
     onProgress({ stage: 'embedding', done, total: missing.length }),
   );
-  const vectorOf = new Map(known);
-  missing.forEach((text, i) => vectorOf.set(text, embedded[i]!));
-  const vectors = texts.map((t) => vectorOf.get(t)!);
+  const fresh = new Map(missing.map((text, i) => [text, embedded[i]!]));
+  const vectors = texts.map((t) => known.get(t) ?? fresh.get(t)!);
   return { chunks, vectors, embedded: missing.length, embedMs: performance.now() - started };
 }
 

@@ -1,9 +1,9 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { log } from '../log.js';
 import type { PreviousFiles } from './buildParts.js';
-import { ChunkStore } from './chunkStore.js';
 import { FILES, readFully } from './layout.js';
 import type { ManifestDocument } from './manifest.js';
+import { hasFile, previousChunks } from './tails.js';
 
 /** Stored vectors by the exact passage text they were embedded from (same model and prefix: the build checked). */
 export type KnownVectors = ReadonlyMap<string, Float32Array>;
@@ -27,7 +27,7 @@ export function previousPassageVectors(
   const known = new Map<string, Float32Array>();
   if (documents.length === 0) return known;
   try {
-    const chunks = chunkStoreOf(previous);
+    const chunks = previousChunks(previous, true);
     const rows = new VectorRows(previous, dim);
     try {
       for (const d of documents)
@@ -48,12 +48,6 @@ export function previousPassageVectors(
   return known;
 }
 
-function chunkStoreOf(previous: PreviousFiles): ChunkStore {
-  const base = ChunkStore.open(previous.path(FILES.chunks));
-  if (previous.manifest.checksums[FILES.chunksTail] === undefined) return base;
-  return base.withTail(previous.read(FILES.chunksTail), previous.manifest.labels);
-}
-
 /** Rows of vectors.f32 and, after its own, of vectors-tail.f32, read one at a time. */
 class VectorRows {
   private readonly fds: number[] = [];
@@ -66,8 +60,7 @@ class VectorRows {
     this.fds.push(openSync(previous.path(FILES.vectors), 'r'));
     try {
       this.baseRows = fstatSync(this.fds[0]!).size / (dim * 4);
-      if (previous.manifest.checksums[FILES.vectorsTail] !== undefined)
-        this.fds.push(openSync(previous.path(FILES.vectorsTail), 'r'));
+      if (hasFile(previous, FILES.vectorsTail)) this.fds.push(openSync(previous.path(FILES.vectorsTail), 'r'));
     } catch (err) {
       this.close();
       throw err;

@@ -18,11 +18,15 @@ import type { BuildWriter } from './writer.js';
  * Tails are data files like the others: checksummed in the manifest, checked before use.
  */
 
-const hasFile = (previous: PreviousFiles, file: string) => previous.manifest.checksums[file] !== undefined;
+export const hasFile = (previous: PreviousFiles, file: string) => previous.manifest.checksums[file] !== undefined;
 
-/** The previous build's chunks, base and tail (checked against their checksums). */
-export function previousChunks(previous: PreviousFiles): ChunkStore {
-  const base = ChunkStore.parse(previous.read(FILES.chunks));
+/**
+ * The previous build's chunks, base and tail (checked against their checksums). `inPlace`: the
+ * base read where it lies, line by line as asked, unchecked (the build checked the whole build
+ * folder before it reused anything: a few lines need not read the whole file).
+ */
+export function previousChunks(previous: PreviousFiles, inPlace = false): ChunkStore {
+  const base = inPlace ? ChunkStore.open(previous.path(FILES.chunks)) : ChunkStore.parse(previous.read(FILES.chunks));
   if (!hasFile(previous, FILES.chunksTail)) return base;
   return base.withTail(previous.read(FILES.chunksTail), previous.manifest.labels);
 }
