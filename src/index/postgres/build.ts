@@ -36,6 +36,8 @@ import { tuneEfSearch } from './tuning.js';
 
 /** Rows per INSERT: large enough for few round trips, small enough for modest statements. */
 const BATCH = 500;
+/** New passage texts looked up per query among the changed documents' old rows (~6 MB of text). */
+const LOOKUP_BATCH = 10_000;
 
 /**
  * Builds or updates the index in PostgreSQL with the file store's rules: only new or changed
@@ -173,13 +175,22 @@ async function liveVectors(
 ): Promise<KnownVectors> {
   const known = new Map<string, Float32Array>();
   if (!previous || documents.length === 0) return known;
-  const { rows } = await db.query<{ text: string; embedding: string }>(
-    `SELECT chunk->>'text' AS text, embedding::text AS embedding
-     FROM cite_passages JOIN unnest($2::int[], $3::int[]) AS d (first, count) ON label >= first AND label < first + count
-     WHERE ${VISIBLE} AND chunk->>'text' = ANY($4::text[])`,
-    [previous.generation, documents.map((d) => d.firstLabel), documents.map((d) => d.chunks), [...texts]],
-  );
-  for (const r of rows) known.set(r.text, fromVector(r.embedding));
+  const wanted = [...texts];
+  // In batches: a large update's texts are not one parameter of hundreds of MB.
+  for (let at = 0; at < wanted.length; at += LOOKUP_BATCH) {
+    const { rows } = await db.query<{ text: string; embedding: string }>(
+      `SELECT chunk->>'text' AS text, embedding::text AS embedding
+       FROM cite_passages JOIN unnest($2::int[], $3::int[]) AS d (first, count) ON label >= first AND label < first + count
+       WHERE ${VISIBLE} AND chunk->>'text' = ANY($4::text[])`,
+      [
+        previous.generation,
+        documents.map((d) => d.firstLabel),
+        documents.map((d) => d.chunks),
+        wanted.slice(at, at + LOOKUP_BATCH),
+      ],
+    );
+    for (const r of rows) known.set(r.text, fromVector(r.embedding));
+  }
   return known;
 }
 
