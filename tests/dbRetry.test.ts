@@ -53,22 +53,31 @@ async function staleableProxy(target: number) {
   };
 }
 
-describe('PostgreSQL reads on a connection that went stale', () => {
+/**
+ * For the describe block it is called in: a test server behind `staleableProxy` and a pool of one
+ * connection through it (`answerTimeoutMs` as openDb takes it).
+ */
+function throughProxy(answerTimeoutMs?: number) {
+  const at = {} as { proxy: Awaited<ReturnType<typeof staleableProxy>>; db: Db };
   let pgServer: TestPg;
-  let proxy: Awaited<ReturnType<typeof staleableProxy>>;
-  let db: Db;
   beforeAll(async () => {
     pgServer = await startTestPg();
-    proxy = await staleableProxy(pgServer.port);
-    db = openDb(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, 1);
+    at.proxy = await staleableProxy(pgServer.port);
+    at.db = openDb(`postgres://postgres@127.0.0.1:${at.proxy.port}/postgres`, 1, answerTimeoutMs);
   });
   afterAll(async () => {
-    await db.end();
-    await proxy.close();
+    await at.db.end();
+    await at.proxy.close();
     await pgServer.close();
   });
+  return at;
+}
+
+describe('PostgreSQL reads on a connection that went stale', () => {
+  const pool = throughProxy();
 
   it('a read is tried once more on a new connection; a write is not repeated', async () => {
+    const { db, proxy } = pool;
     await db.query('CREATE TABLE IF NOT EXISTS t (n int)');
     expect((await db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]); // the pool's one connection, now idle
     proxy.cutUpstream();
@@ -80,21 +89,10 @@ describe('PostgreSQL reads on a connection that went stale', () => {
 });
 
 describe('PostgreSQL on a connection that went silent', () => {
-  let pgServer: TestPg;
-  let proxy: Awaited<ReturnType<typeof staleableProxy>>;
-  let db: Db;
-  beforeAll(async () => {
-    pgServer = await startTestPg();
-    proxy = await staleableProxy(pgServer.port);
-    db = openDb(`postgres://postgres@127.0.0.1:${proxy.port}/postgres`, 1, 1_000); // no answer within 1 s: silent
-  });
-  afterAll(async () => {
-    await db.end();
-    await proxy.close();
-    await pgServer.close();
-  });
+  const pool = throughProxy(1_000); // no answer within 1 s: silent
 
   it('a statement whose answer never comes fails as unavailable, and its connection is not used again', async () => {
+    const { db, proxy } = pool;
     // A question's searches run in transactions (lexical.ts, reader.ts), its other reads alone.
     expect((await inTransaction(db, (c) => c.query('SELECT 1 AS one'))).rows).toEqual([{ one: 1 }]);
     proxy.silence();

@@ -54,6 +54,22 @@ function seedsCopy(): string {
   return dir;
 }
 
+/** The settings of an engine on `db` over `seeds` (INDEX_DIR unused: nothing is written there). */
+const pgConfig = (db: TestPg, seeds: string) =>
+  testConfig({
+    EMBED_MODEL: modelDir,
+    INDEX_DIR: path.join(tempDir(), 'unused'),
+    SEEDS_DIR: seeds,
+    DATABASE_URL: db.url,
+  });
+
+/** A paragraph added to the first document: something for a re-index to embed. */
+const addWalrusParagraph = (seeds: string) =>
+  appendFileSync(
+    path.join(seeds, readdirSync(seeds).sort()[0]!),
+    '\n\nThe walrus orchestra tuned its oboes at dawn.\n',
+  );
+
 async function count(url: string, sql: string): Promise<number> {
   const client = new pg.Client(url);
   await client.connect();
@@ -124,12 +140,7 @@ describe('builds in PostgreSQL', () => {
   it('embed only changed documents, switch to a new generation, and drop the old rows one build later', async () => {
     const db = await database();
     const seeds = seedsCopy();
-    const config = testConfig({
-      EMBED_MODEL: modelDir,
-      INDEX_DIR: path.join(tempDir(), 'unused'),
-      SEEDS_DIR: seeds,
-      DATABASE_URL: db.url,
-    });
+    const config = pgConfig(db, seeds);
     const engine = await Engine.open(config);
     const before = engine.manifest;
     expect(before.chunkCount).toBe(87);
@@ -179,14 +190,7 @@ describe('builds in PostgreSQL', () => {
   it('a document renamed and copied in one go: both names get their passages', async () => {
     const db = await database();
     const seeds = seedsCopy();
-    const engine = await Engine.open(
-      testConfig({
-        EMBED_MODEL: modelDir,
-        INDEX_DIR: path.join(tempDir(), 'unused'),
-        SEEDS_DIR: seeds,
-        DATABASE_URL: db.url,
-      }),
-    );
+    const engine = await Engine.open(pgConfig(db, seeds));
     const [, second] = readdirSync(seeds).sort();
     // Moved into place under a new name, and a copy uploaded as well: the copy's source is the renamed entry.
     cpSync(path.join(seeds, second!), path.join(seeds, 'moved.txt'));
@@ -252,21 +256,9 @@ describe('builds in PostgreSQL', () => {
       await db.stop(); // gone between the switch and this replica loading the new generation
       return summary;
     };
-    const engine = await Engine.open(
-      testConfig({
-        EMBED_MODEL: modelDir,
-        INDEX_DIR: path.join(tempDir(), 'unused'),
-        SEEDS_DIR: seeds,
-        DATABASE_URL: db.url,
-      }),
-      undefined,
-      { builder },
-    );
+    const engine = await Engine.open(pgConfig(db, seeds), undefined, { builder });
     const before = engine.manifest.builtAt;
-    appendFileSync(
-      path.join(seeds, readdirSync(seeds).sort()[0]!),
-      '\n\nThe walrus orchestra tuned its oboes at dawn.\n',
-    );
+    addWalrusParagraph(seeds);
     const summary = await engine.reindex();
     expect(summary.embedded).toHaveLength(1);
     // The replica may have opened the new generation before the database went away (it hears of the
@@ -289,21 +281,9 @@ describe('builds in PostgreSQL', () => {
         },
         options,
       );
-    const engine = await Engine.open(
-      testConfig({
-        EMBED_MODEL: modelDir,
-        INDEX_DIR: path.join(tempDir(), 'unused'),
-        SEEDS_DIR: seeds,
-        DATABASE_URL: db.url,
-      }),
-      undefined,
-      { builder },
-    );
+    const engine = await Engine.open(pgConfig(db, seeds), undefined, { builder });
     const before = engine.manifest.builtAt;
-    appendFileSync(
-      path.join(seeds, readdirSync(seeds).sort()[0]!),
-      '\n\nThe walrus orchestra tuned its oboes at dawn.\n',
-    );
+    addWalrusParagraph(seeds);
     const failed = await engine.reindex().catch((err: Error) => err);
     expect(failed).toBeInstanceOf(Error);
     // What the admin's "Re-index failed" reply quotes: which service is gone, not only the driver's words.
