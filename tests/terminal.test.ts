@@ -10,12 +10,13 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { consoleChat } from '../src/cli/chat.js';
+import { indexAndReport } from '../src/cli/index.js';
 import { Engine } from '../src/engine.js';
 import { liveBuildDir } from '../src/index/layout.js';
 import { log } from '../src/log.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { cleanEnv, runCli } from './support/cli.js';
-import { REPO, SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
+import { REPO, SEEDS, tempDirs, testConfig, testEmbedder, testModelDir } from './support/testModel.js';
 
 const ESC = '\u001b';
 const TITLE = `Garden notes ${ESC}]52;c;cm0gLXJmIH4K${ESC}\\`;
@@ -110,6 +111,25 @@ describe('the console chat after a question fails', () => {
     } finally {
       vi.restoreAllMocks();
       await own.close();
+    }
+  });
+
+  it('npm run index whose health measure fails: the build is reported and the command succeeds (it exited 1)', async () => {
+    const seeds = tmp();
+    cpSync(SEEDS, seeds, { recursive: true });
+    const config = testConfig({ EMBED_MODEL: env.EMBED_MODEL, INDEX_DIR: tmp(), SEEDS_DIR: seeds });
+    const warn = vi.spyOn(log, 'warn').mockImplementation(() => undefined);
+    vi.spyOn(Engine.prototype, 'ownReplyShares').mockRejectedValue(new Error('EIO: i/o error, read'));
+    try {
+      const output = new PassThrough();
+      let text = '';
+      output.on('data', (d: Buffer) => (text += d.toString()));
+      await indexAndReport(config, await testEmbedder(), output as unknown as typeof process.stderr);
+      expect(text).toMatch(/Indexed \d+ documents/);
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('EIO'));
+      expect(existsSync(liveBuildDir(config.INDEX_DIR) ?? '')).toBe(true);
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 

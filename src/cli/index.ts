@@ -1,5 +1,7 @@
 import { embedderOptions, type Config } from '../config.js';
 import { Engine } from '../engine.js';
+import { log } from '../log.js';
+import { messageOf } from '../paths.js';
 import type { BuildSummary } from '../index/build.js';
 import { buildSettings } from '../index/settings.js';
 import { describeReplyShares } from '../replies/gate.js';
@@ -8,14 +10,17 @@ import { openStorage } from '../storage/storage.js';
 import { loadEmbedder, type Embedder } from '../vectors/embedder.js';
 import { describeBuild, noArguments, progressReporter, run } from './common.js';
 
-// `npm run index`: build or update the index (only new or changed documents are embedded).
-await run(async (config) => {
-  noArguments('Usage: npm run index');
-  const embedder = await loadEmbedder(embedderOptions(config));
+/** Builds or updates the index and reports it; a build that succeeded is not reported as failed when measuring its replies fails. */
+export async function indexAndReport(config: Config, embedder: Embedder, out = process.stderr): Promise<void> {
   const summary = await build(config, embedder);
-  process.stderr.write(forTerminal(describeBuild(summary)) + '\n'); // names and reasons quote the documents
-  if (!summary.upToDate) process.stderr.write(`  ${await healthOf(config, embedder)}\n`);
-});
+  out.write(forTerminal(describeBuild(summary)) + '\n'); // names and reasons quote the documents
+  if (summary.upToDate) return;
+  const health = await healthOf(config, embedder).catch((err: unknown) => {
+    log.warn(`measuring the new index's replies failed: ${messageOf(err)}`);
+    return undefined;
+  });
+  if (health) out.write(`  ${health}\n`);
+}
 
 async function build(config: Config, embedder: Embedder): Promise<BuildSummary> {
   const storage = await openStorage(config);
@@ -34,4 +39,12 @@ async function healthOf(config: Config, embedder: Embedder): Promise<string> {
   } finally {
     await engine.close();
   }
+}
+
+// `npm run index`: build or update the index (only new or changed documents are embedded).
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run(async (config) => {
+    noArguments('Usage: npm run index');
+    await indexAndReport(config, await loadEmbedder(embedderOptions(config)));
+  });
 }
