@@ -746,6 +746,17 @@ describe('bad inputs', () => {
     expect((await run.exchange(() => fake.editText(sources, '/sources'))).calls).toEqual([]);
   });
 
+  it('a message sent through the bot’s inline mode (an answer the user shared into its chat) is not asked again', async () => {
+    const inline = await ask(user(711), EXPELLED); // the user then picks the same passage from "@bot …"
+    const shared = { text: inline.sent[0]!.plain, entities: inline.sent[0]!.entities, via_bot: fake.me };
+    expect((await run.exchange(() => fake.sendMessageWith(user(711), shared))).calls).toEqual([]);
+    const group: FakeChat = { id: -1005, type: 'supergroup', title: 'Readers' };
+    const reply = { message_id: inline.sent[0]!.message_id, date: 1, chat: group, from: fake.me, text: 'x' };
+    expect(
+      (await run.exchange(() => fake.sendMessageWith(user(711), { ...shared, reply_to_message: reply }, group))).calls,
+    ).toEqual([]);
+  });
+
   it('a message without a sender (`from`) is ignored: no apology, no error; an anonymous admin (Telegram’s stand-in user) is answered', async () => {
     const group: FakeChat = { id: -1003, type: 'supergroup', title: 'Readers' };
     const question = `/ask@${fake.me.username} ${EXPELLED}`;

@@ -36,11 +36,12 @@ export const isAdminOf = (config: Config) => {
 
 /**
  * Whether a message is meant for the bot: everything in a private chat; in groups a command
- * (not one addressed to another bot), a mention, or a reply to one of the bot's messages.
+ * (not one addressed to another bot), a mention, or a reply to one of the bot's messages. Never
+ * one sent through the bot's inline mode: that is one of its own answers, shared by the user.
  */
 export function isAddressed(ctx: Context): boolean {
   const message = questionMessage(ctx);
-  if (!message || !ctx.chat) return false;
+  if (!message || !ctx.chat || message.via_bot?.id === ctx.me.id) return false;
   if (ctx.chat.type === 'private') return true;
   const text = message.text ?? message.caption ?? '';
   const me = ctx.me.username.toLowerCase();
