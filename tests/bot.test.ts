@@ -757,6 +757,18 @@ describe('bad inputs', () => {
     ).toEqual([]);
   });
 
+  it('a service message in a private chat (the user pinned an answer, set auto-delete) gets no "I can only read text"', async () => {
+    const pinned = { message_id: 1, date: 1, chat: { id: 712, type: 'private', first_name: 'U' }, text: 'x' };
+    for (const service of [
+      { pinned_message: pinned },
+      { message_auto_delete_timer_changed: { message_auto_delete_time: 86_400 } },
+      { write_access_allowed: { from_request: true } },
+    ])
+      expect((await run.exchange(() => fake.sendMessageWith(user(712), service))).calls).toEqual([]);
+    const location = { location: { latitude: 40.4, longitude: 49.9 } };
+    expect(single(await run.exchange(() => fake.sendMessageWith(user(712), location))).plain).toBe(TEXTS.en.onlyText);
+  });
+
   it('a message without a sender (`from`) is ignored: no apology, no error; an anonymous admin (Telegram’s stand-in user) is answered', async () => {
     const group: FakeChat = { id: -1003, type: 'supergroup', title: 'Readers' };
     const question = `/ask@${fake.me.username} ${EXPELLED}`;

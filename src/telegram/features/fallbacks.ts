@@ -13,11 +13,34 @@ unknownButtons.on('callback_query', (ctx) =>
   ctx.answerCallbackQuery(ctx.callbackQuery.data !== undefined ? { text: TEXTS[langOf(ctx)].buttonExpired } : {}),
 );
 
-/** Anything else sent in a private chat (a sticker, a location, a photo without a caption). */
+/**
+ * Anything else a user sends in a private chat (a sticker, a location, a photo without a caption).
+ * Not a service message (the user pinned an answer, set auto-delete, allowed the bot to write):
+ * nobody sent anything to read, and "I can only read text" would answer nothing.
+ */
 export const onlyText = new Composer<Context>();
-onlyText.on('message', (ctx) => {
-  if (ctx.chat.type === 'private') return ctx.reply(TEXTS[langOf(ctx)].onlyText);
-});
+onlyText.on(
+  [
+    'message:sticker',
+    'message:photo',
+    'message:live_photo',
+    'message:video',
+    'message:animation',
+    'message:audio',
+    'message:voice',
+    'message:video_note',
+    'message:paid_media',
+    'message:story',
+    'message:location', // a venue too
+    'message:contact',
+    'message:poll',
+    'message:dice',
+    'message:game',
+  ],
+  (ctx) => {
+    if (ctx.chat.type === 'private') return ctx.reply(TEXTS[langOf(ctx)].onlyText);
+  },
+);
 
 /** The bot's error handler: the failure is logged and the user gets an apology (not one who blocked the bot). */
 export async function apologise(err: BotError<Context>): Promise<void> {
