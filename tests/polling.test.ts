@@ -3,12 +3,17 @@
  * 14: an idle bot polled ~800 times a second): a minimum pause after an empty answer, and a
  * message sent meanwhile is still answered promptly.
  */
+import { cpSync } from 'node:fs';
+import path from 'node:path';
 import { Bot } from 'grammy';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startPolling, type Polling } from '../src/telegram/delivery/polling.js';
 import { reliableTransport } from '../src/telegram/delivery/transport.js';
 import { STUCK_MS, WINDOW } from '../src/telegram/delivery/ledger.js';
+import { TOKEN } from './support/botHarness.js';
+import { startCli } from './support/cli.js';
 import { FakeBotApi } from './support/fakeBotApi.js';
+import { SEEDS, tempDirs, testModelDir } from './support/testModel.js';
 
 let fake: FakeBotApi;
 let polling: Polling | undefined;
@@ -94,4 +99,34 @@ describe('stopping', () => {
     expect(fake.unconfirmedIds).toContain(slow.update_id);
     release();
   }, 30_000);
+});
+
+describe('polling that fails for good', () => {
+  const tmp = tempDirs('cite-polling-');
+
+  it('a 409 (another instance polls with this token) ends `npm start` with exit code 1 and the reason, also with the viewer serving (it kept the process alive, answering nobody)', async () => {
+    fake = await FakeBotApi.start({ token: TOKEN });
+    const seeds = tmp();
+    cpSync(SEEDS, seeds, { recursive: true });
+    const env = {
+      TELEGRAM_BOT_TOKEN: TOKEN,
+      TELEGRAM_API_ROOT: fake.apiRoot,
+      EMBED_MODEL: await testModelDir(),
+      SEEDS_DIR: seeds,
+      INDEX_DIR: path.join(tmp(), 'index'),
+      VIEWER_URL: 'https://cite.example/viewer',
+      PORT: '0',
+    };
+    const child = startCli('start.ts', [], env, tmp());
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    fake.sendText({ id: 5 }, 'How many Azerbaijanis were expelled in 1948-1953?');
+    await fake.waitFor(() => fake.messages.some((m) => m.chat_id === 5), 60_000);
+    const conflict =
+      'Conflict: terminated by other getUpdates request; make sure that only one bot instance is running';
+    fake.failNext('getUpdates', { kind: 'error', code: 409, description: conflict }, 100);
+    await fake.waitFor(() => child.exitCode !== null, 20_000);
+    expect(child.exitCode).toBe(1);
+    expect(stderr).toContain(`409: ${conflict}`);
+  }, 90_000);
 });

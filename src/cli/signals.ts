@@ -17,6 +17,13 @@ export function stopSignal(): Promise<string> {
  * retried would keep the process alive; Telegram delivers their updates again at the next start.
  */
 export async function exitAfter(...closers: (() => unknown)[]): Promise<never> {
+  await closeAll(closers);
+  log.info('stopped');
+  process.exit();
+}
+
+/** Runs each closer in turn; one that fails is logged and the others still run. */
+export async function closeAll(closers: (() => unknown)[]): Promise<void> {
   for (const close of closers) {
     try {
       await close();
@@ -24,6 +31,4 @@ export async function exitAfter(...closers: (() => unknown)[]): Promise<never> {
       log.warn({ err }, 'closing on the way out failed');
     }
   }
-  log.info('stopped');
-  process.exit();
 }

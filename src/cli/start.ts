@@ -6,7 +6,7 @@ import { createBot } from '../telegram/bot.js';
 import { registerCommands } from '../telegram/ui/commands.js';
 import { consoleChat } from './chat.js';
 import { noArguments, progressReporter, run } from './common.js';
-import { exitAfter, stopSignal } from './signals.js';
+import { closeAll, exitAfter, stopSignal } from './signals.js';
 import { runWebhook } from './webhookMode.js';
 import { serveViewer } from '../telegram/viewer/server.js';
 
@@ -62,10 +62,18 @@ await run(async (config) => {
     // Stops polling, lets the replies in flight finish (within the grace period) and confirms them to Telegram.
     stopped = polling.stop(config.SHUTDOWN_GRACE_SECONDS * 1000);
   });
-  await polling.task();
-  if (stopped) await stopped;
-  await exitAfter(
-    () => viewerServer?.close(),
-    () => engine.close(),
+  const failed = await polling.task()?.then(
+    () => undefined,
+    (err: unknown) => err ?? new Error('polling failed'),
   );
+  if (stopped) await stopped;
+  const closers = [() => viewerServer?.close(), () => engine.close()];
+  if (failed === undefined) await exitAfter(...closers);
+  // Polling failed for good (409: another instance polls with this token; 401: the token was
+  // revoked). The replies in flight finish, then what would keep a process alive that answers
+  // nobody (the viewer's server, the database pool) is closed: it exits 1 with the reason (said
+  // by `run`), and a supervisor restarts it.
+  await polling.idle(config.SHUTDOWN_GRACE_SECONDS * 1000);
+  await closeAll(closers);
+  throw failed;
 });

@@ -43,6 +43,8 @@ export interface Polling {
    * to the next start. Returns how many were left unfinished.
    */
   stop(graceMs?: number): Promise<number>;
+  /** Resolves once the updates being handled are finished, or after `graceMs` (after a failure: nothing is confirmed). */
+  idle(graceMs?: number): Promise<void>;
 }
 
 const MAX_BATCH = 100; // Telegram's getUpdates limit
@@ -78,6 +80,7 @@ export function startPolling(bot: Bot, options: PollingOptions): Polling {
       await confirmHandled(bot, ledger.offset(false));
       return reportUnfinished(ledger);
     },
+    idle: (graceMs = Infinity) => ledger.idle(graceMs),
   };
 }
 
