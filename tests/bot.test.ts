@@ -746,6 +746,18 @@ describe('bad inputs', () => {
     expect((await run.exchange(() => fake.editText(sources, '/sources'))).calls).toEqual([]);
   });
 
+  it('an edited caption of a photo is answered again, as edited (only edited texts were)', async () => {
+    const u = user(713);
+    const photo = [{ file_id: 'p', file_unique_id: 'p', width: 90, height: 90 }];
+    const sent = fake.sendMessageWith(u, { photo, caption: 'How many Azerbaijanis were expeled?' });
+    await run.drained();
+    expect(quotedBold(single(await run.exchange(() => fake.editCaption(sent, EXPELLED))))).toContain(EXPELLED_SENTENCE);
+    const group: FakeChat = { id: -1006, type: 'supergroup', title: 'Readers' };
+    const chatter = fake.sendMessageWith(u, { photo, caption: 'my lunch' }, group);
+    await run.drained();
+    expect((await run.exchange(() => fake.editCaption(chatter, EXPELLED))).calls).toEqual([]); // still not addressed
+  });
+
   it('a message sent through the bot’s inline mode (an answer the user shared into its chat) is not asked again', async () => {
     const inline = await ask(user(711), EXPELLED); // the user then picks the same passage from "@bot …"
     const shared = { text: inline.sent[0]!.plain, entities: inline.sent[0]!.entities, via_bot: fake.me };

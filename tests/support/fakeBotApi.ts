@@ -388,6 +388,12 @@ export class FakeBotApi {
     return this.push({ edited_message: { ...sent.message, text, edit_date: now() } });
   }
 
+  /** The user edits the caption of a photo (or other media) they sent: the whole message again, with `edit_date`. */
+  editCaption(sent: Update, caption: string): Update {
+    if (!sent.message?.caption) throw new Error('only a caption can be edited');
+    return this.push({ edited_message: { ...sent.message, caption, edit_date: now() } });
+  }
+
   /** A user types `@bot query` in any chat: an inline query (answered with answerInlineQuery). Returns its id. */
   sendInlineQuery(from: FakeUser, query: string, chatType = 'supergroup'): string {
     const id = String(7_000_000 + this.nextUpdateId);

@@ -45,6 +45,12 @@ export function questions(deps: BotDeps): Composer<Context> {
     if (isAddressed(ctx)) return answer(ctx, withoutMention(ctx.message.caption, ctx.me.username));
   });
 
+  // …and an edited caption is asked again, as an edited text is (a file's caption is no question).
+  composer.on('edited_message:caption', async (ctx) => {
+    const { caption, document } = ctx.editedMessage;
+    if (!document && isAddressed(ctx)) return answer(ctx, withoutMention(caption, ctx.me.username));
+  });
+
   return composer;
 }
 
