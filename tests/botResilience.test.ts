@@ -153,6 +153,37 @@ describe('Telegram failures', () => {
     expect(Date.now() - t0).toBeLessThan(6000); // in parallel: about one 0.5 s backoff
   }, 20_000);
 
+  it('an answer Telegram refuses for its form ("can\'t parse entities", "message is too long") still arrives: as plain text, or in smaller pieces, not as an apology', async () => {
+    await withOwnBot(async (r) => {
+      const html = (await r.exchange(() => r.fake.sendText(user(30_101), EXPELLED))).sent[0]!; // as it is sent normally
+      const entities = 'Bad Request: can\'t parse entities: Unsupported start tag "b" at byte offset 3';
+      r.fake.failNext('sendMessage', { kind: 'error', code: 400, description: entities });
+      const plain = await r.exchange(() => r.fake.sendText(user(30_102), EXPELLED));
+      expect(plain.sent).toHaveLength(1); // nothing doubled, no apology
+      expect(plain.sent[0]!.parse_mode).toBeUndefined();
+      expect(plain.sent[0]!.text).toBe(html.plain); // the same words, the quote verbatim
+      expect(plain.sent[0]!.reply_markup?.inline_keyboard.flat().map((b: { text: string }) => b.text)).toEqual(
+        html.reply_markup.inline_keyboard.flat().map((b: { text: string }) => b.text),
+      );
+
+      r.fake.failNext('sendMessage', { kind: 'error', code: 400, description: 'Bad Request: message is too long' });
+      const pieces = await r.exchange(() => r.fake.sendText(user(30_103), EXPELLED));
+      expect(pieces.sent.length).toBeGreaterThan(1);
+      for (const m of pieces.sent) expect(parseTelegramHtml(m.text).text).toBe(m.plain);
+      expect(
+        pieces.sent
+          .map((m) => m.plain)
+          .join(' ')
+          .replace(/\s+/g, ' '),
+      ).toBe(html.plain.replace(/\s+/g, ' '));
+      expect(pieces.sent.map((m) => m.reply_markup !== undefined)).toEqual([
+        ...pieces.sent.map(() => false).slice(1),
+        true,
+      ]);
+      expect(r.errors).toEqual([]);
+    });
+  });
+
   it('keeps answering other users while one reply waits for a retry (updates are handled concurrently)', async () => {
     await withOwnBot(async (r) => {
       const slow = user(50_001);

@@ -11,6 +11,16 @@ export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
+/** What an HTML message shows, as plain text: its tags dropped, the entities `escapeHtml` writes decoded. */
+export function plainOfHtml(html: string): string {
+  return html
+    .replace(/<[^>]*>/g, '')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+}
+
 /** One quotation: attribution line, then the verbatim text with its best sentence in bold. */
 export function htmlQuote(q: Quote, index?: number, lang: Lang = 'en'): string {
   const e = q.excerpt;

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { DeskStore } from '../desk/store.js';
 import type { Engine } from '../engine.js';
 import { startPolling, waitingOnTelegram } from './delivery/polling.js';
+import { refusedFormFallback } from './delivery/refusedForm.js';
 import { reliableTransport } from './delivery/transport.js';
 import { ALLOWED_UPDATES } from './delivery/updates.js';
 import { access, askPolicy } from './features/access.js';
@@ -71,6 +72,7 @@ function useDelivery(bot: Bot, config: BotConfig): void {
   bot.use(sequentialize((ctx: Context) => ctx.chat?.id.toString()));
   bot.api.config.use(
     reliableTransport({ budgetMs: config.DELIVERY_BUDGET_SECONDS * 1000, onRetryWait: waitingOnTelegram }),
+    refusedFormFallback(), // outside the retries: what they could not deliver, a refused form, goes again otherwise
   );
 }
 
