@@ -769,6 +769,21 @@ describe('bad inputs', () => {
     ).toEqual([]);
   });
 
+  it('a channel’s post that Telegram copies into its discussion group is not asked, even when it mentions the bot', async () => {
+    const group: FakeChat = { id: -1007, type: 'supergroup', title: 'News discussion' };
+    const channel = { id: -100_777, type: 'channel', title: 'News' };
+    const text = `New today: ask @${fake.me.username} how many Azerbaijanis were expelled in 1948-1953.`;
+    const post = {
+      text,
+      entities: [{ type: 'mention', offset: text.indexOf('@'), length: fake.me.username.length + 1 }],
+      sender_chat: channel,
+      is_automatic_forward: true,
+      forward_origin: { type: 'channel', chat: channel, message_id: 5, date: 1 },
+    };
+    const telegram = { id: 777_000, first_name: 'Telegram' }; // the sender Telegram names for these copies
+    expect((await run.exchange(() => fake.sendMessageWith(telegram, post, group))).calls).toEqual([]);
+  });
+
   it('a service message in a private chat (the user pinned an answer, set auto-delete) gets no "I can only read text"', async () => {
     const pinned = { message_id: 1, date: 1, chat: { id: 712, type: 'private', first_name: 'U' }, text: 'x' };
     for (const service of [

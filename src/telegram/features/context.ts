@@ -37,11 +37,12 @@ export const isAdminOf = (config: Config) => {
 /**
  * Whether a message is meant for the bot: everything in a private chat; in groups a command
  * (not one addressed to another bot), a mention, or a reply to one of the bot's messages. Never
- * one sent through the bot's inline mode: that is one of its own answers, shared by the user.
+ * one sent through the bot's inline mode (one of its own answers, shared by the user), nor a
+ * channel's post that Telegram copies into the channel's discussion group (nobody asked there).
  */
 export function isAddressed(ctx: Context): boolean {
   const message = questionMessage(ctx);
-  if (!message || !ctx.chat || message.via_bot?.id === ctx.me.id) return false;
+  if (!message || !ctx.chat || message.via_bot?.id === ctx.me.id || message.is_automatic_forward) return false;
   if (ctx.chat.type === 'private') return true;
   const text = message.text ?? message.caption ?? '';
   const me = ctx.me.username.toLowerCase();
