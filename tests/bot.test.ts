@@ -250,6 +250,18 @@ describe('packMessages', () => {
       ).toContain(token);
     }
   });
+
+  it('a run of spaces longer than a message (a padded table in a text file) makes no message of spaces only', () => {
+    for (const gap of [' '.repeat(9000), `${'\n'.repeat(5000)}`]) {
+      const messages = packMessages(['head', `<blockquote>Total${gap}42 lei</blockquote>`]);
+      for (const m of messages) {
+        expect(m.length).toBeLessThanOrEqual(TELEGRAM_LIMIT);
+        expect(parseTelegramHtml(m).text.trim()).not.toBe(''); // Telegram refuses it: "message text is empty"
+      }
+      const words = messages.flatMap((m) => parseTelegramHtml(m).text.split(/\s+/)).filter(Boolean);
+      expect(words).toEqual(['head', 'Total', '42', 'lei']);
+    }
+  });
 });
 
 describe('buttons', () => {

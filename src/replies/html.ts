@@ -149,9 +149,10 @@ function splitBlock(block: string, limit: number): string[] {
         continue;
       }
       // A single "word" longer than a whole message (a scraped blob): cut it, but not inside an entity or a character.
+      // A part of only spaces (a word's padding longer than a message) is dropped: Telegram refuses a message without text.
       const cut = safeCut(rest, room);
       piece += rest.slice(0, cut);
-      hasText = true;
+      hasText = /\S/.test(rest.slice(0, cut));
       rest = rest.slice(cut);
       flush();
     }
