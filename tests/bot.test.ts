@@ -842,6 +842,23 @@ describe('bad inputs', () => {
   });
 });
 
+describe('a desk that cannot write (disk full)', () => {
+  it('an uncovered question is told "not covered" once, with no apology after it for the to-do list not written', async () => {
+    const own = await FakeBotApi.start({ token: fake.token });
+    const store = JsonLinesStore.open(tmp());
+    store.addUnanswered = () =>
+      Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    const r = await startBot(engine, env, own, store);
+    try {
+      const x = await r.exchange(() => own.sendText(user(720), OFF_TOPIC));
+      expect(x.sent.map((m) => m.plain.split('\n')[0])).toEqual([`${TEXTS.en.notCovered} ${TEXTS.en.theyAreAbout}`]);
+      expect(r.errors).toEqual([]);
+    } finally {
+      await r.stop();
+    }
+  });
+});
+
 describe('questions as the front ends take them', () => {
   it('a long question is cut between whole characters, never inside an emoji', async () => {
     const { prepareQuestion } = await import('../src/replies/conversation.js');

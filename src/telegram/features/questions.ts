@@ -77,9 +77,12 @@ function answerer(deps: BotDeps) {
     await replyBlocks(ctx, blocks, await buttonsOf(ctx, deps, answer, lang));
     stats.record(performance.now() - started, decisionOf(answer));
     if (!answer.answered) {
-      // The admin's to-do list (/stats, `npm run feedback -- export`).
+      // The admin's to-do list (/stats, `npm run feedback -- export`). Not written (disk full, the
+      // database away): logged; the asker has the reply already, an apology after it would say it failed.
       const user = hashedUser(ctx.from?.id ?? 0, config.TELEGRAM_BOT_TOKEN);
-      await store.addUnanswered({ q: prepared.question, lang, user, at: new Date().toISOString() });
+      await store
+        .addUnanswered({ q: prepared.question, lang, user, at: new Date().toISOString() })
+        .catch((err: unknown) => log.warn({ err }, 'an uncovered question was not recorded'));
     }
   };
 }
