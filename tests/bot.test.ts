@@ -857,6 +857,24 @@ describe('a desk that cannot write (disk full)', () => {
       await r.stop();
     }
   });
+
+  it('a 👍 that cannot be stored is still answered: the button’s spinner stops, the apology says it failed', async () => {
+    const own = await FakeBotApi.start({ token: fake.token });
+    const store = JsonLinesStore.open(tmp());
+    store.addFeedback = () =>
+      Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+    const r = await startBot(engine, env, own, store);
+    try {
+      const u = user(721);
+      const answer = lastAnswer(await r.exchange(() => own.sendText(u, EXPELLED)));
+      const id = own.pressButton(u, answer, buttonData(answer, '👍')!);
+      await r.drained();
+      await own.waitFor(() => own.messages.some((m) => m.chat_id === u.id && m.plain === TEXTS.en.apology));
+      expect(own.callbackAnswers.map((a) => a.callback_query_id)).toContain(id);
+    } finally {
+      await r.stop();
+    }
+  });
 });
 
 describe('questions as the front ends take them', () => {

@@ -48,6 +48,8 @@ export async function apologise(err: BotError<Context>): Promise<void> {
   log.error({ err: err.error, update: ctx.update.update_id, chat: ctx.chat?.id, user: ctx.from?.id }, 'update failed');
   // The database is unreachable (a shared storage): a short note, the pool reconnects by itself.
   const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
+  // A press the failed handler left unanswered would keep its button's spinner going (one answered already: no harm).
+  if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => {});
   if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403))
     await ctx.reply(apology).catch(() => {});
 }
