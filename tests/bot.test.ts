@@ -758,6 +758,21 @@ describe('bad inputs', () => {
     expect((await run.exchange(() => fake.editText(sources, '/sources'))).calls).toEqual([]);
   });
 
+  it('an "edit" that changed nothing (Telegram sends one when a first reaction is added) is not answered again', async () => {
+    const u = user(714);
+    const group: FakeChat = { id: -1008, type: 'supergroup', title: 'Readers' };
+    for (const [text, chat] of [
+      [EXPELLED, undefined],
+      [`@${fake.me.username} ${EXPELLED}`, group],
+    ] as const) {
+      const sent = fake.sendText(u, text, chat);
+      await run.drained();
+      expect((await run.exchange(() => fake.editText(sent, text))).calls).toEqual([]);
+      const edited = await run.exchange(() => fake.editText(sent, `${text} `.replace('1948-1953', '1948–1953')));
+      expect(quotedBold(single(edited))).toContain(EXPELLED_SENTENCE); // a real edit still is
+    }
+  });
+
   it('an edited caption of a photo is answered again, as edited (only edited texts were)', async () => {
     const u = user(713);
     const photo = [{ file_id: 'p', file_unique_id: 'p', width: 90, height: 90 }];

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Composer, type Context } from 'grammy';
 import { helpText, prepareQuestion, trimmedNote } from '../../replies/conversation.js';
 import { escapeHtml, renderHtmlBlocks } from '../../replies/html.js';
@@ -15,6 +16,7 @@ import { commandTarget, hashedUser, isAddressed, mentionOf, type BotDeps } from 
 export function questions(deps: BotDeps): Composer<Context> {
   const composer = new Composer<Context>();
   const answer = answerer(deps);
+  const changed = textChanges();
 
   composer.command('ask', async (ctx) => {
     if (!ctx.match.trim()) return replyHtml(ctx, escapeHtml(TEXTS[langOf(ctx)].askUsage));
@@ -30,28 +32,53 @@ export function questions(deps: BotDeps): Composer<Context> {
       return;
     }
     // In groups, only messages addressed to the bot are questions.
-    if (isAddressed(ctx)) return answer(ctx, withoutMention(text, ctx.me.username));
+    if (isAddressed(ctx) && changed(ctx.message, text)) return answer(ctx, withoutMention(text, ctx.me.username));
   });
 
   // An edited question is asked again (an edited command is not run again: "/reindex" twice is no typo fix).
   composer.on('edited_message:text', async (ctx) => {
     const text = ctx.editedMessage.text;
-    if (isAddressed(ctx) && !text.startsWith('/')) return answer(ctx, withoutMention(text, ctx.me.username));
+    if (isAddressed(ctx) && !text.startsWith('/') && changed(ctx.editedMessage, text))
+      return answer(ctx, withoutMention(text, ctx.me.username));
   });
 
   // A photo (or other media) with a question in its caption: the caption is the question.
   composer.on('message:caption', async (ctx, next) => {
     if (ctx.message.document) return next(); // files are for the uploads feature
-    if (isAddressed(ctx)) return answer(ctx, withoutMention(ctx.message.caption, ctx.me.username));
+    const { caption } = ctx.message;
+    if (isAddressed(ctx) && changed(ctx.message, caption)) return answer(ctx, withoutMention(caption, ctx.me.username));
   });
 
   // …and an edited caption is asked again, as an edited text is (a file's caption is no question).
   composer.on('edited_message:caption', async (ctx) => {
     const { caption, document } = ctx.editedMessage;
-    if (!document && isAddressed(ctx)) return answer(ctx, withoutMention(caption, ctx.me.username));
+    if (!document && isAddressed(ctx) && changed(ctx.editedMessage, caption))
+      return answer(ctx, withoutMention(caption, ctx.me.username));
   });
 
   return composer;
+}
+
+/** Messages whose question this process remembers, at most (the oldest is forgotten first). */
+const REMEMBERED_QUESTIONS = 10_000;
+
+/**
+ * Whether a message's question is new: its first text, or an edit that changed it. Telegram also
+ * sends an "edited" message whose text did not change (when a first reaction is added to it, for
+ * one); answering that would repeat the answer. Bounded; a message forgotten (or asked before a
+ * restart) counts as new.
+ */
+function textChanges() {
+  const asked = new Map<string, string>(); // message → a hash of its text (a text may be 4,096 characters)
+  return (message: { chat: { id: number }; message_id: number }, text: string): boolean => {
+    const key = `${message.chat.id}:${message.message_id}`;
+    const hash = createHash('sha256').update(text).digest('base64url').slice(0, 22);
+    if (asked.get(key) === hash) return false;
+    asked.delete(key); // re-inserted last: the most recent stay
+    asked.set(key, hash);
+    if (asked.size > REMEMBERED_QUESTIONS) asked.delete(asked.keys().next().value!);
+    return true;
+  };
 }
 
 const withoutMention = (text: string, username: string) => text.replace(mentionOf(username), ' ');
