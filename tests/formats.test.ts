@@ -24,6 +24,8 @@ import {
   MARKDOWN,
   RUSSIAN,
   writeFormatFolder,
+  zipEnd,
+  zipEntry,
   zipOf,
 } from './support/formatFixtures.js';
 import { runCli } from './support/cli.js';
@@ -210,6 +212,57 @@ describe('bad input is skipped with its reason, and nothing else is lost', () =>
       'handbook.pdf',
       'library-rules.txt',
       'volunteers.docx',
+    ]);
+  });
+
+  it('a DOCX whose directory hides an entry from the unpacked-size check (fewer entries declared, the directory moved, or a ZIP64 record) is refused, not unpacked', async () => {
+    const xml = (body: string) =>
+      Buffer.from(
+        `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
+      );
+    const paragraph = `<w:p><w:r><w:t>${'Hidden text. '.repeat(40)}</w:t></w:r></w:p>`;
+    const decoy = zipEntry('word/document.xml', xml('<w:p><w:r><w:t>Decoy</w:t></w:r></w:p>'));
+    // Over the 1 MB limit below; mammoth's zip library reads every header it finds, and the last of a name wins.
+    const hidden = zipEntry('word/document.xml', xml(paragraph.repeat(Math.ceil(3_000_000 / paragraph.length))));
+    const locals = Buffer.concat([decoy.local, hidden.local]);
+    const both = Buffer.concat([decoy.central(0), hidden.central(decoy.local.length)]);
+    // The library takes a directory that does not end where the end record starts for one behind
+    // prepended bytes: it reads `shift` bytes further on, and every offset of it shifted by as much.
+    const shift = decoy.central(0).length + 8;
+    const moved = hidden.central(decoy.local.length - shift);
+    const dir = tempDir();
+    write(dir, 'understated.docx', Buffer.concat([locals, both, zipEnd(1, both.length, locals.length)]));
+    write(
+      dir,
+      'moved.docx',
+      Buffer.concat([locals, decoy.central(0), Buffer.alloc(8), moved, zipEnd(1, moved.length, locals.length)]),
+    );
+    // A disk number of 0xFFFF sends it to a ZIP64 end record, looked for anywhere (here in the decoy's comment).
+    const hiddenAt = locals.length;
+    const decoyAt = hiddenAt + hidden.central(0).length + 8;
+    const commented = decoy.central(0);
+    const end = decoyAt + commented.length + 76;
+    const zip64 = Buffer.alloc(76);
+    zip64.writeUInt32LE(0x06064b50, 0);
+    zip64.writeBigUInt64LE(44n, 4);
+    zip64.writeBigUInt64LE(1n, 24);
+    zip64.writeBigUInt64LE(1n, 32);
+    zip64.writeBigUInt64LE(BigInt(end - 76 - hiddenAt), 40); // as if the directory ended where the records start
+    zip64.writeBigUInt64LE(BigInt(hiddenAt), 48);
+    zip64.writeUInt32LE(0x07064b50, 56);
+    zip64.writeBigUInt64LE(BigInt(decoyAt + commented.length), 64);
+    zip64.writeUInt32LE(1, 72);
+    commented.writeUInt16LE(zip64.length, 32);
+    const zip64End = zipEnd(1, commented.length + zip64.length, decoyAt);
+    zip64End.writeUInt16LE(0xffff, 4);
+    const zip64Parts = [locals, hidden.central(decoy.local.length), Buffer.alloc(8), commented, zip64, zip64End];
+    write(dir, 'zip64.docx', Buffer.concat(zip64Parts));
+    const { documents, skipped } = await loadDocuments(dir, { maxUnpackedBytes: 1_000_000 });
+    expect(documents.map((d) => d.file)).toEqual([]);
+    expect(skipped).toEqual([
+      { file: 'moved.docx', reason: 'damaged zip container (bad directory entry)' },
+      { file: 'understated.docx', reason: 'damaged zip container (bad directory entry)' },
+      { file: 'zip64.docx', reason: 'damaged zip container (bad directory entry)' },
     ]);
   });
 

@@ -161,6 +161,15 @@ export const RUSSIAN = `Правила пользования библиотек
 
 /** A zip container with one entry, as DOCX files are; `declared` overrides the size its directory states. */
 export function zipOf(name: string, data: Buffer, declared = data.length): Buffer {
+  const entry = zipEntry(name, data, declared);
+  return Buffer.concat([entry.local, entry.central(0), zipEnd(1, entry.central(0).length, entry.local.length)]);
+}
+
+/**
+ * One entry of a zip container, deflated: its local header and data, and its central directory
+ * header (`at`: where its local header is), to assemble containers whose directory lies.
+ */
+export function zipEntry(name: string, data: Buffer, declared = data.length) {
   const packed = deflateRawSync(data);
   const fileName = Buffer.from(name);
   const local = Buffer.alloc(30);
@@ -170,23 +179,30 @@ export function zipOf(name: string, data: Buffer, declared = data.length): Buffe
   local.writeUInt32LE(packed.length, 18);
   local.writeUInt32LE(declared, 22);
   local.writeUInt16LE(fileName.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(packed.length, 20);
-  central.writeUInt32LE(declared, 24);
-  central.writeUInt16LE(fileName.length, 28);
-  central.writeUInt32LE(0, 42);
+  const central = (at: number) => {
+    const header = Buffer.alloc(46);
+    header.writeUInt32LE(0x02014b50, 0);
+    header.writeUInt16LE(20, 4);
+    header.writeUInt16LE(20, 6);
+    header.writeUInt16LE(8, 10);
+    header.writeUInt32LE(packed.length, 20);
+    header.writeUInt32LE(declared, 24);
+    header.writeUInt16LE(fileName.length, 28);
+    header.writeUInt32LE(at, 42);
+    return Buffer.concat([header, fileName]);
+  };
+  return { local: Buffer.concat([local, fileName, packed]), central };
+}
+
+/** A zip container's end record: `count` entries in a directory of `size` bytes at `at`. */
+export function zipEnd(count: number, size: number, at: number): Buffer {
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  const directoryAt = local.length + fileName.length + packed.length;
-  end.writeUInt32LE(central.length + fileName.length, 12);
-  end.writeUInt32LE(directoryAt, 16);
-  return Buffer.concat([local, fileName, packed, central, fileName, end]);
+  end.writeUInt16LE(count, 8);
+  end.writeUInt16LE(count, 10);
+  end.writeUInt32LE(size, 12);
+  end.writeUInt32LE(at, 16);
+  return end;
 }
 
 /** One folder with a document of each format (the answers of FORMAT_QUESTIONS are in them). */

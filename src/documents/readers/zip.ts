@@ -40,15 +40,26 @@ export function unpackBounded(bytes: Uint8Array, limit = MAX_UNPACKED_BYTES): Ma
 
 const mb = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
 
+/**
+ * The entries of the directory, as mammoth's zip library (JSZip) will see them, or refused: it reads
+ * every header it finds there whatever count the end record declares, and it takes a directory that
+ * does not end where the end record starts for one behind prepended bytes (all offsets shifted), and
+ * a disk number for a ZIP64 directory. A DOCX (Word's or any writer's) is one disk, its directory
+ * where the end record says: a container that is not hides entries from this check.
+ */
 function centralDirectory(buf: Buffer): Entry[] {
   const end = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   if (end < 0 || end + 22 > buf.length) throw new Unreadable(skipReason('zipNoDirectory'));
   const count = buf.readUInt16LE(end + 10);
+  const size = buf.readUInt32LE(end + 12);
   let at = buf.readUInt32LE(end + 16);
+  // A disk number, or a count at its maximum, sends the library to a ZIP64 record (which may be anywhere).
+  const zip64 = buf.readUInt16LE(end + 4) !== 0 || buf.readUInt16LE(end + 6) !== 0 || count === 0xffff;
+  if (zip64 || buf.readUInt16LE(end + 8) !== count || at + size !== end)
+    throw new Unreadable(skipReason('zipBadDirectory'));
   const entries: Entry[] = [];
-  for (let i = 0; i < count; i++) {
-    if (at + 46 > buf.length || buf.readUInt32LE(at) !== 0x02014b50)
-      throw new Unreadable(skipReason('zipBadDirectory'));
+  while (at + 4 <= end && buf.readUInt32LE(at) === 0x02014b50) {
+    if (at + 46 > end) throw new Unreadable(skipReason('zipBadDirectory'));
     const nameLength = buf.readUInt16LE(at + 28);
     const extra = buf.readUInt16LE(at + 30);
     const comment = buf.readUInt16LE(at + 32);
@@ -61,6 +72,7 @@ function centralDirectory(buf: Buffer): Entry[] {
     });
     at += 46 + nameLength + extra + comment;
   }
+  if (at !== end || entries.length !== count) throw new Unreadable(skipReason('zipBadDirectory'));
   return entries;
 }
 
