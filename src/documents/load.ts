@@ -1,4 +1,13 @@
-import { constants, lstatSync, readdirSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
+import {
+  constants,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+  type Dirent,
+  type Stats,
+} from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
@@ -42,6 +51,8 @@ export interface DocumentFile {
    * whatever its size and time, so a file replaced by such a link (mv, ln -s) is not taken as unchanged.
    */
   unusable?: true;
+  /** Why it is unusable, when the listing already knows (a folder that cannot be listed). */
+  reason?: string;
 }
 
 /**
@@ -51,11 +62,9 @@ export interface DocumentFile {
  */
 export function listDocumentFiles(dir: string): DocumentFile[] {
   let names: string[];
+  const unlisted = new Map<string, string>();
   try {
-    names = readdirSync(dir, { recursive: true, encoding: 'utf8' })
-      .map((n) => n.split(path.sep).join('/'))
-      .filter((n) => !n.split('/').some((part) => part.startsWith('.')))
-      .sort();
+    names = visibleNames(dir, '', unlisted).sort();
   } catch (err) {
     throw new DocumentsError(`Cannot read the documents folder "${shownPath(dir)}": ${messageOf(err)}`);
   }
@@ -73,6 +82,11 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
       files.push({ file, size: 0, mtimeMs: 0, unusable: true }); // readDocument says why
       continue;
     }
+    const refused = unlisted.get(file);
+    if (refused) {
+      files.push({ file, size: own.size, mtimeMs: own.mtimeMs, unusable: true, reason: refused });
+      continue;
+    }
     // The link's own size and time: a link to nothing has no others (and a manifest no negative size).
     if (own.isSymbolicLink() && 'reason' in insideFolder(dir, file)) {
       files.push({ file, size: own.size, mtimeMs: own.mtimeMs, unusable: true });
@@ -87,6 +101,32 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
     }
   }
   return files;
+}
+
+/**
+ * The visible names under `folder` of `dir` (with "/"), hidden files and folders left out and never
+ * looked into. A subfolder the system refuses to list (no permission, a broken mount) is a name of
+ * its own, its reason in `unlisted`: one folder must not cost the others (a recursive readdir threw
+ * for all). One gone meanwhile is left out; only `dir` itself failing throws.
+ */
+function visibleNames(dir: string, folder: string, unlisted: Map<string, string>): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(path.join(dir, folder), { withFileTypes: true, encoding: 'utf8' });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (!folder) throw err;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR')
+      unlisted.set(folder, skipReason('unreadable', { detail: code ?? (err as Error).message }));
+    return [];
+  }
+  return entries
+    .filter((e) => !e.name.startsWith('.'))
+    .flatMap((e) => {
+      const name = folder ? `${folder}/${e.name}` : e.name;
+      // Not through links: a link to a folder is listed itself (checked below), not walked.
+      return e.isDirectory() ? [name, ...visibleNames(dir, name, unlisted)] : [name];
+    });
 }
 
 function isLink(full: string): boolean {
@@ -143,9 +183,10 @@ function openedInside(root: string, real: string, fd: number, opened: Stats): bo
  */
 export async function readDocument(
   dir: string,
-  { file }: DocumentFile,
+  { file, reason }: DocumentFile,
   limits: ReadLimits,
 ): Promise<SourceDocument | string> {
+  if (reason) return reason;
   const { maxBytes } = limits;
   const inside = insideFolder(dir, file);
   if ('reason' in inside) return inside.reason;
