@@ -299,6 +299,22 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
   }, 60_000);
 });
 
+describe('a replaced upload', () => {
+  it('"Replace" moves the old file to the trash, never deletes it: a replacement the indexer skips loses nothing', async () => {
+    await upload(ADMIN, { name: 'almanac.txt', content: GLIMMET });
+    const question = last(await send(ADMIN, { name: 'almanac.txt', content: '... --- ...\n' }));
+    const before = fake.messages.length;
+    await run.exchange(() => fake.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
+    const done = await reply(ADMIN.id, /^(Added|The indexer skipped|Sorry|I could not)/, before);
+    expect(done.plain).toMatch(/^The indexer skipped uploads\/almanac\.txt: no text/);
+    const trash = path.join(seeds, '.trash');
+    const kept = readdirSync(trash, { recursive: true, encoding: 'utf8' })
+      .filter((rel) => rel.endsWith(path.join('uploads', 'almanac.txt')))
+      .map((rel) => readFileSync(path.join(trash, rel), 'utf8'));
+    expect(kept.sort()).toEqual(['... --- ...\n', GLIMMET].sort());
+  }, 60_000);
+});
+
 describe('uploads across a restart', () => {
   it('a download waiting for "replace?" is still answered after a restart (replicas share the folder); an hour old, it is dropped at a start', async () => {
     const own = await FakeBotApi.start({ token: fake.token });

@@ -154,11 +154,14 @@ export const uploadPath = (name: string) => `${UPLOADS_DIR}/${name}`;
 /**
  * Moves a downloaded file to its name in the uploads folder. Without `replace`, an existing file
  * is never overwritten (a hard link fails if the name is taken, also when two uploads race):
- * returns false then and the temporary file stays for a "replace?" answer.
+ * returns false then and the temporary file stays for a "replace?" answer. With it, the file
+ * replaced goes to the trash first, as a removed one does (a replacement the indexer then skips
+ * would otherwise have cost the document for good).
  */
 export function placeUpload(seedsDir: string, temp: string, name: string, replace = false): boolean {
   const target = path.join(uploadsFolder(seedsDir), name);
   if (replace) {
+    if (lstatSync(target, { throwIfNoEntry: false })) moveToTrash(seedsDir, uploadPath(name));
     renameSync(temp, target);
     return true;
   }
