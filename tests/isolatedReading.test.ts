@@ -12,7 +12,7 @@ import { loadDocuments } from './support/loadDocuments.js';
 import { DEFAULT_READ_LIMITS, type ReadLimits } from '../src/documents/readers/types.js';
 import { Engine } from '../src/engine.js';
 import { ADMIN, buttonData, startBot, user, type RunningBot } from './support/botHarness.js';
-import { makePdf, zipOf } from './support/formatFixtures.js';
+import { inflatingPdf, makePdf, zipOf } from './support/formatFixtures.js';
 import { tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
 const tmp = tempDirs('cite-reading-');
@@ -57,6 +57,17 @@ describe('the reading worker: a document over a limit is skipped with its reason
       { file: 'a-runaway.docx', reason: 'needs more than 128 MB of memory to read (the limit DOC_READ_MEMORY_MB)' },
     ]);
     expect(documents.map((d) => d.file)).toEqual(['note.txt']); // read by a fresh worker after the first one died
+  }, 60_000);
+
+  it('a PDF of 0.2 MB whose stream inflates to 200 MB (typed arrays, outside the heap its limit bounds) is stopped by the memory limit too', async () => {
+    const pdf = inflatingPdf(200);
+    expect(pdf.length).toBeLessThan(400_000);
+    const dir = folder({ 'a-swelling.pdf': pdf, 'note.txt': NOTE });
+    const { documents, skipped } = await loadDocuments(dir, { memoryMb: 64 });
+    expect(skipped).toEqual([
+      { file: 'a-swelling.pdf', reason: 'needs more than 64 MB of memory to read (the limit DOC_READ_MEMORY_MB)' },
+    ]);
+    expect(documents.map((d) => d.file)).toEqual(['note.txt']);
   }, 60_000);
 
   it('a document that takes longer than DOC_READ_SECONDS is skipped, the next one is read', async () => {

@@ -12,10 +12,21 @@ interface Pending {
   id: number;
   resolve: (outcome: SourceDocument | string) => void;
   timer: NodeJS.Timeout;
+  watch: NodeJS.Timeout;
 }
 
 /**
- * Reads documents in a worker thread with a bounded heap and a time limit per document, so that a
+ * While a document is read, the process may grow by this many times the worker's heap limit: the
+ * heap, and as much again outside it. The heap limit does not count typed arrays and buffers (a PDF
+ * stream of 1 MB pdf.js inflated to 1 GB of them took the process past 3 GB); only the process's
+ * size tells, looked at every WATCH_MS.
+ */
+const GROWTH_PER_HEAP = 2;
+const WATCH_MS = 100;
+
+/**
+ * Reads documents in a worker thread with a bounded heap (and bounded growth of the process: see
+ * GROWTH_PER_HEAP) and a time limit per document, so that a
  * document that would take gigabytes (a DOCX whose XML unpacks to 95 MB makes mammoth build 4 GB)
  * or hours costs one skipped file with its reason, never the process (the bot, or a build).
  * One worker reads document after document; a new one is started only after one had to be stopped.
@@ -61,6 +72,7 @@ class ReadingWorker {
   private pending: Pending | undefined;
   private failure: Error | undefined;
   private timedOut = false;
+  private overgrown = false;
 
   private constructor(
     private readonly worker: Worker,
@@ -102,7 +114,13 @@ class ReadingWorker {
         this.timedOut = true;
         void this.worker.terminate();
       }, this.limits.timeoutMs);
-      this.pending = { id, resolve, timer };
+      const before = process.memoryUsage.rss();
+      const watch = setInterval(() => {
+        if (process.memoryUsage.rss() - before <= this.limits.memoryMb * GROWTH_PER_HEAP * 1024 * 1024) return;
+        this.overgrown = true;
+        void this.worker.terminate();
+      }, WATCH_MS).unref();
+      this.pending = { id, resolve, timer, watch };
       this.worker.ref();
       this.worker.postMessage({ id, dir, file });
     });
@@ -117,6 +135,7 @@ class ReadingWorker {
     if (!pending) return;
     this.pending = undefined;
     clearTimeout(pending.timer);
+    clearInterval(pending.watch);
     if (!this.stopped) this.worker.unref();
     pending.resolve(outcome);
   }
@@ -125,7 +144,8 @@ class ReadingWorker {
   private stopReason(code: number): string {
     if (this.timedOut) return skipReason('tooSlow', { seconds: this.limits.timeoutMs / 1000 });
     const code_ = (this.failure as NodeJS.ErrnoException | undefined)?.code;
-    if (code_ === 'ERR_WORKER_OUT_OF_MEMORY') return skipReason('tooMuchMemory', { mb: this.limits.memoryMb });
+    if (this.overgrown || code_ === 'ERR_WORKER_OUT_OF_MEMORY')
+      return skipReason('tooMuchMemory', { mb: this.limits.memoryMb });
     return skipReason('readerFailed', { detail: this.failure ? messageOf(this.failure) : `exit code ${code}` });
   }
 }

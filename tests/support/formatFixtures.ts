@@ -4,7 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, deflateSync } from 'node:zlib';
 import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow } from 'docx';
 import iconv from 'iconv-lite';
 import { PDFDocument, PDFName, PDFString, StandardFonts } from 'pdf-lib';
@@ -55,6 +55,45 @@ export async function makePdf(pages = PDF_PAGES, title = 'Riverside Community Ha
     page.drawText(`Page ${i + 1} of ${pages.length}`, { x: 270, y: 30, size: 9, font });
   });
   return doc.save();
+}
+
+/**
+ * A one-page PDF of a few hundred KB whose content stream inflates to `mb` MB: two lines of text,
+ * then spaces (which compress a thousandfold). pdf.js decodes it into typed arrays, outside the heap.
+ */
+export function inflatingPdf(mb: number): Buffer {
+  const text = 'BT /F1 12 Tf 72 720 Td (Swelling stream) Tj ET\nBT /F1 12 Tf 72 700 Td (A page of text.) Tj ET\n';
+  const packed = deflateSync(Buffer.concat([Buffer.from(text), Buffer.alloc(mb * 1024 * 1024, 0x20)]));
+  const objects = [
+    Buffer.from('<< /Type /Catalog /Pages 2 0 R >>'),
+    Buffer.from('<< /Type /Pages /Kids [3 0 R] /Count 1 >>'),
+    Buffer.from(
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    ),
+    Buffer.concat([
+      Buffer.from(`<< /Length ${packed.length} /Filter /FlateDecode >>\nstream\n`),
+      packed,
+      Buffer.from('\nendstream'),
+    ]),
+    Buffer.from('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'),
+  ];
+  const parts = [Buffer.from('%PDF-1.4\n')];
+  const offsets: number[] = [];
+  let at = parts[0]!.length;
+  objects.forEach((body, i) => {
+    const object = Buffer.concat([Buffer.from(`${i + 1} 0 obj\n`), body, Buffer.from('\nendobj\n')]);
+    offsets.push(at);
+    parts.push(object);
+    at += object.length;
+  });
+  const xref = offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('');
+  const size = objects.length + 1;
+  parts.push(
+    Buffer.from(
+      `xref\n0 ${size}\n0000000000 65535 f \n${xref}trailer\n<< /Size ${size} /Root 1 0 R >>\nstartxref\n${at}\n%%EOF\n`,
+    ),
+  );
+  return Buffer.concat(parts);
 }
 
 /** A PDF with only drawn shapes: what a scan without OCR looks like to a text reader. */

@@ -31,7 +31,7 @@ export interface ReadLimits {
   maxTextChars: number;
   /** Reading one document may take at most this long (DOC_READ_SECONDS, in ms here). */
   timeoutMs: number;
-  /** The reading worker's JavaScript heap (DOC_READ_MEMORY_MB). */
+  /** The reading worker's JavaScript heap (DOC_READ_MEMORY_MB); twice this, the process's growth while one is read. */
   memoryMb: number;
 }
 
