@@ -1,7 +1,7 @@
 /**
  * Listing the documents folder when a subfolder of it cannot be listed: the kernel refuses it
  * (no permission for the bot's user, a broken mount), which costs that folder's files, never the
- * build. Tests run as root, whom the kernel lets read anything: the refusal is made by a hook on
+ * build; and names that are not UTF-8 (unpacked from an old archive), which cannot be looked up as text. Tests run as root, whom the kernel lets read anything: the refusal is made by a hook on
  * readdirSync, which refuses a folder, and a recursive listing over it, as the kernel does (EACCES).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -70,5 +70,30 @@ describe('a subfolder that cannot be listed', () => {
     const dir = tmp();
     denied.add(dir);
     expect(() => listDocumentFiles(dir)).toThrow(`Cannot read the documents folder "${path.basename(dir)}": EACCES`);
+  });
+});
+
+describe('a name that is not UTF-8 (Latin-1 from an old zip: "r\\xe9sum\\xe9.txt")', () => {
+  /** The path in Latin-1 bytes (the temporary folder's own path is ASCII). */
+  const latin1 = (dir: string, ...parts: string[]) => Buffer.from(path.join(dir, ...parts), 'latin1');
+
+  it('of a file or a folder: listed as skipped with the reason, not silently left out', async () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, 'note.txt'), NOTE);
+    writeFileSync(latin1(dir, 'résumé.txt'), NOTE);
+    mkdirSync(latin1(dir, 'café'));
+    writeFileSync(latin1(dir, 'café', 'menu.txt'), NOTE);
+    const reason = 'its name is not valid UTF-8 (rename it)';
+    expect(listDocumentFiles(dir).map((f) => [f.file, f.reason])).toEqual([
+      ['caf\uFFFD', reason],
+      ['note.txt', undefined],
+      ['r\uFFFDsum\uFFFD.txt', reason],
+    ]);
+    const { documents, skipped } = await loadDocuments(dir);
+    expect(documents.map((d) => d.file)).toEqual(['note.txt']);
+    expect(skipped).toEqual([
+      { file: 'caf\uFFFD', reason },
+      { file: 'r\uFFFDsum\uFFFD.txt', reason },
+    ]);
   });
 });

@@ -51,7 +51,7 @@ export interface DocumentFile {
    * whatever its size and time, so a file replaced by such a link (mv, ln -s) is not taken as unchanged.
    */
   unusable?: true;
-  /** Why it is unusable, when the listing already knows (a folder that cannot be listed). */
+  /** Why it is unusable, when the listing already knows (a folder that cannot be listed, a name not UTF-8). */
   reason?: string;
 }
 
@@ -70,7 +70,13 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
   }
   const linkedFolders = names.filter((n) => isLinkToFolder(path.join(dir, n)));
   const files: DocumentFile[] = [];
-  for (const file of names) {
+  for (const file of [...new Set(names)]) {
+    const refused = unlisted.get(file);
+    if (refused) {
+      const own = lstatOrNothing(path.join(dir, file)); // none for a name that is not UTF-8
+      files.push({ file, size: own?.size ?? 0, mtimeMs: own?.mtimeMs ?? 0, unusable: true, reason: refused });
+      continue;
+    }
     if (linkedFolders.some((link) => file.startsWith(link + '/'))) continue;
     // A link to a folder inside is the same files again; one to outside is listed to be reported.
     if (linkedFolders.includes(file) && 'real' in insideFolder(dir, file)) continue;
@@ -80,11 +86,6 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // gone since it was listed
       files.push({ file, size: 0, mtimeMs: 0, unusable: true }); // readDocument says why
-      continue;
-    }
-    const refused = unlisted.get(file);
-    if (refused) {
-      files.push({ file, size: own.size, mtimeMs: own.mtimeMs, unusable: true, reason: refused });
       continue;
     }
     // The link's own size and time: a link to nothing has no others (and a manifest no negative size).
@@ -110,9 +111,9 @@ export function listDocumentFiles(dir: string): DocumentFile[] {
  * for all). One gone meanwhile is left out; only `dir` itself failing throws.
  */
 function visibleNames(dir: string, folder: string, unlisted: Map<string, string>): string[] {
-  let entries: Dirent[];
+  let entries: Dirent<Buffer>[];
   try {
-    entries = readdirSync(path.join(dir, folder), { withFileTypes: true, encoding: 'utf8' });
+    entries = readdirSync(path.join(dir, folder), { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (!folder) throw err;
@@ -121,12 +122,26 @@ function visibleNames(dir: string, folder: string, unlisted: Map<string, string>
     return [];
   }
   return entries
-    .filter((e) => !e.name.startsWith('.'))
+    .filter((e) => e.name[0] !== 0x2e) // "."
     .flatMap((e) => {
-      const name = folder ? `${folder}/${e.name}` : e.name;
+      const own = e.name.toString('utf8');
+      const name = folder ? `${folder}/${own}` : own;
+      // Not UTF-8 (Latin-1 from an old archive): as text, the name leads nowhere (\uFFFD in its place).
+      if (!Buffer.from(own).equals(e.name)) {
+        unlisted.set(name, skipReason('nameNotUtf8'));
+        return [name];
+      }
       // Not through links: a link to a folder is listed itself (checked below), not walked.
       return e.isDirectory() ? [name, ...visibleNames(dir, name, unlisted)] : [name];
     });
+}
+
+function lstatOrNothing(full: string): Stats | undefined {
+  try {
+    return lstatSync(full);
+  } catch {
+    return undefined;
+  }
 }
 
 function isLink(full: string): boolean {

@@ -8,6 +8,7 @@ import type { DocumentFormat } from './formats.js';
  */
 export const SKIP_REASONS = {
   unreadable: 'unreadable ({detail})',
+  nameNotUtf8: 'its name is not valid UTF-8 (rename it)',
   linkToNothing: 'a link to nothing',
   vanished: 'vanished',
   linkOutside: 'a link to outside the documents folder (not read)',

@@ -6,6 +6,7 @@ type Reasons = Record<SkipCause, string>;
 
 const RU: Reasons = {
   unreadable: 'не читается ({detail})',
+  nameNotUtf8: 'имя файла не в UTF-8 (переименуйте его)',
   linkToNothing: 'ссылка в никуда',
   vanished: 'исчез',
   linkOutside: 'ссылка за пределы папки документов (не прочитан)',
@@ -43,6 +44,7 @@ const RU: Reasons = {
 
 const AZ: Reasons = {
   unreadable: 'oxunmur ({detail})',
+  nameNotUtf8: 'adı düzgün UTF-8 deyil (adını dəyişin)',
   linkToNothing: 'heç nəyə aparmayan keçid',
   vanished: 'yoxa çıxıb',
   linkOutside: 'sənədlər qovluğundan kənara keçid (oxunmadı)',
@@ -80,6 +82,7 @@ const AZ: Reasons = {
 
 const TR: Reasons = {
   unreadable: 'okunamıyor ({detail})',
+  nameNotUtf8: 'adı geçerli UTF-8 değil (yeniden adlandırın)',
   linkToNothing: 'hiçbir yere gitmeyen bağlantı',
   vanished: 'kayboldu',
   linkOutside: 'belgeler klasörünün dışına bağlantı (okunmadı)',
