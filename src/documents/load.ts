@@ -8,7 +8,7 @@ import {
   type Dirent,
   type Stats,
 } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
@@ -192,6 +192,21 @@ function openedInside(root: string, real: string, fd: number, opened: Stats): bo
   }
 }
 
+/** A file's bytes from its start to its end, or to one byte over `limit` if it is longer (`expected`: its size when checked). */
+async function readAtMost(handle: FileHandle, expected: number, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const room = Math.min(limit + 1 - total, Math.max(expected - total, 64 * 1024));
+    if (room <= 0) break;
+    const { bytesRead, buffer } = await handle.read(Buffer.allocUnsafe(room), 0, room, total);
+    if (bytesRead === 0) break;
+    chunks.push(buffer.subarray(0, bytesRead));
+    total += bytesRead;
+  }
+  return Buffer.concat(chunks, total);
+}
+
 /**
  * A document, or the reason it cannot be used, read in this thread: only the reading worker
  * (isolated.ts) calls it, so that a document that takes gigabytes or hours cannot take the process down.
@@ -215,7 +230,11 @@ export async function readDocument(
       if (!openedInside(root, real, handle.fd, stat)) return skipReason('linkOutside');
       if (!stat.isFile()) return skipReason('notRegularFile');
       if (stat.size > maxBytes) return skipReason('tooLarge', { size: stat.size, limit: maxBytes });
-      bytes = await handle.readFile();
+      // Never more than the limit: the file may have grown since (a copy in progress, a log appended to).
+      bytes = await readAtMost(handle, stat.size, maxBytes);
+      if (bytes.length > maxBytes) {
+        return skipReason('tooLarge', { size: Math.max((await handle.stat()).size, bytes.length), limit: maxBytes });
+      }
     } finally {
       await handle.close();
     }
