@@ -138,6 +138,33 @@ describe('uploads through the bot', () => {
     expect(run.errors).toEqual([]);
   }, 30_000);
 
+  it('an upload whose record the desk refuses (its database down) is still indexed, and the admin told what was read', async () => {
+    const own = await FakeBotApi.start({ token: run.fake.token });
+    const desk = engine.storage.openDesk();
+    const refused = () =>
+      Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }));
+    const failing = new Proxy(desk, {
+      get: (target, key: keyof typeof desk) =>
+        key === 'addUpload' ? refused : typeof target[key] === 'function' ? target[key].bind(target) : target[key],
+    });
+    const bot = await startBot(engine, env, own, failing);
+    try {
+      const before = own.messages.length;
+      await bot.exchange(() =>
+        own.sendDocument(ADMIN, {
+          name: 'numbat.txt',
+          content: 'The numbat notes\n\nNumbats eat termites, up to twenty thousand of them a day.\n',
+        }),
+      );
+      const done = await finalReply(bot, before);
+      expect(done.plain).toMatch(/^Added «The numbat notes» \(uploads\/numbat\.txt\)/);
+      expect(engine.manifest.documents.map((d) => d.file)).toContain('uploads/numbat.txt');
+    } finally {
+      await bot.stop(true);
+      await own.stop();
+    }
+  }, 30_000);
+
   it('an upload interrupted by a restart is indexed at the next start, and its admin is told so when the bot is back', async () => {
     const own = await FakeBotApi.start({ token: run.fake.token });
     const first = await startBot(engine, env, own);

@@ -223,13 +223,17 @@ function indexer(deps: BotDeps) {
       by: hashedUser(ctx.from!.id, config.TELEGRAM_BOT_TOKEN),
       at: new Date().toISOString(),
     };
+    // The record is for /sources and for a restart's report: a desk that refuses it (its database
+    // down) must not cost the upload its indexing, only that report.
+    const record = (what: Upload) =>
+      store.addUpload(what).catch((err: unknown) => log.warn({ err, file: upload.file }, 'upload: not recorded'));
     try {
-      await store.addUpload({ ...upload, pending: { lang } });
+      await record({ ...upload, pending: { lang } });
       log.info({ admin: ctx.from?.id, file: upload.file }, 'document uploaded');
       const summary = await reindexWithStatus(ctx, updates, t);
       if (!summary) {
         await ctx.reply(t.desk.uploadNotIndexed(upload.file));
-        return void (await store.addUpload(upload));
+        return void (await record(upload));
       }
       const { text, told } = await outcomeOf(deps, upload, lang, summary);
       await ctx.reply(text);
