@@ -21,6 +21,7 @@ import { PgDeskStore } from '../src/desk/postgres.js';
 import { log } from '../src/log.js';
 import { writeTestModel } from '../src/vectors/testModel.js';
 import { collect, runCli, startCli } from './support/cli.js';
+import { zipOf } from './support/formatFixtures.js';
 import { startTestPg, type TestPg } from './support/pgServer.js';
 import { SEEDS, tempDirs, testConfig, testModelDir } from './support/testModel.js';
 
@@ -186,6 +187,45 @@ describe('builds in PostgreSQL', () => {
     ).toBe(0);
     await engine.close();
   }, 300_000);
+
+  it("a document whose text holds a NUL or a lone surrogate (a DOCX's &#0; or &#xD800;) is stored and answered from, not a failed build", async () => {
+    const db = await database();
+    const seeds = seedsCopy();
+    const body = (ref: string) =>
+      `<w:p><w:r><w:t>The yodelling goats</w:t></w:r></w:p><w:p><w:r><w:t>Yodelling goats graze${ref} on the alpine meadows above the village.</w:t></w:r></w:p>`;
+    const docx = (ref: string) =>
+      zipOf(
+        'word/document.xml',
+        Buffer.from(
+          `<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body(ref)}</w:body></w:document>`,
+        ),
+      );
+    writeFileSync(path.join(seeds, 'nul.docx'), docx('&#0;'));
+    writeFileSync(path.join(seeds, 'surrogate.docx'), docx('&#xD800;'));
+    writeFileSync(
+      path.join(seeds, 'title.docx'),
+      zipOf(
+        'word/document.xml',
+        Buffer.from(
+          '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>Goats&#0; &#xD800;alone</w:t></w:r></w:p></w:body></w:document>',
+        ),
+      ),
+    );
+    const engine = await Engine.open(pgConfig(db, seeds));
+    try {
+      // Its reason names the title: stored too.
+      expect(engine.manifest.skipped.map((s) => [s.file, s.reason])).toEqual([
+        ['title.docx', 'only a title ("Goats  \uFFFDalone"), no body text'],
+      ]);
+      expect(engine.manifest.documents.map((d) => d.file)).toEqual(
+        expect.arrayContaining(['nul.docx', 'surrogate.docx']),
+      );
+      const answer = await engine.ask('Where do the yodelling goats graze?');
+      expect(answer.hits[0]!.doc).toMatch(/^(nul|surrogate)\.docx$/);
+    } finally {
+      await engine.close();
+    }
+  }, 120_000);
 
   it('a document renamed and copied in one go: both names get their passages', async () => {
     const db = await database();

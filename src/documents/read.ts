@@ -5,7 +5,7 @@ import { detectFormat, FORMAT_EXTENSIONS, READ_FORMATS, type DocumentFormat } fr
 import { assemble } from './readers/blocks.js';
 import { DEFAULT_READ_LIMITS, Unreadable, type Extracted, type ReadLimits } from './readers/types.js';
 import type { SourceDocument } from './load.js';
-import { FORMAT_LABELS, skipReason } from './skips.js';
+import { FORMAT_LABELS, skipReason, storable } from './skips.js';
 import { startOf } from '../text/sentences.js';
 
 export { READER_VERSION } from './version.js';
@@ -45,8 +45,9 @@ export async function documentFromBytes(
   if (format !== declared && !(TEXTUAL.has(format) && TEXTUAL.has(declared)))
     return skipReason('misnamed', { ext: extensionOf(file), format: FORMAT_LABELS[format] });
   try {
-    const read = await readAs(format, bytes, limits);
-    if (typeof read === 'string') return read;
+    const readAsIs = await readAs(format, bytes, limits);
+    if (typeof readAsIs === 'string') return readAsIs;
+    const read = { ...readAsIs, title: storable(readAsIs.title), source: storable(readAsIs.source) };
     if (read.source.length > limits.maxTextChars) return skipReason('tooMuchText', { limit: limits.maxTextChars });
     // The format is part of the identity: the same bytes as .md and as .txt are two different texts.
     const hash = createHash('sha256').update(`${format}\0`).update(bytes).digest('hex');

@@ -58,10 +58,18 @@ export const FORMAT_LABELS: Record<DocumentFormat, string> = {
   text: 'plain text',
 };
 
-/** The reason a file is skipped for `cause`, its values filled in. */
+/** The reason a file is skipped for `cause`, its values (a title, a library's message: the document's own text) filled in storable. */
 export function skipReason(cause: SkipCause, values: Record<string, string | number> = {}): string {
-  return fill(SKIP_REASONS[cause], values);
+  return storable(fill(SKIP_REASONS[cause], values));
 }
+
+/**
+ * Text with NUL as a space and a lone surrogate as U+FFFD (a DOCX's &#0; or &#xD800;, a PDF's
+ * broken character map, UTF-16 text): PostgreSQL refuses both in JSON, which failed the whole
+ * build, and Telegram a message that quotes one. One code unit for one: offsets stay.
+ */
+export const storable = (text: string) =>
+  text.replace(/\0/g, ' ').replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 
 /** A template with its `{name}` placeholders replaced by `values` (a missing one stays as written). */
 export function fill(template: string, values: Record<string, string | number>): string {
