@@ -165,6 +165,31 @@ describe('uploads through the bot', () => {
     }
   }, 30_000);
 
+  it('"Replace" pressed while Telegram fails to take the press\'s answer (an outage): the file is still replaced and indexed', async () => {
+    const own = await FakeBotApi.start({ token: run.fake.token });
+    const bot = await startBot(engine, { ...env, DELIVERY_BUDGET_SECONDS: '1' }, own);
+    const note = (animal: string) => ({
+      name: 'echidna.txt',
+      content: `The ${animal} notes\n\nThe ${animal} of these notes lays eggs and digs for ants with its snout.\n`,
+    });
+    try {
+      let before = own.messages.length;
+      await bot.exchange(() => own.sendDocument(ADMIN, note('echidna')));
+      await finalReply(bot, before);
+      const question = (await bot.exchange(() => own.sendDocument(ADMIN, note('platypus')))).sent.at(-1)!;
+      expect(question.plain).toMatch(/already exists/);
+      own.failNext('answerCallbackQuery', { kind: 'status', code: 502 }, 20);
+      before = own.messages.length;
+      await bot.exchange(() => own.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
+      const done = await finalReply(bot, before);
+      expect(done.plain).toMatch(/^Added «The platypus notes» \(uploads\/echidna\.txt\)/);
+      expect(incoming()).toEqual([]);
+    } finally {
+      await bot.stop(true);
+      await own.stop();
+    }
+  }, 30_000);
+
   it('an upload interrupted by a restart is indexed at the next start, and its admin is told so when the bot is back', async () => {
     const own = await FakeBotApi.start({ token: run.fake.token });
     const first = await startBot(engine, env, own);

@@ -146,7 +146,8 @@ async function answerReplace(ctx: CallbackQueryContext<Context>, { deps, isAdmin
   if (expired || found.waiting.admin !== ctx.from.id || !isAdmin(ctx) || !claimAnswer(found.temp))
     return ctx.answerCallbackQuery({ text: TEXTS[langOf(ctx)].buttonExpired });
   const { temp, waiting } = found;
-  await ctx.answerCallbackQuery();
+  // The answer is claimed: what follows must happen even when Telegram does not take these (an outage).
+  await ctx.answerCallbackQuery().catch(() => undefined);
   await ctx.editMessageReplyMarkup().catch(() => undefined); // the question is answered: its buttons go
   if (answer === 'no') {
     discard(temp);
