@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { chunkDocument, DEFAULT_CHUNKING, type Chunk } from '../src/chunks/chunk.js';
-import { joinWraps, sameText, sentenceSpans } from '../src/text/sentences.js';
+import { joinWraps, sameText, sentencesOf, sentenceSpans } from '../src/text/sentences.js';
 import { cleanDocument } from '../src/documents/clean.js';
 import type { SourceDocument } from '../src/documents/load.js';
 import { loadDocuments } from './support/loadDocuments.js';
@@ -249,5 +249,39 @@ describe('sentences are never split at an initial or abbreviation', () => {
     ['There was no. Then he left.', ['There was no.', 'Then he left.']],
   ])('%s', (text, expected) => {
     expect(sentences(text)).toEqual(expected);
+  });
+});
+
+describe('a long paragraph (hard-wrapped lines without a blank one)', () => {
+  const lines = Array.from(
+    { length: 8000 },
+    (_, i) => `Line ${i} of the story, where the keeper walked to the lighthouse. He lit the lamp.`,
+  );
+
+  it('of 650 KB is split in linear time (the segmenter given all of it took 17 s; now it is given windows)', () => {
+    const doc = docOf(`The long story\n\n${lines.join('\n')}\n`);
+    expect(doc.paragraphs).toHaveLength(1);
+    const started = performance.now();
+    const chunks = chunkDocument(doc);
+    expect(performance.now() - started).toBeLessThan(3000);
+    expect(chunks.length).toBeGreaterThan(600);
+  });
+
+  it('window by window, the segmenter finds exactly the sentences it finds in one go', () => {
+    const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
+    const texts = [
+      seedDocuments.map((d) => d.source.replace(/\s+/g, ' ')).join(' '),
+      lines.slice(0, 400).join(' '),
+      'A b. '.repeat(4000),
+      // The rule that joins "etc. 5 6 more" looks past digits and spaces, over a window's end.
+      `${'Words here. '.repeat(600)}See the list etc. ${'5 6 '.repeat(3000)}more items follow. And then. ${'x. Y. '.repeat(2000)}`,
+      `${'漢字の文。'.repeat(3000)}${'😀 Emoji here! '.repeat(1000)}`,
+      `${'a'.repeat(20_000)}. Then more.`,
+    ];
+    for (const text of texts) {
+      expect(text.length).toBeGreaterThan(16_000);
+      const once = [...segmenter.segment(text)].map(({ segment, index }) => ({ segment, index }));
+      expect([...sentencesOf(text)]).toEqual(once);
+    }
   });
 });
