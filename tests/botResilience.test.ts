@@ -2,9 +2,10 @@
  * Issue "resilience": the real bot under load, under a flood from one user, and while Telegram
  * misbehaves (429 flood control, 5xx, dropped connections, a user who blocked the bot).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GrammyError } from 'grammy';
 import { Engine } from '../src/engine.js';
+import { VIEWER_TEXTS } from '../src/replies/viewerTexts.js';
 import { registerCommands } from '../src/telegram/ui/commands.js';
 import { startBot, user, type RunningBot } from './support/botHarness.js';
 import { parseTelegramHtml, type Fault, type SentMessage } from './support/fakeBotApi.js';
@@ -260,6 +261,24 @@ describe('Telegram failures', () => {
       await r.drained();
       expect(r.fake.inlineAnswers.filter((a) => a.inline_query_id === id)).toHaveLength(1);
       expect(r.errors).toEqual([]);
+    });
+  });
+
+  it('an inline query whose answering fails is answered: no results, a button saying so (it was left unanswered)', async () => {
+    await withOwnBot(async (r) => {
+      const reply = vi.spyOn(engine, 'reply').mockRejectedValueOnce(new Error('EIO: i/o error, read'));
+      try {
+        const id = r.fake.sendInlineQuery(user(70_004), EXPELLED);
+        const answer = await r.fake.waitFor(() => r.fake.inlineAnswers.find((a) => a.inline_query_id === id), 10_000);
+        expect(answer.results).toEqual([]);
+        expect(answer.button.text).toBe(VIEWER_TEXTS.en.inlineFailed);
+        expect(r.errors).toHaveLength(1); // logged as a failed update
+      } finally {
+        reply.mockRestore();
+      }
+      const again = r.fake.sendInlineQuery(user(70_004), EXPELLED); // not cached: asked again, answered
+      const answer = await r.fake.waitFor(() => r.fake.inlineAnswers.find((a) => a.inline_query_id === again), 10_000);
+      expect(answer.results.length).toBeGreaterThan(0);
     });
   });
 

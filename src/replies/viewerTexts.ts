@@ -30,6 +30,8 @@ export interface ViewerTexts {
   inlineNotCovered: string;
   /** Inline mode: the rate limit was reached (shown as the button above the results, ≤ 64 characters). */
   inlineRateLimited: string;
+  /** Inline mode: the query could not be answered (the button above no results, ≤ 64 characters). */
+  inlineFailed: string;
 }
 
 export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
@@ -50,6 +52,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     noOtherDocuments: 'No other document says anything close to this.',
     inlineNotCovered: 'The documents do not cover this',
     inlineRateLimited: 'Too many questions: try again in a minute',
+    inlineFailed: 'Something went wrong: please try again',
   },
   ru: {
     openInDocument: 'Открыть в документе',
@@ -69,6 +72,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     noOtherDocuments: 'Ни в одном другом документе нет ничего близкого к этому.',
     inlineNotCovered: 'В документах об этом ничего нет',
     inlineRateLimited: 'Слишком много вопросов: попробуйте через минуту',
+    inlineFailed: 'Что-то пошло не так: попробуйте ещё раз',
   },
   az: {
     openInDocument: 'Sənəddə aç',
@@ -87,6 +91,7 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     noOtherDocuments: 'Heç bir başqa sənəddə buna yaxın bir şey yoxdur.',
     inlineNotCovered: 'Sənədlərdə bu barədə məlumat yoxdur',
     inlineRateLimited: 'Həddən çox sual: bir dəqiqədən sonra yenidən cəhd edin',
+    inlineFailed: 'Nəsə alınmadı: yenidən cəhd edin',
   },
   tr: {
     openInDocument: 'Belgede aç',
@@ -105,5 +110,6 @@ export const VIEWER_TEXTS: Record<Lang, ViewerTexts> = {
     noOtherDocuments: 'Başka hiçbir belgede buna yakın bir şey yok.',
     inlineNotCovered: 'Belgeler bu konuyu kapsamıyor',
     inlineRateLimited: 'Çok fazla soru: bir dakika sonra yeniden deneyin',
+    inlineFailed: 'Bir şeyler ters gitti: yeniden deneyin',
   },
 };

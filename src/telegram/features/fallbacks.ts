@@ -2,6 +2,7 @@ import { type BotError, Composer, GrammyError, type Context } from 'grammy';
 import { isUnavailable } from '../../db/unavailable.js';
 import { log } from '../../log.js';
 import { TEXTS } from '../../replies/texts.js';
+import { VIEWER_TEXTS } from '../../replies/viewerTexts.js';
 import { langOf } from '../ui/messages.js';
 
 /**
@@ -42,6 +43,13 @@ onlyText.on(
   },
 );
 
+/** No results, and a button that says why (not cached: the next try is asked again). */
+const failedInline = (ctx: Context) => ({
+  cache_time: 0,
+  is_personal: true,
+  button: { text: VIEWER_TEXTS[langOf(ctx, ctx.inlineQuery?.query)].inlineFailed, start_parameter: 'help' },
+});
+
 /** The bot's error handler: the failure is logged and the user gets an apology (not one who blocked the bot). */
 export async function apologise(err: BotError<Context>): Promise<void> {
   const ctx = err.ctx;
@@ -50,6 +58,8 @@ export async function apologise(err: BotError<Context>): Promise<void> {
   const apology = isUnavailable(err.error) ? TEXTS[langOf(ctx)].unavailable : TEXTS[langOf(ctx)].apology;
   // A press the failed handler left unanswered would keep its button's spinner going (one answered already: no harm).
   if (ctx.callbackQuery) await ctx.answerCallbackQuery().catch(() => {});
+  // An inline query has no chat to apologise in: the button above its (no) results says it failed.
+  if (ctx.inlineQuery) await ctx.answerInlineQuery([], failedInline(ctx)).catch(() => {});
   if (ctx.chat && !(err.error instanceof GrammyError && err.error.error_code === 403))
     await ctx.reply(apology).catch(() => {});
 }
