@@ -6,7 +6,18 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JsonLinesStore } from '../src/desk/jsonLines.js';
@@ -249,6 +260,23 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
     expect(ru.plain).toMatch(
       /^Индексатор пропустил uploads\/dashes\.txt: нет текста \(только пробелы или знаки препинания\)\. Файл перемещён в \.trash\/[\w-]+\/uploads\/dashes\.txt\.$/,
     );
+  }, 30_000);
+
+  it('says why the indexer skipped a file also when it cannot go to the trash (.trash a link): it stays, the admin is told', async () => {
+    const trash = path.join(seeds, '.trash');
+    const aside = path.join(tmp(), 'trash-aside');
+    if (existsSync(trash)) renameSync(trash, aside);
+    symlinkSync(tmp(), trash); // documents are only moved to a real folder inside the documents folder
+    try {
+      const done = await upload(ADMIN, { name: 'stars.txt', content: '*** ... ***\n' });
+      expect(done.plain).toBe(
+        'The indexer skipped uploads/stars.txt: no text (only spaces or punctuation). The file could not be moved to the trash: it stays where it is, and the index leaves it out.',
+      );
+      expect(existsSync(path.join(seeds, 'uploads', 'stars.txt'))).toBe(true);
+    } finally {
+      unlinkSync(trash);
+      if (existsSync(aside)) renameSync(aside, trash);
+    }
   }, 30_000);
 
   it('reads a PDF by its content whatever its name: title, passages and pages; a scan without text is skipped with the reason', async () => {

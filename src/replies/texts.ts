@@ -117,7 +117,8 @@ export interface DeskTexts {
   replaceNo: string;
   uploadKept: (file: string) => string;
   uploadRead: (title: string, file: string, passages: number, pages?: number) => string;
-  uploadSkipped: (file: string, reason: string, trash: string) => string;
+  /** `trash`: where the skipped file went; undefined when it could not be moved there (it stays). */
+  uploadSkipped: (file: string, reason: string, trash: string | undefined) => string;
   uploadNotIndexed: (file: string) => string;
   removeHeader: (page: number, pages: number) => string;
   addedOn: (date: string) => string;
@@ -242,7 +243,8 @@ const en: Texts = {
     uploadKept: (file) => `Kept the existing ${file}; the new file was discarded.`,
     uploadRead: (title, file, passages, pages) =>
       `Added «${title}» (${file}): ${counted('en', passages, en.passages)}${pages ? `, ${pages} pages` : ''}. It can be asked about now.`,
-    uploadSkipped: (file, reason, trash) => `The indexer skipped ${file}: ${reason}. The file was moved to ${trash}.`,
+    uploadSkipped: (file, reason, trash) =>
+      `The indexer skipped ${file}: ${reason}. ${trash ? `The file was moved to ${trash}.` : 'The file could not be moved to the trash: it stays where it is, and the index leaves it out.'}`,
     uploadNotIndexed: (file) =>
       `${file} is stored, but the index was not updated (see the message above); /reindex tries again.`,
     removeHeader: (page, pages) => `Which document should I remove?${pages > 1 ? ` (page ${page} of ${pages})` : ''}`,
@@ -376,7 +378,7 @@ const ru: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `Добавлен «${title}» (${file}): ${counted('ru', passages, ru.passages)}${pages ? `, страниц: ${pages}` : ''}. По нему уже можно задавать вопросы.`,
     uploadSkipped: (file, reason, trash) =>
-      `Индексатор пропустил ${file}: ${skipReasonIn('ru', reason)}. Файл перемещён в ${trash}.`,
+      `Индексатор пропустил ${file}: ${skipReasonIn('ru', reason)}. ${trash ? `Файл перемещён в ${trash}.` : 'Файл не удалось переместить в корзину: он остаётся на месте, индекс его не включает.'}`,
     uploadNotIndexed: (file) =>
       `${file} сохранён, но индекс не обновлён (см. сообщение выше); /reindex попробует снова.`,
     removeHeader: (page, pages) => `Какой документ удалить?${pages > 1 ? ` (страница ${page} из ${pages})` : ''}`,
@@ -510,7 +512,7 @@ const az: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `«${title}» əlavə edildi (${file}): ${counted('az', passages, az.passages)}${pages ? `, ${pages} səhifə` : ''}. Artıq onun haqqında soruşmaq olar.`,
     uploadSkipped: (file, reason, trash) =>
-      `İndeksator ${file} faylını buraxdı: ${skipReasonIn('az', reason)}. Fayl ${trash} qovluğuna köçürüldü.`,
+      `İndeksator ${file} faylını buraxdı: ${skipReasonIn('az', reason)}. ${trash ? `Fayl ${trash} qovluğuna köçürüldü.` : 'Fayl zibil qutusuna köçürülə bilmədi: yerində qalır, indeksə daxil edilmir.'}`,
     uploadNotIndexed: (file) =>
       `${file} saxlanıldı, amma indeks yenilənmədi (yuxarıdakı mesaja baxın); /reindex yenidən cəhd edir.`,
     removeHeader: (page, pages) => `Hansı sənədi silim?${pages > 1 ? ` (səhifə ${page}/${pages})` : ''}`,
@@ -644,7 +646,7 @@ const tr: Texts = {
     uploadRead: (title, file, passages, pages) =>
       `«${title}» eklendi (${file}): ${counted('tr', passages, tr.passages)}${pages ? `, ${pages} sayfa` : ''}. Artık hakkında soru sorulabilir.`,
     uploadSkipped: (file, reason, trash) =>
-      `Dizinleyici ${file} dosyasını atladı: ${skipReasonIn('tr', reason)}. Dosya ${trash} klasörüne taşındı.`,
+      `Dizinleyici ${file} dosyasını atladı: ${skipReasonIn('tr', reason)}. ${trash ? `Dosya ${trash} klasörüne taşındı.` : 'Dosya çöp kutusuna taşınamadı: yerinde kalıyor, dizine alınmıyor.'}`,
     uploadNotIndexed: (file) =>
       `${file} kaydedildi, ancak dizin güncellenmedi (yukarıdaki mesaja bakın); /reindex yeniden dener.`,
     removeHeader: (page, pages) => `Hangi belge kaldırılsın?${pages > 1 ? ` (sayfa ${page}/${pages})` : ''}`,

@@ -271,10 +271,23 @@ async function outcomeOf(
   const reason =
     engine.manifest.skipped.find((s) => s.file === file)?.reason ??
     summary?.skipped.find((s) => s.file === file)?.reason;
-  const trashed = moveToTrash(config.SEEDS_DIR, file);
+  const trashed = trashSkipped(config.SEEDS_DIR, file);
   // Only the upload's date goes with it: the admin still hears why the file was skipped.
   await store.removeUpload(file).catch((err: unknown) => log.warn({ err, file }, 'upload: removal not recorded'));
   return { text: t.desk.uploadSkipped(file, reason ?? '?', trashed), told: async () => {} };
+}
+
+/** Where a skipped upload went in the trash; undefined when it could not be moved (`.trash` a link, the disk full): the admin still hears why it was skipped. */
+function trashSkipped(seedsDir: string, file: string): string | undefined {
+  try {
+    return moveToTrash(seedsDir, file);
+  } catch (err) {
+    log.warn(
+      { file, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message },
+      'upload: skipped, not moved to the trash',
+    );
+    return undefined;
+  }
 }
 
 /**
