@@ -328,18 +328,21 @@ describe('uploads: bad input changes nothing outside uploads/', () => {
 });
 
 describe('a replaced upload', () => {
-  it('"Replace" moves the old file to the trash, never deletes it: a replacement the indexer skips loses nothing', async () => {
+  it('"Replace" whose replacement the indexer skips puts the old file back and indexes it again: the document is not lost', async () => {
     await upload(ADMIN, { name: 'almanac.txt', content: GLIMMET });
     const question = last(await send(ADMIN, { name: 'almanac.txt', content: '... --- ...\n' }));
     const before = fake.messages.length;
     await run.exchange(() => fake.pressButton(ADMIN, question, buttonData(question, 'Replace')!));
     const done = await reply(ADMIN.id, /^(Added|The indexer skipped|Sorry|I could not)/, before);
     expect(done.plain).toMatch(/^The indexer skipped uploads\/almanac\.txt: no text/);
+    expect(done.plain).toMatch(/\nThe version it replaced is back: uploads\/almanac\.txt is in the index as before\.$/);
+    expect(readFileSync(path.join(seeds, 'uploads', 'almanac.txt'), 'utf8')).toBe(GLIMMET);
+    expect(engine.manifest.documents.some((d) => d.file === 'uploads/almanac.txt')).toBe(true);
     const trash = path.join(seeds, '.trash');
     const kept = readdirSync(trash, { recursive: true, encoding: 'utf8' })
       .filter((rel) => rel.endsWith(path.join('uploads', 'almanac.txt')))
       .map((rel) => readFileSync(path.join(trash, rel), 'utf8'));
-    expect(kept.sort()).toEqual(['... --- ...\n', GLIMMET].sort());
+    expect(kept).toEqual(['... --- ...\n']); // the skipped replacement
   }, 60_000);
 });
 

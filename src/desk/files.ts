@@ -148,23 +148,34 @@ export function headOf(file: string, bytes = 8192): Uint8Array {
   }
 }
 
+/**
+ * Moves a downloaded file to its name in the uploads folder in place of the file there, which goes
+ * to the trash first, as a removed one does: returns where it went (undefined: there was none).
+ */
+export function replaceUpload(seedsDir: string, temp: string, name: string): string | undefined {
+  const target = path.join(uploadsFolder(seedsDir), name);
+  const replaced = lstatSync(target, { throwIfNoEntry: false }) ? moveToTrash(seedsDir, uploadPath(name)) : undefined;
+  renameSync(temp, target);
+  return replaced;
+}
+
+/** Puts a file `moveToTrash` moved back at `file`, which must be free (a link fails if it is taken). */
+export function restoreFromTrash(seedsDir: string, trashed: string, file: string): void {
+  const from = path.join(seedsDir, ...trashed.split('/'));
+  linkSync(from, path.join(seedsDir, ...file.split('/')));
+  unlinkSync(from);
+}
+
 /** `uploads/<name>` relative to the documents folder. */
 export const uploadPath = (name: string) => `${UPLOADS_DIR}/${name}`;
 
 /**
- * Moves a downloaded file to its name in the uploads folder. Without `replace`, an existing file
- * is never overwritten (a hard link fails if the name is taken, also when two uploads race):
- * returns false then and the temporary file stays for a "replace?" answer. With it, the file
- * replaced goes to the trash first, as a removed one does (a replacement the indexer then skips
- * would otherwise have cost the document for good).
+ * Moves a downloaded file to its name in the uploads folder. An existing file is never overwritten
+ * (a hard link fails if the name is taken, also when two uploads race): returns false then and the
+ * temporary file stays for a "replace?" answer.
  */
-export function placeUpload(seedsDir: string, temp: string, name: string, replace = false): boolean {
+export function placeUpload(seedsDir: string, temp: string, name: string): boolean {
   const target = path.join(uploadsFolder(seedsDir), name);
-  if (replace) {
-    if (lstatSync(target, { throwIfNoEntry: false })) moveToTrash(seedsDir, uploadPath(name));
-    renameSync(temp, target);
-    return true;
-  }
   try {
     linkSync(temp, target);
   } catch (err) {

@@ -120,6 +120,10 @@ export interface DeskTexts {
   /** `trash`: where the skipped file went; undefined when it could not be moved there (it stays). */
   uploadSkipped: (file: string, reason: string, trash: string | undefined) => string;
   uploadNotIndexed: (file: string) => string;
+  /** A replacement was skipped: the version it replaced is back in the index. */
+  previousRestored: (file: string) => string;
+  /** …or could not be put back: where it is in the trash. */
+  previousInTrash: (trash: string) => string;
   removeHeader: (page: number, pages: number) => string;
   addedOn: (date: string) => string;
   removeConfirm: (title: string, file: string) => string;
@@ -247,6 +251,8 @@ const en: Texts = {
       `The indexer skipped ${file}: ${reason}. ${trash ? `The file was moved to ${trash}.` : 'The file could not be moved to the trash: it stays where it is, and the index leaves it out.'}`,
     uploadNotIndexed: (file) =>
       `${file} is stored, but the index was not updated (see the message above); /reindex tries again.`,
+    previousRestored: (file) => `The version it replaced is back: ${file} is in the index as before.`,
+    previousInTrash: (trash) => `The version it replaced is in ${trash}.`,
     removeHeader: (page, pages) => `Which document should I remove?${pages > 1 ? ` (page ${page} of ${pages})` : ''}`,
     addedOn: (date) => `added ${date}`,
     removeConfirm: (title, file) => `Remove «${title}» (${file})? The file is moved to the trash, nothing is deleted.`,
@@ -381,6 +387,8 @@ const ru: Texts = {
       `Индексатор пропустил ${file}: ${skipReasonIn('ru', reason)}. ${trash ? `Файл перемещён в ${trash}.` : 'Файл не удалось переместить в корзину: он остаётся на месте, индекс его не включает.'}`,
     uploadNotIndexed: (file) =>
       `${file} сохранён, но индекс не обновлён (см. сообщение выше); /reindex попробует снова.`,
+    previousRestored: (file) => `Прежняя версия восстановлена: ${file} снова в индексе, как раньше.`,
+    previousInTrash: (trash) => `Прежняя версия лежит в ${trash}.`,
     removeHeader: (page, pages) => `Какой документ удалить?${pages > 1 ? ` (страница ${page} из ${pages})` : ''}`,
     addedOn: (date) => `добавлен ${date}`,
     removeConfirm: (title, file) =>
@@ -515,6 +523,8 @@ const az: Texts = {
       `İndeksator ${file} faylını buraxdı: ${skipReasonIn('az', reason)}. ${trash ? `Fayl ${trash} qovluğuna köçürüldü.` : 'Fayl zibil qutusuna köçürülə bilmədi: yerində qalır, indeksə daxil edilmir.'}`,
     uploadNotIndexed: (file) =>
       `${file} saxlanıldı, amma indeks yenilənmədi (yuxarıdakı mesaja baxın); /reindex yenidən cəhd edir.`,
+    previousRestored: (file) => `Əvvəlki versiya bərpa olundu: ${file} yenə əvvəlki kimi indeksdədir.`,
+    previousInTrash: (trash) => `Əvvəlki versiya ${trash} qovluğundadır.`,
     removeHeader: (page, pages) => `Hansı sənədi silim?${pages > 1 ? ` (səhifə ${page}/${pages})` : ''}`,
     addedOn: (date) => `əlavə edilib ${date}`,
     removeConfirm: (title, file) => `«${title}» (${file}) silinsin? Fayl zibil qutusuna köçürülür, heç nə pozulmur.`,
@@ -649,6 +659,8 @@ const tr: Texts = {
       `Dizinleyici ${file} dosyasını atladı: ${skipReasonIn('tr', reason)}. ${trash ? `Dosya ${trash} klasörüne taşındı.` : 'Dosya çöp kutusuna taşınamadı: yerinde kalıyor, dizine alınmıyor.'}`,
     uploadNotIndexed: (file) =>
       `${file} kaydedildi, ancak dizin güncellenmedi (yukarıdaki mesaja bakın); /reindex yeniden dener.`,
+    previousRestored: (file) => `Yerine geçtiği sürüm geri getirildi: ${file} eskisi gibi dizinde.`,
+    previousInTrash: (trash) => `Önceki sürüm ${trash} içinde.`,
     removeHeader: (page, pages) => `Hangi belge kaldırılsın?${pages > 1 ? ` (sayfa ${page}/${pages})` : ''}`,
     addedOn: (date) => `eklendi ${date}`,
     removeConfirm: (title, file) =>

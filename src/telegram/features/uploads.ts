@@ -20,6 +20,8 @@ import {
   MAX_UPLOAD_BYTES,
   moveToTrash,
   placeUpload,
+  replaceUpload,
+  restoreFromTrash,
   safeFileName,
   TooLargeError,
   uploadPath,
@@ -153,12 +155,13 @@ async function answerReplace(ctx: CallbackQueryContext<Context>, { deps, isAdmin
     discard(temp);
     return ctx.reply(t.uploadKept(uploadPath(waiting.name)));
   }
+  let replaced: string | undefined;
   try {
-    placeUpload(deps.config.SEEDS_DIR, temp, waiting.name, true);
+    replaced = replaceUpload(deps.config.SEEDS_DIR, temp, waiting.name);
   } catch (err) {
     return notStored(ctx, temp, err);
   }
-  void index(ctx, waiting.name, langOf(ctx));
+  void index(ctx, waiting.name, langOf(ctx), replaced);
 }
 
 /** The downloaded file could not be stored (disk full, no permission, a folder in the way): its temporary file goes, the admin is told. */
@@ -217,7 +220,8 @@ function stallWatch(ms: number) {
  */
 function indexer(deps: BotDeps) {
   const { config, store, updates } = deps;
-  return async (ctx: Context, name: string, lang: Lang): Promise<void> => {
+  /** `replaced`: where in the trash the file this upload replaced went, if it replaced one. */
+  return async (ctx: Context, name: string, lang: Lang, replaced?: string): Promise<void> => {
     const t = TEXTS[lang];
     const upload: Upload = {
       file: uploadPath(name),
@@ -236,8 +240,9 @@ function indexer(deps: BotDeps) {
         await ctx.reply(t.desk.uploadNotIndexed(upload.file));
         return void (await record(upload));
       }
-      const { text, told } = await outcomeOf(deps, upload, lang, summary);
-      await ctx.reply(text);
+      const { text, told, skipped } = await outcomeOf(deps, upload, lang, summary);
+      const restored = skipped && replaced ? `\n${await restoreReplaced(ctx, deps, replaced, upload.file, t)}` : '';
+      await ctx.reply(text + restored);
       await told();
     } catch (err) {
       log.error({ err }, 'upload failed');
@@ -255,7 +260,7 @@ async function outcomeOf(
   upload: Upload,
   lang: Lang,
   summary?: BuildSummary,
-): Promise<{ text: string; told: () => Promise<void> }> {
+): Promise<{ text: string; told: () => Promise<void>; skipped: boolean }> {
   const t = TEXTS[lang];
   const { file } = upload;
   const doc = engine.manifest.documents.find((d) => d.file === file);
@@ -266,7 +271,7 @@ async function outcomeOf(
       store
         .addUpload({ file, by: upload.by, at: upload.at })
         .catch((err: unknown) => log.warn({ err, file }, 'upload: "told" not recorded'));
-    return { text, told };
+    return { text, told, skipped: false };
   }
   const reason =
     engine.manifest.skipped.find((s) => s.file === file)?.reason ??
@@ -274,7 +279,24 @@ async function outcomeOf(
   const trashed = trashSkipped(config.SEEDS_DIR, file);
   // Only the upload's date goes with it: the admin still hears why the file was skipped.
   await store.removeUpload(file).catch((err: unknown) => log.warn({ err, file }, 'upload: removal not recorded'));
-  return { text: t.desk.uploadSkipped(file, reason ?? '?', trashed), told: async () => {} };
+  return { text: t.desk.uploadSkipped(file, reason ?? '?', trashed), told: async () => {}, skipped: true };
+}
+
+/**
+ * A replacement the indexer skipped is in the trash: the version it replaced comes back from there
+ * and is indexed again, so a damaged replacement does not cost the document. Says what became of it.
+ */
+async function restoreReplaced(ctx: Context, { config, updates }: BotDeps, replaced: string, file: string, t: Texts) {
+  try {
+    restoreFromTrash(config.SEEDS_DIR, replaced, file);
+  } catch (err) {
+    log.warn(
+      { file, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message },
+      'upload: previous version not restored',
+    );
+    return t.desk.previousInTrash(replaced);
+  }
+  return (await reindexWithStatus(ctx, updates, t)) ? t.desk.previousRestored(file) : t.desk.uploadNotIndexed(file);
 }
 
 /** Where a skipped upload went in the trash; undefined when it could not be moved (`.trash` a link, the disk full): the admin still hears why it was skipped. */
