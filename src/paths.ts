@@ -17,5 +17,8 @@ export function messageOf(err: unknown): string {
   return message.replace(/(['"])(\/[^'"]*)\1/g, (_, quote: string, p: string) => quote + shownPath(p) + quote);
 }
 
+/** An error's system code ("ENOSPC"), or else its message: what a log line or a skip reason says of a failed file operation. */
+export const codeOf = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+
 /** Whether a real path is `root` or inside it (both real: links resolved). */
 export const isInside = (root: string, real: string) => real === root || real.startsWith(root + path.sep);

@@ -3,21 +3,16 @@ import type { Engine } from '../engine.js';
 import { log } from '../log.js';
 import { messageOf } from '../paths.js';
 import { helpText, prepareQuestion, trimmedNote } from '../replies/conversation.js';
-import { describeReplyShares } from '../replies/gate.js';
 import { forTerminal, renderPlain } from '../replies/plain.js';
 import { counted, languageOfText, TEXTS, type Lang } from '../replies/texts.js';
-import { describeBuild, noArguments, openEngine, run } from './common.js';
+import { describeBuild, describedHealth, noArguments, openEngine, run } from './common.js';
 
 /** /reindex in the console: its summary, or (as the bot says it) why it failed; the chat goes on either way. */
 async function reindexed(engine: Engine, t: (typeof TEXTS)[Lang]): Promise<string> {
   try {
     const summary = await engine.reindex();
     if (summary.upToDate) return describeBuild(summary);
-    // The health of what was just built; a failure to measure it does not hide the result (as in the bot).
-    const health = await engine.ownReplyShares().then(describeReplyShares, (err: unknown) => {
-      log.warn(`measuring the new index's replies failed: ${messageOf(err)}`);
-      return undefined;
-    });
+    const health = await describedHealth(engine.ownReplyShares());
     return describeBuild(summary) + (health ? `\n  ${health}` : '');
   } catch (err) {
     return t.reindexFailed(messageOf(err));

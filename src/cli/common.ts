@@ -8,7 +8,8 @@ import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/layout.js';
 import { log } from '../log.js';
 import { ModelLoadError } from '../vectors/embedder.js';
-import { describeCalibration } from '../replies/gate.js';
+import { describeCalibration, describeReplyShares } from '../replies/gate.js';
+import type { ReplyShares } from '../retrieval/health.js';
 import { QuestionsError } from '../retrieval/evaluate.js';
 import { ProgressBar } from '../progress.js';
 import { SchemaError } from '../index/postgres/schema.js';
@@ -48,6 +49,16 @@ export function describeBuild(s: BuildSummary): string {
   if (s.calibration) lines.push(`  ${describeCalibration(s.calibration).replace(/\n/g, '\n  ')}`);
   return lines.join('\n');
 }
+
+/**
+ * How a new index replies to its own question-like texts, described; a measure that fails is logged
+ * and gives no line: it does not hide the build it follows (as in the bot).
+ */
+export const describedHealth = (measure: Promise<ReplyShares>): Promise<string | undefined> =>
+  measure.then(describeReplyShares, (err: unknown) => {
+    log.warn(`measuring the new index's replies failed: ${messageOf(err)}`);
+    return undefined;
+  });
 
 export async function openEngine(config: Config): Promise<Engine> {
   return Engine.open(config, progressReporter());

@@ -1,24 +1,19 @@
 import { embedderOptions, type Config } from '../config.js';
 import { Engine } from '../engine.js';
-import { log } from '../log.js';
-import { messageOf } from '../paths.js';
 import type { BuildSummary } from '../index/build.js';
 import { buildSettings } from '../index/settings.js';
-import { describeReplyShares } from '../replies/gate.js';
+import type { ReplyShares } from '../retrieval/health.js';
 import { forTerminal } from '../replies/plain.js';
 import { openStorage } from '../storage/storage.js';
 import { loadEmbedder, type Embedder } from '../vectors/embedder.js';
-import { describeBuild, noArguments, progressReporter, run } from './common.js';
+import { describeBuild, describedHealth, noArguments, progressReporter, run } from './common.js';
 
 /** Builds or updates the index and reports it; a build that succeeded is not reported as failed when measuring its replies fails. */
 export async function indexAndReport(config: Config, embedder: Embedder, out = process.stderr): Promise<void> {
   const summary = await build(config, embedder);
   out.write(forTerminal(describeBuild(summary)) + '\n'); // names and reasons quote the documents
   if (summary.upToDate) return;
-  const health = await healthOf(config, embedder).catch((err: unknown) => {
-    log.warn(`measuring the new index's replies failed: ${messageOf(err)}`);
-    return undefined;
-  });
+  const health = await describedHealth(healthOf(config, embedder));
   if (health) out.write(`  ${health}\n`);
 }
 
@@ -32,10 +27,10 @@ async function build(config: Config, embedder: Embedder): Promise<BuildSummary> 
 }
 
 /** How the index just built replies to its own question-like texts (the engine answers as the bot would). */
-async function healthOf(config: Config, embedder: Embedder): Promise<string> {
+async function healthOf(config: Config, embedder: Embedder): Promise<ReplyShares> {
   const engine = await Engine.open(config, undefined, { embedder });
   try {
-    return describeReplyShares(await engine.ownReplyShares());
+    return await engine.ownReplyShares();
   } finally {
     await engine.close();
   }

@@ -13,7 +13,7 @@ import path from 'node:path';
 import type { Span } from './clean.js';
 import type { DocumentFormat } from './formats.js';
 import type { ReadLimits } from './readers/types.js';
-import { isInside, messageOf, shownPath } from '../paths.js';
+import { codeOf, isInside, messageOf, shownPath } from '../paths.js';
 import { skipReason } from './skips.js';
 
 export interface SourceDocument {
@@ -118,7 +118,7 @@ function visibleNames(dir: string, folder: string, unlisted: Map<string, string>
     const code = (err as NodeJS.ErrnoException).code;
     if (!folder) throw err;
     if (code !== 'ENOENT' && code !== 'ENOTDIR')
-      unlisted.set(folder, skipReason('unreadable', { detail: code ?? (err as Error).message }));
+      unlisted.set(folder, skipReason('unreadable', { detail: codeOf(err) }));
     return [];
   }
   return entries
@@ -172,7 +172,7 @@ function insideFolder(dir: string, file: string): { root: string; real: string }
     real = realpathSync(path.join(dir, file));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') return { reason: skipReason('unreadable', { detail: code ?? (err as Error).message }) };
+    if (code !== 'ENOENT') return { reason: skipReason('unreadable', { detail: codeOf(err) }) };
     return { reason: skipReason(isLink(path.join(dir, file)) ? 'linkToNothing' : 'vanished') };
   }
   return isInside(root, real) ? { root, real } : { reason: skipReason('linkOutside') };
@@ -239,7 +239,7 @@ export async function readDocument(
       await handle.close();
     }
   } catch (err) {
-    return skipReason('unreadable', { detail: (err as NodeJS.ErrnoException).code ?? (err as Error).message });
+    return skipReason('unreadable', { detail: codeOf(err) });
   }
   // Imported when a document is read: the readers' dependencies (encodings, formats) cost a start ~0.1 s.
   const { documentFromBytes } = await import('./read.js');

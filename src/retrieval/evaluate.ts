@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { codeOf } from '../paths.js';
 import { type Answer, type Decision, decisionOf, type SearchMode, shownHits } from './search.js';
 
 export { type Decision, decisionOf };
@@ -31,9 +32,7 @@ export function readQuestions(file: string): EvalItem[] {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new QuestionsError(
-      `Cannot read the question file "${file}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}.`,
-    );
+    throw new QuestionsError(`Cannot read the question file "${file}": ${codeOf(err)}.`);
   }
   const items: EvalItem[] = [];
   text.split('\n').forEach((line, i) => {

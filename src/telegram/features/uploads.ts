@@ -28,6 +28,7 @@ import {
   waitingUpload,
 } from '../../desk/files.js';
 import { log } from '../../log.js';
+import { codeOf } from '../../paths.js';
 import { TEXTS, type Lang, type Texts } from '../../replies/texts.js';
 import { CALLBACKS } from '../ui/callbacks.js';
 import { langOf } from '../ui/messages.js';
@@ -167,7 +168,7 @@ async function answerReplace(ctx: CallbackQueryContext<Context>, { deps, isAdmin
 /** The downloaded file could not be stored (disk full, no permission, a folder in the way): its temporary file goes, the admin is told. */
 function notStored(ctx: Context, temp: string, err: unknown) {
   discard(temp);
-  log.warn({ code: (err as NodeJS.ErrnoException).code ?? (err as Error).message }, 'upload not stored');
+  log.warn({ code: codeOf(err) }, 'upload not stored');
   return ctx.reply(TEXTS[langOf(ctx)].desk.uploadNotStored);
 }
 
@@ -290,10 +291,7 @@ async function restoreReplaced(ctx: Context, { config, updates }: BotDeps, repla
   try {
     restoreFromTrash(config.SEEDS_DIR, replaced, file);
   } catch (err) {
-    log.warn(
-      { file, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message },
-      'upload: previous version not restored',
-    );
+    log.warn({ file, code: codeOf(err) }, 'upload: previous version not restored');
     return t.desk.previousInTrash(replaced);
   }
   return (await reindexWithStatus(ctx, updates, t)) ? t.desk.previousRestored(file) : t.desk.uploadNotIndexed(file);
@@ -304,10 +302,7 @@ function trashSkipped(seedsDir: string, file: string): string | undefined {
   try {
     return moveToTrash(seedsDir, file);
   } catch (err) {
-    log.warn(
-      { file, code: (err as NodeJS.ErrnoException).code ?? (err as Error).message },
-      'upload: skipped, not moved to the trash',
-    );
+    log.warn({ file, code: codeOf(err) }, 'upload: skipped, not moved to the trash');
     return undefined;
   }
 }
