@@ -63,14 +63,14 @@ export function safeFileName(name: string, format: DocumentFormat): string {
   let base = parts
     .join('_')
     .replace(/^[\s._-]+/, '')
-    .trim();
+    .replace(/[\s.]+$/, ''); // "report." would become "report..txt"; Windows drops them too
   const extensions = FORMAT_EXTENSIONS[format];
   const ext = /\.([^.]+)$/.exec(base)?.[1]?.toLowerCase();
   if (!ext || !extensions.includes(ext)) base = `${base || 'document'}.${extensions[0]}`;
   const dot = base.lastIndexOf('.');
   const suffix = base.slice(dot);
   const stem = cutToFit(base.slice(0, dot), MAX_NAME - suffix.length, MAX_NAME_BYTES - Buffer.byteLength(suffix));
-  return `${stem.trim() || 'document'}${suffix}`;
+  return `${stem.replace(/[\s.]+$/, '') || 'document'}${suffix}`;
 }
 
 /** The longest start of `text` of whole characters (grapheme clusters) within both bounds. */
