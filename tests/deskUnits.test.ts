@@ -12,7 +12,10 @@ import type { BuildSummary } from '../src/index/build.js';
 import { packMessages, TELEGRAM_LIMIT, escapeHtml } from '../src/replies/html.js';
 import { TEXTS } from '../src/replies/texts.js';
 import { pageOf, pageStarts } from '../src/telegram/ui/pages.js';
-import { resultText } from '../src/telegram/ui/reindexStatus.js';
+import { reindexWithStatus, resultText } from '../src/telegram/ui/reindexStatus.js';
+import { Api, Context } from 'grammy';
+import type { UserFromGetMe } from 'grammy/types';
+import { FakeBotApi } from './support/fakeBotApi.js';
 import { buildFolder } from '../src/index/generation.js';
 
 const dirs: string[] = [];
@@ -52,6 +55,52 @@ describe('re-index result', () => {
     expect(escapeHtml(text).length).toBeLessThan(TELEGRAM_LIMIT);
     // Were the names long enough to pass the limit anyway, the status is split, never rejected.
     expect(packMessages([escapeHtml(text.repeat(3))]).every((m) => m.length <= TELEGRAM_LIMIT)).toBe(true);
+  });
+});
+
+describe('re-index status in a forum topic', () => {
+  it('a result longer than one message goes on in the topic /reindex was sent in (it went to General)', async () => {
+    const fake = await FakeBotApi.start();
+    try {
+      const forum = { id: -1001, type: 'supergroup', is_forum: true } as const;
+      const ctx = new Context(
+        fake.sendText({ id: 42 }, '/reindex', forum, { thread: 7 }),
+        new Api(fake.token, { apiRoot: fake.apiRoot }),
+        fake.me as unknown as UserFromGetMe,
+      );
+      // Ten files of 240-character names, each embedded, renamed and copied: past one message.
+      const names = Array.from({ length: 10 }, (_, i) => `${'volume-'.repeat(34)}${i}.txt`);
+      const pairs = names.map((file) => ({ from: file, to: `x${file}` }));
+      const summary: BuildSummary = {
+        documents: 10,
+        chunks: 10,
+        reused: [],
+        embedded: names,
+        removed: [],
+        skipped: [],
+        embeddedChunks: 10,
+        embedMs: 1,
+        totalMs: 1000,
+        generation: buildFolder('build-x'),
+        upToDate: false,
+        rebuilt: false,
+        renamed: pairs,
+        copied: pairs,
+        notes: [],
+      };
+      expect(escapeHtml(resultText(summary, TEXTS.en)).length).toBeGreaterThan(TELEGRAM_LIMIT);
+      await reindexWithStatus(ctx, { run: async () => summary }, TEXTS.en);
+      expect(fake.messages.length).toBeGreaterThan(1);
+      expect(fake.messages.map((m) => m.message_thread_id)).toEqual(fake.messages.map(() => 7));
+      expect(
+        fake.messages
+          .map((m) => m.plain)
+          .join(' ')
+          .replace(/\s+/g, ' '),
+      ).toContain(`Copy of ${names[9]}: x${names[9]}`);
+    } finally {
+      await fake.stop();
+    }
   });
 });
 
@@ -112,6 +161,11 @@ describe('safe upload names', () => {
     ['report.pdf', 'text', 'report.pdf.txt'], // the content decides the ending the indexer sees
     ['notes', 'pdf', 'notes.pdf'],
     ['a\u0000b<c>.txt', 'text', 'a_b_c_.txt'],
+    // A name ending in dots or spaces (Windows drops them; it became "report..txt").
+    ['report.', 'text', 'report.txt'],
+    ['report. . ', 'text', 'report.txt'],
+    ['notes.md. ', 'markdown', 'notes.md'],
+    ['...', 'text', 'document.txt'],
   ] as const)('%j (%s) → %s', (name, format, safe) => {
     expect(safeFileName(name, format)).toBe(safe);
   });

@@ -20,6 +20,8 @@ export interface SentMessage {
   parse_mode?: string;
   reply_markup?: any;
   reply_to_message_id?: number;
+  /** The forum topic it was sent in (Telegram puts a message without one in General). */
+  message_thread_id?: number;
   edits: string[]; // texts from editMessageText, in order
   deleted?: boolean;
 }
@@ -47,6 +49,8 @@ export interface FakeChat {
   id: number;
   type: 'private' | 'group' | 'supergroup';
   title?: string;
+  /** A supergroup with topics: messages sent in one carry its `message_thread_id`. */
+  is_forum?: boolean;
 }
 
 /** The Bot API serves files up to this size to bots (getFile fails above it). */
@@ -350,6 +354,8 @@ export class FakeBotApi {
       entities?: any[];
       quote?: string /** when it was sent (Unix seconds; default now) */;
       date?: number;
+      /** The forum topic it is sent in (the chat must be a forum). */
+      thread?: number;
     } = {},
   ): Update {
     const { user, chatObj } = this.userAndChat(from, chat);
@@ -378,7 +384,9 @@ export class FakeBotApi {
       ...(entities.length ? { entities } : {}),
       ...(replied ? { reply_to_message: replied } : {}),
       ...(quote ? { quote } : {}),
+      ...(extra.thread !== undefined ? { message_thread_id: extra.thread, is_topic_message: true } : {}),
     };
+    if (extra.thread !== undefined && !chat?.is_forum) throw new Error('a topic message needs a forum chat');
     return this.push({ message });
   }
 
@@ -452,7 +460,7 @@ export class FakeBotApi {
             first_name: user.first_name,
             ...(user.username ? { username: user.username } : {}),
           }
-        : { id: c.id, type: c.type, title: c.title ?? 'Test group' };
+        : { id: c.id, type: c.type, title: c.title ?? 'Test group', ...(c.is_forum ? { is_forum: true } : {}) };
     this.chats.set(c.id, chatObj);
     return { user, chatObj };
   }
@@ -784,6 +792,8 @@ export class FakeBotApi {
     checkMarkup(p.reply_markup, String(this.chats.get(chatId)?.type ?? 'private'));
     if (!Number.isInteger(chatId)) throw bad('chat not found'); // @channel usernames are not modelled
     const replyTo = Number(p.reply_parameters?.message_id ?? p.reply_to_message_id) || undefined;
+    const thread = Number(p.message_thread_id) || undefined;
+    if (thread && !this.chats.get(chatId)?.is_forum) throw bad('message thread not found');
     const msg: SentMessage = {
       message_id: this.nextMessageId++,
       chat_id: chatId,
@@ -794,6 +804,7 @@ export class FakeBotApi {
       ...(p.parse_mode ? { parse_mode: p.parse_mode } : {}),
       ...(p.reply_markup ? { reply_markup: p.reply_markup } : {}),
       ...(replyTo ? { reply_to_message_id: replyTo } : {}),
+      ...(thread ? { message_thread_id: thread } : {}),
     };
     this.messages.push(msg);
     return this.toMessage(msg);
@@ -868,6 +879,7 @@ export class FakeBotApi {
       text: m.plain,
       ...(m.entities.length ? { entities: m.entities } : {}),
       ...(m.reply_markup?.inline_keyboard ? { reply_markup: m.reply_markup } : {}),
+      ...(m.message_thread_id ? { message_thread_id: m.message_thread_id, is_topic_message: true } : {}),
     };
   }
 

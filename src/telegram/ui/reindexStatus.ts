@@ -1,4 +1,5 @@
 import type { Context } from 'grammy';
+import type { Message } from 'grammy/types';
 import type { ReplyShares } from '../../retrieval/health.js';
 import type { BuildProgress, BuildSummary } from '../../index/build.js';
 import { log } from '../../log.js';
@@ -68,9 +69,12 @@ export function resultText(s: BuildSummary, t: Texts, health?: ReplyShares): str
  * A status message that shows an index update's progress and then its result: edited at most
  * once a second (Telegram rate-limits edits), never failing. Edits are sent one after another,
  * so a progress edit delayed by a retry cannot land after (and overwrite) the final result. A
- * final text longer than one message goes on in new messages.
+ * final text longer than one message goes on in new messages, in the status message's forum
+ * topic (sent without one, they went to the General topic).
  */
-function statusMessage(ctx: Context, chatId: number, messageId: number) {
+function statusMessage(ctx: Context, status: Message) {
+  const { chat, message_id: messageId } = status;
+  const topic = status.is_topic_message ? { message_thread_id: status.message_thread_id } : {};
   let last = 0;
   let lastText = '';
   let queue = Promise.resolve();
@@ -82,8 +86,8 @@ function statusMessage(ctx: Context, chatId: number, messageId: number) {
     lastText = text;
     const [first = '', ...rest] = packMessages([escapeHtml(text)]);
     queue = queue.then(async () => {
-      await ctx.api.editMessageText(chatId, messageId, first, { parse_mode: 'HTML' }).catch(warn);
-      for (const more of rest) await ctx.api.sendMessage(chatId, more, { parse_mode: 'HTML' }).catch(warn);
+      await ctx.api.editMessageText(chat.id, messageId, first, { parse_mode: 'HTML' }).catch(warn);
+      for (const more of rest) await ctx.api.sendMessage(chat.id, more, { parse_mode: 'HTML', ...topic }).catch(warn);
     });
     return queue;
   };
@@ -103,7 +107,7 @@ export async function reindexWithStatus(
   const job = updates.run((p) => void edit?.(progressText(p, t)));
   job.catch(() => undefined); // awaited below; not unhandled if the status message cannot be sent
   const status = await ctx.reply(t.reindexReading);
-  edit = statusMessage(ctx, status.chat.id, status.message_id);
+  edit = statusMessage(ctx, status);
   try {
     const summary = await job;
     // The health of what was just built; a failure to measure it does not hide the result.
