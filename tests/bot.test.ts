@@ -785,6 +785,23 @@ describe('bad inputs', () => {
     expect((await run.exchange(() => fake.editCaption(chatter, EXPELLED))).calls).toEqual([]); // still not addressed
   });
 
+  it('a command in a photo’s caption is run or refused as in a text, not asked as a question (it was)', async () => {
+    const u = user(714);
+    const photo = [{ file_id: 'p', file_unique_id: 'p', width: 90, height: 90 }];
+    const captioned = (caption: string, chat?: FakeChat) => {
+      const caption_entities = [{ type: 'bot_command', offset: 0, length: caption.split(' ')[0]!.length }];
+      return run.exchange(() => fake.sendMessageWith(u, { photo, caption, caption_entities }, chat));
+    };
+    expect(single(await captioned('/sources')).plain).toMatch(/^.+, \d+ passages?$/m);
+    expect(single(await captioned('/frobnicate the sources')).plain).toBe(TEXTS.en.unknownCommand);
+    expect(quotedBold(single(await captioned(`/ask ${EXPELLED}`)))).toContain(EXPELLED_SENTENCE);
+    // A file's caption goes with the upload (refused here: not an admin), never run as a command.
+    const file = () => fake.sendDocument(u, { name: 'a.txt', content: 'text', caption: '/sources' });
+    expect(single(await run.exchange(file)).plain).toBe(TEXTS.en.desk.uploadNotAdmin);
+    const group: FakeChat = { id: -1008, type: 'supergroup', title: 'Readers' };
+    expect((await captioned('/frobnicate', group)).sent).toEqual([]); // maybe another bot's
+  });
+
   it('a message sent through the bot’s inline mode (an answer the user shared into its chat) is not asked again', async () => {
     const inline = await ask(user(711), EXPELLED); // the user then picks the same passage from "@bot …"
     const shared = { text: inline.sent[0]!.plain, entities: inline.sent[0]!.entities, via_bot: fake.me };

@@ -9,7 +9,7 @@ import { reliableTransport } from './delivery/transport.js';
 import { ALLOWED_UPDATES } from './delivery/updates.js';
 import { access, askPolicy } from './features/access.js';
 import { admin } from './features/admin.js';
-import type { BotDeps } from './features/context.js';
+import { type BotDeps, captionCommands } from './features/context.js';
 import { apologise, onlyText, unknownButtons } from './features/fallbacks.js';
 import { feedback } from './features/feedback.js';
 import { IndexUpdates } from './features/indexUpdates.js';
@@ -33,7 +33,7 @@ export function createBot(engine: Engine, config: BotConfig, store: DeskStore = 
   const deps = featureDeps(engine, config, store);
 
   useDelivery(bot, config);
-  bot.use(access(deps), rateLimits(config, engine.storage));
+  bot.use(access(deps), rateLimits(config, engine.storage), captionCommands);
   bot.use(
     sources(deps),
     admin(deps),

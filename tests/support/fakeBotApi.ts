@@ -275,6 +275,15 @@ function mulberry32(seed: number): () => number {
 
 // ---------------------------------------------------------------- server
 
+/** The entities Telegram marks in a text or caption: /commands and @mentions. */
+function entitiesOf(text: string): MessageEntity[] {
+  return [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)].map((m) => ({
+    type: m[0][0] === '/' ? 'bot_command' : 'mention',
+    offset: m.index!,
+    length: m[0].length,
+  }));
+}
+
 export class FakeBotApi {
   readonly apiRoot: string;
   readonly calls: ApiCall[] = [];
@@ -359,13 +368,7 @@ export class FakeBotApi {
     } = {},
   ): Update {
     const { user, chatObj } = this.userAndChat(from, chat);
-    const entities =
-      extra.entities ??
-      [...text.matchAll(/(?<=^|\s)(?:\/\w{1,32}(?:@\w{3,32})?|@\w{5,32})(?=$|[\s.,!?])/g)].map((m) => ({
-        type: m[0][0] === '/' ? 'bot_command' : 'mention',
-        offset: m.index!,
-        length: m[0].length,
-      }));
+    const entities = extra.entities ?? entitiesOf(text);
     const reply = extra.reply_to_message;
     const replied = reply ? ('edits' in reply ? this.toMessage(reply) : reply) : undefined;
     // Telegram's `quote`: part of the replied-to message the user selected, which must be in it.
@@ -446,7 +449,9 @@ export class FakeBotApi {
       ...(doc.name !== undefined ? { file_name: doc.name } : {}),
       ...(doc.mime ? { mime_type: doc.mime } : {}),
     };
-    return this.sendMessageWith(from, { document, ...(doc.caption ? { caption: doc.caption } : {}) }, chat);
+    const marked = entitiesOf(doc.caption ?? '');
+    const caption = doc.caption ? { caption: doc.caption, ...(marked.length ? { caption_entities: marked } : {}) } : {};
+    return this.sendMessageWith(from, { document, ...caption }, chat);
   }
 
   private userAndChat(from: FakeUser, chat?: FakeChat) {

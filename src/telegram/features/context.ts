@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Context } from 'grammy';
+import type { Context, NextFunction } from 'grammy';
 import type { Config } from '../../config.js';
 import type { DeskStore } from '../../desk/store.js';
 import type { Engine } from '../../engine.js';
@@ -62,4 +62,15 @@ export const mentionOf = (username: string) => new RegExp(`@${username}(?!\\w)`,
 export function commandTarget(text: string): string | undefined {
   const command = /^\/\w+(?:@(\w+))?/.exec(text);
   return command ? (command[1]?.toLowerCase() ?? '') : undefined;
+}
+
+/**
+ * grammY finds commands in a text's entities only, so "/sources" as a photo's caption was asked as
+ * a question. A captioned message lends its caption's entities to the commands (not a file's: its
+ * caption goes with the upload).
+ */
+export function captionCommands(ctx: Context, next: NextFunction): Promise<void> {
+  const message = ctx.message;
+  if (message?.caption_entities && !message.entities && !message.document) message.entities = message.caption_entities;
+  return next();
 }

@@ -25,12 +25,7 @@ export function questions(deps: BotDeps): Composer<Context> {
 
   composer.on('message:text', async (ctx) => {
     const text = ctx.message.text;
-    if (text.startsWith('/')) {
-      // In a group, a bare "/foo" may be another bot's: only "/foo@this_bot" is surely this one's.
-      if (ctx.chat.type === 'private' || commandTarget(text) === ctx.me.username.toLowerCase())
-        await ctx.reply(TEXTS[langOf(ctx)].unknownCommand);
-      return;
-    }
+    if (text.startsWith('/')) return unknownCommand(ctx, text);
     // In groups, only messages addressed to the bot are questions.
     if (isAddressed(ctx) && changed(ctx.message, text)) return answer(ctx, withoutMention(text, ctx.me.username));
   });
@@ -46,17 +41,25 @@ export function questions(deps: BotDeps): Composer<Context> {
   composer.on('message:caption', async (ctx, next) => {
     if (ctx.message.document) return next(); // files are for the uploads feature
     const { caption } = ctx.message;
+    if (caption.startsWith('/')) return unknownCommand(ctx, caption); // a known one was run before this
     if (isAddressed(ctx) && changed(ctx.message, caption)) return answer(ctx, withoutMention(caption, ctx.me.username));
   });
 
   // …and an edited caption is asked again, as an edited text is (a file's caption is no question).
   composer.on('edited_message:caption', async (ctx) => {
     const { caption, document } = ctx.editedMessage;
-    if (!document && isAddressed(ctx) && changed(ctx.editedMessage, caption))
+    if (!document && !caption.startsWith('/') && isAddressed(ctx) && changed(ctx.editedMessage, caption))
       return answer(ctx, withoutMention(caption, ctx.me.username));
   });
 
   return composer;
+}
+
+/** A "/command" no feature took (in a text or a caption): said so, where it is surely this bot's. */
+async function unknownCommand(ctx: Context, text: string): Promise<void> {
+  // In a group, a bare "/foo" may be another bot's: only "/foo@this_bot" is surely this one's.
+  if (ctx.chat?.type === 'private' || commandTarget(text) === ctx.me.username.toLowerCase())
+    await ctx.reply(TEXTS[langOf(ctx)].unknownCommand);
 }
 
 /** Messages whose question this process remembers, at most (the oldest is forgotten first). */
