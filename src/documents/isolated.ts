@@ -1,5 +1,5 @@
 import type { Worker } from 'node:worker_threads';
-import { startWorker } from '../modules.js';
+import { startWorker, stopWorker } from '../modules.js';
 import type { DocumentFile, SourceDocument } from './load.js';
 import type { ReadLimits } from './readers/types.js';
 import { skipReason } from './skips.js';
@@ -127,7 +127,7 @@ class ReadingWorker {
   }
 
   async stop(): Promise<void> {
-    if (!this.stopped) await this.worker.terminate();
+    if (!this.stopped) await stopWorker(this.worker);
   }
 
   private settle(outcome: SourceDocument | string): void {

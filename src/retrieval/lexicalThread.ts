@@ -13,7 +13,7 @@
 import os from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import type { LexicalIndex } from '../index/lexical.js';
-import { startWorker } from '../modules.js';
+import { startWorker, stopWorker } from '../modules.js';
 import { log } from '../log.js';
 
 export type ThreadRequest =
@@ -199,7 +199,7 @@ export class LexicalThread {
   async close(): Promise<void> {
     const worker = this.worker;
     this.fail(undefined);
-    await worker?.terminate();
+    if (worker) await stopWorker(worker);
   }
 
   private started(): Worker {

@@ -4,7 +4,7 @@ import { stderrIsTTY } from '../log.js';
 import { DocumentsError } from '../documents/load.js';
 import type { BuildProgress, BuildSummary } from '../index/build.js';
 import { IndexError } from '../index/layout.js';
-import { startWorker } from '../modules.js';
+import { startWorker, stopWorker } from '../modules.js';
 import { ModelLoadError } from '../vectors/embedder.js';
 
 /** Messages to the worker (buildWorker.ts): build now, or only load the model a build will need. */
@@ -58,7 +58,7 @@ export class BuildWorker {
   async close(): Promise<void> {
     const worker = this.worker;
     this.worker = undefined;
-    await worker?.terminate();
+    if (worker) await stopWorker(worker);
   }
 
   private next<T>(task: () => Promise<T>): Promise<T> {
