@@ -30,7 +30,7 @@ export const WORKER_STOP_MS = 5_000;
  * Ends a worker thread: resolved once its exit is reported, or after `waitMs` (it then ends with
  * the process). Node's `terminate()` promise alone was seen never to settle: the event loop emptied
  * before the idle (unref'd) thread's exit was reported, and a command still awaiting it ended with
- * exit code 13 (unsettled top-level await), its last lines unprinted (1 in about 400 `npm run index`
+ * exit code 13 (unsettled top-level await), its last lines unprinted (2 in about 420 `npm run index`
  * runs on a busy machine). A timer holds the event loop meanwhile.
  */
 export async function stopWorker(worker: Worker, waitMs = WORKER_STOP_MS): Promise<void> {
