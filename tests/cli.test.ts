@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEXTS } from '../src/replies/texts.js';
 import { sameText } from '../src/text/sentences.js';
@@ -357,6 +358,19 @@ describe('wrong usage and bad settings: one clear message, never a stack trace',
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Failed: EEXIST: file already exists, mkdir 'index-is-a-file'/);
     expect(r.stderr).not.toContain(notAFolder); // a path is shown relative, never absolute
+    noStack(r);
+  });
+
+  it('a command whose wait can never end says so and exits 1 (it was a bare exit code 13)', async () => {
+    // As `npm run index` did when Node lost a worker thread's exit (see stopWorker).
+    const script = path.join(tempDir(), 'stalled.mts');
+    const common = pathToFileURL(path.join(REPO, 'src/cli/common.ts')).href;
+    writeFileSync(script, `import { run } from '${common}';\nawait run(() => new Promise(() => {}));\n`);
+    const r = await limited(() =>
+      collect(startCli(path.relative(path.join(REPO, 'src/cli'), script), [], envFor({}), tempDir()), ''),
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^Failed: the command stopped before it finished .*This is a defect/m);
     noStack(r);
   });
 

@@ -89,8 +89,18 @@ export function noArguments(usage: string): void {
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, usage);
 }
 
+/** What a command says when the event loop emptied while it still waited: nothing could end that wait. */
+export const UNFINISHED =
+  'Failed: the command stopped before it finished (nothing it waited for could still happen). This is a defect: please report it with the log.';
+
 /** Runs a command; known failures print their message (no stack trace) and exit 1 (2 for wrong usage). */
 export async function run(main: (config: Config) => Promise<void>): Promise<void> {
+  // Node would end such a command with a bare exit code 13 (an unsettled top-level await).
+  const unfinished = () => {
+    process.stderr.write(`\n${UNFINISHED}\n`);
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', unfinished);
   try {
     const config = loadConfig();
     log.level = config.LOG_LEVEL; // .env may be read after the logger was created
@@ -119,5 +129,7 @@ export async function run(main: (config: Config) => Promise<void>): Promise<void
       if (!unreachable) log.error(err);
     }
     process.exitCode = 1;
+  } finally {
+    process.off('beforeExit', unfinished);
   }
 }
