@@ -169,7 +169,7 @@ thread.warm(lexical); // the worker starts after this module ends
   }, 70_000);
 
   it('closes in a command that waits for it, even when the thread’s end is never reported', () => {
-    // Seen in `npm run index` (1 run in ~400 on a busy machine): Node's terminate() promise never
+    // Seen in `npm run index` (2 runs in about 420 on a busy machine): Node's terminate() promise never
     // settled, the event loop emptied first, and the command ended with exit code 13 before its
     // last lines. Here terminate() does not settle, the idle worker still unref'd.
     const script = path.join(tempDir(), 'closed.mts');

@@ -90,7 +90,7 @@ export function noArguments(usage: string): void {
 }
 
 /** What a command says when the event loop emptied while it still waited: nothing could end that wait. */
-export const UNFINISHED =
+const UNFINISHED =
   'Failed: the command stopped before it finished (nothing it waited for could still happen). This is a defect: please report it with the log.';
 
 /** Runs a command; known failures print their message (no stack trace) and exit 1 (2 for wrong usage). */
